@@ -1,0 +1,80 @@
+/* sekisho — the disarm engine (CDR): format modules behind one interface, one registry.
+ *
+ * A module turns the input bytes of one type into rebuilt output bytes, recording what it
+ * removed, converted or neutralised in the shared report, or blocks the item. Containers
+ * hand their entries back to the registry with sk_cdr_child(), which detects the entry's
+ * type, checks the shared budget and depth, and calls the right module. */
+#ifndef SEKISHO_CDR_H
+#define SEKISHO_CDR_H
+
+#include <stdbool.h>
+
+#include "sekisho/budget.h"
+#include "sekisho/detect.h"
+#include "sekisho/error.h"
+#include "sekisho/io.h"
+#include "sekisho/report.h"
+
+/* Options of a sanitisation profile. Profiles are named; sk_profile_find() knows the
+ * built-in ones ("default", "strict"); the policy file will add its own. */
+typedef struct sk_profile {
+	const char *name;
+	bool csv_neutralize;       /* neutralise formula/DDE cells in CSV/TSV (default on) */
+	bool keep_srgb_icc;        /* keep an ICC profile that is sRGB-equivalent (default on) */
+	bool block_name_mismatch;  /* block when name and content disagree (strict) */
+	bool keep_comments;        /* office: keep comments (default on) */
+	bool keep_revisions;       /* office: keep tracked changes (default on) */
+	bool strip_metadata;       /* office/pdf: remove author, company … (default on) */
+	bool neutralize_links;     /* pdf: neutralise /URI links (default off) */
+} sk_profile;
+
+const sk_profile *sk_profile_find(const char *name); /* NULL when unknown */
+const sk_profile *sk_profile_default(void);
+
+typedef struct sk_cdr_ctx sk_cdr_ctx;
+struct sk_cdr_ctx {
+	sk_budget *budget;          /* shared with every nested item */
+	sk_report *report;          /* shared: actions of every level go here */
+	const sk_profile *profile;
+	uint32_t depth;             /* 0 for the top-level item */
+	const char *where;          /* path of this item inside the top-level one ("" at top) */
+	const char *name;           /* file or entry name of this item, may be NULL */
+	sk_type type;               /* detected type of this item */
+	/* set by sk_cdr_block() */
+	sk_reason reason;
+	char reason_detail[128];
+};
+
+typedef struct sk_cdr_module {
+	const char *name;
+	/* true when this module sanitises items of type t */
+	bool (*accepts)(const sk_type *t);
+	/* Rebuild in into out. Returns 0 when out holds the result; SK_EBLOCKED after
+	 * sk_cdr_block(); any other negative code blocks the item as internal-error (or
+	 * limit-size for SK_ELIMIT from the output). */
+	int (*sanitize)(sk_cdr_ctx *ctx, sk_input *in, sk_output *out, sk_error *err);
+} sk_cdr_module;
+
+/* The module for t, or NULL (the item is then blocked as unknown-type). */
+const sk_cdr_module *sk_cdr_find(const sk_type *t);
+
+/* Record an action at ctx->where (+ ":" sub when sub is given). */
+int sk_cdr_action(sk_cdr_ctx *ctx, sk_action a, const char *what, const char *sub,
+		  const char *detail, uint64_t count);
+/* Block this item: records the reason in ctx and returns SK_EBLOCKED. */
+int sk_cdr_block(sk_cdr_ctx *ctx, sk_reason reason, const char *detail);
+
+/* Detect and sanitise one item at ctx's level (ctx->type is filled in). Used for the
+ * top level by sk_process() and for entries by sk_cdr_child(). Executables and types
+ * no module accepts are blocked here. */
+int sk_cdr_run(sk_cdr_ctx *ctx, sk_input *in, sk_output *out, sk_error *err);
+
+/* Sanitise a nested entry (name is its path inside the container) into out.
+ * Returns 0 when delivered; SK_EBLOCKED when the entry is blocked, with *reason set and
+ * the entry's own actions rolled back. When the reason is fatal
+ * (sk_reason_is_fatal()) the caller must block itself with the same reason:
+ * `return sk_cdr_block(ctx, reason, name)`. Other negative codes are errors. */
+int sk_cdr_child(sk_cdr_ctx *parent, const char *name, const void *data, size_t len,
+		 sk_buf *out, sk_reason *reason, sk_error *err);
+
+#endif

@@ -1,0 +1,52 @@
+/* sekisho — the one path every item takes.
+ *
+ * sk_process(): type detection → disarm/rebuild → verdict. Later stages (flow policy,
+ * quarantine, malware scan, audit) are added here, so that no ingress has a private
+ * shortcut around them. */
+#ifndef SEKISHO_CORE_H
+#define SEKISHO_CORE_H
+
+#include "sekisho/budget.h"
+#include "sekisho/cdr.h"
+#include "sekisho/detect.h"
+#include "sekisho/hash.h"
+#include "sekisho/io.h"
+#include "sekisho/report.h"
+
+typedef struct sk_item {
+	sk_input input;
+	const char *name;          /* file name as submitted (may be NULL) */
+	const char *declared_type; /* MIME type the sender declared (may be NULL) */
+	const char *src_zone;      /* "internet", "lgwan", "mynumber" (may be NULL) */
+	const char *dst_zone;
+	const char *submitter;
+} sk_item;
+
+typedef struct sk_options {
+	const sk_profile *profile; /* NULL: default */
+	sk_budget budget;          /* limits (usage fields are reset by sk_process) */
+} sk_options;
+
+void sk_options_default(sk_options *o);
+
+typedef struct sk_result {
+	sk_type type;
+	uint8_t sha256[SK_SHA256_LEN];
+	sk_report report; /* verdict, reason and actions; free with sk_result_free() */
+	uint64_t out_size;
+} sk_result;
+
+/* Process one item, writing the rebuilt bytes to out. Returns 0 when a verdict was
+ * reached (read it in res->report.verdict; a blocked item may have written partial
+ * bytes to out, which the caller must discard). Returns a negative code only when the
+ * output could not be written (then the item counts as blocked too). */
+int sk_process(const sk_item *item, const sk_options *opt, sk_output *out, sk_result *res,
+	       sk_error *err);
+void sk_result_free(sk_result *res);
+
+/* One JSON object (a line of JSON Lines, no newline) describing a processed input:
+ * input, sha256, type, verdict, reason, reason_detail, actions [{action, what, where,
+ * detail, count}], output (null when not delivered). Returns a malloc'd string. */
+char *sk_result_json(const sk_result *res, const char *input, const char *output);
+
+#endif

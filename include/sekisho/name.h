@@ -1,0 +1,28 @@
+/* sekisho — making entry and file names safe to write out. */
+#ifndef SEKISHO_NAME_H
+#define SEKISHO_NAME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "sekisho/buf.h"
+
+enum {
+	SK_NAME_CHANGED_CONTROL = 1 << 0, /* C0/C1 control characters removed */
+	SK_NAME_CHANGED_BIDI = 1 << 1,    /* RTLO and other bidi/format controls removed */
+	SK_NAME_CHANGED_PATH = 1 << 2,    /* "..", absolute path, drive letter, backslash */
+	SK_NAME_CHANGED_INVALID = 1 << 3, /* invalid UTF-8 replaced */
+};
+
+/* Cleans a UTF-8 relative path (archive entry name or a path below an input folder):
+ * drops control and bidi characters, turns '\' into '/', removes leading '/', drive
+ * letters, empty and "." components and every ".." component. Writes the result to out
+ * (reset first) and returns a mask of SK_NAME_CHANGED_* (0 = unchanged; negative SK_E*
+ * on allocation failure). An empty result
+ * is replaced by "_". */
+int sk_name_clean(const char *name, sk_buf *out);
+
+/* true when s is valid UTF-8 (n bytes). */
+bool sk_utf8_valid(const char *s, size_t n);
+
+#endif

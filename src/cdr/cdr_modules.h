@@ -1,0 +1,11 @@
+/* The format modules the registry knows (internal to libsekisho). */
+#ifndef SK_CDR_MODULES_H
+#define SK_CDR_MODULES_H
+
+#include "sekisho/cdr.h"
+
+extern const sk_cdr_module sk_cdr_module_text;  /* text.c: text, CSV/TSV */
+extern const sk_cdr_module sk_cdr_module_image; /* image.c: PNG, JPEG, GIF, BMP */
+extern const sk_cdr_module sk_cdr_module_zip;   /* zip.c: ZIP archives */
+
+#endif

@@ -1,0 +1,14 @@
+/* The sekisho command: shared helpers of the sub-commands. */
+#ifndef SK_CLI_H
+#define SK_CLI_H
+
+#include "sekisho/report.h"
+
+/* Language from --lang, else LC_ALL / LC_MESSAGES / LANG (C or en* → English). */
+sk_lang cli_lang(const char *opt);
+/* Prints "sekisho: MESSAGE" in the user's language to stderr. */
+void cli_err(sk_lang lang, const char *ja, const char *en, const char *arg);
+
+int cmd_sanitize(int argc, char **argv);
+
+#endif

@@ -1,0 +1,64 @@
+/* sekisho — command entry: parses the sub-command and calls the library. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+sk_lang cli_lang(const char *opt)
+{
+	if (opt)
+		return sk_lang_from_string(opt);
+	const char *vars[] = {"LC_ALL", "LC_MESSAGES", "LANG"};
+	for (size_t i = 0; i < 3; i++) {
+		const char *v = getenv(vars[i]);
+		if (v && *v)
+			return sk_lang_from_string(v);
+	}
+	return SK_LANG_JA;
+}
+
+void cli_err(sk_lang lang, const char *ja, const char *en, const char *arg)
+{
+	fprintf(stderr, "sekisho: %s%s%s\n", lang == SK_LANG_EN ? en : ja, arg ? ": " : "",
+		arg ? arg : "");
+}
+
+static void usage(FILE *f, sk_lang lang)
+{
+	if (lang == SK_LANG_EN)
+		fputs("usage: sekisho COMMAND [OPTIONS]\n"
+		      "commands:\n"
+		      "  sanitize [-o OUTDIR] [--json] [--profile NAME] [--lang ja|en] PATH...\n"
+		      "      disarm and rebuild files (folders recursively)\n",
+		      f);
+	else
+		fputs("使い方: sekisho コマンド [オプション]\n"
+		      "コマンド:\n"
+		      "  sanitize [-o 出力先] [--json] [--profile 名前] [--lang ja|en] パス...\n"
+		      "      ファイルを無害化して再構成します (フォルダは再帰的に処理)\n",
+		      f);
+}
+
+int main(int argc, char **argv)
+{
+	sk_lang lang = cli_lang(NULL);
+	if (argc < 2) {
+		usage(stderr, lang);
+		return 2;
+	}
+	const char *cmd = argv[1];
+	if (!strcmp(cmd, "sanitize"))
+		return cmd_sanitize(argc - 1, argv + 1);
+	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
+		usage(stdout, lang);
+		return 0;
+	}
+	if (!strcmp(cmd, "--version")) {
+		puts("sekisho 0.1.0");
+		return 0;
+	}
+	cli_err(lang, "不明なコマンドです", "unknown command", cmd);
+	usage(stderr, lang);
+	return 2;
+}

@@ -1,0 +1,363 @@
+/* sekisho sanitize — disarm files and folders into an output folder. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "sekisho/core.h"
+#include "sekisho/name.h"
+
+enum { EXIT_DELIVERED = 0, EXIT_BLOCKED = 1, EXIT_TROUBLE = 2 };
+
+struct run {
+	sk_lang lang;
+	bool json;
+	const char *outdir;
+	sk_options opt;
+	int status;      /* worst exit status so far */
+	bool progress;   /* a progress line on the terminal */
+	uint64_t items, bytes;
+	struct timespec t0;
+};
+
+static void worse(struct run *r, int st)
+{
+	if (st > r->status)
+		r->status = st;
+}
+
+static double elapsed(const struct run *r)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - r->t0.tv_sec) + (double)(t.tv_nsec - r->t0.tv_nsec) / 1e9;
+}
+
+static void progress(struct run *r, bool done)
+{
+	if (!r->progress)
+		return;
+	double s = elapsed(r);
+	double mb = (double)r->bytes / 1e6;
+	if (r->lang == SK_LANG_EN)
+		fprintf(stderr, "\r%llu items, %.1f MB, %.1f MB/s   ", (unsigned long long)r->items,
+			mb, s > 0 ? mb / s : 0.0);
+	else
+		fprintf(stderr, "\r%llu 件, %.1f MB, %.1f MB/秒   ", (unsigned long long)r->items, mb,
+			s > 0 ? mb / s : 0.0);
+	if (done)
+		fputc('\n', stderr);
+}
+
+/* mkdir -p for the folders of a relative path below base. */
+static int make_parents(const char *base, const char *rel)
+{
+	char *p = NULL;
+	if (asprintf(&p, "%s/%s", base, rel) < 0)
+		return -1;
+	size_t bl = strlen(base) + 1;
+	for (char *s = p + bl; (s = strchr(s, '/')); s++) {
+		*s = 0;
+		if (mkdir(p, 0755) != 0 && errno != EEXIST) {
+			free(p);
+			return -1;
+		}
+		*s = '/';
+	}
+	free(p);
+	return 0;
+}
+
+/* rel with its extension replaced by ext (when the module asks for one). */
+static char *with_ext(const char *rel, const char *ext)
+{
+	const char *slash = strrchr(rel, '/');
+	const char *base = slash ? slash + 1 : rel;
+	const char *dot = strrchr(base, '.');
+	size_t keep = dot && dot != base ? (size_t)(dot - rel) : strlen(rel);
+	char *s = NULL;
+	if (asprintf(&s, "%.*s.%s", (int)keep, rel, ext) < 0)
+		return NULL;
+	return s;
+}
+
+static void print_human(struct run *r, const char *input, const char *output,
+			const sk_result *res)
+{
+	const sk_report *rep = &res->report;
+	sk_lang L = r->lang;
+	printf("%s\t%s", sk_verdict_text(rep->verdict, L), input);
+	if (rep->verdict == SK_VERDICT_BLOCKED) {
+		printf(": %s [%s", sk_reason_text(rep->reason, L), sk_reason_code(rep->reason));
+		if (rep->reason_detail)
+			printf(": %s", rep->reason_detail);
+		printf("]\n");
+		return;
+	}
+	if (output)
+		printf(" → %s", output);
+	const char *sep = " (";
+	for (size_t i = 0; i < rep->n; i++) {
+		const sk_report_entry *e = &rep->v[i];
+		printf("%s%s: %s", sep, sk_action_text(e->action, L), sk_what_text(e->what, L));
+		if (*e->where)
+			printf(" @%s", e->where);
+		if (e->detail)
+			printf(" [%s]", e->detail);
+		if (e->count > 1)
+			printf(" ×%llu", (unsigned long long)e->count);
+		sep = "; ";
+	}
+	printf("%s\n", rep->n ? ")" : "");
+}
+
+/* Process one regular file. rel is its name relative to the output folder. */
+static void do_file(struct run *r, const char *path, const char *rel, bool nofollow)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0));
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		cli_err(r->lang, "読み込めません", "cannot read", path);
+		if (fd >= 0)
+			close(fd);
+		worse(r, EXIT_TROUBLE);
+		return;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		cli_err(r->lang, "通常のファイルではないため飛ばします", "not a regular file, skipped",
+			path);
+		close(fd);
+		worse(r, EXIT_TROUBLE);
+		return;
+	}
+
+	sk_buf clean;
+	sk_buf_init(&clean, 8192);
+	int nc = sk_name_clean(rel, &clean);
+	char *tmp = NULL, *final = NULL;
+	int ofd = -1;
+	sk_buf mem;
+	sk_buf_init(&mem, 1); /* unused when writing to a file */
+	sk_output out;
+	if (r->outdir && nc >= 0) {
+		if (make_parents(r->outdir, sk_buf_str(&clean)) != 0 ||
+		    asprintf(&tmp, "%s/%s.sekisho-tmp.XXXXXX", r->outdir, sk_buf_str(&clean)) < 0 ||
+		    (ofd = mkostemp(tmp, O_CLOEXEC)) < 0) {
+			cli_err(r->lang, "出力先に書き込めません", "cannot write to the output folder",
+				r->outdir);
+			worse(r, EXIT_TROUBLE);
+			goto out;
+		}
+		sk_output_fd(&out, ofd, 0);
+	} else {
+		/* no output folder: report only; the rebuilt bytes are counted, not kept */
+		sk_buf_init(&mem, SK_BUF_MAX_DEFAULT);
+		sk_output_buf(&out, &mem);
+	}
+
+	const char *slash = strrchr(sk_buf_str(&clean), '/');
+	sk_item item = {.name = slash ? slash + 1 : sk_buf_str(&clean)};
+	sk_input_fd(&item.input, fd, (uint64_t)st.st_size);
+	sk_result res;
+	sk_error err;
+	sk_error_clear(&err);
+	int rc = sk_process(&item, &r->opt, &out, &res, &err);
+	bool delivered = rc == 0 && res.report.verdict != SK_VERDICT_BLOCKED;
+
+	if (ofd >= 0) {
+		if (close(ofd) != 0 && delivered) {
+			rc = sk_error_sys(&err, SK_EIO, "close");
+			delivered = false;
+		}
+		ofd = -1;
+		if (delivered) {
+			const char *rel_out = sk_buf_str(&clean);
+			char *renamed = res.report.out_ext[0] ? with_ext(rel_out, res.report.out_ext) : NULL;
+			if (asprintf(&final, "%s/%s", r->outdir, renamed ? renamed : rel_out) < 0)
+				final = NULL;
+			free(renamed);
+			if (!final || rename(tmp, final) != 0) {
+				rc = sk_error_sys(&err, SK_EIO, "rename");
+				delivered = false;
+				free(final);
+				final = NULL;
+			}
+		}
+		if (!delivered)
+			unlink(tmp);
+	}
+	if (rc) {
+		cli_err(r->lang, "出力を書き込めませんでした (何も配信していません)",
+			"could not write the output (nothing delivered)", err.msg);
+		worse(r, EXIT_TROUBLE);
+	}
+
+	if (r->json) {
+		char *j = sk_result_json(&res, path, final);
+		if (j)
+			puts(j);
+		free(j);
+	} else {
+		print_human(r, path, final, &res);
+	}
+	fflush(stdout);
+	worse(r, res.report.verdict == SK_VERDICT_BLOCKED ? EXIT_BLOCKED : EXIT_DELIVERED);
+	r->items++;
+	r->bytes += (uint64_t)st.st_size;
+	progress(r, false);
+	sk_result_free(&res);
+out:
+	if (ofd >= 0) {
+		close(ofd);
+		unlink(tmp);
+	}
+	free(tmp);
+	free(final);
+	sk_buf_free(&mem);
+	sk_buf_free(&clean);
+	close(fd);
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Walks a folder in name order; symbolic links inside it are not followed. */
+static void do_dir(struct run *r, const char *path, const char *rel)
+{
+	DIR *d = opendir(path);
+	if (!d) {
+		cli_err(r->lang, "フォルダを開けません", "cannot open folder", path);
+		worse(r, EXIT_TROUBLE);
+		return;
+	}
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 32;
+			char **nn = realloc(names, cap * sizeof(*nn));
+			if (!nn)
+				break;
+			names = nn;
+		}
+		if (!(names[n] = strdup(e->d_name)))
+			break;
+		n++;
+	}
+	closedir(d);
+	qsort(names, n, sizeof(*names), name_cmp);
+	for (size_t i = 0; i < n; i++) {
+		char *p = NULL, *rl = NULL;
+		if (asprintf(&p, "%s/%s", path, names[i]) >= 0 &&
+		    asprintf(&rl, "%s%s%s", rel, *rel ? "/" : "", names[i]) >= 0) {
+			struct stat st;
+			if (lstat(p, &st) != 0) {
+				cli_err(r->lang, "読み込めません", "cannot read", p);
+				worse(r, EXIT_TROUBLE);
+			} else if (S_ISDIR(st.st_mode)) {
+				do_dir(r, p, rl);
+			} else if (S_ISREG(st.st_mode)) {
+				do_file(r, p, rl, true);
+			} else {
+				cli_err(r->lang, "通常のファイルではないため飛ばします",
+					"not a regular file, skipped", p);
+				worse(r, EXIT_TROUBLE);
+			}
+		}
+		free(p);
+		free(rl);
+		free(names[i]);
+	}
+	free(names);
+}
+
+static void usage(sk_lang lang)
+{
+	fputs(lang == SK_LANG_EN
+		      ? "usage: sekisho sanitize [-o OUTDIR] [--json] [--profile NAME] [--lang ja|en] PATH...\n"
+		      : "使い方: sekisho sanitize [-o 出力先] [--json] [--profile 名前] [--lang ja|en] パス...\n",
+	      stderr);
+}
+
+int cmd_sanitize(int argc, char **argv)
+{
+	struct run r = {0};
+	sk_options_default(&r.opt);
+	const char *lang_opt = NULL, *profile = NULL;
+	static const struct option longs[] = {
+		{"output", required_argument, NULL, 'o'},
+		{"json", no_argument, NULL, 'j'},
+		{"profile", required_argument, NULL, 'p'},
+		{"lang", required_argument, NULL, 'l'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:h", longs, NULL)) != -1) {
+		switch (c) {
+		case 'o': r.outdir = optarg; break;
+		case 'j': r.json = true; break;
+		case 'p': profile = optarg; break;
+		case 'l': lang_opt = optarg; break;
+		case 'h': usage(cli_lang(lang_opt)); return 0;
+		default: usage(cli_lang(lang_opt)); return EXIT_TROUBLE;
+		}
+	}
+	r.lang = cli_lang(lang_opt);
+	if (lang_opt && strcmp(lang_opt, "ja") && strcmp(lang_opt, "en")) {
+		cli_err(r.lang, "--lang は ja か en です", "--lang takes ja or en", lang_opt);
+		return EXIT_TROUBLE;
+	}
+	if (optind >= argc) {
+		usage(r.lang);
+		return EXIT_TROUBLE;
+	}
+	if (profile && !(r.opt.profile = sk_profile_find(profile))) {
+		cli_err(r.lang, "不明なプロファイルです", "unknown profile", profile);
+		return EXIT_TROUBLE;
+	}
+	if (r.outdir) {
+		struct stat st;
+		if (mkdir(r.outdir, 0755) != 0 && errno != EEXIST) {
+			cli_err(r.lang, "出力先を作成できません", "cannot create the output folder", r.outdir);
+			return EXIT_TROUBLE;
+		}
+		if (stat(r.outdir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+			cli_err(r.lang, "出力先がフォルダではありません", "output is not a folder", r.outdir);
+			return EXIT_TROUBLE;
+		}
+	}
+	clock_gettime(CLOCK_MONOTONIC, &r.t0);
+	for (int i = optind; i < argc; i++) {
+		struct stat st;
+		const char *path = argv[i];
+		if (stat(path, &st) != 0) {
+			cli_err(r.lang, "見つかりません", "not found", path);
+			worse(&r, EXIT_TROUBLE);
+			continue;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			r.progress = isatty(STDERR_FILENO);
+			do_dir(&r, path, "");
+		} else {
+			const char *base = strrchr(path, '/');
+			do_file(&r, path, base ? base + 1 : path, false);
+		}
+	}
+	if (r.progress && r.items)
+		progress(&r, true);
+	return r.status;
+}

@@ -1,0 +1,42 @@
+/* JSON form of a result (jansson). */
+#include <jansson.h>
+#include <stdlib.h>
+
+#include "sekisho/core.h"
+
+static json_t *str_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+char *sk_result_json(const sk_result *res, const char *input, const char *output)
+{
+	char hex[SK_SHA256_HEX];
+	sk_hex(res->sha256, SK_SHA256_LEN, hex);
+	const sk_report *r = &res->report;
+	json_t *acts = json_array();
+	for (size_t i = 0; acts && i < r->n; i++) {
+		const sk_report_entry *e = &r->v[i];
+		json_t *a = json_pack("{s:s, s:s, s:s, s:o, s:I}", "action", sk_action_code(e->action),
+				      "what", e->what, "where", e->where, "detail",
+				      str_or_null(e->detail), "count", (json_int_t)e->count);
+		if (a)
+			json_array_append_new(acts, a);
+	}
+	bool blocked = r->verdict == SK_VERDICT_BLOCKED;
+	json_t *o = json_pack("{s:o, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o}",
+			      "input", str_or_null(input),
+			      "sha256", hex,
+			      "type", res->type.code ? res->type.code : "unknown",
+			      "mime", res->type.mime ? res->type.mime : "application/octet-stream",
+			      "verdict", sk_verdict_code(r->verdict),
+			      "reason", blocked ? json_string(sk_reason_code(r->reason)) : json_null(),
+			      "reason_detail", str_or_null(blocked ? r->reason_detail : NULL),
+			      "actions", acts ? acts : json_array(),
+			      "output", str_or_null(blocked ? NULL : output));
+	if (!o)
+		return NULL;
+	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	return s;
+}

@@ -1,0 +1,495 @@
+/* True-type detection by content. See include/sekisho/detect.h. */
+#include "sekisho/detect.h"
+#include "sekisho/name.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <zip.h>
+
+#define HEAD_MAX (64 * 1024)
+#define ZIP_SCAN_MAX 10000 /* entries looked at to tell OOXML/ODF/JAR from ZIP */
+
+static void set(sk_type *t, sk_kind k, const char *code, const char *mime, const char *ext)
+{
+	t->kind = k;
+	t->code = code;
+	t->mime = mime;
+	t->ext = ext;
+}
+
+static void set_exec(sk_type *t, const char *code, const char *ext)
+{
+	set(t, SK_KIND_EXECUTABLE, code, "application/x-executable", ext);
+}
+
+static bool has(const uint8_t *h, size_t n, size_t off, const void *m, size_t ml)
+{
+	return off <= n && ml <= n - off && memcmp(h + off, m, ml) == 0;
+}
+#define HAS(off, lit) has(h, n, (off), (lit), sizeof(lit) - 1)
+
+/* case-insensitive search of an ASCII needle in the first lim bytes */
+static bool contains_ci(const uint8_t *h, size_t n, size_t lim, const char *needle)
+{
+	size_t nl = strlen(needle);
+	if (lim > n)
+		lim = n;
+	for (size_t i = 0; i + nl <= lim; i++)
+		if (strncasecmp((const char *)h + i, needle, nl) == 0)
+			return true;
+	return false;
+}
+
+/* ---- OLE2: MSI versus Office ------------------------------------------------ */
+
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint16_t le16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+/* The root directory entry's CLSID tells an installer (MSI/MSP/MST) from a document. */
+static void detect_ole2(sk_input *in, const uint8_t *h, size_t n, sk_type *t, sk_error *err)
+{
+	set(t, SK_KIND_OLE2, "ole2", "application/x-ole-storage", "doc");
+	if (n < 512)
+		return;
+	unsigned shift = le16(h + 0x1E);
+	if (shift != 9 && shift != 12)
+		return;
+	uint64_t ssz = 1ull << shift;
+	uint32_t dirsect = le32(h + 0x30);
+	if (dirsect >= 0xFFFFFFFAu)
+		return;
+	uint8_t ent[128];
+	size_t got;
+	if (sk_input_pread(in, (dirsect + 1ull) * ssz, ent, sizeof(ent), &got, err) || got < 128)
+		return;
+	static const uint8_t msi[16] = {0x84, 0x10, 0x0C, 0x00, 0x00, 0x00, 0x00, 0x00,
+					0xC0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x46};
+	static const uint8_t msp[16] = {0x86, 0x10, 0x0C, 0x00, 0x00, 0x00, 0x00, 0x00,
+					0xC0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x46};
+	static const uint8_t mst[16] = {0x82, 0x10, 0x0C, 0x00, 0x00, 0x00, 0x00, 0x00,
+					0xC0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x46};
+	if (!memcmp(ent + 0x50, msi, 16) || !memcmp(ent + 0x50, msp, 16) ||
+	    !memcmp(ent + 0x50, mst, 16))
+		set_exec(t, "msi", "msi");
+}
+
+/* ---- ZIP family ---------------------------------------------------------------- */
+
+static void detect_zip(sk_input *in, sk_type *t, sk_error *err)
+{
+	set(t, SK_KIND_ZIP, "zip", "application/zip", "zip");
+	const uint8_t *p;
+	size_t n;
+	if (sk_input_load(in, &p, &n, err))
+		return; /* the zip module meets the same error and blocks */
+	zip_error_t ze;
+	zip_error_init(&ze);
+	zip_source_t *src = zip_source_buffer_create(p, n, 0, &ze);
+	if (!src) {
+		zip_error_fini(&ze);
+		return;
+	}
+	zip_t *za = zip_open_from_source(src, ZIP_RDONLY, &ze);
+	if (!za) {
+		zip_source_free(src);
+		zip_error_fini(&ze);
+		return;
+	}
+	zip_int64_t ne = zip_get_num_entries(za, 0);
+	bool ct = false, word = false, xl = false, ppt = false, manifest = false,
+	     classes = false, dex = false, appx = false, vsix = false;
+	for (zip_int64_t i = 0; i < ne && i < ZIP_SCAN_MAX; i++) {
+		const char *name = zip_get_name(za, (zip_uint64_t)i, ZIP_FL_ENC_RAW);
+		if (!name)
+			continue;
+		size_t l = strlen(name);
+		if (!strcmp(name, "[Content_Types].xml"))
+			ct = true;
+		else if (!strncmp(name, "word/", 5))
+			word = true;
+		else if (!strncmp(name, "xl/", 3))
+			xl = true;
+		else if (!strncmp(name, "ppt/", 4))
+			ppt = true;
+		else if (!strcmp(name, "META-INF/MANIFEST.MF"))
+			manifest = true;
+		else if (!strcmp(name, "classes.dex"))
+			dex = true;
+		else if (!strcasecmp(name, "AppxManifest.xml") || !strcasecmp(name, "AppxMetadata/AppxBundleManifest.xml"))
+			appx = true;
+		else if (!strcmp(name, "extension.vsixmanifest"))
+			vsix = true;
+		if (l > 6 && !strcmp(name + l - 6, ".class"))
+			classes = true;
+		if (i == 0 && !strcmp(name, "mimetype")) {
+			char mt[64] = {0};
+			zip_file_t *zf = zip_fopen_index(za, 0, 0);
+			if (zf) {
+				zip_fread(zf, mt, sizeof(mt) - 1);
+				zip_fclose(zf);
+			}
+			if (!strncmp(mt, "application/vnd.oasis.opendocument.", 35))
+				set(t, SK_KIND_ODF, "odf", "application/vnd.oasis.opendocument", "odt");
+			else if (!strncmp(mt, "application/epub", 16))
+				set(t, SK_KIND_ARCHIVE, "epub", "application/epub+zip", "epub");
+		}
+	}
+	if (dex)
+		set_exec(t, "apk", "apk");
+	else if (appx)
+		set_exec(t, "appx", "appx");
+	else if (vsix)
+		set_exec(t, "vsix", "vsix");
+	else if (classes || (manifest && t->kind == SK_KIND_ZIP))
+		set_exec(t, "jar", "jar");
+	else if (ct && t->kind == SK_KIND_ZIP) {
+		if (word)
+			set(t, SK_KIND_OOXML, "docx",
+			    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+			    "docx");
+		else if (xl)
+			set(t, SK_KIND_OOXML, "xlsx",
+			    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx");
+		else if (ppt)
+			set(t, SK_KIND_OOXML, "pptx",
+			    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+			    "pptx");
+		else
+			set(t, SK_KIND_OOXML, "ooxml", "application/vnd.openxmlformats-officedocument",
+			    "");
+	}
+	zip_discard(za);
+	zip_error_fini(&ze);
+}
+
+/* ---- text ---------------------------------------------------------------------- */
+
+/* Bytes a text file may hold besides printable ones: TAB LF VT FF CR, ESC (ISO-2022-JP)
+ * and SUB (the old DOS end-of-file mark). */
+static bool text_ctrl_ok(uint8_t c)
+{
+	return c == 9 || c == 10 || c == 11 || c == 12 || c == 13 || c == 0x1B || c == 0x1A;
+}
+
+static bool looks_text(const uint8_t *h, size_t n)
+{
+	if (has(h, n, 0, "\xFF\xFE", 2) || has(h, n, 0, "\xFE\xFF", 2))
+		return true; /* UTF-16 with a BOM */
+	size_t bad = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (h[i] == 0)
+			return false;
+		if (h[i] < 0x20 && !text_ctrl_ok(h[i]))
+			bad++;
+	}
+	/* a stray control character is stripped by the text module; many mean binary */
+	return bad * 100 <= n;
+}
+
+/* Skips a UTF-8 BOM and leading white space. */
+static size_t text_start(const uint8_t *h, size_t n)
+{
+	size_t i = has(h, n, 0, "\xEF\xBB\xBF", 3) ? 3 : 0;
+	while (i < n && isspace(h[i]))
+		i++;
+	return i;
+}
+
+/* Consistent separator counts over the first lines (quotes respected): CSV/TSV. */
+static bool looks_csv(const uint8_t *h, size_t n)
+{
+	static const char seps[] = {',', '\t', ';'};
+	for (size_t s = 0; s < sizeof(seps); s++) {
+		long first = -1;
+		int lines = 0;
+		long cnt = 0;
+		bool q = false, ok = true;
+		size_t i = 0;
+		for (; i < n && lines < 20; i++) {
+			uint8_t c = h[i];
+			if (c == '"')
+				q = !q;
+			else if (!q && c == (uint8_t)seps[s])
+				cnt++;
+			else if (!q && c == '\n') {
+				if (first < 0)
+					first = cnt;
+				else if (cnt != first) {
+					ok = false;
+					break;
+				}
+				lines++;
+				cnt = 0;
+			}
+		}
+		/* a last line cut by the 64 KiB head is not counted */
+		if (ok && lines >= 2 && first >= 1)
+			return true;
+	}
+	return false;
+}
+
+static void detect_text(const uint8_t *h, size_t n, const char *name, sk_type *t)
+{
+	size_t s = text_start(h, n);
+	const uint8_t *b = h + s;
+	size_t bn = n - s;
+	if (has(b, bn, 0, "#!", 2)) {
+		set_exec(t, "script", "sh");
+		return;
+	}
+	if (bn >= 9 && (!strncasecmp((const char *)b, "@echo off", 9) ||
+			!strncasecmp((const char *)b, "echo off", 8))) {
+		set_exec(t, "bat", "bat");
+		return;
+	}
+	if (has(b, bn, 0, "Windows Registry Editor", 23) || has(b, bn, 0, "REGEDIT4", 8)) {
+		set_exec(t, "reg", "reg");
+		return;
+	}
+	if (bn >= 17 && (!strncasecmp((const char *)b, "[InternetShortcut]", 18) ||
+			 !strncasecmp((const char *)b, "[Shell]", 7) ||
+			 !strncasecmp((const char *)b, "[Desktop Entry]", 15))) {
+		set_exec(t, "shortcut", "url");
+		return;
+	}
+	if (has(b, bn, 0, "ID;P", 4) || has(b, bn, 0, "ID;N", 4)) {
+		set_exec(t, "sylk", "slk"); /* Excel runs DDE formulas in SYLK */
+		return;
+	}
+	if (contains_ci(h, n, n, "<hta:application")) {
+		set_exec(t, "hta", "hta");
+		return;
+	}
+	if (contains_ci(b, bn, 1024, "<?xml") || contains_ci(b, bn, 256, "<svg")) {
+		if (contains_ci(b, bn, 4096, "<svg"))
+			set(t, SK_KIND_SVG, "svg", "image/svg+xml", "svg");
+		else
+			set(t, SK_KIND_XML, "xml", "application/xml", "xml");
+		return;
+	}
+	if (contains_ci(b, bn, 256, "<!doctype html") || contains_ci(b, bn, 1024, "<html") ||
+	    contains_ci(b, bn, 256, "<script") || contains_ci(b, bn, 256, "<head") ||
+	    contains_ci(b, bn, 256, "<body")) {
+		set(t, SK_KIND_HTML, "html", "text/html", "html");
+		return;
+	}
+	char ext[32];
+	sk_name_ext(name ? name : "", ext, sizeof(ext));
+	if (!strcmp(ext, "csv") || !strcmp(ext, "tsv") || !strcmp(ext, "tab") || looks_csv(h, n))
+		set(t, SK_KIND_CSV, "csv", "text/csv", "csv");
+	else
+		set(t, SK_KIND_TEXT, "text", "text/plain", "txt");
+}
+
+/* ---- entry point --------------------------------------------------------------- */
+
+int sk_detect(sk_input *in, const char *name, sk_type *t, sk_error *err)
+{
+	uint8_t *h = malloc(HEAD_MAX);
+	if (!h)
+		return sk_error_set(err, SK_ENOMEM, "detect");
+	size_t n;
+	int rc = sk_input_pread(in, 0, h, HEAD_MAX, &n, err);
+	if (rc) {
+		free(h);
+		return rc;
+	}
+	uint8_t tail[512];
+	size_t tn = 0;
+	if (in->size >= 1024)
+		sk_input_pread(in, in->size - 512, tail, 512, &tn, NULL);
+
+	set(t, SK_KIND_UNKNOWN, "unknown", "application/octet-stream", "");
+	if (n == 0) {
+		set(t, SK_KIND_TEXT, "text", "text/plain", "txt");
+	} else if (HAS(0, "\x89PNG\r\n\x1a\n")) {
+		set(t, SK_KIND_PNG, "png", "image/png", "png");
+	} else if (HAS(0, "\xFF\xD8\xFF")) {
+		set(t, SK_KIND_JPEG, "jpeg", "image/jpeg", "jpg");
+	} else if (HAS(0, "GIF87a") || HAS(0, "GIF89a")) {
+		set(t, SK_KIND_GIF, "gif", "image/gif", "gif");
+	} else if (HAS(0, "BM") && n >= 26 &&
+		   (le32(h + 14) == 12 || le32(h + 14) == 40 || le32(h + 14) == 52 ||
+		    le32(h + 14) == 56 || le32(h + 14) == 64 || le32(h + 14) == 108 ||
+		    le32(h + 14) == 124)) {
+		set(t, SK_KIND_BMP, "bmp", "image/bmp", "bmp");
+	} else if (HAS(0, "II*\0") || HAS(0, "MM\0*")) {
+		set(t, SK_KIND_TIFF, "tiff", "image/tiff", "tif");
+	} else if (HAS(0, "PK\x03\x04") || HAS(0, "PK\x05\x06") || HAS(0, "PK\x07\x08")) {
+		detect_zip(in, t, err);
+	} else if (HAS(0, "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1")) {
+		detect_ole2(in, h, n, t, err);
+	} else if (HAS(0, "{\\rtf")) {
+		set(t, SK_KIND_RTF, "rtf", "application/rtf", "rtf");
+	} else if (HAS(0, "MZ") || HAS(0, "ZM")) {
+		set_exec(t, "pe", "exe");
+	} else if (HAS(0, "\x7F" "ELF")) {
+		set_exec(t, "elf", "");
+	} else if (HAS(0, "\xFE\xED\xFA\xCE") || HAS(0, "\xFE\xED\xFA\xCF") ||
+		   HAS(0, "\xCE\xFA\xED\xFE") || HAS(0, "\xCF\xFA\xED\xFE") ||
+		   HAS(0, "\xCA\xFE\xBA\xBE") || HAS(0, "\xBE\xBA\xFE\xCA")) {
+		set_exec(t, "macho", ""); /* CAFEBABE is also a Java class: both run */
+	} else if (HAS(0, "L\0\0\0\x01\x14\x02\0")) {
+		set_exec(t, "lnk", "lnk");
+	} else if (HAS(0, "\0asm")) {
+		set_exec(t, "wasm", "wasm");
+	} else if (HAS(0, "ITSF")) {
+		set_exec(t, "chm", "chm");
+	} else if (HAS(0x8001, "CD001") || HAS(0x8801, "CD001") || HAS(0x9001, "CD001") ||
+		   HAS(0x8001, "BEA01") || HAS(0x8001, "NSR02") || HAS(0x8001, "NSR03")) {
+		set_exec(t, "iso", "iso");
+	} else if (HAS(0, "conectix") || has(tail, tn, 0, "conectix", 8)) {
+		set_exec(t, "vhd", "vhd");
+	} else if (HAS(0, "vhdxfile")) {
+		set_exec(t, "vhdx", "vhdx");
+	} else if (has(tail, tn, 0, "koly", 4)) {
+		set_exec(t, "dmg", "dmg");
+	} else if (HAS(0, "QFI\xFB") || HAS(0, "KDMV") || HAS(0, "# Disk DescriptorFile")) {
+		set_exec(t, "disk-image", "img");
+	} else if (n >= 512 && h[510] == 0x55 && h[511] == 0xAA &&
+		   (HAS(0x36, "FAT") || HAS(0x52, "FAT32") || HAS(3, "NTFS") || HAS(3, "EXFAT") ||
+		    (h[0x1BE] & 0x7F) == 0)) {
+		set_exec(t, "disk-image", "img");
+	} else if (HAS(0, "%PDF-") || contains_ci(h, n, 1024, "%PDF-")) {
+		set(t, SK_KIND_PDF, "pdf", "application/pdf", "pdf");
+	} else if (HAS(0, "7z\xBC\xAF\x27\x1C")) {
+		set(t, SK_KIND_ARCHIVE, "7z", "application/x-7z-compressed", "7z");
+	} else if (HAS(0, "Rar!\x1A\x07")) {
+		set(t, SK_KIND_ARCHIVE, "rar", "application/vnd.rar", "rar");
+	} else if (HAS(0, "\x1F\x8B")) {
+		set(t, SK_KIND_ARCHIVE, "gzip", "application/gzip", "gz");
+	} else if (HAS(0, "BZh")) {
+		set(t, SK_KIND_ARCHIVE, "bzip2", "application/x-bzip2", "bz2");
+	} else if (HAS(0, "\xFD" "7zXZ\0")) {
+		set(t, SK_KIND_ARCHIVE, "xz", "application/x-xz", "xz");
+	} else if (HAS(0, "\x28\xB5\x2F\xFD")) {
+		set(t, SK_KIND_ARCHIVE, "zstd", "application/zstd", "zst");
+	} else if (HAS(0, "MSCF")) {
+		set(t, SK_KIND_ARCHIVE, "cab", "application/vnd.ms-cab-compressed", "cab");
+	} else if (HAS(257, "ustar")) {
+		set(t, SK_KIND_ARCHIVE, "tar", "application/x-tar", "tar");
+	} else if (n > 7 && h[2] == '-' && h[3] == 'l' && (h[4] == 'h' || h[4] == 'z') && h[6] == '-') {
+		set(t, SK_KIND_ARCHIVE, "lzh", "application/x-lzh-compressed", "lzh");
+	} else if (looks_text(h, n)) {
+		detect_text(h, n, name, t);
+	}
+	free(h);
+	return 0;
+}
+
+/* ---- names --------------------------------------------------------------------- */
+
+void sk_name_ext(const char *name, char *ext, size_t extsz)
+{
+	ext[0] = 0;
+	if (!name || extsz == 0)
+		return;
+	/* the final component, with control/bidi characters and trailing dots and spaces
+	 * removed as sk_name_clean() does, so "a.exe\u202E" or "a.exe." is seen as exe */
+	sk_buf clean;
+	sk_buf_init(&clean, 4096);
+	if (sk_name_clean(name, &clean) < 0) {
+		sk_buf_free(&clean);
+		return;
+	}
+	const char *s = sk_buf_str(&clean);
+	const char *base = strrchr(s, '/');
+	base = base ? base + 1 : s;
+	const char *dot = strrchr(base, '.');
+	if (dot && dot != base) {
+		size_t i = 0;
+		for (const char *p = dot + 1; *p && i + 1 < extsz; p++)
+			ext[i++] = (char)tolower((unsigned char)*p);
+		ext[i] = 0;
+	}
+	sk_buf_free(&clean);
+}
+
+static const char *const exec_exts[] = {
+	"exe", "dll", "com", "scr", "pif", "cpl", "msi", "msp", "mst", "msc", "bat", "cmd",
+	"js", "jse", "vbs", "vbe", "vb", "wsf", "wsh", "ws", "wsc", "sct", "ps1", "ps1xml",
+	"ps2", "ps2xml", "psc1", "psc2", "psm1", "psd1", "hta", "lnk", "url", "website",
+	"scf", "reg", "inf", "iso", "img", "vhd", "vhdx", "dmg", "jar", "apk", "appx",
+	"appxbundle", "msix", "msixbundle", "application", "appref-ms", "gadget", "chm",
+	"hlp", "sys", "drv", "ocx", "shb", "shs", "xbap", "xll", "xla", "xlam", "ppa",
+	"ppam", "library-ms", "settingcontent-ms", "searchconnector-ms", "diagcab", "py",
+	"pyw", "pyc", "pl", "rb", "sh", "bash", "zsh", "command", "run", "bin", "desktop",
+	"so", "dylib", "deb", "rpm", "pkg", "mpkg", "xpi", "crx", "vsix", "wasm", "slk",
+	"iqy", "dqy", "rqy", "oqy", "jnlp", "mde", "mda", "accde", "ade", "adp", "cer",
+	"crt", "der", "mof", "job", "elf", "out", "action", "workflow", "vdi", "vmdk",
+	"qcow2", "mht", "mhtml", "xsl", "wiz",
+};
+
+bool sk_name_ext_is_executable(const char *ext)
+{
+	if (!ext || !*ext)
+		return false;
+	for (size_t i = 0; i < sizeof(exec_exts) / sizeof(exec_exts[0]); i++)
+		if (!strcmp(ext, exec_exts[i]))
+			return true;
+	return false;
+}
+
+struct ext_kind {
+	const char *ext;
+	sk_kind kind;
+};
+
+static const struct ext_kind ext_kinds[] = {
+	{"png", SK_KIND_PNG}, {"jpg", SK_KIND_JPEG}, {"jpeg", SK_KIND_JPEG},
+	{"jpe", SK_KIND_JPEG}, {"jfif", SK_KIND_JPEG}, {"gif", SK_KIND_GIF},
+	{"bmp", SK_KIND_BMP}, {"dib", SK_KIND_BMP}, {"tif", SK_KIND_TIFF},
+	{"tiff", SK_KIND_TIFF}, {"zip", SK_KIND_ZIP}, {"pdf", SK_KIND_PDF},
+	{"docx", SK_KIND_OOXML}, {"docm", SK_KIND_OOXML}, {"dotx", SK_KIND_OOXML},
+	{"dotm", SK_KIND_OOXML}, {"xlsx", SK_KIND_OOXML}, {"xlsm", SK_KIND_OOXML},
+	{"xltx", SK_KIND_OOXML}, {"xltm", SK_KIND_OOXML}, {"pptx", SK_KIND_OOXML},
+	{"pptm", SK_KIND_OOXML}, {"potx", SK_KIND_OOXML}, {"potm", SK_KIND_OOXML},
+	{"ppsx", SK_KIND_OOXML}, {"ppsm", SK_KIND_OOXML},
+	{"doc", SK_KIND_OLE2}, {"xls", SK_KIND_OLE2}, {"ppt", SK_KIND_OLE2},
+	{"dot", SK_KIND_OLE2}, {"xlt", SK_KIND_OLE2}, {"pot", SK_KIND_OLE2},
+	{"msg", SK_KIND_OLE2}, {"rtf", SK_KIND_RTF}, {"odt", SK_KIND_ODF},
+	{"ods", SK_KIND_ODF}, {"odp", SK_KIND_ODF}, {"odg", SK_KIND_ODF},
+	{"txt", SK_KIND_TEXT}, {"csv", SK_KIND_CSV}, {"tsv", SK_KIND_CSV},
+	{"html", SK_KIND_HTML}, {"htm", SK_KIND_HTML}, {"svg", SK_KIND_SVG},
+	{"xml", SK_KIND_XML}, {"7z", SK_KIND_ARCHIVE}, {"rar", SK_KIND_ARCHIVE},
+	{"gz", SK_KIND_ARCHIVE}, {"tgz", SK_KIND_ARCHIVE}, {"lzh", SK_KIND_ARCHIVE},
+	{"cab", SK_KIND_ARCHIVE}, {"tar", SK_KIND_ARCHIVE},
+};
+
+static bool same_family(sk_kind a, sk_kind b)
+{
+	if (a == b)
+		return true;
+	if ((a == SK_KIND_TEXT || a == SK_KIND_CSV) && (b == SK_KIND_TEXT || b == SK_KIND_CSV))
+		return true;
+	/* OOXML/ODF are ZIPs and ZIPs are often renamed; a docx named .zip is no lie */
+	if ((a == SK_KIND_ZIP && (b == SK_KIND_OOXML || b == SK_KIND_ODF)) ||
+	    (b == SK_KIND_ZIP && (a == SK_KIND_OOXML || a == SK_KIND_ODF)))
+		return true;
+	/* SVG and HTML are XML-ish text */
+	if ((a == SK_KIND_XML && b == SK_KIND_SVG) || (a == SK_KIND_SVG && b == SK_KIND_XML))
+		return true;
+	return false;
+}
+
+bool sk_name_mismatch(const char *name, const sk_type *t)
+{
+	char ext[32];
+	sk_name_ext(name, ext, sizeof(ext));
+	if (!*ext)
+		return false;
+	for (size_t i = 0; i < sizeof(ext_kinds) / sizeof(ext_kinds[0]); i++)
+		if (!strcmp(ext, ext_kinds[i].ext))
+			return !same_family(ext_kinds[i].kind, t->kind);
+	return false; /* an extension we do not know says nothing */
+}

@@ -1,0 +1,182 @@
+/* True-type detection and the blocks that follow from it (sk_process end to end). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+static sk_type detect(const void *p, size_t n, const char *name)
+{
+	sk_input in;
+	sk_input_mem(&in, p, n);
+	sk_type t;
+	sk_error err;
+	assert_int_equal(sk_detect(&in, name, &t, &err), 0);
+	sk_input_release(&in);
+	return t;
+}
+
+static void assert_code(const void *p, size_t n, const char *name, sk_kind kind, const char *code)
+{
+	sk_type t = detect(p, n, name);
+	assert_string_equal(t.code, code);
+	assert_int_equal(t.kind, kind);
+}
+
+#define LIT(s) (s), (sizeof(s) - 1)
+
+static void magic(void **state)
+{
+	(void)state;
+	assert_code(LIT("\x89PNG\r\n\x1a\n\0\0\0\rIHDR"), "x.png", SK_KIND_PNG, "png");
+	assert_code(LIT("\xFF\xD8\xFF\xE0\0\x10JFIF"), NULL, SK_KIND_JPEG, "jpeg");
+	assert_code(LIT("GIF89a\x01\0\x01\0"), NULL, SK_KIND_GIF, "gif");
+	assert_code(LIT("%PDF-1.7\n"), NULL, SK_KIND_PDF, "pdf");
+	assert_code(LIT("{\\rtf1\\ansi"), NULL, SK_KIND_RTF, "rtf");
+	assert_code(LIT("7z\xBC\xAF\x27\x1C\0\x04"), NULL, SK_KIND_ARCHIVE, "7z");
+	assert_code(LIT("Rar!\x1A\x07\x01\0"), NULL, SK_KIND_ARCHIVE, "rar");
+	assert_code(LIT("hello\nworld\n"), "a.txt", SK_KIND_TEXT, "text");
+	assert_code(LIT(""), "empty.txt", SK_KIND_TEXT, "text");
+	/* binary with NULs and no magic */
+	assert_code(LIT("\x01\x02\x03\0\0\x04\x05"), NULL, SK_KIND_UNKNOWN, "unknown");
+}
+
+static void bmp(void **state)
+{
+	(void)state;
+	uint8_t h[64] = {'B', 'M'};
+	h[14] = 40; /* BITMAPINFOHEADER */
+	assert_code(h, sizeof(h), NULL, SK_KIND_BMP, "bmp");
+	h[14] = 41; /* not a DIB header size: "BM" alone proves nothing */
+	sk_type t = detect(h, sizeof(h), NULL);
+	assert_int_not_equal(t.kind, SK_KIND_BMP);
+}
+
+static void executables(void **state)
+{
+	(void)state;
+	assert_code(LIT("MZ\x90\0\x03\0\0\0"), NULL, SK_KIND_EXECUTABLE, "pe");
+	assert_code(LIT("\x7F" "ELF\x02\x01\x01"), NULL, SK_KIND_EXECUTABLE, "elf");
+	assert_code(LIT("\xCF\xFA\xED\xFE\x07\0\0\x01"), NULL, SK_KIND_EXECUTABLE, "macho");
+	assert_code(LIT("L\0\0\0\x01\x14\x02\0\0\0\0\0\xC0\0\0\0\0\0\0F"), NULL, SK_KIND_EXECUTABLE, "lnk");
+	assert_code(LIT("#!/bin/sh\nrm -rf /\n"), "notes.txt", SK_KIND_EXECUTABLE, "script");
+	assert_code(LIT("@ECHO OFF\r\ndel *.*\r\n"), NULL, SK_KIND_EXECUTABLE, "bat");
+	assert_code(LIT("<html><head><HTA:APPLICATION id=x></head></html>"), NULL, SK_KIND_EXECUTABLE, "hta");
+	assert_code(LIT("[InternetShortcut]\r\nURL=file://x/y.exe\r\n"), NULL, SK_KIND_EXECUTABLE, "shortcut");
+	assert_code(LIT("ID;PWXL;N;E\r\nC;Y1;X1;K0;E=cmd|'/c calc'!A0\r\n"), NULL, SK_KIND_EXECUTABLE, "sylk");
+	assert_code(LIT("Windows Registry Editor Version 5.00\r\n"), NULL, SK_KIND_EXECUTABLE, "reg");
+
+	/* ISO 9660: "CD001" at 0x8001 */
+	size_t n = 0x8800;
+	uint8_t *iso = calloc(1, n);
+	memcpy(iso + 0x8001, "CD001", 5);
+	assert_code(iso, n, "disk.dat", SK_KIND_EXECUTABLE, "iso");
+	/* VHD footer at the end */
+	memset(iso, 0, n);
+	memcpy(iso + n - 512, "conectix", 8);
+	assert_code(iso, n, NULL, SK_KIND_EXECUTABLE, "vhd");
+	free(iso);
+}
+
+/* A minimal OLE2 header whose root directory entry carries clsid. */
+static uint8_t *ole2(const uint8_t clsid[16], size_t *n)
+{
+	*n = 512 * 3;
+	uint8_t *p = calloc(1, *n);
+	memcpy(p, "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", 8);
+	p[0x1E] = 9;  /* 512-byte sectors */
+	p[0x30] = 1;  /* directory at sector 1 → offset 1024 */
+	memcpy(p + 1024 + 0x50, clsid, 16);
+	return p;
+}
+
+static void msi_vs_office(void **state)
+{
+	(void)state;
+	static const uint8_t msi[16] = {0x84, 0x10, 0x0C, 0, 0, 0, 0, 0, 0xC0, 0, 0, 0, 0, 0, 0, 0x46};
+	static const uint8_t word[16] = {0x06, 0x09, 0x02, 0, 0, 0, 0, 0, 0xC0, 0, 0, 0, 0, 0, 0, 0x46};
+	size_t n;
+	uint8_t *p = ole2(msi, &n);
+	assert_code(p, n, "setup.doc", SK_KIND_EXECUTABLE, "msi");
+	free(p);
+	p = ole2(word, &n);
+	assert_code(p, n, "a.doc", SK_KIND_OLE2, "ole2");
+	tu_run r;
+	tu_process(p, n, "a.doc", NULL, &r);
+	assert_verdict(&r, SK_VERDICT_BLOCKED);
+	assert_reason(&r, SK_REASON_UNSUPPORTED_LEGACY_OFFICE);
+	tu_free(&r);
+	free(p);
+}
+
+static void csv_sniff(void **state)
+{
+	(void)state;
+	assert_code(LIT("a,b,c\r\n1,2,3\r\n4,5,6\r\n"), "data.txt", SK_KIND_CSV, "csv");
+	assert_code(LIT("name\tage\nx\t1\ny\t2\n"), NULL, SK_KIND_CSV, "csv");
+	/* commas in prose do not make a CSV */
+	assert_code(LIT("Hello, world.\nThis line has none\nBut this, has, three\n"), NULL, SK_KIND_TEXT, "text");
+	/* the name says CSV: Excel will open it as one */
+	assert_code(LIT("just one line"), "x.csv", SK_KIND_CSV, "csv");
+}
+
+/* The name never lets something through, but it can block. */
+static void blocks(void **state)
+{
+	(void)state;
+	tu_run r;
+	/* a PE named .txt */
+	tu_process(LIT("MZ\x90\0\x03\0\0\0\x04\0"), "readme.txt", NULL, &r);
+	assert_verdict(&r, SK_VERDICT_BLOCKED);
+	assert_reason(&r, SK_REASON_EXECUTABLE);
+	assert_int_equal(r.out.len, 0);
+	tu_free(&r);
+	/* harmless text named .js: Windows would run it */
+	tu_process(LIT("var a = 1;\n"), "invoice.js", NULL, &r);
+	assert_reason(&r, SK_REASON_EXECUTABLE);
+	tu_free(&r);
+	/* RTLO disguise: shown as "invoice_exe.txt"-like, really .exe */
+	tu_process(LIT("hello"), "invoice\xE2\x80\xAEtxt.exe", NULL, &r);
+	assert_reason(&r, SK_REASON_EXECUTABLE);
+	tu_free(&r);
+	/* a type no module accepts */
+	tu_process(LIT("7z\xBC\xAF\x27\x1C\0\x04"), "a.7z", NULL, &r);
+	assert_reason(&r, SK_REASON_UNKNOWN_TYPE);
+	tu_free(&r);
+	tu_process(LIT("\x01\x02\x03\0\0\x04\x05"), "blob.dat", NULL, &r);
+	assert_reason(&r, SK_REASON_UNKNOWN_TYPE);
+	tu_free(&r);
+	/* input over max_input */
+	sk_options o;
+	sk_options_default(&o);
+	o.budget.max_input = 4;
+	tu_process(LIT("hello"), "a.txt", &o, &r);
+	assert_reason(&r, SK_REASON_LIMIT_SIZE);
+	tu_free(&r);
+}
+
+static void mismatch(void **state)
+{
+	(void)state;
+	sk_type t = {.kind = SK_KIND_PNG, .code = "png"};
+	assert_true(sk_name_mismatch("photo.pdf", &t));
+	assert_false(sk_name_mismatch("photo.PNG", &t));
+	assert_false(sk_name_mismatch("photo", &t));
+	assert_false(sk_name_mismatch("photo.dat", &t)); /* unknown extension: no claim */
+	t.kind = SK_KIND_CSV;
+	assert_false(sk_name_mismatch("a.txt", &t));
+	assert_true(sk_name_mismatch("a.docx", &t));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(magic),
+		cmocka_unit_test(bmp),
+		cmocka_unit_test(executables),
+		cmocka_unit_test(msi_vs_office),
+		cmocka_unit_test(csv_sniff),
+		cmocka_unit_test(blocks),
+		cmocka_unit_test(mismatch),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,64 @@
+#include "testutil.h"
+
+#include <stdio.h>
+#include <string.h>
+
+void tu_process(const void *data, size_t n, const char *name, const sk_options *opt, tu_run *r)
+{
+	sk_options def;
+	if (!opt) {
+		sk_options_default(&def);
+		opt = &def;
+	}
+	sk_buf_init(&r->out, 0);
+	sk_item item = {.name = name};
+	sk_input_mem(&item.input, data, n);
+	sk_output o;
+	sk_output_buf(&o, &r->out);
+	sk_error err;
+	sk_error_clear(&err);
+	int rc = sk_process(&item, opt, &o, &r->res, &err);
+	assert_int_equal(rc, 0);
+}
+
+void tu_free(tu_run *r)
+{
+	sk_result_free(&r->res);
+	sk_buf_free(&r->out);
+}
+
+size_t tu_count(const sk_report *rep, sk_action a, const char *what)
+{
+	size_t c = 0;
+	for (size_t i = 0; i < rep->n; i++)
+		if (rep->v[i].action == a && (!what || !strcmp(rep->v[i].what, what)))
+			c++;
+	return c;
+}
+
+const sk_report_entry *tu_find_where(const sk_report *rep, const char *suf)
+{
+	size_t sl = strlen(suf);
+	for (size_t i = 0; i < rep->n; i++) {
+		size_t wl = strlen(rep->v[i].where);
+		if (wl >= sl && !strcmp(rep->v[i].where + wl - sl, suf))
+			return &rep->v[i];
+	}
+	return NULL;
+}
+
+const char *tu_src(const char *rel)
+{
+	static char buf[4096];
+	snprintf(buf, sizeof(buf), "%s/%s", SK_SOURCE_ROOT, rel);
+	return buf;
+}
+
+void tu_read(const char *path, sk_buf *b)
+{
+	sk_error err;
+	sk_buf_init(b, 0);
+	int rc = sk_read_file(path, (size_t)1 << 30, b, &err);
+	if (rc)
+		fail_msg("%s: %s", path, err.msg);
+}
