@@ -185,14 +185,12 @@ static bool looks_text(const uint8_t *h, size_t n)
 	if (has(h, n, 0, "\xFF\xFE", 2) || has(h, n, 0, "\xFE\xFF", 2))
 		return true; /* UTF-16 with a BOM */
 	size_t bad = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (h[i] == 0)
-			return false;
+	for (size_t i = 0; i < n; i++)
 		if (h[i] < 0x20 && !text_ctrl_ok(h[i]))
 			bad++;
-	}
-	/* a stray control character is stripped by the text module; many mean binary */
-	return bad * 100 <= n;
+	/* A few stray control characters (NUL too) are stripped by the text module; more
+	 * than 1 % (plus a handful, for short notes) means binary. */
+	return bad <= n / 100 + 4;
 }
 
 /* Skips a UTF-8 BOM and leading white space. */
@@ -423,7 +421,7 @@ static const char *const exec_exts[] = {
 	"appxbundle", "msix", "msixbundle", "application", "appref-ms", "gadget", "chm",
 	"hlp", "sys", "drv", "ocx", "shb", "shs", "xbap", "xll", "xla", "xlam", "ppa",
 	"ppam", "library-ms", "settingcontent-ms", "searchconnector-ms", "diagcab", "py",
-	"pyw", "pyc", "pl", "rb", "sh", "bash", "zsh", "command", "run", "bin", "desktop",
+	"pyw", "pyc", "pl", "rb", "sh", "bash", "zsh", "command", "run", "desktop",
 	"so", "dylib", "deb", "rpm", "pkg", "mpkg", "xpi", "crx", "vsix", "wasm", "slk",
 	"iqy", "dqy", "rqy", "oqy", "jnlp", "mde", "mda", "accde", "ade", "adp", "cer",
 	"crt", "der", "mof", "job", "elf", "out", "action", "workflow", "vdi", "vmdk",

@@ -37,7 +37,12 @@ static void magic(void **state)
 	assert_code(LIT("hello\nworld\n"), "a.txt", SK_KIND_TEXT, "text");
 	assert_code(LIT(""), "empty.txt", SK_KIND_TEXT, "text");
 	/* binary with NULs and no magic */
-	assert_code(LIT("\x01\x02\x03\0\0\x04\x05"), NULL, SK_KIND_UNKNOWN, "unknown");
+	uint8_t bin[512];
+	for (size_t i = 0; i < sizeof(bin); i++)
+		bin[i] = (uint8_t)i;
+	assert_code(bin, sizeof(bin), NULL, SK_KIND_UNKNOWN, "unknown");
+	/* a short note with a stray NUL and BEL is still text */
+	assert_code(LIT("notice\0 closed\a on Monday\n"), NULL, SK_KIND_TEXT, "text");
 }
 
 static void bmp(void **state)
@@ -142,7 +147,10 @@ static void blocks(void **state)
 	tu_process(LIT("7z\xBC\xAF\x27\x1C\0\x04"), "a.7z", NULL, &r);
 	assert_reason(&r, SK_REASON_UNKNOWN_TYPE);
 	tu_free(&r);
-	tu_process(LIT("\x01\x02\x03\0\0\x04\x05"), "blob.dat", NULL, &r);
+	uint8_t bin[512];
+	for (size_t i = 0; i < sizeof(bin); i++)
+		bin[i] = (uint8_t)i;
+	tu_process(bin, sizeof(bin), "blob.dat", NULL, &r);
 	assert_reason(&r, SK_REASON_UNKNOWN_TYPE);
 	tu_free(&r);
 	/* input over max_input */
