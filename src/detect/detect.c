@@ -130,9 +130,12 @@ static void detect_zip(sk_input *in, sk_type *t, sk_error *err)
 			vsix = true;
 		if (l > 6 && !strcmp(name + l - 6, ".class"))
 			classes = true;
-		if (i == 0 && !strcmp(name, "mimetype")) {
+		if (!strcmp(name, "META-INF/manifest.xml") && t->kind == SK_KIND_ZIP)
+			set(t, SK_KIND_ODF, "odf", "application/vnd.oasis.opendocument", "odt");
+		/* ODF puts mimetype first; some writers do not */
+		if (!strcmp(name, "mimetype")) {
 			char mt[64] = {0};
-			zip_file_t *zf = zip_fopen_index(za, 0, 0);
+			zip_file_t *zf = zip_fopen_index(za, (zip_uint64_t)i, 0);
 			if (zf) {
 				zip_fread(zf, mt, sizeof(mt) - 1);
 				zip_fclose(zf);
