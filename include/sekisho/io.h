@@ -31,13 +31,15 @@ void sk_input_release(sk_input *in);
 
 typedef struct sk_output {
 	sk_buf *buf; /* memory output, or NULL */
-	int fd;      /* file output when buf is NULL */
+	int fd;      /* file output when buf is NULL; -1 with buf NULL: discard */
 	uint64_t written;
 	uint64_t max; /* bytes; SK_ELIMIT beyond */
 } sk_output;
 
 void sk_output_buf(sk_output *o, sk_buf *b);
 void sk_output_fd(sk_output *o, int fd, uint64_t max);
+/* Counts the bytes and keeps none (a report-only run). */
+void sk_output_null(sk_output *o);
 int sk_output_write(sk_output *o, const void *p, size_t n, sk_error *err);
 
 /* Read a whole file (at most max bytes: SK_ELIMIT beyond) into b. */

@@ -143,8 +143,6 @@ static void do_file(struct run *r, const char *path, const char *rel, bool nofol
 	int nc = sk_name_clean(rel, &clean);
 	char *tmp = NULL, *final = NULL;
 	int ofd = -1;
-	sk_buf mem;
-	sk_buf_init(&mem, 1); /* unused when writing to a file */
 	sk_output out;
 	if (r->outdir && nc >= 0) {
 		if (make_parents(r->outdir, sk_buf_str(&clean)) != 0 ||
@@ -158,8 +156,7 @@ static void do_file(struct run *r, const char *path, const char *rel, bool nofol
 		sk_output_fd(&out, ofd, 0);
 	} else {
 		/* no output folder: report only; the rebuilt bytes are counted, not kept */
-		sk_buf_init(&mem, SK_BUF_MAX_DEFAULT);
-		sk_output_buf(&out, &mem);
+		sk_output_null(&out);
 	}
 
 	const char *slash = strrchr(sk_buf_str(&clean), '/');
@@ -220,7 +217,6 @@ out:
 	}
 	free(tmp);
 	free(final);
-	sk_buf_free(&mem);
 	sk_buf_free(&clean);
 	close(fd);
 }

@@ -107,6 +107,14 @@ void sk_output_fd(sk_output *o, int fd, uint64_t max)
 	o->max = max ? max : UINT64_MAX;
 }
 
+void sk_output_null(sk_output *o)
+{
+	o->buf = NULL;
+	o->fd = -1;
+	o->written = 0;
+	o->max = UINT64_MAX;
+}
+
 int sk_output_write(sk_output *o, const void *p, size_t n, sk_error *err)
 {
 	if (n > o->max || o->written > o->max - n)
@@ -116,7 +124,7 @@ int sk_output_write(sk_output *o, const void *p, size_t n, sk_error *err)
 		int rc = sk_buf_add(o->buf, p, n);
 		if (rc)
 			return sk_error_set(err, rc, "output buffer");
-	} else {
+	} else if (o->fd >= 0) {
 		size_t done = 0;
 		while (done < n) {
 			ssize_t w = write(o->fd, (const uint8_t *)p + done, n - done);
