@@ -425,6 +425,21 @@ static void verdict_refused(void **state)
 			 SK_EIO);
 	assert_scan_reason(&res, SK_REASON_SCAN_UNAVAILABLE);
 	assert_non_null(strstr(res.detail, "connect"));
+	/* a stale socket file nobody listens on */
+	char dir[] = "/tmp/sk-scan-stale.XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	struct sockaddr_un un = {.sun_family = AF_UNIX};
+	snprintf(un.sun_path, sizeof(un.sun_path), "%s/clamd.sock", dir);
+	int u = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_int_equal(bind(u, (struct sockaddr *)&un, sizeof(un)), 0);
+	close(u);
+	char uspec[128];
+	snprintf(uspec, sizeof(uspec), "unix:%s", un.sun_path);
+	assert_int_equal(sk_scan_clamd(uspec, &in, &res, &err), SK_EIO);
+	assert_scan_reason(&res, SK_REASON_SCAN_UNAVAILABLE);
+	assert_non_null(strstr(res.detail, "refused"));
+	unlink(un.sun_path);
+	rmdir(dir);
 	/* nothing listens on the TCP port */
 	int s = socket(AF_INET, SOCK_STREAM, 0);
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
