@@ -491,6 +491,43 @@ static void timeout_write(void **state)
 	assert_true(took < 3000);
 }
 
+static void timeout_connect(void **state)
+{
+	(void)state;
+	/* a clamd whose listen queue is full (it accepts nothing): connect waits for the
+	 * timeout, then the item is blocked */
+	fake *f = &g_fake;
+	memset(f, 0, sizeof(*f));
+	snprintf(f->dir, sizeof(f->dir), "/tmp/sk-scan-test.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	snprintf(a.sun_path, sizeof(a.sun_path), "%.64s/clamd.sock", f->dir);
+	snprintf(f->spec, sizeof(f->spec), "unix:%s", a.sun_path);
+	int l = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_int_equal(bind(l, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(l, 0), 0);
+	int filler[8], nf = 0;
+	for (; nf < 8; nf++) {
+		filler[nf] = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		if (connect(filler[nf], (struct sockaddr *)&a, sizeof(a)) != 0) {
+			assert_int_equal(errno, EAGAIN);
+			break;
+		}
+	}
+	assert_true(nf < 8); /* the queue is full now */
+	sk_scan_result res;
+	uint64_t t0 = ms_now();
+	int rc = scan_mem("hello", 5, 200, 0, &res);
+	uint64_t took = ms_now() - t0;
+	for (int i = 0; i <= nf && i < 8; i++)
+		close(filler[i]);
+	close(l);
+	assert_int_equal(rc, SK_EIO);
+	assert_scan_reason(&res, SK_REASON_SCAN_UNAVAILABLE);
+	assert_string_equal(res.detail, "clamd: connect: clamd busy for 200 ms");
+	assert_true(took >= 190 && took < 3000);
+}
+
 static void timeout_slow_but_in_time(void **state)
 {
 	(void)state;
@@ -687,6 +724,7 @@ int main(void)
 		cmocka_unit_test(verdict_refused),
 		cmocka_unit_test_teardown(timeout_read, fake_teardown),
 		cmocka_unit_test_teardown(timeout_write, fake_teardown),
+		cmocka_unit_test_teardown(timeout_connect, fake_teardown),
 		cmocka_unit_test_teardown(timeout_slow_but_in_time, fake_teardown),
 		cmocka_unit_test_teardown(stream_limit, fake_teardown),
 		cmocka_unit_test_teardown(stream_fd_chunks, fake_teardown),
