@@ -444,6 +444,10 @@ int sk_scan_clamd_cfg(const sk_scan_config *cfg, sk_input *in, sk_scan_result *r
 	res->reason = SK_REASON_SCAN_UNAVAILABLE; /* until clamd says otherwise */
 	sk_error lerr;
 	sk_error_clear(&lerr);
+	if (!cfg || !in) {
+		sk_error_set(&lerr, SK_EINVAL, "no scan configuration or input");
+		return unavailable(res, SK_EINVAL, &lerr, err);
+	}
 	int timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : SK_SCAN_TIMEOUT_MS_DEFAULT;
 	size_t chunk = cfg->chunk ? cfg->chunk : SK_SCAN_CHUNK_DEFAULT;
 	if (chunk > CHUNK_MAX)
