@@ -25,6 +25,8 @@ typedef struct sk_item {
 typedef struct sk_options {
 	const sk_profile *profile; /* NULL: default */
 	sk_budget budget;          /* limits (usage fields are reset by sk_process) */
+	const char *clamd;         /* clamd socket ("unix:/path", "tcp:IP:PORT"); NULL: no scan */
+	int clamd_timeout_ms;      /* per connect/write/read; 0: 30 s (see scan.h) */
 } sk_options;
 
 void sk_options_default(sk_options *o);

@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "sekisho/core.h"
 #include "sekisho/name.h"
+#include "sekisho/scan.h"
 
 enum { EXIT_DELIVERED = 0, EXIT_BLOCKED = 1, EXIT_TROUBLE = 2 };
 
@@ -282,8 +283,14 @@ static void do_dir(struct run *r, const char *path, const char *rel)
 static void usage(sk_lang lang)
 {
 	fputs(lang == SK_LANG_EN
-		      ? "usage: sekisho sanitize [-o OUTDIR] [--json] [--profile NAME] [--lang ja|en] PATH...\n"
-		      : "使い方: sekisho sanitize [-o 出力先] [--json] [--profile 名前] [--lang ja|en] パス...\n",
+		      ? "usage: sekisho sanitize [-o OUTDIR] [--json] [--profile NAME] [--lang ja|en]\n"
+			"                        [--clamd SOCKET] [--clamd-timeout SECONDS] PATH...\n"
+			"  --clamd unix:/path | tcp:IP:PORT  scan every item with clamd first\n"
+			"                                    (default: $SEKISHO_CLAMD)\n"
+		      : "使い方: sekisho sanitize [-o 出力先] [--json] [--profile 名前] [--lang ja|en]\n"
+			"                        [--clamd ソケット] [--clamd-timeout 秒] パス...\n"
+			"  --clamd unix:/パス | tcp:IP:ポート  各ファイルを先に clamd で検査します\n"
+			"                                    (省略時: 環境変数 SEKISHO_CLAMD)\n",
 	      stderr);
 }
 
@@ -291,13 +298,15 @@ int cmd_sanitize(int argc, char **argv)
 {
 	struct run r = {0};
 	sk_options_default(&r.opt);
-	const char *lang_opt = NULL, *profile = NULL;
+	const char *lang_opt = NULL, *profile = NULL, *clamd_timeout = NULL;
 	static const struct option longs[] = {
 		{"output", required_argument, NULL, 'o'},
 		{"json", no_argument, NULL, 'j'},
 		{"profile", required_argument, NULL, 'p'},
 		{"lang", required_argument, NULL, 'l'},
 		{"help", no_argument, NULL, 'h'},
+		{"clamd", required_argument, NULL, 'C'},
+		{"clamd-timeout", required_argument, NULL, 'T'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -309,6 +318,8 @@ int cmd_sanitize(int argc, char **argv)
 		case 'p': profile = optarg; break;
 		case 'l': lang_opt = optarg; break;
 		case 'h': usage(cli_lang(lang_opt)); return 0;
+		case 'C': r.opt.clamd = optarg; break;
+		case 'T': clamd_timeout = optarg; break;
 		default: usage(cli_lang(lang_opt)); return EXIT_TROUBLE;
 		}
 	}
@@ -324,6 +335,26 @@ int cmd_sanitize(int argc, char **argv)
 	if (profile && !(r.opt.profile = sk_profile_find(profile))) {
 		cli_err(r.lang, "不明なプロファイルです", "unknown profile", profile);
 		return EXIT_TROUBLE;
+	}
+	if (!r.opt.clamd && getenv("SEKISHO_CLAMD") && *getenv("SEKISHO_CLAMD"))
+		r.opt.clamd = getenv("SEKISHO_CLAMD");
+	sk_error serr;
+	if (r.opt.clamd && sk_scan_spec_check(r.opt.clamd, &serr) != 0) {
+		cli_err(r.lang, "clamd のソケット指定が不正です", "bad clamd socket", serr.msg);
+		return EXIT_TROUBLE;
+	}
+	if (clamd_timeout) {
+		char *end = NULL;
+		double sec = strtod(clamd_timeout, &end);
+		if (!r.opt.clamd || end == clamd_timeout || *end || !(sec > 0 && sec <= 3600)) {
+			cli_err(r.lang, "--clamd-timeout は --clamd と共に 0 より大きく 3600 以下の秒数で指定します",
+				"--clamd-timeout takes seconds (0 < s <= 3600) and needs --clamd",
+				clamd_timeout);
+			return EXIT_TROUBLE;
+		}
+		r.opt.clamd_timeout_ms = (int)(sec * 1000.0);
+		if (r.opt.clamd_timeout_ms < 1)
+			r.opt.clamd_timeout_ms = 1;
 	}
 	if (r.outdir) {
 		struct stat st;

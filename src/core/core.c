@@ -3,8 +3,11 @@
 
 #include <string.h>
 
+#include "sekisho/scan.h"
+
 void sk_options_default(sk_options *o)
 {
+	memset(o, 0, sizeof(*o));
 	o->profile = sk_profile_default();
 	sk_budget_default(&o->budget);
 }
@@ -37,6 +40,15 @@ int sk_process(const sk_item *item, const sk_options *opt, sk_output *out, sk_re
 	if (sk_budget_input(&budget, in.size) != SK_REASON_NONE) {
 		sk_report_block(&res->report, SK_REASON_LIMIT_SIZE, NULL, "input");
 		return 0;
+	}
+	if (opt->clamd) { /* malware scan of the whole item before anything parses it */
+		sk_scan_config sc = {.socket_spec = opt->clamd, .timeout_ms = opt->clamd_timeout_ms};
+		sk_scan_result sr;
+		sk_scan_clamd_cfg(&sc, &in, &sr, NULL);
+		if (sr.reason != SK_REASON_NONE) {
+			sk_report_block(&res->report, sr.reason, NULL, sr.detail);
+			return 0;
+		}
 	}
 
 	sk_cdr_ctx ctx = {
