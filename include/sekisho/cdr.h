@@ -64,7 +64,8 @@ int sk_cdr_action(sk_cdr_ctx *ctx, sk_action a, const char *what, const char *su
 /* Block this item: records the reason in ctx and returns SK_EBLOCKED. */
 int sk_cdr_block(sk_cdr_ctx *ctx, sk_reason reason, const char *detail);
 
-/* Detect and sanitise one item at ctx's level (ctx->type is filled in). Used for the
+/* Detect (unless ctx->type.code is already set) and sanitise one item at ctx's level
+ * (ctx->type is filled in). Used for the
  * top level by sk_process() and for entries by sk_cdr_child(). Executables and types
  * no module accepts are blocked here. */
 int sk_cdr_run(sk_cdr_ctx *ctx, sk_input *in, sk_output *out, sk_error *err);

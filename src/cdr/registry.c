@@ -89,7 +89,9 @@ static sk_reason unsupported_reason(sk_kind k)
 
 int sk_cdr_run(sk_cdr_ctx *ctx, sk_input *in, sk_output *out, sk_error *err)
 {
-	int rc = sk_detect(in, ctx->name, &ctx->type, err);
+	int rc = 0;
+	if (!ctx->type.code) /* the top level detects before its malware scan */
+		rc = sk_detect(in, ctx->name, &ctx->type, err);
 	if (rc == SK_ELIMIT)
 		return sk_cdr_block(ctx, SK_REASON_LIMIT_SIZE, "detect");
 	if (rc)

@@ -41,16 +41,6 @@ int sk_process(const sk_item *item, const sk_options *opt, sk_output *out, sk_re
 		sk_report_block(&res->report, SK_REASON_LIMIT_SIZE, NULL, "input");
 		return 0;
 	}
-	if (opt->clamd) { /* malware scan of the whole item before anything parses it */
-		sk_scan_config sc = {.socket_spec = opt->clamd, .timeout_ms = opt->clamd_timeout_ms};
-		sk_scan_result sr;
-		sk_scan_clamd_cfg(&sc, &in, &sr, NULL);
-		if (sr.reason != SK_REASON_NONE) {
-			sk_report_block(&res->report, sr.reason, NULL, sr.detail);
-			return 0;
-		}
-	}
-
 	sk_cdr_ctx ctx = {
 		.budget = &budget,
 		.report = &res->report,
@@ -61,7 +51,24 @@ int sk_process(const sk_item *item, const sk_options *opt, sk_output *out, sk_re
 	};
 	sk_error lerr;
 	sk_error_clear(&lerr);
-	rc = sk_cdr_run(&ctx, &in, out, &lerr);
+	/* 1. true type, so that every verdict (a malware hit too) names it */
+	rc = sk_detect(&in, item->name, &ctx.type, &lerr);
+	if (rc) {
+		ctx.type.code = NULL;
+		sk_cdr_block(&ctx, rc == SK_ELIMIT ? SK_REASON_LIMIT_SIZE : SK_REASON_INTERNAL,
+			     lerr.msg);
+	}
+	/* 2. malware scan of the whole item before any module parses it */
+	if (rc == 0 && opt->clamd) {
+		sk_scan_config sc = {.socket_spec = opt->clamd, .timeout_ms = opt->clamd_timeout_ms};
+		sk_scan_result sr;
+		sk_scan_clamd_cfg(&sc, &in, &sr, NULL);
+		if (sr.reason != SK_REASON_NONE)
+			rc = sk_cdr_block(&ctx, sr.reason, sr.detail);
+	}
+	/* 3. disarm and rebuild (sk_cdr_run uses the type detected above) */
+	if (rc == 0)
+		rc = sk_cdr_run(&ctx, &in, out, &lerr);
 	if (in.loaded != item->input.loaded)
 		sk_input_release(&in);
 	if (ctx.type.code)
