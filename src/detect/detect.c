@@ -332,7 +332,9 @@ int sk_detect(sk_input *in, const char *name, sk_type *t, sk_error *err)
 		detect_ole2(in, h, n, t, err);
 	} else if (HAS(0, "{\\rtf")) {
 		set(t, SK_KIND_RTF, "rtf", "application/rtf", "rtf");
-	} else if (HAS(0, "MZ") || HAS(0, "ZM")) {
+	} else if ((HAS(0, "MZ") || HAS(0, "ZM")) && (n < 64 || memchr(h, 0, 64))) {
+		/* a DOS/PE header has NUL bytes in its first 64; a text that starts with
+		 * "MZ" (a base64 line, a name) does not, and is typed as text below */
 		set_exec(t, "pe", "exe");
 	} else if (HAS(0, "\x7F" "ELF")) {
 		set_exec(t, "elf", "");

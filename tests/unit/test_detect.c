@@ -60,6 +60,9 @@ static void executables(void **state)
 {
 	(void)state;
 	assert_code(LIT("MZ\x90\0\x03\0\0\0"), NULL, SK_KIND_EXECUTABLE, "pe");
+	/* text that merely starts with MZ is not a PE */
+	assert_code(LIT("MZ Holdings quarterly report, 2026\nline two of the report text here....\n"),
+		    "r.txt", SK_KIND_TEXT, "text");
 	assert_code(LIT("\x7F" "ELF\x02\x01\x01"), NULL, SK_KIND_EXECUTABLE, "elf");
 	assert_code(LIT("\xCF\xFA\xED\xFE\x07\0\0\x01"), NULL, SK_KIND_EXECUTABLE, "macho");
 	assert_code(LIT("L\0\0\0\x01\x14\x02\0\0\0\0\0\xC0\0\0\0\0\0\0F"), NULL, SK_KIND_EXECUTABLE, "lnk");
