@@ -101,6 +101,8 @@ typedef struct rawent {
 	uint8_t os;
 	bool lie;              /* declare usize instead of len */
 	uint32_t usize;
+	const void *extra;     /* extra field (local and central) */
+	size_t xlen;
 } rawent;
 
 static uint32_t crc32_of(const void *p, size_t n)
@@ -144,8 +146,9 @@ static void put_lfh(sk_buf *b, const rawent *e)
 	put32(b, (uint32_t)e->len);
 	put32(b, e->lie ? e->usize : (uint32_t)e->len);
 	put16(b, (uint32_t)rlen(e));
-	put16(b, 0);
+	put16(b, (uint32_t)e->xlen);
 	assert_int_equal(sk_buf_add(b, e->name, rlen(e)), 0);
+	assert_int_equal(sk_buf_add(b, e->extra, e->xlen), 0);
 }
 
 static void put_cdh(sk_buf *b, const rawent *e, uint32_t off)
@@ -161,13 +164,14 @@ static void put_cdh(sk_buf *b, const rawent *e, uint32_t off)
 	put32(b, (uint32_t)e->len);
 	put32(b, e->lie ? e->usize : (uint32_t)e->len);
 	put16(b, (uint32_t)rlen(e));
-	put16(b, 0); /* extra */
+	put16(b, (uint32_t)e->xlen);
 	put16(b, 0); /* comment */
 	put16(b, 0); /* disk */
 	put16(b, 0); /* internal attributes */
 	put32(b, e->attr);
 	put32(b, off);
 	assert_int_equal(sk_buf_add(b, e->name, rlen(e)), 0);
+	assert_int_equal(sk_buf_add(b, e->extra, e->xlen), 0);
 }
 
 static void put_eocd(sk_buf *b, uint32_t count, uint32_t cdsize, uint32_t cdoff)
@@ -569,6 +573,43 @@ static void name_encodings(void **state)
 			fail_msg("missing %s", want[i]);
 		assert_true(cd_flags(&r.out, want[i]) & 0x800); /* marked UTF-8 */
 	}
+	zip_discard(za);
+	tu_free(&r);
+	sk_buf_free(&z);
+	sk_buf_free(&leaf);
+}
+
+/* The Info-ZIP Unicode Path extra field (0x7075) gives the UTF-8 name when its CRC
+ * matches the raw name; the output carries that name alone (no extra field). */
+static void unicode_path_field(void **state)
+{
+	(void)state;
+	sk_buf leaf, z;
+	leaf_zip(&leaf);
+	static const char raw[] = "__.zip", utf8[] = "資料.zip";
+	uint8_t x[4 + 5 + sizeof(utf8) - 1];
+	uint32_t crc = crc32_of(raw, strlen(raw));
+	size_t ul = strlen(utf8);
+	x[0] = 0x75, x[1] = 0x70, x[2] = (uint8_t)(5 + ul), x[3] = 0;
+	x[4] = 1;
+	for (int k = 0; k < 4; k++)
+		x[5 + k] = (uint8_t)(crc >> (8 * k));
+	memcpy(x + 9, utf8, ul);
+	rawent v[] = {
+		{.name = raw, .data = leaf.data, .len = leaf.len, .extra = x, .xlen = sizeof(x)},
+		/* a field whose CRC does not match the name is ignored */
+		{.name = "keep.zip", .data = leaf.data, .len = leaf.len, .extra = x, .xlen = sizeof(x)},
+	};
+	raw_zip(v, 2, &z);
+	tu_run r;
+	process(&z, NULL, &r);
+	assert_verdict(&r, SK_VERDICT_CLEAN);
+	zip_t *za = zopen(r.out.data, r.out.len);
+	assert_int_equal(zip_get_num_entries(za, 0), 2);
+	assert_true(zhas(za, utf8));
+	assert_true(zhas(za, "keep.zip"));
+	assert_true(cd_flags(&r.out, utf8) & 0x800);
+	assert_int_equal(zip_file_extra_fields_count(za, 0, ZIP_FL_CENTRAL | ZIP_FL_LOCAL), 0);
 	zip_discard(za);
 	tu_free(&r);
 	sk_buf_free(&z);
@@ -1309,6 +1350,7 @@ int main(void)
 		cmocka_unit_test(encrypted_aes),
 		cmocka_unit_test(encrypted_nested_and_archive),
 		cmocka_unit_test(name_encodings),
+		cmocka_unit_test(unicode_path_field),
 		cmocka_unit_test(hostile_names),
 		cmocka_unit_test(name_collisions),
 		cmocka_unit_test(long_name),
