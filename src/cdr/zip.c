@@ -13,7 +13,6 @@
  * arrive. Each entry goes to the registry with sk_cdr_child(); what it delivers is
  * re-packed (deflate) under a cleaned, unique UTF-8 name into a new archive built in
  * memory. Comments, extra fields, attributes and special files are not carried over. */
-#include <errno.h>
 #include <iconv.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +39,6 @@ typedef struct zent {
 	const uint8_t *name; /* raw name bytes inside the input */
 	uint16_t nlen;
 	uint16_t gp, method;
-	uint8_t os;          /* "version made by" high byte */
 	uint32_t attr;       /* external attributes */
 	uint32_t crc;
 	uint64_t csize, usize, lfh;
@@ -104,7 +102,6 @@ static int cd_walk(const uint8_t *p, size_t n, uint64_t cd, uint64_t count, zent
 		if (n - pos < 46 || memcmp(p + pos, "PK\1\2", 4) != 0)
 			goto bad;
 		const uint8_t *h = p + pos;
-		e->os = h[5];
 		e->gp = le16(h + 8);
 		e->method = le16(h + 10);
 		e->crc = le32(h + 16);
@@ -319,7 +316,8 @@ static int show_name(const void *name, size_t n, sk_buf *out)
 		}
 		if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F) ||
 		    (cp >= 0x200B && cp <= 0x200F) || (cp >= 0x202A && cp <= 0x202E) ||
-		    (cp >= 0x2060 && cp <= 0x2069) || cp == 0x061C || cp == 0xFEFF)
+		    (cp >= 0x2060 && cp <= 0x2069) || cp == 0x061C || cp == 0xFEFF ||
+		    cp == 0x180E || cp == 0x00AD)
 			rc = sk_buf_printf(out, "<U+%04X>", cp);
 		else
 			rc = sk_buf_add(out, s + i, l);
@@ -332,8 +330,13 @@ static int show_name(const void *name, size_t n, sk_buf *out)
 
 /* ---- the set of names already written (ASCII case folded, as Windows compares) ---- */
 
+typedef struct nsent {
+	uint64_t next; /* the suffix to try first when this name comes again */
+	char name[];
+} nsent;
+
 typedef struct nameset {
-	char **slot;
+	nsent **slot;
 	size_t cap, n;
 } nameset;
 
@@ -364,15 +367,15 @@ static bool name_eq(const char *a, const char *b)
 	}
 }
 
-static bool nameset_has(const nameset *ns, const char *s)
+static nsent *nameset_find(const nameset *ns, const char *s)
 {
 	if (!ns->cap)
-		return false;
+		return NULL;
 	for (size_t i = (size_t)(name_hash(s) & (ns->cap - 1));; i = (i + 1) & (ns->cap - 1)) {
 		if (!ns->slot[i])
-			return false;
-		if (name_eq(ns->slot[i], s))
-			return true;
+			return NULL;
+		if (name_eq(ns->slot[i]->name, s))
+			return ns->slot[i];
 	}
 }
 
@@ -380,13 +383,13 @@ static int nameset_put(nameset *ns, const char *s)
 {
 	if ((ns->n + 1) * 2 > ns->cap) {
 		size_t cap = ns->cap ? ns->cap * 2 : 64;
-		char **slot = calloc(cap, sizeof(*slot));
+		nsent **slot = calloc(cap, sizeof(*slot));
 		if (!slot)
 			return SK_ENOMEM;
 		for (size_t i = 0; i < ns->cap; i++) {
 			if (!ns->slot[i])
 				continue;
-			size_t j = (size_t)(name_hash(ns->slot[i]) & (cap - 1));
+			size_t j = (size_t)(name_hash(ns->slot[i]->name) & (cap - 1));
 			while (slot[j])
 				j = (j + 1) & (cap - 1);
 			slot[j] = ns->slot[i];
@@ -395,13 +398,16 @@ static int nameset_put(nameset *ns, const char *s)
 		ns->slot = slot;
 		ns->cap = cap;
 	}
-	char *d = strdup(s);
-	if (!d)
+	size_t l = strlen(s);
+	nsent *e = malloc(sizeof(*e) + l + 1);
+	if (!e)
 		return SK_ENOMEM;
+	e->next = 2;
+	memcpy(e->name, s, l + 1);
 	size_t i = (size_t)(name_hash(s) & (ns->cap - 1));
 	while (ns->slot[i])
 		i = (i + 1) & (ns->cap - 1);
-	ns->slot[i] = d;
+	ns->slot[i] = e;
 	ns->n++;
 	return 0;
 }
@@ -594,6 +600,10 @@ static int check_entries(zstate *s)
 				return sk_error_set(s->err, rc, "name");
 			return block(s, SK_REASON_ENCRYPTED, shown(s, s->dec.data, s->dec.len));
 		}
+		/* libzip and our walk must describe the same entry */
+		if (st.comp_size != e->csize || st.size != e->usize ||
+		    ((st.valid & ZIP_STAT_CRC) && st.crc != e->crc))
+			return block(s, SK_REASON_MALFORMED, "central directory");
 		sk_reason r = sk_budget_ratio(b, st.comp_size, st.size);
 		if (r != SK_REASON_NONE)
 			return block(s, r, "declared size");
@@ -660,13 +670,15 @@ static int read_entry(zstate *s, uint64_t i, const zip_stat_t *st, const char *n
 	return rc;
 }
 
-/* Makes s->clean unique among the names written so far (into s->uniq): "a (2).txt". */
+/* Makes s->clean unique among the names written so far (into s->uniq): "a (2).txt".
+ * Each name remembers the next suffix to try, so many copies of one name stay linear. */
 static int unique_name(zstate *s, bool *changed)
 {
 	const char *c = sk_buf_str(&s->clean);
 	*changed = false;
 	sk_buf_reset(&s->uniq);
-	if (!nameset_has(&s->names, c)) {
+	nsent *first = nameset_find(&s->names, c);
+	if (!first) {
 		int rc = sk_buf_adds(&s->uniq, c);
 		return rc ? rc : nameset_put(&s->names, c);
 	}
@@ -674,13 +686,14 @@ static int unique_name(zstate *s, bool *changed)
 	const char *base = slash ? slash + 1 : c;
 	const char *dot = strrchr(base, '.');
 	size_t stem = dot && dot != base ? (size_t)(dot - c) : strlen(c);
-	for (uint64_t k = 2;; k++) {
+	for (uint64_t k = first->next;; k++) {
 		sk_buf_reset(&s->uniq);
 		int rc = sk_buf_printf(&s->uniq, "%.*s (%llu)%s", (int)stem, c,
 				       (unsigned long long)k, c + stem);
 		if (rc)
 			return rc;
-		if (!nameset_has(&s->names, sk_buf_str(&s->uniq))) {
+		if (!nameset_find(&s->names, sk_buf_str(&s->uniq))) {
+			first->next = k + 1;
 			*changed = true;
 			return nameset_put(&s->names, sk_buf_str(&s->uniq));
 		}
