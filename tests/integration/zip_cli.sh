@@ -4,7 +4,11 @@
 # zipfile (hostile names), then unzip -t / unzip -Z1 / zipfile on the output.
 # Usage: zip_cli.sh PATH-TO-sekisho. Output: TAP.
 set -u
-sekisho=$1
+sekisho=$(readlink -f "$1") # meson passes it relative to the build folder
+if [ ! -x "$sekisho" ]; then
+	echo "Bail out! no sekisho at $1"
+	exit 1
+fi
 py=/usr/bin/python3
 [ -x "$py" ] || py=python3
 export LC_ALL=C.UTF-8
