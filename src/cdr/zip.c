@@ -14,6 +14,7 @@
  * re-packed (deflate) under a cleaned, unique UTF-8 name into a new archive built in
  * memory. Comments, extra fields, attributes and special files are not carried over. */
 #include <iconv.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -25,6 +26,7 @@
 #define READ_CHUNK 65536
 #define NAME_MAX_BYTES 1024  /* a cleaned entry name longer than this is refused */
 #define SHOW_MAX_BYTES 240   /* names quoted in the report are cut to this */
+#define DETAIL_MAX_BYTES 120 /* a blocking detail: sk_cdr_ctx keeps 127 bytes */
 
 /* general purpose flags */
 #define GP_ENCRYPTED 0x0001u
@@ -296,36 +298,46 @@ static size_t utf8_len(const uint8_t *s, size_t n, unsigned *cp)
 }
 
 /* A name as it may be quoted in the report: control, bidi and format characters shown
- * as <U+XXXX>, invalid bytes as '?', cut (on a character boundary) to SHOW_MAX_BYTES. */
-static int show_name(const void *name, size_t n, sk_buf *out)
+ * as <U+XXXX>, invalid bytes as '?', cut on a character boundary to about max bytes
+ * (at most max + 3 with the "…"), so that it stays valid UTF-8. */
+static int show_name_max(const void *name, size_t n, size_t max, sk_buf *out)
 {
 	sk_buf_reset(out);
 	const uint8_t *s = name;
 	int rc = 0;
 	for (size_t i = 0; i < n && rc == 0;) {
-		if (out->len > SHOW_MAX_BYTES) {
-			rc = sk_buf_adds(out, "…");
-			break;
-		}
+		char piece[16];
+		size_t pl;
 		unsigned cp;
 		size_t l = utf8_len(s + i, n - i, &cp);
 		if (l == 0) {
-			rc = sk_buf_addc(out, '?');
-			i++;
-			continue;
+			piece[0] = '?';
+			pl = 1;
+			l = 1;
+		} else if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F) ||
+			   (cp >= 0x200B && cp <= 0x200F) || (cp >= 0x202A && cp <= 0x202E) ||
+			   (cp >= 0x2060 && cp <= 0x2069) || cp == 0x061C || cp == 0xFEFF ||
+			   cp == 0x180E || cp == 0x00AD) {
+			pl = (size_t)snprintf(piece, sizeof(piece), "<U+%04X>", cp);
+		} else {
+			memcpy(piece, s + i, l);
+			pl = l;
 		}
-		if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F) ||
-		    (cp >= 0x200B && cp <= 0x200F) || (cp >= 0x202A && cp <= 0x202E) ||
-		    (cp >= 0x2060 && cp <= 0x2069) || cp == 0x061C || cp == 0xFEFF ||
-		    cp == 0x180E || cp == 0x00AD)
-			rc = sk_buf_printf(out, "<U+%04X>", cp);
-		else
-			rc = sk_buf_add(out, s + i, l);
+		if (out->len + pl > max) {
+			rc = sk_buf_adds(out, "…");
+			break;
+		}
+		rc = sk_buf_add(out, piece, pl);
 		i += l;
 	}
 	if (rc == 0 && out->len == 0)
 		rc = sk_buf_addc(out, '_');
 	return rc;
+}
+
+static int show_name(const void *name, size_t n, sk_buf *out)
+{
+	return show_name_max(name, n, SHOW_MAX_BYTES, out);
 }
 
 /* ---- the set of names already written (ASCII case folded, as Windows compares) ---- */
@@ -501,9 +513,18 @@ static const char *shown(zstate *s, const void *name, size_t n)
 	return show_name(name, n, &s->show) == 0 ? sk_buf_str(&s->show) : "?";
 }
 
+/* Blocks the archive; the detail (often an entry name) is shortened to fit the context
+ * on a character boundary. */
 static int block(zstate *s, sk_reason r, const char *detail)
 {
-	return sk_cdr_block(s->ctx, r, detail);
+	sk_buf d;
+	sk_buf_init(&d, 0);
+	const char *text = show_name_max(detail, strlen(detail), DETAIL_MAX_BYTES, &d) == 0
+				   ? sk_buf_str(&d)
+				   : "";
+	int rc = sk_cdr_block(s->ctx, r, text);
+	sk_buf_free(&d);
+	return rc;
 }
 
 static int action(zstate *s, sk_action a, const char *what, const char *sub, const char *detail)

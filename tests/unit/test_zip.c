@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <zip.h>
 
+#include "sekisho/name.h"
 #include "testutil.h"
 
 #define MTIME ((time_t)1700000000) /* 2023-11-14, an even number of seconds (DOS time) */
@@ -495,6 +496,37 @@ static void encrypted_case(zip_uint16_t method)
 	assert_int_equal(b.expanded, 0);
 	sk_report_free(&rep);
 	sk_buf_free(&z);
+	sk_buf_free(&leaf);
+}
+
+/* A long Japanese name in the blocking detail is shortened on a character boundary: the
+ * detail stays valid UTF-8 and the JSON result can be written. */
+static void long_detail_utf8(void **state)
+{
+	(void)state;
+	sk_buf leaf, z, name;
+	leaf_zip(&leaf);
+	sk_buf_init(&name, 0);
+	for (int i = 0; i < 50; i++)
+		assert_int_equal(sk_buf_adds(&name, "見積"), 0);
+	assert_int_equal(sk_buf_adds(&name, ".zip"), 0);
+	zs v[] = {{.name = sk_buf_str(&name), .data = leaf.data, .len = leaf.len,
+		   .enc = ZIP_EM_TRAD_PKWARE}};
+	zbuild(v, 1, NULL, &z);
+	tu_run r;
+	process(&z, NULL, &r);
+	assert_reason(&r, SK_REASON_ENCRYPTED);
+	const char *d = r.res.report.reason_detail;
+	assert_non_null(d);
+	assert_true(strlen(d) >= 100 && strlen(d) < 128);
+	assert_true(sk_utf8_valid(d, strlen(d)));
+	assert_int_equal(strncmp(d, "見積見積", 12), 0);
+	char *j = sk_result_json(&r.res, "t.zip", NULL);
+	assert_non_null(j);
+	free(j);
+	tu_free(&r);
+	sk_buf_free(&z);
+	sk_buf_free(&name);
 	sk_buf_free(&leaf);
 }
 
@@ -1349,6 +1381,7 @@ int main(void)
 		cmocka_unit_test(encrypted_pkware),
 		cmocka_unit_test(encrypted_aes),
 		cmocka_unit_test(encrypted_nested_and_archive),
+		cmocka_unit_test(long_detail_utf8),
 		cmocka_unit_test(name_encodings),
 		cmocka_unit_test(unicode_path_field),
 		cmocka_unit_test(hostile_names),
