@@ -1,12 +1,41 @@
 /* JSON form of a result (jansson). */
 #include <jansson.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "sekisho/core.h"
+#include "sekisho/name.h"
+
+/* A JSON string from bytes that may not be UTF-8 (a CP932 file name on a share, a
+ * locator cut in the middle of a character): invalid bytes become U+FFFD, so the
+ * report line is never lost. */
+static json_t *text(const char *s)
+{
+	size_t n = strlen(s);
+	if (sk_utf8_valid(s, n))
+		return json_stringn(s, n);
+	sk_buf b;
+	sk_buf_init(&b, 0);
+	for (size_t i = 0; i < n;) {
+		size_t l = 1;
+		while (l <= 4 && i + l <= n && !sk_utf8_valid(s + i, l))
+			l++;
+		if (l <= 4 && i + l <= n) {
+			sk_buf_add(&b, s + i, l);
+			i += l;
+		} else {
+			sk_buf_adds(&b, "\xEF\xBF\xBD");
+			i++;
+		}
+	}
+	json_t *j = json_stringn(sk_buf_str(&b), b.len);
+	sk_buf_free(&b);
+	return j;
+}
 
 static json_t *str_or_null(const char *s)
 {
-	return s ? json_string(s) : json_null();
+	return s ? text(s) : json_null();
 }
 
 char *sk_result_json(const sk_result *res, const char *input, const char *output)
@@ -17,8 +46,8 @@ char *sk_result_json(const sk_result *res, const char *input, const char *output
 	json_t *acts = json_array();
 	for (size_t i = 0; acts && i < r->n; i++) {
 		const sk_report_entry *e = &r->v[i];
-		json_t *a = json_pack("{s:s, s:s, s:s, s:o, s:I}", "action", sk_action_code(e->action),
-				      "what", e->what, "where", e->where, "detail",
+		json_t *a = json_pack("{s:s, s:o, s:o, s:o, s:I}", "action", sk_action_code(e->action),
+				      "what", text(e->what), "where", text(e->where), "detail",
 				      str_or_null(e->detail), "count", (json_int_t)e->count);
 		if (a)
 			json_array_append_new(acts, a);

@@ -134,6 +134,26 @@ static void name_ext(void **state)
 	assert_false(sk_name_ext_is_executable("csv"));
 }
 
+/* A CP932 file name or a cut locator must not lose the report line. */
+static void json_invalid_utf8(void **state)
+{
+	(void)state;
+	sk_result res;
+	memset(&res, 0, sizeof(res));
+	sk_report_init(&res.report);
+	res.type.code = "text";
+	assert_int_equal(sk_report_add(&res.report, SK_ACTION_REMOVED, "entry", "a/\x8e\x91\x97\xbf.txt",
+				       "unknown-type", 1), 0);
+	sk_report_finish(&res.report);
+	char *j = sk_result_json(&res, "in/\x8e\x91\x97\xbf.csv", "out/\xe8\xb3");
+	assert_non_null(j);
+	assert_true(sk_utf8_valid(j, strlen(j)));
+	assert_non_null(strstr(j, "\"in/\xef\xbf\xbd"));
+	assert_non_null(strstr(j, "\"action\":\"removed\""));
+	free(j);
+	sk_result_free(&res);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -142,6 +162,7 @@ int main(void)
 		cmocka_unit_test(report_verdicts),
 		cmocka_unit_test(names),
 		cmocka_unit_test(name_ext),
+		cmocka_unit_test(json_invalid_utf8),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
