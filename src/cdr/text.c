@@ -684,6 +684,22 @@ static void recompute_need(struct tx *t)
 static int machines(struct tx *t, size_t i, uint8_t c)
 {
 	bool nl = c == '\r' || c == '\n';
+	if (!nl && c != '"' && !t->need_ord) {
+		/* common case: every reading is inside a field (unquoted or quoted), so only
+		 * the readings that have c as separator, outside quotes, start a cell */
+		for (int k = 0; k < t->nm; k++) {
+			struct mach *m = &t->m[k];
+			if (m->sep != c || m->st != ST_UNQ)
+				continue;
+			m->st = ST_START;
+			m->col++;
+			t->need_ord = true;
+			int rc = check_cell(t, m, i + 1);
+			if (rc)
+				return rc;
+		}
+		return 0;
+	}
 	for (int k = 0; k < t->nm; k++) {
 		struct mach *m = &t->m[k];
 		switch (m->st) {
@@ -751,6 +767,8 @@ static int run(struct tx *t, size_t start, size_t stop, size_t *endp)
 	while (i < stop) {
 		const uint8_t *cls = t->cls;
 		size_t j = i;
+		while (j + 4 <= stop && !(cls[b[j]] | cls[b[j + 1]] | cls[b[j + 2]] | cls[b[j + 3]]))
+			j += 4;
 		while (j < stop && !cls[b[j]])
 			j++;
 		if (j > i)
@@ -761,6 +779,13 @@ static int run(struct tx *t, size_t start, size_t stop, size_t *endp)
 		}
 		i = j;
 		uint8_t c = b[i];
+		if (cls[c] == C_STRUCT && c != '"') {
+			/* the most frequent case, a separator: no jump table */
+			if ((rc = machines(t, i, c)))
+				return rc;
+			i++;
+			continue;
+		}
 		switch (cls[c]) {
 		case C_LF:
 			t->line++;
