@@ -20,14 +20,19 @@
  *
  * Separators. Excel takes the list separator of the reader's locale for .csv (',' in
  * Japan, ';' in much of Europe), TAB for "Unicode text" and the import wizard, and honours
- * a first line "sep=X". A file may say one thing in its first lines and another later, and
- * it is the reader who picks. So the module does not guess one: it parses the file as
- * comma-, TAB- and semicolon-separated at once (three independent field/quote state
- * machines, plus one for a "sep=X" first line) and neutralises every cell that starts a
- * formula under any of them. The quote character ' never changes a field boundary for any
- * reading; in a file that mixes separators a ' may therefore appear inside a field of the
- * other readings (e.g. "a,=b" in a TSV becomes "a,'=b"). The column in the report is the
- * one of the separator the first line uses most.
+ * a first line "sep=X"; a file may say one thing in its first lines and another later.
+ * So the module parses the file as comma-, TAB- and semicolon-separated at once (an
+ * independent field/quote state machine per reading, plus one for "sep=X"):
+ *  - the primary reading, the one Excel uses for this file (X from "sep=X"; TAB for
+ *    .tsv/.tab and UTF-16/32; comma for .csv; else the separator the first line uses
+ *    most), gets the full rule above;
+ *  - the other readings neutralise only cells that could run something: a trigger and
+ *    then '(' (a function call) or '|' (DDE) before the cell ends. Arithmetic and text
+ *    such as "-one" in a line of a multi-line quoted cell are left alone there.
+ *  The quote character ' never changes a field boundary in any reading, but in a file
+ *  that mixes separators it may show inside a field of the primary reading (a cell
+ *  "x\t=HYPERLINK(...)" of a comma file becomes "x\t'=HYPERLINK(...)"). The report's
+ *  column is that of the reading that neutralised the first cell.
  *
  * Encodings (detected on a 64 KiB sample: BOM, then ISO-2022-JP escape sequences, then
  * UTF-8 validity, then uchardet, then whether iconv decodes the sample as CP932 or EUC-JP):
@@ -51,6 +56,11 @@
  *    the mode is not ASCII is written as ESC ( B ' followed by the current designation
  *    again. (The brief suggested an iconv round trip; that loses the original escape
  *    sequences and cannot represent those characters, hence this choice.)
+ *    Excel opens a .csv in the ANSI code page (CP932), where the two-byte JIS text is
+ *    plain ASCII, so an ISO-2022-JP CSV is also read "as bytes" (separators and quotes in
+ *    every mode, with the rule of the secondary readings). A formula cell that only this
+ *    byte reading sees, inside two-byte text, cannot take a quote without breaking the
+ *    JIS text: the item is blocked as malformed (a payload hidden after ESC $ B).
  *  - UTF-16LE/BE and UTF-32LE/BE with a BOM (Excel's "Unicode text" is UTF-16LE TSV) are
  *    decoded to UTF-8 with iconv in chunks, processed, and encoded back with the same
  *    encoding; the round trip is lossless for valid input, so an unchanged file comes out
@@ -125,6 +135,7 @@ struct mach {
 	uint8_t sep;
 	uint8_t st;
 	bool primary;
+	bool iso; /* ISO-2022-JP reading: structure only in ASCII/JIS-Roman mode */
 	uint64_t col;
 };
 
@@ -145,7 +156,7 @@ struct tx {
 	uint8_t cls_o[256]; /* ISO-2022-JP non-ASCII modes */
 	const uint8_t *cls;
 	uint8_t vis_skip[256]; /* first-byte check: bytes that need the full cell check */
-	struct mach m[4];
+	struct mach m[8];
 	int nm;
 	bool need_ord;
 	/* ISO-2022-JP */
@@ -444,6 +455,12 @@ static bool ascii_like(int mode)
 	return mode == MODE_ASCII || mode == MODE_ROMAN;
 }
 
+/* Does reading m see byte structure in this mode? (Raw readings always do.) */
+static bool sees(const struct mach *m, int mode)
+{
+	return !m->iso || ascii_like(mode);
+}
+
 /* Puts the quote at x (mode: the ISO-2022-JP mode there). */
 static int insert(struct tx *t, size_t x, int mode, uint64_t col)
 {
@@ -515,8 +532,10 @@ static int next_vis(const struct tx *t, size_t *i, int *mode)
 
 /* Is the cell content at i (after its first sign character) a plain number, so that a
  * leading + or - is data? Reads up to the end of the cell. */
-static bool plain_number(const struct tx *t, size_t i, int mode, bool quoted, uint8_t sep)
+static bool plain_number(const struct tx *t, const struct mach *m, size_t i, int mode,
+			 bool quoted)
 {
+	uint8_t sep = m->sep;
 	size_t digits = 0, edigits = 0, count = 0;
 	bool exp = false, pct = false, trail = false, cur = false;
 	for (;;) {
@@ -524,7 +543,7 @@ static bool plain_number(const struct tx *t, size_t i, int mode, bool quoted, ui
 		if (c == -2)
 			return false;
 		bool end = c == -1;
-		if (!end && !ascii_like(mode))
+		if (!end && !sees(m, mode))
 			return false;
 		if (!end && quoted && c == '"') {
 			i++;
@@ -574,8 +593,10 @@ static bool plain_number(const struct tx *t, size_t i, int mode, bool quoted, ui
 
 /* Could the formula cell at i run something: does it call a function '(' or DDE '|'
  * before the cell ends? (Used for the readings other than the primary one.) */
-static bool dangerous(const struct tx *t, size_t i, int mode, bool quoted, uint8_t sep)
+static bool dangerous(const struct tx *t, const struct mach *m, size_t i, int mode,
+		      bool quoted)
 {
+	uint8_t sep = m->sep;
 	for (;;) {
 		int c = next_vis(t, &i, &mode);
 		if (c == -2)
@@ -583,7 +604,7 @@ static bool dangerous(const struct tx *t, size_t i, int mode, bool quoted, uint8
 		if (c == -1)
 			return false;
 		i++;
-		if (!ascii_like(mode))
+		if (!sees(m, mode))
 			continue;
 		if (c == '(' || c == '|')
 			return true;
@@ -611,7 +632,7 @@ static int check_cell(struct tx *t, const struct mach *m, size_t x)
 	bool quoted = false, lit_quote = false;
 	size_t qpos = 0;
 	int c = next_vis(t, &i, &mode);
-	if (c == '"' && ascii_like(mode)) {
+	if (c == '"' && sees(m, mode)) {
 		quoted = true;
 		qpos = i;
 		i++;
@@ -622,7 +643,7 @@ static int check_cell(struct tx *t, const struct mach *m, size_t x)
 			return 0; /* empty cell at the end */
 		if (c == -2)
 			break; /* window ends: neutralise */
-		if (!ascii_like(mode))
+		if (!sees(m, mode))
 			return 0;
 		if (!quoted && (c == m->sep || c == '\r' || c == '\n'))
 			return 0; /* empty cell */
@@ -642,14 +663,19 @@ static int check_cell(struct tx *t, const struct mach *m, size_t x)
 		if (c != '=' && c != '@' && c != '+' && c != '-')
 			return 0;
 		if (!m->primary) {
-			if (!dangerous(t, i + 1, mode, quoted || lit_quote, m->sep))
+			if (!dangerous(t, m, i + 1, mode, quoted || lit_quote))
 				return 0;
 		} else if ((c == '+' || c == '-') &&
-			   plain_number(t, i + 1, mode, quoted || lit_quote, m->sep)) {
+			   plain_number(t, m, i + 1, mode, quoted || lit_quote)) {
 			return 0;
 		}
 		break;
 	}
+	if (!m->iso && t->iso && (!ascii_like(mode) || !ascii_like(t->mode)))
+		/* ISO-2022-JP read as bytes (as Excel does, in CP932) has a formula cell inside
+		 * two-byte text: no quote can go there without breaking that text */
+		return sk_cdr_block(t->ctx, SK_REASON_MALFORMED,
+				    "ISO-2022-JP text that reads as a formula in CP932");
 	if (quoted) {
 		/* right after the opening quote, when the main loop has passed it (and removed
 		 * any control characters before it) */
@@ -684,12 +710,14 @@ static void recompute_need(struct tx *t)
 static int machines(struct tx *t, size_t i, uint8_t c)
 {
 	bool nl = c == '\r' || c == '\n';
+	/* in ISO-2022-JP two-byte text, printable bytes are no structure to ISO readings */
+	bool hide = t->iso && !ascii_like(t->mode) && c >= 0x20;
 	if (!nl && c != '"' && !t->need_ord) {
 		/* common case: every reading is inside a field (unquoted or quoted), so only
 		 * the readings that have c as separator, outside quotes, start a cell */
 		for (int k = 0; k < t->nm; k++) {
 			struct mach *m = &t->m[k];
-			if (m->sep != c || m->st != ST_UNQ)
+			if (m->sep != c || m->st != ST_UNQ || (hide && m->iso))
 				continue;
 			m->st = ST_START;
 			m->col++;
@@ -702,6 +730,11 @@ static int machines(struct tx *t, size_t i, uint8_t c)
 	}
 	for (int k = 0; k < t->nm; k++) {
 		struct mach *m = &t->m[k];
+		if (hide && m->iso) {
+			if (m->st == ST_START || m->st == ST_QQ)
+				m->st = ST_UNQ; /* an ordinary byte to it */
+			continue;
+		}
 		switch (m->st) {
 		case ST_QUO:
 			if (c == '"')
@@ -944,6 +977,8 @@ static void build_tables(struct tx *t)
 	for (int c = 0; c < 0x20; c++)
 		t->cls_o[c] = t->cls_a[c];
 	t->cls_o[0x7F] = C_CTRL;
+	if (t->csv)
+		memcpy(t->cls_o, t->cls_a, sizeof(t->cls_o)); /* raw readings see all structure */
 	t->cls = t->cls_a;
 
 	memset(t->vis_skip, 0, sizeof(t->vis_skip));
@@ -992,10 +1027,23 @@ static void setup_machines(struct tx *t, size_t start)
 	else
 		primary = cnt[2] > cnt[0] && cnt[2] > cnt[1] ? ';' : cnt[1] > cnt[0] ? '\t' : ',';
 	t->nm = 0;
-	t->m[t->nm++] = (struct mach){.sep = primary, .st = ST_START, .primary = true, .col = 1};
+	t->m[t->nm++] = (struct mach){.sep = primary, .st = ST_START, .primary = true,
+				      .iso = t->iso, .col = 1};
 	for (int k = 0; k < 3; k++)
 		if (seps[k] != primary)
-			t->m[t->nm++] = (struct mach){.sep = seps[k], .st = ST_START, .col = 1};
+			t->m[t->nm++] = (struct mach){.sep = seps[k], .st = ST_START, .iso = t->iso,
+						      .col = 1};
+	if (t->iso) {
+		/* Excel opens a .csv in the ANSI code page (CP932), where ISO-2022-JP's
+		 * two-byte text is plain ASCII: read the bytes that way too */
+		int niso = t->nm;
+		for (int k = 0; k < niso; k++) {
+			t->m[t->nm] = t->m[k];
+			t->m[t->nm].iso = false;
+			t->m[t->nm].primary = false;
+			t->nm++;
+		}
+	}
 	if (primary >= 0x40 && (t->enc == ENC_SJIS || t->enc == ENC_DBCS))
 		t->leads = true;
 }

@@ -298,6 +298,32 @@ static void iso2022jp_changed(void **state)
 	sk_buf_free(&b);
 }
 
+static void iso2022jp_raw_reading(void **state)
+{
+	(void)state;
+	/* Excel opens a .csv in CP932, where the two-byte JIS text after ESC $ B is ASCII: a
+	 * DDE payload hidden there would run. It cannot be neutralised without breaking the
+	 * JIS text, so the file is blocked. */
+	static const char evil[] = "a,b\r\n\x1b$B0lHL\x1b(B,x\r\n"
+				   "\x1b$B<B8=,=cmd|'/c calc'!A0\r\n\x1b(Bend,z\r\n";
+	tu_run r;
+	tu_process(S(evil), "evil.csv", NULL, &r);
+	assert_verdict(&r, SK_VERDICT_BLOCKED);
+	assert_reason(&r, SK_REASON_MALFORMED);
+	tu_free(&r);
+	/* kanji whose JIS bytes hold ',' '=' '@' (穐 = 0x302C, 宗 = 0x3D21, 澄 = 0x4021) but
+	 * nothing that could run are left alone */
+	expect_clean(S("\x1b$B7oL>\x1b(B,\x1b$BK\\J8\x1b(B\r\n\x1b$B0,=!0,@!\x1b(B,x\r\n"), "k.csv");
+	/* a formula in an ASCII segment seen only by the byte reading is neutralised: the
+	 * cell starting with ◆ (JIS 0x2221, bytes '"' '!') opens a quote for that reading
+	 * only, so it sees the next quote as closing and "=HYPERLINK(1)" as a new cell */
+	static const char q[] = "a,b\r\n\x1b$B\"!\x1b(B,\"x\r\n=HYPERLINK(1)\",y\r\n";
+	tu_process(S(q), "q.csv", NULL, &r);
+	assert_verdict(&r, SK_VERDICT_SANITIZED);
+	assert_non_null(memmem(r.out.data, r.out.len, S("\n'=HYPERLINK(1)")));
+	tu_free(&r);
+}
+
 /* ---- control characters ------------------------------------------------------------ */
 
 static void control_chars(void **state)
@@ -772,6 +798,7 @@ int main(void)
 		cmocka_unit_test(utf16be_and_nul),
 		cmocka_unit_test(iso2022jp_kept),
 		cmocka_unit_test(iso2022jp_changed),
+		cmocka_unit_test(iso2022jp_raw_reading),
 		cmocka_unit_test(control_chars),
 		cmocka_unit_test(nul_stripped),
 		cmocka_unit_test(c1_only_in_utf8),
