@@ -24,8 +24,8 @@
  * So the module parses the file as comma-, TAB- and semicolon-separated at once (an
  * independent field/quote state machine per reading, plus one for "sep=X"):
  *  - the primary reading, the one Excel uses for this file (X from "sep=X"; TAB for
- *    .tsv/.tab and UTF-16/32; comma for .csv; else the separator the first line uses
- *    most), gets the full rule above;
+ *    .tsv/.tab and UTF-16/32; comma for a .csv whose first line has a comma; else the
+ *    separator the first line uses most), gets the full rule above;
  *  - the other readings neutralise only cells that could run something: a trigger and
  *    then '(' (a function call) or '|' (DDE) before the cell ends. Arithmetic and text
  *    such as "-one" in a line of a multi-line quoted cell are left alone there.
@@ -1022,8 +1022,8 @@ static void setup_machines(struct tx *t, size_t start)
 		primary = extra;
 	else if (!strcmp(ext, "tsv") || !strcmp(ext, "tab") || t->enc >= ENC_UTF16LE)
 		primary = '\t';
-	else if (!strcmp(ext, "csv"))
-		primary = ',';
+	else if (!strcmp(ext, "csv") && cnt[0] > 0)
+		primary = ','; /* Excel in Japan reads .csv with ',' */
 	else
 		primary = cnt[2] > cnt[0] && cnt[2] > cnt[1] ? ';' : cnt[1] > cnt[0] ? '\t' : ',';
 	t->nm = 0;

@@ -510,6 +510,9 @@ static void separators(void **state)
 	expect_out(S("a;b;c\n1;=1+1;x\n"), "s.txt", S("a;b;c\n1;'=1+1;x\n"), &r);
 	assert_string_equal(entry(&r.res.report, "formula")->where, "line 2, column 2");
 	tu_free(&r);
+	/* a .csv without a comma in its first line: its content says ';' */
+	expect_out(S("a;b;c\n1;=1+1;x\n"), "s.csv", S("a;b;c\n1;'=1+1;x\n"), &r);
+	tu_free(&r);
 	/* sep= first line */
 	expect_out(S("sep=|\r\na|b\r\nc|=d\r\n"), "p.csv", S("sep=|\r\na|b\r\nc|'=d\r\n"), &r);
 	assert_string_equal(entry(&r.res.report, "formula")->where, "line 3, column 2");
