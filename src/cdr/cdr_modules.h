@@ -8,4 +8,8 @@ extern const sk_cdr_module sk_cdr_module_text;  /* text.c: text, CSV/TSV */
 extern const sk_cdr_module sk_cdr_module_image; /* image.c: PNG, JPEG, GIF, BMP */
 extern const sk_cdr_module sk_cdr_module_zip;   /* zip.c: ZIP archives */
 
+/* text.c: read chunk size in bytes, 0 = default (1 MiB). Tests set it small to put
+ * chunk boundaries everywhere. */
+extern size_t sk_cdr_text_chunk;
+
 #endif
