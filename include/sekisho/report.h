@@ -88,6 +88,8 @@ const char *sk_verdict_code(sk_verdict v);
 const char *sk_verdict_text(sk_verdict v, sk_lang lang);
 const char *sk_reason_code(sk_reason r);
 const char *sk_reason_text(sk_reason r, sk_lang lang);
+/* The reason whose code is s, or SK_REASON_NONE. */
+sk_reason sk_reason_from_code(const char *s);
 const char *sk_action_code(sk_action a);
 const char *sk_action_text(sk_action a, sk_lang lang);
 /* Text for a `what` code; the code itself when it has none. */

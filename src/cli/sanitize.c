@@ -110,8 +110,11 @@ static void print_human(struct run *r, const char *input, const char *output,
 		printf("%s%s: %s", sep, sk_action_text(e->action, L), sk_what_text(e->what, L));
 		if (*e->where)
 			printf(" @%s", e->where);
-		if (e->detail)
-			printf(" [%s]", e->detail);
+		if (e->detail) {
+			/* a dropped entry's detail is its reason code: say it in words */
+			sk_reason why = sk_reason_from_code(e->detail);
+			printf(" [%s]", why ? sk_reason_text(why, L) : e->detail);
+		}
 		if (e->count > 1)
 			printf(" ×%llu", (unsigned long long)e->count);
 		sep = "; ";

@@ -146,6 +146,14 @@ const char *sk_reason_text(sk_reason r, sk_lang lang)
 	return (unsigned)r < SK_REASON__COUNT ? pick(&reasons[r], lang) : "?";
 }
 
+sk_reason sk_reason_from_code(const char *s)
+{
+	for (int i = 1; s && i < SK_REASON__COUNT; i++)
+		if (!strcmp(reasons[i].code, s))
+			return (sk_reason)i;
+	return SK_REASON_NONE;
+}
+
 const char *sk_action_code(sk_action a)
 {
 	return (unsigned)a < SK_ACTION__COUNT ? actions[a].code : "?";

@@ -81,6 +81,8 @@ static void report_verdicts(void **state)
 		assert_true(strlen(sk_reason_text((sk_reason)i, SK_LANG_EN)) > 0);
 	}
 	assert_string_equal(sk_verdict_text(SK_VERDICT_BLOCKED, SK_LANG_JA), "遮断");
+	assert_int_equal(sk_reason_from_code("limit-ratio"), SK_REASON_LIMIT_RATIO);
+	assert_int_equal(sk_reason_from_code("no-such"), SK_REASON_NONE);
 	assert_int_equal(sk_lang_from_string("C"), SK_LANG_EN);
 	assert_int_equal(sk_lang_from_string("ja_JP.UTF-8"), SK_LANG_JA);
 	assert_int_equal(sk_lang_from_string("en_US.UTF-8"), SK_LANG_EN);
