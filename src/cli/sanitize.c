@@ -11,8 +11,10 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "sekisho/audit.h"
 #include "sekisho/core.h"
 #include "sekisho/name.h"
+#include "sekisho/quarantine.h"
 
 enum { EXIT_DELIVERED = 0, EXIT_BLOCKED = 1, EXIT_TROUBLE = 2 };
 
@@ -286,8 +288,8 @@ static void do_dir(struct run *r, const char *path, const char *rel)
 static void usage(sk_lang lang)
 {
 	fputs(lang == SK_LANG_EN
-		      ? "usage: sekisho sanitize [-o OUTDIR] [--json] [--profile NAME] [--lang ja|en] PATH...\n"
-		      : "使い方: sekisho sanitize [-o 出力先] [--json] [--profile 名前] [--lang ja|en] パス...\n",
+		      ? "usage: sekisho sanitize [-o OUTDIR] [--json] [--profile NAME] [--state DIR] [--lang ja|en] PATH...\n"
+		      : "使い方: sekisho sanitize [-o 出力先] [--json] [--profile 名前] [--state フォルダ] [--lang ja|en] パス...\n",
 	      stderr);
 }
 
@@ -295,8 +297,9 @@ int cmd_sanitize(int argc, char **argv)
 {
 	struct run r = {0};
 	sk_options_default(&r.opt);
-	const char *lang_opt = NULL, *profile = NULL;
+	const char *lang_opt = NULL, *profile = NULL, *state = NULL;
 	static const struct option longs[] = {
+		{"state", required_argument, NULL, 's'},
 		{"output", required_argument, NULL, 'o'},
 		{"json", no_argument, NULL, 'j'},
 		{"profile", required_argument, NULL, 'p'},
@@ -312,6 +315,7 @@ int cmd_sanitize(int argc, char **argv)
 		case 'j': r.json = true; break;
 		case 'p': profile = optarg; break;
 		case 'l': lang_opt = optarg; break;
+		case 's': state = optarg; break;
 		case 'h': usage(cli_lang(lang_opt)); return 0;
 		default: usage(cli_lang(lang_opt)); return EXIT_TROUBLE;
 		}
@@ -340,6 +344,21 @@ int cmd_sanitize(int argc, char **argv)
 			return EXIT_TROUBLE;
 		}
 	}
+	/* --state: originals into quarantine first, each decision into the audit log */
+	sk_audit *audit = NULL;
+	sk_quarantine *quar = NULL;
+	if (state) {
+		sk_error serr;
+		sk_error_clear(&serr);
+		if (sk_audit_open(state, NULL, &audit, &serr) != 0 ||
+		    sk_quarantine_open(state, audit, NULL, &quar, &serr) != 0) {
+			cli_err(r.lang, "状態フォルダを開けません", "cannot open the state folder", serr.msg);
+			sk_audit_close(audit);
+			return EXIT_TROUBLE;
+		}
+		r.opt.quarantine = quar;
+		r.opt.audit = audit;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &r.t0);
 	for (int i = optind; i < argc; i++) {
 		struct stat st;
@@ -359,5 +378,7 @@ int cmd_sanitize(int argc, char **argv)
 	}
 	if (r.progress && r.items)
 		progress(&r, true);
+	sk_quarantine_close(quar);
+	sk_audit_close(audit);
 	return r.status;
 }
