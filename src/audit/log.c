@@ -945,11 +945,17 @@ int sk_audit_verify(sk_audit *a, const char *vkey, const char *anchor_note, size
 	uint64_t good_size = 0; /* records covered by the last checkpoint that matched */
 	int64_t prev_ts = INT64_MIN;
 	/* checkpoints of size 0 */
-	while (ci < ncp && cps[ci].size == 0) {
+	for (; vr->ok && ci < ncp && cps[ci].size == 0; ci++) {
+		uint8_t empty[SK_SHA256_LEN];
+		sk_merkle_empty_root(empty);
 		if (cps[ci].problem)
 			fail(vr, cps[ci].problem, 0, 0, cps[ci].id, "checkpoint %lld: %s",
 			     (long long)cps[ci].id, cps[ci].why);
-		ci++;
+		else if (memcmp(cps[ci].root, empty, SK_SHA256_LEN) != 0)
+			fail(vr, SK_AUDIT_ROOT, 0, 0, cps[ci].id,
+			     "checkpoint %lld of the empty log has a wrong root", (long long)cps[ci].id);
+		else
+			vr->checkpoints++;
 	}
 	while (vr->ok && (s = sqlite3_step(st)) == SQLITE_ROW) {
 		uint64_t expect = fr.size;
