@@ -186,6 +186,13 @@ void sk_audit_close(sk_audit *a);
  * checkpoint in the same transaction when one is due. */
 int sk_audit_append(sk_audit *a, const char *actor, const char *action, const char *object,
 		    const char *result, const char *detail, uint64_t *seq, sk_error *err);
+/* Several records of one caller, numbered consecutively from *first_seq, committed
+ * together (and with other callers' records). */
+typedef struct sk_audit_entry {
+	const char *actor, *action, *object, *result, *detail; /* result, detail may be NULL */
+} sk_audit_entry;
+int sk_audit_append_many(sk_audit *a, const sk_audit_entry *v, size_t n, uint64_t *first_seq,
+			 sk_error *err);
 /* Makes a checkpoint now (force) or only when one is due (N records or T seconds since
  * the last, also with no new records: the heartbeat), and anchors it. The newest
  * checkpoint note goes to note (may be NULL; reset first). *made tells whether a new

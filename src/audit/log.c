@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,13 +22,17 @@
 
 #include "sekisho/audit.h"
 #include "sekisho/io.h"
+#include "sekisho/name.h"
 
 struct req {
-	const char *f[5];
+	const sk_audit_entry *v; /* n records, numbered consecutively from seq */
+	size_t n;
 	uint64_t seq;
 	int rc;
 	sk_error err;
-	bool done;
+	bool done; /* committed (or failed): rc, seq and err are set */
+	bool lead; /* this caller commits the next batch */
+	sem_t sem; /* posted when done or lead is set */
 	struct req *next;
 };
 
@@ -40,7 +45,6 @@ struct sk_audit {
 	char *vkey;
 	/* group commit */
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
 	struct req *head, *tail;
 	bool leading;
 	/* everything below is used with db_mu held */
@@ -209,7 +213,6 @@ int sk_audit_open(const char *dir, const sk_audit_options *opt, sk_audit **out, 
 	a->opt.anchor_syslog = a->anchor_syslog;
 	a->opt.syslog_hostname = a->syslog_host;
 	pthread_mutex_init(&a->mu, NULL);
-	pthread_cond_init(&a->cv, NULL);
 	pthread_mutex_init(&a->db_mu, NULL);
 	sk_buf_init(&a->leaf, SK_AUDIT_DETAIL_MAX * 4 + 8 * SK_AUDIT_FIELD_MAX);
 
@@ -278,7 +281,6 @@ void sk_audit_close(sk_audit *a)
 	if (a->db)
 		sqlite3_close(a->db);
 	pthread_mutex_destroy(&a->mu);
-	pthread_cond_destroy(&a->cv);
 	pthread_mutex_destroy(&a->db_mu);
 	sk_buf_free(&a->leaf);
 	sodium_memzero(&a->signer, sizeof(a->signer));
@@ -400,13 +402,15 @@ static int store_node(void *ctx, unsigned level, uint64_t index, const uint8_t h
 	return r == SQLITE_DONE ? 0 : SK_EIO;
 }
 
-static int add_record(sk_audit *a, const char *const f[5], uint64_t *seq, sk_error *err)
+static int add_record(sk_audit *a, const sk_audit_entry *e, int64_t now, uint64_t *seq,
+		      sk_error *err)
 {
-	int64_t ts = now_us(a);
+	int64_t ts = now;
 	if (ts < a->last_ts)
 		ts = a->last_ts; /* times never go backwards in the log */
-	sk_audit_record r = {.seq = a->fr.size, .time_us = ts, .actor = f[0], .action = f[1],
-			     .object = f[2], .result = f[3], .detail = f[4]};
+	sk_audit_record r = {.seq = a->fr.size, .time_us = ts, .actor = e->actor,
+			     .action = e->action, .object = e->object,
+			     .result = e->result ? e->result : "", .detail = e->detail ? e->detail : ""};
 	int rc = sk_audit_record_encode(&r, &a->leaf, err);
 	if (rc)
 		return rc;
@@ -495,8 +499,14 @@ static void commit_batch(sk_audit *a, struct req *batch)
 	int rc = exec(a, "BEGIN IMMEDIATE", &err);
 	if (rc == 0)
 		rc = load_state(a, &err);
-	for (struct req *r = batch; rc == 0 && r; r = r->next, n++)
-		rc = add_record(a, r->f, &r->seq, &err);
+	int64_t now = now_us(a);
+	for (struct req *r = batch; rc == 0 && r; r = r->next)
+		for (size_t i = 0; rc == 0 && i < r->n; i++, n++) {
+			uint64_t seq = 0;
+			rc = add_record(a, &r->v[i], now, &seq, &err);
+			if (i == 0)
+				r->seq = seq;
+		}
 	if (rc == 0 && checkpoint_due(a)) {
 		rc = make_checkpoint(a, &note, &err);
 		made = rc == 0;
@@ -526,54 +536,97 @@ static void commit_batch(sk_audit *a, struct req *batch)
 	}
 }
 
+/* What sk_audit_record_encode() would refuse, checked in the caller's thread so that
+ * one bad record cannot fail a whole batch. */
+static int validate(const sk_audit_entry *e, sk_error *err)
+{
+	const char *v[5] = {e->actor, e->action, e->object, e->result, e->detail};
+	static const char *const names[5] = {"actor", "action", "object", "result", "detail"};
+	for (int i = 0; i < 5; i++) {
+		const char *x = v[i] ? v[i] : "";
+		size_t n = strlen(x);
+		if (i < 3 && n == 0)
+			return sk_error_set(err, SK_EINVAL, "audit %s is empty", names[i]);
+		if (n > (i == 4 ? SK_AUDIT_DETAIL_MAX : SK_AUDIT_FIELD_MAX))
+			return sk_error_set(err, SK_ELIMIT, "audit %s longer than %d bytes", names[i],
+					    i == 4 ? SK_AUDIT_DETAIL_MAX : SK_AUDIT_FIELD_MAX);
+		if (!sk_utf8_valid(x, n))
+			return sk_error_set(err, SK_EINVAL, "audit %s is not UTF-8", names[i]);
+	}
+	return 0;
+}
+
 int sk_audit_append(sk_audit *a, const char *actor, const char *action, const char *object,
 		    const char *result, const char *detail, uint64_t *seq, sk_error *err)
 {
-	struct req me = {.f = {actor, action, object, result ? result : "", detail ? detail : ""}};
-	/* validate in the caller's thread so that one bad record cannot fail a batch */
-	{
-		sk_audit_record r = {.actor = me.f[0], .action = me.f[1], .object = me.f[2],
-				     .result = me.f[3], .detail = me.f[4]};
-		sk_buf tmp;
-		sk_buf_init(&tmp, SK_AUDIT_DETAIL_MAX * 4 + 8 * SK_AUDIT_FIELD_MAX);
-		int rc = sk_audit_record_encode(&r, &tmp, err);
-		sk_buf_free(&tmp);
+	sk_audit_entry e = {actor, action, object, result, detail};
+	return sk_audit_append_many(a, &e, 1, seq, err);
+}
+
+int sk_audit_append_many(sk_audit *a, const sk_audit_entry *v, size_t n, uint64_t *first_seq,
+			 sk_error *err)
+{
+	if (n == 0)
+		return sk_error_set(err, SK_EINVAL, "no records");
+	for (size_t i = 0; i < n; i++) {
+		int rc = validate(&v[i], err);
 		if (rc)
 			return rc;
 	}
+	struct req me = {.v = v, .n = n};
+	/* Queue the request. The first caller while nobody commits leads; the others sleep
+	 * on their own semaphore until their batch is committed or they are made leader,
+	 * so a commit wakes exactly the callers it answers (no thundering herd). */
+	sem_init(&me.sem, 0, 0);
 	pthread_mutex_lock(&a->mu);
 	if (a->tail)
 		a->tail->next = &me;
 	else
 		a->head = &me;
 	a->tail = &me;
-	while (!me.done) {
-		if (!a->leading) {
-			/* lead: take everything queued (our own request is among it) */
-			a->leading = true;
-			struct req *batch = a->head;
-			a->head = a->tail = NULL;
-			pthread_mutex_unlock(&a->mu);
-			commit_batch(a, batch);
-			pthread_mutex_lock(&a->mu);
-			for (struct req *r = batch, *nx; r; r = nx) {
-				nx = r->next;
-				r->done = true;
-			}
-			a->leading = false;
-			pthread_cond_broadcast(&a->cv);
-		} else {
-			pthread_cond_wait(&a->cv, &a->mu);
-		}
+	if (!a->leading) {
+		a->leading = true;
+		me.lead = true;
 	}
 	pthread_mutex_unlock(&a->mu);
+	while (!me.lead) {
+		while (sem_wait(&me.sem) != 0)
+			; /* EINTR */
+		if (me.done)
+			break;
+	}
+	if (!me.done) {
+		/* lead: commit everything queued so far (our request is the first of it) */
+		pthread_mutex_lock(&a->mu);
+		struct req *batch = a->head;
+		a->head = a->tail = NULL;
+		pthread_mutex_unlock(&a->mu);
+		commit_batch(a, batch);
+		/* hand the lead to the first of those who queued meanwhile */
+		pthread_mutex_lock(&a->mu);
+		struct req *next = a->head;
+		if (next)
+			next->lead = true;
+		else
+			a->leading = false;
+		pthread_mutex_unlock(&a->mu);
+		for (struct req *r = batch, *nx; r; r = nx) {
+			nx = r->next; /* r may be gone once posted */
+			r->done = true;
+			if (r != &me)
+				sem_post(&r->sem);
+		}
+		if (next)
+			sem_post(&next->sem);
+	}
+	sem_destroy(&me.sem);
 	if (me.rc) {
 		if (err)
 			*err = me.err;
 		return me.rc;
 	}
-	if (seq)
-		*seq = me.seq;
+	if (first_seq)
+		*first_seq = me.seq;
 	return 0;
 }
 
