@@ -14,10 +14,33 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "sekisho/audit.h"
+
+/* CPU seconds (user + system, all threads) used by this process so far. */
+static double cpu_s(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+/* The machine's load when a figure is taken: with 2 shared cores it changes them. */
+static double load1(void)
+{
+	double l = -1;
+	FILE *f = fopen("/proc/loadavg", "r");
+	if (f) {
+		if (fscanf(f, "%lf", &l) != 1)
+			l = -1;
+		fclose(f);
+	}
+	return l;
+}
 
 static double now_s(void)
 {
@@ -124,15 +147,20 @@ int main(int argc, char **argv)
 		return 1;
 	/* 3. verify everything */
 	sk_audit_verify_result vr;
+	double c0 = cpu_s();
 	t0 = now_s();
 	if (sk_audit_verify(a, NULL, NULL, 0, &vr, &err) != 0) {
 		fprintf(stderr, "verify: %s\n", err.msg);
 		return 1;
 	}
 	t1 = now_s();
-	printf("verify: %llu records, %llu checkpoints in %.2f s = %.0f records/s (%s)\n",
+	double c1 = cpu_s();
+	printf("verify: %llu records, %llu checkpoints in %.2f s = %.0f records/s;"
+	       " %.2f CPU s = %.0f records per CPU second (%s)\n",
 	       (unsigned long long)vr.records, (unsigned long long)vr.checkpoints, t1 - t0,
-	       (double)vr.records / (t1 - t0), vr.ok ? "ok" : vr.message);
+	       (double)vr.records / (t1 - t0), c1 - c0, (double)vr.records / (c1 - c0),
+	       vr.ok ? "ok" : vr.message);
+	printf("load average at the end: %.2f (2 cores)\n", load1());
 	sk_audit_close(a);
 	if (own) {
 		char cmd[128];

@@ -894,6 +894,44 @@ static void load_cp(const sk_note_verifier *v, const char *note, size_t n, struc
 	memcpy(c->root, cp.root, SK_SHA256_LEN);
 }
 
+#define VBATCH 8192
+
+struct vrow {
+	uint64_t seq, dseq;
+	int64_t ts, dts;
+	size_t off, len;
+	bool stored_ok, dec_ok;
+	uint8_t stored[SK_SHA256_LEN], h[SK_SHA256_LEN];
+};
+
+struct vbatch {
+	struct vrow *rows;
+	size_t n;
+	uint8_t *arena;
+	size_t used, cap;
+};
+
+struct vjob {
+	struct vbatch *b;
+	size_t from, to;
+};
+
+/* Decodes (checks only) and hashes rows [from, to). */
+static void *vwork(void *p)
+{
+	struct vjob *j = p;
+	for (size_t i = j->from; i < j->to; i++) {
+		struct vrow *w = &j->b->rows[i];
+		const uint8_t *leaf = j->b->arena + w->off;
+		sk_audit_record r;
+		w->dec_ok = sk_audit_record_decode(leaf, w->len, &r, NULL, NULL) == 0;
+		w->dseq = r.seq;
+		w->dts = r.time_us;
+		sk_merkle_leaf_hash(leaf, w->len, w->h);
+	}
+	return NULL;
+}
+
 int sk_audit_verify(sk_audit *a, const char *vkey, const char *anchor_note, size_t anchor_len,
 		    sk_audit_verify_result *vr, sk_error *err)
 {
@@ -1010,75 +1048,120 @@ int sk_audit_verify(sk_audit *a, const char *vkey, const char *anchor_note, size
 		else
 			vr->checkpoints++;
 	}
-	while (vr->ok && (s = sqlite3_step(st)) == SQLITE_ROW) {
-		uint64_t expect = fr.size;
-		uint64_t seq = (uint64_t)sqlite3_column_int64(st, 0);
-		int64_t ts = sqlite3_column_int64(st, 1);
-		const uint8_t *leaf = sqlite3_column_blob(st, 2);
-		size_t ll = (size_t)sqlite3_column_bytes(st, 2);
-		const void *hash = sqlite3_column_blob(st, 3);
-		vr->records++;
-		if (seq != expect) {
-			fail(vr, SK_AUDIT_MISSING, expect, seq > expect ? seq : expect + 1, -1,
-			     "record %llu is missing (next present: %llu)",
-			     (unsigned long long)expect, (unsigned long long)seq);
+	/* Rows are read in batches; decoding and hashing a batch is shared by two threads,
+	 * then the checks run in order. */
+	struct vbatch vb = {0};
+	if (!(vb.rows = malloc(VBATCH * sizeof(*vb.rows)))) {
+		rc = sk_error_set(err, SK_ENOMEM, "verify");
+		goto out;
+	}
+	s = SQLITE_ROW;
+	while (vr->ok && s == SQLITE_ROW) {
+		vb.n = vb.used = 0;
+		while (vb.n < VBATCH && (s = sqlite3_step(st)) == SQLITE_ROW) {
+			struct vrow *w = &vb.rows[vb.n];
+			size_t ll = (size_t)sqlite3_column_bytes(st, 2);
+			const uint8_t *leaf = sqlite3_column_blob(st, 2);
+			if (vb.used + ll > vb.cap) {
+				size_t nc = (vb.cap ? vb.cap * 2 : 1 << 20) + ll;
+				uint8_t *na = realloc(vb.arena, nc);
+				if (!na) {
+					free(vb.rows);
+					free(vb.arena);
+					rc = sk_error_set(err, SK_ENOMEM, "verify");
+					goto out;
+				}
+				vb.arena = na;
+				vb.cap = nc;
+			}
+			if (ll)
+				memcpy(vb.arena + vb.used, leaf, ll);
+			w->off = vb.used;
+			w->len = ll;
+			vb.used += ll;
+			w->seq = (uint64_t)sqlite3_column_int64(st, 0);
+			w->ts = sqlite3_column_int64(st, 1);
+			w->stored_ok = sqlite3_column_bytes(st, 3) == SK_SHA256_LEN;
+			if (w->stored_ok)
+				memcpy(w->stored, sqlite3_column_blob(st, 3), SK_SHA256_LEN);
+			vb.n++;
+		}
+		if (vb.n == 0)
 			break;
-		}
-		sk_audit_record r;
-		if (sk_audit_record_decode(leaf, ll, &r, &scratch, NULL) != 0) {
-			fail(vr, SK_AUDIT_MALFORMED, seq, seq + 1, -1, "record %llu is not canonical",
-			     (unsigned long long)seq);
-			break;
-		}
-		if (r.seq != seq) {
-			fail(vr, SK_AUDIT_MISPLACED, seq, seq + 1, -1,
-			     "record at %llu says it is record %llu", (unsigned long long)seq,
-			     (unsigned long long)r.seq);
-			break;
-		}
-		if (r.time_us != ts || ts < prev_ts) {
-			fail(vr, SK_AUDIT_TIME, seq, seq + 1, -1,
-			     r.time_us != ts ? "record %llu: time column differs from the record"
-					     : "record %llu: time goes backwards",
-			     (unsigned long long)seq);
-			break;
-		}
-		prev_ts = ts;
-		uint8_t h[SK_SHA256_LEN];
-		sk_merkle_leaf_hash(leaf, ll, h);
-		if (sqlite3_column_bytes(st, 3) != SK_SHA256_LEN ||
-		    memcmp(hash, h, SK_SHA256_LEN) != 0) {
-			fail(vr, SK_AUDIT_MODIFIED, seq, seq + 1, -1,
-			     "record %llu does not match its stored hash", (unsigned long long)seq);
-			break;
-		}
-		sk_merkle_frontier_push(&fr, h, check_node, &vs);
-		if (vs.rc) {
-			rc = vs.rc;
-			goto out;
-		}
-		for (; vr->ok && ci < ncp && cps[ci].size == fr.size; ci++) {
-			struct vcp *c = &cps[ci];
-			uint64_t from = good_size < c->size ? good_size : 0;
-			if (c->problem) {
-				fail(vr, c->problem, from, c->size, c->id, "checkpoint %lld: %s",
-				     (long long)c->id, c->why);
+		struct vjob j1 = {&vb, 0, vb.n / 2}, j2 = {&vb, vb.n / 2, vb.n};
+		pthread_t th;
+		bool threaded = vb.n >= 512 && pthread_create(&th, NULL, vwork, &j2) == 0;
+		vwork(&j1);
+		if (threaded)
+			pthread_join(th, NULL);
+		else
+			vwork(&j2);
+		for (size_t i = 0; vr->ok && i < vb.n; i++) {
+			const struct vrow *w = &vb.rows[i];
+			uint64_t expect = fr.size, seq = w->seq;
+			vr->records++;
+			if (seq != expect) {
+				fail(vr, SK_AUDIT_MISSING, expect, seq > expect ? seq : expect + 1, -1,
+				     "record %llu is missing (next present: %llu)",
+				     (unsigned long long)expect, (unsigned long long)seq);
 				break;
 			}
-			uint8_t root[SK_SHA256_LEN];
-			sk_merkle_frontier_root(&fr, root);
-			if (memcmp(root, c->root, SK_SHA256_LEN) != 0) {
-				fail(vr, SK_AUDIT_ROOT, from, c->size, c->id,
-				     "%s %lld (size %llu): root differs; a record in %llu..%llu was changed",
-				     c->id ? "checkpoint" : "anchor", (long long)c->id,
-				     (unsigned long long)c->size, (unsigned long long)from,
-				     (unsigned long long)c->size - 1);
+			if (!w->dec_ok) {
+				fail(vr, SK_AUDIT_MALFORMED, seq, seq + 1, -1, "record %llu is not canonical",
+				     (unsigned long long)seq);
 				break;
 			}
-			vr->checkpoints++;
-			good_size = c->size;
+			if (w->dseq != seq) {
+				fail(vr, SK_AUDIT_MISPLACED, seq, seq + 1, -1,
+				     "record at %llu says it is record %llu", (unsigned long long)seq,
+				     (unsigned long long)w->dseq);
+				break;
+			}
+			if (w->dts != w->ts || w->ts < prev_ts) {
+				fail(vr, SK_AUDIT_TIME, seq, seq + 1, -1,
+				     w->dts != w->ts ? "record %llu: time column differs from the record"
+						     : "record %llu: time goes backwards",
+				     (unsigned long long)seq);
+				break;
+			}
+			prev_ts = w->ts;
+			if (!w->stored_ok || memcmp(w->stored, w->h, SK_SHA256_LEN) != 0) {
+				fail(vr, SK_AUDIT_MODIFIED, seq, seq + 1, -1,
+				     "record %llu does not match its stored hash", (unsigned long long)seq);
+				break;
+			}
+			sk_merkle_frontier_push(&fr, w->h, check_node, &vs);
+			if (vs.rc) {
+				rc = vs.rc;
+				free(vb.rows);
+				free(vb.arena);
+				goto out;
+			}
+			for (; vr->ok && ci < ncp && cps[ci].size == fr.size; ci++) {
+				struct vcp *c = &cps[ci];
+				uint64_t from = good_size < c->size ? good_size : 0;
+				if (c->problem) {
+					fail(vr, c->problem, from, c->size, c->id, "checkpoint %lld: %s",
+					     (long long)c->id, c->why);
+					break;
+				}
+				uint8_t root[SK_SHA256_LEN];
+				sk_merkle_frontier_root(&fr, root);
+				if (memcmp(root, c->root, SK_SHA256_LEN) != 0) {
+					fail(vr, SK_AUDIT_ROOT, from, c->size, c->id,
+					     "%s %lld (size %llu): root differs; a record in %llu..%llu was changed",
+					     c->id ? "checkpoint" : "anchor", (long long)c->id,
+					     (unsigned long long)c->size, (unsigned long long)from,
+					     (unsigned long long)c->size - 1);
+					break;
+				}
+				vr->checkpoints++;
+				good_size = c->size;
+			}
 		}
 	}
+	free(vb.rows);
+	free(vb.arena);
 	if (vr->ok && s != SQLITE_DONE && s != SQLITE_ROW) {
 		rc = db_err(a, err, "read records");
 		goto out;

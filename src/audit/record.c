@@ -26,18 +26,99 @@ int64_t sk_time_now_us(void)
 	return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
 }
 
-void sk_time_format_us(int64_t us, char *out, size_t outsz)
+/* Days since 1970-01-01 of a proleptic Gregorian date, and back (the usual era/day-of-era
+ * arithmetic: 400-year eras of 146097 days, years starting in March). */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	unsigned yoe = (unsigned)(y - era * 400);
+	unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+	z += 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	unsigned doe = (unsigned)(z - era * 146097);
+	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	unsigned mp = (5 * doy + 2) / 153;
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+static void put_digits(char *p, uint64_t v, int n)
+{
+	for (int i = n - 1; i >= 0; i--) {
+		p[i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+}
+
+/* The canonical 27 characters for 0000-01-01 .. 9999-12-31; false outside. */
+static bool format_time27(int64_t us, char out[28])
 {
 	int64_t s = us >= 0 ? us / 1000000 : (us - 999999) / 1000000;
-	long frac = (long)(us - s * 1000000);
-	time_t tt = (time_t)s;
-	struct tm tm;
-	if (!gmtime_r(&tt, &tm)) {
-		snprintf(out, outsz, "?");
-		return;
+	int64_t frac = us - s * 1000000;
+	int64_t days = s >= 0 ? s / 86400 : (s - 86399) / 86400;
+	int64_t sod = s - days * 86400;
+	int64_t y;
+	unsigned m, d;
+	civil_from_days(days, &y, &m, &d);
+	if (y < 0 || y > 9999)
+		return false;
+	memcpy(out, "0000-00-00T00:00:00.000000Z", 28);
+	put_digits(out, (uint64_t)y, 4);
+	put_digits(out + 5, m, 2);
+	put_digits(out + 8, d, 2);
+	put_digits(out + 11, (uint64_t)(sod / 3600), 2);
+	put_digits(out + 14, (uint64_t)(sod / 60 % 60), 2);
+	put_digits(out + 17, (uint64_t)(sod % 60), 2);
+	put_digits(out + 20, (uint64_t)frac, 6);
+	return true;
+}
+
+void sk_time_format_us(int64_t us, char *out, size_t outsz)
+{
+	char t[28];
+	if (!format_time27(us, t))
+		memcpy(t, "?", 2);
+	snprintf(out, outsz, "%s", t);
+}
+
+static bool digits(const char *p, int n, unsigned *v)
+{
+	unsigned x = 0;
+	for (int i = 0; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return false;
+		x = x * 10 + (unsigned)(p[i] - '0');
 	}
-	snprintf(out, outsz, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+	*v = x;
+	return true;
+}
+
+/* Exactly the 27 characters format_time27() writes (so each time has one spelling). */
+static bool parse_time27(const char *p, int64_t *us)
+{
+	static const unsigned mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	unsigned y, mo, d, h, mi, sec, f;
+	if (p[4] != '-' || p[7] != '-' || p[10] != 'T' || p[13] != ':' || p[16] != ':' ||
+	    p[19] != '.' || p[26] != 'Z' || !digits(p, 4, &y) || !digits(p + 5, 2, &mo) ||
+	    !digits(p + 8, 2, &d) || !digits(p + 11, 2, &h) || !digits(p + 14, 2, &mi) ||
+	    !digits(p + 17, 2, &sec) || !digits(p + 20, 6, &f))
+		return false;
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] + (mo == 2 && leap) || h > 23 ||
+	    mi > 59 || sec > 59)
+		return false;
+	int64_t days = days_from_civil((int64_t)y, mo, d);
+	*us = ((days * 86400 + h * 3600 + mi * 60 + sec) * 1000000) + f;
+	return true;
 }
 
 int sk_time_parse(const char *s, int64_t *us, sk_error *err)
@@ -109,8 +190,9 @@ static int add_escaped(sk_buf *o, const char *v, size_t lim, sk_error *err)
 
 int sk_audit_record_encode(const sk_audit_record *r, sk_buf *out, sk_error *err)
 {
-	char ts[40];
-	sk_time_format_us(r->time_us, ts, sizeof(ts));
+	char ts[28];
+	if (!format_time27(r->time_us, ts))
+		return sk_error_set(err, SK_EINVAL, "audit time out of range");
 	sk_buf_reset(out);
 	int rc = sk_buf_printf(out, "%sseq %llu\ntime %s\n", magic, (unsigned long long)r->seq, ts);
 	const char *vals[5] = {r->actor, r->action, r->object, r->result, r->detail};
@@ -136,7 +218,8 @@ int sk_audit_record_decode(const uint8_t *p, size_t n, sk_audit_record *r, sk_bu
 			   sk_error *err)
 {
 	memset(r, 0, sizeof(*r));
-	sk_buf_reset(scratch);
+	if (scratch)
+		sk_buf_reset(scratch);
 	const char *s = (const char *)p, *e = s + n;
 	size_t ml = sizeof(magic) - 1;
 	if (n < ml || memcmp(s, magic, ml) != 0)
@@ -160,80 +243,67 @@ int sk_audit_record_decode(const uint8_t *p, size_t n, sk_audit_record *r, sk_bu
 		s = nl + 1;
 	}
 	/* time: fixed 27 characters */
-	if (e - s < 33 || memcmp(s, "time ", 5) != 0 || s[32] != '\n')
+	if (e - s < 33 || memcmp(s, "time ", 5) != 0 || s[32] != '\n' ||
+	    !parse_time27(s + 5, &r->time_us))
 		goto bad;
-	{
-		char ts[28], again[40];
-		memcpy(ts, s + 5, 27);
-		ts[27] = 0;
-		int64_t us;
-		if (ts[4] != '-' || ts[10] != 'T' || ts[19] != '.' || ts[26] != 'Z' ||
-		    sk_time_parse(ts, &us, NULL) != 0)
-			goto bad;
-		sk_time_format_us(us, again, sizeof(again));
-		if (strcmp(again, ts) != 0)
-			goto bad;
-		r->time_us = us;
-		s += 33;
-	}
-	/* the five text fields; offsets into scratch first (it may move while growing) */
-	size_t offs[5];
-	if (sk_buf_reserve(scratch, (size_t)(e - s) + 5))
+	s += 33;
+	/* The five text fields. Escapes stand for ASCII bytes only, so the escaped text is
+	 * valid UTF-8 exactly when the value is. Offsets into scratch first (it may move). */
+	size_t offs[5] = {0};
+	if (scratch && sk_buf_reserve(scratch, (size_t)(e - s) + 5))
 		return sk_error_set(err, SK_ENOMEM, "audit record");
 	for (int i = 0; i < 5; i++) {
 		size_t kl = strlen(keys[i]);
 		if ((size_t)(e - s) < kl + 2 || memcmp(s, keys[i], kl) != 0 || s[kl] != ' ')
 			goto bad;
 		s += kl + 1;
-		offs[i] = scratch->len;
-		size_t start = scratch->len;
-		for (;;) {
-			if (s >= e)
-				goto bad;
-			unsigned char c = (unsigned char)*s;
-			if (c == '\n') {
-				s++;
-				break;
-			}
+		const char *nl = memchr(s, '\n', (size_t)(e - s));
+		if (!nl || !sk_utf8_valid(s, (size_t)(nl - s)))
+			goto bad;
+		if (scratch)
+			offs[i] = scratch->len;
+		size_t vl = 0;
+		while (s < nl) {
+			unsigned char c = (unsigned char)*s, v;
 			if (c < 0x20 || c == 0x7f)
 				goto bad;
-			if (c == '\\') {
-				if (e - s < 2)
-					goto bad;
-				if (s[1] == '\\') {
-					scratch->data[scratch->len++] = '\\';
-					s += 2;
-				} else if (s[1] == 'n') {
-					scratch->data[scratch->len++] = '\n';
-					s += 2;
-				} else if (s[1] == 'x' && e - s >= 4) {
-					int a = hexv((unsigned char)s[2]), b = hexv((unsigned char)s[3]);
-					if (a < 0 || b < 0)
-						goto bad;
-					unsigned char v = (unsigned char)(a * 16 + b);
-					if ((v >= 0x20 && v != 0x7f) || v == '\n' || v == 0)
-						goto bad; /* not the canonical escape */
-					scratch->data[scratch->len++] = v;
-					s += 4;
-				} else {
-					goto bad;
-				}
-			} else {
-				scratch->data[scratch->len++] = c;
+			if (c != '\\') {
+				v = c;
 				s++;
+			} else if (nl - s >= 2 && s[1] == '\\') {
+				v = '\\';
+				s += 2;
+			} else if (nl - s >= 2 && s[1] == 'n') {
+				v = '\n';
+				s += 2;
+			} else if (nl - s >= 4 && s[1] == 'x') {
+				int a = hexv((unsigned char)s[2]), b = hexv((unsigned char)s[3]);
+				if (a < 0 || b < 0)
+					goto bad;
+				v = (unsigned char)(a * 16 + b);
+				if ((v >= 0x20 && v != 0x7f) || v == '\n' || v == 0)
+					goto bad; /* not the canonical escape */
+				s += 4;
+			} else {
+				goto bad;
 			}
+			if (scratch)
+				scratch->data[scratch->len++] = v;
+			vl++;
 		}
-		size_t vl = scratch->len - start;
-		if (vl > (i == 4 ? SK_AUDIT_DETAIL_MAX : SK_AUDIT_FIELD_MAX) ||
-		    (i < 3 && vl == 0) || !sk_utf8_valid((const char *)scratch->data + start, vl))
+		s = nl + 1;
+		if (vl > (i == 4 ? SK_AUDIT_DETAIL_MAX : SK_AUDIT_FIELD_MAX) || (i < 3 && vl == 0))
 			goto bad;
-		scratch->data[scratch->len++] = 0;
+		if (scratch)
+			scratch->data[scratch->len++] = 0;
 	}
 	if (s != e)
 		goto bad;
-	const char **dst[5] = {&r->actor, &r->action, &r->object, &r->result, &r->detail};
-	for (int i = 0; i < 5; i++)
-		*dst[i] = (const char *)scratch->data + offs[i];
+	if (scratch) {
+		const char **dst[5] = {&r->actor, &r->action, &r->object, &r->result, &r->detail};
+		for (int i = 0; i < 5; i++)
+			*dst[i] = (const char *)scratch->data + offs[i];
+	}
 	return 0;
 bad:
 	return sk_error_set(err, SK_EFORMAT, "audit record is not canonical");
