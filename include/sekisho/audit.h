@@ -156,7 +156,8 @@ typedef struct sk_audit_record {
  * valid UTF-8 within the limits above (SK_EINVAL / SK_ELIMIT). */
 int sk_audit_record_encode(const sk_audit_record *r, sk_buf *out, sk_error *err);
 /* Parses canonical bytes. The strings point into scratch (reset first), which must
- * outlive r. Rejects anything that sk_audit_record_encode() would not produce. */
+ * outlive r; with scratch NULL the record is only checked (seq and time are set, the
+ * strings stay NULL). Rejects anything that sk_audit_record_encode() would not produce. */
 int sk_audit_record_decode(const uint8_t *p, size_t n, sk_audit_record *r, sk_buf *scratch,
 			   sk_error *err);
 

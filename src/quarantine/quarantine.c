@@ -837,8 +837,13 @@ int sk_quarantine_purge(sk_quarantine *q, int64_t days, const char *by, uint64_t
 	}
 	sqlite3_bind_int64(sel, 1, cutoff);
 	int s;
-	char detail[64];
-	snprintf(detail, sizeof(detail), "older-than-days=%lld", (long long)days);
+	char detail[320];
+	snprintf(detail, sizeof(detail), "os-user=%s older-than-days=%lld", q->os_user,
+		 (long long)days);
+	/* one audit record per item, all appended in one call (one commit) before ours */
+	sk_audit_entry *ents = NULL;
+	char (*objs)[160] = NULL;
+	size_t cap = 0;
 	while ((s = sqlite3_step(sel)) == SQLITE_ROW) {
 		const char *id = (const char *)sqlite3_column_text(sel, 0);
 		const char *sha = (const char *)sqlite3_column_text(sel, 1);
@@ -847,16 +852,33 @@ int sk_quarantine_purge(sk_quarantine *q, int64_t days, const char *by, uint64_t
 		sqlite3_bind_text(upd, 2, id, -1, SQLITE_TRANSIENT);
 		if (sqlite3_step(upd) != SQLITE_DONE) {
 			rc = db_err(q, err, "purge");
-			goto rollback;
+			break;
 		}
-		if ((rc = audit_step(q, by, "quarantine-purge", id, sha, "ok", detail, err)))
-			goto rollback;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			sk_audit_entry *ne = realloc(ents, cap * sizeof(*ne));
+			char (*no)[160] = ne ? realloc(objs, cap * sizeof(*no)) : NULL;
+			if (ne)
+				ents = ne;
+			if (!ne || !no) {
+				rc = sk_error_set(err, SK_ENOMEM, "purge");
+				break;
+			}
+			objs = no;
+		}
+		snprintf(objs[n], sizeof(objs[n]), "item:%s sha256:%s", id, sha);
 		n++;
 	}
-	if (s != SQLITE_DONE) {
+	if (rc == 0 && s != SQLITE_DONE)
 		rc = db_err(q, err, "purge");
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		ents[i] = (sk_audit_entry){by, "quarantine-purge", objs[i], "ok", detail};
+	if (rc == 0 && n && q->audit)
+		rc = sk_audit_append_many(q->audit, ents, (size_t)n, NULL, err);
+	free(ents);
+	free(objs);
+	if (rc)
 		goto rollback;
-	}
 	sqlite3_finalize(sel);
 	sqlite3_finalize(upd);
 	sel = upd = NULL;
