@@ -291,6 +291,27 @@ static bool user_ok(const char *u)
 
 /* ---- store ---- */
 
+/* true when the file's SHA-256 is want (a damaged or replaced object is rewritten) */
+static bool file_has_hash(const char *path, const uint8_t want[SK_SHA256_LEN])
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return false;
+	crypto_hash_sha256_state hs;
+	crypto_hash_sha256_init(&hs);
+	uint8_t buf[65536];
+	ssize_t r;
+	while ((r = read(fd, buf, sizeof(buf))) > 0 || (r < 0 && errno == EINTR))
+		if (r > 0)
+			crypto_hash_sha256_update(&hs, buf, (size_t)r);
+	close(fd);
+	if (r < 0)
+		return false;
+	uint8_t h[SK_SHA256_LEN];
+	crypto_hash_sha256_final(&hs, h);
+	return memcmp(h, want, SK_SHA256_LEN) == 0;
+}
+
 static int write_object(sk_quarantine *q, const sk_input *in, const uint8_t want[SK_SHA256_LEN],
 			const char *hex, sk_error *err)
 {
@@ -313,7 +334,8 @@ static int write_object(sk_quarantine *q, const sk_input *in, const uint8_t want
 		rc = sk_error_set(err, SK_EIO, "%s is not a folder", sub);
 		goto out;
 	}
-	if (stat(final, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size == in->size) {
+	if (stat(final, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size == in->size &&
+	    file_has_hash(final, want)) {
 		/* the same content is already stored; make sure its name is durable */
 		rc = fsync_dir(sub, err);
 		goto out;

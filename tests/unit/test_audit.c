@@ -403,6 +403,30 @@ static void note_go_vector(void **state)
 	for (int i = 0; i < SK_NOTE_SIGS_MAX; i++)
 		sk_buf_adds(&many, "\xe2\x80\x94 Other AAAAAAAAAAAAAAAA\n");
 	assert_int_equal(sk_note_open(&v, (const char *)many.data, many.len, &tl), SK_NOTE_MALFORMED);
+	/* one signature line fewer is fine (v was cleared by the failed parse above) */
+	assert_int_equal(sk_note_verifier_parse(go_vkey, &v, &err), 0);
+	sk_buf_reset(&many);
+	sk_buf_adds(&many, go_note);
+	for (int i = 0; i < SK_NOTE_SIGS_MAX - 1; i++)
+		sk_buf_adds(&many, "\xe2\x80\x94 Other AAAAAAAAAAAAAAAA\n");
+	assert_int_equal(sk_note_open(&v, (const char *)many.data, many.len, &tl), SK_NOTE_OK);
+	/* the size limit: a note longer than SK_NOTE_MAX is not read */
+	sk_buf_reset(&many);
+	while (many.len <= SK_NOTE_MAX)
+		sk_buf_adds(&many, "0123456789012345678901234567890123456789012345678901234567890\n");
+	sk_buf_adds(&many, go_note + strlen(go_text));
+	assert_true(many.len > SK_NOTE_MAX);
+	assert_int_equal(sk_note_open(&v, (const char *)many.data, many.len, &tl), SK_NOTE_MALFORMED);
+	/* key names: at most SK_NOTE_NAME_MAX - 1 bytes */
+	char name[SK_NOTE_NAME_MAX + 1];
+	memset(name, 'k', SK_NOTE_NAME_MAX);
+	name[SK_NOTE_NAME_MAX] = 0;
+	assert_int_equal(sk_note_key_generate(name, &sk2, &vk2, &err), SK_EINVAL);
+	name[SK_NOTE_NAME_MAX - 1] = 0;
+	assert_int_equal(sk_note_key_generate(name, &sk2, &vk2, &err), 0);
+	free(sk2);
+	free(vk2);
+	assert_int_equal(sk_note_key_generate("has space", &sk2, &vk2, &err), SK_EINVAL);
 	sk_buf_free(&many);
 	sk_buf_free(&b);
 }
@@ -435,6 +459,14 @@ static void checkpoint_text(void **state)
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(sk_checkpoint_parse(bad[i], strlen(bad[i]), &back, &err), SK_EFORMAT);
+	/* at most 64 lines */
+	sk_buf_reset(&b);
+	sk_checkpoint_format(&cp, &b);
+	for (int i = 4; i < 64; i++)
+		sk_buf_adds(&b, "ext\n");
+	assert_int_equal(sk_checkpoint_parse((const char *)b.data, b.len, &back, &err), 0);
+	sk_buf_adds(&b, "ext\n");
+	assert_int_equal(sk_checkpoint_parse((const char *)b.data, b.len, &back, &err), SK_EFORMAT);
 	sk_buf_free(&b);
 }
 

@@ -132,6 +132,39 @@ static void store_and_index(void **state)
 	assert_string_equal(it.reason_detail, "Eicar");
 	sk_qitem_free(&it);
 	assert_int_equal(sk_quarantine_get(e->q, "nope", &it, &err), SK_ENOTFOUND);
+	/* a damaged stored object is rewritten when the same content comes again */
+	{
+		uint8_t h1[32];
+		char hx[65];
+		sk_sha256("original two", 12, h1);
+		sk_hex(h1, 32, hx);
+		char *op = sk_quarantine_object_path(e->q, hx);
+		FILE *f = fopen(op, "r+");
+		fputc('X', f);
+		fclose(f);
+		free(op);
+		char id5[SK_QUARANTINE_ID_LEN];
+		store(e, "original two", "again.pdf", id5);
+		check_object(e, "original two", true);
+	}
+	/* user name and reason limits */
+	{
+		sk_qdeny d;
+		char *longname = malloc(SK_QUARANTINE_USER_MAX + 2);
+		memset(longname, 'n', SK_QUARANTINE_USER_MAX + 1);
+		longname[SK_QUARANTINE_USER_MAX + 1] = 0;
+		assert_int_equal(sk_quarantine_request(e->q, id1, longname, "why", &d, &err), SK_EINVAL);
+		assert_int_equal(d, SK_QDENY_BAD_USER);
+		char *longreason = malloc(SK_QUARANTINE_REASON_MAX + 2);
+		memset(longreason, 'r', SK_QUARANTINE_REASON_MAX + 1);
+		longreason[SK_QUARANTINE_REASON_MAX + 1] = 0;
+		assert_int_equal(sk_quarantine_request(e->q, id1, "alice", longreason, &d, &err), SK_EINVAL);
+		assert_int_equal(d, SK_QDENY_BAD_USER);
+		longreason[SK_QUARANTINE_REASON_MAX] = 0; /* at the limit: accepted */
+		assert_int_equal(sk_quarantine_request(e->q, id1, "alice", longreason, &d, &err), 0);
+		free(longname);
+		free(longreason);
+	}
 	/* an input that changed after it was hashed is not stored under the old hash */
 	sk_input in;
 	sk_input_mem(&in, "changed", 7);
