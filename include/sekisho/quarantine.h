@@ -68,6 +68,8 @@ typedef struct sk_quarantine_options {
 	void *clock_ctx;
 } sk_quarantine_options;
 
+/* A handle is for one thread at a time (open one per thread or process; SQLite and the
+ * file system serialise them). */
 /* Opens (creating) the quarantine in dir; audit (may be NULL) receives the records of
  * every administrative step. Left-over temporary files of an interrupted store are
  * removed. opt may be NULL. */

@@ -165,7 +165,18 @@ static int load_key(sk_audit *a, const char *dir, sk_error *err)
 	}
 	if ((rc = sk_read_file(kpath, 4096, &kb, err)))
 		goto out;
-	rc = sk_note_signer_parse(sk_buf_str(&kb), &a->signer, err);
+	if ((rc = sk_note_signer_parse(sk_buf_str(&kb), &a->signer, err)))
+		goto out;
+	if (stat(ppath, &st) != 0) {
+		/* a crash between writing the key and its public half: write it again */
+		sk_buf vb;
+		sk_buf_init(&vb, 4096);
+		if ((rc = sk_note_signer_vkey(&a->signer, &vb)) == 0 && (rc = sk_buf_addc(&vb, '\n')) == 0)
+			rc = sk_write_file_atomic(ppath, vb.data, vb.len, 0644, err);
+		else
+			rc = sk_error_set(err, rc, "vkey");
+		sk_buf_free(&vb);
+	}
 out:
 	if (kb.data)
 		sodium_memzero(kb.data, kb.len);

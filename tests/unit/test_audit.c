@@ -654,6 +654,29 @@ static void log_basics(void **state)
 	a = open_log(dir, 10, &fc);
 	append_n(a, 95, 1);
 	assert_true(verify(a, NULL).ok);
+	char vk[256];
+	snprintf(vk, sizeof(vk), "%s\n", sk_audit_vkey(a));
+	sk_audit_close(a);
+	/* a lost audit.pub is written again from the key */
+	char pub[512];
+	snprintf(pub, sizeof(pub), "%s/audit.pub", dir);
+	assert_int_equal(unlink(pub), 0);
+	a = open_log(dir, 10, &fc);
+	sk_buf pb;
+	tu_read(pub, &pb);
+	assert_string_equal(sk_buf_str(&pb), vk);
+	sk_buf_free(&pb);
+	/* verify with an explicit verifier key, and with the wrong one */
+	sk_audit_verify_result vr2;
+	assert_int_equal(sk_audit_verify(a, vk, NULL, 0, &vr2, &err), 0);
+	assert_true(vr2.ok);
+	char *osk, *ovk;
+	assert_int_equal(sk_note_key_generate("other/log", &osk, &ovk, &err), 0);
+	assert_int_equal(sk_audit_verify(a, ovk, NULL, 0, &vr2, &err), 0);
+	assert_false(vr2.ok);
+	assert_int_equal(vr2.problem, SK_AUDIT_SIGNATURE);
+	free(osk);
+	free(ovk);
 	sk_audit_close(a);
 	rmrf(dir);
 }
