@@ -232,8 +232,9 @@ int sk_audit_open(const char *dir, const sk_audit_options *opt, sk_audit **out, 
 		sk_audit_close(a);
 		return sk_error_set(err, SK_ENOMEM, "path");
 	}
+	/* every use of the connection holds db_mu, so SQLite's own mutex is not needed */
 	if (sqlite3_open_v2(path, &a->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-				   SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
+				   SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		rc = sk_error_set(err, SK_EIO, "open %s: %s", path,
 				  a->db ? sqlite3_errmsg(a->db) : "out of memory");
 		free(path);
