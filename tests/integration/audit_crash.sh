@@ -70,9 +70,10 @@ for sha in $(sqlite3 "$T/q/quarantine.db" "SELECT sha256 FROM items"); do
 done
 check "every index row has its complete original ($rows_bad bad)" '[ "$rows_bad" -eq 0 ]'
 # temporary files of the killed writer are removed at the next open
+before=$(find "$T/q/objects" -name '.tmp.*' | wc -l)
 "$S" quarantine --state "$T/q" list >/dev/null 2>&1
 left=$(find "$T/q/objects" -name '.tmp.*' | wc -l)
-check "left-over temporary files are cleaned at the next open ($left left)" '[ "$left" -eq 0 ]'
+check "left-over temporary files are cleaned at the next open ($before before, $left left)" '[ "$left" -eq 0 ]'
 
 echo "1..$n"
 [ "$fails" -eq 0 ]
