@@ -145,6 +145,8 @@ int sk_checkpoint_parse(const char *text, size_t n, sk_checkpoint *cp, sk_error 
 
 #define SK_AUDIT_FIELD_MAX 1024   /* bytes of actor, action, object, result */
 #define SK_AUDIT_DETAIL_MAX 16384 /* bytes of detail */
+/* bytes of a record's canonical form (every byte escaped as \xHH, with the labels) */
+#define SK_AUDIT_RECORD_MAX (4 * (SK_AUDIT_DETAIL_MAX + 4 * SK_AUDIT_FIELD_MAX) + 4096)
 
 typedef struct sk_audit_record {
 	uint64_t seq;

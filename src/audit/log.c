@@ -225,7 +225,7 @@ int sk_audit_open(const char *dir, const sk_audit_options *opt, sk_audit **out, 
 	a->opt.syslog_hostname = a->syslog_host;
 	pthread_mutex_init(&a->mu, NULL);
 	pthread_mutex_init(&a->db_mu, NULL);
-	sk_buf_init(&a->leaf, SK_AUDIT_DETAIL_MAX * 4 + 8 * SK_AUDIT_FIELD_MAX);
+	sk_buf_init(&a->leaf, SK_AUDIT_RECORD_MAX);
 
 	char *path = NULL;
 	if (asprintf(&path, "%s/audit.db", dir) < 0) {
@@ -712,7 +712,7 @@ int sk_audit_list(sk_audit *a, int64_t since_us, sk_audit_list_fn fn, void *ctx,
 {
 	sqlite3_stmt *st = NULL;
 	sk_buf scratch;
-	sk_buf_init(&scratch, SK_AUDIT_DETAIL_MAX * 2 + 8 * SK_AUDIT_FIELD_MAX);
+	sk_buf_init(&scratch, SK_AUDIT_RECORD_MAX);
 	pthread_mutex_lock(&a->db_mu);
 	int rc = 0;
 	if (sqlite3_prepare_v2(a->db, "SELECT seq, leaf FROM records WHERE ts >= ? ORDER BY seq",
@@ -966,7 +966,7 @@ int sk_audit_verify(sk_audit *a, const char *vkey, const char *anchor_note, size
 	struct vstate vs = {.a = a, .vr = vr, .err = err};
 	sqlite3_stmt *st = NULL;
 	sk_buf scratch;
-	sk_buf_init(&scratch, SK_AUDIT_DETAIL_MAX * 2 + 8 * SK_AUDIT_FIELD_MAX);
+	sk_buf_init(&scratch, SK_AUDIT_RECORD_MAX);
 	int rc = 0;
 	pthread_mutex_lock(&a->db_mu);
 	if ((rc = exec(a, "BEGIN", err))) {

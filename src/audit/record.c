@@ -173,34 +173,64 @@ static int add_escaped(sk_buf *o, const char *v, size_t lim, sk_error *err)
 		return sk_error_set(err, SK_ELIMIT, "audit field longer than %zu bytes", lim);
 	if (!sk_utf8_valid(v, n))
 		return sk_error_set(err, SK_EINVAL, "audit field is not UTF-8");
-	int rc = sk_buf_reserve(o, n + 16);
-	for (size_t i = 0; rc == 0 && i < n; i++) {
+	/* at most 4 bytes for each byte of the value; copy runs that need no escape */
+	int rc = sk_buf_reserve(o, 4 * n + 2);
+	if (rc)
+		return sk_error_set(err, rc, "audit record");
+	static const char hx[] = "0123456789abcdef";
+	uint8_t *d = o->data + o->len;
+	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)v[i];
-		if (c == '\\')
-			rc = sk_buf_add(o, "\\\\", 2);
-		else if (c == '\n')
-			rc = sk_buf_add(o, "\\n", 2);
-		else if (c < 0x20 || c == 0x7f)
-			rc = sk_buf_printf(o, "\\x%02x", c);
-		else
-			rc = sk_buf_addc(o, c);
+		if (c == '\\') {
+			*d++ = '\\';
+			*d++ = '\\';
+		} else if (c == '\n') {
+			*d++ = '\\';
+			*d++ = 'n';
+		} else if (c < 0x20 || c == 0x7f) {
+			*d++ = '\\';
+			*d++ = 'x';
+			*d++ = (uint8_t)hx[c >> 4];
+			*d++ = (uint8_t)hx[c & 15];
+		} else {
+			*d++ = c;
+		}
 	}
-	return rc ? sk_error_set(err, rc, "audit record") : 0;
+	o->len = (size_t)(d - o->data);
+	o->data[o->len] = 0;
+	return 0;
 }
 
 int sk_audit_record_encode(const sk_audit_record *r, sk_buf *out, sk_error *err)
 {
-	char ts[28];
-	if (!format_time27(r->time_us, ts))
+	char head[96];
+	size_t hl = sizeof(magic) - 1;
+	memcpy(head, magic, hl);
+	memcpy(head + hl, "seq ", 4);
+	hl += 4;
+	char num[24];
+	int nl = 0;
+	uint64_t sq = r->seq;
+	do {
+		num[nl++] = (char)('0' + sq % 10);
+		sq /= 10;
+	} while (sq);
+	while (nl)
+		head[hl++] = num[--nl];
+	memcpy(head + hl, "\ntime ", 6);
+	hl += 6;
+	if (!format_time27(r->time_us, head + hl))
 		return sk_error_set(err, SK_EINVAL, "audit time out of range");
+	hl += 27;
+	head[hl++] = '\n';
 	sk_buf_reset(out);
-	int rc = sk_buf_printf(out, "%sseq %llu\ntime %s\n", magic, (unsigned long long)r->seq, ts);
+	int rc = sk_buf_add(out, head, hl);
 	const char *vals[5] = {r->actor, r->action, r->object, r->result, r->detail};
 	for (int i = 0; rc == 0 && i < 5; i++) {
 		const char *v = vals[i] ? vals[i] : "";
 		if (i < 3 && !*v)
 			return sk_error_set(err, SK_EINVAL, "audit %s is empty", keys[i]);
-		if ((rc = sk_buf_printf(out, "%s ", keys[i])))
+		if ((rc = sk_buf_adds(out, keys[i])) || (rc = sk_buf_addc(out, ' ')))
 			break;
 		if ((rc = add_escaped(out, v, i == 4 ? SK_AUDIT_DETAIL_MAX : SK_AUDIT_FIELD_MAX, err)))
 			return rc;
@@ -235,7 +265,7 @@ int sk_audit_record_decode(const uint8_t *p, size_t n, sk_audit_record *r, sk_bu
 			goto bad;
 		uint64_t v = 0;
 		for (const char *q = s; q < nl; q++) {
-			if (*q < '0' || *q > '9' || v > (UINT64_MAX - 9) / 10)
+			if (*q < '0' || *q > '9' || v > (UINT64_MAX - (uint64_t)(*q - '0')) / 10)
 				goto bad;
 			v = v * 10 + (uint64_t)(*q - '0');
 		}

@@ -523,6 +523,28 @@ static void record_canonical(void **state)
 	assert_int_equal(sk_audit_record_encode(&r, &b, &err), SK_ELIMIT);
 	big[SK_AUDIT_FIELD_MAX] = 0;
 	assert_int_equal(sk_audit_record_encode(&r, &b, &err), 0);
+	/* every field at its limit and every byte escaped: fits SK_AUDIT_RECORD_MAX */
+	{
+		char *f = malloc(SK_AUDIT_FIELD_MAX + 1), *dd = malloc(SK_AUDIT_DETAIL_MAX + 1);
+		memset(f, 0x01, SK_AUDIT_FIELD_MAX);
+		f[SK_AUDIT_FIELD_MAX] = 0;
+		memset(dd, 0x1f, SK_AUDIT_DETAIL_MAX);
+		dd[SK_AUDIT_DETAIL_MAX] = 0;
+		sk_audit_record m = {.seq = UINT64_MAX, .time_us = 253402300799999999LL,
+				     .actor = f, .action = f, .object = f, .result = f, .detail = dd};
+		sk_buf mb;
+		sk_buf_init(&mb, SK_AUDIT_RECORD_MAX);
+		assert_int_equal(sk_audit_record_encode(&m, &mb, &err), 0);
+		assert_int_equal(sk_audit_record_decode(mb.data, mb.len, &d, &s, &err), 0);
+		assert_int_equal(d.seq, UINT64_MAX);
+		assert_int_equal(d.time_us, 253402300799999999LL); /* 9999-12-31T23:59:59.999999Z */
+		assert_string_equal(d.detail, dd);
+		m.time_us += 1; /* year 10000 cannot be written */
+		assert_int_equal(sk_audit_record_encode(&m, &mb, &err), SK_EINVAL);
+		sk_buf_free(&mb);
+		free(f);
+		free(dd);
+	}
 	r.actor = "\xc3\x28";
 	assert_int_equal(sk_audit_record_encode(&r, &b, &err), SK_EINVAL);
 	r.actor = "";
