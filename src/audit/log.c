@@ -134,6 +134,18 @@ static int load_key(sk_audit *a, const char *dir, sk_error *err)
 			rc = sk_error_sys(err, SK_EIO, "stat %s", kpath);
 			goto out;
 		}
+		/* a log that has signed checkpoints lost its key: never sign on with a new one */
+		sqlite3_stmt *cs = NULL;
+		bool signed_before = false;
+		if (sqlite3_prepare_v2(a->db, "SELECT 1 FROM checkpoints LIMIT 1", -1, &cs, NULL) == SQLITE_OK)
+			signed_before = sqlite3_step(cs) == SQLITE_ROW;
+		sqlite3_finalize(cs);
+		if (signed_before) {
+			rc = sk_error_set(err, SK_EINVAL,
+					  "%s is missing but the log has signed checkpoints: restore the key",
+					  kpath);
+			goto out;
+		}
 		uint8_t rnd[4];
 		char hx[9], name[64], *skey, *vkey;
 		randombytes_buf(rnd, sizeof(rnd));

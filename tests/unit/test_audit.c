@@ -1150,6 +1150,11 @@ static void key_mode_enforced(void **state)
 	assert_int_equal(sk_audit_open(dir, NULL, &a, &err), SK_EINVAL);
 	assert_null(a);
 	assert_non_null(strstr(err.msg, "0600"));
+	/* a lost key is not silently replaced once checkpoints were signed with it */
+	assert_int_equal(unlink(p), 0);
+	assert_int_equal(sk_audit_open(dir, NULL, &a, &err), SK_EINVAL);
+	assert_null(a);
+	assert_non_null(strstr(err.msg, "restore the key"));
 	rmrf(dir);
 }
 
