@@ -27,6 +27,11 @@ typedef struct sk_options {
 	sk_budget budget;          /* limits (usage fields are reset by sk_process) */
 	const char *clamd;         /* clamd socket ("unix:/path", "tcp:IP:PORT"); NULL: no scan */
 	int clamd_timeout_ms;      /* per connect/write/read; 0: 30 s (see scan.h) */
+	/* When set (see quarantine.h / audit.h): the original is stored durably right after
+	 * hashing, before anything parses it (the item is blocked when that fails), and after
+	 * the verdict the index row is updated and an audit record appended. */
+	struct sk_quarantine *quarantine;
+	struct sk_audit *audit;
 } sk_options;
 
 void sk_options_default(sk_options *o);
@@ -36,6 +41,7 @@ typedef struct sk_result {
 	uint8_t sha256[SK_SHA256_LEN];
 	sk_report report; /* verdict, reason and actions; free with sk_result_free() */
 	uint64_t out_size;
+	char quarantine_id[24]; /* id of the stored original, "" when none */
 } sk_result;
 
 /* Process one item, writing the rebuilt bytes to out. Returns 0 when a verdict was

@@ -10,5 +10,13 @@ sk_lang cli_lang(const char *opt);
 void cli_err(sk_lang lang, const char *ja, const char *en, const char *arg);
 
 int cmd_sanitize(int argc, char **argv);
+int cmd_quarantine(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
+
+/* The state folder: opt (--state) when given, else $XDG_STATE_HOME/sekisho, else
+ * ~/.local/state/sekisho. Returns a malloc'd path, or NULL when none can be found. */
+char *cli_state_dir(const char *opt);
+/* The operating-system user running the command ("root", …); never NULL. */
+const char *cli_os_user(void);
 
 #endif

@@ -30,13 +30,23 @@ static void usage(FILE *f, sk_lang lang)
 		fputs("usage: sekisho COMMAND [OPTIONS]\n"
 		      "commands:\n"
 		      "  sanitize [-o OUTDIR] [--json] [--profile NAME] [--lang ja|en] PATH...\n"
-		      "      disarm and rebuild files (folders recursively)\n",
+		      "      disarm and rebuild files (folders recursively)\n"
+		      "      --state DIR: keep originals in quarantine and audit each decision\n"
+		      "  quarantine list|show|request|approve|release|purge|approvers [--state DIR]\n"
+		      "      originals kept aside; release needs a second person's approval\n"
+		      "  audit append|list|verify|proof|checkpoint|key [--state DIR]\n"
+		      "      the tamper-evident audit log\n",
 		      f);
 	else
 		fputs("使い方: sekisho コマンド [オプション]\n"
 		      "コマンド:\n"
 		      "  sanitize [-o 出力先] [--json] [--profile 名前] [--lang ja|en] パス...\n"
-		      "      ファイルを無害化して再構成します (フォルダは再帰的に処理)\n",
+		      "      ファイルを無害化して再構成します (フォルダは再帰的に処理)\n"
+		      "      --state フォルダ: 原本を隔離保管し、判定を監査ログに記録\n"
+		      "  quarantine list|show|request|approve|release|purge|approvers [--state フォルダ]\n"
+		      "      隔離した原本 (取り出しには別の承認者の承認が必要)\n"
+		      "  audit append|list|verify|proof|checkpoint|key [--state フォルダ]\n"
+		      "      改ざん検知付きの監査ログ\n",
 		      f);
 }
 
@@ -50,6 +60,10 @@ int main(int argc, char **argv)
 	const char *cmd = argv[1];
 	if (!strcmp(cmd, "sanitize"))
 		return cmd_sanitize(argc - 1, argv + 1);
+	if (!strcmp(cmd, "quarantine"))
+		return cmd_quarantine(argc - 1, argv + 1);
+	if (!strcmp(cmd, "audit"))
+		return cmd_audit(argc - 1, argv + 1);
 	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
 		usage(stdout, lang);
 		return 0;

@@ -11,9 +11,11 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "sekisho/audit.h"
 #include "sekisho/core.h"
 #include "sekisho/name.h"
 #include "sekisho/scan.h"
+#include "sekisho/quarantine.h"
 
 enum { EXIT_DELIVERED = 0, EXIT_BLOCKED = 1, EXIT_TROUBLE = 2 };
 
@@ -286,12 +288,14 @@ static void do_dir(struct run *r, const char *path, const char *rel)
 static void usage(sk_lang lang)
 {
 	fputs(lang == SK_LANG_EN
-		      ? "usage: sekisho sanitize [-o OUTDIR] [--json] [--profile NAME] [--lang ja|en]\n"
+		      ? "usage: sekisho sanitize [-o OUTDIR] [--json] [--profile NAME] [--state DIR] [--lang ja|en]\n"
 			"                        [--clamd SOCKET] [--clamd-timeout SECONDS] PATH...\n"
+			"  --state DIR                       keep originals in quarantine and audit every item\n"
 			"  --clamd unix:/path | tcp:IP:PORT  scan every item with clamd first\n"
 			"                                    (default: $SEKISHO_CLAMD)\n"
-		      : "使い方: sekisho sanitize [-o 出力先] [--json] [--profile 名前] [--lang ja|en]\n"
+		      : "使い方: sekisho sanitize [-o 出力先] [--json] [--profile 名前] [--state フォルダ] [--lang ja|en]\n"
 			"                        [--clamd ソケット] [--clamd-timeout 秒] パス...\n"
+			"  --state フォルダ                  原本を隔離保存し、すべての判定を監査ログに記録します\n"
 			"  --clamd unix:/パス | tcp:IP:ポート  各ファイルを先に clamd で検査します\n"
 			"                                    (省略時: 環境変数 SEKISHO_CLAMD)\n",
 	      stderr);
@@ -301,8 +305,9 @@ int cmd_sanitize(int argc, char **argv)
 {
 	struct run r = {0};
 	sk_options_default(&r.opt);
-	const char *lang_opt = NULL, *profile = NULL, *clamd_timeout = NULL;
+	const char *lang_opt = NULL, *profile = NULL, *clamd_timeout = NULL, *state = NULL;
 	static const struct option longs[] = {
+		{"state", required_argument, NULL, 's'},
 		{"output", required_argument, NULL, 'o'},
 		{"json", no_argument, NULL, 'j'},
 		{"profile", required_argument, NULL, 'p'},
@@ -320,6 +325,7 @@ int cmd_sanitize(int argc, char **argv)
 		case 'j': r.json = true; break;
 		case 'p': profile = optarg; break;
 		case 'l': lang_opt = optarg; break;
+		case 's': state = optarg; break;
 		case 'h': usage(cli_lang(lang_opt)); return 0;
 		case 'C': r.opt.clamd = optarg; break;
 		case 'T': clamd_timeout = optarg; break;
@@ -370,6 +376,20 @@ int cmd_sanitize(int argc, char **argv)
 			return EXIT_TROUBLE;
 		}
 	}
+	/* --state: originals into quarantine first, each decision into the audit log */
+	sk_audit *audit = NULL;
+	sk_quarantine *quar = NULL;
+	if (state) {
+		sk_error_clear(&serr);
+		if (sk_audit_open(state, NULL, &audit, &serr) != 0 ||
+		    sk_quarantine_open(state, audit, NULL, &quar, &serr) != 0) {
+			cli_err(r.lang, "状態フォルダを開けません", "cannot open the state folder", serr.msg);
+			sk_audit_close(audit);
+			return EXIT_TROUBLE;
+		}
+		r.opt.quarantine = quar;
+		r.opt.audit = audit;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &r.t0);
 	for (int i = optind; i < argc; i++) {
 		struct stat st;
@@ -389,5 +409,7 @@ int cmd_sanitize(int argc, char **argv)
 	}
 	if (r.progress && r.items)
 		progress(&r, true);
+	sk_quarantine_close(quar);
+	sk_audit_close(audit);
 	return r.status;
 }

@@ -1,0 +1,323 @@
+/* sekisho audit — the tamper-evident audit log. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "cli.h"
+#include "sekisho/audit.h"
+
+enum { EXIT_OK = 0, EXIT_BAD = 1, EXIT_TROUBLE = 2 };
+
+static void usage(sk_lang lang)
+{
+	if (lang == SK_LANG_EN)
+		fputs("usage: sekisho audit [--state DIR] [--lang ja|en] COMMAND\n"
+		      "  append --actor A --action X --object O [--result R] [--detail TEXT]\n"
+		      "  list [--since TIME] [--json]\n"
+		      "  verify [--anchor FILE] [--key VKEY-FILE]\n"
+		      "  proof inclusion SEQ [--size N]\n"
+		      "  proof consistency OLD NEW\n"
+		      "  checkpoint                      sign a checkpoint now (heartbeat)\n"
+		      "  key                             print the log's verifier key\n"
+		      "options of append and checkpoint: --anchor-file PATH, --anchor-syslog\n"
+		      "  unix:PATH|udp:HOST:PORT, --checkpoint-every N, --checkpoint-seconds T\n",
+		      stderr);
+	else
+		fputs("使い方: sekisho audit [--state フォルダ] [--lang ja|en] コマンド\n"
+		      "  append --actor 実行者 --action 操作 --object 対象 [--result 結果] [--detail 詳細]\n"
+		      "  list [--since 日時] [--json]\n"
+		      "  verify [--anchor ファイル] [--key 検証鍵ファイル]\n"
+		      "  proof inclusion 番号 [--size 件数]\n"
+		      "  proof consistency 旧件数 新件数\n"
+		      "  checkpoint                      今すぐチェックポイントに署名 (死活確認)\n"
+		      "  key                             ログの検証鍵を表示\n"
+		      "append と checkpoint のオプション: --anchor-file パス, --anchor-syslog\n"
+		      "  unix:パス|udp:ホスト:ポート, --checkpoint-every 件数, --checkpoint-seconds 秒\n",
+		      stderr);
+}
+
+static int parse_u64(const char *s, uint64_t *v)
+{
+	char *end;
+	errno = 0;
+	unsigned long long x = strtoull(s, &end, 10);
+	if (!*s || *end || errno || *s == '-')
+		return -1;
+	*v = x;
+	return 0;
+}
+
+struct lctx {
+	bool json, en;
+};
+
+static int list_one(void *ctx, const sk_audit_record *r)
+{
+	struct lctx *l = ctx;
+	char t[40];
+	sk_time_format_us(r->time_us, t, sizeof(t));
+	if (l->json) {
+		json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s}", "seq", (json_int_t)r->seq,
+				      "time", t, "actor", r->actor, "action", r->action, "object",
+				      r->object, "result", r->result, "detail", r->detail);
+		char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+		if (s)
+			puts(s);
+		free(s);
+		json_decref(o);
+		return 0;
+	}
+	/* one line a record: tabs and newlines inside values are shown escaped */
+	printf("%llu\t%s", (unsigned long long)r->seq, t);
+	const char *v[5] = {r->actor, r->action, r->object, r->result, r->detail};
+	for (int i = 0; i < 5; i++) {
+		putchar('\t');
+		for (const char *p = v[i]; *p; p++) {
+			if (*p == '\n')
+				fputs("\\n", stdout);
+			else if (*p == '\t')
+				fputs("\\t", stdout);
+			else
+				putchar(*p);
+		}
+	}
+	putchar('\n');
+	return 0;
+}
+
+static void print_hash_line(const char *label, const uint8_t h[SK_SHA256_LEN])
+{
+	char b64[64];
+	sodium_bin2base64(b64, sizeof(b64), h, SK_SHA256_LEN, sodium_base64_VARIANT_ORIGINAL);
+	printf("%s %s\n", label, b64);
+}
+
+int cmd_audit(int argc, char **argv)
+{
+	const char *state = NULL, *lang_opt = NULL, *actor = NULL, *action = NULL, *object = NULL;
+	const char *result = "", *detail = "", *since = NULL, *anchor = NULL, *keyfile = NULL;
+	const char *size_opt = NULL;
+	bool json = false;
+	sk_audit_options ao;
+	sk_audit_options_default(&ao);
+	static const struct option longs[] = {
+		{"state", required_argument, NULL, 's'},
+		{"lang", required_argument, NULL, 'l'},
+		{"actor", required_argument, NULL, 'A'},
+		{"action", required_argument, NULL, 'X'},
+		{"object", required_argument, NULL, 'O'},
+		{"result", required_argument, NULL, 'R'},
+		{"detail", required_argument, NULL, 'D'},
+		{"since", required_argument, NULL, 'S'},
+		{"json", no_argument, NULL, 'j'},
+		{"anchor", required_argument, NULL, 'a'},
+		{"key", required_argument, NULL, 'k'},
+		{"size", required_argument, NULL, 'z'},
+		{"anchor-file", required_argument, NULL, 'F'},
+		{"anchor-syslog", required_argument, NULL, 'Y'},
+		{"checkpoint-every", required_argument, NULL, 'N'},
+		{"checkpoint-seconds", required_argument, NULL, 'T'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int ch;
+	uint64_t v;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "h", longs, NULL)) != -1) {
+		switch (ch) {
+		case 's': state = optarg; break;
+		case 'l': lang_opt = optarg; break;
+		case 'A': actor = optarg; break;
+		case 'X': action = optarg; break;
+		case 'O': object = optarg; break;
+		case 'R': result = optarg; break;
+		case 'D': detail = optarg; break;
+		case 'S': since = optarg; break;
+		case 'j': json = true; break;
+		case 'a': anchor = optarg; break;
+		case 'k': keyfile = optarg; break;
+		case 'z': size_opt = optarg; break;
+		case 'F': ao.anchor_file = optarg; break;
+		case 'Y': ao.anchor_syslog = optarg; break;
+		case 'N':
+		case 'T':
+			if (parse_u64(optarg, &v) != 0 || v == 0 || v > INT64_MAX / 1000000) {
+				cli_err(cli_lang(lang_opt), "正の整数を指定してください",
+					"a positive number is needed", optarg);
+				return EXIT_TROUBLE;
+			}
+			if (ch == 'N')
+				ao.checkpoint_every = v;
+			else
+				ao.checkpoint_seconds = (int64_t)v;
+			break;
+		case 'h': usage(cli_lang(lang_opt)); return EXIT_OK;
+		default: usage(cli_lang(lang_opt)); return EXIT_TROUBLE;
+		}
+	}
+	sk_lang lang = cli_lang(lang_opt);
+	bool en = lang == SK_LANG_EN;
+	int nargs = argc - optind;
+	char **args = argv + optind;
+	if (nargs < 1) {
+		usage(lang);
+		return EXIT_TROUBLE;
+	}
+	const char *sub = args[0];
+	char *dir = cli_state_dir(state);
+	if (!dir) {
+		cli_err(lang, "状態フォルダが決まりません (--state を指定してください)",
+			"no state folder (give --state)", NULL);
+		return EXIT_TROUBLE;
+	}
+	sk_error err;
+	sk_error_clear(&err);
+	sk_audit *a = NULL;
+	if (sk_audit_open(dir, &ao, &a, &err) != 0) {
+		cli_err(lang, "監査ログを開けません", "cannot open the audit log", err.msg);
+		free(dir);
+		return EXIT_TROUBLE;
+	}
+	int status = EXIT_OK;
+	sk_buf note, ab;
+	sk_buf_init(&note, SK_NOTE_MAX);
+	sk_buf_init(&ab, SK_NOTE_MAX);
+	if (!strcmp(sub, "append") && nargs == 1) {
+		if (!actor || !action || !object) {
+			usage(lang);
+			status = EXIT_TROUBLE;
+			goto out;
+		}
+		uint64_t seq;
+		if (sk_audit_append(a, actor, action, object, result, detail, &seq, &err) != 0) {
+			cli_err(lang, "記録できませんでした", "could not append", err.msg);
+			status = err.code == SK_EINVAL || err.code == SK_ELIMIT ? EXIT_BAD : EXIT_TROUBLE;
+			goto out;
+		}
+		/* heartbeat: a checkpoint when T has passed even without N new records */
+		bool made = false;
+		int crc = sk_audit_checkpoint(a, false, NULL, &made, &err);
+		printf(en ? "recorded %llu\n" : "記録しました: %llu\n", (unsigned long long)seq);
+		if (crc || sk_audit_anchor_error(a)[0]) {
+			cli_err(lang, "チェックポイントの外部保管に失敗しました", "anchoring failed",
+				crc ? err.msg : sk_audit_anchor_error(a));
+			status = EXIT_TROUBLE;
+		}
+	} else if (!strcmp(sub, "list") && nargs == 1) {
+		int64_t since_us = 0;
+		if (since && sk_time_parse(since, &since_us, &err) != 0) {
+			cli_err(lang, "日時が不正です", "bad time", since);
+			status = EXIT_TROUBLE;
+			goto out;
+		}
+		struct lctx l = {.json = json, .en = en};
+		if (!json)
+			printf(en ? "# seq\ttime\tactor\taction\tobject\tresult\tdetail\n"
+				  : "# 番号\t日時\t実行者\t操作\t対象\t結果\t詳細\n");
+		if (sk_audit_list(a, since_us, list_one, &l, &err) != 0) {
+			cli_err(lang, "監査ログを読めません (verify で確認してください)",
+				"cannot read the log (run verify)", err.msg);
+			status = EXIT_TROUBLE;
+		}
+	} else if (!strcmp(sub, "verify") && nargs == 1) {
+		char *vkey = NULL;
+		if (keyfile) {
+			if (sk_read_file(keyfile, 4096, &ab, &err) != 0) {
+				cli_err(lang, "検証鍵を読めません", "cannot read the key", err.msg);
+				status = EXIT_TROUBLE;
+				goto out;
+			}
+			vkey = strdup(sk_buf_str(&ab));
+		}
+		if (anchor && sk_read_file(anchor, SK_NOTE_MAX, &note, &err) != 0) {
+			cli_err(lang, "アンカーを読めません", "cannot read the anchor", err.msg);
+			free(vkey);
+			status = EXIT_TROUBLE;
+			goto out;
+		}
+		sk_audit_verify_result vr;
+		int rc = sk_audit_verify(a, vkey, anchor ? (const char *)note.data : NULL,
+					 anchor ? note.len : 0, &vr, &err);
+		free(vkey);
+		if (rc) {
+			cli_err(lang, "検証を実行できませんでした", "verify could not run", err.msg);
+			status = EXIT_TROUBLE;
+		} else if (vr.ok) {
+			if (en)
+				printf("OK: %llu records, %llu checkpoints verified; %llu records covered by a "
+				       "signed checkpoint%s\n",
+				       (unsigned long long)vr.records, (unsigned long long)vr.checkpoints,
+				       (unsigned long long)vr.covered, anchor ? " (anchor included)" : "");
+			else
+				printf("正常: %llu 件の記録と %llu 件のチェックポイントを検証しました "
+				       "(署名済みの範囲: %llu 件%s)\n",
+				       (unsigned long long)vr.records, (unsigned long long)vr.checkpoints,
+				       (unsigned long long)vr.covered, anchor ? "、アンカーを含む" : "");
+		} else {
+			unsigned long long b = (unsigned long long)vr.bad_seq,
+					   e = (unsigned long long)vr.bad_end;
+			printf("%s: %s: ", en ? "FAILED" : "異常", sk_audit_problem_text(vr.problem, en));
+			if (e > b + 1)
+				printf(en ? "records %llu..%llu\n" : "記録 %llu〜%llu\n", b, e - 1);
+			else
+				printf(en ? "record %llu\n" : "記録 %llu\n", b);
+			printf("  %s\n", vr.message);
+			status = EXIT_BAD;
+		}
+	} else if (!strcmp(sub, "proof") && nargs >= 2) {
+		uint8_t proof[SK_MERKLE_PROOF_MAX][SK_SHA256_LEN], h1[SK_SHA256_LEN], h2[SK_SHA256_LEN];
+		size_t len = 0;
+		uint64_t x, y, size = 0;
+		if (!strcmp(args[1], "inclusion") && nargs == 3 && parse_u64(args[2], &x) == 0 &&
+		    (!size_opt || parse_u64(size_opt, &size) == 0)) {
+			uint64_t got;
+			if (sk_audit_inclusion_proof(a, x, size, &got, h1, h2, proof, &len, &err) != 0) {
+				cli_err(lang, "証明を作れません", "no proof", err.msg);
+				status = EXIT_TROUBLE;
+				goto out;
+			}
+			printf("inclusion %llu %llu\n", (unsigned long long)x, (unsigned long long)got);
+			print_hash_line("leaf", h1);
+			print_hash_line("root", h2);
+		} else if (!strcmp(args[1], "consistency") && nargs == 4 && parse_u64(args[2], &x) == 0 &&
+			   parse_u64(args[3], &y) == 0) {
+			if (sk_audit_consistency_proof(a, x, y, h1, h2, proof, &len, &err) != 0) {
+				cli_err(lang, "証明を作れません", "no proof", err.msg);
+				status = EXIT_TROUBLE;
+				goto out;
+			}
+			printf("consistency %llu %llu\n", (unsigned long long)x, (unsigned long long)y);
+			print_hash_line("old-root", h1);
+			print_hash_line("root", h2);
+		} else {
+			usage(lang);
+			status = EXIT_TROUBLE;
+			goto out;
+		}
+		for (size_t i = 0; i < len; i++)
+			print_hash_line("proof", proof[i]);
+	} else if (!strcmp(sub, "checkpoint") && nargs == 1) {
+		bool made;
+		if (sk_audit_checkpoint(a, true, &note, &made, &err) != 0) {
+			cli_err(lang, "チェックポイントを作れません", "checkpoint failed", err.msg);
+			status = EXIT_TROUBLE;
+		}
+		fwrite(note.data ? note.data : (const uint8_t *)"", 1, note.len, stdout);
+	} else if (!strcmp(sub, "key") && nargs == 1) {
+		puts(sk_audit_vkey(a));
+	} else {
+		usage(lang);
+		status = EXIT_TROUBLE;
+	}
+out:
+	sk_buf_free(&note);
+	sk_buf_free(&ab);
+	sk_audit_close(a);
+	free(dir);
+	return status;
+}

@@ -1,0 +1,33 @@
+/* sekisho — the state folder shared by the sub-commands (--state DIR). */
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+char *cli_state_dir(const char *opt)
+{
+	char *s = NULL;
+	if (opt && *opt)
+		return asprintf(&s, "%s", opt) < 0 ? NULL : s;
+	const char *x = getenv("XDG_STATE_HOME");
+	if (x && *x == '/')
+		return asprintf(&s, "%s/sekisho", x) < 0 ? NULL : s;
+	const char *home = getenv("HOME");
+	if (!home || !*home) {
+		struct passwd *pw = getpwuid(getuid());
+		home = pw ? pw->pw_dir : NULL;
+	}
+	if (!home || !*home)
+		return NULL;
+	return asprintf(&s, "%s/.local/state/sekisho", home) < 0 ? NULL : s;
+}
+
+const char *cli_os_user(void)
+{
+	static char name[256];
+	struct passwd *pw = getpwuid(geteuid());
+	snprintf(name, sizeof(name), "%s", pw ? pw->pw_name : "unknown");
+	return name;
+}
