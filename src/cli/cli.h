@@ -10,5 +10,7 @@ sk_lang cli_lang(const char *opt);
 void cli_err(sk_lang lang, const char *ja, const char *en, const char *arg);
 
 int cmd_sanitize(int argc, char **argv);
+int cmd_policy(int argc, char **argv); /* policy.c */
+int cmd_dlp(int argc, char **argv);    /* dlp.c */
 
 #endif

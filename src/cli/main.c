@@ -30,13 +30,19 @@ static void usage(FILE *f, sk_lang lang)
 		fputs("usage: sekisho COMMAND [OPTIONS]\n"
 		      "commands:\n"
 		      "  sanitize [-o OUTDIR] [--json] [--profile NAME] [--lang ja|en] PATH...\n"
-		      "      disarm and rebuild files (folders recursively)\n",
+		      "      disarm and rebuild files (folders recursively)\n"
+		      "      --policy FILE --from ZONE --to ZONE [--channel file] [--class LEVEL]: apply a flow\n"
+		      "  policy check|explain|nft FILE ...   validate, explain a decision, firewall rules\n"
+		      "  dlp scan [--policy FILE] FILE...     find My Numbers, corporate numbers, patterns\n",
 		      f);
 	else
 		fputs("使い方: sekisho コマンド [オプション]\n"
 		      "コマンド:\n"
 		      "  sanitize [-o 出力先] [--json] [--profile 名前] [--lang ja|en] パス...\n"
-		      "      ファイルを無害化して再構成します (フォルダは再帰的に処理)\n",
+		      "      ファイルを無害化して再構成します (フォルダは再帰的に処理)\n"
+		      "      --policy ファイル --from ゾーン --to ゾーン [--channel file] [--class レベル]: 通信規則を適用\n"
+		      "  policy check|explain|nft ファイル ...  ポリシーの検証・判定の説明・ファイアウォール規則\n"
+		      "  dlp scan [--policy ファイル] ファイル...  個人番号・法人番号・独自パターンの検出\n",
 		      f);
 }
 
@@ -50,6 +56,10 @@ int main(int argc, char **argv)
 	const char *cmd = argv[1];
 	if (!strcmp(cmd, "sanitize"))
 		return cmd_sanitize(argc - 1, argv + 1);
+	if (!strcmp(cmd, "policy"))
+		return cmd_policy(argc - 1, argv + 1);
+	if (!strcmp(cmd, "dlp"))
+		return cmd_dlp(argc - 1, argv + 1);
 	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
 		usage(stdout, lang);
 		return 0;
