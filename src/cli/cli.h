@@ -12,5 +12,9 @@ void cli_err(sk_lang lang, const char *ja, const char *en, const char *arg);
 int cmd_sanitize(int argc, char **argv);
 int cmd_policy(int argc, char **argv); /* policy.c */
 int cmd_dlp(int argc, char **argv);    /* dlp.c */
+struct sk_policy;
+/* sanitize --policy: loads and checks the policy and the zones (policy.c); 0 or an exit status */
+int cli_sanitize_policy(sk_lang lang, const char *file, const char *from, const char *to,
+			const char *channel, struct sk_policy **out);
 
 #endif

@@ -199,6 +199,31 @@ static int do_nft(int argc, char **argv)
 	return rc;
 }
 
+int cli_sanitize_policy(sk_lang lang, const char *file, const char *from, const char *to,
+			const char *channel, sk_policy **out)
+{
+	*out = NULL;
+	if (!file || !from || !to) {
+		cli_err(lang, "--policy・--from・--to は一緒に指定してください",
+			"--policy, --from and --to go together", NULL);
+		return ST_TROUBLE;
+	}
+	struct popts o = {.lang = lang, .file = file, .today = sk_policy_today()};
+	int rc = load(&o, out, false);
+	if (rc)
+		return ST_TROUBLE;
+	const char *bad = !sk_policy_has_zone(*out, from) ? from : !sk_policy_has_zone(*out, to) ? to : NULL;
+	if (!bad && channel && strcmp(channel, "file") && strcmp(channel, "mail") && strcmp(channel, "web"))
+		bad = channel;
+	if (bad) {
+		cli_err(lang, "ポリシーにないゾーンまたはチャネルです", "zone or channel not in the policy", bad);
+		sk_policy_free(*out);
+		*out = NULL;
+		return ST_TROUBLE;
+	}
+	return 0;
+}
+
 int cmd_policy(int argc, char **argv)
 {
 	sk_lang lang = cli_lang(NULL);

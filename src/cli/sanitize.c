@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "sekisho/core.h"
 #include "sekisho/name.h"
+#include "sekisho/policy.h"
 
 enum { EXIT_DELIVERED = 0, EXIT_BLOCKED = 1, EXIT_TROUBLE = 2 };
 
@@ -25,6 +26,7 @@ struct run {
 	bool progress;   /* a progress line on the terminal */
 	uint64_t items, bytes;
 	struct timespec t0;
+	const char *from, *to, *channel, *klass; /* flow policy (--policy) */
 };
 
 static void worse(struct run *r, int st)
@@ -163,7 +165,8 @@ static void do_file(struct run *r, const char *path, const char *rel, bool nofol
 	}
 
 	const char *slash = strrchr(sk_buf_str(&clean), '/');
-	sk_item item = {.name = slash ? slash + 1 : sk_buf_str(&clean)};
+	sk_item item = {.name = slash ? slash + 1 : sk_buf_str(&clean), .src_zone = r->from,
+			.dst_zone = r->to, .channel = r->channel, .class_level = r->klass};
 	sk_input_fd(&item.input, fd, (uint64_t)st.st_size);
 	sk_result res;
 	sk_error err;
@@ -286,8 +289,10 @@ static void do_dir(struct run *r, const char *path, const char *rel)
 static void usage(sk_lang lang)
 {
 	fputs(lang == SK_LANG_EN
-		      ? "usage: sekisho sanitize [-o OUTDIR] [--json] [--profile NAME] [--lang ja|en] PATH...\n"
-		      : "使い方: sekisho sanitize [-o 出力先] [--json] [--profile 名前] [--lang ja|en] パス...\n",
+		      ? "usage: sekisho sanitize [-o OUTDIR] [--json] [--profile NAME] [--lang ja|en]\n"
+			"         [--policy FILE --from ZONE --to ZONE [--channel file|mail|web] [--class LEVEL]] PATH...\n"
+		      : "使い方: sekisho sanitize [-o 出力先] [--json] [--profile 名前] [--lang ja|en]\n"
+			"         [--policy ファイル --from ゾーン --to ゾーン [--channel file|mail|web] [--class レベル]] パス...\n",
 	      stderr);
 }
 
@@ -295,13 +300,18 @@ int cmd_sanitize(int argc, char **argv)
 {
 	struct run r = {0};
 	sk_options_default(&r.opt);
-	const char *lang_opt = NULL, *profile = NULL;
+	const char *lang_opt = NULL, *profile = NULL, *policy = NULL;
 	static const struct option longs[] = {
 		{"output", required_argument, NULL, 'o'},
 		{"json", no_argument, NULL, 'j'},
 		{"profile", required_argument, NULL, 'p'},
 		{"lang", required_argument, NULL, 'l'},
 		{"help", no_argument, NULL, 'h'},
+		{"policy", required_argument, NULL, 'P'},
+		{"from", required_argument, NULL, 'F'},
+		{"to", required_argument, NULL, 'T'},
+		{"channel", required_argument, NULL, 'C'},
+		{"class", required_argument, NULL, 'K'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -312,6 +322,11 @@ int cmd_sanitize(int argc, char **argv)
 		case 'j': r.json = true; break;
 		case 'p': profile = optarg; break;
 		case 'l': lang_opt = optarg; break;
+		case 'P': policy = optarg; break;
+		case 'F': r.from = optarg; break;
+		case 'T': r.to = optarg; break;
+		case 'C': r.channel = optarg; break;
+		case 'K': r.klass = optarg; break;
 		case 'h': usage(cli_lang(lang_opt)); return 0;
 		default: usage(cli_lang(lang_opt)); return EXIT_TROUBLE;
 		}
@@ -329,14 +344,23 @@ int cmd_sanitize(int argc, char **argv)
 		cli_err(r.lang, "不明なプロファイルです", "unknown profile", profile);
 		return EXIT_TROUBLE;
 	}
+	sk_policy *pol = NULL;
+	if (policy || r.from || r.to || r.channel || r.klass) {
+		int prc = cli_sanitize_policy(r.lang, policy, r.from, r.to, r.channel, &pol);
+		if (prc)
+			return prc;
+		r.opt.policy = pol;
+	}
 	if (r.outdir) {
 		struct stat st;
 		if (mkdir(r.outdir, 0755) != 0 && errno != EEXIST) {
 			cli_err(r.lang, "出力先を作成できません", "cannot create the output folder", r.outdir);
+			sk_policy_free(pol);
 			return EXIT_TROUBLE;
 		}
 		if (stat(r.outdir, &st) != 0 || !S_ISDIR(st.st_mode)) {
 			cli_err(r.lang, "出力先がフォルダではありません", "output is not a folder", r.outdir);
+			sk_policy_free(pol);
 			return EXIT_TROUBLE;
 		}
 	}
@@ -359,5 +383,6 @@ int cmd_sanitize(int argc, char **argv)
 	}
 	if (r.progress && r.items)
 		progress(&r, true);
+	sk_policy_free(pol);
 	return r.status;
 }

@@ -1,5 +1,6 @@
 /* The one path: every ingress calls sk_process(). */
 #include "sekisho/core.h"
+#include "sekisho/policy.h"
 
 #include <string.h>
 
@@ -34,6 +35,10 @@ int sk_process(const sk_item *item, const sk_options *opt, sk_output *out, sk_re
 		sk_report_block(&res->report, SK_REASON_INTERNAL, NULL, err ? err->msg : NULL);
 		return 0;
 	}
+	/* the flow policy and DLP decide before anything parses the content */
+	const sk_profile *profile = opt->profile;
+	if (opt->policy && sk_policy_apply(opt->policy, item, opt->today, &profile, res) != 0)
+		return 0;
 	if (sk_budget_input(&budget, in.size) != SK_REASON_NONE) {
 		sk_report_block(&res->report, SK_REASON_LIMIT_SIZE, NULL, "input");
 		return 0;
@@ -42,7 +47,7 @@ int sk_process(const sk_item *item, const sk_options *opt, sk_output *out, sk_re
 	sk_cdr_ctx ctx = {
 		.budget = &budget,
 		.report = &res->report,
-		.profile = opt->profile ? opt->profile : sk_profile_default(),
+		.profile = profile ? profile : sk_profile_default(),
 		.depth = 0,
 		.where = "",
 		.name = item->name,
