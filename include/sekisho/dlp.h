@@ -4,9 +4,10 @@
  * ISO-2022-JP and UTF-16 first). A number is reported only when its check digit is valid,
  * it stands alone (not inside a longer digit run, not an amount, date, phone number or
  * decimal), it is not on the deny-list (all one digit, 123456789012 …, configured numbers)
- * and, for 個人番号, it is either written 4-4-4 or has a context word (個人番号,
- * マイナンバー …) within `window` characters; for 法人番号, a context word (法人番号,
- * 登録番号 …) or the invoice prefix T. ASCII and full-width digits (０-９) are both read.
+ * and, for 個人番号, it has a context word (個人番号, マイナンバー …) within `window`
+ * characters on either side; for 法人番号, a context word (法人番号,
+ * 登録番号 …) or the invoice prefix T. Receipt numbers such as 2024-0401-0001 are
+ * written 4-4-4 too, so grouping alone counts only when grouping_is_context is set. ASCII and full-width digits (０-９) are both read.
  *
  * Matches never carry the number in clear: `masked` and `context` have every digit
  * replaced by '*'. */
@@ -35,7 +36,8 @@ typedef struct sk_dlp_pattern {
 typedef struct sk_dlp_config {
 	bool mynumber;          /* default true */
 	bool corporate;         /* default true */
-	bool require_context;   /* default true: bare numbers need a context word (see above) */
+	bool require_context;   /* default true: a number needs a context word (see above) */
+	bool grouping_is_context; /* default false: 4-4-4 grouping alone is enough for 個人番号 */
 	uint32_t window;        /* characters searched for context words on each side (20; max 100) */
 	uint64_t max_input;     /* bytes of text scanned; SK_ELIMIT beyond (default 256 MiB) */
 	uint32_t max_matches;   /* matches kept; more set `truncated` (default 10,000) */

@@ -577,8 +577,9 @@ static void candidate(struct scanner *s, sk_dlp_kind kind, const uint8_t *ts, co
 		if (date_like(kind == SK_DLP_CORPORATE ? digits + 1 : digits) && !grouped)
 			return;
 	}
-	bool ok = kind == SK_DLP_MYNUMBER ? (ctx || grouped || !d->c.require_context)
-					   : (ctx || tprefix || grouped || !d->c.require_context);
+	bool ok = kind == SK_DLP_MYNUMBER
+			  ? (ctx || (grouped && d->c.grouping_is_context) || !d->c.require_context)
+			  : (ctx || tprefix || !d->c.require_context);
 	if (!ok)
 		return;
 	sk_dlp_match *m = new_match(s);

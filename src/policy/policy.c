@@ -1340,6 +1340,7 @@ static void parse_dlp(struct ctx *c, const pnode *dl)
 		return;
 	struct fld f[] = {{"window", PN_SCALAR, false, 0},      {"max_input", PN_SCALAR, false, 0},
 			  {"require_context", PN_SCALAR, false, 0}, {"detectors", PN_MAP, false, 0},
+			  {"grouping_is_context", PN_SCALAR, false, 0},
 			  {"deny", PN_SEQ, false, 0},           {"patterns", PN_SEQ, false, 0},
 			  {"default", -1, false, 0},            {"hold_role", PN_SCALAR, false, 0}};
 	if (!FIELDS(c, dl, "dlp"))
@@ -1351,6 +1352,7 @@ static void parse_dlp(struct ctx *c, const pnode *dl)
 		ERR(c, "E-VALUE-INVALID", FV("max_input"), "サイズ「%s」が不正です (例 64MiB)",
 		    "size '%s' is invalid (e.g. 64MiB)", FV("max_input")->s);
 	get_bool(c, FV("require_context"), &p->dlpc.require_context);
+	get_bool(c, FV("grouping_is_context"), &p->dlpc.grouping_is_context);
 	if (FV("detectors")) {
 		struct fld g[] = {{"mynumber", PN_MAP, false, 0}, {"corporate", PN_MAP, false, 0}};
 		fields(c, FV("detectors"), "dlp.detectors", g, 2);
