@@ -6,6 +6,7 @@
 
 void sk_options_default(sk_options *o)
 {
+	memset(o, 0, sizeof(*o));
 	o->profile = sk_profile_default();
 	sk_budget_default(&o->budget);
 }
