@@ -849,6 +849,8 @@ static void scanner_init(struct scanner *s, const sk_dlp *d, sk_dlp_result *r)
 	s->col = 1;
 }
 
+static int feed(struct scanner *s, const uint8_t *p, size_t n, bool eof, sk_error *err);
+
 int sk_dlp_scan_text(const sk_dlp *d, const char *text, size_t n, sk_dlp_result *r,
 		     sk_error *err)
 {
@@ -857,10 +859,17 @@ int sk_dlp_scan_text(const sk_dlp *d, const char *text, size_t n, sk_dlp_result 
 				    (unsigned long long)d->c.max_input);
 	struct scanner s;
 	scanner_init(&s, d, r);
-	s.buf = (const uint8_t *)text;
-	s.len = n;
 	if (!r->encoding[0])
 		snprintf(r->encoding, sizeof(r->encoding), "UTF-8");
+	if (d->npat) {
+		/* regexec wants a terminated string (REG_STARTEND aside): go through a copy */
+		int rc = feed(&s, (const uint8_t *)text, n, true, err);
+		free(s.own);
+		r->scanned += n;
+		return rc;
+	}
+	s.buf = (const uint8_t *)text;
+	s.len = n;
 	scan_region(&s, 0, n, true);
 	r->scanned += n;
 	if (s.err)
@@ -875,9 +884,9 @@ static int feed(struct scanner *s, const uint8_t *p, size_t n, bool eof, sk_erro
 	if (s->total > s->d->c.max_input)
 		return sk_error_set(err, SK_ELIMIT, "dlp: text over %llu bytes",
 				    (unsigned long long)s->d->c.max_input);
-	if (s->len + n > s->cap) {
+	if (s->len + n + 1 > s->cap) {
 		size_t cap = s->cap ? s->cap : CHUNK + 4 * KEEP;
-		while (cap < s->len + n)
+		while (cap < s->len + n + 1) /* + the terminating NUL */
 			cap *= 2;
 		uint8_t *nb = realloc(s->own, cap);
 		if (!nb)
@@ -888,6 +897,7 @@ static int feed(struct scanner *s, const uint8_t *p, size_t n, bool eof, sk_erro
 	if (n)
 		memcpy(s->own + s->len, p, n);
 	s->len += n;
+	s->own[s->len] = 0;
 	s->buf = s->own;
 	while (s->len - s->pos >= CHUNK + KEEP || (eof && s->pos < s->len)) {
 		size_t re;
@@ -911,7 +921,7 @@ static int feed(struct scanner *s, const uint8_t *p, size_t n, bool eof, sk_erro
 		s->pos = re;
 		size_t drop = re > KEEP ? re - KEEP : 0;
 		if (drop) {
-			memmove(s->own, s->own + drop, s->len - drop);
+			memmove(s->own, s->own + drop, s->len - drop + 1);
 			s->len -= drop;
 			s->pos -= drop;
 			s->base += drop;
