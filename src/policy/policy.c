@@ -333,7 +333,6 @@ static bool fields(struct ctx *c, const pnode *map, const char *where, struct fl
 		if (f[j].type >= 0 && v->t != f[j].type) {
 			ERR(c, "E-TYPE", v, "「%s」は%sで書いてください%.0s", "'%s' must be %.0s%s", k->s,
 			    type_ja(f[j].type), type_en(f[j].type));
-			f[j].val = v; /* present, but unusable */
 			f[j].val = NULL;
 			continue;
 		}
