@@ -472,6 +472,23 @@ static void nftables(void **state)
 	sk_buf_free(&out);
 	sk_policy_free(p);
 
+	/* names are free text: a line break in one cannot add a rule; a full buffer fails */
+	char inj[2048];
+	const char *at = strstr(BASE, "  lgwan:\n");
+	snprintf(inj, sizeof(inj), "%.*s  lgwan:\n    name: \"x\\n\\t\\tip saddr 0.0.0.0/0 accept\"\n%s"
+		 "  - { from: internet, to: lgwan, channel: file, action: { sanitize: default } }\n",
+		 (int)(at - BASE), BASE, at + strlen("  lgwan:\n"));
+	assert_int_equal(sk_policy_parse(inj, strlen(inj), sk_policy_date_parse("2025-06-01"), &p, NULL, &err), 0);
+	sk_buf_init(&out, 0);
+	assert_int_equal(sk_policy_nft(p, sk_policy_date_parse("2025-06-01"), &out, &err), 0);
+	assert_null(strstr(sk_buf_str(&out), "\n\t\tip saddr 0.0.0.0/0 accept"));
+	assert_non_null(strstr(sk_buf_str(&out), "# zone lgwan (x   ip saddr 0.0.0.0/0 accept)"));
+	sk_buf_free(&out);
+	sk_buf_init(&out, 200);
+	assert_int_not_equal(sk_policy_nft(p, sk_policy_date_parse("2025-06-01"), &out, &err), 0);
+	sk_buf_free(&out);
+	sk_policy_free(p);
+
 	/* an alpha' cloud route is the only thing forwarded */
 	const char *cl = "  - id: m365\n    from: lgwan\n    to: groupware\n    channel: web\n    action: allow\n"
 			 "clouds:\n  groupware:\n    networks: [192.0.2.128/25]\n    ports: [443]\n";
