@@ -1478,6 +1478,7 @@ void sk_policy_free(sk_policy *p)
 	free(p->myw);
 	free(p->corpw);
 	free(p->pats);
+	sk_dlp_free(p->dlp);
 	sk_pyaml_free(p->root);
 	free(p);
 }
@@ -1559,6 +1560,12 @@ int sk_policy_parse(const char *text, size_t n, int32_t today, sk_policy **out,
 	p->dlpc.ncorporate_words = p->ncorpw;
 	p->dlpc.patterns = p->pats;
 	p->dlpc.npatterns = p->npats;
+	rc = sk_dlp_new(&p->dlpc, &p->dlp, err);
+	if (rc) {
+		sk_policy_free(p);
+		sk_policy_diags_free(&local);
+		return rc;
+	}
 	sk_policy_diags_free(&local);
 	*out = p;
 	return 0;

@@ -52,16 +52,12 @@ static int run_dlp(const sk_policy *p, const sk_item *item, const sk_policy_deci
 		}
 		return 0;
 	}
-	sk_dlp *dlp = NULL;
 	sk_dlp_result r;
 	sk_dlp_result_init(&r);
 	if (rc == 0)
-		rc = sk_policy_dlp(p, &dlp, &err);
-	if (rc == 0)
-		rc = sk_dlp_scan_input(dlp, &in, &r, &err);
+		rc = sk_dlp_scan_input(p->dlp, &in, &r, &err);
 	if (in.loaded != item->input.loaded)
 		sk_input_release(&in);
-	sk_dlp_free(dlp);
 	if (rc) {
 		sk_dlp_result_free(&r);
 		return block(res, rc == SK_ELIMIT ? SK_REASON_LIMIT_SIZE : SK_REASON_INTERNAL,

@@ -147,6 +147,7 @@ struct sk_policy {
 	sk_dlp_action dlp_unscannable;
 	const char *dlp_role;
 	uint32_t ret_quarantine, ret_audit;
+	sk_dlp *dlp; /* compiled once at load, used by sk_policy_apply */
 	/* allocations owned by the policy */
 	void **owned;
 	size_t nowned, capowned;
