@@ -1033,7 +1033,9 @@ static void check_flow_rules(struct ctx *c, struct pflow *fl)
 	const sk_policy *p = c->p;
 	const pnode *an = fl->act_node;
 	/* 1. mynumber talks to no other zone unless an exception says so */
-	bool myn = touches(fl, "mynumber") && !(fl->from[0] && fl->to[0] && !strcmp(fl->from, fl->to));
+	/* mynumber → mynumber stays inside the zone; `any` on either side may cross */
+	bool inside = !strcmp(fl->from, fl->to) && strcmp(fl->from, "any") != 0;
+	bool myn = touches(fl, "mynumber") && !inside;
 	if (myn && fl->act != SK_FLOW_DENY && !fl->has_exc && !fl->exc.n)
 		ERR(c, "E-FLOW-MYNUMBER-NO-EXCEPTION", an,
 		    "マイナンバー利用事務系との通信 (%s → %s) を拒否以外にするには例外措置 (exception: id, reason, approver, expires) が必要です",

@@ -121,6 +121,11 @@ static void rule_mynumber_exception(void **state)
 	       "E-FLOW-MYNUMBER-NO-EXCEPTION", 18, 13);
 	expect("  - id: any\n    from: any\n    to: lgwan\n    action: { sanitize: default }\n",
 	       "2025-06-01", 1, 0, "E-FLOW-MYNUMBER-NO-EXCEPTION", 18, 13);
+	expect("  - id: all\n    from: any\n    to: any\n    action: { sanitize: default }\n",
+	       "2025-06-01", 1, 0, "E-FLOW-MYNUMBER-NO-EXCEPTION", 18, 13);
+	/* inside the zone is no crossing */
+	expect("  - { from: mynumber, to: mynumber, action: { sanitize: default } }\n", "2025-06-01", 0, 0,
+	       NULL, 0, 0);
 	/* deny needs none */
 	expect("  - { from: mynumber, to: any, action: deny }\n", "2025-06-01", 0, 0, NULL, 0, 0);
 	char t[1024];
