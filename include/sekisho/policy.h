@@ -88,7 +88,8 @@ typedef struct sk_policy_decision {
 	                           "classification 機密性 >= 2", "default-deny" … */
 	uint32_t line, col;     /* of that rule in the file; 0 for the built-in default */
 	char flow_rule[160];    /* the flow that matched ("" when none) */
-	char note[160];         /* why, in English, e.g. "exception EX-1 expired 2024-03-31" */
+	char note[160];         /* why, in English, e.g. "exception EX-1 expired on 2024-03-31" */
+	char note_ja[192];      /* the same in Japanese */
 	/* DLP on this flow (index by sk_dlp_kind; patterns share SK_DLP_PATTERN's entry
 	 * unless the flow names them) */
 	sk_dlp_action dlp[SK_DLP__COUNT];

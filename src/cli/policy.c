@@ -160,7 +160,7 @@ static int do_explain(int argc, char **argv)
 	if (d.flow_rule[0] && strcmp(d.flow_rule, d.rule))
 		printf("%s: %s\n", en ? "flow" : "通信規則", d.flow_rule);
 	if (d.note[0])
-		printf("%s: %s\n", en ? "note" : "備考", d.note);
+		printf("%s: %s\n", en ? "note" : "備考", en ? d.note : d.note_ja);
 	if (d.action != SK_FLOW_DENY) {
 		printf("DLP: %s %s, %s %s, %s %s, %s %s\n", sk_dlp_kind_text(SK_DLP_MYNUMBER, en),
 		       dlp_action_text(d.dlp[SK_DLP_MYNUMBER], o.lang), sk_dlp_kind_text(SK_DLP_CORPORATE, en),

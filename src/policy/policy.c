@@ -1739,6 +1739,8 @@ int sk_policy_decide(const sk_policy *p, const char *from, const char *to, const
 	if (!fl) {
 		snprintf(d->rule, sizeof(d->rule), "default-deny");
 		snprintf(d->note, sizeof(d->note), "no flow matches %s -> %s (%s)", from, to, channel);
+		snprintf(d->note_ja, sizeof(d->note_ja), "%s → %s (%s) に一致する通信規則がありません", from, to,
+			 channel);
 		return 0;
 	}
 	snprintf(d->rule, sizeof(d->rule), "%s", fl->label);
@@ -1753,14 +1755,18 @@ int sk_policy_decide(const sk_policy *p, const char *from, const char *to, const
 		date_str(fl->exc.expires, ds, sizeof(ds));
 		d->action = SK_FLOW_DENY;
 		snprintf(d->note, sizeof(d->note), "exception %s expired on %s", fl->exc.id, ds);
+		snprintf(d->note_ja, sizeof(d->note_ja), "例外措置 %s は %s に期限切れ", fl->exc.id, ds);
 		return 0;
 	}
 	d->action = fl->act;
 	d->profile = fl->profile;
 	d->role = fl->role;
-	if (fl->has_exc)
-		snprintf(d->note, sizeof(d->note), "exception %s until %04d-%02d-%02d", fl->exc.id,
-			 fl->exc.expires / 10000, fl->exc.expires / 100 % 100, fl->exc.expires % 100);
+	if (fl->has_exc) {
+		char ds[16];
+		date_str(fl->exc.expires, ds, sizeof(ds));
+		snprintf(d->note, sizeof(d->note), "exception %s until %s", fl->exc.id, ds);
+		snprintf(d->note_ja, sizeof(d->note_ja), "例外措置 %s (%s まで)", fl->exc.id, ds);
+	}
 	if (d->action == SK_FLOW_ALLOW && !tz->cloud) {
 		/* items the gateway handles are always rebuilt */
 		d->action = SK_FLOW_SANITIZE;
