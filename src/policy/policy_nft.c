@@ -148,7 +148,9 @@ int sk_policy_nft(const sk_policy *p, int32_t today, sk_buf *out, sk_error *err)
 			 "\t\ttype filter hook input priority filter; policy drop;\n"
 			 "\t\tct state established,related accept\n"
 			 "\t\tct state invalid drop\n"
-			 "\t\tiif \"lo\" accept\n"));
+			 "\t\tiif \"lo\" accept\n"
+			 "\t\t# IPv6 neighbour discovery (the IPv4 counterpart, ARP, is not filtered here)\n"
+			 "\t\ticmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } ip6 hoplimit 255 accept\n"));
 	for (size_t z = 0; z < p->nz; z++) {
 		const struct pzone *zn = &p->z[z];
 		if (zn->cloud)
@@ -213,7 +215,8 @@ int sk_policy_nft(const sk_policy *p, int32_t today, sk_buf *out, sk_error *err)
 	W(sk_buf_adds(out, "\tchain output {\n"
 			 "\t\ttype filter hook output priority filter; policy drop;\n"
 			 "\t\tct state established,related accept\n"
-			 "\t\toif \"lo\" accept\n"));
+			 "\t\toif \"lo\" accept\n"
+			 "\t\ticmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } ip6 hoplimit 255 accept\n"));
 	for (size_t z = 0; z < p->nz; z++) {
 		const struct pzone *zn = &p->z[z];
 		if (zn->cloud || !nd[z].out_ch || !zn->iface)

@@ -494,6 +494,27 @@ static void nftables(void **state)
 	sk_buf_free(&out);
 	sk_policy_free(p);
 
+	/* IPv6 zones */
+	const char *v6 =
+		"version: 1\nzones:\n"
+		"  mynumber: { networks: [\"2001:db8:1::/64\"], gateway: { interface: m0, address: \"2001:db8:1::1\" } }\n"
+		"  lgwan: { networks: [\"2001:db8:2::/64\"], gateway: { interface: l0, address: \"2001:db8:2::1\" } }\n"
+		"  internet: { networks: [\"2001:db8:3::/64\", 203.0.113.0/24], gateway: { interface: i0, address: \"2001:db8:3::1\" } }\n"
+		"flows:\n  - { from: internet, to: lgwan, channel: mail, action: { sanitize: default } }\n";
+	assert_int_equal(sk_policy_parse(v6, strlen(v6), sk_policy_date_parse("2025-06-01"), &p, NULL, &err), 0);
+	sk_buf_init(&out, 0);
+	assert_int_equal(sk_policy_nft(p, sk_policy_date_parse("2025-06-01"), &out, &err), 0);
+	assert_non_null(strstr(sk_buf_str(&out), "iifname \"i0\" ip6 saddr { 2001:db8:3::/64 } ip6 daddr 2001:db8:3::1 tcp dport { 25 } accept"));
+	assert_non_null(strstr(sk_buf_str(&out), "oifname \"l0\" ip6 daddr { 2001:db8:2::/64 } tcp dport { 25 } accept"));
+	rc = nft_check(sk_buf_str(&out));
+	if (rc >= 0)
+		assert_int_equal(rc, 0);
+	sk_buf_free(&out);
+	sk_policy_free(p);
+	/* host bits, and a v6 gateway outside its network */
+	check_text("version: 1\nzones:\n  lgwan: { networks: [\"2001:db8:2::1/64\"], gateway: { interface: l0, address: \"2001:db8:9::1\" } }\n",
+		   3, "E-CIDR-INVALID", 3, 23);
+
 	/* an alpha' cloud route is the only thing forwarded */
 	const char *cl = "  - id: m365\n    from: lgwan\n    to: groupware\n    channel: web\n    action: allow\n"
 			 "clouds:\n  groupware:\n    networks: [192.0.2.128/25]\n    ports: [443]\n";
