@@ -6,7 +6,8 @@
  * decimal), it is not on the deny-list (all one digit, 123456789012 …, configured numbers)
  * and, for 個人番号, it has a context word (個人番号, マイナンバー …) within `window`
  * characters on either side; for 法人番号, a context word (法人番号,
- * 登録番号 …) or the invoice prefix T. Receipt numbers such as 2024-0401-0001 are
+ * 登録番号 …) or the invoice prefix T. In CSV/TSV text a context word in the same column
+ * of the first line (the header) counts too. Receipt numbers such as 2024-0401-0001 are
  * written 4-4-4 too, so grouping alone counts only when grouping_is_context is set. ASCII and full-width digits (０-９) are both read.
  *
  * Matches never carry the number in clear: `masked` and `context` have every digit

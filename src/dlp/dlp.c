@@ -412,7 +412,69 @@ struct scanner {
 	uint64_t cnt;
 	uint32_t line, col;
 	int err;
+	/* the first line of the text: a CSV/TSV header gives its columns context */
+	uint8_t header[4096];
+	size_t hlen;
+	bool hdone;
 };
+
+static void capture_header(struct scanner *s, const uint8_t *p, size_t n)
+{
+	if (s->hdone)
+		return;
+	const uint8_t *nl = memchr(p, '\n', n);
+	size_t l = nl ? (size_t)(nl - p) : n;
+	if (l > sizeof(s->header) - s->hlen)
+		l = sizeof(s->header) - s->hlen;
+	memcpy(s->header + s->hlen, p, l);
+	s->hlen += l;
+	if (nl || s->hlen == sizeof(s->header))
+		s->hdone = true;
+	while (s->hdone && s->hlen && s->header[s->hlen - 1] == '\r')
+		s->hlen--;
+}
+
+/* A number in field k of a delimited line below a header whose field k holds a context
+ * word (氏名,個人番号 / 山田,384756291044): the column is the context. */
+static bool column_context(const struct scanner *s, const uint8_t *ts, const struct word *wv,
+			   size_t nw)
+{
+	const uint8_t *h = s->header, *he = s->header + s->hlen;
+	if (!s->hlen)
+		return false;
+	uint8_t dl = memchr(h, '\t', s->hlen) ? '\t' : ',';
+	if (!memchr(h, dl, s->hlen))
+		return false;
+	const uint8_t *ls = ts;
+	while (ls > s->buf && ls[-1] != '\n')
+		ls--;
+	if (ls == s->buf && s->base != 0)
+		return false; /* the line starts before what is still in the buffer */
+	if (ls == s->buf)
+		return false; /* the header line itself */
+	size_t k = 0;
+	bool q = false;
+	for (const uint8_t *p = ls; p < ts; p++) {
+		if (*p == '"')
+			q = !q;
+		else if (*p == dl && !q)
+			k++;
+	}
+	size_t f = 0;
+	const uint8_t *fs = h, *p = h;
+	q = false;
+	for (; p < he; p++) {
+		if (*p == '"') {
+			q = !q;
+		} else if (*p == dl && !q) {
+			if (f == k)
+				break;
+			f++;
+			fs = p + 1;
+		}
+	}
+	return f == k && any_word(fs, (size_t)(p - fs), wv, nw);
+}
 
 /* Numbers of one repeated digit, or whose body (without the check digit) counts up or
  * down (123456789018), are examples, not real numbers; so is anything on the deny-list. */
@@ -573,7 +635,8 @@ static void candidate(struct scanner *s, sk_dlp_kind kind, const uint8_t *ts, co
 	const uint8_t *ws = back_chars(ts, lo, d->c.window), *we = fwd_chars(te, hi, d->c.window);
 	const struct word *wv = kind == SK_DLP_MYNUMBER ? d->myw : d->corpw;
 	size_t nw = kind == SK_DLP_MYNUMBER ? d->nmyw : d->ncorpw;
-	bool ctx = any_word(ws, (size_t)(ts - ws), wv, nw) || any_word(te, (size_t)(we - te), wv, nw);
+	bool ctx = any_word(ws, (size_t)(ts - ws), wv, nw) || any_word(te, (size_t)(we - te), wv, nw) ||
+		   column_context(s, ts, wv, nw);
 	if (!ctx) {
 		if (any_word(ws, (size_t)(ts - ws), d->phonew, d->nphonew))
 			return;
@@ -870,6 +933,8 @@ int sk_dlp_scan_text(const sk_dlp *d, const char *text, size_t n, sk_dlp_result 
 	}
 	s.buf = (const uint8_t *)text;
 	s.len = n;
+	capture_header(&s, s.buf, n);
+	s.hdone = true;
 	scan_region(&s, 0, n, true);
 	r->scanned += n;
 	if (s.err)
@@ -894,8 +959,11 @@ static int feed(struct scanner *s, const uint8_t *p, size_t n, bool eof, sk_erro
 		s->own = nb;
 		s->cap = cap;
 	}
-	if (n)
+	if (n) {
 		memcpy(s->own + s->len, p, n);
+		if (s->base == 0)
+			capture_header(s, s->own + s->len, n);
+	}
 	s->len += n;
 	s->own[s->len] = 0;
 	s->buf = s->own;
@@ -915,6 +983,8 @@ static int feed(struct scanner *s, const uint8_t *p, size_t n, bool eof, sk_erro
 			if (nl)
 				re = (size_t)(nl - s->own);
 		}
+		if (eof)
+			s->hdone = true;
 		scan_region(s, s->pos, re, eof && re == s->len);
 		if (s->err)
 			return sk_error_set(err, s->err, "dlp: out of memory");

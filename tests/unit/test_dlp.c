@@ -176,6 +176,43 @@ static void boundaries(void **state)
 	sk_dlp_free(g);
 }
 
+/* A CSV/TSV header gives its column context, however far down the row is. */
+static void column_context(void **state)
+{
+	(void)state;
+	sk_dlp *d = mk();
+	sk_buf t;
+	sk_buf_init(&t, 0);
+	sk_buf_adds(&t, "No,氏名,\"個人番号\",電話,備考\r\n");
+	for (int i = 0; i < 200; i++)
+		sk_buf_printf(&t, "%d,住民%d,,03-1234-%04d,\r\n", i, i, i);
+	sk_buf_adds(&t, "201,山田,384756291044,,\r\n");      /* in the 個人番号 column */
+	sk_buf_adds(&t, "202,佐藤,,,384756291044\r\n");      /* in 備考: no context */
+	sk_buf_adds(&t, "203,\"鈴木, 一郎\",384756291044,,\r\n"); /* a quoted comma */
+	sk_dlp_result r;
+	sk_dlp_result_init(&r);
+	sk_error err;
+	assert_int_equal(sk_dlp_scan_text(d, (const char *)t.data, t.len, &r, &err), 0);
+	assert_int_equal(r.n, 2);
+	assert_int_equal(r.v[0].line, 202);
+	assert_int_equal(r.v[0].column, 8);
+	assert_int_equal(r.v[1].line, 204);
+	sk_dlp_result_free(&r);
+	/* the same streamed, and as TSV */
+	sk_input in;
+	sk_input_mem(&in, t.data, t.len);
+	sk_dlp_result_init(&r);
+	assert_int_equal(sk_dlp_scan_input(d, &in, &r, &err), 0);
+	assert_int_equal(r.n, 2);
+	sk_dlp_result_free(&r);
+	const char *tsv = "氏名\tマイナンバー\n山田\t384756291044\n佐藤\t\n";
+	assert_int_equal(count(d, tsv, SK_DLP_MYNUMBER), 1);
+	/* no header context: a plain line of text is not a table */
+	assert_int_equal(count(d, "個人番号について\n本日のお知らせです。詳細は以下のとおりです。\nお知らせ 384756291044 です\n", SK_DLP_MYNUMBER), 0);
+	sk_buf_free(&t);
+	sk_dlp_free(d);
+}
+
 static void positions_and_masking(void **state)
 {
 	(void)state;
@@ -573,6 +610,7 @@ int main(void)
 		cmocka_unit_test(check_digits),
 		cmocka_unit_test(formats_and_context),
 		cmocka_unit_test(boundaries),
+		cmocka_unit_test(column_context),
 		cmocka_unit_test(positions_and_masking),
 		cmocka_unit_test(patterns),
 		cmocka_unit_test(limits),
