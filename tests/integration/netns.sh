@@ -70,7 +70,12 @@ for h in "$IN 203.0.113.10" "$LG 198.51.100.10" "$MY 192.0.2.10"; do
 	listen "$1" "$2" 25
 	listen "$1" "$2" 443
 done
-sleep 0.5
+# wait (at most 10 s) until every listener is up: 9 on the gateway, 2 on each host
+listening() { [ "$(ip netns exec "$1" ss -Hltn 2>/dev/null | wc -l)" -ge "$2" ]; }
+for _ in $(seq 100); do
+	listening "$GW" 9 && listening "$IN" 2 && listening "$LG" 2 && listening "$MY" 2 && break
+	sleep 0.1
+done
 
 can() { x "$1" nc -z -w 1 "$2" "$3" >/dev/null 2>&1; }
 reach() { # DESCRIPTION NS ADDR PORT
