@@ -20,7 +20,11 @@ typedef struct sk_item {
 	const char *src_zone;      /* "internet", "lgwan", "mynumber" (may be NULL) */
 	const char *dst_zone;
 	const char *submitter;
+	const char *channel;       /* "mail", "file", "web" for the flow policy (NULL: file) */
+	const char *class_level;   /* classification, e.g. "機密性2" (NULL: the policy's default) */
 } sk_item;
+
+struct sk_policy;
 
 typedef struct sk_options {
 	const sk_profile *profile; /* NULL: default */
@@ -32,6 +36,8 @@ typedef struct sk_options {
 	 * the verdict the index row is updated and an audit record appended. */
 	struct sk_quarantine *quarantine;
 	struct sk_audit *audit;
+	const struct sk_policy *policy; /* flow policy applied first (NULL: none) */
+	int32_t today;             /* yyyymmdd for exception expiry (0: the local date) */
 } sk_options;
 
 void sk_options_default(sk_options *o);
@@ -42,6 +48,11 @@ typedef struct sk_result {
 	sk_report report; /* verdict, reason and actions; free with sk_result_free() */
 	uint64_t out_size;
 	char quarantine_id[24]; /* id of the stored original, "" when none */
+	/* the flow policy's decision (when opt->policy was set) */
+	const char *decision;      /* "deny", "allow", "sanitize", "hold"; NULL without a policy */
+	char rule[160];            /* the rule that decided */
+	char profile[64];          /* sanitize: the profile used */
+	char hold_role[64];        /* hold: the approver role */
 } sk_result;
 
 /* Process one item, writing the rebuilt bytes to out. Returns 0 when a verdict was
@@ -54,7 +65,8 @@ void sk_result_free(sk_result *res);
 
 /* One JSON object (a line of JSON Lines, no newline) describing a processed input:
  * input, sha256, type, verdict, reason, reason_detail, actions [{action, what, where,
- * detail, count}], output (null when not delivered). Returns a malloc'd string. */
+ * detail, count}], output (null when not delivered), policy (null, or {decision, rule,
+ * profile, hold_role}). Returns a malloc'd string. */
 char *sk_result_json(const sk_result *res, const char *input, const char *output);
 
 #endif

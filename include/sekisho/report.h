@@ -36,6 +36,9 @@ typedef enum sk_reason {
 	SK_REASON_UNSUPPORTED_RTF,  /* "unsupported-rtf" */
 	SK_REASON_UNSUPPORTED_ODF,  /* "unsupported-odf" */
 	SK_REASON_INTERNAL,         /* "internal-error" */
+	SK_REASON_POLICY_DENY,      /* "policy-deny": the flow policy denies this route */
+	SK_REASON_HELD,             /* "held": waits for approval (flow, class or DLP hold) */
+	SK_REASON_DLP,              /* "dlp": a DLP rule blocks the content */
 	SK_REASON__COUNT
 } sk_reason;
 

@@ -18,5 +18,11 @@ int cmd_audit(int argc, char **argv);
 char *cli_state_dir(const char *opt);
 /* The operating-system user running the command ("root", …); never NULL. */
 const char *cli_os_user(void);
+int cmd_policy(int argc, char **argv); /* policy.c */
+int cmd_dlp(int argc, char **argv);    /* dlp.c */
+struct sk_policy;
+/* sanitize --policy: loads and checks the policy and the zones (policy.c); 0 or an exit status */
+int cli_sanitize_policy(sk_lang lang, const char *file, const char *from, const char *to,
+			const char *channel, struct sk_policy **out);
 
 #endif

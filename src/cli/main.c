@@ -32,10 +32,14 @@ static void usage(FILE *f, sk_lang lang)
 		      "  sanitize [-o OUTDIR] [--json] [--profile NAME] [--lang ja|en] PATH...\n"
 		      "      disarm and rebuild files (folders recursively)\n"
 		      "      --state DIR: keep originals in quarantine and audit each decision\n"
+		      "      --clamd SOCKET: scan every item with clamd first\n"
+		      "      --policy FILE --from ZONE --to ZONE [--channel file] [--class LEVEL]: apply a flow\n"
 		      "  quarantine list|show|request|approve|release|purge|approvers [--state DIR]\n"
 		      "      originals kept aside; release needs a second person's approval\n"
 		      "  audit append|list|verify|proof|checkpoint|key [--state DIR]\n"
-		      "      the tamper-evident audit log\n",
+		      "      the tamper-evident audit log\n"
+		      "  policy check|explain|nft FILE ...   validate, explain a decision, firewall rules\n"
+		      "  dlp scan [--policy FILE] FILE...     find My Numbers, corporate numbers, patterns\n",
 		      f);
 	else
 		fputs("使い方: sekisho コマンド [オプション]\n"
@@ -43,10 +47,14 @@ static void usage(FILE *f, sk_lang lang)
 		      "  sanitize [-o 出力先] [--json] [--profile 名前] [--lang ja|en] パス...\n"
 		      "      ファイルを無害化して再構成します (フォルダは再帰的に処理)\n"
 		      "      --state フォルダ: 原本を隔離保管し、判定を監査ログに記録\n"
+		      "      --clamd ソケット: 各ファイルを先に clamd で検査\n"
+		      "      --policy ファイル --from ゾーン --to ゾーン [--channel file] [--class レベル]: 通信規則を適用\n"
 		      "  quarantine list|show|request|approve|release|purge|approvers [--state フォルダ]\n"
 		      "      隔離した原本 (取り出しには別の承認者の承認が必要)\n"
 		      "  audit append|list|verify|proof|checkpoint|key [--state フォルダ]\n"
-		      "      改ざん検知付きの監査ログ\n",
+		      "      改ざん検知付きの監査ログ\n"
+		      "  policy check|explain|nft ファイル ...  ポリシーの検証・判定の説明・ファイアウォール規則\n"
+		      "  dlp scan [--policy ファイル] ファイル...  個人番号・法人番号・独自パターンの検出\n",
 		      f);
 }
 
@@ -64,6 +72,10 @@ int main(int argc, char **argv)
 		return cmd_quarantine(argc - 1, argv + 1);
 	if (!strcmp(cmd, "audit"))
 		return cmd_audit(argc - 1, argv + 1);
+	if (!strcmp(cmd, "policy"))
+		return cmd_policy(argc - 1, argv + 1);
+	if (!strcmp(cmd, "dlp"))
+		return cmd_dlp(argc - 1, argv + 1);
 	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
 		usage(stdout, lang);
 		return 0;

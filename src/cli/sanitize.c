@@ -14,8 +14,9 @@
 #include "sekisho/audit.h"
 #include "sekisho/core.h"
 #include "sekisho/name.h"
-#include "sekisho/scan.h"
+#include "sekisho/policy.h"
 #include "sekisho/quarantine.h"
+#include "sekisho/scan.h"
 
 enum { EXIT_DELIVERED = 0, EXIT_BLOCKED = 1, EXIT_TROUBLE = 2 };
 
@@ -28,6 +29,7 @@ struct run {
 	bool progress;   /* a progress line on the terminal */
 	uint64_t items, bytes;
 	struct timespec t0;
+	const char *from, *to, *channel, *klass; /* flow policy (--policy) */
 };
 
 static void worse(struct run *r, int st)
@@ -166,7 +168,8 @@ static void do_file(struct run *r, const char *path, const char *rel, bool nofol
 	}
 
 	const char *slash = strrchr(sk_buf_str(&clean), '/');
-	sk_item item = {.name = slash ? slash + 1 : sk_buf_str(&clean)};
+	sk_item item = {.name = slash ? slash + 1 : sk_buf_str(&clean), .src_zone = r->from,
+			.dst_zone = r->to, .channel = r->channel, .class_level = r->klass};
 	sk_input_fd(&item.input, fd, (uint64_t)st.st_size);
 	sk_result res;
 	sk_error err;
@@ -289,15 +292,19 @@ static void usage(sk_lang lang)
 {
 	fputs(lang == SK_LANG_EN
 		      ? "usage: sekisho sanitize [-o OUTDIR] [--json] [--profile NAME] [--state DIR] [--lang ja|en]\n"
-			"                        [--clamd SOCKET] [--clamd-timeout SECONDS] PATH...\n"
+			"         [--clamd SOCKET] [--clamd-timeout SECONDS]\n"
+			"         [--policy FILE --from ZONE --to ZONE [--channel file|mail|web] [--class LEVEL]] PATH...\n"
 			"  --state DIR                       keep originals in quarantine and audit every item\n"
 			"  --clamd unix:/path | tcp:IP:PORT  scan every item with clamd first\n"
 			"                                    (default: $SEKISHO_CLAMD)\n"
+			"  --policy FILE --from Z --to Z     apply the flow rules and DLP of a policy file\n"
 		      : "使い方: sekisho sanitize [-o 出力先] [--json] [--profile 名前] [--state フォルダ] [--lang ja|en]\n"
-			"                        [--clamd ソケット] [--clamd-timeout 秒] パス...\n"
+			"         [--clamd ソケット] [--clamd-timeout 秒]\n"
+			"         [--policy ファイル --from ゾーン --to ゾーン [--channel file|mail|web] [--class レベル]] パス...\n"
 			"  --state フォルダ                  原本を隔離保存し、すべての判定を監査ログに記録します\n"
 			"  --clamd unix:/パス | tcp:IP:ポート  各ファイルを先に clamd で検査します\n"
-			"                                    (省略時: 環境変数 SEKISHO_CLAMD)\n",
+			"                                    (省略時: 環境変数 SEKISHO_CLAMD)\n"
+			"  --policy ファイル --from --to       ポリシーファイルの通信規則と DLP を適用します\n",
 	      stderr);
 }
 
@@ -305,7 +312,8 @@ int cmd_sanitize(int argc, char **argv)
 {
 	struct run r = {0};
 	sk_options_default(&r.opt);
-	const char *lang_opt = NULL, *profile = NULL, *clamd_timeout = NULL, *state = NULL;
+	const char *lang_opt = NULL, *profile = NULL, *clamd_timeout = NULL, *state = NULL,
+		   *policy = NULL;
 	static const struct option longs[] = {
 		{"state", required_argument, NULL, 's'},
 		{"output", required_argument, NULL, 'o'},
@@ -315,6 +323,11 @@ int cmd_sanitize(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{"clamd", required_argument, NULL, 'C'},
 		{"clamd-timeout", required_argument, NULL, 'T'},
+		{"policy", required_argument, NULL, 'P'},
+		{"from", required_argument, NULL, 'F'},
+		{"to", required_argument, NULL, 'U'},
+		{"channel", required_argument, NULL, 'H'},
+		{"class", required_argument, NULL, 'K'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -326,6 +339,11 @@ int cmd_sanitize(int argc, char **argv)
 		case 'p': profile = optarg; break;
 		case 'l': lang_opt = optarg; break;
 		case 's': state = optarg; break;
+		case 'P': policy = optarg; break;
+		case 'F': r.from = optarg; break;
+		case 'U': r.to = optarg; break;
+		case 'H': r.channel = optarg; break;
+		case 'K': r.klass = optarg; break;
 		case 'h': usage(cli_lang(lang_opt)); return 0;
 		case 'C': r.opt.clamd = optarg; break;
 		case 'T': clamd_timeout = optarg; break;
@@ -365,14 +383,23 @@ int cmd_sanitize(int argc, char **argv)
 		if (r.opt.clamd_timeout_ms < 1)
 			r.opt.clamd_timeout_ms = 1;
 	}
+	sk_policy *pol = NULL;
+	if (policy || r.from || r.to || r.channel || r.klass) {
+		int prc = cli_sanitize_policy(r.lang, policy, r.from, r.to, r.channel, &pol);
+		if (prc)
+			return prc;
+		r.opt.policy = pol;
+	}
 	if (r.outdir) {
 		struct stat st;
 		if (mkdir(r.outdir, 0755) != 0 && errno != EEXIST) {
 			cli_err(r.lang, "出力先を作成できません", "cannot create the output folder", r.outdir);
+			sk_policy_free(pol);
 			return EXIT_TROUBLE;
 		}
 		if (stat(r.outdir, &st) != 0 || !S_ISDIR(st.st_mode)) {
 			cli_err(r.lang, "出力先がフォルダではありません", "output is not a folder", r.outdir);
+			sk_policy_free(pol);
 			return EXIT_TROUBLE;
 		}
 	}
@@ -385,6 +412,7 @@ int cmd_sanitize(int argc, char **argv)
 		    sk_quarantine_open(state, audit, NULL, &quar, &serr) != 0) {
 			cli_err(r.lang, "状態フォルダを開けません", "cannot open the state folder", serr.msg);
 			sk_audit_close(audit);
+			sk_policy_free(pol);
 			return EXIT_TROUBLE;
 		}
 		r.opt.quarantine = quar;
@@ -411,5 +439,6 @@ int cmd_sanitize(int argc, char **argv)
 		progress(&r, true);
 	sk_quarantine_close(quar);
 	sk_audit_close(audit);
+	sk_policy_free(pol);
 	return r.status;
 }

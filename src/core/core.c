@@ -1,5 +1,6 @@
 /* The one path: every ingress calls sk_process(). */
 #include "sekisho/core.h"
+#include "sekisho/policy.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,7 +131,12 @@ static int process(const sk_item *item, const sk_options *opt, sk_output *out, s
 		sk_report_block(&res->report, SK_REASON_INTERNAL, NULL, err ? err->msg : NULL);
 		return 0;
 	}
-	if (!store_original(item, opt, &in, res))
+	/* the flow policy and DLP decide first (DESIGN: flow lookup, then quarantine) */
+	const sk_profile *profile = opt->profile;
+	bool policy_blocked =
+		opt->policy && sk_policy_apply(opt->policy, item, opt->today, &profile, res) != 0;
+	/* the original is kept whatever the decision: a held item waits there for approval */
+	if (!store_original(item, opt, &in, res) || policy_blocked)
 		return 0;
 	if (sk_budget_input(&budget, in.size) != SK_REASON_NONE) {
 		sk_report_block(&res->report, SK_REASON_LIMIT_SIZE, NULL, "input");
@@ -139,7 +145,7 @@ static int process(const sk_item *item, const sk_options *opt, sk_output *out, s
 	sk_cdr_ctx ctx = {
 		.budget = &budget,
 		.report = &res->report,
-		.profile = opt->profile ? opt->profile : sk_profile_default(),
+		.profile = profile ? profile : sk_profile_default(),
 		.depth = 0,
 		.where = "",
 		.name = item->name,

@@ -53,7 +53,12 @@ char *sk_result_json(const sk_result *res, const char *input, const char *output
 			json_array_append_new(acts, a);
 	}
 	bool blocked = r->verdict == SK_VERDICT_BLOCKED;
-	json_t *o = json_pack("{s:o, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o}",
+	json_t *pol = res->decision
+			      ? json_pack("{s:s, s:s, s:o, s:o}", "decision", res->decision, "rule", res->rule,
+					  "profile", str_or_null(res->profile[0] ? res->profile : NULL),
+					  "hold_role", str_or_null(res->hold_role[0] ? res->hold_role : NULL))
+			      : json_null();
+	json_t *o = json_pack("{s:o, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o}",
 			      "input", str_or_null(input),
 			      "sha256", hex,
 			      "type", res->type.code ? res->type.code : "unknown",
@@ -62,7 +67,8 @@ char *sk_result_json(const sk_result *res, const char *input, const char *output
 			      "reason", blocked ? json_string(sk_reason_code(r->reason)) : json_null(),
 			      "reason_detail", str_or_null(blocked ? r->reason_detail : NULL),
 			      "actions", acts ? acts : json_array(),
-			      "output", str_or_null(blocked ? NULL : output));
+			      "output", str_or_null(blocked ? NULL : output),
+			      "policy", pol ? pol : json_null());
 	if (!o)
 		return NULL;
 	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);

@@ -47,6 +47,12 @@ static const struct text3 reasons[SK_REASON__COUNT] = {
 				       "ODF not supported yet"},
 	[SK_REASON_INTERNAL] = {"internal-error", "内部エラーのため遮断しました",
 				"blocked after an internal error"},
+	[SK_REASON_POLICY_DENY] = {"policy-deny", "ポリシーでこの通信経路は許可されていません",
+				   "the policy does not allow this route"},
+	[SK_REASON_HELD] = {"held", "承認待ちのため保留しました (承認されるまで配送しません)",
+			    "held for approval (not delivered until approved)"},
+	[SK_REASON_DLP] = {"dlp", "個人番号などの情報が含まれているため遮断しました",
+			   "blocked: the content holds protected numbers or patterns"},
 };
 
 static const struct text3 actions[SK_ACTION__COUNT] = {
@@ -101,6 +107,10 @@ static const struct text3 whats[] = {
 	{"uri", "リンク", "links"},
 	{"encryption", "暗号化 (所有者パスワード)", "encryption (owner password)"},
 	{"file-type", "ファイル形式", "file type"},
+	{"mynumber", "個人番号 (マイナンバー)", "My Number (individual number)"},
+	{"corporate-number", "法人番号", "corporate number"},
+	{"dlp-pattern", "独自の検出パターン", "custom DLP pattern"},
+	{"dlp-unscanned", "DLP で検査できない内容", "content DLP cannot read"},
 };
 
 bool sk_reason_is_fatal(sk_reason r)

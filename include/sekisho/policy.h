@@ -1,0 +1,138 @@
+/* sekisho — the policy file: zones, flows, profiles, classes, roles, DLP, retention.
+ *
+ * One YAML file (docs/policy.md) is the single source of truth for the gateway's
+ * decisions and for the gateway host's firewall. sk_policy_parse() validates it like a
+ * compiler: every problem is a diagnostic with the 1-based line and column of the node,
+ * a stable code (E-… error, W-… warning) and a message in Japanese and English. A policy
+ * with any error is not returned. */
+#ifndef SEKISHO_POLICY_H
+#define SEKISHO_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sekisho/buf.h"
+#include "sekisho/cdr.h"
+#include "sekisho/dlp.h"
+#include "sekisho/error.h"
+#include "sekisho/report.h"
+
+typedef struct sk_policy sk_policy;
+
+typedef enum sk_diag_level { SK_DIAG_ERROR = 0, SK_DIAG_WARNING } sk_diag_level;
+
+typedef struct sk_policy_diag {
+	sk_diag_level level;
+	const char *code;   /* stable: "E-FLOW-MYNUMBER-NO-EXCEPTION" … (static string) */
+	uint32_t line, col; /* 1-based; 0 when the problem has no place (missing section) */
+	char *msg_ja, *msg_en;
+} sk_policy_diag;
+
+typedef struct sk_policy_diags {
+	sk_policy_diag *v;
+	size_t n, cap;
+	size_t errors, warnings;
+} sk_policy_diags;
+
+void sk_policy_diags_init(sk_policy_diags *d);
+void sk_policy_diags_free(sk_policy_diags *d);
+/* "file:line:column: CODE: message" lines (sorted by place) and a summary line. */
+int sk_policy_diags_format(const sk_policy_diags *d, const char *file, sk_lang lang, sk_buf *out);
+
+/* A date as yyyymmdd (20250331). sk_policy_today() is the local date. */
+int32_t sk_policy_today(void);
+/* Parses "YYYY-MM-DD" (a real calendar date) into yyyymmdd; -1 when invalid. */
+int32_t sk_policy_date_parse(const char *s);
+
+#define SK_POLICY_MAX_BYTES ((size_t)1 << 20) /* larger policy files are refused */
+#define SK_POLICY_EXPIRING_DAYS 30            /* W-EXCEPTION-EXPIRING this close to expiry */
+
+/* Parses and checks a policy. today (yyyymmdd) decides which exceptions are expired or
+ * expiring (0: sk_policy_today()). Diagnostics go to diags (may be NULL). Returns 0 and
+ * *out when there is no error; SK_EFORMAT when the file has errors (*out NULL);
+ * SK_ENOMEM/SK_ELIMIT otherwise. name is used in messages only. */
+int sk_policy_parse(const char *text, size_t n, int32_t today, sk_policy **out,
+		    sk_policy_diags *diags, sk_error *err);
+/* Reads path (at most SK_POLICY_MAX_BYTES) and parses it. */
+int sk_policy_load(const char *path, int32_t today, sk_policy **out, sk_policy_diags *diags,
+		   sk_error *err);
+void sk_policy_free(sk_policy *p);
+
+typedef enum sk_flow_action {
+	SK_FLOW_DENY = 0,  /* "deny" */
+	SK_FLOW_ALLOW,     /* "allow" (only the firewall route; items are still sanitised) */
+	SK_FLOW_SANITIZE,  /* "sanitize" with a profile */
+	SK_FLOW_HOLD,      /* "hold" for approval by a role */
+} sk_flow_action;
+
+const char *sk_flow_action_code(sk_flow_action a);
+const char *sk_flow_action_text(sk_flow_action a, sk_lang lang);
+
+/* What a DLP match does on a flow. */
+typedef enum sk_dlp_action {
+	SK_DLP_ACTION_RECORD = 0, /* "record": noted in the report, delivered */
+	SK_DLP_ACTION_HOLD,       /* "hold": held for approval */
+	SK_DLP_ACTION_BLOCK,      /* "block": blocked */
+	SK_DLP_ACTION_OFF,        /* "off": detector not run on this flow */
+} sk_dlp_action;
+
+const char *sk_dlp_action_code(sk_dlp_action a);
+
+typedef struct sk_policy_decision {
+	sk_flow_action action;
+	const char *profile;    /* sanitize: profile name; else NULL */
+	const char *role;       /* hold: role id; else NULL */
+	const char *role_name;  /* hold: the role's display name (Japanese) */
+	char rule[160];         /* which rule decided: "flows[2] (id lgwan-internet-mail)",
+	                           "classification 機密性 >= 2", "default-deny" … */
+	uint32_t line, col;     /* of that rule in the file; 0 for the built-in default */
+	char flow_rule[160];    /* the flow that matched ("" when none) */
+	char note[160];         /* why, in English, e.g. "exception EX-1 expired on 2024-03-31" */
+	char note_ja[192];      /* the same in Japanese */
+	/* DLP on this flow (index by sk_dlp_kind; patterns share SK_DLP_PATTERN's entry
+	 * unless the flow names them) */
+	sk_dlp_action dlp[SK_DLP__COUNT];
+	sk_dlp_action dlp_unscannable; /* for content the detectors cannot read */
+	const char *dlp_role;   /* who approves a DLP hold */
+} sk_policy_decision;
+
+/* The decision for an item going from zone `from` to zone or cloud `to` on channel
+ * ("mail", "file", "web"). class_spec is NULL (the classification's defaults apply) or
+ * "LEVEL", "DIMENSION:LEVEL" or "DIMENSIONLEVEL" ("2", "機密性:3A", "機密性2"), several
+ * separated by commas. Unknown zones, channels or levels give SK_EINVAL with err set.
+ * The first flow that matches decides; no flow: deny. Class handling rules can only make
+ * the decision stricter; an expired exception makes its flow deny. */
+int sk_policy_decide(const sk_policy *p, const char *from, const char *to, const char *channel,
+		     const char *class_spec, int32_t today, sk_policy_decision *d, sk_error *err);
+
+/* The sanitisation profile a decision names: the policy's own profiles, then the
+ * built-in ones; NULL when unknown (the checker prevents that). */
+const sk_profile *sk_policy_profile(const sk_policy *p, const char *name);
+
+/* The DLP detectors configured in the policy's `dlp` section (caller frees). */
+int sk_policy_dlp(const sk_policy *p, sk_dlp **out, sk_error *err);
+
+/* An nftables ruleset (table inet sekisho) for the gateway host, as of `today`. */
+int sk_policy_nft(const sk_policy *p, int32_t today, sk_buf *out, sk_error *err);
+
+/* The first step of sk_process(): decides item's flow (src_zone → dst_zone on its channel,
+ * "file" when unset, with its class_level) and runs the DLP rules on text content. Fills
+ * res->decision/rule/profile/hold_role and records DLP findings as "noted" report entries.
+ * Returns 0 to go on (with *profile set for sanitize), or SK_EBLOCKED with res->report
+ * blocked: policy-deny (deny, unknown zones, missing zones), held (hold by the flow, a
+ * class rule or DLP), dlp (a DLP block), limit-size/internal-error (the DLP scan failed). */
+struct sk_item;
+struct sk_result;
+int sk_policy_apply(const sk_policy *p, const struct sk_item *item, int32_t today,
+		    const sk_profile **profile, struct sk_result *res);
+
+/* Facts for the CLI and the console. */
+size_t sk_policy_zone_count(const sk_policy *p);
+const char *sk_policy_zone_id(const sk_policy *p, size_t i);
+bool sk_policy_has_zone(const sk_policy *p, const char *id); /* zones and clouds */
+const char *sk_policy_role_name(const sk_policy *p, const char *id, sk_lang lang);
+/* retention in days (0 when not set) */
+uint32_t sk_policy_retention_days(const sk_policy *p, const char *what); /* "quarantine", "audit" */
+
+#endif

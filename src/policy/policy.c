@@ -1,0 +1,1795 @@
+/* The policy file: loading, checking (line-numbered diagnostics), decisions. */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "policy_int.h"
+#include "sekisho/io.h"
+
+/* ---- diagnostics -------------------------------------------------------------------- */
+
+void sk_policy_diags_init(sk_policy_diags *d)
+{
+	memset(d, 0, sizeof(*d));
+}
+
+void sk_policy_diags_free(sk_policy_diags *d)
+{
+	if (!d)
+		return;
+	for (size_t i = 0; i < d->n; i++) {
+		free(d->v[i].msg_ja);
+		free(d->v[i].msg_en);
+	}
+	free(d->v);
+	memset(d, 0, sizeof(*d));
+}
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+static void vdiag(sk_policy_diags *d, sk_diag_level lv, const char *code, uint32_t line,
+		  uint32_t col, const char *ja, const char *en, va_list ap)
+{
+	if (!d)
+		return;
+	if (lv == SK_DIAG_ERROR)
+		d->errors++;
+	else
+		d->warnings++;
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 16;
+		sk_policy_diag *v = realloc(d->v, cap * sizeof(*v));
+		if (!v)
+			return; /* counted above: an error still fails the load */
+		d->v = v;
+		d->cap = cap;
+	}
+	char a[512], b[512];
+	va_list ap2;
+	va_copy(ap2, ap);
+	vsnprintf(a, sizeof(a), ja, ap);
+	vsnprintf(b, sizeof(b), en, ap2);
+	va_end(ap2);
+	sk_policy_diag *x = &d->v[d->n];
+	x->level = lv;
+	x->code = code;
+	x->line = line;
+	x->col = col;
+	x->msg_ja = strdup(a);
+	x->msg_en = strdup(b);
+	if (!x->msg_ja || !x->msg_en) {
+		free(x->msg_ja);
+		free(x->msg_en);
+		return;
+	}
+	d->n++;
+}
+#pragma GCC diagnostic pop
+
+void sk_pdiag(sk_policy_diags *d, sk_diag_level lv, const char *code, const pnode *at,
+	      const char *ja, const char *en, ...)
+{
+	va_list ap;
+	va_start(ap, en);
+	vdiag(d, lv, code, at ? at->line : 0, at ? at->col : 0, ja, en, ap);
+	va_end(ap);
+}
+
+void sk_pdiag_at_v(sk_policy_diags *d, sk_diag_level lv, const char *code, uint32_t line,
+		   uint32_t col, const char *ja, const char *en, ...)
+{
+	va_list ap;
+	va_start(ap, en);
+	vdiag(d, lv, code, line, col, ja, en, ap);
+	va_end(ap);
+}
+
+static int diag_cmp(const void *a, const void *b)
+{
+	const sk_policy_diag *x = a, *y = b;
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	if (x->col != y->col)
+		return x->col < y->col ? -1 : 1;
+	return strcmp(x->code, y->code);
+}
+
+int sk_policy_diags_format(const sk_policy_diags *d, const char *file, sk_lang lang, sk_buf *out)
+{
+	sk_policy_diag *v = NULL;
+	if (d->n) {
+		if (!(v = malloc(d->n * sizeof(*v))))
+			return SK_ENOMEM;
+		memcpy(v, d->v, d->n * sizeof(*v));
+		qsort(v, d->n, sizeof(*v), diag_cmp);
+	}
+	int rc = 0;
+	for (size_t i = 0; i < d->n && !rc; i++)
+		rc = sk_buf_printf(out, "%s:%u:%u: %s: %s\n", file, v[i].line, v[i].col, v[i].code,
+				   lang == SK_LANG_EN ? v[i].msg_en : v[i].msg_ja);
+	free(v);
+	if (!rc) {
+		if (lang == SK_LANG_EN)
+			rc = sk_buf_printf(out, "%s: %zu error%s, %zu warning%s\n", file, d->errors,
+					   d->errors == 1 ? "" : "s", d->warnings,
+					   d->warnings == 1 ? "" : "s");
+		else
+			rc = sk_buf_printf(out, "%s: エラー %zu 件、警告 %zu 件\n", file, d->errors,
+					   d->warnings);
+	}
+	return rc;
+}
+
+/* ---- dates -------------------------------------------------------------------------- */
+
+static bool leap(int y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+static int mdays(int y, int m)
+{
+	static const int d[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	return m == 2 && leap(y) ? 29 : d[m - 1];
+}
+
+int32_t sk_policy_date_parse(const char *s)
+{
+	if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+		return -1;
+	for (int i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && !isdigit((unsigned char)s[i]))
+			return -1;
+	int y = atoi(s), m = atoi(s + 5), dd = atoi(s + 8);
+	if (y < 1900 || y > 9999 || m < 1 || m > 12 || dd < 1 || dd > mdays(y, m))
+		return -1;
+	return y * 10000 + m * 100 + dd;
+}
+
+int32_t sk_policy_today(void)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+	localtime_r(&t, &tm);
+	return (tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
+}
+
+int32_t sk_pdate_add_days(int32_t ymd, int days)
+{
+	int y = ymd / 10000, m = ymd / 100 % 100, d = ymd % 100;
+	while (days-- > 0) {
+		if (++d > mdays(y, m)) {
+			d = 1;
+			if (++m > 12) {
+				m = 1;
+				y++;
+			}
+		}
+	}
+	return y * 10000 + m * 100 + d;
+}
+
+/* An exception is valid through its expiry date. */
+bool sk_pdate_expired(int32_t expires, int32_t today)
+{
+	return expires < today;
+}
+
+static void date_str(int32_t ymd, char *b, size_t n)
+{
+	snprintf(b, n, "%04d-%02d-%02d", ymd / 10000, ymd / 100 % 100, ymd % 100);
+}
+
+/* ---- names ---------------------------------------------------------------------------- */
+
+static const char *const channel_names[] = {"mail", "file", "web"};
+
+int sk_pchannel_mask(const char *s)
+{
+	if (!s)
+		return 0;
+	if (!strcmp(s, "any"))
+		return CH_ANY;
+	for (int i = 0; i < 3; i++)
+		if (!strcmp(s, channel_names[i]))
+			return 1 << i;
+	return 0;
+}
+
+const char *sk_pchannel_name(int bit)
+{
+	return bit == CH_MAIL ? "mail" : bit == CH_FILE ? "file" : bit == CH_WEB ? "web" : "any";
+}
+
+const char *sk_flow_action_code(sk_flow_action a)
+{
+	switch (a) {
+	case SK_FLOW_DENY: return "deny";
+	case SK_FLOW_ALLOW: return "allow";
+	case SK_FLOW_SANITIZE: return "sanitize";
+	case SK_FLOW_HOLD: return "hold";
+	}
+	return "?";
+}
+
+const char *sk_flow_action_text(sk_flow_action a, sk_lang lang)
+{
+	bool en = lang == SK_LANG_EN;
+	switch (a) {
+	case SK_FLOW_DENY: return en ? "deny" : "拒否";
+	case SK_FLOW_ALLOW: return en ? "allow" : "許可";
+	case SK_FLOW_SANITIZE: return en ? "sanitize" : "無害化";
+	case SK_FLOW_HOLD: return en ? "hold for approval" : "承認待ち (保留)";
+	}
+	return "?";
+}
+
+const char *sk_dlp_action_code(sk_dlp_action a)
+{
+	switch (a) {
+	case SK_DLP_ACTION_RECORD: return "record";
+	case SK_DLP_ACTION_HOLD: return "hold";
+	case SK_DLP_ACTION_BLOCK: return "block";
+	case SK_DLP_ACTION_OFF: return "off";
+	}
+	return "?";
+}
+
+static int dlp_action_parse(const char *s, sk_dlp_action *a)
+{
+	static const char *const n[] = {"record", "hold", "block", "off"};
+	for (int i = 0; i < 4; i++)
+		if (!strcmp(s, n[i])) {
+			*a = (sk_dlp_action)i;
+			return 0;
+		}
+	return -1;
+}
+
+/* ---- building ---------------------------------------------------------------------------- */
+
+struct ctx {
+	sk_policy *p;
+	sk_policy_diags *d;
+	int32_t today;
+	int oom;
+};
+
+#define ERR(c, code, node, ja, en, ...) sk_pdiag((c)->d, SK_DIAG_ERROR, code, node, ja, en, ##__VA_ARGS__)
+#define WARN(c, code, node, ja, en, ...) sk_pdiag((c)->d, SK_DIAG_WARNING, code, node, ja, en, ##__VA_ARGS__)
+
+static void *grow(struct ctx *c, void *v, size_t *n, size_t sz)
+{
+	void *nv = realloc(v, (*n + 1) * sz);
+	if (!nv) {
+		c->oom = 1;
+		return NULL;
+	}
+	memset((char *)nv + *n * sz, 0, sz);
+	(*n)++;
+	return nv;
+}
+#define PUSH(c, arr, cnt) \
+	((arr) = grow((c), (arr), &(cnt), sizeof(*(arr))), (arr) ? &(arr)[(cnt) - 1] : NULL)
+
+static const char *type_ja(int t)
+{
+	return t == PN_MAP ? "マッピング (キー: 値)" : t == PN_SEQ ? "リスト" : "値";
+}
+
+static const char *type_en(int t)
+{
+	return t == PN_MAP ? "a mapping (key: value)" : t == PN_SEQ ? "a list" : "a scalar value";
+}
+
+static bool want(struct ctx *c, const pnode *n, int t, const char *what)
+{
+	if (n && n->t == t)
+		return true;
+	ERR(c, "E-TYPE", n, "%s は%sで書いてください%.0s", "%s must be %.0s%s", what, type_ja(t),
+	    type_en(t));
+	return false;
+}
+
+struct fld {
+	const char *key;
+	int type;  /* PN_*; -1: scalar or list … anything */
+	bool req;
+	const pnode *val;
+};
+
+/* Matches the keys of map against f: unknown, duplicate and missing keys and wrong value
+ * types are reported. Returns false when map is not a mapping. */
+static bool fields(struct ctx *c, const pnode *map, const char *where, struct fld *f, size_t nf)
+{
+	for (size_t i = 0; i < nf; i++)
+		f[i].val = NULL;
+	if (!want(c, map, PN_MAP, where))
+		return false;
+	for (size_t i = 0; i + 1 < map->n; i += 2) {
+		const pnode *k = map->k[i], *v = map->k[i + 1];
+		if (k->t != PN_SCALAR) {
+			ERR(c, "E-TYPE", k, "%s のキーは文字列にしてください", "keys of %s must be strings", where);
+			continue;
+		}
+		size_t j = 0;
+		while (j < nf && strcmp(f[j].key, k->s))
+			j++;
+		if (j == nf) {
+			ERR(c, "E-KEY-UNKNOWN", k, "%s に不明なキー「%s」があります", "%s: unknown key '%s'",
+			    where, k->s);
+			continue;
+		}
+		if (f[j].val) {
+			ERR(c, "E-KEY-DUPLICATE", k, "キー「%s」が %d 行目と重複しています",
+			    "key '%s' repeats the one on line %d", k->s, (int)f[j].val->line);
+			continue;
+		}
+		if (f[j].type >= 0 && v->t != f[j].type) {
+			ERR(c, "E-TYPE", v, "「%s」は%sで書いてください%.0s", "'%s' must be %.0s%s", k->s,
+			    type_ja(f[j].type), type_en(f[j].type));
+			f[j].val = NULL;
+			continue;
+		}
+		f[j].val = v;
+	}
+	for (size_t j = 0; j < nf; j++)
+		if (f[j].req && !f[j].val) {
+			bool present = false;
+			for (size_t i = 0; i + 1 < map->n; i += 2)
+				if (map->k[i]->t == PN_SCALAR && !strcmp(map->k[i]->s, f[j].key))
+					present = true;
+			if (!present)
+				ERR(c, "E-KEY-MISSING", map, "%s に「%s」がありません", "%s has no '%s'", where,
+				    f[j].key);
+		}
+	return true;
+}
+
+static const pnode *fv(const struct fld *f, size_t nf, const char *key)
+{
+	for (size_t i = 0; i < nf; i++)
+		if (!strcmp(f[i].key, key))
+			return f[i].val;
+	return NULL;
+}
+#define FV(key) fv(f, sizeof(f) / sizeof(f[0]), key)
+#define FIELDS(c, map, where) fields(c, map, where, f, sizeof(f) / sizeof(f[0]))
+
+static bool get_bool(struct ctx *c, const pnode *n, bool *out)
+{
+	if (!n)
+		return false;
+	if (n->t == PN_SCALAR && n->plain && (!strcmp(n->s, "true") || !strcmp(n->s, "false"))) {
+		*out = n->s[0] == 't';
+		return true;
+	}
+	ERR(c, "E-TYPE", n, "true か false を書いてください", "write true or false");
+	return false;
+}
+
+static bool get_int(struct ctx *c, const pnode *n, long lo, long hi, long *out)
+{
+	if (!n)
+		return false;
+	char *e = NULL;
+	long v = n->t == PN_SCALAR ? strtol(n->s, &e, 10) : 0;
+	if (n->t != PN_SCALAR || !*n->s || *e || v < lo || v > hi) {
+		ERR(c, "E-TYPE", n, "%ld から %ld までの整数を書いてください",
+		    "write a whole number from %ld to %ld", lo, hi);
+		return false;
+	}
+	*out = v;
+	return true;
+}
+
+static bool valid_id(const char *s)
+{
+	if (!*s || strlen(s) > 64)
+		return false;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (!(isalnum(*p) || *p == '-' || *p == '_' || *p == '.' || *p >= 0x80))
+			return false;
+	return true;
+}
+
+static bool check_id(struct ctx *c, const pnode *n, const char *what)
+{
+	if (n && n->t == PN_SCALAR && valid_id(n->s))
+		return true;
+	ERR(c, "E-ID-INVALID", n, "%s の名前は英数字・-・_ (または日本語) で 64 文字以内にしてください",
+	    "%s names are letters, digits, - and _ (or Japanese), at most 64 characters", what);
+	return false;
+}
+
+/* ---- networks --------------------------------------------------------------------------- */
+
+static bool parse_addr(const char *s, int *af, uint8_t a[16])
+{
+	memset(a, 0, 16);
+	if (inet_pton(AF_INET, s, a) == 1) {
+		*af = AF_INET;
+		return true;
+	}
+	if (inet_pton(AF_INET6, s, a) == 1) {
+		*af = AF_INET6;
+		return true;
+	}
+	return false;
+}
+
+static bool in_net(const struct pnet *n, int af, const uint8_t *a)
+{
+	if (n->af != af)
+		return false;
+	int bits = n->plen;
+	for (int i = 0; bits > 0; i++, bits -= 8) {
+		uint8_t m = bits >= 8 ? 0xFF : (uint8_t)(0xFF << (8 - bits));
+		if ((a[i] & m) != (n->a[i] & m))
+			return false;
+	}
+	return true;
+}
+
+static bool nets_overlap(const struct pnet *x, const struct pnet *y)
+{
+	if (x->af != y->af)
+		return false;
+	return x->plen <= y->plen ? in_net(x, y->af, y->a) : in_net(y, x->af, x->a);
+}
+
+static bool parse_cidr(struct ctx *c, const pnode *n, struct pnet *out)
+{
+	char tmp[64];
+	if (n->t != PN_SCALAR || n->sl >= sizeof(tmp))
+		goto bad;
+	memcpy(tmp, n->s, n->sl + 1);
+	char *slash = strchr(tmp, '/');
+	long plen = -1;
+	if (slash) {
+		*slash = 0;
+		char *e;
+		plen = strtol(slash + 1, &e, 10);
+		if (!slash[1] || *e)
+			goto bad;
+	}
+	if (!parse_addr(tmp, &out->af, out->a))
+		goto bad;
+	int maxp = out->af == AF_INET ? 32 : 128;
+	if (plen < 0)
+		plen = maxp;
+	if (plen > maxp)
+		goto bad;
+	out->plen = (int)plen;
+	out->text = n->s;
+	out->n = n;
+	/* host bits must be zero */
+	for (int bit = (int)plen; bit < maxp; bit++)
+		if (out->a[bit / 8] & (0x80 >> (bit % 8))) {
+			ERR(c, "E-CIDR-INVALID", n, "「%s」はネットワークアドレスではありません (ホスト部が 0 ではありません)",
+			    "'%s' is not a network address (host bits are set)", n->s);
+			return false;
+		}
+	return true;
+bad:
+	ERR(c, "E-CIDR-INVALID", n, "「%s」は正しい CIDR (例 198.51.100.0/24) ではありません",
+	    "'%s' is not a valid CIDR (e.g. 198.51.100.0/24)", n->t == PN_SCALAR ? n->s : "?");
+	return false;
+}
+
+static bool valid_iface(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 15)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!(isalnum((unsigned char)s[i]) || s[i] == '-' || s[i] == '_' || s[i] == '.'))
+			return false;
+	return true;
+}
+
+static void parse_nets(struct ctx *c, const pnode *seq, struct pzone *z, const char *what)
+{
+	if (!seq || !want(c, seq, PN_SEQ, what))
+		return;
+	if (seq->n == 0)
+		ERR(c, "E-ZONE-NETWORKS", seq, "%s にネットワークが一つもありません", "%s lists no network", what);
+	for (size_t i = 0; i < seq->n; i++) {
+		struct pnet n;
+		if (!parse_cidr(c, seq->k[i], &n))
+			continue;
+		struct pnet *x = PUSH(c, z->nets, z->nn);
+		if (x)
+			*x = n;
+	}
+}
+
+/* ---- sections ------------------------------------------------------------------------------ */
+
+static const char *const required_zones[] = {"mynumber", "lgwan", "internet"};
+
+static void parse_zones(struct ctx *c, const pnode *zones, const pnode *root)
+{
+	sk_policy *p = c->p;
+	(void)root;
+	if (!zones)
+		return; /* reported as a missing key */
+	if (!want(c, zones, PN_MAP, "zones"))
+		return;
+	for (size_t i = 0; i + 1 < zones->n; i += 2) {
+		const pnode *k = zones->k[i], *v = zones->k[i + 1];
+		if (!check_id(c, k, "zone"))
+			continue;
+		if (sk_pzone_find(p, k->s)) {
+			ERR(c, "E-ID-DUPLICATE", k, "ゾーン「%s」が重複しています", "zone '%s' is defined twice", k->s);
+			continue;
+		}
+		if (!strcmp(k->s, "any") || !strcmp(k->s, "other-zones")) {
+			ERR(c, "E-ID-INVALID", k, "「%s」は予約語のためゾーン名に使えません",
+			    "'%s' is reserved and cannot name a zone", k->s);
+			continue;
+		}
+		struct fld f[] = {{"name", PN_SCALAR, false, 0}, {"name_en", PN_SCALAR, false, 0},
+				  {"networks", PN_SEQ, true, 0}, {"gateway", PN_MAP, true, 0},
+				  {"description", PN_SCALAR, false, 0}};
+		char where[96];
+		snprintf(where, sizeof(where), "zones.%s", k->s);
+		if (!FIELDS(c, v, where))
+			continue;
+		struct pzone *z = PUSH(c, p->z, p->nz);
+		if (!z)
+			return;
+		z->id = k->s;
+		z->n = k;
+		z->name = FV("name") ? FV("name")->s : k->s;
+		z->name_en = FV("name_en") ? FV("name_en")->s : z->name;
+		parse_nets(c, FV("networks"), z, where);
+		const pnode *gw = FV("gateway");
+		if (gw) {
+			struct fld g[] = {{"interface", PN_SCALAR, true, 0}, {"address", PN_SCALAR, true, 0}};
+			char gwhere[128];
+			snprintf(gwhere, sizeof(gwhere), "%s.gateway", where);
+			fields(c, gw, gwhere, g, 2);
+			if (g[0].val) {
+				if (valid_iface(g[0].val->s))
+					z->iface = g[0].val->s;
+				else
+					ERR(c, "E-INTERFACE-INVALID", g[0].val,
+					    "インターフェース名「%s」が不正です (英数字 15 文字以内)",
+					    "interface name '%s' is invalid (at most 15 letters and digits)",
+					    g[0].val->s);
+			}
+			if (g[1].val) {
+				if (!parse_addr(g[1].val->s, &z->gw_af, z->gw)) {
+					ERR(c, "E-CIDR-INVALID", g[1].val, "「%s」は IP アドレスではありません",
+					    "'%s' is not an IP address", g[1].val->s);
+				} else {
+					z->gw_text = g[1].val->s;
+					bool inside = false;
+					for (size_t j = 0; j < z->nn; j++)
+						inside = inside || in_net(&z->nets[j], z->gw_af, z->gw);
+					if (!inside && z->nn)
+						ERR(c, "E-GATEWAY-NOT-IN-ZONE", g[1].val,
+						    "ゲートウェイのアドレス %s がゾーン「%s」のネットワークに含まれていません",
+						    "gateway address %s is not inside the networks of zone '%s'",
+						    g[1].val->s, z->id);
+				}
+			}
+		}
+	}
+	for (size_t i = 0; i < 3; i++)
+		if (!sk_pzone_find(p, required_zones[i]))
+			ERR(c, "E-ZONE-MISSING", zones, "三層分離のゾーン「%s」が定義されていません",
+			    "the three-tier zone '%s' is not defined", required_zones[i]);
+	/* separation: networks and interfaces not shared */
+	for (size_t a = 0; a < p->nz; a++)
+		for (size_t b = a + 1; b < p->nz; b++) {
+			for (size_t i = 0; i < p->z[a].nn; i++)
+				for (size_t j = 0; j < p->z[b].nn; j++)
+					if (nets_overlap(&p->z[a].nets[i], &p->z[b].nets[j]))
+						ERR(c, "E-CIDR-OVERLAP", p->z[b].nets[j].n,
+						    "ゾーン「%s」の %s がゾーン「%s」の %s と重なっています",
+						    "zone '%s': %s overlaps zone '%s': %s",
+						    p->z[b].id, p->z[b].nets[j].text, p->z[a].id,
+						    p->z[a].nets[i].text);
+			if (p->z[a].iface && p->z[b].iface && !strcmp(p->z[a].iface, p->z[b].iface))
+				ERR(c, "E-INTERFACE-DUPLICATE", p->z[b].n,
+				    "ゾーン「%s」と「%s」が同じインターフェース %s を使っています (経路を分割してください)",
+				    "zones '%s' and '%s' share interface %s (separate the paths)",
+				    p->z[a].id, p->z[b].id, p->z[a].iface);
+		}
+}
+
+static void parse_clouds(struct ctx *c, const pnode *clouds)
+{
+	sk_policy *p = c->p;
+	if (!clouds || !want(c, clouds, PN_MAP, "clouds"))
+		return;
+	for (size_t i = 0; i + 1 < clouds->n; i += 2) {
+		const pnode *k = clouds->k[i], *v = clouds->k[i + 1];
+		if (!check_id(c, k, "cloud"))
+			continue;
+		if (sk_pzone_find(p, k->s) || !strcmp(k->s, "any")) {
+			ERR(c, "E-ID-DUPLICATE", k, "「%s」はゾーンまたはクラウドとして既に定義されています",
+			    "'%s' is already a zone or cloud", k->s);
+			continue;
+		}
+		struct fld f[] = {{"name", PN_SCALAR, false, 0}, {"networks", PN_SEQ, true, 0},
+				  {"ports", PN_SEQ, false, 0}, {"via", PN_SCALAR, false, 0},
+				  {"description", PN_SCALAR, false, 0}};
+		char where[96];
+		snprintf(where, sizeof(where), "clouds.%s", k->s);
+		if (!FIELDS(c, v, where))
+			continue;
+		struct pzone *z = PUSH(c, p->z, p->nz);
+		if (!z)
+			return;
+		z->id = k->s;
+		z->n = k;
+		z->cloud = true;
+		z->name = z->name_en = FV("name") ? FV("name")->s : k->s;
+		z->in_zone = "internet";
+		if (FV("via")) {
+			const struct pzone *via = sk_pzone_find(p, FV("via")->s);
+			if (!via || via->cloud)
+				ERR(c, "E-ZONE-UNKNOWN", FV("via"), "ゾーン「%s」は定義されていません",
+				    "zone '%s' is not defined", FV("via")->s);
+			else
+				z->in_zone = via->id;
+		}
+		parse_nets(c, FV("networks"), z, where);
+		const pnode *ports = FV("ports");
+		if (ports) {
+			for (size_t j = 0; j < ports->n; j++) {
+				long port;
+				if (!get_int(c, ports->k[j], 1, 65535, &port))
+					continue;
+				if (z->nports < sizeof(z->ports) / sizeof(z->ports[0]))
+					z->ports[z->nports++] = (int)port;
+			}
+		} else {
+			z->ports[z->nports++] = 443;
+		}
+	}
+}
+
+static void parse_listeners(struct ctx *c, const pnode *l)
+{
+	sk_policy *p = c->p;
+	p->lis[0] = (struct plistener){.port = 25, .egress = {25}, .ne = 1};
+	p->lis[1] = (struct plistener){.port = 443, .ne = 0};
+	p->lis[2] = (struct plistener){.port = 3128, .egress = {80, 443}, .ne = 2};
+	if (!l)
+		return;
+	struct fld f[] = {{"mail", PN_MAP, false, 0}, {"file", PN_MAP, false, 0}, {"web", PN_MAP, false, 0}};
+	if (!FIELDS(c, l, "listeners"))
+		return;
+	for (int i = 0; i < 3; i++) {
+		if (!f[i].val)
+			continue;
+		struct fld g[] = {{"port", PN_SCALAR, true, 0}, {"egress", PN_SEQ, false, 0}};
+		char where[64];
+		snprintf(where, sizeof(where), "listeners.%s", f[i].key);
+		fields(c, f[i].val, where, g, 2);
+		long v;
+		if (g[0].val && get_int(c, g[0].val, 1, 65535, &v))
+			p->lis[i].port = (int)v;
+		if (g[1].val) {
+			p->lis[i].ne = 0;
+			for (size_t j = 0; j < g[1].val->n; j++)
+				if (get_int(c, g[1].val->k[j], 1, 65535, &v) && p->lis[i].ne < 8)
+					p->lis[i].egress[p->lis[i].ne++] = (int)v;
+		}
+	}
+}
+
+static void parse_profiles(struct ctx *c, const pnode *prof)
+{
+	sk_policy *p = c->p;
+	if (!prof || !want(c, prof, PN_MAP, "profiles"))
+		return;
+	for (size_t i = 0; i + 1 < prof->n; i += 2) {
+		const pnode *k = prof->k[i], *v = prof->k[i + 1];
+		if (!check_id(c, k, "profile"))
+			continue;
+		bool dup = false;
+		for (size_t j = 0; j < p->nprof; j++)
+			dup = dup || !strcmp(p->prof[j].p.name, k->s);
+		if (dup) {
+			ERR(c, "E-ID-DUPLICATE", k, "プロファイル「%s」が重複しています", "profile '%s' is defined twice", k->s);
+			continue;
+		}
+		struct fld f[] = {
+			{"base", PN_SCALAR, false, 0},          {"csv_neutralize", PN_SCALAR, false, 0},
+			{"keep_srgb_icc", PN_SCALAR, false, 0}, {"block_name_mismatch", PN_SCALAR, false, 0},
+			{"keep_comments", PN_SCALAR, false, 0}, {"keep_revisions", PN_SCALAR, false, 0},
+			{"strip_metadata", PN_SCALAR, false, 0}, {"neutralize_links", PN_SCALAR, false, 0},
+			{"mail", PN_MAP, false, 0},             {"description", PN_SCALAR, false, 0},
+		};
+		char where[96];
+		snprintf(where, sizeof(where), "profiles.%s", k->s);
+		if (!FIELDS(c, v, where))
+			continue;
+		struct pprofile *pp = PUSH(c, p->prof, p->nprof);
+		if (!pp)
+			return;
+		const sk_profile *base = sk_profile_default();
+		if (FV("base")) {
+			base = sk_profile_find(FV("base")->s);
+			if (!base) {
+				ERR(c, "E-PROFILE-UNKNOWN", FV("base"),
+				    "組み込みプロファイル「%s」はありません (default または strict)",
+				    "there is no built-in profile '%s' (default or strict)", FV("base")->s);
+				base = sk_profile_default();
+			}
+		}
+		pp->p = *base;
+		pp->p.name = k->s;
+		get_bool(c, FV("csv_neutralize"), &pp->p.csv_neutralize);
+		get_bool(c, FV("keep_srgb_icc"), &pp->p.keep_srgb_icc);
+		get_bool(c, FV("block_name_mismatch"), &pp->p.block_name_mismatch);
+		get_bool(c, FV("keep_comments"), &pp->p.keep_comments);
+		get_bool(c, FV("keep_revisions"), &pp->p.keep_revisions);
+		get_bool(c, FV("strip_metadata"), &pp->p.strip_metadata);
+		get_bool(c, FV("neutralize_links"), &pp->p.neutralize_links);
+		pp->mail_html = "text";
+		pp->mail_attachments = "sanitize";
+		if (FV("mail")) {
+			struct fld g[] = {{"html", PN_SCALAR, false, 0}, {"attachments", PN_SCALAR, false, 0}};
+			char mw[128];
+			snprintf(mw, sizeof(mw), "%s.mail", where);
+			fields(c, FV("mail"), mw, g, 2);
+			if (g[0].val) {
+				if (strcmp(g[0].val->s, "text") && strcmp(g[0].val->s, "sanitize"))
+					ERR(c, "E-VALUE-INVALID", g[0].val, "html は text か sanitize です",
+					    "html is text or sanitize");
+				else
+					pp->mail_html = g[0].val->s;
+			}
+			if (g[1].val) {
+				if (strcmp(g[1].val->s, "sanitize") && strcmp(g[1].val->s, "remove"))
+					ERR(c, "E-VALUE-INVALID", g[1].val, "attachments は sanitize か remove です",
+					    "attachments is sanitize or remove");
+				else
+					pp->mail_attachments = g[1].val->s;
+			}
+		}
+	}
+}
+
+static const struct prole default_roles[] = {
+	{"ciso", "最高情報セキュリティ責任者 (CISO)", "Chief Information Security Officer (CISO)"},
+	{"security-director", "統括情報セキュリティ責任者", "Chief Information Security Director"},
+	{"security-manager", "情報セキュリティ管理者", "Information Security Manager"},
+	{"sysadmin", "システム管理者", "System Administrator"},
+	{"staff", "職員", "Staff"},
+	{"auditor", "監査員", "Auditor"},
+};
+
+static const struct prole *role_find(const sk_policy *p, const char *id)
+{
+	for (size_t i = 0; i < p->nroles; i++)
+		if (!strcmp(p->roles[i].id, id))
+			return &p->roles[i];
+	return NULL;
+}
+
+static void parse_roles(struct ctx *c, const pnode *roles, const pnode *users)
+{
+	sk_policy *p = c->p;
+	if (!roles) {
+		for (size_t i = 0; i < sizeof(default_roles) / sizeof(default_roles[0]); i++) {
+			struct prole *r = PUSH(c, p->roles, p->nroles);
+			if (r)
+				*r = default_roles[i];
+		}
+	} else if (want(c, roles, PN_MAP, "roles")) {
+		for (size_t i = 0; i + 1 < roles->n; i += 2) {
+			const pnode *k = roles->k[i], *v = roles->k[i + 1];
+			if (!check_id(c, k, "role"))
+				continue;
+			if (role_find(p, k->s)) {
+				ERR(c, "E-ID-DUPLICATE", k, "役割「%s」が重複しています", "role '%s' is defined twice", k->s);
+				continue;
+			}
+			struct fld f[] = {{"name", PN_SCALAR, true, 0}, {"name_en", PN_SCALAR, false, 0},
+					  {"description", PN_SCALAR, false, 0}};
+			char where[96];
+			snprintf(where, sizeof(where), "roles.%s", k->s);
+			if (!FIELDS(c, v, where))
+				continue;
+			struct prole *r = PUSH(c, p->roles, p->nroles);
+			if (!r)
+				return;
+			r->id = k->s;
+			r->name = FV("name") ? FV("name")->s : k->s;
+			r->name_en = FV("name_en") ? FV("name_en")->s : r->name;
+		}
+	}
+	if (!users || !want(c, users, PN_SEQ, "users"))
+		return;
+	for (size_t i = 0; i < users->n; i++) {
+		struct fld f[] = {{"id", PN_SCALAR, true, 0}, {"name", PN_SCALAR, false, 0},
+				  {"roles", PN_SEQ, true, 0}, {"email", PN_SCALAR, false, 0}};
+		if (!FIELDS(c, users->k[i], "users[]"))
+			continue;
+		if (!FV("id") || !check_id(c, FV("id"), "user"))
+			continue;
+		bool dup = false;
+		for (size_t j = 0; j < p->nusers; j++)
+			dup = dup || !strcmp(p->users[j].id, FV("id")->s);
+		if (dup) {
+			ERR(c, "E-ID-DUPLICATE", FV("id"), "利用者「%s」が重複しています", "user '%s' is defined twice",
+			    FV("id")->s);
+			continue;
+		}
+		struct puser *u = PUSH(c, p->users, p->nusers);
+		if (!u)
+			return;
+		u->id = FV("id")->s;
+		u->name = FV("name") ? FV("name")->s : u->id;
+		const pnode *rl = FV("roles");
+		for (size_t j = 0; rl && j < rl->n; j++) {
+			const pnode *r = rl->k[j];
+			if (r->t != PN_SCALAR || !role_find(p, r->s)) {
+				ERR(c, "E-ROLE-UNKNOWN", r, "役割「%s」は定義されていません", "role '%s' is not defined",
+				    r->t == PN_SCALAR ? r->s : "?");
+				continue;
+			}
+			const char **x = PUSH(c, u->roles, u->nr);
+			if (x)
+				*x = r->s;
+		}
+	}
+}
+
+static bool role_has_user(const sk_policy *p, const char *role)
+{
+	for (size_t i = 0; i < p->nusers; i++)
+		for (size_t j = 0; j < p->users[i].nr; j++)
+			if (!strcmp(p->users[i].roles[j], role))
+				return true;
+	return false;
+}
+
+/* action: deny | allow | {sanitize: PROFILE} | {hold: ROLE}; in_class: only deny/hold */
+static bool parse_action(struct ctx *c, const pnode *a, sk_flow_action *act, const char **profile,
+			 const char **role, bool in_class)
+{
+	*profile = *role = NULL;
+	if (a->t == PN_SCALAR) {
+		if (!strcmp(a->s, "deny")) {
+			*act = SK_FLOW_DENY;
+			return true;
+		}
+		if (!strcmp(a->s, "allow") && !in_class) {
+			*act = SK_FLOW_ALLOW;
+			return true;
+		}
+		if (!strcmp(a->s, "sanitize") && !in_class) {
+			*act = SK_FLOW_SANITIZE;
+			*profile = "default";
+			return true;
+		}
+	} else if (a->t == PN_MAP && a->n == 2 && a->k[0]->t == PN_SCALAR && a->k[1]->t == PN_SCALAR) {
+		const char *k = a->k[0]->s, *v = a->k[1]->s;
+		if (!strcmp(k, "sanitize") && !in_class) {
+			*act = SK_FLOW_SANITIZE;
+			*profile = v;
+			if (!sk_policy_profile(c->p, v))
+				ERR(c, "E-PROFILE-UNKNOWN", a->k[1], "プロファイル「%s」は定義されていません",
+				    "profile '%s' is not defined", v);
+			return true;
+		}
+		if (!strcmp(k, "hold")) {
+			*act = SK_FLOW_HOLD;
+			*role = v;
+			if (!role_find(c->p, v))
+				ERR(c, "E-ROLE-UNKNOWN", a->k[1], "役割「%s」は定義されていません",
+				    "role '%s' is not defined", v);
+			else if (!role_has_user(c->p, v))
+				WARN(c, "W-ROLE-NO-USER", a->k[1],
+				     "役割「%s」の利用者がいないため、承認できる人がいません",
+				     "no user has role '%s', so nobody can approve", v);
+			return true;
+		}
+	}
+	if (in_class)
+		ERR(c, "E-ACTION-INVALID", a, "取扱い規則の action は deny か {hold: 役割} です",
+		    "a handling rule's action is deny or {hold: ROLE}");
+	else
+		ERR(c, "E-ACTION-INVALID", a,
+		    "action は deny・allow・{sanitize: プロファイル}・{hold: 役割} のいずれかです",
+		    "action is one of deny, allow, {sanitize: PROFILE}, {hold: ROLE}");
+	return false;
+}
+
+static bool zone_or_any(struct ctx *c, const pnode *n, bool allow_cloud, const char *what)
+{
+	if (!n)
+		return false;
+	if (!strcmp(n->s, "any"))
+		return true;
+	const struct pzone *z = sk_pzone_find(c->p, n->s);
+	if (!z) {
+		ERR(c, "E-ZONE-UNKNOWN", n, "%s のゾーン「%s」は定義されていません", "%s zone '%s' is not defined",
+		    what, n->s);
+		return false;
+	}
+	if (z->cloud && !allow_cloud) {
+		ERR(c, "E-CLOUD-AS-SOURCE", n, "クラウド「%s」は宛先 (to) にだけ書けます",
+		    "cloud '%s' can only be a destination (to)", n->s);
+		return false;
+	}
+	return true;
+}
+
+static bool parse_dlp_actions(struct ctx *c, const pnode *n, sk_dlp_action *acts, sk_dlp_action *unsc,
+			      bool *set)
+{
+	sk_dlp_action a;
+	if (n->t == PN_SCALAR) {
+		if (dlp_action_parse(n->s, &a)) {
+			ERR(c, "E-DLP-ACTION", n, "DLP の動作「%s」は record・hold・block・off のいずれかです",
+			    "DLP action '%s' must be record, hold, block or off", n->s);
+			return false;
+		}
+		for (int i = 0; i < SK_DLP__COUNT; i++) {
+			acts[i] = a;
+			set[i] = true;
+		}
+		return true;
+	}
+	struct fld f[] = {{"mynumber", PN_SCALAR, false, 0}, {"corporate", PN_SCALAR, false, 0},
+			  {"pattern", PN_SCALAR, false, 0}, {"unscannable", PN_SCALAR, false, 0}};
+	if (!FIELDS(c, n, "dlp"))
+		return false;
+	for (int i = 0; i < 4; i++) {
+		if (!f[i].val)
+			continue;
+		if (dlp_action_parse(f[i].val->s, &a) || (i == 3 && a == SK_DLP_ACTION_OFF)) {
+			ERR(c, "E-DLP-ACTION", f[i].val, "DLP の動作「%s」は使えません", "DLP action '%s' is not valid here",
+			    f[i].val->s);
+			continue;
+		}
+		if (i < 3)
+			acts[i] = a;
+		else
+			*unsc = a;
+		set[i] = true;
+	}
+	return true;
+}
+
+static void parse_exception(struct ctx *c, const pnode *n, struct pflow *fl)
+{
+	struct fld f[] = {{"id", PN_SCALAR, true, 0}, {"reason", PN_SCALAR, true, 0},
+			  {"approver", PN_SCALAR, true, 0}, {"expires", PN_SCALAR, true, 0},
+			  {"approved", PN_SCALAR, false, 0}};
+	if (!FIELDS(c, n, "exception"))
+		return;
+	struct pexc *e = &fl->exc;
+	e->n = n;
+	e->id = FV("id") ? FV("id")->s : NULL;
+	e->reason = FV("reason") ? FV("reason")->s : NULL;
+	e->approver = FV("approver") ? FV("approver")->s : NULL;
+	bool ok = e->id && e->reason && e->approver && FV("expires");
+	if (e->approver) {
+		bool known = role_find(c->p, e->approver) != NULL;
+		for (size_t i = 0; i < c->p->nusers; i++)
+			known = known || !strcmp(c->p->users[i].id, e->approver);
+		if (!known) {
+			ERR(c, "E-ROLE-UNKNOWN", FV("approver"), "承認者「%s」は役割にも利用者にもありません",
+			    "approver '%s' is neither a role nor a user", e->approver);
+			ok = false;
+		}
+	}
+	if (e->reason && !*e->reason) {
+		ERR(c, "E-EXCEPTION-FIELD", FV("reason"), "例外措置の理由が空です", "the exception's reason is empty");
+		ok = false;
+	}
+	if (FV("approved") && sk_policy_date_parse(FV("approved")->s) < 0)
+		ERR(c, "E-DATE-INVALID", FV("approved"), "日付「%s」は YYYY-MM-DD の実在する日付ではありません",
+		    "date '%s' is not a real YYYY-MM-DD date", FV("approved")->s);
+	if (FV("expires")) {
+		e->exp_node = FV("expires");
+		e->expires = sk_policy_date_parse(FV("expires")->s);
+		if (e->expires < 0) {
+			ERR(c, "E-DATE-INVALID", FV("expires"), "日付「%s」は YYYY-MM-DD の実在する日付ではありません",
+			    "date '%s' is not a real YYYY-MM-DD date", FV("expires")->s);
+			ok = false;
+		} else if (sk_pdate_expired(e->expires, c->today)) {
+			ERR(c, "E-EXCEPTION-EXPIRED", FV("expires"),
+			    "例外措置「%s」は %s に期限切れです (この通信は拒否されます)",
+			    "exception '%s' expired on %s (the flow is denied)", e->id ? e->id : "?",
+			    FV("expires")->s);
+		} else if (e->expires <= sk_pdate_add_days(c->today, SK_POLICY_EXPIRING_DAYS)) {
+			WARN(c, "W-EXCEPTION-EXPIRING", FV("expires"),
+			     "例外措置「%s」の期限 %s が %d 日以内に来ます", "exception '%s' expires on %s, within %d days",
+			     e->id ? e->id : "?", FV("expires")->s, SK_POLICY_EXPIRING_DAYS);
+		}
+	}
+	fl->has_exc = ok;
+}
+
+static bool touches(const struct pflow *fl, const char *zone)
+{
+	return !strcmp(fl->from, zone) || !strcmp(fl->to, zone) || !strcmp(fl->from, "any") ||
+	       !strcmp(fl->to, "any");
+}
+
+static bool pair(const char *a, const char *b, const char *x, const char *y)
+{
+	return (!strcmp(a, x) || !strcmp(a, "any")) && (!strcmp(b, y) || !strcmp(b, "any"));
+}
+
+static void check_flow_rules(struct ctx *c, struct pflow *fl)
+{
+	const sk_policy *p = c->p;
+	const pnode *an = fl->act_node;
+	/* 1. mynumber talks to no other zone unless an exception says so */
+	/* mynumber → mynumber stays inside the zone; `any` on either side may cross */
+	bool inside = !strcmp(fl->from, fl->to) && strcmp(fl->from, "any") != 0;
+	bool myn = touches(fl, "mynumber") && !inside;
+	if (myn && fl->act != SK_FLOW_DENY && !fl->has_exc && !fl->exc.n)
+		ERR(c, "E-FLOW-MYNUMBER-NO-EXCEPTION", an,
+		    "マイナンバー利用事務系との通信 (%s → %s) を拒否以外にするには例外措置 (exception: id, reason, approver, expires) が必要です",
+		    "a flow involving mynumber (%s -> %s) other than deny needs an exception (id, reason, approver, expires)",
+		    fl->from, fl->to);
+	if (fl->exc.n && !myn)
+		WARN(c, "W-EXCEPTION-UNNEEDED", fl->exc.n,
+		     "この通信はマイナンバー利用事務系に関係しないため例外措置は不要です",
+		     "this flow does not involve mynumber; the exception is not needed");
+	/* 2. internet → lgwan: sanitize or deny only */
+	if (pair(fl->from, fl->to, "internet", "lgwan") && fl->act != SK_FLOW_SANITIZE &&
+	    fl->act != SK_FLOW_DENY) {
+		ERR(c, "E-FLOW-INTERNET-LGWAN-ACTION", an,
+		    "インターネット接続系から LGWAN 接続系への通信は sanitize (無害化) か deny だけです (%s は不可)",
+		    "internet -> lgwan can only be sanitize or deny (not %s)", sk_flow_action_code(fl->act));
+		return;
+	}
+	/* 3. allow between lgwan and internet only to a declared cloud (α′) */
+	if (fl->act == SK_FLOW_ALLOW) {
+		const struct pzone *to = sk_pzone_find(p, fl->to);
+		bool cloud = to && to->cloud;
+		if (!cloud && (pair(fl->from, fl->to, "lgwan", "internet") ||
+			       pair(fl->from, fl->to, "internet", "lgwan")))
+			ERR(c, "E-FLOW-ALLOW-CROSS", an,
+			    "LGWAN 接続系とインターネット接続系の間の allow は、宣言したクラウド (α′) 宛て以外は使えません",
+			    "allow between lgwan and internet is only possible to a declared cloud destination (alpha')");
+		if (cloud && strcmp(fl->from, "lgwan"))
+			ERR(c, "E-FLOW-ALLOW-CROSS", an,
+			    "クラウド「%s」への直接経路 (allow) は LGWAN 接続系からだけです",
+			    "a direct route (allow) to cloud '%s' is only from lgwan", fl->to);
+	}
+}
+
+static void parse_flows(struct ctx *c, const pnode *flows)
+{
+	sk_policy *p = c->p;
+	if (!flows)
+		return; /* no flows: everything is denied */
+	if (!want(c, flows, PN_SEQ, "flows"))
+		return;
+	for (size_t i = 0; i < flows->n; i++) {
+		struct fld f[] = {{"id", PN_SCALAR, false, 0},     {"from", PN_SCALAR, true, 0},
+				  {"to", PN_SCALAR, true, 0},      {"channel", PN_SCALAR, false, 0},
+				  {"action", -1, true, 0},         {"exception", PN_MAP, false, 0},
+				  {"dlp", -1, false, 0},           {"description", PN_SCALAR, false, 0}};
+		char where[48];
+		snprintf(where, sizeof(where), "flows[%zu]", i);
+		if (!FIELDS(c, flows->k[i], where))
+			continue;
+		struct pflow fl = {0};
+		fl.n = flows->k[i];
+		fl.id = FV("id") ? FV("id")->s : NULL;
+		if (fl.id) {
+			check_id(c, FV("id"), "flow");
+			for (size_t j = 0; j < p->nf; j++)
+				if (p->f[j].id && !strcmp(p->f[j].id, fl.id))
+					ERR(c, "E-ID-DUPLICATE", FV("id"), "通信規則の id「%s」が重複しています",
+					    "flow id '%s' is used twice", fl.id);
+			snprintf(fl.label, sizeof(fl.label), "flows[%zu] %s", i, fl.id);
+		} else {
+			snprintf(fl.label, sizeof(fl.label), "flows[%zu]", i);
+		}
+		bool ok = zone_or_any(c, FV("from"), false, "from");
+		ok = zone_or_any(c, FV("to"), true, "to") && ok;
+		fl.from = FV("from") ? FV("from")->s : "";
+		fl.to = FV("to") ? FV("to")->s : "";
+		fl.ch = CH_ANY;
+		if (FV("channel")) {
+			fl.ch = sk_pchannel_mask(FV("channel")->s);
+			if (!fl.ch) {
+				ERR(c, "E-CHANNEL-UNKNOWN", FV("channel"),
+				    "チャネル「%s」は mail・file・web・any のいずれかです",
+				    "channel '%s' must be mail, file, web or any", FV("channel")->s);
+				ok = false;
+			}
+		}
+		fl.act_node = FV("action");
+		if (!fl.act_node || !parse_action(c, fl.act_node, &fl.act, &fl.profile, &fl.role, false))
+			ok = false;
+		for (int k = 0; k < SK_DLP__COUNT; k++)
+			fl.dlp[k] = p->dlp_default[k];
+		fl.unscannable = p->dlp_unscannable;
+		if (FV("dlp"))
+			parse_dlp_actions(c, FV("dlp"), fl.dlp, &fl.unscannable, fl.dlp_set);
+		if (FV("exception"))
+			parse_exception(c, FV("exception"), &fl);
+		if (!ok)
+			continue;
+		check_flow_rules(c, &fl);
+		/* shadowed: every (from, to, channel) it covers is decided by earlier flows */
+		for (size_t j = 0; j < p->nf; j++) {
+			const struct pflow *e = &p->f[j];
+			bool from_cov = !strcmp(e->from, "any") || !strcmp(e->from, fl.from);
+			bool to_cov = !strcmp(e->to, "any") || !strcmp(e->to, fl.to);
+			if (from_cov && to_cov && (e->ch & fl.ch) == fl.ch) {
+				WARN(c, "W-FLOW-SHADOWED", fl.n,
+				     "この通信規則は %d 行目の %s に先に一致するため使われません",
+				     "this flow is never used: the flow on line %d, %s, matches first", (int)e->n->line,
+				     e->label);
+				break;
+			}
+		}
+		struct pflow *x = PUSH(c, p->f, p->nf);
+		if (!x)
+			return;
+		*x = fl;
+	}
+}
+
+static const char *const dims2024[][6] = {
+	{"機密性", "3A", "3B", "3C", "2", "1"},
+	{"完全性", "2", "1", NULL},
+	{"可用性", "2", "1", NULL},
+};
+static const char *const dims_legacy[][6] = {
+	{"機密性", "3", "2", "1", NULL},
+	{"完全性", "2", "1", NULL},
+	{"可用性", "2", "1", NULL},
+};
+
+static size_t level_index(const struct pdim *d, const char *lv)
+{
+	for (size_t i = 0; i < d->nl; i++)
+		if (!strcmp(d->levels[i], lv))
+			return i;
+	return (size_t)-1;
+}
+
+static void default_dims(struct ctx *c, bool legacy, const pnode *at)
+{
+	sk_policy *p = c->p;
+	if (!role_find(p, "security-manager"))
+		ERR(c, "E-ROLE-UNKNOWN", at,
+		    "既定の取扱い規則が使う役割「security-manager」が定義されていません",
+		    "the default handling rules need role 'security-manager'");
+	const char *const(*t)[6] = legacy ? dims_legacy : dims2024;
+	for (int i = 0; i < 3; i++) {
+		struct pdim *d = PUSH(c, p->dims, p->ndims);
+		if (!d)
+			return;
+		d->name = t[i][0];
+		for (int j = 1; j < 6 && t[i][j]; j++) {
+			const char **x = PUSH(c, d->levels, d->nl);
+			if (x)
+				*x = t[i][j];
+		}
+		/* unlabelled items count as the lowest level, except 機密性 (treated as 2) */
+		d->def = i == 0 ? level_index(d, "2") : d->nl - 1;
+	}
+	/* default handling: 機密性2 and above to internet held; the top level never leaves */
+	struct phandling *h = PUSH(c, p->h, p->nh);
+	if (h)
+		*h = (struct phandling){.dim = 0, .level = 0, .to = "other-zones", .ch = CH_ANY,
+					.act = SK_FLOW_DENY};
+	h = PUSH(c, p->h, p->nh);
+	if (h)
+		*h = (struct phandling){.dim = 0, .level = level_index(&p->dims[0], "2"), .to = "internet",
+					.ch = CH_ANY, .act = SK_FLOW_HOLD, .role = "security-manager"};
+}
+
+static void parse_classification(struct ctx *c, const pnode *cl)
+{
+	sk_policy *p = c->p;
+	if (!cl) {
+		default_dims(c, false, c->p->root);
+		return;
+	}
+	struct fld f[] = {{"scheme", PN_SCALAR, false, 0}, {"dimensions", PN_MAP, false, 0}};
+	if (!FIELDS(c, cl, "classification"))
+		return;
+	bool legacy = false;
+	if (FV("scheme")) {
+		if (!strcmp(FV("scheme")->s, "guideline-legacy"))
+			legacy = true;
+		else if (strcmp(FV("scheme")->s, "guideline-2024"))
+			ERR(c, "E-VALUE-INVALID", FV("scheme"),
+			    "scheme は guideline-2024 (3A/3B/3C/2/1) か guideline-legacy (3/2/1) です",
+			    "scheme is guideline-2024 (3A/3B/3C/2/1) or guideline-legacy (3/2/1)");
+	}
+	const pnode *dims = FV("dimensions");
+	if (!dims) {
+		default_dims(c, legacy, cl);
+		return;
+	}
+	/* first pass: dimensions and levels */
+	for (size_t i = 0; i + 1 < dims->n; i += 2) {
+		const pnode *k = dims->k[i], *v = dims->k[i + 1];
+		if (!check_id(c, k, "dimension"))
+			continue;
+		struct fld g[] = {{"levels", PN_SEQ, true, 0}, {"default", PN_SCALAR, false, 0},
+				  {"handling", PN_SEQ, false, 0}, {"description", PN_SCALAR, false, 0}};
+		char where[96];
+		snprintf(where, sizeof(where), "classification.dimensions.%s", k->s);
+		if (!fields(c, v, where, g, 4))
+			continue;
+		struct pdim *d = PUSH(c, p->dims, p->ndims);
+		if (!d)
+			return;
+		size_t di = p->ndims - 1;
+		d->name = k->s;
+		const pnode *lv = g[0].val;
+		for (size_t j = 0; lv && j < lv->n; j++) {
+			if (lv->k[j]->t != PN_SCALAR || !*lv->k[j]->s) {
+				ERR(c, "E-TYPE", lv->k[j], "レベルは文字列で書いてください", "levels are strings");
+				continue;
+			}
+			if (level_index(d, lv->k[j]->s) != (size_t)-1) {
+				ERR(c, "E-ID-DUPLICATE", lv->k[j], "レベル「%s」が重複しています",
+				    "level '%s' is listed twice", lv->k[j]->s);
+				continue;
+			}
+			const char **x = PUSH(c, d->levels, d->nl);
+			if (x)
+				*x = lv->k[j]->s;
+		}
+		if (lv && d->nl == 0)
+			ERR(c, "E-CLASS-LEVEL-UNKNOWN", lv, "レベルが一つもありません", "no levels are listed");
+		d->def = d->nl ? d->nl - 1 : 0;
+		if (g[1].val) {
+			size_t x = level_index(d, g[1].val->s);
+			if (x == (size_t)-1)
+				ERR(c, "E-CLASS-LEVEL-UNKNOWN", g[1].val, "%s にレベル「%s」はありません",
+				    "%s has no level '%s'", d->name, g[1].val->s);
+			else
+				d->def = x;
+		}
+		const pnode *hs = g[2].val;
+		for (size_t j = 0; hs && j < hs->n; j++) {
+			struct fld hf[] = {{"at_least", PN_SCALAR, true, 0}, {"to", PN_SCALAR, false, 0},
+					   {"channel", PN_SCALAR, false, 0}, {"action", -1, true, 0},
+					   {"description", PN_SCALAR, false, 0}};
+			char hw[128];
+			snprintf(hw, sizeof(hw), "%s.handling[%zu]", where, j);
+			if (!fields(c, hs->k[j], hw, hf, 5))
+				continue;
+			struct phandling h = {.dim = di, .to = "other-zones", .ch = CH_ANY, .n = hs->k[j]};
+			bool ok = true;
+			if (hf[0].val) {
+				h.level = level_index(&p->dims[di], hf[0].val->s);
+				if (h.level == (size_t)-1) {
+					ERR(c, "E-CLASS-LEVEL-UNKNOWN", hf[0].val, "%s にレベル「%s」はありません",
+					    "%s has no level '%s'", p->dims[di].name, hf[0].val->s);
+					ok = false;
+				}
+			}
+			if (hf[1].val) {
+				h.to = hf[1].val->s;
+				if (strcmp(h.to, "other-zones") && !zone_or_any(c, hf[1].val, true, "to"))
+					ok = false;
+			}
+			if (hf[2].val && !(h.ch = sk_pchannel_mask(hf[2].val->s))) {
+				ERR(c, "E-CHANNEL-UNKNOWN", hf[2].val,
+				    "チャネル「%s」は mail・file・web・any のいずれかです",
+				    "channel '%s' must be mail, file, web or any", hf[2].val->s);
+				ok = false;
+			}
+			const char *prof;
+			if (!hf[3].val || !parse_action(c, hf[3].val, &h.act, &prof, &h.role, true))
+				ok = false;
+			if (!ok)
+				continue;
+			struct phandling *x = PUSH(c, p->h, p->nh);
+			if (x)
+				*x = h;
+		}
+	}
+}
+
+static bool parse_size(const char *s, uint64_t *out)
+{
+	char *e;
+	unsigned long long v = strtoull(s, &e, 10);
+	if (e == s)
+		return false;
+	uint64_t m = 1;
+	if (!strcmp(e, "") || !strcmp(e, "B"))
+		m = 1;
+	else if (!strcmp(e, "KiB"))
+		m = 1024;
+	else if (!strcmp(e, "MiB"))
+		m = 1024 * 1024;
+	else if (!strcmp(e, "GiB"))
+		m = 1024ull * 1024 * 1024;
+	else
+		return false;
+	if (v == 0 || v > (UINT64_MAX / m))
+		return false;
+	*out = v * m;
+	return true;
+}
+
+static void parse_dlp(struct ctx *c, const pnode *dl)
+{
+	sk_policy *p = c->p;
+	sk_dlp_config_default(&p->dlpc);
+	p->dlp_default[SK_DLP_MYNUMBER] = SK_DLP_ACTION_RECORD;
+	p->dlp_default[SK_DLP_CORPORATE] = SK_DLP_ACTION_RECORD;
+	p->dlp_default[SK_DLP_PATTERN] = SK_DLP_ACTION_RECORD;
+	p->dlp_unscannable = SK_DLP_ACTION_RECORD;
+	p->dlp_role = "security-manager";
+	if (!dl)
+		return;
+	struct fld f[] = {{"window", PN_SCALAR, false, 0},      {"max_input", PN_SCALAR, false, 0},
+			  {"require_context", PN_SCALAR, false, 0}, {"detectors", PN_MAP, false, 0},
+			  {"grouping_is_context", PN_SCALAR, false, 0},
+			  {"deny", PN_SEQ, false, 0},           {"patterns", PN_SEQ, false, 0},
+			  {"default", -1, false, 0},            {"hold_role", PN_SCALAR, false, 0}};
+	if (!FIELDS(c, dl, "dlp"))
+		return;
+	long v;
+	if (FV("window") && get_int(c, FV("window"), 1, 100, &v))
+		p->dlpc.window = (uint32_t)v;
+	if (FV("max_input") && !parse_size(FV("max_input")->s, &p->dlpc.max_input))
+		ERR(c, "E-VALUE-INVALID", FV("max_input"), "サイズ「%s」が不正です (例 64MiB)",
+		    "size '%s' is invalid (e.g. 64MiB)", FV("max_input")->s);
+	get_bool(c, FV("require_context"), &p->dlpc.require_context);
+	get_bool(c, FV("grouping_is_context"), &p->dlpc.grouping_is_context);
+	if (FV("detectors")) {
+		struct fld g[] = {{"mynumber", PN_MAP, false, 0}, {"corporate", PN_MAP, false, 0}};
+		fields(c, FV("detectors"), "dlp.detectors", g, 2);
+		for (int i = 0; i < 2; i++) {
+			if (!g[i].val)
+				continue;
+			struct fld h[] = {{"enabled", PN_SCALAR, false, 0}, {"words", PN_SEQ, false, 0}};
+			char where[64];
+			snprintf(where, sizeof(where), "dlp.detectors.%s", g[i].key);
+			fields(c, g[i].val, where, h, 2);
+			get_bool(c, h[0].val, i == 0 ? &p->dlpc.mynumber : &p->dlpc.corporate);
+			for (size_t j = 0; h[1].val && j < h[1].val->n; j++) {
+				const pnode *w = h[1].val->k[j];
+				if (w->t != PN_SCALAR || !*w->s) {
+					ERR(c, "E-TYPE", w, "語は空でない文字列です", "words are non-empty strings");
+					continue;
+				}
+				const char **x = i == 0 ? PUSH(c, p->myw, p->nmyw) : PUSH(c, p->corpw, p->ncorpw);
+				if (x)
+					*x = w->s;
+			}
+		}
+	}
+	for (size_t j = 0; FV("deny") && j < FV("deny")->n; j++) {
+		const pnode *w = FV("deny")->k[j];
+		bool digits = w->t == PN_SCALAR && (w->sl == 12 || w->sl == 13);
+		for (size_t k = 0; digits && k < w->sl; k++)
+			digits = isdigit((unsigned char)w->s[k]);
+		if (!digits) {
+			ERR(c, "E-VALUE-INVALID", w, "除外する番号は 12 桁か 13 桁の数字です",
+			    "numbers on the deny-list have 12 or 13 digits");
+			continue;
+		}
+		const char **x = PUSH(c, p->deny, p->ndeny);
+		if (x)
+			*x = w->s;
+	}
+	for (size_t j = 0; FV("patterns") && j < FV("patterns")->n; j++) {
+		struct fld g[] = {{"id", PN_SCALAR, true, 0}, {"regex", PN_SCALAR, true, 0},
+				  {"description", PN_SCALAR, false, 0}};
+		char where[48];
+		snprintf(where, sizeof(where), "dlp.patterns[%zu]", j);
+		if (!fields(c, FV("patterns")->k[j], where, g, 3) || !g[0].val || !g[1].val)
+			continue;
+		if (!check_id(c, g[0].val, "pattern"))
+			continue;
+		regex_t re;
+		int e = regcomp(&re, g[1].val->s, REG_EXTENDED | REG_NEWLINE);
+		if (e) {
+			char m[128];
+			regerror(e, &re, m, sizeof(m));
+			ERR(c, "E-DLP-REGEX", g[1].val, "正規表現をコンパイルできません: %s",
+			    "the regular expression does not compile: %s", m);
+			continue;
+		}
+		regfree(&re);
+		sk_dlp_pattern *x = PUSH(c, p->pats, p->npats);
+		if (x) {
+			x->id = g[0].val->s;
+			x->regex = g[1].val->s;
+		}
+	}
+	if (FV("hold_role")) {
+		if (!role_find(p, FV("hold_role")->s))
+			ERR(c, "E-ROLE-UNKNOWN", FV("hold_role"), "役割「%s」は定義されていません",
+			    "role '%s' is not defined", FV("hold_role")->s);
+		else
+			p->dlp_role = FV("hold_role")->s;
+	}
+	bool set[SK_DLP__COUNT + 1] = {0};
+	if (FV("default"))
+		parse_dlp_actions(c, FV("default"), p->dlp_default, &p->dlp_unscannable, set);
+}
+
+static bool parse_days(const char *s, uint32_t *out)
+{
+	char *e;
+	unsigned long v = strtoul(s, &e, 10);
+	if (e == s || v == 0 || v > 100000 || strlen(e) != 1)
+		return false;
+	switch (*e) {
+	case 'd': *out = (uint32_t)v; return true;
+	case 'w': *out = (uint32_t)v * 7; return true;
+	case 'm': *out = (uint32_t)v * 30; return true;
+	case 'y': *out = (uint32_t)v * 365; return true;
+	default: return false;
+	}
+}
+
+static void parse_retention(struct ctx *c, const pnode *r)
+{
+	if (!r)
+		return;
+	struct fld f[] = {{"quarantine", PN_SCALAR, false, 0}, {"audit", PN_SCALAR, false, 0}};
+	if (!FIELDS(c, r, "retention"))
+		return;
+	uint32_t *dst[] = {&c->p->ret_quarantine, &c->p->ret_audit};
+	for (int i = 0; i < 2; i++)
+		if (f[i].val && !parse_days(f[i].val->s, dst[i]))
+			ERR(c, "E-RETENTION-INVALID", f[i].val,
+			    "期間「%s」が不正です (例 90d・12w・6m・5y)",
+			    "period '%s' is invalid (e.g. 90d, 12w, 6m, 5y)", f[i].val->s);
+}
+
+/* ---- load ---------------------------------------------------------------------------------- */
+
+void sk_policy_free(sk_policy *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->nz; i++)
+		free(p->z[i].nets);
+	free(p->z);
+	free(p->f);
+	free(p->prof);
+	for (size_t i = 0; i < p->ndims; i++)
+		free(p->dims[i].levels);
+	free(p->dims);
+	free(p->h);
+	free(p->roles);
+	for (size_t i = 0; i < p->nusers; i++)
+		free(p->users[i].roles);
+	free(p->users);
+	free(p->deny);
+	free(p->myw);
+	free(p->corpw);
+	free(p->pats);
+	sk_dlp_free(p->dlp);
+	sk_pyaml_free(p->root);
+	free(p);
+}
+
+int sk_policy_parse(const char *text, size_t n, int32_t today, sk_policy **out,
+		    sk_policy_diags *diags, sk_error *err)
+{
+	*out = NULL;
+	sk_policy_diags local;
+	sk_policy_diags_init(&local);
+	sk_policy_diags *d = diags ? diags : &local;
+	size_t errors0 = d->errors;
+	if (n > SK_POLICY_MAX_BYTES) {
+		sk_policy_diags_free(&local);
+		return sk_error_set(err, SK_ELIMIT, "policy file over %zu bytes", SK_POLICY_MAX_BYTES);
+	}
+	sk_policy *p = calloc(1, sizeof(*p));
+	if (!p) {
+		sk_policy_diags_free(&local);
+		return sk_error_set(err, SK_ENOMEM, "policy");
+	}
+	struct ctx c = {.p = p, .d = d, .today = today ? today : sk_policy_today()};
+	int rc = sk_pyaml_load(text, n, &p->root, d);
+	if (rc == SK_ENOMEM) {
+		sk_policy_free(p);
+		sk_policy_diags_free(&local);
+		return sk_error_set(err, SK_ENOMEM, "policy");
+	}
+	if (rc == 0) {
+		const pnode *root = p->root;
+		if (!root) {
+			sk_pdiag_at_v(d, SK_DIAG_ERROR, "E-TYPE", 1, 1, "ポリシーファイルが空です",
+				      "the policy file is empty");
+		} else {
+			struct fld f[] = {
+				{"version", PN_SCALAR, true, 0}, {"name", PN_SCALAR, false, 0},
+				{"zones", PN_MAP, true, 0},      {"clouds", PN_MAP, false, 0},
+				{"listeners", PN_MAP, false, 0}, {"profiles", PN_MAP, false, 0},
+				{"roles", PN_MAP, false, 0},     {"users", PN_SEQ, false, 0},
+				{"classification", PN_MAP, false, 0}, {"dlp", PN_MAP, false, 0},
+				{"flows", PN_SEQ, false, 0},     {"retention", PN_MAP, false, 0},
+			};
+			if (FIELDS(&c, root, "policy")) {
+				if (FV("version") && strcmp(FV("version")->s, "1"))
+					ERR(&c, "E-VERSION", FV("version"),
+					    "version「%s」には対応していません (1 のみ)",
+					    "version '%s' is not supported (only 1)", FV("version")->s);
+				p->name = FV("name") ? FV("name")->s : "";
+				/* order matters: names are looked up by later sections */
+				parse_zones(&c, FV("zones"), root);
+				parse_clouds(&c, FV("clouds"));
+				parse_listeners(&c, FV("listeners"));
+				parse_profiles(&c, FV("profiles"));
+				parse_roles(&c, FV("roles"), FV("users"));
+				parse_classification(&c, FV("classification"));
+				parse_dlp(&c, FV("dlp"));
+				parse_flows(&c, FV("flows"));
+				parse_retention(&c, FV("retention"));
+			}
+		}
+	}
+	if (c.oom) {
+		sk_policy_free(p);
+		sk_policy_diags_free(&local);
+		return sk_error_set(err, SK_ENOMEM, "policy");
+	}
+	if (rc || d->errors > errors0) {
+		size_t ne = d->errors - errors0;
+		sk_policy_free(p);
+		sk_policy_diags_free(&local);
+		return sk_error_set(err, SK_EFORMAT, "policy has %zu error(s)", ne);
+	}
+	/* the DLP config points into the policy's own arrays */
+	p->dlpc.deny = p->deny;
+	p->dlpc.ndeny = p->ndeny;
+	p->dlpc.mynumber_words = p->myw;
+	p->dlpc.nmynumber_words = p->nmyw;
+	p->dlpc.corporate_words = p->corpw;
+	p->dlpc.ncorporate_words = p->ncorpw;
+	p->dlpc.patterns = p->pats;
+	p->dlpc.npatterns = p->npats;
+	rc = sk_dlp_new(&p->dlpc, &p->dlp, err);
+	if (rc) {
+		sk_policy_free(p);
+		sk_policy_diags_free(&local);
+		return rc;
+	}
+	sk_policy_diags_free(&local);
+	*out = p;
+	return 0;
+}
+
+int sk_policy_load(const char *path, int32_t today, sk_policy **out, sk_policy_diags *diags,
+		   sk_error *err)
+{
+	*out = NULL;
+	sk_buf b;
+	sk_buf_init(&b, SK_POLICY_MAX_BYTES + 1);
+	int rc = sk_read_file(path, SK_POLICY_MAX_BYTES, &b, err);
+	if (rc == 0)
+		rc = sk_policy_parse(b.data ? (const char *)b.data : "", b.len, today, out, diags, err);
+	sk_buf_free(&b);
+	return rc;
+}
+
+/* ---- queries -------------------------------------------------------------------------------- */
+
+const struct pzone *sk_pzone_find(const sk_policy *p, const char *id)
+{
+	for (size_t i = 0; id && i < p->nz; i++)
+		if (!strcmp(p->z[i].id, id))
+			return &p->z[i];
+	return NULL;
+}
+
+size_t sk_policy_zone_count(const sk_policy *p)
+{
+	return p->nz;
+}
+
+const char *sk_policy_zone_id(const sk_policy *p, size_t i)
+{
+	return i < p->nz ? p->z[i].id : NULL;
+}
+
+bool sk_policy_has_zone(const sk_policy *p, const char *id)
+{
+	return sk_pzone_find(p, id) != NULL;
+}
+
+const char *sk_policy_role_name(const sk_policy *p, const char *id, sk_lang lang)
+{
+	const struct prole *r = id ? role_find(p, id) : NULL;
+	if (!r)
+		return id;
+	return lang == SK_LANG_EN ? r->name_en : r->name;
+}
+
+uint32_t sk_policy_retention_days(const sk_policy *p, const char *what)
+{
+	if (!strcmp(what, "quarantine"))
+		return p->ret_quarantine;
+	if (!strcmp(what, "audit"))
+		return p->ret_audit;
+	return 0;
+}
+
+const sk_profile *sk_policy_profile(const sk_policy *p, const char *name)
+{
+	if (!name)
+		return NULL;
+	for (size_t i = 0; p && i < p->nprof; i++)
+		if (!strcmp(p->prof[i].p.name, name))
+			return &p->prof[i].p;
+	return sk_profile_find(name);
+}
+
+int sk_policy_dlp(const sk_policy *p, sk_dlp **out, sk_error *err)
+{
+	return sk_dlp_new(&p->dlpc, out, err);
+}
+
+static int strictness(sk_flow_action a)
+{
+	switch (a) {
+	case SK_FLOW_ALLOW: return 0;
+	case SK_FLOW_SANITIZE: return 1;
+	case SK_FLOW_HOLD: return 2;
+	case SK_FLOW_DENY: return 3;
+	}
+	return 3;
+}
+
+/* class_spec → level index per dimension (defaults where not given) */
+static int parse_class(const sk_policy *p, const char *spec, size_t *lv, sk_error *err)
+{
+	for (size_t i = 0; i < p->ndims; i++)
+		lv[i] = p->dims[i].def;
+	if (!spec || !*spec)
+		return 0;
+	char buf[256];
+	snprintf(buf, sizeof(buf), "%s", spec);
+	char *save = NULL;
+	for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		while (*tok == ' ')
+			tok++;
+		size_t di = 0;
+		const char *level = tok;
+		for (size_t i = 0; i < p->ndims; i++) {
+			size_t nl = strlen(p->dims[i].name);
+			if (!strncmp(tok, p->dims[i].name, nl)) {
+				di = i;
+				level = tok + nl;
+				if (*level == ':' || *level == '=')
+					level++;
+				break;
+			}
+		}
+		if (!p->ndims)
+			return sk_error_set(err, SK_EINVAL, "the policy defines no classification");
+		size_t x = level_index(&p->dims[di], level);
+		if (x == (size_t)-1)
+			return sk_error_set(err, SK_EINVAL, "unknown class level '%s' (%s)", level,
+					    p->dims[di].name);
+		lv[di] = x;
+	}
+	return 0;
+}
+
+static bool handling_to_matches(const sk_policy *p, const struct phandling *h, const char *from,
+				const char *to)
+{
+	const struct pzone *tz = sk_pzone_find(p, to);
+	const char *to_zone = tz && tz->cloud ? tz->in_zone : to;
+	if (!strcmp(h->to, "any"))
+		return true;
+	if (!strcmp(h->to, "other-zones"))
+		return strcmp(from, to_zone) != 0;
+	return !strcmp(h->to, to) || !strcmp(h->to, to_zone);
+}
+
+int sk_policy_decide(const sk_policy *p, const char *from, const char *to, const char *channel,
+		     const char *class_spec, int32_t today, sk_policy_decision *d, sk_error *err)
+{
+	memset(d, 0, sizeof(*d));
+	d->action = SK_FLOW_DENY;
+	for (int i = 0; i < SK_DLP__COUNT; i++)
+		d->dlp[i] = p->dlp_default[i];
+	d->dlp_unscannable = p->dlp_unscannable;
+	d->dlp_role = p->dlp_role;
+	if (!today)
+		today = sk_policy_today();
+	const struct pzone *fz = sk_pzone_find(p, from), *tz = sk_pzone_find(p, to);
+	if (!fz || fz->cloud)
+		return sk_error_set(err, SK_EINVAL, "unknown source zone '%s'", from ? from : "");
+	if (!tz)
+		return sk_error_set(err, SK_EINVAL, "unknown destination zone '%s'", to ? to : "");
+	int ch = sk_pchannel_mask(channel);
+	if (!ch || ch == CH_ANY)
+		return sk_error_set(err, SK_EINVAL, "unknown channel '%s' (mail, file or web)",
+				    channel ? channel : "");
+	size_t lv[16] = {0};
+	if (p->ndims > 16)
+		return sk_error_set(err, SK_EINVAL, "too many classification dimensions");
+	int rc = parse_class(p, class_spec, lv, err);
+	if (rc)
+		return rc;
+
+	const struct pflow *fl = NULL;
+	for (size_t i = 0; i < p->nf && !fl; i++) {
+		const struct pflow *f = &p->f[i];
+		if ((f->ch & ch) && (!strcmp(f->from, "any") || !strcmp(f->from, from)) &&
+		    (!strcmp(f->to, "any") || !strcmp(f->to, to)))
+			fl = f;
+	}
+	if (!fl) {
+		snprintf(d->rule, sizeof(d->rule), "default-deny");
+		snprintf(d->note, sizeof(d->note), "no flow matches %s -> %s (%s)", from, to, channel);
+		snprintf(d->note_ja, sizeof(d->note_ja), "%s → %s (%s) に一致する通信規則がありません", from, to,
+			 channel);
+		return 0;
+	}
+	snprintf(d->rule, sizeof(d->rule), "%s", fl->label);
+	snprintf(d->flow_rule, sizeof(d->flow_rule), "%s", fl->label);
+	d->line = fl->n->line;
+	d->col = fl->n->col;
+	for (int i = 0; i < SK_DLP__COUNT; i++)
+		d->dlp[i] = fl->dlp[i];
+	d->dlp_unscannable = fl->unscannable;
+	if (fl->has_exc && sk_pdate_expired(fl->exc.expires, today)) {
+		char ds[16];
+		date_str(fl->exc.expires, ds, sizeof(ds));
+		d->action = SK_FLOW_DENY;
+		snprintf(d->note, sizeof(d->note), "exception %s expired on %s", fl->exc.id, ds);
+		snprintf(d->note_ja, sizeof(d->note_ja), "例外措置 %s は %s に期限切れ", fl->exc.id, ds);
+		return 0;
+	}
+	d->action = fl->act;
+	d->profile = fl->profile;
+	d->role = fl->role;
+	if (fl->has_exc) {
+		char ds[16];
+		date_str(fl->exc.expires, ds, sizeof(ds));
+		snprintf(d->note, sizeof(d->note), "exception %s until %s", fl->exc.id, ds);
+		snprintf(d->note_ja, sizeof(d->note_ja), "例外措置 %s (%s まで)", fl->exc.id, ds);
+	}
+	if (d->action == SK_FLOW_ALLOW && !tz->cloud) {
+		/* items the gateway handles are always rebuilt */
+		d->action = SK_FLOW_SANITIZE;
+		d->profile = "default";
+	}
+	/* classification can only make it stricter */
+	for (size_t i = 0; i < p->nh; i++) {
+		const struct phandling *h = &p->h[i];
+		if (!(h->ch & ch) || lv[h->dim] > h->level || !handling_to_matches(p, h, from, to))
+			continue;
+		if (strictness(h->act) <= strictness(d->action))
+			continue;
+		d->action = h->act;
+		d->profile = NULL;
+		d->role = h->role;
+		snprintf(d->rule, sizeof(d->rule), "classification %s >= %s", p->dims[h->dim].name,
+			 p->dims[h->dim].levels[h->level]);
+		d->line = h->n ? h->n->line : 0;
+		d->col = h->n ? h->n->col : 0;
+	}
+	if (d->action == SK_FLOW_HOLD)
+		d->role_name = sk_policy_role_name(p, d->role, SK_LANG_JA);
+	if (d->action != SK_FLOW_SANITIZE)
+		d->profile = NULL;
+	return 0;
+}

@@ -1,0 +1,634 @@
+/* The policy file: each checker rule with its line and column, decisions, the nftables
+ * ruleset, and the policy step of sk_process. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sekisho/policy.h"
+#include "testutil.h"
+
+/* 14 lines; flows start on line 15 */
+static const char BASE[] =
+	"version: 1\n"                                                  /* 1 */
+	"zones:\n"                                                      /* 2 */
+	"  mynumber:\n"                                                 /* 3 */
+	"    networks: [192.0.2.0/25]\n"                                /* 4 */
+	"    gateway: { interface: sk-myn, address: 192.0.2.1 }\n"      /* 5 */
+	"  lgwan:\n"                                                    /* 6 */
+	"    networks: [198.51.100.0/24]\n"                             /* 7 */
+	"    gateway: { interface: sk-lgwan, address: 198.51.100.1 }\n" /* 8 */
+	"  internet:\n"                                                 /* 9 */
+	"    networks: [203.0.113.0/24]\n"                              /* 10 */
+	"    gateway: { interface: sk-inet, address: 203.0.113.1 }\n"   /* 11 */
+	"users:\n"                                                      /* 12 */
+	"  - { id: kanri, roles: [security-manager, ciso] }\n"          /* 13 */
+	"flows:\n";                                                     /* 14 */
+
+static int parse(const char *extra, const char *today, sk_policy **p, sk_policy_diags *d)
+{
+	sk_buf b;
+	sk_buf_init(&b, 0);
+	sk_buf_adds(&b, BASE);
+	sk_buf_adds(&b, extra);
+	sk_policy_diags_init(d);
+	sk_error err;
+	int rc = sk_policy_parse((const char *)b.data, b.len, sk_policy_date_parse(today), p, d, &err);
+	sk_buf_free(&b);
+	return rc;
+}
+
+static void dump(const sk_policy_diags *d)
+{
+	sk_buf out;
+	sk_buf_init(&out, 0);
+	sk_policy_diags_format(d, "t.yaml", SK_LANG_EN, &out);
+	for (char *line = strtok((char *)out.data, "\n"); line; line = strtok(NULL, "\n"))
+		printf("# %s\n", line);
+	sk_buf_free(&out);
+}
+
+static bool has(const sk_policy_diags *d, const char *code, uint32_t line, uint32_t col)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (!strcmp(d->v[i].code, code) && d->v[i].line == line && d->v[i].col == col)
+			return true;
+	dump(d);
+	return false;
+}
+
+/* parse, expect exactly the given error/warning counts, and one diagnostic code@line:col */
+static void expect(const char *extra, const char *today, size_t errors, size_t warnings,
+		   const char *code, uint32_t line, uint32_t col)
+{
+	sk_policy *p = NULL;
+	sk_policy_diags d;
+	int rc = parse(extra, today, &p, &d);
+	if (d.errors != errors || d.warnings != warnings)
+		dump(&d);
+	assert_int_equal(d.errors, errors);
+	assert_int_equal(d.warnings, warnings);
+	assert_int_equal(rc, errors ? SK_EFORMAT : 0);
+	assert_true(errors ? p == NULL : p != NULL);
+	if (code)
+		assert_true(has(&d, code, line, col));
+	sk_policy_free(p);
+	sk_policy_diags_free(&d);
+}
+
+static const char *const FLOW_MYN =
+	"  - id: myn-lgwan\n"                /* 15 */
+	"    from: mynumber\n"               /* 16 */
+	"    to: lgwan\n"                    /* 17 */
+	"    action: { sanitize: default }\n"; /* 18 */
+
+static const char *const EXC =
+	"    exception:\n"                   /* 19 */
+	"      id: EX-1\n"                   /* 20 */
+	"      reason: 税務システム連携\n"   /* 21 */
+	"      approver: ciso\n"             /* 22 */
+	"      expires: 2025-12-31\n";       /* 23 */
+
+static void minimal_and_default_files(void **state)
+{
+	(void)state;
+	expect("  - { from: internet, to: lgwan, channel: mail, action: { sanitize: default } }\n",
+	       "2025-01-01", 0, 0, NULL, 0, 0);
+	sk_policy *p = NULL;
+	sk_policy_diags d;
+	sk_policy_diags_init(&d);
+	sk_error err;
+	int rc = sk_policy_load(tu_src("examples/policy/default.yaml"), sk_policy_date_parse("2025-01-01"),
+				&p, &d, &err);
+	if (rc || d.n)
+		dump(&d);
+	assert_int_equal(rc, 0);
+	assert_int_equal(d.n, 0);
+	assert_int_equal(sk_policy_retention_days(p, "quarantine"), 90);
+	assert_int_equal(sk_policy_retention_days(p, "audit"), 5 * 365);
+	assert_string_equal(sk_policy_role_name(p, "security-manager", SK_LANG_JA), "情報セキュリティ管理者");
+	sk_policy_free(p);
+	sk_policy_diags_free(&d);
+}
+
+static void rule_mynumber_exception(void **state)
+{
+	(void)state;
+	/* no exception: error at the action value (line 18, column 13) */
+	expect(FLOW_MYN, "2025-06-01", 1, 0, "E-FLOW-MYNUMBER-NO-EXCEPTION", 18, 13);
+	/* into mynumber, and `from: any`, need one too */
+	expect("  - id: in\n    from: lgwan\n    to: mynumber\n    action: allow\n", "2025-06-01", 1, 0,
+	       "E-FLOW-MYNUMBER-NO-EXCEPTION", 18, 13);
+	expect("  - id: any\n    from: any\n    to: lgwan\n    action: { sanitize: default }\n",
+	       "2025-06-01", 1, 0, "E-FLOW-MYNUMBER-NO-EXCEPTION", 18, 13);
+	expect("  - id: all\n    from: any\n    to: any\n    action: { sanitize: default }\n",
+	       "2025-06-01", 1, 0, "E-FLOW-MYNUMBER-NO-EXCEPTION", 18, 13);
+	/* inside the zone is no crossing */
+	expect("  - { from: mynumber, to: mynumber, action: { sanitize: default } }\n", "2025-06-01", 0, 0,
+	       NULL, 0, 0);
+	/* deny needs none */
+	expect("  - { from: mynumber, to: any, action: deny }\n", "2025-06-01", 0, 0, NULL, 0, 0);
+	char t[1024];
+	snprintf(t, sizeof(t), "%s%s", FLOW_MYN, EXC);
+	/* valid exception */
+	expect(t, "2025-06-01", 0, 0, NULL, 0, 0);
+	/* expiring within 30 days: warning at the expires value (line 23, column 16) */
+	expect(t, "2025-12-15", 0, 1, "W-EXCEPTION-EXPIRING", 23, 16);
+	/* the last day is still valid; the day after is expired */
+	expect(t, "2025-12-31", 0, 1, "W-EXCEPTION-EXPIRING", 23, 16);
+	expect(t, "2026-01-01", 1, 0, "E-EXCEPTION-EXPIRED", 23, 16);
+	/* incomplete exception: missing key at the exception mapping (line 20, column 7) */
+	snprintf(t, sizeof(t), "%s    exception:\n      id: EX-1\n      reason: r\n      expires: 2025-12-31\n",
+		 FLOW_MYN);
+	expect(t, "2025-06-01", 1, 0, "E-KEY-MISSING", 20, 7);
+	/* not a real date */
+	snprintf(t, sizeof(t), "%s    exception:\n      id: EX-1\n      reason: r\n      approver: ciso\n"
+		 "      expires: 2025-02-30\n", FLOW_MYN);
+	expect(t, "2025-01-01", 1, 0, "E-DATE-INVALID", 23, 16);
+	/* an unknown approver */
+	snprintf(t, sizeof(t), "%s    exception:\n      id: EX-1\n      reason: r\n      approver: mayor\n"
+		 "      expires: 2025-12-31\n", FLOW_MYN);
+	expect(t, "2025-01-01", 1, 0, "E-ROLE-UNKNOWN", 22, 17);
+	/* an exception where none is needed */
+	expect("  - id: x\n    from: internet\n    to: lgwan\n    action: deny\n"
+	       "    exception: { id: E, reason: r, approver: ciso, expires: 2025-12-31 }\n",
+	       "2025-01-01", 0, 1, "W-EXCEPTION-UNNEEDED", 19, 16);
+}
+
+static void rule_internet_lgwan(void **state)
+{
+	(void)state;
+#define F_IL "  - id: x\n    from: internet\n    to: lgwan\n    action: %s\n"
+	char t[256];
+	snprintf(t, sizeof(t), F_IL, "{ hold: security-manager }");
+	expect(t, "2025-01-01", 1, 0, "E-FLOW-INTERNET-LGWAN-ACTION", 18, 13);
+	snprintf(t, sizeof(t), F_IL, "allow");
+	expect(t, "2025-01-01", 1, 0, "E-FLOW-INTERNET-LGWAN-ACTION", 18, 13);
+	snprintf(t, sizeof(t), F_IL, "{ sanitize: strict }");
+	expect(t, "2025-01-01", 0, 0, NULL, 0, 0);
+	snprintf(t, sizeof(t), F_IL, "deny");
+	expect(t, "2025-01-01", 0, 0, NULL, 0, 0);
+}
+
+static void rule_allow_cross(void **state)
+{
+	(void)state;
+	expect("  - id: x\n    from: lgwan\n    to: internet\n    action: allow\n", "2025-01-01", 1, 0,
+	       "E-FLOW-ALLOW-CROSS", 18, 13);
+	const char *cloud = "clouds:\n  groupware:\n    networks: [192.0.2.128/25]\n";
+	char t[512];
+	snprintf(t, sizeof(t), "  - id: x\n    from: lgwan\n    to: groupware\n    action: allow\n%s", cloud);
+	expect(t, "2025-01-01", 0, 0, NULL, 0, 0);
+	snprintf(t, sizeof(t), "  - id: x\n    from: internet\n    to: groupware\n    action: allow\n%s", cloud);
+	expect(t, "2025-01-01", 1, 0, "E-FLOW-ALLOW-CROSS", 18, 13);
+	/* a cloud is a destination only */
+	snprintf(t, sizeof(t), "  - id: x\n    from: groupware\n    to: lgwan\n    action: deny\n%s", cloud);
+	expect(t, "2025-01-01", 1, 0, "E-CLOUD-AS-SOURCE", 16, 11);
+}
+
+static void names_and_keys(void **state)
+{
+	(void)state;
+	/* unknown zone at the `to` value, unknown channel */
+	expect("  - id: x\n    from: lgwan\n    to: lgwn\n    action: deny\n", "2025-01-01", 1, 0,
+	       "E-ZONE-UNKNOWN", 17, 9);
+	expect("  - id: x\n    from: lgwan\n    to: internet\n    channel: fax\n    action: deny\n",
+	       "2025-01-01", 1, 0, "E-CHANNEL-UNKNOWN", 18, 14);
+	/* a typo: the unknown key, and the missing action at the flow (line 15, column 5) */
+	sk_policy *p = NULL;
+	sk_policy_diags d;
+	assert_int_equal(parse("  - id: x\n    from: lgwan\n    to: internet\n    acton: deny\n", "2025-01-01",
+			       &p, &d), SK_EFORMAT);
+	assert_true(has(&d, "E-KEY-UNKNOWN", 18, 5));
+	assert_true(has(&d, "E-KEY-MISSING", 15, 5));
+	sk_policy_diags_free(&d);
+	/* unknown profile and role at their values; a role nobody has */
+	expect("  - id: x\n    from: lgwan\n    to: internet\n    action: { sanitize: nosuch }\n",
+	       "2025-01-01", 1, 0, "E-PROFILE-UNKNOWN", 18, 25);
+	expect("  - id: x\n    from: lgwan\n    to: internet\n    action: { hold: nobody }\n",
+	       "2025-01-01", 1, 0, "E-ROLE-UNKNOWN", 18, 21);
+	expect("  - id: x\n    from: lgwan\n    to: internet\n    action: { hold: auditor }\n",
+	       "2025-01-01", 0, 1, "W-ROLE-NO-USER", 18, 21);
+	/* an invalid action */
+	expect("  - id: x\n    from: lgwan\n    to: internet\n    action: maybe\n", "2025-01-01", 1, 0,
+	       "E-ACTION-INVALID", 18, 13);
+	/* a shadowed flow */
+	expect("  - { from: any, to: any, action: deny }\n  - { from: lgwan, to: internet, channel: mail, action: deny }\n",
+	       "2025-01-01", 0, 1, "W-FLOW-SHADOWED", 16, 5);
+	/* a duplicate flow id */
+	expect("  - { id: a, from: lgwan, to: internet, channel: mail, action: deny }\n"
+	       "  - { id: a, from: lgwan, to: internet, channel: file, action: deny }\n",
+	       "2025-01-01", 1, 0, "E-ID-DUPLICATE", 16, 11);
+}
+
+static void check_text(const char *text, size_t errors, const char *code, uint32_t line, uint32_t col)
+{
+	sk_policy *p = NULL;
+	sk_policy_diags d;
+	sk_policy_diags_init(&d);
+	sk_error err;
+	int rc = sk_policy_parse(text, strlen(text), sk_policy_date_parse("2025-01-01"), &p, &d, &err);
+	if (d.errors != errors)
+		dump(&d);
+	assert_int_equal(d.errors, errors);
+	assert_int_equal(rc, errors ? SK_EFORMAT : 0);
+	if (code)
+		assert_true(has(&d, code, line, col));
+	sk_policy_free(p);
+	sk_policy_diags_free(&d);
+}
+
+/* BASE with one piece replaced */
+static void check_variant(const char *from, const char *to, const char *code, uint32_t line,
+			  uint32_t col)
+{
+	char t[2048];
+	const char *at = strstr(BASE, from);
+	assert_non_null(at);
+	snprintf(t, sizeof(t), "%.*s%s%s  - { from: any, to: any, action: deny }\n", (int)(at - BASE),
+		 BASE, to, at + strlen(from));
+	check_text(t, 1, code, line, col);
+}
+
+static void zones_and_networks(void **state)
+{
+	(void)state;
+	check_variant("[198.51.100.0/24]", "[198.51.100.0/33]", "E-CIDR-INVALID", 7, 16);
+	check_variant("[198.51.100.0/24]", "[198.51.100.7/24]", "E-CIDR-INVALID", 7, 16);
+	check_variant("[198.51.100.0/24]", "[198.51.100.0/24, 192.0.2.0/24]", "E-CIDR-OVERLAP", 7, 33);
+	check_variant("address: 198.51.100.1", "address: 198.51.101.1", "E-GATEWAY-NOT-IN-ZONE", 8, 46);
+	check_variant("interface: sk-lgwan", "interface: sk-inet", "E-INTERFACE-DUPLICATE", 9, 3);
+	check_variant("interface: sk-lgwan", "interface: this-name-is-too-long", "E-INTERFACE-INVALID", 8, 27);
+	check_variant("  lgwan:\n", "  lgwan2:\n", "E-ZONE-MISSING", 3, 3);
+	check_variant("version: 1", "version: 2", "E-VERSION", 1, 10);
+	/* YAML problems */
+	check_text("version: 1\nversion: 1\n", 2, "E-KEY-DUPLICATE", 2, 1);
+	check_text("version: 1\nzones: [\n", 1, "E-YAML-SYNTAX", 3, 1);
+	char t[2048];
+	snprintf(t, sizeof(t), "%s  - &f { from: lgwan, to: internet, action: deny }\n  - *f\n", BASE);
+	check_text(t, 1, "E-YAML-ALIAS", 16, 5);
+	check_text("", 1, "E-TYPE", 1, 1);
+	/* nesting limit */
+	sk_buf b;
+	sk_buf_init(&b, 0);
+	for (int i = 0; i < 40; i++)
+		sk_buf_adds(&b, "[");
+	check_text((const char *)b.data, 1, "E-YAML-LIMIT", 1, 33);
+	sk_buf_free(&b);
+	/* size limit */
+	size_t big = SK_POLICY_MAX_BYTES + 1;
+	char *x = malloc(big);
+	assert_non_null(x);
+	memset(x, '#', big);
+	sk_policy *p = NULL;
+	sk_error err;
+	assert_int_equal(sk_policy_parse(x, big, 0, &p, NULL, &err), SK_ELIMIT);
+	free(x);
+}
+
+static void sections(void **state)
+{
+	(void)state;
+	char t[2048];
+	const char *deny = "  - { from: any, to: any, action: deny }\n";
+	snprintf(t, sizeof(t), "%sdlp:\n  patterns:\n    - { id: x, regex: \"([0-9]\" }\n", deny);
+	expect(t, "2025-01-01", 1, 0, "E-DLP-REGEX", 18, 23);
+	snprintf(t, sizeof(t), "%sdlp:\n  default: { mynumber: shred }\n", deny);
+	expect(t, "2025-01-01", 1, 0, "E-DLP-ACTION", 17, 24);
+	snprintf(t, sizeof(t), "%sretention:\n  audit: 5 years\n", deny);
+	expect(t, "2025-01-01", 1, 0, "E-RETENTION-INVALID", 17, 10);
+	snprintf(t, sizeof(t),
+		 "%sclassification:\n  dimensions:\n    機密性:\n      levels: [\"3\", \"2\", \"1\"]\n"
+		 "      default: \"4\"\n",
+		 deny);
+	expect(t, "2025-01-01", 1, 0, "E-CLASS-LEVEL-UNKNOWN", 20, 16);
+	snprintf(t, sizeof(t),
+		 "%sclassification:\n  dimensions:\n    機密性:\n      levels: [\"3\", \"2\", \"1\"]\n"
+		 "      handling:\n        - { at_least: \"2\", to: internet, action: { sanitize: default } }\n",
+		 deny);
+	expect(t, "2025-01-01", 1, 0, "E-ACTION-INVALID", 21, 50);
+	snprintf(t, sizeof(t), "%sprofiles:\n  p1: { base: strict, keep_comments: yes }\n", deny);
+	expect(t, "2025-01-01", 1, 0, "E-TYPE", 17, 38);
+	snprintf(t, sizeof(t), "%sroles:\n  staff: { name: 職員 }\n", deny);
+	/* custom roles without security-manager: the default class rules cannot name it */
+	sk_policy *p = NULL;
+	sk_policy_diags d;
+	assert_int_equal(parse(t, "2025-01-01", &p, &d), SK_EFORMAT);
+	assert_true(has(&d, "E-ROLE-UNKNOWN", 13, 26));
+	assert_true(has(&d, "E-ROLE-UNKNOWN", 1, 1)); /* users[0] names security-manager */
+	sk_policy_diags_free(&d);
+}
+
+static void format_languages(void **state)
+{
+	(void)state;
+	sk_policy *p = NULL;
+	sk_policy_diags d;
+	assert_int_equal(parse(FLOW_MYN, "2025-01-01", &p, &d), SK_EFORMAT);
+	sk_buf ja, en;
+	sk_buf_init(&ja, 0);
+	sk_buf_init(&en, 0);
+	assert_int_equal(sk_policy_diags_format(&d, "p.yaml", SK_LANG_JA, &ja), 0);
+	assert_int_equal(sk_policy_diags_format(&d, "p.yaml", SK_LANG_EN, &en), 0);
+	assert_non_null(strstr(sk_buf_str(&ja), "p.yaml:18:13: E-FLOW-MYNUMBER-NO-EXCEPTION: "));
+	assert_non_null(strstr(sk_buf_str(&ja), "例外措置"));
+	assert_non_null(strstr(sk_buf_str(&ja), "エラー 1 件、警告 0 件"));
+	assert_non_null(strstr(sk_buf_str(&en), "p.yaml:18:13: E-FLOW-MYNUMBER-NO-EXCEPTION: a flow involving mynumber"));
+	assert_non_null(strstr(sk_buf_str(&en), "1 error, 0 warnings"));
+	sk_buf_free(&ja);
+	sk_buf_free(&en);
+	sk_policy_diags_free(&d);
+}
+
+static sk_policy *load_default(void)
+{
+	sk_policy *p = NULL;
+	sk_error err;
+	assert_int_equal(sk_policy_load(tu_src("examples/policy/default.yaml"),
+					sk_policy_date_parse("2025-01-01"), &p, NULL, &err), 0);
+	return p;
+}
+
+static void decisions(void **state)
+{
+	(void)state;
+	sk_policy *p = load_default();
+	sk_policy_decision d;
+	sk_error err;
+	int32_t today = sk_policy_date_parse("2025-01-01");
+	assert_int_equal(sk_policy_decide(p, "internet", "lgwan", "mail", NULL, today, &d, &err), 0);
+	assert_int_equal(d.action, SK_FLOW_SANITIZE);
+	assert_string_equal(d.profile, "mail-standard");
+	assert_string_equal(d.rule, "flows[2] internet-lgwan-mail");
+	assert_true(d.line > 0);
+	assert_int_equal(sk_policy_decide(p, "internet", "lgwan", "web", NULL, today, &d, &err), 0);
+	assert_int_equal(d.action, SK_FLOW_DENY);
+	/* 機密性 default 2: outbound to internet is held by the class rule */
+	assert_int_equal(sk_policy_decide(p, "lgwan", "internet", "mail", NULL, today, &d, &err), 0);
+	assert_int_equal(d.action, SK_FLOW_HOLD);
+	assert_string_equal(d.role, "security-manager");
+	assert_string_equal(d.rule, "classification 機密性 >= 2");
+	assert_string_equal(d.flow_rule, "flows[5] lgwan-internet-mail");
+	assert_int_equal(d.dlp[SK_DLP_MYNUMBER], SK_DLP_ACTION_BLOCK);
+	/* 機密性1: the flow's own sanitize */
+	assert_int_equal(sk_policy_decide(p, "lgwan", "internet", "mail", "機密性1", today, &d, &err), 0);
+	assert_int_equal(d.action, SK_FLOW_SANITIZE);
+	assert_string_equal(d.profile, "file-strict");
+	assert_int_equal(sk_policy_decide(p, "lgwan", "internet", "mail", "1", today, &d, &err), 0);
+	assert_int_equal(d.action, SK_FLOW_SANITIZE);
+	/* 3A never leaves its zone */
+	assert_int_equal(sk_policy_decide(p, "lgwan", "internet", "mail", "機密性:3A", today, &d, &err), 0);
+	assert_int_equal(d.action, SK_FLOW_DENY);
+	assert_string_equal(d.rule, "classification 機密性 >= 3A");
+	assert_int_equal(sk_policy_decide(p, "internet", "lgwan", "file", "3A", today, &d, &err), 0);
+	assert_int_equal(d.action, SK_FLOW_DENY);
+	/* mynumber, and a route no flow names */
+	assert_int_equal(sk_policy_decide(p, "mynumber", "lgwan", "file", NULL, today, &d, &err), 0);
+	assert_int_equal(d.action, SK_FLOW_DENY);
+	assert_string_equal(d.rule, "flows[0] mynumber-out");
+	assert_int_equal(sk_policy_decide(p, "lgwan", "mynumber", "file", NULL, today, &d, &err), 0);
+	assert_int_equal(d.action, SK_FLOW_DENY);
+	assert_int_equal(sk_policy_decide(p, "lgwan", "internet", "web", "1", today, &d, &err), 0);
+	assert_int_equal(d.action, SK_FLOW_DENY);
+	assert_string_equal(d.rule, "default-deny");
+	assert_int_equal(d.line, 0);
+	/* bad requests */
+	assert_int_equal(sk_policy_decide(p, "dmz", "lgwan", "file", NULL, today, &d, &err), SK_EINVAL);
+	assert_int_equal(sk_policy_decide(p, "lgwan", "internet", "fax", NULL, today, &d, &err), SK_EINVAL);
+	assert_int_equal(sk_policy_decide(p, "lgwan", "internet", "file", "機密性9", today, &d, &err), SK_EINVAL);
+	sk_policy_free(p);
+
+	/* an exception that expires after loading: the flow is denied from the next day */
+	char t[1024];
+	snprintf(t, sizeof(t), "%s%s", FLOW_MYN, EXC);
+	sk_policy_diags dg;
+	assert_int_equal(parse(t, "2025-06-01", &p, &dg), 0);
+	sk_policy_diags_free(&dg);
+	assert_int_equal(sk_policy_decide(p, "mynumber", "lgwan", "file", "1", sk_policy_date_parse("2025-12-31"), &d, &err), 0);
+	assert_int_equal(d.action, SK_FLOW_SANITIZE);
+	assert_non_null(strstr(d.note, "EX-1"));
+	assert_int_equal(sk_policy_decide(p, "mynumber", "lgwan", "file", "1", sk_policy_date_parse("2026-01-01"), &d, &err), 0);
+	assert_int_equal(d.action, SK_FLOW_DENY);
+	assert_non_null(strstr(d.note, "expired"));
+	sk_policy_free(p);
+}
+
+static int nft_check(const char *text)
+{
+	if (geteuid() != 0 || access("/usr/sbin/nft", X_OK) != 0)
+		return -1;
+	char path[] = "/tmp/sekisho-nft-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "/usr/sbin/nft -c -f %s >/dev/null 2>&1", path);
+	int rc = system(cmd);
+	unlink(path);
+	return rc;
+}
+
+static void nftables(void **state)
+{
+	(void)state;
+	sk_policy *p = load_default();
+	sk_buf out;
+	sk_buf_init(&out, 0);
+	sk_error err;
+	assert_int_equal(sk_policy_nft(p, sk_policy_date_parse("2025-01-01"), &out, &err), 0);
+	const char *s = sk_buf_str(&out);
+	assert_non_null(strstr(s, "table inet sekisho {"));
+	assert_non_null(strstr(s, "type filter hook input priority filter; policy drop;"));
+	assert_non_null(strstr(s, "type filter hook forward priority filter; policy drop;"));
+	assert_non_null(strstr(s, "type filter hook output priority filter; policy drop;"));
+	assert_non_null(strstr(s, "iifname \"sk-inet\" ip saddr { 203.0.113.0/24 } ip daddr 203.0.113.1 tcp dport { 25, 443 } accept"));
+	assert_non_null(strstr(s, "iifname \"sk-lgwan\" ip saddr { 198.51.100.0/24 } ip daddr 198.51.100.1 tcp dport { 25, 443 } accept"));
+	assert_null(strstr(s, "iifname \"sk-myn\""));
+	assert_null(strstr(s, "oifname \"sk-myn\""));
+	assert_null(strstr(s, "3128")); /* no flow needs the web listener */
+	const char *fw = strstr(s, "chain forward");
+	assert_non_null(fw);
+	const char *fw_end = strstr(fw, "\t}\n");
+	assert_null(memmem(fw, (size_t)(fw_end - fw), "accept", 6));
+	int rc = nft_check(s);
+	if (rc >= 0)
+		assert_int_equal(rc, 0);
+	else
+		printf("# nft -c skipped (not root or no nft)\n");
+	sk_buf_free(&out);
+	sk_policy_free(p);
+
+	/* an exception opens the mynumber zone's file listener until it expires */
+	char t[1024];
+	snprintf(t, sizeof(t), "%s%s    channel: file\n", FLOW_MYN, EXC);
+	sk_policy_diags dg;
+	assert_int_equal(parse(t, "2025-06-01", &p, &dg), 0);
+	sk_policy_diags_free(&dg);
+	sk_buf_init(&out, 0);
+	assert_int_equal(sk_policy_nft(p, sk_policy_date_parse("2025-06-01"), &out, &err), 0);
+	assert_non_null(strstr(sk_buf_str(&out), "iifname \"sk-myn\" ip saddr { 192.0.2.0/25 } ip daddr 192.0.2.1 tcp dport { 443 } accept"));
+	rc = nft_check(sk_buf_str(&out));
+	if (rc >= 0)
+		assert_int_equal(rc, 0);
+	sk_buf_reset(&out);
+	assert_int_equal(sk_policy_nft(p, sk_policy_date_parse("2026-01-01"), &out, &err), 0);
+	assert_null(strstr(sk_buf_str(&out), "iifname \"sk-myn\""));
+	sk_buf_free(&out);
+	sk_policy_free(p);
+
+	/* names are free text: a line break in one cannot add a rule; a full buffer fails */
+	char inj[2048];
+	const char *at = strstr(BASE, "  lgwan:\n");
+	snprintf(inj, sizeof(inj), "%.*s  lgwan:\n    name: \"x\\n\\t\\tip saddr 0.0.0.0/0 accept\"\n%s"
+		 "  - { from: internet, to: lgwan, channel: file, action: { sanitize: default } }\n",
+		 (int)(at - BASE), BASE, at + strlen("  lgwan:\n"));
+	assert_int_equal(sk_policy_parse(inj, strlen(inj), sk_policy_date_parse("2025-06-01"), &p, NULL, &err), 0);
+	sk_buf_init(&out, 0);
+	assert_int_equal(sk_policy_nft(p, sk_policy_date_parse("2025-06-01"), &out, &err), 0);
+	assert_null(strstr(sk_buf_str(&out), "\n\t\tip saddr 0.0.0.0/0 accept"));
+	assert_non_null(strstr(sk_buf_str(&out), "# zone lgwan (x   ip saddr 0.0.0.0/0 accept)"));
+	sk_buf_free(&out);
+	sk_buf_init(&out, 200);
+	assert_int_not_equal(sk_policy_nft(p, sk_policy_date_parse("2025-06-01"), &out, &err), 0);
+	sk_buf_free(&out);
+	sk_policy_free(p);
+
+	/* IPv6 zones */
+	const char *v6 =
+		"version: 1\nzones:\n"
+		"  mynumber: { networks: [\"2001:db8:1::/64\"], gateway: { interface: m0, address: \"2001:db8:1::1\" } }\n"
+		"  lgwan: { networks: [\"2001:db8:2::/64\"], gateway: { interface: l0, address: \"2001:db8:2::1\" } }\n"
+		"  internet: { networks: [\"2001:db8:3::/64\", 203.0.113.0/24], gateway: { interface: i0, address: \"2001:db8:3::1\" } }\n"
+		"flows:\n  - { from: internet, to: lgwan, channel: mail, action: { sanitize: default } }\n";
+	assert_int_equal(sk_policy_parse(v6, strlen(v6), sk_policy_date_parse("2025-06-01"), &p, NULL, &err), 0);
+	sk_buf_init(&out, 0);
+	assert_int_equal(sk_policy_nft(p, sk_policy_date_parse("2025-06-01"), &out, &err), 0);
+	assert_non_null(strstr(sk_buf_str(&out), "iifname \"i0\" ip6 saddr { 2001:db8:3::/64 } ip6 daddr 2001:db8:3::1 tcp dport { 25 } accept"));
+	assert_non_null(strstr(sk_buf_str(&out), "oifname \"l0\" ip6 daddr { 2001:db8:2::/64 } tcp dport { 25 } accept"));
+	rc = nft_check(sk_buf_str(&out));
+	if (rc >= 0)
+		assert_int_equal(rc, 0);
+	sk_buf_free(&out);
+	sk_policy_free(p);
+	/* host bits, and a v6 gateway outside its network */
+	check_text("version: 1\nzones:\n  lgwan: { networks: [\"2001:db8:2::1/64\"], gateway: { interface: l0, address: \"2001:db8:9::1\" } }\n",
+		   3, "E-CIDR-INVALID", 3, 23);
+
+	/* an alpha' cloud route is the only thing forwarded */
+	const char *cl = "  - id: m365\n    from: lgwan\n    to: groupware\n    channel: web\n    action: allow\n"
+			 "clouds:\n  groupware:\n    networks: [192.0.2.128/25]\n    ports: [443]\n";
+	assert_int_equal(parse(cl, "2025-06-01", &p, &dg), 0);
+	sk_policy_diags_free(&dg);
+	sk_buf_init(&out, 0);
+	assert_int_equal(sk_policy_nft(p, sk_policy_date_parse("2025-06-01"), &out, &err), 0);
+	assert_non_null(strstr(sk_buf_str(&out), "iifname \"sk-lgwan\" oifname \"sk-inet\" ip saddr { 198.51.100.0/24 } ip daddr { 192.0.2.128/25 } tcp dport { 443 } accept"));
+	rc = nft_check(sk_buf_str(&out));
+	if (rc >= 0)
+		assert_int_equal(rc, 0);
+	sk_buf_free(&out);
+	sk_policy_free(p);
+}
+
+/* sk_process with the policy */
+static void run(const sk_policy *p, const char *from, const char *to, const char *channel,
+		const char *klass, const void *data, size_t n, tu_run *r)
+{
+	sk_options o;
+	sk_options_default(&o);
+	o.policy = p;
+	o.today = sk_policy_date_parse("2025-01-01");
+	sk_buf_init(&r->out, 0);
+	sk_item item = {.name = "a.txt", .src_zone = from, .dst_zone = to, .channel = channel,
+			.class_level = klass};
+	sk_input_mem(&item.input, data, n);
+	sk_output out;
+	sk_output_buf(&out, &r->out);
+	sk_error err;
+	assert_int_equal(sk_process(&item, &o, &out, &r->res, &err), 0);
+}
+
+static void process_with_policy(void **state)
+{
+	(void)state;
+	sk_policy *p = load_default();
+	const char *plain = "お知らせ\n会議は10時からです。\n";
+	const char *secret = "申請者 山田\n個人番号: 3847-5629-1044\n";
+	tu_run r;
+	/* deny */
+	run(p, "internet", "lgwan", "web", NULL, plain, strlen(plain), &r);
+	assert_verdict(&r, SK_VERDICT_BLOCKED);
+	assert_reason(&r, SK_REASON_POLICY_DENY);
+	assert_string_equal(r.res.decision, "deny");
+	assert_int_equal(r.out.len, 0);
+	char *j = sk_result_json(&r.res, "a.txt", NULL);
+	assert_non_null(strstr(j, "\"policy\":{\"decision\":\"deny\",\"rule\":\"flows[4] internet-lgwan-web\""));
+	free(j);
+	tu_free(&r);
+	/* hold (class default 機密性2 to internet) */
+	run(p, "lgwan", "internet", "mail", NULL, plain, strlen(plain), &r);
+	assert_reason(&r, SK_REASON_HELD);
+	assert_string_equal(r.res.decision, "hold");
+	assert_string_equal(r.res.hold_role, "security-manager");
+	tu_free(&r);
+	/* DLP block: 個人番号 going out */
+	run(p, "lgwan", "internet", "mail", "1", secret, strlen(secret), &r);
+	assert_reason(&r, SK_REASON_DLP);
+	assert_string_equal(r.res.report.reason_detail, "mynumber");
+	assert_int_equal(tu_count(&r.res.report, SK_ACTION_NOTED, "mynumber"), 1);
+	assert_non_null(tu_find_where(&r.res.report, "line 2:7"));
+	assert_null(strpbrk(tu_find_where(&r.res.report, "line 2:7")->detail, "0123456789"));
+	tu_free(&r);
+	/* inbound: recorded only, then on to sanitisation with the flow's profile */
+	run(p, "internet", "lgwan", "mail", NULL, secret, strlen(secret), &r);
+	assert_string_equal(r.res.decision, "sanitize");
+	assert_string_equal(r.res.profile, "mail-standard");
+	assert_int_equal(tu_count(&r.res.report, SK_ACTION_NOTED, "mynumber"), 1);
+	assert_int_not_equal(r.res.report.reason, SK_REASON_DLP);
+	assert_int_not_equal(r.res.report.reason, SK_REASON_POLICY_DENY);
+	tu_free(&r);
+	/* unscannable content outbound is held (default.yaml: unscannable: hold) */
+	static const unsigned char png[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13,
+					    'I', 'H', 'D', 'R', 0, 0, 0, 1, 0, 0, 0, 1, 8, 0, 0, 0, 0};
+	run(p, "lgwan", "internet", "mail", "1", png, sizeof(png), &r);
+	assert_reason(&r, SK_REASON_HELD);
+	assert_int_equal(tu_count(&r.res.report, SK_ACTION_NOTED, "dlp-unscanned"), 1);
+	tu_free(&r);
+	/* no zones, unknown zones: denied (fail closed) */
+	run(p, NULL, "lgwan", NULL, NULL, plain, strlen(plain), &r);
+	assert_reason(&r, SK_REASON_POLICY_DENY);
+	tu_free(&r);
+	run(p, "internet", "nowhere", NULL, NULL, plain, strlen(plain), &r);
+	assert_reason(&r, SK_REASON_POLICY_DENY);
+	tu_free(&r);
+	sk_policy_free(p);
+	/* DLP size budget: over max_input is blocked, not let through unscanned */
+	sk_policy_diags dg;
+	assert_int_equal(parse("  - { from: lgwan, to: internet, action: { sanitize: default } }\n"
+			       "dlp:\n  max_input: 16B\n  default: hold\n",
+			       "2025-01-01", &p, &dg), 0);
+	sk_policy_diags_free(&dg);
+	run(p, "lgwan", "internet", "file", "1", plain, strlen(plain), &r);
+	assert_reason(&r, SK_REASON_LIMIT_SIZE);
+	assert_string_equal(r.res.report.reason_detail, "dlp");
+	tu_free(&r);
+	sk_policy_free(p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(minimal_and_default_files),
+		cmocka_unit_test(rule_mynumber_exception),
+		cmocka_unit_test(rule_internet_lgwan),
+		cmocka_unit_test(rule_allow_cross),
+		cmocka_unit_test(names_and_keys),
+		cmocka_unit_test(zones_and_networks),
+		cmocka_unit_test(sections),
+		cmocka_unit_test(format_languages),
+		cmocka_unit_test(decisions),
+		cmocka_unit_test(nftables),
+		cmocka_unit_test(process_with_policy),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
