@@ -101,6 +101,8 @@ static const struct text3 whats[] = {
 	{"uri", "リンク", "links"},
 	{"encryption", "暗号化 (所有者パスワード)", "encryption (owner password)"},
 	{"file-type", "ファイル形式", "file type"},
+	{"structure", "ファイル構造 (相互参照表など)", "file structure (cross-reference table …)"},
+	{"action", "その他の動作 (未知・外部の操作)", "other actions (unknown or viewer commands)"},
 };
 
 bool sk_reason_is_fatal(sk_reason r)
