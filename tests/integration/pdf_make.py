@@ -49,7 +49,7 @@ def evil():
         2: b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         3: b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
            b" /Resources << /Font << /F1 5 0 R >> >>"
-           b" /Annots [50 0 R 51 0 R 52 0 R 53 0 R 54 0 R 20 0 R]"
+           b" /Annots [50 0 R 51 0 R 52 0 R 53 0 R 54 0 R 55 0 R 20 0 R]"
            b" /AA << /O << /S /JavaScript /JS (app.alert\\(1\\)) >> /C << /S /GoTo /D [3 0 R /Fit] >> >> >>",
         4: stream(text),
         5: b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
@@ -74,6 +74,8 @@ def evil():
         53: b"<< /Type /Annot /Subtype /RichMedia /Rect [10 40 30 60] >>",
         54: b"<< /Type /Annot /Subtype /Link /Rect [72 600 300 620]"
             b" /A << /S /GoTo /D [3 0 R /Fit] /Next << /S /ImportData /F (data.fdf) >> >> >>",
+        55: b"<< /Type /Annot /Subtype /Link /Rect [72 560 300 580]"
+            b" /A << /S /GoToE /T << /R /C /N (x.exe) >> /D [0 /Fit] >> >>",
         60: b"<< /Author (Taro Yamada) /Producer (evil) >>",
     }
     return pdf(o, b"/Info 60 0 R ")
