@@ -176,6 +176,9 @@ static int check_qpdf(pdf_walk *w)
 	const char *msg = qpdf_get_error_message_detail(w->q, e);
 	if (code == qpdf_e_password)
 		return walk_block(w, SK_REASON_ENCRYPTED, "password");
+	/* certificate (public-key) or unknown security handlers: as closed as a password */
+	if (code == qpdf_e_unsupported && msg && strcasestr(msg, "encrypt"))
+		return walk_block(w, SK_REASON_ENCRYPTED, msg);
 	if (code == qpdf_e_system)
 		return walk_block(w, SK_REASON_INTERNAL, msg);
 	return walk_block(w, SK_REASON_MALFORMED, msg);
@@ -555,6 +558,8 @@ static void walk_dict(pdf_walk *w, qpdf_oh d, uint64_t owner)
 	}
 	if (qpdf_oh_dict_more_keys(w->q))
 		walk_fail(w, SK_ENOMEM);
+	/* an action dictionary: its /Next is part of the action */
+	bool is_action = !w->rc && qpdf_oh_has_key(w->q, d, "/S");
 
 	for (size_t i = 0; i < nk && !w->rc; i++) {
 		const char *key = keys[i];
@@ -591,7 +596,8 @@ static void walk_dict(pdf_walk *w, qpdf_oh d, uint64_t owner)
 			}
 		} else if (strcmp(key, "/AA") == 0) {
 			removed = additional_actions(w, d, v, owner);
-		} else if (strcmp(key, "/Next") == 0) {
+		} else if (strcmp(key, "/Next") == 0 && is_action) {
+			/* (an outline item's /Next is its next sibling) */
 			removed = next_chain(w, d, v, owner);
 		} else if ((strcmp(key, "/A") == 0 || strcmp(key, "/PA") == 0) &&
 			   is_type(w, v, ot_dictionary) && qpdf_oh_has_key(w->q, v, "/S")) {

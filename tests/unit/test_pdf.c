@@ -350,10 +350,13 @@ static void outlines_and_chains(void **state)
 	run(&p, NULL, &r);
 	assert_int_equal(total(&r, SK_ACTION_REMOVED, "javascript"), 1); /* the outline item */
 	assert_int_equal(total(&r, SK_ACTION_REMOVED, "open-action"), 1); /* in 9's /Next */
+	assert_int_equal(r.res.report.n, 2); /* the outline items' /Next (siblings) stay */
 	assert_int_equal(reread(&r, NULL), 1);
 	assert_false(has(&r, "/JS"));
 	assert_true(has(&r, "/Outlines"));
 	assert_true(has(&r, "/OpenAction"));
+	assert_true(has(&r, "/Title (two)"));
+	assert_true(has(&r, "/Prev "));
 	tu_free(&r);
 }
 
@@ -547,6 +550,23 @@ static void encrypted(void **state)
 		}
 		tu_free(&r);
 	}
+}
+
+/* Certificate (public-key) security handlers cannot be opened either. */
+static void encrypted_pubsec(void **state)
+{
+	(void)state;
+	pdfb p;
+	pb_begin(&p);
+	pb_obj(&p, "<< /Type /Catalog /Pages 2 0 R >>");
+	pb_page(&p, NULL, NULL);
+	pb_obj(&p, "<< /Filter /Adobe.PubSec /SubFilter /adbe.pkcs7.s5 /V 4 /R 4 /Recipients [<00>] >>");
+	pb_end(&p, "/Encrypt 5 0 R /ID [<00112233445566778899aabbccddeeff> <00112233445566778899aabbccddeeff>]");
+	tu_run r;
+	run(&p, NULL, &r);
+	assert_verdict(&r, SK_VERDICT_BLOCKED);
+	assert_reason(&r, SK_REASON_ENCRYPTED);
+	tu_free(&r);
 }
 
 /* Wrong xref offsets: qpdf rebuilds the table; the output is whole again. */
@@ -788,6 +808,7 @@ int main(void)
 		cmocka_unit_test(metadata),
 		cmocka_unit_test(hidden_anywhere),
 		cmocka_unit_test(encrypted),
+		cmocka_unit_test(encrypted_pubsec),
 		cmocka_unit_test(repaired),
 		cmocka_unit_test(malformed),
 		cmocka_unit_test(limit_entries),
