@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cdr_modules.h"
 
@@ -283,6 +284,27 @@ static const char *dangerous_action(const char *s)
 	return NULL;
 }
 
+/* true when the /URI of a URI action is an http, https or mailto address. Anything else
+ * (file:, UNC paths that leak Windows credentials, javascript:, relative) is refused. */
+static bool web_uri(pdf_walk *w, qpdf_oh a)
+{
+	static const char *const schemes[] = {"http://", "https://", "mailto:", NULL};
+	if (!qpdf_oh_has_key(w->q, a, "/URI"))
+		return false;
+	qpdf_oh u = qpdf_oh_get_key(w->q, a, "/URI");
+	bool ok = false;
+	if (is_type(w, u, ot_string)) {
+		size_t n = 0;
+		const char *s = qpdf_oh_get_binary_string_value(w->q, u, &n);
+		for (const char *const *p = schemes; s && *p && !ok; p++) {
+			size_t l = strlen(*p);
+			ok = n > l && strncasecmp(s, *p, l) == 0 && !memchr(s, 0, n);
+		}
+	}
+	qpdf_oh_release(w->q, u);
+	return ok;
+}
+
 /* Decides about an action dictionary a found where a viewer runs actions. autoctx: it runs
  * without a click (/OpenAction, /AA). *what gets the report code. */
 static act_verdict classify_action(pdf_walk *w, qpdf_oh a, bool autoctx, const char **what)
@@ -302,7 +324,7 @@ static act_verdict classify_action(pdf_walk *w, qpdf_oh a, bool autoctx, const c
 	}
 	if (strcmp(s, "URI") == 0) {
 		*what = "uri";
-		if (autoctx)
+		if (autoctx || !web_uri(w, a))
 			return ACT_REMOVE;
 		return w->ctx->profile->neutralize_links ? ACT_NEUTRALIZE : ACT_KEEP;
 	}
@@ -536,7 +558,8 @@ static bool additional_actions(pdf_walk *w, qpdf_oh d, qpdf_oh aa, uint64_t owne
 	return false;
 }
 
-static void walk_dict(pdf_walk *w, qpdf_oh d, uint64_t owner)
+/* stream: d is a stream's dictionary. */
+static void walk_dict(pdf_walk *w, qpdf_oh d, bool stream, uint64_t owner)
 {
 	const sk_profile *p = w->ctx->profile;
 	char **keys = NULL;
@@ -574,6 +597,15 @@ static void walk_dict(pdf_walk *w, qpdf_oh d, uint64_t owner)
 				event(w, SK_ACTION_REMOVED, drop_keys[j].what, owner, key + 1);
 			dropped = true;
 			break;
+		}
+		/* stream data in an external file: the viewer would fetch it (a UNC path leaks
+		 * Windows credentials); without /F the stream's own (empty) data is used */
+		if (!dropped && stream &&
+		    (!strcmp(key, "/F") || !strcmp(key, "/FFilter") || !strcmp(key, "/FDecodeParms"))) {
+			qpdf_oh_remove_key(w->q, d, key);
+			if (!strcmp(key, "/F"))
+				event(w, SK_ACTION_REMOVED, "external-link", owner, "F");
+			dropped = true;
 		}
 		/* pdfTeX's record of included figures: their file names and Info dictionaries */
 		if (!dropped && p->strip_metadata && strncmp(key, "/PTEX.", 6) == 0) {
@@ -644,7 +676,7 @@ static void walk(pdf_walk *w, qpdf_oh root)
 		pdf_item it = w->stack[--w->n];
 		qpdf_oh d = dict_of(w, it.h);
 		if (d) {
-			walk_dict(w, d, it.owner);
+			walk_dict(w, d, is_type(w, it.h, ot_stream), it.owner);
 			qpdf_oh_release(w->q, d);
 		} else if (is_type(w, it.h, ot_array)) {
 			walk_array(w, it.h, it.owner);

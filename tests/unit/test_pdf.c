@@ -330,6 +330,44 @@ static void link_actions(void **state)
 	tu_free(&r);
 }
 
+/* Links: only http, https and mailto addresses stay; a stream fetched from a file goes. */
+static void uri_schemes_and_external_streams(void **state)
+{
+	(void)state;
+	static const char *const uris[] = {
+		"file://server/share/x.pdf", "\\\\\\\\server\\\\share\\\\x", "javascript:app.alert(1)",
+		"relative/page.html", "https://example.jp/ok", "HTTP://EXAMPLE.JP/ok2", "mailto:a@example.jp",
+	};
+	const size_t n = sizeof(uris) / sizeof(uris[0]);
+	pdfb p;
+	pb_begin(&p);
+	pb_obj(&p, "<< /Type /Catalog /Pages 2 0 R >>");
+	pb_page(&p, "5 0 R 6 0 R 7 0 R 8 0 R 9 0 R 10 0 R 11 0 R", "/Resources << /XObject << /Im1 12 0 R >> >>");
+	for (size_t i = 0; i < n; i++)
+		pb_obj(&p, "<< /Type /Annot /Subtype /Link /Rect [0 0 10 10] /A << /S /URI /URI (%s) >> >>",
+		       uris[i]);
+	pb_stream(&p, "/Type /XObject /Subtype /Image /Width 1 /Height 1 /ColorSpace /DeviceGray "
+		      "/BitsPerComponent 8 /F (\\\\\\\\evil\\\\share\\\\x.jpg) /FFilter /DCTDecode",
+		  "\x80");
+	pb_end(&p, NULL);
+	tu_run r;
+	run(&p, NULL, &r);
+	assert_int_equal(total(&r, SK_ACTION_REMOVED, "uri"), 4);
+	assert_int_equal(total(&r, SK_ACTION_REMOVED, "external-link"), 1);
+	assert_non_null(entry(&r, SK_ACTION_REMOVED, "external-link", "F"));
+	assert_int_equal(reread(&r, NULL), 1);
+	assert_false(has(&r, "server"));
+	assert_false(has(&r, "javascript:"));
+	assert_false(has(&r, "relative"));
+	assert_false(has(&r, "evil"));
+	assert_false(has(&r, "/FFilter"));
+	assert_true(has(&r, "(https://example.jp/ok)"));
+	assert_true(has(&r, "(HTTP://EXAMPLE.JP/ok2)"));
+	assert_true(has(&r, "(mailto:a@example.jp)"));
+	assert_int_equal(occurrences(&r.out, "/Subtype /Link"), n);
+	tu_free(&r);
+}
+
 /* Outlines: a script on an item and on a /Next of a GoTo; cycles of /Next terminate. */
 static void outlines_and_chains(void **state)
 {
@@ -800,6 +838,7 @@ int main(void)
 		cmocka_unit_test(names_javascript),
 		cmocka_unit_test(additional_actions),
 		cmocka_unit_test(link_actions),
+		cmocka_unit_test(uri_schemes_and_external_streams),
 		cmocka_unit_test(outlines_and_chains),
 		cmocka_unit_test(reference_cycles),
 		cmocka_unit_test(attachments_and_media),
