@@ -32,22 +32,25 @@ same_text() { # in out: pdftotext of both equal and not empty
 	pdftotext -q "$1" a.txt && pdftotext -q "$2" b.txt && [ -s a.txt ] && cmp -s a.txt b.txt
 }
 
-# --- a PDF with every active element ---
+# --- a PDF with every active element, as written and packed in object streams ---
 $make evil evil.pdf
-sanitize evil.pdf out >evil.json
-check "evil.pdf delivered" test -s out/evil.pdf
-check "evil.pdf: qpdf --check passes on the output" qpdf_ok out/evil.pdf
-qpdf --qdf --object-streams=disable out/evil.pdf evil.qdf.pdf 2>/dev/null
-for key in /JS /JavaScript /OpenAction /Launch /EmbeddedFiles /EmbeddedFile /EF /XFA \
-	/RichMedia /FileAttachment /SubmitForm /ImportData /GoToR /GoToE /NeedsRendering \
-	/Metadata /Author /Producer; do
-	if grep -a -q -e "$key\b" evil.qdf.pdf; then
-		notok "evil.pdf: $key absent from qpdf --qdf output"
-	else
-		ok "evil.pdf: $key absent from qpdf --qdf output"
-	fi
+qpdf --object-streams=generate --compress-streams=y evil.pdf evil-objstm.pdf
+for f in evil evil-objstm; do
+	sanitize $f.pdf out >$f.json
+	check "$f.pdf delivered" test -s out/$f.pdf
+	check "$f.pdf: qpdf --check passes on the output" qpdf_ok out/$f.pdf
+	qpdf --qdf --object-streams=disable out/$f.pdf $f.qdf.pdf 2>/dev/null
+	for key in /JS /JavaScript /OpenAction /Launch /EmbeddedFiles /EmbeddedFile /EF /XFA \
+		/RichMedia /FileAttachment /SubmitForm /ImportData /GoToR /GoToE /NeedsRendering \
+		/Metadata /Author /Producer; do
+		if grep -a -q -e "$key\b" $f.qdf.pdf; then
+			notok "$f.pdf: $key absent from qpdf --qdf output"
+		else
+			ok "$f.pdf: $key absent from qpdf --qdf output"
+		fi
+	done
+	check "$f.pdf: no script text left" bash -c "! grep -a -q -e 'app.alert' -e 'launchURL' -e 'calc.exe' -e 'MZ' $f.qdf.pdf"
 done
-check "evil.pdf: no script text left" bash -c "! grep -a -q -e 'app.alert' -e 'launchURL' -e 'calc.exe' -e 'MZ' evil.qdf.pdf"
 check "evil.pdf: the URI link stays (default profile)" grep -a -q "/URI (https://example.jp/)" evil.qdf.pdf
 check "evil.pdf: text unchanged (pdftotext)" same_text evil.pdf out/evil.pdf
 check "evil.pdf: report names the removals" bash -c "grep -q '\"open-action\"' evil.json && grep -q '\"xfa\"' evil.json && grep -q '\"launch\"' evil.json"
