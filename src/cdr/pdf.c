@@ -188,8 +188,12 @@ static int check_qpdf(pdf_walk *w)
 static void event(pdf_walk *w, sk_action a, const char *what, uint64_t owner,
 		  const char *detail)
 {
+	/* details are key names, which may hold any byte: keep printable ASCII */
 	char d[sizeof(w->ev[0].detail)];
 	snprintf(d, sizeof(d), "%s", detail ? detail : "");
+	for (char *c = d; *c; c++)
+		if (*c < 0x21 || *c > 0x7e)
+			*c = '?';
 	if (w->nev) { /* the same again in the same place: count it */
 		pdf_event *e = &w->ev[w->nev - 1];
 		if (e->action == a && strcmp(e->what, what) == 0 && e->owner == owner &&
@@ -770,6 +774,9 @@ static uint64_t drain_warnings(qpdf_data q, char *first, size_t n)
 		if (c++ == 0) {
 			const char *d = qpdf_get_error_message_detail(q, e);
 			snprintf(first, n, "%s", d ? d : "");
+			for (char *s = first; *s; s++) /* may quote bytes of the file */
+				if (*s < 0x20 || *s > 0x7e)
+					*s = '?';
 		}
 	}
 	return c;
@@ -796,6 +803,7 @@ static int pdf_sanitize(sk_cdr_ctx *ctx, sk_input *in, sk_output *out, sk_error 
 
 	char warn1[128] = "";
 	uint64_t nwarn = 0;
+	bool delivered = false;
 	QPDF_ERROR_CODE qe = qpdf_read_memory(w.q, ctx->name ? ctx->name : "input.pdf",
 					      (const char *)data, len, "");
 	if (qe & QPDF_ERRORS) {
@@ -829,8 +837,10 @@ static int pdf_sanitize(sk_cdr_ctx *ctx, sk_input *in, sk_output *out, sk_error 
 		walk_fail(&w, rc);
 		goto done;
 	}
-	if (emit_events(&w))
+	if ((rc = emit_events(&w))) {
+		walk_fail(&w, rc);
 		goto done;
+	}
 
 	qe = qpdf_init_write_memory(w.q);
 	if (!(qe & QPDF_ERRORS)) {
@@ -856,8 +866,12 @@ static int pdf_sanitize(sk_cdr_ctx *ctx, sk_input *in, sk_output *out, sk_error 
 	rc = sk_output_write(out, qpdf_get_buffer(w.q), qpdf_get_buffer_length(w.q), err);
 	if (rc)
 		walk_fail(&w, rc);
+	else
+		delivered = true;
 
 done:
+	if (!delivered && !w.rc) /* never report success without an output */
+		walk_fail(&w, SK_EINTERNAL);
 	free(w.seen.v);
 	free(w.chain.v);
 	free(w.stack);
