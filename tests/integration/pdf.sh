@@ -31,6 +31,15 @@ qpdf_ok() { qpdf --check "$1" >/dev/null 2>&1; }
 same_text() { # in out: pdftotext of both equal and not empty
 	pdftotext -q "$1" a.txt && pdftotext -q "$2" b.txt && [ -s a.txt ] && cmp -s a.txt b.txt
 }
+same_pixels() { # in out: every page rendered by poppler (30 dpi, grey) is identical
+	rm -rf px && mkdir px && pdftoppm -q -r 30 -gray "$1" px/a && pdftoppm -q -r 30 -gray "$2" px/b || return 1
+	local n=0 p
+	for p in px/a-*.pgm; do
+		cmp -s "$p" "px/b-${p#px/a-}" || return 1
+		n=$((n + 1))
+	done
+	[ $n -gt 0 ] && [ "$(ls px/b-*.pgm | wc -l)" -eq $n ]
+}
 
 # --- a PDF with every active element, as written and packed in object streams ---
 $make evil evil.pdf
@@ -69,10 +78,12 @@ if [ -f "$corpus" ]; then
 	sanitize dirty.pdf out >/dev/null
 	check "corpus dirty.pdf: qpdf --check passes" qpdf_ok out/dirty.pdf
 	check "corpus dirty.pdf: pdftotext unchanged" same_text dirty.pdf out/dirty.pdf
+	check "corpus dirty.pdf: every page renders the same (pdftoppm)" same_pixels dirty.pdf out/dirty.pdf
 	qpdf --qdf --object-streams=disable out/dirty.pdf dirty.qdf.pdf 2>/dev/null
 	check "corpus dirty.pdf: no /Producer, /Metadata, PTEX file names" \
 		bash -c "! grep -a -q -e '/Producer' -e '/Metadata' -e 'PTEX.FileName' dirty.qdf.pdf"
 else
+	skip "corpus dirty.pdf not found"
 	skip "corpus dirty.pdf not found"
 	skip "corpus dirty.pdf not found"
 	skip "corpus dirty.pdf not found"
@@ -83,6 +94,7 @@ $make japanese ja.pdf
 sanitize ja.pdf out >/dev/null
 check "Japanese (90ms-RKSJ-H): qpdf --check passes" qpdf_ok out/ja.pdf
 check "Japanese (90ms-RKSJ-H): pdftotext unchanged" same_text ja.pdf out/ja.pdf
+check "Japanese (90ms-RKSJ-H): renders the same (pdftoppm)" same_pixels ja.pdf out/ja.pdf
 check "Japanese (90ms-RKSJ-H): text is Japanese" bash -c "pdftotext -q out/ja.pdf - | grep -q '関所は無害化の検問所です'"
 
 # --- Japanese: LibreOffice export with Noto CJK ---
@@ -94,6 +106,7 @@ if command -v soffice >/dev/null; then
 		sanitize lo/ja-lo.pdf out >/dev/null
 		check "Japanese (LibreOffice, Noto CJK): qpdf --check passes" qpdf_ok out/ja-lo.pdf
 		check "Japanese (LibreOffice, Noto CJK): pdftotext unchanged" same_text lo/ja-lo.pdf out/ja-lo.pdf
+		check "Japanese (LibreOffice, Noto CJK): renders the same (pdftoppm)" same_pixels lo/ja-lo.pdf out/ja-lo.pdf
 		check "Japanese (LibreOffice, Noto CJK): text is Japanese" bash -c "pdftotext -q out/ja-lo.pdf - | grep -q '住民票の写し'"
 	else
 		notok "LibreOffice produced no PDF"
@@ -113,12 +126,14 @@ check "owner password only: delivered, encryption reported removed" grep -q '"wh
 check "owner password only: output not encrypted" bash -c "qpdf --show-encryption out/enc-owner.pdf | grep -q 'File is not encrypted'"
 check "owner password only: qpdf --check passes" qpdf_ok out/enc-owner.pdf
 check "owner password only: pdftotext unchanged" same_text ja.pdf out/enc-owner.pdf
+check "owner password only: renders the same (pdftoppm)" same_pixels ja.pdf out/enc-owner.pdf
 
 # --- 200 pages ---
 $make pages pages.pdf 200
 sanitize pages.pdf out >/dev/null
 check "200 pages: qpdf --check passes" qpdf_ok out/pages.pdf
 check "200 pages: pdftotext unchanged" same_text pages.pdf out/pages.pdf
+check "200 pages: every page renders the same (pdftoppm)" same_pixels pages.pdf out/pages.pdf
 check "200 pages: 200 pages out" bash -c "[ \"\$(qpdf --show-npages out/pages.pdf)\" = 200 ]"
 
 echo "1..$n"
