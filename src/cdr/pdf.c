@@ -7,12 +7,14 @@
  *  - actions: the value of /OpenAction, every entry of an /AA dictionary, /A and /PA of
  *    annotations and outline items, and their /Next chains. An action is kept only when its
  *    type is on an allow-list (GoTo, Thread without a file, the four page-moving Named
- *    actions, Hide, ResetForm, SetOCGState, Trans, URI). Actions that run without a click
- *    (/OpenAction, /AA and their chains) lose URI actions too.
+ *    actions, Hide, ResetForm, SetOCGState, Trans, URI to http/https/mailto). Actions that
+ *    run without a click (/OpenAction, /AA and their chains) lose URI actions too; the
+ *    strict profile neutralises the rest (the link annotation stays, without its action).
  *  - anywhere in the document: /JS, the /JavaScript and /EmbeddedFiles name trees, /EF of
  *    file specifications, embedded-file streams, /XFA, portfolios (/Collection), dangerous
- *    action dictionaries under any key, and file-attachment, rich-media, movie, sound,
- *    screen and 3D annotations.
+ *    action dictionaries under any key, file-attachment, rich-media, movie, sound, screen
+ *    and 3D annotations, and external stream data (/F of a stream).
+ *  - with strip_metadata: /Info, XMP /Metadata streams, /PieceInfo, pdfTeX's PTEX.* keys.
  * Stream data is copied as it is (qpdf's "preserve" mode): nothing is decompressed, so the
  * parse costs the input size and nothing more. Objects not reachable from the trailer are
  * not written. Every indirect object walked costs one budget entry. */
@@ -86,7 +88,7 @@ typedef struct pagemap {
 	size_t cap;
 } pagemap;
 
-static int pagemap_put(pagemap *m, uint64_t k, uint64_t page)
+static void pagemap_put(pagemap *m, uint64_t k, uint64_t page)
 {
 	size_t j = oid_hash(k, m->cap);
 	while (m->v[2 * j] && m->v[2 * j] != k)
@@ -95,7 +97,6 @@ static int pagemap_put(pagemap *m, uint64_t k, uint64_t page)
 		m->v[2 * j] = k;
 		m->v[2 * j + 1] = page;
 	}
-	return 0;
 }
 
 static uint64_t pagemap_get(const pagemap *m, uint64_t k)
@@ -153,6 +154,9 @@ static int walk_block(pdf_walk *w, sk_reason r, const char *detail)
 		w->rc = SK_EBLOCKED;
 		w->reason = r;
 		snprintf(w->detail, sizeof(w->detail), "%s", detail ? detail : "");
+		for (char *c = w->detail; *c; c++) /* qpdf's messages may quote the file */
+			if (*c < 0x20 || *c > 0x7e)
+				*c = '?';
 	}
 	return w->rc;
 }
@@ -168,11 +172,11 @@ static int walk_fail(pdf_walk *w, int rc)
  * qpdf repairs, or a password is needed. */
 static int check_qpdf(pdf_walk *w)
 {
+	if (!qpdf_has_error(w->q))
+		return w->rc;
+	qpdf_error e = qpdf_get_error(w->q); /* (retrieving it clears it) */
 	if (w->rc)
 		return w->rc;
-	if (!qpdf_has_error(w->q))
-		return 0;
-	qpdf_error e = qpdf_get_error(w->q);
 	enum qpdf_error_code_e code = qpdf_get_error_code(w->q, e);
 	const char *msg = qpdf_get_error_message_detail(w->q, e);
 	if (code == qpdf_e_password)
