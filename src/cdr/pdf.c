@@ -876,6 +876,7 @@ static int pdf_sanitize(sk_cdr_ctx *ctx, sk_input *in, sk_output *out, sk_error 
 done:
 	if (!delivered && !w.rc) /* never report success without an output */
 		walk_fail(&w, SK_EINTERNAL);
+	check_qpdf(&w); /* a pending error would be printed by qpdf_cleanup */
 	free(w.seen.v);
 	free(w.chain.v);
 	free(w.stack);
