@@ -46,6 +46,7 @@ static const sk_cdr_module *const modules[] = {
 	&sk_cdr_module_text,
 	&sk_cdr_module_image,
 	&sk_cdr_module_zip,
+	&sk_cdr_module_pdf,
 };
 
 const sk_cdr_module *sk_cdr_find(const sk_type *t)

@@ -111,6 +111,8 @@ static const struct text3 whats[] = {
 	{"corporate-number", "法人番号", "corporate number"},
 	{"dlp-pattern", "独自の検出パターン", "custom DLP pattern"},
 	{"dlp-unscanned", "DLP で検査できない内容", "content DLP cannot read"},
+	{"structure", "ファイル構造 (相互参照表など)", "file structure (cross-reference table …)"},
+	{"action", "その他の動作 (未知・外部の操作)", "other actions (unknown or viewer commands)"},
 };
 
 bool sk_reason_is_fatal(sk_reason r)
