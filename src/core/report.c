@@ -101,6 +101,9 @@ static const struct text3 whats[] = {
 	{"uri", "リンク", "links"},
 	{"encryption", "暗号化 (所有者パスワード)", "encryption (owner password)"},
 	{"file-type", "ファイル形式", "file type"},
+	{"part", "文書内の部品 (許可されていない・壊れている・参照されていない)",
+	 "document part (not allowed, damaged or unreferenced)"},
+	{"revision", "変更履歴", "tracked changes"},
 };
 
 bool sk_reason_is_fatal(sk_reason r)
