@@ -353,6 +353,18 @@ static bool has_dir(const char *name, const char *seg)
 	return false;
 }
 
+/* "dir/_rels/name.rels" or "_rels/name.rels" */
+static bool is_rels_name(const char *name)
+{
+	const char *b = base_name(name);
+	size_t bl = strlen(b), dl = (size_t)(b - name);
+	if (bl < 5 || strcasecmp(b + bl - 5, ".rels"))
+		return false;
+	if (dl == 6)
+		return !strncasecmp(name, "_rels/", 6);
+	return dl > 6 && !strncasecmp(b - 7, "/_rels/", 7);
+}
+
 static bool xstreq(const xmlChar *a, const char *b)
 {
 	return a && !strcmp((const char *)a, b);
@@ -682,6 +694,14 @@ static void sax_internal_subset(void *vctx, const xmlChar *name, const xmlChar *
 	xmlStopParser(c);
 }
 
+/* libxml2 reports some errors (encoding conversion) through its generic handler, which
+ * prints to stderr; while a part is parsed that handler is this one (then restored). */
+static void silent(void *ctx, const char *msg, ...)
+{
+	(void)ctx;
+	(void)msg;
+}
+
 /* Parses data safely: no network, no DTD, no entity expansion, no recovery. NULL when
  * the part is not well-formed XML or has a DOCTYPE. */
 static xmlDoc *xml_parse(pkg *k, const uint8_t *data, size_t len, const char *name)
@@ -698,8 +718,12 @@ static xmlDoc *xml_parse(pkg *k, const uint8_t *data, size_t len, const char *na
 	k->px->sax->resolveEntity = NULL;
 	k->px->_private = k;
 	k->doctype = false;
+	xmlGenericErrorFunc old = xmlGenericError;
+	void *oldctx = xmlGenericErrorContext;
+	xmlSetGenericErrorFunc(NULL, silent);
 	xmlDoc *d = xmlCtxtReadMemory(k->px, (const char *)data, (int)len, name, NULL,
 				      XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	xmlSetGenericErrorFunc(oldctx, old);
 	if (d && (k->doctype || !k->px->wellFormed || d->intSubset || d->extSubset ||
 		  !xmlDocGetRootElement(d))) {
 		xmlFreeDoc(d);
@@ -951,6 +975,8 @@ static int do_image(pkg *k, part *p)
 	return 0;
 }
 
+static int clean_content(pkg *k, part *p);
+
 static int do_xml(pkg *k, part *p)
 {
 	uint8_t *data;
@@ -967,7 +993,7 @@ static int do_xml(pkg *k, part *p)
 	}
 	p->kind = K_XML;
 	p->fate = F_KEEP;
-	return 0;
+	return clean_content(k, p);
 }
 
 /* Decides, once, whether a part reached by a relationship is kept. */
@@ -1357,7 +1383,9 @@ typedef struct xw {
 	const relset *rs;
 	agg g;
 	bool changed;
-	bool ext_links_gone; /* the workbook lost its external links */
+	xmlNode *root;
+	bool refs_only; /* second pass: only references to removed relationships */
+	bool drop;      /* a rule removes the root element: the part goes */
 } xw;
 
 static xmlNode *next_node(xmlNode *n, bool descend, xmlNode *root)
@@ -1372,25 +1400,47 @@ static xmlNode *next_node(xmlNode *n, bool descend, xmlNode *root)
 	return NULL;
 }
 
-/* Moves the children of n in its place (without merging text nodes) and frees n. */
-static void unwrap(xmlNode *n)
+static void link_before(xmlNode *n, xmlNode *c)
 {
-	xmlNode *c = n->children;
-	while (c) {
-		xmlNode *nx = c->next;
-		xmlUnlinkNode(c);
-		c->parent = n->parent;
-		c->doc = n->doc;
-		c->prev = n->prev;
-		c->next = n;
-		if (n->prev)
-			n->prev->next = c;
-		else
-			n->parent->children = c;
-		n->prev = c;
-		c = nx;
+	c->parent = n->parent;
+	c->doc = n->doc;
+	c->prev = n->prev;
+	c->next = n;
+	if (n->prev)
+		n->prev->next = c;
+	else
+		n->parent->children = c;
+	n->prev = c;
+}
+
+/* Puts the children of n in its place (without merging text nodes) and frees n;
+ * *first is the first node now in its place (NULL when n had no children). When n
+ * declares namespaces its children may use, they are copied (the copies declare what
+ * they need) instead of moved. SK_ENOMEM when a copy fails. */
+static int unwrap(xmlNode *n, xmlNode **first)
+{
+	*first = NULL;
+	if (n->nsDef) {
+		for (xmlNode *c = n->children; c; c = c->next) {
+			xmlNode *cp = xmlDocCopyNode(c, n->doc, 1);
+			if (!cp)
+				return SK_ENOMEM;
+			link_before(n, cp);
+			if (!*first)
+				*first = cp;
+		}
+	} else {
+		xmlNode *c = n->children;
+		*first = c;
+		while (c) {
+			xmlNode *nx = c->next;
+			xmlUnlinkNode(c);
+			link_before(n, c);
+			c = nx;
+		}
 	}
 	remove_node(n);
+	return 0;
 }
 
 /* Field instructions that run or fetch something. NULL when harmless. */
@@ -1601,7 +1651,9 @@ static bool formula_dde(const char *f)
 	return false;
 }
 
-/* true when a formula refers to an external workbook ([1]Sheet!A1) */
+/* true when a formula refers to an external workbook: [1]Sheet1!A1, '[1]My sheet'!A1,
+ * [1]!Name. External links are always removed, so such a formula cannot stay. A table
+ * column named by digits (Table1[2019]) is not followed by a sheet name or '!'. */
 static bool formula_extref(const char *f)
 {
 	bool dq = false;
@@ -1612,7 +1664,8 @@ static bool formula_extref(const char *f)
 			const char *e = f + 1;
 			while (isdigit((unsigned char)*e))
 				e++;
-			if (*e == ']')
+			unsigned char c = (unsigned char)e[1];
+			if (*e == ']' && (c == '!' || c == '_' || c == '\'' || isalnum(c) || c >= 0x80))
 				return true;
 		}
 	}
@@ -1658,9 +1711,12 @@ static bool rel_attr(const xmlAttr *a)
 	return xstreq(a->ns->href, NS_O) && xstreq(a->name, "relid");
 }
 
-/* References to removed relationships: the element or the attribute goes. */
+/* References to removed relationships: the element or the attribute goes (only the
+ * attribute for the root element). */
 static enum act clean_refs(xw *w, xmlNode *n, xmlNode **target)
 {
+	if (!w->rs || !w->rs->ngone)
+		return A_KEEP;
 	for (xmlAttr *a = n->properties, *na; a; a = na) {
 		na = a->next;
 		if (!rel_attr(a))
@@ -1670,10 +1726,12 @@ static enum act clean_refs(xw *w, xmlNode *n, xmlNode **target)
 		xmlFree(v);
 		if (!g)
 			continue;
-		if (is_ref_element(n) || (xstreq(n->name, "hyperlink") && !n->children)) {
-			if (xstreq(n->name, "oleObj"))
-				*target = ancestor(n, "graphicFrame");
-			return A_REMOVE;
+		if (n != w->root && (is_ref_element(n) || (xstreq(n->name, "hyperlink") && !n->children))) {
+			xmlNode *t = xstreq(n->name, "oleObj") ? ancestor(n, "graphicFrame") : NULL;
+			if (t != w->root) {
+				*target = t;
+				return A_REMOVE;
+			}
 		}
 		xmlRemoveProp(a);
 		w->changed = true;
@@ -1733,6 +1791,8 @@ static enum act revision_rule(xw *w, xmlNode *n, xmlNode **target)
 static enum act element_rule(xw *w, xmlNode *n, xmlNode **target)
 {
 	*target = NULL;
+	if (w->refs_only)
+		return clean_refs(w, n, target);
 	const char *nm = (const char *)n->name;
 	const sk_profile *pf = w->k->ctx->profile;
 	const char *what = NULL;
@@ -1751,7 +1811,7 @@ static enum act element_rule(xw *w, xmlNode *n, xmlNode **target)
 		what = "data-connection";
 	else if (!strcmp(nm, "externalReferences"))
 		what = "external-link";
-	else if (!strcmp(nm, "FmlaMacro"))
+	else if (!strcmp(nm, "FmlaMacro") || !strcmp(nm, "entryMacro") || !strcmp(nm, "exitMacro"))
 		what = "macro";
 	else if (!strcmp(nm, "HyperlinkBase"))
 		what = "external-relationship";
@@ -1771,7 +1831,7 @@ static enum act element_rule(xw *w, xmlNode *n, xmlNode **target)
 		xmlChar *f = xmlNodeGetContent(n);
 		if (f && formula_dde((const char *)f))
 			what = "dde";
-		else if (f && w->ext_links_gone && formula_extref((const char *)f))
+		else if (f && formula_extref((const char *)f))
 			what = "external-link";
 		xmlFree(f);
 	} else if (!strcmp(nm, "definedName") && is_x(n)) {
@@ -1785,7 +1845,7 @@ static enum act element_rule(xw *w, xmlNode *n, xmlNode **target)
 			what = "macro-sheet";
 		else if (f && formula_dde((const char *)f))
 			what = "dde";
-		else if (f && w->ext_links_gone && formula_extref((const char *)f))
+		else if (f && formula_extref((const char *)f))
 			what = "external-link";
 		xmlFree(name);
 		xmlFree(f);
@@ -1802,8 +1862,8 @@ static enum act element_rule(xw *w, xmlNode *n, xmlNode **target)
 				return a;
 		}
 	}
-	if (!what) /* no rule of its own: references to removed relationships */
-		return clean_refs(w, n, target);
+	if (!what)
+		return A_KEEP;
 	agg_add(&w->g, SK_ACTION_REMOVED, what, NULL);
 	return A_REMOVE;
 }
@@ -1819,9 +1879,13 @@ static int clean_tree(xw *w, xmlNode *root)
 		xmlNode *target = NULL;
 		enum act a = element_rule(w, n, &target);
 		xmlNode *t = target ? target : n;
-		if (a == A_KEEP || t == root) {
+		if (a == A_KEEP) {
 			n = next_node(n, true, root);
 			continue;
+		}
+		if (t == root) { /* the part itself is what must go */
+			w->drop = true;
+			return 0;
 		}
 		w->changed = true;
 		if (a == A_REMOVE) {
@@ -1829,9 +1893,10 @@ static int clean_tree(xw *w, xmlNode *root)
 			remove_node(t);
 			n = nx;
 		} else { /* A_UNWRAP: go on with the children, now in its place */
-			xmlNode *nx = n->children ? n->children : next_node(n, false, root);
-			unwrap(n);
-			n = nx;
+			xmlNode *nx = next_node(n, false, root), *first;
+			if (unwrap(n, &first))
+				return SK_ENOMEM;
+			n = first ? first : nx;
 		}
 	}
 	return 0;
@@ -1852,10 +1917,11 @@ static void reduce_core(xw *w, xmlNode *root)
 	}
 }
 
-static int clean_part(pkg *k, part *p, bool ext_links_gone)
+/* First pass, when the part is reached: the rules on its content. */
+static int clean_content(pkg *k, part *p)
 {
-	xw w = {.k = k, .p = p, .rs = &p->rs, .ext_links_gone = ext_links_gone};
 	xmlNode *root = xmlDocGetRootElement(p->doc);
+	xw w = {.k = k, .p = p, .root = root};
 	int rc = 0;
 	if (p->ct && !strcasecmp(p->ct, CT_CORE) && k->ctx->profile->strip_metadata)
 		reduce_core(&w, root);
@@ -1863,10 +1929,29 @@ static int clean_part(pkg *k, part *p, bool ext_links_gone)
 		rc = clean_tree(&w, root);
 	if (rc)
 		return oom(k);
-	rc = agg_flush(k->ctx, &w.g, p->name);
-	if (rc)
+	if (w.drop) {
+		if ((int)(p - k->p) == k->main)
+			return sk_cdr_block(k->ctx, SK_REASON_MALFORMED, p->name);
+		return drop_part(k, p, "part", "active root element");
+	}
+	if ((rc = agg_flush(k->ctx, &w.g, p->name)))
 		return rc;
-	return w.changed ? xml_serialize(k, p) : 0;
+	p->changed = w.changed;
+	return 0;
+}
+
+/* Second pass, once every relationship is decided: references to removed ones go;
+ * then the part is serialised when anything changed. */
+static int clean_refs_part(pkg *k, part *p)
+{
+	xmlNode *root = xmlDocGetRootElement(p->doc);
+	xw w = {.k = k, .p = p, .rs = &p->rs, .root = root, .refs_only = true};
+	if (clean_tree(&w, root))
+		return oom(k);
+	/* a part in another encoding than UTF-8 is written anew in UTF-8: Office must
+	 * read exactly what was checked here */
+	bool recode = p->doc->encoding && strcasecmp((const char *)p->doc->encoding, "UTF-8");
+	return p->changed || w.changed || recode ? xml_serialize(k, p) : 0;
 }
 
 /* ---- writing ------------------------------------------------------------------------- */
@@ -2078,7 +2163,7 @@ static int scan_entries(pkg *k)
 		if (!strcmp(p->name, "[Content_Types].xml")) {
 			p->kind = K_CT;
 			k->ctpart = (int)(k->n - 1);
-		} else if (glob_ci("*_rels/*.rels", p->name) || glob_ci("_rels/*.rels", p->name)) {
+		} else if (is_rels_name(p->name)) {
 			p->kind = K_RELS;
 		}
 	}
@@ -2195,6 +2280,17 @@ static int run(pkg *k, sk_input *in, sk_output *out)
 			return sk_cdr_block(k->ctx, SK_REASON_MALFORMED, "no main document");
 		k->main = main;
 		k->mt = main_type_of(k->p[main].ct);
+		part *mp = &k->p[main];
+		if (!k->mt && (!mp->ct || !strcasecmp(mp->ct, "application/xml"))) {
+			/* declared generically or not at all: the usual name tells */
+			const char *ct = ct_infer(mp->name);
+			if ((k->mt = main_type_of(ct))) {
+				free(mp->ct);
+				if (!(mp->ct = strdup(ct)))
+					return oom(k);
+				mp->ct_inferred = true;
+			}
+		}
 		if (!k->mt)
 			return sk_cdr_block(k->ctx,
 					    k->p[main].ct ? SK_REASON_UNKNOWN_TYPE : SK_REASON_MALFORMED,
@@ -2251,11 +2347,6 @@ static int run(pkg *k, sk_input *in, sk_output *out)
 			k->p[i].fate = F_DROP;
 
 	/* clean the XML parts and their relationships */
-	bool ext_gone = false;
-	for (size_t i = 0; i < k->n && !ext_gone; i++)
-		for (size_t j = 0; j < k->p[i].rs.n; j++)
-			if (k->p[i].rs.v[j].removed && !strcmp(k->p[i].rs.v[j].suffix, "externalLink"))
-				ext_gone = true;
 	if ((rc = rewrite_rels(k, &k->root)))
 		return rc;
 	if (k->root.rels_part < 0 || k->p[k->root.rels_part].fate != F_KEEP)
@@ -2264,7 +2355,7 @@ static int run(pkg *k, sk_input *in, sk_output *out)
 		part *p = &k->p[i];
 		if (p->fate != F_KEEP || p->kind != K_XML)
 			continue;
-		if ((rc = rewrite_rels(k, &p->rs)) || (rc = clean_part(k, p, ext_gone)))
+		if ((rc = rewrite_rels(k, &p->rs)) || (rc = clean_refs_part(k, p)))
 			return rc;
 	}
 

@@ -683,6 +683,8 @@ static void xlsx_parts(void **state)
 		 "<c r=\"B1\"><f>[1]Sheet1!A1*2</f><v>42</v></c>"
 		 "<c r=\"C1\"><f>SUM(1,2)&amp;\"a|b\"</f><v>3a|b</v></c>"
 		 "<c r=\"D1\" t=\"inlineStr\"><is><t>visible text</t></is></c>"
+		 "<c r=\"E1\"><f>SUM(Table1[2019])+'[2]Other sheet'!B2</f><v>5</v></c>"
+		 "<c r=\"F1\"><f>SUM(Table1[2019])</f><v>6</v></c>"
 		 "</row></sheetData></worksheet>"},
 		{.name = "xl/worksheets/_rels/sheet1.xml.rels",
 		 .data = RELS_HEAD REL("rId1", "queryTable", "../queryTables/queryTable1.xml") RELS_TAIL},
@@ -721,6 +723,8 @@ static void xlsx_parts(void **state)
 	assert_false(has_str(sh, "[1]"));
 	assert_true(has_str(sh, "<v>42</v>")); /* cached values stay */
 	assert_true(has_str(sh, "SUM(1,2)"));  /* a | in a string is not DDE */
+	assert_false(has_str(sh, "Other sheet"));
+	assert_true(has_str(sh, "<f>SUM(Table1[2019])</f>")); /* a table column, not a link */
 	assert_true(has_str(sh, "visible text"));
 	free(sh);
 	assert_true(reported(&r, SK_ACTION_REMOVED, "macro-sheet", "xl/macrosheets/sheet2.xml"));
@@ -980,6 +984,58 @@ static void dangling_rels(void **state)
 	assert_int_equal(e->action, SK_ACTION_REPAIRED);
 	assert_string_equal(e->what, "relationship");
 	assert_int_equal(e->count, 3);
+	tu_free(&r);
+	sk_buf_free(&in);
+}
+
+/* ---- XML edge cases ------------------------------------------------------------------------ */
+
+static void xml_edge_cases(void **state)
+{
+	(void)state;
+	/* UTF-16 styles: rewritten in UTF-8; a namespace declared on an unwrapped w:ins;
+	 * a custom XML part whose root element is a DDE field */
+	static const char styles8[] = "<?xml version=\"1.0\" encoding=\"UTF-16\"?><w:styles" W_NS "><w:docDefaults/></w:styles>";
+	uint16_t styles16[sizeof(styles8)];
+	styles16[0] = 0xFEFF;
+	for (size_t i = 0; i + 1 < sizeof(styles8); i++)
+		styles16[i + 1] = (uint16_t)(unsigned char)styles8[i];
+	ent extra[] = {
+		{.name = "word/styles.xml", .data = (const char *)styles16, .len = sizeof(styles8) * 2},
+		{.name = "customXml/item1.xml",
+		 .data = XMLDECL "<w:fldSimple" W_NS " w:instr=\"DDEAUTO cmd x\"><w:r><w:t>x</w:t></w:r></w:fldSimple>"},
+	};
+	sk_buf in;
+	docx(&in, "application/xml", OVR("/word/styles.xml", OD "wordprocessingml.styles+xml"),
+	     W_DOC("<w:p><w:ins w:id=\"1\" w:author=\"a\" xmlns:x=\"urn:example:x\"><w:r><x:mark x:v=\"1\"/><w:t>inserted</w:t></w:r></w:ins></w:p>"),
+	     REL("rId1", "styles", "styles.xml") REL("rId2", "customXml", "../customXml/item1.xml"),
+	     extra, 2);
+	sk_options opt;
+	sk_options_default(&opt);
+	opt.profile = sk_profile_find("strict");
+	tu_run r;
+	run_buf(&in, "edge.docx", &opt, &r);
+	dump_report(&r);
+	assert_verdict(&r, SK_VERDICT_SANITIZED);
+	/* the main part declared as application/xml: its type comes from its name */
+	assert_true(reported(&r, SK_ACTION_REPAIRED, "content-types", "[Content_Types].xml"));
+	char *ct = zget(&r.out, "[Content_Types].xml");
+	assert_true(has_str(ct, "PartName=\"/word/document.xml\" ContentType=\"" CT_DOCX "\""));
+	free(ct);
+	char *st = zget(&r.out, "word/styles.xml");
+	assert_non_null(st);
+	assert_true(!strncmp(st, "<?xml version=\"1.0\" encoding=\"UTF-8\"", 36));
+	assert_true(has_str(st, "w:docDefaults"));
+	free(st);
+	char *d = zget(&r.out, "word/document.xml");
+	assert_true(has_str(d, "inserted"));
+	assert_false(has_str(d, "w:ins"));
+	assert_true(has_str(d, "x:mark"));
+	assert_true(has_str(d, "xmlns:x=\"urn:example:x\""));
+	free(d);
+	assert_false(zhas(&r.out, "customXml/item1.xml"));
+	assert_false(zgrep(&r.out, "DDEAUTO"));
+	assert_true(reported(&r, SK_ACTION_REMOVED, "part", "customXml/item1.xml"));
 	tu_free(&r);
 	sk_buf_free(&in);
 }
@@ -1445,6 +1501,7 @@ int main(void)
 		cmocka_unit_test(comments_revisions),
 		cmocka_unit_test(repair_content_types),
 		cmocka_unit_test(dangling_rels),
+		cmocka_unit_test(xml_edge_cases),
 		cmocka_unit_test(xxe_and_entities),
 		cmocka_unit_test(broken_packages),
 		cmocka_unit_test(parts_and_images),
