@@ -22,7 +22,7 @@ typedef enum sk_kind {
 	SK_KIND_GIF,
 	SK_KIND_BMP,
 	SK_KIND_ZIP,
-	SK_KIND_OOXML,  /* ZIP with [Content_Types].xml */
+	SK_KIND_OOXML,  /* ZIP with [Content_Types].xml, or _rels/.rels and word/, xl/ or ppt/ */
 	SK_KIND_ODF,    /* ZIP whose first entry is mimetype application/vnd.oasis… */
 	SK_KIND_PDF,
 	SK_KIND_OLE2,   /* compound file: legacy Office, or encrypted OOXML */

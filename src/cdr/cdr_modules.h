@@ -6,6 +6,7 @@
 
 extern const sk_cdr_module sk_cdr_module_text;  /* text.c: text, CSV/TSV */
 extern const sk_cdr_module sk_cdr_module_image; /* image.c: PNG, JPEG, GIF, BMP */
+extern const sk_cdr_module sk_cdr_module_ooxml; /* ooxml.c: docx/xlsx/pptx and variants */
 extern const sk_cdr_module sk_cdr_module_zip;   /* zip.c: ZIP archives */
 extern const sk_cdr_module sk_cdr_module_pdf;   /* pdf.c: PDF (qpdf) */
 

@@ -45,6 +45,7 @@ const sk_profile *sk_profile_default(void)
 static const sk_cdr_module *const modules[] = {
 	&sk_cdr_module_text,
 	&sk_cdr_module_image,
+	&sk_cdr_module_ooxml, /* before zip: an OOXML package is a ZIP too */
 	&sk_cdr_module_zip,
 	&sk_cdr_module_pdf,
 };
@@ -99,6 +100,10 @@ int sk_cdr_run(sk_cdr_ctx *ctx, sk_input *in, sk_output *out, sk_error *err)
 		return sk_cdr_block(ctx, SK_REASON_INTERNAL, err ? err->msg : "detect");
 	if (ctx->type.kind == SK_KIND_EXECUTABLE)
 		return sk_cdr_block(ctx, SK_REASON_EXECUTABLE, ctx->type.code);
+	/* a password-protected Office file (OOXML in an OLE2 container): checked before the
+	 * name, whose .docx would otherwise count as a mismatch */
+	if (ctx->type.kind == SK_KIND_OLE2 && !strcmp(ctx->type.code, "encrypted-office"))
+		return sk_cdr_block(ctx, SK_REASON_ENCRYPTED, ctx->type.code);
 	if (ctx->name) {
 		char ext[32];
 		sk_name_ext(ctx->name, ext, sizeof(ext));

@@ -113,6 +113,9 @@ static const struct text3 whats[] = {
 	{"dlp-unscanned", "DLP で検査できない内容", "content DLP cannot read"},
 	{"structure", "ファイル構造 (相互参照表など)", "file structure (cross-reference table …)"},
 	{"action", "その他の動作 (未知・外部の操作)", "other actions (unknown or viewer commands)"},
+	{"part", "文書内の部品 (許可されていない・壊れている・参照されていない)",
+	 "document part (not allowed, damaged or unreferenced)"},
+	{"revision", "変更履歴", "tracked changes"},
 };
 
 bool sk_reason_is_fatal(sk_reason r)

@@ -54,7 +54,24 @@ static uint16_t le16(const uint8_t *p)
 	return (uint16_t)(p[0] | p[1] << 8);
 }
 
-/* The root directory entry's CLSID tells an installer (MSI/MSP/MST) from a document. */
+/* true when the UTF-16LE directory entry name (len bytes with the final NUL) is s */
+static bool ole_name_is(const uint8_t *e, const char *s)
+{
+	size_t len = le16(e + 0x40), sl = strlen(s);
+	if (len != (sl + 1) * 2 || len > 64)
+		return false;
+	for (size_t i = 0; i < sl; i++)
+		if (e[2 * i] != (uint8_t)s[i] || e[2 * i + 1] != 0)
+			return false;
+	return true;
+}
+
+#define OLE_DIR_SECTORS_MAX 64
+
+/* The root directory entry's CLSID tells an installer (MSI/MSP/MST) from a document;
+ * the "EncryptionInfo" / "EncryptedPackage" streams an encrypted OOXML package (Office
+ * password protection) from a legacy document. The directory is followed through the
+ * FAT sectors the header lists (the first 109), for at most 64 sectors. */
 static void detect_ole2(sk_input *in, const uint8_t *h, size_t n, sk_type *t, sk_error *err)
 {
 	set(t, SK_KIND_OLE2, "ole2", "application/x-ole-storage", "doc");
@@ -64,12 +81,8 @@ static void detect_ole2(sk_input *in, const uint8_t *h, size_t n, sk_type *t, sk
 	if (shift != 9 && shift != 12)
 		return;
 	uint64_t ssz = 1ull << shift;
-	uint32_t dirsect = le32(h + 0x30);
-	if (dirsect >= 0xFFFFFFFAu)
-		return;
-	uint8_t ent[128];
-	size_t got;
-	if (sk_input_pread(in, (dirsect + 1ull) * ssz, ent, sizeof(ent), &got, err) || got < 128)
+	uint32_t sect = le32(h + 0x30);
+	if (sect >= 0xFFFFFFFAu)
 		return;
 	static const uint8_t msi[16] = {0x84, 0x10, 0x0C, 0x00, 0x00, 0x00, 0x00, 0x00,
 					0xC0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x46};
@@ -77,9 +90,40 @@ static void detect_ole2(sk_input *in, const uint8_t *h, size_t n, sk_type *t, sk
 					0xC0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x46};
 	static const uint8_t mst[16] = {0x82, 0x10, 0x0C, 0x00, 0x00, 0x00, 0x00, 0x00,
 					0xC0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x46};
-	if (!memcmp(ent + 0x50, msi, 16) || !memcmp(ent + 0x50, msp, 16) ||
-	    !memcmp(ent + 0x50, mst, 16))
-		set_exec(t, "msi", "msi");
+	uint8_t dir[4096];
+	bool encrypted = false;
+	for (int k = 0; k < OLE_DIR_SECTORS_MAX && sect < 0xFFFFFFFAu; k++) {
+		size_t got;
+		if (sk_input_pread(in, (sect + 1ull) * ssz, dir, (size_t)ssz, &got, err) || got < 128)
+			break;
+		for (size_t off = 0; off + 128 <= got; off += 128) {
+			const uint8_t *ent = dir + off;
+			if (k == 0 && off == 0 &&
+			    (!memcmp(ent + 0x50, msi, 16) || !memcmp(ent + 0x50, msp, 16) ||
+			     !memcmp(ent + 0x50, mst, 16))) {
+				set_exec(t, "msi", "msi");
+				return;
+			}
+			if (ent[0x42] == 2 && (ole_name_is(ent, "EncryptionInfo") ||
+					       ole_name_is(ent, "EncryptedPackage")))
+				encrypted = true;
+		}
+		if (got < ssz)
+			break;
+		/* next directory sector: FAT[sect] */
+		uint64_t per = ssz / 4, fi = sect / per;
+		if (fi >= 109)
+			break;
+		uint32_t fat = le32(h + 0x4C + 4 * fi);
+		uint8_t nb[4];
+		if (fat >= 0xFFFFFFFAu ||
+		    sk_input_pread(in, (fat + 1ull) * ssz + (sect % per) * 4, nb, 4, &got, err) ||
+		    got < 4)
+			break;
+		sect = le32(nb);
+	}
+	if (encrypted)
+		set(t, SK_KIND_OLE2, "encrypted-office", "application/x-ole-storage", "");
 }
 
 /* ---- ZIP family ---------------------------------------------------------------- */
@@ -105,7 +149,7 @@ static void detect_zip(sk_input *in, sk_type *t, sk_error *err)
 		return;
 	}
 	zip_int64_t ne = zip_get_num_entries(za, 0);
-	bool ct = false, word = false, xl = false, ppt = false, manifest = false,
+	bool ct = false, rels = false, word = false, xl = false, ppt = false, manifest = false,
 	     classes = false, dex = false, appx = false, vsix = false;
 	for (zip_int64_t i = 0; i < ne && i < ZIP_SCAN_MAX; i++) {
 		const char *name = zip_get_name(za, (zip_uint64_t)i, ZIP_FL_ENC_RAW);
@@ -114,6 +158,8 @@ static void detect_zip(sk_input *in, sk_type *t, sk_error *err)
 		size_t l = strlen(name);
 		if (!strcmp(name, "[Content_Types].xml"))
 			ct = true;
+		else if (!strcmp(name, "_rels/.rels"))
+			rels = true;
 		else if (!strncmp(name, "word/", 5))
 			word = true;
 		else if (!strncmp(name, "xl/", 3))
@@ -154,7 +200,8 @@ static void detect_zip(sk_input *in, sk_type *t, sk_error *err)
 		set_exec(t, "vsix", "vsix");
 	else if (classes || (manifest && t->kind == SK_KIND_ZIP))
 		set_exec(t, "jar", "jar");
-	else if (ct && t->kind == SK_KIND_ZIP) {
+	else if ((ct || (rels && (word || xl || ppt))) && t->kind == SK_KIND_ZIP) {
+		/* a package without [Content_Types].xml is still OOXML: the module repairs it */
 		if (word)
 			set(t, SK_KIND_OOXML, "docx",
 			    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
