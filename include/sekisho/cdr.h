@@ -40,6 +40,11 @@ struct sk_cdr_ctx {
 	const char *where;          /* path of this item inside the top-level one ("" at top) */
 	const char *name;           /* file or entry name of this item, may be NULL */
 	sk_type type;               /* detected type of this item */
+	/* set by a module whose output must carry another extension ("docx" for a docm);
+	 * the top level's goes to report->out_ext, an entry's to its container */
+	char out_ext[16];
+	/* after sk_cdr_child() delivered an entry: that entry's out_ext ("" for none) */
+	char child_ext[16];
 	/* set by sk_cdr_block() */
 	sk_reason reason;
 	char reason_detail[128];

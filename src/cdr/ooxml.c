@@ -2439,12 +2439,11 @@ static int run(pkg *k, sk_input *in, sk_output *out)
 		if (rc)
 			return rc;
 	}
-	if (k->ctx->depth == 0) {
+	{
 		char ext[32];
 		sk_name_ext(k->ctx->name, ext, sizeof(ext));
 		if (k->mt->from || (ext_is_office(ext) && strcmp(ext, k->mt->ext)))
-			snprintf(k->ctx->report->out_ext, sizeof(k->ctx->report->out_ext), "%s",
-				 k->mt->ext);
+			snprintf(k->ctx->out_ext, sizeof(k->ctx->out_ext), "%s", k->mt->ext);
 	}
 
 	uint8_t *ct = NULL;

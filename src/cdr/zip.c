@@ -777,6 +777,25 @@ static int out_file(zstate *s, const char *name, const zip_stat_t *st)
 	return out_meta(s, idx, st, false);
 }
 
+/* Adds a delivered entry whose type changed (a docm rebuilt as docx) under its name with
+ * the new extension, so that the name says what the bytes are. */
+static int out_file_renamed(zstate *s, const char *name, const char *ext, const zip_stat_t *st)
+{
+	const char *slash = strrchr(name, '/');
+	const char *base = slash ? slash + 1 : name;
+	const char *dot = strrchr(base, '.');
+	size_t keep = dot && dot != base ? (size_t)(dot - name) : strlen(name);
+	sk_buf nn;
+	sk_buf_init(&nn, 0);
+	int rc = sk_buf_printf(&nn, "%.*s.%s", (int)keep, name, ext);
+	if (rc == 0 && strcmp(sk_buf_str(&nn), name) != 0)
+		rc = action(s, SK_ACTION_RENAMED, "entry-name", name, sk_buf_str(&nn));
+	if (rc == 0)
+		rc = out_file(s, sk_buf_str(&nn), st);
+	sk_buf_free(&nn);
+	return rc;
+}
+
 static int out_dir(zstate *s, const char *name, const zip_stat_t *st)
 {
 	zip_int64_t idx = zip_dir_add(s->oz, name, ZIP_FL_ENC_UTF_8);
@@ -896,6 +915,8 @@ static int do_entry(zstate *s, uint64_t i)
 	sk_buf_reset(&s->cout);
 	rc = sk_cdr_child(s->ctx, name, s->data.data, s->data.len, &s->cout, &why, s->err);
 	sk_buf_reset(&s->data);
+	if (rc == 0 && s->ctx->child_ext[0])
+		return out_file_renamed(s, name, s->ctx->child_ext, &st);
 	if (rc == 0)
 		return out_file(s, name, &st);
 	if (rc != SK_EBLOCKED)

@@ -185,6 +185,7 @@ static int process(const sk_item *item, const sk_options *opt, sk_output *out, s
 		}
 		return 0;
 	}
+	memcpy(res->report.out_ext, ctx.out_ext, sizeof(res->report.out_ext));
 	sk_report_finish(&res->report);
 	return 0;
 }

@@ -402,6 +402,21 @@ static void macro_docm(void **state)
 	assert_true(has_str(d, "macro document"));
 	free(d);
 	tu_free(&r);
+
+	/* inside a ZIP, the rebuilt docm is stored under a .docx name and the ZIP keeps its own */
+	{
+		ent outer[] = {{.name = "dir/report.docm", .data = (const char *)in.data, .len = in.len}};
+		sk_buf zin;
+		mkzip(&zin, outer, 1);
+		tu_process(zin.data, zin.len, "mail.zip", NULL, &r);
+		assert_verdict(&r, SK_VERDICT_SANITIZED);
+		assert_string_equal(r.res.report.out_ext, "");
+		assert_true(zhas(&r.out, "dir/report.docx"));
+		assert_false(zhas(&r.out, "dir/report.docm"));
+		assert_true(reported(&r, SK_ACTION_RENAMED, "entry-name", NULL));
+		tu_free(&r);
+		sk_buf_free(&zin);
+	}
 	sk_buf_free(&in);
 
 	/* a macro-enabled template becomes a plain template */
