@@ -241,6 +241,8 @@ static int bmp_pixels(img_job *j, struct bmp *b, size_t *end)
 {
 	uint64_t w = b->w, h = b->h;
 	bool indexed = b->bpp <= 8;
+	if (w > UINT64_MAX / 4 / h)
+		return sk_cdr_block(j->ctx, SK_REASON_LIMIT_PIXELS, "bmp: size");
 	int rc = img_expand(j, w * h * (indexed ? 1 : 4));
 	if (rc)
 		return rc;
@@ -252,7 +254,7 @@ static int bmp_pixels(img_job *j, struct bmp *b, size_t *end)
 		return bmp_rle(j, b, end);
 
 	uint64_t stride = (w * (uint64_t)b->bpp + 31) / 32 * 4;
-	if (stride * h > j->size - b->off)
+	if (stride > (j->size - b->off) / h)
 		return bmp_bad(j, "truncated pixel data");
 	*end = b->off + (size_t)(stride * h);
 	bool any_alpha = false;
@@ -303,6 +305,8 @@ static int bmp_write(img_job *j, const struct bmp *b)
 	uint64_t w = b->w, h = b->h;
 	uint64_t stride = (w * (uint64_t)obpp + 31) / 32 * 4;
 	uint64_t head = 14 + (uint64_t)hsz + 4 * (uint64_t)npal;
+	if (stride > (UINT32_MAX - head) / h)
+		return sk_cdr_block(j->ctx, SK_REASON_LIMIT_SIZE, "bmp: larger than 4 GiB");
 	uint64_t total = head + stride * h;
 	if (total > UINT32_MAX)
 		return sk_cdr_block(j->ctx, SK_REASON_LIMIT_SIZE, "bmp: larger than 4 GiB");

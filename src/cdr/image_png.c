@@ -216,6 +216,8 @@ static int png_decode(struct png_state *st)
 	uint64_t want = ((uint64_t)w * (uint64_t)st->wk.channels * (uint64_t)depth + 7) / 8;
 	if (rowbytes != want)
 		return img_malformed(j, "png: unexpected row size");
+	if (want > UINT64_MAX / h)
+		return sk_cdr_block(j->ctx, SK_REASON_LIMIT_PIXELS, "png: size");
 	int rc = img_expand(j, want * h);
 	if (rc)
 		return rc;

@@ -1994,6 +1994,50 @@ static void bmp_limits_and_malformed(void **state)
 	sk_buf_free(&in);
 }
 
+/* ------------------------------------------------------------------ expansion budget */
+
+static void run_expand(const sk_buf *in, const char *name, uint64_t max, tu_run *r)
+{
+	sk_options o;
+	sk_options_default(&o);
+	o.budget.max_expanded = max;
+	tu_process(in->data, in->len, name, &o, r);
+}
+
+/* What each decoder allocates for pixels is charged to the expansion budget first:
+ * exactly that amount passes, one byte less blocks limit-size. */
+static void expand_limits(void **state)
+{
+	(void)state;
+	struct {
+		const char *name;
+		uint64_t bytes;
+		sk_buf in;
+	} c[3];
+	/* JPEG 64x64 4:2:0: 8x8 luma blocks + 2 x 4x4 chroma blocks, 128 bytes each */
+	jpgspec js = {.w = 64, .h = 64, .comps = 3, .cs = JCS_RGB};
+	jpg_make(&js, &c[0].in);
+	c[0].name = "e.jpg", c[0].bytes = (64 + 16 + 16) * 128;
+	/* GIF frames 40x30, 40x30, 20x15: one byte per pixel */
+	gif_make(&c[1].in, false, 3, 40, 30);
+	c[1].name = "e.gif", c[1].bytes = 1200 + 1200 + 300;
+	/* BMP 24-bit 4x2: BGRA, four bytes per pixel */
+	uint8_t rows[24] = {0};
+	bmpspec bs = {.hsize = 40, .bpp = 24, .w = 4, .h = 2, .pixels = rows, .npixels = 24};
+	bmp_make(&bs, &c[2].in);
+	c[2].name = "e.bmp", c[2].bytes = 4 * 2 * 4;
+	for (int i = 0; i < 3; i++) {
+		tu_run r;
+		run_expand(&c[i].in, c[i].name, c[i].bytes, &r);
+		assert_clean(&r);
+		tu_free(&r);
+		run_expand(&c[i].in, c[i].name, c[i].bytes - 1, &r);
+		assert_reason(&r, SK_REASON_LIMIT_SIZE);
+		tu_free(&r);
+		sk_buf_free(&c[i].in);
+	}
+}
+
 /* ------------------------------------------------------------------ corpus */
 
 static const char *corpus_file(const char *name)
@@ -2089,6 +2133,7 @@ int main(void)
 		cmocka_unit_test(bmp_bitfields),
 		cmocka_unit_test(bmp_extras_removed),
 		cmocka_unit_test(bmp_limits_and_malformed),
+		cmocka_unit_test(expand_limits),
 		cmocka_unit_test(corpus_mat2),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
