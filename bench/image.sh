@@ -6,7 +6,8 @@
 # 800x600 10-frame GIF, 2000x1500 24-bit BMP, 5 copies each.
 # sekisho runs once per set (one process for the folder); mat2 runs once per set with all
 # files as arguments (its start-up paid once) and, for the corpus set, once per file.
-# Prints files/s and MB/s (input bytes) for each, best of 3 runs.
+# Prints files/s and MB/s of input for each (best of 3 runs), by wall time and by CPU time
+# (user+sys: fairer on a loaded machine).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -44,20 +45,20 @@ for i in range(5):
                duration=100)
 PY
 
-best() { # prints the best wall time in seconds of 3 runs of "$@"
+best() { # best of 3 runs of "$@": prints "wall cpu" in seconds (cpu = user + sys)
 	local b=""
 	for _ in 1 2 3; do
-		local s e
-		s=$(date +%s.%N)
-		"$@" >/dev/null 2>&1 || true
-		e=$(date +%s.%N)
-		b=$(echo "$s $e $b" | awk '{t=$2-$1; if ($3=="" || t<$3) print t; else print $3}')
+		local t
+		t=$( { /usr/bin/time -f "%e %U %S" "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
+		b=$(echo "$t $b" | awk '{w=$1; c=$2+$3; if ($4=="" || w<$4) print w, c; else print $4, $5}')
 	done
 	echo "$b"
 }
-report() { # label files bytes seconds
-	awk -v l="$1" -v n="$2" -v b="$3" -v t="$4" \
-		'BEGIN {printf "%-34s %5d files %8.1f MB %8.3f s %9.1f files/s %8.2f MB/s\n", l, n, b/1e6, t, n/t, b/1e6/t}'
+report() { # label files bytes "wall cpu"
+	set -- "$1" "$2" "$3" $4
+	awk -v l="$1" -v n="$2" -v b="$3" -v w="$4" -v c="$5" 'BEGIN {
+		printf "%-38s %4d files %7.1f MB  wall %7.2f s %7.1f files/s %6.2f MB/s  cpu %7.2f s %6.2f MB/s\n",
+			l, n, b/1e6, w, n/w, b/1e6/w, c, b/1e6/c}'
 }
 for set in corpus large; do
 	files=("$work/$set"/*)

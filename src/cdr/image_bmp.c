@@ -57,20 +57,32 @@ static bool mask_ok(uint32_t m, int bpp)
 	return (m & (m + 1)) == 0; /* contiguous */
 }
 
-static uint8_t channel(uint32_t px, uint32_t mask, uint8_t none)
+/* A bit-field channel: where its bits are and how many (up to 32). */
+struct chan {
+	uint32_t mask;
+	int shift, bits;
+};
+
+static struct chan chan_of(uint32_t mask)
 {
+	struct chan c = {mask, 0, 0};
 	if (!mask)
+		return c;
+	while (c.shift < 31 && !((mask >> c.shift) & 1))
+		c.shift++;
+	while (c.shift + c.bits < 32 && ((mask >> (c.shift + c.bits)) & 1))
+		c.bits++;
+	return c;
+}
+
+static uint8_t channel(uint32_t px, const struct chan *c, uint8_t none)
+{
+	if (!c->mask)
 		return none;
-	int shift = 0;
-	while (!((mask >> shift) & 1))
-		shift++;
-	uint32_t m = mask >> shift, v = (px & mask) >> shift;
-	int bits = 0;
-	while ((m >> bits) & 1)
-		bits++;
-	if (bits >= 8)
-		return (uint8_t)(v >> (bits - 8));
-	uint32_t max = (1u << bits) - 1;
+	uint32_t v = (px & c->mask) >> c->shift;
+	if (c->bits >= 8)
+		return (uint8_t)(v >> (c->bits - 8));
+	uint32_t max = (1u << c->bits) - 1;
 	return (uint8_t)((v * 255 + max / 2) / max);
 }
 
@@ -258,6 +270,9 @@ static int bmp_pixels(img_job *j, struct bmp *b, size_t *end)
 		return bmp_bad(j, "truncated pixel data");
 	*end = b->off + (size_t)(stride * h);
 	bool any_alpha = false;
+	struct chan ch[4];
+	for (int i = 0; i < 4; i++)
+		ch[i] = chan_of(b->mask[i]);
 	for (uint64_t r = 0; r < h; r++) {
 		const uint8_t *s = j->data + b->off + r * stride;
 		uint64_t y = b->topdown ? r : h - 1 - r;
@@ -273,10 +288,10 @@ static int bmp_pixels(img_job *j, struct bmp *b, size_t *end)
 				break;
 			default: {
 				uint32_t v = b->bpp == 16 ? img_le16(s + 2 * x) : img_le32(s + 4 * x);
-				d[4 * x + 0] = channel(v, b->mask[2], 0);
-				d[4 * x + 1] = channel(v, b->mask[1], 0);
-				d[4 * x + 2] = channel(v, b->mask[0], 0);
-				d[4 * x + 3] = channel(v, b->mask[3], 255);
+				d[4 * x + 0] = channel(v, &ch[2], 0);
+				d[4 * x + 1] = channel(v, &ch[1], 0);
+				d[4 * x + 2] = channel(v, &ch[0], 0);
+				d[4 * x + 3] = channel(v, &ch[3], 255);
 				if (b->mask[3] && d[4 * x + 3])
 					any_alpha = true;
 			}

@@ -1,9 +1,10 @@
 /* JPEG: lossless transcoding. libjpeg reads the DCT coefficients (jpeg_read_coefficients)
  * and writes a new stream from them (jpeg_write_coefficients) with fresh headers: the
  * quantisation tables and coefficients are kept exactly, so the picture is identical
- * and nothing is re-compressed. Progressive input gives progressive output; Huffman tables
- * are optimised; arithmetic-coded input is written with Huffman coding (what every viewer
- * reads).
+ * and nothing is re-compressed. The output is sequential (baseline) with optimised Huffman
+ * tables, whatever the input was: progressive output took 60 % more time (1024x768: 25 ms
+ * against 16 ms) for a file 2 % smaller, and every viewer reads baseline; arithmetic-coded
+ * input is written with Huffman coding too.
  *
  * Every APPn and COM segment is seen by our own marker reader (libjpeg's default readers
  * are replaced), so that nothing is missed in the report:
@@ -316,9 +317,7 @@ static int jpg_run(struct jpg_state *st)
 	size_t after = d->src->bytes_in_buffer; /* bytes after EOI */
 
 	jpeg_copy_critical_parameters(d, c);
-	c->optimize_coding = TRUE;
-	if (d->progressive_mode)
-		jpeg_simple_progression(c);
+	c->optimize_coding = TRUE; /* sequential output with optimised Huffman tables */
 	if (d->jpeg_color_space == JCS_CMYK || d->jpeg_color_space == JCS_YCCK)
 		c->write_Adobe_marker = d->saw_Adobe_marker;
 	st->dest.init_destination = jpg_dest_init;

@@ -17,12 +17,18 @@
 
 #include "image_int.h"
 
-/* zlib level of the rebuilt IDAT: 6 is zlib's default balance of size and speed. */
-#define PNG_OUT_LEVEL 6
+/* Compression of the rebuilt IDAT. Images that compress well (screenshots, diagrams) get
+ * zlib's level 6 with libpng's adaptive filters: as fast there as level 1 and up to three
+ * times smaller. Photograph-like images, whose input IDAT is more than a quarter of the raw
+ * rows, gain a few per cent from level 6 at four times the time: they get level 2 with the
+ * Paeth filter. (Measured on the mat2 corpus photo and a 1600x1000 screenshot.) */
+#define PNG_LEVEL_GOOD 6
+#define PNG_LEVEL_NOISY 2
 
 struct png_walk {
 	uint32_t w, h;
 	int depth, ctype, channels;
+	uint64_t idat; /* bytes of compressed image data */
 	bool has_iccp;
 	int orientation; /* from the first eXIf, 0 when none */
 };
@@ -120,7 +126,9 @@ static int png_walk_chunks(img_job *j, struct png_walk *wk)
 			if (end < n)
 				img_note_bytes(j, "trailing-data", n - end);
 			return 0;
-		} else if (!memcmp(type, "IDAT", 4) || !memcmp(type, "tRNS", 4) ||
+		} else if (!memcmp(type, "IDAT", 4)) {
+			wk->idat += len;
+		} else if (!memcmp(type, "tRNS", 4) ||
 			   !memcmp(type, "gAMA", 4) || !memcmp(type, "cHRM", 4) ||
 			   !memcmp(type, "sRGB", 4) || !memcmp(type, "sBIT", 4) ||
 			   !memcmp(type, "bKGD", 4) || !memcmp(type, "pHYs", 4)) {
@@ -304,7 +312,13 @@ static int png_encode(struct png_state *st)
 		size_t exn = img_exif_build(ex, st->wk.orientation);
 		png_set_eXIf_1(wr, wi, (png_uint_32)exn, ex);
 	}
-	png_set_compression_level(wr, PNG_OUT_LEVEL);
+	uint64_t raw = (((uint64_t)w * (uint64_t)st->wk.channels * (uint64_t)depth + 7) / 8 + 1) * h;
+	if (st->wk.idat > raw / 4 && depth >= 8 && ctype != PNG_COLOR_TYPE_PALETTE) {
+		png_set_compression_level(wr, PNG_LEVEL_NOISY);
+		png_set_filter(wr, 0, PNG_FILTER_PAETH);
+	} else {
+		png_set_compression_level(wr, PNG_LEVEL_GOOD);
+	}
 	png_write_info(wr, wi);
 	png_write_image(wr, st->rows);
 	png_write_end(wr, NULL);

@@ -1104,7 +1104,8 @@ static void jpg_kinds(void **state)
 		jpgspec s;
 		int sof;
 	} cases[] = {
-		{{.w = 50, .h = 30, .comps = 3, .cs = JCS_RGB, .progressive = true}, 0xc2},
+		/* progressive input: sequential output, same coefficients */
+		{{.w = 50, .h = 30, .comps = 3, .cs = JCS_RGB, .progressive = true}, 0xc0},
 		{{.w = 33, .h = 21, .comps = 1, .cs = JCS_GRAYSCALE}, 0xc0},
 		{{.w = 24, .h = 16, .comps = 4, .cs = JCS_CMYK}, 0xc0},
 		{{.w = 30, .h = 20, .comps = 3, .cs = JCS_RGB, .arith = true}, 0xc0},
@@ -1116,6 +1117,8 @@ static void jpg_kinds(void **state)
 		run(&in, "k.jpg", NULL, 0, &r);
 		assert_clean(&r);
 		assert_true(jpg_has_marker(r.out.data, r.out.len, cases[i].sof));
+		assert_false(jpg_has_marker(r.out.data, r.out.len, 0xc2)); /* not progressive */
+		assert_false(jpg_has_marker(r.out.data, r.out.len, 0xc9)); /* not arithmetic */
 		if (cases[i].s.cs == JCS_CMYK) /* the Adobe marker tells viewers it is CMYK */
 			assert_true(jpg_has_marker(r.out.data, r.out.len, 0xee));
 		jpg_assert_same(in.data, in.len, r.out.data, r.out.len);
@@ -1880,6 +1883,18 @@ static void bmp_bitfields(void **state)
 	bmpspec s16 = {.hsize = 40, .bpp = 16, .comp = 3, .w = W, .h = H,
 		       .masks = {0xf800, 0x07e0, 0x001f}, .pixels = p16, .npixels = sizeof(p16)};
 	bmp_make(&s16, &in);
+	bmp_check(&in, expect, W, H, 24, true);
+	sk_buf_free(&in);
+
+	/* a 32-bit wide mask (found by fuzzing: the bit count reached 32) */
+	for (int i = 0; i < W * H; i++) {
+		put_le32(px + 4 * i, 0xa1000000u + (uint32_t)i);
+		uint8_t *e = expect + ((size_t)(H - 1 - i / W) * W + (size_t)(i % W)) * 4;
+		e[0] = 0, e[1] = 0, e[2] = 0xa1, e[3] = 255;
+	}
+	bmpspec wide = {.hsize = 108, .bpp = 32, .comp = 3, .w = W, .h = H,
+			.masks = {0xffffffffu, 0, 0, 0}, .pixels = px, .npixels = sizeof(px)};
+	bmp_make(&wide, &in);
 	bmp_check(&in, expect, W, H, 24, true);
 	sk_buf_free(&in);
 
