@@ -49,7 +49,8 @@ best() { # best of 3 runs of "$@": prints "wall cpu" in seconds (cpu = user + sy
 	local b=""
 	for _ in 1 2 3; do
 		local t
-		t=$( { /usr/bin/time -f "%e %U %S" "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
+		/usr/bin/time -o "$work/time" -f "%e %U %S" "$@" >/dev/null 2>&1 || true
+		t=$(tail -1 "$work/time")
 		b=$(echo "$t $b" | awk '{w=$1; c=$2+$3; if ($4=="" || w<$4) print w, c; else print $4, $5}')
 	done
 	echo "$b"

@@ -1,10 +1,10 @@
 /* JPEG: lossless transcoding. libjpeg reads the DCT coefficients (jpeg_read_coefficients)
  * and writes a new stream from them (jpeg_write_coefficients) with fresh headers: the
  * quantisation tables and coefficients are kept exactly, so the picture is identical
- * and nothing is re-compressed. The output is sequential (baseline) with optimised Huffman
- * tables, whatever the input was: progressive output took 60 % more time (1024x768: 25 ms
- * against 16 ms) for a file 2 % smaller, and every viewer reads baseline; arithmetic-coded
- * input is written with Huffman coding too.
+ * and nothing is re-compressed. The output is sequential (baseline) Huffman, whatever the
+ * input was: progressive output took 60 % more time (1024x768: 25 ms against 16 ms) for a
+ * file 2 % smaller, and every viewer reads baseline; arithmetic-coded input is written with
+ * Huffman coding too. Huffman tables are optimised (see jpg_encode).
  *
  * Every APPn and COM segment is seen by our own marker reader (libjpeg's default readers
  * are replaced), so that nothing is missed in the report:
@@ -48,7 +48,8 @@ struct jpg_state {
 	struct jpg_err derr, cerr;
 	struct jpeg_progress_mgr prog;
 	struct jpeg_destination_mgr dest;
-	jmp_buf jb;        /* where errors of both libjpeg objects land */
+	jmp_buf jb;        /* where errors of the decompressor land */
+	jmp_buf cjb;       /* where errors of the compressor land (one attempt) */
 	int fail;          /* an SK_E* code that is not libjpeg's (output limit) */
 	char msg[JMSG_LENGTH_MAX + 32];
 	int orientation;   /* from the first EXIF */
@@ -65,7 +66,7 @@ struct jpg_state {
 static void jpg_jump(j_common_ptr c)
 {
 	struct jpg_err *e = (struct jpg_err *)c->err;
-	longjmp(e->st->jb, 1);
+	longjmp(c->is_decompressor ? e->st->jb : e->st->cjb, 1);
 }
 
 static void jpg_error_exit(j_common_ptr c)
@@ -272,7 +273,46 @@ static uint64_t coef_bytes(j_decompress_ptr d)
 	return total;
 }
 
-/* Decode and re-encode; every libjpeg error long-jumps back here. */
+/* Writes the coefficients into j->out with optimised Huffman tables: 0; 1 when libjpeg
+ * failed (its message in st->msg); or an SK_E* code of our output.
+ * The input's own Huffman tables are not reused: a stream may redefine a table after the
+ * scan that used it, and libjpeg-turbo's encoder writes a symbol that has no code without
+ * complaint (a corrupt file) — test_image's jpg_tables_redefined is that case. */
+static int jpg_encode(struct jpg_state *st, jvirt_barray_ptr *coefs)
+{
+	struct jpeg_decompress_struct *d = &st->d;
+	struct jpeg_compress_struct *c = &st->c;
+	sk_buf_reset(&st->j->out);
+	st->fail = 0;
+	if (setjmp(st->cjb)) {
+		if (st->c_made)
+			jpeg_abort_compress(c);
+		return st->fail ? st->fail : 1;
+	}
+	if (!st->c_made) {
+		jpeg_create_compress(c);
+		st->c_made = true;
+	}
+	jpeg_copy_critical_parameters(d, c);
+	c->optimize_coding = TRUE;
+	if (d->jpeg_color_space == JCS_CMYK || d->jpeg_color_space == JCS_YCCK)
+		c->write_Adobe_marker = d->saw_Adobe_marker;
+	st->dest.init_destination = jpg_dest_init;
+	st->dest.empty_output_buffer = jpg_dest_empty;
+	st->dest.term_destination = jpg_dest_term;
+	c->dest = &st->dest;
+	jpeg_write_coefficients(c, coefs);
+	if (st->orientation > 1) {
+		uint8_t ex[6 + IMG_EXIF_MIN_LEN];
+		memcpy(ex, "Exif\0\0", 6);
+		size_t exn = img_exif_build(ex + 6, st->orientation);
+		jpeg_write_marker(c, JPEG_APP0 + 1, ex, (unsigned)(6 + exn));
+	}
+	jpeg_finish_compress(c);
+	return 0;
+}
+
+/* Decode and re-encode; every libjpeg error of the decompressor long-jumps back here. */
 static int jpg_run(struct jpg_state *st)
 {
 	img_job *j = st->j;
@@ -283,17 +323,10 @@ static int jpg_run(struct jpg_state *st)
 	jpg_err_init(st, &st->cerr);
 	d->err = &st->derr.pub;
 	c->err = &st->cerr.pub;
-	if (setjmp(st->jb)) {
-		if (st->fail == SK_ELIMIT)
-			return sk_error_set(j->err, SK_ELIMIT, "jpeg: output too large");
-		if (st->fail)
-			return sk_error_set(j->err, st->fail, "jpeg: %s", st->msg);
+	if (setjmp(st->jb))
 		return img_malformed(j, "jpeg: %s", st->msg);
-	}
 	jpeg_create_decompress(d);
 	st->d_made = true;
-	jpeg_create_compress(c);
-	st->c_made = true;
 
 	jpeg_mem_src(d, j->data, (unsigned long)j->size);
 	jpeg_set_marker_processor(d, JPEG_COM, jpg_marker);
@@ -316,22 +349,13 @@ static int jpg_run(struct jpg_state *st)
 		return img_malformed(j, "jpeg: no coefficients");
 	size_t after = d->src->bytes_in_buffer; /* bytes after EOI */
 
-	jpeg_copy_critical_parameters(d, c);
-	c->optimize_coding = TRUE; /* sequential output with optimised Huffman tables */
-	if (d->jpeg_color_space == JCS_CMYK || d->jpeg_color_space == JCS_YCCK)
-		c->write_Adobe_marker = d->saw_Adobe_marker;
-	st->dest.init_destination = jpg_dest_init;
-	st->dest.empty_output_buffer = jpg_dest_empty;
-	st->dest.term_destination = jpg_dest_term;
-	c->dest = &st->dest;
-	jpeg_write_coefficients(c, coefs);
-	if (st->orientation > 1) {
-		uint8_t ex[6 + IMG_EXIF_MIN_LEN];
-		memcpy(ex, "Exif\0\0", 6);
-		size_t exn = img_exif_build(ex + 6, st->orientation);
-		jpeg_write_marker(c, JPEG_APP0 + 1, ex, (unsigned)(6 + exn));
-	}
-	jpeg_finish_compress(c);
+	rc = jpg_encode(st, coefs);
+	if (rc == 1)
+		return img_malformed(j, "jpeg: %s", st->msg);
+	if (rc == SK_ELIMIT)
+		return sk_error_set(j->err, SK_ELIMIT, "jpeg: output too large");
+	if (rc)
+		return sk_error_set(j->err, rc, "jpeg: %s", st->msg);
 	jpeg_finish_decompress(d);
 
 	if (after)

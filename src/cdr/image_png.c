@@ -149,6 +149,9 @@ static int png_walk_chunks(img_job *j, struct png_walk *wk)
 			img_note(j, text_what(type, d, len), name);
 		} else if (!memcmp(type, "tIME", 4)) {
 			img_note(j, "metadata", name);
+		} else if (!memcmp(type, "acTL", 4) || !memcmp(type, "fcTL", 4) ||
+			   !memcmp(type, "fdAT", 4)) {
+			img_note(j, "ancillary-data", "APNG animation"); /* the still image stays */
 		} else if (type[0] & 0x20) {
 			img_note(j, "ancillary-data", name);
 		} else {

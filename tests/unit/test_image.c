@@ -828,7 +828,8 @@ typedef struct jmarker {
 typedef struct jpgspec {
 	int w, h, comps;
 	J_COLOR_SPACE cs;
-	bool progressive, arith, no_jfif;
+	bool progressive, arith, no_jfif, optimize;
+	bool flat_last; /* the last component constant (with JCS_YCbCr: Cr without detail) */
 	jmarker mk[8];
 	int nmk;
 	const char *trail;
@@ -872,6 +873,7 @@ static void jpg_make(const jpgspec *s, sk_buf *out)
 		c.num_scans = s->nscans;
 	}
 	c.arith_code = s->arith;
+	c.optimize_coding = s->optimize;
 	if (s->no_jfif)
 		c.write_JFIF_header = FALSE;
 	jpeg_start_compress(&c, TRUE);
@@ -881,7 +883,9 @@ static void jpg_make(const jpgspec *s, sk_buf *out)
 	for (int y = 0; y < s->h; y++) {
 		for (int x = 0; x < s->w; x++)
 			for (int k = 0; k < s->comps; k++)
-				row[x * s->comps + k] = (JSAMPLE)((x * 5 + y * 3 + k * 60) + (rnd() & 15));
+				row[x * s->comps + k] = s->flat_last && k == s->comps - 1
+								? 128
+								: (JSAMPLE)((x * 5 + y * 3 + k * 60) + (rnd() & 15));
 		JSAMPROW rp = row;
 		jpeg_write_scanlines(&c, &rp, 1);
 	}
@@ -1125,6 +1129,31 @@ static void jpg_kinds(void **state)
 		tu_free(&r);
 		sk_buf_free(&in);
 	}
+}
+
+/* Three single-component scans, each with its own optimised tables: the chroma slot is
+ * redefined for Cr (flat: hardly any AC symbols) after Cb used it, so the tables the
+ * input ends with do not cover Cb. (Reusing them made libjpeg-turbo write a corrupt file
+ * without an error.) The output must hold the same coefficients. */
+static void jpg_tables_redefined(void **state)
+{
+	(void)state;
+	static const jpeg_scan_info scans[3] = {
+		{1, {0}, 0, 63, 0, 0}, {1, {1}, 0, 63, 0, 0}, {1, {2}, 0, 63, 0, 0}};
+	jpgspec s = {.w = 48, .h = 32, .comps = 3, .cs = JCS_YCbCr, .optimize = true,
+		     .flat_last = true, .scans = scans, .nscans = 3};
+	sk_buf in;
+	jpg_make(&s, &in);
+	int dht = 0;
+	for (size_t i = 0; i + 1 < in.len; i++)
+		dht += in.data[i] == 0xff && in.data[i + 1] == 0xc4;
+	assert_true(dht >= 3); /* a table definition before each scan */
+	tu_run r;
+	run(&in, "scans.jpg", NULL, 0, &r);
+	assert_clean(&r);
+	jpg_assert_same(in.data, in.len, r.out.data, r.out.len);
+	tu_free(&r);
+	sk_buf_free(&in);
 }
 
 static void jpg_srgb_icc(void **state)
@@ -2133,6 +2162,7 @@ int main(void)
 		cmocka_unit_test(jpg_metadata_removed),
 		cmocka_unit_test(jpg_orientation_kept),
 		cmocka_unit_test(jpg_kinds),
+		cmocka_unit_test(jpg_tables_redefined),
 		cmocka_unit_test(jpg_srgb_icc),
 		cmocka_unit_test(jpg_clean),
 		cmocka_unit_test(jpg_malformed),
