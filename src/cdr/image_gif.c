@@ -107,7 +107,7 @@ static int gif_extension(struct gif_state *st, bool *have_gce, GifByteType gce[4
 		return rc;
 	}
 	if (code == COMMENT_EXT_FUNC_CODE) {
-		img_note(j, "comment", NULL);
+		img_note(j, "comment", "comment extension");
 		return gif_drain(st, ext, NULL);
 	}
 	if (code == PLAINTEXT_EXT_FUNC_CODE) {
@@ -142,7 +142,7 @@ static int gif_extension(struct gif_state *st, bool *have_gce, GifByteType gce[4
 		return 0;
 	}
 	if (app_is(ext, "XMP DataXMP")) {
-		img_note(j, "xmp", NULL);
+		img_note(j, "xmp", "XMP DataXMP");
 		return gif_drain(st, ext, NULL);
 	}
 	if (app_is(ext, "ICCRGBG1012")) {

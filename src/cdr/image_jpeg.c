@@ -160,7 +160,7 @@ static boolean jpg_marker(j_decompress_ptr d)
 	snprintf(name, sizeof(name), m == JPEG_COM ? "COM" : "APP%d", m - JPEG_APP0);
 
 	if (m == JPEG_COM) {
-		img_note(j, "comment", NULL);
+		img_note(j, "comment", "COM");
 	} else if (m == JPEG_APP0) {
 		if (starts(p, n, "JFIF\0", 5) && n >= 14 && !d->saw_JFIF_marker) {
 			d->saw_JFIF_marker = TRUE;
@@ -189,12 +189,12 @@ static boolean jpg_marker(j_decompress_ptr d)
 		}
 	} else if (m == JPEG_APP0 + 1) {
 		if (starts(p, n, "Exif\0", 5) && n >= 6) {
-			img_note(j, "exif", NULL);
+			img_note(j, "exif", "APP1 Exif");
 			if (!st->orientation)
 				st->orientation = img_exif_orientation(p + 6, n - 6);
 		} else if (starts(p, n, "http://ns.adobe.com/xap/1.0/\0", 29) ||
 			   starts(p, n, "http://ns.adobe.com/xmp/extension/\0", 35)) {
-			img_note(j, "xmp", NULL);
+			img_note(j, "xmp", "APP1 XMP");
 		} else {
 			img_note(j, "ancillary-data", name);
 		}
