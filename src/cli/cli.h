@@ -20,6 +20,8 @@ char *cli_state_dir(const char *opt);
 const char *cli_os_user(void);
 int cmd_policy(int argc, char **argv); /* policy.c */
 int cmd_dlp(int argc, char **argv);    /* dlp.c */
+int cmd_mail(int argc, char **argv);   /* mail.c */
+int cmd_milter(int argc, char **argv); /* milter.c */
 struct sk_policy;
 /* sanitize --policy: loads and checks the policy and the zones (policy.c); 0 or an exit status */
 int cli_sanitize_policy(sk_lang lang, const char *file, const char *from, const char *to,

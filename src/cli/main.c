@@ -76,6 +76,10 @@ int main(int argc, char **argv)
 		return cmd_policy(argc - 1, argv + 1);
 	if (!strcmp(cmd, "dlp"))
 		return cmd_dlp(argc - 1, argv + 1);
+	if (!strcmp(cmd, "mail"))
+		return cmd_mail(argc - 1, argv + 1);
+	if (!strcmp(cmd, "milter"))
+		return cmd_milter(argc - 1, argv + 1);
 	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
 		usage(stdout, lang);
 		return 0;
