@@ -46,7 +46,10 @@ static void inspect(mrun *m)
 			GMimeStream *ms = g_mime_stream_mem_new();
 			g_mime_data_wrapper_write_to_stream(g_mime_part_get_content(GMIME_PART(o)), ms);
 			GByteArray *ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(ms));
-			m->text = strndup((const char *)ba->data, ba->len);
+			m->text = malloc(ba->len + 1);
+			assert_non_null(m->text);
+			memcpy(m->text, ba->data, ba->len);
+			m->text[ba->len] = 0;
 			g_object_unref(ms);
 		}
 	} while (g_mime_part_iter_next(it));
