@@ -334,9 +334,12 @@ static void attachment(run *r, const char *name, const char *ctype, const uint8_
 			if (asprintf(&nm, "%.*s.%s", (int)keep, name, fr.report.out_ext) < 0)
 				nm = NULL;
 		}
-		bool same = ob.len == len && (!len || !memcmp(ob.data, data, len));
+		/* the type the content really has, never the sender's label */
+		const char *real = fr.type.mime ? fr.type.mime : "application/octet-stream";
+		bool same = ob.len == len && (!len || !memcmp(ob.data, data, len)) && ctype &&
+			    !strcasecmp(ctype, real);
 		char *raw = same && part ? object_string(part) : NULL;
-		add_reattach(r, nm ? nm : name, ctype, ob.data, ob.len, raw);
+		add_reattach(r, nm ? nm : name, real, ob.data, ob.len, raw);
 		r->res->reattached++;
 		list_line(r, T(r, fr.report.verdict == SK_VERDICT_CLEAN ? "無害化済み (変更なし)" : "無害化して添付",
 			       fr.report.verdict == SK_VERDICT_CLEAN ? "sanitised (unchanged)" : "sanitised and attached"),
