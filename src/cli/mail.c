@@ -71,8 +71,10 @@ int cmd_mail(int argc, char **argv)
 			break;
 	}
 	if (rc == SK_ELIMIT) {
-		/* over the limit: sanitise what the limit check needs (the size) */
-		rc = 0;
+		/* over the limit: the buffer filled to max_size + 1 bytes makes the size check
+		 * hold the message (the quarantine keeps those bytes) */
+		size_t room = in.max - in.len;
+		rc = room < got ? sk_buf_add(&in, chunk, room) : 0;
 		while (fread(chunk, 1, sizeof(chunk), stdin) > 0)
 			;
 	}

@@ -76,8 +76,13 @@ static void add(mctx *c, const void *p, size_t n)
 {
 	if (c->over)
 		return;
-	if (sk_buf_add(&c->msg, p, n) != 0)
+	if (sk_buf_add(&c->msg, p, n) != 0) {
+		/* fill to exactly the buffer's maximum (max_size + 1): the size check holds it */
+		size_t room = c->msg.max > c->msg.len ? c->msg.max - c->msg.len : 0;
+		if (room && room < n)
+			sk_buf_add(&c->msg, p, room);
 		c->over = true;
+	}
 }
 
 static sfsistat m_header(SMFICTX *ctx, char *name, char *value)
@@ -202,9 +207,8 @@ static sfsistat m_eom(SMFICTX *ctx)
 	sk_error err;
 	sk_error_clear(&err);
 	pthread_mutex_lock(&g_lock);
-	/* over the limit: what was kept plus one byte says so to the size check */
-	int rc = sk_mail_sanitize(&g_opt, c->msg.data, c->over ? (size_t)g_opt.max_size + 1 : c->msg.len,
-				  &out, &res, &err);
+	/* over the limit the buffer holds max_size + 1 bytes: the size check holds it */
+	int rc = sk_mail_sanitize(&g_opt, c->msg.data, c->msg.len, &out, &res, &err);
 	pthread_mutex_unlock(&g_lock);
 	sfsistat st;
 	if (rc) {

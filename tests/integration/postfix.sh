@@ -183,4 +183,40 @@ check_py "the notice gives the quarantine id" \
 	"all('保管 ID 2' in body(m) for m in msgs)"
 grep -c "delivered" "$T/milter.log" > /dev/null
 ok $? "the milter logged its decisions"
+
+# bench (bench/mail_postfix.sh): SK_BENCH_N corpus messages over 4 SMTP connections,
+# timed from the first MAIL FROM to the last message in the Maildir
+if [ -n "${SK_BENCH_N:-}" ]; then
+	before=$(ls "$T/mail/u/new" | wc -l)
+	"$PY" - "$PORT" "$SK_BENCH_N" "${SK_BENCH_CORPUS:-/work/shared/corpus/mime}" "$T/mail/u/new" "$before" <<'PYEOF'
+import os, smtplib, sys, threading, time
+port, n, corpus, maildir, before = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4], int(sys.argv[5])
+msgs = []
+for root, _, files in os.walk(corpus):
+    for f in sorted(files):
+        with open(os.path.join(root, f), 'rb') as fh:
+            msgs.append(fh.read().replace(b'\r\n', b'\n').replace(b'\n', b'\r\n'))
+refused = [0]
+def worker(k):
+    s = smtplib.SMTP('127.0.0.1', port)
+    for i in range(k, n, 4):
+        try:
+            s.sendmail('s@evil.example', ['u@lg.test.example'], msgs[i % len(msgs)])
+        except smtplib.SMTPException:
+            refused[0] += 1
+    s.quit()
+t0 = time.time()
+ts = [threading.Thread(target=worker, args=(k,)) for k in range(4)]
+[t.start() for t in ts]
+[t.join() for t in ts]
+t1 = time.time()
+want = before + n - refused[0]
+while len(os.listdir(maildir)) < want and time.time() - t0 < 600:
+    time.sleep(0.05)
+t2 = time.time()
+got = len(os.listdir(maildir)) - before
+print('# bench: %d messages sent (%d refused) in %.2f s (%.1f/s accepted by smtpd); %d delivered in %.2f s: %.1f messages/s end to end'
+      % (n, refused[0], t1 - t0, n / (t1 - t0), got, t2 - t0, got / (t2 - t0)))
+PYEOF
+fi
 done_testing
