@@ -1,0 +1,37 @@
+#!/bin/bash
+# `sekisho mail`: exit codes, --state (original in quarantine, decision audited), limits,
+# profiles. usage: mail_cli.sh SEKISHO
+set -u
+. "$(dirname "$0")/tap.sh"
+SEKISHO=$(realpath "$1")
+T=$(mktemp -d /tmp/sk-mailcli-XXXXXX)
+trap 'rm -rf "$T"' EXIT
+export LC_ALL=C.UTF-8
+printf 'From: a@evil.example\nTo: u@lg.example\nSubject: hi\nX-Tracking: 1\nContent-Type: text/html; charset=UTF-8\n\n<p>hello <a href="https://evil.example/x">here</a></p>\n' > "$T/in.eml"
+"$SEKISHO" mail --state "$T/state" < "$T/in.eml" > "$T/out.eml" 2> "$T/err"
+ok $? "HTML mail: exit 0 (delivered)"
+grep -q '^X-Mail-Sanitized: CHG_TEXT REP_LINK TEXT_ONLY$' "$T/out.eml"
+ok $? "X-Mail-Sanitized: CHG_TEXT REP_LINK"
+! grep -qi '^X-Tracking' "$T/out.eml"
+ok $? "a header outside the allow-list is dropped"
+id=$(sed -n 's/.* id=\([0-9a-f-]*\).*/\1/p' "$T/err")
+[ -n "$id" ] && "$SEKISHO" quarantine --state "$T/state" show "$id" > "$T/show" 2>&1
+ok $? "the original is in quarantine ($id)"
+grep -q "sanitized" "$T/show"
+ok $? "its decision is recorded"
+"$SEKISHO" audit --state "$T/state" verify > /dev/null 2>&1
+ok $? "the audit log verifies"
+"$SEKISHO" audit --state "$T/state" list 2>/dev/null | grep -q "mail:$id"
+ok $? "the decision is in the audit log"
+body=$(/usr/bin/python3 -c 'import email,sys,email.policy;m=email.message_from_binary_file(open(sys.argv[1],"rb"),policy=email.policy.default);print(m.get_body().get_content())' "$T/out.eml")
+case $body in *"here <hxxps://evil[.]example/x>"*"保管 ID"*|*"保管 ID $id"*"here <hxxps://evil[.]example/x>"*) r=0 ;; *) r=1; diag "$body" ;; esac
+ok $r "link text and neutralised target in the body, quarantine id in the notice"
+printf 'garbage without headers' | "$SEKISHO" mail > "$T/held.eml" 2>/dev/null
+ok "$([ $? -eq 1 ]; echo $?)" "an unparseable message: exit 1 (held), a notice is written"
+grep -q '^X-Mail-Sanitized: HELD' "$T/held.eml"
+ok $? "the held notice says HELD"
+"$SEKISHO" mail --profile nope < "$T/in.eml" > /dev/null 2>&1
+ok "$([ $? -eq 2 ]; echo $?)" "unknown profile: exit 2"
+"$SEKISHO" mail --profile en < "$T/in.eml" 2>/dev/null | grep -q "^Content-Type: text/plain; charset=UTF-8"
+ok $? "profile en delivers"
+done_testing
