@@ -77,6 +77,7 @@ typedef struct run {
 	char held_detail[128];
 	bool en;
 	char hex[SK_SHA256_HEX];
+	char charset[32];      /* label of the first text part ("" when none) */
 } run;
 
 #define T(r, ja, en_) ((r)->en ? (en_) : (ja))
@@ -370,8 +371,10 @@ static void part_text(run *r, GMimePart *p, GMimeContentType *ct)
 	GByteArray *ba = content_bytes(p);
 	sk_buf t;
 	sk_buf_init(&t, SK_BUF_MAX_DEFAULT);
-	int rc = sk_mail_decode_text(ba->data, ba->len, g_mime_content_type_get_parameter(ct, "charset"),
-				     &t, r->err);
+	const char *label = g_mime_content_type_get_parameter(ct, "charset");
+	if (!r->charset[0])
+		snprintf(r->charset, sizeof(r->charset), "%s", label && *label ? label : "-");
+	int rc = sk_mail_decode_text(ba->data, ba->len, label, &t, r->err);
 	g_byte_array_free(ba, TRUE);
 	if (rc == 0 && g_mime_content_type_is_type(ct, "text", "html")) {
 		sk_buf h;
@@ -724,6 +727,54 @@ static void actions_value(run *r, char *out, size_t n)
 		 r->res->links ? "REP_LINK " : "", "TEXT_ONLY");
 }
 
+/* The charset to write the text in: the original's (ISO-2022-JP, Shift_JIS, EUC-JP) when
+ * every character converts strictly, into out; NULL for UTF-8. */
+static const char *keep_charset(const char *label, const sk_buf *text, sk_buf *out)
+{
+	static const struct {
+		const char *label, *iconv, *name;
+	} map[] = {
+		{"iso-2022-jp", "ISO-2022-JP", "ISO-2022-JP"},
+		{"csiso2022jp", "ISO-2022-JP", "ISO-2022-JP"},
+		{"shift_jis", "SHIFT_JIS", "Shift_JIS"},
+		{"shift-jis", "SHIFT_JIS", "Shift_JIS"},
+		{"sjis", "SHIFT_JIS", "Shift_JIS"},
+		{"euc-jp", "EUC-JP", "EUC-JP"},
+	};
+	const char *to = NULL, *name = NULL;
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (!strcasecmp(label, map[i].label)) {
+			to = map[i].iconv;
+			name = map[i].name;
+		}
+	if (!to || !text->len)
+		return NULL;
+	GError *ge = NULL;
+	gsize w = 0;
+	gchar *c = g_convert((const gchar *)text->data, (gssize)text->len, to, "UTF-8", NULL, &w, &ge);
+	if (!c || ge) {
+		g_clear_error(&ge);
+		g_free(c);
+		return NULL;
+	}
+	int rc = sk_buf_add(out, c, w);
+	g_free(c);
+	return rc ? NULL : name;
+}
+
+/* 7bit needs lines under 998 octets. */
+static bool short_lines(const sk_buf *b)
+{
+	size_t col = 0;
+	for (size_t i = 0; i < b->len; i++) {
+		if (b->data[i] == '\n')
+			col = 0;
+		else if (++col > 900 || b->data[i] >= 0x80)
+			return false;
+	}
+	return true;
+}
+
 static int write_message(run *r, GMimeMessage *m, sk_buf *o)
 {
 	int rc = 0;
@@ -758,11 +809,25 @@ static int write_message(run *r, GMimeMessage *m, sk_buf *o)
 	if (!rc && r->nra)
 		rc = sk_buf_printf(o, "Content-Type: multipart/mixed; boundary=\"%s\"\n\n"
 				      "This is a MIME message.\n--%s\n", boundary, boundary);
-	if (!rc)
-		rc = sk_buf_adds(o, "Content-Type: text/plain; charset=UTF-8\n"
-				    "Content-Transfer-Encoding: base64\n\n");
-	if (!rc)
-		rc = base64_lines(o, text.data ? text.data : (const uint8_t *)"", text.len);
+	/* the text keeps its charset when it can be represented there, else UTF-8 */
+	sk_buf kept;
+	sk_buf_init(&kept, SK_BUF_MAX_DEFAULT);
+	const char *cs = rc ? NULL : keep_charset(r->charset, &text, &kept);
+	if (!rc && cs && !strcmp(cs, "ISO-2022-JP") && short_lines(&kept)) {
+		rc = sk_buf_adds(o, "Content-Type: text/plain; charset=ISO-2022-JP\n"
+				    "Content-Transfer-Encoding: 7bit\n\n");
+		if (!rc)
+			rc = sk_buf_add(o, kept.data, kept.len);
+	} else if (!rc) {
+		if (!cs || !strcmp(cs, "ISO-2022-JP"))
+			cs = "UTF-8";
+		const sk_buf *b = strcmp(cs, "UTF-8") ? &kept : &text;
+		rc = sk_buf_printf(o, "Content-Type: text/plain; charset=%s\n"
+				      "Content-Transfer-Encoding: base64\n\n", cs);
+		if (!rc)
+			rc = base64_lines(o, b->data ? b->data : (const uint8_t *)"", b->len);
+	}
+	sk_buf_free(&kept);
 	sk_buf_free(&text);
 	for (size_t i = 0; i < r->nra && !rc; i++) {
 		reattach *a = &r->ra[i];

@@ -19,6 +19,7 @@ typedef struct mrun {
 	int parts, html_parts, attachments;
 	char *subject;   /* decoded Subject of the output */
 	char *xms;       /* X-Mail-Sanitized */
+	char charset[32];/* of the text part */
 } mrun;
 
 static void inspect(mrun *m)
@@ -43,14 +44,13 @@ static void inspect(mrun *m)
 		if (g_mime_part_get_filename(GMIME_PART(o)))
 			m->attachments++;
 		else if (g_mime_content_type_is_type(ct, "text", "plain") && !m->text) {
-			GMimeStream *ms = g_mime_stream_mem_new();
-			g_mime_data_wrapper_write_to_stream(g_mime_part_get_content(GMIME_PART(o)), ms);
-			GByteArray *ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(ms));
-			m->text = malloc(ba->len + 1);
-			assert_non_null(m->text);
-			memcpy(m->text, ba->data, ba->len);
-			m->text[ba->len] = 0;
-			g_object_unref(ms);
+			/* GMime converts from the declared charset (an independent decoder) */
+			char *t = g_mime_text_part_get_text(GMIME_TEXT_PART(o));
+			assert_non_null(t);
+			m->text = strdup(t);
+			g_free(t);
+			const char *cs = g_mime_content_type_get_parameter(ct, "charset");
+			snprintf(m->charset, sizeof(m->charset), "%s", cs ? cs : "");
 		}
 	} while (g_mime_part_iter_next(it));
 	g_mime_part_iter_free(it);
@@ -158,6 +158,21 @@ static void test_iso2022jp_circled(void **state)
 	hasnt(r.text, "\xEF\xBF\xBD"); /* no replacement character: no mojibake */
 	/* the encoded-word subject is kept as received */
 	has((const char *)r.out.data, "Subject: =?ISO-2022-JP?B?GyRCLSEbKEI=?=");
+	assert_string_equal(r.charset, "UTF-8"); /* ① is not in ISO-2022-JP proper */
+	mfree(&r);
+	/* without ①: the text keeps ISO-2022-JP (7bit) */
+	sk_buf_reset(&b);
+	sk_buf_reset(&m);
+	to_jis("会議の議題です。\n", &b);
+	sk_buf_printf(&m, "From: a@example.com\nSubject: s\nContent-Type: text/plain; charset=ISO-2022-JP\n\n");
+	sk_buf_add(&m, b.data, b.len);
+	assert_int_equal(mail(NULL, (const char *)m.data, m.len, &r), 0);
+	assert_string_equal(r.charset, "ISO-2022-JP");
+	has((const char *)r.out.data, "Content-Transfer-Encoding: 7bit");
+	has(r.text, "会議の議題です。");
+	has(r.text, "無害化されました");
+	for (size_t i = 0; i < r.out.len; i++)
+		assert_true(r.out.data[i] < 0x80);
 	mfree(&r);
 	sk_buf_free(&b);
 	sk_buf_free(&m);
@@ -180,6 +195,14 @@ static void test_sjis_labelled_2022(void **state)
 	n = snprintf(msg, sizeof(msg), "From: a@example.com\nSubject: x\n\n%s", euc);
 	assert_int_equal(mail(NULL, msg, (size_t)n, &r), 0);
 	has(r.text, "日本語の本文です。");
+	assert_string_equal(r.charset, "UTF-8"); /* no label: UTF-8 */
+	mfree(&r);
+	/* correctly labelled Shift_JIS stays Shift_JIS */
+	n = snprintf(msg, sizeof(msg), "From: a@example.com\nSubject: x\nContent-Type: text/plain; "
+				       "charset=Shift_JIS\n\n%s", sj);
+	assert_int_equal(mail(NULL, msg, (size_t)n, &r), 0);
+	assert_string_equal(r.charset, "Shift_JIS");
+	has(r.text, "シフトJISの本文です。");
 	mfree(&r);
 }
 
