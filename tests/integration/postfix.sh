@@ -184,6 +184,18 @@ check_py "the notice gives the quarantine id" \
 grep -c "delivered" "$T/milter.log" > /dev/null
 ok $? "the milter logged its decisions"
 
+# fail closed: the quarantine cannot store the original -> the milter answers tempfail,
+# Postfix refuses with 4xx and nothing is delivered
+before=$(ls "$T/mail/u/new" | wc -l)
+mv "$T/state/objects" "$T/state/objects.away" && touch "$T/state/objects"
+swaks --server 127.0.0.1:$PORT --from s@evil.example --to u@lg.test.example \
+	--data "$T/m1.eml" > "$T/swaks3.log" 2>&1
+rc=$?
+ok "$([ $rc -ne 0 ] && grep -q '<\*\* *4[0-9][0-9]' "$T/swaks3.log"; echo $?)" "quarantine failure: the milter answers tempfail (4xx), fail closed"
+sleep 0.5
+ok "$([ "$(ls "$T/mail/u/new" | wc -l)" -eq "$before" ]; echo $?)" "nothing delivered on the internal error"
+rm -f "$T/state/objects" && mv "$T/state/objects.away" "$T/state/objects"
+
 # bench (bench/mail_postfix.sh): SK_BENCH_N corpus messages over 4 SMTP connections,
 # timed from the first MAIL FROM to the last message in the Maildir
 if [ -n "${SK_BENCH_N:-}" ]; then
