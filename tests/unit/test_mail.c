@@ -605,6 +605,52 @@ static void test_sanitize_attach(void **state)
 	mfree(&r);
 }
 
+
+static void test_html_charsets_and_related(void **state)
+{
+	/* HTML in Shift_JIS (labelled), inside multipart/related with an inline image */
+	const char msg[] =
+		"From: a@example.com\nSubject: s\nMIME-Version: 1.0\n"
+		"Content-Type: multipart/related; boundary=R\n\n--R\n"
+		"Content-Type: text/html; charset=Shift_JIS\n\n"
+		"<p>\x93\xfa\x96\x7b\x8c\xea<img src=\"cid:logo\" alt=\"\x83\x8d\x83\x53\"></p>"
+		"<a href=\"javascript:alert(1)\">click</a> <a href=\"data:text/html,x\">d</a>\n"
+		"--R\nContent-Type: image/png\nContent-ID: <logo>\nContent-Transfer-Encoding: base64\n\n"
+		"iVBORw0KGgo=\n--R--\n";
+	mrun r;
+	assert_int_equal(mail(NULL, msg, sizeof(msg) - 1, &r), 0);
+	has(r.text, "日本語[ロゴ]");
+	has(r.text, "click d");
+	hasnt(r.text, "javascript");
+	hasnt(r.text, "data:");
+	has(r.text, "削除: (名前なし) (8 バイト");
+	assert_int_equal(r.res.removed, 1);
+	mfree(&r);
+	/* UTF-8 label on Shift_JIS bytes: guessed */
+	const char bad[] = "From: a@example.com\nSubject: s\nContent-Type: text/plain; charset=utf-8\n\n"
+			   "\x82\xb1\x82\xf1\x82\xc9\x82\xbf\x82\xcd\x81\x41\x90\xa2\x8a\x45\x82\xcc\x8a\x46"
+			   "\x82\xb3\x82\xdc\x81\x42\x82\xb1\x82\xf1\x82\xc9\x82\xbf\x82\xcd\x81\x42\n";
+	assert_int_equal(mail(NULL, bad, sizeof(bad) - 1, &r), 0);
+	has(r.text, "こんにちは、世界の皆さま。こんにちは。");
+	mfree(&r);
+}
+
+static void test_html_deep(void **state)
+{
+	/* 20,000 nested elements: bounded, no crash, the text is there */
+	sk_buf h, t;
+	sk_buf_init(&h, 1 << 24);
+	sk_buf_init(&t, 1 << 24);
+	sk_buf_adds(&h, "<p>top</p>");
+	for (int i = 0; i < 20000; i++)
+		sk_buf_adds(&h, "<div><span>");
+	sk_buf_adds(&h, "deep");
+	assert_int_equal(sk_mail_html_text(sk_buf_str(&h), h.len, &t, NULL), 0);
+	has(sk_buf_str(&t), "top");
+	sk_buf_free(&h);
+	sk_buf_free(&t);
+}
+
 int main(void)
 {
 	g_mime_init();
@@ -622,6 +668,8 @@ int main(void)
 		cmocka_unit_test(test_unparseable_held),
 		cmocka_unit_test(test_external_warning),
 		cmocka_unit_test(test_sanitize_attach),
+		cmocka_unit_test(test_html_charsets_and_related),
+		cmocka_unit_test(test_html_deep),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	g_mime_shutdown();
