@@ -34,4 +34,17 @@ ok $? "the held notice says HELD"
 ok "$([ $? -eq 2 ]; echo $?)" "unknown profile: exit 2"
 "$SEKISHO" mail --profile en < "$T/in.eml" 2>/dev/null | grep -q "^Content-Type: text/plain; charset=UTF-8"
 ok $? "profile en delivers"
+# the milter on a loopback TCP port
+PORT=$((30000 + $$ % 20000))
+"$SEKISHO" milter --socket "inet:$PORT@127.0.0.1" 2> "$T/milter.err" &
+mp=$!
+up=1
+for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && { up=0; break; }; sleep 0.1; done
+ok $up "milter listens on inet:$PORT@127.0.0.1"
+kill "$mp" 2>/dev/null
+wait "$mp" 2>/dev/null
+"$SEKISHO" milter > /dev/null 2>&1
+ok "$([ $? -eq 2 ]; echo $?)" "milter without --socket: exit 2"
+"$SEKISHO" milter --socket unix:$T/s --on-error maybe > /dev/null 2>&1
+ok "$([ $? -eq 2 ]; echo $?)" "milter with a bad --on-error: exit 2"
 done_testing
