@@ -15,9 +15,9 @@ enum { EXIT_DELIVERED = 0, EXIT_HELD = 1, EXIT_TROUBLE = 2 };
 static void usage(sk_lang lang)
 {
 	fputs(lang == SK_LANG_EN
-		      ? "usage: sekisho mail [--profile default|sanitize|en] [--state DIR] [--internal DOMAIN]... < in.eml > out.eml\n"
+		      ? "usage: sekisho mail [--profile default|sanitize|en] [--state DIR] [--internal DOMAIN]... [--lang ja|en] < in.eml > out.eml\n"
 			"  exit 0: delivered (sanitised), 1: held (a notice is written), 2: trouble\n"
-		      : "使い方: sekisho mail [--profile default|sanitize|en] [--state フォルダ] [--internal ドメイン]... < 入力.eml > 出力.eml\n"
+		      : "使い方: sekisho mail [--profile default|sanitize|en] [--state フォルダ] [--internal ドメイン]... [--lang ja|en] < 入力.eml > 出力.eml\n"
 			"  終了コード 0: 配信 (無害化済み)、1: 保留 (通知を出力)、2: 異常\n",
 	      stderr);
 }
@@ -59,6 +59,8 @@ int cmd_mail(int argc, char **argv)
 	}
 	if (ni)
 		o.internal_domains = internal;
+	if (lang_opt) /* --lang also sets the language of the notice */
+		o.lang = lang;
 	sk_error err;
 	sk_error_clear(&err);
 	sk_buf in;

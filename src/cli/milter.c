@@ -1,7 +1,7 @@
 /* sekisho milter — every message through sk_mail_sanitize(); the body and the headers are
  * replaced (SMFIR_REPLBODY, SMFIR_CHGHEADER, SMFIR_ADDHEADER).
  *   sekisho milter --socket unix:PATH|inet:PORT@127.0.0.1 [--state DIR] [--profile P]
- *                  [--on-error tempfail|accept|reject] [--internal DOMAIN]... */
+ *                  [--on-error tempfail|accept|reject] [--internal DOMAIN]... [--lang ja|en] */
 #include <getopt.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -245,7 +245,7 @@ static void usage(sk_lang lang)
 		      ? "usage: sekisho milter --socket unix:PATH|inet:PORT@127.0.0.1 [--state DIR]\n"
 			"         [--profile default|sanitize|en] [--on-error tempfail|accept|reject] [--internal DOMAIN]...\n"
 		      : "使い方: sekisho milter --socket unix:パス|inet:ポート@127.0.0.1 [--state フォルダ]\n"
-			"         [--profile default|sanitize|en] [--on-error tempfail|accept|reject] [--internal ドメイン]...\n",
+			"         [--profile default|sanitize|en] [--on-error tempfail|accept|reject] [--internal ドメイン]... [--lang ja|en]\n",
 	      stderr);
 }
 
@@ -293,6 +293,8 @@ int cmd_milter(int argc, char **argv)
 	}
 	if (ni)
 		g_opt.internal_domains = internal;
+	if (lang_opt) /* --lang also sets the language of the notice */
+		g_opt.lang = lang;
 	g_opt.submitter = "milter";
 	if (!strcmp(onerr, "tempfail"))
 		g_onerr = SMFIS_TEMPFAIL;
