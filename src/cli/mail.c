@@ -1,4 +1,5 @@
 /* sekisho mail — sanitise one message: sekisho mail [--profile P] [--state DIR] < in > out */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,12 +102,38 @@ int cmd_mail(int argc, char **argv)
 	sk_buf out;
 	sk_buf_init(&out, SK_BUF_MAX_DEFAULT);
 	sk_mail_result res;
+	/* a library that prints (libytnef reports TNEF errors with printf) must not write
+	 * into the message: standard output points at standard error while we work */
+	fflush(stdout);
+	int outfd = dup(STDOUT_FILENO);
+	if (outfd < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0) {
+		cli_err(lang, "出力を準備できません", "cannot set up the output", NULL);
+		if (outfd >= 0)
+			close(outfd);
+		sk_buf_free(&out);
+		sk_buf_free(&in);
+		sk_quarantine_close(quar);
+		sk_audit_close(audit);
+		return EXIT_TROUBLE;
+	}
 	rc = sk_mail_sanitize(&o, in.data, in.len, &out, &res, &err);
+	fflush(stdout);
 	int st = EXIT_TROUBLE;
+	size_t done = 0;
+	if (!rc) {
+		while (done < out.len) {
+			ssize_t w = write(outfd, out.data + done, out.len - done);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				break;
+			done += (size_t)w;
+		}
+	}
 	if (rc) {
 		cli_err(lang, "メールを処理できませんでした (何も出力していません)",
 			"could not process the mail (nothing written)", err.msg);
-	} else if (fwrite(out.data, 1, out.len, stdout) != out.len || fflush(stdout) != 0) {
+	} else if (done != out.len) {
 		cli_err(lang, "出力を書き込めません", "cannot write the output", NULL);
 	} else {
 		st = res.held ? EXIT_HELD : EXIT_DELIVERED;
@@ -114,6 +141,7 @@ int cmd_mail(int argc, char **argv)
 			res.quarantine_id[0] ? " id=" : "", res.quarantine_id,
 			res.held ? " reason=" : "", res.held ? sk_reason_code(res.reason) : "");
 	}
+	close(outfd);
 	sk_buf_free(&out);
 	sk_buf_free(&in);
 	sk_quarantine_close(quar);

@@ -337,6 +337,9 @@ int cmd_milter(int argc, char **argv)
 		const char *path = strchr(sock, ':') + 1;
 		unlink(path);
 	}
+	/* stray library prints (libytnef) go to the log, with ours */
+	fflush(stdout);
+	dup2(STDERR_FILENO, STDOUT_FILENO);
 	int rc = 2;
 	if (smfi_setconn((char *)sock) != MI_SUCCESS || smfi_register(desc) != MI_SUCCESS) {
 		cli_err(lang, "milter を登録できません", "cannot register the milter", sock);
