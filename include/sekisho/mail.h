@@ -55,6 +55,10 @@ typedef struct sk_mail_options {
 	const sk_options *file_opt; /* options of sk_process() for attachments (NULL: default
 				       with the quarantine and audit above) */
 	const char *submitter;    /* audit actor ("mail") */
+	/* When set (the flow policy denies or holds the route): every message is stored and
+	 * held with this reason without being parsed; hold_detail says why (may be NULL). */
+	sk_reason hold_reason;
+	const char *hold_detail;
 } sk_mail_options;
 
 /* Built-in profiles: "default" (DEL_ATTACH, Japanese), "sanitize" (SANITIZE_ATTACH),

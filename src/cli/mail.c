@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "sekisho/audit.h"
 #include "sekisho/mail.h"
+#include "sekisho/policy.h"
 #include "sekisho/quarantine.h"
 
 enum { EXIT_DELIVERED = 0, EXIT_HELD = 1, EXIT_TROUBLE = 2 };
@@ -16,16 +17,65 @@ enum { EXIT_DELIVERED = 0, EXIT_HELD = 1, EXIT_TROUBLE = 2 };
 static void usage(sk_lang lang)
 {
 	fputs(lang == SK_LANG_EN
-		      ? "usage: sekisho mail [--profile default|sanitize|en] [--state DIR] [--internal DOMAIN]... [--lang ja|en] < in.eml > out.eml\n"
+		      ? "usage: sekisho mail [--profile default|sanitize|en|POLICY-PROFILE] [--state DIR] [--internal DOMAIN]... [--lang ja|en]\n"
+			"         [--policy FILE --from ZONE --to ZONE] < in.eml > out.eml\n"
 			"  exit 0: delivered (sanitised), 1: held (a notice is written), 2: trouble\n"
-		      : "使い方: sekisho mail [--profile default|sanitize|en] [--state フォルダ] [--internal ドメイン]... [--lang ja|en] < 入力.eml > 出力.eml\n"
+		      : "使い方: sekisho mail [--profile default|sanitize|en|ポリシーのプロファイル] [--state フォルダ] [--internal ドメイン]... [--lang ja|en]\n"
+			"         [--policy ファイル --from ゾーン --to ゾーン] < 入力.eml > 出力.eml\n"
 			"  終了コード 0: 配信 (無害化済み)、1: 保留 (通知を出力)、2: 異常\n",
 	      stderr);
 }
 
+int cli_mail_policy(sk_lang lang, const char *file, const char *from, const char *to,
+		    const char *profile, sk_mail_options *o, sk_options *fo, sk_policy **out)
+{
+	static char detail[200];
+	*out = NULL;
+	int rc = cli_sanitize_policy(lang, file, from, to, "mail", out);
+	if (rc)
+		return rc;
+	sk_policy_decision d;
+	sk_error err;
+	sk_error_clear(&err);
+	if (sk_policy_decide(*out, from, to, "mail", NULL, 0, &d, &err) != 0) {
+		cli_err(lang, "通信規則を判定できません", "cannot decide the flow", err.msg);
+		sk_policy_free(*out);
+		*out = NULL;
+		return EXIT_TROUBLE;
+	}
+	if (d.action == SK_FLOW_DENY) {
+		o->hold_reason = SK_REASON_POLICY_DENY;
+		snprintf(detail, sizeof(detail), "%s", d.rule);
+		o->hold_detail = detail;
+	} else if (d.action == SK_FLOW_HOLD) {
+		o->hold_reason = SK_REASON_HELD;
+		snprintf(detail, sizeof(detail), "%s (%s)", d.rule, d.role ? d.role : "");
+		o->hold_detail = detail;
+	}
+	const char *pname = profile ? profile : d.profile;
+	if (pname) {
+		const char *html, *att;
+		sk_policy_profile_mail(*out, pname, &html, &att);
+		const sk_profile *fp = sk_policy_profile(*out, pname);
+		if (!att && !fp && sk_mail_options_profile(o, pname) != 0) {
+			cli_err(lang, "不明なプロファイルです", "unknown profile", pname);
+			sk_policy_free(*out);
+			*out = NULL;
+			return EXIT_TROUBLE;
+		}
+		if (att)
+			o->attach = !strcmp(att, "remove") ? SK_MAIL_DEL_ATTACH : SK_MAIL_SANITIZE_ATTACH;
+		if (fp)
+			fo->profile = fp;
+		o->profile = pname;
+	}
+	return 0;
+}
+
 int cmd_mail(int argc, char **argv)
 {
-	const char *profile = NULL, *state = NULL, *lang_opt = NULL;
+	const char *profile = NULL, *state = NULL, *lang_opt = NULL, *policy = NULL, *from = NULL,
+		   *to = NULL;
 	const char *internal[33] = {0};
 	int ni = 0;
 	static const struct option longs[] = {
@@ -33,6 +83,9 @@ int cmd_mail(int argc, char **argv)
 		{"state", required_argument, NULL, 's'},
 		{"lang", required_argument, NULL, 'l'},
 		{"internal", required_argument, NULL, 'i'},
+		{"policy", required_argument, NULL, 'P'},
+		{"from", required_argument, NULL, 'F'},
+		{"to", required_argument, NULL, 'U'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -43,6 +96,9 @@ int cmd_mail(int argc, char **argv)
 		case 'p': profile = optarg; break;
 		case 's': state = optarg; break;
 		case 'l': lang_opt = optarg; break;
+		case 'P': policy = optarg; break;
+		case 'F': from = optarg; break;
+		case 'U': to = optarg; break;
 		case 'i':
 			if (ni < 32)
 				internal[ni++] = optarg;
@@ -54,7 +110,15 @@ int cmd_mail(int argc, char **argv)
 	sk_lang lang = cli_lang(lang_opt);
 	sk_mail_options o;
 	sk_mail_options_default(&o);
-	if (sk_mail_options_profile(&o, profile) != 0) {
+	sk_options fo;
+	sk_options_default(&fo);
+	o.file_opt = &fo;
+	sk_policy *pol = NULL;
+	if (policy || from || to) {
+		int prc = cli_mail_policy(lang, policy, from, to, profile, &o, &fo, &pol);
+		if (prc)
+			return prc;
+	} else if (sk_mail_options_profile(&o, profile) != 0) {
 		cli_err(lang, "不明なプロファイルです", "unknown profile", profile);
 		return EXIT_TROUBLE;
 	}
@@ -84,6 +148,7 @@ int cmd_mail(int argc, char **argv)
 	if (rc || ferror(stdin)) {
 		cli_err(lang, "入力を読み込めません", "cannot read the input", NULL);
 		sk_buf_free(&in);
+		sk_policy_free(pol);
 		return EXIT_TROUBLE;
 	}
 	sk_audit *audit = NULL;
@@ -94,10 +159,13 @@ int cmd_mail(int argc, char **argv)
 			cli_err(lang, "状態フォルダを開けません", "cannot open the state folder", err.msg);
 			sk_audit_close(audit);
 			sk_buf_free(&in);
+			sk_policy_free(pol);
 			return EXIT_TROUBLE;
 		}
 		o.quarantine = quar;
 		o.audit = audit;
+		fo.quarantine = quar;
+		fo.audit = audit;
 	}
 	sk_buf out;
 	sk_buf_init(&out, SK_BUF_MAX_DEFAULT);
@@ -114,6 +182,7 @@ int cmd_mail(int argc, char **argv)
 		sk_buf_free(&in);
 		sk_quarantine_close(quar);
 		sk_audit_close(audit);
+		sk_policy_free(pol);
 		return EXIT_TROUBLE;
 	}
 	rc = sk_mail_sanitize(&o, in.data, in.len, &out, &res, &err);
@@ -146,5 +215,6 @@ int cmd_mail(int argc, char **argv)
 	sk_buf_free(&in);
 	sk_quarantine_close(quar);
 	sk_audit_close(audit);
+	sk_policy_free(pol);
 	return st;
 }

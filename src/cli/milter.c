@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "sekisho/audit.h"
 #include "sekisho/mail.h"
+#include "sekisho/policy.h"
 #include "sekisho/quarantine.h"
 
 typedef struct hname {
@@ -30,6 +31,7 @@ typedef struct mctx {
 } mctx;
 
 static sk_mail_options g_opt;
+static sk_options g_fopt;
 static sfsistat g_onerr = SMFIS_TEMPFAIL;
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER; /* one quarantine handle */
 
@@ -245,13 +247,15 @@ static void usage(sk_lang lang)
 		      ? "usage: sekisho milter --socket unix:PATH|inet:PORT@127.0.0.1 [--state DIR]\n"
 			"         [--profile default|sanitize|en] [--on-error tempfail|accept|reject] [--internal DOMAIN]...\n"
 		      : "使い方: sekisho milter --socket unix:パス|inet:ポート@127.0.0.1 [--state フォルダ]\n"
-			"         [--profile default|sanitize|en] [--on-error tempfail|accept|reject] [--internal ドメイン]... [--lang ja|en]\n",
+			"         [--profile default|sanitize|en|ポリシーのプロファイル] [--on-error tempfail|accept|reject] [--internal ドメイン]... [--lang ja|en]\n"
+			"         [--policy ファイル --from ゾーン --to ゾーン]\n",
 	      stderr);
 }
 
 int cmd_milter(int argc, char **argv)
 {
-	const char *sock = NULL, *state = NULL, *profile = NULL, *onerr = "tempfail", *lang_opt = NULL;
+	const char *sock = NULL, *state = NULL, *profile = NULL, *onerr = "tempfail", *lang_opt = NULL,
+		   *policy = NULL, *from = NULL, *to = NULL;
 	static const char *internal[33];
 	int ni = 0;
 	static const struct option longs[] = {
@@ -261,6 +265,9 @@ int cmd_milter(int argc, char **argv)
 		{"on-error", required_argument, NULL, 'e'},
 		{"internal", required_argument, NULL, 'i'},
 		{"lang", required_argument, NULL, 'l'},
+		{"policy", required_argument, NULL, 'P'},
+		{"from", required_argument, NULL, 'F'},
+		{"to", required_argument, NULL, 'U'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -273,6 +280,9 @@ int cmd_milter(int argc, char **argv)
 		case 'p': profile = optarg; break;
 		case 'e': onerr = optarg; break;
 		case 'l': lang_opt = optarg; break;
+		case 'P': policy = optarg; break;
+		case 'F': from = optarg; break;
+		case 'U': to = optarg; break;
 		case 'i':
 			if (ni < 32)
 				internal[ni++] = optarg;
@@ -287,7 +297,14 @@ int cmd_milter(int argc, char **argv)
 		return 2;
 	}
 	sk_mail_options_default(&g_opt);
-	if (sk_mail_options_profile(&g_opt, profile) != 0) {
+	sk_options_default(&g_fopt);
+	g_opt.file_opt = &g_fopt;
+	sk_policy *pol = NULL;
+	if (policy || from || to) {
+		int prc = cli_mail_policy(lang, policy, from, to, profile, &g_opt, &g_fopt, &pol);
+		if (prc)
+			return prc;
+	} else if (sk_mail_options_profile(&g_opt, profile) != 0) {
 		cli_err(lang, "不明なプロファイルです", "unknown profile", profile);
 		return 2;
 	}
@@ -305,6 +322,7 @@ int cmd_milter(int argc, char **argv)
 	else {
 		cli_err(lang, "--on-error は tempfail、accept、reject のいずれかです",
 			"--on-error takes tempfail, accept or reject", onerr);
+		sk_policy_free(pol);
 		return 2;
 	}
 	sk_error err;
@@ -316,10 +334,13 @@ int cmd_milter(int argc, char **argv)
 		    sk_quarantine_open(state, audit, NULL, &quar, &err) != 0) {
 			cli_err(lang, "状態フォルダを開けません", "cannot open the state folder", err.msg);
 			sk_audit_close(audit);
+			sk_policy_free(pol);
 			return 2;
 		}
 		g_opt.quarantine = quar;
 		g_opt.audit = audit;
+		g_fopt.quarantine = quar;
+		g_fopt.audit = audit;
 	}
 	static struct smfiDesc desc = {
 		.xxfi_name = "sekisho",
@@ -353,5 +374,6 @@ int cmd_milter(int argc, char **argv)
 	}
 	sk_quarantine_close(quar);
 	sk_audit_close(audit);
+	sk_policy_free(pol);
 	return rc;
 }

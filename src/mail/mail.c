@@ -945,7 +945,9 @@ int sk_mail_sanitize(const sk_mail_options *o, const uint8_t *msg, size_t n, sk_
 	}
 
 	GMimeMessage *m = NULL;
-	if (n > o->max_size)
+	if (o->hold_reason != SK_REASON_NONE)
+		hold(&r, o->hold_reason, o->hold_detail ? o->hold_detail : "policy");
+	else if (n > o->max_size)
 		hold(&r, SK_REASON_LIMIT_SIZE, "message too large");
 	else if (header_block_len(msg, n) > o->max_header)
 		hold(&r, SK_REASON_LIMIT_SIZE, "header too large");

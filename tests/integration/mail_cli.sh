@@ -39,6 +39,22 @@ printf 'From: a@example.com\nSubject: t\nMIME-Version: 1.0\nContent-Type: multip
 "$SEKISHO" mail < "$T/tnef.eml" > "$T/tnef.out" 2>/dev/null
 ok "$([ $? -eq 0 ] && head -1 "$T/tnef.out" | grep -q '^From: a@example.com$'; echo $?)" "corrupt TNEF: delivered, the output starts with the headers (no library chatter)"
 
+# the flow policy decides (channel mail): sanitize with the flow's profile, hold, deny
+POL=$(dirname "$0")/../../examples/policy/default.yaml
+if [ -f "$POL" ]; then
+	printf 'From: a@x.example\nSubject: s\nContent-Type: multipart/mixed; boundary=B\n\n--B\n\nhi\n--B\nContent-Type: text/csv\nContent-Disposition: attachment; filename=a.csv\n\na,b\n--B--\n' > "$T/p.eml"
+	"$SEKISHO" mail --policy "$POL" --from internet --to lgwan < "$T/p.eml" > "$T/p.out" 2>/dev/null
+	ok "$([ $? -eq 0 ] && grep -q '^X-Mail-Sanitized: SANITIZE_ATTACH' "$T/p.out" && grep -q 'filename' "$T/p.out"; echo $?)" "policy internet→lgwan: profile mail-standard (attachments: sanitize) re-attaches the CSV"
+	"$SEKISHO" mail --policy "$POL" --from internet --to mynumber < "$T/p.eml" > "$T/p.out" 2> "$T/p.err"
+	ok "$([ $? -eq 1 ] && grep -q 'reason=policy-deny' "$T/p.err" && grep -q '^X-Mail-Sanitized: HELD' "$T/p.out"; echo $?)" "policy internet→mynumber: denied, held with policy-deny"
+	"$SEKISHO" mail --policy "$POL" --from lgwan --to internet < "$T/p.eml" > /dev/null 2> "$T/p.err"
+	ok "$([ $? -eq 1 ] && grep -q 'reason=held' "$T/p.err"; echo $?)" "policy lgwan→internet: held for approval"
+	"$SEKISHO" mail --policy "$POL" --from internet --to nowhere < "$T/p.eml" > /dev/null 2>&1
+	ok "$([ $? -eq 2 ]; echo $?)" "policy with an unknown zone: exit 2"
+else
+	skip "mail --policy" "no examples/policy/default.yaml"
+fi
+
 # the milter on a loopback TCP port
 PORT=$((30000 + $$ % 20000))
 "$SEKISHO" milter --socket "inet:$PORT@127.0.0.1" 2> "$T/milter.err" &

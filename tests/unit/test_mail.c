@@ -9,6 +9,7 @@
 
 #include "sekisho/audit.h"
 #include "sekisho/mail.h"
+#include "sekisho/policy.h"
 #include "sekisho/quarantine.h"
 #include "testutil.h"
 
@@ -651,6 +652,44 @@ static void test_html_deep(void **state)
 	sk_buf_free(&t);
 }
 
+static void test_policy_hold_and_profile(void **state)
+{
+	/* hold_reason: stored, not parsed, held with that reason */
+	struct qenv e;
+	qopen(&e);
+	sk_mail_options o;
+	sk_mail_options_default(&o);
+	o.quarantine = e.q;
+	o.audit = e.audit;
+	o.hold_reason = SK_REASON_POLICY_DENY;
+	o.hold_detail = "flows[1]";
+	const char msg[] = "From: a@example.com\nSubject: s\n\n<html>x</html>\n";
+	mrun r;
+	assert_int_equal(mail(&o, msg, sizeof(msg) - 1, &r), 0);
+	assert_true(r.res.held);
+	assert_int_equal(r.res.reason, SK_REASON_POLICY_DENY);
+	has(r.text, "policy-deny");
+	sk_qitem it;
+	sk_error err;
+	assert_int_equal(sk_quarantine_get(e.q, r.res.quarantine_id, &it, &err), 0);
+	assert_string_equal(it.reason, "policy-deny");
+	sk_qitem_free(&it);
+	mfree(&r);
+	qclose(&e);
+	/* the mail options of a policy profile */
+	sk_policy *p = NULL;
+	if (sk_policy_load(tu_src("examples/policy/default.yaml"), 0, &p, NULL, &err) != 0)
+		skip();
+	const char *html, *att;
+	sk_policy_profile_mail(p, "mail-standard", &html, &att);
+	assert_string_equal(html, "text");
+	assert_string_equal(att, "sanitize");
+	sk_policy_profile_mail(p, "default", &html, &att);
+	assert_null(html);
+	assert_null(att);
+	sk_policy_free(p);
+}
+
 int main(void)
 {
 	g_mime_init();
@@ -670,6 +709,7 @@ int main(void)
 		cmocka_unit_test(test_sanitize_attach),
 		cmocka_unit_test(test_html_charsets_and_related),
 		cmocka_unit_test(test_html_deep),
+		cmocka_unit_test(test_policy_hold_and_profile),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	g_mime_shutdown();
