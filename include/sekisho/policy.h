@@ -110,6 +110,12 @@ int sk_policy_decide(const sk_policy *p, const char *from, const char *to, const
  * built-in ones; NULL when unknown (the checker prevents that). */
 const sk_profile *sk_policy_profile(const sk_policy *p, const char *name);
 
+/* The `mail` options of a profile: *html "text" | "sanitize", *attachments "sanitize" |
+ * "remove" (a policy profile's values, defaults text/sanitize); both NULL for a built-in
+ * or unknown profile. */
+void sk_policy_profile_mail(const sk_policy *p, const char *name, const char **html,
+			    const char **attachments);
+
 /* The DLP detectors configured in the policy's `dlp` section (caller frees). */
 int sk_policy_dlp(const sk_policy *p, sk_dlp **out, sk_error *err);
 

@@ -20,6 +20,17 @@ char *cli_state_dir(const char *opt);
 const char *cli_os_user(void);
 int cmd_policy(int argc, char **argv); /* policy.c */
 int cmd_dlp(int argc, char **argv);    /* dlp.c */
+int cmd_mail(int argc, char **argv);   /* mail.c */
+int cmd_milter(int argc, char **argv); /* milter.c */
+struct sk_mail_options;
+struct sk_policy;
+struct sk_options;
+/* mail/milter --policy FILE --from Z --to Z: the flow decision for channel mail sets the
+ * profile (attachments remove|sanitize, the file profile in *fo) or holds every message
+ * (deny, hold). profile (--profile, may be NULL) overrides the flow's. 0 or an exit status. */
+int cli_mail_policy(sk_lang lang, const char *file, const char *from, const char *to,
+		    const char *profile, struct sk_mail_options *o, struct sk_options *fo,
+		    struct sk_policy **out);
 struct sk_policy;
 /* sanitize --policy: loads and checks the policy and the zones (policy.c); 0 or an exit status */
 int cli_sanitize_policy(sk_lang lang, const char *file, const char *from, const char *to,

@@ -39,7 +39,9 @@ static void usage(FILE *f, sk_lang lang)
 		      "  audit append|list|verify|proof|checkpoint|key [--state DIR]\n"
 		      "      the tamper-evident audit log\n"
 		      "  policy check|explain|nft FILE ...   validate, explain a decision, firewall rules\n"
-		      "  dlp scan [--policy FILE] FILE...     find My Numbers, corporate numbers, patterns\n",
+		      "  dlp scan [--policy FILE] FILE...     find My Numbers, corporate numbers, patterns\n"
+		      "  mail [--profile P] [--state DIR] < in.eml > out.eml   make a mail text-only\n"
+		      "  milter --socket unix:PATH|inet:PORT@127.0.0.1 [--state DIR]   the same for Postfix\n",
 		      f);
 	else
 		fputs("使い方: sekisho コマンド [オプション]\n"
@@ -54,7 +56,9 @@ static void usage(FILE *f, sk_lang lang)
 		      "  audit append|list|verify|proof|checkpoint|key [--state フォルダ]\n"
 		      "      改ざん検知付きの監査ログ\n"
 		      "  policy check|explain|nft ファイル ...  ポリシーの検証・判定の説明・ファイアウォール規則\n"
-		      "  dlp scan [--policy ファイル] ファイル...  個人番号・法人番号・独自パターンの検出\n",
+		      "  dlp scan [--policy ファイル] ファイル...  個人番号・法人番号・独自パターンの検出\n"
+		      "  mail [--profile P] [--state フォルダ] < 入力.eml > 出力.eml   メールをテキスト化して無害化\n"
+		      "  milter --socket unix:パス|inet:ポート@127.0.0.1 [--state フォルダ]   Postfix 用 milter\n",
 		      f);
 }
 
@@ -76,6 +80,10 @@ int main(int argc, char **argv)
 		return cmd_policy(argc - 1, argv + 1);
 	if (!strcmp(cmd, "dlp"))
 		return cmd_dlp(argc - 1, argv + 1);
+	if (!strcmp(cmd, "mail"))
+		return cmd_mail(argc - 1, argv + 1);
+	if (!strcmp(cmd, "milter"))
+		return cmd_milter(argc - 1, argv + 1);
 	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
 		usage(stdout, lang);
 		return 0;

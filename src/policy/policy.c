@@ -1638,6 +1638,17 @@ const sk_profile *sk_policy_profile(const sk_policy *p, const char *name)
 	return sk_profile_find(name);
 }
 
+void sk_policy_profile_mail(const sk_policy *p, const char *name, const char **html,
+			    const char **attachments)
+{
+	*html = *attachments = NULL;
+	for (size_t i = 0; p && name && i < p->nprof; i++)
+		if (!strcmp(p->prof[i].p.name, name)) {
+			*html = p->prof[i].mail_html;
+			*attachments = p->prof[i].mail_attachments;
+		}
+}
+
 int sk_policy_dlp(const sk_policy *p, sk_dlp **out, sk_error *err)
 {
 	return sk_dlp_new(&p->dlpc, out, err);

@@ -1,0 +1,5 @@
+#!/bin/bash
+# End-to-end messages/s through a real Postfix with the milter (quarantine and audit on):
+# runs the Postfix integration test with SK_BENCH_N messages from the corpus.
+# usage: bench/mail_postfix.sh SEKISHO [N]
+SK_BENCH_N=${2:-1000} exec "$(dirname "$0")/../tests/integration/postfix.sh" "$1"

@@ -1,0 +1,220 @@
+/* sekisho mail — sanitise one message: sekisho mail [--profile P] [--state DIR] < in > out */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "sekisho/audit.h"
+#include "sekisho/mail.h"
+#include "sekisho/policy.h"
+#include "sekisho/quarantine.h"
+
+enum { EXIT_DELIVERED = 0, EXIT_HELD = 1, EXIT_TROUBLE = 2 };
+
+static void usage(sk_lang lang)
+{
+	fputs(lang == SK_LANG_EN
+		      ? "usage: sekisho mail [--profile default|sanitize|en|POLICY-PROFILE] [--state DIR] [--internal DOMAIN]... [--lang ja|en]\n"
+			"         [--policy FILE --from ZONE --to ZONE] < in.eml > out.eml\n"
+			"  exit 0: delivered (sanitised), 1: held (a notice is written), 2: trouble\n"
+		      : "使い方: sekisho mail [--profile default|sanitize|en|ポリシーのプロファイル] [--state フォルダ] [--internal ドメイン]... [--lang ja|en]\n"
+			"         [--policy ファイル --from ゾーン --to ゾーン] < 入力.eml > 出力.eml\n"
+			"  終了コード 0: 配信 (無害化済み)、1: 保留 (通知を出力)、2: 異常\n",
+	      stderr);
+}
+
+int cli_mail_policy(sk_lang lang, const char *file, const char *from, const char *to,
+		    const char *profile, sk_mail_options *o, sk_options *fo, sk_policy **out)
+{
+	static char detail[200];
+	*out = NULL;
+	int rc = cli_sanitize_policy(lang, file, from, to, "mail", out);
+	if (rc)
+		return rc;
+	sk_policy_decision d;
+	sk_error err;
+	sk_error_clear(&err);
+	if (sk_policy_decide(*out, from, to, "mail", NULL, 0, &d, &err) != 0) {
+		cli_err(lang, "通信規則を判定できません", "cannot decide the flow", err.msg);
+		sk_policy_free(*out);
+		*out = NULL;
+		return EXIT_TROUBLE;
+	}
+	if (d.action == SK_FLOW_DENY) {
+		o->hold_reason = SK_REASON_POLICY_DENY;
+		snprintf(detail, sizeof(detail), "%s", d.rule);
+		o->hold_detail = detail;
+	} else if (d.action == SK_FLOW_HOLD) {
+		o->hold_reason = SK_REASON_HELD;
+		snprintf(detail, sizeof(detail), "%s (%s)", d.rule, d.role ? d.role : "");
+		o->hold_detail = detail;
+	}
+	const char *pname = profile ? profile : d.profile;
+	if (pname) {
+		const char *html, *att;
+		sk_policy_profile_mail(*out, pname, &html, &att);
+		const sk_profile *fp = sk_policy_profile(*out, pname);
+		if (!att && !fp && sk_mail_options_profile(o, pname) != 0) {
+			cli_err(lang, "不明なプロファイルです", "unknown profile", pname);
+			sk_policy_free(*out);
+			*out = NULL;
+			return EXIT_TROUBLE;
+		}
+		if (att)
+			o->attach = !strcmp(att, "remove") ? SK_MAIL_DEL_ATTACH : SK_MAIL_SANITIZE_ATTACH;
+		if (fp)
+			fo->profile = fp;
+		o->profile = pname;
+	}
+	return 0;
+}
+
+int cmd_mail(int argc, char **argv)
+{
+	const char *profile = NULL, *state = NULL, *lang_opt = NULL, *policy = NULL, *from = NULL,
+		   *to = NULL;
+	const char *internal[33] = {0};
+	int ni = 0;
+	static const struct option longs[] = {
+		{"profile", required_argument, NULL, 'p'},
+		{"state", required_argument, NULL, 's'},
+		{"lang", required_argument, NULL, 'l'},
+		{"internal", required_argument, NULL, 'i'},
+		{"policy", required_argument, NULL, 'P'},
+		{"from", required_argument, NULL, 'F'},
+		{"to", required_argument, NULL, 'U'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", longs, NULL)) != -1) {
+		switch (c) {
+		case 'p': profile = optarg; break;
+		case 's': state = optarg; break;
+		case 'l': lang_opt = optarg; break;
+		case 'P': policy = optarg; break;
+		case 'F': from = optarg; break;
+		case 'U': to = optarg; break;
+		case 'i':
+			if (ni < 32)
+				internal[ni++] = optarg;
+			break;
+		case 'h': usage(cli_lang(lang_opt)); return 0;
+		default: usage(cli_lang(lang_opt)); return EXIT_TROUBLE;
+		}
+	}
+	sk_lang lang = cli_lang(lang_opt);
+	sk_mail_options o;
+	sk_mail_options_default(&o);
+	sk_options fo;
+	sk_options_default(&fo);
+	o.file_opt = &fo;
+	sk_policy *pol = NULL;
+	if (policy || from || to) {
+		int prc = cli_mail_policy(lang, policy, from, to, profile, &o, &fo, &pol);
+		if (prc)
+			return prc;
+	} else if (sk_mail_options_profile(&o, profile) != 0) {
+		cli_err(lang, "不明なプロファイルです", "unknown profile", profile);
+		return EXIT_TROUBLE;
+	}
+	if (ni)
+		o.internal_domains = internal;
+	if (lang_opt) /* --lang also sets the language of the notice */
+		o.lang = lang;
+	sk_error err;
+	sk_error_clear(&err);
+	sk_buf in;
+	sk_buf_init(&in, (size_t)o.max_size + 1);
+	int rc = 0;
+	char chunk[65536];
+	size_t got;
+	while ((got = fread(chunk, 1, sizeof(chunk), stdin)) > 0) {
+		if ((rc = sk_buf_add(&in, chunk, got)) != 0)
+			break;
+	}
+	if (rc == SK_ELIMIT) {
+		/* over the limit: the buffer filled to max_size + 1 bytes makes the size check
+		 * hold the message (the quarantine keeps those bytes) */
+		size_t room = in.max - in.len;
+		rc = room < got ? sk_buf_add(&in, chunk, room) : 0;
+		while (fread(chunk, 1, sizeof(chunk), stdin) > 0)
+			;
+	}
+	if (rc || ferror(stdin)) {
+		cli_err(lang, "入力を読み込めません", "cannot read the input", NULL);
+		sk_buf_free(&in);
+		sk_policy_free(pol);
+		return EXIT_TROUBLE;
+	}
+	sk_audit *audit = NULL;
+	sk_quarantine *quar = NULL;
+	if (state) {
+		if (sk_audit_open(state, NULL, &audit, &err) != 0 ||
+		    sk_quarantine_open(state, audit, NULL, &quar, &err) != 0) {
+			cli_err(lang, "状態フォルダを開けません", "cannot open the state folder", err.msg);
+			sk_audit_close(audit);
+			sk_buf_free(&in);
+			sk_policy_free(pol);
+			return EXIT_TROUBLE;
+		}
+		o.quarantine = quar;
+		o.audit = audit;
+		fo.quarantine = quar;
+		fo.audit = audit;
+	}
+	sk_buf out;
+	sk_buf_init(&out, SK_BUF_MAX_DEFAULT);
+	sk_mail_result res;
+	/* a library that prints (libytnef reports TNEF errors with printf) must not write
+	 * into the message: standard output points at standard error while we work */
+	fflush(stdout);
+	int outfd = dup(STDOUT_FILENO);
+	if (outfd < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0) {
+		cli_err(lang, "出力を準備できません", "cannot set up the output", NULL);
+		if (outfd >= 0)
+			close(outfd);
+		sk_buf_free(&out);
+		sk_buf_free(&in);
+		sk_quarantine_close(quar);
+		sk_audit_close(audit);
+		sk_policy_free(pol);
+		return EXIT_TROUBLE;
+	}
+	rc = sk_mail_sanitize(&o, in.data, in.len, &out, &res, &err);
+	fflush(stdout);
+	int st = EXIT_TROUBLE;
+	size_t done = 0;
+	if (!rc) {
+		while (done < out.len) {
+			ssize_t w = write(outfd, out.data + done, out.len - done);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				break;
+			done += (size_t)w;
+		}
+	}
+	if (rc) {
+		cli_err(lang, "メールを処理できませんでした (何も出力していません)",
+			"could not process the mail (nothing written)", err.msg);
+	} else if (done != out.len) {
+		cli_err(lang, "出力を書き込めません", "cannot write the output", NULL);
+	} else {
+		st = res.held ? EXIT_HELD : EXIT_DELIVERED;
+		fprintf(stderr, "%s %s%s%s%s%s\n", res.held ? "held" : "delivered", res.actions,
+			res.quarantine_id[0] ? " id=" : "", res.quarantine_id,
+			res.held ? " reason=" : "", res.held ? sk_reason_code(res.reason) : "");
+	}
+	close(outfd);
+	sk_buf_free(&out);
+	sk_buf_free(&in);
+	sk_quarantine_close(quar);
+	sk_audit_close(audit);
+	sk_policy_free(pol);
+	return st;
+}

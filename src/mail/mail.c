@@ -1,0 +1,1003 @@
+/* Mail 無害化 (see include/sekisho/mail.h): GMime parses, we write the new message. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <gmime/gmime.h>
+#include <ytnef.h>
+
+#include "sekisho/audit.h"
+#include "sekisho/hash.h"
+#include "sekisho/mail.h"
+
+#define SEP_LINE "----------------------------------------------------------------------\n"
+
+void sk_mail_options_default(sk_mail_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->profile = "default";
+	o->lang = SK_LANG_JA;
+	o->attach = SK_MAIL_DEL_ATTACH;
+	o->rep_link = true;
+	o->warn_external = true;
+	o->max_size = 64u << 20;
+	o->max_parts = 500;
+	o->max_depth = 10;
+	o->max_header = 256u << 10;
+	o->max_text = 16u << 20;
+	o->submitter = "mail";
+}
+
+int sk_mail_options_profile(sk_mail_options *o, const char *name)
+{
+	if (!name || !strcmp(name, "default")) {
+		o->profile = "default";
+		o->attach = SK_MAIL_DEL_ATTACH;
+	} else if (!strcmp(name, "sanitize")) {
+		o->profile = "sanitize";
+		o->attach = SK_MAIL_SANITIZE_ATTACH;
+	} else if (!strcmp(name, "en")) {
+		o->profile = "en";
+		o->attach = SK_MAIL_DEL_ATTACH;
+		o->lang = SK_LANG_EN;
+	} else {
+		return SK_EINVAL;
+	}
+	return 0;
+}
+
+static pthread_once_t gmime_once = PTHREAD_ONCE_INIT;
+static void gmime_start(void)
+{
+	g_mime_init();
+}
+
+/* ---- the run ---------------------------------------------------------------------- */
+
+typedef struct reattach {
+	char *name, *ctype;
+	uint8_t *data; /* sanitised bytes (base64 on output), or NULL with raw */
+	size_t len;
+	char *raw;     /* the original MIME part, written unchanged */
+} reattach;
+
+typedef struct run {
+	const sk_mail_options *o;
+	sk_mail_result *res;
+	sk_error *err;
+	sk_buf body;   /* UTF-8 text (links neutralised at the end) */
+	sk_buf list;   /* attachment lines of the notice */
+	reattach *ra;
+	size_t nra, cap;
+	bool chg_text, del, san, hold, tnef, trunc;
+	int fatal;             /* a machinery failure (negative SK_E*) */
+	sk_reason held;        /* a limit or an unparseable structure: the message is held */
+	char held_detail[128];
+	bool en;
+	char hex[SK_SHA256_HEX];
+	char charset[32];      /* label of the first text part ("" when none) */
+} run;
+
+#define T(r, ja, en_) ((r)->en ? (en_) : (ja))
+
+static void set_fatal(run *r, int rc, const char *what)
+{
+	if (!r->fatal) {
+		r->fatal = rc ? rc : SK_EINTERNAL;
+		sk_error_set(r->err, r->fatal, "mail: %s", what);
+	}
+}
+
+static void hold(run *r, sk_reason why, const char *detail)
+{
+	if (r->held == SK_REASON_NONE) {
+		r->held = why;
+		snprintf(r->held_detail, sizeof(r->held_detail), "%s", detail ? detail : "");
+	}
+}
+
+static void addtext(run *r, const char *s, size_t n)
+{
+	if (r->fatal)
+		return;
+	if (r->body.len + n > r->o->max_text) {
+		r->trunc = true;
+		return;
+	}
+	int rc = sk_buf_add(&r->body, s, n);
+	if (rc)
+		set_fatal(r, rc, "body");
+}
+
+static void addstr(run *r, const char *s)
+{
+	addtext(r, s, strlen(s));
+}
+
+/* A whole part's decoded content (transfer encoding undone). */
+static GByteArray *content_bytes(GMimePart *p)
+{
+	GMimeDataWrapper *dw = g_mime_part_get_content(p);
+	GMimeStream *ms = g_mime_stream_mem_new();
+	if (dw)
+		g_mime_data_wrapper_write_to_stream(dw, ms);
+	GByteArray *ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(ms));
+	GByteArray *copy = g_byte_array_sized_new(ba->len);
+	g_byte_array_append(copy, ba->data, ba->len);
+	g_object_unref(ms);
+	return copy;
+}
+
+static char *object_string(GMimeObject *o)
+{
+	GMimeStream *ms = g_mime_stream_mem_new();
+	g_mime_object_write_to_stream(o, NULL, ms);
+	GByteArray *ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(ms));
+	char *s = malloc(ba->len + 1);
+	if (s) {
+		memcpy(s, ba->data, ba->len);
+		s[ba->len] = 0;
+	}
+	g_object_unref(ms);
+	return s;
+}
+
+/* A password ZIP: a local or central header with the encryption flag. */
+static bool encrypted_zip(const uint8_t *p, size_t n)
+{
+	if (n < 30 || memcmp(p, "PK\3\4", 4))
+		return false;
+	if (p[6] & 1)
+		return true;
+	for (size_t i = 0; i + 46 <= n; i++)
+		if (p[i] == 'P' && p[i + 1] == 'K' && p[i + 2] == 1 && p[i + 3] == 2 && (p[i + 8] & 1))
+			return true;
+	return false;
+}
+
+static void show_name(sk_buf *b, const char *name)
+{
+	/* control characters never reach the notice */
+	for (const char *p = name; *p; p++)
+		sk_buf_addc(b, (unsigned char)*p < 0x20 || *p == 0x7f ? '?' : (uint8_t)*p);
+}
+
+static void list_line(run *r, const char *what, const char *name, size_t len,
+		      const char *hex, const char *qid, const char *extra)
+{
+	sk_buf *b = &r->list;
+	sk_buf_printf(b, "  - %s: ", what);
+	show_name(b, name);
+	sk_buf_printf(b, T(r, " (%zu バイト, sha256 %s", " (%zu bytes, sha256 %s"), len, hex);
+	if (qid && *qid)
+		sk_buf_printf(b, T(r, ", 保管 ID %s", ", quarantine id %s"), qid);
+	sk_buf_printf(b, ")%s%s\n", extra ? " " : "", extra ? extra : "");
+}
+
+static void add_reattach(run *r, const char *name, const char *ctype, const uint8_t *data,
+			 size_t len, char *raw)
+{
+	if (r->nra == r->cap) {
+		size_t nc = r->cap ? r->cap * 2 : 4;
+		reattach *v = realloc(r->ra, nc * sizeof(*v));
+		if (!v) {
+			free(raw);
+			set_fatal(r, SK_ENOMEM, "reattach");
+			return;
+		}
+		r->ra = v;
+		r->cap = nc;
+	}
+	reattach *a = &r->ra[r->nra];
+	memset(a, 0, sizeof(*a));
+	a->name = strdup(name);
+	a->ctype = strdup(ctype ? ctype : "application/octet-stream");
+	a->raw = raw;
+	if (!raw && len) {
+		a->data = malloc(len);
+		if (a->data)
+			memcpy(a->data, data, len);
+	}
+	a->len = len;
+	r->nra++;
+	if (!a->name || !a->ctype || (!raw && len && !a->data))
+		set_fatal(r, SK_ENOMEM, "reattach");
+}
+
+static void attachment(run *r, const char *name, const char *ctype, const uint8_t *data,
+		       size_t len, GMimeObject *part, bool inner);
+
+/* TNEF (winmail.dat): its files are attachments. Returns false when it cannot be read. */
+static bool tnef_open(run *r, const uint8_t *data, size_t len)
+{
+	if (len < 6 || len > INT32_MAX || data[0] != 0x78 || data[1] != 0x9f || data[2] != 0x3e ||
+	    data[3] != 0x22)
+		return false;
+	TNEFStruct t;
+	TNEFInitialize(&t);
+	t.Debug = 0;
+	uint8_t *copy = malloc(len);
+	if (!copy) {
+		set_fatal(r, SK_ENOMEM, "tnef");
+		return true;
+	}
+	memcpy(copy, data, len);
+	bool ok = TNEFParseMemory(copy, (long)len, &t) == 0;
+	if (ok) {
+		r->tnef = true;
+		for (Attachment *a = t.starting_attach.next; a && !r->fatal; a = a->next) {
+			if (a->FileData.size <= 0 || !a->FileData.data)
+				continue;
+			char name[512] = "attachment.bin";
+			variableLength *ln = MAPIFindProperty(&a->MAPI, PROP_TAG(PT_STRING8, 0x3707));
+			variableLength *src = ln != MAPI_UNDEFINED && ln && ln->size > 0 ? ln : &a->Title;
+			if (src->size > 0 && src->data) {
+				size_t k = (size_t)src->size < sizeof(name) - 1 ? (size_t)src->size
+									     : sizeof(name) - 1;
+				memcpy(name, src->data, k);
+				name[k] = 0;
+			}
+			/* TNEF names are in the sender's code page: shown as UTF-8 (guessed) */
+			sk_buf nb;
+			sk_buf_init(&nb, 4096);
+			if (sk_mail_decode_text((const uint8_t *)name, strlen(name), NULL, &nb, NULL) != 0)
+				sk_buf_reset(&nb);
+			attachment(r, nb.len ? sk_buf_str(&nb) : "attachment.bin",
+				   "application/octet-stream", a->FileData.data,
+				   (size_t)a->FileData.size, NULL, true);
+			sk_buf_free(&nb);
+		}
+	}
+	TNEFFree(&t);
+	free(copy);
+	return ok;
+}
+
+static void attachment(run *r, const char *name, const char *ctype, const uint8_t *data,
+		       size_t len, GMimeObject *part, bool inner)
+{
+	if (r->fatal)
+		return;
+	r->res->attachments++;
+	uint8_t sha[SK_SHA256_LEN];
+	char hex[SK_SHA256_HEX];
+	sk_sha256(data ? data : (const uint8_t *)"", len, sha);
+	sk_hex(sha, SK_SHA256_LEN, hex);
+	bool is_tnef = !inner && ((ctype && (!strcasecmp(ctype, "application/ms-tnef") ||
+					     !strcasecmp(ctype, "application/vnd.ms-tnef"))) ||
+				  !strcasecmp(name, "winmail.dat"));
+	if (is_tnef) {
+		uint32_t before = r->res->attachments;
+		if (tnef_open(r, data, len)) {
+			sk_buf_printf(&r->list, T(r, "  - TNEF (winmail.dat) を展開: %u 個のファイル\n",
+						"  - TNEF (winmail.dat) opened: %u files\n"),
+				      r->res->attachments - before);
+			return;
+		}
+	}
+	if (encrypted_zip(data, len)) {
+		/* PPAP: the attachment itself is kept in quarantine, the message delivered */
+		char qid[SK_QUARANTINE_ID_LEN] = "";
+		if (r->o->quarantine) {
+			sk_input in;
+			sk_input_mem(&in, data, len);
+			sk_qmeta meta = {.name = name, .type = "application/zip", .src_zone = "internet",
+					 .dst_zone = "lgwan", .submitter = r->o->submitter};
+			sk_error e;
+			if (sk_quarantine_store(r->o->quarantine, &in, sha, &meta, qid, &e) != 0 ||
+			    sk_quarantine_decide(r->o->quarantine, qid, "zip", "blocked", "encrypted",
+						 "password zip attached to a mail", NULL, &e) != 0) {
+				set_fatal(r, SK_EIO, "quarantine of an encrypted attachment");
+				return;
+			}
+		}
+		r->hold = true;
+		r->res->held_attachments++;
+		list_line(r, T(r, "保留 (パスワード付き ZIP)", "held (password-protected ZIP)"), name,
+			  len, hex, *qid ? qid : r->res->quarantine_id,
+			  T(r, "— 管理者の承認で取り出せます", "— released on approval"));
+		return;
+	}
+	if (r->o->attach == SK_MAIL_DEL_ATTACH) {
+		r->del = true;
+		r->res->removed++;
+		list_line(r, T(r, "削除", "removed"), name, len, hex, r->res->quarantine_id, NULL);
+		return;
+	}
+	/* SANITIZE_ATTACH: through the file disarm engine */
+	sk_options fo;
+	if (r->o->file_opt) {
+		fo = *r->o->file_opt;
+	} else {
+		sk_options_default(&fo);
+		fo.quarantine = r->o->quarantine;
+		fo.audit = r->o->audit;
+	}
+	sk_item item = {.name = name, .declared_type = ctype, .src_zone = "internet",
+			.dst_zone = "lgwan", .submitter = r->o->submitter, .channel = "mail"};
+	sk_input_mem(&item.input, data ? data : (const uint8_t *)"", len);
+	sk_buf ob;
+	sk_buf_init(&ob, SK_BUF_MAX_DEFAULT);
+	sk_output out;
+	sk_output_buf(&out, &ob);
+	sk_result fr;
+	sk_error e;
+	sk_error_clear(&e);
+	int rc = sk_process(&item, &fo, &out, &fr, &e);
+	r->san = true;
+	if (rc == 0 && fr.report.verdict != SK_VERDICT_BLOCKED) {
+		char *nm = NULL;
+		if (fr.report.out_ext[0]) {
+			const char *dot = strrchr(name, '.');
+			size_t keep = dot && dot != name ? (size_t)(dot - name) : strlen(name);
+			if (asprintf(&nm, "%.*s.%s", (int)keep, name, fr.report.out_ext) < 0)
+				nm = NULL;
+		}
+		/* the type the content really has, never the sender's label */
+		const char *real = fr.type.mime ? fr.type.mime : "application/octet-stream";
+		bool same = ob.len == len && (!len || !memcmp(ob.data, data, len)) && ctype &&
+			    !strcasecmp(ctype, real);
+		char *raw = same && part ? object_string(part) : NULL;
+		add_reattach(r, nm ? nm : name, real, ob.data, ob.len, raw);
+		r->res->reattached++;
+		list_line(r, T(r, fr.report.verdict == SK_VERDICT_CLEAN ? "無害化済み (変更なし)" : "無害化して添付",
+			       fr.report.verdict == SK_VERDICT_CLEAN ? "sanitised (unchanged)" : "sanitised and attached"),
+			  nm ? nm : name, len, hex, fr.quarantine_id, NULL);
+		free(nm);
+	} else {
+		r->del = true;
+		r->res->removed++;
+		char why[200];
+		snprintf(why, sizeof(why), "[%s]", rc ? "internal-error" : sk_reason_code(fr.report.reason));
+		list_line(r, T(r, "削除 (無害化できません)", "removed (cannot be made safe)"), name, len,
+			  hex, fr.quarantine_id[0] ? fr.quarantine_id : r->res->quarantine_id, why);
+	}
+	sk_result_free(&fr);
+	sk_buf_free(&ob);
+}
+
+static bool is_text_body(GMimeContentType *ct)
+{
+	return g_mime_content_type_is_type(ct, "text", "plain") ||
+	       g_mime_content_type_is_type(ct, "text", "html");
+}
+
+static void walk(run *r, GMimeObject *obj, unsigned depth);
+
+static void part_text(run *r, GMimePart *p, GMimeContentType *ct)
+{
+	GByteArray *ba = content_bytes(p);
+	sk_buf t;
+	sk_buf_init(&t, SK_BUF_MAX_DEFAULT);
+	const char *label = g_mime_content_type_get_parameter(ct, "charset");
+	if (!r->charset[0])
+		snprintf(r->charset, sizeof(r->charset), "%s", label && *label ? label : "-");
+	int rc = sk_mail_decode_text(ba->data, ba->len, label, &t, r->err);
+	g_byte_array_free(ba, TRUE);
+	if (rc == 0 && g_mime_content_type_is_type(ct, "text", "html")) {
+		sk_buf h;
+		sk_buf_init(&h, SK_BUF_MAX_DEFAULT);
+		rc = sk_mail_html_text((const char *)sk_buf_str(&t), t.len, &h, r->err);
+		sk_buf_free(&t);
+		t = h;
+		r->chg_text = true;
+	}
+	if (rc) {
+		sk_buf_free(&t);
+		set_fatal(r, rc, "text");
+		return;
+	}
+	/* normalise line ends to \n; one part follows another after a blank line */
+	if (r->body.len)
+		addstr(r, "\n");
+	size_t s = 0;
+	for (size_t i = 0; i < t.len; i++) {
+		if (t.data[i] == '\r') {
+			addtext(r, (const char *)t.data + s, i - s);
+			s = i + 1;
+		}
+	}
+	addtext(r, (const char *)t.data + s, t.len - s);
+	if (t.len && t.data[t.len - 1] != '\n')
+		addstr(r, "\n");
+	sk_buf_free(&t);
+}
+
+static int alt_score(GMimeObject *c)
+{
+	GMimeContentType *ct = g_mime_object_get_content_type(c);
+	GMimeContentDisposition *cd = g_mime_object_get_content_disposition(c);
+	if (cd && g_mime_content_disposition_is_attachment(cd))
+		return 0;
+	if (g_mime_content_type_is_type(ct, "text", "plain"))
+		return 3;
+	if (GMIME_IS_MULTIPART(c))
+		return 2;
+	if (g_mime_content_type_is_type(ct, "text", "html"))
+		return 1;
+	return 0;
+}
+
+static void walk(run *r, GMimeObject *obj, unsigned depth)
+{
+	if (r->fatal || r->held)
+		return;
+	if (++r->res->parts > r->o->max_parts) {
+		hold(r, SK_REASON_LIMIT_ENTRIES, "too many MIME parts");
+		return;
+	}
+	if (depth > r->o->max_depth) {
+		hold(r, SK_REASON_LIMIT_DEPTH, "MIME nesting too deep");
+		return;
+	}
+	GMimeContentType *ct = g_mime_object_get_content_type(obj);
+	GMimeContentDisposition *cd = g_mime_object_get_content_disposition(obj);
+	bool att_disp = cd && g_mime_content_disposition_is_attachment(cd);
+	if (GMIME_IS_MULTIPART(obj)) {
+		GMimeMultipart *mp = GMIME_MULTIPART(obj);
+		int n = g_mime_multipart_get_count(mp);
+		if (g_mime_content_type_is_type(ct, "multipart", "alternative") && n > 0) {
+			int best = -1, bs = -1;
+			bool other_alt = false;
+			for (int i = 0; i < n; i++) {
+				int s = alt_score(g_mime_multipart_get_part(mp, i));
+				if (s > bs) {
+					bs = s;
+					best = i;
+				}
+			}
+			for (int i = 0; i < n; i++) {
+				GMimeObject *c = g_mime_multipart_get_part(mp, i);
+				if (i == best) {
+					walk(r, c, depth + 1);
+				} else {
+					/* a dropped alternative still counts against the limits */
+					if (++r->res->parts > r->o->max_parts)
+						hold(r, SK_REASON_LIMIT_ENTRIES, "too many MIME parts");
+					other_alt = true;
+				}
+			}
+			if (other_alt)
+				r->chg_text = true;
+			return;
+		}
+		for (int i = 0; i < n && !r->fatal && !r->held; i++)
+			walk(r, g_mime_multipart_get_part(mp, i), depth + 1);
+		return;
+	}
+	if (GMIME_IS_MESSAGE_PART(obj)) {
+		GMimeMessage *m = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
+		if (!m)
+			return;
+		if (att_disp) {
+			char *raw = object_string(GMIME_OBJECT(m));
+			const char *subj = g_mime_message_get_subject(m);
+			char *nm = g_strdup_printf("%s.eml", subj && *subj ? subj : "message");
+			attachment(r, nm, "message/rfc822", (const uint8_t *)(raw ? raw : ""),
+				   raw ? strlen(raw) : 0, NULL, false);
+			g_free(nm);
+			free(raw);
+			return;
+		}
+		/* an inline forwarded message: its text follows, its attachments are handled */
+		addstr(r, T(r, "\n---- 転送されたメッセージ ----\n", "\n---- Forwarded message ----\n"));
+		static const char *const hs[] = {"From", "Date", "Subject", "To", NULL};
+		for (int i = 0; hs[i]; i++) {
+			GMimeHeaderList *hl = g_mime_object_get_header_list(GMIME_OBJECT(m));
+			GMimeHeader *h = hl ? g_mime_header_list_get_header(hl, hs[i]) : NULL;
+			const char *v = h ? g_mime_header_get_value(h) : NULL;
+			if (v) {
+				addstr(r, hs[i]);
+				addstr(r, ": ");
+				sk_buf tv;
+				sk_buf_init(&tv, 65536);
+				if (sk_mail_decode_text((const uint8_t *)v, strlen(v), NULL, &tv, NULL) == 0)
+					for (size_t k = 0; k < tv.len; k++)
+						if (tv.data[k] == '\r' || tv.data[k] == '\n')
+							tv.data[k] = ' ';
+				addtext(r, sk_buf_str(&tv), tv.len);
+				sk_buf_free(&tv);
+				addstr(r, "\n");
+			}
+		}
+		addstr(r, "\n");
+		GMimeObject *body = g_mime_message_get_mime_part(m);
+		if (body)
+			walk(r, body, depth + 1);
+		r->chg_text = true;
+		return;
+	}
+	if (GMIME_IS_PART(obj)) {
+		GMimePart *p = GMIME_PART(obj);
+		const char *fn = g_mime_part_get_filename(p);
+		if (is_text_body(ct) && !att_disp && !fn) {
+			part_text(r, p, ct);
+			return;
+		}
+		GByteArray *ba = content_bytes(p);
+		char *mt = g_mime_content_type_get_mime_type(ct);
+		char *name = NULL;
+		if (fn && *fn) {
+			sk_buf nb;
+			sk_buf_init(&nb, 4096);
+			if (sk_mail_decode_text((const uint8_t *)fn, strlen(fn), NULL, &nb, NULL) == 0)
+				name = strdup(sk_buf_str(&nb));
+			sk_buf_free(&nb);
+		}
+		attachment(r, name ? name : "(名前なし)", mt, ba->data, ba->len, obj, false);
+		free(name);
+		g_free(mt);
+		g_byte_array_free(ba, TRUE);
+		return;
+	}
+}
+
+/* ---- output ----------------------------------------------------------------------- */
+
+static const char *const KEEP[] = {"From", "To", "Cc", "Date", "Subject", "Message-ID",
+				   "In-Reply-To", "References", "Reply-To", "Sender",
+				   "Return-Path", "Received", NULL};
+
+static bool keep_header(const char *name)
+{
+	for (int i = 0; KEEP[i]; i++)
+		if (!strcasecmp(name, KEEP[i]))
+			return true;
+	return false;
+}
+
+static bool is8bit(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s >= 0x80)
+			return true;
+	return false;
+}
+
+/* One kept header: its raw (folded) value as received when it is 7-bit; 8-bit values
+ * (raw Shift_JIS or UTF-8 subjects) are decoded and written as RFC 2047 words. */
+static int put_header(sk_buf *o, GMimeHeader *h)
+{
+	const char *name = g_mime_header_get_name(h);
+	const char *raw = g_mime_header_get_raw_value(h);
+	if (!raw)
+		raw = "";
+	if (!is8bit(raw)) {
+		int rc = sk_buf_printf(o, "%s:", name);
+		if (!rc && *raw != ' ' && *raw != '\t')
+			rc = sk_buf_addc(o, ' ');
+		if (!rc)
+			rc = sk_buf_adds(o, raw);
+		if (!rc && (!*raw || raw[strlen(raw) - 1] != '\n'))
+			rc = sk_buf_addc(o, '\n');
+		return rc;
+	}
+	sk_buf t;
+	sk_buf_init(&t, 1 << 20);
+	int rc = sk_mail_decode_text((const uint8_t *)raw, strlen(raw), NULL, &t, NULL);
+	char *enc = NULL;
+	if (rc == 0) {
+		for (size_t i = 0; i < t.len; i++)
+			if (t.data[i] == '\r' || t.data[i] == '\n' || t.data[i] == '\t')
+				t.data[i] = ' ';
+		const char *v = sk_buf_str(&t);
+		while (*v == ' ')
+			v++;
+		static const char *const ADDR[] = {"From", "To", "Cc", "Reply-To", "Sender", NULL};
+		bool addr = false;
+		for (int i = 0; ADDR[i]; i++)
+			addr |= !strcasecmp(name, ADDR[i]);
+		if (addr) {
+			InternetAddressList *l = internet_address_list_parse(NULL, v);
+			if (l) {
+				enc = internet_address_list_to_string(l, NULL, TRUE);
+				g_object_unref(l);
+			}
+		}
+		if (!enc)
+			enc = g_mime_utils_header_encode_text(NULL, v, "UTF-8");
+	}
+	if (rc == 0)
+		rc = sk_buf_printf(o, "%s: %s\n", name, enc ? enc : "");
+	g_free(enc);
+	sk_buf_free(&t);
+	return rc;
+}
+
+static int base64_lines(sk_buf *o, const uint8_t *p, size_t n)
+{
+	static const char A[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	int rc = 0;
+	size_t col = 0;
+	for (size_t i = 0; i < n && rc == 0; i += 3) {
+		uint32_t v = (uint32_t)p[i] << 16;
+		if (i + 1 < n)
+			v |= (uint32_t)p[i + 1] << 8;
+		if (i + 2 < n)
+			v |= p[i + 2];
+		char q[4] = {A[v >> 18 & 63], A[v >> 12 & 63], i + 1 < n ? A[v >> 6 & 63] : '=',
+			     i + 2 < n ? A[v & 63] : '='};
+		rc = sk_buf_add(o, q, 4);
+		col += 4;
+		if (col >= 76 && rc == 0) {
+			rc = sk_buf_addc(o, '\n');
+			col = 0;
+		}
+	}
+	if (rc == 0 && col)
+		rc = sk_buf_addc(o, '\n');
+	return rc;
+}
+
+/* RFC 2231 filename*=UTF-8''… plus an ASCII-safe filename= for old readers. */
+static int put_filename(sk_buf *o, const char *name)
+{
+	int rc = sk_buf_adds(o, "; filename*=UTF-8''");
+	for (const unsigned char *p = (const unsigned char *)name; *p && !rc; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		    strchr("-._~", *p))
+			rc = sk_buf_addc(o, *p);
+		else
+			rc = sk_buf_printf(o, "%%%02X", *p);
+	}
+	return rc;
+}
+
+static void make_notice(run *r, sk_buf *n, const char *from_domain)
+{
+	sk_buf_adds(n, T(r, "【sekisho】このメールは無害化されました。\n",
+			 "[sekisho] This mail was sanitised.\n"));
+	sk_buf_adds(n, T(r, "処理: ", "Done: "));
+	const char *sep = "";
+	if (r->chg_text) {
+		sk_buf_printf(n, "%s%s", sep, T(r, "HTML・代替本文をテキストに変換", "HTML/alternatives converted to text"));
+		sep = T(r, "、", ", ");
+	}
+	if (r->res->links) {
+		sk_buf_printf(n, "%s%s (%u)", sep, T(r, "リンクを無効化", "links neutralised"), r->res->links);
+		sep = T(r, "、", ", ");
+	}
+	if (r->del) {
+		sk_buf_printf(n, "%s%s", sep, T(r, "添付ファイルを削除", "attachments removed"));
+		sep = T(r, "、", ", ");
+	}
+	if (r->san) {
+		sk_buf_printf(n, "%s%s", sep, T(r, "添付ファイルを無害化", "attachments sanitised"));
+		sep = T(r, "、", ", ");
+	}
+	if (r->hold) {
+		sk_buf_printf(n, "%s%s", sep, T(r, "暗号化された添付ファイルを保留", "encrypted attachments held"));
+		sep = T(r, "、", ", ");
+	}
+	if (r->trunc) {
+		sk_buf_printf(n, "%s%s", sep, T(r, "長すぎる本文を切り詰め", "over-long text cut"));
+		sep = T(r, "、", ", ");
+	}
+	sk_buf_printf(n, "%s\n", *sep ? "" : T(r, "本文をテキストとして再構成", "text rebuilt"));
+	if (r->res->quarantine_id[0])
+		sk_buf_printf(n, T(r, "原本が必要な場合は、保管 ID %s を添えてシステム管理者に申請してください。\n",
+				   "To obtain the original, ask your administrator quoting quarantine id %s.\n"),
+			      r->res->quarantine_id);
+	if (from_domain) {
+		sk_buf_adds(n, T(r, "[注意] 外部 (", "[WARNING] External sender ("));
+		show_name(n, from_domain);
+		sk_buf_adds(n, T(r, ") から届いたメールです。差出人・リンク・添付に注意してください。\n",
+				 "). Be careful with the sender, links and attachments.\n"));
+	}
+	if (r->list.len) {
+		sk_buf_adds(n, T(r, "添付ファイル:\n", "Attachments:\n"));
+		sk_buf_add(n, r->list.data, r->list.len);
+	}
+	sk_buf_adds(n, SEP_LINE);
+}
+
+/* The From domain when the external warning applies, else NULL (static storage in m). */
+static const char *external_domain(const sk_mail_options *o, GMimeMessage *m, char *buf,
+				   size_t bsz)
+{
+	if (!o->warn_external)
+		return NULL;
+	InternetAddressList *l = g_mime_message_get_from(m);
+	const char *addr = NULL;
+	if (l && internet_address_list_length(l) > 0) {
+		InternetAddress *a = internet_address_list_get_address(l, 0);
+		if (INTERNET_ADDRESS_IS_MAILBOX(a))
+			addr = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(a));
+	}
+	const char *at = addr ? strrchr(addr, '@') : NULL;
+	snprintf(buf, bsz, "%s", at ? at + 1 : "?");
+	if (at && o->internal_domains) {
+		size_t dl = strlen(buf);
+		for (const char *const *d = o->internal_domains; *d; d++) {
+			size_t l2 = strlen(*d);
+			if (!strcasecmp(buf, *d) ||
+			    (dl > l2 && buf[dl - l2 - 1] == '.' && !strcasecmp(buf + dl - l2, *d)))
+				return NULL;
+		}
+	}
+	return buf;
+}
+
+static void actions_value(run *r, char *out, size_t n)
+{
+	snprintf(out, n, "%s%s%s%s%s%s", r->chg_text ? "CHG_TEXT " : "", r->del ? "DEL_ATTACH " : "",
+		 r->san ? "SANITIZE_ATTACH " : "", r->hold ? "HOLD_ATTACH " : "",
+		 r->res->links ? "REP_LINK " : "", "TEXT_ONLY");
+}
+
+/* The charset to write the text in: the original's (ISO-2022-JP, Shift_JIS, EUC-JP) when
+ * every character converts strictly, into out; NULL for UTF-8. */
+static const char *keep_charset(const char *label, const sk_buf *text, sk_buf *out)
+{
+	static const struct {
+		const char *label, *iconv, *name;
+	} map[] = {
+		{"iso-2022-jp", "ISO-2022-JP", "ISO-2022-JP"},
+		{"csiso2022jp", "ISO-2022-JP", "ISO-2022-JP"},
+		{"shift_jis", "SHIFT_JIS", "Shift_JIS"},
+		{"shift-jis", "SHIFT_JIS", "Shift_JIS"},
+		{"sjis", "SHIFT_JIS", "Shift_JIS"},
+		{"euc-jp", "EUC-JP", "EUC-JP"},
+	};
+	const char *to = NULL, *name = NULL;
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (!strcasecmp(label, map[i].label)) {
+			to = map[i].iconv;
+			name = map[i].name;
+		}
+	if (!to || !text->len)
+		return NULL;
+	GError *ge = NULL;
+	gsize w = 0;
+	gchar *c = g_convert((const gchar *)text->data, (gssize)text->len, to, "UTF-8", NULL, &w, &ge);
+	if (!c || ge) {
+		g_clear_error(&ge);
+		g_free(c);
+		return NULL;
+	}
+	int rc = sk_buf_add(out, c, w);
+	g_free(c);
+	return rc ? NULL : name;
+}
+
+/* 7bit needs lines under 998 octets. */
+static bool short_lines(const sk_buf *b)
+{
+	size_t col = 0;
+	for (size_t i = 0; i < b->len; i++) {
+		if (b->data[i] == '\n')
+			col = 0;
+		else if (++col > 900 || b->data[i] >= 0x80)
+			return false;
+	}
+	return true;
+}
+
+static int write_message(run *r, GMimeMessage *m, sk_buf *o)
+{
+	int rc = 0;
+	GMimeHeaderList *hl = g_mime_object_get_header_list(GMIME_OBJECT(m));
+	int hc = hl ? g_mime_header_list_get_count(hl) : 0;
+	for (int i = 0; i < hc && !rc; i++) {
+		GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
+		if (keep_header(g_mime_header_get_name(h)))
+			rc = put_header(o, h);
+	}
+	char dom[256];
+	const char *ext = external_domain(r->o, m, dom, sizeof(dom));
+	/* the text: notice, then the body with its links neutralised */
+	sk_buf text;
+	sk_buf_init(&text, SK_BUF_MAX_DEFAULT);
+	sk_buf nb;
+	sk_buf_init(&nb, SK_BUF_MAX_DEFAULT);
+	if (r->o->rep_link)
+		rc = rc ? rc : sk_mail_neutralize_text(sk_buf_str(&r->body), r->body.len, &nb, &r->res->links);
+	else
+		rc = rc ? rc : sk_buf_add(&nb, r->body.data ? r->body.data : (const uint8_t *)"", r->body.len);
+	if (!rc) {
+		make_notice(r, &text, ext);
+		rc = sk_buf_add(&text, nb.data ? nb.data : (const uint8_t *)"", nb.len);
+	}
+	sk_buf_free(&nb);
+	actions_value(r, r->res->actions, sizeof(r->res->actions));
+	if (!rc)
+		rc = sk_buf_printf(o, "MIME-Version: 1.0\nX-Mail-Sanitized: %s\n", r->res->actions);
+	char boundary[64];
+	snprintf(boundary, sizeof(boundary), "=_sekisho_%.24s", r->hex);
+	if (!rc && r->nra)
+		rc = sk_buf_printf(o, "Content-Type: multipart/mixed; boundary=\"%s\"\n\n"
+				      "This is a MIME message.\n--%s\n", boundary, boundary);
+	/* the text keeps its charset when it can be represented there, else UTF-8 */
+	sk_buf kept;
+	sk_buf_init(&kept, SK_BUF_MAX_DEFAULT);
+	const char *cs = rc ? NULL : keep_charset(r->charset, &text, &kept);
+	if (!rc && cs && !strcmp(cs, "ISO-2022-JP") && short_lines(&kept)) {
+		rc = sk_buf_adds(o, "Content-Type: text/plain; charset=ISO-2022-JP\n"
+				    "Content-Transfer-Encoding: 7bit\n\n");
+		if (!rc)
+			rc = sk_buf_add(o, kept.data, kept.len);
+	} else if (!rc) {
+		if (!cs || !strcmp(cs, "ISO-2022-JP"))
+			cs = "UTF-8";
+		const sk_buf *b = strcmp(cs, "UTF-8") ? &kept : &text;
+		rc = sk_buf_printf(o, "Content-Type: text/plain; charset=%s\n"
+				      "Content-Transfer-Encoding: base64\n\n", cs);
+		if (!rc)
+			rc = base64_lines(o, b->data ? b->data : (const uint8_t *)"", b->len);
+	}
+	sk_buf_free(&kept);
+	sk_buf_free(&text);
+	for (size_t i = 0; i < r->nra && !rc; i++) {
+		reattach *a = &r->ra[i];
+		rc = sk_buf_printf(o, "--%s\n", boundary);
+		if (rc)
+			break;
+		if (a->raw) { /* unchanged: the part as received, not re-encoded */
+			rc = sk_buf_adds(o, a->raw);
+			if (!rc && (!*a->raw || a->raw[strlen(a->raw) - 1] != '\n'))
+				rc = sk_buf_addc(o, '\n');
+			continue;
+		}
+		rc = sk_buf_printf(o, "Content-Type: %s\nContent-Disposition: attachment", a->ctype);
+		if (!rc)
+			rc = put_filename(o, a->name);
+		if (!rc)
+			rc = sk_buf_adds(o, "\nContent-Transfer-Encoding: base64\n\n");
+		if (!rc)
+			rc = base64_lines(o, a->data ? a->data : (const uint8_t *)"", a->len);
+	}
+	if (!rc && r->nra)
+		rc = sk_buf_printf(o, "--%s--\n", boundary);
+	return rc;
+}
+
+/* The short notice delivered instead of a held message. */
+static int write_held(run *r, sk_buf *o)
+{
+	sk_buf_reset(o);
+	const char *subj = T(r, "[sekisho] メールを保留しました", "[sekisho] mail held");
+	char *es = g_mime_utils_header_encode_text(NULL, subj, "UTF-8");
+	sk_buf text;
+	sk_buf_init(&text, 1 << 20);
+	sk_buf_printf(&text, T(r, "【sekisho】このメールは安全に無害化できないため保留しました。\n"
+				  "理由: %s (%s)\n",
+			       "[sekisho] This mail could not be made safe and was held.\n"
+			       "Reason: %s (%s)\n"),
+		      sk_reason_text(r->held, r->en ? SK_LANG_EN : SK_LANG_JA), sk_reason_code(r->held));
+	if (r->res->quarantine_id[0])
+		sk_buf_printf(&text, T(r, "原本が必要な場合は、保管 ID %s を添えてシステム管理者に申請してください。\n",
+				       "To obtain the original, ask your administrator quoting quarantine id %s.\n"),
+			      r->res->quarantine_id);
+	snprintf(r->res->actions, sizeof(r->res->actions), "HELD");
+	int rc = sk_buf_printf(o, "From: sekisho <postmaster@localhost>\nSubject: %s\nMIME-Version: 1.0\n"
+				  "X-Mail-Sanitized: HELD\nContent-Type: text/plain; charset=UTF-8\n"
+				  "Content-Transfer-Encoding: base64\n\n",
+			       es ? es : "held");
+	if (!rc)
+		rc = base64_lines(o, text.data, text.len);
+	g_free(es);
+	sk_buf_free(&text);
+	return rc;
+}
+
+static size_t header_block_len(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i + 1 < n; i++) {
+		if (p[i] == '\n' && p[i + 1] == '\n')
+			return i + 1;
+		if (p[i] == '\n' && p[i + 1] == '\r' && i + 2 < n && p[i + 2] == '\n')
+			return i + 1;
+	}
+	return n;
+}
+
+static int record(run *r, const char *verdict, sk_error *err)
+{
+	const sk_mail_options *o = r->o;
+	sk_mail_result *res = r->res;
+	char obj[128], det[512];
+	snprintf(obj, sizeof(obj), "mail:%s sha256:%s", res->quarantine_id[0] ? res->quarantine_id : "-",
+		 r->hex);
+	snprintf(det, sizeof(det),
+		 "{\"profile\":\"%s\",\"actions\":\"%s\",\"parts\":%u,\"attachments\":%u,"
+		 "\"removed\":%u,\"reattached\":%u,\"held_attachments\":%u,\"links\":%u}",
+		 o->profile ? o->profile : "default", res->actions, res->parts, res->attachments,
+		 res->removed, res->reattached, res->held_attachments, res->links);
+	int rc = 0;
+	if (o->audit)
+		rc = sk_audit_append(o->audit, o->submitter ? o->submitter : "mail", "mail", obj,
+				     verdict, det, NULL, err);
+	if (rc == 0 && o->quarantine && res->quarantine_id[0])
+		rc = sk_quarantine_decide(o->quarantine, res->quarantine_id, "message/rfc822", verdict,
+					  res->held ? sk_reason_code(res->reason) : NULL,
+					  res->held ? res->detail : NULL, det, err);
+	return rc;
+}
+
+int sk_mail_sanitize(const sk_mail_options *o, const uint8_t *msg, size_t n, sk_buf *out,
+		     sk_mail_result *res, sk_error *err)
+{
+	memset(res, 0, sizeof(*res));
+	sk_buf_reset(out);
+	pthread_once(&gmime_once, gmime_start);
+	int rc = sk_crypto_init(err);
+	if (rc)
+		return rc;
+	run r = {.o = o, .res = res, .err = err, .en = o->lang == SK_LANG_EN};
+	sk_buf_init(&r.body, SK_BUF_MAX_DEFAULT);
+	sk_buf_init(&r.list, 1 << 20);
+	uint8_t sha[SK_SHA256_LEN];
+	sk_sha256(msg ? msg : (const uint8_t *)"", n, sha);
+	sk_hex(sha, SK_SHA256_LEN, r.hex);
+
+	/* the original first */
+	if (o->quarantine) {
+		sk_input in;
+		sk_input_mem(&in, msg ? msg : (const uint8_t *)"", n);
+		sk_qmeta meta = {.name = "message.eml", .type = "message/rfc822", .src_zone = "internet",
+				 .dst_zone = "lgwan", .submitter = o->submitter};
+		char id[SK_QUARANTINE_ID_LEN];
+		if ((rc = sk_quarantine_store(o->quarantine, &in, sha, &meta, id, err)) != 0)
+			goto done;
+		snprintf(res->quarantine_id, sizeof(res->quarantine_id), "%s", id);
+	}
+
+	GMimeMessage *m = NULL;
+	if (o->hold_reason != SK_REASON_NONE)
+		hold(&r, o->hold_reason, o->hold_detail ? o->hold_detail : "policy");
+	else if (n > o->max_size)
+		hold(&r, SK_REASON_LIMIT_SIZE, "message too large");
+	else if (header_block_len(msg, n) > o->max_header)
+		hold(&r, SK_REASON_LIMIT_SIZE, "header too large");
+	else {
+		GMimeStream *st = g_mime_stream_mem_new_with_buffer((const char *)msg, n);
+		GMimeParser *p = g_mime_parser_new_with_stream(st);
+		GMimeParserOptions *po = g_mime_parser_options_new();
+		g_mime_parser_options_set_rfc2047_compliance_mode(po, GMIME_RFC_COMPLIANCE_LOOSE);
+		g_mime_parser_options_set_parameter_compliance_mode(po, GMIME_RFC_COMPLIANCE_LOOSE);
+		const char *fb[] = {"UTF-8", "CP932", "EUC-JP", "ISO-8859-1", NULL};
+		g_mime_parser_options_set_fallback_charsets(po, fb);
+		m = g_mime_parser_construct_message(p, po);
+		g_mime_parser_options_free(po);
+		g_object_unref(p);
+		g_object_unref(st);
+		if (!m)
+			hold(&r, SK_REASON_MALFORMED, "not a mail message");
+		else if (!g_mime_message_get_mime_part(m))
+			hold(&r, SK_REASON_MALFORMED, "no body");
+	}
+	if (m && !r.held) {
+		walk(&r, g_mime_message_get_mime_part(m), 0);
+		if (!r.fatal && !r.held)
+			rc = write_message(&r, m, out);
+		if (rc)
+			set_fatal(&r, rc, "output");
+	}
+	if (r.fatal) {
+		rc = r.fatal;
+	} else if (r.held) {
+		res->held = true;
+		res->reason = r.held;
+		snprintf(res->detail, sizeof(res->detail), "%s", r.held_detail);
+		rc = write_held(&r, out);
+	}
+	if (m)
+		g_object_unref(m);
+	if (rc == 0)
+		rc = record(&r, res->held ? "blocked" : "sanitized", err);
+done:
+	for (size_t i = 0; i < r.nra; i++) {
+		free(r.ra[i].name);
+		free(r.ra[i].ctype);
+		free(r.ra[i].data);
+		free(r.ra[i].raw);
+	}
+	free(r.ra);
+	sk_buf_free(&r.body);
+	sk_buf_free(&r.list);
+	if (rc)
+		sk_buf_reset(out);
+	return rc;
+}

@@ -1,0 +1,567 @@
+/* Mail text: charset decoding (CP50220 for ISO-2022-JP, guessing), HTML to readable text
+ * (libxml2's HTML parser), neutralised links. */
+#include <ctype.h>
+#include <errno.h>
+#include <iconv.h>
+#include <stdbool.h>
+#include <string.h>
+#include <strings.h>
+
+#include <glib.h>
+#include <libxml/HTMLparser.h>
+#include <libxml/tree.h>
+#include <uchardet.h>
+
+#include "sekisho/mail.h"
+
+/* ---- charsets ------------------------------------------------------------------- */
+
+static const char REPL[] = "\xEF\xBF\xBD"; /* U+FFFD */
+
+/* iconv from `from` to UTF-8; invalid bytes become U+FFFD (counted in *bad). Returns
+ * SK_EINVAL when the charset is unknown. */
+static int conv(const char *from, const uint8_t *p, size_t n, sk_buf *out, size_t *bad)
+{
+	iconv_t cd = iconv_open("UTF-8", from);
+	if (cd == (iconv_t)-1)
+		return SK_EINVAL;
+	*bad = 0;
+	char tmp[4096];
+	char *in = (char *)p;
+	size_t inl = n;
+	int rc = 0;
+	while (inl > 0) {
+		char *o = tmp;
+		size_t ol = sizeof(tmp);
+		size_t r = iconv(cd, &in, &inl, &o, &ol);
+		if ((rc = sk_buf_add(out, tmp, (size_t)(o - tmp))) != 0)
+			break;
+		if (r == (size_t)-1) {
+			if (errno == E2BIG)
+				continue;
+			/* EILSEQ or EINVAL (truncated at the end): one byte replaced */
+			if ((rc = sk_buf_adds(out, REPL)) != 0)
+				break;
+			(*bad)++;
+			in++;
+			inl--;
+			iconv(cd, NULL, NULL, NULL, NULL);
+		}
+	}
+	if (rc == 0) {
+		char *o = tmp;
+		size_t ol = sizeof(tmp);
+		iconv(cd, NULL, NULL, &o, &ol);
+		rc = sk_buf_add(out, tmp, (size_t)(o - tmp));
+	}
+	iconv_close(cd);
+	return rc;
+}
+
+/* ISO-2022-JP (with the CP50220/50221 extensions: NEC row 13, NEC-selected IBM rows 89-92,
+ * half-width katakana by ESC ( I or SO/SI) rewritten as CP932 bytes, which iconv reads. */
+static int iso2022jp_to_cp932(const uint8_t *p, size_t n, sk_buf *out)
+{
+	enum { ASCII, KANJI, KANA, OTHER2 } mode = ASCII;
+	bool so = false;
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		uint8_t c = p[i];
+		if (c == 0x1b && i + 2 < n) {
+			if (p[i + 1] == '(' && (p[i + 2] == 'B' || p[i + 2] == 'J' || p[i + 2] == 'H')) {
+				mode = ASCII;
+				i += 2;
+				continue;
+			}
+			if (p[i + 1] == '(' && p[i + 2] == 'I') {
+				mode = KANA;
+				i += 2;
+				continue;
+			}
+			if (p[i + 1] == '$' && (p[i + 2] == 'B' || p[i + 2] == '@')) {
+				mode = KANJI;
+				i += 2;
+				continue;
+			}
+			if (p[i + 1] == '$' && p[i + 2] == '(' && i + 3 < n) {
+				mode = p[i + 3] == 'B' || p[i + 3] == 'Q' ? KANJI : OTHER2;
+				i += 3;
+				continue;
+			}
+		}
+		if (c == 0x0e) {
+			so = true;
+			continue;
+		}
+		if (c == 0x0f) {
+			so = false;
+			continue;
+		}
+		if (c < 0x21 || c > 0x7e) {
+			/* controls and line ends pass; 8-bit bytes do not belong here */
+			if (c >= 0x80)
+				rc = sk_buf_addc(out, '?');
+			else
+				rc = sk_buf_addc(out, c);
+			if (c == '\n' && mode != ASCII && mode != KANA)
+				mode = ASCII; /* a missing ESC ( B at the line end */
+			continue;
+		}
+		if (so || mode == KANA) {
+			rc = sk_buf_addc(out, c <= 0x5f ? (uint8_t)(c + 0x80) : '?');
+			continue;
+		}
+		if (mode == ASCII) {
+			rc = sk_buf_addc(out, c);
+			continue;
+		}
+		if (i + 1 >= n || p[i + 1] < 0x21 || p[i + 1] > 0x7e) {
+			rc = sk_buf_addc(out, '?');
+			continue;
+		}
+		uint8_t c2 = p[++i];
+		if (mode == OTHER2) { /* JIS X 0212: not in CP932 */
+			rc = sk_buf_addc(out, '?');
+			continue;
+		}
+		uint8_t s1 = (uint8_t)(((c + 1) >> 1) + (c <= 0x5e ? 0x70 : 0xb0));
+		uint8_t s2;
+		if (c & 1)
+			s2 = (uint8_t)(c2 + (c2 >= 0x60 ? 0x20 : 0x1f));
+		else
+			s2 = (uint8_t)(c2 + 0x7e);
+		uint8_t pair[2] = {s1, s2};
+		rc = sk_buf_add(out, pair, 2);
+	}
+	return rc;
+}
+
+static bool has8bit(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] & 0x80)
+			return true;
+	return false;
+}
+
+static bool has_jis_escape(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i + 2 < n; i++)
+		if (p[i] == 0x1b && p[i + 1] == '$' && (p[i + 2] == 'B' || p[i + 2] == '@'))
+			return true;
+	return false;
+}
+
+static int decode_2022(const uint8_t *p, size_t n, sk_buf *out)
+{
+	sk_buf sj;
+	sk_buf_init(&sj, SK_BUF_MAX_DEFAULT);
+	int rc = iso2022jp_to_cp932(p, n, &sj);
+	size_t bad;
+	if (rc == 0)
+		rc = conv("CP932", sj.data ? sj.data : (const uint8_t *)"", sj.len, out, &bad);
+	sk_buf_free(&sj);
+	return rc;
+}
+
+static bool label_is(const char *l, const char *const *names)
+{
+	for (; *names; names++)
+		if (!strcasecmp(l, *names))
+			return true;
+	return false;
+}
+
+static const char *const L_2022[] = {"iso-2022-jp", "csiso2022jp", "iso-2022-jp-1",
+				      "iso-2022-jp-2", "iso-2022-jp-3", "iso-2022-jp-ms",
+				      "cp50220", "cp50221", "cp50222", NULL};
+static const char *const L_SJIS[] = {"shift_jis", "shift-jis", "sjis", "x-sjis", "ms_kanji",
+				      "windows-31j", "cp932", "csshiftjis", "ms932", NULL};
+static const char *const L_EUC[] = {"euc-jp", "x-euc-jp", "eucjp", "cseucpkdfmtjapanese",
+				     "euc-jp-ms", NULL};
+static const char *const L_UTF8[] = {"utf-8", "utf8", NULL};
+static const char *const L_ASCII[] = {"us-ascii", "ascii", "ansi_x3.4-1968", NULL};
+
+/* The charset uchardet sees, mapped to an iconv name that reads it best. */
+static int guess(const uint8_t *p, size_t n, sk_buf *out)
+{
+	if (!has8bit(p, n)) {
+		if (has_jis_escape(p, n))
+			return decode_2022(p, n, out);
+		return sk_buf_add(out, p, n);
+	}
+	if (g_utf8_validate((const char *)p, (gssize)n, NULL))
+		return sk_buf_add(out, p, n);
+	const char *cs = NULL;
+	char name[64] = "";
+	uchardet_t u = uchardet_new();
+	if (u) {
+		if (uchardet_handle_data(u, (const char *)p, n) == 0) {
+			uchardet_data_end(u);
+			snprintf(name, sizeof(name), "%s", uchardet_get_charset(u));
+		}
+		uchardet_delete(u);
+	}
+	if (!*name || label_is(name, L_SJIS))
+		cs = "CP932"; /* the most common 8-bit Japanese mail, and a fallback */
+	else if (label_is(name, L_EUC))
+		cs = "EUC-JP-MS";
+	else if (label_is(name, L_2022))
+		return decode_2022(p, n, out);
+	else
+		cs = name;
+	size_t bad;
+	size_t mark = out->len;
+	int rc = conv(cs, p, n, out, &bad);
+	if (rc == SK_EINVAL) {
+		out->len = mark;
+		rc = conv("CP932", p, n, out, &bad);
+	}
+	return rc;
+}
+
+int sk_mail_decode_text(const uint8_t *p, size_t n, const char *label, sk_buf *out,
+			sk_error *err)
+{
+	int rc;
+	size_t mark = out->len, bad = 0;
+	if (!p)
+		p = (const uint8_t *)"";
+	if (!label || !*label || label_is(label, L_ASCII) || label_is(label, L_UTF8))
+		rc = guess(p, n, out); /* valid UTF-8 and plain ASCII come through unchanged */
+	else if (label_is(label, L_2022))
+		rc = has8bit(p, n) ? guess(p, n, out) : decode_2022(p, n, out);
+	else if (label_is(label, L_SJIS))
+		rc = conv("CP932", p, n, out, &bad);
+	else if (label_is(label, L_EUC))
+		rc = conv("EUC-JP-MS", p, n, out, &bad);
+	else {
+		rc = conv(label, p, n, out, &bad);
+		if (rc == SK_EINVAL || bad) {
+			out->len = mark;
+			rc = guess(p, n, out);
+		}
+	}
+	if ((rc == 0) && bad && (label_is(label ? label : "", L_SJIS) ||
+				 label_is(label ? label : "", L_EUC))) {
+		/* mislabelled: a guess may read it better (e.g. UTF-8 marked Shift_JIS) */
+		out->len = mark;
+		rc = guess(p, n, out);
+	}
+	if (rc == SK_EINVAL) {
+		out->len = mark;
+		rc = guess(p, n, out);
+	}
+	if (out->data)
+		out->data[out->len] = 0;
+	return rc ? sk_error_set(err, rc, "charset decoding") : 0;
+}
+
+/* ---- links ---------------------------------------------------------------------- */
+
+static bool url_char(uint8_t c)
+{
+	return c > 0x20 && c < 0x7f && !strchr("<>\"'`{}|\\^", c);
+}
+
+int sk_mail_neutralize_text(const char *s, size_t n, sk_buf *out, uint32_t *count)
+{
+	static const struct {
+		const char *pre, *rep;
+	} schemes[] = {
+		{"https://", "hxxps://"}, {"http://", "hxxp://"}, {"ftp://", "fxp://"},
+		{"www.", "www[.]"},
+	};
+	uint32_t k = 0;
+	int rc = 0;
+	size_t i = 0;
+	while (i < n && rc == 0) {
+		size_t which = SIZE_MAX;
+		if (i == 0 || !isalnum((unsigned char)s[i - 1])) {
+			for (size_t j = 0; j < sizeof(schemes) / sizeof(schemes[0]); j++) {
+				size_t pl = strlen(schemes[j].pre);
+				if (n - i >= pl && !strncasecmp(s + i, schemes[j].pre, pl) &&
+				    n - i > pl && url_char((uint8_t)s[i + pl])) {
+					which = j;
+					break;
+				}
+			}
+		}
+		if (which == SIZE_MAX) {
+			rc = sk_buf_addc(out, (uint8_t)s[i++]);
+			continue;
+		}
+		size_t pl = strlen(schemes[which].pre);
+		size_t e = i + pl;
+		while (e < n && url_char((uint8_t)s[e]))
+			e++;
+		while (e > i + pl && strchr(".,;:!?)]", s[e - 1]))
+			e--;
+		rc = sk_buf_adds(out, schemes[which].rep);
+		bool host = true;
+		for (size_t j = i + pl; j < e && rc == 0; j++) {
+			char c = s[j];
+			if (c == '/' || c == '?' || c == '#')
+				host = false;
+			if (host && c == '.')
+				rc = sk_buf_adds(out, "[.]");
+			else if (host && c == '@')
+				rc = sk_buf_adds(out, "[@]");
+			else
+				rc = sk_buf_addc(out, (uint8_t)c);
+		}
+		k++;
+		i = e;
+	}
+	if (count)
+		*count += k;
+	return rc;
+}
+
+/* ---- HTML to text ----------------------------------------------------------------- */
+
+typedef struct hw {
+	sk_buf *out;
+	int nl;          /* newlines at the end of out (a large number at the start) */
+	bool space;      /* whitespace seen since the last character */
+	int pre;         /* inside <pre> */
+	int list_depth;
+	int ol_count[32];
+	bool ol[32];
+	int cell;        /* cell index in the current table row */
+	int rc;
+	unsigned depth;
+} hw;
+
+static void w_raw(hw *w, const char *s, size_t n)
+{
+	if (w->rc || !n)
+		return;
+	w->rc = sk_buf_add(w->out, s, n);
+	for (size_t i = 0; i < n; i++)
+		w->nl = s[i] == '\n' ? w->nl + 1 : 0;
+}
+
+static void w_text(hw *w, const char *s)
+{
+	for (const char *p = s; *p && !w->rc; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (w->pre) {
+			if (c != '\r')
+				w_raw(w, p, 1);
+			continue;
+		}
+		if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f') {
+			w->space = true;
+			continue;
+		}
+		if (w->space && w->nl == 0)
+			w_raw(w, " ", 1);
+		w->space = false;
+		w_raw(w, p, 1);
+	}
+}
+
+static void w_block(hw *w, int n)
+{
+	w->space = false;
+	while (w->nl < n && !w->rc)
+		w_raw(w, "\n", 1);
+}
+
+static bool name_in(const xmlChar *name, const char *const *set)
+{
+	for (; *set; set++)
+		if (!xmlStrcasecmp(name, (const xmlChar *)*set))
+			return true;
+	return false;
+}
+
+static const char *const SKIP[] = {"script", "style", "head", "title", "noscript", "template",
+				   "iframe", "object", "embed", "applet", "frameset", "frame",
+				   "svg", "math", "select", "input", "button", "meta", "link",
+				   NULL};
+static const char *const BLOCK2[] = {"p", "blockquote", "pre", "table", "ul", "ol", "dl",
+				     "address", "figure", "h1", "h2", "h3", "h4", "h5", "h6",
+				     NULL};
+static const char *const BLOCK1[] = {"div", "section", "article", "header", "footer", "nav",
+				     "aside", "main", "li", "tr", "dt", "dd", "caption", "form",
+				     "fieldset", "center", "details", "summary", "body", NULL};
+
+static bool hidden(xmlNode *n)
+{
+	if (xmlHasProp(n, (const xmlChar *)"hidden"))
+		return true;
+	xmlChar *st = xmlGetProp(n, (const xmlChar *)"style");
+	bool h = false;
+	if (st) {
+		char buf[512];
+		size_t k = 0;
+		for (const xmlChar *p = st; *p && k + 1 < sizeof(buf); p++)
+			if (!isspace(*p))
+				buf[k++] = (char)tolower(*p);
+		buf[k] = 0;
+		h = strstr(buf, "display:none") || strstr(buf, "visibility:hidden") ||
+		    strstr(buf, "font-size:0") || strstr(buf, "max-height:0") ||
+		    strstr(buf, "opacity:0;") || (k >= 9 && !strcmp(buf + k - 9, "opacity:0"));
+		xmlFree(st);
+	}
+	return h;
+}
+
+static void walk(hw *w, xmlNode *n);
+
+static void children(hw *w, xmlNode *n)
+{
+	for (xmlNode *c = n->children; c && !w->rc; c = c->next)
+		walk(w, c);
+}
+
+static void walk(hw *w, xmlNode *n)
+{
+	if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
+		if (n->content)
+			w_text(w, (const char *)n->content);
+		return;
+	}
+	if (n->type != XML_ELEMENT_NODE) {
+		if (n->type == XML_DOCUMENT_NODE || n->type == XML_HTML_DOCUMENT_NODE)
+			children(w, n);
+		return;
+	}
+	if (w->depth > 256) /* the parser limits depth too; this bounds our recursion */
+		return;
+	const xmlChar *nm = n->name;
+	if (name_in(nm, SKIP) || hidden(n))
+		return;
+	w->depth++;
+	if (!xmlStrcasecmp(nm, (const xmlChar *)"br")) {
+		w_raw(w, "\n", 1);
+		w->space = false;
+	} else if (!xmlStrcasecmp(nm, (const xmlChar *)"hr")) {
+		w_block(w, 1);
+		w_raw(w, "----------------------------------------", 40);
+		w_block(w, 1);
+	} else if (!xmlStrcasecmp(nm, (const xmlChar *)"img")) {
+		xmlChar *alt = xmlGetProp(n, (const xmlChar *)"alt");
+		if (alt && *alt) {
+			w_text(w, "[");
+			w_text(w, (const char *)alt);
+			w_text(w, "]");
+		}
+		xmlFree(alt);
+	} else if (!xmlStrcasecmp(nm, (const xmlChar *)"a")) {
+		xmlChar *href = xmlGetProp(n, (const xmlChar *)"href");
+		size_t mark = w->out->len;
+		children(w, n);
+		if (href && !w->rc) {
+			const char *h = (const char *)href;
+			while (isspace((unsigned char)*h))
+				h++;
+			bool web = !strncasecmp(h, "http://", 7) || !strncasecmp(h, "https://", 8) ||
+				   !strncasecmp(h, "ftp://", 6);
+			bool mail = !strncasecmp(h, "mailto:", 7);
+			if (web || mail) {
+				/* the visible text, trimmed */
+				const char *t = (const char *)w->out->data + mark;
+				size_t tl = w->out->len - mark;
+				while (tl && isspace((unsigned char)*t))
+					t++, tl--;
+				while (tl && isspace((unsigned char)t[tl - 1]))
+					tl--;
+				const char *cmp = mail ? h + 7 : h;
+				size_t hl = strlen(cmp);
+				while (hl && (isspace((unsigned char)cmp[hl - 1]) || cmp[hl - 1] == '/'))
+					hl--;
+				while (tl && t[tl - 1] == '/')
+					tl--;
+				if (tl != hl || strncasecmp(t, cmp, hl)) {
+					w_text(w, " <");
+					w->space = false;
+					w_text(w, mail ? h + 7 : h);
+					w_raw(w, ">", 1);
+				}
+			}
+		}
+		xmlFree(href);
+	} else if (!xmlStrcasecmp(nm, (const xmlChar *)"li")) {
+		w_block(w, 1);
+		int d = w->list_depth > 0 ? w->list_depth : 1;
+		for (int i = 1; i < d && i < 16; i++)
+			w_raw(w, "  ", 2);
+		if (w->list_depth > 0 && w->list_depth <= 32 && w->ol[w->list_depth - 1]) {
+			char num[24];
+			int k = snprintf(num, sizeof(num), "%d. ", ++w->ol_count[w->list_depth - 1]);
+			w_raw(w, num, (size_t)k);
+		} else {
+			w_raw(w, "・", strlen("・"));
+		}
+		children(w, n);
+		w_block(w, 1);
+	} else if (!xmlStrcasecmp(nm, (const xmlChar *)"ul") ||
+		   !xmlStrcasecmp(nm, (const xmlChar *)"ol")) {
+		w_block(w, w->list_depth ? 1 : 2);
+		if (w->list_depth < 32) {
+			w->ol[w->list_depth] = !xmlStrcasecmp(nm, (const xmlChar *)"ol");
+			w->ol_count[w->list_depth] = 0;
+		}
+		w->list_depth++;
+		children(w, n);
+		w->list_depth--;
+		w_block(w, w->list_depth ? 1 : 2);
+	} else if (!xmlStrcasecmp(nm, (const xmlChar *)"td") ||
+		   !xmlStrcasecmp(nm, (const xmlChar *)"th")) {
+		if (w->cell++ > 0) {
+			w_raw(w, " | ", 3);
+			w->space = false;
+		}
+		children(w, n);
+	} else if (!xmlStrcasecmp(nm, (const xmlChar *)"tr")) {
+		w_block(w, 1);
+		int saved = w->cell;
+		w->cell = 0;
+		children(w, n);
+		w->cell = saved;
+		w_block(w, 1);
+	} else if (!xmlStrcasecmp(nm, (const xmlChar *)"pre")) {
+		w_block(w, 2);
+		w->pre++;
+		children(w, n);
+		w->pre--;
+		w_block(w, 2);
+	} else {
+		int b = name_in(nm, BLOCK2) ? 2 : name_in(nm, BLOCK1) ? 1 : 0;
+		bool head = nm[0] && (nm[0] == 'h' || nm[0] == 'H') && nm[1] >= '1' && nm[1] <= '3' && !nm[2];
+		if (b)
+			w_block(w, b);
+		if (head)
+			w_raw(w, "■ ", strlen("■ "));
+		children(w, n);
+		if (b)
+			w_block(w, b);
+	}
+	w->depth--;
+}
+
+int sk_mail_html_text(const char *html, size_t n, sk_buf *out, sk_error *err)
+{
+	if (n > INT32_MAX)
+		return sk_error_set(err, SK_ELIMIT, "html too large");
+	htmlDocPtr doc = htmlReadMemory(n ? html : "<p></p>", n ? (int)n : 7, NULL, "UTF-8",
+					HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
+						HTML_PARSE_NOWARNING | HTML_PARSE_NONET);
+	if (!doc)
+		return 0; /* nothing readable: an empty text */
+	hw w = {.out = out, .nl = 100};
+	walk(&w, (xmlNode *)doc);
+	xmlFreeDoc(doc);
+	if (w.rc == 0) {
+		/* trailing blank lines trimmed to one newline */
+		while (out->len && (out->data[out->len - 1] == '\n' || out->data[out->len - 1] == ' '))
+			out->len--;
+		if (out->data)
+			out->data[out->len] = 0;
+		w.rc = sk_buf_addc(out, '\n');
+	}
+	return w.rc ? sk_error_set(err, w.rc, "html text") : 0;
+}

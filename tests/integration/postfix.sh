@@ -1,0 +1,234 @@
+#!/bin/bash
+# A REAL Postfix on 127.0.0.1 (own config, queue and data folders in a temp folder, a high
+# port) with `sekisho milter` as smtpd_milters, mail sent with swaks, delivered by the
+# virtual agent to a Maildir in the temp folder; the delivered messages are checked.
+# usage: postfix.sh SEKISHO
+set -u
+. "$(dirname "$0")/tap.sh"
+SEKISHO=$(realpath "$1")
+PY=/usr/bin/python3
+if [ "$(id -u)" != 0 ] || ! command -v postfix >/dev/null || ! command -v swaks >/dev/null ||
+   ! id postfix >/dev/null 2>&1; then
+	skip "postfix integration" "needs root, postfix, swaks and the postfix user"
+	done_testing
+	exit 0
+fi
+T=$(mktemp -d /tmp/sk-postfix-XXXXXX)
+chmod 755 "$T"
+PORT=$((20000 + $$ % 20000))
+MPID=
+cleanup() {
+	postfix -c "$T/etc" stop >/dev/null 2>&1
+	[ -n "$MPID" ] && kill "$MPID" 2>/dev/null && wait "$MPID" 2>/dev/null
+	# master may take a moment to exit
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		[ -f "$T/spool/pid/master.pid" ] && kill -0 "$(tr -d ' ' < "$T/spool/pid/master.pid")" 2>/dev/null || break
+		sleep 0.5
+	done
+	[ -n "${SK_KEEP:-}" ] || rm -rf "$T"
+}
+trap cleanup EXIT
+mkdir -p "$T/etc" "$T/spool" "$T/data" "$T/mail/u" "$T/state"
+chown postfix "$T/data"
+chown -R nobody "$T/mail"
+NOBODY=$(id -u nobody)
+NOGROUP=$(id -g nobody)
+cat > "$T/etc/main.cf" <<CF
+compatibility_level = 3.6
+config_directory = $T/etc
+queue_directory = $T/spool
+data_directory = $T/data
+mail_owner = postfix
+setgid_group = postdrop
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+myhostname = mx.test.example
+mydomain = test.example
+myorigin = test.example
+mydestination =
+mynetworks = 127.0.0.0/8
+relayhost =
+alias_maps =
+alias_database =
+local_recipient_maps =
+virtual_mailbox_domains = lg.test.example
+virtual_mailbox_base = $T/mail
+virtual_mailbox_maps = inline:{ u@lg.test.example=u/ }
+virtual_uid_maps = static:$NOBODY
+virtual_gid_maps = static:$NOGROUP
+virtual_minimum_uid = 1
+smtpd_milters = unix:$T/milter.sock
+milter_default_action = tempfail
+milter_protocol = 6
+maillog_file = $T/maillog
+maillog_file_prefixes = /tmp/sk-postfix-
+import_environment = MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C
+smtputf8_enable = no
+message_size_limit = 20480000
+CF
+# the system master.cf, no chroot, smtpd on our port only
+awk -v port="$PORT" '
+/^#/ || /^[ \t]/ || NF < 8 { print; next }
+$1 == "smtp" && $2 == "inet" { print "127.0.0.1:" port " inet n - n - - smtpd"; next }
+$2 == "inet" { next }
+{ $5 = "n"; print }' /etc/postfix/master.cf > "$T/etc/master.cf"
+
+"$SEKISHO" milter --socket "unix:$T/milter.sock" --state "$T/state" --internal lg.test.example \
+	2> "$T/milter.log" &
+MPID=$!
+for _ in $(seq 50); do [ -S "$T/milter.sock" ] && break; sleep 0.1; done
+ok "$([ -S "$T/milter.sock" ]; echo $?)" "milter listening on a unix socket"
+
+postfix -c "$T/etc" check > "$T/check.log" 2>&1
+postfix -c "$T/etc" start > "$T/start.log" 2>&1
+rc=$?
+ok $rc "postfix started (own config_directory, queue, port $PORT)"
+if [ $rc -ne 0 ]; then
+	sed 's/^/# /' "$T/start.log" "$T/check.log"
+	done_testing
+	exit 1
+fi
+for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && break; sleep 0.2; done
+
+# 1. HTML mail with a Japanese subject and an attachment
+cat > "$T/m1.eml" <<'EOM'
+From: Sender <s@evil.example>
+To: u@lg.test.example
+Subject: =?UTF-8?B?44GK55+l44KJ44Gb77yI6KuL5rGC5pu477yJ?=
+Message-ID: <m1@evil.example>
+X-Evil: 1
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary=B
+
+--B
+Content-Type: multipart/alternative; boundary=A
+
+--A
+Content-Type: text/html; charset=UTF-8
+
+<html><body><p>請求書を<b>ご確認</b>ください。</p><script>evil()</script>
+<table><tr><td>金額</td><td>10,000円</td></tr></table>
+<a href="https://evil.example/login">https://bank.example.jp/</a></body></html>
+--A--
+--B
+Content-Type: application/vnd.ms-excel.sheet.macroEnabled.12
+Content-Disposition: attachment; filename*=UTF-8''%E8%AB%8B%E6%B1%82%E6%9B%B8.xlsm
+Content-Transfer-Encoding: base64
+
+UEsDBBQAAAAIAAAAIQAAAAAAAAAAAAAAAAAAAAAA
+--B--
+EOM
+# 2. ISO-2022-JP text with ① (CP50220)
+printf 'From: taro@lg.test.example\nTo: u@lg.test.example\nSubject: =?ISO-2022-JP?B?GyRCMnE1RDtxTkEbKEI=?=\nMIME-Version: 1.0\nContent-Type: text/plain; charset=ISO-2022-JP\n\n\033$B-!$HF|K\\8l\033(B\n' > "$T/m2.eml"
+
+swaks --server 127.0.0.1:$PORT --from s@evil.example --to u@lg.test.example \
+	--data "$T/m1.eml" > "$T/swaks1.log" 2>&1
+ok $? "swaks: HTML mail with an attachment accepted"
+swaks --server 127.0.0.1:$PORT --from taro@lg.test.example --to u@lg.test.example \
+	--data "$T/m2.eml" > "$T/swaks2.log" 2>&1
+ok $? "swaks: ISO-2022-JP mail accepted"
+
+n=0
+for _ in $(seq 150); do
+	n=$(ls "$T/mail/u/new" 2>/dev/null | wc -l)
+	[ "$n" -ge 2 ] && break
+	sleep 0.2
+done
+ok "$([ "$n" -ge 2 ]; echo $?)" "two messages delivered to the Maildir ($n)"
+if [ "$n" -lt 2 ]; then
+	sed 's/^/# /' "$T/maillog" "$T/milter.log" 2>/dev/null | tail -40
+fi
+
+check_py() { # DESCRIPTION PYTHON-CODE (m: the message whose Message-ID or subject matches)
+	"$PY" - "$T/mail/u/new" "$2" <<'PYEOF'
+import email, email.policy, os, sys
+d, code = sys.argv[1], sys.argv[2]
+msgs = []
+for f in sorted(os.listdir(d)):
+    with open(os.path.join(d, f), 'rb') as fh:
+        msgs.append(email.message_from_binary_file(fh, policy=email.policy.default))
+def body(m):
+    p = m.get_body(preferencelist=('plain',))
+    return p.get_content() if p else ''
+def types(m):
+    return [p.get_content_type() for p in m.walk()]
+ok = eval(code, {'msgs': msgs, 'body': body, 'types': types})
+if not ok:
+    for m in msgs:
+        print('#', dict(m.items()))
+        print('#', body(m).replace('\n', '\n# '))
+sys.exit(0 if ok else 1)
+PYEOF
+	ok $? "$1"
+}
+check_py "HTML mail arrives as text: no text/html part anywhere" \
+	"all('text/html' not in types(m) for m in msgs)"
+check_py "HTML converted to readable text (table as text, no script)" \
+	"any('請求書をご確認ください。' in body(m) and '金額 | 10,000円' in body(m) and 'evil()' not in body(m) for m in msgs)"
+check_py "the attachment is gone and listed by name" \
+	"any('削除: 請求書.xlsm' in body(m) and len(types(m)) == 1 for m in msgs)"
+check_py "links neutralised, both visible text and target shown" \
+	"any('hxxps://bank[.]example[.]jp/ <hxxps://evil[.]example/login>' in body(m) for m in msgs)"
+check_py "Japanese subject decoded correctly" \
+	"any(str(m['Subject']) == 'お知らせ（請求書）' for m in msgs)"
+check_py "X-Mail-Sanitized lists the actions; X-Evil dropped" \
+	"any('CHG_TEXT' in str(m['X-Mail-Sanitized']) and 'DEL_ATTACH' in str(m['X-Mail-Sanitized']) and m['X-Evil'] is None for m in msgs)"
+check_py "ISO-2022-JP body with ① reads correctly (CP50220)" \
+	"any('①と日本語' in body(m) for m in msgs)"
+check_py "ISO-2022-JP subject decoded" \
+	"any(str(m['Subject']) == '会議資料' for m in msgs)"
+check_py "external-sender warning only for the outside sender" \
+	"sum('[注意] 外部' in body(m) for m in msgs) == 1"
+check_py "the notice gives the quarantine id" \
+	"all('保管 ID 2' in body(m) for m in msgs)"
+grep -c "delivered" "$T/milter.log" > /dev/null
+ok $? "the milter logged its decisions"
+
+# fail closed: the quarantine cannot store the original -> the milter answers tempfail,
+# Postfix refuses with 4xx and nothing is delivered
+before=$(ls "$T/mail/u/new" | wc -l)
+mv "$T/state/objects" "$T/state/objects.away" && touch "$T/state/objects"
+swaks --server 127.0.0.1:$PORT --from s@evil.example --to u@lg.test.example \
+	--data "$T/m1.eml" > "$T/swaks3.log" 2>&1
+rc=$?
+ok "$([ $rc -ne 0 ] && grep -q '<\*\* *4[0-9][0-9]' "$T/swaks3.log"; echo $?)" "quarantine failure: the milter answers tempfail (4xx), fail closed"
+sleep 0.5
+ok "$([ "$(ls "$T/mail/u/new" | wc -l)" -eq "$before" ]; echo $?)" "nothing delivered on the internal error"
+rm -f "$T/state/objects" && mv "$T/state/objects.away" "$T/state/objects"
+
+# bench (bench/mail_postfix.sh): SK_BENCH_N corpus messages over 4 SMTP connections,
+# timed from the first MAIL FROM to the last message in the Maildir
+if [ -n "${SK_BENCH_N:-}" ]; then
+	before=$(ls "$T/mail/u/new" | wc -l)
+	"$PY" - "$PORT" "$SK_BENCH_N" "${SK_BENCH_CORPUS:-/work/shared/corpus/mime}" "$T/mail/u/new" "$before" <<'PYEOF'
+import os, smtplib, sys, threading, time
+port, n, corpus, maildir, before = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4], int(sys.argv[5])
+msgs = []
+for root, _, files in os.walk(corpus):
+    for f in sorted(files):
+        with open(os.path.join(root, f), 'rb') as fh:
+            msgs.append(fh.read().replace(b'\r\n', b'\n').replace(b'\n', b'\r\n'))
+refused = [0]
+def worker(k):
+    s = smtplib.SMTP('127.0.0.1', port)
+    for i in range(k, n, 4):
+        try:
+            s.sendmail('s@evil.example', ['u@lg.test.example'], msgs[i % len(msgs)])
+        except smtplib.SMTPException:
+            refused[0] += 1
+    s.quit()
+t0 = time.time()
+ts = [threading.Thread(target=worker, args=(k,)) for k in range(4)]
+[t.start() for t in ts]
+[t.join() for t in ts]
+t1 = time.time()
+want = before + n - refused[0]
+while len(os.listdir(maildir)) < want and time.time() - t0 < 600:
+    time.sleep(0.05)
+t2 = time.time()
+got = len(os.listdir(maildir)) - before
+print('# bench: %d messages sent (%d refused) in %.2f s (%.1f/s accepted by smtpd); %d delivered in %.2f s: %.1f messages/s end to end'
+      % (n, refused[0], t1 - t0, n / (t1 - t0), got, t2 - t0, got / (t2 - t0)))
+PYEOF
+fi
+done_testing

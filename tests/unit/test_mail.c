@@ -1,0 +1,717 @@
+/* Mail 無害化: each action, the Japanese cases, the limits, quarantine and audit. */
+#include <iconv.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <gmime/gmime.h>
+
+#include "sekisho/audit.h"
+#include "sekisho/mail.h"
+#include "sekisho/policy.h"
+#include "sekisho/quarantine.h"
+#include "testutil.h"
+
+typedef struct mrun {
+	sk_buf out;
+	sk_mail_result res;
+	char *text;      /* the decoded text/plain body of the output */
+	int parts, html_parts, attachments;
+	char *subject;   /* decoded Subject of the output */
+	char *xms;       /* X-Mail-Sanitized */
+	char charset[32];/* of the text part */
+} mrun;
+
+static void inspect(mrun *m)
+{
+	GMimeStream *st = g_mime_stream_mem_new_with_buffer((const char *)m->out.data, m->out.len);
+	GMimeParser *p = g_mime_parser_new_with_stream(st);
+	GMimeMessage *msg = g_mime_parser_construct_message(p, NULL);
+	assert_non_null(msg); /* the output is always a parseable message */
+	const char *s = g_mime_message_get_subject(msg);
+	m->subject = s ? strdup(s) : NULL;
+	const char *x = g_mime_object_get_header(GMIME_OBJECT(msg), "X-Mail-Sanitized");
+	m->xms = x ? strdup(x) : NULL;
+	GMimePartIter *it = g_mime_part_iter_new(GMIME_OBJECT(msg));
+	do {
+		GMimeObject *o = g_mime_part_iter_get_current(it);
+		if (!o || !GMIME_IS_PART(o))
+			continue;
+		m->parts++;
+		GMimeContentType *ct = g_mime_object_get_content_type(o);
+		if (g_mime_content_type_is_type(ct, "text", "html"))
+			m->html_parts++;
+		if (g_mime_part_get_filename(GMIME_PART(o)))
+			m->attachments++;
+		else if (g_mime_content_type_is_type(ct, "text", "plain") && !m->text) {
+			/* GMime converts from the declared charset (an independent decoder) */
+			char *t = g_mime_text_part_get_text(GMIME_TEXT_PART(o));
+			assert_non_null(t);
+			m->text = strdup(t);
+			g_free(t);
+			const char *cs = g_mime_content_type_get_parameter(ct, "charset");
+			snprintf(m->charset, sizeof(m->charset), "%s", cs ? cs : "");
+		}
+	} while (g_mime_part_iter_next(it));
+	g_mime_part_iter_free(it);
+	g_object_unref(msg);
+	g_object_unref(p);
+	g_object_unref(st);
+}
+
+static int mail(const sk_mail_options *o, const char *msg, size_t n, mrun *m)
+{
+	memset(m, 0, sizeof(*m));
+	sk_buf_init(&m->out, SK_BUF_MAX_DEFAULT);
+	sk_mail_options d;
+	if (!o) {
+		sk_mail_options_default(&d);
+		o = &d;
+	}
+	sk_error err;
+	sk_error_clear(&err);
+	int rc = sk_mail_sanitize(o, (const uint8_t *)msg, n, &m->out, &m->res, &err);
+	if (rc == 0)
+		inspect(m);
+	return rc;
+}
+
+static void mfree(mrun *m)
+{
+	sk_buf_free(&m->out);
+	free(m->text);
+	free(m->subject);
+	free(m->xms);
+}
+
+static void has(const char *hay, const char *needle)
+{
+	if (!hay || !strstr(hay, needle))
+		fail_msg("\"%s\" not found in:\n%s", needle, hay ? hay : "(null)");
+}
+
+static void hasnt(const char *hay, const char *needle)
+{
+	if (hay && strstr(hay, needle))
+		fail_msg("\"%s\" should not be in:\n%s", needle, hay);
+}
+
+/* ISO-2022-JP bytes of a CP932 string (JIS X 0208 rows, NEC row 13 included). */
+static void to_jis(const char *utf8, sk_buf *out)
+{
+	char sj[1024];
+	char *in = (char *)utf8, *o = sj;
+	size_t il = strlen(utf8), ol = sizeof(sj);
+	iconv_t cd = iconv_open("CP932", "UTF-8");
+	assert_true(cd != (iconv_t)-1);
+	assert_true(iconv(cd, &in, &il, &o, &ol) != (size_t)-1);
+	iconv_close(cd);
+	bool kanji = false;
+	for (unsigned char *p = (unsigned char *)sj; p < (unsigned char *)o; p++) {
+		if (*p < 0x80) {
+			if (kanji)
+				sk_buf_adds(out, "\x1b(B");
+			kanji = false;
+			sk_buf_addc(out, *p);
+			continue;
+		}
+		if (!kanji)
+			sk_buf_adds(out, "\x1b$B");
+		kanji = true;
+		unsigned s1 = p[0], s2 = p[1];
+		p++;
+		unsigned j1 = (s1 >= 0xe0 ? s1 - 0xb0 : s1 - 0x70) * 2 - 1;
+		unsigned j2;
+		if (s2 >= 0x9f) {
+			j1++;
+			j2 = s2 - 0x7e;
+		} else {
+			j2 = s2 - (s2 >= 0x80 ? 0x20 : 0x1f);
+		}
+		sk_buf_addc(out, (uint8_t)j1);
+		sk_buf_addc(out, (uint8_t)j2);
+	}
+	if (kanji)
+		sk_buf_adds(out, "\x1b(B");
+}
+
+static void test_iso2022jp_circled(void **state)
+{
+	sk_buf b, m;
+	sk_buf_init(&b, 1 << 20);
+	sk_buf_init(&m, 1 << 20);
+	to_jis("会議は①と②の議題です。㈱テスト\n", &b);
+	/* the decoder alone: ① (NEC row 13) must survive, plain glibc ISO-2022-JP fails */
+	sk_buf d;
+	sk_buf_init(&d, 1 << 20);
+	assert_int_equal(sk_mail_decode_text(b.data, b.len, "ISO-2022-JP", &d, NULL), 0);
+	assert_string_equal(sk_buf_str(&d), "会議は①と②の議題です。㈱テスト\n");
+	sk_buf_free(&d);
+	sk_buf_printf(&m, "From: a@example.com\nTo: b@lg.example\nSubject: =?ISO-2022-JP?B?GyRCLSEbKEI=?=\n"
+			  "MIME-Version: 1.0\nContent-Type: text/plain; charset=ISO-2022-JP\n\n");
+	sk_buf_add(&m, b.data, b.len);
+	mrun r;
+	assert_int_equal(mail(NULL, (const char *)m.data, m.len, &r), 0);
+	assert_false(r.res.held);
+	has(r.text, "会議は①と②の議題です。㈱テスト");
+	has(r.text, "無害化");
+	hasnt(r.text, "\xEF\xBF\xBD"); /* no replacement character: no mojibake */
+	/* the encoded-word subject is kept as received */
+	has((const char *)r.out.data, "Subject: =?ISO-2022-JP?B?GyRCLSEbKEI=?=");
+	assert_string_equal(r.charset, "UTF-8"); /* ① is not in ISO-2022-JP proper */
+	mfree(&r);
+	/* without ①: the text keeps ISO-2022-JP (7bit) */
+	sk_buf_reset(&b);
+	sk_buf_reset(&m);
+	to_jis("会議の議題です。\n", &b);
+	sk_buf_printf(&m, "From: a@example.com\nSubject: s\nContent-Type: text/plain; charset=ISO-2022-JP\n\n");
+	sk_buf_add(&m, b.data, b.len);
+	assert_int_equal(mail(NULL, (const char *)m.data, m.len, &r), 0);
+	assert_string_equal(r.charset, "ISO-2022-JP");
+	has((const char *)r.out.data, "Content-Transfer-Encoding: 7bit");
+	has(r.text, "会議の議題です。");
+	has(r.text, "無害化されました");
+	for (size_t i = 0; i < r.out.len; i++)
+		assert_true(r.out.data[i] < 0x80);
+	mfree(&r);
+	sk_buf_free(&b);
+	sk_buf_free(&m);
+}
+
+static void test_sjis_labelled_2022(void **state)
+{
+	/* "シフトJISの本文です。" in Shift_JIS, labelled ISO-2022-JP */
+	const char sj[] = "\x83\x56\x83\x74\x83\x67JIS\x82\xcc\x96\x7b\x95\xb6\x82\xc5\x82\xb7\x81\x42\n";
+	char msg[512];
+	int n = snprintf(msg, sizeof(msg), "From: a@example.com\nSubject: x\nContent-Type: text/plain; "
+					   "charset=iso-2022-jp\nContent-Transfer-Encoding: 8bit\n\n%s", sj);
+	mrun r;
+	assert_int_equal(mail(NULL, msg, (size_t)n, &r), 0);
+	has(r.text, "シフトJISの本文です。");
+	mfree(&r);
+	/* EUC-JP without any label */
+	const char euc[] = "\xc6\xfc\xcb\xdc\xb8\xec\xa4\xce\xcb\xdc\xca\xb8\xa4\xc7\xa4\xb9\xa1\xa3"
+			   "\xc6\xfc\xcb\xdc\xb8\xec\xa4\xce\xcb\xdc\xca\xb8\xa4\xc7\xa4\xb9\xa1\xa3\n";
+	n = snprintf(msg, sizeof(msg), "From: a@example.com\nSubject: x\n\n%s", euc);
+	assert_int_equal(mail(NULL, msg, (size_t)n, &r), 0);
+	has(r.text, "日本語の本文です。");
+	assert_string_equal(r.charset, "UTF-8"); /* no label: UTF-8 */
+	mfree(&r);
+	/* correctly labelled Shift_JIS stays Shift_JIS */
+	n = snprintf(msg, sizeof(msg), "From: a@example.com\nSubject: x\nContent-Type: text/plain; "
+				       "charset=Shift_JIS\n\n%s", sj);
+	assert_int_equal(mail(NULL, msg, (size_t)n, &r), 0);
+	assert_string_equal(r.charset, "Shift_JIS");
+	has(r.text, "シフトJISの本文です。");
+	mfree(&r);
+}
+
+static const char HTML_MAIL[] =
+	"From: Sender <s@evil.example>\nTo: u@lg.example\nSubject: html\nX-Mailer: Evil 1.0\n"
+	"MIME-Version: 1.0\nContent-Type: multipart/alternative; boundary=ALT\n\n"
+	"--ALT\nContent-Type: text/html; charset=UTF-8\n\n"
+	"<html><head><title>T</title><style>.x{}</style><script>alert('x')</script></head><body>"
+	"<h1>お知らせ</h1><p>料金&amp;手数料&nbsp;&#x2460;<br>二行目</p>"
+	"<div style=\"display: none\">HIDDEN-TEXT</div><span hidden>HIDDEN2</span>"
+	"<table><tr><th>品名</th><th>数量</th></tr><tr><td>りんご</td><td>3</td></tr></table>"
+	"<ul><li>一つ目</li><li>二つ目</li></ul><ol><li>first</li><li>second</li></ol>"
+	"<p><a href=\"https://evil.example.com/login\">https://www.bank.example.jp/</a></p>"
+	"<p><a href=\"https://same.example.jp/\">https://same.example.jp/</a></p>"
+	"<p><a href=\"http://phish.example.net/x\">こちら</a></p>"
+	"</body></html>\n--ALT--\n";
+
+static void test_html_alternative(void **state)
+{
+	mrun r;
+	assert_int_equal(mail(NULL, HTML_MAIL, sizeof(HTML_MAIL) - 1, &r), 0);
+	assert_int_equal(r.html_parts, 0);
+	assert_int_equal(r.parts, 1);
+	has(r.xms, "CHG_TEXT");
+	has(r.xms, "REP_LINK");
+	has(r.text, "■ お知らせ");
+	has(r.text, "料金&手数料\xC2\xA0①\n二行目"); /* entities decoded, <br> a line break */
+	has(r.text, "品名 | 数量\nりんご | 3");     /* a table row per line */
+	has(r.text, "・一つ目\n・二つ目");
+	has(r.text, "1. first\n2. second");
+	hasnt(r.text, "alert");
+	hasnt(r.text, ".x{}");
+	hasnt(r.text, "HIDDEN");
+	hasnt(r.text, "<p>");
+	/* visible text and real target both shown, neutralised */
+	has(r.text, "hxxps://www[.]bank[.]example[.]jp/ <hxxps://evil[.]example[.]com/login>");
+	has(r.text, "こちら <hxxp://phish[.]example[.]net/x>");
+	hasnt(r.text, "<hxxps://same");
+	hasnt(r.text, "https://");
+	assert_int_equal(r.res.links, 4);
+	/* headers from the allow-list only */
+	hasnt((const char *)r.out.data, "X-Mailer");
+	has((const char *)r.out.data, "From: Sender <s@evil.example>");
+	mfree(&r);
+}
+
+static void test_links_plain(void **state)
+{
+	sk_buf b;
+	sk_buf_init(&b, 4096);
+	uint32_t k = 0;
+	const char *s = "見て https://example.jp/a.b?c=d. と www.foo.example.com と ftp://x.y/ と xhttp://no";
+	assert_int_equal(sk_mail_neutralize_text(s, strlen(s), &b, &k), 0);
+	assert_string_equal(sk_buf_str(&b), "見て hxxps://example[.]jp/a.b?c=d. と www[.]foo[.]example[.]com と "
+					     "fxp://x[.]y/ と xhttp://no");
+	assert_int_equal(k, 3);
+	sk_buf_free(&b);
+	/* REP_LINK off: links stay */
+	sk_mail_options o;
+	sk_mail_options_default(&o);
+	o.rep_link = false;
+	const char msg[] = "From: a@b.example\nSubject: s\n\nhttps://example.jp/\n";
+	mrun r;
+	assert_int_equal(mail(&o, msg, sizeof(msg) - 1, &r), 0);
+	has(r.text, "https://example.jp/");
+	hasnt(r.xms, "REP_LINK");
+	mfree(&r);
+}
+
+static void test_subject_8bit_and_encoded(void **state)
+{
+	/* a raw UTF-8 subject is written as an encoded word; the decoded text is the same */
+	const char msg[] = "From: =?UTF-8?B?5bGx55Sw?= <y@example.jp>\nSubject: 会議の件 ①\n"
+			   "Content-Type: text/plain; charset=UTF-8\n\n本文\n";
+	mrun r;
+	assert_int_equal(mail(NULL, msg, sizeof(msg) - 1, &r), 0);
+	assert_string_equal(r.subject, "会議の件 ①");
+	for (size_t i = 0; i < r.out.len; i++)
+		assert_true(r.out.data[i] < 0x80); /* 7-bit output */
+	has((const char *)r.out.data, "From: =?UTF-8?B?5bGx55Sw?= <y@example.jp>");
+	mfree(&r);
+}
+
+static void test_rfc2231_name(void **state)
+{
+	const char msg[] =
+		"From: a@example.com\nSubject: s\nMIME-Version: 1.0\n"
+		"Content-Type: multipart/mixed; boundary=B\n\n--B\nContent-Type: text/plain\n\nbody\n"
+		"--B\nContent-Type: application/octet-stream\nContent-Disposition: attachment;\n"
+		" filename*0*=UTF-8''%E8%AB%8B%E6%B1%82;\n filename*1*=%E6%9B%B8.xlsm\n"
+		"Content-Transfer-Encoding: base64\n\nTVqQAAMAAAAEAAAA\n"
+		"--B\nContent-Type: application/pdf; name=\"=?UTF-8?B?6KaL56mN5pu4LnBkZg==?=\"\n"
+		"Content-Disposition: attachment\n\n%PDF-1.4\n--B--\n";
+	mrun r;
+	assert_int_equal(mail(NULL, msg, sizeof(msg) - 1, &r), 0);
+	assert_int_equal(r.attachments, 0);
+	assert_int_equal(r.res.attachments, 2);
+	assert_int_equal(r.res.removed, 2);
+	has(r.xms, "DEL_ATTACH");
+	has(r.text, "削除: 請求書.xlsm (12 バイト, sha256 ");
+	has(r.text, "削除: 見積書.pdf");
+	mfree(&r);
+}
+
+/* A TNEF stream: signature, key, then attributes (level, id, length, data, checksum). */
+static void tnef_attr(sk_buf *b, uint8_t level, uint32_t id, const void *data, uint32_t len)
+{
+	uint8_t h[9] = {level, (uint8_t)id, (uint8_t)(id >> 8), (uint8_t)(id >> 16), (uint8_t)(id >> 24),
+			(uint8_t)len, (uint8_t)(len >> 8), (uint8_t)(len >> 16), (uint8_t)(len >> 24)};
+	sk_buf_add(b, h, 9);
+	sk_buf_add(b, data, len);
+	uint16_t sum = 0;
+	for (uint32_t i = 0; i < len; i++)
+		sum = (uint16_t)(sum + ((const uint8_t *)data)[i]);
+	uint8_t c[2] = {(uint8_t)sum, (uint8_t)(sum >> 8)};
+	sk_buf_add(b, c, 2);
+}
+
+static void make_tnef(sk_buf *t)
+{
+	sk_buf_add(t, "\x78\x9f\x3e\x22\x01\x00", 6);
+	uint8_t ver[4] = {0, 0, 1, 0};
+	tnef_attr(t, 1, 0x00089006, ver, 4);
+	uint8_t rend[14] = {1, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0};
+	tnef_attr(t, 2, 0x00069002, rend, 14);
+	tnef_attr(t, 2, 0x00018010, "report.txt", 11);
+	tnef_attr(t, 2, 0x0006800F, "hello tnef\n", 11);
+	tnef_attr(t, 2, 0x00069002, rend, 14);
+	tnef_attr(t, 2, 0x00018010, "macro.xlsm", 11);
+	tnef_attr(t, 2, 0x0006800F, "PK\x03\x04xx", 6);
+}
+
+static void test_tnef(void **state)
+{
+	sk_buf t, m;
+	sk_buf_init(&t, 1 << 20);
+	sk_buf_init(&m, 1 << 20);
+	make_tnef(&t);
+	gchar *b64 = g_base64_encode(t.data, t.len);
+	sk_buf_printf(&m, "From: a@example.com\nSubject: tnef\nMIME-Version: 1.0\n"
+			  "Content-Type: multipart/mixed; boundary=B\n\n--B\nContent-Type: text/plain\n\nsee att\n"
+			  "--B\nContent-Type: application/ms-tnef; name=winmail.dat\n"
+			  "Content-Disposition: attachment; filename=winmail.dat\n"
+			  "Content-Transfer-Encoding: base64\n\n%s\n--B--\n", b64);
+	g_free(b64);
+	mrun r;
+	assert_int_equal(mail(NULL, (const char *)m.data, m.len, &r), 0);
+	has(r.text, "TNEF (winmail.dat) を展開: 2 個のファイル");
+	has(r.text, "削除: report.txt (11 バイト");
+	has(r.text, "削除: macro.xlsm (6 バイト");
+	hasnt(r.text, "winmail.dat (");
+	assert_int_equal(r.attachments, 0);
+	mfree(&r);
+	/* SANITIZE_ATTACH: the text file inside the TNEF comes back as an attachment */
+	sk_mail_options o;
+	sk_mail_options_default(&o);
+	assert_int_equal(sk_mail_options_profile(&o, "sanitize"), 0);
+	assert_int_equal(mail(&o, (const char *)m.data, m.len, &r), 0);
+	assert_int_equal(r.res.reattached, 1);
+	assert_int_equal(r.attachments, 1);
+	has(r.text, "report.txt");
+	mfree(&r);
+	sk_buf_free(&t);
+	sk_buf_free(&m);
+}
+
+struct qenv {
+	char dir[64];
+	sk_audit *audit;
+	sk_quarantine *q;
+};
+
+static void qopen(struct qenv *e)
+{
+	snprintf(e->dir, sizeof(e->dir), "/tmp/sk-mail-XXXXXX");
+	assert_non_null(mkdtemp(e->dir));
+	sk_error err;
+	assert_int_equal(sk_audit_open(e->dir, NULL, &e->audit, &err), 0);
+	assert_int_equal(sk_quarantine_open(e->dir, e->audit, NULL, &e->q, &err), 0);
+}
+
+static void qclose(struct qenv *e)
+{
+	sk_quarantine_close(e->q);
+	sk_audit_close(e->audit);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", e->dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static int count_item(void *ctx, const sk_qitem *it)
+{
+	(*(int *)ctx)++;
+	return 0;
+}
+
+static void test_ppap_and_quarantine(void **state)
+{
+	/* a ZIP whose entry is encrypted (general purpose flag bit 0) */
+	uint8_t zip[64] = "PK\x03\x04\x14\x00\x01\x00\x08\x00";
+	memcpy(zip + 30, "secret.docx", 11);
+	zip[26] = 11;
+	gchar *b64 = g_base64_encode(zip, 60);
+	sk_buf m;
+	sk_buf_init(&m, 1 << 20);
+	sk_buf_printf(&m, "From: a@example.com\nSubject: ppap\nMIME-Version: 1.0\n"
+			  "Content-Type: multipart/mixed; boundary=B\n\n--B\nContent-Type: text/plain\n\n"
+			  "パスワードは別送します\n--B\nContent-Type: application/zip\n"
+			  "Content-Disposition: attachment; filename=\"secret.zip\"\n"
+			  "Content-Transfer-Encoding: base64\n\n%s\n--B--\n", b64);
+	g_free(b64);
+	struct qenv e;
+	qopen(&e);
+	sk_mail_options o;
+	sk_mail_options_default(&o);
+	o.quarantine = e.q;
+	o.audit = e.audit;
+	mrun r;
+	assert_int_equal(mail(&o, (const char *)m.data, m.len, &r), 0);
+	assert_false(r.res.held); /* delivered with the notice */
+	assert_int_equal(r.res.held_attachments, 1);
+	has(r.xms, "HOLD_ATTACH");
+	has(r.text, "保留 (パスワード付き ZIP): secret.zip");
+	has(r.text, r.res.quarantine_id);
+	has(r.text, "パスワードは別送します");
+	/* the original message is in quarantine with its decision */
+	sk_qitem it;
+	sk_error err;
+	assert_int_equal(sk_quarantine_get(e.q, r.res.quarantine_id, &it, &err), 0);
+	uint8_t sha[SK_SHA256_LEN];
+	char hex[SK_SHA256_HEX];
+	sk_sha256(m.data, m.len, sha);
+	sk_hex(sha, SK_SHA256_LEN, hex);
+	assert_string_equal(it.sha256, hex);
+	assert_string_equal(it.verdict, "sanitized");
+	sk_qitem_free(&it);
+	/* and so is the encrypted attachment: two items */
+	int count = 0;
+	assert_int_equal(sk_quarantine_list(e.q, count_item, &count, &err), 0);
+	assert_int_equal(count, 2);
+	mfree(&r);
+	sk_buf_free(&m);
+	qclose(&e);
+}
+
+static void test_nested_rfc822(void **state)
+{
+	const char msg[] =
+		"From: a@example.com\nSubject: fwd\nMIME-Version: 1.0\n"
+		"Content-Type: multipart/mixed; boundary=O\n\n--O\nContent-Type: text/plain\n\nFYI\n"
+		"--O\nContent-Type: message/rfc822\n\n"
+		"From: inner@example.org\nSubject: =?UTF-8?B?5YaF5YG0?=\nMIME-Version: 1.0\n"
+		"Content-Type: multipart/mixed; boundary=I\n\n--I\nContent-Type: text/html\n\n"
+		"<p>inner <b>html</b></p>\n--I\nContent-Type: application/x-msdownload\n"
+		"Content-Disposition: attachment; filename=a.exe\n\nMZ\n--I--\n--O--\n";
+	mrun r;
+	assert_int_equal(mail(NULL, msg, sizeof(msg) - 1, &r), 0);
+	has(r.text, "FYI");
+	has(r.text, "---- 転送されたメッセージ ----\nFrom: inner@example.org");
+	has(r.text, "Subject: 内側");
+	has(r.text, "inner html");
+	has(r.text, "削除: a.exe");
+	assert_int_equal(r.html_parts, 0);
+	assert_int_equal(r.attachments, 0);
+	mfree(&r);
+}
+
+static void test_limits(void **state)
+{
+	sk_mail_options o;
+	mrun r;
+	/* depth: messages nested 6 deep, limit 3 */
+	sk_buf m;
+	sk_buf_init(&m, 1 << 20);
+	sk_buf_adds(&m, "From: a@example.com\nSubject: deep\n");
+	for (int i = 0; i < 6; i++)
+		sk_buf_adds(&m, "Content-Type: message/rfc822\n\nFrom: b@example.com\nSubject: d\n");
+	sk_buf_adds(&m, "\nbottom\n");
+	sk_mail_options_default(&o);
+	o.max_depth = 3;
+	assert_int_equal(mail(&o, (const char *)m.data, m.len, &r), 0);
+	assert_true(r.res.held);
+	assert_int_equal(r.res.reason, SK_REASON_LIMIT_DEPTH);
+	has(r.xms, "HELD");
+	has(r.text, "保留");
+	mfree(&r);
+	o.max_depth = 10;
+	assert_int_equal(mail(&o, (const char *)m.data, m.len, &r), 0);
+	assert_false(r.res.held);
+	has(r.text, "bottom");
+	mfree(&r);
+	sk_buf_free(&m);
+	/* parts */
+	sk_mail_options_default(&o);
+	o.max_parts = 3;
+	const char parts[] = "From: a@example.com\nContent-Type: multipart/mixed; boundary=B\n\n"
+			     "--B\n\n1\n--B\n\n2\n--B\n\n3\n--B\n\n4\n--B--\n";
+	assert_int_equal(mail(&o, parts, sizeof(parts) - 1, &r), 0);
+	assert_true(r.res.held);
+	assert_int_equal(r.res.reason, SK_REASON_LIMIT_ENTRIES);
+	mfree(&r);
+	/* size and header size */
+	sk_mail_options_default(&o);
+	o.max_size = 40;
+	const char big[] = "From: a@example.com\nSubject: s\n\n0123456789012345678901234567890\n";
+	assert_int_equal(mail(&o, big, sizeof(big) - 1, &r), 0);
+	assert_true(r.res.held);
+	assert_int_equal(r.res.reason, SK_REASON_LIMIT_SIZE);
+	mfree(&r);
+	sk_mail_options_default(&o);
+	o.max_header = 20;
+	assert_int_equal(mail(&o, big, sizeof(big) - 1, &r), 0);
+	assert_true(r.res.held);
+	assert_int_equal(r.res.reason, SK_REASON_LIMIT_SIZE);
+	mfree(&r);
+	/* text limit: cut, noted */
+	sk_mail_options_default(&o);
+	o.max_text = 10;
+	assert_int_equal(mail(&o, big, sizeof(big) - 1, &r), 0);
+	assert_false(r.res.held);
+	has(r.text, "切り詰め");
+	hasnt(r.text, "0123456789012345678901234567890");
+	mfree(&r);
+	/* English notice */
+	sk_mail_options_default(&o);
+	assert_int_equal(sk_mail_options_profile(&o, "en"), 0);
+	assert_int_equal(mail(&o, big, sizeof(big) - 1, &r), 0);
+	has(r.text, "This mail was sanitised");
+	assert_int_equal(sk_mail_options_profile(&o, "nope"), SK_EINVAL);
+	mfree(&r);
+}
+
+static void test_unparseable_held(void **state)
+{
+	struct qenv e;
+	qopen(&e);
+	sk_mail_options o;
+	sk_mail_options_default(&o);
+	o.quarantine = e.q;
+	o.audit = e.audit;
+	mrun r;
+	assert_int_equal(mail(&o, "", 0, &r), 0);
+	assert_true(r.res.held);
+	assert_int_equal(r.res.reason, SK_REASON_MALFORMED);
+	assert_true(r.res.quarantine_id[0]);
+	has(r.text, r.res.quarantine_id);
+	sk_qitem it;
+	sk_error err;
+	assert_int_equal(sk_quarantine_get(e.q, r.res.quarantine_id, &it, &err), 0);
+	assert_string_equal(it.verdict, "blocked");
+	assert_string_equal(it.reason, "malformed");
+	sk_qitem_free(&it);
+	mfree(&r);
+	qclose(&e);
+}
+
+static void test_external_warning(void **state)
+{
+	const char msg[] = "From: a@city.example.lg.jp\nSubject: s\n\nbody\n";
+	static const char *const internal[] = {"lg.jp", NULL};
+	sk_mail_options o;
+	sk_mail_options_default(&o);
+	mrun r;
+	assert_int_equal(mail(&o, msg, sizeof(msg) - 1, &r), 0);
+	has(r.text, "[注意] 外部 (city.example.lg.jp)");
+	mfree(&r);
+	o.internal_domains = internal;
+	assert_int_equal(mail(&o, msg, sizeof(msg) - 1, &r), 0);
+	hasnt(r.text, "[注意]");
+	mfree(&r);
+}
+
+static void test_sanitize_attach(void **state)
+{
+	const char msg[] =
+		"From: a@example.com\nSubject: s\nMIME-Version: 1.0\n"
+		"Content-Type: multipart/mixed; boundary=B\n\n--B\nContent-Type: text/plain\n\nbody\n"
+		"--B\nContent-Type: text/csv; name=list.csv\nContent-Disposition: attachment; filename=list.csv\n\n"
+		"name,value\n=cmd|' /C calc'!A0,1\n"
+		"--B\nContent-Type: text/plain; name=ok.txt\nContent-Disposition: attachment; filename=ok.txt\n"
+		"Content-Transfer-Encoding: quoted-printable\n\nplain=20text\n"
+		"--B\nContent-Type: application/octet-stream\nContent-Disposition: attachment; filename=run.exe\n"
+		"Content-Transfer-Encoding: base64\n\nTVqQAAMAAAAEAAAA//8AALgAAAAAAAAAQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAgAAAAA==\n"
+		"--B--\n";
+	sk_mail_options o;
+	sk_mail_options_default(&o);
+	assert_int_equal(sk_mail_options_profile(&o, "sanitize"), 0);
+	mrun r;
+	assert_int_equal(mail(&o, msg, sizeof(msg) - 1, &r), 0);
+	has(r.xms, "SANITIZE_ATTACH");
+	assert_int_equal(r.res.reattached, 2);
+	assert_int_equal(r.res.removed, 1);
+	assert_int_equal(r.attachments, 2);
+	has(r.text, "run.exe");
+	has(r.text, "[executable]");
+	/* the CSV formula was neutralised in the re-attached file */
+	hasnt((const char *)r.out.data, "=cmd|");
+	/* the unchanged text attachment is carried as received (not re-encoded) */
+	has((const char *)r.out.data, "plain=20text");
+	mfree(&r);
+}
+
+
+static void test_html_charsets_and_related(void **state)
+{
+	/* HTML in Shift_JIS (labelled), inside multipart/related with an inline image */
+	const char msg[] =
+		"From: a@example.com\nSubject: s\nMIME-Version: 1.0\n"
+		"Content-Type: multipart/related; boundary=R\n\n--R\n"
+		"Content-Type: text/html; charset=Shift_JIS\n\n"
+		"<p>\x93\xfa\x96\x7b\x8c\xea<img src=\"cid:logo\" alt=\"\x83\x8d\x83\x53\"></p>"
+		"<a href=\"javascript:alert(1)\">click</a> <a href=\"data:text/html,x\">d</a>\n"
+		"--R\nContent-Type: image/png\nContent-ID: <logo>\nContent-Transfer-Encoding: base64\n\n"
+		"iVBORw0KGgo=\n--R--\n";
+	mrun r;
+	assert_int_equal(mail(NULL, msg, sizeof(msg) - 1, &r), 0);
+	has(r.text, "日本語[ロゴ]");
+	has(r.text, "click d");
+	hasnt(r.text, "javascript");
+	hasnt(r.text, "data:");
+	has(r.text, "削除: (名前なし) (8 バイト");
+	assert_int_equal(r.res.removed, 1);
+	mfree(&r);
+	/* UTF-8 label on Shift_JIS bytes: guessed */
+	const char bad[] = "From: a@example.com\nSubject: s\nContent-Type: text/plain; charset=utf-8\n\n"
+			   "\x82\xb1\x82\xf1\x82\xc9\x82\xbf\x82\xcd\x81\x41\x90\xa2\x8a\x45\x82\xcc\x8a\x46"
+			   "\x82\xb3\x82\xdc\x81\x42\x82\xb1\x82\xf1\x82\xc9\x82\xbf\x82\xcd\x81\x42\n";
+	assert_int_equal(mail(NULL, bad, sizeof(bad) - 1, &r), 0);
+	has(r.text, "こんにちは、世界の皆さま。こんにちは。");
+	mfree(&r);
+}
+
+static void test_html_deep(void **state)
+{
+	/* 20,000 nested elements: bounded, no crash, the text is there */
+	sk_buf h, t;
+	sk_buf_init(&h, 1 << 24);
+	sk_buf_init(&t, 1 << 24);
+	sk_buf_adds(&h, "<p>top</p>");
+	for (int i = 0; i < 20000; i++)
+		sk_buf_adds(&h, "<div><span>");
+	sk_buf_adds(&h, "deep");
+	assert_int_equal(sk_mail_html_text(sk_buf_str(&h), h.len, &t, NULL), 0);
+	has(sk_buf_str(&t), "top");
+	sk_buf_free(&h);
+	sk_buf_free(&t);
+}
+
+static void test_policy_hold_and_profile(void **state)
+{
+	/* hold_reason: stored, not parsed, held with that reason */
+	struct qenv e;
+	qopen(&e);
+	sk_mail_options o;
+	sk_mail_options_default(&o);
+	o.quarantine = e.q;
+	o.audit = e.audit;
+	o.hold_reason = SK_REASON_POLICY_DENY;
+	o.hold_detail = "flows[1]";
+	const char msg[] = "From: a@example.com\nSubject: s\n\n<html>x</html>\n";
+	mrun r;
+	assert_int_equal(mail(&o, msg, sizeof(msg) - 1, &r), 0);
+	assert_true(r.res.held);
+	assert_int_equal(r.res.reason, SK_REASON_POLICY_DENY);
+	has(r.text, "policy-deny");
+	sk_qitem it;
+	sk_error err;
+	assert_int_equal(sk_quarantine_get(e.q, r.res.quarantine_id, &it, &err), 0);
+	assert_string_equal(it.reason, "policy-deny");
+	sk_qitem_free(&it);
+	mfree(&r);
+	qclose(&e);
+	/* the mail options of a policy profile */
+	sk_policy *p = NULL;
+	if (sk_policy_load(tu_src("examples/policy/default.yaml"), 0, &p, NULL, &err) != 0)
+		skip();
+	const char *html, *att;
+	sk_policy_profile_mail(p, "mail-standard", &html, &att);
+	assert_string_equal(html, "text");
+	assert_string_equal(att, "sanitize");
+	sk_policy_profile_mail(p, "default", &html, &att);
+	assert_null(html);
+	assert_null(att);
+	sk_policy_free(p);
+}
+
+int main(void)
+{
+	g_mime_init();
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_iso2022jp_circled),
+		cmocka_unit_test(test_sjis_labelled_2022),
+		cmocka_unit_test(test_html_alternative),
+		cmocka_unit_test(test_links_plain),
+		cmocka_unit_test(test_subject_8bit_and_encoded),
+		cmocka_unit_test(test_rfc2231_name),
+		cmocka_unit_test(test_tnef),
+		cmocka_unit_test(test_ppap_and_quarantine),
+		cmocka_unit_test(test_nested_rfc822),
+		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_unparseable_held),
+		cmocka_unit_test(test_external_warning),
+		cmocka_unit_test(test_sanitize_attach),
+		cmocka_unit_test(test_html_charsets_and_related),
+		cmocka_unit_test(test_html_deep),
+		cmocka_unit_test(test_policy_hold_and_profile),
+	};
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+	g_mime_shutdown();
+	return rc;
+}
