@@ -1,5 +1,6 @@
 #include "sekisho/hash.h"
 
+#include <openssl/evp.h>
 #include <sodium.h>
 
 int sk_crypto_init(sk_error *err)
@@ -9,9 +10,14 @@ int sk_crypto_init(sk_error *err)
 	return 0;
 }
 
+/* SHA-256 of items comes from OpenSSL, which uses the CPU's SHA instructions (SHA-NI,
+ * ARMv8 SHA2): several times libsodium's portable code, and every item is hashed once
+ * in full before anything else. libsodium stays for Ed25519 and small hashes. */
 void sk_sha256(const void *p, size_t n, uint8_t out[SK_SHA256_LEN])
 {
-	crypto_hash_sha256(out, p, n);
+	unsigned len = 0;
+	if (EVP_Digest(p, n, out, &len, EVP_sha256(), NULL) != 1 || len != SK_SHA256_LEN)
+		crypto_hash_sha256(out, p, n); /* never expected; same result */
 }
 
 int sk_sha256_input(const sk_input *in, uint8_t out[SK_SHA256_LEN], sk_error *err)
@@ -20,21 +26,33 @@ int sk_sha256_input(const sk_input *in, uint8_t out[SK_SHA256_LEN], sk_error *er
 		sk_sha256(in->mem ? in->mem : in->loaded, (size_t)in->size, out);
 		return 0;
 	}
-	crypto_hash_sha256_state st;
-	crypto_hash_sha256_init(&st);
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	if (!md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+		EVP_MD_CTX_free(md);
+		return sk_error_set(err, SK_EINTERNAL, "sha256 init");
+	}
 	static _Thread_local uint8_t chunk[1 << 20];
+	int rc = 0;
 	for (uint64_t off = 0; off < in->size;) {
 		size_t got;
-		int rc = sk_input_pread(in, off, chunk, sizeof(chunk), &got, err);
+		rc = sk_input_pread(in, off, chunk, sizeof(chunk), &got, err);
 		if (rc)
-			return rc;
-		if (got == 0)
-			return sk_error_set(err, SK_EIO, "input shrank while hashed");
-		crypto_hash_sha256_update(&st, chunk, got);
+			break;
+		if (got == 0) {
+			rc = sk_error_set(err, SK_EIO, "input shrank while hashed");
+			break;
+		}
+		if (EVP_DigestUpdate(md, chunk, got) != 1) {
+			rc = sk_error_set(err, SK_EINTERNAL, "sha256 update");
+			break;
+		}
 		off += got;
 	}
-	crypto_hash_sha256_final(&st, out);
-	return 0;
+	unsigned len = 0;
+	if (rc == 0 && (EVP_DigestFinal_ex(md, out, &len) != 1 || len != SK_SHA256_LEN))
+		rc = sk_error_set(err, SK_EINTERNAL, "sha256 final");
+	EVP_MD_CTX_free(md);
+	return rc;
 }
 
 void sk_hex(const uint8_t *p, size_t n, char *out)
