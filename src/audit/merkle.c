@@ -6,9 +6,18 @@
 #include <sodium.h>
 
 #include "sekisho/audit.h"
+#include "sekisho/hash.h"
 
 void sk_merkle_leaf_hash(const void *leaf, size_t n, uint8_t out[SK_SHA256_LEN])
 {
+	/* H(0x00 || leaf) in one call of the SHA-NI path for ordinary record sizes */
+	uint8_t b[2048];
+	if (n < sizeof(b)) {
+		b[0] = 0x00;
+		memcpy(b + 1, leaf, n);
+		sk_sha256(b, n + 1, out);
+		return;
+	}
 	crypto_hash_sha256_state st;
 	static const uint8_t zero = 0x00;
 	crypto_hash_sha256_init(&st);
@@ -24,7 +33,7 @@ void sk_merkle_node_hash(const uint8_t left[SK_SHA256_LEN], const uint8_t right[
 	b[0] = 0x01;
 	memcpy(b + 1, left, SK_SHA256_LEN);
 	memcpy(b + 1 + SK_SHA256_LEN, right, SK_SHA256_LEN);
-	crypto_hash_sha256(out, b, sizeof(b));
+	sk_sha256(b, sizeof(b), out);
 }
 
 void sk_merkle_empty_root(uint8_t out[SK_SHA256_LEN])
