@@ -168,6 +168,42 @@ static int walk_fail(pdf_walk *w, int rc)
 	return w->rc;
 }
 
+/* The keys of dictionary d, copied: the walk changes d while it goes through them (qpdf's
+ * key iterator does not survive that). On allocation failure the walk fails (fail
+ * closed) and the keys copied so far are returned. Free with keys_free(). */
+static char **dict_keys(pdf_walk *w, qpdf_oh d, size_t *n)
+{
+	char **keys = NULL;
+	size_t nk = 0, ck = 0;
+	qpdf_oh_begin_dict_key_iter(w->q, d);
+	while (qpdf_oh_dict_more_keys(w->q)) {
+		const char *k = qpdf_oh_dict_next_key(w->q);
+		if (nk == ck) {
+			size_t c = ck ? ck * 2 : 16;
+			char **nkeys = realloc(keys, c * sizeof(*keys));
+			if (!nkeys)
+				break;
+			keys = nkeys;
+			ck = c;
+		}
+		if (!(keys[nk] = strdup(k ? k : "")))
+			break;
+		nk++;
+	}
+	if (qpdf_oh_dict_more_keys(w->q))
+		walk_fail(w, SK_ENOMEM);
+	*n = nk;
+	return keys;
+}
+
+static void keys_free(char **keys, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(keys[i]);
+	free(keys);
+}
+
+
 /* A qpdf error (qpdf_has_error) turns into a block: the document is damaged beyond what
  * qpdf repairs, or a password is needed. */
 static int check_qpdf(pdf_walk *w)
@@ -526,25 +562,8 @@ static bool additional_actions(pdf_walk *w, qpdf_oh d, qpdf_oh aa, uint64_t owne
 		event(w, SK_ACTION_REMOVED, "additional-action", owner, "action");
 		return true;
 	}
-	char **keys = NULL;
-	size_t nk = 0, ck = 0;
-	qpdf_oh_begin_dict_key_iter(w->q, aa);
-	while (qpdf_oh_dict_more_keys(w->q)) {
-		const char *k = qpdf_oh_dict_next_key(w->q);
-		if (nk == ck) {
-			size_t c = ck ? ck * 2 : 16;
-			char **nkeys = realloc(keys, c * sizeof(*keys));
-			if (!nkeys)
-				break;
-			keys = nkeys;
-			ck = c;
-		}
-		if (!(keys[nk] = strdup(k ? k : "")))
-			break;
-		nk++;
-	}
-	if (qpdf_oh_dict_more_keys(w->q))
-		walk_fail(w, SK_ENOMEM);
+	size_t nk;
+	char **keys = dict_keys(w, aa, &nk);
 	size_t left = nk;
 	for (size_t i = 0; i < nk && !w->rc; i++) {
 		qpdf_oh v = qpdf_oh_get_key(w->q, aa, keys[i]);
@@ -556,9 +575,7 @@ static bool additional_actions(pdf_walk *w, qpdf_oh d, qpdf_oh aa, uint64_t owne
 		}
 		qpdf_oh_release(w->q, v);
 	}
-	for (size_t i = 0; i < nk; i++)
-		free(keys[i]);
-	free(keys);
+	keys_free(keys, nk);
 	if (left == 0 && !w->rc) {
 		qpdf_oh_remove_key(w->q, d, "/AA");
 		return true;
@@ -570,25 +587,8 @@ static bool additional_actions(pdf_walk *w, qpdf_oh d, qpdf_oh aa, uint64_t owne
 static void walk_dict(pdf_walk *w, qpdf_oh d, bool stream, uint64_t owner)
 {
 	const sk_profile *p = w->ctx->profile;
-	char **keys = NULL;
-	size_t nk = 0, ck = 0;
-	qpdf_oh_begin_dict_key_iter(w->q, d);
-	while (qpdf_oh_dict_more_keys(w->q)) {
-		const char *k = qpdf_oh_dict_next_key(w->q);
-		if (nk == ck) {
-			size_t c = ck ? ck * 2 : 16;
-			char **nkeys = realloc(keys, c * sizeof(*keys));
-			if (!nkeys)
-				break;
-			keys = nkeys;
-			ck = c;
-		}
-		if (!(keys[nk] = strdup(k ? k : "")))
-			break;
-		nk++;
-	}
-	if (qpdf_oh_dict_more_keys(w->q))
-		walk_fail(w, SK_ENOMEM);
+	size_t nk;
+	char **keys = dict_keys(w, d, &nk);
 	/* an action dictionary: its /Next is part of the action */
 	bool is_action = !w->rc && qpdf_oh_has_key(w->q, d, "/S");
 
@@ -656,9 +656,7 @@ static void walk_dict(pdf_walk *w, qpdf_oh d, bool stream, uint64_t owner)
 		}
 		qpdf_oh_release(w->q, v);
 	}
-	for (size_t i = 0; i < nk; i++)
-		free(keys[i]);
-	free(keys);
+	keys_free(keys, nk);
 }
 
 static void walk_array(pdf_walk *w, qpdf_oh a, uint64_t owner)
