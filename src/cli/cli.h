@@ -2,6 +2,8 @@
 #ifndef SK_CLI_H
 #define SK_CLI_H
 
+#include <stdbool.h>
+
 #include "sekisho/report.h"
 
 /* Language from --lang, else LC_ALL / LC_MESSAGES / LANG (C or en* → English). */
@@ -16,6 +18,13 @@ int cmd_audit(int argc, char **argv);
 /* The state folder: opt (--state) when given, else $XDG_STATE_HOME/sekisho, else
  * ~/.local/state/sekisho. Returns a malloc'd path, or NULL when none can be found. */
 char *cli_state_dir(const char *opt);
+struct sk_audit;
+struct sk_quarantine;
+/* Opens the audit log and the quarantine of the state folder dir; on failure prints
+ * "cannot open the state folder" in lang, closes what was opened and returns
+ * EXIT_TROUBLE (2); 0 on success. */
+int cli_state_open(sk_lang lang, const char *dir, struct sk_audit **audit,
+		   struct sk_quarantine **quar);
 /* The operating-system user running the command ("root", …); never NULL. */
 const char *cli_os_user(void);
 int cmd_policy(int argc, char **argv); /* policy.c */
@@ -25,12 +34,14 @@ int cmd_milter(int argc, char **argv); /* milter.c */
 struct sk_mail_options;
 struct sk_policy;
 struct sk_options;
-/* mail/milter --policy FILE --from Z --to Z: the flow decision for channel mail sets the
- * profile (attachments remove|sanitize, the file profile in *fo) or holds every message
- * (deny, hold). profile (--profile, may be NULL) overrides the flow's. 0 or an exit status. */
-int cli_mail_policy(sk_lang lang, const char *file, const char *from, const char *to,
-		    const char *profile, struct sk_mail_options *o, struct sk_options *fo,
-		    struct sk_policy **out);
+/* The options shared by mail and milter: defaults in *o and *fo (o->file_opt = fo), then
+ * either --policy FILE --from Z --to Z (the flow decision for channel mail sets the
+ * profile — attachments remove|sanitize, the file profile in *fo — or holds every
+ * message on deny/hold; --profile overrides the flow's) or --profile alone; --internal
+ * domains (ni of them) and --lang (lang_set) for the notice. 0 or an exit status. */
+int cli_mail_setup(sk_lang lang, bool lang_set, const char *policy, const char *from,
+		   const char *to, const char *profile, const char **internal, int ni,
+		   struct sk_mail_options *o, struct sk_options *fo, struct sk_policy **pol);
 struct sk_policy;
 /* sanitize --policy: loads and checks the policy and the zones (policy.c); 0 or an exit status */
 int cli_sanitize_policy(sk_lang lang, const char *file, const char *from, const char *to,

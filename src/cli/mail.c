@@ -26,8 +26,8 @@ static void usage(sk_lang lang)
 	      stderr);
 }
 
-int cli_mail_policy(sk_lang lang, const char *file, const char *from, const char *to,
-		    const char *profile, sk_mail_options *o, sk_options *fo, sk_policy **out)
+static int mail_policy(sk_lang lang, const char *file, const char *from, const char *to,
+		       const char *profile, sk_mail_options *o, sk_options *fo, sk_policy **out)
 {
 	static char detail[200];
 	*out = NULL;
@@ -72,6 +72,29 @@ int cli_mail_policy(sk_lang lang, const char *file, const char *from, const char
 	return 0;
 }
 
+int cli_mail_setup(sk_lang lang, bool lang_set, const char *policy, const char *from,
+		   const char *to, const char *profile, const char **internal, int ni,
+		   sk_mail_options *o, sk_options *fo, sk_policy **pol)
+{
+	sk_mail_options_default(o);
+	sk_options_default(fo);
+	o->file_opt = fo;
+	*pol = NULL;
+	if (policy || from || to) {
+		int prc = mail_policy(lang, policy, from, to, profile, o, fo, pol);
+		if (prc)
+			return prc;
+	} else if (sk_mail_options_profile(o, profile) != 0) {
+		cli_err(lang, "不明なプロファイルです", "unknown profile", profile);
+		return EXIT_TROUBLE;
+	}
+	if (ni)
+		o->internal_domains = internal;
+	if (lang_set) /* --lang also sets the language of the notice */
+		o->lang = lang;
+	return 0;
+}
+
 int cmd_mail(int argc, char **argv)
 {
 	const char *profile = NULL, *state = NULL, *lang_opt = NULL, *policy = NULL, *from = NULL,
@@ -109,23 +132,12 @@ int cmd_mail(int argc, char **argv)
 	}
 	sk_lang lang = cli_lang(lang_opt);
 	sk_mail_options o;
-	sk_mail_options_default(&o);
 	sk_options fo;
-	sk_options_default(&fo);
-	o.file_opt = &fo;
-	sk_policy *pol = NULL;
-	if (policy || from || to) {
-		int prc = cli_mail_policy(lang, policy, from, to, profile, &o, &fo, &pol);
-		if (prc)
-			return prc;
-	} else if (sk_mail_options_profile(&o, profile) != 0) {
-		cli_err(lang, "不明なプロファイルです", "unknown profile", profile);
-		return EXIT_TROUBLE;
-	}
-	if (ni)
-		o.internal_domains = internal;
-	if (lang_opt) /* --lang also sets the language of the notice */
-		o.lang = lang;
+	sk_policy *pol;
+	int prc = cli_mail_setup(lang, lang_opt != NULL, policy, from, to, profile, internal, ni,
+				 &o, &fo, &pol);
+	if (prc)
+		return prc;
 	sk_error err;
 	sk_error_clear(&err);
 	sk_buf in;
@@ -154,10 +166,7 @@ int cmd_mail(int argc, char **argv)
 	sk_audit *audit = NULL;
 	sk_quarantine *quar = NULL;
 	if (state) {
-		if (sk_audit_open(state, NULL, &audit, &err) != 0 ||
-		    sk_quarantine_open(state, audit, NULL, &quar, &err) != 0) {
-			cli_err(lang, "状態フォルダを開けません", "cannot open the state folder", err.msg);
-			sk_audit_close(audit);
+		if (cli_state_open(lang, state, &audit, &quar) != 0) {
 			sk_buf_free(&in);
 			sk_policy_free(pol);
 			return EXIT_TROUBLE;

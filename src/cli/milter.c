@@ -296,22 +296,11 @@ int cmd_milter(int argc, char **argv)
 		usage(lang);
 		return 2;
 	}
-	sk_mail_options_default(&g_opt);
-	sk_options_default(&g_fopt);
-	g_opt.file_opt = &g_fopt;
-	sk_policy *pol = NULL;
-	if (policy || from || to) {
-		int prc = cli_mail_policy(lang, policy, from, to, profile, &g_opt, &g_fopt, &pol);
-		if (prc)
-			return prc;
-	} else if (sk_mail_options_profile(&g_opt, profile) != 0) {
-		cli_err(lang, "不明なプロファイルです", "unknown profile", profile);
-		return 2;
-	}
-	if (ni)
-		g_opt.internal_domains = internal;
-	if (lang_opt) /* --lang also sets the language of the notice */
-		g_opt.lang = lang;
+	sk_policy *pol;
+	int prc = cli_mail_setup(lang, lang_opt != NULL, policy, from, to, profile, internal, ni,
+				 &g_opt, &g_fopt, &pol);
+	if (prc)
+		return prc;
 	g_opt.submitter = "milter";
 	if (!strcmp(onerr, "tempfail"))
 		g_onerr = SMFIS_TEMPFAIL;
@@ -330,10 +319,7 @@ int cmd_milter(int argc, char **argv)
 	sk_audit *audit = NULL;
 	sk_quarantine *quar = NULL;
 	if (state) {
-		if (sk_audit_open(state, NULL, &audit, &err) != 0 ||
-		    sk_quarantine_open(state, audit, NULL, &quar, &err) != 0) {
-			cli_err(lang, "状態フォルダを開けません", "cannot open the state folder", err.msg);
-			sk_audit_close(audit);
+		if (cli_state_open(lang, state, &audit, &quar) != 0) {
 			sk_policy_free(pol);
 			return 2;
 		}

@@ -240,10 +240,7 @@ int cmd_quarantine(int argc, char **argv)
 	sk_error err;
 	sk_error_clear(&err);
 	int status = EXIT_OK;
-	if (sk_audit_open(dir, NULL, &c.a, &err) != 0 ||
-	    sk_quarantine_open(dir, c.a, NULL, &c.q, &err) != 0) {
-		cli_err(c.lang, "状態フォルダを開けません", "cannot open the state folder", err.msg);
-		sk_audit_close(c.a);
+	if (cli_state_open(c.lang, dir, &c.a, &c.q) != 0) {
 		free(dir);
 		return EXIT_TROUBLE;
 	}

@@ -407,11 +407,7 @@ int cmd_sanitize(int argc, char **argv)
 	sk_audit *audit = NULL;
 	sk_quarantine *quar = NULL;
 	if (state) {
-		sk_error_clear(&serr);
-		if (sk_audit_open(state, NULL, &audit, &serr) != 0 ||
-		    sk_quarantine_open(state, audit, NULL, &quar, &serr) != 0) {
-			cli_err(r.lang, "状態フォルダを開けません", "cannot open the state folder", serr.msg);
-			sk_audit_close(audit);
+		if (cli_state_open(r.lang, state, &audit, &quar) != 0) {
 			sk_policy_free(pol);
 			return EXIT_TROUBLE;
 		}

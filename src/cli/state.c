@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "sekisho/audit.h"
+#include "sekisho/quarantine.h"
 
 char *cli_state_dir(const char *opt)
 {
@@ -30,4 +32,20 @@ const char *cli_os_user(void)
 	struct passwd *pw = getpwuid(geteuid());
 	snprintf(name, sizeof(name), "%s", pw ? pw->pw_name : "unknown");
 	return name;
+}
+
+int cli_state_open(sk_lang lang, const char *dir, sk_audit **audit, sk_quarantine **quar)
+{
+	sk_error err;
+	sk_error_clear(&err);
+	*audit = NULL;
+	*quar = NULL;
+	if (sk_audit_open(dir, NULL, audit, &err) != 0 ||
+	    sk_quarantine_open(dir, *audit, NULL, quar, &err) != 0) {
+		cli_err(lang, "状態フォルダを開けません", "cannot open the state folder", err.msg);
+		sk_audit_close(*audit);
+		*audit = NULL;
+		return 2;
+	}
+	return 0;
 }
