@@ -19,15 +19,26 @@ typedef struct sk_budget {
 	uint64_t max_entries;  /* container entries, summed over the item */
 	uint64_t max_pixels;   /* decoded pixels (width*height), summed over the item */
 	uint32_t max_ratio;    /* uncompressed/compressed size of one entry */
+	uint32_t max_seconds;  /* wall-clock seconds for the whole item (0: no limit) */
+	uint64_t max_nodes;    /* XML/HTML nodes (or markup starts) in one parsed part */
 	/* usage */
+	uint64_t deadline_ns;  /* CLOCK_MONOTONIC ns after which the item is over time (0: none);
+				  set by sk_budget_start() */
 	uint64_t expanded;
 	uint64_t entries;
 	uint64_t pixels;
 } sk_budget;
 
 /* Embedded defaults: 256 MiB input, 1 GiB expanded, depth 8, 10,000 entries,
- * 100 Mpixel, ratio 200. */
+ * 100 Mpixel, ratio 200, 60 s, 4,000,000 nodes per part. */
 void sk_budget_default(sk_budget *b);
+/* Resets the usage fields and starts the clock (deadline = now + max_seconds). */
+void sk_budget_start(sk_budget *b);
+/* SK_REASON_LIMIT_TIME once the deadline has passed. Cheap (one clock_gettime): modules
+ * call it per entry, per row batch, per scanline batch. */
+sk_reason sk_budget_time(const sk_budget *b);
+/* SK_REASON_LIMIT_NODES when a part with this many nodes may not be parsed. */
+sk_reason sk_budget_nodes(const sk_budget *b, uint64_t nodes);
 
 sk_reason sk_budget_input(const sk_budget *b, uint64_t size);
 sk_reason sk_budget_expand(sk_budget *b, uint64_t bytes);

@@ -39,6 +39,10 @@ typedef enum sk_reason {
 	SK_REASON_POLICY_DENY,      /* "policy-deny": the flow policy denies this route */
 	SK_REASON_HELD,             /* "held": waits for approval (flow, class or DLP hold) */
 	SK_REASON_DLP,              /* "dlp": a DLP rule blocks the content */
+	SK_REASON_LIMIT_TIME,       /* "limit-time": the item's wall-clock limit passed */
+	SK_REASON_LIMIT_NODES,      /* "limit-nodes": too many XML/HTML nodes in one part */
+	SK_REASON_WORKER_CRASH,     /* "worker-crash": the sandboxed worker died or answered badly */
+	SK_REASON_INTERRUPTED,      /* "interrupted": processing was cut off (crash, restart) */
 	SK_REASON__COUNT
 } sk_reason;
 

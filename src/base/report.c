@@ -53,6 +53,14 @@ static const struct text3 reasons[SK_REASON__COUNT] = {
 			    "held for approval (not delivered until approved)"},
 	[SK_REASON_DLP] = {"dlp", "個人番号などの情報が含まれているため遮断しました",
 			   "blocked: the content holds protected numbers or patterns"},
+	[SK_REASON_LIMIT_TIME] = {"limit-time", "処理時間の上限を超えました",
+				  "processing time limit exceeded"},
+	[SK_REASON_LIMIT_NODES] = {"limit-nodes", "文書の要素数 (XML/HTML) が上限を超えました",
+				   "too many XML/HTML nodes"},
+	[SK_REASON_WORKER_CRASH] = {"worker-crash", "検査プロセスが異常終了したため遮断しました",
+				    "blocked: the sandboxed worker failed"},
+	[SK_REASON_INTERRUPTED] = {"interrupted", "処理が中断されたため遮断しました (原本は隔離済み)",
+				   "blocked: processing was interrupted (original kept)"},
 };
 
 static const struct text3 actions[SK_ACTION__COUNT] = {
@@ -127,6 +135,10 @@ bool sk_reason_is_fatal(sk_reason r)
 	case SK_REASON_LIMIT_ENTRIES:
 	case SK_REASON_LIMIT_RATIO:
 	case SK_REASON_LIMIT_PIXELS:
+	case SK_REASON_LIMIT_TIME:
+	case SK_REASON_LIMIT_NODES:
+	case SK_REASON_WORKER_CRASH:
+	case SK_REASON_INTERRUPTED:
 	case SK_REASON_MALWARE:
 	case SK_REASON_SCAN_UNAVAILABLE:
 	case SK_REASON_INTERNAL:

@@ -122,7 +122,7 @@ static int process(const sk_item *item, const sk_options *opt, sk_output *out, s
 
 	sk_input in = item->input;
 	sk_budget budget = opt->budget;
-	budget.expanded = budget.entries = budget.pixels = 0;
+	sk_budget_start(&budget);
 
 	int rc = sk_crypto_init(err);
 	if (rc == 0)

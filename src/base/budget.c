@@ -1,5 +1,7 @@
 #include "sekisho/budget.h"
 
+#include <time.h>
+
 void sk_budget_default(sk_budget *b)
 {
 	b->max_input = 256ull << 20;
@@ -8,6 +10,9 @@ void sk_budget_default(sk_budget *b)
 	b->max_entries = 10000;
 	b->max_pixels = 100ull * 1000 * 1000;
 	b->max_ratio = 200;
+	b->max_seconds = 60;
+	b->max_nodes = 4000000;
+	b->deadline_ns = 0;
 	b->expanded = 0;
 	b->entries = 0;
 	b->pixels = 0;
@@ -58,4 +63,29 @@ sk_reason sk_budget_ratio(const sk_budget *b, uint64_t compressed, uint64_t unco
 sk_reason sk_budget_depth(const sk_budget *b, uint32_t depth)
 {
 	return depth > b->max_depth ? SK_REASON_LIMIT_DEPTH : SK_REASON_NONE;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void sk_budget_start(sk_budget *b)
+{
+	b->expanded = b->entries = b->pixels = 0;
+	b->deadline_ns = b->max_seconds ? now_ns() + (uint64_t)b->max_seconds * 1000000000u : 0;
+}
+
+sk_reason sk_budget_time(const sk_budget *b)
+{
+	if (b->deadline_ns && now_ns() > b->deadline_ns)
+		return SK_REASON_LIMIT_TIME;
+	return SK_REASON_NONE;
+}
+
+sk_reason sk_budget_nodes(const sk_budget *b, uint64_t nodes)
+{
+	return b->max_nodes && nodes > b->max_nodes ? SK_REASON_LIMIT_NODES : SK_REASON_NONE;
 }
