@@ -141,4 +141,34 @@ const char *sk_policy_role_name(const sk_policy *p, const char *id, sk_lang lang
 /* retention in days (0 when not set) */
 uint32_t sk_policy_retention_days(const sk_policy *p, const char *what); /* "quarantine", "audit" */
 
+/* ---- the `gateway` section: how sekishod runs (docs/policy.md "gateway") ---- */
+
+#define SK_POLICY_SPOOL_MAX 64 /* spool flows in one policy */
+
+/* One spool flow: files dropped in `drop` go from zone `from` to zone `to` (channel
+ * "file"); the delivered results are written to `deliver`. */
+typedef struct sk_policy_spool {
+	const char *id;          /* `id`, or "FROM-TO" when not given (unique) */
+	const char *from, *to;   /* zone ids (checked) */
+	const char *drop, *deliver; /* absolute folder paths */
+	const char *class_level; /* `class` (e.g. "機密性2"), NULL: the classification default */
+	uint32_t line;           /* of the flow in the file */
+} sk_policy_spool;
+
+typedef struct sk_policy_gateway {
+	const char *user;    /* unprivileged user of the roles; NULL: not set */
+	const char *state;   /* state folder (absolute); NULL: not set */
+	int workers;         /* sandboxed workers; -1: not set, 0: one per core */
+	const char *milter;  /* "unix:/path" or "inet:PORT@ADDR"; NULL: no milter */
+	const char *metrics; /* "ADDR:PORT" of the Prometheus endpoint; NULL: none */
+	const char *events;  /* "syslog[:unix:/path|:udp:HOST:PORT]", "json:/path", "stderr" */
+	const char *clamd;   /* clamd socket for every item; NULL: no scan */
+	const sk_policy_spool *spool;
+	size_t nspool;
+} sk_policy_gateway;
+
+/* The gateway section of p (all fields NULL / -1 / 0 when the section is absent). The
+ * strings live as long as p. */
+void sk_policy_gateway_get(const sk_policy *p, sk_policy_gateway *g);
+
 #endif

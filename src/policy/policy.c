@@ -10,6 +10,8 @@
 
 #include "policy_int.h"
 #include "sekisho/io.h"
+#include "sekisho/name.h"
+#include "sekisho/scan.h"
 
 /* ---- diagnostics -------------------------------------------------------------------- */
 
@@ -1457,6 +1459,288 @@ static void parse_retention(struct ctx *c, const pnode *r)
 			    "period '%s' is invalid (e.g. 90d, 12w, 6m, 5y)", f[i].val->s);
 }
 
+/* ---- gateway (sekishod) --------------------------------------------------------------------- */
+
+static bool abs_path(struct ctx *c, const pnode *n, const char *what)
+{
+	if (n->s[0] == '/' && n->sl < 4096 && !strstr(n->s, "/../") &&
+	    !(n->sl >= 3 && !strcmp(n->s + n->sl - 3, "/..")) && sk_utf8_valid(n->s, n->sl))
+		return true;
+	ERR(c, "E-GATEWAY-PATH", n, "%s は絶対パス (/ で始まり .. を含まない) で書いてください",
+	    "%s must be an absolute path (starting with /, without ..)", what);
+	return false;
+}
+
+/* "ADDR:PORT" or "[ADDR6]:PORT" with an IP literal */
+static bool addr_port(const char *s, char *addr, size_t asz, long *port)
+{
+	const char *colon = strrchr(s, ':');
+	if (!colon || colon == s)
+		return false;
+	size_t al = (size_t)(colon - s);
+	const char *a = s;
+	if (s[0] == '[') {
+		if (al < 3 || s[al - 1] != ']')
+			return false;
+		a = s + 1;
+		al -= 2;
+	}
+	if (al >= asz)
+		return false;
+	memcpy(addr, a, al);
+	addr[al] = 0;
+	int af;
+	uint8_t bin[16];
+	char *e = NULL;
+	*port = strtol(colon + 1, &e, 10);
+	return colon[1] && !*e && *port >= 1 && *port <= 65535 && parse_addr(addr, &af, bin);
+}
+
+static bool loopback(const char *addr)
+{
+	int af;
+	uint8_t a[16];
+	if (!parse_addr(addr, &af, a))
+		return false;
+	static const uint8_t v6[16] = {[15] = 1};
+	return af == AF_INET ? a[0] == 127 : !memcmp(a, v6, 16);
+}
+
+static void parse_spool(struct ctx *c, const pnode *seq)
+{
+	sk_policy *p = c->p;
+	for (size_t i = 0; i < seq->n; i++) {
+		const pnode *it = seq->k[i];
+		char where[64];
+		snprintf(where, sizeof(where), "gateway.spool[%zu]", i);
+		struct fld f[] = {{"id", PN_SCALAR, false, 0},      {"from", PN_SCALAR, true, 0},
+				  {"to", PN_SCALAR, true, 0},       {"drop", PN_SCALAR, true, 0},
+				  {"deliver", PN_SCALAR, true, 0},  {"class", PN_SCALAR, false, 0},
+				  {"description", PN_SCALAR, false, 0}};
+		if (!FIELDS(c, it, where))
+			continue;
+		if (p->nspools >= SK_POLICY_SPOOL_MAX) {
+			ERR(c, "E-GATEWAY-LIMIT", it, "spool の流れは %d 個までです",
+			    "at most %d spool flows", SK_POLICY_SPOOL_MAX);
+			return;
+		}
+		bool ok = true;
+		const char *zn[2] = {"from", "to"};
+		for (int z = 0; z < 2; z++) {
+			const pnode *v = FV(zn[z]);
+			const struct pzone *pz = v ? sk_pzone_find(p, v->s) : NULL;
+			if (v && (!pz || pz->cloud)) {
+				ERR(c, "E-ZONE-UNKNOWN", v, "ゾーン「%s」は定義されていません",
+				    "zone '%s' is not defined", v->s);
+				ok = false;
+			}
+		}
+		if (FV("from") && FV("to") && !strcmp(FV("from")->s, FV("to")->s)) {
+			ERR(c, "E-GATEWAY-SPOOL-SAME-ZONE", FV("to"),
+			    "spool の from と to が同じゾーン「%s」です", "spool from and to are the same zone '%s'",
+			    FV("to")->s);
+			ok = false;
+		}
+		if (FV("id") && !check_id(c, FV("id"), "spool"))
+			ok = false;
+		if (FV("drop") && !abs_path(c, FV("drop"), "drop"))
+			ok = false;
+		if (FV("deliver") && !abs_path(c, FV("deliver"), "deliver"))
+			ok = false;
+		if (!ok || !FV("from") || !FV("to") || !FV("drop") || !FV("deliver"))
+			continue;
+		size_t n0 = p->nspools;
+		sk_policy_spool *sp = PUSH(c, p->spools, p->nspools);
+		if (!sp)
+			return;
+		char(*ids)[136] = realloc(p->spool_ids, (n0 + 1) * sizeof(*ids));
+		if (!ids) {
+			c->oom = 1;
+			return;
+		}
+		p->spool_ids = ids;
+		snprintf(ids[n0], sizeof(ids[n0]), "%s-%s", FV("from")->s, FV("to")->s);
+		sp->from = FV("from")->s;
+		sp->to = FV("to")->s;
+		sp->drop = FV("drop")->s;
+		sp->deliver = FV("deliver")->s;
+		sp->class_level = FV("class") ? FV("class")->s : NULL;
+		sp->line = it->line;
+		sp->id = FV("id") ? FV("id")->s : NULL; /* generated ids are set after the loop */
+		/* folders: one flow's drop folder is nobody else's folder, and a delivery
+		 * folder inside a drop folder (or the reverse) would loop */
+		const char *mine[2] = {sp->drop, sp->deliver};
+		const pnode *mn[2] = {FV("drop"), FV("deliver")};
+		for (size_t j = 0; j <= n0; j++) {
+			const char *theirs[2] = {p->spools[j].drop, p->spools[j].deliver};
+			for (int a = 0; a < 2; a++)
+				for (int b = 0; b < 2; b++) {
+					if (j == n0 && a >= b)
+						continue;
+					if (j < n0 && a == 1 && b == 1)
+						continue; /* two flows may share a delivery folder */
+					const char *x = mine[a], *y = theirs[b];
+					size_t xl = strlen(x), yl = strlen(y);
+					while (xl > 1 && x[xl - 1] == '/')
+						xl--;
+					while (yl > 1 && y[yl - 1] == '/')
+						yl--;
+					size_t m = xl < yl ? xl : yl;
+					bool overlap = !strncmp(x, y, m) &&
+						       (xl == yl || (xl > yl ? x[m] : y[m]) == '/' || m == 1);
+					if (overlap) {
+						ERR(c, "E-GATEWAY-SPOOL-OVERLAP", mn[a],
+						    "フォルダ %s が %d 行目の spool のフォルダ %s と重なっています",
+						    "folder %s overlaps the spool folder %s on line %d", x,
+						    (int)p->spools[j].line, y);
+						a = b = 2;
+					}
+				}
+		}
+	}
+	/* ids: given or FROM-TO; unique */
+	for (size_t i = 0; i < p->nspools; i++)
+		if (!p->spools[i].id)
+			p->spools[i].id = p->spool_ids[i];
+	for (size_t i = 0; i < p->nspools; i++)
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(p->spools[i].id, p->spools[j].id)) {
+				sk_pdiag_at_v(c->d, SK_DIAG_ERROR, "E-ID-DUPLICATE", p->spools[i].line, 0,
+					      "spool「%s」が %u 行目と重複しています (id を付けてください)",
+					      "spool '%s' repeats the one on line %u (give it an id)",
+					      p->spools[i].id, p->spools[j].line);
+				break;
+			}
+}
+
+static void parse_gateway(struct ctx *c, const pnode *g)
+{
+	sk_policy *p = c->p;
+	p->gw.workers = -1;
+	if (!g)
+		return;
+	struct fld f[] = {{"user", PN_SCALAR, false, 0},    {"state", PN_SCALAR, false, 0},
+			  {"workers", PN_SCALAR, false, 0}, {"milter", PN_SCALAR, false, 0},
+			  {"metrics", PN_SCALAR, false, 0}, {"events", PN_SCALAR, false, 0},
+			  {"clamd", PN_SCALAR, false, 0},   {"spool", PN_SEQ, false, 0}};
+	if (!FIELDS(c, g, "gateway"))
+		return;
+	const pnode *v;
+	if ((v = FV("user"))) {
+		bool ok = v->sl > 0 && v->sl <= 32 && (islower((unsigned char)v->s[0]) || v->s[0] == '_');
+		for (size_t i = 0; ok && i < v->sl; i++)
+			ok = islower((unsigned char)v->s[i]) || isdigit((unsigned char)v->s[i]) ||
+			     v->s[i] == '_' || v->s[i] == '-';
+		if (!ok)
+			ERR(c, "E-GATEWAY-USER", v, "利用者名「%s」が不正です (英小文字・数字・_・-、32 文字以内)",
+			    "user name '%s' is invalid (lower-case letters, digits, _ and -, at most 32)",
+			    v->s);
+		else if (!strcmp(v->s, "root"))
+			ERR(c, "E-GATEWAY-ROOT", v,
+			    "役割プロセスを root で動かすことはできません。専用の利用者 (既定 sekisho) を指定してください",
+			    "the roles cannot run as root; name an unprivileged user (default sekisho)");
+		else
+			p->gw.user = v->s;
+	}
+	if ((v = FV("state")) && abs_path(c, v, "state"))
+		p->gw.state = v->s;
+	long n;
+	if ((v = FV("workers")) && get_int(c, v, 0, 1024, &n))
+		p->gw.workers = (int)n;
+	if ((v = FV("milter"))) {
+		char addr[64];
+		long port;
+		bool ok = false;
+		if (!strncmp(v->s, "unix:", 5))
+			ok = v->s[5] == '/' && v->sl < 5 + 108;
+		else if (!strncmp(v->s, "inet:", 5) || !strncmp(v->s, "inet6:", 6)) {
+			/* PORT@ADDR (libmilter order) */
+			const char *q = v->s + (v->s[4] == ':' ? 5 : 6), *at = strchr(q, '@');
+			char tmp[96];
+			if (at && (size_t)(at - q) < 8 && strlen(at + 1) < 64) {
+				snprintf(tmp, sizeof(tmp), "%s:%.*s", at + 1, (int)(at - q), q);
+				ok = addr_port(tmp, addr, sizeof(addr), &port);
+			}
+		}
+		if (!ok)
+			ERR(c, "E-GATEWAY-MILTER", v,
+			    "milter のソケット「%s」が不正です (unix:/パス または inet:ポート@アドレス)",
+			    "milter socket '%s' is invalid (unix:/path or inet:PORT@ADDRESS)", v->s);
+		else
+			p->gw.milter = v->s;
+	}
+	if ((v = FV("metrics"))) {
+		char addr[64];
+		long port;
+		if (!addr_port(v->s, addr, sizeof(addr), &port)) {
+			ERR(c, "E-GATEWAY-METRICS", v,
+			    "metrics のアドレス「%s」が不正です (例 127.0.0.1:9464)",
+			    "metrics address '%s' is invalid (e.g. 127.0.0.1:9464)", v->s);
+		} else {
+			if (!loopback(addr))
+				WARN(c, "W-GATEWAY-METRICS-PUBLIC", v,
+				     "metrics を %s で公開します。ループバック (127.0.0.1) 以外からも読めます",
+				     "metrics are served on %s, reachable from beyond loopback (127.0.0.1)",
+				     addr);
+			p->gw.metrics = v->s;
+		}
+	}
+	if ((v = FV("events"))) {
+		const char *s = v->s;
+		bool ok = !strcmp(s, "syslog") || !strcmp(s, "stderr") ||
+			  (!strncmp(s, "json:/", 6) && v->sl < 4096) ||
+			  (!strncmp(s, "syslog:unix:/", 13) && v->sl < 7 + 108) ||
+			  (!strncmp(s, "syslog:udp:", 11) && strchr(s + 11, ':'));
+		if (!ok)
+			ERR(c, "E-GATEWAY-EVENTS", v,
+			    "events「%s」が不正です (syslog・syslog:unix:/パス・syslog:udp:ホスト:ポート・json:/パス・stderr)",
+			    "events '%s' is invalid (syslog, syslog:unix:/path, syslog:udp:HOST:PORT, json:/path, stderr)",
+			    s);
+		else
+			p->gw.events = s;
+	}
+	if ((v = FV("clamd"))) {
+		sk_error e;
+		if (sk_scan_spec_check(v->s, &e) != 0)
+			ERR(c, "E-GATEWAY-CLAMD", v, "clamd のソケット「%s」が不正です (unix:/パス または tcp:IP:ポート)",
+			    "clamd socket '%s' is invalid (unix:/path or tcp:IP:PORT)", v->s);
+		else
+			p->gw.clamd = v->s;
+	}
+	if (FV("spool"))
+		parse_spool(c, FV("spool"));
+}
+
+/* After a clean parse: a spool flow whose route the flows deny blocks every file. */
+static void check_spool_flows(struct ctx *c)
+{
+	sk_policy *p = c->p;
+	for (size_t i = 0; i < p->nspools; i++) {
+		const sk_policy_spool *sp = &p->spools[i];
+		sk_policy_decision d;
+		sk_error e;
+		if (sk_policy_decide(p, sp->from, sp->to, "file", sp->class_level, c->today, &d, &e) != 0) {
+			sk_pdiag_at_v(c->d, SK_DIAG_ERROR, "E-GATEWAY-SPOOL-CLASS", sp->line, 0,
+				      "spool「%s」の分類を判定できません: %s",
+				      "spool '%s': the class cannot be decided: %s", sp->id, e.msg);
+		} else if (d.action == SK_FLOW_DENY) {
+			sk_pdiag_at_v(c->d, SK_DIAG_WARNING, "W-GATEWAY-SPOOL-DENIED", sp->line, 0,
+				      "spool「%s」(%s → %s) は通信規則 %s で拒否されます。置かれたファイルはすべて遮断されます",
+				      "spool '%s' (%s -> %s) is denied by %s: every file dropped there is blocked",
+				      sp->id, sp->from, sp->to, d.rule);
+		}
+	}
+	p->gw.spool = p->spools;
+	p->gw.nspool = p->nspools;
+}
+
+void sk_policy_gateway_get(const sk_policy *p, sk_policy_gateway *g)
+{
+	*g = p->gw;
+	g->spool = p->spools;
+	g->nspool = p->nspools;
+}
+
 /* ---- load ---------------------------------------------------------------------------------- */
 
 void sk_policy_free(sk_policy *p)
@@ -1480,6 +1764,8 @@ void sk_policy_free(sk_policy *p)
 	free(p->myw);
 	free(p->corpw);
 	free(p->pats);
+	free(p->spools);
+	free(p->spool_ids);
 	sk_dlp_free(p->dlp);
 	sk_pyaml_free(p->root);
 	free(p);
@@ -1522,6 +1808,7 @@ int sk_policy_parse(const char *text, size_t n, int32_t today, sk_policy **out,
 				{"roles", PN_MAP, false, 0},     {"users", PN_SEQ, false, 0},
 				{"classification", PN_MAP, false, 0}, {"dlp", PN_MAP, false, 0},
 				{"flows", PN_SEQ, false, 0},     {"retention", PN_MAP, false, 0},
+				{"gateway", PN_MAP, false, 0},
 			};
 			if (FIELDS(&c, root, "policy")) {
 				if (FV("version") && strcmp(FV("version")->s, "1"))
@@ -1539,6 +1826,9 @@ int sk_policy_parse(const char *text, size_t n, int32_t today, sk_policy **out,
 				parse_dlp(&c, FV("dlp"));
 				parse_flows(&c, FV("flows"));
 				parse_retention(&c, FV("retention"));
+				parse_gateway(&c, FV("gateway"));
+				if (d->errors == errors0)
+					check_spool_flows(&c);
 			}
 		}
 	}

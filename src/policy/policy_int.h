@@ -147,6 +147,11 @@ struct sk_policy {
 	sk_dlp_action dlp_unscannable;
 	const char *dlp_role;
 	uint32_t ret_quarantine, ret_audit;
+	/* gateway (how sekishod runs) */
+	sk_policy_gateway gw;
+	sk_policy_spool *spools;
+	char (*spool_ids)[136]; /* generated "FROM-TO" ids */
+	size_t nspools;
 	sk_dlp *dlp; /* compiled once at load, used by sk_policy_apply */
 	/* allocations owned by the policy */
 	void **owned;

@@ -1,0 +1,78 @@
+/* sekishod — the role table and what the roles share. */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <time.h>
+
+#include "daemon.h"
+#include "sekisho/audit.h"
+#include "sekisho/quarantine.h"
+
+static bool spool_wanted(const skd *d)
+{
+	return d->cfg.nspool > 0;
+}
+
+static bool metrics_wanted(const skd *d)
+{
+	return d->metrics_fd >= 0;
+}
+
+/* The roles, in start order (stopped in reverse). The milter role is one more line:
+ *   {"milter", "sk-milter", skd_milter_run, milter_wanted},  (wanted: d->cfg.milter != NULL)
+ * with skd_milter_run() calling sk_milter_run() (src/milter/milter.h) under the gate
+ * options of skd_gate_open(). */
+const skd_role skd_roles[] = {
+	{"scheduler", "sk-scheduler", skd_scheduler_run, NULL},
+	{"spool", "sk-spool", skd_spool_run, spool_wanted},
+	{"metrics", "sk-metrics", skd_metrics_run, metrics_wanted},
+};
+const size_t skd_nroles = sizeof(skd_roles) / sizeof(skd_roles[0]);
+_Static_assert(sizeof(skd_roles) / sizeof(skd_roles[0]) <= SKD_ROLES_MAX, "SKD_ROLES_MAX");
+
+int skd_role_signalfd(void)
+{
+	sigset_t s;
+	sigemptyset(&s);
+	sigaddset(&s, SIGTERM);
+	sigaddset(&s, SIGINT);
+	return signalfd(-1, &s, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+int64_t skd_now_us(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+
+int skd_gate_open(const skd *d, skd_gate *g, sk_error *err)
+{
+	memset(g, 0, sizeof(*g));
+	sk_options_default(&g->opt);
+	int rc = sk_audit_open(d->cfg.state, NULL, &g->audit, err);
+	if (rc == 0)
+		rc = sk_quarantine_open(d->cfg.state, g->audit, NULL, &g->quarantine, err);
+	if (rc) {
+		sk_audit_close(g->audit);
+		g->audit = NULL;
+		return rc;
+	}
+	g->opt.audit = g->audit;
+	g->opt.quarantine = g->quarantine;
+	g->opt.policy = d->policy;
+	g->opt.clamd = d->cfg.clamd;
+	/* The worker pool goes here (include/sekisho/pool.h, being added):
+	 *   sk_pool_open(d->cfg.workers, …, &pool, err); g->opt.pool = pool;
+	 * and sk_pool_close() in skd_gate_close(). Until then sk_process() runs the engine
+	 * in this role's process. */
+	return 0;
+}
+
+void skd_gate_close(skd_gate *g)
+{
+	sk_quarantine_close(g->quarantine);
+	sk_audit_close(g->audit);
+	memset(g, 0, sizeof(*g));
+}
