@@ -1591,7 +1591,7 @@ static void parse_spool(struct ctx *c, const pnode *seq)
 					if (overlap) {
 						ERR(c, "E-GATEWAY-SPOOL-OVERLAP", mn[a],
 						    "フォルダ %s が %d 行目の spool のフォルダ %s と重なっています",
-						    "folder %s overlaps the spool folder %s on line %d", x,
+						    "folder %s overlaps the folder of the spool on line %d: %s", x,
 						    (int)p->spools[j].line, y);
 						a = b = 2;
 					}

@@ -615,10 +615,159 @@ static void process_with_policy(void **state)
 	sk_policy_free(p);
 }
 
+/* the gateway section (sekishod): line 15 is a flow, the section starts on line 16 */
+static const char *const GW_FLOW =
+	"  - { from: internet, to: lgwan, channel: file, action: { sanitize: default } }\n" /* 15 */
+	"gateway:\n";                                                                      /* 16 */
+
+static void gw(const char *body, size_t errors, size_t warnings, const char *code, uint32_t line,
+	       uint32_t col)
+{
+	char t[8192];
+	snprintf(t, sizeof(t), "%s%s", GW_FLOW, body);
+	expect(t, "2025-06-01", errors, warnings, code, line, col);
+}
+
+static void gateway_section(void **state)
+{
+	(void)state;
+	char t[8192];
+	snprintf(t, sizeof(t), "%s%s", GW_FLOW,
+		 "  user: sekisho\n"                                   /* 17 */
+		 "  state: /var/lib/sekisho\n"                         /* 18 */
+		 "  workers: 4\n"                                      /* 19 */
+		 "  milter: inet:8891@127.0.0.1\n"                     /* 20 */
+		 "  metrics: 127.0.0.1:9464\n"                         /* 21 */
+		 "  events: json:/var/log/sekisho/events.jsonl\n"      /* 22 */
+		 "  clamd: unix:/run/clamav/clamd.ctl\n"               /* 23 */
+		 "  spool:\n"                                          /* 24 */
+		 "    - { from: internet, to: lgwan, drop: /srv/in/drop, deliver: /srv/in/out }\n" /* 25 */
+		 "    - id: second\n"                                  /* 26 */
+		 "      from: internet\n"
+		 "      to: lgwan\n"
+		 "      class: 機密性2\n"
+		 "      drop: /srv/in2/drop\n"
+		 "      deliver: /srv/in/out\n"); /* two flows may share a delivery folder */
+	sk_policy *p = NULL;
+	sk_policy_diags d;
+	int rc = parse(t, "2025-06-01", &p, &d);
+	if (rc || d.n)
+		dump(&d);
+	assert_int_equal(rc, 0);
+	assert_int_equal(d.n, 0);
+	sk_policy_gateway g;
+	sk_policy_gateway_get(p, &g);
+	assert_string_equal(g.user, "sekisho");
+	assert_string_equal(g.state, "/var/lib/sekisho");
+	assert_int_equal(g.workers, 4);
+	assert_string_equal(g.milter, "inet:8891@127.0.0.1");
+	assert_string_equal(g.metrics, "127.0.0.1:9464");
+	assert_string_equal(g.events, "json:/var/log/sekisho/events.jsonl");
+	assert_string_equal(g.clamd, "unix:/run/clamav/clamd.ctl");
+	assert_int_equal(g.nspool, 2);
+	assert_string_equal(g.spool[0].id, "internet-lgwan"); /* FROM-TO when no id */
+	assert_string_equal(g.spool[0].drop, "/srv/in/drop");
+	assert_int_equal(g.spool[0].line, 25);
+	assert_null(g.spool[0].class_level);
+	assert_string_equal(g.spool[1].id, "second");
+	assert_string_equal(g.spool[1].class_level, "機密性2");
+	assert_int_equal(g.spool[1].line, 26);
+	sk_policy_free(p);
+	sk_policy_diags_free(&d);
+
+	/* no section: nothing set */
+	expect("  - { from: internet, to: lgwan, action: { sanitize: default } }\n", "2025-06-01", 0, 0,
+	       NULL, 0, 0);
+	rc = parse("  - { from: internet, to: lgwan, action: { sanitize: default } }\n", "2025-06-01", &p,
+		   &d);
+	assert_int_equal(rc, 0);
+	sk_policy_gateway_get(p, &g);
+	assert_null(g.user);
+	assert_null(g.state);
+	assert_int_equal(g.workers, -1);
+	assert_int_equal(g.nspool, 0);
+	sk_policy_free(p);
+	sk_policy_diags_free(&d);
+
+	/* the default policy's section */
+	sk_policy_diags_init(&d);
+	sk_error err;
+	rc = sk_policy_load(tu_src("examples/policy/default.yaml"), sk_policy_date_parse("2025-01-01"), &p,
+			    &d, &err);
+	assert_int_equal(rc, 0);
+	sk_policy_gateway_get(p, &g);
+	assert_string_equal(g.user, "sekisho");
+	assert_int_equal(g.nspool, 2);
+	assert_string_equal(g.spool[0].from, "internet");
+	assert_string_equal(g.spool[1].to, "internet");
+	sk_policy_free(p);
+	sk_policy_diags_free(&d);
+}
+
+static void gateway_errors(void **state)
+{
+	(void)state;
+	gw("  user: root\n", 1, 0, "E-GATEWAY-ROOT", 17, 9);
+	gw("  user: Bad User\n", 1, 0, "E-GATEWAY-USER", 17, 9);
+	gw("  workers: 1025\n", 1, 0, "E-TYPE", 17, 12);
+	gw("  workers: -1\n", 1, 0, "E-TYPE", 17, 12);
+	gw("  workers: 1024\n", 0, 0, NULL, 0, 0);
+	gw("  state: var/lib/sekisho\n", 1, 0, "E-GATEWAY-PATH", 17, 10);
+	gw("  state: /var/../etc\n", 1, 0, "E-GATEWAY-PATH", 17, 10);
+	gw("  milter: tcp:8891\n", 1, 0, "E-GATEWAY-MILTER", 17, 11);
+	gw("  milter: inet:99999@127.0.0.1\n", 1, 0, "E-GATEWAY-MILTER", 17, 11);
+	gw("  milter: unix:/run/m.sock\n", 0, 0, NULL, 0, 0);
+	gw("  metrics: localhost:9464\n", 1, 0, "E-GATEWAY-METRICS", 17, 12);
+	gw("  metrics: 127.0.0.1:0\n", 1, 0, "E-GATEWAY-METRICS", 17, 12);
+	gw("  metrics: 0.0.0.0:9464\n", 0, 1, "W-GATEWAY-METRICS-PUBLIC", 17, 12);
+	gw("  metrics: '[::1]:9464'\n", 0, 0, NULL, 0, 0);
+	gw("  events: file\n", 1, 0, "E-GATEWAY-EVENTS", 17, 11);
+	gw("  events: json:relative.jsonl\n", 1, 0, "E-GATEWAY-EVENTS", 17, 11);
+	gw("  events: syslog:udp:127.0.0.1:514\n", 0, 0, NULL, 0, 0);
+	gw("  clamd: clamd.sock\n", 1, 0, "E-GATEWAY-CLAMD", 17, 10);
+	gw("  colour: blue\n", 1, 0, "E-KEY-UNKNOWN", 17, 3);
+	gw("  spool: {}\n", 1, 0, "E-TYPE", 17, 10);
+	/* spool flows */
+	gw("  spool:\n    - { from: internet, to: nowhere, drop: /a, deliver: /b }\n", 1, 0,
+	   "E-ZONE-UNKNOWN", 18, 29);
+	gw("  spool:\n    - { from: lgwan, to: lgwan, drop: /a, deliver: /b }\n", 1, 0,
+	   "E-GATEWAY-SPOOL-SAME-ZONE", 18, 26);
+	gw("  spool:\n    - { from: internet, to: lgwan, drop: a, deliver: /b }\n", 1, 0,
+	   "E-GATEWAY-PATH", 18, 42);
+	gw("  spool:\n    - { from: internet, to: lgwan, drop: /a }\n", 1, 0, "E-KEY-MISSING", 18, 7);
+	/* a delivery folder inside its drop folder would loop */
+	gw("  spool:\n    - { from: internet, to: lgwan, drop: /s/in, deliver: /s/in/out }\n", 1, 0,
+	   "E-GATEWAY-SPOOL-OVERLAP", 18, 42);
+	/* two flows cannot share a drop folder */
+	gw("  spool:\n    - { from: internet, to: lgwan, drop: /s/a, deliver: /s/b }\n"
+	   "    - { id: two, from: internet, to: lgwan, drop: /s/a/, deliver: /s/c }\n",
+	   1, 0, "E-GATEWAY-SPOOL-OVERLAP", 19, 51);
+	/* a name prefix is no overlap */
+	gw("  spool:\n    - { from: internet, to: lgwan, drop: /s/in, deliver: /s/in2 }\n", 0, 0, NULL,
+	   0, 0);
+	gw("  spool:\n    - { from: internet, to: lgwan, drop: /s/a, deliver: /s/b }\n"
+	   "    - { from: internet, to: lgwan, drop: /s/c, deliver: /s/d }\n",
+	   1, 0, "E-ID-DUPLICATE", 19, 0);
+	/* a route the flows deny: every file would be blocked */
+	gw("  spool:\n    - { from: lgwan, to: internet, drop: /s/a, deliver: /s/b }\n", 0, 1,
+	   "W-GATEWAY-SPOOL-DENIED", 18, 0);
+	/* the limit: SK_POLICY_SPOOL_MAX flows, one more is an error */
+	sk_buf b;
+	sk_buf_init(&b, 0);
+	sk_buf_adds(&b, "  spool:\n");
+	for (int i = 0; i <= SK_POLICY_SPOOL_MAX; i++)
+		sk_buf_printf(&b, "    - { id: f%d, from: internet, to: lgwan, drop: /d/%d, deliver: /o/%d }\n",
+			      i, i, i);
+	gw(sk_buf_str(&b), 1, 0, "E-GATEWAY-LIMIT", (uint32_t)(18 + SK_POLICY_SPOOL_MAX), 7);
+	sk_buf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(minimal_and_default_files),
+		cmocka_unit_test(gateway_section),
+		cmocka_unit_test(gateway_errors),
 		cmocka_unit_test(rule_mynumber_exception),
 		cmocka_unit_test(rule_internet_lgwan),
 		cmocka_unit_test(rule_allow_cross),
