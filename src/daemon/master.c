@@ -62,6 +62,7 @@ struct master {
 	pid_t pid;
 	int sfd;        /* signalfd */
 	int lock;
+	char *policy_full; /* the policy's full path */
 	bool stopping;
 	struct rstate r[SKD_ROLES_MAX];
 };
@@ -638,32 +639,27 @@ static int parse_args(int argc, char **argv, skd_args *a)
 	return 0;
 }
 
-int main(int argc, char **argv)
+static int run(struct master *m, int argc, char **argv)
 {
-	struct master m;
-	memset(&m, 0, sizeof(m));
-	m.d.metrics_fd = -1;
-	m.lock = -1;
-	int rc = parse_args(argc, argv, &m.args);
+	int rc = parse_args(argc, argv, &m->args);
 	if (rc)
 		return rc < 0 ? SKD_EXIT_OK : rc;
-	sk_lang L = m.args.lang;
+	sk_lang L = m->args.lang;
 
 	/* 1. the policy, checked like `sekisho policy check` (by its full path: a reload
 	 * reads it again) */
-	char *full = realpath(m.args.policy, NULL);
-	if (!full) {
-		say(L, "ポリシーファイルを読めません", "cannot read the policy file", m.args.policy);
+	if (!(m->policy_full = realpath(m->args.policy, NULL))) {
+		say(L, "ポリシーファイルを読めません", "cannot read the policy file", m->args.policy);
 		return SKD_EXIT_CONFIG;
 	}
-	m.args.policy = full;
+	m->args.policy = m->policy_full;
 	sk_buf diag;
 	sk_buf_init(&diag, 1 << 20);
 	size_t errors = 0;
-	if (policy_load(m.args.policy, L, &m.d.policy, &diag, &errors) != 0) {
+	if (policy_load(m->args.policy, L, &m->d.policy, &diag, &errors) != 0) {
 		fputs(sk_buf_str(&diag), stderr);
 		say(L, "ポリシーに誤りがあるため起動しません", "the policy has errors: not starting",
-		    m.args.policy);
+		    m->args.policy);
 		sk_buf_free(&diag);
 		return SKD_EXIT_CONFIG;
 	}
@@ -671,11 +667,11 @@ int main(int argc, char **argv)
 	sk_buf_free(&diag);
 	sk_error err;
 	sk_error_clear(&err);
-	if (skd_config_build(&m.d.cfg, &m.args, m.d.policy, &err) != 0) {
+	if (skd_config_build(&m->d.cfg, &m->args, m->d.policy, &err) != 0) {
 		say(L, "設定を読めません", "cannot build the settings", err.msg);
 		return SKD_EXIT_CONFIG;
 	}
-	skd_config *cfg = &m.d.cfg;
+	skd_config *cfg = &m->d.cfg;
 	if (!cfg->state || cfg->state[0] != '/') {
 		say(L, "状態フォルダを --state か gateway.state に絶対パスで指定してください",
 		    "give the state folder as an absolute path (--state or gateway.state)", cfg->state);
@@ -695,15 +691,15 @@ int main(int argc, char **argv)
 		}
 
 	/* 2. the user */
-	m.root = geteuid() == 0;
+	m->root = geteuid() == 0;
 	struct passwd *pw = getpwnam(cfg->user);
-	bool user_given = m.args.user != NULL;
+	bool user_given = m->args.user != NULL;
 	{
 		sk_policy_gateway g;
-		sk_policy_gateway_get(m.d.policy, &g);
+		sk_policy_gateway_get(m->d.policy, &g);
 		user_given |= g.user != NULL;
 	}
-	if (m.root) {
+	if (m->root) {
 		if (!pw) {
 			say(L, "利用者が見つかりません (dev/setup かインストールで作成されます)",
 			    "no such user (dev/setup and the install create it)", cfg->user);
@@ -715,8 +711,8 @@ int main(int argc, char **argv)
 			    cfg->user);
 			return SKD_EXIT_CONFIG;
 		}
-		m.uid = pw->pw_uid;
-		m.gid = pw->pw_gid;
+		m->uid = pw->pw_uid;
+		m->gid = pw->pw_gid;
 	} else {
 		/* not root: the roles run as whoever started sekishod */
 		struct passwd *me = getpwuid(geteuid());
@@ -725,8 +721,8 @@ int main(int argc, char **argv)
 			    "switching to the user needs root", cfg->user);
 			return SKD_EXIT_CONFIG;
 		}
-		m.uid = geteuid();
-		m.gid = getegid();
+		m->uid = geteuid();
+		m->gid = getegid();
 		free(cfg->user);
 		cfg->user = strdup(me ? me->pw_name : "?");
 	}
@@ -734,20 +730,20 @@ int main(int argc, char **argv)
 	/* 3. what needs root: folders, events target, metrics socket */
 	mode_t um = umask(0);
 	umask(um);
-	m.d.umask = um;
+	m->d.umask = um;
 	if (skd_events_open(cfg->events, &err) != 0) {
 		say(L, "イベントの出力先を開けません", "cannot open the events target", err.msg);
 		return SKD_EXIT_CONFIG;
 	}
-	if (prepare_folders(&m) != 0)
+	if (prepare_folders(m) != 0)
 		return SKD_EXIT_CONFIG;
-	if (cfg->metrics && (m.d.metrics_fd = metrics_listen(cfg->metrics, &err)) < 0) {
+	if (cfg->metrics && (m->d.metrics_fd = metrics_listen(cfg->metrics, &err)) < 0) {
 		say(L, "metrics の待ち受けを開けません", "cannot listen for metrics", err.msg);
 		return SKD_EXIT_CONFIG;
 	}
-	m.d.metrics = mmap(NULL, sizeof(skd_metrics), PROT_READ | PROT_WRITE,
+	m->d.metrics = mmap(NULL, sizeof(skd_metrics), PROT_READ | PROT_WRITE,
 			   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (m.d.metrics == MAP_FAILED) {
+	if (m->d.metrics == MAP_FAILED) {
 		say(L, "共有メモリを確保できません", "cannot map the counters", strerror(errno));
 		return SKD_EXIT_FAIL;
 	}
@@ -755,15 +751,15 @@ int main(int argc, char **argv)
 	char *lockpath = NULL;
 	if (asprintf(&lockpath, "%s/sekishod.lock", cfg->state) < 0)
 		return SKD_EXIT_FAIL;
-	m.lock = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (m.lock >= 0 && m.root && fchown(m.lock, m.uid, m.gid) != 0) {
-		close(m.lock);
-		m.lock = -1;
+	m->lock = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (m->lock >= 0 && m->root && fchown(m->lock, m->uid, m->gid) != 0) {
+		close(m->lock);
+		m->lock = -1;
 	}
 	int tries = 0;
-	while (m.lock >= 0 && flock(m.lock, LOCK_EX | LOCK_NB) != 0 && tries++ < SKD_LOCK_WAIT * 10)
+	while (m->lock >= 0 && flock(m->lock, LOCK_EX | LOCK_NB) != 0 && tries++ < SKD_LOCK_WAIT * 10)
 		usleep(100000);
-	if (m.lock < 0 || tries > SKD_LOCK_WAIT * 10) {
+	if (m->lock < 0 || tries > SKD_LOCK_WAIT * 10) {
 		say(L, "この状態フォルダは別の sekishod が使っています", "another sekishod uses this state folder",
 		    lockpath);
 		free(lockpath);
@@ -772,12 +768,12 @@ int main(int argc, char **argv)
 	free(lockpath);
 
 	/* 4. drop privileges: nothing after this runs as root */
-	if (m.root && drop_privileges(&m) != 0) {
+	if (m->root && drop_privileges(m) != 0) {
 		say(L, "権限を手放せません", "cannot drop privileges", cfg->user);
 		return SKD_EXIT_FAIL;
 	}
 	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-	if (check_access(&m) != 0)
+	if (check_access(m) != 0)
 		return SKD_EXIT_CONFIG;
 
 	sigset_t set;
@@ -788,9 +784,9 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	m.sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-	m.pid = getpid();
-	if (m.sfd < 0)
+	m->sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	m->pid = getpid();
+	if (m->sfd < 0)
 		return SKD_EXIT_FAIL;
 
 	char hex[SK_SHA256_HEX];
@@ -799,46 +795,60 @@ int main(int argc, char **argv)
 		  SKD_S("policy", cfg->policy_path), SKD_S("sha256", hex), SKD_S("state", cfg->state),
 		  SKD_S("user", cfg->user), SKD_N("uid", getuid()), SKD_N("workers", cfg->workers),
 		  SKD_S("metrics", cfg->metrics), SKD_N("spool_flows", cfg->nspool));
-	audit_note(&m, "daemon-start", "ok", "");
+	audit_note(m, "daemon-start", "ok", "");
 
 	for (size_t i = 0; i < skd_nroles; i++)
-		m.r[i].delay = SKD_BACKOFF_MIN;
-	update_wanted(&m);
+		m->r[i].delay = SKD_BACKOFF_MIN;
+	update_wanted(m);
 	for (;;) {
 		int64_t now = skd_now_us(), wake = INT64_MAX;
 		for (size_t i = 0; i < skd_nroles; i++) {
-			struct rstate *r = &m.r[i];
+			struct rstate *r = &m->r[i];
 			if (r->want && !r->pid && r->next_start && r->next_start <= now)
-				start_role(&m, i);
+				start_role(m, i);
 			if (r->next_start && r->next_start < wake)
 				wake = r->next_start;
 		}
 		int timeout = -1;
 		if (wake != INT64_MAX)
 			timeout = wake <= now ? 0 : (int)((wake - now) / 1000 + 1);
-		struct pollfd p = {.fd = m.sfd, .events = POLLIN};
+		struct pollfd p = {.fd = m->sfd, .events = POLLIN};
 		poll(&p, 1, timeout);
 		struct signalfd_siginfo si;
 		bool hup = false, term = false;
-		while (read(m.sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		while (read(m->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 			if (si.ssi_signo == SIGHUP)
 				hup = true;
 			else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
 				term = true;
 		}
-		reap(&m);
+		reap(m);
 		if (term)
 			break;
 		if (hup)
-			reload(&m);
+			reload(m);
 	}
-	rc = stop(&m);
-	munmap(m.d.metrics, sizeof(skd_metrics));
+	return stop(m);
+}
+
+int main(int argc, char **argv)
+{
+	struct master m;
+	memset(&m, 0, sizeof(m));
+	m.d.metrics_fd = -1;
+	m.lock = -1;
+	m.sfd = -1;
+	int rc = run(&m, argc, argv);
+	if (m.d.metrics && m.d.metrics != MAP_FAILED)
+		munmap(m.d.metrics, sizeof(skd_metrics));
 	if (m.d.metrics_fd >= 0)
 		close(m.d.metrics_fd);
 	sk_policy_free(m.d.policy);
 	skd_config_free(&m.d.cfg);
-	close(m.sfd);
-	close(m.lock);
+	if (m.sfd >= 0)
+		close(m.sfd);
+	if (m.lock >= 0)
+		close(m.lock);
+	free(m.policy_full);
 	return rc;
 }
