@@ -276,4 +276,40 @@ ok $([ $rc -eq 0 ] && [ -n "$recs" ] && [ "$recs" = "$cov" ] && echo 0 || echo 1
 "$SEKISHO" audit list --state "$STATE" --json | tail -n 1 | grep -q '"action":"daemon-stop"'
 ok $? "the last record is the daemon's stop"
 
+# ---- events as RFC 5424 syslog (to a unix datagram socket of the test)
+python3 - "$T/log.sock" "$T/syslog.txt" <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(60)
+with open(sys.argv[2], "w", encoding="utf-8") as out:
+    try:
+        while True:
+            m = s.recv(65536).decode("utf-8")
+            out.write(m.replace("\n", " ") + "\n")
+            out.flush()
+            if " stop " in m:
+                break
+    except socket.timeout:
+        pass
+PY
+RECV=$!
+wait_for 10 test -S "$T/log.sock"
+mkdir -p "$T/s2"
+chmod 666 "$T/log.sock"  # the roles (user sekisho) send to it
+"$SEKISHOD" --policy "$T/policy.good" --state "$T/s2/state" "${USEROPT[@]}" \
+	--events "syslog:unix:$T/log.sock" >>"$T/stderr" 2>&1 &
+MASTER=$!
+wait_for 20 grep -q 'role-start .*role="spool"' "$T/syslog.txt"
+ok $? "syslog: role-start events arrive"
+printf 'x\n' >"$IN/drop/syslog.txt"
+wait_for 30 grep -q ' decision \[sekisho@32473 process="spool" flow="in"' "$T/syslog.txt"
+ok $? "syslog: a decision as RFC 5424 with structured data"
+grep -q '^<30>1 [0-9T:.-]*Z [^ ]* sekishod [0-9]* decision \[sekisho@32473 .*name="syslog.txt".*verdict="clean".*\] .*配信 / delivered' "$T/syslog.txt"
+ok $? "syslog: PRI, version, time, host, app, pid, msgid, SD and the message"
+kill -TERM "$MASTER"
+wait "$MASTER"
+MASTER=""
+wait "$RECV" 2>/dev/null
+
 done_testing
