@@ -65,10 +65,6 @@ int cli_audit_seal(sk_lang lang, sk_audit *audit)
 {
 	if (!audit)
 		return 0;
-	uint64_t records = 0;
-	sk_audit_stats(audit, NULL, &records);
-	if (records == 0)
-		return 0;
 	sk_error err;
 	sk_error_clear(&err);
 	if (sk_audit_checkpoint_if_due(audit, 0, NULL, &err) != 0) {
