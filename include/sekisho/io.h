@@ -72,8 +72,13 @@ typedef struct sk_tmpfile {
 
 int sk_tmpfile_open(sk_tmpfile *t, const char *final, sk_error *err);
 /* fchmod(mode) (mode < 0: 0666 minus the process umask), fsync, close, rename to final,
- * fsync final's folder. On failure the temporary file is removed. t is closed either way. */
-int sk_tmpfile_commit(sk_tmpfile *t, const char *final, int mode, sk_error *err);
+ * and when sync_folder fsync final's folder (a caller writing many files may instead
+ * fsync each folder once when done: sk_fsync_dir). On failure the temporary file is
+ * removed. t is closed either way. */
+int sk_tmpfile_commit(sk_tmpfile *t, const char *final, int mode, bool sync_folder,
+		      sk_error *err);
+/* fsync of a folder (its entries: names created, renamed or removed in it). */
+int sk_fsync_dir(const char *dir, sk_error *err);
 /* Removes the temporary file and closes t (nothing when t is not open). */
 void sk_tmpfile_discard(sk_tmpfile *t);
 /* Removes the stale temporary files (NAME.sekisho-tmp.PID.RANDOM) directly in dir: those

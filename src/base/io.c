@@ -329,7 +329,18 @@ static int fsync_parent(const char *path, sk_error *err)
 	return rc;
 }
 
-int sk_tmpfile_commit(sk_tmpfile *t, const char *final, int mode, sk_error *err)
+int sk_fsync_dir(const char *dir, sk_error *err)
+{
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return sk_error_sys(err, SK_EIO, "open folder %s", dir);
+	int rc = fsync(dfd) != 0 ? sk_error_sys(err, SK_EIO, "fsync folder %s", dir) : 0;
+	close(dfd);
+	return rc;
+}
+
+int sk_tmpfile_commit(sk_tmpfile *t, const char *final, int mode, bool sync_folder,
+		      sk_error *err)
 {
 	if (t->fd < 0)
 		return sk_error_set(err, SK_EINVAL, "no temporary file");
@@ -352,7 +363,7 @@ int sk_tmpfile_commit(sk_tmpfile *t, const char *final, int mode, sk_error *err)
 	t->tmp = NULL;
 	if (crc != 0) /* after fsync a close error is not expected; report it all the same */
 		return sk_error_sys(err, SK_EIO, "close %s", final);
-	return fsync_parent(final, err);
+	return sync_folder ? fsync_parent(final, err) : 0;
 }
 
 void sk_tmpfile_discard(sk_tmpfile *t)

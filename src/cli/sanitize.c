@@ -33,6 +33,7 @@ struct run {
 	const char *from, *to, *channel, *klass; /* flow policy (--policy) */
 	int out_mode;    /* mode of delivered outputs: 0666 minus the umask */
 	void *cleaned;   /* tsearch set of the output folders already cleaned */
+	void *written;   /* tsearch set of the folders to fsync before exiting */
 };
 
 static void worse(struct run *r, int st)
@@ -99,6 +100,23 @@ static void clean_folder_once(struct run *r, const char *file)
 	if (!tsearch(dir, &r->cleaned, (int (*)(const void *, const void *))strcmp)) {
 		free(dir);
 		return;
+	}
+	/* the folder and those above it, up to the output folder, are fsync'ed at the end
+	 * (their entries: the renamed outputs and the folders made for them) */
+	for (size_t len = strlen(dir);;) {
+		char *d = strndup(dir, len);
+		char **had = d ? tsearch(d, &r->written, (int (*)(const void *, const void *))strcmp)
+			       : NULL;
+		if (!had || *had != d)
+			free(d);
+		if (len <= strlen(r->outdir))
+			break;
+		while (len > 0 && dir[len - 1] != '/')
+			len--;
+		while (len > 1 && dir[len - 1] == '/')
+			len--;
+		if (len == 0)
+			break;
 	}
 	unsigned n = 0;
 	sk_error err;
@@ -232,11 +250,11 @@ static void do_file(struct run *r, const char *path, const char *rel, bool nofol
 			if (asprintf(&final, "%s/%s", r->outdir, renamed ? renamed : rel_out) < 0)
 				final = NULL;
 			free(renamed);
-			/* mode from the umask, fsync, rename, fsync the folder */
+			/* mode from the umask, fsync, rename (the folder is fsync'ed at the end) */
 			if (!final)
 				rc = sk_error_set(&err, SK_ENOMEM, "path");
 			else
-				rc = sk_tmpfile_commit(&tf, final, r->out_mode, &err);
+				rc = sk_tmpfile_commit(&tf, final, r->out_mode, false, &err);
 			if (rc) {
 				delivered = false;
 				free(final);
@@ -282,6 +300,23 @@ out:
 	free(final);
 	sk_buf_free(&clean);
 	close(fd);
+}
+
+/* fsync of every folder outputs went into (twalk has no context: one run at a time) */
+static struct run *sync_run;
+
+static void sync_one(const void *node, VISIT v, int depth)
+{
+	(void)depth;
+	if (v != postorder && v != leaf)
+		return;
+	const char *dir = *(char *const *)node;
+	sk_error err;
+	if (sk_fsync_dir(dir, &err) != 0) {
+		cli_err(sync_run->lang, "出力先フォルダを fsync できませんでした",
+			"could not fsync an output folder", err.msg);
+		worse(sync_run, EXIT_TROUBLE);
+	}
 }
 
 static int name_cmp(const void *a, const void *b)
@@ -488,10 +523,15 @@ int cmd_sanitize(int argc, char **argv)
 	}
 	if (r.progress && r.items)
 		progress(&r, true);
+	/* the outputs' names durable before the command says it is done */
+	sync_run = &r;
+	twalk(r.written, sync_one);
+	sync_run = NULL;
 	/* a checkpoint over this run's records before exiting */
 	if (cli_state_close(r.lang, audit, quar) != 0)
 		worse(&r, EXIT_TROUBLE);
 	sk_policy_free(pol);
 	tdestroy(r.cleaned, free);
+	tdestroy(r.written, free);
 	return r.status;
 }

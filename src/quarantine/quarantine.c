@@ -118,15 +118,6 @@ static int exec(sk_quarantine *q, const char *sql, sk_error *err)
 	return 0;
 }
 
-static int fsync_dir(const char *dir, sk_error *err)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return sk_error_sys(err, SK_EIO, "open %s", dir);
-	int rc = fsync(fd) != 0 ? sk_error_sys(err, SK_EIO, "fsync %s", dir) : 0;
-	close(fd);
-	return rc;
-}
 
 /* Removes temporary files left by interrupted stores. A writer holds an exclusive
  * flock on its temporary file, so a file we can lock belongs to nobody alive. The
@@ -434,7 +425,7 @@ static int write_object(sk_quarantine *q, const sk_input *in, const uint8_t want
 			rc = sk_error_sys(err, SK_EIO, "mkdir %s", sub);
 			goto out;
 		}
-		if ((rc = fsync_dir(q->objdir, err)))
+		if ((rc = sk_fsync_dir(q->objdir, err)))
 			goto out;
 	} else if (!S_ISDIR(st.st_mode)) {
 		rc = sk_error_set(err, SK_EIO, "%s is not a folder", sub);
@@ -443,7 +434,7 @@ static int write_object(sk_quarantine *q, const sk_input *in, const uint8_t want
 	if (stat(final, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size == in->size &&
 	    file_has_hash(final, want)) {
 		/* the same content is already stored; make sure its name is durable */
-		rc = fsync_dir(sub, err);
+		rc = sk_fsync_dir(sub, err);
 		goto out;
 	}
 	fd = mkostemp(tmp, O_CLOEXEC);
@@ -486,7 +477,7 @@ static int write_object(sk_quarantine *q, const sk_input *in, const uint8_t want
 	}
 	close(fd);
 	fd = -1;
-	rc = fsync_dir(sub, err);
+	rc = sk_fsync_dir(sub, err);
 	goto out;
 fail:
 	unlink(tmp);
@@ -1131,7 +1122,7 @@ int sk_quarantine_purge(sk_quarantine *q, int64_t days, const char *by, uint64_t
 		if (p && unlink(p) == 0) {
 			char *slash = strrchr(p, '/');
 			*slash = 0;
-			fsync_dir(p, NULL);
+			sk_fsync_dir(p, NULL);
 		} else if (p && errno != ENOENT && rc == 0) {
 			rc = sk_error_sys(err, SK_EIO, "remove %s", p);
 		}

@@ -248,7 +248,7 @@ static void tmpfile_lifecycle(void **state)
 	/* commit: the mode from the umask, the temporary name gone */
 	mode_t um = umask(027);
 	assert_int_equal(sk_umask_mode(), 0640);
-	assert_int_equal(sk_tmpfile_commit(&t, final, -1, &err), 0);
+	assert_int_equal(sk_tmpfile_commit(&t, final, -1, true, &err), 0);
 	umask(um);
 	assert_int_equal(t.fd, -1);
 	assert_int_equal(stat(final, &st), 0);
@@ -265,6 +265,8 @@ static void tmpfile_lifecycle(void **state)
 	assert_int_equal(st.st_size, 9); /* the earlier output is untouched */
 	free(mine);
 	sk_tmpfile_discard(&t); /* twice is harmless */
+	assert_int_equal(sk_fsync_dir(dir, &err), 0);
+	assert_int_equal(sk_fsync_dir("/nonexistent-sk-folder", &err), SK_EIO);
 	/* a folder that cannot be written: the error, no file */
 	char ro[600];
 	snprintf(ro, sizeof(ro), "%s/missing/x.txt", dir);
