@@ -934,8 +934,9 @@ int sk_quarantine_release(sk_quarantine *q, const char *id, const char *by, cons
 	int rc = sk_quarantine_get(q, id, &it, err);
 	if (rc)
 		return rc;
-	char *obj = NULL, *tmp = NULL;
-	int fd = -1, ofd = -1;
+	char *obj = NULL;
+	int fd = -1;
+	sk_tmpfile tf = {.fd = -1};
 	if (!user_ok(by)) {
 		rc = refuse(q, by, act, it.id, it.sha256, SK_QDENY_BAD_USER, deny, err);
 		goto out;
@@ -952,8 +953,7 @@ int sk_quarantine_release(sk_quarantine *q, const char *id, const char *by, cons
 	}
 	/* copy into a temporary file beside path, checking the hash on the way */
 	obj = sk_quarantine_object_path(q, it.sha256);
-	if (!obj || asprintf(&tmp, "%s.sekisho-tmp.XXXXXX", path) < 0) {
-		tmp = NULL;
+	if (!obj) {
 		rc = sk_error_set(err, SK_ENOMEM, "path");
 		goto out;
 	}
@@ -962,17 +962,12 @@ int sk_quarantine_release(sk_quarantine *q, const char *id, const char *by, cons
 		rc = sk_error_sys(err, SK_EIO, "open original %s", obj);
 		goto out;
 	}
-	ofd = mkostemp(tmp, O_CLOEXEC);
-	if (ofd < 0) {
-		rc = sk_error_sys(err, SK_EIO, "create %s", tmp);
-		free(tmp);
-		tmp = NULL;
+	if ((rc = sk_tmpfile_open(&tf, path, err))) /* PATH.sekisho-tmp.PID.RANDOM, 0600 */
 		goto out;
-	}
 	crypto_hash_sha256_state hs;
 	crypto_hash_sha256_init(&hs);
 	sk_output o;
-	sk_output_fd(&o, ofd, 0);
+	sk_output_fd(&o, tf.fd, 0);
 	uint8_t buf[65536];
 	for (;;) {
 		ssize_t r = read(fd, buf, sizeof(buf));
@@ -996,12 +991,11 @@ int sk_quarantine_release(sk_quarantine *q, const char *id, const char *by, cons
 		rc = sk_error_set(err, SK_EFORMAT, "stored original of %s is damaged", it.id);
 		goto out;
 	}
-	if (fsync(ofd) != 0) {
-		rc = sk_error_sys(err, SK_EIO, "fsync %s", tmp);
+	/* the bytes on disk before the step is recorded (a full disk shows here) */
+	if (fsync(tf.fd) != 0) {
+		rc = sk_error_sys(err, SK_EIO, "fsync %s", tf.tmp);
 		goto out;
 	}
-	close(ofd);
-	ofd = -1;
 	/* record first, then hand out */
 	const char *b[] = {by};
 	char d[SK_QUARANTINE_USER_MAX * 2 + 64];
@@ -1012,23 +1006,15 @@ int sk_quarantine_release(sk_quarantine *q, const char *id, const char *by, cons
 			      " id=? AND state='release-requested' AND approved_by IS NOT NULL",
 			      b, 1, now_us(q), by, act, &it, d, err)))
 		goto out;
-	if (rename(tmp, path) != 0) {
-		rc = sk_error_sys(err, SK_EIO, "rename %s", path);
+	if ((rc = sk_tmpfile_commit(&tf, path, 0600, true, err)) != 0) {
 		sk_error e2;
 		audit_step(q, by, act, it.id, it.sha256, "failed", "could not write the file", &e2);
 		goto out;
 	}
-	free(tmp);
-	tmp = NULL;
 out:
-	if (ofd >= 0)
-		close(ofd);
+	sk_tmpfile_discard(&tf);
 	if (fd >= 0)
 		close(fd);
-	if (tmp) {
-		unlink(tmp);
-		free(tmp);
-	}
 	free(obj);
 	sk_qitem_free(&it);
 	return rc;
