@@ -446,6 +446,7 @@ static void process_stores_and_audits(void **state)
 	assert_int_equal(sk_audit_list(e->a, 0, find_action, &f, &err), 0);
 	assert_int_equal(f.hits, 1);
 	assert_string_equal(f.result, "blocked executable");
+	assert_string_equal(r.res.unrecorded, ""); /* on record */
 	assert_string_equal(f.actor, "mail:taro@example.jp");
 	assert_non_null(strstr(f.object, r.res.quarantine_id));
 	assert_non_null(strstr(f.object, hex));
@@ -508,6 +509,8 @@ static void process_audit_failure_blocks(void **state)
 	sk_output_buf(&so, &r.out);
 	assert_int_equal(sk_process(&item, &o, &so, &r.res, &err), 0);
 	assert_verdict(&r, SK_VERDICT_BLOCKED);
+	/* and the caller is told that the decision is not on record */
+	assert_non_null(strstr(r.res.unrecorded, "audit actor longer than"));
 	uint64_t n;
 	assert_int_equal(sk_audit_size(e->a, &n, &err), 0);
 	assert_int_equal(n, 0);
