@@ -141,6 +141,15 @@ check "the log verifies and is signed through its last record (the command signe
 check "recovered once only" '[ "$("$S" audit --state "$T/sti" list | grep -c "	recover	")" -eq 1 ] && [ ! -s "$T/err" ]'
 check "every item of the state is decided" '[ "$(q "$T/sti" "SELECT count(*) FROM items WHERE decided IS NULL")" -eq 0 ]'
 
+# ---- every command that appended records signed them before it exited ----
+unsigned() { "$S" audit --state "$1" verify --json | python3 -c 'import json,sys; j=json.load(sys.stdin); print(j["verdict"], j["unsigned_records"], j["signed_through"] == j["records"] - 1)'; }
+printf 'From: a@example.jp\nTo: b@example.jp\nSubject: test\n\nhello\n' | "$S" mail --state "$T/stm" >/dev/null 2>&1
+check "sekisho mail: its record is signed at exit" '[ "$(unsigned "$T/stm")" = "ok 0 True" ]'
+"$S" quarantine --state "$T/stm" approvers add chief --by admin >/dev/null 2>&1
+check "sekisho quarantine (a step): signed at exit" '[ "$(unsigned "$T/stm")" = "ok 0 True" ] && "$S" audit --state "$T/stm" list | tail -1 | grep -q "approver-add"'
+"$S" sanitize --state "$T/stm" "$T/in/d.txt" >/dev/null 2>&1
+check "sekisho sanitize: signed at exit" '[ "$(unsigned "$T/stm")" = "ok 0 True" ] && "$S" audit --state "$T/stm" list | tail -1 | grep -q "	sanitize	"'
+
 # ---- 4. full disks (tmpfs; root) ----
 full_ok=0
 if [ "$(id -u)" = 0 ] && mkdir -p "$T/full" "$T/fullout" && mount -t tmpfs -o size=3m tmpfs "$T/full" 2>/dev/null; then
