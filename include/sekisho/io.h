@@ -52,7 +52,8 @@ int sk_write_file_atomic(const char *path, const void *data, size_t n, int mode,
 /* ---- private state and files written under a temporary name ---- */
 
 /* mkdir -p dir (new folders 0700), then makes dir itself 0700 whatever it was before
- * (SK_EIO when it is not a folder, or has group/other bits and cannot be changed). */
+ * (SK_EIO when it is not a folder, is a shared folder with the sticky bit such as /tmp,
+ * or has group/other bits and cannot be changed). */
 int sk_dir_private(const char *dir, sk_error *err);
 /* Makes the file at path mode 0600 when it allows anything more (a symbolic link is
  * refused); a missing file is fine when missing_ok. */

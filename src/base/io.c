@@ -249,6 +249,9 @@ int sk_dir_private(const char *dir, sk_error *err)
 		return sk_error_sys(err, SK_EIO, "stat %s", dir);
 	if (!S_ISDIR(st.st_mode))
 		return sk_error_set(err, SK_EIO, "%s is not a folder", dir);
+	if (st.st_mode & S_ISVTX) /* /tmp and its kind: never made private */
+		return sk_error_set(err, SK_EIO,
+				    "%s is a shared folder (sticky bit): give a folder of its own", dir);
 	if ((st.st_mode & 07777) != 0700 && chmod(dir, 0700) != 0)
 		return sk_error_sys(err, SK_EIO, "%s is mode %03o and cannot be made 0700", dir,
 				    (unsigned)(st.st_mode & 0777));

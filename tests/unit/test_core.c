@@ -266,6 +266,34 @@ static void tmpfile_lifecycle(void **state)
 	free(mine);
 	sk_tmpfile_discard(&t); /* twice is harmless */
 	assert_int_equal(sk_fsync_dir(dir, &err), 0);
+	/* sk_dir_private: made 0700; a sticky shared folder (/tmp) is refused, untouched */
+	char priv[600];
+	snprintf(priv, sizeof(priv), "%s/p/q", dir);
+	assert_int_equal(sk_dir_private(priv, &err), 0);
+	assert_int_equal(stat(priv, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0700);
+	assert_int_equal(chmod(priv, 0755), 0);
+	assert_int_equal(sk_dir_private(priv, &err), 0);
+	assert_int_equal(stat(priv, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0700);
+	assert_int_equal(chmod(priv, 01777), 0);
+	assert_int_equal(sk_dir_private(priv, &err), SK_EIO);
+	assert_non_null(strstr(err.msg, "sticky"));
+	assert_int_equal(stat(priv, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 01777);
+	assert_int_equal(sk_dir_private(final, &err), SK_EIO); /* a file */
+	/* sk_file_private: 0644 → 0600, a symbolic link refused, missing as asked */
+	assert_int_equal(chmod(final, 0644), 0);
+	assert_int_equal(sk_file_private(final, false, &err), 0);
+	assert_int_equal(stat(final, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	char lnk[600];
+	snprintf(lnk, sizeof(lnk), "%s/link", dir);
+	assert_int_equal(symlink(final, lnk), 0);
+	assert_int_equal(sk_file_private(lnk, true, &err), SK_EIO);
+	snprintf(lnk, sizeof(lnk), "%s/none", dir);
+	assert_int_equal(sk_file_private(lnk, true, &err), 0);
+	assert_int_equal(sk_file_private(lnk, false, &err), SK_EIO);
 	assert_int_equal(sk_fsync_dir("/nonexistent-sk-folder", &err), SK_EIO);
 	/* a folder that cannot be written: the error, no file */
 	char ro[600];
