@@ -180,7 +180,9 @@ typedef struct sk_audit_options {
 void sk_audit_options_default(sk_audit_options *o);
 
 /* Opens (creating when missing) the log in dir: dir/audit.db, the signing key
- * dir/audit.key (mode 0600, created on first use) and dir/audit.pub. opt may be NULL. */
+ * dir/audit.key (mode 0600, created on first use) and dir/audit.pub. opt may be NULL.
+ * dir is made 0700 and audit.db (with its -wal and -shm files) 0600 whatever they were
+ * before; a key readable by others is refused (it must be taken as leaked). */
 int sk_audit_open(const char *dir, const sk_audit_options *opt, sk_audit **out, sk_error *err);
 void sk_audit_close(sk_audit *a);
 
@@ -201,6 +203,17 @@ int sk_audit_append_many(sk_audit *a, const sk_audit_entry *v, size_t n, uint64_
  * checkpoint note goes to note (may be NULL; reset first). *made tells whether a new
  * one was made (may be NULL). */
 int sk_audit_checkpoint(sk_audit *a, bool force, sk_buf *note, bool *made, sk_error *err);
+/* Signs a checkpoint when records are past the newest checkpoint, or (max_age_s > 0)
+ * when the newest checkpoint is older than max_age_s seconds (a heartbeat; 0: never for
+ * that reason), and anchors it. For the end of every command that appended records
+ * (max_age_s 0) and for the daemon's scheduler (every ~2 s, max_age_s e.g. 300): the
+ * records not yet covered by a signed checkpoint are then at most those of the last
+ * call's interval. *made (may be NULL) tells whether one was made. An anchoring failure
+ * after the checkpoint was stored returns SK_EIO (read sk_audit_anchor_error()). */
+int sk_audit_checkpoint_if_due(sk_audit *a, uint32_t max_age_s, bool *made, sk_error *err);
+/* Number of records (*size) and records covered by the newest stored checkpoint
+ * (*signed_size), either may be NULL; the signature is not checked here (verify does). */
+int sk_audit_signed_size(sk_audit *a, uint64_t *size, uint64_t *signed_size, sk_error *err);
 /* The error of the last failed anchoring (file or syslog), "" when none. */
 const char *sk_audit_anchor_error(const sk_audit *a);
 /* The verifier key text of the log's key. */
@@ -233,7 +246,9 @@ typedef struct sk_audit_verify_result {
 	bool ok;
 	uint64_t records;       /* records read */
 	uint64_t checkpoints;   /* signed checkpoints checked */
-	uint64_t covered;       /* records covered by the newest valid checkpoint / anchor */
+	uint64_t covered;       /* records covered by the newest valid checkpoint / anchor
+				   (records [0, covered) are proven; [covered, records) are not
+				   signed yet: "the unsigned tail") */
 	sk_audit_problem problem;
 	uint64_t bad_seq;       /* the first bad record (for checkpoint problems: the first
 				   record of the range the checkpoint cannot vouch for) */
@@ -250,6 +265,9 @@ int sk_audit_verify(sk_audit *a, const char *vkey, const char *anchor, size_t an
 		    sk_audit_verify_result *vr, sk_error *err);
 /* Ja/en text of a problem. */
 const char *sk_audit_problem_text(sk_audit_problem p, bool en);
+/* Stable code of a problem for JSON: "ok", "missing", "malformed", "misplaced", "time",
+ * "modified", "node", "root", "signature", "checkpoint", "truncated". */
+const char *sk_audit_problem_code(sk_audit_problem p);
 
 /* Inclusion proof of record seq in the tree of size (0: the newest checkpoint's size).
  * Fills the leaf hash, the root of that size and the proof; *size_out gets the size. */

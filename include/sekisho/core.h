@@ -53,6 +53,10 @@ typedef struct sk_result {
 	char rule[160];            /* the rule that decided */
 	char profile[64];          /* sanitize: the profile used */
 	char hold_role[64];        /* hold: the approver role */
+	/* "" when the decision is on record (or nothing was to record it); else why the audit
+	 * record or the index row could not be written: the item is blocked and, when its
+	 * original was stored, left for sk_quarantine_recover() to finish as "interrupted" */
+	char unrecorded[160];
 } sk_result;
 
 /* Process one item, writing the rebuilt bytes to out. Returns 0 when a verdict was

@@ -6,6 +6,7 @@
 #ifndef SEKISHO_IO_H
 #define SEKISHO_IO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -47,5 +48,45 @@ int sk_read_file(const char *path, size_t max, sk_buf *b, sk_error *err);
 /* Write data to path atomically: temp name in the same folder, fsync, rename,
  * fsync the folder. */
 int sk_write_file_atomic(const char *path, const void *data, size_t n, int mode, sk_error *err);
+
+/* ---- private state and files written under a temporary name ---- */
+
+/* mkdir -p dir (new folders 0700), then makes dir itself 0700 whatever it was before
+ * (SK_EIO when it is not a folder, is a shared folder with the sticky bit such as /tmp,
+ * or has group/other bits and cannot be changed). */
+int sk_dir_private(const char *dir, sk_error *err);
+/* Makes the file at path mode 0600 when it allows anything more (a symbolic link is
+ * refused); a missing file is fine when missing_ok. */
+int sk_file_private(const char *path, bool missing_ok, sk_error *err);
+
+/* A file written beside its final name, FINAL.sekisho-tmp.PID.RANDOM (mode 0600, an
+ * exclusive flock held while open), then renamed into place: a reader never sees a
+ * partial file under the final name, and sk_tmpfile_clean() can tell a temporary file of
+ * a process that is gone (its pid is not alive and nobody holds its lock) from one that
+ * is being written right now. */
+typedef struct sk_tmpfile {
+	int fd;    /* write here; -1 when not open */
+	char *tmp; /* its current name (malloc'd) */
+} sk_tmpfile;
+
+#define SK_TMPFILE_MARK ".sekisho-tmp."
+
+int sk_tmpfile_open(sk_tmpfile *t, const char *final, sk_error *err);
+/* fchmod(mode) (mode < 0: 0666 minus the process umask), fsync, close, rename to final,
+ * and when sync_folder fsync final's folder (a caller writing many files may instead
+ * fsync each folder once when done: sk_fsync_dir). On failure the temporary file is
+ * removed. t is closed either way. */
+int sk_tmpfile_commit(sk_tmpfile *t, const char *final, int mode, bool sync_folder,
+		      sk_error *err);
+/* fsync of a folder (its entries: names created, renamed or removed in it). */
+int sk_fsync_dir(const char *dir, sk_error *err);
+/* Removes the temporary file and closes t (nothing when t is not open). */
+void sk_tmpfile_discard(sk_tmpfile *t);
+/* Removes the stale temporary files (NAME.sekisho-tmp.PID.RANDOM) directly in dir: those
+ * whose process is gone and that nobody holds locked. A temporary file of a live process
+ * (this one included) is never touched. *removed (may be NULL) gets the count. */
+int sk_tmpfile_clean(const char *dir, unsigned *removed, sk_error *err);
+/* 0666 & ~umask of this process (read without changing it where the system allows). */
+int sk_umask_mode(void);
 
 #endif

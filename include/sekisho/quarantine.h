@@ -72,7 +72,9 @@ typedef struct sk_quarantine_options {
  * file system serialise them). */
 /* Opens (creating) the quarantine in dir; audit (may be NULL) receives the records of
  * every administrative step. Left-over temporary files of an interrupted store are
- * removed. opt may be NULL. */
+ * removed. dir and dir/objects (and its folders) are made 0700, quarantine.db (with its
+ * -wal and -shm files) 0600, whatever they were before; stored originals are 0600.
+ * opt may be NULL. */
 int sk_quarantine_open(const char *dir, sk_audit *audit, const sk_quarantine_options *opt,
 		       sk_quarantine **out, sk_error *err);
 void sk_quarantine_close(sk_quarantine *q);
@@ -92,6 +94,20 @@ int sk_quarantine_store(sk_quarantine *q, const sk_input *in, const uint8_t sha2
 int sk_quarantine_decide(sk_quarantine *q, const char *id, const char *type, const char *verdict,
 			 const char *reason, const char *reason_detail, const char *actions_json,
 			 sk_error *err);
+
+/* Finishes the items whose decision was never recorded because the process handling
+ * them ended first (kill -9, a crash, a full disk that refused the audit record): each
+ * is decided blocked, reason "interrupted", and an audit record (actor "sekisho", action
+ * "recover", result "blocked interrupted") is appended to a (NULL: the handle's log; one
+ * of them is needed). The original stays in quarantine.
+ * An item is left alone while the process that stored it may still be handling it: every
+ * row records its owner (boot id, pid and the pid's start time, from /proc), and a row is
+ * recovered only when that process is gone (another boot, no such pid, or the pid now
+ * belongs to a process started at another time); this process's own items are never
+ * touched. Several recoverers may run at once: each item is finished once (the row and
+ * the record in one transaction). *count (may be NULL) gets the number finished. Stops
+ * at the first error (the rest stay recoverable). */
+int sk_quarantine_recover(sk_quarantine *q, sk_audit *a, unsigned *count, sk_error *err);
 
 int sk_quarantine_get(sk_quarantine *q, const char *id, sk_qitem *it, sk_error *err);
 /* Calls fn for every item, newest first; a non-zero return stops the walk. */

@@ -92,28 +92,21 @@ static int exec(sk_audit *a, const char *sql, sk_error *err)
 	return 0;
 }
 
-/* mkdir -p with mode for the folders created. */
-static int mkdir_p(const char *dir, sk_error *err)
+/* dir/audit.db and its -wal and -shm files 0600 whatever they were (SQLite gives new -wal
+ * and -shm files the mode of the database). */
+static int private_files(const char *dir, sk_error *err)
 {
-	char *p = strdup(dir);
-	if (!p)
-		return sk_error_set(err, SK_ENOMEM, "path");
-	for (char *s = p + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = 0;
-		if (mkdir(p, 0700) != 0 && errno != EEXIST) {
-			int rc = sk_error_sys(err, SK_EIO, "mkdir %s", p);
-			free(p);
+	static const char *const names[] = {"audit.db", "audit.db-wal", "audit.db-shm"};
+	for (size_t i = 0; i < 3; i++) {
+		char *p = NULL;
+		if (asprintf(&p, "%s/%s", dir, names[i]) < 0)
+			return sk_error_set(err, SK_ENOMEM, "path");
+		int rc = sk_file_private(p, true, err);
+		free(p);
+		if (rc)
 			return rc;
-		}
-		*s = '/';
 	}
-	int rc = 0;
-	if (mkdir(p, 0700) != 0 && errno != EEXIST)
-		rc = sk_error_sys(err, SK_EIO, "mkdir %s", p);
-	free(p);
-	return rc;
+	return 0;
 }
 
 /* Reads dir/audit.key, creating the key (and dir/audit.pub) when missing. Called with
@@ -216,7 +209,7 @@ int sk_audit_open(const char *dir, const sk_audit_options *opt, sk_audit **out, 
 	int rc = sk_crypto_init(err);
 	if (rc)
 		return rc;
-	if ((rc = mkdir_p(dir, err)))
+	if ((rc = sk_dir_private(dir, err)))
 		return rc;
 	sk_audit *a = calloc(1, sizeof(*a));
 	if (!a)
@@ -254,6 +247,10 @@ int sk_audit_open(const char *dir, const sk_audit_options *opt, sk_audit **out, 
 		return rc;
 	}
 	free(path);
+	if ((rc = private_files(dir, err))) {
+		sk_audit_close(a);
+		return rc;
+	}
 	sqlite3_busy_timeout(a->db, 60000);
 	/* reads (verify, proofs) through a memory map: one page read is a system call
 	 * otherwise, and those are slow on a busy virtual machine */
@@ -266,6 +263,8 @@ int sk_audit_open(const char *dir, const sk_audit_options *opt, sk_audit **out, 
 	}
 	if ((rc = exec(a, schema, err)) == 0 && (rc = load_key(a, dir, err)) == 0)
 		rc = exec(a, "COMMIT", err);
+	if (rc == 0) /* the -wal and -shm files exist now */
+		rc = private_files(dir, err);
 	if (rc) {
 		sqlite3_exec(a->db, "ROLLBACK", NULL, NULL, NULL);
 		sk_audit_close(a);
@@ -657,7 +656,12 @@ int sk_audit_append_many(sk_audit *a, const sk_audit_entry *v, size_t n, uint64_
 	return 0;
 }
 
-int sk_audit_checkpoint(sk_audit *a, bool force, sk_buf *note, bool *made, sk_error *err)
+enum cp_when { CP_FORCE, CP_DUE, CP_TAIL };
+
+/* A checkpoint now (CP_FORCE), when N records or T seconds have passed (CP_DUE), or when
+ * records are past the newest checkpoint or it is older than max_age_s (CP_TAIL). */
+static int checkpoint_run(sk_audit *a, enum cp_when when, uint32_t max_age_s, sk_buf *note,
+			  bool *made, sk_error *err)
 {
 	sk_buf nb;
 	sk_buf_init(&nb, SK_NOTE_MAX);
@@ -666,7 +670,14 @@ int sk_audit_checkpoint(sk_audit *a, bool force, sk_buf *note, bool *made, sk_er
 	int rc = exec(a, "BEGIN IMMEDIATE", err);
 	if (rc == 0)
 		rc = load_state(a, err);
-	if (rc == 0 && (force || checkpoint_due(a))) {
+	bool due = when == CP_FORCE;
+	if (rc == 0 && when == CP_DUE)
+		due = checkpoint_due(a);
+	if (rc == 0 && when == CP_TAIL)
+		due = a->fr.size > a->cp_size ||
+		      (max_age_s && (a->cp_time == INT64_MIN ||
+				     now_us(a) - a->cp_time >= (int64_t)max_age_s * 1000000));
+	if (rc == 0 && due) {
 		rc = make_checkpoint(a, &nb, err);
 		m = rc == 0;
 	}
@@ -704,6 +715,34 @@ int sk_audit_checkpoint(sk_audit *a, bool force, sk_buf *note, bool *made, sk_er
 	sk_buf_free(&nb);
 	if (made)
 		*made = m;
+	return rc;
+}
+
+int sk_audit_checkpoint(sk_audit *a, bool force, sk_buf *note, bool *made, sk_error *err)
+{
+	return checkpoint_run(a, force ? CP_FORCE : CP_DUE, 0, note, made, err);
+}
+
+int sk_audit_checkpoint_if_due(sk_audit *a, uint32_t max_age_s, bool *made, sk_error *err)
+{
+	return checkpoint_run(a, CP_TAIL, max_age_s, NULL, made, err);
+}
+
+int sk_audit_signed_size(sk_audit *a, uint64_t *size, uint64_t *signed_size, sk_error *err)
+{
+	pthread_mutex_lock(&a->db_mu);
+	int rc = exec(a, "BEGIN", err);
+	if (rc == 0) {
+		rc = load_state(a, err);
+		if (rc == 0) {
+			if (size)
+				*size = a->fr.size;
+			if (signed_size)
+				*signed_size = a->cp_size;
+		}
+		exec(a, "COMMIT", NULL);
+	}
+	pthread_mutex_unlock(&a->db_mu);
 	return rc;
 }
 
@@ -1216,6 +1255,14 @@ out:
 	sk_buf_free(&scratch);
 	free(cps);
 	return rc;
+}
+
+const char *sk_audit_problem_code(sk_audit_problem p)
+{
+	static const char *const codes[] = {"ok", "missing", "malformed", "misplaced", "time",
+					    "modified", "node", "root", "signature", "checkpoint",
+					    "truncated"};
+	return (unsigned)p <= SK_AUDIT_TRUNCATED ? codes[p] : "?";
 }
 
 const char *sk_audit_problem_text(sk_audit_problem p, bool en)

@@ -6,7 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <signal.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 void sk_input_mem(sk_input *in, const void *p, size_t n)
@@ -212,4 +216,221 @@ out:
 	free(tmp);
 	free(dir);
 	return rc;
+}
+
+/* ---- private state and files written under a temporary name ---- */
+
+int sk_dir_private(const char *dir, sk_error *err)
+{
+	if (!dir || !*dir)
+		return sk_error_set(err, SK_EINVAL, "no folder");
+	char *p = strdup(dir);
+	if (!p)
+		return sk_error_set(err, SK_ENOMEM, "path");
+	int rc = 0;
+	for (char *s = p + 1;; s++) {
+		if (*s && *s != '/')
+			continue;
+		char c = *s;
+		*s = 0;
+		if (mkdir(p, 0700) != 0 && errno != EEXIST) {
+			rc = sk_error_sys(err, SK_EIO, "mkdir %s", p);
+			break;
+		}
+		*s = c;
+		if (!c)
+			break;
+	}
+	free(p);
+	if (rc)
+		return rc;
+	struct stat st;
+	if (stat(dir, &st) != 0)
+		return sk_error_sys(err, SK_EIO, "stat %s", dir);
+	if (!S_ISDIR(st.st_mode))
+		return sk_error_set(err, SK_EIO, "%s is not a folder", dir);
+	if (st.st_mode & S_ISVTX) /* /tmp and its kind: never made private */
+		return sk_error_set(err, SK_EIO,
+				    "%s is a shared folder (sticky bit): give a folder of its own", dir);
+	if ((st.st_mode & 07777) != 0700 && chmod(dir, 0700) != 0)
+		return sk_error_sys(err, SK_EIO, "%s is mode %03o and cannot be made 0700", dir,
+				    (unsigned)(st.st_mode & 0777));
+	return 0;
+}
+
+int sk_file_private(const char *path, bool missing_ok, sk_error *err)
+{
+	struct stat st;
+	if (lstat(path, &st) != 0) {
+		if (errno == ENOENT && missing_ok)
+			return 0;
+		return sk_error_sys(err, SK_EIO, "stat %s", path);
+	}
+	if (!S_ISREG(st.st_mode))
+		return sk_error_set(err, SK_EIO, "%s is not a regular file", path);
+	if ((st.st_mode & 07777 & ~0600) && chmod(path, st.st_mode & 0600) != 0)
+		return sk_error_sys(err, SK_EIO, "%s is mode %03o and cannot be made 0600", path,
+				    (unsigned)(st.st_mode & 0777));
+	return 0;
+}
+
+int sk_umask_mode(void)
+{
+	/* Linux >= 4.7 shows the umask in /proc/self/status; reading it changes nothing,
+	 * unlike umask(), which other threads would race with */
+	FILE *f = fopen("/proc/self/status", "re");
+	if (f) {
+		char line[256];
+		unsigned m;
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "Umask: %o", &m) == 1) {
+				fclose(f);
+				return (int)(0666 & ~m);
+			}
+		fclose(f);
+	}
+	mode_t m = umask(077);
+	umask(m);
+	return (int)(0666 & ~m);
+}
+
+int sk_tmpfile_open(sk_tmpfile *t, const char *final, sk_error *err)
+{
+	t->fd = -1;
+	t->tmp = NULL;
+	size_t n = strlen(final) + sizeof(SK_TMPFILE_MARK) + 32;
+	char *tmp = malloc(n);
+	if (!tmp)
+		return sk_error_set(err, SK_ENOMEM, "path");
+	snprintf(tmp, n, "%s" SK_TMPFILE_MARK "%ld.XXXXXX", final, (long)getpid());
+	int fd = mkostemp(tmp, O_CLOEXEC); /* mode 0600 */
+	if (fd < 0) {
+		int rc = sk_error_sys(err, SK_EIO, "create %s", tmp);
+		free(tmp);
+		return rc;
+	}
+	/* the lock says "being written" to a cleaner in another pid namespace; the pid in
+	 * the name says it to everyone else, also in the moment before the lock is taken */
+	flock(fd, LOCK_EX);
+	t->fd = fd;
+	t->tmp = tmp;
+	return 0;
+}
+
+static int fsync_parent(const char *path, sk_error *err)
+{
+	char *d = strdup(path);
+	if (!d)
+		return sk_error_set(err, SK_ENOMEM, "path");
+	int rc = 0;
+	int dfd = open(dirname(d), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || fsync(dfd) != 0)
+		rc = sk_error_sys(err, SK_EIO, "fsync folder of %s", path);
+	if (dfd >= 0)
+		close(dfd);
+	free(d);
+	return rc;
+}
+
+int sk_fsync_dir(const char *dir, sk_error *err)
+{
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return sk_error_sys(err, SK_EIO, "open folder %s", dir);
+	int rc = fsync(dfd) != 0 ? sk_error_sys(err, SK_EIO, "fsync folder %s", dir) : 0;
+	close(dfd);
+	return rc;
+}
+
+int sk_tmpfile_commit(sk_tmpfile *t, const char *final, int mode, bool sync_folder,
+		      sk_error *err)
+{
+	if (t->fd < 0)
+		return sk_error_set(err, SK_EINVAL, "no temporary file");
+	int rc = 0;
+	if (mode < 0)
+		mode = sk_umask_mode();
+	if (fchmod(t->fd, (mode_t)mode) != 0)
+		rc = sk_error_sys(err, SK_EIO, "chmod %s", t->tmp);
+	else if (fsync(t->fd) != 0)
+		rc = sk_error_sys(err, SK_EIO, "fsync %s", t->tmp);
+	else if (rename(t->tmp, final) != 0)
+		rc = sk_error_sys(err, SK_EIO, "rename to %s", final);
+	if (rc) {
+		sk_tmpfile_discard(t);
+		return rc;
+	}
+	int crc = close(t->fd);
+	t->fd = -1;
+	free(t->tmp);
+	t->tmp = NULL;
+	if (crc != 0) /* after fsync a close error is not expected; report it all the same */
+		return sk_error_sys(err, SK_EIO, "close %s", final);
+	return sync_folder ? fsync_parent(final, err) : 0;
+}
+
+void sk_tmpfile_discard(sk_tmpfile *t)
+{
+	if (t->tmp)
+		unlink(t->tmp);
+	if (t->fd >= 0)
+		close(t->fd);
+	t->fd = -1;
+	free(t->tmp);
+	t->tmp = NULL;
+}
+
+/* The pid in NAME.sekisho-tmp.PID.RANDOM, 0 when the name has none (older versions
+ * wrote NAME.sekisho-tmp.RANDOM), -1 when the name is not a temporary file at all. */
+static long tmp_pid(const char *name)
+{
+	const char *m = strstr(name, SK_TMPFILE_MARK);
+	if (!m)
+		return -1;
+	const char *s = m + strlen(SK_TMPFILE_MARK), *p = s;
+	long pid = 0;
+	while (*p >= '0' && *p <= '9' && pid < 100000000)
+		pid = pid * 10 + (*p++ - '0');
+	if (p == s || *p != '.' || strlen(p + 1) != 6)
+		return strlen(s) == 6 ? 0 : -1;
+	return pid > 0 ? pid : -1;
+}
+
+static bool pid_alive(long pid)
+{
+	if (pid == (long)getpid())
+		return true;
+	return kill((pid_t)pid, 0) == 0 || errno != ESRCH;
+}
+
+#define SK_TMPFILE_LEGACY_AGE (24 * 3600) /* seconds a name without a pid must be idle */
+
+int sk_tmpfile_clean(const char *dir, unsigned *removed, sk_error *err)
+{
+	if (removed)
+		*removed = 0;
+	DIR *d = opendir(dir);
+	if (!d)
+		return sk_error_sys(err, SK_EIO, "open folder %s", dir);
+	unsigned n = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		long pid = tmp_pid(e->d_name);
+		if (pid < 0 || (pid > 0 && pid_alive(pid)))
+			continue;
+		int fd = openat(dirfd(d), e->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+		if (fd < 0)
+			continue;
+		struct stat st;
+		bool stale = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+			     (pid > 0 || time(NULL) - st.st_mtime > SK_TMPFILE_LEGACY_AGE) &&
+			     flock(fd, LOCK_EX | LOCK_NB) == 0;
+		if (stale && unlinkat(dirfd(d), e->d_name, 0) == 0)
+			n++;
+		close(fd);
+	}
+	closedir(d);
+	if (removed)
+		*removed = n;
+	return 0;
 }

@@ -19,7 +19,7 @@ static void usage(sk_lang lang)
 		fputs("usage: sekisho audit [--state DIR] [--lang ja|en] COMMAND\n"
 		      "  append --actor A --action X --object O [--result R] [--detail TEXT]\n"
 		      "  list [--since TIME] [--json]\n"
-		      "  verify [--anchor FILE] [--key VKEY-FILE]\n"
+		      "  verify [--anchor FILE] [--key VKEY-FILE] [--json]\n"
 		      "  proof inclusion SEQ [--size N]\n"
 		      "  proof consistency OLD NEW\n"
 		      "  checkpoint                      sign a checkpoint now (heartbeat)\n"
@@ -31,7 +31,7 @@ static void usage(sk_lang lang)
 		fputs("使い方: sekisho audit [--state フォルダ] [--lang ja|en] コマンド\n"
 		      "  append --actor 実行者 --action 操作 --object 対象 [--result 結果] [--detail 詳細]\n"
 		      "  list [--since 日時] [--json]\n"
-		      "  verify [--anchor ファイル] [--key 検証鍵ファイル]\n"
+		      "  verify [--anchor ファイル] [--key 検証鍵ファイル] [--json]\n"
 		      "  proof inclusion 番号 [--size 件数]\n"
 		      "  proof consistency 旧件数 新件数\n"
 		      "  checkpoint                      今すぐチェックポイントに署名 (死活確認)\n"
@@ -95,6 +95,91 @@ static void print_hash_line(const char *label, const uint8_t h[SK_SHA256_LEN])
 	char b64[64];
 	sodium_bin2base64(b64, sizeof(b64), h, SK_SHA256_LEN, sodium_base64_VARIANT_ORIGINAL);
 	printf("%s %s\n", label, b64);
+}
+
+/* The verdict of a verify run: "ok" (every record under a valid signed checkpoint),
+ * "unsigned-tail" (no problem found, but the newest records are not signed yet, so
+ * nothing proves they are unchanged), "failed". Exit status 0, 0, 1. */
+static int print_verify(const sk_audit_verify_result *vr, bool en, bool json, bool anchor)
+{
+	uint64_t unsig = vr->records > vr->covered ? vr->records - vr->covered : 0;
+	const char *verdict = !vr->ok ? "failed" : unsig ? "unsigned-tail" : "ok";
+	if (json) {
+		json_t *o = json_object();
+		json_object_set_new(o, "verdict", json_string(verdict));
+		json_object_set_new(o, "records", json_integer((json_int_t)vr->records));
+		json_object_set_new(o, "checkpoints", json_integer((json_int_t)vr->checkpoints));
+		/* the sequence number of the last record a valid signed checkpoint covers */
+		json_object_set_new(o, "signed_through", vr->covered
+								 ? json_integer((json_int_t)vr->covered - 1)
+								 : json_null());
+		json_object_set_new(o, "signed_records", json_integer((json_int_t)vr->covered));
+		json_object_set_new(o, "unsigned_records", json_integer((json_int_t)unsig));
+		json_object_set_new(o, "anchor", json_boolean(anchor));
+		if (vr->ok) {
+			json_object_set_new(o, "problem", json_null());
+		} else {
+			json_t *p = json_object();
+			json_object_set_new(p, "code", json_string(sk_audit_problem_code(vr->problem)));
+			json_object_set_new(p, "text", json_string(sk_audit_problem_text(vr->problem, en)));
+			json_object_set_new(p, "first_record", json_integer((json_int_t)vr->bad_seq));
+			json_object_set_new(p, "end_record", json_integer((json_int_t)vr->bad_end));
+			json_object_set_new(p, "message", json_string(vr->message));
+			json_object_set_new(o, "problem", p);
+		}
+		char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		if (s)
+			puts(s);
+		free(s);
+		json_decref(o);
+		return vr->ok ? EXIT_OK : EXIT_BAD;
+	}
+	unsigned long long R = (unsigned long long)vr->records, C = (unsigned long long)vr->checkpoints,
+			   S = (unsigned long long)vr->covered, U = (unsigned long long)unsig;
+	if (!vr->ok) {
+		unsigned long long b = (unsigned long long)vr->bad_seq, e = (unsigned long long)vr->bad_end;
+		printf("%s: %s: ", en ? "FAILED" : "異常", sk_audit_problem_text(vr->problem, en));
+		if (e > b + 1)
+			printf(en ? "records %llu..%llu\n" : "記録 %llu〜%llu\n", b, e - 1);
+		else
+			printf(en ? "record %llu\n" : "記録 %llu\n", b);
+		printf("  %s\n", vr->message);
+		return EXIT_BAD;
+	}
+	if (en) {
+		if (U == 0)
+			printf("OK: %llu records, %llu checkpoints verified; every record is covered by a "
+			       "signed checkpoint%s\n", R, C, anchor ? " (anchor included)" : "");
+		else
+			printf("OK up to the last signed checkpoint: %llu records, %llu checkpoints "
+			       "verified%s\n", R, C, anchor ? " (anchor included)" : "");
+		if (S)
+			printf("signed: through record %llu (%llu records)\n", S - 1, S);
+		else
+			printf("signed: none\n");
+		if (U)
+			printf("unsigned: %llu records (%llu..%llu): no signed checkpoint covers them, "
+			       "so they are NOT proven unchanged\n", U, S, R - 1);
+		else
+			printf("unsigned: 0 records\n");
+	} else {
+		if (U == 0)
+			printf("正常: %llu 件の記録と %llu 件のチェックポイントを検証しました "
+			       "(すべて署名済み%s)\n", R, C, anchor ? "、アンカーを含む" : "");
+		else
+			printf("署名済みの範囲は正常: %llu 件の記録と %llu 件のチェックポイントを"
+			       "検証しました%s\n", R, C, anchor ? " (アンカーを含む)" : "");
+		if (S)
+			printf("署名済み: %llu 件目まで (記録 0〜%llu)\n", S, S - 1);
+		else
+			printf("署名済み: なし\n");
+		if (U)
+			printf("未署名: %llu 件 (記録 %llu〜%llu はチェックポイントの署名がなく、"
+			       "改ざんされていないことを証明できません)\n", U, S, R - 1);
+		else
+			printf("未署名: 0 件\n");
+	}
+	return EXIT_OK;
 }
 
 int cmd_audit(int argc, char **argv)
@@ -199,12 +284,12 @@ int cmd_audit(int argc, char **argv)
 			status = err.code == SK_EINVAL || err.code == SK_ELIMIT ? EXIT_BAD : EXIT_TROUBLE;
 			goto out;
 		}
-		/* heartbeat: a checkpoint when T has passed even without N new records */
-		bool made = false;
-		int crc = sk_audit_checkpoint(a, false, NULL, &made, &err);
+		/* no record this command wrote stays unsigned after it exits */
+		int crc = sk_audit_checkpoint_if_due(a, 0, NULL, &err);
 		printf(en ? "recorded %llu\n" : "記録しました: %llu\n", (unsigned long long)seq);
 		if (crc || sk_audit_anchor_error(a)[0]) {
-			cli_err(lang, "チェックポイントの外部保管に失敗しました", "anchoring failed",
+			cli_err(lang, "チェックポイントの署名または外部保管に失敗しました",
+				"signing or anchoring the checkpoint failed",
 				crc ? err.msg : sk_audit_anchor_error(a));
 			status = EXIT_TROUBLE;
 		}
@@ -247,27 +332,8 @@ int cmd_audit(int argc, char **argv)
 		if (rc) {
 			cli_err(lang, "検証を実行できませんでした", "verify could not run", err.msg);
 			status = EXIT_TROUBLE;
-		} else if (vr.ok) {
-			if (en)
-				printf("OK: %llu records, %llu checkpoints verified; %llu records covered by a "
-				       "signed checkpoint%s\n",
-				       (unsigned long long)vr.records, (unsigned long long)vr.checkpoints,
-				       (unsigned long long)vr.covered, anchor ? " (anchor included)" : "");
-			else
-				printf("正常: %llu 件の記録と %llu 件のチェックポイントを検証しました "
-				       "(署名済みの範囲: %llu 件%s)\n",
-				       (unsigned long long)vr.records, (unsigned long long)vr.checkpoints,
-				       (unsigned long long)vr.covered, anchor ? "、アンカーを含む" : "");
 		} else {
-			unsigned long long b = (unsigned long long)vr.bad_seq,
-					   e = (unsigned long long)vr.bad_end;
-			printf("%s: %s: ", en ? "FAILED" : "異常", sk_audit_problem_text(vr.problem, en));
-			if (e > b + 1)
-				printf(en ? "records %llu..%llu\n" : "記録 %llu〜%llu\n", b, e - 1);
-			else
-				printf(en ? "record %llu\n" : "記録 %llu\n", b);
-			printf("  %s\n", vr.message);
-			status = EXIT_BAD;
+			status = print_verify(&vr, en, json, anchor != NULL);
 		}
 	} else if (!strcmp(sub, "proof") && nargs >= 2) {
 		uint8_t proof[SK_MERKLE_PROOF_MAX][SK_SHA256_LEN], h1[SK_SHA256_LEN], h2[SK_SHA256_LEN];

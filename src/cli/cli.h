@@ -25,6 +25,15 @@ struct sk_quarantine;
  * EXIT_TROUBLE (2); 0 on success. */
 int cli_state_open(sk_lang lang, const char *dir, struct sk_audit **audit,
 		   struct sk_quarantine **quar);
+/* Opening also finishes the items a killed or failed run left undecided
+ * (sk_quarantine_recover; a notice on stderr). */
+/* When records are past the newest checkpoint (the decisions of this run, recoveries,
+ * quarantine steps, or a tail an earlier run could not sign: a crash, a full disk), signs
+ * a checkpoint covering them, so that no record stays unsigned after the command exits.
+ * 0, or EXIT_TROUBLE (2) with a message in lang. */
+int cli_audit_seal(sk_lang lang, struct sk_audit *audit);
+/* cli_audit_seal, then closes both (either may be NULL). 0 or EXIT_TROUBLE (2). */
+int cli_state_close(sk_lang lang, struct sk_audit *audit, struct sk_quarantine *quar);
 /* The operating-system user running the command ("root", …); never NULL. */
 const char *cli_os_user(void);
 int cmd_policy(int argc, char **argv); /* policy.c */

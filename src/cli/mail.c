@@ -189,8 +189,7 @@ int cmd_mail(int argc, char **argv)
 			close(outfd);
 		sk_buf_free(&out);
 		sk_buf_free(&in);
-		sk_quarantine_close(quar);
-		sk_audit_close(audit);
+		cli_state_close(lang, audit, quar);
 		sk_policy_free(pol);
 		return EXIT_TROUBLE;
 	}
@@ -222,8 +221,8 @@ int cmd_mail(int argc, char **argv)
 	close(outfd);
 	sk_buf_free(&out);
 	sk_buf_free(&in);
-	sk_quarantine_close(quar);
-	sk_audit_close(audit);
+	if (cli_state_close(lang, audit, quar) != 0) /* signs what this run recorded */
+		st = EXIT_TROUBLE;
 	sk_policy_free(pol);
 	return st;
 }

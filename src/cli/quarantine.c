@@ -318,8 +318,9 @@ int cmd_quarantine(int argc, char **argv)
 		status = EXIT_TROUBLE;
 	}
 out:
-	sk_quarantine_close(c.q);
-	sk_audit_close(c.a);
+	/* a checkpoint over the records this command appended */
+	if (cli_state_close(c.lang, c.a, c.q) != 0 && status < EXIT_TROUBLE)
+		status = EXIT_TROUBLE;
 	free(dir);
 	return status;
 }

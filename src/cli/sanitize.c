@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <search.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,9 @@ struct run {
 	uint64_t items, bytes;
 	struct timespec t0;
 	const char *from, *to, *channel, *klass; /* flow policy (--policy) */
+	int out_mode;    /* mode of delivered outputs: 0666 minus the umask */
+	void *cleaned;   /* tsearch set of the output folders already cleaned */
+	void *written;   /* tsearch set of the folders to fsync before exiting */
 };
 
 static void worse(struct run *r, int st)
@@ -70,7 +74,7 @@ static int make_parents(const char *base, const char *rel)
 	size_t bl = strlen(base) + 1;
 	for (char *s = p + bl; (s = strchr(s, '/')); s++) {
 		*s = 0;
-		if (mkdir(p, 0755) != 0 && errno != EEXIST) {
+		if (mkdir(p, 0777) != 0 && errno != EEXIST) { /* the umask applies */
 			free(p);
 			return -1;
 		}
@@ -78,6 +82,50 @@ static int make_parents(const char *base, const char *rel)
 	}
 	free(p);
 	return 0;
+}
+
+/* The first time an output goes into a folder: remove the temporary files that a killed
+ * run left there (never those of a live process: see sk_tmpfile_clean). */
+static void clean_folder_once(struct run *r, const char *file)
+{
+	const char *slash = strrchr(file, '/');
+	char *dir = slash ? strndup(file, (size_t)(slash - file)) : strdup(".");
+	if (!dir)
+		return;
+	char **found = tfind(dir, &r->cleaned, (int (*)(const void *, const void *))strcmp);
+	if (found) {
+		free(dir);
+		return;
+	}
+	if (!tsearch(dir, &r->cleaned, (int (*)(const void *, const void *))strcmp)) {
+		free(dir);
+		return;
+	}
+	/* the folder and those above it, up to the output folder, are fsync'ed at the end
+	 * (their entries: the renamed outputs and the folders made for them) */
+	for (size_t len = strlen(dir);;) {
+		char *d = strndup(dir, len);
+		char **had = d ? tsearch(d, &r->written, (int (*)(const void *, const void *))strcmp)
+			       : NULL;
+		if (!had || *had != d)
+			free(d);
+		if (len <= strlen(r->outdir))
+			break;
+		while (len > 0 && dir[len - 1] != '/')
+			len--;
+		while (len > 1 && dir[len - 1] == '/')
+			len--;
+		if (len == 0)
+			break;
+	}
+	unsigned n = 0;
+	sk_error err;
+	if (sk_tmpfile_clean(dir, &n, &err) == 0 && n)
+		fprintf(stderr,
+			r->lang == SK_LANG_EN
+				? "sekisho: removed %u temporary file(s) left by an interrupted run in %s\n"
+				: "sekisho: 中断された実行が残した一時ファイル %u 個を削除しました: %s\n",
+			n, dir);
 }
 
 /* rel with its extension replaced by ext (when the module asks for one). */
@@ -126,6 +174,23 @@ static void print_human(struct run *r, const char *input, const char *output,
 	printf("%s\n", rep->n ? ")" : "");
 }
 
+/* The decision said delivered but the output could not be put in place (a full output
+ * disk fails the fsync or the rename): a second record says so; the original stays in
+ * quarantine. */
+static void note_undelivered(struct run *r, const sk_result *res, const sk_error *why)
+{
+	if (!r->opt.audit)
+		return;
+	char hex[SK_SHA256_HEX], obj[128];
+	sk_hex(res->sha256, SK_SHA256_LEN, hex);
+	snprintf(obj, sizeof(obj), "item:%s sha256:%s",
+		 res->quarantine_id[0] ? res->quarantine_id : "-", hex);
+	sk_error e;
+	if (sk_audit_append(r->opt.audit, "cli", "deliver", obj, "failed", why->msg, NULL, &e) != 0)
+		cli_err(r->lang, "配信の失敗を監査ログに記録できませんでした",
+			"could not record the failed delivery in the audit log", e.msg);
+}
+
 /* Process one regular file. rel is its name relative to the output folder. */
 static void do_file(struct run *r, const char *path, const char *rel, bool nofollow)
 {
@@ -149,19 +214,22 @@ static void do_file(struct run *r, const char *path, const char *rel, bool nofol
 	sk_buf clean;
 	sk_buf_init(&clean, 8192);
 	int nc = sk_name_clean(rel, &clean);
-	char *tmp = NULL, *final = NULL;
-	int ofd = -1;
+	char *base = NULL, *final = NULL;
+	sk_tmpfile tf = {.fd = -1};
 	sk_output out;
+	sk_error err;
+	sk_error_clear(&err);
 	if (r->outdir && nc >= 0) {
+		/* written as NAME.sekisho-tmp.PID.RANDOM (0600), renamed when delivered */
 		if (make_parents(r->outdir, sk_buf_str(&clean)) != 0 ||
-		    asprintf(&tmp, "%s/%s.sekisho-tmp.XXXXXX", r->outdir, sk_buf_str(&clean)) < 0 ||
-		    (ofd = mkostemp(tmp, O_CLOEXEC)) < 0) {
+		    asprintf(&base, "%s/%s", r->outdir, sk_buf_str(&clean)) < 0 ||
+		    (clean_folder_once(r, base), sk_tmpfile_open(&tf, base, &err)) != 0) {
 			cli_err(r->lang, "出力先に書き込めません", "cannot write to the output folder",
-				r->outdir);
+				err.msg[0] ? err.msg : r->outdir);
 			worse(r, EXIT_TROUBLE);
 			goto out;
 		}
-		sk_output_fd(&out, ofd, 0);
+		sk_output_fd(&out, tf.fd, 0);
 	} else {
 		/* no output folder: report only; the rebuilt bytes are counted, not kept */
 		sk_output_null(&out);
@@ -172,36 +240,43 @@ static void do_file(struct run *r, const char *path, const char *rel, bool nofol
 			.dst_zone = r->to, .channel = r->channel, .class_level = r->klass};
 	sk_input_fd(&item.input, fd, (uint64_t)st.st_size);
 	sk_result res;
-	sk_error err;
-	sk_error_clear(&err);
 	int rc = sk_process(&item, &r->opt, &out, &res, &err);
 	bool delivered = rc == 0 && res.report.verdict != SK_VERDICT_BLOCKED;
 
-	if (ofd >= 0) {
-		if (close(ofd) != 0 && delivered) {
-			rc = sk_error_sys(&err, SK_EIO, "close");
-			delivered = false;
-		}
-		ofd = -1;
+	if (tf.fd >= 0) {
 		if (delivered) {
 			const char *rel_out = sk_buf_str(&clean);
 			char *renamed = res.report.out_ext[0] ? with_ext(rel_out, res.report.out_ext) : NULL;
 			if (asprintf(&final, "%s/%s", r->outdir, renamed ? renamed : rel_out) < 0)
 				final = NULL;
 			free(renamed);
-			if (!final || rename(tmp, final) != 0) {
-				rc = sk_error_sys(&err, SK_EIO, "rename");
+			/* mode from the umask, fsync, rename (the folder is fsync'ed at the end) */
+			if (!final)
+				rc = sk_error_set(&err, SK_ENOMEM, "path");
+			else
+				rc = sk_tmpfile_commit(&tf, final, r->out_mode, false, &err);
+			if (rc) {
 				delivered = false;
 				free(final);
 				final = NULL;
+				note_undelivered(r, &res, &err);
 			}
 		}
-		if (!delivered)
-			unlink(tmp);
+		sk_tmpfile_discard(&tf); /* not delivered: the partial output goes */
 	}
 	if (rc) {
 		cli_err(r->lang, "出力を書き込めませんでした (何も配信していません)",
 			"could not write the output (nothing delivered)", err.msg);
+		worse(r, EXIT_TROUBLE);
+	}
+	if (res.unrecorded[0]) {
+		/* blocked, and not on record: the next run that opens the state records it */
+		cli_err(r->lang,
+			"判定を監査ログに記録できませんでした (遮断しました。原本は隔離済みで、次回の実行時に"
+			"「中断 (interrupted)」として記録されます)",
+			"could not record the decision in the audit log (blocked; the original is kept "
+			"and the next run records it as interrupted)",
+			res.unrecorded);
 		worse(r, EXIT_TROUBLE);
 	}
 
@@ -220,14 +295,28 @@ static void do_file(struct run *r, const char *path, const char *rel, bool nofol
 	progress(r, false);
 	sk_result_free(&res);
 out:
-	if (ofd >= 0) {
-		close(ofd);
-		unlink(tmp);
-	}
-	free(tmp);
+	sk_tmpfile_discard(&tf);
+	free(base);
 	free(final);
 	sk_buf_free(&clean);
 	close(fd);
+}
+
+/* fsync of every folder outputs went into (twalk has no context: one run at a time) */
+static struct run *sync_run;
+
+static void sync_one(const void *node, VISIT v, int depth)
+{
+	(void)depth;
+	if (v != postorder && v != leaf)
+		return;
+	const char *dir = *(char *const *)node;
+	sk_error err;
+	if (sk_fsync_dir(dir, &err) != 0) {
+		cli_err(sync_run->lang, "出力先フォルダを fsync できませんでした",
+			"could not fsync an output folder", err.msg);
+		worse(sync_run, EXIT_TROUBLE);
+	}
 }
 
 static int name_cmp(const void *a, const void *b)
@@ -392,7 +481,8 @@ int cmd_sanitize(int argc, char **argv)
 	}
 	if (r.outdir) {
 		struct stat st;
-		if (mkdir(r.outdir, 0755) != 0 && errno != EEXIST) {
+		r.out_mode = sk_umask_mode();
+		if (mkdir(r.outdir, 0777) != 0 && errno != EEXIST) {
 			cli_err(r.lang, "出力先を作成できません", "cannot create the output folder", r.outdir);
 			sk_policy_free(pol);
 			return EXIT_TROUBLE;
@@ -433,8 +523,15 @@ int cmd_sanitize(int argc, char **argv)
 	}
 	if (r.progress && r.items)
 		progress(&r, true);
-	sk_quarantine_close(quar);
-	sk_audit_close(audit);
+	/* the outputs' names durable before the command says it is done */
+	sync_run = &r;
+	twalk(r.written, sync_one);
+	sync_run = NULL;
+	/* a checkpoint over this run's records before exiting */
+	if (cli_state_close(r.lang, audit, quar) != 0)
+		worse(&r, EXIT_TROUBLE);
 	sk_policy_free(pol);
+	tdestroy(r.cleaned, free);
+	tdestroy(r.written, free);
 	return r.status;
 }

@@ -47,5 +47,38 @@ int cli_state_open(sk_lang lang, const char *dir, sk_audit **audit, sk_quarantin
 		*audit = NULL;
 		return 2;
 	}
+	/* items a killed or failed run left undecided: blocked "interrupted", on record */
+	unsigned n = 0;
+	if (sk_quarantine_recover(*quar, *audit, &n, &err) != 0)
+		cli_err(lang, "中断された項目を監査ログに記録できませんでした (次回また試みます)",
+			"could not record the interrupted items (tried again next time)", err.msg);
+	if (n)
+		fprintf(stderr,
+			lang == SK_LANG_EN
+				? "sekisho: %u interrupted item(s) recorded as blocked (interrupted)\n"
+				: "sekisho: 中断されていた %u 件を遮断 (interrupted) として記録しました\n",
+			n);
 	return 0;
+}
+
+int cli_audit_seal(sk_lang lang, sk_audit *audit)
+{
+	if (!audit)
+		return 0;
+	sk_error err;
+	sk_error_clear(&err);
+	if (sk_audit_checkpoint_if_due(audit, 0, NULL, &err) != 0) {
+		cli_err(lang, "監査ログのチェックポイントに署名できませんでした",
+			"could not sign a checkpoint of the audit log", err.msg);
+		return 2;
+	}
+	return 0;
+}
+
+int cli_state_close(sk_lang lang, sk_audit *audit, sk_quarantine *quar)
+{
+	int st = cli_audit_seal(lang, audit);
+	sk_quarantine_close(quar);
+	sk_audit_close(audit);
+	return st;
 }

@@ -91,6 +91,8 @@ static void record_decision(const sk_item *item, const sk_options *opt, sk_resul
 						  blocked ? r->reason_detail : NULL, json, &e);
 		}
 		free(json);
+		if (rc && (pass == 1 || blocked)) /* the caller must say so: not on record */
+			snprintf(res->unrecorded, sizeof(res->unrecorded), "%.150s", e.msg[0] ? e.msg : "?");
 		if (rc == 0 || pass == 1 || blocked)
 			return;
 		/* not on record: blocked from now on; try to record that (second pass) */

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@ struct sk_quarantine {
 	sk_audit *audit;
 	sk_quarantine_options opt;
 	char os_user[128];
+	char owner[128]; /* this process: "BOOT-ID:PID:START" (see owner_alive) */
 };
 
 static const char schema[] =
@@ -35,11 +37,16 @@ static const char schema[] =
 	" received INTEGER NOT NULL, decided INTEGER,"
 	" state TEXT NOT NULL CHECK (state IN ('held','release-requested','released','purged')),"
 	" requested_by TEXT, request_reason TEXT, requested INTEGER,"
-	" approved_by TEXT, approved INTEGER, released_by TEXT, released INTEGER, purged INTEGER);"
+	" approved_by TEXT, approved INTEGER, released_by TEXT, released INTEGER, purged INTEGER,"
+	" owner TEXT);"
 	"CREATE INDEX IF NOT EXISTS items_sha256 ON items(sha256);"
 	"CREATE INDEX IF NOT EXISTS items_received ON items(received);"
 	"CREATE TABLE IF NOT EXISTS approvers(user TEXT PRIMARY KEY, added_by TEXT NOT NULL,"
 	" added INTEGER NOT NULL);";
+
+/* Indexes that need columns added after the first version (made after the migration). */
+static const char schema2[] =
+	"CREATE INDEX IF NOT EXISTS items_undecided ON items(received) WHERE decided IS NULL;";
 
 static const char *const state_codes[] = {"held", "release-requested", "released", "purged"};
 
@@ -111,41 +118,10 @@ static int exec(sk_quarantine *q, const char *sql, sk_error *err)
 	return 0;
 }
 
-static int mkdir_p(const char *dir, sk_error *err)
-{
-	char *p = strdup(dir);
-	if (!p)
-		return sk_error_set(err, SK_ENOMEM, "path");
-	int rc = 0;
-	for (char *s = p + 1;; s++) {
-		if (*s && *s != '/')
-			continue;
-		char c = *s;
-		*s = 0;
-		if (mkdir(p, 0700) != 0 && errno != EEXIST) {
-			rc = sk_error_sys(err, SK_EIO, "mkdir %s", p);
-			break;
-		}
-		*s = c;
-		if (!c)
-			break;
-	}
-	free(p);
-	return rc;
-}
-
-static int fsync_dir(const char *dir, sk_error *err)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return sk_error_sys(err, SK_EIO, "open %s", dir);
-	int rc = fsync(fd) != 0 ? sk_error_sys(err, SK_EIO, "fsync %s", dir) : 0;
-	close(fd);
-	return rc;
-}
 
 /* Removes temporary files left by interrupted stores. A writer holds an exclusive
- * flock on its temporary file, so a file we can lock belongs to nobody alive. */
+ * flock on its temporary file, so a file we can lock belongs to nobody alive. The
+ * folders of the store are made 0700 on the way. */
 static void clean_temps(sk_quarantine *q)
 {
 	DIR *d = opendir(q->objdir);
@@ -158,6 +134,9 @@ static void clean_temps(sk_quarantine *q)
 		char *sub = NULL;
 		if (asprintf(&sub, "%s/%s", q->objdir, e->d_name) < 0)
 			continue;
+		struct stat sst;
+		if (lstat(sub, &sst) == 0 && S_ISDIR(sst.st_mode) && (sst.st_mode & 07777) != 0700)
+			chmod(sub, 0700);
 		DIR *sd = opendir(sub);
 		if (sd) {
 			struct dirent *f;
@@ -178,6 +157,116 @@ static void clean_temps(sk_quarantine *q)
 	closedir(d);
 }
 
+/* ---- owners: which process is handling an item ---- */
+
+/* The start time of process pid (clock ticks since boot, field 22 of /proc/PID/stat);
+ * 0 when it cannot be read, -1 when there is no such process. */
+static long long proc_start(long pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT || errno == ESRCH ? -1 : 0;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return n < 0 && errno == ESRCH ? -1 : 0;
+	buf[n] = 0;
+	char *p = strrchr(buf, ')'); /* the command name may hold spaces and ')' */
+	if (!p)
+		return 0;
+	int field = 2;
+	for (p++; *p && field < 22; p++)
+		if (*p == ' ')
+			field++;
+	return field == 22 ? strtoll(p, NULL, 10) : 0;
+}
+
+static void boot_id(char out[40])
+{
+	out[0] = 0;
+	int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	ssize_t n = read(fd, out, 39);
+	close(fd);
+	out[n > 0 ? n : 0] = 0;
+	for (char *p = out; *p; p++)
+		if (*p == '\n' || *p == ':') {
+			*p = 0;
+			break;
+		}
+}
+
+/* "BOOT-ID:PID:START": the boot (a state folder in WAL mode is used by one machine only,
+ * so another boot id means a process of an earlier boot, gone), the pid, and the pid's
+ * start time (so that a reused pid is not taken for the owner). */
+static void self_owner(char *out, size_t n)
+{
+	char b[40];
+	boot_id(b);
+	long pid = (long)getpid();
+	long long st = proc_start(pid);
+	snprintf(out, n, "%s:%ld:%lld", b, pid, st > 0 ? st : 0);
+}
+
+/* true while the process named by owner may still be handling its item */
+static bool owner_alive(const char *owner)
+{
+	if (!owner)
+		return false; /* rows of versions that did not record one */
+	char b[40], mine[40];
+	long pid = 0;
+	long long start = 0;
+	const char *c1 = strchr(owner, ':');
+	if (!c1 || (size_t)(c1 - owner) >= sizeof(b) || sscanf(c1, ":%ld:%lld", &pid, &start) != 2 ||
+	    pid <= 0)
+		return false;
+	memcpy(b, owner, (size_t)(c1 - owner));
+	b[c1 - owner] = 0;
+	boot_id(mine);
+	if (*b && *mine && strcmp(b, mine) != 0)
+		return false; /* an earlier boot */
+	if (pid == (long)getpid())
+		return true; /* this process: its own items are its own business */
+	long long now = proc_start(pid);
+	if (now < 0)
+		return false; /* no such process */
+	if (now > 0 && start > 0)
+		return now == start; /* else: the pid was reused */
+	/* no /proc: the pid alone (a reused pid keeps the item waiting, never the reverse) */
+	return kill((pid_t)pid, 0) == 0 || errno != ESRCH;
+}
+
+/* quarantine.db and its -wal/-shm files 0600 */
+static int private_files(const char *dir, sk_error *err)
+{
+	static const char *const names[] = {"quarantine.db", "quarantine.db-wal",
+					    "quarantine.db-shm"};
+	for (size_t i = 0; i < 3; i++) {
+		char *p = NULL;
+		if (asprintf(&p, "%s/%s", dir, names[i]) < 0)
+			return sk_error_set(err, SK_ENOMEM, "path");
+		int rc = sk_file_private(p, true, err);
+		free(p);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* Adds the owner column to an index made by an earlier version. In a transaction. */
+static int migrate(sk_quarantine *q, sk_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(q->db, "SELECT owner FROM items LIMIT 0", -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_finalize(st);
+		return 0;
+	}
+	return exec(q, "ALTER TABLE items ADD COLUMN owner TEXT", err);
+}
+
 int sk_quarantine_open(const char *dir, sk_audit *audit, const sk_quarantine_options *opt,
 		       sk_quarantine **out, sk_error *err)
 {
@@ -194,6 +283,7 @@ int sk_quarantine_open(const char *dir, sk_audit *audit, const sk_quarantine_opt
 	struct passwd *pw = getpwuid(geteuid());
 	snprintf(q->os_user, sizeof(q->os_user), "%s(%u)", pw ? pw->pw_name : "?",
 		 (unsigned)geteuid());
+	self_owner(q->owner, sizeof(q->owner));
 	char *path = NULL;
 	if (!(q->dir = strdup(dir)) || asprintf(&q->objdir, "%s/objects", dir) < 0 ||
 	    asprintf(&path, "%s/quarantine.db", dir) < 0) {
@@ -201,7 +291,7 @@ int sk_quarantine_open(const char *dir, sk_audit *audit, const sk_quarantine_opt
 		sk_quarantine_close(q);
 		return sk_error_set(err, SK_ENOMEM, "quarantine");
 	}
-	if ((rc = mkdir_p(q->objdir, err))) {
+	if ((rc = sk_dir_private(dir, err)) || (rc = sk_dir_private(q->objdir, err))) {
 		free(path);
 		sk_quarantine_close(q);
 		return rc;
@@ -215,6 +305,10 @@ int sk_quarantine_open(const char *dir, sk_audit *audit, const sk_quarantine_opt
 		return rc;
 	}
 	free(path);
+	if ((rc = private_files(dir, err))) {
+		sk_quarantine_close(q);
+		return rc;
+	}
 	sqlite3_busy_timeout(q->db, 60000);
 	if ((rc = exec(q, "PRAGMA journal_mode=WAL", err)) ||
 	    (rc = exec(q, "PRAGMA synchronous=FULL", err)) ||
@@ -222,8 +316,11 @@ int sk_quarantine_open(const char *dir, sk_audit *audit, const sk_quarantine_opt
 		sk_quarantine_close(q);
 		return rc;
 	}
-	if ((rc = exec(q, schema, err)) == 0)
+	if ((rc = exec(q, schema, err)) == 0 && (rc = migrate(q, err)) == 0 &&
+	    (rc = exec(q, schema2, err)) == 0)
 		rc = exec(q, "COMMIT", err);
+	if (rc == 0)
+		rc = private_files(dir, err);
 	if (rc) {
 		sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
 		sk_quarantine_close(q);
@@ -328,7 +425,7 @@ static int write_object(sk_quarantine *q, const sk_input *in, const uint8_t want
 			rc = sk_error_sys(err, SK_EIO, "mkdir %s", sub);
 			goto out;
 		}
-		if ((rc = fsync_dir(q->objdir, err)))
+		if ((rc = sk_fsync_dir(q->objdir, err)))
 			goto out;
 	} else if (!S_ISDIR(st.st_mode)) {
 		rc = sk_error_set(err, SK_EIO, "%s is not a folder", sub);
@@ -337,7 +434,7 @@ static int write_object(sk_quarantine *q, const sk_input *in, const uint8_t want
 	if (stat(final, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size == in->size &&
 	    file_has_hash(final, want)) {
 		/* the same content is already stored; make sure its name is durable */
-		rc = fsync_dir(sub, err);
+		rc = sk_fsync_dir(sub, err);
 		goto out;
 	}
 	fd = mkostemp(tmp, O_CLOEXEC);
@@ -380,7 +477,7 @@ static int write_object(sk_quarantine *q, const sk_input *in, const uint8_t want
 	}
 	close(fd);
 	fd = -1;
-	rc = fsync_dir(sub, err);
+	rc = sk_fsync_dir(sub, err);
 	goto out;
 fail:
 	unlink(tmp);
@@ -416,7 +513,7 @@ int sk_quarantine_store(sk_quarantine *q, const sk_input *in, const uint8_t sha2
 	sqlite3_stmt *st = NULL;
 	if (sqlite3_prepare_v2(q->db,
 			       "INSERT INTO items(id, sha256, size, name, type, src_zone, dst_zone,"
-			       " submitter, received, state) VALUES(?,?,?,?,?,?,?,?,?,'held')",
+			       " submitter, received, state, owner) VALUES(?,?,?,?,?,?,?,?,?,'held',?)",
 			       -1, &st, NULL) != SQLITE_OK)
 		return db_err(q, err, "store");
 	int64_t now = now_us(q);
@@ -441,6 +538,7 @@ int sk_quarantine_store(sk_quarantine *q, const sk_input *in, const uint8_t sha2
 		bind_text_or_null(st, 7, meta->dst_zone);
 		bind_text_or_null(st, 8, meta->submitter);
 		sqlite3_bind_int64(st, 9, now);
+		sqlite3_bind_text(st, 10, q->owner, -1, SQLITE_TRANSIENT);
 		int s = sqlite3_step(st);
 		if (s == SQLITE_DONE) {
 			sqlite3_finalize(st);
@@ -479,6 +577,111 @@ int sk_quarantine_decide(sk_quarantine *q, const char *id, const char *type, con
 	else if (sqlite3_changes(q->db) != 1)
 		rc = sk_error_set(err, SK_ENOTFOUND, "no item %s", id);
 	sqlite3_finalize(st);
+	return rc;
+}
+
+/* ---- recovery of interrupted items ---- */
+
+struct orphan {
+	char id[SK_QUARANTINE_ID_LEN];
+	char sha[SK_SHA256_HEX];
+	char owner[128];
+};
+
+int sk_quarantine_recover(sk_quarantine *q, sk_audit *a, unsigned *count, sk_error *err)
+{
+	if (count)
+		*count = 0;
+	if (!a)
+		a = q->audit;
+	if (!a)
+		return sk_error_set(err, SK_EINVAL, "recovery needs the audit log");
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(q->db,
+			       "SELECT id, sha256, owner FROM items WHERE decided IS NULL"
+			       " ORDER BY received, id",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_err(q, err, "recover");
+	struct orphan *v = NULL;
+	size_t n = 0, cap = 0;
+	int s, rc = 0;
+	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *owner = (const char *)sqlite3_column_text(st, 2);
+		if (owner_alive(owner))
+			continue; /* being handled right now: its process records the decision */
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			struct orphan *nv = realloc(v, cap * sizeof(*nv));
+			if (!nv) {
+				rc = sk_error_set(err, SK_ENOMEM, "recover");
+				break;
+			}
+			v = nv;
+		}
+		snprintf(v[n].id, sizeof(v[n].id), "%s", (const char *)sqlite3_column_text(st, 0));
+		snprintf(v[n].sha, sizeof(v[n].sha), "%s", (const char *)sqlite3_column_text(st, 1));
+		snprintf(v[n].owner, sizeof(v[n].owner), "%s", owner ? owner : "-");
+		n++;
+	}
+	if (rc == 0 && s != SQLITE_DONE)
+		rc = db_err(q, err, "recover");
+	sqlite3_finalize(st);
+	st = NULL;
+	unsigned done = 0;
+	static const char why[] =
+		"the process handling the item ended before its decision was recorded";
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		char detail[320], actions[320], obj[160];
+		snprintf(detail, sizeof(detail), "os-user=%s owner=%s %s", q->os_user, v[i].owner, why);
+		snprintf(actions, sizeof(actions),
+			 "{\"sha256\":\"%s\",\"verdict\":\"blocked\",\"reason\":\"interrupted\","
+			 "\"reason_detail\":\"%s\",\"actions\":[],\"output\":null}",
+			 v[i].sha, why);
+		snprintf(obj, sizeof(obj), "item:%s sha256:%s", v[i].id, v[i].sha);
+		/* the row and the record together: a second recoverer finds the row decided */
+		if ((rc = exec(q, "BEGIN IMMEDIATE", err)))
+			break;
+		if (sqlite3_prepare_v2(q->db,
+				       "UPDATE items SET verdict='blocked', reason='interrupted',"
+				       " reason_detail=?, actions=?, decided=? WHERE id=? AND"
+				       " decided IS NULL",
+				       -1, &st, NULL) != SQLITE_OK) {
+			rc = db_err(q, err, "recover");
+			sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+			break;
+		}
+		sqlite3_bind_text(st, 1, why, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, actions, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 3, now_us(q));
+		sqlite3_bind_text(st, 4, v[i].id, -1, SQLITE_TRANSIENT);
+		int r = sqlite3_step(st);
+		bool changed = r == SQLITE_DONE && sqlite3_changes(q->db) == 1;
+		sqlite3_finalize(st);
+		st = NULL;
+		if (r != SQLITE_DONE)
+			rc = db_err(q, err, "recover");
+		else if (changed)
+			rc = sk_audit_append(a, "sekisho", "recover", obj, "blocked interrupted", detail,
+					     NULL, err);
+		if (rc == 0 && !changed) {
+			sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+			continue;
+		}
+		if (rc == 0 && (rc = exec(q, "COMMIT", err)) != 0) {
+			/* on record but not in the index: the next recovery records it again */
+			sk_error e2;
+			sk_audit_append(a, "sekisho", "recover", obj, "failed", "index commit failed",
+					NULL, &e2);
+		}
+		if (rc) {
+			sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+			break;
+		}
+		done++;
+	}
+	free(v);
+	if (count)
+		*count = done;
 	return rc;
 }
 
@@ -731,8 +934,9 @@ int sk_quarantine_release(sk_quarantine *q, const char *id, const char *by, cons
 	int rc = sk_quarantine_get(q, id, &it, err);
 	if (rc)
 		return rc;
-	char *obj = NULL, *tmp = NULL;
-	int fd = -1, ofd = -1;
+	char *obj = NULL;
+	int fd = -1;
+	sk_tmpfile tf = {.fd = -1};
 	if (!user_ok(by)) {
 		rc = refuse(q, by, act, it.id, it.sha256, SK_QDENY_BAD_USER, deny, err);
 		goto out;
@@ -749,8 +953,7 @@ int sk_quarantine_release(sk_quarantine *q, const char *id, const char *by, cons
 	}
 	/* copy into a temporary file beside path, checking the hash on the way */
 	obj = sk_quarantine_object_path(q, it.sha256);
-	if (!obj || asprintf(&tmp, "%s.sekisho-tmp.XXXXXX", path) < 0) {
-		tmp = NULL;
+	if (!obj) {
 		rc = sk_error_set(err, SK_ENOMEM, "path");
 		goto out;
 	}
@@ -759,17 +962,12 @@ int sk_quarantine_release(sk_quarantine *q, const char *id, const char *by, cons
 		rc = sk_error_sys(err, SK_EIO, "open original %s", obj);
 		goto out;
 	}
-	ofd = mkostemp(tmp, O_CLOEXEC);
-	if (ofd < 0) {
-		rc = sk_error_sys(err, SK_EIO, "create %s", tmp);
-		free(tmp);
-		tmp = NULL;
+	if ((rc = sk_tmpfile_open(&tf, path, err))) /* PATH.sekisho-tmp.PID.RANDOM, 0600 */
 		goto out;
-	}
 	crypto_hash_sha256_state hs;
 	crypto_hash_sha256_init(&hs);
 	sk_output o;
-	sk_output_fd(&o, ofd, 0);
+	sk_output_fd(&o, tf.fd, 0);
 	uint8_t buf[65536];
 	for (;;) {
 		ssize_t r = read(fd, buf, sizeof(buf));
@@ -793,12 +991,11 @@ int sk_quarantine_release(sk_quarantine *q, const char *id, const char *by, cons
 		rc = sk_error_set(err, SK_EFORMAT, "stored original of %s is damaged", it.id);
 		goto out;
 	}
-	if (fsync(ofd) != 0) {
-		rc = sk_error_sys(err, SK_EIO, "fsync %s", tmp);
+	/* the bytes on disk before the step is recorded (a full disk shows here) */
+	if (fsync(tf.fd) != 0) {
+		rc = sk_error_sys(err, SK_EIO, "fsync %s", tf.tmp);
 		goto out;
 	}
-	close(ofd);
-	ofd = -1;
 	/* record first, then hand out */
 	const char *b[] = {by};
 	char d[SK_QUARANTINE_USER_MAX * 2 + 64];
@@ -809,23 +1006,15 @@ int sk_quarantine_release(sk_quarantine *q, const char *id, const char *by, cons
 			      " id=? AND state='release-requested' AND approved_by IS NOT NULL",
 			      b, 1, now_us(q), by, act, &it, d, err)))
 		goto out;
-	if (rename(tmp, path) != 0) {
-		rc = sk_error_sys(err, SK_EIO, "rename %s", path);
+	if ((rc = sk_tmpfile_commit(&tf, path, 0600, true, err)) != 0) {
 		sk_error e2;
 		audit_step(q, by, act, it.id, it.sha256, "failed", "could not write the file", &e2);
 		goto out;
 	}
-	free(tmp);
-	tmp = NULL;
 out:
-	if (ofd >= 0)
-		close(ofd);
+	sk_tmpfile_discard(&tf);
 	if (fd >= 0)
 		close(fd);
-	if (tmp) {
-		unlink(tmp);
-		free(tmp);
-	}
 	free(obj);
 	sk_qitem_free(&it);
 	return rc;
@@ -919,7 +1108,7 @@ int sk_quarantine_purge(sk_quarantine *q, int64_t days, const char *by, uint64_t
 		if (p && unlink(p) == 0) {
 			char *slash = strrchr(p, '/');
 			*slash = 0;
-			fsync_dir(p, NULL);
+			sk_fsync_dir(p, NULL);
 		} else if (p && errno != ENOENT && rc == 0) {
 			rc = sk_error_sys(err, SK_EIO, "remove %s", p);
 		}

@@ -162,10 +162,64 @@ check "truncated log: consistent on its own" 'A verify >/dev/null'
 check "truncated below the anchored checkpoint: verify --anchor names record 25" 'A --lang en verify --anchor "$T/anchor.txt" | grep -q "^FAILED: log truncated: records 25..29$"'
 check "truncation in Japanese" 'LANG=ja_JP.UTF-8 LC_ALL= A verify --anchor "$T/anchor.txt" | grep -q "^異常: ログの末尾が削除されています: 記録 25〜29$"'
 restore
-sqlite3 "$T/st/audit.db" "UPDATE checkpoints SET note = replace(note, substr(note, length(note) - 20, 8), 'AAAAAAAA') WHERE id = 3"
-check "a replaced checkpoint signature is named" 'A --lang en verify | grep -q "^FAILED: checkpoint signature invalid: records 9..16$"'
+# every `audit append` signs a checkpoint before it exits: the one of size 17 vouches for
+# record 16 alone (the one of size 16 covers the rest)
+sqlite3 "$T/st/audit.db" "UPDATE checkpoints SET note = replace(note, substr(note, length(note) - 20, 8), 'AAAAAAAA') WHERE size = 17"
+check "a replaced checkpoint signature is named" 'A --lang en verify | grep -q "^FAILED: checkpoint signature invalid: record 16$"'
+restore
+sqlite3 "$T/st/audit.db" "DELETE FROM checkpoints WHERE size >= 9 AND size <= 16; UPDATE checkpoints SET note = replace(note, substr(note, length(note) - 20, 8), 'AAAAAAAA') WHERE size = 17"
+check "a replaced signature names the records only it vouched for" 'A --lang en verify | grep -q "^FAILED: checkpoint signature invalid: records 8..16$"'
 restore
 check "the restored copy verifies again" 'A verify --anchor "$T/anchor.txt" >/dev/null'
+
+# ---- the unsigned tail ----
+# rewrite.py DB SEQ OLD NEW: changes a record in place (same length) and recomputes its
+# leaf hash and every stored subtree hash, as someone with write access to the file can
+cat >"$T/rewrite.py" <<'PY'
+import hashlib, sqlite3, sys
+db, seq, old, new = sys.argv[1], int(sys.argv[2]), sys.argv[3].encode(), sys.argv[4].encode()
+c = sqlite3.connect(db)
+leaf = bytes(c.execute("SELECT leaf FROM records WHERE seq=?", (seq,)).fetchone()[0])
+assert old in leaf and len(old) == len(new)
+leaf = leaf.replace(old, new)
+c.execute("UPDATE records SET leaf=?, hash=? WHERE seq=?",
+          (leaf, hashlib.sha256(b"\x00" + leaf).digest(), seq))
+hs = [bytes(r[0]) for r in c.execute("SELECT hash FROM records ORDER BY seq")]
+c.execute("DELETE FROM nodes")
+level = 1
+while len(hs) >= 2:
+    hs = [hashlib.sha256(b"\x01" + hs[2 * i] + hs[2 * i + 1]).digest() for i in range(len(hs) // 2)]
+    c.executemany("INSERT INTO nodes(level, idx, hash) VALUES(?,?,?)",
+                  [(level, i, h) for i, h in enumerate(hs)])
+    level += 1
+c.commit()
+PY
+jf() { python3 -c 'import json,sys; v=json.load(open(sys.argv[1]))[sys.argv[2]]; print("null" if v is None else v)' "$@"; }
+B() { "$S" audit --state "$T/tail" "$@"; }
+for i in 0 1 2 3 4; do B append --actor clerk --action manual --object "door-$i" --detail "opened by $i" >/dev/null; done
+B verify --json >"$T/vj"
+check "verify --json after CLI appends: verdict ok, 5 records, signed through record 4" '[ "$(jf "$T/vj" verdict)" = ok ] && [ "$(jf "$T/vj" records)" = 5 ] && [ "$(jf "$T/vj" signed_through)" = 4 ] && [ "$(jf "$T/vj" unsigned_records)" = 0 ]'
+check "verify --json counts the checkpoints (one per append)" '[ "$(jf "$T/vj" checkpoints)" = 5 ] && [ "$(jf "$T/vj" problem)" = null ]'
+check "the text says every record is signed" 'B --lang en verify | grep -q "^OK: 5 records, 5 checkpoints verified; every record is covered" && LANG=ja_JP.UTF-8 LC_ALL= B verify | grep -q "^未署名: 0 件$"'
+# a record rewritten after a CLI run, hashes recomputed: the CLI had signed it
+cp -r "$T/tail" "$T/tail0"
+python3 "$T/rewrite.py" "$T/tail/audit.db" 4 "opened by 4" "opened by 9"
+B --lang en verify >"$T/v"
+check "rewriting the newest record (hashes recomputed) after a CLI run is detected (exit 1)" '[ $? -eq 1 ] && grep -q "^FAILED: records differ from a signed checkpoint: record 4$" "$T/v"'
+B verify --json >"$T/vj"
+check "verify --json names the problem" '[ "$(jf "$T/vj" verdict)" = failed ] && python3 -c "import json,sys; p=json.load(open(sys.argv[1]))[\"problem\"]; sys.exit(not (p[\"code\"] == \"root\" and p[\"first_record\"] == 4))" "$T/vj"'
+rm -rf "$T/tail" && cp -r "$T/tail0" "$T/tail"
+# a tail no checkpoint covers (a process killed before it signed; here the newest
+# checkpoints are removed): reported as unsigned, and a rewrite there is not "proven"
+sqlite3 "$T/tail/audit.db" "DELETE FROM checkpoints WHERE size > 2"
+python3 "$T/rewrite.py" "$T/tail/audit.db" 3 "opened by 3" "opened by 8"
+B verify --json >"$T/vj"
+check "verify --json reports the unsigned tail: signed through 1, 3 unsigned" '[ "$(jf "$T/vj" verdict)" = unsigned-tail ] && [ "$(jf "$T/vj" signed_through)" = 1 ] && [ "$(jf "$T/vj" unsigned_records)" = 3 ] && [ "$(jf "$T/vj" records)" = 5 ]'
+LANG=ja_JP.UTF-8 LC_ALL= B verify >"$T/v"
+check "Japanese: 署名済み 2 件目まで / 未署名 3 件, and no plain 正常" 'grep -q "^署名済み: 2 件目まで (記録 0〜1)$" "$T/v" && grep -q "^未署名: 3 件 (記録 2〜4 は" "$T/v" && grep -q "証明できません" "$T/v" && ! grep -q "^正常" "$T/v"'
+check "English: unsigned records are NOT proven" 'B --lang en verify | grep -q "^unsigned: 3 records (2..4): .*NOT proven unchanged$"'
+sqlite3 "$T/tail/audit.db" "DELETE FROM checkpoints"
+check "no checkpoint at all: signed_through is null" 'B verify --json >"$T/vj"; [ "$(jf "$T/vj" signed_through)" = null ] && [ "$(jf "$T/vj" unsigned_records)" = 5 ]'
 
 echo "1..$n"
 [ "$fails" -eq 0 ]

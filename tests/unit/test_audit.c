@@ -1138,6 +1138,80 @@ static void tamper_checkpoint_signature(void **state)
 	rmrf(dir);
 }
 
+
+/* sk_audit_checkpoint_if_due: signs whenever records are past the newest checkpoint (the
+ * CLI at exit with 0, the daemon's scheduler every ~2 s), and as a heartbeat when the
+ * newest checkpoint is older than max_age_s; verify reports what is covered. */
+static void log_checkpoint_if_due(void **state)
+{
+	(void)state;
+	char *dir = tmpdir();
+	struct fake_clock fc = {.now = 1795512142000000};
+	sk_audit_options o;
+	sk_audit_options_default(&o);
+	o.checkpoint_seconds = 300;
+	o.checkpoint_every = 1000;
+	o.clock = fake_now;
+	o.clock_ctx = &fc;
+	sk_audit *a;
+	sk_error err;
+	assert_int_equal(sk_audit_open(dir, &o, &a, &err), 0);
+	bool made = true;
+	uint64_t size = 99, signed_size = 99;
+	/* nothing recorded, no heartbeat asked: nothing to sign */
+	assert_int_equal(sk_audit_checkpoint_if_due(a, 0, &made, &err), 0);
+	assert_false(made);
+	assert_int_equal(sk_audit_signed_size(a, &size, &signed_size, &err), 0);
+	assert_int_equal(size, 0);
+	assert_int_equal(signed_size, 0);
+	/* the first append signs (no checkpoint yet); the next ones are an unsigned tail */
+	append_n(a, 0, 5);
+	assert_int_equal(sk_audit_signed_size(a, &size, &signed_size, &err), 0);
+	assert_int_equal(size, 5);
+	assert_int_equal(signed_size, 1);
+	sk_audit_verify_result vr = verify(a, NULL);
+	assert_true(vr.ok);
+	assert_int_equal(vr.records, 5);
+	assert_int_equal(vr.covered, 1); /* records 1..4 are not proven */
+	fc.now += 1000000;
+	assert_int_equal(sk_audit_checkpoint_if_due(a, 300, &made, &err), 0);
+	assert_true(made); /* records past the checkpoint: signed at once, whatever the age */
+	assert_int_equal(sk_audit_signed_size(a, NULL, &signed_size, &err), 0);
+	assert_int_equal(signed_size, 5);
+	vr = verify(a, NULL);
+	assert_true(vr.ok);
+	assert_int_equal(vr.covered, 5);
+	assert_int_equal(vr.checkpoints, 2);
+	/* nothing new: no checkpoint, until the heartbeat age has passed */
+	assert_int_equal(sk_audit_checkpoint_if_due(a, 300, &made, &err), 0);
+	assert_false(made);
+	fc.now += 299 * 1000000LL;
+	assert_int_equal(sk_audit_checkpoint_if_due(a, 300, &made, &err), 0);
+	assert_false(made);
+	assert_int_equal(sk_audit_checkpoint_if_due(a, 0, &made, &err), 0);
+	assert_false(made); /* 0: no heartbeat at all */
+	fc.now += 1000000;
+	assert_int_equal(sk_audit_checkpoint_if_due(a, 300, &made, &err), 0);
+	assert_true(made); /* 300 s: the heartbeat, same size */
+	assert_int_equal(sk_audit_checkpoint_if_due(a, 300, NULL, &err), 0);
+	/* another handle (another process) appends; this one signs its records */
+	sk_audit *b;
+	assert_int_equal(sk_audit_open(dir, &o, &b, &err), 0);
+	append_n(b, 5, 2);
+	sk_audit_close(b);
+	assert_int_equal(sk_audit_checkpoint_if_due(a, 0, &made, &err), 0);
+	assert_true(made);
+	vr = verify(a, NULL);
+	assert_true(vr.ok);
+	assert_int_equal(vr.records, 7);
+	assert_int_equal(vr.covered, 7);
+	assert_string_equal(sk_audit_problem_code(SK_AUDIT_ROOT), "root");
+	assert_string_equal(sk_audit_problem_code(SK_AUDIT_OK), "ok");
+	assert_string_equal(sk_audit_problem_code(SK_AUDIT_TRUNCATED), "truncated");
+	sk_audit_close(a);
+	rmrf(dir);
+}
+
 static void key_mode_enforced(void **state)
 {
 	(void)state;
@@ -1169,6 +1243,7 @@ int main(void)
 		cmocka_unit_test(record_canonical),
 		cmocka_unit_test(log_basics),
 		cmocka_unit_test(log_heartbeat),
+		cmocka_unit_test(log_checkpoint_if_due),
 		cmocka_unit_test(log_group_commit),
 		cmocka_unit_test(tamper_untouched),
 		cmocka_unit_test(tamper_one_byte_sql),

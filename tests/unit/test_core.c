@@ -1,7 +1,17 @@
 /* Core pieces: buffer, budget, report, names, verdicts. */
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sekisho/io.h"
 #include "sekisho/name.h"
 #include "testutil.h"
 
@@ -156,6 +166,145 @@ static void json_invalid_utf8(void **state)
 	sk_result_free(&res);
 }
 
+
+static void touch_in(const char *dir, const char *name, char *path, size_t n)
+{
+	snprintf(path, n, "%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("partial", f);
+	fclose(f);
+}
+
+static bool exists(const char *p)
+{
+	struct stat st;
+	return lstat(p, &st) == 0;
+}
+
+/* Files written under NAME.sekisho-tmp.PID.RANDOM: commit (umask mode, rename), discard,
+ * and the cleaner, which removes only what belongs to no live process. */
+static void tmpfile_lifecycle(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/sk-tmpf-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	pid_t child = fork();
+	if (child == 0)
+		_exit(0);
+	waitpid(child, NULL, 0); /* a pid that is gone */
+	char n[128], dead[512], live[512], locked[512], legacy[512], legacy_old[512], plain[512],
+		other[512];
+	snprintf(n, sizeof(n), "a.txt" SK_TMPFILE_MARK "%ld.Ab12Cd", (long)child);
+	touch_in(dir, n, dead, sizeof(dead));
+	snprintf(n, sizeof(n), "b.txt" SK_TMPFILE_MARK "%ld.Ab12Cd", (long)getppid());
+	touch_in(dir, n, live, sizeof(live));
+	snprintf(n, sizeof(n), "c.txt" SK_TMPFILE_MARK "%ld.Zz12Cd", (long)child);
+	touch_in(dir, n, locked, sizeof(locked));
+	touch_in(dir, "d.txt" SK_TMPFILE_MARK "Ab12Cd", legacy, sizeof(legacy));
+	touch_in(dir, "e.txt" SK_TMPFILE_MARK "Qw12Er", legacy_old, sizeof(legacy_old));
+	struct timeval old[2] = {{.tv_sec = time(NULL) - 2 * 86400}, {.tv_sec = time(NULL) - 2 * 86400}};
+	assert_int_equal(utimes(legacy_old, old), 0);
+	touch_in(dir, "f.txt", plain, sizeof(plain));
+	touch_in(dir, "g" SK_TMPFILE_MARK "12.not-a-temp-name", other, sizeof(other));
+	/* a writer in another pid namespace would show a pid that is dead here: its lock
+	 * keeps the file */
+	int lfd = open(locked, O_RDONLY);
+	assert_true(lfd >= 0);
+	assert_int_equal(flock(lfd, LOCK_EX), 0);
+	/* this process's own temporary file, being written */
+	char final[512];
+	snprintf(final, sizeof(final), "%s/h.txt", dir);
+	sk_tmpfile t;
+	sk_error err;
+	assert_int_equal(sk_tmpfile_open(&t, final, &err), 0);
+	assert_non_null(strstr(t.tmp, SK_TMPFILE_MARK));
+	char want[64];
+	snprintf(want, sizeof(want), SK_TMPFILE_MARK "%ld.", (long)getpid());
+	assert_non_null(strstr(t.tmp, want));
+	struct stat st;
+	assert_int_equal(fstat(t.fd, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600); /* private while partial */
+	assert_int_equal(write(t.fd, "complete\n", 9), 9);
+	char *mine = strdup(t.tmp);
+
+	unsigned removed = 99;
+	assert_int_equal(sk_tmpfile_clean(dir, &removed, &err), 0);
+	assert_int_equal(removed, 2);
+	assert_false(exists(dead));
+	assert_false(exists(legacy_old));
+	assert_true(exists(live));
+	assert_true(exists(locked));
+	assert_true(exists(legacy)); /* no pid and touched recently: maybe an old version's */
+	assert_true(exists(plain));
+	assert_true(exists(other));
+	assert_true(exists(mine));
+	assert_false(exists(final)); /* nothing under the final name before the commit */
+	close(lfd); /* the lock's owner is gone now: the next clean removes it */
+	assert_int_equal(sk_tmpfile_clean(dir, &removed, &err), 0);
+	assert_int_equal(removed, 1);
+	assert_false(exists(locked));
+
+	/* commit: the mode from the umask, the temporary name gone */
+	mode_t um = umask(027);
+	assert_int_equal(sk_umask_mode(), 0640);
+	assert_int_equal(sk_tmpfile_commit(&t, final, -1, true, &err), 0);
+	umask(um);
+	assert_int_equal(t.fd, -1);
+	assert_int_equal(stat(final, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0640);
+	assert_int_equal(st.st_size, 9);
+	assert_false(exists(mine));
+	free(mine);
+	/* discard: nothing stays */
+	assert_int_equal(sk_tmpfile_open(&t, final, &err), 0);
+	mine = strdup(t.tmp);
+	sk_tmpfile_discard(&t);
+	assert_false(exists(mine));
+	assert_int_equal(stat(final, &st), 0);
+	assert_int_equal(st.st_size, 9); /* the earlier output is untouched */
+	free(mine);
+	sk_tmpfile_discard(&t); /* twice is harmless */
+	assert_int_equal(sk_fsync_dir(dir, &err), 0);
+	/* sk_dir_private: made 0700; a sticky shared folder (/tmp) is refused, untouched */
+	char priv[600];
+	snprintf(priv, sizeof(priv), "%s/p/q", dir);
+	assert_int_equal(sk_dir_private(priv, &err), 0);
+	assert_int_equal(stat(priv, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0700);
+	assert_int_equal(chmod(priv, 0755), 0);
+	assert_int_equal(sk_dir_private(priv, &err), 0);
+	assert_int_equal(stat(priv, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0700);
+	assert_int_equal(chmod(priv, 01777), 0);
+	assert_int_equal(sk_dir_private(priv, &err), SK_EIO);
+	assert_non_null(strstr(err.msg, "sticky"));
+	assert_int_equal(stat(priv, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 01777);
+	assert_int_equal(sk_dir_private(final, &err), SK_EIO); /* a file */
+	/* sk_file_private: 0644 → 0600, a symbolic link refused, missing as asked */
+	assert_int_equal(chmod(final, 0644), 0);
+	assert_int_equal(sk_file_private(final, false, &err), 0);
+	assert_int_equal(stat(final, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	char lnk[600];
+	snprintf(lnk, sizeof(lnk), "%s/link", dir);
+	assert_int_equal(symlink(final, lnk), 0);
+	assert_int_equal(sk_file_private(lnk, true, &err), SK_EIO);
+	snprintf(lnk, sizeof(lnk), "%s/none", dir);
+	assert_int_equal(sk_file_private(lnk, true, &err), 0);
+	assert_int_equal(sk_file_private(lnk, false, &err), SK_EIO);
+	assert_int_equal(sk_fsync_dir("/nonexistent-sk-folder", &err), SK_EIO);
+	/* a folder that cannot be written: the error, no file */
+	char ro[600];
+	snprintf(ro, sizeof(ro), "%s/missing/x.txt", dir);
+	assert_int_equal(sk_tmpfile_open(&t, ro, &err), SK_EIO);
+	assert_int_equal(t.fd, -1);
+	char cmd[600];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -165,6 +314,7 @@ int main(void)
 		cmocka_unit_test(names),
 		cmocka_unit_test(name_ext),
 		cmocka_unit_test(json_invalid_utf8),
+		cmocka_unit_test(tmpfile_lifecycle),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

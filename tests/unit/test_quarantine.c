@@ -3,9 +3,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <sqlite3.h>
 
 #include "sekisho/audit.h"
 #include "sekisho/quarantine.h"
@@ -442,6 +446,7 @@ static void process_stores_and_audits(void **state)
 	assert_int_equal(sk_audit_list(e->a, 0, find_action, &f, &err), 0);
 	assert_int_equal(f.hits, 1);
 	assert_string_equal(f.result, "blocked executable");
+	assert_string_equal(r.res.unrecorded, ""); /* on record */
 	assert_string_equal(f.actor, "mail:taro@example.jp");
 	assert_non_null(strstr(f.object, r.res.quarantine_id));
 	assert_non_null(strstr(f.object, hex));
@@ -504,6 +509,8 @@ static void process_audit_failure_blocks(void **state)
 	sk_output_buf(&so, &r.out);
 	assert_int_equal(sk_process(&item, &o, &so, &r.res, &err), 0);
 	assert_verdict(&r, SK_VERDICT_BLOCKED);
+	/* and the caller is told that the decision is not on record */
+	assert_non_null(strstr(r.res.unrecorded, "audit actor longer than"));
 	uint64_t n;
 	assert_int_equal(sk_audit_size(e->a, &n, &err), 0);
 	assert_int_equal(n, 0);
@@ -519,6 +526,298 @@ static void process_audit_failure_blocks(void **state)
 	env_free(e);
 }
 
+
+/* ---- recovery of interrupted items ---- */
+
+static void sql(struct env *e, const char *q)
+{
+	char p[512];
+	snprintf(p, sizeof(p), "%s/quarantine.db", e->dir);
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 10000);
+	char *msg = NULL;
+	if (sqlite3_exec(db, q, NULL, NULL, &msg) != SQLITE_OK)
+		fail_msg("sql %s: %s", q, msg);
+	sqlite3_close(db);
+}
+
+static void set_owner(struct env *e, const char *id, const char *owner)
+{
+	char q[512];
+	if (owner)
+		snprintf(q, sizeof(q), "UPDATE items SET owner='%s' WHERE id='%s'", owner, id);
+	else
+		snprintf(q, sizeof(q), "UPDATE items SET owner=NULL WHERE id='%s'", id);
+	sql(e, q);
+}
+
+static char *owner_of(struct env *e, const char *id)
+{
+	char p[512];
+	snprintf(p, sizeof(p), "%s/quarantine.db", e->dir);
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT owner FROM items WHERE id=?", -1, &st, NULL),
+			 SQLITE_OK);
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	const unsigned char *t = sqlite3_column_text(st, 0);
+	char *r = t ? strdup((const char *)t) : NULL;
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return r;
+}
+
+/* field 22 of /proc/PID/stat */
+static long long start_of(long pid)
+{
+	char p[64], buf[1024];
+	snprintf(p, sizeof(p), "/proc/%ld/stat", pid);
+	FILE *f = fopen(p, "r");
+	if (!f)
+		return -1;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	char *c = strrchr(buf, ')');
+	int field = 2;
+	for (c++; *c && field < 22; c++)
+		if (*c == ' ')
+			field++;
+	return strtoll(c, NULL, 10);
+}
+
+struct find_recover {
+	int hits;
+	char objects[8][160];
+};
+
+static int find_recover(void *ctx, const sk_audit_record *r)
+{
+	struct find_recover *f = ctx;
+	if (strcmp(r->action, "recover") != 0)
+		return 0;
+	assert_string_equal(r->result, "blocked interrupted");
+	assert_string_equal(r->actor, "sekisho");
+	assert_non_null(strstr(r->detail, "owner="));
+	if (f->hits < 8)
+		snprintf(f->objects[f->hits], 160, "%s", r->object);
+	f->hits++;
+	return 0;
+}
+
+static void expect_item(struct env *e, const char *id, const char *verdict, const char *reason)
+{
+	sk_qitem it;
+	sk_error err;
+	assert_int_equal(sk_quarantine_get(e->q, id, &it, &err), 0);
+	if (verdict) {
+		assert_non_null(it.verdict);
+		assert_string_equal(it.verdict, verdict);
+		assert_string_equal(it.reason, reason);
+		assert_true(it.decided_us != 0);
+	} else {
+		assert_null(it.verdict);
+		assert_int_equal(it.decided_us, 0);
+	}
+	assert_int_equal(it.state, SK_QSTATE_HELD); /* the original stays in quarantine */
+	sk_qitem_free(&it);
+}
+
+static void recover_interrupted(void **state)
+{
+	(void)state;
+	struct env *e = env_new();
+	char mine[SK_QUARANTINE_ID_LEN], gone[SK_QUARANTINE_ID_LEN], reused[SK_QUARANTINE_ID_LEN],
+		oldboot[SK_QUARANTINE_ID_LEN], legacy[SK_QUARANTINE_ID_LEN], live[SK_QUARANTINE_ID_LEN],
+		done[SK_QUARANTINE_ID_LEN];
+	store(e, "stored by this process", "mine.txt", mine);
+	store(e, "stored by a process that is gone", "gone.txt", gone);
+	store(e, "stored by a pid now reused", "reused.txt", reused);
+	store(e, "stored before a reboot", "oldboot.txt", oldboot);
+	store(e, "stored by an older version", "legacy.txt", legacy);
+	store(e, "stored by a live process", "live.txt", live);
+	store(e, "decided normally", "done.txt", done);
+	sk_error err;
+	assert_int_equal(sk_quarantine_decide(e->q, done, "text", "clean", NULL, NULL, "{}", &err), 0);
+	/* the owner this process wrote: BOOT:PID:START of itself */
+	char *me = owner_of(e, mine);
+	assert_non_null(me);
+	char want[128];
+	snprintf(want, sizeof(want), ":%ld:%lld", (long)getpid(), start_of(getpid()));
+	assert_non_null(strstr(me, want));
+	char boot[64];
+	snprintf(boot, sizeof(boot), "%.*s", (int)(strchr(me, ':') - me), me);
+	char o[160];
+	/* a child that has exited and been reaped: its pid is gone */
+	pid_t child = fork();
+	if (child == 0)
+		_exit(0);
+	assert_true(child > 0);
+	waitpid(child, NULL, 0);
+	snprintf(o, sizeof(o), "%s:%ld:%lld", boot, (long)child, 12345LL);
+	set_owner(e, gone, o);
+	/* pid 1 exists but started at another time than the owner did */
+	snprintf(o, sizeof(o), "%s:1:%lld", boot, start_of(1) + 1);
+	set_owner(e, reused, o);
+	/* another boot: whatever the pid, that process is gone */
+	snprintf(o, sizeof(o), "00000000-0000-0000-0000-000000000000:%ld:%lld", (long)getppid(),
+		 start_of(getppid()));
+	set_owner(e, oldboot, o);
+	set_owner(e, legacy, NULL);
+	/* a live process (our parent, with its real start time): never touched */
+	snprintf(o, sizeof(o), "%s:%ld:%lld", boot, (long)getppid(), start_of(getppid()));
+	set_owner(e, live, o);
+	free(me);
+
+	/* recovery needs an audit log */
+	sk_quarantine *bare;
+	assert_int_equal(sk_quarantine_open(e->dir, NULL, NULL, &bare, &err), 0);
+	unsigned n = 99;
+	assert_int_equal(sk_quarantine_recover(bare, NULL, &n, &err), SK_EINVAL);
+	assert_int_equal(n, 0);
+	sk_quarantine_close(bare);
+
+	assert_int_equal(sk_quarantine_recover(e->q, NULL, &n, &err), 0);
+	assert_int_equal(n, 4);
+	expect_item(e, gone, "blocked", "interrupted");
+	expect_item(e, reused, "blocked", "interrupted");
+	expect_item(e, oldboot, "blocked", "interrupted");
+	expect_item(e, legacy, "blocked", "interrupted");
+	expect_item(e, mine, NULL, NULL);
+	expect_item(e, live, NULL, NULL);
+	sk_qitem di;
+	assert_int_equal(sk_quarantine_get(e->q, done, &di, &err), 0);
+	assert_string_equal(di.verdict, "clean"); /* a decided item is never touched */
+	sk_qitem_free(&di);
+	struct find_recover f = {0};
+	assert_int_equal(sk_audit_list(e->a, 0, find_recover, &f, &err), 0);
+	assert_int_equal(f.hits, 4);
+	const char *ids[] = {gone, reused, oldboot, legacy};
+	for (int i = 0; i < 4; i++) {
+		bool seen = false;
+		for (int j = 0; j < 4; j++)
+			seen |= strstr(f.objects[j], ids[i]) != NULL;
+		assert_true(seen);
+	}
+	/* once finished, never again */
+	assert_int_equal(sk_quarantine_recover(e->q, NULL, &n, &err), 0);
+	assert_int_equal(n, 0);
+	/* the live owner is gone now (another boot): the next run finishes that one too */
+	snprintf(o, sizeof(o), "ffffffff-0000-0000-0000-000000000000:1:1");
+	set_owner(e, live, o);
+	assert_int_equal(sk_quarantine_recover(e->q, e->a, &n, &err), 0);
+	assert_int_equal(n, 1);
+	expect_item(e, live, "blocked", "interrupted");
+	/* the row's result JSON says so too (quarantine show --json) */
+	sk_qitem it;
+	assert_int_equal(sk_quarantine_get(e->q, live, &it, &err), 0);
+	assert_non_null(strstr(it.actions, "\"reason\":\"interrupted\""));
+	sk_qitem_free(&it);
+	env_free(e);
+}
+
+/* An index made by a version without the owner column gains it on open; its undecided
+ * rows (no owner) are recoverable. */
+static void recover_migrates_old_index(void **state)
+{
+	(void)state;
+	struct env *e = env_new();
+	char id[SK_QUARANTINE_ID_LEN];
+	store(e, "old row", "old.txt", id);
+	sk_quarantine_close(e->q);
+	e->q = NULL;
+	sql(e, "DROP INDEX IF EXISTS items_undecided; ALTER TABLE items DROP COLUMN owner");
+	sk_error err;
+	assert_int_equal(sk_quarantine_open(e->dir, e->a, NULL, &e->q, &err), 0);
+	char *o = owner_of(e, id);
+	assert_null(o);
+	unsigned n = 0;
+	assert_int_equal(sk_quarantine_recover(e->q, NULL, &n, &err), 0);
+	assert_int_equal(n, 1);
+	expect_item(e, id, "blocked", "interrupted");
+	env_free(e);
+}
+
+/* The state folder 0700 and the databases 0600, whatever they were before. */
+static void state_permissions(void **state)
+{
+	(void)state;
+	struct env *e = env_new();
+	char id[SK_QUARANTINE_ID_LEN];
+	store(e, "some original", "x.txt", id);
+	sk_quarantine_close(e->q);
+	sk_audit_close(e->a);
+	e->q = NULL;
+	e->a = NULL;
+	static const char *const files[] = {"quarantine.db", "quarantine.db-wal", "quarantine.db-shm",
+					    "audit.db", "audit.db-wal", "audit.db-shm"};
+	char p[512];
+	struct stat st;
+	for (int i = 0; i < 6; i++) {
+		snprintf(p, sizeof(p), "%s/%s", e->dir, files[i]);
+		if (stat(p, &st) != 0) {
+			/* SQLite removes -wal/-shm when the last connection closes: make them */
+			int fd = open(p, O_CREAT | O_WRONLY, 0644);
+			assert_true(fd >= 0);
+			close(fd);
+		}
+		assert_int_equal(chmod(p, 0644), 0);
+	}
+	assert_int_equal(chmod(e->dir, 0755), 0);
+	snprintf(p, sizeof(p), "%s/objects", e->dir);
+	assert_int_equal(chmod(p, 0755), 0);
+	uint8_t h[32];
+	char hex[SK_SHA256_HEX];
+	sk_sha256("some original", 13, h);
+	sk_hex(h, 32, hex);
+	snprintf(p, sizeof(p), "%s/objects/%.2s", e->dir, hex);
+	assert_int_equal(chmod(p, 0755), 0);
+	sk_error err;
+	if (sk_audit_open(e->dir, NULL, &e->a, &err) || sk_quarantine_open(e->dir, e->a, NULL, &e->q, &err))
+		fail_msg("reopen: %s", err.msg);
+	assert_int_equal(stat(e->dir, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0700);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0700);
+	snprintf(p, sizeof(p), "%s/objects", e->dir);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0700);
+	for (int i = 0; i < 6; i++) {
+		snprintf(p, sizeof(p), "%s/%s", e->dir, files[i]);
+		if (stat(p, &st) == 0)
+			assert_int_equal(st.st_mode & 07777, 0600);
+	}
+	/* a new state folder, under a permissive umask: 0700 and 0600 from the start */
+	mode_t old = umask(0);
+	char sub[256];
+	snprintf(sub, sizeof(sub), "%.200s/fresh/state", e->dir);
+	sk_audit *a2;
+	sk_quarantine *q2;
+	if (sk_audit_open(sub, NULL, &a2, &err) || sk_quarantine_open(sub, a2, NULL, &q2, &err))
+		fail_msg("open fresh: %s", err.msg);
+	umask(old);
+	assert_int_equal(stat(sub, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0700);
+	for (int i = 0; i < 6; i++) {
+		snprintf(p, sizeof(p), "%s/%s", sub, files[i]);
+		if (stat(p, &st) == 0)
+			assert_int_equal(st.st_mode & 07777, 0600);
+		else
+			assert_true(i % 3 != 0); /* the databases themselves exist */
+	}
+	sk_quarantine_close(q2);
+	sk_audit_close(a2);
+	/* a state path that is a file is an error, not a surprise */
+	snprintf(p, sizeof(p), "%s/x.txt", e->dir);
+	FILE *f = fopen(p, "w");
+	fclose(f);
+	assert_int_not_equal(sk_audit_open(p, NULL, &a2, &err), 0);
+	env_free(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -528,6 +827,9 @@ int main(void)
 		cmocka_unit_test(purge_retention),
 		cmocka_unit_test(process_stores_and_audits),
 		cmocka_unit_test(process_audit_failure_blocks),
+		cmocka_unit_test(recover_interrupted),
+		cmocka_unit_test(recover_migrates_old_index),
+		cmocka_unit_test(state_permissions),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
