@@ -77,7 +77,7 @@ int sk_worker_serve(int sock, sk_worker_hook hook, uint32_t retire_cpu_s)
 		sk_wire_job job;
 		if (type != SK_WIRE_JOB || sk_wire_job_decode(p, n, &job) != 0)
 			rc = SK_EFORMAT;
-		else if (!hook || hook(&job, sock) == 0)
+		else if (!hook || hook(&job, sock, fds[0], fds[1]) == 0)
 			rc = run_job(sock, &job, fds[0], fds[1], retire_cpu_s);
 		close(fds[0]);
 		close(fds[1]);
@@ -135,6 +135,10 @@ int sk_worker_main(int argc, char **argv, sk_worker_hook hook)
 	if (fd == UINT64_MAX || have_uid != have_gid)
 		return fail("--fd (and --uid with --gid)", NULL);
 	int sock = (int)fd;
+	/* With TZ unset glibc checks /etc/localtime again on every localtime() (libzip):
+	 * set, and unchanged, it does not */
+	if (!getenv("TZ") && setenv("TZ", ":/etc/localtime", 1) != 0)
+		return fail("TZ", NULL);
 	sk_error err;
 	sk_error_clear(&err);
 	if (sk_engine_init(&err) != 0)
