@@ -65,7 +65,7 @@ static int filter(int sock, sk_error *err)
 	/* fstat() is newfstatat(fd, "", st, AT_EMPTY_PATH) in glibc */
 	if (rc == 0)
 		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(newfstatat), 1,
-				      SCMP_A3(SCMP_CMP_EQ, AT_EMPTY_PATH));
+				      SCMP_A3(SCMP_CMP_EQ, AT_EMPTY_PATH, 0));
 	/* memory, never executable */
 	if (rc == 0)
 		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
@@ -73,10 +73,10 @@ static int filter(int sock, sk_error *err)
 	/* messages on the gate's socket only */
 	if (rc == 0)
 		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(recvmsg), 1,
-				      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)sock));
+				      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)sock, 0));
 	if (rc == 0)
 		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(sendmsg), 1,
-				      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)sock));
+				      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)sock, 0));
 	if (rc == 0)
 		rc = seccomp_load(f);
 	seccomp_release(f);

@@ -110,7 +110,7 @@ int sk_worker_main(int argc, char **argv, sk_worker_hook hook)
 	uint64_t fd = UINT64_MAX, uid = 0, gid = 0, as = 1ull << 30, cpu = 1200,
 		 fsize = 4ull << 30;
 	bool have_uid = false, have_gid = false;
-	for (int i = 1; i < argc; i++) {
+	for (int i = 1; i < argc; i += 2) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		bool ok = v != NULL;
 		if (!strcmp(a, "--fd"))
@@ -130,7 +130,6 @@ int sk_worker_main(int argc, char **argv, sk_worker_hook hook)
 		if (!ok)
 			return fail("usage: sekisho-worker --fd N [--uid N --gid N] [--as BYTES] "
 				    "[--cpu SECONDS] [--fsize BYTES] (started by the gate)", NULL);
-		i++;
 	}
 	if (fd == UINT64_MAX || have_uid != have_gid)
 		return fail("--fd (and --uid with --gid)", NULL);

@@ -426,7 +426,8 @@ int sk_wire_recv(int sock, uint32_t *type, uint8_t **p, size_t *n, int *fds, int
 		rc = SK_EFORMAT;
 		goto fail;
 	}
-	memcpy(fds, got_fds, (size_t)nfd * sizeof(int));
+	if (nfd)
+		memcpy(fds, got_fds, (size_t)nfd * sizeof(int));
 	*type = t;
 	*p = body;
 	*n = len;
