@@ -1,8 +1,8 @@
 /* sekisho — the one path every item takes.
  *
- * sk_process(): type detection → disarm/rebuild → verdict. Later stages (flow policy,
- * quarantine, malware scan, audit) are added here, so that no ingress has a private
- * shortcut around them. */
+ * sk_process(): admit (hash, flow policy, original kept in quarantine) → malware scan →
+ * engine (true type, disarm/rebuild; in a sandboxed worker when options.pool is set) →
+ * verdict and audit record. No ingress has a private shortcut around it. */
 #ifndef SEKISHO_CORE_H
 #define SEKISHO_CORE_H
 
@@ -37,6 +37,9 @@ typedef struct sk_options {
 	struct sk_quarantine *quarantine;
 	struct sk_audit *audit;
 	const struct sk_policy *policy; /* flow policy applied first (NULL: none) */
+	/* The sandboxed workers that run the engine (pool.h); NULL: in this process, which
+	 * only tests and debugging should do: the item's bytes are then parsed here. */
+	struct sk_pool *pool;
 	int32_t today;             /* yyyymmdd for exception expiry (0: the local date) */
 } sk_options;
 

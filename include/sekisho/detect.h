@@ -47,6 +47,10 @@ typedef struct sk_type {
  * (the central directory), reads at most 64 KiB otherwise. */
 int sk_detect(sk_input *in, const char *name, sk_type *out, sk_error *err);
 
+/* The static type whose code is code (every type sk_detect() answers has one), or NULL.
+ * The gate maps a worker's answer back to a type with it. */
+const sk_type *sk_type_find(const char *code);
+
 /* Name checks. ext is the final extension after removing bidi/control characters,
  * lower-cased, without the dot ("" when none). */
 void sk_name_ext(const char *name, char *ext, size_t extsz);

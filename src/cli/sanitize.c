@@ -16,6 +16,7 @@
 #include "sekisho/core.h"
 #include "sekisho/name.h"
 #include "sekisho/policy.h"
+#include "sekisho/pool.h"
 #include "sekisho/quarantine.h"
 #include "sekisho/scan.h"
 
@@ -381,19 +382,25 @@ static void usage(sk_lang lang)
 {
 	fputs(lang == SK_LANG_EN
 		      ? "usage: sekisho sanitize [-o OUTDIR] [--json] [--profile NAME] [--state DIR] [--lang ja|en]\n"
-			"         [--clamd SOCKET] [--clamd-timeout SECONDS]\n"
+			"         [--clamd SOCKET] [--clamd-timeout SECONDS] [--workers N | --in-process]\n"
 			"         [--policy FILE --from ZONE --to ZONE [--channel file|mail|web] [--class LEVEL]] PATH...\n"
 			"  --state DIR                       keep originals in quarantine and audit every item\n"
 			"  --clamd unix:/path | tcp:IP:PORT  scan every item with clamd first\n"
 			"                                    (default: $SEKISHO_CLAMD)\n"
 			"  --policy FILE --from Z --to Z     apply the flow rules and DLP of a policy file\n"
+			"  --workers N                       sandboxed worker processes (default 1)\n"
+			"  --in-process                      parse in this process, without the sandbox:\n"
+			"                                    for debugging only, never for real traffic\n"
 		      : "使い方: sekisho sanitize [-o 出力先] [--json] [--profile 名前] [--state フォルダ] [--lang ja|en]\n"
-			"         [--clamd ソケット] [--clamd-timeout 秒]\n"
+			"         [--clamd ソケット] [--clamd-timeout 秒] [--workers N | --in-process]\n"
 			"         [--policy ファイル --from ゾーン --to ゾーン [--channel file|mail|web] [--class レベル]] パス...\n"
 			"  --state フォルダ                  原本を隔離保存し、すべての判定を監査ログに記録します\n"
 			"  --clamd unix:/パス | tcp:IP:ポート  各ファイルを先に clamd で検査します\n"
 			"                                    (省略時: 環境変数 SEKISHO_CLAMD)\n"
-			"  --policy ファイル --from --to       ポリシーファイルの通信規則と DLP を適用します\n",
+			"  --policy ファイル --from --to       ポリシーファイルの通信規則と DLP を適用します\n"
+			"  --workers N                       サンドボックス化したワーカープロセスの数 (既定 1)\n"
+			"  --in-process                      サンドボックスを使わずこのプロセス内で解析します:\n"
+			"                                    デバッグ専用です。実際の通信には使わないでください\n",
 	      stderr);
 }
 
@@ -402,7 +409,8 @@ int cmd_sanitize(int argc, char **argv)
 	struct run r = {0};
 	sk_options_default(&r.opt);
 	const char *lang_opt = NULL, *profile = NULL, *clamd_timeout = NULL, *state = NULL,
-		   *policy = NULL;
+		   *policy = NULL, *workers = NULL;
+	bool in_process = false;
 	static const struct option longs[] = {
 		{"state", required_argument, NULL, 's'},
 		{"output", required_argument, NULL, 'o'},
@@ -417,6 +425,8 @@ int cmd_sanitize(int argc, char **argv)
 		{"to", required_argument, NULL, 'U'},
 		{"channel", required_argument, NULL, 'H'},
 		{"class", required_argument, NULL, 'K'},
+		{"workers", required_argument, NULL, 'W'},
+		{"in-process", no_argument, NULL, 'I'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -433,6 +443,8 @@ int cmd_sanitize(int argc, char **argv)
 		case 'U': r.to = optarg; break;
 		case 'H': r.channel = optarg; break;
 		case 'K': r.klass = optarg; break;
+		case 'W': workers = optarg; break;
+		case 'I': in_process = true; break;
 		case 'h': usage(cli_lang(lang_opt)); return 0;
 		case 'C': r.opt.clamd = optarg; break;
 		case 'T': clamd_timeout = optarg; break;
@@ -472,6 +484,23 @@ int cmd_sanitize(int argc, char **argv)
 		if (r.opt.clamd_timeout_ms < 1)
 			r.opt.clamd_timeout_ms = 1;
 	}
+	sk_pool_config pc;
+	sk_pool_config_default(&pc);
+	pc.workers = 1; /* one file at a time */
+	if (workers) {
+		char *end = NULL;
+		unsigned long n = strtoul(workers, &end, 10);
+		if (in_process || end == workers || *end || *workers == '-' || n < 1 || n > 256) {
+			cli_err(r.lang, "--workers は 1 から 256 の数で、--in-process とは併用できません",
+				"--workers takes 1 to 256 and cannot be used with --in-process",
+				workers);
+			return EXIT_TROUBLE;
+		}
+		pc.workers = (unsigned)n;
+	}
+	/* the worker executable of a build or a test (default: next to this program) */
+	if (getenv("SEKISHO_WORKER") && *getenv("SEKISHO_WORKER"))
+		pc.worker = getenv("SEKISHO_WORKER");
 	sk_policy *pol = NULL;
 	if (policy || r.from || r.to || r.channel || r.klass) {
 		int prc = cli_sanitize_policy(r.lang, policy, r.from, r.to, r.channel, &pol);
@@ -504,6 +533,20 @@ int cmd_sanitize(int argc, char **argv)
 		r.opt.quarantine = quar;
 		r.opt.audit = audit;
 	}
+	/* hostile bytes are parsed only in sandboxed workers */
+	sk_pool *pool = NULL;
+	if (!in_process) {
+		sk_error perr;
+		sk_error_clear(&perr);
+		if (sk_pool_open(&pc, &pool, &perr) != 0) {
+			cli_err(r.lang, "ワーカーを起動できません", "cannot start the workers", perr.msg);
+			sk_quarantine_close(quar);
+			sk_audit_close(audit);
+			sk_policy_free(pol);
+			return EXIT_TROUBLE;
+		}
+		r.opt.pool = pool;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &r.t0);
 	for (int i = optind; i < argc; i++) {
 		struct stat st;
@@ -528,6 +571,7 @@ int cmd_sanitize(int argc, char **argv)
 	twalk(r.written, sync_one);
 	sync_run = NULL;
 	/* a checkpoint over this run's records before exiting */
+	sk_pool_close(pool);
 	if (cli_state_close(r.lang, audit, quar) != 0)
 		worse(&r, EXIT_TROUBLE);
 	sk_policy_free(pol);

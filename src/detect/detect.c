@@ -11,17 +11,78 @@
 #define HEAD_MAX (64 * 1024)
 #define ZIP_SCAN_MAX 10000 /* entries looked at to tell OOXML/ODF/JAR from ZIP */
 
-static void set(sk_type *t, sk_kind k, const char *code, const char *mime, const char *ext)
+/* Every type sk_detect() can answer, once: the code is the key (sk_type_find). */
+static const sk_type types[] = {
+	{SK_KIND_UNKNOWN, "unknown", "application/octet-stream", ""},
+	{SK_KIND_OLE2, "ole2", "application/x-ole-storage", "doc"},
+	{SK_KIND_EXECUTABLE, "msi", "application/x-executable", "msi"},
+	{SK_KIND_OLE2, "encrypted-office", "application/x-ole-storage", ""},
+	{SK_KIND_ZIP, "zip", "application/zip", "zip"},
+	{SK_KIND_ODF, "odf", "application/vnd.oasis.opendocument", "odt"},
+	{SK_KIND_ARCHIVE, "epub", "application/epub+zip", "epub"},
+	{SK_KIND_EXECUTABLE, "apk", "application/x-executable", "apk"},
+	{SK_KIND_EXECUTABLE, "appx", "application/x-executable", "appx"},
+	{SK_KIND_EXECUTABLE, "vsix", "application/x-executable", "vsix"},
+	{SK_KIND_EXECUTABLE, "jar", "application/x-executable", "jar"},
+	{SK_KIND_OOXML, "docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "docx"},
+	{SK_KIND_OOXML, "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"},
+	{SK_KIND_OOXML, "pptx", "application/vnd.openxmlformats-officedocument.presentationml.presentation", "pptx"},
+	{SK_KIND_OOXML, "ooxml", "application/vnd.openxmlformats-officedocument", ""},
+	{SK_KIND_EXECUTABLE, "script", "application/x-executable", "sh"},
+	{SK_KIND_EXECUTABLE, "bat", "application/x-executable", "bat"},
+	{SK_KIND_EXECUTABLE, "reg", "application/x-executable", "reg"},
+	{SK_KIND_EXECUTABLE, "shortcut", "application/x-executable", "url"},
+	{SK_KIND_EXECUTABLE, "sylk", "application/x-executable", "slk"},
+	{SK_KIND_EXECUTABLE, "hta", "application/x-executable", "hta"},
+	{SK_KIND_SVG, "svg", "image/svg+xml", "svg"},
+	{SK_KIND_XML, "xml", "application/xml", "xml"},
+	{SK_KIND_HTML, "html", "text/html", "html"},
+	{SK_KIND_CSV, "csv", "text/csv", "csv"},
+	{SK_KIND_TEXT, "text", "text/plain", "txt"},
+	{SK_KIND_PNG, "png", "image/png", "png"},
+	{SK_KIND_JPEG, "jpeg", "image/jpeg", "jpg"},
+	{SK_KIND_GIF, "gif", "image/gif", "gif"},
+	{SK_KIND_BMP, "bmp", "image/bmp", "bmp"},
+	{SK_KIND_TIFF, "tiff", "image/tiff", "tif"},
+	{SK_KIND_RTF, "rtf", "application/rtf", "rtf"},
+	{SK_KIND_EXECUTABLE, "pe", "application/x-executable", "exe"},
+	{SK_KIND_EXECUTABLE, "elf", "application/x-executable", ""},
+	{SK_KIND_EXECUTABLE, "macho", "application/x-executable", ""},
+	{SK_KIND_EXECUTABLE, "lnk", "application/x-executable", "lnk"},
+	{SK_KIND_EXECUTABLE, "wasm", "application/x-executable", "wasm"},
+	{SK_KIND_EXECUTABLE, "chm", "application/x-executable", "chm"},
+	{SK_KIND_EXECUTABLE, "iso", "application/x-executable", "iso"},
+	{SK_KIND_EXECUTABLE, "vhd", "application/x-executable", "vhd"},
+	{SK_KIND_EXECUTABLE, "vhdx", "application/x-executable", "vhdx"},
+	{SK_KIND_EXECUTABLE, "dmg", "application/x-executable", "dmg"},
+	{SK_KIND_EXECUTABLE, "disk-image", "application/x-executable", "img"},
+	{SK_KIND_PDF, "pdf", "application/pdf", "pdf"},
+	{SK_KIND_ARCHIVE, "7z", "application/x-7z-compressed", "7z"},
+	{SK_KIND_ARCHIVE, "rar", "application/vnd.rar", "rar"},
+	{SK_KIND_ARCHIVE, "gzip", "application/gzip", "gz"},
+	{SK_KIND_ARCHIVE, "bzip2", "application/x-bzip2", "bz2"},
+	{SK_KIND_ARCHIVE, "xz", "application/x-xz", "xz"},
+	{SK_KIND_ARCHIVE, "zstd", "application/zstd", "zst"},
+	{SK_KIND_ARCHIVE, "cab", "application/vnd.ms-cab-compressed", "cab"},
+	{SK_KIND_ARCHIVE, "tar", "application/x-tar", "tar"},
+	{SK_KIND_ARCHIVE, "lzh", "application/x-lzh-compressed", "lzh"},
+};
+
+const sk_type *sk_type_find(const char *code)
 {
-	t->kind = k;
-	t->code = code;
-	t->mime = mime;
-	t->ext = ext;
+	if (!code)
+		return NULL;
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (!strcmp(types[i].code, code))
+			return &types[i];
+	return NULL;
 }
 
-static void set_exec(sk_type *t, const char *code, const char *ext)
+/* t becomes the table's type code (a code missing from the table is a bug: unknown) */
+static void set(sk_type *t, const char *code)
 {
-	set(t, SK_KIND_EXECUTABLE, code, "application/x-executable", ext);
+	const sk_type *f = sk_type_find(code);
+	*t = f ? *f : types[0];
 }
 
 static bool has(const uint8_t *h, size_t n, size_t off, const void *m, size_t ml)
@@ -74,7 +135,7 @@ static bool ole_name_is(const uint8_t *e, const char *s)
  * FAT sectors the header lists (the first 109), for at most 64 sectors. */
 static void detect_ole2(sk_input *in, const uint8_t *h, size_t n, sk_type *t, sk_error *err)
 {
-	set(t, SK_KIND_OLE2, "ole2", "application/x-ole-storage", "doc");
+	set(t, "ole2");
 	if (n < 512)
 		return;
 	unsigned shift = le16(h + 0x1E);
@@ -101,7 +162,7 @@ static void detect_ole2(sk_input *in, const uint8_t *h, size_t n, sk_type *t, sk
 			if (k == 0 && off == 0 &&
 			    (!memcmp(ent + 0x50, msi, 16) || !memcmp(ent + 0x50, msp, 16) ||
 			     !memcmp(ent + 0x50, mst, 16))) {
-				set_exec(t, "msi", "msi");
+				set(t, "msi");
 				return;
 			}
 			if (ent[0x42] == 2 && (ole_name_is(ent, "EncryptionInfo") ||
@@ -123,14 +184,14 @@ static void detect_ole2(sk_input *in, const uint8_t *h, size_t n, sk_type *t, sk
 		sect = le32(nb);
 	}
 	if (encrypted)
-		set(t, SK_KIND_OLE2, "encrypted-office", "application/x-ole-storage", "");
+		set(t, "encrypted-office");
 }
 
 /* ---- ZIP family ---------------------------------------------------------------- */
 
 static void detect_zip(sk_input *in, sk_type *t, sk_error *err)
 {
-	set(t, SK_KIND_ZIP, "zip", "application/zip", "zip");
+	set(t, "zip");
 	const uint8_t *p;
 	size_t n;
 	if (sk_input_load(in, &p, &n, err))
@@ -177,7 +238,7 @@ static void detect_zip(sk_input *in, sk_type *t, sk_error *err)
 		if (l > 6 && !strcmp(name + l - 6, ".class"))
 			classes = true;
 		if (!strcmp(name, "META-INF/manifest.xml") && t->kind == SK_KIND_ZIP)
-			set(t, SK_KIND_ODF, "odf", "application/vnd.oasis.opendocument", "odt");
+			set(t, "odf");
 		/* ODF puts mimetype first; some writers do not */
 		if (!strcmp(name, "mimetype")) {
 			char mt[64] = {0};
@@ -187,35 +248,29 @@ static void detect_zip(sk_input *in, sk_type *t, sk_error *err)
 				zip_fclose(zf);
 			}
 			if (!strncmp(mt, "application/vnd.oasis.opendocument.", 35))
-				set(t, SK_KIND_ODF, "odf", "application/vnd.oasis.opendocument", "odt");
+				set(t, "odf");
 			else if (!strncmp(mt, "application/epub", 16))
-				set(t, SK_KIND_ARCHIVE, "epub", "application/epub+zip", "epub");
+				set(t, "epub");
 		}
 	}
 	if (dex)
-		set_exec(t, "apk", "apk");
+		set(t, "apk");
 	else if (appx)
-		set_exec(t, "appx", "appx");
+		set(t, "appx");
 	else if (vsix)
-		set_exec(t, "vsix", "vsix");
+		set(t, "vsix");
 	else if (classes || (manifest && t->kind == SK_KIND_ZIP))
-		set_exec(t, "jar", "jar");
+		set(t, "jar");
 	else if ((ct || (rels && (word || xl || ppt))) && t->kind == SK_KIND_ZIP) {
 		/* a package without [Content_Types].xml is still OOXML: the module repairs it */
 		if (word)
-			set(t, SK_KIND_OOXML, "docx",
-			    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-			    "docx");
+			set(t, "docx");
 		else if (xl)
-			set(t, SK_KIND_OOXML, "xlsx",
-			    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx");
+			set(t, "xlsx");
 		else if (ppt)
-			set(t, SK_KIND_OOXML, "pptx",
-			    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-			    "pptx");
+			set(t, "pptx");
 		else
-			set(t, SK_KIND_OOXML, "ooxml", "application/vnd.openxmlformats-officedocument",
-			    "");
+			set(t, "ooxml");
 	}
 	zip_discard(za);
 	zip_error_fini(&ze);
@@ -292,51 +347,51 @@ static void detect_text(const uint8_t *h, size_t n, const char *name, sk_type *t
 	const uint8_t *b = h + s;
 	size_t bn = n - s;
 	if (has(b, bn, 0, "#!", 2)) {
-		set_exec(t, "script", "sh");
+		set(t, "script");
 		return;
 	}
 	if (bn >= 9 && (!strncasecmp((const char *)b, "@echo off", 9) ||
 			!strncasecmp((const char *)b, "echo off", 8))) {
-		set_exec(t, "bat", "bat");
+		set(t, "bat");
 		return;
 	}
 	if (has(b, bn, 0, "Windows Registry Editor", 23) || has(b, bn, 0, "REGEDIT4", 8)) {
-		set_exec(t, "reg", "reg");
+		set(t, "reg");
 		return;
 	}
 	if (bn >= 17 && (!strncasecmp((const char *)b, "[InternetShortcut]", 18) ||
 			 !strncasecmp((const char *)b, "[Shell]", 7) ||
 			 !strncasecmp((const char *)b, "[Desktop Entry]", 15))) {
-		set_exec(t, "shortcut", "url");
+		set(t, "shortcut");
 		return;
 	}
 	if (has(b, bn, 0, "ID;P", 4) || has(b, bn, 0, "ID;N", 4)) {
-		set_exec(t, "sylk", "slk"); /* Excel runs DDE formulas in SYLK */
+		set(t, "sylk"); /* Excel runs DDE formulas in SYLK */
 		return;
 	}
 	if (contains_ci(h, n, n, "<hta:application")) {
-		set_exec(t, "hta", "hta");
+		set(t, "hta");
 		return;
 	}
 	if (contains_ci(b, bn, 1024, "<?xml") || contains_ci(b, bn, 256, "<svg")) {
 		if (contains_ci(b, bn, 4096, "<svg"))
-			set(t, SK_KIND_SVG, "svg", "image/svg+xml", "svg");
+			set(t, "svg");
 		else
-			set(t, SK_KIND_XML, "xml", "application/xml", "xml");
+			set(t, "xml");
 		return;
 	}
 	if (contains_ci(b, bn, 256, "<!doctype html") || contains_ci(b, bn, 1024, "<html") ||
 	    contains_ci(b, bn, 256, "<script") || contains_ci(b, bn, 256, "<head") ||
 	    contains_ci(b, bn, 256, "<body")) {
-		set(t, SK_KIND_HTML, "html", "text/html", "html");
+		set(t, "html");
 		return;
 	}
 	char ext[32];
 	sk_name_ext(name ? name : "", ext, sizeof(ext));
 	if (!strcmp(ext, "csv") || !strcmp(ext, "tsv") || !strcmp(ext, "tab") || looks_csv(h, n))
-		set(t, SK_KIND_CSV, "csv", "text/csv", "csv");
+		set(t, "csv");
 	else
-		set(t, SK_KIND_TEXT, "text", "text/plain", "txt");
+		set(t, "text");
 }
 
 /* ---- entry point --------------------------------------------------------------- */
@@ -357,79 +412,79 @@ int sk_detect(sk_input *in, const char *name, sk_type *t, sk_error *err)
 	if (in->size >= 1024)
 		sk_input_pread(in, in->size - 512, tail, 512, &tn, NULL);
 
-	set(t, SK_KIND_UNKNOWN, "unknown", "application/octet-stream", "");
+	set(t, "unknown");
 	if (n == 0) {
-		set(t, SK_KIND_TEXT, "text", "text/plain", "txt");
+		set(t, "text");
 	} else if (HAS(0, "\x89PNG\r\n\x1a\n")) {
-		set(t, SK_KIND_PNG, "png", "image/png", "png");
+		set(t, "png");
 	} else if (HAS(0, "\xFF\xD8\xFF")) {
-		set(t, SK_KIND_JPEG, "jpeg", "image/jpeg", "jpg");
+		set(t, "jpeg");
 	} else if (HAS(0, "GIF87a") || HAS(0, "GIF89a")) {
-		set(t, SK_KIND_GIF, "gif", "image/gif", "gif");
+		set(t, "gif");
 	} else if (HAS(0, "BM") && n >= 26 &&
 		   (le32(h + 14) == 12 || le32(h + 14) == 40 || le32(h + 14) == 52 ||
 		    le32(h + 14) == 56 || le32(h + 14) == 64 || le32(h + 14) == 108 ||
 		    le32(h + 14) == 124)) {
-		set(t, SK_KIND_BMP, "bmp", "image/bmp", "bmp");
+		set(t, "bmp");
 	} else if (HAS(0, "II*\0") || HAS(0, "MM\0*")) {
-		set(t, SK_KIND_TIFF, "tiff", "image/tiff", "tif");
+		set(t, "tiff");
 	} else if (HAS(0, "PK\x03\x04") || HAS(0, "PK\x05\x06") || HAS(0, "PK\x07\x08")) {
 		detect_zip(in, t, err);
 	} else if (HAS(0, "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1")) {
 		detect_ole2(in, h, n, t, err);
 	} else if (HAS(0, "{\\rtf")) {
-		set(t, SK_KIND_RTF, "rtf", "application/rtf", "rtf");
+		set(t, "rtf");
 	} else if ((HAS(0, "MZ") || HAS(0, "ZM")) && (n < 64 || memchr(h, 0, 64))) {
 		/* a DOS/PE header has NUL bytes in its first 64; a text that starts with
 		 * "MZ" (a base64 line, a name) does not, and is typed as text below */
-		set_exec(t, "pe", "exe");
+		set(t, "pe");
 	} else if (HAS(0, "\x7F" "ELF")) {
-		set_exec(t, "elf", "");
+		set(t, "elf");
 	} else if (HAS(0, "\xFE\xED\xFA\xCE") || HAS(0, "\xFE\xED\xFA\xCF") ||
 		   HAS(0, "\xCE\xFA\xED\xFE") || HAS(0, "\xCF\xFA\xED\xFE") ||
 		   HAS(0, "\xCA\xFE\xBA\xBE") || HAS(0, "\xBE\xBA\xFE\xCA")) {
-		set_exec(t, "macho", ""); /* CAFEBABE is also a Java class: both run */
+		set(t, "macho"); /* CAFEBABE is also a Java class: both run */
 	} else if (HAS(0, "L\0\0\0\x01\x14\x02\0")) {
-		set_exec(t, "lnk", "lnk");
+		set(t, "lnk");
 	} else if (HAS(0, "\0asm")) {
-		set_exec(t, "wasm", "wasm");
+		set(t, "wasm");
 	} else if (HAS(0, "ITSF")) {
-		set_exec(t, "chm", "chm");
+		set(t, "chm");
 	} else if (HAS(0x8001, "CD001") || HAS(0x8801, "CD001") || HAS(0x9001, "CD001") ||
 		   HAS(0x8001, "BEA01") || HAS(0x8001, "NSR02") || HAS(0x8001, "NSR03")) {
-		set_exec(t, "iso", "iso");
+		set(t, "iso");
 	} else if (HAS(0, "conectix") || has(tail, tn, 0, "conectix", 8)) {
-		set_exec(t, "vhd", "vhd");
+		set(t, "vhd");
 	} else if (HAS(0, "vhdxfile")) {
-		set_exec(t, "vhdx", "vhdx");
+		set(t, "vhdx");
 	} else if (has(tail, tn, 0, "koly", 4)) {
-		set_exec(t, "dmg", "dmg");
+		set(t, "dmg");
 	} else if (HAS(0, "QFI\xFB") || HAS(0, "KDMV") || HAS(0, "# Disk DescriptorFile")) {
-		set_exec(t, "disk-image", "img");
+		set(t, "disk-image");
 	} else if (n >= 512 && h[510] == 0x55 && h[511] == 0xAA &&
 		   (HAS(0x36, "FAT") || HAS(0x52, "FAT32") || HAS(3, "NTFS") || HAS(3, "EXFAT") ||
 		    (h[0x1BE] & 0x7F) == 0)) {
-		set_exec(t, "disk-image", "img");
+		set(t, "disk-image");
 	} else if (HAS(0, "%PDF-") || contains_ci(h, n, 1024, "%PDF-")) {
-		set(t, SK_KIND_PDF, "pdf", "application/pdf", "pdf");
+		set(t, "pdf");
 	} else if (HAS(0, "7z\xBC\xAF\x27\x1C")) {
-		set(t, SK_KIND_ARCHIVE, "7z", "application/x-7z-compressed", "7z");
+		set(t, "7z");
 	} else if (HAS(0, "Rar!\x1A\x07")) {
-		set(t, SK_KIND_ARCHIVE, "rar", "application/vnd.rar", "rar");
+		set(t, "rar");
 	} else if (HAS(0, "\x1F\x8B")) {
-		set(t, SK_KIND_ARCHIVE, "gzip", "application/gzip", "gz");
+		set(t, "gzip");
 	} else if (HAS(0, "BZh")) {
-		set(t, SK_KIND_ARCHIVE, "bzip2", "application/x-bzip2", "bz2");
+		set(t, "bzip2");
 	} else if (HAS(0, "\xFD" "7zXZ\0")) {
-		set(t, SK_KIND_ARCHIVE, "xz", "application/x-xz", "xz");
+		set(t, "xz");
 	} else if (HAS(0, "\x28\xB5\x2F\xFD")) {
-		set(t, SK_KIND_ARCHIVE, "zstd", "application/zstd", "zst");
+		set(t, "zstd");
 	} else if (HAS(0, "MSCF")) {
-		set(t, SK_KIND_ARCHIVE, "cab", "application/vnd.ms-cab-compressed", "cab");
+		set(t, "cab");
 	} else if (HAS(257, "ustar")) {
-		set(t, SK_KIND_ARCHIVE, "tar", "application/x-tar", "tar");
+		set(t, "tar");
 	} else if (n > 7 && h[2] == '-' && h[3] == 'l' && (h[4] == 'h' || h[4] == 'z') && h[6] == '-') {
-		set(t, SK_KIND_ARCHIVE, "lzh", "application/x-lzh-compressed", "lzh");
+		set(t, "lzh");
 	} else if (looks_text(h, n)) {
 		detect_text(h, n, name, t);
 	}

@@ -1,4 +1,8 @@
-/* The one path: every ingress calls sk_process(). */
+/* The one path: every ingress calls sk_process().
+ *
+ * admit (hash, flow decision, original stored) → scan (clamd) → engine (detection and
+ * rebuild, in a sandboxed worker when opt->pool is set) → finish (verdict, index row, audit
+ * record). Nothing parses the item's bytes in this process when a pool is used. */
 #include "sekisho/core.h"
 #include "sekisho/policy.h"
 
@@ -6,9 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sekisho/scan.h"
 #include "sekisho/audit.h"
+#include "sekisho/engine.h"
+#include "sekisho/pool.h"
 #include "sekisho/quarantine.h"
+#include "sekisho/scan.h"
 
 void sk_options_default(sk_options *o)
 {
@@ -46,7 +52,7 @@ static bool store_original(const sk_item *item, const sk_options *opt, const sk_
 	return true;
 }
 
-/* After the verdict: the index row and the audit record. Either failing blocks the item
+/* finish: after the verdict, the index row and the audit record. Either failing blocks the item
  * (every decision must be on record). */
 static void record_decision(const sk_item *item, const sk_options *opt, sk_result *res)
 {
@@ -102,15 +108,87 @@ static void record_decision(const sk_item *item, const sk_options *opt, sk_resul
 	}
 }
 
-static int process(const sk_item *item, const sk_options *opt, sk_output *out, sk_result *res,
-		   sk_error *err);
+/* ---- admit: hash, flow decision, original stored; nothing parses the bytes here ---- */
 
-int sk_process(const sk_item *item, const sk_options *opt, sk_output *out, sk_result *res,
-	       sk_error *err)
+/* Returns true when the item goes on to the scan and the engine. */
+static bool admit(const sk_item *item, const sk_options *opt, sk_input *in, sk_budget *budget,
+		  const sk_profile **profile, sk_result *res, sk_error *err)
 {
-	int rc = process(item, opt, out, res, err);
-	record_decision(item, opt, res);
-	return rc;
+	sk_budget_start(budget);
+	int rc = sk_crypto_init(err);
+	if (rc == 0)
+		rc = sk_sha256_input(in, res->sha256, err);
+	if (rc) {
+		sk_report_block(&res->report, SK_REASON_INTERNAL, NULL, err ? err->msg : NULL);
+		return false;
+	}
+	/* the flow policy and DLP decide first (DESIGN: flow lookup, then quarantine) */
+	*profile = opt->profile;
+	bool policy_blocked =
+		opt->policy && sk_policy_apply(opt->policy, item, opt->today, profile, res) != 0;
+	if (!*profile)
+		*profile = sk_profile_default();
+	/* the original is kept whatever the decision: a held item waits there for approval */
+	if (!store_original(item, opt, in, res) || policy_blocked)
+		return false;
+	if (sk_budget_input(budget, in->size) != SK_REASON_NONE) {
+		sk_report_block(&res->report, SK_REASON_LIMIT_SIZE, NULL, "input");
+		return false;
+	}
+	return true;
+}
+
+/* ---- scan: clamd, from the gate (a worker has no network) ---------------------------- */
+
+/* Returns true when the item is clean of malware (or no scanner is configured). */
+static bool scan(const sk_options *opt, sk_input *in, sk_result *res)
+{
+	if (!opt->clamd)
+		return true;
+	sk_scan_config sc = {.socket_spec = opt->clamd, .timeout_ms = opt->clamd_timeout_ms};
+	sk_scan_result sr;
+	sk_scan_clamd_cfg(&sc, in, &sr, NULL);
+	if (sr.reason == SK_REASON_NONE)
+		return true;
+	sk_report_block(&res->report, sr.reason, NULL, sr.detail);
+	return false;
+}
+
+/* ---- engine: in a sandboxed worker when opt->pool is set, else in process ------------- */
+
+static int engine(const sk_options *opt, const sk_engine_job *job, sk_input *in,
+		  sk_output *out, sk_engine_result *er, sk_error *err)
+{
+	if (opt->pool)
+		return sk_pool_run(opt->pool, job, in, out, er, err);
+	return sk_engine_run(job, in, out, er, err);
+}
+
+/* Moves the engine's result into res: type, size, the entries after any the policy step
+ * recorded, and the verdict. */
+static void take(sk_result *res, sk_engine_result *er)
+{
+	res->type = er->type;
+	res->out_size = er->out_size;
+	sk_report *r = &res->report, *e = &er->report;
+	if (r->n == 0 && r->verdict != SK_VERDICT_BLOCKED) {
+		sk_report_free(r);
+		*r = *e;
+		sk_report_init(e);
+		return;
+	}
+	for (size_t i = 0; i < e->n; i++)
+		if (sk_report_add(r, e->v[i].action, e->v[i].what, e->v[i].where, e->v[i].detail,
+				  e->v[i].count) != 0) {
+			sk_report_block(r, SK_REASON_INTERNAL, NULL, "report");
+			return;
+		}
+	if (e->verdict == SK_VERDICT_BLOCKED) {
+		sk_report_block(r, e->reason, e->reason_where, e->reason_detail);
+		return;
+	}
+	memcpy(r->out_ext, e->out_ext, sizeof(r->out_ext));
+	sk_report_finish(r);
 }
 
 static int process(const sk_item *item, const sk_options *opt, sk_output *out, sk_result *res,
@@ -118,76 +196,39 @@ static int process(const sk_item *item, const sk_options *opt, sk_output *out, s
 {
 	memset(res, 0, sizeof(*res));
 	sk_report_init(&res->report);
-	res->type.code = "unknown";
-	res->type.mime = "application/octet-stream";
-	res->type.ext = "";
+	res->type = *sk_type_find("unknown");
 
 	sk_input in = item->input;
-	sk_budget budget = opt->budget;
-	sk_budget_start(&budget);
-
-	int rc = sk_crypto_init(err);
-	if (rc == 0)
-		rc = sk_sha256_input(&in, res->sha256, err);
-	if (rc) {
-		sk_report_block(&res->report, SK_REASON_INTERNAL, NULL, err ? err->msg : NULL);
+	sk_engine_job job = {.name = item->name, .budget = opt->budget};
+	if (!admit(item, opt, &in, &job.budget, &job.profile, res, err))
 		return 0;
-	}
-	/* the flow policy and DLP decide first (DESIGN: flow lookup, then quarantine) */
-	const sk_profile *profile = opt->profile;
-	bool policy_blocked =
-		opt->policy && sk_policy_apply(opt->policy, item, opt->today, &profile, res) != 0;
-	/* the original is kept whatever the decision: a held item waits there for approval */
-	if (!store_original(item, opt, &in, res) || policy_blocked)
-		return 0;
-	if (sk_budget_input(&budget, in.size) != SK_REASON_NONE) {
-		sk_report_block(&res->report, SK_REASON_LIMIT_SIZE, NULL, "input");
-		return 0;
-	}
-	sk_cdr_ctx ctx = {
-		.budget = &budget,
-		.report = &res->report,
-		.profile = profile ? profile : sk_profile_default(),
-		.depth = 0,
-		.where = "",
-		.name = item->name,
-	};
+	/* a malware verdict names the type too: the engine only detects it then */
+	job.detect_only = !scan(opt, &in, res);
+	sk_engine_result er;
 	sk_error lerr;
 	sk_error_clear(&lerr);
-	/* 1. true type, so that every verdict (a malware hit too) names it */
-	rc = sk_detect(&in, item->name, &ctx.type, &lerr);
-	if (rc) {
-		ctx.type.code = NULL;
-		sk_cdr_block(&ctx, rc == SK_ELIMIT ? SK_REASON_LIMIT_SIZE : SK_REASON_INTERNAL,
-			     lerr.msg);
-	}
-	/* 2. malware scan of the whole item before any module parses it */
-	if (rc == 0 && opt->clamd) {
-		sk_scan_config sc = {.socket_spec = opt->clamd, .timeout_ms = opt->clamd_timeout_ms};
-		sk_scan_result sr;
-		sk_scan_clamd_cfg(&sc, &in, &sr, NULL);
-		if (sr.reason != SK_REASON_NONE)
-			rc = sk_cdr_block(&ctx, sr.reason, sr.detail);
-	}
-	/* 3. disarm and rebuild (sk_cdr_run uses the type detected above) */
-	if (rc == 0)
-		rc = sk_cdr_run(&ctx, &in, out, &lerr);
+	int rc = engine(opt, &job, &in, out, &er, &lerr);
 	if (in.loaded != item->input.loaded)
 		sk_input_release(&in);
-	if (ctx.type.code)
-		res->type = ctx.type;
-	res->out_size = out->written;
+	if (job.detect_only)
+		res->type = er.type;
+	else
+		take(res, &er);
+	sk_engine_result_free(&er);
 	if (rc) {
-		sk_report_block(&res->report, ctx.reason, NULL, ctx.reason_detail);
-		/* An output that could not be written is the caller's I/O error. */
-		if (lerr.code == SK_EIO && out->buf == NULL) {
-			if (err)
-				*err = lerr;
-			return SK_EIO;
-		}
-		return 0;
+		if (err)
+			*err = lerr;
+		return rc;
 	}
-	memcpy(res->report.out_ext, ctx.out_ext, sizeof(res->report.out_ext));
-	sk_report_finish(&res->report);
 	return 0;
+}
+
+/* ---- finish: the verdict on record (index row and audit record) --------------------- */
+
+int sk_process(const sk_item *item, const sk_options *opt, sk_output *out, sk_result *res,
+	       sk_error *err)
+{
+	int rc = process(item, opt, out, res, err);
+	record_decision(item, opt, res);
+	return rc;
 }

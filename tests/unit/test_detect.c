@@ -12,7 +12,31 @@ static sk_type detect(const void *p, size_t n, const char *name)
 	sk_error err;
 	assert_int_equal(sk_detect(&in, name, &t, &err), 0);
 	sk_input_release(&in);
+	/* every answer maps back to the same static type (a worker's answer is mapped so) */
+	const sk_type *f = sk_type_find(t.code);
+	assert_non_null(f);
+	assert_int_equal(f->kind, t.kind);
+	assert_ptr_equal(f->code, t.code);
+	assert_ptr_equal(f->mime, t.mime);
+	assert_ptr_equal(f->ext, t.ext);
 	return t;
+}
+
+static void type_find(void **state)
+{
+	(void)state;
+	assert_null(sk_type_find(NULL));
+	assert_null(sk_type_find(""));
+	assert_null(sk_type_find("PNG"));
+	assert_null(sk_type_find("png "));
+	const sk_type *t = sk_type_find("docx");
+	assert_non_null(t);
+	assert_int_equal(t->kind, SK_KIND_OOXML);
+	assert_string_equal(t->ext, "docx");
+	t = sk_type_find("pe");
+	assert_non_null(t);
+	assert_int_equal(t->kind, SK_KIND_EXECUTABLE);
+	assert_string_equal(t->ext, "exe");
 }
 
 static void assert_code(const void *p, size_t n, const char *name, sk_kind kind, const char *code)
@@ -188,6 +212,7 @@ int main(void)
 		cmocka_unit_test(csv_sniff),
 		cmocka_unit_test(blocks),
 		cmocka_unit_test(mismatch),
+		cmocka_unit_test(type_find),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,48 @@
+/* sekisho — the engine entry: what a sandboxed worker runs for one item.
+ *
+ * true-type detection → disarm/rebuild (sk_cdr_run) → result. Bytes, a profile and a
+ * budget in; rebuilt bytes and a report out. No SQLite, no sockets, no files other than
+ * the input and output it is handed: the gate runs it in a worker (pool.h) or, for
+ * debugging and for the library's own tests, in process. */
+#ifndef SEKISHO_ENGINE_H
+#define SEKISHO_ENGINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sekisho/budget.h"
+#include "sekisho/cdr.h"
+#include "sekisho/detect.h"
+#include "sekisho/error.h"
+#include "sekisho/io.h"
+#include "sekisho/report.h"
+
+typedef struct sk_engine_job {
+	const char *name;          /* file name as submitted (may be NULL) */
+	const sk_profile *profile; /* NULL: default */
+	sk_budget budget;          /* limits; the clock as the gate started it (sk_budget_start) */
+	bool detect_only;          /* only the true type: res->type, nothing written, no verdict */
+} sk_engine_job;
+
+typedef struct sk_engine_result {
+	sk_type type;     /* a static type (sk_type_find); "unknown" when detection failed */
+	sk_report report; /* final: blocked with its reason, or clean/sanitized; out_ext set */
+	uint64_t out_size;
+} sk_engine_result;
+
+/* Initialises what the engine's libraries would otherwise set up on first use, opening
+ * files (iconv conversions, the time zone, libxml2, qpdf): a worker calls it before its
+ * seccomp filter forbids opening anything. Idempotent; not thread-safe. */
+int sk_engine_init(sk_error *err);
+
+/* Runs one job: detects in's type and rebuilds in into out. Returns 0 when a verdict was
+ * reached (res->report; a blocked item may have written partial bytes to out, which the
+ * caller discards). Returns SK_EIO (details in err) when out is a file descriptor that
+ * could not be written; res is then blocked too. res is always initialised: free it with
+ * sk_engine_result_free(). in may be given an owned copy (sk_input_load): the caller
+ * releases it. */
+int sk_engine_run(const sk_engine_job *job, sk_input *in, sk_output *out,
+		  sk_engine_result *res, sk_error *err);
+void sk_engine_result_free(sk_engine_result *res);
+
+#endif

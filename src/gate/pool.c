@@ -1,0 +1,639 @@
+/* The pool of sandboxed workers (see include/sekisho/pool.h). */
+#include "sekisho/pool.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../worker/wire.h"
+
+#ifndef SK_LIBEXECDIR
+#define SK_LIBEXECDIR "/usr/local/libexec"
+#endif
+
+/* After the item's deadline, a worker gets this long to answer limit-time by itself
+ * (then it is kept) before it is killed. */
+#define GRACE_NS (250ull * 1000 * 1000)
+
+struct worker {
+	pid_t pid; /* 0: empty slot */
+	int sock;
+	unsigned jobs;
+	bool busy; /* held by a thread (running a job, or being started) */
+};
+
+struct sk_pool {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct worker *w;
+	unsigned n;
+	char *path;
+	bool drop;
+	uid_t uid;
+	gid_t gid;
+	unsigned max_jobs, start_ms;
+	uint64_t max_as, max_fsize;
+	uint32_t max_cpu;
+	char **envp;
+	int devnull;
+	bool closing;
+	sk_pool_stats st;
+};
+
+void sk_pool_config_default(sk_pool_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+int sk_pool_worker_path(char *buf, size_t n, sk_error *err)
+{
+	char self[PATH_MAX];
+	ssize_t l = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (l > 0) {
+		self[l] = 0;
+		char *slash = strrchr(self, '/');
+		if (slash) {
+			*slash = 0;
+			int k = snprintf(buf, n, "%s/sekisho-worker", self);
+			if (k > 0 && (size_t)k < n && access(buf, X_OK) == 0)
+				return 0;
+		}
+	}
+	int k = snprintf(buf, n, "%s/sekisho-worker", SK_LIBEXECDIR);
+	if (k > 0 && (size_t)k < n && access(buf, X_OK) == 0)
+		return 0;
+	return sk_error_set(err, SK_ENOTFOUND,
+			    "sekisho-worker not found next to the program or in " SK_LIBEXECDIR);
+}
+
+/* ---- starting and stopping workers ----------------------------------------------- */
+
+/* In the child between fork and exec: only async-signal-safe calls. */
+static void child(int sock, int devnull, char *const argv[], char *const envp[])
+{
+	struct sigaction dfl;
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	for (int s = 1; s < NSIG; s++)
+		if (s != SIGKILL && s != SIGSTOP)
+			sigaction(s, &dfl, NULL);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* out of the way of 0, 1 and 3 first, whatever numbers they had */
+	int s2 = fcntl(sock, F_DUPFD, 10), n2 = fcntl(devnull, F_DUPFD, 10);
+	if (s2 < 0 || n2 < 0 || dup2(n2, 0) < 0 || dup2(n2, 1) < 0 || dup2(s2, 3) < 0)
+		_exit(127);
+	close_range(4, ~0U, 0);
+	execve(argv[0], argv, envp);
+	_exit(127);
+}
+
+/* Kills (if still running) and reaps w; describes how it ended in detail. */
+static void reap(sk_pool *p, struct worker *w, char *detail, size_t dn)
+{
+	if (w->sock >= 0)
+		close(w->sock);
+	w->sock = -1;
+	if (w->pid > 0) {
+		kill(w->pid, SIGKILL);
+		int st = 0;
+		pid_t r;
+		while ((r = waitpid(w->pid, &st, 0)) < 0 && errno == EINTR)
+			;
+		if (detail && r == w->pid) {
+			if (WIFSIGNALED(st)) {
+				const char *abbrev = sigabbrev_np(WTERMSIG(st));
+				snprintf(detail, dn, "signal %s (%d)", abbrev ? abbrev : "?",
+					 WTERMSIG(st));
+			} else {
+				snprintf(detail, dn, "exit %d", WEXITSTATUS(st));
+			}
+		}
+	}
+	pthread_mutex_lock(&p->mu);
+	w->pid = 0;
+	w->jobs = 0;
+	pthread_mutex_unlock(&p->mu);
+}
+
+static int spawn(sk_pool *p, struct worker *w, sk_error *err)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+		return sk_error_sys(err, SK_EIO, "socketpair");
+	char a_uid[24], a_gid[24], a_as[24], a_cpu[24], a_fsize[24];
+	snprintf(a_uid, sizeof(a_uid), "%u", (unsigned)p->uid);
+	snprintf(a_gid, sizeof(a_gid), "%u", (unsigned)p->gid);
+	snprintf(a_as, sizeof(a_as), "%llu", (unsigned long long)p->max_as);
+	snprintf(a_cpu, sizeof(a_cpu), "%u", (unsigned)p->max_cpu);
+	snprintf(a_fsize, sizeof(a_fsize), "%llu", (unsigned long long)p->max_fsize);
+	char *argv[16];
+	int k = 0;
+	argv[k++] = p->path;
+	argv[k++] = (char *)"--fd";
+	argv[k++] = (char *)"3";
+	if (p->drop) {
+		argv[k++] = (char *)"--uid";
+		argv[k++] = a_uid;
+		argv[k++] = (char *)"--gid";
+		argv[k++] = a_gid;
+	}
+	argv[k++] = (char *)"--as";
+	argv[k++] = a_as;
+	argv[k++] = (char *)"--cpu";
+	argv[k++] = a_cpu;
+	argv[k++] = (char *)"--fsize";
+	argv[k++] = a_fsize;
+	argv[k] = NULL;
+
+	/* no signal handler of ours may run in the child before it has reset them */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pid_t pid = fork();
+	if (pid == 0)
+		child(sv[1], p->devnull, argv, p->envp);
+	int fork_errno = errno;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	close(sv[1]);
+	if (pid < 0) {
+		close(sv[0]);
+		errno = fork_errno;
+		return sk_error_sys(err, SK_EIO, "fork");
+	}
+	pthread_mutex_lock(&p->mu);
+	w->pid = pid;
+	pthread_mutex_unlock(&p->mu);
+	w->sock = sv[0];
+	w->jobs = 0;
+	uint32_t type = 0;
+	uint8_t *msg = NULL;
+	size_t n = 0;
+	int rc = sk_wire_recv(w->sock, &type, &msg, &n, NULL, 0,
+			      now_ns() + (uint64_t)p->start_ms * 1000000ull);
+	bool ok = rc == 0 && type == SK_WIRE_READY && n == 4 && msg[0] == SK_WIRE_VERSION &&
+		  !msg[1] && !msg[2] && !msg[3];
+	free(msg);
+	if (!ok) {
+		char how[64] = "";
+		reap(p, w, how, sizeof(how));
+		return sk_error_set(err, SK_EINTERNAL, "%s did not start (%s%s%s)", p->path,
+				    rc == SK_ELIMIT ? "no answer in time" : "not ready",
+				    how[0] ? ", " : "", how);
+	}
+	pthread_mutex_lock(&p->mu);
+	p->st.started++;
+	p->st.running++;
+	pthread_mutex_unlock(&p->mu);
+	return 0;
+}
+
+/* Ends a worker (after its last job, or a failure) and updates the count. */
+static void retire(sk_pool *p, struct worker *w, char *detail, size_t dn)
+{
+	bool was = w->pid > 0;
+	reap(p, w, detail, dn);
+	if (was) {
+		pthread_mutex_lock(&p->mu);
+		p->st.running--;
+		pthread_mutex_unlock(&p->mu);
+	}
+}
+
+/* ---- open and close ----------------------------------------------------------------- */
+
+static char **worker_env(void)
+{
+	/* the worker sees nothing of the gate's environment but these */
+	static const char *const keep[] = {"TZ", "ASAN_OPTIONS", "UBSAN_OPTIONS",
+					   "LSAN_OPTIONS"};
+	size_t nk = sizeof(keep) / sizeof(keep[0]);
+	char **env = calloc(nk + 1, sizeof(char *));
+	if (!env)
+		return NULL;
+	size_t k = 0;
+	for (size_t i = 0; i < nk; i++) {
+		const char *v = getenv(keep[i]);
+		if (!v)
+			continue;
+		if (asprintf(&env[k], "%s=%s", keep[i], v) < 0) {
+			env[k] = NULL;
+			continue;
+		}
+		k++;
+	}
+	return env;
+}
+
+static void free_env(char **env)
+{
+	for (size_t i = 0; env && env[i]; i++)
+		free(env[i]);
+	free(env);
+}
+
+void sk_pool_close(sk_pool *p)
+{
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->mu);
+	p->closing = true;
+	pthread_mutex_unlock(&p->mu);
+	for (unsigned i = 0; i < p->n; i++)
+		reap(p, &p->w[i], NULL, 0);
+	if (p->devnull >= 0)
+		close(p->devnull);
+	free_env(p->envp);
+	free(p->path);
+	free(p->w);
+	pthread_cond_destroy(&p->cv);
+	pthread_mutex_destroy(&p->mu);
+	free(p);
+}
+
+int sk_pool_open(const sk_pool_config *cfg, sk_pool **out, sk_error *err)
+{
+	sk_pool_config def;
+	if (!cfg) {
+		sk_pool_config_default(&def);
+		cfg = &def;
+	}
+	char path[PATH_MAX];
+	if (cfg->worker) {
+		if (snprintf(path, sizeof(path), "%s", cfg->worker) >= (int)sizeof(path))
+			return sk_error_set(err, SK_EINVAL, "worker path too long");
+		if (access(path, X_OK) != 0)
+			return sk_error_sys(err, SK_ENOTFOUND, "worker %s", path);
+	} else {
+		int rc = sk_pool_worker_path(path, sizeof(path), err);
+		if (rc)
+			return rc;
+	}
+	if (cfg->max_as && cfg->max_as < (64u << 20))
+		return sk_error_set(err, SK_EINVAL, "worker address space below 64 MiB");
+	if (cfg->max_cpu == 1)
+		return sk_error_set(err, SK_EINVAL, "worker CPU limit below 2 s");
+	sk_pool *p = calloc(1, sizeof(*p));
+	if (!p)
+		return sk_error_set(err, SK_ENOMEM, "pool");
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
+	p->devnull = -1;
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	p->n = cfg->workers ? cfg->workers : cores > 0 ? (unsigned)cores : 1;
+	p->max_jobs = cfg->max_jobs ? cfg->max_jobs : 500;
+	p->max_as = cfg->max_as ? cfg->max_as : 1ull << 30;
+	p->max_cpu = cfg->max_cpu ? cfg->max_cpu : 1200;
+	p->max_fsize = cfg->max_fsize ? cfg->max_fsize : 4ull << 30;
+	p->start_ms = cfg->start_timeout_ms ? cfg->start_timeout_ms : 30000;
+	p->st.workers = p->n;
+	int rc = 0;
+	if (geteuid() == 0) {
+		const char *user = cfg->user ? cfg->user : "sekisho";
+		char pwbuf[4096];
+		struct passwd pw, *pr = NULL;
+		if (getpwnam_r(user, &pw, pwbuf, sizeof(pwbuf), &pr) != 0 || !pr) {
+			rc = sk_error_set(err, SK_ENOTFOUND,
+					  "user %s not found (dev/setup or the install creates it)",
+					  user);
+			goto fail;
+		}
+		if (pw.pw_uid == 0) {
+			rc = sk_error_set(err, SK_EINVAL, "workers may not run as root (%s)", user);
+			goto fail;
+		}
+		p->drop = true;
+		p->uid = pw.pw_uid;
+		p->gid = pw.pw_gid;
+	}
+	p->path = strdup(path);
+	p->w = calloc(p->n, sizeof(*p->w));
+	p->envp = worker_env();
+	p->devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (!p->path || !p->w || !p->envp) {
+		rc = sk_error_set(err, SK_ENOMEM, "pool");
+		goto fail;
+	}
+	if (p->devnull < 0) {
+		rc = sk_error_sys(err, SK_EIO, "/dev/null");
+		goto fail;
+	}
+	for (unsigned i = 0; i < p->n; i++)
+		p->w[i].sock = -1;
+	for (unsigned i = 0; i < p->n && !rc; i++)
+		rc = spawn(p, &p->w[i], err);
+	if (rc)
+		goto fail;
+	*out = p;
+	return 0;
+fail:
+	if (p->w)
+		sk_pool_close(p);
+	else {
+		pthread_cond_destroy(&p->cv);
+		pthread_mutex_destroy(&p->mu);
+		free(p->path);
+		free_env(p->envp);
+		if (p->devnull >= 0)
+			close(p->devnull);
+		free(p);
+	}
+	return rc;
+}
+
+/* ---- jobs ------------------------------------------------------------------------------ */
+
+/* An idle worker, started here when its slot is empty; NULL (err set) when the pool is
+ * closing or a worker could not be started. */
+static struct worker *acquire(sk_pool *p, sk_error *err)
+{
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		if (p->closing) {
+			pthread_mutex_unlock(&p->mu);
+			sk_error_set(err, SK_EINVAL, "pool closed");
+			return NULL;
+		}
+		struct worker *empty = NULL;
+		for (unsigned i = 0; i < p->n; i++) {
+			struct worker *w = &p->w[i];
+			if (w->busy)
+				continue;
+			if (w->pid > 0) {
+				w->busy = true;
+				pthread_mutex_unlock(&p->mu);
+				return w;
+			}
+			if (!empty)
+				empty = w;
+		}
+		if (empty) {
+			empty->busy = true;
+			pthread_mutex_unlock(&p->mu);
+			if (spawn(p, empty, err) == 0)
+				return empty;
+			pthread_mutex_lock(&p->mu);
+			empty->busy = false;
+			pthread_cond_signal(&p->cv);
+			pthread_mutex_unlock(&p->mu);
+			return NULL;
+		}
+		pthread_cond_wait(&p->cv, &p->mu);
+	}
+}
+
+static void release(sk_pool *p, struct worker *w)
+{
+	pthread_mutex_lock(&p->mu);
+	w->busy = false;
+	pthread_cond_signal(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+}
+
+static void count(sk_pool *p, uint64_t *field)
+{
+	pthread_mutex_lock(&p->mu);
+	(*field)++;
+	pthread_mutex_unlock(&p->mu);
+}
+
+/* The input as a descriptor the worker may only read: a sealed memfd for memory input, the
+ * caller's descriptor when it is read-only, else a read-only one opened anew. *own tells
+ * whether the caller of this function closes it. */
+static int input_fd(const sk_input *in, bool *own, sk_error *err)
+{
+	*own = false;
+	if (in->mem) {
+		int fd = memfd_create("sekisho-in", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+		if (fd < 0)
+			return sk_error_sys(err, SK_EIO, "memfd");
+		size_t done = 0;
+		while (done < in->size) {
+			ssize_t w = write(fd, in->mem + done, (size_t)(in->size - done));
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0) {
+				close(fd);
+				return sk_error_sys(err, SK_EIO, "memfd write");
+			}
+			done += (size_t)w;
+		}
+		if (fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL)) {
+			close(fd);
+			return sk_error_sys(err, SK_EIO, "memfd seal");
+		}
+		*own = true;
+		return fd;
+	}
+	int fl = fcntl(in->fd, F_GETFL);
+	if (fl < 0)
+		return sk_error_sys(err, SK_EIO, "input");
+	if ((fl & O_ACCMODE) == O_RDONLY)
+		return in->fd;
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", in->fd);
+	int fd = open(proc, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return sk_error_sys(err, SK_EIO, "reopen input read-only");
+	*own = true;
+	return fd;
+}
+
+static void crash(sk_engine_result *res, sk_reason why, const char *detail)
+{
+	sk_report_free(&res->report);
+	sk_report_init(&res->report);
+	res->type = *sk_type_find("unknown");
+	res->out_size = 0;
+	sk_report_block(&res->report, why, NULL, detail);
+}
+
+/* One attempt on worker w. Returns 0 with res filled (maybe blocked), 1 when the job
+ * never reached the worker (it had died while idle: try another), <0 on a local error. */
+static int attempt(sk_pool *p, struct worker *w, const uint8_t *msg, size_t mn, int in_fd,
+		   int out_fd, const sk_engine_job *job, sk_engine_result *res, bool *keep)
+{
+	*keep = false;
+	char how[64] = "";
+	char detail[128];
+	int fds[2] = {in_fd, out_fd};
+	if (sk_wire_send(w->sock, SK_WIRE_JOB, msg, mn, fds, 2) != 0) {
+		retire(p, w, how, sizeof(how));
+		return 1;
+	}
+	uint64_t deadline = job->budget.deadline_ns ? job->budget.deadline_ns + GRACE_NS : 0;
+	uint32_t type = 0;
+	uint8_t *ans = NULL;
+	size_t an = 0;
+	int rc = sk_wire_recv(w->sock, &type, &ans, &an, NULL, 0, deadline);
+	if (rc == SK_ELIMIT) {
+		retire(p, w, how, sizeof(how));
+		count(p, &p->st.timeouts);
+		crash(res, SK_REASON_LIMIT_TIME, "worker killed at the time limit");
+		return 0;
+	}
+	bool retiring = false;
+	const char *bad = NULL;
+	if (rc == SK_EIO)
+		bad = "worker died";
+	else if (rc == SK_ENOMEM)
+		bad = "no memory for the answer";
+	else if (rc || type != SK_WIRE_ANSWER)
+		bad = "malformed answer";
+	else {
+		sk_engine_result_free(res);
+		if (sk_wire_answer_decode(ans, an, res, &retiring) != 0)
+			bad = "malformed answer";
+	}
+	free(ans);
+	struct stat st;
+	if (!bad && !job->detect_only && res->report.verdict != SK_VERDICT_BLOCKED) {
+		/* the output is exactly what the worker said, and nobody can change it now */
+		if (fstat(out_fd, &st) != 0 || (uint64_t)st.st_size != res->out_size ||
+		    fcntl(out_fd, F_ADD_SEALS,
+			  F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) != 0)
+			bad = "malformed answer (output)";
+	}
+	if (bad) {
+		retire(p, w, how, sizeof(how));
+		count(p, &p->st.crashes);
+		snprintf(detail, sizeof(detail), "%s%s%s", bad, how[0] ? ": " : "", how);
+		crash(res, SK_REASON_WORKER_CRASH, detail);
+		return 0;
+	}
+	count(p, &p->st.jobs);
+	*keep = !retiring && ++w->jobs < p->max_jobs;
+	if (!*keep)
+		retire(p, w, NULL, 0);
+	return 0;
+}
+
+/* Copies the sealed output memfd to out. */
+static int deliver(int out_fd, uint64_t size, sk_output *out, sk_engine_result *res,
+		   sk_error *err)
+{
+	if (size == 0)
+		return 0;
+	if (size > SIZE_MAX)
+		return sk_error_set(err, SK_ELIMIT, "output");
+	void *m = mmap(NULL, (size_t)size, PROT_READ, MAP_SHARED, out_fd, 0);
+	if (m == MAP_FAILED) {
+		crash(res, SK_REASON_INTERNAL, "map the output");
+		return 0;
+	}
+	sk_error werr;
+	sk_error_clear(&werr);
+	int rc = sk_output_write(out, m, (size_t)size, &werr);
+	munmap(m, (size_t)size);
+	if (rc == 0)
+		return 0;
+	crash(res, rc == SK_ELIMIT ? SK_REASON_LIMIT_SIZE : SK_REASON_INTERNAL, werr.msg);
+	if (rc == SK_EIO && out->buf == NULL && out->fd >= 0) {
+		if (err)
+			*err = werr;
+		return SK_EIO;
+	}
+	return 0;
+}
+
+int sk_pool_run(sk_pool *p, const sk_engine_job *job, sk_input *in, sk_output *out,
+		sk_engine_result *res, sk_error *err)
+{
+	memset(res, 0, sizeof(*res));
+	sk_report_init(&res->report);
+	res->type = *sk_type_find("unknown");
+	sk_error lerr;
+	sk_error_clear(&lerr);
+	bool own_in = false;
+	int in_fd = input_fd(in, &own_in, &lerr);
+	int out_fd = in_fd < 0 ? -1 : memfd_create("sekisho-out", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	uint8_t *msg = NULL;
+	size_t mn = 0;
+	if (in_fd < 0 || out_fd < 0 ||
+	    sk_wire_job_encode(job, out->max, &msg, &mn) != 0) {
+		char d[160];
+		snprintf(d, sizeof(d), "worker job: %.140s",
+			 lerr.msg[0] ? lerr.msg : out_fd < 0 && in_fd >= 0 ? "memfd" : "encode");
+		crash(res, SK_REASON_INTERNAL, d);
+		goto done;
+	}
+	for (int tries = 0;; tries++) {
+		struct worker *w = acquire(p, &lerr);
+		if (!w) {
+			char d[160];
+			snprintf(d, sizeof(d), "worker start: %.140s", lerr.msg);
+			count(p, &p->st.crashes);
+			crash(res, SK_REASON_WORKER_CRASH, d);
+			goto done;
+		}
+		bool keep;
+		int rc = attempt(p, w, msg, mn, in_fd, out_fd, job, res, &keep);
+		release(p, w);
+		if (rc == 0)
+			break;
+		if (tries == 1) {
+			count(p, &p->st.crashes);
+			crash(res, SK_REASON_WORKER_CRASH, "worker died before the job");
+			goto done;
+		}
+		if (ftruncate(out_fd, 0) != 0) {
+			crash(res, SK_REASON_INTERNAL, "memfd");
+			goto done;
+		}
+	}
+	if (!job->detect_only && res->report.verdict != SK_VERDICT_BLOCKED) {
+		int rc = deliver(out_fd, res->out_size, out, res, err);
+		if (rc) {
+			free(msg);
+			close(out_fd);
+			if (own_in)
+				close(in_fd);
+			return rc;
+		}
+	}
+done:
+	free(msg);
+	if (out_fd >= 0)
+		close(out_fd);
+	if (own_in)
+		close(in_fd);
+	return 0;
+}
+
+void sk_pool_stats_get(sk_pool *p, sk_pool_stats *st)
+{
+	pthread_mutex_lock(&p->mu);
+	*st = p->st;
+	pthread_mutex_unlock(&p->mu);
+}
+
+size_t sk_pool_pids(sk_pool *p, pid_t *pids, size_t n)
+{
+	size_t k = 0;
+	pthread_mutex_lock(&p->mu);
+	for (unsigned i = 0; i < p->n && k < n; i++)
+		if (p->w[i].pid > 0)
+			pids[k++] = p->w[i].pid;
+	pthread_mutex_unlock(&p->mu);
+	return k;
+}

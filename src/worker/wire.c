@@ -1,0 +1,439 @@
+/* The job protocol: encoders, strict decoders, framed send and receive (see wire.h). */
+#include "wire.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sekisho/buf.h"
+
+/* ---- encoding ------------------------------------------------------------------ */
+
+static int put_u32(sk_buf *b, uint32_t v)
+{
+	uint8_t x[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
+	return sk_buf_add(b, x, 4);
+}
+
+static int put_u64(sk_buf *b, uint64_t v)
+{
+	int rc = put_u32(b, (uint32_t)v);
+	return rc ? rc : put_u32(b, (uint32_t)(v >> 32));
+}
+
+static int put_str(sk_buf *b, const char *s)
+{
+	if (!s)
+		return put_u32(b, UINT32_MAX);
+	size_t l = strlen(s) + 1;
+	if (l > SK_WIRE_STR_MAX)
+		return SK_ELIMIT;
+	int rc = put_u32(b, (uint32_t)l);
+	return rc ? rc : sk_buf_add(b, s, l);
+}
+
+static int finish(sk_buf *b, int rc, uint8_t **p, size_t *n)
+{
+	if (rc) {
+		sk_buf_free(b);
+		return rc;
+	}
+	/* an empty buffer has no data: give the caller something to free */
+	if (sk_buf_reserve(b, 1)) {
+		sk_buf_free(b);
+		return SK_ENOMEM;
+	}
+	*p = sk_buf_take(b, n);
+	return 0;
+}
+
+enum {
+	PF_CSV_NEUTRALIZE = 1 << 0,
+	PF_KEEP_SRGB_ICC = 1 << 1,
+	PF_BLOCK_NAME_MISMATCH = 1 << 2,
+	PF_KEEP_COMMENTS = 1 << 3,
+	PF_KEEP_REVISIONS = 1 << 4,
+	PF_STRIP_METADATA = 1 << 5,
+	PF_NEUTRALIZE_LINKS = 1 << 6,
+	PF_ALL = (1 << 7) - 1,
+};
+
+int sk_wire_job_encode(const sk_engine_job *job, uint64_t out_max, uint8_t **p, size_t *n)
+{
+	const sk_profile *pr = job->profile ? job->profile : sk_profile_default();
+	uint32_t flags = (pr->csv_neutralize ? PF_CSV_NEUTRALIZE : 0) |
+			 (pr->keep_srgb_icc ? PF_KEEP_SRGB_ICC : 0) |
+			 (pr->block_name_mismatch ? PF_BLOCK_NAME_MISMATCH : 0) |
+			 (pr->keep_comments ? PF_KEEP_COMMENTS : 0) |
+			 (pr->keep_revisions ? PF_KEEP_REVISIONS : 0) |
+			 (pr->strip_metadata ? PF_STRIP_METADATA : 0) |
+			 (pr->neutralize_links ? PF_NEUTRALIZE_LINKS : 0);
+	const sk_budget *bu = &job->budget;
+	sk_buf b;
+	sk_buf_init(&b, SK_WIRE_MAX);
+	int rc = put_str(&b, job->name);
+	rc = rc ? rc : put_str(&b, pr->name ? pr->name : "");
+	rc = rc ? rc : put_u32(&b, flags);
+	rc = rc ? rc : put_u64(&b, bu->max_input);
+	rc = rc ? rc : put_u64(&b, bu->max_expanded);
+	rc = rc ? rc : put_u32(&b, bu->max_depth);
+	rc = rc ? rc : put_u64(&b, bu->max_entries);
+	rc = rc ? rc : put_u64(&b, bu->max_pixels);
+	rc = rc ? rc : put_u32(&b, bu->max_ratio);
+	rc = rc ? rc : put_u32(&b, bu->max_seconds);
+	rc = rc ? rc : put_u64(&b, bu->max_nodes);
+	rc = rc ? rc : put_u64(&b, bu->deadline_ns);
+	rc = rc ? rc : put_u64(&b, out_max);
+	rc = rc ? rc : sk_buf_addc(&b, job->detect_only ? 1 : 0);
+	return finish(&b, rc, p, n);
+}
+
+int sk_wire_answer_encode(const sk_engine_result *res, bool retire, uint8_t **p, size_t *n)
+{
+	const sk_report *r = &res->report;
+	sk_buf b;
+	sk_buf_init(&b, SK_WIRE_MAX);
+	int rc = put_str(&b, res->type.code ? res->type.code : "unknown");
+	rc = rc ? rc : put_u32(&b, (uint32_t)r->verdict);
+	rc = rc ? rc : put_u32(&b, (uint32_t)r->reason);
+	rc = rc ? rc : put_str(&b, r->reason_where);
+	rc = rc ? rc : put_str(&b, r->reason_detail);
+	rc = rc ? rc : put_str(&b, r->out_ext);
+	rc = rc ? rc : put_u64(&b, res->out_size);
+	rc = rc ? rc : sk_buf_addc(&b, retire ? 1 : 0);
+	if (!rc && r->n > SK_WIRE_ENTRIES_MAX)
+		rc = SK_ELIMIT;
+	rc = rc ? rc : put_u32(&b, (uint32_t)r->n);
+	for (size_t i = 0; i < r->n && !rc; i++) {
+		const sk_report_entry *e = &r->v[i];
+		rc = put_u32(&b, (uint32_t)e->action);
+		rc = rc ? rc : put_str(&b, e->what);
+		rc = rc ? rc : put_str(&b, e->where);
+		rc = rc ? rc : put_str(&b, e->detail);
+		rc = rc ? rc : put_u64(&b, e->count);
+	}
+	return finish(&b, rc, p, n);
+}
+
+/* ---- decoding ------------------------------------------------------------------ */
+
+typedef struct rd {
+	const uint8_t *p;
+	size_t n, off;
+	bool bad;
+} rd;
+
+static uint32_t get_u32(rd *r)
+{
+	if (r->bad || r->n - r->off < 4) {
+		r->bad = true;
+		return 0;
+	}
+	const uint8_t *x = r->p + r->off;
+	r->off += 4;
+	return (uint32_t)x[0] | (uint32_t)x[1] << 8 | (uint32_t)x[2] << 16 | (uint32_t)x[3] << 24;
+}
+
+static uint64_t get_u64(rd *r)
+{
+	uint64_t lo = get_u32(r);
+	return lo | (uint64_t)get_u32(r) << 32;
+}
+
+static uint8_t get_u8(rd *r)
+{
+	if (r->bad || r->n - r->off < 1) {
+		r->bad = true;
+		return 0;
+	}
+	return r->p[r->off++];
+}
+
+/* NULL for a NULL string (and on error: check r->bad) */
+static const char *get_str(rd *r, bool nullable)
+{
+	uint32_t l = get_u32(r);
+	if (r->bad)
+		return NULL;
+	if (l == UINT32_MAX) {
+		if (!nullable)
+			r->bad = true;
+		return NULL;
+	}
+	if (l == 0 || l > SK_WIRE_STR_MAX || l > r->n - r->off) {
+		r->bad = true;
+		return NULL;
+	}
+	const char *s = (const char *)r->p + r->off;
+	/* exactly one NUL, at the end */
+	if (s[l - 1] != 0 || memchr(s, 0, l - 1)) {
+		r->bad = true;
+		return NULL;
+	}
+	r->off += l;
+	return s;
+}
+
+static bool at_end(const rd *r)
+{
+	return !r->bad && r->off == r->n;
+}
+
+int sk_wire_job_decode(const uint8_t *p, size_t n, sk_wire_job *job)
+{
+	rd r = {.p = p, .n = n};
+	memset(job, 0, sizeof(*job));
+	job->name = get_str(&r, true);
+	job->profile.name = get_str(&r, false);
+	uint32_t f = get_u32(&r);
+	sk_budget *b = &job->budget;
+	b->max_input = get_u64(&r);
+	b->max_expanded = get_u64(&r);
+	b->max_depth = get_u32(&r);
+	b->max_entries = get_u64(&r);
+	b->max_pixels = get_u64(&r);
+	b->max_ratio = get_u32(&r);
+	b->max_seconds = get_u32(&r);
+	b->max_nodes = get_u64(&r);
+	b->deadline_ns = get_u64(&r);
+	job->out_max = get_u64(&r);
+	uint8_t d = get_u8(&r);
+	if (!at_end(&r) || (f & ~(uint32_t)PF_ALL) || d > 1)
+		return SK_EFORMAT;
+	job->detect_only = d;
+	sk_profile *pr = &job->profile;
+	pr->csv_neutralize = f & PF_CSV_NEUTRALIZE;
+	pr->keep_srgb_icc = f & PF_KEEP_SRGB_ICC;
+	pr->block_name_mismatch = f & PF_BLOCK_NAME_MISMATCH;
+	pr->keep_comments = f & PF_KEEP_COMMENTS;
+	pr->keep_revisions = f & PF_KEEP_REVISIONS;
+	pr->strip_metadata = f & PF_STRIP_METADATA;
+	pr->neutralize_links = f & PF_NEUTRALIZE_LINKS;
+	return 0;
+}
+
+int sk_wire_answer_decode(const uint8_t *p, size_t n, sk_engine_result *res, bool *retire)
+{
+	memset(res, 0, sizeof(*res));
+	sk_report_init(&res->report);
+	rd r = {.p = p, .n = n};
+	const sk_type *t = sk_type_find(get_str(&r, false));
+	uint32_t verdict = get_u32(&r), reason = get_u32(&r);
+	const char *rwhere = get_str(&r, true), *rdetail = get_str(&r, true);
+	const char *ext = get_str(&r, false);
+	res->out_size = get_u64(&r);
+	uint8_t ret = get_u8(&r);
+	uint32_t ne = get_u32(&r);
+	if (r.bad || !t || verdict > SK_VERDICT_BLOCKED || reason >= SK_REASON__COUNT ||
+	    (verdict == SK_VERDICT_BLOCKED) != (reason != SK_REASON_NONE) ||
+	    strlen(ext) >= sizeof(res->report.out_ext) || ret > 1 || ne > SK_WIRE_ENTRIES_MAX ||
+	    /* an entry takes at least 26 bytes: no huge count is believed up front */
+	    ne > (r.n - r.off) / 26)
+		return SK_EFORMAT;
+	res->type = *t;
+	for (uint32_t i = 0; i < ne; i++) {
+		uint32_t a = get_u32(&r);
+		const char *what = get_str(&r, false), *where = get_str(&r, false),
+			   *detail = get_str(&r, true);
+		uint64_t count = get_u64(&r);
+		if (r.bad || a >= SK_ACTION__COUNT || count == 0)
+			return SK_EFORMAT;
+		int rc = sk_report_add(&res->report, (sk_action)a, what, where, detail, count);
+		if (rc)
+			return rc;
+	}
+	if (!at_end(&r))
+		return SK_EFORMAT;
+	if (verdict == SK_VERDICT_BLOCKED &&
+	    sk_report_block(&res->report, (sk_reason)reason, rwhere, rdetail) != 0)
+		return SK_ENOMEM;
+	/* a verdict that disagrees with the entries is not one the engine gives */
+	if (verdict != SK_VERDICT_BLOCKED) {
+		sk_report_finish(&res->report);
+		if ((uint32_t)res->report.verdict != verdict)
+			return SK_EFORMAT;
+	}
+	memcpy(res->report.out_ext, ext, strlen(ext) + 1);
+	*retire = ret;
+	return 0;
+}
+
+/* ---- framing ------------------------------------------------------------------- */
+
+int sk_wire_send(int sock, uint32_t type, const void *p, size_t n, const int *fds, int nfds)
+{
+	if (n > SK_WIRE_MAX || nfds < 0 || nfds > 4)
+		return SK_EINVAL;
+	uint8_t hdr[8];
+	uint32_t len = (uint32_t)n;
+	for (int i = 0; i < 4; i++) {
+		hdr[i] = (uint8_t)(type >> (8 * i));
+		hdr[4 + i] = (uint8_t)(len >> (8 * i));
+	}
+	struct iovec iov[2] = {{hdr, sizeof(hdr)}, {(void *)(uintptr_t)p, n}};
+	union {
+		char buf[CMSG_SPACE(4 * sizeof(int))];
+		struct cmsghdr align;
+	} cm;
+	memset(&cm, 0, sizeof(cm));
+	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = n ? 2 : 1};
+	if (nfds) {
+		mh.msg_control = cm.buf;
+		mh.msg_controllen = CMSG_SPACE((size_t)nfds * sizeof(int));
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN((size_t)nfds * sizeof(int));
+		memcpy(CMSG_DATA(c), fds, (size_t)nfds * sizeof(int));
+	}
+	size_t total = sizeof(hdr) + n, done = 0;
+	while (done < total) {
+		ssize_t w = sendmsg(sock, &mh, MSG_NOSIGNAL);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return SK_EIO;
+		}
+		done += (size_t)w;
+		/* the descriptors went with the first bytes; move the iovecs past what was sent */
+		mh.msg_control = NULL;
+		mh.msg_controllen = 0;
+		size_t skip = (size_t)w;
+		while (mh.msg_iovlen && skip >= mh.msg_iov[0].iov_len) {
+			skip -= mh.msg_iov[0].iov_len;
+			mh.msg_iov++;
+			mh.msg_iovlen--;
+		}
+		if (mh.msg_iovlen) {
+			mh.msg_iov[0].iov_base = (uint8_t *)mh.msg_iov[0].iov_base + skip;
+			mh.msg_iov[0].iov_len -= skip;
+		}
+	}
+	return 0;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Waits until sock is readable or the deadline passes (0: does not wait). */
+static int wait_readable(int sock, uint64_t deadline_ns)
+{
+	if (!deadline_ns)
+		return 0;
+	for (;;) {
+		uint64_t now = now_ns();
+		if (now >= deadline_ns)
+			return SK_ELIMIT;
+		uint64_t ms = (deadline_ns - now + 999999) / 1000000;
+		struct pollfd pf = {.fd = sock, .events = POLLIN};
+		int r = poll(&pf, 1, ms > 60000 ? 60000 : (int)ms);
+		if (r > 0)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return SK_EIO;
+	}
+}
+
+static void close_all(int *fds, int n)
+{
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
+}
+
+/* Reads exactly n bytes into p, collecting descriptors into fds (at most 4 in all). */
+static int read_full(int sock, uint8_t *p, size_t n, int *fds, int *nfd, uint64_t deadline_ns)
+{
+	size_t got = 0;
+	while (got < n) {
+		int rc = wait_readable(sock, deadline_ns);
+		if (rc)
+			return rc;
+		union {
+			char buf[CMSG_SPACE(4 * sizeof(int))];
+			struct cmsghdr align;
+		} cm;
+		struct iovec iov = {p + got, n - got};
+		struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.buf,
+				    .msg_controllen = sizeof(cm.buf)};
+		ssize_t r = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+		if (r < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			return SK_EIO;
+		}
+		bool bad = (mh.msg_flags & MSG_CTRUNC) != 0;
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+			if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) {
+				bad = true;
+				continue;
+			}
+			size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			for (size_t i = 0; i < k; i++) {
+				int fd;
+				memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+				if (*nfd < 4)
+					fds[(*nfd)++] = fd;
+				else {
+					close(fd);
+					bad = true;
+				}
+			}
+		}
+		if (bad)
+			return SK_EFORMAT;
+		if (r == 0)
+			return SK_EIO; /* closed */
+		got += (size_t)r;
+	}
+	return 0;
+}
+
+int sk_wire_recv(int sock, uint32_t *type, uint8_t **p, size_t *n, int *fds, int want_fds,
+		 uint64_t deadline_ns)
+{
+	int got_fds[4], nfd = 0;
+	uint8_t hdr[8];
+	uint8_t *body = NULL;
+	int rc = read_full(sock, hdr, sizeof(hdr), got_fds, &nfd, deadline_ns);
+	if (rc)
+		goto fail;
+	uint32_t t = 0, len = 0;
+	for (int i = 0; i < 4; i++) {
+		t |= (uint32_t)hdr[i] << (8 * i);
+		len |= (uint32_t)hdr[4 + i] << (8 * i);
+	}
+	if (t < SK_WIRE_READY || t > SK_WIRE_ANSWER || len > SK_WIRE_MAX) {
+		rc = SK_EFORMAT;
+		goto fail;
+	}
+	body = malloc(len ? len : 1);
+	if (!body) {
+		rc = SK_ENOMEM;
+		goto fail;
+	}
+	rc = read_full(sock, body, len, got_fds, &nfd, deadline_ns);
+	if (rc)
+		goto fail;
+	if (nfd != want_fds) {
+		rc = SK_EFORMAT;
+		goto fail;
+	}
+	if (nfd)
+		memcpy(fds, got_fds, (size_t)nfd * sizeof(int));
+	*type = t;
+	*p = body;
+	*n = len;
+	return 0;
+fail:
+	free(body);
+	close_all(got_fds, nfd);
+	return rc;
+}

@@ -1,0 +1,60 @@
+/* The job protocol between the gate and a sandboxed worker (internal).
+ *
+ * A message on the socketpair: a header of two little-endian u32 (type, payload length)
+ * then the payload. Payload fields are little-endian integers and strings; a string is a
+ * u32 length that counts its terminating NUL and then the bytes (no other NUL inside), or
+ * 0xFFFFFFFF for NULL. A decoder checks every length against what is left and against its
+ * limit, and the message must end exactly where its last field does: anything else is
+ * malformed (SK_EFORMAT). A job carries two descriptors (SCM_RIGHTS): the input, read-only,
+ * and a memfd for the output.
+ *
+ *   READY  (worker → gate, once, after the sandbox is in place)  u32 version
+ *   JOB    (gate → worker)  name, profile (name, u32 flags), budget (limits and deadline),
+ *                           u64 output limit, u8 detect_only
+ *   ANSWER (worker → gate)  type code, u32 verdict, u32 reason, reason_where,
+ *                           reason_detail, out_ext, u64 out_size, u8 retire,
+ *                           u32 n, n × (u32 action, what, where, detail, u64 count) */
+#ifndef SK_WORKER_WIRE_H
+#define SK_WORKER_WIRE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sekisho/engine.h"
+
+enum { SK_WIRE_READY = 1, SK_WIRE_JOB = 2, SK_WIRE_ANSWER = 3 };
+#define SK_WIRE_VERSION 1
+#define SK_WIRE_MAX ((size_t)64 << 20)   /* payload bytes of one message */
+#define SK_WIRE_STR_MAX ((size_t)64 << 10) /* bytes of one string */
+#define SK_WIRE_ENTRIES_MAX 1000000u      /* report entries in one answer */
+
+/* A decoded job; the strings point into the message. */
+typedef struct sk_wire_job {
+	const char *name;
+	sk_profile profile;
+	sk_budget budget;
+	uint64_t out_max;
+	bool detect_only;
+} sk_wire_job;
+
+/* Encoders: a malloc'd payload in *p (*n bytes). */
+int sk_wire_job_encode(const sk_engine_job *job, uint64_t out_max, uint8_t **p, size_t *n);
+int sk_wire_answer_encode(const sk_engine_result *res, bool retire, uint8_t **p, size_t *n);
+int sk_wire_job_decode(const uint8_t *p, size_t n, sk_wire_job *job);
+/* Fills res (initialised here; free with sk_engine_result_free() on success and failure):
+ * the type is mapped back with sk_type_find(), every code is range-checked, and a
+ * verdict and its reason must agree. */
+int sk_wire_answer_decode(const uint8_t *p, size_t n, sk_engine_result *res, bool *retire);
+
+/* Sends one message with nfds descriptors attached (MSG_NOSIGNAL: a dead peer is an
+ * error, not a signal). */
+int sk_wire_send(int sock, uint32_t type, const void *p, size_t n, const int *fds, int nfds);
+/* Receives one message: *p is malloc'd (free it), exactly want_fds descriptors must come
+ * with it (CLOEXEC; closed again on any failure). deadline_ns (CLOCK_MONOTONIC) 0 waits
+ * for ever. Returns SK_EIO when the peer closed or on a read error, SK_ELIMIT when the
+ * deadline passed, SK_EFORMAT for a malformed header or wrong descriptors. */
+int sk_wire_recv(int sock, uint32_t *type, uint8_t **p, size_t *n, int *fds, int want_fds,
+		 uint64_t deadline_ns);
+
+#endif

@@ -1,0 +1,444 @@
+/* The worker pool and the sandbox, against the real sekisho-worker ($SK_WORKER) and the
+ * test-only hostile worker ($SK_WORKER_HOSTILE, worker_hostile.c): the sandbox as the
+ * kernel reports it, results equal to the in-process engine, forbidden system calls,
+ * time limits, malformed answers, crashes, replacement after max jobs, threads. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "sekisho/core.h"
+#include "sekisho/engine.h"
+#include "sekisho/pool.h"
+
+static const char *real_worker, *hostile_worker;
+
+#define CSV "id,name,note\n1,a,=cmd|' /C calc'!A0\n2,b,plain\n"
+
+static sk_pool *open_pool(const char *worker, unsigned n, unsigned max_jobs)
+{
+	sk_pool_config c;
+	sk_pool_config_default(&c);
+	c.worker = worker;
+	c.workers = n;
+	c.max_jobs = max_jobs;
+	sk_pool *p = NULL;
+	sk_error err;
+	sk_error_clear(&err);
+	int rc = sk_pool_open(&c, &p, &err);
+	if (rc)
+		fprintf(stderr, "sk_pool_open: %s\n", err.msg);
+	assert_int_equal(rc, 0);
+	return p;
+}
+
+typedef struct run {
+	sk_engine_result res;
+	sk_buf out;
+	int rc;
+} run;
+
+/* One job through the pool (p NULL: in process), input from memory. */
+static void job(sk_pool *p, const char *name, const void *data, size_t n, uint32_t seconds,
+		run *r)
+{
+	sk_engine_job j = {.name = name};
+	sk_budget_default(&j.budget);
+	j.budget.max_seconds = seconds;
+	sk_budget_start(&j.budget);
+	sk_input in;
+	sk_input_mem(&in, data, n);
+	sk_buf_init(&r->out, 1 << 20);
+	sk_output out;
+	sk_output_buf(&out, &r->out);
+	sk_error err;
+	sk_error_clear(&err);
+	r->rc = p ? sk_pool_run(p, &j, &in, &out, &r->res, &err)
+		  : sk_engine_run(&j, &in, &out, &r->res, &err);
+	sk_input_release(&in);
+}
+
+static void run_free(run *r)
+{
+	sk_engine_result_free(&r->res);
+	sk_buf_free(&r->out);
+}
+
+static void assert_blocked(const run *r, sk_reason why, const char *detail_part)
+{
+	assert_int_equal(r->rc, 0);
+	assert_string_equal(sk_verdict_code(r->res.report.verdict), "blocked");
+	assert_string_equal(sk_reason_code(r->res.report.reason), sk_reason_code(why));
+	if (detail_part) {
+		assert_non_null(r->res.report.reason_detail);
+		if (!strstr(r->res.report.reason_detail, detail_part))
+			fail_msg("detail \"%s\" lacks \"%s\"", r->res.report.reason_detail,
+				 detail_part);
+	}
+	assert_int_equal(r->out.len, 0); /* nothing delivered */
+}
+
+static pid_t one_pid(sk_pool *p)
+{
+	pid_t pid = 0;
+	assert_int_equal(sk_pool_pids(p, &pid, 1), 1);
+	return pid;
+}
+
+/* "Key:\tvalue" of /proc/PID/status (static buffer) */
+static const char *status_field(pid_t pid, const char *key)
+{
+	static char val[256];
+	char path[64], line[512];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	val[0] = 0;
+	size_t kl = strlen(key);
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, kl) && line[kl] == ':') {
+			snprintf(val, sizeof(val), "%s", line + kl + 1);
+			val[strcspn(val, "\n")] = 0;
+			break;
+		}
+	fclose(f);
+	return val;
+}
+
+static void sandbox_as_the_kernel_sees_it(void **state)
+{
+	(void)state;
+	sk_pool *p = open_pool(real_worker, 2, 0);
+	pid_t pids[4];
+	assert_int_equal(sk_pool_pids(p, pids, 4), 2);
+	for (int i = 0; i < 2; i++) {
+		assert_string_equal(status_field(pids[i], "Seccomp"), "\t2");
+		assert_string_equal(status_field(pids[i], "NoNewPrivs"), "\t1");
+		unsigned ruid = 99, euid = 99, suid = 99, fsuid = 99;
+		assert_int_equal(sscanf(status_field(pids[i], "Uid"), "%u %u %u %u", &ruid, &euid,
+					&suid, &fsuid), 4);
+		if (geteuid() == 0) { /* started as root: dropped, for good */
+			assert_int_not_equal(ruid, 0);
+			assert_int_not_equal(euid, 0);
+			assert_int_not_equal(suid, 0);
+			assert_string_equal(status_field(pids[i], "CapEff"), "\t0000000000000000");
+			assert_string_equal(status_field(pids[i], "CapPrm"), "\t0000000000000000");
+		}
+		/* descriptors: stdin, stdout (/dev/null), stderr and the socket, nothing else */
+		char path[64];
+		snprintf(path, sizeof(path), "/proc/%d/fd", (int)pids[i]);
+		DIR *d = opendir(path);
+		assert_non_null(d);
+		int nfd = 0;
+		struct dirent *e;
+		while ((e = readdir(d)))
+			if (e->d_name[0] != '.') {
+				assert_true(atoi(e->d_name) <= 3);
+				nfd++;
+			}
+		closedir(d);
+		assert_int_equal(nfd, 4);
+		/* limits: 1 GiB of address space, no core files */
+		snprintf(path, sizeof(path), "/proc/%d/limits", (int)pids[i]);
+		FILE *f = fopen(path, "r");
+		assert_non_null(f);
+		char line[256];
+		bool as = false, core = false;
+		while (fgets(line, sizeof(line), f)) {
+			if (!strncmp(line, "Max address space", 17))
+				as = strstr(line, " 1073741824 ") != NULL;
+			if (!strncmp(line, "Max core file size", 18))
+				core = strstr(line, " 0 ") != NULL;
+		}
+		fclose(f);
+		assert_true(as);
+		assert_true(core);
+	}
+	sk_pool_close(p);
+}
+
+/* The same bytes and the same report as the engine in this process. */
+static void same_as_in_process(void **state)
+{
+	(void)state;
+	sk_pool *p = open_pool(real_worker, 1, 0);
+	run a, b;
+	job(p, "list.csv", CSV, sizeof(CSV) - 1, 60, &a);
+	job(NULL, "list.csv", CSV, sizeof(CSV) - 1, 60, &b);
+	assert_int_equal(a.rc, 0);
+	assert_string_equal(sk_verdict_code(a.res.report.verdict), "sanitized");
+	assert_string_equal(a.res.type.code, "csv");
+	assert_ptr_equal(a.res.type.code, b.res.type.code); /* the static type */
+	assert_int_equal(a.out.len, b.out.len);
+	assert_memory_equal(a.out.data, b.out.data, a.out.len);
+	assert_int_equal(a.res.out_size, a.out.len);
+	assert_int_equal(a.res.report.n, b.res.report.n);
+	for (size_t i = 0; i < a.res.report.n; i++) {
+		assert_int_equal(a.res.report.v[i].action, b.res.report.v[i].action);
+		assert_string_equal(a.res.report.v[i].what, b.res.report.v[i].what);
+		assert_string_equal(a.res.report.v[i].where, b.res.report.v[i].where);
+		assert_int_equal(a.res.report.v[i].count, b.res.report.v[i].count);
+	}
+	assert_non_null(strstr((const char *)a.out.data, "'=cmd"));
+	run_free(&a);
+	run_free(&b);
+	/* a blocked item: the reason crosses too */
+	job(p, "setup.txt", "MZ\x90\0\3\0\0\0\4\0\0\0\xff\xff", 16, 60, &a);
+	assert_blocked(&a, SK_REASON_EXECUTABLE, "pe");
+	assert_string_equal(a.res.type.code, "pe");
+	run_free(&a);
+	/* detection only (after a malware hit): the type, nothing written */
+	sk_engine_job j = {.name = "x.csv", .detect_only = true};
+	sk_budget_default(&j.budget);
+	sk_input in;
+	sk_input_mem(&in, CSV, sizeof(CSV) - 1);
+	sk_buf_init(&a.out, 1 << 20);
+	sk_output out;
+	sk_output_buf(&out, &a.out);
+	assert_int_equal(sk_pool_run(p, &j, &in, &out, &a.res, NULL), 0);
+	assert_string_equal(a.res.type.code, "csv");
+	assert_int_equal(a.out.len, 0);
+	run_free(&a);
+	sk_pool_close(p);
+}
+
+/* An input handed over read-write is reopened read-only for the worker. */
+static void input_read_only(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/sk-worker-test-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, CSV, sizeof(CSV) - 1), (ssize_t)(sizeof(CSV) - 1));
+	sk_pool *p = open_pool(hostile_worker, 1, 0);
+	sk_engine_job j = {.name = "write-input.txt"};
+	sk_budget_default(&j.budget);
+	sk_budget_start(&j.budget);
+	sk_input in;
+	sk_input_fd(&in, fd, sizeof(CSV) - 1);
+	run a;
+	sk_buf_init(&a.out, 1 << 20);
+	sk_output out;
+	sk_output_buf(&out, &a.out);
+	assert_int_equal(sk_pool_run(p, &j, &in, &out, &a.res, NULL), 0);
+	assert_string_equal(sk_verdict_code(a.res.report.verdict), "sanitized");
+	char back[sizeof(CSV)] = {0};
+	assert_int_equal(pread(fd, back, sizeof(back) - 1, 0), (ssize_t)(sizeof(CSV) - 1));
+	assert_string_equal(back, CSV);
+	run_free(&a);
+	sk_pool_close(p);
+	close(fd);
+	unlink(path);
+}
+
+static void forbidden_system_calls(void **state)
+{
+	(void)state;
+	static const char *const names[] = {
+		"forbidden-open.txt", "forbidden-socket.txt", "forbidden-fork.txt",
+		"forbidden-exec.txt", "forbidden-kill.txt", "forbidden-exec-memory.txt",
+	};
+	sk_pool *p = open_pool(hostile_worker, 1, 0);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		pid_t before = one_pid(p);
+		run r;
+		job(p, names[i], CSV, sizeof(CSV) - 1, 60, &r);
+		/* killed by the filter (SIGSYS), the item blocked, nothing delivered */
+		assert_blocked(&r, SK_REASON_WORKER_CRASH, "signal SYS");
+		assert_string_equal(r.res.type.code, "unknown");
+		run_free(&r);
+		/* replaced: the next job runs in a new process */
+		job(p, "ok.csv", CSV, sizeof(CSV) - 1, 60, &r);
+		assert_string_equal(sk_verdict_code(r.res.report.verdict), "sanitized");
+		assert_int_not_equal(one_pid(p), before);
+		run_free(&r);
+	}
+	sk_pool_stats st;
+	sk_pool_stats_get(p, &st);
+	assert_int_equal(st.crashes, 6);
+	assert_int_equal(st.started, 7);
+	sk_pool_close(p);
+}
+
+static void time_limit(void **state)
+{
+	(void)state;
+	sk_pool *p = open_pool(hostile_worker, 1, 0);
+	pid_t before = one_pid(p);
+	run r;
+	job(p, "spin.txt", CSV, sizeof(CSV) - 1, 1, &r);
+	assert_blocked(&r, SK_REASON_LIMIT_TIME, NULL);
+	run_free(&r);
+	sk_pool_stats st;
+	sk_pool_stats_get(p, &st);
+	assert_int_equal(st.timeouts, 1);
+	/* the spinning worker is gone (reaped), a new one serves */
+	assert_int_equal(kill(before, 0), -1);
+	job(p, "ok.csv", CSV, sizeof(CSV) - 1, 60, &r);
+	assert_string_equal(sk_verdict_code(r.res.report.verdict), "sanitized");
+	assert_int_not_equal(one_pid(p), before);
+	run_free(&r);
+	sk_pool_close(p);
+}
+
+static void malformed_answers(void **state)
+{
+	(void)state;
+	static const char *const names[] = {
+		"garbage.txt", "huge-length.txt", "wrong-message.txt", "bad-type.txt",
+		"verdict-mismatch.txt", "bad-size.txt", "fds-in-answer.txt", "mapped-output.txt",
+	};
+	sk_pool *p = open_pool(hostile_worker, 1, 0);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		run r;
+		job(p, names[i], CSV, sizeof(CSV) - 1, 60, &r);
+		assert_blocked(&r, SK_REASON_WORKER_CRASH, "malformed answer");
+		assert_string_equal(r.res.type.code, "unknown");
+		run_free(&r);
+	}
+	/* a worker that exits mid-job */
+	run r;
+	job(p, "exit.txt", CSV, sizeof(CSV) - 1, 60, &r);
+	assert_blocked(&r, SK_REASON_WORKER_CRASH, "exit 3");
+	run_free(&r);
+	sk_pool_stats st;
+	sk_pool_stats_get(p, &st);
+	assert_int_equal(st.crashes, 9);
+	assert_int_equal(st.jobs, 0);
+	sk_pool_close(p);
+}
+
+static void replaced_after_max_jobs(void **state)
+{
+	(void)state;
+	sk_pool *p = open_pool(real_worker, 1, 3);
+	pid_t first = one_pid(p);
+	run r;
+	for (int i = 0; i < 2; i++) {
+		job(p, "a.csv", CSV, sizeof(CSV) - 1, 60, &r);
+		assert_string_equal(sk_verdict_code(r.res.report.verdict), "sanitized");
+		run_free(&r);
+		assert_int_equal(one_pid(p), first);
+	}
+	job(p, "a.csv", CSV, sizeof(CSV) - 1, 60, &r); /* the third: its last */
+	assert_string_equal(sk_verdict_code(r.res.report.verdict), "sanitized");
+	run_free(&r);
+	pid_t none;
+	assert_int_equal(sk_pool_pids(p, &none, 1), 0);
+	assert_int_equal(kill(first, 0), -1); /* reaped */
+	job(p, "a.csv", CSV, sizeof(CSV) - 1, 60, &r);
+	assert_string_equal(sk_verdict_code(r.res.report.verdict), "sanitized");
+	run_free(&r);
+	assert_int_not_equal(one_pid(p), first);
+	sk_pool_stats st;
+	sk_pool_stats_get(p, &st);
+	assert_int_equal(st.started, 2);
+	assert_int_equal(st.jobs, 4);
+	assert_int_equal(st.crashes, 0);
+	sk_pool_close(p);
+}
+
+/* threads share a pool; each gets its own answer */
+struct thr {
+	sk_pool *p;
+	int id;
+	int ok;
+};
+
+static void *worker_thread(void *arg)
+{
+	struct thr *t = arg;
+	for (int i = 0; i < 20; i++) {
+		char csv[64], name[32];
+		int n = snprintf(csv, sizeof(csv), "a,b\n%d,=%d+%d\n", t->id, t->id, i);
+		snprintf(name, sizeof(name), "t%d-%d.csv", t->id, i);
+		run r;
+		job(t->p, name, csv, (size_t)n, 60, &r);
+		char want[64];
+		snprintf(want, sizeof(want), "a,b\n%d,'=%d+%d\n", t->id, t->id, i);
+		if (r.rc == 0 && r.res.report.verdict == SK_VERDICT_SANITIZED &&
+		    r.out.len == strlen(want) && !memcmp(r.out.data, want, r.out.len))
+			t->ok++;
+		run_free(&r);
+	}
+	return NULL;
+}
+
+static void threads_share_a_pool(void **state)
+{
+	(void)state;
+	sk_pool *p = open_pool(real_worker, 2, 7);
+	pthread_t th[4];
+	struct thr t[4];
+	for (int i = 0; i < 4; i++) {
+		t[i] = (struct thr){.p = p, .id = i};
+		assert_int_equal(pthread_create(&th[i], NULL, worker_thread, &t[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(t[i].ok, 20);
+	}
+	sk_pool_stats st;
+	sk_pool_stats_get(p, &st);
+	assert_int_equal(st.jobs, 80);
+	assert_int_equal(st.crashes, 0);
+	assert_true(st.started >= 80 / 7);
+	sk_pool_close(p);
+}
+
+static void open_errors(void **state)
+{
+	(void)state;
+	sk_pool_config c;
+	sk_pool_config_default(&c);
+	c.worker = "/nonexistent/sekisho-worker";
+	sk_pool *p = NULL;
+	sk_error err;
+	assert_int_equal(sk_pool_open(&c, &p, &err), SK_ENOTFOUND);
+	assert_null(p);
+	/* an executable that never says READY */
+	c.worker = "/bin/true";
+	c.workers = 1;
+	assert_int_not_equal(sk_pool_open(&c, &p, &err), 0);
+	assert_non_null(strstr(err.msg, "did not start"));
+	assert_null(p);
+	if (geteuid() == 0) {
+		c.worker = real_worker;
+		c.user = "no-such-user-sekisho";
+		assert_int_equal(sk_pool_open(&c, &p, &err), SK_ENOTFOUND);
+		c.user = "root";
+		assert_int_equal(sk_pool_open(&c, &p, &err), SK_EINVAL);
+	}
+}
+
+int main(void)
+{
+	real_worker = getenv("SK_WORKER");
+	hostile_worker = getenv("SK_WORKER_HOSTILE");
+	if (!real_worker || !hostile_worker) {
+		fprintf(stderr, "SK_WORKER and SK_WORKER_HOSTILE must name the workers\n");
+		return 2;
+	}
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(sandbox_as_the_kernel_sees_it),
+		cmocka_unit_test(same_as_in_process),
+		cmocka_unit_test(input_read_only),
+		cmocka_unit_test(forbidden_system_calls),
+		cmocka_unit_test(time_limit),
+		cmocka_unit_test(malformed_answers),
+		cmocka_unit_test(replaced_after_max_jobs),
+		cmocka_unit_test(threads_share_a_pool),
+		cmocka_unit_test(open_errors),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

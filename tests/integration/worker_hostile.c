@@ -1,0 +1,108 @@
+/* A test-only worker: the real worker's initialisation, sandbox and serve loop
+ * (sk_worker_main) with a hook that misbehaves when a job's name asks it to, as a
+ * compromised or broken worker would. Never installed; the real worker has no hook. */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "worker.h"
+
+static pid_t self; /* getpid() is not allowed once sandboxed */
+
+static int answer(int sock, const char *type, sk_verdict v, sk_action *a, uint64_t out_size)
+{
+	sk_engine_result r;
+	memset(&r, 0, sizeof(r));
+	sk_report_init(&r.report);
+	r.type.code = type;
+	r.report.verdict = v;
+	r.out_size = out_size;
+	if (a)
+		sk_report_add(&r.report, *a, "formula", "", NULL, 1);
+	uint8_t *p = NULL;
+	size_t n = 0;
+	int rc = sk_wire_answer_encode(&r, false, &p, &n);
+	if (!rc)
+		rc = sk_wire_send(sock, SK_WIRE_ANSWER, p, n, NULL, 0);
+	free(p);
+	sk_report_free(&r.report);
+	return rc;
+}
+
+static int hook(const sk_wire_job *job, int sock, int in_fd, int out_fd)
+{
+	const char *n = job->name ? job->name : "";
+	/* forbidden system calls: each kills the process (SIGSYS) */
+	if (!strcmp(n, "forbidden-open.txt"))
+		return open("/etc/hostname", O_RDONLY) >= 0 ? 0 : 0;
+	if (!strcmp(n, "forbidden-socket.txt"))
+		return socket(AF_INET, SOCK_STREAM, 0) >= 0 ? 0 : 0;
+	if (!strcmp(n, "forbidden-fork.txt"))
+		return fork() >= 0 ? 0 : 0;
+	if (!strcmp(n, "forbidden-exec.txt")) {
+		char *const argv[] = {(char *)"true", NULL};
+		execve("/bin/true", argv, argv + 1);
+		return 0;
+	}
+	if (!strcmp(n, "forbidden-kill.txt"))
+		return kill(1, 0) == 0 ? 0 : 0;
+	if (!strcmp(n, "forbidden-exec-memory.txt")) {
+		void *m = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		return m != MAP_FAILED ? 0 : 0;
+	}
+	/* never answers: the gate's deadline (or a test's kill -9) ends it */
+	if (!strcmp(n, "spin.txt")) {
+		dprintf(2, "sekisho-test-worker: spinning pid %d\n", (int)self);
+		for (volatile unsigned long i = 0;; i++)
+			;
+	}
+	if (!strcmp(n, "exit.txt"))
+		_exit(3);
+	/* malformed answers */
+	if (!strcmp(n, "garbage.txt"))
+		return sk_wire_send(sock, SK_WIRE_ANSWER, "\x01\x02\x03", 3, NULL, 0), 1;
+	if (!strcmp(n, "huge-length.txt")) {
+		const uint8_t hdr[8] = {SK_WIRE_ANSWER, 0, 0, 0, 0, 0, 0, 0x40}; /* 1 GiB */
+		return write(sock, hdr, sizeof(hdr)) ? 1 : 1;
+	}
+	if (!strcmp(n, "wrong-message.txt")) {
+		uint8_t v[4] = {SK_WIRE_VERSION, 0, 0, 0};
+		return sk_wire_send(sock, SK_WIRE_READY, v, 4, NULL, 0), 1;
+	}
+	if (!strcmp(n, "bad-type.txt"))
+		return answer(sock, "no-such-type", SK_VERDICT_CLEAN, NULL, 0), 1;
+	if (!strcmp(n, "verdict-mismatch.txt")) {
+		sk_action a = SK_ACTION_NEUTRALIZED; /* something changed, yet "clean" */
+		return answer(sock, "csv", SK_VERDICT_CLEAN, &a, 0), 1;
+	}
+	if (!strcmp(n, "bad-size.txt")) /* claims bytes the output does not have */
+		return answer(sock, "text", SK_VERDICT_CLEAN, NULL, 12345), 1;
+	if (!strcmp(n, "fds-in-answer.txt")) {
+		int fds[1] = {in_fd};
+		return sk_wire_send(sock, SK_WIRE_ANSWER, "", 0, fds, 1), 1;
+	}
+	/* keeps a writable mapping of the output: the gate cannot seal it */
+	if (!strcmp(n, "mapped-output.txt")) {
+		if (write(out_fd, "hello", 5) != 5)
+			_exit(4);
+		void *m = mmap(NULL, 5, PROT_READ | PROT_WRITE, MAP_SHARED, out_fd, 0);
+		if (m == MAP_FAILED)
+			_exit(5);
+		return answer(sock, "text", SK_VERDICT_CLEAN, NULL, 5), 1;
+	}
+	/* the input descriptor must be read-only: a write that works exits 9 */
+	if (!strcmp(n, "write-input.txt") && write(in_fd, "x", 1) >= 0)
+		_exit(9);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	self = getpid();
+	return sk_worker_main(argc, argv, hook);
+}
