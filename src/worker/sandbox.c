@@ -33,8 +33,17 @@ static int drop_user(const sk_worker_limits *lim, sk_error *err)
 	return 0;
 }
 
+/* Lowers a limit, never raises one: a limit the parent already set lower (a
+ * `prlimit --fsize` around the command, a systemd LimitAS=) stays in force. */
 static int limit(int res, rlim_t soft, rlim_t hard, const char *what, sk_error *err)
 {
+	struct rlimit cur;
+	if (getrlimit(res, &cur) != 0)
+		return sk_error_sys(err, SK_EINTERNAL, "getrlimit %s", what);
+	if (cur.rlim_max != RLIM_INFINITY && hard > cur.rlim_max)
+		hard = cur.rlim_max;
+	if (soft > hard)
+		soft = hard;
 	struct rlimit r = {soft, hard};
 	if (setrlimit(res, &r) != 0)
 		return sk_error_sys(err, SK_EINTERNAL, "setrlimit %s", what);

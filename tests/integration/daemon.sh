@@ -168,7 +168,7 @@ ok $([ "$(events event=decision verdict=blocked reason=executable flow=in)" -ge 
 "$SEKISHO" audit list --state "$STATE" --json >"$T/audit.jsonl"
 n=$(grep -c '"actor":"spool:in","action":"sanitize"' "$T/audit.jsonl")
 ok $([ "$n" -eq "$NIN" ] && echo 0 || echo 1) "one audit record per file of the flow ($n)"
-wait_for 10 sh -c "'$SEKISHO' audit verify --state '$STATE' --lang en | grep -q 'OK: \([0-9]*\) records.*; \1 records covered'"
+wait_for 10 sh -c "'$SEKISHO' audit verify --state '$STATE' --json | grep -q '\"verdict\":\"ok\".*\"unsigned_records\":0'"
 ok $? "audit verify: OK, and a checkpoint covers every record within seconds"
 ls "$IN/deliver" | grep -q sekisho-tmp
 ok $([ $? -ne 0 ] && echo 0 || echo 1) "no temporary files left in the delivery folder"
@@ -267,10 +267,11 @@ MASTER=""
 ok $rc "SIGTERM: sekishod exits 0"
 grep -q '"event":"stop".*final checkpoint signed' "$EV"
 ok $? "stop event: final checkpoint signed"
-"$SEKISHO" audit verify --state "$STATE" --lang en >"$T/verify.txt"
+"$SEKISHO" audit verify --state "$STATE" --json >"$T/verify.txt"
 rc=$?
-recs=$(sed -n 's/^OK: \([0-9]*\) records.*/\1/p' "$T/verify.txt")
-cov=$(sed -n 's/.*; \([0-9]*\) records covered.*/\1/p' "$T/verify.txt")
+recs=$(sed -n 's/.*"records":\([0-9]*\).*/\1/p' "$T/verify.txt")
+cov=$(sed -n 's/.*"signed_records":\([0-9]*\).*/\1/p' "$T/verify.txt")
+grep -q '"verdict":"ok"' "$T/verify.txt" || rc=1
 ok $([ $rc -eq 0 ] && [ -n "$recs" ] && [ "$recs" = "$cov" ] && echo 0 || echo 1) \
 	"audit verify OK; the final checkpoint covers all $recs records"
 "$SEKISHO" audit list --state "$STATE" --json | tail -n 1 | grep -q '"action":"daemon-stop"'

@@ -92,7 +92,13 @@ import sys
 with open(sys.argv[1], "w") as f:
     for i in range(120000): f.write("行 %d: 本文です。value,=1+2\n" % i)
 ' "$T/in/big.txt"
-prlimit --fsize=1048576 --core=0 "$S" sanitize -o "$T/oc" "$T/in/big.txt" >/dev/null 2>&1
+# through the sandboxed worker the limit is inherited by the worker, whose output then
+# cannot be written: the item is blocked, nothing is delivered (fail closed)
+prlimit --fsize=1048576 --core=0 "$S" sanitize --json -o "$T/ow" "$T/in/big.txt" >"$T/ow.json" 2>/dev/null
+st=$?
+check "a file-size limit inherited by the worker blocks the item (status $st), nothing delivered" '[ $st -eq 1 ] && grep -q "\"verdict\": *\"blocked\"" "$T/ow.json" && [ -z "$(find "$T/ow" -type f 2>/dev/null)" ]'
+# in the command itself the limit kills it (SIGXFSZ) in the middle of writing the output
+prlimit --fsize=1048576 --core=0 "$S" sanitize --in-process -o "$T/oc" "$T/in/big.txt" >/dev/null 2>&1
 st=$?
 partial=$(find "$T/oc" -name "big.txt.sekisho-tmp.*" -size -1025k)
 check "killed mid-write (SIGXFSZ, status $st): a partial temporary file, nothing under the final name" '[ $st -gt 128 ] && [ -n "$partial" ] && [ "$(stat -c %s $partial)" -gt 0 ] && [ ! -e "$T/oc/big.txt" ]'
