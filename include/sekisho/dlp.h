@@ -96,7 +96,8 @@ int sk_dlp_scan_input(const sk_dlp *d, const sk_input *in, sk_dlp_result *r, sk_
 /* Check digits. digits are ASCII '0'-'9' (12 resp. 13 of them). */
 bool sk_dlp_mynumber_valid(const char *digits);
 bool sk_dlp_corporate_valid(const char *digits);
-/* The check digit for an 11-digit 個人番号 body / a 12-digit 法人番号 base. */
+/* The check digit (0-9) for an 11-digit 個人番号 body / a 12-digit 法人番号 base;
+ * SK_EINVAL when one of the characters is not a digit. */
 int sk_dlp_mynumber_check(const char *body11);
 int sk_dlp_corporate_check(const char *base12);
 

@@ -42,7 +42,8 @@ int sk_policy_diags_format(const sk_policy_diags *d, const char *file, sk_lang l
 
 /* A date as yyyymmdd (20250331). sk_policy_today() is the local date. */
 int32_t sk_policy_today(void);
-/* Parses "YYYY-MM-DD" (a real calendar date) into yyyymmdd; -1 when invalid. */
+/* Parses "YYYY-MM-DD" (a real calendar date) into yyyymmdd; SK_EINVAL (negative) when
+ * invalid. */
 int32_t sk_policy_date_parse(const char *s);
 
 #define SK_POLICY_MAX_BYTES ((size_t)1 << 20) /* larger policy files are refused */

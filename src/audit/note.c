@@ -75,17 +75,17 @@ static int b64dec(const char *s, size_t n, uint8_t *out, size_t max, size_t *got
 {
 	const char *end = NULL;
 	if (n == 0 || n % 4)
-		return -1;
+		return SK_EFORMAT;
 	if (sodium_base642bin(out, max, s, n, NULL, got, &end, sodium_base64_VARIANT_ORIGINAL) != 0 ||
 	    end != s + n)
-		return -1;
+		return SK_EFORMAT;
 	/* canonical: re-encoding gives the same text */
 	char re[512];
 	if (sodium_base64_encoded_len(*got, sodium_base64_VARIANT_ORIGINAL) > sizeof(re))
-		return -1;
+		return SK_EFORMAT;
 	sodium_bin2base64(re, sizeof(re), out, *got, sodium_base64_VARIANT_ORIGINAL);
 	if (strlen(re) != n || memcmp(re, s, n) != 0)
-		return -1;
+		return SK_EFORMAT;
 	return 0;
 }
 
@@ -95,7 +95,7 @@ static int hex8(const char *s, uint8_t id[4])
 		char c = s[i];
 		int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 		if (v < 0)
-			return -1;
+			return SK_EFORMAT;
 		if (i % 2 == 0)
 			id[i / 2] = (uint8_t)(v << 4);
 		else
@@ -162,10 +162,10 @@ static int split_key(const char *s, const char **name, size_t *nlen, const char 
 {
 	const char *p1 = strchr(s, '+');
 	if (!p1)
-		return -1;
+		return SK_EFORMAT;
 	const char *p2 = strchr(p1 + 1, '+');
 	if (!p2 || p2 - p1 - 1 != 8)
-		return -1;
+		return SK_EFORMAT;
 	*name = s;
 	*nlen = (size_t)(p1 - s);
 	*id = p1 + 1;
@@ -346,14 +346,14 @@ int sk_checkpoint_format(const sk_checkpoint *cp, sk_buf *out)
 static int parse_u64(const char *s, size_t n, uint64_t *v)
 {
 	if (n == 0 || n > 20 || (n > 1 && s[0] == '0'))
-		return -1;
+		return SK_EFORMAT;
 	uint64_t x = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] < '0' || s[i] > '9')
-			return -1;
+			return SK_EFORMAT;
 		uint64_t d = (uint64_t)(s[i] - '0');
 		if (x > (UINT64_MAX - d) / 10)
-			return -1;
+			return SK_EFORMAT;
 		x = x * 10 + d;
 	}
 	*v = x;

@@ -12,6 +12,8 @@ void sk_buf_init(sk_buf *b, size_t max)
 	b->len = 0;
 	b->cap = 0;
 	b->max = max ? max : SK_BUF_MAX_DEFAULT;
+	if (b->max > SIZE_MAX - 1)
+		b->max = SIZE_MAX - 1; /* max + 1 (the NUL) must be representable */
 }
 
 int sk_buf_reserve(sk_buf *b, size_t n)
@@ -21,12 +23,18 @@ int sk_buf_reserve(sk_buf *b, size_t n)
 	size_t need = b->len + n + 1; /* room for the terminating NUL */
 	if (need <= b->cap)
 		return 0;
+	/* double, but never past max + 1: the buffer never holds more than its cap allows */
+	size_t top = b->max + 1;
 	size_t cap = b->cap ? b->cap : 64;
 	while (cap < need)
-		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+		cap = cap > top / 2 ? top : cap * 2;
+	if (cap > top)
+		cap = top;
 	uint8_t *p = realloc(b->data, cap);
+	if (!p && cap > need) /* the doubled size failed: try what is needed */
+		p = realloc(b->data, cap = need);
 	if (!p)
-		return SK_ENOMEM;
+		return SK_ENOMEM; /* b unchanged: realloc left the old block alone */
 	b->data = p;
 	b->cap = cap;
 	return 0;
@@ -70,7 +78,11 @@ int sk_buf_vprintf(sk_buf *b, const char *fmt, va_list ap)
 	int rc = sk_buf_reserve(b, (size_t)n);
 	if (rc)
 		return rc;
-	vsnprintf((char *)b->data + b->len, (size_t)n + 1, fmt, ap);
+	/* the same format and arguments give the same n bytes (and the NUL) */
+	if (vsnprintf((char *)b->data + b->len, (size_t)n + 1, fmt, ap) != n) {
+		b->data[b->len] = 0;
+		return SK_EINVAL;
+	}
 	b->len += (size_t)n;
 	return 0;
 }
@@ -84,9 +96,27 @@ int sk_buf_printf(sk_buf *b, const char *fmt, ...)
 	return rc;
 }
 
+size_t sk_buf_len(const sk_buf *b)
+{
+	return b->len;
+}
+
+const uint8_t *sk_buf_data(const sk_buf *b)
+{
+	return b->data ? b->data : (const uint8_t *)"";
+}
+
 const char *sk_buf_str(const sk_buf *b)
 {
 	return b->data ? (const char *)b->data : "";
+}
+
+void sk_buf_truncate(sk_buf *b, size_t len)
+{
+	if (len >= b->len)
+		return;
+	b->len = len;
+	b->data[len] = 0;
 }
 
 void sk_buf_reset(sk_buf *b)

@@ -1,7 +1,7 @@
 /* The image module: PNG, JPEG, GIF and BMP are decoded and rebuilt from their pixels (JPEG
  * from its DCT coefficients). What is not part of the picture is dropped and reported:
  * EXIF, XMP, ICC profiles (an sRGB-equivalent profile is kept as its meaning, see
- * img_icc_is_srgb), comments, text chunks, application extensions, thumbnails and any bytes
+ * sk_img_icc_is_srgb), comments, text chunks, application extensions, thumbnails and any bytes
  * after the image's end.
  *
  * This file holds the dispatch and what the codecs share: the removal report, the pixel
@@ -46,7 +46,7 @@ static bool list_has(const char *list, const char *name)
 	return false;
 }
 
-void img_note(img_job *j, const char *what, const char *name)
+void sk_img_note(img_job *j, const char *what, const char *name)
 {
 	img_removed *r = removed_slot(j, what);
 	r->count++;
@@ -64,14 +64,14 @@ void img_note(img_job *j, const char *what, const char *name)
 	snprintf(r->detail + have, sizeof(r->detail) - have, "%s%s", have ? "," : "", name);
 }
 
-void img_note_bytes(img_job *j, const char *what, uint64_t n)
+void sk_img_note_bytes(img_job *j, const char *what, uint64_t n)
 {
 	img_removed *r = removed_slot(j, what);
 	r->count++;
 	r->bytes += n;
 }
 
-void img_safe_name(char *dst, size_t dstsz, const uint8_t *src, size_t n)
+void sk_img_safe_name(char *dst, size_t dstsz, const uint8_t *src, size_t n)
 {
 	if (!dstsz)
 		return;
@@ -105,7 +105,7 @@ static int report_removed(img_job *j)
 
 /* ---- blocking and budget ---- */
 
-int img_malformed(img_job *j, const char *fmt, ...)
+int sk_img_malformed(img_job *j, const char *fmt, ...)
 {
 	char d[128];
 	va_list ap;
@@ -115,7 +115,7 @@ int img_malformed(img_job *j, const char *fmt, ...)
 	return sk_cdr_block(j->ctx, SK_REASON_MALFORMED, d);
 }
 
-int img_pixels(img_job *j, uint64_t w, uint64_t h)
+int sk_img_pixels(img_job *j, uint64_t w, uint64_t h)
 {
 	if (sk_budget_pixels(j->ctx->budget, w, h) == SK_REASON_NONE)
 		return 0;
@@ -124,7 +124,7 @@ int img_pixels(img_job *j, uint64_t w, uint64_t h)
 	return sk_cdr_block(j->ctx, SK_REASON_LIMIT_PIXELS, d);
 }
 
-int img_expand(img_job *j, uint64_t bytes)
+int sk_img_expand(img_job *j, uint64_t bytes)
 {
 	if (bytes > (uint64_t)(SIZE_MAX / 4))
 		return sk_cdr_block(j->ctx, SK_REASON_LIMIT_PIXELS, "decoded size");
@@ -137,7 +137,7 @@ int img_expand(img_job *j, uint64_t bytes)
 
 /* ---- EXIF orientation ---- */
 
-int img_exif_orientation(const uint8_t *t, size_t n)
+int sk_img_exif_orientation(const uint8_t *t, size_t n)
 {
 	if (n < 8)
 		return 0;
@@ -170,7 +170,7 @@ int img_exif_orientation(const uint8_t *t, size_t n)
 #undef RD32
 }
 
-size_t img_exif_build(uint8_t out[IMG_EXIF_MIN_LEN], int o)
+size_t sk_img_exif_build(uint8_t out[IMG_EXIF_MIN_LEN], int o)
 {
 	static const uint8_t tmpl[IMG_EXIF_MIN_LEN] = {
 		'M', 'M', 0, 42, 0, 0, 0, 8,          /* big-endian TIFF, IFD0 at 8 */
@@ -297,7 +297,7 @@ static bool icc_trc_is_srgb(const uint8_t *p, size_t n, uint32_t sig)
 	return true;
 }
 
-bool img_icc_is_srgb(const uint8_t *p, size_t n, int *intent)
+bool sk_img_icc_is_srgb(const uint8_t *p, size_t n, int *intent)
 {
 	*intent = 0;
 	if (n < 132)
@@ -369,10 +369,10 @@ static int image_sanitize(sk_cdr_ctx *ctx, sk_input *in, sk_output *out, sk_erro
 	sk_buf_init(&j.out, room == 0 ? 1 : room < SK_BUF_MAX_DEFAULT ? (size_t)room
 								       : SK_BUF_MAX_DEFAULT);
 	switch (ctx->type.kind) {
-	case SK_KIND_PNG: rc = img_png(&j); break;
-	case SK_KIND_JPEG: rc = img_jpeg(&j); break;
-	case SK_KIND_GIF: rc = img_gif(&j); break;
-	case SK_KIND_BMP: rc = img_bmp(&j); break;
+	case SK_KIND_PNG: rc = sk_img_png(&j); break;
+	case SK_KIND_JPEG: rc = sk_img_jpeg(&j); break;
+	case SK_KIND_GIF: rc = sk_img_gif(&j); break;
+	case SK_KIND_BMP: rc = sk_img_bmp(&j); break;
 	default: rc = sk_cdr_block(ctx, SK_REASON_UNKNOWN_TYPE, ctx->type.code); break;
 	}
 	if (rc == 0)

@@ -43,7 +43,7 @@ struct bmp {
 
 static int bmp_bad(img_job *j, const char *what)
 {
-	return img_malformed(j, "bmp: %s", what);
+	return sk_img_malformed(j, "bmp: %s", what);
 }
 
 static bool mask_ok(uint32_t m, int bpp)
@@ -147,7 +147,7 @@ static int bmp_header(img_job *j, struct bmp *b, size_t *pal_end)
 	}
 	if ((c == 1 || c == 2) && b->topdown)
 		return bmp_bad(j, "top-down RLE");
-	int rc = img_pixels(j, b->w, b->h);
+	int rc = sk_img_pixels(j, b->w, b->h);
 	if (rc)
 		return rc;
 
@@ -255,7 +255,7 @@ static int bmp_pixels(img_job *j, struct bmp *b, size_t *end)
 	bool indexed = b->bpp <= 8;
 	if (w > UINT64_MAX / 4 / h)
 		return sk_cdr_block(j->ctx, SK_REASON_LIMIT_PIXELS, "bmp: size");
-	int rc = img_expand(j, w * h * (indexed ? 1 : 4));
+	int rc = sk_img_expand(j, w * h * (indexed ? 1 : 4));
 	if (rc)
 		return rc;
 	b->px = calloc((size_t)(w * h), indexed ? 1 : 4);
@@ -380,7 +380,7 @@ static int bmp_extras(img_job *j, const struct bmp *b, size_t pal_end, size_t pi
 	const uint8_t *h = p + 14;
 	uint64_t prof_off = 0, prof_len = 0;
 	if (img_le16(p + 6) || img_le16(p + 8))
-		img_note(j, "ancillary-data", "header reserved fields");
+		sk_img_note(j, "ancillary-data", "header reserved fields");
 	if (b->hsize >= 108) {
 		uint32_t cs = img_le32(h + 56);
 		if (b->hsize == 124 && (cs == CS_MBED || cs == CS_LINK)) {
@@ -390,16 +390,16 @@ static int bmp_extras(img_job *j, const struct bmp *b, size_t pal_end, size_t pi
 				return bmp_bad(j, "colour profile outside the file");
 			int intent;
 			if (cs == CS_LINK)
-				img_note(j, "icc-profile", "linked profile");
+				sk_img_note(j, "icc-profile", "linked profile");
 			else if (!j->ctx->profile->keep_srgb_icc ||
-				 !img_icc_is_srgb(p + prof_off, (size_t)prof_len, &intent))
-				img_note(j, "icc-profile", "embedded profile");
+				 !sk_img_icc_is_srgb(p + prof_off, (size_t)prof_len, &intent))
+				sk_img_note(j, "icc-profile", "embedded profile");
 		} else if (cs == 0) {
 			bool any = false;
 			for (size_t i = 60; i < 108; i++)
 				any = any || h[i];
 			if (any)
-				img_note(j, "ancillary-data", "calibrated colour space");
+				sk_img_note(j, "ancillary-data", "calibrated colour space");
 		}
 	}
 	/* The file is headers+colour table, pixels and perhaps a profile; bytes outside them
@@ -424,13 +424,13 @@ static int bmp_extras(img_job *j, const struct bmp *b, size_t pal_end, size_t pi
 			covered_to = iv[i][1];
 	}
 	if (holes)
-		img_note_bytes(j, "ancillary-data", holes);
+		sk_img_note_bytes(j, "ancillary-data", holes);
 	if (n > covered_to)
-		img_note_bytes(j, "trailing-data", n - covered_to);
+		sk_img_note_bytes(j, "trailing-data", n - covered_to);
 	return 0;
 }
 
-int img_bmp(img_job *j)
+int sk_img_bmp(img_job *j)
 {
 	struct bmp b;
 	memset(&b, 0, sizeof(b));

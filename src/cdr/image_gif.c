@@ -66,7 +66,7 @@ static int gif_write_failed(struct gif_state *st, const char *what)
 static int gif_bad(struct gif_state *st, const char *what)
 {
 	const char *e = GifErrorString(st->in->Error);
-	return img_malformed(st->j, "gif: %s: %s", what, e ? e : "error");
+	return sk_img_malformed(st->j, "gif: %s: %s", what, e ? e : "error");
 }
 
 /* Read the remaining sub-blocks of an extension. ext is the current block (or NULL). */
@@ -97,25 +97,25 @@ static int gif_extension(struct gif_state *st, bool *have_gce, GifByteType gce[4
 	if (code == GRAPHICS_EXT_FUNC_CODE) {
 		GraphicsControlBlock gcb;
 		if (!ext || ext[0] != 4 || DGifExtensionToGCB(4, ext + 1, &gcb) == GIF_ERROR)
-			return img_malformed(j, "gif: bad graphic control extension");
+			return sk_img_malformed(j, "gif: bad graphic control extension");
 		EGifGCBToExtension(&gcb, gce);
 		*have_gce = true;
 		uint64_t extra = 0;
 		int rc = gif_drain(st, ext, &extra);
 		if (extra)
-			img_note(j, "ancillary-data", "graphic control data");
+			sk_img_note(j, "ancillary-data", "graphic control data");
 		return rc;
 	}
 	if (code == COMMENT_EXT_FUNC_CODE) {
-		img_note(j, "comment", "comment extension");
+		sk_img_note(j, "comment", "comment extension");
 		return gif_drain(st, ext, NULL);
 	}
 	if (code == PLAINTEXT_EXT_FUNC_CODE) {
-		img_note(j, "text-chunk", "plain text extension");
+		sk_img_note(j, "text-chunk", "plain text extension");
 		return gif_drain(st, ext, NULL);
 	}
 	if (code != APPLICATION_EXT_FUNC_CODE) {
-		img_note(j, "ancillary-data", "unknown extension");
+		sk_img_note(j, "ancillary-data", "unknown extension");
 		return gif_drain(st, ext, NULL);
 	}
 	if (app_is(ext, "NETSCAPE2.0") || app_is(ext, "ANIMEXTS1.0")) {
@@ -128,7 +128,7 @@ static int gif_extension(struct gif_state *st, bool *have_gce, GifByteType gce[4
 			if (ext[0] >= 3 && ext[1] == 1 && loop < 0)
 				loop = ext[2] | ext[3] << 8;
 			else
-				img_note(j, "ancillary-data", "NETSCAPE2.0 data");
+				sk_img_note(j, "ancillary-data", "NETSCAPE2.0 data");
 		}
 		if (loop >= 0 && !*wrote_loop) {
 			GifByteType sub[3] = {1, (GifByteType)(loop & 0xff), (GifByteType)(loop >> 8)};
@@ -142,7 +142,7 @@ static int gif_extension(struct gif_state *st, bool *have_gce, GifByteType gce[4
 		return 0;
 	}
 	if (app_is(ext, "XMP DataXMP")) {
-		img_note(j, "xmp", "XMP DataXMP");
+		sk_img_note(j, "xmp", "XMP DataXMP");
 		return gif_drain(st, ext, NULL);
 	}
 	if (app_is(ext, "ICCRGBG1012")) {
@@ -159,15 +159,15 @@ static int gif_extension(struct gif_state *st, bool *have_gce, GifByteType gce[4
 		}
 		int intent;
 		if (ok && j->ctx->profile->keep_srgb_icc)
-			srgb = img_icc_is_srgb(st->icc.data, st->icc.len, &intent);
+			srgb = sk_img_icc_is_srgb(st->icc.data, st->icc.len, &intent);
 		if (!srgb)
-			img_note(j, "icc-profile", "ICCRGBG1012");
+			sk_img_note(j, "icc-profile", "ICCRGBG1012");
 		return 0;
 	}
 	char name[16] = "application";
 	if (ext && ext[0] >= 8)
-		img_safe_name(name, 9, ext + 1, 8);
-	img_note(j, "ancillary-data", name);
+		sk_img_safe_name(name, 9, ext + 1, 8);
+	sk_img_note(j, "ancillary-data", name);
 	return gif_drain(st, ext, NULL);
 }
 
@@ -178,14 +178,14 @@ static int gif_frame(struct gif_state *st, bool *have_gce, const GifByteType gce
 		return gif_bad(st, "image descriptor");
 	GifImageDesc *im = &st->in->Image;
 	if (im->Width <= 0 || im->Height <= 0)
-		return img_malformed(j, "gif: empty frame");
-	int rc = img_pixels(j, (uint64_t)im->Width, (uint64_t)im->Height);
+		return sk_img_malformed(j, "gif: empty frame");
+	int rc = sk_img_pixels(j, (uint64_t)im->Width, (uint64_t)im->Height);
 	if (rc)
 		return rc;
-	if ((rc = img_expand(j, (uint64_t)im->Width * (uint64_t)im->Height)))
+	if ((rc = sk_img_expand(j, (uint64_t)im->Width * (uint64_t)im->Height)))
 		return rc;
 	if (!im->ColorMap && !st->in->SColorMap)
-		return img_malformed(j, "gif: frame without a colour table");
+		return sk_img_malformed(j, "gif: frame without a colour table");
 	if (*have_gce) {
 		if (EGifPutExtension(st->out, GRAPHICS_EXT_FUNC_CODE, 4, gce) == GIF_ERROR)
 			return gif_write_failed(st, "graphic control");
@@ -225,12 +225,12 @@ static int gif_run(struct gif_state *st)
 	st->in = DGifOpen(st, gif_read_cb, &e);
 	if (!st->in) {
 		const char *m = GifErrorString(e);
-		return img_malformed(j, "gif: %s", m ? m : "cannot open");
+		return sk_img_malformed(j, "gif: %s", m ? m : "cannot open");
 	}
 	GifFileType *in = st->in;
 	if (in->SWidth <= 0 || in->SHeight <= 0)
-		return img_malformed(j, "gif: empty logical screen");
-	int rc = img_pixels(j, (uint64_t)in->SWidth, (uint64_t)in->SHeight);
+		return sk_img_malformed(j, "gif: empty logical screen");
+	int rc = sk_img_pixels(j, (uint64_t)in->SWidth, (uint64_t)in->SHeight);
 	if (rc)
 		return rc;
 	st->out = EGifOpen(st, gif_write_cb, &e);
@@ -260,13 +260,13 @@ static int gif_run(struct gif_state *st)
 			if ((rc = gif_extension(st, &have_gce, gce, &wrote_loop)))
 				return rc;
 		} else {
-			return img_malformed(j, "gif: unexpected record");
+			return sk_img_malformed(j, "gif: unexpected record");
 		}
 	}
 	if (frames == 0)
-		return img_malformed(j, "gif: no image");
+		return sk_img_malformed(j, "gif: no image");
 	if (st->pos < j->size)
-		img_note_bytes(j, "trailing-data", j->size - st->pos);
+		sk_img_note_bytes(j, "trailing-data", j->size - st->pos);
 	GifFileType *out = st->out;
 	st->out = NULL;
 	if (EGifCloseFile(out, &e) == GIF_ERROR) {
@@ -278,7 +278,7 @@ static int gif_run(struct gif_state *st)
 	return 0;
 }
 
-int img_gif(img_job *j)
+int sk_img_gif(img_job *j)
 {
 	struct gif_state st = {.j = j};
 	sk_buf_init(&st.icc, 16u << 20);

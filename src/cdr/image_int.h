@@ -20,7 +20,7 @@ typedef struct img_removed {
 #define IMG_REMOVED_MAX 12
 
 /* One image being rebuilt. The codec reads data/size (the whole input) and writes the
- * rebuilt file into out; it records removals with img_note(). */
+ * rebuilt file into out; it records removals with sk_img_note(). */
 typedef struct img_job {
 	sk_cdr_ctx *ctx;
 	sk_error *err;
@@ -32,40 +32,40 @@ typedef struct img_job {
 } img_job;
 
 /* Record that one `what` was removed; name (may be NULL) is added to the detail once. */
-void img_note(img_job *j, const char *what, const char *name);
+void sk_img_note(img_job *j, const char *what, const char *name);
 /* Record n bytes of `what` (trailing-data, ancillary-data runs): detail "N bytes". */
-void img_note_bytes(img_job *j, const char *what, uint64_t n);
+void sk_img_note_bytes(img_job *j, const char *what, uint64_t n);
 /* Copy at most n bytes of an untrusted name into dst as safe printable ASCII. */
-void img_safe_name(char *dst, size_t dstsz, const uint8_t *src, size_t n);
+void sk_img_safe_name(char *dst, size_t dstsz, const uint8_t *src, size_t n);
 
 /* Block as malformed with a printf-style detail; returns SK_EBLOCKED. */
-int img_malformed(img_job *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int sk_img_malformed(img_job *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Charge one image (or GIF frame / logical screen) of w x h pixels to the pixel budget;
  * blocks limit-pixels. Call it as soon as a header gives the size, before allocating. */
-int img_pixels(img_job *j, uint64_t w, uint64_t h);
+int sk_img_pixels(img_job *j, uint64_t w, uint64_t h);
 /* Charge the bytes an image decodes into to the expansion budget; blocks limit-size.
  * Also refuses sizes that do not fit in memory arithmetic (> SIZE_MAX / 4). */
-int img_expand(img_job *j, uint64_t bytes);
+int sk_img_expand(img_job *j, uint64_t bytes);
 
 /* EXIF (a TIFF structure, without the "Exif\0\0" prefix): the Orientation tag of IFD0,
  * 1..8, or 0 when absent or invalid. */
-int img_exif_orientation(const uint8_t *tiff, size_t n);
+int sk_img_exif_orientation(const uint8_t *tiff, size_t n);
 /* A minimal EXIF TIFF block holding only Orientation o (2..8); returns its length
  * (IMG_EXIF_MIN_LEN). */
 #define IMG_EXIF_MIN_LEN 26
-size_t img_exif_build(uint8_t out[IMG_EXIF_MIN_LEN], int o);
+size_t sk_img_exif_build(uint8_t out[IMG_EXIF_MIN_LEN], int o);
 
 /* true when the ICC profile p (n bytes) describes sRGB: an RGB matrix/TRC profile whose
  * colorants, white point and tone curves match IEC 61966-2-1 within a small tolerance.
  * *intent gets its rendering intent (0..3). */
-bool img_icc_is_srgb(const uint8_t *p, size_t n, int *intent);
+bool sk_img_icc_is_srgb(const uint8_t *p, size_t n, int *intent);
 
 /* The codecs. Each returns 0 (j->out holds the rebuilt file), SK_EBLOCKED after
  * sk_cdr_block(), or another negative SK_E* code. */
-int img_png(img_job *j);
-int img_jpeg(img_job *j);
-int img_gif(img_job *j);
-int img_bmp(img_job *j);
+int sk_img_png(img_job *j);
+int sk_img_jpeg(img_job *j);
+int sk_img_gif(img_job *j);
+int sk_img_bmp(img_job *j);
 
 static inline uint32_t img_be32(const uint8_t *p)
 {

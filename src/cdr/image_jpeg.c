@@ -160,7 +160,7 @@ static boolean jpg_marker(j_decompress_ptr d)
 	snprintf(name, sizeof(name), m == JPEG_COM ? "COM" : "APP%d", m - JPEG_APP0);
 
 	if (m == JPEG_COM) {
-		img_note(j, "comment", "COM");
+		sk_img_note(j, "comment", "COM");
 	} else if (m == JPEG_APP0) {
 		if (starts(p, n, "JFIF\0", 5) && n >= 14 && !d->saw_JFIF_marker) {
 			d->saw_JFIF_marker = TRUE;
@@ -174,42 +174,42 @@ static boolean jpg_marker(j_decompress_ptr d)
 				d->X_density = d->Y_density = 1;
 			}
 			if (n > 14 || p[12] || p[13])
-				img_note(j, "ancillary-data", "JFIF thumbnail");
+				sk_img_note(j, "ancillary-data", "JFIF thumbnail");
 		} else if (starts(p, n, "JFXX\0", 5)) {
-			img_note(j, "ancillary-data", "JFXX thumbnail");
+			sk_img_note(j, "ancillary-data", "JFXX thumbnail");
 		} else {
-			img_note(j, "ancillary-data", name);
+			sk_img_note(j, "ancillary-data", name);
 		}
 	} else if (m == JPEG_APP0 + 14) {
 		if (starts(p, n, "Adobe", 5) && n >= 12 && !d->saw_Adobe_marker) {
 			d->saw_Adobe_marker = TRUE;
 			d->Adobe_transform = p[11];
 		} else {
-			img_note(j, "ancillary-data", name);
+			sk_img_note(j, "ancillary-data", name);
 		}
 	} else if (m == JPEG_APP0 + 1) {
 		if (starts(p, n, "Exif\0", 5) && n >= 6) {
-			img_note(j, "exif", "APP1 Exif");
+			sk_img_note(j, "exif", "APP1 Exif");
 			if (!st->orientation)
-				st->orientation = img_exif_orientation(p + 6, n - 6);
+				st->orientation = sk_img_exif_orientation(p + 6, n - 6);
 		} else if (starts(p, n, "http://ns.adobe.com/xap/1.0/\0", 29) ||
 			   starts(p, n, "http://ns.adobe.com/xmp/extension/\0", 35)) {
-			img_note(j, "xmp", "APP1 XMP");
+			sk_img_note(j, "xmp", "APP1 XMP");
 		} else {
-			img_note(j, "ancillary-data", name);
+			sk_img_note(j, "ancillary-data", name);
 		}
 	} else if (m == JPEG_APP0 + 2) {
 		if (starts(p, n, "ICC_PROFILE\0", 12))
 			jpg_icc_segment(st, p, n);
 		else if (starts(p, n, "MPF\0", 4))
-			img_note(j, "ancillary-data", "MPF");
+			sk_img_note(j, "ancillary-data", "MPF");
 		else
-			img_note(j, "ancillary-data", name);
+			sk_img_note(j, "ancillary-data", name);
 	} else if (m == JPEG_APP0 + 13) {
-		img_note(j, starts(p, n, "Photoshop 3.0\0", 14) ? "metadata" : "ancillary-data",
-			 starts(p, n, "Photoshop 3.0\0", 14) ? "IPTC/Photoshop" : name);
+		sk_img_note(j, starts(p, n, "Photoshop 3.0\0", 14) ? "metadata" : "ancillary-data",
+			    starts(p, n, "Photoshop 3.0\0", 14) ? "IPTC/Photoshop" : name);
 	} else {
-		img_note(j, "ancillary-data", name);
+		sk_img_note(j, "ancillary-data", name);
 	}
 	src->next_input_byte += len;
 	src->bytes_in_buffer -= len;
@@ -305,7 +305,7 @@ static int jpg_encode(struct jpg_state *st, jvirt_barray_ptr *coefs)
 	if (st->orientation > 1) {
 		uint8_t ex[6 + IMG_EXIF_MIN_LEN];
 		memcpy(ex, "Exif\0\0", 6);
-		size_t exn = img_exif_build(ex + 6, st->orientation);
+		size_t exn = sk_img_exif_build(ex + 6, st->orientation);
 		jpeg_write_marker(c, JPEG_APP0 + 1, ex, (unsigned)(6 + exn));
 	}
 	jpeg_finish_compress(c);
@@ -324,7 +324,7 @@ static int jpg_run(struct jpg_state *st)
 	d->err = &st->derr.pub;
 	c->err = &st->cerr.pub;
 	if (setjmp(st->jb))
-		return img_malformed(j, "jpeg: %s", st->msg);
+		return sk_img_malformed(j, "jpeg: %s", st->msg);
 	jpeg_create_decompress(d);
 	st->d_made = true;
 
@@ -335,23 +335,23 @@ static int jpg_run(struct jpg_state *st)
 	st->prog.progress_monitor = jpg_progress;
 	d->progress = &st->prog;
 	if (jpeg_read_header(d, TRUE) != JPEG_HEADER_OK)
-		return img_malformed(j, "jpeg: no image");
-	int rc = img_pixels(j, d->image_width, d->image_height);
+		return sk_img_malformed(j, "jpeg: no image");
+	int rc = sk_img_pixels(j, d->image_width, d->image_height);
 	if (rc)
 		return rc;
 	uint64_t need = coef_bytes(d);
-	if ((rc = img_expand(j, need)))
+	if ((rc = sk_img_expand(j, need)))
 		return rc;
 	d->mem->max_memory_to_use = (long)(need + (64u << 20));
 
 	jvirt_barray_ptr *coefs = jpeg_read_coefficients(d);
 	if (!coefs)
-		return img_malformed(j, "jpeg: no coefficients");
+		return sk_img_malformed(j, "jpeg: no coefficients");
 	size_t after = d->src->bytes_in_buffer; /* bytes after EOI */
 
 	rc = jpg_encode(st, coefs);
 	if (rc == 1)
-		return img_malformed(j, "jpeg: %s", st->msg);
+		return sk_img_malformed(j, "jpeg: %s", st->msg);
 	if (rc == SK_ELIMIT)
 		return sk_error_set(j->err, SK_ELIMIT, "jpeg: output too large");
 	if (rc)
@@ -359,9 +359,9 @@ static int jpg_run(struct jpg_state *st)
 	jpeg_finish_decompress(d);
 
 	if (after)
-		img_note_bytes(j, "trailing-data", after);
+		sk_img_note_bytes(j, "trailing-data", after);
 	if (st->extraneous)
-		img_note_bytes(j, "ancillary-data", st->extraneous);
+		sk_img_note_bytes(j, "ancillary-data", st->extraneous);
 	return 0;
 }
 
@@ -385,14 +385,14 @@ static int jpg_icc(struct jpg_state *st)
 			o += st->icc_len[i];
 		}
 		int intent;
-		srgb = img_icc_is_srgb(st->icc, total, &intent);
+		srgb = sk_img_icc_is_srgb(st->icc, total, &intent);
 	}
 	if (!srgb)
-		img_note(j, "icc-profile", "APP2 ICC_PROFILE");
+		sk_img_note(j, "icc-profile", "APP2 ICC_PROFILE");
 	return 0;
 }
 
-int img_jpeg(img_job *j)
+int sk_img_jpeg(img_job *j)
 {
 	struct jpg_state *st = calloc(1, sizeof(*st));
 	if (!st)

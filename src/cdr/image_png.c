@@ -3,7 +3,7 @@
  *
  * Kept (they change what is seen or printed): IHDR as it was (size, colour type, bit depth,
  * interlacing), PLTE of palette images, tRNS, gAMA, cHRM, sRGB, sBIT, bKGD, pHYs. An iCCP
- * profile that is sRGB (img_icc_is_srgb) becomes an sRGB chunk when the profile keeps sRGB
+ * profile that is sRGB (sk_img_icc_is_srgb) becomes an sRGB chunk when the profile keeps sRGB
  * ICC; EXIF orientation other than 1 is kept as a minimal eXIf holding only that tag.
  * Everything else is dropped and reported: tEXt/zTXt/iTXt (text-chunk; comment, xmp, exif
  * … by keyword), eXIf (exif), iCCP (icc-profile), tIME (metadata), any other chunk (APNG
@@ -84,49 +84,49 @@ static int png_walk_chunks(img_job *j, struct png_walk *wk)
 	size_t n = j->size, pos = 8;
 	bool first = true;
 	if (n < 8 || memcmp(p, "\x89PNG\r\n\x1a\n", 8) != 0)
-		return img_malformed(j, "png: no signature");
+		return sk_img_malformed(j, "png: no signature");
 	for (;;) {
 		if (n - pos < 12)
-			return img_malformed(j, "png: truncated (no IEND)");
+			return sk_img_malformed(j, "png: truncated (no IEND)");
 		uint32_t len = img_be32(p + pos);
 		const uint8_t *type = p + pos + 4, *d = p + pos + 8;
 		if (len > 0x7fffffffu || len > n - pos - 12)
-			return img_malformed(j, "png: truncated chunk");
+			return sk_img_malformed(j, "png: truncated chunk");
 		for (int i = 0; i < 4; i++)
 			if (!is_letter(type[i]))
-				return img_malformed(j, "png: bad chunk type");
+				return sk_img_malformed(j, "png: bad chunk type");
 		char name[8];
-		img_safe_name(name, sizeof(name), type, 4);
+		sk_img_safe_name(name, sizeof(name), type, 4);
 		if (first != (memcmp(type, "IHDR", 4) == 0))
-			return img_malformed(j, "png: IHDR is not first");
+			return sk_img_malformed(j, "png: IHDR is not first");
 		if (first) {
 			first = false;
 			if (len != 13)
-				return img_malformed(j, "png: bad IHDR");
+				return sk_img_malformed(j, "png: bad IHDR");
 			wk->w = img_be32(d);
 			wk->h = img_be32(d + 4);
 			wk->depth = d[8];
 			wk->ctype = d[9];
 			if (wk->w == 0 || wk->h == 0 || wk->w > 0x7fffffffu || wk->h > 0x7fffffffu)
-				return img_malformed(j, "png: bad size %ux%u", wk->w, wk->h);
+				return sk_img_malformed(j, "png: bad size %ux%u", wk->w, wk->h);
 			switch (wk->ctype) {
 			case 0: wk->channels = 1; break;
 			case 2: wk->channels = 3; break;
 			case 3: wk->channels = 1; break;
 			case 4: wk->channels = 2; break;
 			case 6: wk->channels = 4; break;
-			default: return img_malformed(j, "png: bad colour type %d", wk->ctype);
+			default: return sk_img_malformed(j, "png: bad colour type %d", wk->ctype);
 			}
 			if (wk->depth != 1 && wk->depth != 2 && wk->depth != 4 && wk->depth != 8 &&
 			    wk->depth != 16)
-				return img_malformed(j, "png: bad bit depth %d", wk->depth);
-			int rc = img_pixels(j, wk->w, wk->h);
+				return sk_img_malformed(j, "png: bad bit depth %d", wk->depth);
+			int rc = sk_img_pixels(j, wk->w, wk->h);
 			if (rc)
 				return rc;
 		} else if (!memcmp(type, "IEND", 4)) {
 			size_t end = pos + 12 + len;
 			if (end < n)
-				img_note_bytes(j, "trailing-data", n - end);
+				sk_img_note_bytes(j, "trailing-data", n - end);
 			return 0;
 		} else if (!memcmp(type, "IDAT", 4)) {
 			wk->idat += len;
@@ -137,27 +137,27 @@ static int png_walk_chunks(img_job *j, struct png_walk *wk)
 			/* kept */
 		} else if (!memcmp(type, "PLTE", 4)) {
 			if (wk->ctype != 3)
-				img_note(j, "ancillary-data", "PLTE"); /* a suggested palette */
+				sk_img_note(j, "ancillary-data", "PLTE"); /* a suggested palette */
 		} else if (!memcmp(type, "iCCP", 4)) {
 			wk->has_iccp = true;
 			if (!j->ctx->profile->keep_srgb_icc)
-				img_note(j, "icc-profile", "iCCP");
+				sk_img_note(j, "icc-profile", "iCCP");
 		} else if (!memcmp(type, "eXIf", 4)) {
-			img_note(j, "exif", "eXIf");
+			sk_img_note(j, "exif", "eXIf");
 			if (!wk->orientation)
-				wk->orientation = img_exif_orientation(d, len);
+				wk->orientation = sk_img_exif_orientation(d, len);
 		} else if (!memcmp(type, "tEXt", 4) || !memcmp(type, "zTXt", 4) ||
 			   !memcmp(type, "iTXt", 4)) {
-			img_note(j, text_what(type, d, len), name);
+			sk_img_note(j, text_what(type, d, len), name);
 		} else if (!memcmp(type, "tIME", 4)) {
-			img_note(j, "metadata", name);
+			sk_img_note(j, "metadata", name);
 		} else if (!memcmp(type, "acTL", 4) || !memcmp(type, "fcTL", 4) ||
 			   !memcmp(type, "fdAT", 4)) {
-			img_note(j, "ancillary-data", "APNG animation"); /* the still image stays */
+			sk_img_note(j, "ancillary-data", "APNG animation"); /* the still image stays */
 		} else if (type[0] & 0x20) {
-			img_note(j, "ancillary-data", name);
+			sk_img_note(j, "ancillary-data", name);
 		} else {
-			return img_malformed(j, "png: unknown critical chunk %s", name);
+			return sk_img_malformed(j, "png: unknown critical chunk %s", name);
 		}
 		pos += 12 + (size_t)len;
 	}
@@ -209,7 +209,7 @@ static int png_decode(struct png_state *st)
 {
 	img_job *j = st->j;
 	if (setjmp(png_jmpbuf(st->rd)))
-		return img_malformed(j, "png: %s", st->msg);
+		return sk_img_malformed(j, "png: %s", st->msg);
 	png_set_read_fn(st->rd, st, png_read_cb);
 	png_set_user_limits(st->rd, 0x7fffffff, 0x7fffffff);
 	png_set_keep_unknown_chunks(st->rd, PNG_HANDLE_CHUNK_NEVER, NULL, -1);
@@ -222,16 +222,16 @@ static int png_decode(struct png_state *st)
 	int depth, ctype, interlace, comp, filter;
 	png_get_IHDR(st->rd, st->ri, &w, &h, &depth, &ctype, &interlace, &comp, &filter);
 	if (w != st->wk.w || h != st->wk.h || depth != st->wk.depth || ctype != st->wk.ctype)
-		return img_malformed(j, "png: header mismatch");
+		return sk_img_malformed(j, "png: header mismatch");
 	png_set_interlace_handling(st->rd);
 	png_read_update_info(st->rd, st->ri);
 	size_t rowbytes = png_get_rowbytes(st->rd, st->ri);
 	uint64_t want = ((uint64_t)w * (uint64_t)st->wk.channels * (uint64_t)depth + 7) / 8;
 	if (rowbytes != want)
-		return img_malformed(j, "png: unexpected row size");
+		return sk_img_malformed(j, "png: unexpected row size");
 	if (want > UINT64_MAX / h)
 		return sk_cdr_block(j->ctx, SK_REASON_LIMIT_PIXELS, "png: size");
-	int rc = img_expand(j, want * h);
+	int rc = sk_img_expand(j, want * h);
 	if (rc)
 		return rc;
 	/* zeroed: libpng does not write the unused bits at the end of a row, which would
@@ -272,7 +272,7 @@ static int png_encode(struct png_state *st)
 		png_colorp pal;
 		int np;
 		if (!png_get_PLTE(rd, ri, &pal, &np))
-			return img_malformed(j, "png: palette image without PLTE");
+			return sk_img_malformed(j, "png: palette image without PLTE");
 		png_set_PLTE(wr, wi, pal, np);
 	}
 	png_bytep trans;
@@ -305,16 +305,16 @@ static int png_encode(struct png_state *st)
 		png_uint_32 plen;
 		int icc_intent;
 		if (png_get_iCCP(rd, ri, &name, &ctype_icc, &prof, &plen) &&
-		    img_icc_is_srgb(prof, plen, &icc_intent)) {
+		    sk_img_icc_is_srgb(prof, plen, &icc_intent)) {
 			if (!srgb)
 				png_set_sRGB(wr, wi, icc_intent);
 		} else {
-			img_note(j, "icc-profile", "iCCP");
+			sk_img_note(j, "icc-profile", "iCCP");
 		}
 	}
 	if (st->wk.orientation > 1) {
 		uint8_t ex[IMG_EXIF_MIN_LEN];
-		size_t exn = img_exif_build(ex, st->wk.orientation);
+		size_t exn = sk_img_exif_build(ex, st->wk.orientation);
 		png_set_eXIf_1(wr, wi, (png_uint_32)exn, ex);
 	}
 	uint64_t raw = (((uint64_t)w * (uint64_t)st->wk.channels * (uint64_t)depth + 7) / 8 + 1) * h;
@@ -330,7 +330,7 @@ static int png_encode(struct png_state *st)
 	return 0;
 }
 
-int img_png(img_job *j)
+int sk_img_png(img_job *j)
 {
 	struct png_state *st = calloc(1, sizeof(*st));
 	if (!st)

@@ -567,7 +567,8 @@ static int byname_cmp(const void *a, const void *b)
 	return c ? c : (x->i < y->i ? -1 : x->i > y->i);
 }
 
-/* Index of the part called name (case-insensitive, as OPC compares names), or -1. */
+/* Index of the part called name (case-insensitive, as OPC compares names), or
+ * SK_ENOTFOUND. */
 static int find_part(const pkg *k, const char *name)
 {
 	size_t lo = 0, hi = k->n;
@@ -581,7 +582,7 @@ static int find_part(const pkg *k, const char *name)
 		else
 			lo = mid + 1;
 	}
-	return -1;
+	return SK_ENOTFOUND;
 }
 
 static int ctent_cmp(const void *a, const void *b)
@@ -1047,19 +1048,21 @@ static const struct rel_rule *rel_rule_of(pkg *k, const rel *r)
 }
 
 /* Resolves an internal target against the folder of its source part into out.
- * -1 when the target is not a valid part name inside the package. */
+ * SK_EFORMAT when the target is not a valid part name inside the package, SK_ENOMEM or
+ * SK_ELIMIT when out cannot hold it. */
 static int resolve(const char *src, const char *target, sk_buf *out)
 {
 	sk_buf_reset(out);
 	if (!*target || strchr(target, '\\'))
-		return -1;
+		return SK_EFORMAT;
 	size_t tl = strcspn(target, "#?");
 	if (tl == 0)
-		return -1;
+		return SK_EFORMAT;
 	if (target[0] != '/' && src) {
 		const char *slash = strrchr(src, '/');
-		if (slash && sk_buf_add(out, src, (size_t)(slash - src) + 1))
-			return -1;
+		int rc = slash ? sk_buf_add(out, src, (size_t)(slash - src) + 1) : 0;
+		if (rc)
+			return rc;
 	}
 	const char *p = target, *end = target + tl;
 	while (p < end) {
@@ -1070,23 +1073,25 @@ static int resolve(const char *src, const char *target, sk_buf *out)
 		if (sl == 0 || (sl == 1 && p[0] == '.')) {
 			/* empty or "." component */
 		} else if (sl == 2 && p[0] == '.' && p[1] == '.') {
-			if (out->len == 0)
-				return -1; /* above the package root */
-			size_t l = out->len - 1; /* drop "dir/" */
-			while (l > 0 && out->data[l - 1] != '/')
+			size_t l = sk_buf_len(out);
+			if (l == 0)
+				return SK_EFORMAT; /* above the package root */
+			const uint8_t *o = sk_buf_data(out);
+			l--; /* drop "dir/" */
+			while (l > 0 && o[l - 1] != '/')
 				l--;
-			out->len = l;
-			out->data[l] = 0;
+			sk_buf_truncate(out, l);
 		} else {
-			if (sk_buf_add(out, p, sl))
-				return -1;
-			if (q < end && sk_buf_addc(out, '/'))
-				return -1;
+			int rc = sk_buf_add(out, p, sl);
+			if (rc == 0 && q < end)
+				rc = sk_buf_addc(out, '/');
+			if (rc)
+				return rc;
 		}
 		p = q < end ? q + 1 : end;
 	}
-	if (out->len == 0 || out->data[out->len - 1] == '/')
-		return -1;
+	if (sk_buf_len(out) == 0 || sk_buf_data(out)[sk_buf_len(out) - 1] == '/')
+		return SK_EFORMAT;
 	return 0;
 }
 
@@ -1097,10 +1102,11 @@ static int hexval(int c)
 	c = tolower(c);
 	if (c >= 'a' && c <= 'f')
 		return c - 'a' + 10;
-	return -1;
+	return SK_EFORMAT;
 }
 
-/* Finds the part a resolved name denotes, also in its percent-decoded form. */
+/* Finds the part a resolved name denotes, also in its percent-decoded form: its index,
+ * SK_ENOTFOUND or SK_ENOMEM. */
 static int find_target(pkg *k, const char *name)
 {
 	int i = find_part(k, name);
@@ -1109,7 +1115,7 @@ static int find_target(pkg *k, const char *name)
 	size_t l = strlen(name);
 	char *d = malloc(l + 1);
 	if (!d)
-		return -1;
+		return SK_ENOMEM;
 	size_t o = 0;
 	for (size_t j = 0; j < l; j++) {
 		int h1, h2;
@@ -1123,7 +1129,7 @@ static int find_target(pkg *k, const char *name)
 		}
 	}
 	d[o] = 0;
-	i = strlen(d) == o ? find_part(k, d) : -1;
+	i = strlen(d) == o ? find_part(k, d) : SK_ENOTFOUND;
 	free(d);
 	return i;
 }
@@ -1296,12 +1302,17 @@ static int do_rels(pkg *k, int src)
 			agg_add(&g, SK_ACTION_REMOVED, what ? what : "external-relationship", r->target);
 			continue;
 		}
-		if (resolve(srcname, r->target, &tb) < 0) {
+		int e = resolve(srcname, r->target, &tb);
+		if (e == SK_EFORMAT || e == SK_ELIMIT) { /* not a part name (or longer than any) */
 			r->removed = true;
 			agg_add(&g, SK_ACTION_REPAIRED, "relationship", r->target);
 			continue;
 		}
-		r->part = find_target(k, sk_buf_str(&tb));
+		r->part = e ? e : find_target(k, sk_buf_str(&tb));
+		if (r->part == SK_ENOMEM) {
+			rc = oom(k);
+			break;
+		}
 		if (r->part < 0 || k->p[r->part].kind == K_RELS || k->p[r->part].kind == K_CT) {
 			r->removed = true;
 			agg_add(&g, SK_ACTION_REPAIRED, "relationship", r->target);
@@ -2324,9 +2335,17 @@ static int run(pkg *k, sk_input *in, sk_output *out)
 			const char *sl = ty ? strrchr((const char *)ty, '/') : NULL;
 			if (sl && !strcmp(sl + 1, "officeDocument") && tg &&
 			    !(md && !strcmp((const char *)md, "External"))) {
-				int i = resolve(NULL, (const char *)tg, &tb) == 0
-						? find_target(k, sk_buf_str(&tb))
-						: -1;
+				int i = resolve(NULL, (const char *)tg, &tb);
+				if (i == 0)
+					i = find_target(k, sk_buf_str(&tb));
+				if (i == SK_ENOMEM) {
+					xmlFree(ty);
+					xmlFree(tg);
+					xmlFree(md);
+					sk_buf_free(&tb);
+					xmlFreeDoc(d);
+					return oom(k);
+				}
 				if (i >= 0 && main >= 0 && i != main)
 					two = true;
 				if (i >= 0)

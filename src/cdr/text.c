@@ -218,13 +218,13 @@ static bool is_jis_designation(const uint8_t *p, size_t n)
 	return false;
 }
 
-/* Looks at a 7-bit sample: 1 ISO-2022-JP, 0 no escape, -1 high byte at *hi. */
+/* Looks at a 7-bit sample: 1 ISO-2022-JP, 0 no escape, 2 high byte at *hi. */
 static int scan7(const uint8_t *p, size_t n, size_t *hi)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (p[i] >= 0x80) {
 			*hi = i;
-			return -1;
+			return 2;
 		}
 		if (p[i] == 0x1B && is_jis_designation(p + i, n - i))
 			return 1;
@@ -336,7 +336,7 @@ static int detect_encoding(struct tx *t, enum tx_enc *enc)
 		int s = scan7(h, n, &hi);
 		if (s == 1) {
 			*enc = ENC_ISO2022JP;
-		} else if (s == -1) {
+		} else if (s == 2) {
 			*enc = classify8(h, n, cut);
 		} else {
 			/* 7-bit so far: look on for the first escape sequence or high byte, so
@@ -355,7 +355,7 @@ static int detect_encoding(struct tx *t, enum tx_enc *enc)
 					*enc = ENC_ISO2022JP;
 					break;
 				}
-				if (s == -1) {
+				if (s == 2) {
 					size_t m;
 					if ((rc = sk_input_pread(t->in, off + hi, h, TX_HEAD, &m, t->err)))
 						goto out;

@@ -63,17 +63,17 @@ static uint64_t le64(const uint8_t *p)
 }
 
 /* Fills the ZIP64 values of e from the extra field 0x0001 (those whose 32-bit field is
- * 0xFFFFFFFF, in the order uncompressed, compressed, offset). -1 when missing. */
+ * 0xFFFFFFFF, in the order uncompressed, compressed, offset). SK_EFORMAT when missing. */
 static int zip64_extra(const uint8_t *x, size_t xl, zent *e, bool u, bool c, bool o)
 {
 	while (xl >= 4) {
 		uint16_t id = le16(x), l = le16(x + 2);
 		if ((size_t)l > xl - 4)
-			return -1;
+			return SK_EFORMAT;
 		if (id == 0x0001) {
 			size_t need = (u ? 8u : 0u) + (c ? 8u : 0u) + (o ? 8u : 0u);
 			if (l < need)
-				return -1;
+				return SK_EFORMAT;
 			const uint8_t *q = x + 4;
 			if (u)
 				e->usize = le64(q), q += 8;
@@ -86,15 +86,16 @@ static int zip64_extra(const uint8_t *x, size_t xl, zent *e, bool u, bool c, boo
 		x += 4 + l;
 		xl -= 4 + (size_t)l;
 	}
-	return -1;
+	return SK_EFORMAT;
 }
 
-/* Reads count central records at cd in p[0..n). 0, -1 (inconsistent) or SK_ENOMEM. */
+/* Reads count central records at cd in p[0..n). 0, SK_EFORMAT (inconsistent) or
+ * SK_ENOMEM. */
 static int cd_walk(const uint8_t *p, size_t n, uint64_t cd, uint64_t count, zent **out)
 {
 	*out = NULL;
 	if (cd > n || count > (n - cd) / 46)
-		return -1;
+		return SK_EFORMAT;
 	zent *v = calloc(count ? (size_t)count : 1, sizeof(*v));
 	if (!v)
 		return SK_ENOMEM;
@@ -127,16 +128,16 @@ static int cd_walk(const uint8_t *p, size_t n, uint64_t cd, uint64_t count, zent
 	return 0;
 bad:
 	free(v);
-	return -1;
+	return SK_EFORMAT;
 }
 
 /* Finds the end of central directory record whose directory holds `expect` entries
- * (the one libzip opened) and walks it. 0, -1 or SK_ENOMEM. */
+ * (the one libzip opened) and walks it. 0, SK_EFORMAT or SK_ENOMEM. */
 static int cd_read(const uint8_t *p, size_t n, uint64_t expect, zent **out)
 {
 	*out = NULL;
 	if (n < 22)
-		return -1;
+		return SK_EFORMAT;
 	size_t lo = n - 22 > 65535 ? n - 22 - 65535 : 0;
 	for (size_t off = n - 22 + 1; off-- > lo;) {
 		if (memcmp(p + off, "PK\5\6", 4) != 0)
@@ -153,10 +154,10 @@ static int cd_read(const uint8_t *p, size_t n, uint64_t expect, zent **out)
 		if (count != expect)
 			continue;
 		int rc = cd_walk(p, n, cd, count, out);
-		if (rc != -1)
+		if (rc != SK_EFORMAT)
 			return rc;
 	}
-	return -1;
+	return SK_EFORMAT;
 }
 
 static int cmp_lfh(const void *a, const void *b)
@@ -181,7 +182,7 @@ static bool local_agrees(const uint8_t *h, const zent *e)
 }
 
 /* Every entry's local header and data must lie inside the input, agree with the central
- * record, and no two may overlap. 0, -1 or SK_ENOMEM. */
+ * record, and no two may overlap. 0, SK_EFORMAT or SK_ENOMEM. */
 static int cd_check_local(const uint8_t *p, size_t n, zent *v, size_t count)
 {
 	if (count == 0)
@@ -194,12 +195,12 @@ static int cd_check_local(const uint8_t *p, size_t n, zent *v, size_t count)
 		zent *e = &v[i];
 		s[i] = e;
 		if (e->lfh > n || n - e->lfh < 30 || memcmp(p + e->lfh, "PK\3\4", 4) != 0) {
-			rc = -1;
+			rc = SK_EFORMAT;
 			break;
 		}
 		uint64_t data = e->lfh + 30 + le16(p + e->lfh + 26) + le16(p + e->lfh + 28);
 		if (data > n || n - data < e->csize || !local_agrees(p + e->lfh, e))
-			rc = -1;
+			rc = SK_EFORMAT;
 		else
 			e->end = data + e->csize;
 	}
@@ -207,7 +208,7 @@ static int cd_check_local(const uint8_t *p, size_t n, zent *v, size_t count)
 		qsort(s, count, sizeof(*s), cmp_lfh);
 		for (size_t i = 1; i < count; i++)
 			if (s[i]->lfh < s[i - 1]->end) {
-				rc = -1;
+				rc = SK_EFORMAT;
 				break;
 			}
 	}
@@ -261,7 +262,7 @@ static bool is_ascii(const uint8_t *s, size_t n)
 	return true;
 }
 
-/* Converts s[0..n) to UTF-8 with cd into out. 0, -1 (not convertible) or SK_E*. */
+/* Converts s[0..n) to UTF-8 with cd into out. 0, SK_EFORMAT (not convertible) or SK_E*. */
 static int convert(iconv_t cd, const uint8_t *s, size_t n, sk_buf *out)
 {
 	sk_buf_reset(out);
@@ -272,9 +273,9 @@ static int convert(iconv_t cd, const uint8_t *s, size_t n, sk_buf *out)
 	char *ip = (char *)s, *op = (char *)out->data;
 	size_t il = n, ol = out->cap - 1;
 	if (iconv(cd, &ip, &il, &op, &ol) == (size_t)-1 || il != 0)
-		return -1;
+		return SK_EFORMAT;
 	if (iconv(cd, NULL, NULL, &op, &ol) == (size_t)-1)
-		return -1;
+		return SK_EFORMAT;
 	out->len = (size_t)(op - (char *)out->data);
 	out->data[out->len] = 0;
 	return 0;
@@ -475,7 +476,7 @@ static int decode_name(zstate *s, uint64_t i)
 			s->cp932 = iconv_open("UTF-8", "CP932");
 		if (s->cp932 != (iconv_t)-1) {
 			rc = convert(s->cp932, r, rl, &s->dec);
-			if (rc != -1)
+			if (rc != SK_EFORMAT)
 				return rc;
 		}
 	}
@@ -483,7 +484,7 @@ static int decode_name(zstate *s, uint64_t i)
 		s->cp437 = iconv_open("UTF-8", "CP437");
 	if (s->cp437 != (iconv_t)-1) {
 		rc = convert(s->cp437, r, rl, &s->dec);
-		if (rc != -1)
+		if (rc != SK_EFORMAT)
 			return rc;
 	}
 	/* not convertible: sk_name_clean() replaces the invalid bytes */
@@ -583,12 +584,12 @@ static int open_input(zstate *s)
 		return block(s, SK_REASON_MALFORMED, "entries");
 	s->count = (uint64_t)ne;
 	int rc = cd_read(s->in, s->in_len, s->count, &s->ents);
-	if (rc == -1)
+	if (rc == SK_EFORMAT)
 		return block(s, SK_REASON_MALFORMED, "central directory");
 	if (rc)
 		return sk_error_set(s->err, rc, "central directory");
 	rc = cd_check_local(s->in, s->in_len, s->ents, (size_t)s->count);
-	if (rc == -1)
+	if (rc == SK_EFORMAT)
 		return block(s, SK_REASON_MALFORMED, "local headers inconsistent or overlapping");
 	if (rc)
 		return sk_error_set(s->err, rc, "central directory");

@@ -86,7 +86,7 @@ int sk_dlp_mynumber_check(const char *body)
 	int sum = 0;
 	for (int i = 0; i < 11; i++) {
 		if (body[i] < '0' || body[i] > '9')
-			return -1;
+			return SK_EINVAL;
 		sum += (body[i] - '0') * w[i];
 	}
 	int r = sum % 11;
@@ -99,7 +99,7 @@ int sk_dlp_corporate_check(const char *base)
 	int sum = 0;
 	for (int i = 0; i < 12; i++) {
 		if (base[i] < '0' || base[i] > '9')
-			return -1;
+			return SK_EINVAL;
 		int n = 12 - i;
 		sum += (base[i] - '0') * ((n & 1) ? 1 : 2);
 	}

@@ -251,6 +251,10 @@ static bool tnef_open(run *r, const uint8_t *data, size_t len)
 		}
 	}
 	TNEFFree(&t);
+	/* TNEFFree() frees the attachments after the first only: a title, data or MAPI
+	 * properties met before the first attachment record (attRendData) land in
+	 * starting_attach, also when the parse then fails */
+	TNEFFreeAttachment(&t.starting_attach);
 	free(copy);
 	return ok;
 }

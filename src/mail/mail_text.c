@@ -452,7 +452,7 @@ static void walk(hw *w, xmlNode *n)
 		xmlFree(alt);
 	} else if (!xmlStrcasecmp(nm, (const xmlChar *)"a")) {
 		xmlChar *href = xmlGetProp(n, (const xmlChar *)"href");
-		size_t mark = w->out->len;
+		size_t mark = sk_buf_len(w->out);
 		children(w, n);
 		if (href && !w->rc) {
 			const char *h = (const char *)href;
@@ -462,9 +462,10 @@ static void walk(hw *w, xmlNode *n)
 				   !strncasecmp(h, "ftp://", 6);
 			bool mail = !strncasecmp(h, "mailto:", 7);
 			if (web || mail) {
-				/* the visible text, trimmed */
-				const char *t = (const char *)w->out->data + mark;
-				size_t tl = w->out->len - mark;
+				/* the visible text, trimmed (sk_buf_data: never NULL, also when
+				 * nothing was written yet) */
+				const char *t = (const char *)sk_buf_data(w->out) + mark;
+				size_t tl = sk_buf_len(w->out) - mark;
 				while (tl && isspace((unsigned char)*t))
 					t++, tl--;
 				while (tl && isspace((unsigned char)t[tl - 1]))

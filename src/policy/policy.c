@@ -143,13 +143,13 @@ static int mdays(int y, int m)
 int32_t sk_policy_date_parse(const char *s)
 {
 	if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
-		return -1;
+		return SK_EINVAL;
 	for (int i = 0; i < 10; i++)
 		if (i != 4 && i != 7 && !isdigit((unsigned char)s[i]))
-			return -1;
+			return SK_EINVAL;
 	int y = atoi(s), m = atoi(s + 5), dd = atoi(s + 8);
 	if (y < 1900 || y > 9999 || m < 1 || m > 12 || dd < 1 || dd > mdays(y, m))
-		return -1;
+		return SK_EINVAL;
 	return y * 10000 + m * 100 + dd;
 }
 
@@ -250,7 +250,7 @@ static int dlp_action_parse(const char *s, sk_dlp_action *a)
 			*a = (sk_dlp_action)i;
 			return 0;
 		}
-	return -1;
+	return SK_EINVAL;
 }
 
 /* ---- building ---------------------------------------------------------------------------- */
@@ -265,19 +265,27 @@ struct ctx {
 #define ERR(c, code, node, ja, en, ...) sk_pdiag((c)->d, SK_DIAG_ERROR, code, node, ja, en, ##__VA_ARGS__)
 #define WARN(c, code, node, ja, en, ...) sk_pdiag((c)->d, SK_DIAG_WARNING, code, node, ja, en, ##__VA_ARGS__)
 
-static void *grow(struct ctx *c, void *v, size_t *n, size_t sz)
+/* Appends a zeroed element to the array whose pointer is at parr (count *n, elements of
+ * sz bytes) and returns it. On failure NULL, c->oom set, and the array and its count
+ * unchanged (so that sk_policy_free() still frees what is there). */
+static void *grow(struct ctx *c, void *parr, size_t *n, size_t sz)
 {
-	void *nv = realloc(v, (*n + 1) * sz);
+	void *v;
+	memcpy(&v, parr, sizeof(v));
+	if (*n >= SIZE_MAX / sz - 1) {
+		c->oom = 1;
+		return NULL;
+	}
+	char *nv = realloc(v, (*n + 1) * sz);
 	if (!nv) {
 		c->oom = 1;
 		return NULL;
 	}
-	memset((char *)nv + *n * sz, 0, sz);
-	(*n)++;
-	return nv;
+	memcpy(parr, &nv, sizeof(nv));
+	memset(nv + *n * sz, 0, sz);
+	return nv + (*n)++ * sz;
 }
-#define PUSH(c, arr, cnt) \
-	((arr) = grow((c), (arr), &(cnt), sizeof(*(arr))), (arr) ? &(arr)[(cnt) - 1] : NULL)
+#define PUSH(c, arr, cnt) grow((c), &(arr), &(cnt), sizeof(*(arr)))
 
 static const char *type_ja(int t)
 {

@@ -249,7 +249,7 @@ int sk_scan_spec_check(const char *socket_spec, sk_error *err)
 /* ---- connection ---- */
 
 /* poll() on fd until deadline (ms, now_ms() clock). Returns revents, 0 on timeout, or
- * -1 with errno. */
+ * SK_EIO with errno. */
 static int wait_fd(int fd, short events, uint64_t deadline)
 {
 	struct pollfd p = {.fd = fd, .events = events};
@@ -262,7 +262,7 @@ static int wait_fd(int fd, short events, uint64_t deadline)
 		if (r == 0)
 			return 0;
 		if (errno != EINTR)
-			return -1;
+			return SK_EIO;
 	}
 }
 

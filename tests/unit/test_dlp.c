@@ -60,6 +60,9 @@ static void check_digits(void **state)
 	assert_true(sk_dlp_corporate_valid("7000012050002"));
 	assert_false(sk_dlp_corporate_valid("6000012050002"));
 	assert_false(sk_dlp_mynumber_valid("12345678901a"));
+	/* not digits: an SK_E* code, never a bare -1 (DESIGN §5) */
+	assert_int_equal(sk_dlp_mynumber_check("1234567890a"), SK_EINVAL);
+	assert_int_equal(sk_dlp_corporate_check("00001205000x"), SK_EINVAL);
 }
 
 static void formats_and_context(void **state)

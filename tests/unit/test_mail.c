@@ -366,6 +366,25 @@ static void test_tnef(void **state)
 	assert_int_equal(r.attachments, 1);
 	has(r.text, "report.txt");
 	mfree(&r);
+	/* a title before the first attachment record, then a cut stream: libytnef keeps the
+	 * title in its starting_attach, which TNEFFree() does not free (found by fuzz_mail;
+	 * the ASan run of this test sees the leak) */
+	sk_buf_reset(&t);
+	sk_buf_add(&t, "\x78\x9f\x3e\x22\x01\x00", 6);
+	tnef_attr(&t, 2, 0x00018010, "report.txt", 11);
+	sk_buf_add(&t, "\x02\x0f\x80", 3); /* cut inside the next attribute */
+	b64 = g_base64_encode(sk_buf_data(&t), sk_buf_len(&t));
+	sk_buf_reset(&m);
+	sk_buf_printf(&m, "From: a@example.com\nSubject: tnef\nMIME-Version: 1.0\n"
+			  "Content-Type: multipart/mixed; boundary=B\n\n--B\nContent-Type: text/plain\n\nsee\n"
+			  "--B\nContent-Type: application/ms-tnef; name=winmail.dat\n"
+			  "Content-Transfer-Encoding: base64\n\n%s\n--B--\n", b64);
+	g_free(b64);
+	assert_int_equal(mail(NULL, sk_buf_str(&m), sk_buf_len(&m), &r), 0);
+	hasnt(r.text, "report.txt"); /* a title of no attachment: nothing comes of it */
+	has(r.text, "winmail.dat");
+	assert_int_equal(r.attachments, 0);
+	mfree(&r);
 	sk_buf_free(&t);
 	sk_buf_free(&m);
 }
@@ -649,6 +668,13 @@ static void test_html_deep(void **state)
 	assert_int_equal(sk_mail_html_text(sk_buf_str(&h), h.len, &t, NULL), 0);
 	has(sk_buf_str(&t), "top");
 	sk_buf_free(&h);
+	sk_buf_free(&t);
+	/* a link with no text as the very first thing: the output is still empty when the
+	 * link's text is compared (was NULL + 0, undefined, found by fuzz_mail) */
+	sk_buf_init(&t, 1 << 20);
+	const char link[] = "<a href=\"http://example.com/\"></a>";
+	assert_int_equal(sk_mail_html_text(link, sizeof(link) - 1, &t, NULL), 0);
+	has(sk_buf_str(&t), "<http://example.com/>");
 	sk_buf_free(&t);
 }
 

@@ -145,6 +145,11 @@ static void rule_mynumber_exception(void **state)
 	snprintf(t, sizeof(t), "%s    exception:\n      id: EX-1\n      reason: r\n      approver: ciso\n"
 		 "      expires: 2025-02-30\n", FLOW_MYN);
 	expect(t, "2025-01-01", 1, 0, "E-DATE-INVALID", 23, 16);
+	/* the date parser itself: an SK_E* code, never a bare -1 (DESIGN §5) */
+	assert_int_equal(sk_policy_date_parse("2025-02-30"), SK_EINVAL);
+	assert_int_equal(sk_policy_date_parse("2025-1-01"), SK_EINVAL);
+	assert_int_equal(sk_policy_date_parse(NULL), SK_EINVAL);
+	assert_int_equal(sk_policy_date_parse("2024-02-29"), 20240229);
 	/* an unknown approver */
 	snprintf(t, sizeof(t), "%s    exception:\n      id: EX-1\n      reason: r\n      approver: mayor\n"
 		 "      expires: 2025-12-31\n", FLOW_MYN);
