@@ -380,20 +380,22 @@ void sk_tmpfile_discard(sk_tmpfile *t)
 	t->tmp = NULL;
 }
 
-/* The pid in NAME.sekisho-tmp.PID.RANDOM, 0 when the name has none (older versions
- * wrote NAME.sekisho-tmp.RANDOM), -1 when the name is not a temporary file at all. */
+/* TMP_NOT_OURS when the name is not a temporary file at all; else the pid in
+ * NAME.sekisho-tmp.PID.RANDOM, 0 when the name has none (older versions wrote
+ * NAME.sekisho-tmp.RANDOM). */
+#define TMP_NOT_OURS (-1L)
 static long tmp_pid(const char *name)
 {
 	const char *m = strstr(name, SK_TMPFILE_MARK);
 	if (!m)
-		return -1;
+		return TMP_NOT_OURS;
 	const char *s = m + strlen(SK_TMPFILE_MARK), *p = s;
 	long pid = 0;
 	while (*p >= '0' && *p <= '9' && pid < 100000000)
 		pid = pid * 10 + (*p++ - '0');
 	if (p == s || *p != '.' || strlen(p + 1) != 6)
-		return strlen(s) == 6 ? 0 : -1;
-	return pid > 0 ? pid : -1;
+		return strlen(s) == 6 ? 0 : TMP_NOT_OURS;
+	return pid > 0 ? pid : TMP_NOT_OURS;
 }
 
 static bool pid_alive(long pid)
@@ -416,7 +418,7 @@ int sk_tmpfile_clean(const char *dir, unsigned *removed, sk_error *err)
 	struct dirent *e;
 	while ((e = readdir(d))) {
 		long pid = tmp_pid(e->d_name);
-		if (pid < 0 || (pid > 0 && pid_alive(pid)))
+		if (pid == TMP_NOT_OURS || (pid > 0 && pid_alive(pid)))
 			continue;
 		int fd = openat(dirfd(d), e->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 		if (fd < 0)

@@ -167,7 +167,7 @@ static int mkdir_p(const char *path, mode_t mode, bool *created)
 {
 	char *p = strdup(path);
 	if (!p)
-		return -1;
+		return SK_EIO;
 	*created = false;
 	for (char *s = p + 1;; s++) {
 		bool last = *s == 0;
@@ -179,7 +179,7 @@ static int mkdir_p(const char *path, mode_t mode, bool *created)
 				*created = true;
 		} else if (errno != EEXIST) {
 			free(p);
-			return -1;
+			return SK_EIO;
 		}
 		if (last)
 			break;
@@ -195,7 +195,7 @@ static int tree_chown(const char *path, const struct stat *sb, int flag, struct 
 {
 	if (sb->st_uid != tree_uid || sb->st_gid != tree_gid)
 		if (lchown(path, tree_uid, tree_gid) != 0)
-			return -1;
+			return SK_EIO;
 	return 0;
 }
 
@@ -207,7 +207,7 @@ static int prepare_folders(struct master *m)
 	bool created;
 	if (mkdir_p(c->state, 0700, &created) != 0) {
 		say(c->lang, "状態フォルダを作れません", "cannot create the state folder", c->state);
-		return -1;
+		return SK_EIO;
 	}
 	if (m->root) {
 		tree_uid = m->uid;
@@ -216,7 +216,7 @@ static int prepare_folders(struct master *m)
 		    nftw(c->state, tree_chown, 16, FTW_PHYS | FTW_MOUNT) != 0) {
 			say(c->lang, "状態フォルダの所有者を変更できません", "cannot give the state folder to the user",
 			    c->state);
-			return -1;
+			return SK_EIO;
 		}
 	}
 	for (size_t i = 0; i < c->nspool; i++) {
@@ -247,7 +247,7 @@ static int check_access(struct master *m)
 		say(c->lang, "利用者から状態フォルダを使えません (上位フォルダの権限を確認してください)",
 		    "the user cannot use the state folder (check the parent folders' permissions)",
 		    c->state);
-		return -1;
+		return SK_EIO;
 	}
 	if (access(c->policy_path, R_OK) != 0)
 		SKD_EVENT(SKD_WARNING, "policy-unreadable",
@@ -317,10 +317,10 @@ static int drop_privileges(struct master *m)
 {
 	if (initgroups(m->d.cfg.user, m->gid) != 0 || setresgid(m->gid, m->gid, m->gid) != 0 ||
 	    setresuid(m->uid, m->uid, m->uid) != 0)
-		return -1;
+		return SK_EIO;
 	/* there is no way back */
 	if (setuid(0) == 0 || seteuid(0) == 0 || geteuid() == 0 || getegid() == 0)
-		return -1;
+		return SK_EIO;
 	return 0;
 }
 
@@ -586,6 +586,9 @@ static int stop(struct master *m)
 
 /* ---- main ---- */
 
+/* parse_args(): 0, an exit status (> 0) for a usage error, or this after --help */
+enum { SKD_ARGS_HELP = -100 };
+
 static int parse_args(int argc, char **argv, skd_args *a)
 {
 	static const struct option longs[] = {
@@ -611,8 +614,8 @@ static int parse_args(int argc, char **argv, skd_args *a)
 		case 'M': a->metrics = optarg; break;
 		case 'c': a->clamd = optarg; break;
 		case 'l': lang = optarg; break;
-		case 'h': usage(stdout, lang ? sk_lang_from_string(lang) : env_lang()); return -1;
-		case 'V': puts("sekishod 0.1.0"); return -1;
+		case 'h': usage(stdout, lang ? sk_lang_from_string(lang) : env_lang()); return SKD_ARGS_HELP;
+		case 'V': puts("sekishod 0.1.0"); return SK_EIO;
 		default: usage(stderr, a->lang); return SKD_EXIT_CONFIG;
 		}
 	}

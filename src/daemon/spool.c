@@ -273,17 +273,17 @@ static int tmp_open(const struct flow *f, const char *name, char **tmp)
 	}
 	char *path = NULL;
 	if (asprintf(&path, "%s/%.*s.sekisho-tmp.XXXXXX", f->c->deliver, (int)n, name) < 0)
-		return -1;
+		return SK_EIO;
 	int fd = mkostemp(path, O_CLOEXEC);
 	if (fd < 0) {
 		free(path);
-		return -1;
+		return SK_EIO;
 	}
 	*tmp = strdup(strrchr(path, '/') + 1);
 	free(path);
 	if (!*tmp) {
 		close(fd);
-		return -1;
+		return SK_EIO;
 	}
 	return fd;
 }
