@@ -152,6 +152,7 @@ int skd_role_signalfd(void);
 typedef struct skd_gate {
 	struct sk_audit *audit;
 	struct sk_quarantine *quarantine;
+	struct sk_pool *pool; /* the role's sandboxed workers */
 	sk_options opt;
 } skd_gate;
 int skd_gate_open(const skd *d, skd_gate *g, sk_error *err);

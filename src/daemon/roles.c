@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "daemon.h"
+#include "sekisho/pool.h"
 #include "sekisho/audit.h"
 #include "sekisho/quarantine.h"
 
@@ -63,15 +64,26 @@ int skd_gate_open(const skd *d, skd_gate *g, sk_error *err)
 	g->opt.quarantine = g->quarantine;
 	g->opt.policy = d->policy;
 	g->opt.clamd = d->cfg.clamd;
-	/* The worker pool goes here (include/sekisho/pool.h, being added):
-	 *   sk_pool_open(d->cfg.workers, …, &pool, err); g->opt.pool = pool;
-	 * and sk_pool_close() in skd_gate_close(). Until then sk_process() runs the engine
-	 * in this role's process. */
+	/* the engine runs in sandboxed workers of this role (never in the role itself) */
+	sk_pool_config pc;
+	sk_pool_config_default(&pc);
+	pc.workers = d->cfg.workers > 0 ? (unsigned)d->cfg.workers : 0;
+	pc.user = d->cfg.user;
+	rc = sk_pool_open(&pc, &g->pool, err);
+	if (rc) {
+		sk_quarantine_close(g->quarantine);
+		sk_audit_close(g->audit);
+		g->quarantine = NULL;
+		g->audit = NULL;
+		return rc;
+	}
+	g->opt.pool = g->pool;
 	return 0;
 }
 
 void skd_gate_close(skd_gate *g)
 {
+	sk_pool_close(g->pool);
 	sk_quarantine_close(g->quarantine);
 	sk_audit_close(g->audit);
 	memset(g, 0, sizeof(*g));

@@ -12,6 +12,7 @@
 
 #define SKD_CHECKPOINT_LAG 2          /* seconds between a new record and its checkpoint */
 #define SKD_PURGE_EVERY (3600 * 1000) /* ms between retention purges */
+#define SKD_HEARTBEAT 300             /* seconds: a checkpoint at least this often */
 
 struct sched {
 	skd *d;
@@ -19,54 +20,48 @@ struct sched {
 	uint64_t signed_size; /* records covered by the newest checkpoint */
 };
 
-/* Size of the newest checkpoint in a note ("origin\nsize\nroot\n…\n\n— sig"). */
-static bool note_size(const sk_buf *note, uint64_t *size)
-{
-	const char *s = sk_buf_str(note);
-	const char *end = strstr(s, "\n\n");
-	sk_checkpoint cp;
-	sk_error e;
-	if (!end || sk_checkpoint_parse(s, (size_t)(end - s) + 1, &cp, &e) != 0)
-		return false;
-	*size = cp.size;
-	return true;
-}
-
-/* The one place that decides whether a checkpoint is due. When the audit module gains
- * sk_audit_checkpoint_if_due(), this becomes that call. Signs one when records were
- * appended since the newest checkpoint (checked every second, so they stay unsigned for
- * at most SKD_CHECKPOINT_LAG seconds), else lets the log make its heartbeat. */
+/* Signs a checkpoint when records were appended since the newest one (checked every
+ * second, so they stay unsigned for at most SKD_CHECKPOINT_LAG seconds), or a heartbeat
+ * when the newest is older than the log's heartbeat interval. */
 static int checkpoint_if_due(struct sched *s, sk_error *err)
 {
-	uint64_t size;
-	int rc = sk_audit_size(s->audit, &size, err);
-	sk_buf note;
-	sk_buf_init(&note, SK_NOTE_MAX);
-	bool made = false, forced = false;
-	for (int pass = 0; rc == 0 && pass < 2; pass++) {
-		/* pass 0: the heartbeat when due, and the newest checkpoint's size;
-		 * pass 1: a checkpoint now when records are not covered yet */
-		bool m = false;
-		rc = sk_audit_checkpoint(s->audit, pass == 1, &note, &m, err);
-		made |= m;
-		uint64_t cs = 0;
-		if (rc == 0)
-			s->signed_size = note_size(&note, &cs) ? cs : 0;
-		if (rc || s->signed_size >= size)
-			break;
-		forced = true;
-	}
+	uint64_t before = 0, size = 0;
+	bool made = false;
+	int rc = sk_audit_signed_size(s->audit, &size, &before, err);
+	if (rc == 0)
+		rc = sk_audit_checkpoint_if_due(s->audit, SKD_HEARTBEAT, &made, err);
+	if (rc == 0)
+		rc = sk_audit_signed_size(s->audit, NULL, &s->signed_size, err);
 	if (rc == 0 && made) {
 		atomic_fetch_add(&s->d->metrics->checkpoints, 1);
 		SKD_EVENT(SKD_INFO, "checkpoint", "監査ログのチェックポイントに署名しました",
 			  "audit checkpoint signed", SKD_N("size", s->signed_size),
-			  SKD_S("why", forced ? "new-records" : "heartbeat"));
+			  SKD_S("why", before < size ? "new-records" : "heartbeat"));
 	}
-	if (rc == 0 && sk_audit_anchor_error(s->audit)[0])
+	if (sk_audit_anchor_error(s->audit)[0])
 		SKD_EVENT(SKD_WARNING, "anchor-error", "チェックポイントの外部保管に失敗しました",
 			  "checkpoint anchoring failed", SKD_S("error", sk_audit_anchor_error(s->audit)));
-	sk_buf_free(&note);
 	return rc;
+}
+
+/* Items a killed process left undecided (stored, no verdict) are finished as blocked
+ * (interrupted) with an audit record; items of live processes are left alone. */
+static void recover(struct sched *s)
+{
+	sk_quarantine *q = NULL;
+	sk_error e;
+	sk_error_clear(&e);
+	unsigned n = 0;
+	int rc = sk_quarantine_open(s->d->cfg.state, s->audit, NULL, &q, &e);
+	if (rc == 0)
+		rc = sk_quarantine_recover(q, s->audit, &n, &e);
+	sk_quarantine_close(q);
+	if (rc)
+		SKD_EVENT(SKD_ERR, "recover-error", "中断された項目を記録できませんでした",
+			  "interrupted items could not be recorded", SKD_S("error", e.msg));
+	else if (n)
+		SKD_EVENT(SKD_WARNING, "recovered", "中断された項目を遮断 (interrupted) として記録しました",
+			  "interrupted items recorded as blocked (interrupted)", SKD_N("items", n));
 }
 
 static void purge(struct sched *s)
@@ -104,6 +99,7 @@ int skd_scheduler_run(skd *d)
 			  SKD_S("error", e.msg));
 		return SKD_EXIT_FAIL;
 	}
+	recover(&s);
 	int64_t next_purge = skd_now_us();
 	for (;;) {
 		if (checkpoint_if_due(&s, &e) != 0)
