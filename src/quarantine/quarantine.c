@@ -401,6 +401,14 @@ static void bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
 		sqlite3_bind_null(st, i);
 }
 
+/* Threads: store and decide may be called by several threads at once on one handle (the
+ * milter sanitises messages concurrently). The object file is written without a lock;
+ * each index statement runs under the connection's mutex (the connection is opened
+ * SQLITE_OPEN_FULLMUTEX, its mutex is recursive), so that the error message and the
+ * change count read after a step are that step's. */
+static int insert_item(sk_quarantine *q, const sk_input *in, const char *hex, const sk_qmeta *meta,
+		       char id[SK_QUARANTINE_ID_LEN], sk_error *err);
+
 int sk_quarantine_store(sk_quarantine *q, const sk_input *in, const uint8_t sha256[SK_SHA256_LEN],
 			const sk_qmeta *meta, char id[SK_QUARANTINE_ID_LEN], sk_error *err)
 {
@@ -413,6 +421,17 @@ int sk_quarantine_store(sk_quarantine *q, const sk_input *in, const uint8_t sha2
 	static const sk_qmeta none = {0};
 	if (!meta)
 		meta = &none;
+	sqlite3_mutex *mu = sqlite3_db_mutex(q->db);
+	sqlite3_mutex_enter(mu);
+	rc = insert_item(q, in, hex, meta, id, err);
+	sqlite3_mutex_leave(mu);
+	return rc;
+}
+
+static int insert_item(sk_quarantine *q, const sk_input *in, const char *hex, const sk_qmeta *meta,
+		       char id[SK_QUARANTINE_ID_LEN], sk_error *err)
+{
+	int rc;
 	sqlite3_stmt *st = NULL;
 	if (sqlite3_prepare_v2(q->db,
 			       "INSERT INTO items(id, sha256, size, name, type, src_zone, dst_zone,"
@@ -455,7 +474,22 @@ int sk_quarantine_store(sk_quarantine *q, const sk_input *in, const uint8_t sha2
 	return rc;
 }
 
+static int decide_locked(sk_quarantine *q, const char *id, const char *type, const char *verdict,
+			 const char *reason, const char *reason_detail, const char *actions_json,
+			 sk_error *err);
+
 int sk_quarantine_decide(sk_quarantine *q, const char *id, const char *type, const char *verdict,
+			 const char *reason, const char *reason_detail, const char *actions_json,
+			 sk_error *err)
+{
+	sqlite3_mutex *mu = sqlite3_db_mutex(q->db);
+	sqlite3_mutex_enter(mu);
+	int rc = decide_locked(q, id, type, verdict, reason, reason_detail, actions_json, err);
+	sqlite3_mutex_leave(mu);
+	return rc;
+}
+
+static int decide_locked(sk_quarantine *q, const char *id, const char *type, const char *verdict,
 			 const char *reason, const char *reason_detail, const char *actions_json,
 			 sk_error *err)
 {

@@ -73,7 +73,8 @@ $1 == "smtp" && $2 == "inet" { print "127.0.0.1:" port " inet n - n - - smtpd"; 
 $2 == "inet" { next }
 { $5 = "n"; print }' /etc/postfix/master.cf > "$T/etc/master.cf"
 
-"$SEKISHO" milter --socket "unix:$T/milter.sock" --state "$T/state" --internal lg.test.example \
+"$SEKISHO" milter --socket "unix:$T/milter.sock" --socket-group postfix --state "$T/state" \
+	--internal lg.test.example \
 	2> "$T/milter.log" &
 MPID=$!
 for _ in $(seq 50); do [ -S "$T/milter.sock" ] && break; sleep 0.1; done
