@@ -316,6 +316,7 @@ static int write_object(sk_quarantine *q, const sk_input *in, const uint8_t want
 			const char *hex, sk_error *err)
 {
 	char *sub = NULL, *final = NULL, *tmp = NULL;
+	uint8_t *chunk = NULL;
 	int rc = 0, fd = -1;
 	if (asprintf(&sub, "%s/%.2s", q->objdir, hex) < 0 || asprintf(&final, "%s/%s", sub, hex) < 0 ||
 	    asprintf(&tmp, "%s/.tmp.%s.XXXXXX", sub, hex) < 0) {
@@ -350,10 +351,16 @@ static int write_object(sk_quarantine *q, const sk_input *in, const uint8_t want
 	crypto_hash_sha256_init(&hs);
 	sk_output o;
 	sk_output_fd(&o, fd, 0);
-	static _Thread_local uint8_t chunk[1 << 20];
+	/* on the heap, not _Thread_local: a static TLS array is zeroed at every thread's
+	 * start (the milter's libmilter threads come and go per message) */
+	enum { CHUNK = 1 << 20 };
+	if (!(chunk = malloc(CHUNK))) {
+		rc = sk_error_set(err, SK_ENOMEM, "store");
+		goto fail;
+	}
 	for (uint64_t off = 0; off < in->size;) {
 		size_t got;
-		if ((rc = sk_input_pread(in, off, chunk, sizeof(chunk), &got, err)))
+		if ((rc = sk_input_pread(in, off, chunk, CHUNK, &got, err)))
 			goto fail;
 		if (got == 0) {
 			rc = sk_error_set(err, SK_EIO, "input shrank while stored");
@@ -387,6 +394,7 @@ fail:
 out:
 	if (fd >= 0)
 		close(fd);
+	free(chunk);
 	free(sub);
 	free(final);
 	free(tmp);
