@@ -42,6 +42,7 @@ typedef struct env {
 
 static env *g_env;
 static pid_t g_child; /* the milter of the running case (killed by teardown on failure) */
+static char g_dir[64];  /* its folder (removed by teardown) */
 
 static int teardown(void **state)
 {
@@ -49,6 +50,13 @@ static int teardown(void **state)
 		kill(g_child, SIGKILL);
 		waitpid(g_child, NULL, 0);
 		g_child = 0;
+	}
+	if (g_dir[0]) {
+		char cmd[128];
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", g_dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "cannot remove %s\n", g_dir);
+		g_dir[0] = 0;
 	}
 	return 0;
 }
@@ -106,6 +114,7 @@ static void start(env *e, sk_milter_config cfg, bool with_state)
 		exit(rc ? 1 : 0); /* exit, not _exit: a sanitizer build checks for leaks */
 	}
 	g_child = e->pid;
+	snprintf(g_dir, sizeof(g_dir), "%s", e->dir);
 	/* wait until it accepts connections */
 	for (int i = 0; i < GUARD_MS / 10; i++) {
 		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -144,6 +153,7 @@ static void cleanup(env *e)
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", e->dir);
 	assert_int_equal(system(cmd), 0);
+	g_dir[0] = 0;
 }
 
 /* ---- the MTA side of the protocol ---- */
