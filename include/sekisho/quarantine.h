@@ -90,7 +90,9 @@ typedef struct sk_qmeta {
  * copied and a difference fails the store (the input changed). */
 int sk_quarantine_store(sk_quarantine *q, const sk_input *in, const uint8_t sha256[SK_SHA256_LEN],
 			const sk_qmeta *meta, char id[SK_QUARANTINE_ID_LEN], sk_error *err);
-/* Records the verdict of a stored item (type, verdict, reason, detail, actions JSON). */
+/* Records the verdict of a stored item (type, verdict, reason, detail, actions JSON).
+ * sk_quarantine_store() and sk_quarantine_decide() may be called by several threads at once
+ * on one handle (the milter's sessions); the other functions are for one thread at a time. */
 int sk_quarantine_decide(sk_quarantine *q, const char *id, const char *type, const char *verdict,
 			 const char *reason, const char *reason_detail, const char *actions_json,
 			 sk_error *err);

@@ -1,5 +1,7 @@
 #include "sekisho/hash.h"
 
+#include <stdlib.h>
+
 #include <openssl/evp.h>
 #include <sodium.h>
 
@@ -31,11 +33,18 @@ int sk_sha256_input(const sk_input *in, uint8_t out[SK_SHA256_LEN], sk_error *er
 		EVP_MD_CTX_free(md);
 		return sk_error_set(err, SK_EINTERNAL, "sha256 init");
 	}
-	static _Thread_local uint8_t chunk[1 << 20];
+	/* on the heap, not _Thread_local: a static TLS array is zeroed at every thread's
+	 * start (the milter's libmilter threads come and go per message) */
+	enum { CHUNK = 1 << 20 };
+	uint8_t *chunk = malloc(CHUNK);
+	if (!chunk) {
+		EVP_MD_CTX_free(md);
+		return sk_error_set(err, SK_ENOMEM, "sha256");
+	}
 	int rc = 0;
 	for (uint64_t off = 0; off < in->size;) {
 		size_t got;
-		rc = sk_input_pread(in, off, chunk, sizeof(chunk), &got, err);
+		rc = sk_input_pread(in, off, chunk, CHUNK, &got, err);
 		if (rc)
 			break;
 		if (got == 0) {
@@ -52,6 +61,7 @@ int sk_sha256_input(const sk_input *in, uint8_t out[SK_SHA256_LEN], sk_error *er
 	if (rc == 0 && (EVP_DigestFinal_ex(md, out, &len) != 1 || len != SK_SHA256_LEN))
 		rc = sk_error_set(err, SK_EINTERNAL, "sha256 final");
 	EVP_MD_CTX_free(md);
+	free(chunk);
 	return rc;
 }
 

@@ -4,7 +4,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <pwd.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,8 +21,14 @@
 
 #include "sekisho/name.h"
 
+struct qop;
+
 struct sk_quarantine {
 	sqlite3 *db;
+	/* group commit of store and decide (see group_run) */
+	pthread_mutex_t gmu;
+	struct qop *head, *tail;
+	bool leading;
 	char *dir;     /* the state folder */
 	char *objdir;  /* dir/objects */
 	sk_audit *audit;
@@ -278,6 +286,7 @@ int sk_quarantine_open(const char *dir, sk_audit *audit, const sk_quarantine_opt
 	if (!q)
 		return sk_error_set(err, SK_ENOMEM, "quarantine");
 	q->audit = audit;
+	pthread_mutex_init(&q->gmu, NULL);
 	if (opt)
 		q->opt = *opt;
 	struct passwd *pw = getpwuid(geteuid());
@@ -337,6 +346,7 @@ void sk_quarantine_close(sk_quarantine *q)
 		return;
 	if (q->db)
 		sqlite3_close(q->db);
+	pthread_mutex_destroy(&q->gmu);
 	free(q->dir);
 	free(q->objdir);
 	free(q);
@@ -413,6 +423,7 @@ static int write_object(sk_quarantine *q, const sk_input *in, const uint8_t want
 			const char *hex, sk_error *err)
 {
 	char *sub = NULL, *final = NULL, *tmp = NULL;
+	uint8_t *chunk = NULL;
 	int rc = 0, fd = -1;
 	if (asprintf(&sub, "%s/%.2s", q->objdir, hex) < 0 || asprintf(&final, "%s/%s", sub, hex) < 0 ||
 	    asprintf(&tmp, "%s/.tmp.%s.XXXXXX", sub, hex) < 0) {
@@ -447,10 +458,16 @@ static int write_object(sk_quarantine *q, const sk_input *in, const uint8_t want
 	crypto_hash_sha256_init(&hs);
 	sk_output o;
 	sk_output_fd(&o, fd, 0);
-	static _Thread_local uint8_t chunk[1 << 20];
+	/* on the heap, not _Thread_local: a static TLS array is zeroed at every thread's
+	 * start (the milter's libmilter threads come and go per message) */
+	enum { CHUNK = 1 << 20 };
+	if (!(chunk = malloc(CHUNK))) {
+		rc = sk_error_set(err, SK_ENOMEM, "store");
+		goto fail;
+	}
 	for (uint64_t off = 0; off < in->size;) {
 		size_t got;
-		if ((rc = sk_input_pread(in, off, chunk, sizeof(chunk), &got, err)))
+		if ((rc = sk_input_pread(in, off, chunk, CHUNK, &got, err)))
 			goto fail;
 		if (got == 0) {
 			rc = sk_error_set(err, SK_EIO, "input shrank while stored");
@@ -484,6 +501,7 @@ fail:
 out:
 	if (fd >= 0)
 		close(fd);
+	free(chunk);
 	free(sub);
 	free(final);
 	free(tmp);
@@ -498,6 +516,107 @@ static void bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
 		sqlite3_bind_null(st, i);
 }
 
+/* Threads: store and decide may be called by several threads at once on one handle (the
+ * milter sanitises messages concurrently). The object file is written in the caller's
+ * thread; the index statements are group-committed: callers queue them, the first while
+ * nobody commits leads and runs everything queued in one transaction (one fsync for all),
+ * the others sleep on their own semaphore (as the audit log's appends do). Each statement
+ * keeps its own result; a failed COMMIT fails them all. */
+static int insert_item(sk_quarantine *q, const sk_input *in, const char *hex, const sk_qmeta *meta,
+		       char id[SK_QUARANTINE_ID_LEN], sk_error *err);
+static int decide_locked(sk_quarantine *q, const char *id, const char *type, const char *verdict,
+			 const char *reason, const char *reason_detail, const char *actions_json,
+			 sk_error *err);
+
+typedef struct qop {
+	bool decide;
+	const sk_input *in;       /* store */
+	const char *hex;
+	const sk_qmeta *meta;
+	char *id_out;
+	const char *id, *type, *verdict, *reason, *reason_detail, *actions; /* decide */
+	int rc;
+	sk_error err;
+	sem_t sem;
+	bool lead, done;
+	struct qop *next;
+} qop;
+
+static void run_batch(sk_quarantine *q, qop *batch)
+{
+	sqlite3_mutex *mu = sqlite3_db_mutex(q->db);
+	sqlite3_mutex_enter(mu);
+	sk_error e;
+	sk_error_clear(&e);
+	int rc = exec(q, "BEGIN IMMEDIATE", &e);
+	for (qop *o = batch; rc == 0 && o; o = o->next) {
+		sk_error_clear(&o->err);
+		o->rc = o->decide ? decide_locked(q, o->id, o->type, o->verdict, o->reason,
+						  o->reason_detail, o->actions, &o->err)
+				  : insert_item(q, o->in, o->hex, o->meta, o->id_out, &o->err);
+	}
+	if (rc == 0)
+		rc = exec(q, "COMMIT", &e);
+	if (rc) {
+		sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+		for (qop *o = batch; o; o = o->next) {
+			o->rc = rc;
+			o->err = e;
+			if (!o->decide)
+				o->id_out[0] = 0;
+		}
+	}
+	sqlite3_mutex_leave(mu);
+}
+
+static int group_run(sk_quarantine *q, qop *me, sk_error *err)
+{
+	sem_init(&me->sem, 0, 0);
+	pthread_mutex_lock(&q->gmu);
+	if (q->tail)
+		q->tail->next = me;
+	else
+		q->head = me;
+	q->tail = me;
+	if (!q->leading) {
+		q->leading = true;
+		me->lead = true;
+	}
+	pthread_mutex_unlock(&q->gmu);
+	while (!me->lead) {
+		while (sem_wait(&me->sem) != 0)
+			; /* EINTR */
+		if (me->done)
+			break;
+	}
+	if (!me->done) {
+		pthread_mutex_lock(&q->gmu);
+		qop *batch = q->head;
+		q->head = q->tail = NULL;
+		pthread_mutex_unlock(&q->gmu);
+		run_batch(q, batch);
+		pthread_mutex_lock(&q->gmu);
+		qop *next = q->head;
+		if (next)
+			next->lead = true;
+		else
+			q->leading = false;
+		pthread_mutex_unlock(&q->gmu);
+		for (qop *o = batch, *nx; o; o = nx) {
+			nx = o->next; /* o may be gone once posted */
+			o->done = true;
+			if (o != me)
+				sem_post(&o->sem);
+		}
+		if (next)
+			sem_post(&next->sem);
+	}
+	sem_destroy(&me->sem);
+	if (me->rc && err)
+		*err = me->err;
+	return me->rc;
+}
+
 int sk_quarantine_store(sk_quarantine *q, const sk_input *in, const uint8_t sha256[SK_SHA256_LEN],
 			const sk_qmeta *meta, char id[SK_QUARANTINE_ID_LEN], sk_error *err)
 {
@@ -508,8 +627,14 @@ int sk_quarantine_store(sk_quarantine *q, const sk_input *in, const uint8_t sha2
 	if (rc)
 		return rc;
 	static const sk_qmeta none = {0};
-	if (!meta)
-		meta = &none;
+	qop op = {.in = in, .hex = hex, .meta = meta ? meta : &none, .id_out = id};
+	return group_run(q, &op, err);
+}
+
+static int insert_item(sk_quarantine *q, const sk_input *in, const char *hex, const sk_qmeta *meta,
+		       char id[SK_QUARANTINE_ID_LEN], sk_error *err)
+{
+	int rc;
 	sqlite3_stmt *st = NULL;
 	if (sqlite3_prepare_v2(q->db,
 			       "INSERT INTO items(id, sha256, size, name, type, src_zone, dst_zone,"
@@ -554,6 +679,15 @@ int sk_quarantine_store(sk_quarantine *q, const sk_input *in, const uint8_t sha2
 }
 
 int sk_quarantine_decide(sk_quarantine *q, const char *id, const char *type, const char *verdict,
+			 const char *reason, const char *reason_detail, const char *actions_json,
+			 sk_error *err)
+{
+	qop op = {.decide = true, .id = id, .type = type, .verdict = verdict, .reason = reason,
+		  .reason_detail = reason_detail, .actions = actions_json};
+	return group_run(q, &op, err);
+}
+
+static int decide_locked(sk_quarantine *q, const char *id, const char *type, const char *verdict,
 			 const char *reason, const char *reason_detail, const char *actions_json,
 			 sk_error *err)
 {

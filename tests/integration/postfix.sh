@@ -69,11 +69,14 @@ CF
 # the system master.cf, no chroot, smtpd on our port only
 awk -v port="$PORT" '
 /^#/ || /^[ \t]/ || NF < 8 { print; next }
-$1 == "smtp" && $2 == "inet" { print "127.0.0.1:" port " inet n - n - - smtpd"; next }
+$1 == "smtp" && $2 == "inet" { print "127.0.0.1:" port " inet n - n - - smtpd"
+	# the same Postfix without the milter (bench/mail_postfix.sh compares the two)
+	print "127.0.0.1:" port + 1 " inet n - n - - smtpd -o smtpd_milters="; next }
 $2 == "inet" { next }
 { $5 = "n"; print }' /etc/postfix/master.cf > "$T/etc/master.cf"
 
-"$SEKISHO" milter --socket "unix:$T/milter.sock" --state "$T/state" --internal lg.test.example \
+"$SEKISHO" milter --socket "unix:$T/milter.sock" --socket-group postfix --state "$T/state" \
+	--internal lg.test.example \
 	2> "$T/milter.log" &
 MPID=$!
 for _ in $(seq 50); do [ -S "$T/milter.sock" ] && break; sleep 0.1; done
@@ -196,13 +199,42 @@ sleep 0.5
 ok "$([ "$(ls "$T/mail/u/new" | wc -l)" -eq "$before" ]; echo $?)" "nothing delivered on the internal error"
 rm -f "$T/state/objects" && mv "$T/state/objects.away" "$T/state/objects"
 
-# bench (bench/mail_postfix.sh): SK_BENCH_N corpus messages over 4 SMTP connections,
-# timed from the first MAIL FROM to the last message in the Maildir
+# 32 concurrent senders (swaks in parallel), each an HTML mail: all delivered, all sanitised
+before=$(ls "$T/mail/u/new" | wc -l)
+pids=
+for i in $(seq 0 31); do
+	printf 'From: s%d@evil.example\nTo: u@lg.test.example\nSubject: concurrent %d\nMessage-ID: <c%d@evil.example>\nMIME-Version: 1.0\nContent-Type: text/html; charset=UTF-8\n\n<html><body><p>本文 %d です</p><script>evil()</script></body></html>\n' \
+		"$i" "$i" "$i" "$i" > "$T/c$i.eml"
+	swaks --server 127.0.0.1:$PORT --from "s$i@evil.example" --to u@lg.test.example \
+		--data "$T/c$i.eml" > "$T/swaks-c$i.log" 2>&1 &
+	pids="$pids $!"
+done
+fails=0
+for p in $pids; do wait "$p" || fails=$((fails + 1)); done
+ok "$([ $fails -eq 0 ]; echo $?)" "32 concurrent senders: every swaks accepted ($fails refused)"
+n=0
+for _ in $(seq 300); do
+	n=$(( $(ls "$T/mail/u/new" | wc -l) - before ))
+	[ "$n" -ge 32 ] && break
+	sleep 0.2
+done
+ok "$([ "$n" -eq 32 ]; echo $?)" "32 concurrent senders: 32 messages delivered ($n)"
+check_py "32 concurrent senders: each delivered once, as text, sanitised, its own body" \
+	"all(sum(1 for m in msgs if str(m['Subject']) == 'concurrent %d' % i and '本文 %d です' % i in body(m) and 'evil()' not in body(m) and 'text/html' not in types(m) and 'CHG_TEXT' in str(m['X-Mail-Sanitized'])) == 1 for i in range(32))"
+ok "$([ "$(grep -c '^sekisho milter: delivered' "$T/milter.log")" -ge 34 ]; echo $?)" \
+	"the milter logged a decision for each message"
+
+# bench (bench/mail_postfix.sh): SK_BENCH_N corpus messages from 32 concurrent SMTP
+# senders, through the milter (port PORT) and through the same Postfix without it (port
+# PORT+1), timed from the first connection to the last message in the Maildir
 if [ -n "${SK_BENCH_N:-}" ]; then
-	before=$(ls "$T/mail/u/new" | wc -l)
-	"$PY" - "$PORT" "$SK_BENCH_N" "${SK_BENCH_CORPUS:-/work/shared/corpus/mime}" "$T/mail/u/new" "$before" <<'PYEOF'
+	for run in bare milter bare milter; do
+		port=$PORT
+		[ $run = bare ] && port=$((PORT + 1))
+		before=$(ls "$T/mail/u/new" | wc -l)
+		"$PY" - "$port" "$SK_BENCH_N" "${SK_BENCH_CORPUS:-/work/shared/corpus/mime}" "$T/mail/u/new" "$before" "$run" "${SK_BENCH_SENDERS:-32}" <<'PYEOF'
 import os, smtplib, sys, threading, time
-port, n, corpus, maildir, before = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4], int(sys.argv[5])
+port, n, corpus, maildir, before, run, senders = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4], int(sys.argv[5]), sys.argv[6], int(sys.argv[7])
 msgs = []
 for root, _, files in os.walk(corpus):
     for f in sorted(files):
@@ -211,24 +243,25 @@ for root, _, files in os.walk(corpus):
 refused = [0]
 def worker(k):
     s = smtplib.SMTP('127.0.0.1', port)
-    for i in range(k, n, 4):
+    for i in range(k, n, senders):
         try:
             s.sendmail('s@evil.example', ['u@lg.test.example'], msgs[i % len(msgs)])
         except smtplib.SMTPException:
             refused[0] += 1
     s.quit()
 t0 = time.time()
-ts = [threading.Thread(target=worker, args=(k,)) for k in range(4)]
+ts = [threading.Thread(target=worker, args=(k,)) for k in range(senders)]
 [t.start() for t in ts]
 [t.join() for t in ts]
 t1 = time.time()
 want = before + n - refused[0]
 while len(os.listdir(maildir)) < want and time.time() - t0 < 600:
-    time.sleep(0.05)
+    time.sleep(0.02)
 t2 = time.time()
 got = len(os.listdir(maildir)) - before
-print('# bench: %d messages sent (%d refused) in %.2f s (%.1f/s accepted by smtpd); %d delivered in %.2f s: %.1f messages/s end to end'
-      % (n, refused[0], t1 - t0, n / (t1 - t0), got, t2 - t0, got / (t2 - t0)))
+print('# bench %-6s: %d messages from %d senders (%d refused) accepted in %.2f s (%.1f/s); %d delivered in %.2f s: %.1f messages/s end to end'
+      % (run, n, senders, refused[0], t1 - t0, n / (t1 - t0), got, t2 - t0, got / (t2 - t0)))
 PYEOF
+	done
 fi
 done_testing

@@ -1,0 +1,566 @@
+/* sekisho milter: libmilter callbacks around sk_mail_sanitize() (see milter.h).
+ *
+ * Concurrency: libmilter gives every SMTP connection its own thread; each message is
+ * buffered in its session and sanitised in that thread, with no lock of ours around the
+ * sanitiser. What the sessions share is the configuration (read-only), the counters
+ * below (atomics), and the quarantine and audit handles inside the mail options (both
+ * thread-safe: the quarantine serialises its short index statements on its connection's
+ * mutex, the audit log group-commits concurrent appends). */
+#include "milter.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <malloc.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <libmilter/mfapi.h>
+#include <libxml/parser.h>
+#include <sodium.h>
+
+#include "sekisho/buf.h"
+#include "sekisho/hash.h"
+
+#ifdef SK_MILTER_TEST_HOOK
+void (*sk_milter_test_hook)(const uint8_t *msg, size_t n);
+#endif
+
+/* A session whose message buffered at least this much gives memory back when done. */
+#define TRIM_AT ((uint64_t)1 << 20)
+/* smfi_replacebody() is fed in pieces of this size (the CRLF copy is never whole) */
+#define BODY_CHUNK 65536
+
+static const char REPLY_SESSIONS[] = "sekisho: too many concurrent sessions, try again later";
+static const char REPLY_BUFFERED[] = "sekisho: too much mail in progress, try again later";
+
+typedef struct hdr {
+	char *name;
+	uint32_t idx;    /* occurrence of this name among the headers (1-based) */
+} hdr;
+
+typedef struct session {
+	sk_buf msg;      /* the message as received (headers, blank line, body) */
+	hdr *h;
+	size_t nh, cap;
+	uint64_t counted; /* bytes of msg counted in g.buffered */
+	uint64_t peak;   /* largest message of this session */
+	bool over;       /* the message went over max_message */
+	bool started;    /* a message is being received */
+} session;
+
+static struct {
+	sk_mail_options mail;
+	uint64_t max_message, max_buffered;
+	unsigned max_sessions;
+	sfsistat onerr;
+	bool quiet;
+	uint8_t hkey[crypto_shorthash_KEYBYTES];
+	atomic_uint sessions;
+	atomic_uint_fast64_t buffered;
+	atomic_uint_fast64_t messages, tf_sessions, tf_buffered, errors;
+} g;
+
+static const char *const KEEP[] = {"From", "To", "Cc", "Date", "Subject", "Message-ID",
+				   "In-Reply-To", "References", "Reply-To", "Sender",
+				   "Return-Path", "Received", NULL};
+
+static bool kept(const char *n)
+{
+	for (int i = 0; KEEP[i]; i++)
+		if (!strcasecmp(n, KEEP[i]))
+			return true;
+	return false;
+}
+
+/* ---- sessions and the buffered-bytes account ---- */
+
+static void msg_release(session *s)
+{
+	if (!s)
+		return;
+	if (s->counted)
+		atomic_fetch_sub(&g.buffered, s->counted);
+	if (s->msg.len > s->peak)
+		s->peak = s->msg.len;
+	s->counted = 0;
+	sk_buf_free(&s->msg);
+	for (size_t i = 0; i < s->nh; i++)
+		free(s->h[i].name);
+	free(s->h);
+	s->h = NULL;
+	s->nh = s->cap = 0;
+	s->over = false;
+	s->started = false;
+}
+
+/* After a large message: give the freed memory back to the system (glibc keeps it in
+ * its arenas otherwise, one per thread). */
+static void trim_if_large(session *s)
+{
+	if (s->peak >= TRIM_AT) {
+		malloc_trim(0);
+		s->peak = 0;
+	}
+}
+
+static session *get(SMFICTX *ctx)
+{
+	return (session *)smfi_getpriv(ctx);
+}
+
+static sfsistat refuse(SMFICTX *ctx, const char *text)
+{
+	smfi_setreply(ctx, "451", "4.3.2", (char *)text);
+	return SMFIS_TEMPFAIL;
+}
+
+static sfsistat m_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *addr)
+{
+	if (atomic_fetch_add(&g.sessions, 1) >= g.max_sessions) {
+		atomic_fetch_sub(&g.sessions, 1);
+		atomic_fetch_add(&g.tf_sessions, 1);
+		if (!g.quiet)
+			fprintf(stderr, "sekisho milter: tempfail: over %u concurrent sessions\n",
+				g.max_sessions);
+		return refuse(ctx, REPLY_SESSIONS);
+	}
+	session *s = calloc(1, sizeof(*s));
+	if (!s || smfi_setpriv(ctx, s) != MI_SUCCESS) {
+		free(s);
+		atomic_fetch_sub(&g.sessions, 1);
+		atomic_fetch_add(&g.errors, 1);
+		return g.onerr;
+	}
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat m_envfrom(SMFICTX *ctx, char **argv)
+{
+	session *s = get(ctx);
+	if (!s) {
+		atomic_fetch_add(&g.errors, 1);
+		return g.onerr;
+	}
+	msg_release(s);
+	sk_buf_init(&s->msg, (size_t)g.max_message + 1);
+	s->started = true;
+	return SMFIS_CONTINUE;
+}
+
+/* Appends to the message: 0, or 1 when the bytes buffered over all sessions would pass
+ * max_buffered (the message is then refused), or a negative SK_E* (memory). Past
+ * max_message the buffer is filled to exactly max_message + 1 bytes and the rest
+ * dropped: sk_mail_sanitize() then holds the message as too large. */
+static int add(session *s, const void *p, size_t n)
+{
+	if (s->over || n == 0)
+		return 0;
+	size_t room = s->msg.max - s->msg.len;
+	if (n > room) {
+		n = room;
+		s->over = true;
+		if (n == 0)
+			return 0;
+	}
+	uint64_t now = atomic_fetch_add(&g.buffered, n) + n;
+	if (now > g.max_buffered) {
+		atomic_fetch_sub(&g.buffered, n);
+		return 1;
+	}
+	s->counted += n;
+	return sk_buf_add(&s->msg, p, n);
+}
+
+/* The answer to an add() that did not succeed. */
+static sfsistat add_failed(SMFICTX *ctx, session *s, int rc)
+{
+	msg_release(s);
+	if (rc == 1) {
+		atomic_fetch_add(&g.tf_buffered, 1);
+		if (!g.quiet)
+			fprintf(stderr, "sekisho milter: tempfail: over %llu bytes buffered\n",
+				(unsigned long long)g.max_buffered);
+		return refuse(ctx, REPLY_BUFFERED);
+	}
+	atomic_fetch_add(&g.errors, 1);
+	return g.onerr;
+}
+
+static sfsistat m_header(SMFICTX *ctx, char *name, char *value)
+{
+	session *s = get(ctx);
+	if (!s || !s->started) {
+		atomic_fetch_add(&g.errors, 1);
+		return g.onerr;
+	}
+	if (s->nh == s->cap) {
+		size_t nc = s->cap ? s->cap * 2 : 32;
+		hdr *v = realloc(s->h, nc * sizeof(*v));
+		if (!v)
+			return add_failed(ctx, s, SK_ENOMEM);
+		s->h = v;
+		s->cap = nc;
+	}
+	if (!(s->h[s->nh].name = strdup(name)))
+		return add_failed(ctx, s, SK_ENOMEM);
+	s->h[s->nh++].idx = 0;
+	int rc = add(s, name, strlen(name));
+	if (!rc)
+		rc = add(s, ": ", 2);
+	if (!rc)
+		rc = add(s, value, strlen(value));
+	if (!rc)
+		rc = add(s, "\r\n", 2);
+	return rc ? add_failed(ctx, s, rc) : SMFIS_CONTINUE;
+}
+
+static sfsistat m_eoh(SMFICTX *ctx)
+{
+	session *s = get(ctx);
+	if (!s || !s->started) {
+		atomic_fetch_add(&g.errors, 1);
+		return g.onerr;
+	}
+	int rc = add(s, "\r\n", 2);
+	return rc ? add_failed(ctx, s, rc) : SMFIS_CONTINUE;
+}
+
+static sfsistat m_body(SMFICTX *ctx, unsigned char *p, size_t n)
+{
+	session *s = get(ctx);
+	if (!s || !s->started) {
+		atomic_fetch_add(&g.errors, 1);
+		return g.onerr;
+	}
+	int rc = add(s, p, n);
+	return rc ? add_failed(ctx, s, rc) : SMFIS_CONTINUE;
+}
+
+/* ---- applying the sanitised message ---- */
+
+/* Sets h[i].idx, the occurrence of each removable header's name among the headers
+ * (case-insensitive), in one pass over a hash table keyed with a per-run secret
+ * (header names come from the sender). */
+static int number_headers(session *s)
+{
+	size_t cap = 64;
+	while (cap < s->nh * 2)
+		cap <<= 1;
+	struct slot {
+		const char *name;
+		uint64_t hash;
+		uint32_t count;
+	} *t = calloc(cap, sizeof(*t));
+	if (!t)
+		return SK_ENOMEM;
+	char small[128];
+	for (size_t i = 0; i < s->nh; i++) {
+		const char *name = s->h[i].name;
+		if (kept(name))
+			continue;
+		size_t len = strlen(name);
+		char *low = len < sizeof(small) ? small : malloc(len + 1);
+		if (!low) {
+			free(t);
+			return SK_ENOMEM;
+		}
+		for (size_t k = 0; k < len; k++)
+			low[k] = (char)((name[k] >= 'A' && name[k] <= 'Z') ? name[k] + 32 : name[k]);
+		uint8_t hb[crypto_shorthash_BYTES];
+		crypto_shorthash(hb, (const uint8_t *)low, len, g.hkey);
+		if (low != small)
+			free(low);
+		uint64_t h;
+		memcpy(&h, hb, sizeof(h));
+		size_t j = (size_t)h & (cap - 1);
+		while (t[j].name && (t[j].hash != h || strcasecmp(t[j].name, name)))
+			j = (j + 1) & (cap - 1);
+		if (!t[j].name) {
+			t[j].name = name;
+			t[j].hash = h;
+		}
+		s->h[i].idx = ++t[j].count;
+	}
+	free(t);
+	return 0;
+}
+
+/* The body of out with CRLF line ends, handed to the MTA in pieces. */
+static int replace_body(SMFICTX *ctx, const char *body, const char *end)
+{
+	unsigned char chunk[BODY_CHUNK + 1];
+	size_t n = 0;
+	bool any = false;
+	for (const char *p = body; p < end; p++) {
+		if (*p == '\n' && (p == body || p[-1] != '\r'))
+			chunk[n++] = '\r';
+		chunk[n++] = (unsigned char)*p;
+		if (n >= BODY_CHUNK) {
+			if (smfi_replacebody(ctx, chunk, (int)n) != MI_SUCCESS)
+				return SK_EIO;
+			n = 0;
+			any = true;
+		}
+	}
+	if (n || !any)
+		if (smfi_replacebody(ctx, n ? chunk : (unsigned char *)"", (int)n) != MI_SUCCESS)
+			return SK_EIO;
+	return 0;
+}
+
+/* Output headers: "Name: value" lines up to the blank line; value unfolded as is. */
+static int apply(SMFICTX *ctx, session *s, const sk_buf *out, bool held)
+{
+	/* 1. remove every header not on the allow-list, last first: an index counted from
+	 * the top stays valid while the headers after it go */
+	int rc = number_headers(s);
+	if (rc)
+		return rc;
+	for (size_t i = s->nh; i-- > 0;) {
+		if (!s->h[i].idx)
+			continue;
+		if (smfi_chgheader(ctx, s->h[i].name, (int)s->h[i].idx, NULL) != MI_SUCCESS)
+			return SK_EIO;
+	}
+	/* 2. the new headers (MIME, X-Mail-Sanitized; Subject of a held notice) */
+	const char *p = (const char *)out->data, *end = p + out->len;
+	const char *body = NULL;
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		if (!eol)
+			break;
+		if (eol == p || (eol == p + 1 && *p == '\r')) {
+			body = eol + 1;
+			break;
+		}
+		/* a header with its continuation lines */
+		const char *hend = eol + 1;
+		while (hend < end && (*hend == ' ' || *hend == '\t')) {
+			const char *e2 = memchr(hend, '\n', (size_t)(end - hend));
+			hend = e2 ? e2 + 1 : end;
+		}
+		const char *colon = memchr(p, ':', (size_t)(eol - p));
+		if (colon) {
+			char *name = strndup(p, (size_t)(colon - p));
+			const char *v = colon + 1;
+			while (v < hend && (*v == ' ' || *v == '\t'))
+				v++;
+			size_t vl = (size_t)(hend - v);
+			while (vl && (v[vl - 1] == '\n' || v[vl - 1] == '\r'))
+				vl--;
+			char *val = strndup(v, vl);
+			int mrc = MI_SUCCESS;
+			if (!name || !val)
+				mrc = MI_FAILURE;
+			else if (!kept(name))
+				mrc = smfi_addheader(ctx, name, val);
+			else if (held && !strcasecmp(name, "Subject"))
+				mrc = smfi_chgheader(ctx, name, 1, val);
+			free(name);
+			free(val);
+			if (mrc != MI_SUCCESS)
+				return SK_EIO;
+		}
+		p = hend;
+	}
+	if (!body)
+		return SK_EFORMAT;
+	/* 3. the body, with CRLF line ends */
+	return replace_body(ctx, body, end);
+}
+
+static sfsistat m_eom(SMFICTX *ctx)
+{
+	session *s = get(ctx);
+	if (!s || !s->started) {
+		atomic_fetch_add(&g.errors, 1);
+		return g.onerr;
+	}
+	const char *qid = smfi_getsymval(ctx, "i");
+#ifdef SK_MILTER_TEST_HOOK
+	if (sk_milter_test_hook)
+		sk_milter_test_hook(s->msg.data, s->msg.len);
+#endif
+	sk_buf out;
+	sk_buf_init(&out, SK_BUF_MAX_DEFAULT);
+	sk_mail_result res;
+	sk_error err;
+	sk_error_clear(&err);
+	/* over the limit the buffer holds max_message + 1 bytes: the size check holds it */
+	int rc = sk_mail_sanitize(&g.mail, s->msg.data ? s->msg.data : (const uint8_t *)"",
+				  s->msg.len, &out, &res, &err);
+	/* the input is no longer needed: its bytes leave the account before the reply */
+	uint64_t size = s->msg.len;
+	if (s->counted)
+		atomic_fetch_sub(&g.buffered, s->counted);
+	s->counted = 0;
+	if (size > s->peak)
+		s->peak = size;
+	sk_buf_free(&s->msg);
+	sfsistat st = SMFIS_CONTINUE;
+	if (rc) {
+		fprintf(stderr, "sekisho milter: error qid=%s: %s\n", qid ? qid : "-", err.msg);
+		atomic_fetch_add(&g.errors, 1);
+		st = g.onerr;
+	} else if ((rc = apply(ctx, s, &out, res.held)) != 0) {
+		/* the MTA refused a change (or memory ran out): nothing half-changed is delivered */
+		fprintf(stderr, "sekisho milter: error qid=%s: cannot change the message (%s)\n",
+			qid ? qid : "-", sk_strerror(rc));
+		atomic_fetch_add(&g.errors, 1);
+		st = g.onerr;
+	} else {
+		atomic_fetch_add(&g.messages, 1);
+		if (!g.quiet)
+			fprintf(stderr, "sekisho milter: %s qid=%s size=%llu %s id=%s\n",
+				res.held ? "held" : "delivered", qid ? qid : "-",
+				(unsigned long long)size, res.actions, res.quarantine_id);
+	}
+	sk_buf_free(&out);
+	msg_release(s);
+	trim_if_large(s);
+	return st;
+}
+
+static sfsistat m_abort(SMFICTX *ctx)
+{
+	session *s = get(ctx);
+	msg_release(s);
+	if (s)
+		trim_if_large(s);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat m_close(SMFICTX *ctx)
+{
+	session *s = get(ctx);
+	if (s) {
+		msg_release(s);
+		trim_if_large(s);
+		free(s);
+		smfi_setpriv(ctx, NULL);
+		atomic_fetch_sub(&g.sessions, 1);
+	}
+	return SMFIS_CONTINUE;
+}
+
+/* ---- running ---- */
+
+static int socket_path(const char *spec, const char **path)
+{
+	*path = NULL;
+	if (!strncmp(spec, "unix:", 5))
+		*path = spec + 5;
+	else if (!strncmp(spec, "local:", 6))
+		*path = spec + 6;
+	return 0;
+}
+
+static int group_id(const char *name, gid_t *gid, sk_error *err)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(name, &end, 10);
+	if (*name && !*end && !errno) {
+		*gid = (gid_t)v;
+		return 0;
+	}
+	struct group gr, *res = NULL;
+	char buf[4096];
+	if (getgrnam_r(name, &gr, buf, sizeof(buf), &res) != 0 || !res)
+		return sk_error_set(err, SK_EINVAL, "no group %s", name);
+	*gid = res->gr_gid;
+	return 0;
+}
+
+int sk_milter_run(const sk_milter_config *cfg, sk_error *err)
+{
+	if (!cfg || !cfg->socket || !cfg->mail)
+		return sk_error_set(err, SK_EINVAL, "milter: socket and mail options are required");
+	int rc = sk_crypto_init(err);
+	if (rc)
+		return rc;
+	int mode = cfg->socket_mode ? cfg->socket_mode : SK_MILTER_SOCKET_MODE_DEFAULT;
+	if (mode & ~0777)
+		return sk_error_set(err, SK_EINVAL, "milter: socket mode %o", (unsigned)mode);
+	gid_t gid = (gid_t)-1;
+	if (cfg->socket_group && (rc = group_id(cfg->socket_group, &gid, err)))
+		return rc;
+	g.mail = *cfg->mail;
+	g.max_message = cfg->max_message ? cfg->max_message : cfg->mail->max_size;
+	/* the sanitiser must hold what the milter cut at max_message */
+	g.mail.max_size = g.max_message;
+	g.max_buffered = cfg->max_buffered ? cfg->max_buffered : SK_MILTER_MAX_BUFFERED_DEFAULT;
+	g.max_sessions = cfg->max_sessions ? cfg->max_sessions : SK_MILTER_MAX_SESSIONS_DEFAULT;
+	g.onerr = cfg->on_error == SK_MILTER_REJECT   ? SMFIS_REJECT
+		  : cfg->on_error == SK_MILTER_ACCEPT ? SMFIS_ACCEPT
+						      : SMFIS_TEMPFAIL;
+	g.quiet = cfg->quiet;
+	randombytes_buf(g.hkey, sizeof(g.hkey));
+	atomic_store(&g.sessions, 0);
+	atomic_store(&g.buffered, 0);
+	atomic_store(&g.messages, 0);
+	atomic_store(&g.tf_sessions, 0);
+	atomic_store(&g.tf_buffered, 0);
+	atomic_store(&g.errors, 0);
+	/* libraries whose first use is not thread-safe are set up before the threads */
+	xmlInitParser();
+
+	static struct smfiDesc desc = {
+		.xxfi_name = "sekisho",
+		.xxfi_version = SMFI_VERSION,
+		.xxfi_flags = SMFIF_CHGBODY | SMFIF_CHGHDRS | SMFIF_ADDHDRS,
+		.xxfi_connect = m_connect,
+		.xxfi_envfrom = m_envfrom,
+		.xxfi_header = m_header,
+		.xxfi_eoh = m_eoh,
+		.xxfi_body = m_body,
+		.xxfi_eom = m_eom,
+		.xxfi_abort = m_abort,
+		.xxfi_close = m_close,
+	};
+	const char *path;
+	socket_path(cfg->socket, &path);
+	if (smfi_setconn((char *)cfg->socket) != MI_SUCCESS || smfi_register(desc) != MI_SUCCESS)
+		return sk_error_set(err, SK_EINVAL, "milter: cannot register on %s", cfg->socket);
+	if (cfg->timeout > 0)
+		smfi_settimeout(cfg->timeout);
+	smfi_setbacklog(128);
+	/* the socket is created with the mode asked for: no moment at a wider one */
+	mode_t old = umask((mode_t)(~mode & 0777));
+	int orc = smfi_opensocket(true);
+	umask(old);
+	if (orc != MI_SUCCESS)
+		return sk_error_set(err, SK_EIO, "milter: cannot open the socket %s", cfg->socket);
+	if (path) {
+		if (gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) != 0)
+			return sk_error_sys(err, SK_EIO, "milter: chown %s", path);
+		if (chmod(path, (mode_t)mode) != 0)
+			return sk_error_sys(err, SK_EIO, "milter: chmod %s", path);
+	}
+	if (!g.quiet)
+		fprintf(stderr, "sekisho milter: listening on %s (sessions %u, buffered %llu bytes)\n",
+			cfg->socket, g.max_sessions, (unsigned long long)g.max_buffered);
+	if (smfi_main() != MI_SUCCESS)
+		return sk_error_set(err, SK_EIO, "milter: libmilter stopped with an error");
+	return 0;
+}
+
+void sk_milter_stop(void)
+{
+	smfi_stop();
+}
+
+void sk_milter_stats_get(sk_milter_stats *s)
+{
+	s->messages = atomic_load(&g.messages);
+	s->tempfail_sessions = atomic_load(&g.tf_sessions);
+	s->tempfail_buffered = atomic_load(&g.tf_buffered);
+	s->errors = atomic_load(&g.errors);
+	s->sessions = atomic_load(&g.sessions);
+	s->buffered = atomic_load(&g.buffered);
+}
