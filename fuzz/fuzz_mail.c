@@ -1,7 +1,7 @@
-/* The mail sanitiser: the first byte picks the profile (DEL_ATTACH / SANITIZE_ATTACH),
- * the language and small limits; the rest is the message. Invariants: a message is always
- * written (sanitised or the held notice), it carries X-Mail-Sanitized, and a held one has a
- * reason. */
+/* The mail engine: the first byte picks the profile (DEL_ATTACH / SANITIZE_ATTACH),
+ * the language and small limits; the rest is the message. Invariants: a delivered message
+ * is written and carries X-Mail-Sanitized; a held one writes nothing, has a reason and a
+ * blocked report. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,23 +28,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	sk_options fo;
 	fz_options(&fo);
-	o.file_opt = &fo;
+	o.file_profile = fo.profile;
+	sk_budget b = fo.budget;
+	sk_budget_start(&b);
 	sk_buf out;
 	sk_buf_init(&out, SK_BUF_MAX_DEFAULT);
 	sk_mail_result res;
+	sk_report rep;
+	sk_report_init(&rep);
 	sk_error err;
 	sk_error_clear(&err);
-	int rc = sk_mail_sanitize(&o, data, size, &out, &res, &err);
+	int rc = sk_mail_sanitize(&o, &b, data, size, &out, &res, &rep, &err);
 	if (rc == 0) {
-		if (!out.len || !strstr(sk_buf_str(&out), "X-Mail-Sanitized: "))
+		if (!res.held && (!sk_buf_len(&out) || !strstr(sk_buf_str(&out), "X-Mail-Sanitized: ")))
 			abort();
-		if (res.held && res.reason == SK_REASON_NONE)
+		if (res.held && (res.reason == SK_REASON_NONE || sk_buf_len(&out) ||
+				 rep.verdict != SK_VERDICT_BLOCKED))
 			abort();
 		if (!res.held && o.attach == SK_MAIL_DEL_ATTACH && res.reattached)
 			abort();
 	} else if (rc != SK_ENOMEM) {
 		abort(); /* without a quarantine or audit nothing else may fail */
 	}
+	sk_report_free(&rep);
 	sk_buf_free(&out);
 	return 0;
 }

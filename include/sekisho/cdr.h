@@ -45,6 +45,8 @@ struct sk_cdr_ctx {
 	char out_ext[16];
 	/* after sk_cdr_child() delivered an entry: that entry's out_ext ("" for none) */
 	char child_ext[16];
+	/* after sk_cdr_child(): that entry's detected type (its code NULL when undetected) */
+	sk_type child_type;
 	/* set by sk_cdr_block() */
 	sk_reason reason;
 	char reason_detail[128];

@@ -1,8 +1,10 @@
 /* sekisho — the one path every item takes.
  *
- * sk_process(): admit (hash, flow policy, original kept in quarantine) → malware scan →
- * engine (true type, disarm/rebuild; in a sandboxed worker when options.pool is set) →
- * verdict and audit record. No ingress has a private shortcut around it. */
+ * sk_process(): admit (hash, flow decision, original kept in quarantine) → malware scan →
+ * engine (true type, disarm/rebuild, DLP on what will be delivered; in a sandboxed worker
+ * when options.pool is set) → finish (the flow's DLP actions and hold, verdict, index
+ * row, audit record). A mail message takes the same path through sk_gate_mail(). No
+ * ingress has a private shortcut around it. */
 #ifndef SEKISHO_CORE_H
 #define SEKISHO_CORE_H
 
@@ -11,6 +13,7 @@
 #include "sekisho/detect.h"
 #include "sekisho/hash.h"
 #include "sekisho/io.h"
+#include "sekisho/mail.h"
 #include "sekisho/report.h"
 
 typedef struct sk_item {
@@ -69,6 +72,30 @@ typedef struct sk_result {
 int sk_process(const sk_item *item, const sk_options *opt, sk_output *out, sk_result *res,
 	       sk_error *err);
 void sk_result_free(sk_result *res);
+
+/* One mail message through the one path: admit (hash; the flow decision for the item's
+ * src_zone → dst_zone on channel "mail" (the channel is always "mail"); the original
+ * stored durably), scan, the engine (the MIME walk: every part through the registry
+ * under opt->budget, one budget for the message; DLP on the rebuilt body and on the
+ * delivered text attachments; in a worker when opt->pool is set), finish (the flow's DLP
+ * actions and hold, ONE audit record "mail" and the index row for the message).
+ * mail gives the notice's language, the limits and the attachment mode; a sanitize flow's
+ * profile replaces its attachment mode and file profile (sk_gate_mail_profile). out (reset
+ * first) gets the sanitised message, or — when the message is not delivered (res->report
+ * blocked: a limit, malformed, policy-deny, held, dlp, malware …) — the short notice of
+ * sk_mail_notice_held() naming the stored original. mres gets the mail counters, held and
+ * reason (always set). Returns 0 when out holds what to deliver; a negative code only
+ * when the machinery failed (out reset: the caller answers with its configured default). */
+int sk_gate_mail(const sk_item *item, const sk_mail_options *mail, const sk_options *opt,
+		 sk_buf *out, sk_result *res, sk_mail_result *mres, sk_error *err);
+
+/* The mail options of a profile name (the one place the CLI, the milter and sekishod
+ * turn a profile into mail options): a profile of the policy p (may be NULL) — its `mail`
+ * section's attachments (remove | sanitize) and its file profile for the attachments —
+ * or a built-in mail profile ("default", "sanitize", "en"). name NULL: "default".
+ * SK_EINVAL (err set) for an unknown name. */
+int sk_gate_mail_profile(const struct sk_policy *p, const char *name, sk_mail_options *o,
+			 sk_error *err);
 
 /* One JSON object (a line of JSON Lines, no newline) describing a processed input:
  * input, sha256, type, verdict, reason, reason_detail, actions [{action, what, where,

@@ -51,6 +51,9 @@ int sk_detect(sk_input *in, const char *name, sk_type *out, sk_error *err);
  * The gate maps a worker's answer back to a type with it. */
 const sk_type *sk_type_find(const char *code);
 
+/* true for the kinds whose content DLP reads as text (text, CSV, HTML, XML, SVG). */
+bool sk_kind_is_text(sk_kind k);
+
 /* Name checks. ext is the final extension after removing bidi/control characters,
  * lower-cased, without the dot ("" when none). */
 void sk_name_ext(const char *name, char *ext, size_t extsz);

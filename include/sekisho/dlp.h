@@ -19,8 +19,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sekisho/buf.h"
 #include "sekisho/error.h"
 #include "sekisho/io.h"
+#include "sekisho/report.h"
 
 typedef enum sk_dlp_kind {
 	SK_DLP_MYNUMBER = 0, /* "mynumber": 個人番号 (12 digits) */
@@ -100,6 +102,21 @@ bool sk_dlp_corporate_valid(const char *digits);
  * SK_EINVAL when one of the characters is not a digit. */
 int sk_dlp_mynumber_check(const char *body11);
 int sk_dlp_corporate_check(const char *base12);
+
+/* Scans in (as sk_dlp_scan_input) and adds to report one "noted" entry per match of a
+ * kind in the mask kinds (bit 1 << sk_dlp_kind): what sk_dlp_what(kind), where
+ * "WHERE line L:C", detail the masked match (a pattern's id first); and an entry
+ * "dlp-truncated" when more matches were found than max_matches keeps. The engine calls
+ * it on the text it delivers; the gate decides from the entries. */
+int sk_dlp_report(const sk_dlp *d, unsigned kinds, const sk_input *in, const char *where,
+		  sk_report *report, sk_error *err);
+/* "mynumber", "corporate-number", "dlp-pattern": the report entry of a match. */
+const char *sk_dlp_what(sk_dlp_kind k);
+
+/* The compiled detectors as bytes (appended to out) and back, for a sandboxed worker.
+ * Decoding is strict (SK_EFORMAT for anything malformed) and compiles anew. */
+int sk_dlp_encode(const sk_dlp *d, sk_buf *out);
+int sk_dlp_decode(const uint8_t *p, size_t n, sk_dlp **out, sk_error *err);
 
 const char *sk_dlp_kind_code(sk_dlp_kind k); /* "mynumber", "corporate", "pattern" */
 const char *sk_dlp_kind_text(sk_dlp_kind k, int lang_en); /* 個人番号 / My Number … */

@@ -1,6 +1,8 @@
 /* sekisho — the engine entry: what a sandboxed worker runs for one item.
  *
- * true-type detection → disarm/rebuild (sk_cdr_run) → result. Bytes, a profile and a
+ * A file: true-type detection → disarm/rebuild (sk_cdr_run) → DLP on the rebuilt text →
+ * result. A mail message (job->mail): the MIME walk (sk_mail_sanitize), every part
+ * through the registry under the job's one budget, DLP on the delivered text. Bytes, a profile and a
  * budget in; rebuilt bytes and a report out. No SQLite, no sockets, no files other than
  * the input and output it is handed: the gate runs it in a worker (pool.h) or, for
  * debugging and for the library's own tests, in process. */
@@ -14,7 +16,9 @@
 #include "sekisho/cdr.h"
 #include "sekisho/detect.h"
 #include "sekisho/error.h"
+#include "sekisho/dlp.h"
 #include "sekisho/io.h"
+#include "sekisho/mail.h"
 #include "sekisho/report.h"
 
 typedef struct sk_engine_job {
@@ -22,12 +26,22 @@ typedef struct sk_engine_job {
 	const sk_profile *profile; /* NULL: default */
 	sk_budget budget;          /* limits; the clock as the gate started it (sk_budget_start) */
 	bool detect_only;          /* only the true type: res->type, nothing written, no verdict */
+	/* DLP on what will be delivered (NULL: none): findings of the kinds in the mask
+	 * dlp_kinds (bit 1 << sk_dlp_kind) become "noted" report entries (sk_dlp_report);
+	 * rebuilt content that is not text gets a "dlp-unscanned" entry instead. The gate
+	 * decides block/hold/record from them. */
+	const sk_dlp *dlp;
+	unsigned dlp_kinds;
+	/* A mail message instead of a file (NULL: a file): these options (their profile is
+	 * `profile` above for the attachments, their DLP the job's), res->mail filled. */
+	const sk_mail_options *mail;
 } sk_engine_job;
 
 typedef struct sk_engine_result {
 	sk_type type;     /* a static type (sk_type_find); "unknown" when detection failed */
 	sk_report report; /* final: blocked with its reason, or clean/sanitized; out_ext set */
 	uint64_t out_size;
+	sk_mail_result mail; /* a mail job's counters and X-Mail-Sanitized value */
 } sk_engine_result;
 
 /* Initialises what the engine's libraries would otherwise set up on first use, opening

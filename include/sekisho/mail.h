@@ -1,6 +1,8 @@
 /* sekisho — mail 無害化: a message from the Internet made text-only for the LGWAN side.
  *
- * sk_mail_sanitize() parses one RFC 5322 message (GMime) and writes a new one:
+ * The engine part of mail (no quarantine, no audit, no SQLite, no sockets: it runs in a
+ * sandboxed worker). sk_mail_sanitize() parses one RFC 5322 message (GMime) and writes a
+ * new one:
  *  - CHG_TEXT: text/html and multipart/alternative become one text/plain body (HTML is
  *    converted to readable text with libxml2's HTML parser; scripts, styles and hidden
  *    elements dropped); every text is decoded to UTF-8 (ISO-2022-JP as CP50220, wrong
@@ -8,14 +10,19 @@
  *  - REP_LINK: every URL in the text is shown neutralised (hxxps://example[.]jp/…); an
  *    HTML link whose visible text differs from its target shows both.
  *  - DEL_ATTACH (default): attachments removed and listed (name, size, sha256); or
- *    SANITIZE_ATTACH: each attachment through sk_process() and re-attached when delivered.
- *    Password ZIPs (PPAP) are held in quarantine (HOLD_ATTACH). TNEF (winmail.dat) is
- *    opened and its files treated as attachments.
+ *    SANITIZE_ATTACH: each attachment through the registry (sk_cdr_child) under the
+ *    message's one budget, re-attached when delivered. Password ZIPs (PPAP) are not
+ *    delivered (HOLD_ATTACH): the notice names them with the id of the message's stored
+ *    original, from which an operator releases them. TNEF (winmail.dat) is opened and its
+ *    files treated as attachments.
+ *  - DLP (when o->dlp is set): the delivered text (the body and every delivered text
+ *    attachment) is scanned; findings are "noted" report entries for the gate to decide on.
  *  - a notice at the top of the body (Japanese, or English), an external-sender warning,
  *    the header X-Mail-Sanitized, headers kept from an allow-list only.
- * The original is stored in quarantine before anything parses it, and the decision is
- * audited. A message over a limit or that cannot be parsed is held: a short notice is
- * written instead (res->held). */
+ * A message over a limit or that cannot be parsed is held: res->held, the report blocked
+ * with the reason, nothing in out. The gate (core.h: sk_gate_mail) stores the original
+ * first, decides the flow, runs this (in a worker), records one audit record, and writes
+ * the notice of a held message with sk_mail_notice_held(). */
 #ifndef SEKISHO_MAIL_H
 #define SEKISHO_MAIL_H
 
@@ -23,19 +30,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sekisho/budget.h"
 #include "sekisho/buf.h"
-#include "sekisho/core.h"
+#include "sekisho/cdr.h"
+#include "sekisho/dlp.h"
 #include "sekisho/error.h"
-#include "sekisho/quarantine.h"
 #include "sekisho/report.h"
 
 typedef enum sk_mail_attach {
 	SK_MAIL_DEL_ATTACH = 0,   /* remove attachments, list them in the notice */
-	SK_MAIL_SANITIZE_ATTACH,  /* disarm each with sk_process(), re-attach when delivered */
+	SK_MAIL_SANITIZE_ATTACH,  /* disarm each through the registry, re-attach when delivered */
 } sk_mail_attach;
 
 typedef struct sk_mail_options {
-	const char *profile;      /* name reported in the audit ("default") */
+	const char *profile;      /* name of the mail profile ("default") */
 	sk_lang lang;             /* language of the notice */
 	sk_mail_attach attach;
 	bool rep_link;            /* neutralise links (default on) */
@@ -49,17 +57,17 @@ typedef struct sk_mail_options {
 	uint32_t max_depth;       /* nesting of multiparts and messages (default 10) */
 	uint64_t max_header;      /* bytes of the top-level header block (default 256 KiB) */
 	uint64_t max_text;        /* bytes of the text body produced (default 16 MiB) */
-	/* Quarantine and audit (may be NULL); also used for attachments in SANITIZE_ATTACH. */
-	sk_quarantine *quarantine;
-	sk_audit *audit;
-	const sk_options *file_opt; /* options of sk_process() for attachments (NULL: default
-				       with the quarantine and audit above) */
-	const char *submitter;    /* audit actor ("mail") */
-	/* When set (the flow policy denies or holds the route): every message is stored and
-	 * held with this reason without being parsed; hold_detail says why (may be NULL). */
-	sk_reason hold_reason;
-	const char *hold_detail;
+	/* SANITIZE_ATTACH: the file profile attachments are rebuilt with (NULL: default) */
+	const sk_profile *file_profile;
+	/* the id of the message's stored original, quoted in the notice (NULL/"": none) */
+	const char *original_id;
+	/* DLP detectors run on the delivered text (NULL: none), reporting the kinds in the
+	 * mask dlp_kinds (bit 1 << sk_dlp_kind) */
+	const sk_dlp *dlp;
+	unsigned dlp_kinds;
 } sk_mail_options;
+
+#define SK_MAIL_IDS_MAX 33 /* internal domains carried to a worker */
 
 /* Built-in profiles: "default" (DEL_ATTACH, Japanese), "sanitize" (SANITIZE_ATTACH),
  * "en" (DEL_ATTACH, English). Returns SK_EINVAL for an unknown name. */
@@ -67,25 +75,35 @@ int sk_mail_options_profile(sk_mail_options *o, const char *name);
 void sk_mail_options_default(sk_mail_options *o);
 
 typedef struct sk_mail_result {
-	bool held;                /* the message was not delivered: out holds a notice */
+	bool held;                /* the message is not delivered (the report says why) */
 	sk_reason reason;         /* when held */
 	char detail[160];
-	char quarantine_id[24];   /* the stored original ("" without a quarantine) */
+	char quarantine_id[24];   /* the stored original ("" without a quarantine; the gate) */
 	char actions[160];        /* value of X-Mail-Sanitized ("CHG_TEXT DEL_ATTACH …") */
 	uint32_t parts;           /* MIME parts seen */
 	uint32_t attachments;     /* attachments seen (TNEF contents included) */
 	uint32_t removed;         /* removed or blocked */
-	uint32_t reattached;      /* delivered after sk_process() */
-	uint32_t held_attachments;/* PPAP held in quarantine */
+	uint32_t reattached;      /* delivered after the registry rebuilt them */
+	uint32_t held_attachments;/* PPAP: not delivered, released from the original */
 	uint32_t links;           /* links neutralised */
 } sk_mail_result;
 
-/* Sanitises msg[0..n) into out (reset first). Returns 0 when out holds a message to
- * deliver: the sanitised one, or a notice when res->held. A negative code (nothing to
- * deliver; out must be discarded) only for failures of the machinery (memory, the
- * quarantine or the audit log): the caller answers with its configured default. */
-int sk_mail_sanitize(const sk_mail_options *o, const uint8_t *msg, size_t n, sk_buf *out,
-		     sk_mail_result *res, sk_error *err);
+/* Sanitises msg[0..n) into out (reset first) under budget (shared by every part and
+ * attachment; NULL: a default one started here; the caller starts the clock). report
+ * (initialised by the caller) gets the actions of the attachments, the DLP findings, and
+ * its verdict: sanitized, or blocked with the reason of a held message. Returns 0 when
+ * a verdict was reached: out holds the sanitised message, or nothing when res->held.
+ * A negative code (out reset) only for failures of the machinery (memory). */
+int sk_mail_sanitize(const sk_mail_options *o, sk_budget *budget, const uint8_t *msg, size_t n,
+		     sk_buf *out, sk_mail_result *res, sk_report *report, sk_error *err);
+
+/* GMime's global set-up; idempotent, thread-safe (sk_engine_init calls it). */
+void sk_mail_init(void);
+
+/* The short message delivered instead of a held one (out reset first): the reason, and
+ * the id of the stored original when qid is set. */
+int sk_mail_notice_held(const sk_mail_options *o, sk_reason reason, const char *qid,
+			sk_buf *out);
 
 /* Neutralises the URLs in UTF-8 text (http, https, ftp, www.): "hxxps://example[.]jp/…".
  * Appends to out; *count gets the number of URLs (may be NULL). */

@@ -123,16 +123,8 @@ int sk_policy_dlp(const sk_policy *p, sk_dlp **out, sk_error *err);
 /* An nftables ruleset (table inet sekisho) for the gateway host, as of `today`. */
 int sk_policy_nft(const sk_policy *p, int32_t today, sk_buf *out, sk_error *err);
 
-/* The first step of sk_process(): decides item's flow (src_zone → dst_zone on its channel,
- * "file" when unset, with its class_level) and runs the DLP rules on text content. Fills
- * res->decision/rule/profile/hold_role and records DLP findings as "noted" report entries.
- * Returns 0 to go on (with *profile set for sanitize), or SK_EBLOCKED with res->report
- * blocked: policy-deny (deny, unknown zones, missing zones), held (hold by the flow, a
- * class rule or DLP), dlp (a DLP block), limit-size/internal-error (the DLP scan failed). */
-struct sk_item;
-struct sk_result;
-int sk_policy_apply(const sk_policy *p, const struct sk_item *item, int32_t today,
-		    const sk_profile **profile, struct sk_result *res);
+/* The policy's DLP detectors, compiled at load (lives as long as p). */
+const sk_dlp *sk_policy_detectors(const sk_policy *p);
 
 /* Facts for the CLI and the console. */
 size_t sk_policy_zone_count(const sk_policy *p);

@@ -159,6 +159,7 @@ int sk_cdr_child(sk_cdr_ctx *parent, const char *name, const void *data, size_t 
 	int rc = sk_cdr_run(&child, &in, &o, err);
 	sk_input_release(&in);
 	memcpy(parent->child_ext, rc == 0 ? child.out_ext : "", rc == 0 ? sizeof(child.out_ext) : 1);
+	parent->child_type = child.type;
 	if (rc == 0)
 		return 0;
 	sk_report_truncate(parent->report, mark);

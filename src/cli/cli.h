@@ -43,14 +43,15 @@ int cmd_milter(int argc, char **argv); /* milter.c */
 struct sk_mail_options;
 struct sk_policy;
 struct sk_options;
-/* The options shared by mail and milter: defaults in *o and *fo (o->file_opt = fo), then
- * either --policy FILE --from Z --to Z (the flow decision for channel mail sets the
- * profile — attachments remove|sanitize, the file profile in *fo — or holds every
- * message on deny/hold; --profile overrides the flow's) or --profile alone; --internal
- * domains (ni of them) and --lang (lang_set) for the notice. 0 or an exit status. */
+/* The options shared by mail and milter: mail defaults in *o, gate defaults in *opt;
+ * --policy FILE --from Z --to Z loads and checks the policy into *pol and opt->policy (the
+ * gate decides the flow of each message on channel "mail": deny and hold, and a sanitize
+ * flow's profile); --profile P (a policy profile or a built-in mail profile) through
+ * sk_gate_mail_profile(); --internal domains (ni of them) and --lang (lang_set) for the
+ * notice. 0 or an exit status. */
 int cli_mail_setup(sk_lang lang, bool lang_set, const char *policy, const char *from,
 		   const char *to, const char *profile, const char **internal, int ni,
-		   struct sk_mail_options *o, struct sk_options *fo, struct sk_policy **pol);
+		   struct sk_mail_options *o, struct sk_options *opt, struct sk_policy **pol);
 struct sk_policy;
 /* sanitize --policy: loads and checks the policy and the zones (policy.c); 0 or an exit status */
 int cli_sanitize_policy(sk_lang lang, const char *file, const char *from, const char *to,

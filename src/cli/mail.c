@@ -1,4 +1,6 @@
-/* sekisho mail — sanitise one message: sekisho mail [--profile P] [--state DIR] < in > out */
+/* sekisho mail — one message through the gate (sk_gate_mail), the MIME walk in a sandboxed
+ * worker: sekisho mail [--profile P] [--state DIR] [--policy F --from Z --to Z]
+ * [--in-process] < in > out */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -8,8 +10,10 @@
 
 #include "cli.h"
 #include "sekisho/audit.h"
+#include "sekisho/core.h"
 #include "sekisho/mail.h"
 #include "sekisho/policy.h"
+#include "sekisho/pool.h"
 #include "sekisho/quarantine.h"
 
 enum { EXIT_DELIVERED = 0, EXIT_HELD = 1, EXIT_TROUBLE = 2 };
@@ -18,76 +22,43 @@ static void usage(sk_lang lang)
 {
 	fputs(lang == SK_LANG_EN
 		      ? "usage: sekisho mail [--profile default|sanitize|en|POLICY-PROFILE] [--state DIR] [--internal DOMAIN]... [--lang ja|en]\n"
-			"         [--policy FILE --from ZONE --to ZONE] < in.eml > out.eml\n"
+			"         [--policy FILE --from ZONE --to ZONE] [--in-process] < in.eml > out.eml\n"
+			"  the message is parsed in a sandboxed worker process; --in-process parses it in\n"
+			"  this process, without the sandbox: for debugging only.\n"
 			"  exit 0: delivered (sanitised), 1: held (a notice is written), 2: trouble\n"
 		      : "使い方: sekisho mail [--profile default|sanitize|en|ポリシーのプロファイル] [--state フォルダ] [--internal ドメイン]... [--lang ja|en]\n"
-			"         [--policy ファイル --from ゾーン --to ゾーン] < 入力.eml > 出力.eml\n"
+			"         [--policy ファイル --from ゾーン --to ゾーン] [--in-process] < 入力.eml > 出力.eml\n"
+			"  メールはサンドボックス化したワーカープロセスで解析します。--in-process は\n"
+			"  サンドボックスを使わずこのプロセス内で解析します (デバッグ専用)。\n"
 			"  終了コード 0: 配信 (無害化済み)、1: 保留 (通知を出力)、2: 異常\n",
 	      stderr);
 }
 
-static int mail_policy(sk_lang lang, const char *file, const char *from, const char *to,
-		       const char *profile, sk_mail_options *o, sk_options *fo, sk_policy **out)
-{
-	static char detail[200];
-	*out = NULL;
-	int rc = cli_sanitize_policy(lang, file, from, to, "mail", out);
-	if (rc)
-		return rc;
-	sk_policy_decision d;
-	sk_error err;
-	sk_error_clear(&err);
-	if (sk_policy_decide(*out, from, to, "mail", NULL, 0, &d, &err) != 0) {
-		cli_err(lang, "通信規則を判定できません", "cannot decide the flow", err.msg);
-		sk_policy_free(*out);
-		*out = NULL;
-		return EXIT_TROUBLE;
-	}
-	if (d.action == SK_FLOW_DENY) {
-		o->hold_reason = SK_REASON_POLICY_DENY;
-		snprintf(detail, sizeof(detail), "%s", d.rule);
-		o->hold_detail = detail;
-	} else if (d.action == SK_FLOW_HOLD) {
-		o->hold_reason = SK_REASON_HELD;
-		snprintf(detail, sizeof(detail), "%s (%s)", d.rule, d.role ? d.role : "");
-		o->hold_detail = detail;
-	}
-	const char *pname = profile ? profile : d.profile;
-	if (pname) {
-		const char *html, *att;
-		sk_policy_profile_mail(*out, pname, &html, &att);
-		const sk_profile *fp = sk_policy_profile(*out, pname);
-		if (!att && !fp && sk_mail_options_profile(o, pname) != 0) {
-			cli_err(lang, "不明なプロファイルです", "unknown profile", pname);
-			sk_policy_free(*out);
-			*out = NULL;
-			return EXIT_TROUBLE;
-		}
-		if (att)
-			o->attach = !strcmp(att, "remove") ? SK_MAIL_DEL_ATTACH : SK_MAIL_SANITIZE_ATTACH;
-		if (fp)
-			fo->profile = fp;
-		o->profile = pname;
-	}
-	return 0;
-}
-
 int cli_mail_setup(sk_lang lang, bool lang_set, const char *policy, const char *from,
 		   const char *to, const char *profile, const char **internal, int ni,
-		   sk_mail_options *o, sk_options *fo, sk_policy **pol)
+		   sk_mail_options *o, sk_options *opt, sk_policy **pol)
 {
 	sk_mail_options_default(o);
-	sk_options_default(fo);
-	o->file_opt = fo;
+	sk_options_default(opt);
 	*pol = NULL;
 	if (policy || from || to) {
-		int prc = mail_policy(lang, policy, from, to, profile, o, fo, pol);
+		int prc = cli_sanitize_policy(lang, policy, from, to, "mail", pol);
 		if (prc)
 			return prc;
-	} else if (sk_mail_options_profile(o, profile) != 0) {
+		opt->policy = *pol;
+	}
+	/* --profile: a profile of the policy or a built-in mail profile (a sanitize flow's
+	 * own profile replaces it in the gate) */
+	sk_error err;
+	sk_error_clear(&err);
+	if (sk_gate_mail_profile(*pol, profile, o, &err) != 0) {
 		cli_err(lang, "不明なプロファイルです", "unknown profile", profile);
+		sk_policy_free(*pol);
+		*pol = NULL;
 		return EXIT_TROUBLE;
 	}
+	if (o->file_profile)
+		opt->profile = o->file_profile;
 	if (ni)
 		o->internal_domains = internal;
 	if (lang_set) /* --lang also sets the language of the notice */
@@ -99,8 +70,9 @@ int cmd_mail(int argc, char **argv)
 {
 	const char *profile = NULL, *state = NULL, *lang_opt = NULL, *policy = NULL, *from = NULL,
 		   *to = NULL;
-	const char *internal[33] = {0};
+	const char *internal[SK_MAIL_IDS_MAX + 1] = {0};
 	int ni = 0;
+	bool in_process = false;
 	static const struct option longs[] = {
 		{"profile", required_argument, NULL, 'p'},
 		{"state", required_argument, NULL, 's'},
@@ -109,6 +81,7 @@ int cmd_mail(int argc, char **argv)
 		{"policy", required_argument, NULL, 'P'},
 		{"from", required_argument, NULL, 'F'},
 		{"to", required_argument, NULL, 'U'},
+		{"in-process", no_argument, NULL, 'I'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -122,8 +95,9 @@ int cmd_mail(int argc, char **argv)
 		case 'P': policy = optarg; break;
 		case 'F': from = optarg; break;
 		case 'U': to = optarg; break;
+		case 'I': in_process = true; break;
 		case 'i':
-			if (ni < 32)
+			if (ni < SK_MAIL_IDS_MAX - 1)
 				internal[ni++] = optarg;
 			break;
 		case 'h': usage(cli_lang(lang_opt)); return 0;
@@ -132,7 +106,7 @@ int cmd_mail(int argc, char **argv)
 	}
 	sk_lang lang = cli_lang(lang_opt);
 	sk_mail_options o;
-	sk_options fo;
+	sk_options fo; /* the gate's */
 	sk_policy *pol;
 	int prc = cli_mail_setup(lang, lang_opt != NULL, policy, from, to, profile, internal, ni,
 				 &o, &fo, &pol);
@@ -171,10 +145,25 @@ int cmd_mail(int argc, char **argv)
 			sk_policy_free(pol);
 			return EXIT_TROUBLE;
 		}
-		o.quarantine = quar;
-		o.audit = audit;
 		fo.quarantine = quar;
 		fo.audit = audit;
+	}
+	/* the message is parsed only in a sandboxed worker (unless --in-process) */
+	sk_pool *pool = NULL;
+	if (!in_process) {
+		sk_pool_config pc;
+		sk_pool_config_default(&pc);
+		pc.workers = 1;
+		sk_error perr;
+		sk_error_clear(&perr);
+		if (sk_pool_open(&pc, &pool, &perr) != 0) {
+			cli_err(lang, "ワーカーを起動できません", "cannot start the workers", perr.msg);
+			sk_buf_free(&in);
+			cli_state_close(lang, audit, quar);
+			sk_policy_free(pol);
+			return EXIT_TROUBLE;
+		}
+		fo.pool = pool;
 	}
 	sk_buf out;
 	sk_buf_init(&out, SK_BUF_MAX_DEFAULT);
@@ -189,11 +178,23 @@ int cmd_mail(int argc, char **argv)
 			close(outfd);
 		sk_buf_free(&out);
 		sk_buf_free(&in);
+		sk_pool_close(pool);
 		cli_state_close(lang, audit, quar);
 		sk_policy_free(pol);
 		return EXIT_TROUBLE;
 	}
-	rc = sk_mail_sanitize(&o, in.data, in.len, &out, &res, &err);
+	sk_item item = {.src_zone = from, .dst_zone = to, .submitter = "mail", .channel = "mail"};
+	sk_input_mem(&item.input, sk_buf_len(&in) ? sk_buf_data(&in) : (const uint8_t *)"",
+		     sk_buf_len(&in));
+	sk_result gres;
+	rc = sk_gate_mail(&item, &o, &fo, &out, &gres, &res, &err);
+	if (rc == 0 && gres.unrecorded[0]) {
+		/* not on record: nothing is delivered (the next run finishes it as interrupted) */
+		cli_err(lang, "判定を監査ログに記録できません", "cannot record the decision", gres.unrecorded);
+		rc = SK_EIO;
+	}
+	sk_result_free(&gres);
+	sk_pool_close(pool);
 	fflush(stdout);
 	int st = EXIT_TROUBLE;
 	size_t done = 0;

@@ -2,7 +2,7 @@
  *   sekisho milter --socket unix:PATH|inet:PORT@127.0.0.1 [--state DIR] [--profile P]
  *                  [--on-error tempfail|accept|reject] [--internal DOMAIN]... [--lang ja|en]
  *                  [--max-sessions N] [--max-buffered BYTES] [--max-message BYTES]
- *                  [--socket-mode OCTAL] [--socket-group GROUP] */
+ *                  [--socket-mode OCTAL] [--socket-group GROUP] [--workers N | --in-process] */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -15,6 +15,7 @@
 #include "sekisho/audit.h"
 #include "sekisho/mail.h"
 #include "sekisho/policy.h"
+#include "sekisho/pool.h"
 #include "sekisho/quarantine.h"
 
 static void usage(sk_lang lang)
@@ -25,13 +26,19 @@ static void usage(sk_lang lang)
 			"         [--policy FILE --from ZONE --to ZONE] [--lang ja|en]\n"
 			"         [--max-sessions N] (default 64) [--max-buffered BYTES] (default 512M; over all sessions)\n"
 			"         [--max-message BYTES] (default 64M) [--socket-mode OCTAL] (default 0660) [--socket-group GROUP]\n"
+			"         [--workers N] (default: one per core) [--in-process]\n"
 			"  over --max-sessions or --max-buffered the MTA gets 451 4.3.2 and retries later.\n"
+			"  messages are parsed in sandboxed worker processes; --in-process parses them in\n"
+			"  this process, without the sandbox: for debugging only.\n"
 		      : "使い方: sekisho milter --socket unix:パス|inet:ポート@127.0.0.1 [--state フォルダ]\n"
 			"         [--profile default|sanitize|en|ポリシーのプロファイル] [--on-error tempfail|accept|reject] [--internal ドメイン]... [--lang ja|en]\n"
 			"         [--policy ファイル --from ゾーン --to ゾーン]\n"
 			"         [--max-sessions 数] (既定 64) [--max-buffered バイト] (既定 512M、全セッションの合計)\n"
 			"         [--max-message バイト] (既定 64M) [--socket-mode 8進数] (既定 0660) [--socket-group グループ]\n"
-			"  --max-sessions または --max-buffered を超えると MTA に 451 4.3.2 を返し、MTA が後で再送します。\n",
+			"         [--workers 数] (既定: コア数) [--in-process]\n"
+			"  --max-sessions または --max-buffered を超えると MTA に 451 4.3.2 を返し、MTA が後で再送します。\n"
+			"  メールはサンドボックス化したワーカープロセスで解析します。--in-process はサンドボックスを\n"
+			"  使わずこのプロセス内で解析します (デバッグ専用)。\n",
 	      stderr);
 }
 
@@ -62,11 +69,13 @@ int cmd_milter(int argc, char **argv)
 {
 	const char *sock = NULL, *state = NULL, *profile = NULL, *onerr = "tempfail", *lang_opt = NULL,
 		   *policy = NULL, *from = NULL, *to = NULL, *max_sessions = NULL,
-		   *max_buffered = NULL, *max_message = NULL, *sock_mode = NULL, *sgroup = NULL;
+		   *max_buffered = NULL, *max_message = NULL, *sock_mode = NULL, *sgroup = NULL,
+		   *workers = NULL;
+	bool in_process = false;
 	uint64_t n_sessions = 0;
 	static sk_mail_options mopt;
 	static sk_options fopt;
-	static const char *internal[33];
+	static const char *internal[SK_MAIL_IDS_MAX + 1];
 	int ni = 0;
 	static const struct option longs[] = {
 		{"socket", required_argument, NULL, 'S'},
@@ -83,6 +92,8 @@ int cmd_milter(int argc, char **argv)
 		{"max-message", required_argument, NULL, 'M'},
 		{"socket-mode", required_argument, NULL, 'O'},
 		{"socket-group", required_argument, NULL, 'G'},
+		{"workers", required_argument, NULL, 'W'},
+		{"in-process", no_argument, NULL, 'I'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -103,8 +114,10 @@ int cmd_milter(int argc, char **argv)
 		case 'M': max_message = optarg; break;
 		case 'O': sock_mode = optarg; break;
 		case 'G': sgroup = optarg; break;
+		case 'W': workers = optarg; break;
+		case 'I': in_process = true; break;
 		case 'i':
-			if (ni < 32)
+			if (ni < SK_MAIL_IDS_MAX - 1)
 				internal[ni++] = optarg;
 			break;
 		case 'h': usage(cli_lang(lang_opt)); return 0;
@@ -121,7 +134,6 @@ int cmd_milter(int argc, char **argv)
 				 &mopt, &fopt, &pol);
 	if (prc)
 		return prc;
-	mopt.submitter = "milter";
 	sk_milter_onerr onerr_act;
 	if (!strcmp(onerr, "tempfail"))
 		onerr_act = SK_MILTER_TEMPFAIL;
@@ -135,8 +147,9 @@ int cmd_milter(int argc, char **argv)
 		sk_policy_free(pol);
 		return 2;
 	}
-	sk_milter_config mc = {.socket = sock, .mail = &mopt, .socket_group = sgroup,
-			       .on_error = onerr_act};
+	sk_milter_config mc = {.socket = sock, .mail = &mopt, .gate = &fopt, .socket_group = sgroup,
+			       .on_error = onerr_act, .from_zone = from, .to_zone = to};
+	uint64_t n_workers = 0;
 	struct {
 		const char *arg, *name;
 		uint64_t *v;
@@ -144,6 +157,7 @@ int cmd_milter(int argc, char **argv)
 	} nums[] = {{max_sessions, "--max-sessions", &n_sessions, 1000000},
 		    {max_buffered, "--max-buffered", &mc.max_buffered, UINT64_MAX},
 		    {max_message, "--max-message", &mc.max_message, (uint64_t)1 << 30},
+		    {workers, "--workers", &n_workers, 256},
 		    {sock_mode, "--socket-mode", NULL, 0}};
 	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
 		if (!nums[i].arg)
@@ -167,6 +181,12 @@ int cmd_milter(int argc, char **argv)
 		}
 	}
 	mc.max_sessions = (unsigned)n_sessions;
+	if (workers && in_process) {
+		cli_err(lang, "--workers は --in-process とは併用できません",
+			"--workers cannot be used with --in-process", workers);
+		sk_policy_free(pol);
+		return 2;
+	}
 	sk_error err;
 	sk_error_clear(&err);
 	sk_audit *audit = NULL;
@@ -176,10 +196,22 @@ int cmd_milter(int argc, char **argv)
 			sk_policy_free(pol);
 			return 2;
 		}
-		mopt.quarantine = quar;
-		mopt.audit = audit;
 		fopt.quarantine = quar;
 		fopt.audit = audit;
+	}
+	/* messages are parsed only in sandboxed workers (unless --in-process) */
+	sk_pool *pool = NULL;
+	if (!in_process) {
+		sk_pool_config pc;
+		sk_pool_config_default(&pc);
+		pc.workers = (unsigned)n_workers;
+		if (sk_pool_open(&pc, &pool, &err) != 0) {
+			cli_err(lang, "ワーカーを起動できません", "cannot start the workers", err.msg);
+			cli_state_close(lang, audit, quar);
+			sk_policy_free(pol);
+			return 2;
+		}
+		fopt.pool = pool;
 	}
 	/* stray library prints (libytnef) go to the log, with ours */
 	fflush(stdout);
@@ -189,8 +221,9 @@ int cmd_milter(int argc, char **argv)
 		cli_err(lang, "milter を開始できません", "cannot run the milter", err.msg);
 		rc = 2;
 	}
-	sk_quarantine_close(quar);
-	sk_audit_close(audit);
+	sk_pool_close(pool);
+	if (cli_state_close(lang, audit, quar) != 0) /* signs what this run recorded */
+		rc = 2;
 	sk_policy_free(pol);
 	return rc;
 }

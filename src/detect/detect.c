@@ -66,7 +66,15 @@ static const sk_type types[] = {
 	{SK_KIND_ARCHIVE, "cab", "application/vnd.ms-cab-compressed", "cab"},
 	{SK_KIND_ARCHIVE, "tar", "application/x-tar", "tar"},
 	{SK_KIND_ARCHIVE, "lzh", "application/x-lzh-compressed", "lzh"},
+	/* never detected: the type of a message the mail engine rebuilt (sk_mail_sanitize) */
+	{SK_KIND_UNKNOWN, "eml", "message/rfc822", "eml"},
 };
+
+bool sk_kind_is_text(sk_kind k)
+{
+	return k == SK_KIND_TEXT || k == SK_KIND_CSV || k == SK_KIND_HTML || k == SK_KIND_XML ||
+	       k == SK_KIND_SVG;
+}
 
 const sk_type *sk_type_find(const char *code)
 {

@@ -33,6 +33,7 @@ struct word {
 
 struct pattern {
 	char *id;
+	char *src; /* the expression as configured (sk_dlp_encode) */
 	regex_t re;
 };
 
@@ -183,6 +184,7 @@ void sk_dlp_free(sk_dlp *d)
 	free(d->deny);
 	for (size_t i = 0; i < d->npat; i++) {
 		free(d->pat[i].id);
+		free(d->pat[i].src);
 		regfree(&d->pat[i].re);
 	}
 	free(d->pat);
@@ -246,7 +248,8 @@ int sk_dlp_new(const sk_dlp_config *c, sk_dlp **out, sk_error *err)
 				return SK_EFORMAT;
 			}
 			d->npat++;
-			if (!(d->pat[i].id = strdup(p->id ? p->id : "pattern"))) {
+			if (!(d->pat[i].id = strdup(p->id ? p->id : "pattern")) ||
+			    !(d->pat[i].src = strdup(p->regex ? p->regex : ""))) {
 				sk_dlp_free(d);
 				return sk_error_set(err, SK_ENOMEM, "dlp patterns");
 			}
@@ -1158,5 +1161,192 @@ int sk_dlp_scan_input(const sk_dlp *d, const sk_input *in, sk_dlp_result *r, sk_
 	free(rb);
 	if (cd != (iconv_t)-1)
 		iconv_close(cd);
+	return rc;
+}
+
+/* ---- findings as report entries, and the detectors carried to a worker ---- */
+
+int sk_dlp_report(const sk_dlp *d, unsigned kinds, const sk_input *in, const char *where,
+		  sk_report *report, sk_error *err)
+{
+	sk_dlp_result r;
+	sk_dlp_result_init(&r);
+	int rc = sk_dlp_scan_input(d, in, &r, err);
+	for (size_t i = 0; i < r.n && !rc; i++) {
+		const sk_dlp_match *m = &r.v[i];
+		if (!(kinds & (1u << m->kind)))
+			continue;
+		char w[1024], detail[192];
+		snprintf(w, sizeof(w), "%s%sline %u:%u", where ? where : "", where && *where ? " " : "",
+			 m->line, m->column);
+		snprintf(detail, sizeof(detail), "%s%s%s", m->kind == SK_DLP_PATTERN ? m->rule : "",
+			 m->kind == SK_DLP_PATTERN ? " " : "", m->masked);
+		rc = sk_report_add(report, SK_ACTION_NOTED, sk_dlp_what(m->kind), w, detail, 1);
+	}
+	if (!rc && r.truncated)
+		rc = sk_report_add(report, SK_ACTION_NOTED, "dlp-truncated", where ? where : "", NULL, 1);
+	sk_dlp_result_free(&r);
+	return rc;
+}
+
+const char *sk_dlp_what(sk_dlp_kind k)
+{
+	return k == SK_DLP_MYNUMBER ? "mynumber" : k == SK_DLP_CORPORATE ? "corporate-number" : "dlp-pattern";
+}
+
+#define NDEF_MY (sizeof(default_mynumber_words) / sizeof(default_mynumber_words[0]))
+#define NDEF_CORP (sizeof(default_corporate_words) / sizeof(default_corporate_words[0]))
+
+static int enc_u32(sk_buf *b, uint32_t v)
+{
+	uint8_t x[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
+	return sk_buf_add(b, x, 4);
+}
+
+static int enc_str(sk_buf *b, const char *s)
+{
+	size_t l = strlen(s);
+	if (l > UINT32_MAX)
+		return SK_ELIMIT;
+	int rc = enc_u32(b, (uint32_t)l);
+	return rc ? rc : sk_buf_add(b, s, l);
+}
+
+int sk_dlp_encode(const sk_dlp *d, sk_buf *out)
+{
+	const sk_dlp_config *c = &d->c;
+	uint32_t flags = (c->mynumber ? 1u : 0) | (c->corporate ? 2u : 0) |
+			 (c->require_context ? 4u : 0) | (c->grouping_is_context ? 8u : 0);
+	int rc = enc_u32(out, flags);
+	rc = rc ? rc : enc_u32(out, c->window);
+	rc = rc ? rc : enc_u32(out, (uint32_t)c->max_input);
+	rc = rc ? rc : enc_u32(out, (uint32_t)(c->max_input >> 32));
+	rc = rc ? rc : enc_u32(out, c->max_matches);
+	size_t nmy = d->nmyw - NDEF_MY, ncorp = d->ncorpw - NDEF_CORP;
+	rc = rc ? rc : enc_u32(out, (uint32_t)nmy);
+	for (size_t i = 0; i < nmy && !rc; i++)
+		rc = enc_str(out, d->myw[NDEF_MY + i].s);
+	rc = rc ? rc : enc_u32(out, (uint32_t)ncorp);
+	for (size_t i = 0; i < ncorp && !rc; i++)
+		rc = enc_str(out, d->corpw[NDEF_CORP + i].s);
+	rc = rc ? rc : enc_u32(out, (uint32_t)d->ndeny);
+	for (size_t i = 0; i < d->ndeny && !rc; i++)
+		rc = enc_str(out, d->deny[i]);
+	rc = rc ? rc : enc_u32(out, (uint32_t)(2 * d->npat)); /* id, regex, id, regex … */
+	for (size_t i = 0; i < d->npat && !rc; i++) {
+		rc = enc_str(out, d->pat[i].id);
+		rc = rc ? rc : enc_str(out, d->pat[i].src);
+	}
+	return rc;
+}
+
+typedef struct dec {
+	const uint8_t *p;
+	size_t n, off;
+	bool bad;
+} dec;
+
+static uint32_t dec_u32(dec *r)
+{
+	if (r->bad || r->n - r->off < 4) {
+		r->bad = true;
+		return 0;
+	}
+	const uint8_t *x = r->p + r->off;
+	r->off += 4;
+	return (uint32_t)x[0] | (uint32_t)x[1] << 8 | (uint32_t)x[2] << 16 | (uint32_t)x[3] << 24;
+}
+
+/* a malloc'd string (no NUL inside), NULL when bad */
+static char *dec_str(dec *r)
+{
+	uint32_t l = dec_u32(r);
+	if (r->bad || l > r->n - r->off || l > 65536 || memchr(r->p + r->off, 0, l)) {
+		r->bad = true;
+		return NULL;
+	}
+	char *s = malloc((size_t)l + 1);
+	if (!s) {
+		r->bad = true;
+		return NULL;
+	}
+	memcpy(s, r->p + r->off, l);
+	s[l] = 0;
+	r->off += l;
+	return s;
+}
+
+/* count strings (each at least 4 bytes) into a NULL-padded array of n */
+static char **dec_list(dec *r, size_t *n)
+{
+	uint32_t k = dec_u32(r);
+	*n = 0;
+	if (r->bad || k > (r->n - r->off) / 4) {
+		r->bad = true;
+		return NULL;
+	}
+	char **v = calloc((size_t)k + 1, sizeof(*v));
+	if (!v) {
+		r->bad = true;
+		return NULL;
+	}
+	for (uint32_t i = 0; i < k && !r->bad; i++)
+		v[(*n)++] = dec_str(r);
+	return v;
+}
+
+static void free_list(char **v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+int sk_dlp_decode(const uint8_t *p, size_t n, sk_dlp **out, sk_error *err)
+{
+	*out = NULL;
+	dec r = {.p = p, .n = n};
+	sk_dlp_config c;
+	sk_dlp_config_default(&c);
+	uint32_t flags = dec_u32(&r);
+	c.mynumber = flags & 1;
+	c.corporate = flags & 2;
+	c.require_context = flags & 4;
+	c.grouping_is_context = flags & 8;
+	c.window = dec_u32(&r);
+	c.max_input = dec_u32(&r);
+	c.max_input |= (uint64_t)dec_u32(&r) << 32;
+	c.max_matches = dec_u32(&r);
+	size_t nmy = 0, ncorp = 0, ndeny = 0, npat = 0;
+	char **my = dec_list(&r, &nmy);
+	char **corp = r.bad ? NULL : dec_list(&r, &ncorp);
+	char **deny = r.bad ? NULL : dec_list(&r, &ndeny);
+	char **pat = r.bad ? NULL : dec_list(&r, &npat); /* id, regex, id, regex … */
+	sk_dlp_pattern *pv = NULL;
+	int rc = 0;
+	if (r.bad || r.off != r.n || (flags & ~15u) || npat % 2) {
+		rc = sk_error_set(err, SK_EFORMAT, "dlp: malformed detectors");
+	} else if (npat && !(pv = calloc(npat / 2, sizeof(*pv)))) {
+		rc = sk_error_set(err, SK_ENOMEM, "dlp");
+	} else {
+		for (size_t i = 0; i < npat / 2; i++) {
+			pv[i].id = pat[2 * i];
+			pv[i].regex = pat[2 * i + 1];
+		}
+		c.mynumber_words = (const char *const *)my;
+		c.nmynumber_words = nmy;
+		c.corporate_words = (const char *const *)corp;
+		c.ncorporate_words = ncorp;
+		c.deny = (const char *const *)deny;
+		c.ndeny = ndeny;
+		c.patterns = pv;
+		c.npatterns = npat / 2;
+		rc = sk_dlp_new(&c, out, err);
+	}
+	free(pv);
+	free_list(my, nmy);
+	free_list(corp, ncorp);
+	free_list(deny, ndeny);
+	free_list(pat, npat);
 	return rc;
 }

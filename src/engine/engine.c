@@ -1,5 +1,6 @@
 /* The engine entry: detection, then the registry (see include/sekisho/engine.h). */
 #include "sekisho/engine.h"
+#include "sekisho/hash.h"
 
 #include <iconv.h>
 #include <libxml/parser.h>
@@ -18,6 +19,20 @@ static const char *const charsets[] = {
 	"UTF-16BE", "UTF-32", "UTF-32LE", "UTF-32BE", "CP437", "ISO-8859-1", "WINDOWS-1252",
 };
 static iconv_t kept[2 * sizeof(charsets) / sizeof(charsets[0])];
+/* Charsets mail arrives in (GMime and the mail engine decode any label): loaded before
+ * the sandbox too, each only when this system has it. A label outside both lists cannot
+ * be loaded in a worker: the message is then held (worker-crash), never delivered raw. */
+static const char *const mail_charsets[] = {
+	"ISO-8859-2", "ISO-8859-3", "ISO-8859-4", "ISO-8859-5", "ISO-8859-6", "ISO-8859-7",
+	"ISO-8859-8", "ISO-8859-9", "ISO-8859-10", "ISO-8859-13", "ISO-8859-14", "ISO-8859-15",
+	"ISO-8859-16", "WINDOWS-1250", "WINDOWS-1251", "WINDOWS-1253", "WINDOWS-1254",
+	"WINDOWS-1255", "WINDOWS-1256", "WINDOWS-1257", "WINDOWS-1258", "KOI8-R", "KOI8-U",
+	"CP866", "CP850", "CP852", "BIG5", "BIG5-HKSCS", "GB2312", "GBK", "GB18030", "EUC-KR",
+	"EUC-TW", "ISO-2022-KR", "ISO-2022-CN", "ISO-2022-JP-2", "TIS-620", "UTF-7",
+	"MACINTOSH", "US-ASCII", "UCS-2", "UCS-4", "CP949", "SJIS", "EUCJP-MS", "CP51932",
+	"CP50220", "CP50221", "CP50222",
+};
+static iconv_t kept_mail[sizeof(mail_charsets) / sizeof(mail_charsets[0])];
 static bool initialised;
 
 int sk_engine_init(sk_error *err)
@@ -32,11 +47,21 @@ int sk_engine_init(sk_error *err)
 		if (kept[2 * i] == (iconv_t)-1 || kept[2 * i + 1] == (iconv_t)-1)
 			return sk_error_sys(err, SK_EINTERNAL, "iconv %s", charsets[i]);
 	}
+	for (size_t i = 0; i < sizeof(mail_charsets) / sizeof(mail_charsets[0]); i++)
+		kept_mail[i] = iconv_open("UTF-8", mail_charsets[i]); /* (iconv_t)-1: not here */
 	/* qpdf: its C++ run-time state and crypto provider come up with the first object */
 	qpdf_data q = qpdf_init();
 	if (!q)
 		return sk_error_set(err, SK_ENOMEM, "qpdf_init");
 	qpdf_cleanup(&q);
+	sk_mail_init(); /* GMime: its charset tables and type registry */
+	/* OpenSSL reads its configuration file at the first digest (the mail engine hashes
+	 * attachments), libsodium its random source */
+	int rc = sk_crypto_init(err);
+	if (rc)
+		return rc;
+	uint8_t h[SK_SHA256_LEN];
+	sk_sha256("", 0, h);
 	initialised = true;
 	return 0;
 }
@@ -46,12 +71,82 @@ void sk_engine_result_free(sk_engine_result *res)
 	sk_report_free(&res->report);
 }
 
+/* DLP on the rebuilt output of a file: text is scanned, anything else noted unscanned. */
+static int dlp_output(const sk_engine_job *job, sk_cdr_ctx *ctx, sk_output *out, sk_error *err)
+{
+	if (!sk_kind_is_text(ctx->type.kind))
+		return sk_report_add(ctx->report, SK_ACTION_NOTED, "dlp-unscanned", "", ctx->type.code, 1);
+	sk_input in;
+	if (out->buf)
+		sk_input_mem(&in, sk_buf_len(out->buf) ? sk_buf_data(out->buf) : (const uint8_t *)"",
+			     sk_buf_len(out->buf));
+	else if (out->fd >= 0)
+		sk_input_fd(&in, out->fd, out->written);
+	else
+		return sk_error_set(err, SK_EINVAL, "dlp: output cannot be read back");
+	int rc = sk_dlp_report(job->dlp, job->dlp_kinds, &in, "", ctx->report, err);
+	sk_input_release(&in);
+	return rc;
+}
+
+/* A mail job: the message's bytes through sk_mail_sanitize into out. */
+static int run_mail(const sk_engine_job *job, sk_input *in, sk_output *out,
+		    sk_engine_result *res, sk_error *err)
+{
+	res->type = *sk_type_find("eml");
+	sk_mail_options mo = *job->mail;
+	mo.file_profile = job->profile;
+	mo.dlp = job->dlp;
+	mo.dlp_kinds = job->dlp_kinds;
+	sk_budget budget = job->budget;
+	const uint8_t *p = NULL;
+	size_t n = 0;
+	sk_error lerr;
+	sk_error_clear(&lerr);
+	int rc = sk_input_load(in, &p, &n, &lerr);
+	if (rc) {
+		sk_report_block(&res->report, rc == SK_ELIMIT ? SK_REASON_LIMIT_SIZE : SK_REASON_INTERNAL,
+				NULL, lerr.msg);
+		return 0;
+	}
+	sk_buf b;
+	sk_buf_init(&b, out->max && out->max < SK_BUF_MAX_DEFAULT ? (size_t)out->max : SK_BUF_MAX_DEFAULT);
+	rc = sk_mail_sanitize(&mo, &budget, p, n, &b, &res->mail, &res->report, &lerr);
+	if (rc) {
+		/* the machinery failed: blocked (fail closed) */
+		sk_report_block(&res->report, rc == SK_ELIMIT ? SK_REASON_LIMIT_SIZE : SK_REASON_INTERNAL,
+				NULL, lerr.msg[0] ? lerr.msg : "mail");
+	} else if (!res->mail.held && sk_buf_len(&b)) {
+		rc = sk_output_write(out, sk_buf_data(&b), sk_buf_len(&b), &lerr);
+		if (rc) {
+			sk_report_block(&res->report, rc == SK_ELIMIT ? SK_REASON_LIMIT_SIZE : SK_REASON_INTERNAL,
+					NULL, lerr.msg);
+			if (lerr.code == SK_EIO && out->buf == NULL && out->fd >= 0) {
+				sk_buf_free(&b);
+				if (err)
+					*err = lerr;
+				res->out_size = out->written;
+				return SK_EIO;
+			}
+		}
+	}
+	sk_buf_free(&b);
+	res->out_size = out->written;
+	return 0;
+}
+
 int sk_engine_run(const sk_engine_job *job, sk_input *in, sk_output *out,
 		  sk_engine_result *res, sk_error *err)
 {
 	memset(res, 0, sizeof(*res));
 	sk_report_init(&res->report);
 	res->type = *sk_type_find("unknown");
+	if (job->mail && !job->detect_only)
+		return run_mail(job, in, out, res, err);
+	if (job->mail) {
+		res->type = *sk_type_find("eml");
+		return 0;
+	}
 
 	sk_budget budget = job->budget;
 	sk_cdr_ctx ctx = {
@@ -75,6 +170,10 @@ int sk_engine_run(const sk_engine_job *job, sk_input *in, sk_output *out,
 		if (job->detect_only)
 			return 0;
 		rc = sk_cdr_run(&ctx, in, out, &lerr);
+		/* DLP on what will be delivered */
+		if (rc == 0 && job->dlp && (rc = dlp_output(job, &ctx, out, &lerr)) != 0)
+			sk_cdr_block(&ctx, rc == SK_ELIMIT ? SK_REASON_LIMIT_SIZE : SK_REASON_INTERNAL,
+				     lerr.msg[0] ? lerr.msg : "dlp");
 	}
 	res->out_size = out->written;
 	if (rc) {

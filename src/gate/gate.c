@@ -1,10 +1,13 @@
-/* The one path: every ingress calls sk_process().
+/* The one path: every ingress calls sk_process() (a file) or sk_gate_mail() (a message).
  *
  * admit (hash, flow decision, original stored) → scan (clamd) → engine (detection and
- * rebuild, in a sandboxed worker when opt->pool is set) → finish (verdict, index row, audit
+ * rebuild or the MIME walk, DLP on what will be delivered; in a sandboxed worker when
+ * opt->pool is set) → finish (the flow's DLP actions and hold, verdict, index row, audit
  * record). Nothing parses the item's bytes in this process when a pool is used. */
 #include "sekisho/core.h"
 #include "sekisho/policy.h"
+
+#include "gate_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,15 +57,15 @@ static bool store_original(const sk_item *item, const sk_options *opt, const sk_
 
 /* finish: after the verdict, the index row and the audit record. Either failing blocks the item
  * (every decision must be on record). */
-static void record_decision(const sk_item *item, const sk_options *opt, sk_result *res)
+static void record_decision(const sk_item *item, const sk_options *opt, bool mail, sk_result *res)
 {
 	if (!opt->quarantine && !opt->audit)
 		return;
 	sk_report *r = &res->report;
 	char hex[SK_SHA256_HEX], obj[128];
 	sk_hex(res->sha256, SK_SHA256_LEN, hex);
-	snprintf(obj, sizeof(obj), "item:%s sha256:%s", res->quarantine_id[0] ? res->quarantine_id : "-",
-		 hex);
+	snprintf(obj, sizeof(obj), "%s:%s sha256:%s", mail ? "mail" : "item",
+		 res->quarantine_id[0] ? res->quarantine_id : "-", hex);
 	for (int pass = 0; pass < 2; pass++) {
 		sk_error e;
 		sk_error_clear(&e);
@@ -86,7 +89,8 @@ static void record_decision(const sk_item *item, const sk_options *opt, sk_resul
 				detail = cut;
 			}
 			rc = sk_audit_append(opt->audit, item->submitter ? item->submitter : "cli",
-					     "sanitize", obj, result, detail ? detail : "", NULL, &e);
+					     mail ? "mail" : "sanitize", obj, result, detail ? detail : "",
+					     NULL, &e);
 			free(cut);
 		}
 		if (rc == 0 && opt->quarantine && res->quarantine_id[0]) {
@@ -112,7 +116,7 @@ static void record_decision(const sk_item *item, const sk_options *opt, sk_resul
 
 /* Returns true when the item goes on to the scan and the engine. */
 static bool admit(const sk_item *item, const sk_options *opt, sk_input *in, sk_budget *budget,
-		  const sk_profile **profile, sk_result *res, sk_error *err)
+		  sk_gate_flow *flow, sk_result *res, sk_error *err)
 {
 	sk_budget_start(budget);
 	int rc = sk_crypto_init(err);
@@ -122,14 +126,11 @@ static bool admit(const sk_item *item, const sk_options *opt, sk_input *in, sk_b
 		sk_report_block(&res->report, SK_REASON_INTERNAL, NULL, err ? err->msg : NULL);
 		return false;
 	}
-	/* the flow policy and DLP decide first (DESIGN: flow lookup, then quarantine) */
-	*profile = opt->profile;
-	bool policy_blocked =
-		opt->policy && sk_policy_apply(opt->policy, item, opt->today, profile, res) != 0;
-	if (!*profile)
-		*profile = sk_profile_default();
+	/* the flow decides first (DESIGN: flow lookup, then quarantine); nothing parses */
+	bool denied = opt->policy &&
+		      sk_gate_flow_decide(opt->policy, item, opt->today, flow, res) != 0;
 	/* the original is kept whatever the decision: a held item waits there for approval */
-	if (!store_original(item, opt, in, res) || policy_blocked)
+	if (!store_original(item, opt, in, res) || denied)
 		return false;
 	if (sk_budget_input(budget, in->size) != SK_REASON_NONE) {
 		sk_report_block(&res->report, SK_REASON_LIMIT_SIZE, NULL, "input");
@@ -191,17 +192,40 @@ static void take(sk_result *res, sk_engine_result *er)
 	sk_report_finish(r);
 }
 
-static int process(const sk_item *item, const sk_options *opt, sk_output *out, sk_result *res,
-		   sk_error *err)
+/* The whole path but the record. mail NULL: a file; else a message (mres filled). */
+static int process(const sk_item *item, const sk_options *opt, const sk_mail_options *mail,
+		   sk_output *out, sk_result *res, sk_mail_result *mres, sk_error *err)
 {
 	memset(res, 0, sizeof(*res));
 	sk_report_init(&res->report);
-	res->type = *sk_type_find("unknown");
+	res->type = *sk_type_find(mail ? "eml" : "unknown");
 
 	sk_input in = item->input;
+	sk_gate_flow flow;
+	memset(&flow, 0, sizeof(flow));
 	sk_engine_job job = {.name = item->name, .budget = opt->budget};
-	if (!admit(item, opt, &in, &job.budget, &job.profile, res, err))
+	if (!admit(item, opt, &in, &job.budget, &flow, res, err))
 		return 0;
+	job.profile = flow.decided ? flow.profile : opt->profile ? opt->profile : sk_profile_default();
+	job.dlp = flow.dlp;
+	job.dlp_kinds = flow.dlp_kinds;
+	sk_mail_options mo;
+	if (mail) {
+		mo = *mail;
+		mo.original_id = res->quarantine_id;
+		/* a sanitize flow's profile decides the attachments (its mail section) */
+		if (flow.decided && flow.d.action == SK_FLOW_SANITIZE) {
+			sk_error perr;
+			if (sk_gate_mail_profile(opt->policy, flow.pname, &mo, &perr) != 0) {
+				sk_report_block(&res->report, SK_REASON_INTERNAL, NULL, "mail profile");
+				return 0;
+			}
+			mo.lang = mail->lang;
+		}
+		if (!flow.decided && mo.file_profile)
+			job.profile = mo.file_profile;
+		job.mail = &mo;
+	}
 	/* a malware verdict names the type too: the engine only detects it then */
 	job.detect_only = !scan(opt, &in, res);
 	sk_engine_result er;
@@ -214,12 +238,16 @@ static int process(const sk_item *item, const sk_options *opt, sk_output *out, s
 		res->type = er.type;
 	else
 		take(res, &er);
+	if (mres)
+		*mres = er.mail;
 	sk_engine_result_free(&er);
 	if (rc) {
 		if (err)
 			*err = lerr;
 		return rc;
 	}
+	if (!job.detect_only)
+		sk_gate_flow_finish(&flow, res);
 	return 0;
 }
 
@@ -228,7 +256,66 @@ static int process(const sk_item *item, const sk_options *opt, sk_output *out, s
 int sk_process(const sk_item *item, const sk_options *opt, sk_output *out, sk_result *res,
 	       sk_error *err)
 {
-	int rc = process(item, opt, out, res, err);
-	record_decision(item, opt, res);
+	int rc = process(item, opt, NULL, out, res, NULL, err);
+	record_decision(item, opt, false, res);
 	return rc;
+}
+
+int sk_gate_mail(const sk_item *item, const sk_mail_options *mail, const sk_options *opt,
+		 sk_buf *out, sk_result *res, sk_mail_result *mres, sk_error *err)
+{
+	sk_item it = *item;
+	it.channel = "mail";
+	if (!it.name)
+		it.name = "message.eml";
+	if (!it.declared_type)
+		it.declared_type = "message/rfc822";
+	sk_buf_reset(out);
+	memset(mres, 0, sizeof(*mres));
+	sk_output o;
+	sk_output_buf(&o, out);
+	int rc = process(&it, opt, mail, &o, res, mres, err);
+	record_decision(&it, opt, true, res);
+	snprintf(mres->quarantine_id, sizeof(mres->quarantine_id), "%s", res->quarantine_id);
+	if (rc) {
+		sk_buf_reset(out);
+		return rc;
+	}
+	sk_report *r = &res->report;
+	if (r->verdict != SK_VERDICT_BLOCKED)
+		return 0;
+	/* not delivered: the notice, naming the stored original */
+	mres->held = true;
+	mres->reason = r->reason;
+	snprintf(mres->detail, sizeof(mres->detail), "%s", r->reason_detail ? r->reason_detail : "");
+	snprintf(mres->actions, sizeof(mres->actions), "HELD");
+	rc = sk_mail_notice_held(mail, r->reason, res->quarantine_id, out);
+	if (rc) {
+		sk_buf_reset(out);
+		return sk_error_set(err, rc, "mail: notice");
+	}
+	return 0;
+}
+
+int sk_gate_mail_profile(const sk_policy *p, const char *name, sk_mail_options *o, sk_error *err)
+{
+	if (!name)
+		name = "default";
+	const char *html = NULL, *att = NULL;
+	const sk_profile *fp = NULL;
+	if (p) {
+		sk_policy_profile_mail(p, name, &html, &att);
+		fp = sk_policy_profile(p, name);
+	}
+	if (!att && !fp) {
+		if (sk_mail_options_profile(o, name) != 0)
+			return sk_error_set(err, SK_EINVAL, "unknown profile %s", name);
+		return 0;
+	}
+	if (att)
+		o->attach = !strcmp(att, "remove") ? SK_MAIL_DEL_ATTACH : SK_MAIL_SANITIZE_ATTACH;
+	if (fp)
+		o->file_profile = fp;
+	o->profile = name;
+	return 0;
 }

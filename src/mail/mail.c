@@ -8,7 +8,6 @@
 #include <gmime/gmime.h>
 #include <ytnef.h>
 
-#include "sekisho/audit.h"
 #include "sekisho/hash.h"
 #include "sekisho/mail.h"
 
@@ -27,7 +26,6 @@ void sk_mail_options_default(sk_mail_options *o)
 	o->max_depth = 10;
 	o->max_header = 256u << 10;
 	o->max_text = 16u << 20;
-	o->submitter = "mail";
 }
 
 int sk_mail_options_profile(sk_mail_options *o, const char *name)
@@ -54,6 +52,12 @@ static void gmime_start(void)
 	g_mime_init();
 }
 
+/* GMime's global set-up (a worker runs it before its sandbox, sk_engine_init). */
+void sk_mail_init(void)
+{
+	pthread_once(&gmime_once, gmime_start);
+}
+
 /* ---- the run ---------------------------------------------------------------------- */
 
 typedef struct reattach {
@@ -67,6 +71,9 @@ typedef struct run {
 	const sk_mail_options *o;
 	sk_mail_result *res;
 	sk_error *err;
+	sk_budget budget;      /* the message's one budget (every part and attachment) */
+	sk_report *report;     /* attachments' actions, DLP findings, the verdict */
+	sk_cdr_ctx cctx;       /* the message as the registry's parent of its attachments */
 	sk_buf body;   /* UTF-8 text (links neutralised at the end) */
 	sk_buf list;   /* attachment lines of the notice */
 	reattach *ra;
@@ -282,83 +289,104 @@ static void attachment(run *r, const char *name, const char *ctype, const uint8_
 		}
 	}
 	if (encrypted_zip(data, len)) {
-		/* PPAP: the attachment itself is kept in quarantine, the message delivered */
-		char qid[SK_QUARANTINE_ID_LEN] = "";
-		if (r->o->quarantine) {
-			sk_input in;
-			sk_input_mem(&in, data, len);
-			sk_qmeta meta = {.name = name, .type = "application/zip", .src_zone = "internet",
-					 .dst_zone = "lgwan", .submitter = r->o->submitter};
-			sk_error e;
-			if (sk_quarantine_store(r->o->quarantine, &in, sha, &meta, qid, &e) != 0 ||
-			    sk_quarantine_decide(r->o->quarantine, qid, "zip", "blocked", "encrypted",
-						 "password zip attached to a mail", NULL, &e) != 0) {
-				set_fatal(r, SK_EIO, "quarantine of an encrypted attachment");
-				return;
-			}
-		}
+		/* PPAP: not delivered and not stored apart: the message's original (stored by
+		 * the gate before anything parsed it) holds it, and the notice names that id */
 		r->hold = true;
 		r->res->held_attachments++;
+		if (sk_report_add(r->report, SK_ACTION_REMOVED, "encrypted-attachment",
+					       name, "held: released from the original", 1)) {
+			set_fatal(r, SK_ENOMEM, "report");
+			return;
+		}
 		list_line(r, T(r, "保留 (パスワード付き ZIP)", "held (password-protected ZIP)"), name,
-			  len, hex, *qid ? qid : r->res->quarantine_id,
-			  T(r, "— 管理者の承認で取り出せます", "— released on approval"));
+			  len, hex, r->o->original_id,
+			  T(r, "— 管理者の承認で原本から取り出せます", "— released from the original on approval"));
 		return;
 	}
 	if (r->o->attach == SK_MAIL_DEL_ATTACH) {
 		r->del = true;
 		r->res->removed++;
-		list_line(r, T(r, "削除", "removed"), name, len, hex, r->res->quarantine_id, NULL);
+		list_line(r, T(r, "削除", "removed"), name, len, hex, r->o->original_id, NULL);
 		return;
 	}
-	/* SANITIZE_ATTACH: through the file disarm engine */
-	sk_options fo;
-	if (r->o->file_opt) {
-		fo = *r->o->file_opt;
-	} else {
-		sk_options_default(&fo);
-		fo.quarantine = r->o->quarantine;
-		fo.audit = r->o->audit;
+	/* SANITIZE_ATTACH: through the registry, under the message's budget */
+	r->san = true;
+	sk_reason why = sk_budget_time(&r->budget);
+	if (why == SK_REASON_NONE)
+		why = sk_budget_entry(&r->budget);
+	if (why == SK_REASON_NONE)
+		why = sk_budget_expand(&r->budget, len);
+	if (why != SK_REASON_NONE) {
+		hold(r, why, "attachments");
+		return;
 	}
-	sk_item item = {.name = name, .declared_type = ctype, .src_zone = "internet",
-			.dst_zone = "lgwan", .submitter = r->o->submitter, .channel = "mail"};
-	sk_input_mem(&item.input, data ? data : (const uint8_t *)"", len);
 	sk_buf ob;
 	sk_buf_init(&ob, SK_BUF_MAX_DEFAULT);
-	sk_output out;
-	sk_output_buf(&out, &ob);
-	sk_result fr;
 	sk_error e;
 	sk_error_clear(&e);
-	int rc = sk_process(&item, &fo, &out, &fr, &e);
-	r->san = true;
-	if (rc == 0 && fr.report.verdict != SK_VERDICT_BLOCKED) {
+	sk_reason reason;
+	size_t mark = r->report->n;
+	int rc = sk_cdr_child(&r->cctx, name, data ? data : (const uint8_t *)"", len, &ob, &reason, &e);
+	if (rc == SK_EBLOCKED && sk_reason_is_fatal(reason) && reason != SK_REASON_ENCRYPTED) {
+		/* a limit of the message's budget: the whole message is held */
+		sk_buf_free(&ob);
+		hold(r, reason, name);
+		return;
+	}
+	if (rc == 0) {
+		bool clean = r->report->n == mark; /* the registry changed nothing */
+		const sk_type *t = &r->cctx.child_type;
 		char *nm = NULL;
-		if (fr.report.out_ext[0]) {
+		if (r->cctx.child_ext[0]) {
 			const char *dot = strrchr(name, '.');
 			size_t keep = dot && dot != name ? (size_t)(dot - name) : strlen(name);
-			if (asprintf(&nm, "%.*s.%s", (int)keep, name, fr.report.out_ext) < 0)
+			if (asprintf(&nm, "%.*s.%s", (int)keep, name, r->cctx.child_ext) < 0)
 				nm = NULL;
 		}
 		/* the type the content really has, never the sender's label */
-		const char *real = fr.type.mime ? fr.type.mime : "application/octet-stream";
-		bool same = ob.len == len && (!len || !memcmp(ob.data, data, len)) && ctype &&
-			    !strcasecmp(ctype, real);
+		const char *real = t->mime ? t->mime : "application/octet-stream";
+		bool same = sk_buf_len(&ob) == len && (!len || !memcmp(sk_buf_data(&ob), data, len)) &&
+			    ctype && !strcasecmp(ctype, real);
+		/* DLP on what is delivered: text attachments scanned, others noted unscanned */
+		if (r->o->dlp) {
+			int drc;
+			if (sk_kind_is_text(t->kind)) {
+				sk_input din;
+				sk_input_mem(&din, sk_buf_len(&ob) ? sk_buf_data(&ob) : (const uint8_t *)"",
+					     sk_buf_len(&ob));
+				char where[600];
+				snprintf(where, sizeof(where), "%s", nm ? nm : name);
+				drc = sk_dlp_report(r->o->dlp, r->o->dlp_kinds, &din, where, r->report, &e);
+			} else {
+				drc = sk_report_add(r->report, SK_ACTION_NOTED, "dlp-unscanned",
+						    nm ? nm : name, t->code, 1);
+			}
+			if (drc) {
+				free(nm);
+				sk_buf_free(&ob);
+				hold(r, drc == SK_ELIMIT ? SK_REASON_LIMIT_SIZE : SK_REASON_INTERNAL, "dlp");
+				return;
+			}
+		}
 		char *raw = same && part ? object_string(part) : NULL;
-		add_reattach(r, nm ? nm : name, real, ob.data, ob.len, raw);
+		add_reattach(r, nm ? nm : name, real, sk_buf_data(&ob), sk_buf_len(&ob), raw);
 		r->res->reattached++;
-		list_line(r, T(r, fr.report.verdict == SK_VERDICT_CLEAN ? "無害化済み (変更なし)" : "無害化して添付",
-			       fr.report.verdict == SK_VERDICT_CLEAN ? "sanitised (unchanged)" : "sanitised and attached"),
-			  nm ? nm : name, len, hex, fr.quarantine_id, NULL);
+		list_line(r, T(r, clean ? "無害化済み (変更なし)" : "無害化して添付",
+			       clean ? "sanitised (unchanged)" : "sanitised and attached"),
+			  nm ? nm : name, len, hex, r->o->original_id, NULL);
 		free(nm);
 	} else {
 		r->del = true;
 		r->res->removed++;
-		char why[200];
-		snprintf(why, sizeof(why), "[%s]", rc ? "internal-error" : sk_reason_code(fr.report.reason));
+		char why_s[200];
+		snprintf(why_s, sizeof(why_s), "[%s]",
+			 rc == SK_EBLOCKED ? sk_reason_code(reason) : "internal-error");
+		if (sk_report_add(r->report, SK_ACTION_REMOVED, "attachment", name,
+					       rc == SK_EBLOCKED ? sk_reason_code(reason) : "internal-error", 1))
+			set_fatal(r, SK_ENOMEM, "report");
 		list_line(r, T(r, "削除 (無害化できません)", "removed (cannot be made safe)"), name, len,
-			  hex, fr.quarantine_id[0] ? fr.quarantine_id : r->res->quarantine_id, why);
+			  hex, r->o->original_id, why_s);
 	}
-	sk_result_free(&fr);
 	sk_buf_free(&ob);
 }
 
@@ -680,10 +708,10 @@ static void make_notice(run *r, sk_buf *n, const char *from_domain)
 		sep = T(r, "、", ", ");
 	}
 	sk_buf_printf(n, "%s\n", *sep ? "" : T(r, "本文をテキストとして再構成", "text rebuilt"));
-	if (r->res->quarantine_id[0])
+	if (r->o->original_id && r->o->original_id[0])
 		sk_buf_printf(n, T(r, "原本が必要な場合は、保管 ID %s を添えてシステム管理者に申請してください。\n",
 				   "To obtain the original, ask your administrator quoting quarantine id %s.\n"),
-			      r->res->quarantine_id);
+			      r->o->original_id);
 	if (from_domain) {
 		sk_buf_adds(n, T(r, "[注意] 外部 (", "[WARNING] External sender ("));
 		show_name(n, from_domain);
@@ -800,6 +828,21 @@ static int write_message(run *r, GMimeMessage *m, sk_buf *o)
 		rc = rc ? rc : sk_mail_neutralize_text(sk_buf_str(&r->body), r->body.len, &nb, &r->res->links);
 	else
 		rc = rc ? rc : sk_buf_add(&nb, r->body.data ? r->body.data : (const uint8_t *)"", r->body.len);
+	/* DLP on the body as delivered (the notice is ours) */
+	if (!rc && r->o->dlp) {
+		sk_input din;
+		sk_input_mem(&din, nb.len ? nb.data : (const uint8_t *)"", nb.len);
+		sk_error e;
+		sk_error_clear(&e);
+		int drc = sk_dlp_report(r->o->dlp, r->o->dlp_kinds, &din, "body", r->report, &e);
+		if (drc == SK_ELIMIT || drc == SK_EFORMAT) {
+			hold(r, drc == SK_ELIMIT ? SK_REASON_LIMIT_SIZE : SK_REASON_INTERNAL, "dlp");
+			sk_buf_free(&nb);
+			sk_buf_free(&text);
+			return 0;
+		}
+		rc = drc;
+	}
 	if (!rc) {
 		make_notice(r, &text, ext);
 		rc = sk_buf_add(&text, nb.data ? nb.data : (const uint8_t *)"", nb.len);
@@ -858,31 +901,37 @@ static int write_message(run *r, GMimeMessage *m, sk_buf *o)
 }
 
 /* The short notice delivered instead of a held message. */
-static int write_held(run *r, sk_buf *o)
+int sk_mail_notice_held(const sk_mail_options *o, sk_reason reason, const char *qid, sk_buf *out)
 {
-	sk_buf_reset(o);
-	const char *subj = T(r, "[sekisho] メールを保留しました", "[sekisho] mail held");
+	bool en = o && o->lang == SK_LANG_EN;
+#define TN(ja, en_) (en ? (en_) : (ja))
+	sk_buf_reset(out);
+	sk_mail_init();
+	const char *subj = TN("[sekisho] メールを保留しました", "[sekisho] mail held");
 	char *es = g_mime_utils_header_encode_text(NULL, subj, "UTF-8");
 	sk_buf text;
 	sk_buf_init(&text, 1 << 20);
-	sk_buf_printf(&text, T(r, "【sekisho】このメールは安全に無害化できないため保留しました。\n"
-				  "理由: %s (%s)\n",
-			       "[sekisho] This mail could not be made safe and was held.\n"
-			       "Reason: %s (%s)\n"),
-		      sk_reason_text(r->held, r->en ? SK_LANG_EN : SK_LANG_JA), sk_reason_code(r->held));
-	if (r->res->quarantine_id[0])
-		sk_buf_printf(&text, T(r, "原本が必要な場合は、保管 ID %s を添えてシステム管理者に申請してください。\n",
-				       "To obtain the original, ask your administrator quoting quarantine id %s.\n"),
-			      r->res->quarantine_id);
-	snprintf(r->res->actions, sizeof(r->res->actions), "HELD");
-	int rc = sk_buf_printf(o, "From: sekisho <postmaster@localhost>\nSubject: %s\nMIME-Version: 1.0\n"
-				  "X-Mail-Sanitized: HELD\nContent-Type: text/plain; charset=UTF-8\n"
-				  "Content-Transfer-Encoding: base64\n\n",
-			       es ? es : "held");
+	int rc = sk_buf_printf(&text, TN("【sekisho】このメールは安全に無害化できないため保留しました。\n"
+					"理由: %s (%s)\n",
+					"[sekisho] This mail could not be made safe and was held.\n"
+					"Reason: %s (%s)\n"),
+			       sk_reason_text(reason, en ? SK_LANG_EN : SK_LANG_JA), sk_reason_code(reason));
+	if (!rc && qid && *qid)
+		rc = sk_buf_printf(&text, TN("原本が必要な場合は、保管 ID %s を添えてシステム管理者に申請してください。\n",
+					     "To obtain the original, ask your administrator quoting quarantine id %s.\n"),
+				   qid);
+#undef TN
 	if (!rc)
-		rc = base64_lines(o, text.data, text.len);
+		rc = sk_buf_printf(out, "From: sekisho <postmaster@localhost>\nSubject: %s\nMIME-Version: 1.0\n"
+					"X-Mail-Sanitized: HELD\nContent-Type: text/plain; charset=UTF-8\n"
+					"Content-Transfer-Encoding: base64\n\n",
+				   es ? es : "held");
+	if (!rc)
+		rc = base64_lines(out, text.data, text.len);
 	g_free(es);
 	sk_buf_free(&text);
+	if (rc)
+		sk_buf_reset(out);
 	return rc;
 }
 
@@ -897,61 +946,36 @@ static size_t header_block_len(const uint8_t *p, size_t n)
 	return n;
 }
 
-static int record(run *r, const char *verdict, sk_error *err)
-{
-	const sk_mail_options *o = r->o;
-	sk_mail_result *res = r->res;
-	char obj[128], det[512];
-	snprintf(obj, sizeof(obj), "mail:%s sha256:%s", res->quarantine_id[0] ? res->quarantine_id : "-",
-		 r->hex);
-	snprintf(det, sizeof(det),
-		 "{\"profile\":\"%s\",\"actions\":\"%s\",\"parts\":%u,\"attachments\":%u,"
-		 "\"removed\":%u,\"reattached\":%u,\"held_attachments\":%u,\"links\":%u}",
-		 o->profile ? o->profile : "default", res->actions, res->parts, res->attachments,
-		 res->removed, res->reattached, res->held_attachments, res->links);
-	int rc = 0;
-	if (o->audit)
-		rc = sk_audit_append(o->audit, o->submitter ? o->submitter : "mail", "mail", obj,
-				     verdict, det, NULL, err);
-	if (rc == 0 && o->quarantine && res->quarantine_id[0])
-		rc = sk_quarantine_decide(o->quarantine, res->quarantine_id, "message/rfc822", verdict,
-					  res->held ? sk_reason_code(res->reason) : NULL,
-					  res->held ? res->detail : NULL, det, err);
-	return rc;
-}
-
-int sk_mail_sanitize(const sk_mail_options *o, const uint8_t *msg, size_t n, sk_buf *out,
-		     sk_mail_result *res, sk_error *err)
+int sk_mail_sanitize(const sk_mail_options *o, sk_budget *budget, const uint8_t *msg, size_t n,
+		     sk_buf *out, sk_mail_result *res, sk_report *report, sk_error *err)
 {
 	memset(res, 0, sizeof(*res));
 	sk_buf_reset(out);
-	pthread_once(&gmime_once, gmime_start);
+	sk_mail_init();
 	int rc = sk_crypto_init(err);
 	if (rc)
 		return rc;
-	run r = {.o = o, .res = res, .err = err, .en = o->lang == SK_LANG_EN};
+	sk_report local;
+	sk_report_init(&local);
+	run r = {.o = o, .res = res, .err = err, .en = o->lang == SK_LANG_EN,
+		 .report = report ? report : &local};
+	if (budget) {
+		r.budget = *budget;
+	} else {
+		sk_budget_default(&r.budget);
+		sk_budget_start(&r.budget);
+	}
+	r.cctx = (sk_cdr_ctx){.budget = &r.budget, .report = r.report,
+			      .profile = o->file_profile ? o->file_profile : sk_profile_default(),
+			      .depth = 0, .where = "", .name = NULL};
 	sk_buf_init(&r.body, SK_BUF_MAX_DEFAULT);
 	sk_buf_init(&r.list, 1 << 20);
 	uint8_t sha[SK_SHA256_LEN];
 	sk_sha256(msg ? msg : (const uint8_t *)"", n, sha);
 	sk_hex(sha, SK_SHA256_LEN, r.hex);
 
-	/* the original first */
-	if (o->quarantine) {
-		sk_input in;
-		sk_input_mem(&in, msg ? msg : (const uint8_t *)"", n);
-		sk_qmeta meta = {.name = "message.eml", .type = "message/rfc822", .src_zone = "internet",
-				 .dst_zone = "lgwan", .submitter = o->submitter};
-		char id[SK_QUARANTINE_ID_LEN];
-		if ((rc = sk_quarantine_store(o->quarantine, &in, sha, &meta, id, err)) != 0)
-			goto done;
-		snprintf(res->quarantine_id, sizeof(res->quarantine_id), "%s", id);
-	}
-
 	GMimeMessage *m = NULL;
-	if (o->hold_reason != SK_REASON_NONE)
-		hold(&r, o->hold_reason, o->hold_detail ? o->hold_detail : "policy");
-	else if (n > o->max_size)
+	if (n > o->max_size)
 		hold(&r, SK_REASON_LIMIT_SIZE, "message too large");
 	else if (header_block_len(msg, n) > o->max_header)
 		hold(&r, SK_REASON_LIMIT_SIZE, "header too large");
@@ -985,13 +1009,17 @@ int sk_mail_sanitize(const sk_mail_options *o, const uint8_t *msg, size_t n, sk_
 		res->held = true;
 		res->reason = r.held;
 		snprintf(res->detail, sizeof(res->detail), "%s", r.held_detail);
-		rc = write_held(&r, out);
+		snprintf(res->actions, sizeof(res->actions), "HELD");
+		sk_buf_reset(out);
+		rc = sk_report_block(r.report, r.held, NULL, r.held_detail);
+	} else {
+		/* the message is always rebuilt (a notice, text only): sanitized */
+		rc = sk_report_add(r.report, SK_ACTION_CONVERTED, "mail", "", res->actions, 1);
+		if (!rc)
+			sk_report_finish(r.report);
 	}
 	if (m)
 		g_object_unref(m);
-	if (rc == 0)
-		rc = record(&r, res->held ? "blocked" : "sanitized", err);
-done:
 	for (size_t i = 0; i < r.nra; i++) {
 		free(r.ra[i].name);
 		free(r.ra[i].ctype);
@@ -1001,6 +1029,12 @@ done:
 	free(r.ra);
 	sk_buf_free(&r.body);
 	sk_buf_free(&r.list);
+	sk_report_free(&local);
+	if (budget) { /* the usage goes back to the caller's budget */
+		budget->expanded = r.budget.expanded;
+		budget->entries = r.budget.entries;
+		budget->pixels = r.budget.pixels;
+	}
 	if (rc)
 		sk_buf_reset(out);
 	return rc;

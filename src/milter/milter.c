@@ -1,11 +1,11 @@
-/* sekisho milter: libmilter callbacks around sk_mail_sanitize() (see milter.h).
+/* sekisho milter: libmilter callbacks around sk_gate_mail() (see milter.h).
  *
  * Concurrency: libmilter gives every SMTP connection its own thread; each message is
- * buffered in its session and sanitised in that thread, with no lock of ours around the
- * sanitiser. What the sessions share is the configuration (read-only), the counters
- * below (atomics), and the quarantine and audit handles inside the mail options (both
- * thread-safe: the quarantine serialises its short index statements on its connection's
- * mutex, the audit log group-commits concurrent appends). */
+ * buffered in its session and taken through the gate in that thread, with no lock of ours
+ * around it. What the sessions share is the configuration (read-only), the counters
+ * below (atomics), and the gate's quarantine, audit log and worker pool (all thread-safe:
+ * the quarantine serialises its short index statements on its connection's mutex, the
+ * audit log group-commits concurrent appends, the pool hands each job an idle worker). */
 #include "milter.h"
 
 #include <errno.h>
@@ -55,6 +55,8 @@ typedef struct session {
 
 static struct {
 	sk_mail_options mail;
+	sk_options gate;
+	const char *from, *to;
 	uint64_t max_message, max_buffered;
 	unsigned max_sessions;
 	sfsistat onerr;
@@ -389,11 +391,17 @@ static sfsistat m_eom(SMFICTX *ctx)
 	sk_buf out;
 	sk_buf_init(&out, SK_BUF_MAX_DEFAULT);
 	sk_mail_result res;
+	sk_result gres;
 	sk_error err;
 	sk_error_clear(&err);
 	/* over the limit the buffer holds max_message + 1 bytes: the size check holds it */
-	int rc = sk_mail_sanitize(&g.mail, s->msg.data ? s->msg.data : (const uint8_t *)"",
-				  s->msg.len, &out, &res, &err);
+	sk_item item = {.src_zone = g.from, .dst_zone = g.to, .submitter = "milter",
+			.channel = "mail"};
+	sk_input_mem(&item.input, s->msg.data ? s->msg.data : (const uint8_t *)"", s->msg.len);
+	int rc = sk_gate_mail(&item, &g.mail, &g.gate, &out, &gres, &res, &err);
+	if (rc == 0 && gres.unrecorded[0]) /* not on record: the MTA retries (fail closed) */
+		rc = sk_error_set(&err, SK_EIO, "not recorded: %s", gres.unrecorded);
+	sk_result_free(&gres);
 	/* the input is no longer needed: its bytes leave the account before the reply */
 	uint64_t size = s->msg.len;
 	if (s->counted)
@@ -491,6 +499,12 @@ int sk_milter_run(const sk_milter_config *cfg, sk_error *err)
 	if (cfg->socket_group && (rc = group_id(cfg->socket_group, &gid, err)))
 		return rc;
 	g.mail = *cfg->mail;
+	if (cfg->gate)
+		g.gate = *cfg->gate;
+	else
+		sk_options_default(&g.gate);
+	g.from = cfg->from_zone;
+	g.to = cfg->to_zone;
 	g.max_message = cfg->max_message ? cfg->max_message : cfg->mail->max_size;
 	/* the sanitiser must hold what the milter cut at max_message */
 	g.mail.max_size = g.max_message;

@@ -1,8 +1,9 @@
 /* sekisho milter — libmilter front end (internal header; used by `sekisho milter` and by
  * sekishod's milter role).
  *
- * Every message is buffered (headers, blank line, body), sanitised with sk_mail_sanitize()
- * and replaced: headers off the allow-list removed (SMFIR_CHGHEADER), the new ones added
+ * Every message is buffered (headers, blank line, body), taken through the gate with
+ * sk_gate_mail() (the original stored, the flow of its zones decided, the MIME walk in a
+ * sandboxed worker of the gate's pool, one audit record) and replaced: headers off the allow-list removed (SMFIR_CHGHEADER), the new ones added
  * (SMFIR_ADDHEADER), the body replaced (SMFIR_REPLBODY). libmilter runs one thread per SMTP
  * connection; messages are sanitised concurrently, with no lock around the sanitiser (the
  * quarantine and the audit log are thread-safe).
@@ -10,13 +11,14 @@
  * Limits: concurrent sessions (max_sessions) and bytes buffered over all sessions
  * (max_buffered); over either the MTA gets a temporary failure with the reply
  * "451 4.3.2 …" and retries later. A message over max_message is not buffered past the
- * limit: it is held (stored, a short notice delivered), as sk_mail_sanitize() holds it. */
+ * limit: it is held (stored, a short notice delivered), as the mail engine holds it. */
 #ifndef SK_MILTER_H
 #define SK_MILTER_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "sekisho/core.h"
 #include "sekisho/error.h"
 #include "sekisho/mail.h"
 
@@ -37,7 +39,9 @@ typedef struct sk_milter_config {
 	unsigned max_sessions;     /* concurrent SMTP sessions; 0: 64 */
 	uint64_t max_buffered;     /* bytes buffered over all sessions; 0: 512 MiB */
 	uint64_t max_message;      /* bytes of one message; 0: mail->max_size */
-	const sk_mail_options *mail; /* the sanitiser's options (quarantine, audit, profile) */
+	const sk_mail_options *mail; /* the mail options (notice language, limits, profile) */
+	const sk_options *gate;    /* the gate's: quarantine, audit, policy, pool; NULL: defaults */
+	const char *from_zone, *to_zone; /* the zones of the mail (the flow policy decides) */
 	sk_milter_onerr on_error;  /* answer when the machinery fails (not for the caps) */
 	int timeout;               /* seconds libmilter waits for the MTA; 0: libmilter's 7210 */
 	bool quiet;                /* no line per message on stderr */

@@ -1936,6 +1936,11 @@ const sk_profile *sk_policy_profile(const sk_policy *p, const char *name)
 	return sk_profile_find(name);
 }
 
+const sk_dlp *sk_policy_detectors(const sk_policy *p)
+{
+	return p->dlp;
+}
+
 void sk_policy_profile_mail(const sk_policy *p, const char *name, const char **html,
 			    const char **attachments)
 {

@@ -152,7 +152,7 @@ struct sk_policy {
 	sk_policy_spool *spools;
 	char (*spool_ids)[136]; /* generated "FROM-TO" ids */
 	size_t nspools;
-	sk_dlp *dlp; /* compiled once at load, used by sk_policy_apply */
+	sk_dlp *dlp; /* compiled once at load, used by the gate (sk_policy_detectors) */
 	/* allocations owned by the policy */
 	void **owned;
 	size_t nowned, capowned;

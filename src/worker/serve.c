@@ -17,6 +17,40 @@ static uint64_t cpu_seconds(void)
 	return (uint64_t)ru.ru_utime.tv_sec + (uint64_t)ru.ru_stime.tv_sec;
 }
 
+/* The detectors of the last job that had any: a job with the same bytes (the same
+ * policy) reuses them instead of compiling its patterns again. */
+static struct {
+	uint8_t *bytes;
+	size_t n;
+	sk_dlp *dlp;
+} cache;
+
+static const sk_dlp *job_dlp(const sk_wire_job *job, sk_error *err, int *rc)
+{
+	*rc = 0;
+	if (!job->dlp)
+		return NULL;
+	if (cache.dlp && cache.n == job->dlp_len && !memcmp(cache.bytes, job->dlp, job->dlp_len))
+		return cache.dlp;
+	sk_dlp_free(cache.dlp);
+	free(cache.bytes);
+	memset(&cache, 0, sizeof(cache));
+	sk_dlp *d = NULL;
+	if ((*rc = sk_dlp_decode(job->dlp, job->dlp_len, &d, err)) != 0)
+		return NULL;
+	uint8_t *b = malloc(job->dlp_len ? job->dlp_len : 1);
+	if (!b) {
+		sk_dlp_free(d);
+		*rc = sk_error_set(err, SK_ENOMEM, "dlp");
+		return NULL;
+	}
+	memcpy(b, job->dlp, job->dlp_len);
+	cache.bytes = b;
+	cache.n = job->dlp_len;
+	cache.dlp = d;
+	return d;
+}
+
 /* Runs one decoded job on its two descriptors and answers. */
 static int run_job(int sock, const sk_wire_job *job, int in_fd, int out_fd,
 		   uint32_t retire_cpu_s)
@@ -26,10 +60,18 @@ static int run_job(int sock, const sk_wire_job *job, int in_fd, int out_fd,
 	sk_input in;
 	sk_output out;
 	sk_engine_job ej = {.name = job->name, .profile = &job->profile, .budget = job->budget,
-			    .detect_only = job->detect_only};
+			    .detect_only = job->detect_only, .dlp_kinds = job->dlp_kinds,
+			    .mail = job->is_mail ? &job->mail : NULL};
 	sk_error err;
 	sk_error_clear(&err);
-	if (fstat(in_fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+	int drc;
+	ej.dlp = job_dlp(job, &err, &drc);
+	if (drc) {
+		memset(&res, 0, sizeof(res));
+		sk_report_init(&res.report);
+		res.type = *sk_type_find("unknown");
+		sk_report_block(&res.report, SK_REASON_INTERNAL, NULL, "worker: dlp");
+	} else if (fstat(in_fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		memset(&res, 0, sizeof(res));
 		sk_report_init(&res.report);
 		res.type = *sk_type_find("unknown");

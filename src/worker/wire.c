@@ -89,6 +89,40 @@ int sk_wire_job_encode(const sk_engine_job *job, uint64_t out_max, uint8_t **p, 
 	rc = rc ? rc : put_u64(&b, bu->deadline_ns);
 	rc = rc ? rc : put_u64(&b, out_max);
 	rc = rc ? rc : sk_buf_addc(&b, job->detect_only ? 1 : 0);
+	rc = rc ? rc : put_u32(&b, job->dlp ? job->dlp_kinds : 0);
+	if (!rc && job->dlp) {
+		sk_buf d;
+		sk_buf_init(&d, SK_WIRE_MAX);
+		rc = sk_dlp_encode(job->dlp, &d);
+		rc = rc ? rc : put_u32(&b, (uint32_t)sk_buf_len(&d));
+		rc = rc ? rc : sk_buf_add(&b, sk_buf_len(&d) ? sk_buf_data(&d) : (const uint8_t *)"", sk_buf_len(&d));
+		sk_buf_free(&d);
+	} else if (!rc) {
+		rc = put_u32(&b, UINT32_MAX);
+	}
+	const sk_mail_options *m = job->mail;
+	rc = rc ? rc : sk_buf_addc(&b, m ? 1 : 0);
+	if (!rc && m) {
+		rc = put_str(&b, m->profile ? m->profile : "default");
+		rc = rc ? rc : put_u32(&b, (uint32_t)m->lang);
+		rc = rc ? rc : put_u32(&b, (uint32_t)m->attach);
+		rc = rc ? rc : sk_buf_addc(&b, m->rep_link ? 1 : 0);
+		rc = rc ? rc : sk_buf_addc(&b, m->warn_external ? 1 : 0);
+		rc = rc ? rc : put_u64(&b, m->max_size);
+		rc = rc ? rc : put_u32(&b, m->max_parts);
+		rc = rc ? rc : put_u32(&b, m->max_depth);
+		rc = rc ? rc : put_u64(&b, m->max_header);
+		rc = rc ? rc : put_u64(&b, m->max_text);
+		rc = rc ? rc : put_str(&b, m->original_id ? m->original_id : "");
+		uint32_t nd = 0;
+		while (m->internal_domains && m->internal_domains[nd])
+			nd++;
+		if (!rc && nd > SK_MAIL_IDS_MAX)
+			rc = SK_ELIMIT;
+		rc = rc ? rc : put_u32(&b, nd);
+		for (uint32_t i = 0; i < nd && !rc; i++)
+			rc = put_str(&b, m->internal_domains[i]);
+	}
 	return finish(&b, rc, p, n);
 }
 
@@ -116,6 +150,15 @@ int sk_wire_answer_encode(const sk_engine_result *res, bool retire, uint8_t **p,
 		rc = rc ? rc : put_str(&b, e->detail);
 		rc = rc ? rc : put_u64(&b, e->count);
 	}
+	const sk_mail_result *m = &res->mail;
+	rc = rc ? rc : sk_buf_addc(&b, m->held ? 1 : 0);
+	rc = rc ? rc : put_u32(&b, (uint32_t)m->reason);
+	rc = rc ? rc : put_str(&b, m->detail);
+	rc = rc ? rc : put_str(&b, m->actions);
+	const uint32_t counts[] = {m->parts, m->attachments, m->removed, m->reattached,
+				   m->held_attachments, m->links};
+	for (size_t i = 0; i < 6 && !rc; i++)
+		rc = put_u32(&b, counts[i]);
 	return finish(&b, rc, p, n);
 }
 
@@ -202,7 +245,46 @@ int sk_wire_job_decode(const uint8_t *p, size_t n, sk_wire_job *job)
 	b->deadline_ns = get_u64(&r);
 	job->out_max = get_u64(&r);
 	uint8_t d = get_u8(&r);
-	if (!at_end(&r) || (f & ~(uint32_t)PF_ALL) || d > 1)
+	job->dlp_kinds = get_u32(&r);
+	uint32_t dl = get_u32(&r);
+	if (!r.bad && dl != UINT32_MAX) {
+		if (dl > r.n - r.off) {
+			r.bad = true;
+		} else {
+			job->dlp = r.p + r.off;
+			job->dlp_len = dl;
+			r.off += dl;
+		}
+	}
+	uint8_t kind = get_u8(&r);
+	if (!r.bad && kind == 1) {
+		sk_mail_options *m = &job->mail;
+		sk_mail_options_default(m);
+		job->is_mail = true;
+		m->profile = get_str(&r, false);
+		uint32_t lang = get_u32(&r), attach = get_u32(&r);
+		uint8_t rl = get_u8(&r), we = get_u8(&r);
+		m->max_size = get_u64(&r);
+		m->max_parts = get_u32(&r);
+		m->max_depth = get_u32(&r);
+		m->max_header = get_u64(&r);
+		m->max_text = get_u64(&r);
+		m->original_id = get_str(&r, false);
+		uint32_t nd = get_u32(&r);
+		if (lang > SK_LANG_EN || attach > SK_MAIL_SANITIZE_ATTACH || rl > 1 || we > 1 ||
+		    nd > SK_MAIL_IDS_MAX)
+			r.bad = true;
+		for (uint32_t i = 0; i < nd && !r.bad; i++)
+			job->domains[i] = get_str(&r, false);
+		job->domains[r.bad ? 0 : nd] = NULL;
+		m->lang = (sk_lang)lang;
+		m->attach = (sk_mail_attach)attach;
+		m->rep_link = rl;
+		m->warn_external = we;
+		m->internal_domains = nd ? job->domains : NULL;
+	}
+	if (!at_end(&r) || (f & ~(uint32_t)PF_ALL) || d > 1 || kind > 1 ||
+	    (job->dlp_kinds & ~((1u << SK_DLP__COUNT) - 1)))
 		return SK_EFORMAT;
 	job->detect_only = d;
 	sk_profile *pr = &job->profile;
@@ -246,8 +328,21 @@ int sk_wire_answer_decode(const uint8_t *p, size_t n, sk_engine_result *res, boo
 		if (rc)
 			return rc;
 	}
-	if (!at_end(&r))
+	sk_mail_result *m = &res->mail;
+	uint8_t held = get_u8(&r);
+	uint32_t mreason = get_u32(&r);
+	const char *mdetail = get_str(&r, false), *mactions = get_str(&r, false);
+	uint32_t *counts[] = {&m->parts, &m->attachments, &m->removed, &m->reattached,
+			      &m->held_attachments, &m->links};
+	for (size_t i = 0; i < 6; i++)
+		*counts[i] = get_u32(&r);
+	if (!at_end(&r) || held > 1 || mreason >= SK_REASON__COUNT ||
+	    strlen(mdetail) >= sizeof(m->detail) || strlen(mactions) >= sizeof(m->actions))
 		return SK_EFORMAT;
+	m->held = held;
+	m->reason = (sk_reason)mreason;
+	memcpy(m->detail, mdetail, strlen(mdetail) + 1);
+	memcpy(m->actions, mactions, strlen(mactions) + 1);
 	if (verdict == SK_VERDICT_BLOCKED &&
 	    sk_report_block(&res->report, (sk_reason)reason, rwhere, rdetail) != 0)
 		return SK_ENOMEM;

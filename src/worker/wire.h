@@ -10,10 +10,19 @@
  *
  *   READY  (worker → gate, once, after the sandbox is in place)  u32 version
  *   JOB    (gate → worker)  name, profile (name, u32 flags), budget (limits and deadline),
- *                           u64 output limit, u8 detect_only
+ *                           u64 output limit, u8 detect_only,
+ *                           u32 dlp kinds, u32 dlp length (0xFFFFFFFF: no DLP) + the
+ *                           detectors (sk_dlp_encode), u8 kind (0 file, 1 mail) and for
+ *                           mail: profile, u32 lang, u32 attach, u8 rep_link,
+ *                           u8 warn_external, u64 max_size, u32 max_parts, u32 max_depth,
+ *                           u64 max_header, u64 max_text, original_id, u32 n + n internal
+ *                           domains
  *   ANSWER (worker → gate)  type code, u32 verdict, u32 reason, reason_where,
  *                           reason_detail, out_ext, u64 out_size, u8 retire,
- *                           u32 n, n × (u32 action, what, where, detail, u64 count) */
+ *                           u32 n, n × (u32 action, what, where, detail, u64 count),
+ *                           the mail result: u8 held, u32 reason, detail, actions,
+ *                           6 × u32 (parts, attachments, removed, reattached,
+ *                           held_attachments, links) */
 #ifndef SK_WORKER_WIRE_H
 #define SK_WORKER_WIRE_H
 
@@ -24,18 +33,24 @@
 #include "sekisho/engine.h"
 
 enum { SK_WIRE_READY = 1, SK_WIRE_JOB = 2, SK_WIRE_ANSWER = 3 };
-#define SK_WIRE_VERSION 1
+#define SK_WIRE_VERSION 2
 #define SK_WIRE_MAX ((size_t)64 << 20)   /* payload bytes of one message */
 #define SK_WIRE_STR_MAX ((size_t)64 << 10) /* bytes of one string */
 #define SK_WIRE_ENTRIES_MAX 1000000u      /* report entries in one answer */
 
-/* A decoded job; the strings point into the message. */
+/* A decoded job; the strings (and the DLP bytes) point into the message. */
 typedef struct sk_wire_job {
 	const char *name;
 	sk_profile profile;
 	sk_budget budget;
 	uint64_t out_max;
 	bool detect_only;
+	unsigned dlp_kinds;
+	const uint8_t *dlp;        /* the detectors (sk_dlp_decode), NULL: no DLP */
+	size_t dlp_len;
+	bool is_mail;              /* a mail job: the options below */
+	sk_mail_options mail;      /* internal_domains points at domains */
+	const char *domains[SK_MAIL_IDS_MAX + 1];
 } sk_wire_job;
 
 /* Encoders: a malloc'd payload in *p (*n bytes). */

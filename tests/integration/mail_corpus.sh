@@ -1,7 +1,9 @@
 #!/bin/bash
 # Every message of the MIME corpus through `sekisho mail` (both profiles): each gives a
 # parseable message with no text/html part and no attachment that was not sanitised, or
-# is held with a reason; never a crash or a hang (10 s per message).
+# is held with a reason; never a crash or a hang (10 s per message). The mail engine runs
+# in a sandboxed worker; the same message with --in-process gives the same bytes and the
+# same exit status (the sandbox changes nothing but where the parsing happens).
 # usage: mail_corpus.sh SEKISHO CORPUS_ROOT
 set -u
 . "$(dirname "$0")/tap.sh"
@@ -16,12 +18,18 @@ fi
 T=$(mktemp -d /tmp/sk-mailcorpus-XXXXXX)
 trap 'rm -rf "$T"' EXIT
 for profile in default sanitize; do
-	n=0 delivered=0 held=0 bad=0
+	n=0 delivered=0 held=0 bad=0 differ=0
 	: > "$T/list"
 	while IFS= read -r -d '' f; do
 		n=$((n + 1))
 		timeout 10 "$SEKISHO" mail --profile "$profile" < "$f" > "$T/out.eml" 2> "$T/err"
 		rc=$?
+		timeout 10 "$SEKISHO" mail --in-process --profile "$profile" < "$f" > "$T/inp.eml" 2> "$T/inp.err"
+		rc2=$?
+		if [ $rc -ne $rc2 ] || ! cmp -s "$T/out.eml" "$T/inp.eml"; then
+			differ=$((differ + 1))
+			diag "$profile: worker and --in-process differ on $f (rc $rc / $rc2): $(head -c 200 "$T/err")"
+		fi
 		case $rc in
 		0) delivered=$((delivered + 1)); echo "D $f" >> "$T/list"; cp "$T/out.eml" "$T/d$n.eml" ;;
 		1) held=$((held + 1)); echo "H $f $(cat "$T/err")" >> "$T/list"; cp "$T/out.eml" "$T/h$n.eml" ;;
@@ -29,6 +37,7 @@ for profile in default sanitize; do
 		esac
 	done < <(find "$CORPUS" -type f -print0 | sort -z)
 	ok "$bad" "$profile: $n messages, $delivered delivered, $held held, no crash/hang/error ($bad)"
+	ok "$differ" "$profile: the worker's output is the in-process output, byte for byte ($differ differ)"
 	/usr/bin/python3 - "$T" "$profile" <<'PY'
 import email, email.policy, glob, os, sys
 T, profile = sys.argv[1], sys.argv[2]

@@ -88,8 +88,9 @@ static void start(env *e, sk_milter_config cfg, bool with_state)
 		g_env = e;
 		sk_milter_test_hook = slow_hook;
 		static sk_mail_options mo;
+		static sk_options go;
 		sk_mail_options_default(&mo);
-		mo.submitter = "milter";
+		sk_options_default(&go);
 		sk_error err;
 		sk_error_clear(&err);
 		sk_audit *a = NULL;
@@ -99,12 +100,13 @@ static void start(env *e, sk_milter_config cfg, bool with_state)
 			fprintf(stderr, "state: %s\n", err.msg);
 			_exit(3);
 		}
-		mo.quarantine = q;
-		mo.audit = a;
+		go.quarantine = q;
+		go.audit = a;
 		char spec[128];
 		snprintf(spec, sizeof(spec), "unix:%s", e->sock);
 		cfg.socket = spec;
 		cfg.mail = &mo;
+		cfg.gate = &go; /* in process: the pool is tested by sekishod's and the CLI's */
 		cfg.quiet = true;
 		int rc = sk_milter_run(&cfg, &err);
 		if (rc)

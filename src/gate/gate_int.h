@@ -1,0 +1,33 @@
+/* The gate's steps shared between its files (internal to src/gate). */
+#ifndef SK_GATE_INT_H
+#define SK_GATE_INT_H
+
+#include <stdbool.h>
+
+#include "sekisho/core.h"
+#include "sekisho/policy.h"
+
+/* The flow decision of one item (flow.c). */
+typedef struct sk_gate_flow {
+	bool decided;             /* a policy decided (the fields below are set) */
+	sk_policy_decision d;
+	const sk_profile *profile; /* the file profile the engine uses */
+	const char *pname;         /* its name ("default" for a held flow) */
+	const sk_dlp *dlp;         /* the policy's detectors when the flow runs DLP, else NULL */
+	unsigned dlp_kinds;        /* kinds whose action is not off (bit 1 << sk_dlp_kind) */
+} sk_gate_flow;
+
+/* admit: the flow decision for item (src → dst on its channel, "file" when unset, with
+ * its class). Fills res->decision/rule/profile. Returns 0 to go on (f->profile set), or
+ * SK_EBLOCKED with res->report blocked policy-deny (deny, unknown or missing zones). A
+ * held flow goes on: the hold is applied by sk_gate_flow_finish(). */
+int sk_gate_flow_decide(const sk_policy *p, const sk_item *item, int32_t today,
+			sk_gate_flow *f, sk_result *res);
+
+/* after the engine: the flow's DLP actions on the findings the engine reported on what
+ * will be delivered ("noted" mynumber / corporate-number / dlp-pattern / dlp-truncated /
+ * dlp-unscanned entries), and the flow's hold. Blocks res with dlp (a DLP block) or held
+ * (the flow's hold or a DLP hold); a verdict the engine or the scan blocked stands. */
+void sk_gate_flow_finish(const sk_gate_flow *f, sk_result *res);
+
+#endif
