@@ -173,7 +173,7 @@ int sk_engine_run(const sk_engine_job *job, sk_input *in, sk_output *out,
 		/* DLP on what will be delivered */
 		if (rc == 0 && job->dlp && (rc = dlp_output(job, &ctx, out, &lerr)) != 0)
 			sk_cdr_block(&ctx, rc == SK_ELIMIT ? SK_REASON_LIMIT_SIZE : SK_REASON_INTERNAL,
-				     lerr.msg[0] ? lerr.msg : "dlp");
+				     "dlp");
 	}
 	res->out_size = out->written;
 	if (rc) {

@@ -150,15 +150,20 @@ int sk_wire_answer_encode(const sk_engine_result *res, bool retire, uint8_t **p,
 		rc = rc ? rc : put_str(&b, e->detail);
 		rc = rc ? rc : put_u64(&b, e->count);
 	}
+	/* a mail job's result (it always has an X-Mail-Sanitized value, or HELD) */
 	const sk_mail_result *m = &res->mail;
-	rc = rc ? rc : sk_buf_addc(&b, m->held ? 1 : 0);
-	rc = rc ? rc : put_u32(&b, (uint32_t)m->reason);
-	rc = rc ? rc : put_str(&b, m->detail);
-	rc = rc ? rc : put_str(&b, m->actions);
-	const uint32_t counts[] = {m->parts, m->attachments, m->removed, m->reattached,
-				   m->held_attachments, m->links};
-	for (size_t i = 0; i < 6 && !rc; i++)
-		rc = put_u32(&b, counts[i]);
+	bool mail = m->actions[0] || m->held;
+	rc = rc ? rc : sk_buf_addc(&b, mail ? 1 : 0);
+	if (!rc && mail) {
+		rc = sk_buf_addc(&b, m->held ? 1 : 0);
+		rc = rc ? rc : put_u32(&b, (uint32_t)m->reason);
+		rc = rc ? rc : put_str(&b, m->detail);
+		rc = rc ? rc : put_str(&b, m->actions);
+		const uint32_t counts[] = {m->parts, m->attachments, m->removed, m->reattached,
+					   m->held_attachments, m->links};
+		for (size_t i = 0; i < 6 && !rc; i++)
+			rc = put_u32(&b, counts[i]);
+	}
 	return finish(&b, rc, p, n);
 }
 
@@ -328,21 +333,28 @@ int sk_wire_answer_decode(const uint8_t *p, size_t n, sk_engine_result *res, boo
 		if (rc)
 			return rc;
 	}
-	sk_mail_result *m = &res->mail;
-	uint8_t held = get_u8(&r);
-	uint32_t mreason = get_u32(&r);
-	const char *mdetail = get_str(&r, false), *mactions = get_str(&r, false);
-	uint32_t *counts[] = {&m->parts, &m->attachments, &m->removed, &m->reattached,
-			      &m->held_attachments, &m->links};
-	for (size_t i = 0; i < 6; i++)
-		*counts[i] = get_u32(&r);
-	if (!at_end(&r) || held > 1 || mreason >= SK_REASON__COUNT ||
-	    strlen(mdetail) >= sizeof(m->detail) || strlen(mactions) >= sizeof(m->actions))
+	uint8_t mail = get_u8(&r);
+	if (!r.bad && mail == 1) {
+		sk_mail_result *m = &res->mail;
+		uint8_t held = get_u8(&r);
+		uint32_t mreason = get_u32(&r);
+		const char *mdetail = get_str(&r, false), *mactions = get_str(&r, false);
+		uint32_t *counts[] = {&m->parts, &m->attachments, &m->removed, &m->reattached,
+				      &m->held_attachments, &m->links};
+		for (size_t i = 0; i < 6; i++)
+			*counts[i] = get_u32(&r);
+		/* held says why; a delivered message has no reason and its X-Mail-Sanitized */
+		if (r.bad || held > 1 || mreason >= SK_REASON__COUNT ||
+		    (held != 0) != (mreason != SK_REASON_NONE) || !mactions[0] ||
+		    strlen(mdetail) >= sizeof(m->detail) || strlen(mactions) >= sizeof(m->actions))
+			return SK_EFORMAT;
+		m->held = held;
+		m->reason = (sk_reason)mreason;
+		memcpy(m->detail, mdetail, strlen(mdetail) + 1);
+		memcpy(m->actions, mactions, strlen(mactions) + 1);
+	}
+	if (!at_end(&r) || mail > 1)
 		return SK_EFORMAT;
-	m->held = held;
-	m->reason = (sk_reason)mreason;
-	memcpy(m->detail, mdetail, strlen(mdetail) + 1);
-	memcpy(m->actions, mactions, strlen(mactions) + 1);
 	if (verdict == SK_VERDICT_BLOCKED &&
 	    sk_report_block(&res->report, (sk_reason)reason, rwhere, rdetail) != 0)
 		return SK_ENOMEM;

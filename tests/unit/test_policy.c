@@ -536,6 +536,8 @@ static void nftables(void **state)
 }
 
 /* sk_process with the policy */
+static const char *run_name = "a.txt"; /* the item's name in run() */
+
 static void run(const sk_policy *p, const char *from, const char *to, const char *channel,
 		const char *klass, const void *data, size_t n, tu_run *r)
 {
@@ -544,7 +546,7 @@ static void run(const sk_policy *p, const char *from, const char *to, const char
 	o.policy = p;
 	o.today = sk_policy_date_parse("2025-01-01");
 	sk_buf_init(&r->out, 0);
-	sk_item item = {.name = "a.txt", .src_zone = from, .dst_zone = to, .channel = channel,
+	sk_item item = {.name = run_name, .src_zone = from, .dst_zone = to, .channel = channel,
 			.class_level = klass};
 	sk_input_mem(&item.input, data, n);
 	sk_output out;
@@ -592,12 +594,24 @@ static void process_with_policy(void **state)
 	assert_int_not_equal(r.res.report.reason, SK_REASON_DLP);
 	assert_int_not_equal(r.res.report.reason, SK_REASON_POLICY_DENY);
 	tu_free(&r);
-	/* unscannable content outbound is held (default.yaml: unscannable: hold) */
-	static const unsigned char png[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13,
-					    'I', 'H', 'D', 'R', 0, 0, 0, 1, 0, 0, 0, 1, 8, 0, 0, 0, 0};
-	run(p, "lgwan", "internet", "mail", "1", png, sizeof(png), &r);
+	/* unscannable content outbound is held (default.yaml: unscannable: hold): DLP runs on
+	 * the rebuilt output, a picture is noted unscanned */
+	sk_buf png;
+	sk_buf_init(&png, 1 << 24);
+	tu_read(tu_src("examples/inbox/図.png"), &png);
+	run_name = "a.png";
+	run(p, "lgwan", "internet", "mail", "1", sk_buf_data(&png), sk_buf_len(&png), &r);
+	run_name = "a.txt";
 	assert_reason(&r, SK_REASON_HELD);
 	assert_int_equal(tu_count(&r.res.report, SK_ACTION_NOTED, "dlp-unscanned"), 1);
+	tu_free(&r);
+	sk_buf_free(&png);
+	/* content the engine blocks stays blocked with its reason (stronger than a hold) */
+	static const unsigned char bad_png[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13,
+						'I', 'H', 'D', 'R', 0, 0, 0, 1, 0, 0, 0, 1, 8, 0, 0, 0, 0};
+	run(p, "lgwan", "internet", "mail", "1", bad_png, sizeof(bad_png), &r);
+	assert_int_equal(r.res.report.verdict, SK_VERDICT_BLOCKED);
+	assert_int_not_equal(r.res.report.reason, SK_REASON_HELD);
 	tu_free(&r);
 	/* no zones, unknown zones: denied (fail closed) */
 	run(p, NULL, "lgwan", NULL, NULL, plain, strlen(plain), &r);
