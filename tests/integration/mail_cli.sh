@@ -51,6 +51,27 @@ if [ -f "$POL" ]; then
 	ok "$([ $? -eq 1 ] && grep -q 'reason=held' "$T/p.err"; echo $?)" "policy lgwan→internet: held for approval"
 	"$SEKISHO" mail --policy "$POL" --from internet --to nowhere < "$T/p.eml" > /dev/null 2>&1
 	ok "$([ $? -eq 2 ]; echo $?)" "policy with an unknown zone: exit 2"
+	# DLP on the delivered text: a valid 個人番号 (check digit right) in the body going out
+	# lgwan→internet: the flow's DLP action (default.yaml: mynumber: block) blocks it
+	n_before=$("$SEKISHO" audit --state "$T/dlp" list --json 2>/dev/null | grep -c '"action":"mail"')
+	printf 'From: staff@city.lg.example\nTo: x@example.com\nSubject: list\nContent-Type: text/plain; charset=UTF-8\n\n申請者 山田\n個人番号: 3847-5629-1044\n' > "$T/mn.eml"
+	"$SEKISHO" mail --state "$T/dlp" --policy "$POL" --from lgwan --to internet < "$T/mn.eml" > "$T/mn.out" 2> "$T/mn.err"
+	rc=$?
+	ok "$([ $rc -eq 1 ] && grep -q 'reason=dlp' "$T/mn.err" && grep -q '^X-Mail-Sanitized: HELD' "$T/mn.out"; echo $?)" "policy lgwan→internet with a 個人番号 in the body: blocked by DLP (exit 1, the held notice)"
+	! grep -q '3847' "$T/mn.out"
+	ok $? "the blocked message's number is not in the notice"
+	n_after=$("$SEKISHO" audit --state "$T/dlp" list --json 2>/dev/null | grep -c '"action":"mail"')
+	ok "$([ $((n_after - n_before)) -eq 1 ]; echo $?)" "one audit record for the message ($n_before → $n_after)"
+	"$SEKISHO" audit --state "$T/dlp" list --json 2>/dev/null | grep '"action":"mail"' | tail -1 | grep -q 'blocked dlp'
+	ok $? "the record says blocked dlp"
+	# the same number inside a text attachment of a sanitize flow (internet→lgwan: record):
+	# delivered, the finding on record
+	printf 'From: a@x.example\nSubject: s\nContent-Type: multipart/mixed; boundary=B\n\n--B\n\nsee the list\n--B\nContent-Type: text/plain; charset=UTF-8\nContent-Disposition: attachment; filename=list.txt\n\n個人番号: 3847-5629-1044\n--B--\n' > "$T/mn2.eml"
+	"$SEKISHO" mail --state "$T/dlp" --policy "$POL" --from internet --to lgwan < "$T/mn2.eml" > "$T/mn2.out" 2> "$T/mn2.err"
+	rc=$?
+	ok "$([ $rc -eq 0 ] && "$SEKISHO" audit --state "$T/dlp" list --json 2>/dev/null | grep '"action":"mail"' | tail -1 | grep -q 'mynumber'; echo $?)" "internet→lgwan (dlp: record): delivered, the finding in the attachment on record"
+	n_final=$("$SEKISHO" audit --state "$T/dlp" list --json 2>/dev/null | grep -c '"action":"mail"')
+	ok "$([ $((n_final - n_after)) -eq 1 ]; echo $?)" "a message with an attachment: still one audit record"
 else
 	skip "mail --policy" "no examples/policy/default.yaml"
 fi

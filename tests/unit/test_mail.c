@@ -730,6 +730,100 @@ static void test_policy_hold_and_profile(void **state)
 	sk_policy_free(p);
 }
 
+/* One budget per message: attachments that each fit but together pass the limit hold
+ * the message with a limit reason (not a fresh budget per attachment). */
+static void test_one_budget(void **state)
+{
+	sk_buf m;
+	sk_buf_init(&m, 1 << 20);
+	sk_buf_adds(&m, "From: a@example.com\nSubject: s\nMIME-Version: 1.0\n"
+			"Content-Type: multipart/mixed; boundary=B\n\n--B\nContent-Type: text/plain\n\nbody\n");
+	for (int i = 0; i < 3; i++)
+		sk_buf_printf(&m, "--B\nContent-Type: text/plain\nContent-Disposition: attachment; "
+				  "filename=a%d.txt\n\n%s\n", i,
+			      "0123456789012345678901234567890123456789012345678901234567890");
+	sk_buf_adds(&m, "--B--\n");
+	sk_mail_options o;
+	sk_mail_options_default(&o);
+	assert_int_equal(sk_mail_options_profile(&o, "sanitize"), 0);
+	sk_options opt;
+	sk_options_default(&opt);
+	/* each attachment (62 bytes) fits in 150, the three do not */
+	opt.budget.max_expanded = 150;
+	mrun r;
+	assert_int_equal(gmail(&o, &opt, NULL, NULL, sk_buf_str(&m), sk_buf_len(&m), &r), 0);
+	assert_true(r.res.held);
+	assert_int_equal(r.res.reason, SK_REASON_LIMIT_SIZE);
+	assert_int_equal(r.g.report.verdict, SK_VERDICT_BLOCKED);
+	has(r.xms, "HELD");
+	has(r.text, "limit-size");
+	mfree(&r);
+	/* entries: the same with a limit of two entries */
+	sk_options_default(&opt);
+	opt.budget.max_entries = 2;
+	assert_int_equal(gmail(&o, &opt, NULL, NULL, sk_buf_str(&m), sk_buf_len(&m), &r), 0);
+	assert_true(r.res.held);
+	assert_int_equal(r.res.reason, SK_REASON_LIMIT_ENTRIES);
+	mfree(&r);
+	/* with room for all three: delivered, all re-attached */
+	sk_options_default(&opt);
+	opt.budget.max_expanded = 200;
+	assert_int_equal(gmail(&o, &opt, NULL, NULL, sk_buf_str(&m), sk_buf_len(&m), &r), 0);
+	assert_false(r.res.held);
+	assert_int_equal(r.res.reattached, 3);
+	mfree(&r);
+	sk_buf_free(&m);
+}
+
+static uint64_t audit_records(sk_audit *a)
+{
+	uint64_t n = 0;
+	sk_error err;
+	assert_int_equal(sk_audit_size(a, &n, &err), 0);
+	return n;
+}
+
+/* The flow and DLP through the gate: one audit record per message, the DLP action of the
+ * flow on the body and on delivered text attachments. */
+static void test_gate_flow_dlp(void **state)
+{
+	struct qenv e;
+	qopen(&e);
+	sk_error err;
+	sk_policy *p = NULL;
+	if (sk_policy_load(tu_src("examples/policy/default.yaml"), 0, &p, NULL, &err) != 0)
+		skip();
+	e.opt.policy = p;
+	const char out_msg[] = "From: staff@city.lg.example\nSubject: s\n"
+			       "Content-Type: text/plain; charset=UTF-8\n\n個人番号: 3847-5629-1044\n";
+	uint64_t before = audit_records(e.audit);
+	mrun r;
+	/* lgwan → internet: mynumber: block */
+	assert_int_equal(gmail(NULL, &e.opt, "lgwan", "internet", out_msg, sizeof(out_msg) - 1, &r), 0);
+	assert_true(r.res.held);
+	assert_int_equal(r.res.reason, SK_REASON_DLP);
+	assert_int_equal(tu_count(&r.g.report, SK_ACTION_NOTED, "mynumber"), 1);
+	hasnt(r.text, "3847");
+	assert_int_equal(audit_records(e.audit), before + 1);
+	mfree(&r);
+	/* internet → lgwan: mail-standard (attachments sanitised), dlp: record; the finding
+	 * in a delivered text attachment is on record, the message delivered */
+	const char in_msg[] =
+		"From: a@x.example\nSubject: s\nContent-Type: multipart/mixed; boundary=B\n\n"
+		"--B\n\nsee\n--B\nContent-Type: text/plain; charset=UTF-8\n"
+		"Content-Disposition: attachment; filename=list.txt\n\n個人番号: 3847-5629-1044\n--B--\n";
+	assert_int_equal(gmail(NULL, &e.opt, "internet", "lgwan", in_msg, sizeof(in_msg) - 1, &r), 0);
+	assert_false(r.res.held);
+	assert_int_equal(r.res.reattached, 1);
+	assert_non_null(tu_find_where(&r.g.report, "list.txt line 1:7"));
+	assert_string_equal(r.g.decision, "sanitize");
+	assert_string_equal(r.g.profile, "mail-standard");
+	assert_int_equal(audit_records(e.audit), before + 2);
+	mfree(&r);
+	sk_policy_free(p);
+	qclose(&e);
+}
+
 int main(void)
 {
 	g_mime_init();
@@ -750,6 +844,8 @@ int main(void)
 		cmocka_unit_test(test_html_charsets_and_related),
 		cmocka_unit_test(test_html_deep),
 		cmocka_unit_test(test_policy_hold_and_profile),
+		cmocka_unit_test(test_one_budget),
+		cmocka_unit_test(test_gate_flow_dlp),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	g_mime_shutdown();
