@@ -27,6 +27,7 @@ void sk_mail_options_default(sk_mail_options *o)
 	o->max_depth = 10;
 	o->max_header = 256u << 10;
 	o->max_text = 16u << 20;
+	sk_budget_default(&o->budget);
 	o->submitter = "mail";
 }
 
@@ -67,6 +68,7 @@ typedef struct run {
 	const sk_mail_options *o;
 	sk_mail_result *res;
 	sk_error *err;
+	sk_budget budget;      /* o->budget, started when the message arrives */
 	sk_buf body;   /* UTF-8 text (links neutralised at the end) */
 	sk_buf list;   /* attachment lines of the notice */
 	reattach *ra;
@@ -379,10 +381,18 @@ static void part_text(run *r, GMimePart *p, GMimeContentType *ct)
 	if (rc == 0 && g_mime_content_type_is_type(ct, "text", "html")) {
 		sk_buf h;
 		sk_buf_init(&h, SK_BUF_MAX_DEFAULT);
-		rc = sk_mail_html_text((const char *)sk_buf_str(&t), t.len, &h, r->err);
+		sk_reason why;
+		rc = sk_mail_html_text((const char *)sk_buf_str(&t), t.len, &r->budget, &h, &why,
+				       r->err);
 		sk_buf_free(&t);
 		t = h;
 		r->chg_text = true;
+		if (rc == SK_EBLOCKED || rc == SK_ELIMIT) {
+			/* over a limit: the message is held, a notice delivered */
+			sk_buf_free(&t);
+			hold(r, rc == SK_ELIMIT ? SK_REASON_LIMIT_SIZE : why, "text/html");
+			return;
+		}
 	}
 	if (rc) {
 		sk_buf_free(&t);
@@ -424,6 +434,11 @@ static void walk(run *r, GMimeObject *obj, unsigned depth)
 {
 	if (r->fatal || r->held)
 		return;
+	sk_reason late = sk_budget_time(&r->budget);
+	if (late != SK_REASON_NONE) {
+		hold(r, late, "mail");
+		return;
+	}
 	if (++r->res->parts > r->o->max_parts) {
 		hold(r, SK_REASON_LIMIT_ENTRIES, "too many MIME parts");
 		return;
@@ -925,7 +940,8 @@ int sk_mail_sanitize(const sk_mail_options *o, const uint8_t *msg, size_t n, sk_
 	int rc = sk_crypto_init(err);
 	if (rc)
 		return rc;
-	run r = {.o = o, .res = res, .err = err, .en = o->lang == SK_LANG_EN};
+	run r = {.o = o, .res = res, .err = err, .en = o->lang == SK_LANG_EN, .budget = o->budget};
+	sk_budget_start(&r.budget);
 	sk_buf_init(&r.body, SK_BUF_MAX_DEFAULT);
 	sk_buf_init(&r.list, 1 << 20);
 	uint8_t sha[SK_SHA256_LEN];

@@ -646,7 +646,8 @@ static void test_html_deep(void **state)
 	for (int i = 0; i < 20000; i++)
 		sk_buf_adds(&h, "<div><span>");
 	sk_buf_adds(&h, "deep");
-	assert_int_equal(sk_mail_html_text(sk_buf_str(&h), h.len, &t, NULL), 0);
+	sk_reason why;
+	assert_int_equal(sk_mail_html_text(sk_buf_str(&h), h.len, NULL, &t, &why, NULL), 0);
 	has(sk_buf_str(&t), "top");
 	sk_buf_free(&h);
 	sk_buf_free(&t);
