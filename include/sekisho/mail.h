@@ -52,7 +52,8 @@ typedef struct sk_mail_options {
 	uint64_t max_text;        /* bytes of the text body produced (default 16 MiB) */
 	/* wall clock of one message (max_seconds, default 60 s: reason limit-time) and nodes
 	 * of one HTML body (max_nodes, default 4,000,000: limit-nodes); sk_budget_default().
-	 * The message is held when one is passed. */
+	 * The message is held when one is passed. The clock starts when the message arrives,
+	 * unless the caller started it (deadline_ns set): then that deadline holds. */
 	sk_budget budget;
 	/* Quarantine and audit (may be NULL); also used for attachments in SANITIZE_ATTACH. */
 	sk_quarantine *quarantine;

@@ -125,11 +125,11 @@ static GByteArray *content_bytes(GMimePart *p)
 	GMimeStream *ms = g_mime_stream_mem_new();
 	if (dw)
 		g_mime_data_wrapper_write_to_stream(dw, ms);
+	/* the stream's array itself (no copy of a large part): the stream lets go of it */
 	GByteArray *ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(ms));
-	GByteArray *copy = g_byte_array_sized_new(ba->len);
-	g_byte_array_append(copy, ba->data, ba->len);
+	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(ms), FALSE);
 	g_object_unref(ms);
-	return copy;
+	return ba;
 }
 
 static char *object_string(GMimeObject *o)
@@ -941,7 +941,8 @@ int sk_mail_sanitize(const sk_mail_options *o, const uint8_t *msg, size_t n, sk_
 	if (rc)
 		return rc;
 	run r = {.o = o, .res = res, .err = err, .en = o->lang == SK_LANG_EN, .budget = o->budget};
-	sk_budget_start(&r.budget);
+	if (!r.budget.deadline_ns) /* else a caller started the clock (it shares its deadline) */
+		sk_budget_start(&r.budget);
 	sk_buf_init(&r.body, SK_BUF_MAX_DEFAULT);
 	sk_buf_init(&r.list, 1 << 20);
 	uint8_t sha[SK_SHA256_LEN];
