@@ -877,6 +877,12 @@ static int pdf_sanitize(sk_cdr_ctx *ctx, sk_input *in, sk_output *out, sk_error 
 		walk_fail(&w, rc);
 		goto done;
 	}
+	/* a write that reported no error yet left no document: nothing is delivered */
+	if (!qpdf_get_buffer(w.q) || qpdf_get_buffer_length(w.q) == 0 || check_qpdf(&w)) {
+		if (!w.rc)
+			walk_fail(&w, SK_EINTERNAL);
+		goto done;
+	}
 	rc = sk_output_write(out, qpdf_get_buffer(w.q), qpdf_get_buffer_length(w.q), err);
 	if (rc)
 		walk_fail(&w, rc);

@@ -118,13 +118,16 @@ static void addstr(run *r, const char *s)
 	addtext(r, s, strlen(s));
 }
 
-/* A whole part's decoded content (transfer encoding undone). */
+/* A whole part's decoded content (transfer encoding undone), or NULL when GMime could
+ * not write it out (the caller fails the message: a part cut short is never delivered). */
 static GByteArray *content_bytes(GMimePart *p)
 {
 	GMimeDataWrapper *dw = g_mime_part_get_content(p);
 	GMimeStream *ms = g_mime_stream_mem_new();
-	if (dw)
-		g_mime_data_wrapper_write_to_stream(dw, ms);
+	if (dw && g_mime_data_wrapper_write_to_stream(dw, ms) < 0) {
+		g_object_unref(ms);
+		return NULL;
+	}
 	/* the stream's array itself (no copy of a large part): the stream lets go of it */
 	GByteArray *ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(ms));
 	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(ms), FALSE);
@@ -135,7 +138,10 @@ static GByteArray *content_bytes(GMimePart *p)
 static char *object_string(GMimeObject *o)
 {
 	GMimeStream *ms = g_mime_stream_mem_new();
-	g_mime_object_write_to_stream(o, NULL, ms);
+	if (g_mime_object_write_to_stream(o, NULL, ms) < 0) {
+		g_object_unref(ms);
+		return NULL;
+	}
 	GByteArray *ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(ms));
 	char *s = malloc(ba->len + 1);
 	if (s) {
@@ -371,6 +377,10 @@ static void walk(run *r, GMimeObject *obj, unsigned depth);
 static void part_text(run *r, GMimePart *p, GMimeContentType *ct)
 {
 	GByteArray *ba = content_bytes(p);
+	if (!ba) {
+		set_fatal(r, SK_EINTERNAL, "text part content");
+		return;
+	}
 	sk_buf t;
 	sk_buf_init(&t, SK_BUF_MAX_DEFAULT);
 	const char *label = g_mime_content_type_get_parameter(ct, "charset");
@@ -488,6 +498,10 @@ static void walk(run *r, GMimeObject *obj, unsigned depth)
 			return;
 		if (att_disp) {
 			char *raw = object_string(GMIME_OBJECT(m));
+			if (!raw) {
+				set_fatal(r, SK_ENOMEM, "attached message");
+				return;
+			}
 			const char *subj = g_mime_message_get_subject(m);
 			char *nm = g_strdup_printf("%s.eml", subj && *subj ? subj : "message");
 			attachment(r, nm, "message/rfc822", (const uint8_t *)(raw ? raw : ""),
@@ -532,6 +546,10 @@ static void walk(run *r, GMimeObject *obj, unsigned depth)
 			return;
 		}
 		GByteArray *ba = content_bytes(p);
+		if (!ba) {
+			set_fatal(r, SK_EINTERNAL, "attachment content");
+			return;
+		}
 		char *mt = g_mime_content_type_get_mime_type(ct);
 		char *name = NULL;
 		if (fn && *fn) {
