@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sekisho/budget.h"
 #include "sekisho/buf.h"
 #include "sekisho/core.h"
 #include "sekisho/error.h"
@@ -49,6 +50,11 @@ typedef struct sk_mail_options {
 	uint32_t max_depth;       /* nesting of multiparts and messages (default 10) */
 	uint64_t max_header;      /* bytes of the top-level header block (default 256 KiB) */
 	uint64_t max_text;        /* bytes of the text body produced (default 16 MiB) */
+	/* wall clock of one message (max_seconds, default 60 s: reason limit-time) and nodes
+	 * of one HTML body (max_nodes, default 4,000,000: limit-nodes); sk_budget_default().
+	 * The message is held when one is passed. The clock starts when the message arrives,
+	 * unless the caller started it (deadline_ns set): then that deadline holds. */
+	sk_budget budget;
 	/* Quarantine and audit (may be NULL); also used for attachments in SANITIZE_ATTACH. */
 	sk_quarantine *quarantine;
 	sk_audit *audit;
@@ -90,8 +96,12 @@ int sk_mail_sanitize(const sk_mail_options *o, const uint8_t *msg, size_t n, sk_
 /* Neutralises the URLs in UTF-8 text (http, https, ftp, www.): "hxxps://example[.]jp/…".
  * Appends to out; *count gets the number of URLs (may be NULL). */
 int sk_mail_neutralize_text(const char *s, size_t n, sk_buf *out, uint32_t *count);
-/* Readable text of an HTML document (UTF-8 in, UTF-8 out). */
-int sk_mail_html_text(const char *html, size_t n, sk_buf *out, sk_error *err);
+/* Readable text of an HTML document (UTF-8 in, UTF-8 out), parsed under b's node limit
+ * and clock (b may be NULL: none). Returns 0; SK_EBLOCKED with *why set
+ * (SK_REASON_LIMIT_NODES, SK_REASON_LIMIT_TIME); SK_ENOMEM when anything of the document
+ * may be missing (an allocation failed); SK_ELIMIT over 2 GiB. */
+int sk_mail_html_text(const char *html, size_t n, const sk_budget *b, sk_buf *out,
+		      sk_reason *why, sk_error *err);
 /* Decodes text in the charset label (may be NULL) to UTF-8, guessing when the label is
  * missing or wrong; ISO-2022-JP is read as CP50220. Appends to out. */
 int sk_mail_decode_text(const uint8_t *p, size_t n, const char *label, sk_buf *out,
