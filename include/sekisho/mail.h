@@ -108,8 +108,12 @@ int sk_mail_notice_held(const sk_mail_options *o, sk_reason reason, const char *
 /* Neutralises the URLs in UTF-8 text (http, https, ftp, www.): "hxxps://example[.]jp/…".
  * Appends to out; *count gets the number of URLs (may be NULL). */
 int sk_mail_neutralize_text(const char *s, size_t n, sk_buf *out, uint32_t *count);
-/* Readable text of an HTML document (UTF-8 in, UTF-8 out). */
-int sk_mail_html_text(const char *html, size_t n, sk_buf *out, sk_error *err);
+/* Readable text of an HTML document (UTF-8 in, UTF-8 out), parsed under b's node limit
+ * and clock (b may be NULL: none). Returns 0; SK_EBLOCKED with *why set
+ * (SK_REASON_LIMIT_NODES, SK_REASON_LIMIT_TIME); SK_ENOMEM when anything of the document
+ * may be missing (an allocation failed); SK_ELIMIT over 2 GiB. */
+int sk_mail_html_text(const char *html, size_t n, const sk_budget *b, sk_buf *out,
+		      sk_reason *why, sk_error *err);
 /* Decodes text in the charset label (may be NULL) to UTF-8, guessing when the label is
  * missing or wrong; ISO-2022-JP is read as CP50220. Appends to out. */
 int sk_mail_decode_text(const uint8_t *p, size_t n, const char *label, sk_buf *out,

@@ -135,6 +135,14 @@ int sk_img_expand(img_job *j, uint64_t bytes)
 	return sk_cdr_block(j->ctx, SK_REASON_LIMIT_SIZE, d);
 }
 
+int sk_img_time(img_job *j, uint64_t row)
+{
+	if (row % IMG_TIME_ROWS)
+		return 0;
+	sk_reason r = sk_budget_time(j->ctx->budget);
+	return r == SK_REASON_NONE ? 0 : sk_cdr_block(j->ctx, r, "image");
+}
+
 /* ---- EXIF orientation ---- */
 
 int sk_img_exif_orientation(const uint8_t *t, size_t n)

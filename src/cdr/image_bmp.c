@@ -222,6 +222,9 @@ static int bmp_rle(img_job *j, struct bmp *b, size_t *end)
 		} else if (v == 0) {
 			r++;
 			x = 0;
+			int rc = sk_img_time(j, r);
+			if (rc)
+				return rc;
 		} else if (v == 1) {
 			break;
 		} else if (v == 2) {
@@ -274,6 +277,8 @@ static int bmp_pixels(img_job *j, struct bmp *b, size_t *end)
 	for (int i = 0; i < 4; i++)
 		ch[i] = chan_of(b->mask[i]);
 	for (uint64_t r = 0; r < h; r++) {
+		if ((rc = sk_img_time(j, r)))
+			return rc;
 		const uint8_t *s = j->data + b->off + r * stride;
 		uint64_t y = b->topdown ? r : h - 1 - r;
 		uint8_t *d = b->px + y * w * (indexed ? 1 : 4);
@@ -356,6 +361,8 @@ static int bmp_write(img_job *j, const struct bmp *b)
 		memcpy(pal + 4 * i, b->pal[i], 3);
 	uint8_t *pix = o + head;
 	for (uint64_t y = 0; y < h; y++) {
+		if ((rc = sk_img_time(j, y)))
+			return rc;
 		uint8_t *d = pix + (h - 1 - y) * stride;
 		const uint8_t *s = b->px + y * w * (indexed ? 1 : 4);
 		for (uint64_t x = 0; x < w; x++) {

@@ -206,6 +206,8 @@ static int gif_frame(struct gif_state *st, bool *have_gce, const GifByteType gce
 	st->line = line;
 	int w = im->Width, h = im->Height;
 	for (int y = 0; y < h; y++) {
+		if ((rc = sk_img_time(j, (uint64_t)y)))
+			return rc;
 		if (DGifGetLine(st->in, line, w) == GIF_ERROR)
 			return gif_bad(st, "image data");
 		if (EGifPutLine(st->out, line, w) == GIF_ERROR)

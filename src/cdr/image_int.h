@@ -46,6 +46,10 @@ int sk_img_pixels(img_job *j, uint64_t w, uint64_t h);
 /* Charge the bytes an image decodes into to the expansion budget; blocks limit-size.
  * Also refuses sizes that do not fit in memory arithmetic (> SIZE_MAX / 4). */
 int sk_img_expand(img_job *j, uint64_t bytes);
+/* The item's clock, looked at every IMG_TIME_ROWS rows (row 0 included): blocks
+ * limit-time once the deadline has passed. Codecs call it in their row loops. */
+#define IMG_TIME_ROWS 64
+int sk_img_time(img_job *j, uint64_t row);
 
 /* EXIF (a TIFF structure, without the "Exif\0\0" prefix): the Orientation tag of IFD0,
  * 1..8, or 0 when absent or invalid. */

@@ -51,6 +51,7 @@ struct jpg_state {
 	jmp_buf jb;        /* where errors of the decompressor land */
 	jmp_buf cjb;       /* where errors of the compressor land (one attempt) */
 	int fail;          /* an SK_E* code that is not libjpeg's (output limit) */
+	bool late;         /* the item's time ran out while libjpeg was reading */
 	char msg[JMSG_LENGTH_MAX + 32];
 	int orientation;   /* from the first EXIF */
 	uint64_t extraneous;
@@ -117,6 +118,12 @@ static void jpg_progress(j_common_ptr c)
 	j_decompress_ptr d = (j_decompress_ptr)c;
 	if (d->input_scan_number > JPG_MAX_SCANS)
 		jpg_fail(d, "more than 500 scans");
+	/* called once an iMCU row: the item's clock */
+	struct jpg_err *e = (struct jpg_err *)c->err;
+	if (sk_budget_time(e->st->j->ctx->budget) != SK_REASON_NONE) {
+		e->st->late = true;
+		jpg_fail(d, "time");
+	}
 }
 
 static bool starts(const uint8_t *p, size_t n, const char *s, size_t sl)
@@ -323,8 +330,11 @@ static int jpg_run(struct jpg_state *st)
 	jpg_err_init(st, &st->cerr);
 	d->err = &st->derr.pub;
 	c->err = &st->cerr.pub;
-	if (setjmp(st->jb))
+	if (setjmp(st->jb)) {
+		if (st->late)
+			return sk_cdr_block(j->ctx, SK_REASON_LIMIT_TIME, "jpeg");
 		return sk_img_malformed(j, "jpeg: %s", st->msg);
+	}
 	jpeg_create_decompress(d);
 	st->d_made = true;
 
@@ -348,6 +358,8 @@ static int jpg_run(struct jpg_state *st)
 	if (!coefs)
 		return sk_img_malformed(j, "jpeg: no coefficients");
 	size_t after = d->src->bytes_in_buffer; /* bytes after EOI */
+	if ((rc = sk_img_time(j, 0)))
+		return rc;
 
 	rc = jpg_encode(st, coefs);
 	if (rc == 1)

@@ -223,7 +223,7 @@ static int png_decode(struct png_state *st)
 	png_get_IHDR(st->rd, st->ri, &w, &h, &depth, &ctype, &interlace, &comp, &filter);
 	if (w != st->wk.w || h != st->wk.h || depth != st->wk.depth || ctype != st->wk.ctype)
 		return sk_img_malformed(j, "png: header mismatch");
-	png_set_interlace_handling(st->rd);
+	int passes = png_set_interlace_handling(st->rd);
 	png_read_update_info(st->rd, st->ri);
 	size_t rowbytes = png_get_rowbytes(st->rd, st->ri);
 	uint64_t want = ((uint64_t)w * (uint64_t)st->wk.channels * (uint64_t)depth + 7) / 8;
@@ -243,7 +243,14 @@ static int png_decode(struct png_state *st)
 				    (unsigned long long)(want * h));
 	for (png_uint_32 y = 0; y < h; y++)
 		st->rows[y] = st->pixels + (size_t)y * rowbytes;
-	png_read_image(st->rd, st->rows);
+	/* png_read_image() in batches of rows, the clock looked at between them */
+	for (int pass = 0; pass < passes; pass++)
+		for (png_uint_32 y = 0; y < h; y += IMG_TIME_ROWS) {
+			if ((rc = sk_img_time(j, y)))
+				return rc;
+			png_uint_32 n = h - y < IMG_TIME_ROWS ? h - y : IMG_TIME_ROWS;
+			png_read_rows(st->rd, st->rows + y, NULL, n);
+		}
 	png_read_end(st->rd, st->ri);
 	return 0;
 }
@@ -325,7 +332,16 @@ static int png_encode(struct png_state *st)
 		png_set_compression_level(wr, PNG_LEVEL_GOOD);
 	}
 	png_write_info(wr, wi);
-	png_write_image(wr, st->rows);
+	/* png_write_image() in batches of rows, the clock looked at between them */
+	int passes = png_set_interlace_handling(wr);
+	for (int pass = 0; pass < passes; pass++)
+		for (png_uint_32 y = 0; y < h; y += IMG_TIME_ROWS) {
+			int rc = sk_img_time(j, y);
+			if (rc)
+				return rc;
+			png_uint_32 n = h - y < IMG_TIME_ROWS ? h - y : IMG_TIME_ROWS;
+			png_write_rows(wr, st->rows + y, n);
+		}
 	png_write_end(wr, NULL);
 	return 0;
 }

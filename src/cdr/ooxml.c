@@ -32,6 +32,7 @@
 
 #include "cdr_modules.h"
 #include "sekisho/name.h"
+#include "sekisho/xml.h"
 
 /* ---- namespaces and tables ----------------------------------------------------- */
 
@@ -502,8 +503,7 @@ typedef struct pkg {
 	relset root;
 	int main;
 	const struct main_type *mt;
-	xmlParserCtxt *px;
-	bool doctype; /* set by the SAX hook: the part being parsed has a DTD */
+	uint64_t xml_fail0; /* sk_xml_failures() when the package was opened */
 	int *queue;
 	size_t qh, qt;
 } pkg;
@@ -554,8 +554,6 @@ static void pkg_free(pkg *k)
 	free(k->ovrs);
 	relset_free(&k->root);
 	free(k->queue);
-	if (k->px)
-		xmlFreeParserCtxt(k->px);
 	if (k->za)
 		zip_discard(k->za);
 }
@@ -637,14 +635,21 @@ static int zip_block(pkg *k, int ze, const char *where)
 	return sk_cdr_block(k->ctx, SK_REASON_MALFORMED, where);
 }
 
-/* Decompresses part p (charging the budget) into a malloc'd buffer. */
-static int load_part(pkg *k, part *p, uint8_t **data, size_t *len)
+#define LOAD_CHUNK (1u << 20)
+
+/* Decompresses part p (charging the budget) into a malloc'd buffer, looking at the clock
+ * between chunks. An XML part (markup) is refused as soon as its markup starts pass the
+ * node limit: a part that may not be parsed is not even read to its end. */
+static int load_part(pkg *k, part *p, bool markup, uint8_t **data, size_t *len)
 {
 	*data = NULL;
 	*len = 0;
-	sk_reason r = sk_budget_ratio(k->ctx->budget, p->csize, p->size);
+	sk_budget *b = k->ctx->budget;
+	sk_reason r = sk_budget_time(b);
 	if (r == SK_REASON_NONE)
-		r = sk_budget_expand(k->ctx->budget, p->size);
+		r = sk_budget_ratio(b, p->csize, p->size);
+	if (r == SK_REASON_NONE)
+		r = sk_budget_expand(b, p->size);
 	if (r != SK_REASON_NONE)
 		return sk_cdr_block(k->ctx, r, p->name);
 	if (p->size >= SIZE_MAX || p->size >= INT_MAX)
@@ -658,15 +663,27 @@ static int load_part(pkg *k, part *p, uint8_t **data, size_t *len)
 		return zip_block(k, zip_error_code_zip(zip_get_error(k->za)), p->name);
 	}
 	size_t got = 0;
+	uint64_t starts = 0;
 	int rc = 0;
 	while (got < p->size) {
-		zip_int64_t r1 = zip_fread(zf, buf + got, p->size - got);
+		size_t want = p->size - got < LOAD_CHUNK ? (size_t)p->size - got : LOAD_CHUNK;
+		zip_int64_t r1 = zip_fread(zf, buf + got, want);
 		if (r1 <= 0)
 			break;
+		if (markup && b->max_nodes) {
+			starts += sk_xml_markup_count(buf + got, (size_t)r1, b->max_nodes + 1);
+			r = sk_budget_nodes(b, starts);
+		}
 		got += (size_t)r1;
+		if (r == SK_REASON_NONE)
+			r = sk_budget_time(b);
+		if (r != SK_REASON_NONE) {
+			rc = sk_cdr_block(k->ctx, r, p->name);
+			break;
+		}
 	}
 	uint8_t extra;
-	if (got != p->size || zip_fread(zf, &extra, 1) != 0) /* short, long, or CRC error */
+	if (rc == 0 && (got != p->size || zip_fread(zf, &extra, 1) != 0)) /* short, long, CRC */
 		rc = zip_block(k, zip_error_code_zip(zip_file_get_error(zf)), p->name);
 	zip_fclose(zf);
 	if (rc) {
@@ -681,56 +698,20 @@ static int load_part(pkg *k, part *p, uint8_t **data, size_t *len)
 
 /* ---- XML ----------------------------------------------------------------------------- */
 
-/* SAX hook: a DOCTYPE is never legitimate in OOXML; stop before its declarations
- * (entities, external subsets) are read. */
-static void sax_internal_subset(void *vctx, const xmlChar *name, const xmlChar *eid,
-				const xmlChar *sid)
+/* Parses a part (sk_xml_read: no network, no DTD, no entities, no recovery, the node
+ * limit and the clock). 0 with *d; SK_EFORMAT (*d NULL) when it is not well-formed XML,
+ * for the caller to decide; a limit blocks the item, a failed allocation fails it. */
+static int xml_parse(pkg *k, const uint8_t *data, size_t len, const char *name, xmlDoc **d)
 {
-	(void)name;
-	(void)eid;
-	(void)sid;
-	xmlParserCtxt *c = vctx;
-	pkg *k = c->_private;
-	k->doctype = true;
-	xmlStopParser(c);
-}
-
-/* libxml2 reports some errors (encoding conversion) through its generic handler, which
- * prints to stderr; while a part is parsed that handler is this one (then restored). */
-static void silent(void *ctx, const char *msg, ...)
-{
-	(void)ctx;
-	(void)msg;
-}
-
-/* Parses data safely: no network, no DTD, no entity expansion, no recovery. NULL when
- * the part is not well-formed XML or has a DOCTYPE. */
-static xmlDoc *xml_parse(pkg *k, const uint8_t *data, size_t len, const char *name)
-{
-	if (len > INT_MAX)
-		return NULL;
-	if (!k->px) {
-		k->px = xmlNewParserCtxt();
-		if (!k->px)
-			return NULL;
-	}
-	k->px->sax->internalSubset = sax_internal_subset;
-	k->px->sax->externalSubset = NULL;
-	k->px->sax->resolveEntity = NULL;
-	k->px->_private = k;
-	k->doctype = false;
-	xmlGenericErrorFunc old = xmlGenericError;
-	void *oldctx = xmlGenericErrorContext;
-	xmlSetGenericErrorFunc(NULL, silent);
-	xmlDoc *d = xmlCtxtReadMemory(k->px, (const char *)data, (int)len, name, NULL,
-				      XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	xmlSetGenericErrorFunc(oldctx, old);
-	if (d && (k->doctype || !k->px->wellFormed || d->intSubset || d->extSubset ||
-		  !xmlDocGetRootElement(d))) {
-		xmlFreeDoc(d);
-		d = NULL;
-	}
-	return d;
+	sk_reason why;
+	int rc = sk_xml_read(data, len, name, k->ctx->budget, d, &why);
+	if (rc == 0 || rc == SK_EFORMAT)
+		return rc;
+	if (rc == SK_EBLOCKED)
+		return sk_cdr_block(k->ctx, why, name);
+	if (rc == SK_ELIMIT)
+		return sk_cdr_block(k->ctx, SK_REASON_LIMIT_SIZE, name);
+	return oom(k);
 }
 
 static int xml_serialize(pkg *k, part *p)
@@ -783,11 +764,15 @@ static int ct_read(pkg *k)
 	part *cp = &k->p[k->ctpart];
 	uint8_t *data;
 	size_t len;
-	int rc = load_part(k, cp, &data, &len);
+	int rc = load_part(k, cp, true, &data, &len);
 	if (rc)
 		return rc;
-	xmlDoc *d = xml_parse(k, data, len, cp->name);
+	xmlDoc *d = NULL;
+	rc = xml_parse(k, data, len, cp->name, &d);
 	free(data);
+	if (rc && rc != SK_EFORMAT)
+		return rc;
+	rc = 0;
 	xmlNode *root = d ? xmlDocGetRootElement(d) : NULL;
 	bool ok = root && named(root, "Types") && ns_is(root, NS_CT, NULL);
 	for (xmlNode *c = ok ? root->children : NULL; c && ok && rc == 0; c = c->next) {
@@ -927,7 +912,7 @@ static int do_image(pkg *k, part *p)
 {
 	uint8_t *data;
 	size_t len;
-	int rc = load_part(k, p, &data, &len);
+	int rc = load_part(k, p, false, &data, &len);
 	if (rc)
 		return rc;
 	sk_buf out;
@@ -982,11 +967,13 @@ static int do_xml(pkg *k, part *p)
 {
 	uint8_t *data;
 	size_t len;
-	int rc = load_part(k, p, &data, &len);
+	int rc = load_part(k, p, true, &data, &len);
 	if (rc)
 		return rc;
-	p->doc = xml_parse(k, data, len, p->name);
+	rc = xml_parse(k, data, len, p->name, &p->doc);
 	free(data);
+	if (rc && rc != SK_EFORMAT)
+		return rc;
 	if (!p->doc) {
 		if ((int)(p - k->p) == k->main)
 			return sk_cdr_block(k->ctx, SK_REASON_MALFORMED, p->name);
@@ -1003,6 +990,9 @@ static int decide(pkg *k, int i)
 	part *p = &k->p[i];
 	if (p->fate != F_UNSEEN)
 		return 0;
+	sk_reason late = sk_budget_time(k->ctx->budget);
+	if (late != SK_REASON_NONE)
+		return sk_cdr_block(k->ctx, late, p->name);
 	const char *what = danger_by_ct(p->ct);
 	if (!what)
 		what = danger_by_name(p->name);
@@ -1206,13 +1196,18 @@ static int do_rels(pkg *k, int src)
 	rs->rels_part = ri;
 	uint8_t *data;
 	size_t len;
-	rc = load_part(k, rp, &data, &len);
+	rc = load_part(k, rp, true, &data, &len);
 	if (rc) {
 		sk_buf_free(&tb);
 		return rc;
 	}
-	rp->doc = xml_parse(k, data, len, rp->name);
+	rc = xml_parse(k, data, len, rp->name, &rp->doc);
 	free(data);
+	if (rc && rc != SK_EFORMAT) {
+		sk_buf_free(&tb);
+		return rc;
+	}
+	rc = 0;
 	xmlNode *root = rp->doc ? xmlDocGetRootElement(rp->doc) : NULL;
 	if (!root || !named(root, "Relationships") || !ns_is(root, NS_PR, NULL)) {
 		/* the references of a part cannot be checked without its relationships */
@@ -2099,6 +2094,13 @@ static int set_time(pkg *k, zip_t *zo, zip_int64_t idx, time_t mtime)
 	return zip_file_set_mtime(zo, (zip_uint64_t)idx, mtime, 0);
 }
 
+/* libzip asks while it writes: the item's time is up → zip_close() stops. */
+static int close_cancel(zip_t *za, void *ud)
+{
+	(void)za;
+	return sk_budget_time(ud) != SK_REASON_NONE;
+}
+
 static int write_zip(pkg *k, const uint8_t *ct, size_t ctlen, sk_output *out)
 {
 	zip_error_t ze;
@@ -2116,6 +2118,8 @@ static int write_zip(pkg *k, const uint8_t *ct, size_t ctlen, sk_output *out)
 		return sk_error_set(k->err, SK_EINTERNAL, "ooxml: cannot create the output zip");
 	}
 	int rc = 0;
+	if (zip_register_cancel_callback_with_state(zo, close_cancel, NULL, k->ctx->budget))
+		rc = -1;
 	time_t ct_time = k->ctpart >= 0 ? k->p[k->ctpart].mtime : 0;
 	zip_source_t *s = zip_source_buffer(zo, ct, ctlen, 0);
 	zip_int64_t idx = s ? zip_file_add(zo, "[Content_Types].xml", s, ZIP_FL_ENC_UTF_8) : -1;
@@ -2156,6 +2160,8 @@ static int write_zip(pkg *k, const uint8_t *ct, size_t ctlen, sk_output *out)
 		zip_source_free(dst);
 		if (zc == ZIP_ER_MEMORY)
 			return oom(k);
+		if (zc == ZIP_ER_CANCELLED || sk_budget_time(k->ctx->budget) != SK_REASON_NONE)
+			return sk_cdr_block(k->ctx, SK_REASON_LIMIT_TIME, "zip");
 		/* reading the input failed (e.g. a CRC error while copying) */
 		return sk_cdr_block(k->ctx, SK_REASON_MALFORMED, "zip");
 	}
@@ -2312,10 +2318,14 @@ static int run(pkg *k, sk_input *in, sk_output *out)
 			return sk_cdr_block(k->ctx, SK_REASON_MALFORMED, "_rels/.rels");
 		uint8_t *rd;
 		size_t rl;
-		if ((rc = load_part(k, &k->p[ri], &rd, &rl)))
+		if ((rc = load_part(k, &k->p[ri], true, &rd, &rl)))
 			return rc;
-		xmlDoc *d = xml_parse(k, rd, rl, "_rels/.rels");
+		xmlDoc *d = NULL;
+		rc = xml_parse(k, rd, rl, "_rels/.rels", &d);
 		free(rd);
+		if (rc && rc != SK_EFORMAT)
+			return rc;
+		rc = 0;
 		xmlNode *root = d ? xmlDocGetRootElement(d) : NULL;
 		if (!root || !named(root, "Relationships") || !ns_is(root, NS_PR, NULL)) {
 			if (d)
@@ -2438,6 +2448,9 @@ static int run(pkg *k, sk_input *in, sk_output *out)
 		part *p = &k->p[i];
 		if (p->fate != F_KEEP || p->kind != K_XML)
 			continue;
+		sk_reason late = sk_budget_time(k->ctx->budget);
+		if (late != SK_REASON_NONE)
+			return sk_cdr_block(k->ctx, late, p->name);
 		if ((rc = rewrite_rels(k, &p->rs)) || (rc = clean_refs_part(k, p)))
 			return rc;
 	}
@@ -2469,6 +2482,13 @@ static int run(pkg *k, sk_input *in, sk_output *out)
 	size_t ctlen = 0;
 	if ((rc = build_ct(k, &ct, &ctlen)))
 		return rc;
+	/* A tree missing what an allocation could not make was not cleaned whole: whatever
+	 * libxml2 call it was (a parse, an attribute read, a node copy, the serialiser),
+	 * nothing of this package is written. */
+	if (sk_xml_failures() != k->xml_fail0) {
+		free(ct);
+		return oom(k);
+	}
 	rc = write_zip(k, ct, ctlen, out);
 	free(ct);
 	return rc;
@@ -2476,12 +2496,18 @@ static int run(pkg *k, sk_input *in, sk_output *out)
 
 static int ooxml_sanitize(sk_cdr_ctx *ctx, sk_input *in, sk_output *out, sk_error *err)
 {
-	xmlInitParser();
+	sk_xml_init();
 	pkg k;
 	memset(&k, 0, sizeof(k));
 	k.ctx = ctx;
 	k.err = err;
+	k.xml_fail0 = sk_xml_failures();
 	int rc = run(&k, in, out);
+	if (rc && sk_xml_failures() != k.xml_fail0) {
+		/* what looked malformed or missing may be what an allocation could not make */
+		ctx->reason = SK_REASON_NONE;
+		rc = oom(&k);
+	}
 	pkg_free(&k);
 	return rc;
 }

@@ -675,10 +675,16 @@ static void walk_array(pdf_walk *w, qpdf_oh a, uint64_t owner)
 	}
 }
 
+#define PDF_TIME_EVERY 256 /* objects between two looks at the clock */
+
 static void walk(pdf_walk *w, qpdf_oh root)
 {
 	push(w, root, 0);
-	while (w->n && !w->rc) {
+	for (uint64_t k = 0; w->n && !w->rc; k++) {
+		if (k % PDF_TIME_EVERY == 0 && sk_budget_time(w->ctx->budget) != SK_REASON_NONE) {
+			walk_block(w, SK_REASON_LIMIT_TIME, "pdf");
+			break;
+		}
 		pdf_item it = w->stack[--w->n];
 		qpdf_oh d = dict_of(w, it.h);
 		if (d) {
@@ -795,6 +801,8 @@ static int pdf_sanitize(sk_cdr_ctx *ctx, sk_input *in, sk_output *out, sk_error 
 	if (br != SK_REASON_NONE)
 		return sk_cdr_block(ctx, br, "pdf");
 
+	if ((br = sk_budget_time(ctx->budget)) != SK_REASON_NONE)
+		return sk_cdr_block(ctx, br, "pdf");
 	pdf_walk w = {.ctx = ctx};
 	w.q = qpdf_init();
 	if (!w.q)
@@ -844,6 +852,10 @@ static int pdf_sanitize(sk_cdr_ctx *ctx, sk_input *in, sk_output *out, sk_error 
 		goto done;
 	}
 
+	if (sk_budget_time(ctx->budget) != SK_REASON_NONE) {
+		walk_block(&w, SK_REASON_LIMIT_TIME, "pdf");
+		goto done;
+	}
 	qe = qpdf_init_write_memory(w.q);
 	if (!(qe & QPDF_ERRORS)) {
 		qpdf_set_preserve_encryption(w.q, QPDF_FALSE);
@@ -863,6 +875,12 @@ static int pdf_sanitize(sk_cdr_ctx *ctx, sk_input *in, sk_output *out, sk_error 
 	if (nwarn && (rc = sk_cdr_action(ctx, SK_ACTION_REPAIRED, "structure", NULL, warn1,
 					 nwarn))) {
 		walk_fail(&w, rc);
+		goto done;
+	}
+	/* a write that reported no error yet left no document: nothing is delivered */
+	if (!qpdf_get_buffer(w.q) || qpdf_get_buffer_length(w.q) == 0 || check_qpdf(&w)) {
+		if (!w.rc)
+			walk_fail(&w, SK_EINTERNAL);
 		goto done;
 	}
 	rc = sk_output_write(out, qpdf_get_buffer(w.q), qpdf_get_buffer_length(w.q), err);

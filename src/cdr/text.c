@@ -1053,6 +1053,9 @@ static int tx_main(struct tx *t)
 	int rc;
 	bool first = true;
 	for (;;) {
+		sk_reason late = sk_budget_time(t->ctx->budget); /* once a chunk */
+		if (late != SK_REASON_NONE)
+			return sk_cdr_block(t->ctx, late, "text");
 		if ((rc = fill(t)))
 			return rc;
 		size_t stop = t->eof ? t->len : t->len > TX_LOOK ? t->len - TX_LOOK : 0;

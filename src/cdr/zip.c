@@ -12,13 +12,22 @@
  * declared size, the real bytes charged to the expansion budget and the ratio as they
  * arrive. Each entry goes to the registry with sk_cdr_child(); what it delivers is
  * re-packed (deflate) under a cleaned, unique UTF-8 name into a new archive built in
- * memory. Comments, extra fields, attributes and special files are not carried over. */
+ * memory. Comments, extra fields, attributes and special files are not carried over.
+ *
+ * Stored and deflated entries are inflated here with zlib, from the input's bytes: the
+ * deflate stream must end exactly where the entry's compressed data ends, and give the
+ * declared size and CRC. An entry the registry delivered unchanged is then copied with
+ * its compressed bytes (nothing hidden after the stream, nothing to re-deflate), and its
+ * expanded bytes are let go at once: memory holds one entry at a time plus the changed
+ * ones. The item's clock is looked at per entry, per chunk read and while the archive
+ * is written. */
 #include <iconv.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <zip.h>
+#include <zlib.h>
 
 #include "cdr_modules.h"
 #include "sekisho/name.h"
@@ -446,6 +455,8 @@ typedef struct zstate {
 	zip_source_t *osrc;  /* output archive in memory */
 	zip_t *oz;
 	uint64_t written;    /* entries added to the output */
+	bool exact;          /* the entry just read: its compressed bytes are exactly the
+				deflate (or stored) stream of s->data */
 	nameset names;
 	sk_buf raw, dec, clean, uniq, show, show2, data, cout;
 } zstate;
@@ -636,12 +647,108 @@ static int check_entries(zstate *s)
 	return 0;
 }
 
+/* Charges r more bytes of entry data (got so far, with them) to the budget: expansion,
+ * ratio, the clock. */
+static sk_reason charge(zstate *s, const zip_stat_t *st, uint64_t r, uint64_t got)
+{
+	sk_budget *b = s->ctx->budget;
+	sk_reason why = sk_budget_expand(b, r);
+	if (why == SK_REASON_NONE)
+		why = sk_budget_ratio(b, st->comp_size, got);
+	if (why == SK_REASON_NONE)
+		why = sk_budget_time(b);
+	return why;
+}
+
+/* A stored or deflated entry read from the input's bytes (zlib): the stream must end
+ * exactly at the end of the compressed data and give the declared size and CRC. */
+static int inflate_entry(zstate *s, const zent *e, const zip_stat_t *st, const char *name)
+{
+	const uint8_t *src = s->in + (e->end - e->csize);
+	uint8_t *chunk = NULL;
+	z_stream z;
+	memset(&z, 0, sizeof(z));
+	bool deflated = e->method == ZIP_CM_DEFLATE;
+	if (deflated && inflateInit2(&z, -MAX_WBITS) != Z_OK)
+		return sk_error_set(s->err, SK_ENOMEM, "inflate");
+	int rc = 0, zr = Z_OK;
+	uint64_t got = 0, pos = 0;
+	uLong crc = crc32(0, Z_NULL, 0);
+	if (deflated && !(chunk = malloc(READ_CHUNK)))
+		rc = sk_error_set(s->err, SK_ENOMEM, "read");
+	while (rc == 0) {
+		const uint8_t *piece;
+		size_t r;
+		if (!deflated) {
+			if (pos == e->csize)
+				break;
+			r = e->csize - pos < READ_CHUNK ? (size_t)(e->csize - pos) : READ_CHUNK;
+			piece = src + pos;
+			pos += r;
+		} else {
+			if (zr == Z_STREAM_END)
+				break;
+			if (z.avail_in == 0) {
+				uint64_t left = e->csize - pos;
+				z.next_in = (Bytef *)(src + pos);
+				z.avail_in = left < (1u << 30) ? (uInt)left : (1u << 30);
+				pos += z.avail_in;
+			}
+			z.next_out = chunk;
+			z.avail_out = READ_CHUNK;
+			zr = inflate(&z, Z_NO_FLUSH);
+			if (zr == Z_MEM_ERROR) {
+				rc = sk_error_set(s->err, SK_ENOMEM, "inflate");
+				break;
+			}
+			if (zr != Z_OK && zr != Z_STREAM_END) { /* data error, or the end is missing */
+				rc = block(s, SK_REASON_MALFORMED, name);
+				break;
+			}
+			if (zr == Z_OK && z.avail_in == 0 && pos == e->csize && z.avail_out != 0) {
+				rc = block(s, SK_REASON_MALFORMED, name); /* truncated stream */
+				break;
+			}
+			piece = chunk;
+			r = READ_CHUNK - z.avail_out;
+		}
+		got += r;
+		if (got > st->size) {
+			rc = block(s, SK_REASON_MALFORMED, name); /* more data than declared */
+			break;
+		}
+		sk_reason why = charge(s, st, r, got);
+		if (why != SK_REASON_NONE) {
+			rc = block(s, why, name);
+			break;
+		}
+		crc = crc32(crc, piece, (uInt)r);
+		int brc = sk_buf_add(&s->data, piece, r);
+		if (brc)
+			rc = sk_error_set(s->err, brc, "read");
+	}
+	/* bytes after the end of the stream would be carried by a raw copy: refused */
+	if (rc == 0 && deflated && (z.avail_in != 0 || pos != e->csize))
+		rc = block(s, SK_REASON_MALFORMED, name);
+	if (rc == 0 && (got != st->size || crc != e->crc))
+		rc = block(s, SK_REASON_MALFORMED, name);
+	if (deflated)
+		inflateEnd(&z);
+	free(chunk);
+	if (rc == 0)
+		s->exact = true;
+	return rc;
+}
+
 /* Reads entry i into s->data: never more than its declared size, every byte charged to
  * the budget and the ratio checked as the data arrives. */
 static int read_entry(zstate *s, uint64_t i, const zip_stat_t *st, const char *name)
 {
-	sk_budget *b = s->ctx->budget;
 	sk_buf_reset(&s->data);
+	s->exact = false;
+	const zent *e = &s->ents[i];
+	if ((e->method == ZIP_CM_STORE && e->csize == e->usize) || e->method == ZIP_CM_DEFLATE)
+		return inflate_entry(s, e, st, name);
 	zip_file_t *zf = zip_fopen_index(s->za, i, 0);
 	if (!zf) {
 		zip_error_t *ze = zip_get_error(s->za);
@@ -672,9 +779,7 @@ static int read_entry(zstate *s, uint64_t i, const zip_stat_t *st, const char *n
 			rc = block(s, SK_REASON_MALFORMED, name); /* more data than declared */
 			break;
 		}
-		sk_reason why = sk_budget_expand(b, (uint64_t)r);
-		if (why == SK_REASON_NONE)
-			why = sk_budget_ratio(b, st->comp_size, got);
+		sk_reason why = charge(s, st, (uint64_t)r, got);
 		if (why != SK_REASON_NONE) {
 			rc = block(s, why, name);
 			break;
@@ -722,6 +827,13 @@ static int unique_name(zstate *s, bool *changed)
 	}
 }
 
+/* libzip asks while it writes: the item's time is up → zip_close() stops. */
+static int close_cancel(zip_t *za, void *ud)
+{
+	(void)za;
+	return sk_budget_time(ud) != SK_REASON_NONE;
+}
+
 static int out_open(zstate *s)
 {
 	zip_error_t ze;
@@ -737,6 +849,9 @@ static int out_open(zstate *s)
 		}
 	}
 	int rc = s->oz ? 0 : zerr(s, &ze, "create");
+	if (rc == 0 &&
+	    zip_register_cancel_callback_with_state(s->oz, close_cancel, NULL, s->ctx->budget))
+		rc = sk_error_set(s->err, SK_EINTERNAL, "zip: cancel callback");
 	zip_error_fini(&ze);
 	return rc;
 }
@@ -774,6 +889,25 @@ static int out_file(zstate *s, const char *name, const zip_stat_t *st)
 	}
 	s->written++;
 	if (zip_set_file_compression(s->oz, (zip_uint64_t)idx, ZIP_CM_DEFLATE, 0) != 0)
+		return zerr(s, zip_get_error(s->oz), "compression");
+	return out_meta(s, idx, st, false);
+}
+
+/* Adds entry i of the input as it is: its compressed bytes, its method (the registry
+ * delivered exactly what they decompress to). */
+static int out_raw(zstate *s, uint64_t i, const char *name, const zip_stat_t *st)
+{
+	zip_source_t *src = zip_source_zip(s->oz, s->za, i, ZIP_FL_COMPRESSED, 0, -1);
+	if (!src)
+		return zerr(s, zip_get_error(s->oz), "copy");
+	zip_int64_t idx = zip_file_add(s->oz, name, src, ZIP_FL_ENC_UTF_8);
+	if (idx < 0) {
+		zip_source_free(src);
+		return zerr(s, zip_get_error(s->oz), "add");
+	}
+	s->written++;
+	/* the method the bytes have (a stored entry would otherwise be deflated) */
+	if (zip_set_file_compression(s->oz, (zip_uint64_t)idx, (zip_int32_t)s->ents[i].method, 0))
 		return zerr(s, zip_get_error(s->oz), "compression");
 	return out_meta(s, idx, st, false);
 }
@@ -816,8 +950,13 @@ static int out_finish(zstate *s, sk_output *out)
 		s->oz = NULL;
 		return sk_output_write(out, empty, sizeof(empty), s->err);
 	}
-	if (zip_close(s->oz) != 0)
-		return zerr(s, zip_get_error(s->oz), "close");
+	if (zip_close(s->oz) != 0) {
+		zip_error_t *ze = zip_get_error(s->oz);
+		if (zip_error_code_zip(ze) == ZIP_ER_CANCELLED ||
+		    sk_budget_time(s->ctx->budget) != SK_REASON_NONE)
+			return block(s, SK_REASON_LIMIT_TIME, "writing the archive");
+		return zerr(s, ze, "close");
+	}
 	s->oz = NULL;
 	zip_stat_t st;
 	if (zip_source_is_deleted(s->osrc) || zip_source_stat(s->osrc, &st) != 0 ||
@@ -858,6 +997,9 @@ static bool is_dir_entry(const zent *e, const char *dec, const zip_stat_t *st)
 static int do_entry(zstate *s, uint64_t i)
 {
 	const zent *e = &s->ents[i];
+	sk_reason late = sk_budget_time(s->ctx->budget);
+	if (late != SK_REASON_NONE)
+		return block(s, late, "entries");
 	zip_stat_t st;
 	if (zip_stat_index(s->za, i, 0, &st) != 0)
 		return block(s, SK_REASON_MALFORMED, "entry");
@@ -915,7 +1057,13 @@ static int do_entry(zstate *s, uint64_t i)
 	sk_reason why;
 	sk_buf_reset(&s->cout);
 	rc = sk_cdr_child(s->ctx, name, s->data.data, s->data.len, &s->cout, &why, s->err);
+	bool same = rc == 0 && s->exact && !s->ctx->child_ext[0] && s->cout.len == s->data.len &&
+		    (s->data.len == 0 || memcmp(s->cout.data, s->data.data, s->data.len) == 0);
 	sk_buf_reset(&s->data);
+	if (same) {
+		sk_buf_reset(&s->cout);
+		return out_raw(s, i, name, &st);
+	}
 	if (rc == 0 && s->ctx->child_ext[0])
 		return out_file_renamed(s, name, s->ctx->child_ext, &st);
 	if (rc == 0)

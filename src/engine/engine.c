@@ -3,7 +3,7 @@
 #include "sekisho/hash.h"
 
 #include <iconv.h>
-#include <libxml/parser.h>
+#include "sekisho/xml.h"
 #include <qpdf/qpdf-c.h>
 #include <stdio.h>
 #include <string.h>
@@ -40,7 +40,7 @@ int sk_engine_init(sk_error *err)
 	if (initialised)
 		return 0;
 	tzset(); /* libzip converts entry times with localtime_r */
-	xmlInitParser();
+	sk_xml_init(); /* libxml2 with our allocator hooks, before any other use */
 	for (size_t i = 0; i < sizeof(charsets) / sizeof(charsets[0]); i++) {
 		kept[2 * i] = iconv_open("UTF-8", charsets[i]);
 		kept[2 * i + 1] = iconv_open(charsets[i], "UTF-8");

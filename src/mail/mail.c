@@ -123,24 +123,30 @@ static void addstr(run *r, const char *s)
 	addtext(r, s, strlen(s));
 }
 
-/* A whole part's decoded content (transfer encoding undone). */
+/* A whole part's decoded content (transfer encoding undone), or NULL when GMime could
+ * not write it out (the caller fails the message: a part cut short is never delivered). */
 static GByteArray *content_bytes(GMimePart *p)
 {
 	GMimeDataWrapper *dw = g_mime_part_get_content(p);
 	GMimeStream *ms = g_mime_stream_mem_new();
-	if (dw)
-		g_mime_data_wrapper_write_to_stream(dw, ms);
+	if (dw && g_mime_data_wrapper_write_to_stream(dw, ms) < 0) {
+		g_object_unref(ms);
+		return NULL;
+	}
+	/* the stream's array itself (no copy of a large part): the stream lets go of it */
 	GByteArray *ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(ms));
-	GByteArray *copy = g_byte_array_sized_new(ba->len);
-	g_byte_array_append(copy, ba->data, ba->len);
+	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(ms), FALSE);
 	g_object_unref(ms);
-	return copy;
+	return ba;
 }
 
 static char *object_string(GMimeObject *o)
 {
 	GMimeStream *ms = g_mime_stream_mem_new();
-	g_mime_object_write_to_stream(o, NULL, ms);
+	if (g_mime_object_write_to_stream(o, NULL, ms) < 0) {
+		g_object_unref(ms);
+		return NULL;
+	}
 	GByteArray *ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(ms));
 	char *s = malloc(ba->len + 1);
 	if (s) {
@@ -401,6 +407,10 @@ static void walk(run *r, GMimeObject *obj, unsigned depth);
 static void part_text(run *r, GMimePart *p, GMimeContentType *ct)
 {
 	GByteArray *ba = content_bytes(p);
+	if (!ba) {
+		set_fatal(r, SK_EINTERNAL, "text part content");
+		return;
+	}
 	sk_buf t;
 	sk_buf_init(&t, SK_BUF_MAX_DEFAULT);
 	const char *label = g_mime_content_type_get_parameter(ct, "charset");
@@ -411,10 +421,18 @@ static void part_text(run *r, GMimePart *p, GMimeContentType *ct)
 	if (rc == 0 && g_mime_content_type_is_type(ct, "text", "html")) {
 		sk_buf h;
 		sk_buf_init(&h, SK_BUF_MAX_DEFAULT);
-		rc = sk_mail_html_text((const char *)sk_buf_str(&t), t.len, &h, r->err);
+		sk_reason why;
+		rc = sk_mail_html_text((const char *)sk_buf_str(&t), t.len, &r->budget, &h, &why,
+				       r->err);
 		sk_buf_free(&t);
 		t = h;
 		r->chg_text = true;
+		if (rc == SK_EBLOCKED || rc == SK_ELIMIT) {
+			/* over a limit: the message is held, a notice delivered */
+			sk_buf_free(&t);
+			hold(r, rc == SK_ELIMIT ? SK_REASON_LIMIT_SIZE : why, "text/html");
+			return;
+		}
 	}
 	if (rc) {
 		sk_buf_free(&t);
@@ -456,6 +474,11 @@ static void walk(run *r, GMimeObject *obj, unsigned depth)
 {
 	if (r->fatal || r->held)
 		return;
+	sk_reason late = sk_budget_time(&r->budget);
+	if (late != SK_REASON_NONE) {
+		hold(r, late, "mail");
+		return;
+	}
 	if (++r->res->parts > r->o->max_parts) {
 		hold(r, SK_REASON_LIMIT_ENTRIES, "too many MIME parts");
 		return;
@@ -505,6 +528,10 @@ static void walk(run *r, GMimeObject *obj, unsigned depth)
 			return;
 		if (att_disp) {
 			char *raw = object_string(GMIME_OBJECT(m));
+			if (!raw) {
+				set_fatal(r, SK_ENOMEM, "attached message");
+				return;
+			}
 			const char *subj = g_mime_message_get_subject(m);
 			char *nm = g_strdup_printf("%s.eml", subj && *subj ? subj : "message");
 			attachment(r, nm, "message/rfc822", (const uint8_t *)(raw ? raw : ""),
@@ -549,6 +576,10 @@ static void walk(run *r, GMimeObject *obj, unsigned depth)
 			return;
 		}
 		GByteArray *ba = content_bytes(p);
+		if (!ba) {
+			set_fatal(r, SK_EINTERNAL, "attachment content");
+			return;
+		}
 		char *mt = g_mime_content_type_get_mime_type(ct);
 		char *name = NULL;
 		if (fn && *fn) {
@@ -959,12 +990,12 @@ int sk_mail_sanitize(const sk_mail_options *o, sk_budget *budget, const uint8_t 
 	sk_report_init(&local);
 	run r = {.o = o, .res = res, .err = err, .en = o->lang == SK_LANG_EN,
 		 .report = report ? report : &local};
-	if (budget) {
+	if (budget)
 		r.budget = *budget;
-	} else {
+	else
 		sk_budget_default(&r.budget);
+	if (!r.budget.deadline_ns) /* else the caller started the clock: its deadline holds */
 		sk_budget_start(&r.budget);
-	}
 	r.cctx = (sk_cdr_ctx){.budget = &r.budget, .report = r.report,
 			      .profile = o->file_profile ? o->file_profile : sk_profile_default(),
 			      .depth = 0, .where = "", .name = NULL};

@@ -13,6 +13,7 @@
 #include <uchardet.h>
 
 #include "sekisho/mail.h"
+#include "sekisho/xml.h"
 
 /* ---- charsets ------------------------------------------------------------------- */
 
@@ -544,18 +545,26 @@ static void walk(hw *w, xmlNode *n)
 	w->depth--;
 }
 
-int sk_mail_html_text(const char *html, size_t n, sk_buf *out, sk_error *err)
+int sk_mail_html_text(const char *html, size_t n, const sk_budget *b, sk_buf *out,
+		      sk_reason *why, sk_error *err)
 {
-	if (n > INT32_MAX)
-		return sk_error_set(err, SK_ELIMIT, "html too large");
-	htmlDocPtr doc = htmlReadMemory(n ? html : "<p></p>", n ? (int)n : 7, NULL, "UTF-8",
-					HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
-						HTML_PARSE_NOWARNING | HTML_PARSE_NONET);
+	*why = SK_REASON_NONE;
+	sk_xml_init();
+	uint64_t fail0 = sk_xml_failures();
+	xmlDoc *doc;
+	int rc = sk_xml_read_html(n ? html : "<p></p>", n ? n : 7, "UTF-8", b, &doc, why);
+	if (rc == SK_EBLOCKED)
+		return sk_error_set(err, rc, "html: %s", sk_reason_code(*why));
+	if (rc)
+		return sk_error_set(err, rc, "html: %s", rc == SK_ENOMEM ? "out of memory" : "too large");
 	if (!doc)
 		return 0; /* nothing readable: an empty text */
 	hw w = {.out = out, .nl = 100};
 	walk(&w, (xmlNode *)doc);
 	xmlFreeDoc(doc);
+	/* an attribute that could not be read (alt, href, style) leaves the text incomplete */
+	if (w.rc == 0 && sk_xml_failures() != fail0)
+		w.rc = SK_ENOMEM;
 	if (w.rc == 0) {
 		/* trailing blank lines trimmed to one newline */
 		while (out->len && (out->data[out->len - 1] == '\n' || out->data[out->len - 1] == ' '))

@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include <libmilter/mfapi.h>
-#include <libxml/parser.h>
+#include "sekisho/xml.h"
 #include <sodium.h>
 
 #include "sekisho/buf.h"
@@ -522,7 +522,7 @@ int sk_milter_run(const sk_milter_config *cfg, sk_error *err)
 	atomic_store(&g.tf_buffered, 0);
 	atomic_store(&g.errors, 0);
 	/* libraries whose first use is not thread-safe are set up before the threads */
-	xmlInitParser();
+	sk_xml_init(); /* libxml2 with our allocator hooks, before any other use */
 
 	static struct smfiDesc desc = {
 		.xxfi_name = "sekisho",

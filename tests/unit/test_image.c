@@ -1984,6 +1984,43 @@ static void bmp_extras_removed(void **state)
 	sk_buf_free(&in);
 }
 
+/* The item's clock: every codec looks at it in its row loop (libjpeg: per iMCU row).
+ * Past the deadline each image is blocked limit-time; with time left, delivered. */
+static void time_limit(void **state)
+{
+	(void)state;
+	sk_buf in[5];
+	const char *names[5] = {"t.png", "t.jpg", "t.gif", "t.bmp", "rle.bmp"};
+	pngspec ps = {.w = 40, .h = 300, .depth = 8, .ctype = PNG_COLOR_TYPE_RGB};
+	uint8_t *px = png_pixels(&ps);
+	png_make(&ps, px, &in[0]);
+	free(px);
+	jpgspec js = {.w = 40, .h = 24, .comps = 3, .cs = JCS_RGB};
+	jpg_make(&js, &in[1]);
+	gif_make(&in[2], false, 2, 40, 30);
+	enum { W = 13, H = 7 };
+	uint8_t idx[W * H], rows[4 * W * H + 64];
+	for (int i = 0; i < W * H; i++)
+		idx[i] = (uint8_t)(rnd() % 16);
+	size_t n = bmp_rows(idx, W, H, 24, false, rows);
+	bmpspec bs = {.hsize = 40, .bpp = 24, .w = W, .h = H, .pixels = rows, .npixels = n};
+	bmp_make(&bs, &in[3]);
+	static const uint8_t rle8[] = {6, 1, 0, 0, 6, 2, 0, 1};
+	bmpspec rs = {.hsize = 40, .bpp = 8, .comp = 1, .w = 6, .h = 2, .npal = 16, .pal = test_pal,
+		      .pixels = rle8, .npixels = sizeof(rle8)};
+	bmp_make(&rs, &in[4]);
+	for (int k = 0; k < 5; k++) {
+		sk_budget b;
+		tu_budget(&b, true);
+		if (tu_direct(in[k].data, in[k].len, names[k], &b, NULL) != SK_REASON_LIMIT_TIME)
+			fail_msg("%s: not blocked limit-time", names[k]);
+		tu_budget(&b, false);
+		if (tu_direct(in[k].data, in[k].len, names[k], &b, NULL) != SK_REASON_NONE)
+			fail_msg("%s: not delivered", names[k]);
+		sk_buf_free(&in[k]);
+	}
+}
+
 static void bmp_limits_and_malformed(void **state)
 {
 	(void)state;
@@ -2178,6 +2215,7 @@ int main(void)
 		cmocka_unit_test(bmp_bitfields),
 		cmocka_unit_test(bmp_extras_removed),
 		cmocka_unit_test(bmp_limits_and_malformed),
+		cmocka_unit_test(time_limit),
 		cmocka_unit_test(expand_limits),
 		cmocka_unit_test(corpus_mat2),
 	};

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gmime/gmime.h>
@@ -12,6 +14,7 @@
 #include "sekisho/mail.h"
 #include "sekisho/policy.h"
 #include "sekisho/quarantine.h"
+#include "sekisho/xml.h"
 #include "testutil.h"
 
 typedef struct mrun {
@@ -577,6 +580,118 @@ static void test_limits(void **state)
 	mfree(&r);
 }
 
+/* The node limit of an HTML body and the message's clock: over either, the message is
+ * held with that reason and a notice is delivered; under them, it is delivered. */
+static void test_html_limits(void **state)
+{
+	(void)state;
+	sk_buf m;
+	sk_buf_init(&m, 1 << 20);
+	sk_buf_adds(&m, "From: a@evil.example\nSubject: s\nContent-Type: text/html; charset=UTF-8\n\n");
+	for (int i = 0; i < 300; i++)
+		sk_buf_adds(&m, "<p>x");
+	sk_buf_adds(&m, "<p>last words\n");
+	sk_mail_options o;
+	mrun r;
+	sk_mail_options_default(&o);
+	sk_options opt; /* the message's budget is the gate's */
+	sk_options_default(&opt);
+	opt.budget.max_nodes = 300; /* 301 markup starts */
+	assert_int_equal(gmail(&o, &opt, NULL, NULL, sk_buf_str(&m), m.len, &r), 0);
+	assert_true(r.res.held);
+	assert_int_equal(r.res.reason, SK_REASON_LIMIT_NODES);
+	has(r.xms, "HELD");
+	hasnt(r.text, "last words");
+	mfree(&r);
+	opt.budget.max_nodes = 400; /* the parser implies html and body: 303 nodes */
+	assert_int_equal(gmail(&o, &opt, NULL, NULL, sk_buf_str(&m), m.len, &r), 0);
+	assert_false(r.res.held);
+	has(r.text, "last words");
+	mfree(&r);
+	/* the default budget: delivered */
+	sk_mail_options_default(&o);
+	assert_int_equal(mail(&o, sk_buf_str(&m), m.len, &r), 0);
+	assert_false(r.res.held);
+	mfree(&r);
+	/* the engine with a clock already past its deadline (the gate started it) */
+	sk_mail_options_default(&o);
+	sk_budget late;
+	sk_budget_default(&late);
+	sk_budget_start(&late);
+	late.deadline_ns = 1;
+	{
+		sk_buf ob;
+		sk_buf_init(&ob, SK_BUF_MAX_DEFAULT);
+		sk_mail_result mr;
+		sk_report rep;
+		sk_report_init(&rep);
+		assert_int_equal(sk_mail_sanitize(&o, &late, (const uint8_t *)sk_buf_str(&m), m.len, &ob,
+						  &mr, &rep, NULL), 0);
+		assert_true(mr.held);
+		assert_int_equal(mr.reason, SK_REASON_LIMIT_TIME);
+		assert_int_equal(rep.verdict, SK_VERDICT_BLOCKED);
+		assert_int_equal(sk_buf_len(&ob), 0);
+		sk_report_free(&rep);
+		sk_buf_free(&ob);
+	}
+	/* the HTML text on its own: blocked with the reason, not an error */
+	sk_budget b;
+	sk_budget_default(&b);
+	b.max_nodes = 10;
+	sk_buf t;
+	sk_buf_init(&t, 1 << 20);
+	sk_reason why;
+	assert_int_equal(sk_mail_html_text("<p>a<p>b<p>c<p>d<p>e<p>f<p>g<p>h<p>i<p>j<p>k", 44, &b, &t,
+					   &why, NULL), SK_EBLOCKED);
+	assert_int_equal(why, SK_REASON_LIMIT_NODES);
+	assert_int_equal(t.len, 0);
+	/* An allocation failure anywhere in the HTML parse or walk: an error, never a
+	 * shorter text. Each try runs in a child, as a worker would: libxml2 2.9.14's HTML
+	 * parser can spin after some failures (NEXT stops moving once the parser is halted,
+	 * a loop tests only CUR); the gate kills a worker past its time, here alarm() does. */
+	unsigned failed = 0, spun = 0, n;
+	for (n = 1;; n++) {
+		int fd[2];
+		assert_int_equal(pipe(fd), 0);
+		pid_t pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			close(fd[0]);
+			alarm(2);
+			sk_buf_reset(&t);
+			sk_xml_fail_at = n;
+			int rc = sk_mail_html_text("<p>a <a href=\"https://x.example/\">b</a><img alt=\"c\"><p>d",
+						   56, NULL, &t, &why, NULL);
+			bool reached = sk_xml_fail_at == 0;
+			char v = !reached ? (rc == 0 && strstr(sk_buf_str(&t), "d") ? 'D' : 'X')
+				 : rc == SK_ENOMEM ? 'E' : 'X';
+			if (write(fd[1], &v, 1) != 1)
+				_exit(3);
+			_exit(0);
+		}
+		close(fd[1]);
+		char v = 0;
+		ssize_t got = read(fd[0], &v, 1);
+		close(fd[0]);
+		int st;
+		assert_int_equal(waitpid(pid, &st, 0), pid);
+		if (got != 1) { /* killed: nothing delivered */
+			assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGALRM);
+			spun++;
+			continue;
+		}
+		if (v == 'X')
+			fail_msg("allocation %u failed: an incomplete text was delivered", n);
+		if (v == 'D')
+			break;
+		failed++;
+	}
+	print_message("# %u allocations: %u errors, %u spun (killed)\n", n - 1, failed, spun);
+	assert_true(failed > 10);
+	sk_buf_free(&t);
+	sk_buf_free(&m);
+}
+
 static void test_unparseable_held(void **state)
 {
 	struct qenv e;
@@ -683,7 +798,8 @@ static void test_html_deep(void **state)
 	for (int i = 0; i < 20000; i++)
 		sk_buf_adds(&h, "<div><span>");
 	sk_buf_adds(&h, "deep");
-	assert_int_equal(sk_mail_html_text(sk_buf_str(&h), h.len, &t, NULL), 0);
+	sk_reason why;
+	assert_int_equal(sk_mail_html_text(sk_buf_str(&h), h.len, NULL, &t, &why, NULL), 0);
 	has(sk_buf_str(&t), "top");
 	sk_buf_free(&h);
 	sk_buf_free(&t);
@@ -691,7 +807,7 @@ static void test_html_deep(void **state)
 	 * link's text is compared (was NULL + 0, undefined, found by fuzz_mail) */
 	sk_buf_init(&t, 1 << 20);
 	const char link[] = "<a href=\"http://example.com/\"></a>";
-	assert_int_equal(sk_mail_html_text(link, sizeof(link) - 1, &t, NULL), 0);
+	assert_int_equal(sk_mail_html_text(link, sizeof(link) - 1, NULL, &t, &why, NULL), 0);
 	has(sk_buf_str(&t), "<http://example.com/>");
 	sk_buf_free(&t);
 }
@@ -843,6 +959,7 @@ int main(void)
 		cmocka_unit_test(test_sanitize_attach),
 		cmocka_unit_test(test_html_charsets_and_related),
 		cmocka_unit_test(test_html_deep),
+		cmocka_unit_test(test_html_limits),
 		cmocka_unit_test(test_policy_hold_and_profile),
 		cmocka_unit_test(test_one_budget),
 		cmocka_unit_test(test_gate_flow_dlp),

@@ -13,6 +13,7 @@
 #include <libxml/tree.h>
 #include <zip.h>
 
+#include "sekisho/xml.h"
 #include "testutil.h"
 
 /* ---- building packages ------------------------------------------------------------- */
@@ -1367,6 +1368,149 @@ static void limits(void **state)
 	sk_buf_free(&deep);
 }
 
+/* ---- fail closed: allocation failures, node and time limits ----------------------------- */
+
+/* An xlsx whose sheet has `rows` plain rows and then a DDE formula; sharedStrings.xml holds
+ * `strings` tiny strings. */
+static void xlsx_dde(sk_buf *out, int rows, int strings)
+{
+	sk_buf sheet, sst;
+	sk_buf_init(&sheet, 0);
+	sk_buf_init(&sst, 0);
+	sk_buf_adds(&sheet, XMLDECL "<worksheet" X_NS "><sheetData>");
+	for (int i = 1; i <= rows; i++)
+		sk_buf_printf(&sheet, "<row r=\"%d\"><c r=\"A%d\"><v>%d</v></c></row>", i, i, i);
+	sk_buf_printf(&sheet, "<row r=\"%d\"><c r=\"A%d\"><f>cmd|' /C calc'!A0</f><v>0</v></c></row>",
+		      rows + 1, rows + 1);
+	sk_buf_adds(&sheet, "</sheetData></worksheet>");
+	sk_buf_adds(&sst, XMLDECL "<sst" X_NS ">");
+	for (int i = 0; i < strings; i++)
+		sk_buf_adds(&sst, "<si><t>x</t></si>");
+	sk_buf_adds(&sst, "</sst>");
+	ent e[] = {
+		{.name = "[Content_Types].xml",
+		 .data = CT_HEAD OVR("/xl/workbook.xml", SML "sheet.main+xml")
+		 OVR("/xl/worksheets/sheet1.xml", SML "worksheet+xml")
+		 OVR("/xl/sharedStrings.xml", SML "sharedStrings+xml") CT_TAIL},
+		{.name = "_rels/.rels", .data = ROOT_RELS("xl/workbook.xml")},
+		{.name = "xl/workbook.xml",
+		 .data = XMLDECL "<workbook" X_NS "><sheets><sheet name=\"Data\" sheetId=\"1\" r:id=\"rId1\"/></sheets></workbook>"},
+		{.name = "xl/_rels/workbook.xml.rels",
+		 .data = RELS_HEAD REL("rId1", "worksheet", "worksheets/sheet1.xml")
+		 REL("rId2", "sharedStrings", "sharedStrings.xml") RELS_TAIL},
+		{.name = "xl/worksheets/sheet1.xml", .data = sk_buf_str(&sheet)},
+		{.name = "xl/sharedStrings.xml", .data = sk_buf_str(&sst)},
+	};
+	mkzip(out, e, sizeof(e) / sizeof(e[0]));
+	sk_buf_free(&sheet);
+	sk_buf_free(&sst);
+}
+
+/* Every allocation libxml2 makes while the package is handled fails in turn: each run
+ * ends blocked (internal-error), or delivers a package without the DDE formula. Before
+ * the fix a truncated tree passed as well-formed and the sheet was copied as it was. */
+static void alloc_failures(void **state)
+{
+	(void)state;
+	sk_buf in;
+	xlsx_dde(&in, 40, 3);
+	tu_run r;
+	tu_process(in.data, in.len, "book.xlsx", NULL, &r);
+	assert_verdict(&r, SK_VERDICT_SANITIZED);
+	assert_true(reported(&r, SK_ACTION_REMOVED, "dde", "sheet1.xml"));
+	assert_false(zgrep(&r.out, "cmd|"));
+	tu_free(&r);
+
+	unsigned blocked = 0, delivered = 0, n;
+	for (n = 1;; n++) {
+		sk_xml_fail_at = n;
+		tu_process(in.data, in.len, "book.xlsx", NULL, &r);
+		bool reached = sk_xml_fail_at == 0; /* the nth allocation was made (and failed) */
+		sk_xml_fail_at = 0;
+		if (r.res.report.verdict == SK_VERDICT_BLOCKED) {
+			assert_true(reached);
+			assert_reason(&r, SK_REASON_INTERNAL);
+			blocked++;
+		} else {
+			if (zgrep(&r.out, "cmd|"))
+				fail_msg("allocation %u failed: the DDE formula was delivered", n);
+			delivered++;
+		}
+		tu_free(&r);
+		if (!reached)
+			break;
+	}
+	print_message("# %u allocations: %u blocked, %u delivered without the formula\n", n - 1,
+		      blocked, delivered);
+	assert_true(n > 100);
+	assert_true(blocked >= n - 1); /* every failed allocation blocks */
+	sk_buf_free(&in);
+}
+
+/* Node limit: a part with more markup starts than max_nodes is not parsed. */
+static void node_limit(void **state)
+{
+	(void)state;
+	sk_buf in;
+	xlsx_dde(&in, 10, 2000); /* sharedStrings.xml: 4,002 markup starts (<?xml, <sst, 2000 × 2) */
+	sk_options opt;
+	sk_options_default(&opt);
+	opt.budget.max_nodes = 4001;
+	tu_run r;
+	tu_process(in.data, in.len, "book.xlsx", &opt, &r);
+	assert_reason(&r, SK_REASON_LIMIT_NODES);
+	assert_string_equal(r.res.report.reason_detail, "xl/sharedStrings.xml");
+	tu_free(&r);
+	opt.budget.max_nodes = 4002;
+	run_buf(&in, "book.xlsx", &opt, &r);
+	assert_verdict(&r, SK_VERDICT_SANITIZED);
+	tu_free(&r);
+	sk_buf_free(&in);
+
+	/* the count before parsing and the count of the parse itself */
+	sk_budget b;
+	sk_budget_default(&b);
+	b.max_nodes = 3;
+	xmlDoc *d;
+	sk_reason why;
+	assert_int_equal(sk_xml_read("<a><b/><c/></a>", 15, NULL, &b, &d, &why), 0);
+	xmlFreeDoc(d);
+	assert_int_equal(sk_xml_read("<a><b/><c/><d/></a>", 19, NULL, &b, &d, &why), SK_EBLOCKED);
+	assert_int_equal(why, SK_REASON_LIMIT_NODES);
+	assert_null(d);
+	/* no markup at all, yet the HTML parser implies html, body and p: stopped at 3 */
+	b.max_nodes = 2;
+	assert_int_equal(sk_xml_read_html("text", 4, "UTF-8", &b, &d, &why), SK_EBLOCKED);
+	assert_int_equal(why, SK_REASON_LIMIT_NODES);
+	b.max_nodes = 3;
+	assert_int_equal(sk_xml_read_html("text", 4, "UTF-8", &b, &d, &why), 0);
+	assert_non_null(d);
+	xmlFreeDoc(d);
+	assert_int_equal(sk_xml_markup_count("<a></a><!-- c --><?p?>x < y</", 29, 100), 4);
+	assert_int_equal(sk_xml_markup_count("<a><a><a><a>", 12, 2), 2);
+}
+
+/* Time limit: an item whose deadline has passed is blocked; the same item with time
+ * left is delivered. */
+static void time_limit(void **state)
+{
+	(void)state;
+	sk_buf in;
+	xlsx_dde(&in, 10, 10);
+	sk_budget b;
+	tu_budget(&b, true);
+	assert_int_equal(tu_direct(in.data, in.len, "book.xlsx", &b, NULL), SK_REASON_LIMIT_TIME);
+	tu_budget(&b, false);
+	assert_int_equal(tu_direct(in.data, in.len, "book.xlsx", &b, NULL), SK_REASON_NONE);
+	/* the parse itself looks at the clock */
+	xmlDoc *d;
+	sk_reason why;
+	tu_budget(&b, true);
+	assert_int_equal(sk_xml_read("<a/>", 4, NULL, &b, &d, &why), SK_EBLOCKED);
+	assert_int_equal(why, SK_REASON_LIMIT_TIME);
+	sk_buf_free(&in);
+}
+
 /* ---- detection: encrypted Office, packages without content types ------------------------ */
 
 static void put16(uint8_t *p, uint16_t v)
@@ -1574,6 +1718,9 @@ int main(void)
 		cmocka_unit_test(parts_and_images),
 		cmocka_unit_test(encrypted_entry),
 		cmocka_unit_test(limits),
+		cmocka_unit_test(alloc_failures),
+		cmocka_unit_test(node_limit),
+		cmocka_unit_test(time_limit),
 		cmocka_unit_test(encrypted_office),
 		cmocka_unit_test(no_content_types_detected),
 		cmocka_unit_test(corpus),

@@ -179,6 +179,24 @@ static void clean_page_with_link(void **state)
 	tu_free(&r);
 }
 
+/* The item's clock: looked at before qpdf reads, every 256 objects of the walk and
+ * before writing. Past the deadline: limit-time; with time left: delivered. */
+static void time_limit(void **state)
+{
+	(void)state;
+	pdfb p;
+	pb_begin(&p);
+	pb_obj(&p, "<< /Type /Catalog /Pages 2 0 R >>");
+	pb_page(&p, NULL, NULL);
+	pb_end(&p, NULL);
+	sk_budget b;
+	tu_budget(&b, true);
+	assert_int_equal(tu_direct(p.b.data, p.b.len, "t.pdf", &b, NULL), SK_REASON_LIMIT_TIME);
+	tu_budget(&b, false);
+	assert_int_equal(tu_direct(p.b.data, p.b.len, "t.pdf", &b, NULL), SK_REASON_NONE);
+	sk_buf_free(&p.b);
+}
+
 static void open_action_javascript(void **state)
 {
 	(void)state;
@@ -856,6 +874,7 @@ int main(void)
 		cmocka_unit_test(japanese_font_kept),
 		cmocka_unit_test(corpus_dirty),
 		cmocka_unit_test(texts),
+		cmocka_unit_test(time_limit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

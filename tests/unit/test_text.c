@@ -704,6 +704,26 @@ static void utf16_chunks(void **state)
 
 /* ---- limits -------------------------------------------------------------------- */
 
+/* The item's clock, looked at once a chunk: past the deadline a text is blocked
+ * limit-time; with time left, the same text is delivered. */
+static void time_limit(void **state)
+{
+	(void)state;
+	const char csv[] = "a,b\n=1+2,x\n";
+	const char txt[] = "住民票の写しの交付申請について\n";
+	sk_budget b;
+	tu_budget(&b, true);
+	assert_int_equal(tu_direct(csv, sizeof(csv) - 1, "t.csv", &b, NULL), SK_REASON_LIMIT_TIME);
+	assert_int_equal(tu_direct(txt, sizeof(txt) - 1, "t.txt", &b, NULL), SK_REASON_LIMIT_TIME);
+	tu_budget(&b, false);
+	sk_buf out;
+	sk_buf_init(&out, 0);
+	assert_int_equal(tu_direct(csv, sizeof(csv) - 1, "t.csv", &b, &out), SK_REASON_NONE);
+	assert_non_null(strstr(sk_buf_str(&out), "'=1+2"));
+	sk_buf_free(&out);
+	assert_int_equal(tu_direct(txt, sizeof(txt) - 1, "t.txt", &b, NULL), SK_REASON_NONE);
+}
+
 static void budget_limit(void **state)
 {
 	(void)state;
@@ -817,6 +837,7 @@ int main(void)
 		cmocka_unit_test(chunk_boundary_default),
 		cmocka_unit_test(utf16_chunks),
 		cmocka_unit_test(budget_limit),
+		cmocka_unit_test(time_limit),
 		cmocka_unit_test(output_limit),
 		cmocka_unit_test(long_lookahead),
 		cmocka_unit_test(empty_and_tiny),

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <zip.h>
+#include <zlib.h>
 
 #include "sekisho/name.h"
 #include "testutil.h"
@@ -104,6 +105,8 @@ typedef struct rawent {
 	uint32_t usize;
 	const void *extra;     /* extra field (local and central) */
 	size_t xlen;
+	bool has_crc;          /* crc (of the uncompressed data) instead of the data's own */
+	uint32_t crc;
 } rawent;
 
 static uint32_t crc32_of(const void *p, size_t n)
@@ -143,7 +146,7 @@ static void put_lfh(sk_buf *b, const rawent *e)
 	put16(b, e->method);
 	put16(b, 0x6000); /* 12:00 */
 	put16(b, 0x5B6E); /* 2025-11-14 */
-	put32(b, crc32_of(e->data, e->len));
+	put32(b, e->has_crc ? e->crc : crc32_of(e->data, e->len));
 	put32(b, (uint32_t)e->len);
 	put32(b, e->lie ? e->usize : (uint32_t)e->len);
 	put16(b, (uint32_t)rlen(e));
@@ -161,7 +164,7 @@ static void put_cdh(sk_buf *b, const rawent *e, uint32_t off)
 	put16(b, e->method);
 	put16(b, 0x6000);
 	put16(b, 0x5B6E);
-	put32(b, crc32_of(e->data, e->len));
+	put32(b, e->has_crc ? e->crc : crc32_of(e->data, e->len));
 	put32(b, (uint32_t)e->len);
 	put32(b, e->lie ? e->usize : (uint32_t)e->len);
 	put16(b, (uint32_t)rlen(e));
@@ -976,6 +979,121 @@ static void limit_ratio(void **state)
 }
 
 /* A declared size that lies: reading stops past it (never expanded in full). */
+/* An entry the registry delivers unchanged is copied with its compressed bytes (same
+ * method, compressed size and CRC); a changed one is written anew. */
+static void raw_copy_unchanged(void **state)
+{
+	(void)state;
+	if (!text_module_present())
+		skip();
+	sk_buf big;
+	sk_buf_init(&big, 0);
+	for (int i = 0; i < 2000; i++)
+		sk_buf_printf(&big, "line %d: 住民票の写しの交付申請について\n", i);
+	zs v[] = {
+		{.name = "a.txt", .data = sk_buf_str(&big)},
+		{.name = "b.txt", .data = "stored text\n", .store = true},
+		{.name = "c.csv", .data = "a,b\n=1+2,x\n"},
+	};
+	sk_buf z;
+	zbuild(v, 3, NULL, &z);
+	tu_run r;
+	process(&z, NULL, &r);
+	assert_verdict(&r, SK_VERDICT_SANITIZED); /* the CSV formula */
+	zip_t *in = zopen(z.data, z.len), *out = zopen(r.out.data, r.out.len);
+	for (int k = 0; k < 2; k++) {
+		zip_stat_t a, b;
+		assert_int_equal(zip_stat(in, v[k].name, 0, &a), 0);
+		assert_int_equal(zip_stat(out, v[k].name, 0, &b), 0);
+		assert_int_equal(a.comp_method, b.comp_method);
+		assert_int_equal(a.comp_size, b.comp_size);
+		assert_int_equal(a.crc, b.crc);
+		/* the very bytes: the compressed data of the input is in the output */
+		zip_file_t *f = zip_fopen(in, v[k].name, ZIP_FL_COMPRESSED);
+		assert_non_null(f);
+		uint8_t *raw = malloc(a.comp_size);
+		assert_non_null(raw);
+		assert_int_equal(zip_fread(f, raw, a.comp_size), (zip_int64_t)a.comp_size);
+		zip_fclose(f);
+		assert_non_null(memmem(r.out.data, r.out.len, raw, a.comp_size));
+		free(raw);
+		sk_buf c;
+		zread(out, v[k].name, &c);
+		assert_int_equal(c.len, k == 0 ? big.len : strlen(v[k].data));
+		sk_buf_free(&c);
+	}
+	sk_buf c;
+	zread(out, "c.csv", &c);
+	assert_non_null(strstr(sk_buf_str(&c), "'=1+2"));
+	sk_buf_free(&c);
+	zip_discard(in);
+	zip_discard(out);
+	tu_free(&r);
+	sk_buf_free(&z);
+	sk_buf_free(&big);
+}
+
+/* Bytes after the end of a deflate stream (inside the entry's compressed size) would
+ * ride along with a raw copy: the archive is malformed. */
+static void bytes_after_deflate(void **state)
+{
+	(void)state;
+	const char text[] = "plain text\n";
+	uint8_t comp[256];
+	z_stream zs_;
+	memset(&zs_, 0, sizeof(zs_));
+	assert_int_equal(deflateInit2(&zs_, 6, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
+	zs_.next_in = (Bytef *)text;
+	zs_.avail_in = sizeof(text) - 1;
+	zs_.next_out = comp;
+	zs_.avail_out = sizeof(comp);
+	assert_int_equal(deflate(&zs_, Z_FINISH), Z_STREAM_END);
+	size_t cl = sizeof(comp) - zs_.avail_out;
+	deflateEnd(&zs_);
+	memcpy(comp + cl, "HIDDEN-PAYLOAD", 14);
+	uint32_t crc = (uint32_t)crc32(0, (const Bytef *)text, sizeof(text) - 1);
+	rawent r1[] = {
+		{.name = "t.txt", .method = 8, .data = comp, .len = cl + 14, .lie = true,
+		 .usize = sizeof(text) - 1, .has_crc = true, .crc = crc},
+		{.name = "u.txt", .method = 8, .data = comp, .len = cl, .lie = true,
+		 .usize = sizeof(text) - 1, .has_crc = true, .crc = crc},
+	};
+	sk_buf z;
+	raw_zip(r1, 1, &z);
+	tu_run r;
+	process(&z, NULL, &r);
+	/* like a CRC error: the archive is damaged, it is blocked */
+	assert_reason(&r, SK_REASON_MALFORMED);
+	assert_string_equal(r.res.report.reason_detail, "t.txt");
+	assert_int_equal(r.out.len, 0);
+	tu_free(&r);
+	sk_buf_free(&z);
+	/* the same stream without the tail: delivered */
+	raw_zip(r1 + 1, 1, &z);
+	process(&z, NULL, &r);
+	assert_verdict(&r, SK_VERDICT_CLEAN);
+	zip_t *out = zopen(r.out.data, r.out.len);
+	assert_true(zhas(out, "u.txt"));
+	zip_discard(out);
+	tu_free(&r);
+	sk_buf_free(&z);
+}
+
+/* The item's clock: looked at per entry (and per chunk, and while writing). */
+static void time_limit(void **state)
+{
+	(void)state;
+	zs v[] = {{.name = "a.txt", .data = "hello\n"}, {.name = "d/", .dir = true}};
+	sk_buf z;
+	zbuild(v, 2, NULL, &z);
+	sk_budget b;
+	tu_budget(&b, true);
+	assert_int_equal(tu_direct(z.data, z.len, "t.zip", &b, NULL), SK_REASON_LIMIT_TIME);
+	tu_budget(&b, false);
+	assert_int_equal(tu_direct(z.data, z.len, "t.zip", &b, NULL), SK_REASON_NONE);
+	sk_buf_free(&z);
+}
+
 static void lying_size(void **state)
 {
 	(void)state;
@@ -1393,6 +1511,9 @@ int main(void)
 		cmocka_unit_test(limit_expanded),
 		cmocka_unit_test(limit_ratio),
 		cmocka_unit_test(lying_size),
+		cmocka_unit_test(raw_copy_unchanged),
+		cmocka_unit_test(bytes_after_deflate),
+		cmocka_unit_test(time_limit),
 		cmocka_unit_test(limit_depth),
 		cmocka_unit_test(recursive_bomb),
 		cmocka_unit_test(overlapping_entries),

@@ -27,6 +27,43 @@ void tu_free(tu_run *r)
 	sk_buf_free(&r->out);
 }
 
+sk_reason tu_direct(const void *data, size_t n, const char *name, sk_budget *b, sk_buf *out)
+{
+	sk_report rep;
+	sk_report_init(&rep);
+	sk_cdr_ctx ctx = {
+		.budget = b,
+		.report = &rep,
+		.profile = sk_profile_default(),
+		.where = "",
+		.name = name,
+	};
+	sk_buf mine;
+	sk_buf_init(&mine, 0);
+	sk_input in;
+	sk_input_mem(&in, data, n);
+	sk_output o;
+	sk_output_buf(&o, out ? out : &mine);
+	sk_error err;
+	sk_error_clear(&err);
+	int rc = sk_cdr_run(&ctx, &in, &o, &err);
+	sk_input_release(&in);
+	sk_buf_free(&mine);
+	sk_report_free(&rep);
+	if (rc == 0)
+		return SK_REASON_NONE;
+	assert_int_equal(rc, SK_EBLOCKED);
+	return ctx.reason;
+}
+
+void tu_budget(sk_budget *b, bool late)
+{
+	sk_budget_default(b);
+	sk_budget_start(b);
+	if (late)
+		b->deadline_ns = 1; /* CLOCK_MONOTONIC is past 1 ns */
+}
+
 size_t tu_count(const sk_report *rep, sk_action a, const char *what)
 {
 	size_t c = 0;

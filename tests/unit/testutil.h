@@ -20,6 +20,14 @@ typedef struct tu_run {
 void tu_process(const void *data, size_t n, const char *name, const sk_options *opt, tu_run *r);
 void tu_free(tu_run *r);
 
+/* Runs data through the registry (sk_cdr_run) with a budget the test owns, which the
+ * test may have started, or put past its deadline (deadline_ns = 1). Returns the reason
+ * the item was blocked with, SK_REASON_NONE when delivered (out, when given, then holds
+ * the output). */
+sk_reason tu_direct(const void *data, size_t n, const char *name, sk_budget *b, sk_buf *out);
+/* A default budget, started (late: its deadline already passed). */
+void tu_budget(sk_budget *b, bool late);
+
 /* The number of report entries with this action and what (what NULL: any). */
 size_t tu_count(const sk_report *rep, sk_action a, const char *what);
 /* The entry whose where ends with where_suffix (or NULL). */
