@@ -84,8 +84,10 @@ void sk_result_free(sk_result *res);
  * first) gets the sanitised message, or — when the message is not delivered (res->report
  * blocked: a limit, malformed, policy-deny, held, dlp, malware …) — the short notice of
  * sk_mail_notice_held() naming the stored original. mres gets the mail counters, held and
- * reason (always set). Returns 0 when out holds what to deliver; a negative code only
- * when the machinery failed (out reset: the caller answers with its configured default). */
+ * reason (always set). Returns 0 when out holds what to deliver; a negative code (out
+ * reset) when the machinery failed — among them a quarantine that could not store the
+ * original (SK_EIO; the decision is audited as blocked): the caller answers with its
+ * configured default (the milter: tempfail, and the MTA retries). */
 int sk_gate_mail(const sk_item *item, const sk_mail_options *mail, const sk_options *opt,
 		 sk_buf *out, sk_result *res, sk_mail_result *mres, sk_error *err);
 

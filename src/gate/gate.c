@@ -282,6 +282,12 @@ int sk_gate_mail(const sk_item *item, const sk_mail_options *mail, const sk_opti
 		return rc;
 	}
 	sk_report *r = &res->report;
+	if (opt->quarantine && !res->quarantine_id[0]) {
+		/* the original could not be stored: nothing to release a notice from; the
+		 * caller answers with its default (the milter: tempfail, the MTA retries) */
+		sk_buf_reset(out);
+		return sk_error_set(err, SK_EIO, "%s", r->reason_detail ? r->reason_detail : "quarantine");
+	}
 	if (r->verdict != SK_VERDICT_BLOCKED)
 		return 0;
 	/* not delivered: the notice, naming the stored original */
