@@ -153,6 +153,9 @@ typedef struct sk_policy_gateway {
 	const char *state;   /* state folder (absolute); NULL: not set */
 	int workers;         /* sandboxed workers; -1: not set, 0: one per core */
 	const char *milter;  /* "unix:/path" or "inet:PORT@ADDR"; NULL: no milter */
+	const char *milter_from, *milter_to; /* zones of the milter's mail (set with milter) */
+	const char *milter_group; /* group of the milter's unix socket (the MTA's); NULL: none */
+	uint32_t milter_line;     /* of `milter` in the file */
 	const char *metrics; /* "ADDR:PORT" of the Prometheus endpoint; NULL: none */
 	const char *events;  /* "syslog[:unix:/path|:udp:HOST:PORT]", "json:/path", "stderr" */
 	const char *clamd;   /* clamd socket for every item; NULL: no scan */

@@ -20,6 +20,9 @@ void skd_config_free(skd_config *cfg)
 	free(cfg->state);
 	free(cfg->user);
 	free(cfg->milter);
+	free(cfg->milter_from);
+	free(cfg->milter_to);
+	free(cfg->milter_group);
 	free(cfg->metrics);
 	free(cfg->events);
 	free(cfg->clamd);
@@ -52,6 +55,16 @@ int skd_config_build(skd_config *cfg, const skd_args *a, const sk_policy *pol, s
 	rc = rc ? rc : dup_to(&cfg->state, a->state, g.state, NULL);
 	rc = rc ? rc : dup_to(&cfg->user, a->user, g.user, "sekisho");
 	rc = rc ? rc : dup_to(&cfg->milter, a->milter, g.milter, NULL);
+	rc = rc ? rc : dup_to(&cfg->milter_from, g.milter_from, NULL, NULL);
+	rc = rc ? rc : dup_to(&cfg->milter_to, g.milter_to, NULL, NULL);
+	rc = rc ? rc : dup_to(&cfg->milter_group, g.milter_group, NULL, NULL);
+	/* --milter SOCKET uses the zones of the policy's gateway.milter: without them the
+	 * milter's mail would have no flow (the checker demands them with the socket) */
+	if (!rc && cfg->milter && (!cfg->milter_from || !cfg->milter_to)) {
+		skd_config_free(cfg);
+		return sk_error_set(err, SK_EINVAL,
+				    "--milter: the policy's gateway.milter names no zones (from, to)");
+	}
 	rc = rc ? rc : dup_to(&cfg->metrics, *metrics ? metrics : a->metrics, g.metrics, NULL);
 	rc = rc ? rc : dup_to(&cfg->events, a->events, g.events, "stderr");
 	rc = rc ? rc : dup_to(&cfg->clamd, a->clamd, g.clamd, NULL);

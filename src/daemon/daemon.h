@@ -38,6 +38,8 @@ typedef struct skd_config {
 	char *user;      /* default "sekisho" */
 	int workers;     /* 0: one per core */
 	char *milter;    /* NULL: no milter role */
+	char *milter_from, *milter_to; /* the zones of the milter's mail (gateway.milter) */
+	char *milter_group; /* the MTA's group: the socket's folder is given to it */
 	char *metrics;   /* "ADDR:PORT"; NULL: no metrics role */
 	char *events;    /* default "stderr" */
 	char *clamd;     /* NULL: no malware scan */
@@ -131,6 +133,7 @@ typedef struct skd {
 int skd_spool_run(skd *d);
 int skd_scheduler_run(skd *d);
 int skd_metrics_run(skd *d);
+int skd_milter_run(skd *d); /* milter.c (sk_milter_run under skd_gate_open's options) */
 
 /* The role table (roles.c): the master starts every role whose `wanted` says yes (NULL:
  * always). Adding a role (the milter) is one entry there. */

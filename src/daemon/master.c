@@ -199,6 +199,42 @@ static int tree_chown(const char *path, const struct stat *sb, int flag, struct 
 	return 0;
 }
 
+/* The folder of the milter's unix socket: owned by the user; with a group (the MTA's),
+ * that group and mode 2750, so that the socket the role creates there (0660) takes the
+ * group and the MTA, and nobody else, can connect. */
+static int prepare_milter_dir(struct master *m)
+{
+	const skd_config *c = &m->d.cfg;
+	char *dir = strdup(c->milter + 5);
+	if (!dir)
+		return SK_ENOMEM;
+	char *sl = strrchr(dir, '/');
+	if (sl && sl != dir)
+		*sl = 0;
+	bool created;
+	int rc = 0;
+	gid_t gid = m->gid;
+	if (c->milter_group) {
+		struct group *gr = getgrnam(c->milter_group);
+		if (!gr) {
+			say(c->lang, "milter のグループが見つかりません", "no such group for the milter socket",
+			    c->milter_group);
+			free(dir);
+			return SK_EINVAL;
+		}
+		gid = gr->gr_gid;
+	}
+	if (mkdir_p(dir, 0750, &created) != 0 ||
+	    (m->root && (chown(dir, m->uid, gid) != 0 ||
+			 chmod(dir, c->milter_group ? 02750 : 0700) != 0))) {
+		say(c->lang, "milter のソケットのフォルダを準備できません",
+		    "cannot prepare the milter socket's folder", dir);
+		rc = SK_EIO;
+	}
+	free(dir);
+	return rc;
+}
+
 /* As root: the state folder 0700, it and everything in it owned by the user; the spool
  * folders created (owned by the user) when missing. Not root: created when missing. */
 static int prepare_folders(struct master *m)
@@ -219,6 +255,8 @@ static int prepare_folders(struct master *m)
 			return SK_EIO;
 		}
 	}
+	if (c->milter && !strncmp(c->milter, "unix:", 5) && prepare_milter_dir(m) != 0)
+		return SK_EIO;
 	for (size_t i = 0; i < c->nspool; i++) {
 		const char *dirs[2] = {c->spool[i].drop, c->spool[i].deliver};
 		for (int j = 0; j < 2; j++) {

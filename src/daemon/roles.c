@@ -20,14 +20,17 @@ static bool metrics_wanted(const skd *d)
 	return d->metrics_fd >= 0;
 }
 
-/* The roles, in start order (stopped in reverse). The milter role is one more line:
- *   {"milter", "sk-milter", skd_milter_run, milter_wanted},  (wanted: d->cfg.milter != NULL)
- * with skd_milter_run() calling sk_milter_run() (src/milter/milter.h) under the gate
- * options of skd_gate_open(). */
+static bool milter_wanted(const skd *d)
+{
+	return d->cfg.milter != NULL;
+}
+
+/* The roles, in start order (stopped in reverse). */
 const skd_role skd_roles[] = {
 	{"scheduler", "sk-scheduler", skd_scheduler_run, NULL},
 	{"spool", "sk-spool", skd_spool_run, spool_wanted},
 	{"metrics", "sk-metrics", skd_metrics_run, metrics_wanted},
+	{"milter", "sk-milter", skd_milter_run, milter_wanted},
 };
 const size_t skd_nroles = sizeof(skd_roles) / sizeof(skd_roles[0]);
 _Static_assert(sizeof(skd_roles) / sizeof(skd_roles[0]) <= SKD_ROLES_MAX, "SKD_ROLES_MAX");

@@ -1621,6 +1621,78 @@ static void parse_spool(struct ctx *c, const pnode *seq)
 			}
 }
 
+/* gateway.milter: "unix:/path" or "inet:PORT@ADDR" with milter_from / milter_to beside
+ * it, or a mapping {socket, from, to, group}. The zones are required: the flow policy
+ * decides the milter's mail by them (channel mail). */
+static void parse_milter(struct ctx *c, const pnode *m, const pnode *kfrom, const pnode *kto)
+{
+	sk_policy *p = c->p;
+	const pnode *v = m, *zf = kfrom, *zt = kto, *grp = NULL;
+	if (m->t == PN_MAP) {
+		struct fld f[] = {{"socket", PN_SCALAR, true, 0}, {"from", PN_SCALAR, false, 0},
+				  {"to", PN_SCALAR, false, 0}, {"group", PN_SCALAR, false, 0}};
+		if (!FIELDS(c, m, "gateway.milter"))
+			return;
+		v = FV("socket");
+		zf = FV("from") ? FV("from") : kfrom;
+		zt = FV("to") ? FV("to") : kto;
+		grp = FV("group");
+		if (!v)
+			return;
+	} else if (m->t != PN_SCALAR) {
+		ERR(c, "E-TYPE", m, "milter は値 (ソケット) かマッピングです",
+		    "milter is a value (the socket) or a mapping");
+		return;
+	}
+	char addr[64];
+	long port;
+	bool ok = false;
+	if (!strncmp(v->s, "unix:", 5))
+		ok = v->s[5] == '/' && v->sl < 5 + 108;
+	else if (!strncmp(v->s, "inet:", 5) || !strncmp(v->s, "inet6:", 6)) {
+		/* PORT@ADDR (libmilter order) */
+		const char *q = v->s + (v->s[4] == ':' ? 5 : 6), *at = strchr(q, '@');
+		char tmp[96];
+		if (at && (size_t)(at - q) < 8 && strlen(at + 1) < 64) {
+			snprintf(tmp, sizeof(tmp), "%s:%.*s", at + 1, (int)(at - q), q);
+			ok = addr_port(tmp, addr, sizeof(addr), &port);
+		}
+	}
+	if (!ok) {
+		ERR(c, "E-GATEWAY-MILTER", v,
+		    "milter のソケット「%s」が不正です (unix:/パス または inet:ポート@アドレス)",
+		    "milter socket '%s' is invalid (unix:/path or inet:PORT@ADDRESS)", v->s);
+		return;
+	}
+	if (!zf || !zt) {
+		ERR(c, "E-GATEWAY-MILTER-ZONES", m,
+		    "milter のメールのゾーンがありません (from と to、または milter_from と milter_to)",
+		    "the milter's mail has no zones (from and to, or milter_from and milter_to)");
+		return;
+	}
+	const pnode *zn[2] = {zf, zt};
+	for (int z = 0; z < 2; z++) {
+		const struct pzone *pz = sk_pzone_find(p, zn[z]->s);
+		if (!pz || pz->cloud) {
+			ERR(c, "E-ZONE-UNKNOWN", zn[z], "ゾーン「%s」は定義されていません",
+			    "zone '%s' is not defined", zn[z]->s);
+			ok = false;
+		}
+	}
+	if (ok && !strcmp(zf->s, zt->s)) {
+		ERR(c, "E-GATEWAY-MILTER-ZONES", zt, "milter の from と to が同じゾーン「%s」です",
+		    "milter from and to are the same zone '%s'", zt->s);
+		ok = false;
+	}
+	if (!ok)
+		return;
+	p->gw.milter = v->s;
+	p->gw.milter_from = zf->s;
+	p->gw.milter_to = zt->s;
+	p->gw.milter_group = grp ? grp->s : NULL;
+	p->gw.milter_line = m->line;
+}
+
 static void parse_gateway(struct ctx *c, const pnode *g)
 {
 	sk_policy *p = c->p;
@@ -1628,9 +1700,10 @@ static void parse_gateway(struct ctx *c, const pnode *g)
 	if (!g)
 		return;
 	struct fld f[] = {{"user", PN_SCALAR, false, 0},    {"state", PN_SCALAR, false, 0},
-			  {"workers", PN_SCALAR, false, 0}, {"milter", PN_SCALAR, false, 0},
+			  {"workers", PN_SCALAR, false, 0}, {"milter", -1, false, 0},
 			  {"metrics", PN_SCALAR, false, 0}, {"events", PN_SCALAR, false, 0},
-			  {"clamd", PN_SCALAR, false, 0},   {"spool", PN_SEQ, false, 0}};
+			  {"clamd", PN_SCALAR, false, 0},   {"spool", PN_SEQ, false, 0},
+			  {"milter_from", PN_SCALAR, false, 0}, {"milter_to", PN_SCALAR, false, 0}};
 	if (!FIELDS(c, g, "gateway"))
 		return;
 	const pnode *v;
@@ -1655,28 +1728,11 @@ static void parse_gateway(struct ctx *c, const pnode *g)
 	long n;
 	if ((v = FV("workers")) && get_int(c, v, 0, 1024, &n))
 		p->gw.workers = (int)n;
-	if ((v = FV("milter"))) {
-		char addr[64];
-		long port;
-		bool ok = false;
-		if (!strncmp(v->s, "unix:", 5))
-			ok = v->s[5] == '/' && v->sl < 5 + 108;
-		else if (!strncmp(v->s, "inet:", 5) || !strncmp(v->s, "inet6:", 6)) {
-			/* PORT@ADDR (libmilter order) */
-			const char *q = v->s + (v->s[4] == ':' ? 5 : 6), *at = strchr(q, '@');
-			char tmp[96];
-			if (at && (size_t)(at - q) < 8 && strlen(at + 1) < 64) {
-				snprintf(tmp, sizeof(tmp), "%s:%.*s", at + 1, (int)(at - q), q);
-				ok = addr_port(tmp, addr, sizeof(addr), &port);
-			}
-		}
-		if (!ok)
-			ERR(c, "E-GATEWAY-MILTER", v,
-			    "milter のソケット「%s」が不正です (unix:/パス または inet:ポート@アドレス)",
-			    "milter socket '%s' is invalid (unix:/path or inet:PORT@ADDRESS)", v->s);
-		else
-			p->gw.milter = v->s;
-	}
+	if ((v = FV("milter")))
+		parse_milter(c, v, FV("milter_from"), FV("milter_to"));
+	else if ((v = FV("milter_from")) || (v = FV("milter_to")))
+		ERR(c, "E-GATEWAY-MILTER", v, "milter のソケットがありません (milter: unix:/パス)",
+		    "no milter socket (milter: unix:/path)");
 	if ((v = FV("metrics"))) {
 		char addr[64];
 		long port;

@@ -659,9 +659,10 @@ static void gateway_section(void **state)
 		 "  metrics: 127.0.0.1:9464\n"                         /* 21 */
 		 "  events: json:/var/log/sekisho/events.jsonl\n"      /* 22 */
 		 "  clamd: unix:/run/clamav/clamd.ctl\n"               /* 23 */
-		 "  spool:\n"                                          /* 24 */
-		 "    - { from: internet, to: lgwan, drop: /srv/in/drop, deliver: /srv/in/out }\n" /* 25 */
-		 "    - id: second\n"                                  /* 26 */
+		 "  milter_from: internet\n  milter_to: lgwan\n"       /* 24, 25 */
+		 "  spool:\n"                                          /* 26 */
+		 "    - { from: internet, to: lgwan, drop: /srv/in/drop, deliver: /srv/in/out }\n" /* 27 */
+		 "    - id: second\n"                                  /* 28 */
 		 "      from: internet\n"
 		 "      to: lgwan\n"
 		 "      class: 機密性2\n"
@@ -680,17 +681,20 @@ static void gateway_section(void **state)
 	assert_string_equal(g.state, "/var/lib/sekisho");
 	assert_int_equal(g.workers, 4);
 	assert_string_equal(g.milter, "inet:8891@127.0.0.1");
+	assert_string_equal(g.milter_from, "internet");
+	assert_string_equal(g.milter_to, "lgwan");
+	assert_int_equal(g.milter_line, 20);
 	assert_string_equal(g.metrics, "127.0.0.1:9464");
 	assert_string_equal(g.events, "json:/var/log/sekisho/events.jsonl");
 	assert_string_equal(g.clamd, "unix:/run/clamav/clamd.ctl");
 	assert_int_equal(g.nspool, 2);
 	assert_string_equal(g.spool[0].id, "internet-lgwan"); /* FROM-TO when no id */
 	assert_string_equal(g.spool[0].drop, "/srv/in/drop");
-	assert_int_equal(g.spool[0].line, 25);
+	assert_int_equal(g.spool[0].line, 27);
 	assert_null(g.spool[0].class_level);
 	assert_string_equal(g.spool[1].id, "second");
 	assert_string_equal(g.spool[1].class_level, "機密性2");
-	assert_int_equal(g.spool[1].line, 26);
+	assert_int_equal(g.spool[1].line, 28);
 	sk_policy_free(p);
 	sk_policy_diags_free(&d);
 
@@ -735,7 +739,18 @@ static void gateway_errors(void **state)
 	gw("  state: /var/../etc\n", 1, 0, "E-GATEWAY-PATH", 17, 10);
 	gw("  milter: tcp:8891\n", 1, 0, "E-GATEWAY-MILTER", 17, 11);
 	gw("  milter: inet:99999@127.0.0.1\n", 1, 0, "E-GATEWAY-MILTER", 17, 11);
-	gw("  milter: unix:/run/m.sock\n", 0, 0, NULL, 0, 0);
+	gw("  milter: unix:/run/m.sock\n  milter_from: internet\n  milter_to: lgwan\n", 0, 0, NULL, 0, 0);
+	/* the milter's zones: required, known, different; the mapping form */
+	gw("  milter: unix:/run/m.sock\n", 1, 0, "E-GATEWAY-MILTER-ZONES", 17, 11);
+	gw("  milter: unix:/run/m.sock\n  milter_from: internet\n  milter_to: moon\n", 1, 0,
+	   "E-ZONE-UNKNOWN", 19, 14);
+	gw("  milter: {socket: unix:/run/m.sock, from: internet, to: internet}\n", 1, 0,
+	   "E-GATEWAY-MILTER-ZONES", 17, 58);
+	gw("  milter: {socket: unix:/run/m.sock, from: internet}\n", 1, 0, "E-GATEWAY-MILTER-ZONES",
+	   17, 11);
+	gw("  milter: {socket: unix:/run/m.sock, from: internet, to: lgwan, group: postfix}\n", 0, 0,
+	   NULL, 0, 0);
+	gw("  milter_to: lgwan\n", 1, 0, "E-GATEWAY-MILTER", 17, 14);
 	gw("  metrics: localhost:9464\n", 1, 0, "E-GATEWAY-METRICS", 17, 12);
 	gw("  metrics: 127.0.0.1:0\n", 1, 0, "E-GATEWAY-METRICS", 17, 12);
 	gw("  metrics: 0.0.0.0:9464\n", 0, 1, "W-GATEWAY-METRICS-PUBLIC", 17, 12);
