@@ -54,16 +54,13 @@ int sk_gate_flow_decide(const sk_policy *p, const sk_item *item, int32_t today,
 	return 0;
 }
 
-/* The kind a DLP report entry stands for, or -1 (not a DLP entry). */
+/* The kind a DLP report entry stands for, or SK_DLP__COUNT (not a match's entry). */
 static int entry_kind(const sk_report_entry *e)
 {
-	if (!strcmp(e->what, "mynumber"))
-		return SK_DLP_MYNUMBER;
-	if (!strcmp(e->what, "corporate-number"))
-		return SK_DLP_CORPORATE;
-	if (!strcmp(e->what, "dlp-pattern"))
-		return SK_DLP_PATTERN;
-	return -1;
+	for (int k = 0; k < SK_DLP__COUNT; k++)
+		if (!strcmp(e->what, sk_dlp_what((sk_dlp_kind)k)))
+			return k;
+	return SK_DLP__COUNT;
 }
 
 static void stricter(sk_dlp_action a, sk_dlp_action *worst, char *cause, size_t csz,
@@ -90,7 +87,7 @@ void sk_gate_flow_finish(const sk_gate_flow *f, sk_result *res)
 			if (e->action != SK_ACTION_NOTED || !e->what)
 				continue;
 			int k = entry_kind(e);
-			if (k >= 0) {
+			if (k < SK_DLP__COUNT) {
 				char rule[64];
 				/* a pattern's entry names its rule first */
 				if (k == SK_DLP_PATTERN && e->detail)
