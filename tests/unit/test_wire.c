@@ -1,5 +1,6 @@
 /* The job protocol between gate and worker (src/worker/wire.c): round trips, and the
  * strict decoders against every truncation and every single-byte change. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -125,6 +126,118 @@ static void strict_decoders(void **state)
 	free(p);
 }
 
+/* A mail job with DLP detectors: the mail options and the detectors survive the trip, and
+ * the decoded detectors find what the originals find; a mail answer's counters too. */
+static void mail_and_dlp(void **state)
+{
+	(void)state;
+	static const sk_dlp_pattern pats[] = {{"secret-word", "TOP[[:space:]]*SECRET"}};
+	static const char *const words[] = {"住民番号"};
+	static const char *const deny[] = {"384756291044"};
+	sk_dlp_config c;
+	sk_dlp_config_default(&c);
+	c.patterns = pats;
+	c.npatterns = 1;
+	c.mynumber_words = words;
+	c.nmynumber_words = 1;
+	c.window = 30;
+	c.deny = deny;
+	c.ndeny = 1;
+	sk_dlp *d = NULL;
+	sk_error err;
+	assert_int_equal(sk_dlp_new(&c, &d, &err), 0);
+	static const char *const doms[] = {"lg.example", "city.example", NULL};
+	sk_mail_options mo;
+	sk_mail_options_default(&mo);
+	mo.attach = SK_MAIL_SANITIZE_ATTACH;
+	mo.lang = SK_LANG_EN;
+	mo.internal_domains = doms;
+	mo.original_id = "20261207-abcdef01";
+	mo.max_parts = 7;
+	sk_engine_job j = {.name = "message.eml", .dlp = d, .dlp_kinds = 5, .mail = &mo};
+	sk_budget_default(&j.budget);
+	uint8_t *p;
+	size_t n;
+	assert_int_equal(sk_wire_job_encode(&j, 99, &p, &n), 0);
+	sk_wire_job w;
+	assert_int_equal(sk_wire_job_decode(p, n, &w), 0);
+	assert_true(w.is_mail);
+	assert_int_equal(w.dlp_kinds, 5);
+	assert_int_equal(w.mail.attach, SK_MAIL_SANITIZE_ATTACH);
+	assert_int_equal(w.mail.lang, SK_LANG_EN);
+	assert_int_equal(w.mail.max_parts, 7);
+	assert_string_equal(w.mail.original_id, "20261207-abcdef01");
+	assert_string_equal(w.mail.internal_domains[1], "city.example");
+	assert_null(w.mail.internal_domains[2]);
+	sk_dlp *d2 = NULL;
+	assert_int_equal(sk_dlp_decode(w.dlp, w.dlp_len, &d2, &err), 0);
+	const char text[] = "住民番号 3847-5629-1044 と TOP SECRET\n個人番号: 1234-5678-9018\n";
+	sk_dlp_result a, b;
+	sk_dlp_result_init(&a);
+	sk_dlp_result_init(&b);
+	assert_int_equal(sk_dlp_scan_text(d, text, sizeof(text) - 1, &a, &err), 0);
+	assert_int_equal(sk_dlp_scan_text(d2, text, sizeof(text) - 1, &b, &err), 0);
+	assert_int_equal(a.n, b.n);
+	assert_true(a.n >= 1); /* the pattern at least; 3847… is on the deny-list */
+	bool pattern = false, denied = false;
+	for (size_t i = 0; i < b.n; i++) {
+		pattern |= !strcmp(b.v[i].rule, "secret-word");
+		denied |= b.v[i].offset < 20 && b.v[i].kind == SK_DLP_MYNUMBER;
+	}
+	assert_true(pattern);
+	assert_false(denied);
+	for (size_t i = 0; i < a.n; i++) {
+		assert_string_equal(a.v[i].rule, b.v[i].rule);
+		assert_int_equal(a.v[i].offset, b.v[i].offset);
+	}
+	sk_dlp_result_free(&a);
+	sk_dlp_result_free(&b);
+	/* a changed byte in the detectors is refused or decodes to working detectors */
+	for (size_t k = 0; k < w.dlp_len; k++) {
+		uint8_t *q = malloc(w.dlp_len);
+		memcpy(q, w.dlp, w.dlp_len);
+		q[k] ^= 0x41;
+		sk_dlp *d3 = NULL;
+		if (sk_dlp_decode(q, w.dlp_len, &d3, &err) == 0)
+			sk_dlp_free(d3);
+		free(q);
+	}
+	/* every truncation of the detectors is refused */
+	for (size_t k = 0; k < w.dlp_len; k++) {
+		sk_dlp *d3 = NULL;
+		assert_int_not_equal(sk_dlp_decode(w.dlp, k, &d3, &err), 0);
+	}
+	sk_dlp_free(d2);
+	free(p);
+	sk_dlp_free(d);
+	/* a mail answer */
+	sk_engine_result r, r2;
+	memset(&r, 0, sizeof(r));
+	sk_report_init(&r.report);
+	r.type = *sk_type_find("eml");
+	sk_report_add(&r.report, SK_ACTION_CONVERTED, "mail", "", "CHG_TEXT TEXT_ONLY", 1);
+	sk_report_finish(&r.report);
+	snprintf(r.mail.actions, sizeof(r.mail.actions), "CHG_TEXT TEXT_ONLY");
+	r.mail.parts = 3;
+	r.mail.links = 2;
+	bool retire;
+	assert_int_equal(sk_wire_answer_encode(&r, false, &p, &n), 0);
+	assert_int_equal(sk_wire_answer_decode(p, n, &r2, &retire), 0);
+	assert_string_equal(r2.mail.actions, "CHG_TEXT TEXT_ONLY");
+	assert_int_equal(r2.mail.parts, 3);
+	assert_int_equal(r2.mail.links, 2);
+	assert_false(r2.mail.held);
+	sk_engine_result_free(&r2);
+	free(p);
+	/* held must say why */
+	r.mail.held = true;
+	assert_int_equal(sk_wire_answer_encode(&r, false, &p, &n), 0);
+	assert_int_not_equal(sk_wire_answer_decode(p, n, &r2, &retire), 0);
+	sk_engine_result_free(&r2);
+	free(p);
+	sk_engine_result_free(&r);
+}
+
 /* Framing on a socketpair: a message with descriptors, a header over the limit, a
  * message with descriptors where none are expected, EOF. */
 static void framing(void **state)
@@ -167,6 +280,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(round_trip),
+		cmocka_unit_test(mail_and_dlp),
 		cmocka_unit_test(strict_decoders),
 		cmocka_unit_test(framing),
 	};
