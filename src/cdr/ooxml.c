@@ -2285,6 +2285,9 @@ static int run(pkg *k, sk_input *in, sk_output *out)
 	int rc = sk_input_load(in, &data, &len, k->err);
 	if (rc)
 		return rc;
+	/* TODO(issue 9): open through sekisho/zipio.h (sk_zipio_open/check/read) like the ZIP
+	 * module; until then this is the last private ZIP reader (open here, parts read in
+	 * load_part with zip_fopen_index, budget per part in this file). */
 	zip_error_t ze;
 	zip_error_init(&ze);
 	zip_source_t *src = zip_source_buffer_create(data, len, 0, &ze);

@@ -35,7 +35,8 @@
  *  column is that of the reading that neutralised the first cell.
  *
  * Encodings (detected on a 64 KiB sample: BOM, then ISO-2022-JP escape sequences, then
- * UTF-8 validity, then uchardet, then whether iconv decodes the sample as CP932 or EUC-JP):
+ * UTF-8 validity, then uchardet, then whether iconv decodes the sample as CP932 or EUC-JP —
+ * sk_charset_detect, sekisho/charset.h; also UTF-16 without a BOM by its NUL pattern):
  *  - UTF-8 (BOM kept), Shift_JIS/CP932, EUC-JP and other ASCII-compatible encodings are
  *    processed as bytes and never converted: CP932 stays CP932, CRLF stays CRLF. No byte of
  *    a multibyte character in them is below 0x40, and everything this module looks for
@@ -86,8 +87,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <uchardet/uchardet.h>
 
+#include "sekisho/charset.h"
 #include "sekisho/name.h"
 
 size_t sk_cdr_text_chunk = 0;
@@ -192,8 +193,6 @@ struct tx {
 	bool failed_format;
 };
 
-/* ---- encoding detection ---------------------------------------------------------- */
-
 /* ESC sequence at p (n bytes available): its length, or 0 when p is no complete one. */
 static size_t esc_len(const uint8_t *p, size_t n)
 {
@@ -205,112 +204,34 @@ static size_t esc_len(const uint8_t *p, size_t n)
 	return p[i] >= 0x30 && p[i] <= 0x7E ? i + 1 : 0;
 }
 
-/* An ISO-2022-JP G0 designation: ESC ( B/J/H/I, ESC $ @/B/A, ESC $ ( C/D/O/P/Q. */
-static bool is_jis_designation(const uint8_t *p, size_t n)
-{
-	if (n >= 3 && p[1] == '(' && (p[2] == 'B' || p[2] == 'J' || p[2] == 'H' || p[2] == 'I'))
-		return true;
-	if (n >= 3 && p[1] == '$' && (p[2] == '@' || p[2] == 'B' || p[2] == 'A'))
-		return true;
-	if (n >= 4 && p[1] == '$' && p[2] == '(' &&
-	    (p[3] == 'C' || p[3] == 'D' || p[3] == 'O' || p[3] == 'P' || p[3] == 'Q'))
-		return true;
-	return false;
-}
+/* ---- encoding detection (sekisho/charset.h) --------------------------------------- */
 
-/* Looks at a 7-bit sample: 1 ISO-2022-JP, 0 no escape, 2 high byte at *hi. */
-static int scan7(const uint8_t *p, size_t n, size_t *hi)
+static enum tx_enc enc_of(const sk_charset_guess *g)
 {
-	for (size_t i = 0; i < n; i++) {
-		if (p[i] >= 0x80) {
-			*hi = i;
-			return 2;
-		}
-		if (p[i] == 0x1B && is_jis_designation(p + i, n - i))
-			return 1;
-	}
-	return 0;
-}
-
-/* Valid UTF-8, allowing a sequence cut by the end of the sample. */
-static bool utf8_sample_ok(const uint8_t *p, size_t n, bool cut)
-{
-	if (cut) {
-		size_t k = 0;
-		while (k < 3 && k < n && (p[n - 1 - k] & 0xC0) == 0x80)
-			k++;
-		if (k < n && p[n - 1 - k] >= 0xC0) {
-			uint8_t l = p[n - 1 - k];
-			size_t need = l >= 0xF0 ? 4 : l >= 0xE0 ? 3 : 2;
-			if (k + 1 < need)
-				n -= k + 1;
-		}
-	}
-	return sk_utf8_valid((const char *)p, n);
-}
-
-static bool iconv_decodes(const char *cs, const uint8_t *p, size_t n)
-{
-	iconv_t cd = iconv_open("UTF-8", cs);
-	if (cd == (iconv_t)-1)
-		return false;
-	char tmp[4096];
-	char *ip = (char *)(uintptr_t)p;
-	size_t il = n;
-	bool ok = true;
-	while (il > 0) {
-		char *op = tmp;
-		size_t ol = sizeof(tmp);
-		if (iconv(cd, &ip, &il, &op, &ol) == (size_t)-1) {
-			if (errno == E2BIG)
-				continue;
-			/* EINVAL: cut at the end of the sample, fine when near the end */
-			ok = errno == EINVAL && il < 4;
-			break;
-		}
-	}
-	iconv_close(cd);
-	return ok;
-}
-
-static enum tx_enc classify8(const uint8_t *p, size_t n, bool cut)
-{
-	if (utf8_sample_ok(p, n, cut))
+	switch (g->cs) {
+	case SK_CHARSET_ASCII:
+	case SK_CHARSET_UTF8:
 		return ENC_UTF8;
-	enum tx_enc guess = ENC_8BIT;
-	uchardet_t ud = uchardet_new();
-	if (ud) {
-		uchardet_handle_data(ud, (const char *)p, n);
-		uchardet_data_end(ud);
-		const char *cs = uchardet_get_charset(ud);
-		if (!cs)
-			cs = "";
-		if (!strcasecmp(cs, "SHIFT_JIS") || !strcasecmp(cs, "CP932") ||
-		    !strcasecmp(cs, "WINDOWS-31J") || !strcasecmp(cs, "SJIS"))
-			guess = ENC_SJIS;
-		else if (!strcasecmp(cs, "EUC-JP"))
-			guess = ENC_EUCJP;
-		else if (!strcasecmp(cs, "BIG5") || !strcasecmp(cs, "GB18030") ||
-			 !strcasecmp(cs, "GBK") || !strcasecmp(cs, "UHC") ||
-			 !strcasecmp(cs, "CP949") || !strcasecmp(cs, "EUC-TW"))
-			guess = ENC_DBCS;
-		else if (!strcasecmp(cs, "UTF-8"))
-			guess = ENC_UTF8;
-		else if (*cs)
-			guess = ENC_8BIT;
-		else
-			guess = (enum tx_enc)-1; /* unknown: ask iconv below */
-		uchardet_delete(ud);
+	case SK_CHARSET_UTF16LE:
+		return ENC_UTF16LE;
+	case SK_CHARSET_UTF16BE:
+		return ENC_UTF16BE;
+	case SK_CHARSET_UTF32LE:
+		return ENC_UTF32LE;
+	case SK_CHARSET_UTF32BE:
+		return ENC_UTF32BE;
+	case SK_CHARSET_ISO2022JP:
+		return ENC_ISO2022JP;
+	case SK_CHARSET_CP932:
+		return ENC_SJIS;
+	case SK_CHARSET_EUCJP:
+		return ENC_EUCJP;
+	case SK_CHARSET_DBCS:
+		return ENC_DBCS;
+	case SK_CHARSET_8BIT:
+		break;
 	}
-	if (guess == (enum tx_enc)-1 || guess == ENC_8BIT) {
-		/* uchardet does not know CP932 with NEC/IBM extensions (①, ㈱) */
-		if (iconv_decodes("CP932", p, n))
-			return ENC_SJIS;
-		if (iconv_decodes("EUC-JP-MS", p, n))
-			return ENC_EUCJP;
-		return ENC_8BIT;
-	}
-	return guess;
+	return ENC_8BIT;
 }
 
 static int detect_encoding(struct tx *t, enum tx_enc *enc)
@@ -322,48 +243,35 @@ static int detect_encoding(struct tx *t, enum tx_enc *enc)
 	int rc = sk_input_pread(t->in, 0, h, TX_HEAD, &n, t->err);
 	if (rc)
 		goto out;
-	bool cut = n < t->in->size;
-	if (n >= 4 && !memcmp(h, "\xFF\xFE\0\0", 4))
-		*enc = ENC_UTF32LE;
-	else if (n >= 4 && !memcmp(h, "\0\0\xFE\xFF", 4))
-		*enc = ENC_UTF32BE;
-	else if (n >= 2 && !memcmp(h, "\xFF\xFE", 2))
-		*enc = ENC_UTF16LE;
-	else if (n >= 2 && !memcmp(h, "\xFE\xFF", 2))
-		*enc = ENC_UTF16BE;
-	else {
-		size_t hi = 0;
-		int s = scan7(h, n, &hi);
-		if (s == 1) {
-			*enc = ENC_ISO2022JP;
-		} else if (s == 2) {
-			*enc = classify8(h, n, cut);
-		} else {
-			/* 7-bit so far: look on for the first escape sequence or high byte, so
-			 * that a long ASCII header does not hide what follows */
-			*enc = ENC_UTF8;
-			uint64_t off = n;
-			while (off < t->in->size) {
-				size_t got;
-				if ((rc = sk_input_pread(t->in, off, h, TX_HEAD, &got, t->err)))
-					goto out;
-				if (got == 0)
-					break;
-				/* overlap 3 bytes so that an escape sequence cut here is seen */
-				s = scan7(h, got, &hi);
-				if (s == 1) {
-					*enc = ENC_ISO2022JP;
-					break;
-				}
-				if (s == 2) {
-					size_t m;
-					if ((rc = sk_input_pread(t->in, off + hi, h, TX_HEAD, &m, t->err)))
-						goto out;
-					*enc = classify8(h, m, off + hi + m < t->in->size);
-					break;
-				}
-				off += got > 3 && off + got < t->in->size ? got - 3 : got;
+	sk_charset_guess g;
+	sk_charset_detect(h, n, n < t->in->size, &g);
+	*enc = enc_of(&g);
+	if (g.cs == SK_CHARSET_ASCII) {
+		/* 7-bit so far: look on for the first escape sequence or high byte, so that a
+		 * long ASCII header does not hide what follows */
+		uint64_t off = n;
+		while (off < t->in->size) {
+			size_t got;
+			if ((rc = sk_input_pread(t->in, off, h, TX_HEAD, &got, t->err)))
+				goto out;
+			if (got == 0)
+				break;
+			bool iso;
+			size_t hi = sk_charset_ascii_prefix(h, got, &iso);
+			if (iso) {
+				*enc = ENC_ISO2022JP;
+				break;
 			}
+			if (hi < got) {
+				size_t m;
+				if ((rc = sk_input_pread(t->in, off + hi, h, TX_HEAD, &m, t->err)))
+					goto out;
+				sk_charset_detect_8bit(h, m, off + hi + m < t->in->size, &g);
+				*enc = enc_of(&g);
+				break;
+			}
+			/* overlap 3 bytes so that an escape sequence cut here is seen */
+			off += got > 3 && off + got < t->in->size ? got - 3 : got;
 		}
 	}
 out:

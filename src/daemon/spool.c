@@ -210,6 +210,19 @@ static bool flow_setup(struct spool *s, size_t fi)
 					  IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF |
 						  IN_ONLYDIR);
 	}
+	/* a dropped file is removed once its decision is on record: without write access to
+	 * the drop folder every file would be delivered again at each rescan */
+	if (f->wd >= 0 && (faccessat(f->drop, ".", W_OK | X_OK, AT_EACCESS) != 0 ||
+			   faccessat(f->deliver, ".", W_OK | X_OK, AT_EACCESS) != 0)) {
+		int e = errno;
+		SKD_EVENT(SKD_ERR, "flow-error",
+			  "spool のフォルダに書き込めません (投入・配信フォルダとも sekishod の利用者が書き込める必要があります。後で再試行します)",
+			  "a spool folder is not writable (the drop and delivery folders must be writable "
+			  "by sekishod's user; will retry)",
+			  SKD_S("flow", f->c->id), SKD_S("error", strerror(e)));
+		flow_close(s, f);
+		return false;
+	}
 	if (f->wd < 0) {
 		int e = errno;
 		SKD_EVENT(SKD_ERR, "flow-error", "spool のフォルダを開けません (後で再試行します)",
@@ -473,6 +486,11 @@ static bool process(struct spool *s, struct pending *p)
 	if (finished) {
 		if (unlinkat(f->drop, p->name, 0) == 0 || errno == ENOENT)
 			fsync(f->drop);
+		else
+			SKD_EVENT(SKD_ERR, "spool-error",
+				  "処理済みのファイルを投入フォルダから削除できません (再処理されます)",
+				  "cannot remove a finished file from the drop folder (it will be processed again)",
+				  SKD_S("flow", id), SKD_S("name", p->name), SKD_S("error", strerror(errno)));
 	}
 	int64_t us = skd_now_us() - t0;
 	skd_metrics_item(s->d->metrics, r, us);

@@ -6,19 +6,17 @@
  * words can be seen across chunk edges. */
 #include "sekisho/dlp.h"
 
-#include <errno.h>
-#include <iconv.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
 #include <string.h>
-#include <uchardet.h>
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
 
 #include "sekisho/buf.h"
+#include "sekisho/charset.h"
 
 #define KEEP 1024              /* look-back/look-ahead kept around a region (bytes) */
 #define CHUNK ((size_t)1 << 20) /* region size when streaming */
@@ -1004,71 +1002,8 @@ static int feed(struct scanner *s, const uint8_t *p, size_t n, bool eof, sk_erro
 }
 
 /* ---- reading an input as UTF-8 ---------------------------------------------------------
- * Encoding detection and conversion kept in one place (BOM, UTF-8 check, ISO-2022-JP escape,
- * then uchardet; iconv with CP932 for Shift_JIS) so that it can be swapped for the text
- * module's helpers once those land. */
-
-static bool utf8_prefix_valid(const uint8_t *p, size_t n)
-{
-	size_t i = 0;
-	while (i < n) {
-		uint8_t b = p[i];
-		size_t l = b < 0x80 ? 1 : (b & 0xE0) == 0xC0 ? 2 : (b & 0xF0) == 0xE0 ? 3 : (b & 0xF8) == 0xF0 ? 4 : 0;
-		if (!l || (l == 2 && b < 0xC2))
-			return false;
-		if (i + l > n)
-			return n - i < 4; /* cut in the middle of the last character */
-		for (size_t k = 1; k < l; k++)
-			if ((p[i + k] & 0xC0) != 0x80)
-				return false;
-		i += l;
-	}
-	return true;
-}
-
-static const char *pick_encoding(const uint8_t *p, size_t n, size_t *skip)
-{
-	*skip = 0;
-	if (n >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF) {
-		*skip = 3;
-		return "UTF-8";
-	}
-	if (n >= 2 && p[0] == 0xFF && p[1] == 0xFE) {
-		*skip = 2;
-		return "UTF-16LE";
-	}
-	if (n >= 2 && p[0] == 0xFE && p[1] == 0xFF) {
-		*skip = 2;
-		return "UTF-16BE";
-	}
-	if (memmem(p, n, "\x1b$B", 3) || memmem(p, n, "\x1b$@", 3))
-		return "ISO-2022-JP";
-	if (utf8_prefix_valid(p, n))
-		return "UTF-8";
-	uchardet_t u = uchardet_new();
-	if (!u)
-		return NULL;
-	const char *res = NULL;
-	if (uchardet_handle_data(u, (const char *)p, n) == 0) {
-		uchardet_data_end(u);
-		const char *cs = uchardet_get_charset(u);
-		if (cs && (!strcasecmp(cs, "SHIFT_JIS") || !strcasecmp(cs, "WINDOWS-31J") ||
-			   !strcasecmp(cs, "CP932")))
-			res = "CP932";
-		else if (cs && !strcasecmp(cs, "EUC-JP"))
-			res = "EUC-JP-MS";
-		else if (cs && !strcasecmp(cs, "ISO-2022-JP"))
-			res = "ISO-2022-JP";
-		else if (cs && (!strcasecmp(cs, "UTF-16LE") || !strcasecmp(cs, "UTF-16BE")))
-			res = strcasecmp(cs, "UTF-16LE") ? "UTF-16BE" : "UTF-16LE";
-		else if (cs && *cs && strcasecmp(cs, "ASCII") && strcasecmp(cs, "UTF-8"))
-			res = "CP932"; /* Japanese offices: the likeliest legacy encoding */
-		else
-			res = "CP932";
-	}
-	uchardet_delete(u);
-	return res;
-}
+ * The encoding is detected on the first 64 KiB by sk_charset_detect (sekisho/charset.h) and
+ * the text converted on the way with sk_charset_conv (invalid bytes become U+FFFD). */
 
 int sk_dlp_scan_input(const sk_dlp *d, const sk_input *in, sk_dlp_result *r, sk_error *err)
 {
@@ -1082,85 +1017,48 @@ int sk_dlp_scan_input(const sk_dlp *d, const sk_input *in, sk_dlp_result *r, sk_
 		free(rb);
 		return rc;
 	}
-	size_t skip;
-	const char *enc = pick_encoding(rb, got, &skip);
-	if (!enc) {
-		free(rb);
-		return sk_error_set(err, SK_EFORMAT, "dlp: unknown encoding");
+	sk_charset_guess g;
+	sk_charset_detect(rb, got, got < in->size, &g);
+	const char *enc = sk_charset_iconv_name(&g);
+	sk_charset_conv *cv = NULL;
+	if (strcmp(enc, "UTF-8") != 0 && sk_charset_conv_open(&cv, enc, NULL) != 0) {
+		enc = "CP932"; /* a name uchardet gave that iconv does not know */
+		if ((rc = sk_charset_conv_open(&cv, enc, err))) {
+			free(rb);
+			return rc;
+		}
 	}
-	snprintf(r->encoding, sizeof(r->encoding), "%s", enc);
+	/* the name reported: what the text is (ISO-2022-JP is read with CP50220's extensions) */
+	snprintf(r->encoding, sizeof(r->encoding), "%s",
+		 g.cs == SK_CHARSET_ISO2022JP ? "ISO-2022-JP" : enc);
 	struct scanner s;
 	scanner_init(&s, d, r);
-	iconv_t cd = (iconv_t)-1;
-	char *cb = NULL;
-	if (strcmp(enc, "UTF-8") != 0) {
-		cd = iconv_open("UTF-8", enc);
-		if (cd == (iconv_t)-1) {
-			free(rb);
-			return sk_error_set(err, SK_EFORMAT, "dlp: cannot convert from %s", enc);
-		}
-		if (!(cb = malloc(RD * 4))) {
-			iconv_close(cd);
-			free(rb);
-			return sk_error_set(err, SK_ENOMEM, "dlp convert buffer");
-		}
-	}
-	uint64_t off = skip;
-	size_t have = 0; /* unconverted bytes carried at the start of rb */
-	got = 0;
+	sk_buf cb;
+	sk_buf_init(&cb, 0);
+	uint64_t off = g.bom;
 	for (;;) {
 		size_t n = 0;
-		rc = sk_input_pread(in, off, rb + have, RD - have, &n, err);
+		rc = sk_input_pread(in, off, rb, RD, &n, err);
 		if (rc)
 			break;
 		off += n;
 		bool eof = n == 0;
-		size_t avail = have + n;
-		if (cd == (iconv_t)-1) {
-			rc = feed(&s, rb, avail, eof, err);
-			have = 0;
+		if (!cv) {
+			rc = feed(&s, rb, n, eof, err);
 		} else {
-			char *ip = (char *)rb, *op = cb;
-			size_t il = avail, ol = RD * 4;
-			while (il > 0) {
-				size_t k = iconv(cd, &ip, &il, &op, &ol);
-				if (k != (size_t)-1)
-					break;
-				if (errno == EINVAL && !eof)
-					break; /* incomplete character: carry it */
-				if (errno == E2BIG)
-					break;
-				/* invalid byte (or truncated at the end): U+FFFD and go on */
-				if (ol < 3)
-					break;
-				memcpy(op, "\xEF\xBF\xBD", 3);
-				op += 3;
-				ol -= 3;
-				ip++;
-				il--;
-			}
-			if (eof && il == 0) {
-				size_t k = iconv(cd, NULL, NULL, &op, &ol);
-				(void)k;
-			}
-			have = il;
-			memmove(rb, ip, il);
-			rc = feed(&s, (uint8_t *)cb, (size_t)(op - cb), eof && il == 0, err);
-			if (!rc && eof && il) {
-				/* cannot make progress with what is left: end here */
-				rc = feed(&s, NULL, 0, true, err);
-				have = 0;
-			}
+			sk_buf_reset(&cb);
+			rc = sk_charset_conv_feed(cv, rb, n, eof, &cb, NULL, err);
+			if (!rc)
+				rc = feed(&s, sk_buf_data(&cb), sk_buf_len(&cb), eof, err);
 		}
 		if (rc || eof)
 			break;
 	}
 	r->scanned += s.total;
 	free(s.own);
-	free(cb);
+	sk_buf_free(&cb);
 	free(rb);
-	if (cd != (iconv_t)-1)
-		iconv_close(cd);
+	sk_charset_conv_close(cv);
 	return rc;
 }
 

@@ -10,6 +10,7 @@
 
 #include "sekisho/hash.h"
 #include "sekisho/mail.h"
+#include "sekisho/zipio.h"
 
 #define SEP_LINE "----------------------------------------------------------------------\n"
 
@@ -157,19 +158,6 @@ static char *object_string(GMimeObject *o)
 	return s;
 }
 
-/* A password ZIP: a local or central header with the encryption flag. */
-static bool encrypted_zip(const uint8_t *p, size_t n)
-{
-	if (n < 30 || memcmp(p, "PK\3\4", 4))
-		return false;
-	if (p[6] & 1)
-		return true;
-	for (size_t i = 0; i + 46 <= n; i++)
-		if (p[i] == 'P' && p[i + 1] == 'K' && p[i + 2] == 1 && p[i + 3] == 2 && (p[i + 8] & 1))
-			return true;
-	return false;
-}
-
 static void show_name(sk_buf *b, const char *name)
 {
 	/* control characters never reach the notice */
@@ -294,7 +282,7 @@ static void attachment(run *r, const char *name, const char *ctype, const uint8_
 			return;
 		}
 	}
-	if (encrypted_zip(data, len)) {
+	if (sk_zipio_encrypted(data, len)) {
 		/* PPAP: not delivered and not stored apart: the message's original (stored by
 		 * the gate before anything parsed it) holds it, and the notice names that id */
 		r->hold = true;

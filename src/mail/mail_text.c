@@ -1,8 +1,6 @@
 /* Mail text: charset decoding (CP50220 for ISO-2022-JP, guessing), HTML to readable text
  * (libxml2's HTML parser), neutralised links. */
 #include <ctype.h>
-#include <errno.h>
-#include <iconv.h>
 #include <stdbool.h>
 #include <string.h>
 #include <strings.h>
@@ -10,131 +8,20 @@
 #include <glib.h>
 #include <libxml/HTMLparser.h>
 #include <libxml/tree.h>
-#include <uchardet.h>
 
+#include "sekisho/charset.h"
 #include "sekisho/mail.h"
+#include "sekisho/name.h"
 #include "sekisho/xml.h"
 
-/* ---- charsets ------------------------------------------------------------------- */
+/* ---- charsets (detection and conversion: sekisho/charset.h) ---------------------- */
 
-static const char REPL[] = "\xEF\xBF\xBD"; /* U+FFFD */
-
-/* iconv from `from` to UTF-8; invalid bytes become U+FFFD (counted in *bad). Returns
- * SK_EINVAL when the charset is unknown. */
+/* `from` to UTF-8; invalid bytes become U+FFFD (counted in *bad). Returns SK_EINVAL when
+ * the charset is unknown. */
 static int conv(const char *from, const uint8_t *p, size_t n, sk_buf *out, size_t *bad)
 {
-	iconv_t cd = iconv_open("UTF-8", from);
-	if (cd == (iconv_t)-1)
-		return SK_EINVAL;
 	*bad = 0;
-	char tmp[4096];
-	char *in = (char *)p;
-	size_t inl = n;
-	int rc = 0;
-	while (inl > 0) {
-		char *o = tmp;
-		size_t ol = sizeof(tmp);
-		size_t r = iconv(cd, &in, &inl, &o, &ol);
-		if ((rc = sk_buf_add(out, tmp, (size_t)(o - tmp))) != 0)
-			break;
-		if (r == (size_t)-1) {
-			if (errno == E2BIG)
-				continue;
-			/* EILSEQ or EINVAL (truncated at the end): one byte replaced */
-			if ((rc = sk_buf_adds(out, REPL)) != 0)
-				break;
-			(*bad)++;
-			in++;
-			inl--;
-			iconv(cd, NULL, NULL, NULL, NULL);
-		}
-	}
-	if (rc == 0) {
-		char *o = tmp;
-		size_t ol = sizeof(tmp);
-		iconv(cd, NULL, NULL, &o, &ol);
-		rc = sk_buf_add(out, tmp, (size_t)(o - tmp));
-	}
-	iconv_close(cd);
-	return rc;
-}
-
-/* ISO-2022-JP (with the CP50220/50221 extensions: NEC row 13, NEC-selected IBM rows 89-92,
- * half-width katakana by ESC ( I or SO/SI) rewritten as CP932 bytes, which iconv reads. */
-static int iso2022jp_to_cp932(const uint8_t *p, size_t n, sk_buf *out)
-{
-	enum { ASCII, KANJI, KANA, OTHER2 } mode = ASCII;
-	bool so = false;
-	int rc = 0;
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		uint8_t c = p[i];
-		if (c == 0x1b && i + 2 < n) {
-			if (p[i + 1] == '(' && (p[i + 2] == 'B' || p[i + 2] == 'J' || p[i + 2] == 'H')) {
-				mode = ASCII;
-				i += 2;
-				continue;
-			}
-			if (p[i + 1] == '(' && p[i + 2] == 'I') {
-				mode = KANA;
-				i += 2;
-				continue;
-			}
-			if (p[i + 1] == '$' && (p[i + 2] == 'B' || p[i + 2] == '@')) {
-				mode = KANJI;
-				i += 2;
-				continue;
-			}
-			if (p[i + 1] == '$' && p[i + 2] == '(' && i + 3 < n) {
-				mode = p[i + 3] == 'B' || p[i + 3] == 'Q' ? KANJI : OTHER2;
-				i += 3;
-				continue;
-			}
-		}
-		if (c == 0x0e) {
-			so = true;
-			continue;
-		}
-		if (c == 0x0f) {
-			so = false;
-			continue;
-		}
-		if (c < 0x21 || c > 0x7e) {
-			/* controls and line ends pass; 8-bit bytes do not belong here */
-			if (c >= 0x80)
-				rc = sk_buf_addc(out, '?');
-			else
-				rc = sk_buf_addc(out, c);
-			if (c == '\n' && mode != ASCII && mode != KANA)
-				mode = ASCII; /* a missing ESC ( B at the line end */
-			continue;
-		}
-		if (so || mode == KANA) {
-			rc = sk_buf_addc(out, c <= 0x5f ? (uint8_t)(c + 0x80) : '?');
-			continue;
-		}
-		if (mode == ASCII) {
-			rc = sk_buf_addc(out, c);
-			continue;
-		}
-		if (i + 1 >= n || p[i + 1] < 0x21 || p[i + 1] > 0x7e) {
-			rc = sk_buf_addc(out, '?');
-			continue;
-		}
-		uint8_t c2 = p[++i];
-		if (mode == OTHER2) { /* JIS X 0212: not in CP932 */
-			rc = sk_buf_addc(out, '?');
-			continue;
-		}
-		uint8_t s1 = (uint8_t)(((c + 1) >> 1) + (c <= 0x5e ? 0x70 : 0xb0));
-		uint8_t s2;
-		if (c & 1)
-			s2 = (uint8_t)(c2 + (c2 >= 0x60 ? 0x20 : 0x1f));
-		else
-			s2 = (uint8_t)(c2 + 0x7e);
-		uint8_t pair[2] = {s1, s2};
-		rc = sk_buf_add(out, pair, 2);
-	}
-	return rc;
+	return sk_charset_to_utf8(from, p, n, out, bad, NULL);
 }
 
 static bool has8bit(const uint8_t *p, size_t n)
@@ -145,78 +32,27 @@ static bool has8bit(const uint8_t *p, size_t n)
 	return false;
 }
 
-static bool has_jis_escape(const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i + 2 < n; i++)
-		if (p[i] == 0x1b && p[i + 1] == '$' && (p[i + 2] == 'B' || p[i + 2] == '@'))
-			return true;
-	return false;
-}
-
+/* ISO-2022-JP read with the CP50220 extensions (NEC row 13 such as ①). */
 static int decode_2022(const uint8_t *p, size_t n, sk_buf *out)
 {
-	sk_buf sj;
-	sk_buf_init(&sj, SK_BUF_MAX_DEFAULT);
-	int rc = iso2022jp_to_cp932(p, n, &sj);
 	size_t bad;
-	if (rc == 0)
-		rc = conv("CP932", sj.data ? sj.data : (const uint8_t *)"", sj.len, out, &bad);
-	sk_buf_free(&sj);
-	return rc;
+	return conv("CP50220", p, n, out, &bad);
 }
 
-static bool label_is(const char *l, const char *const *names)
-{
-	for (; *names; names++)
-		if (!strcasecmp(l, *names))
-			return true;
-	return false;
-}
-
-static const char *const L_2022[] = {"iso-2022-jp", "csiso2022jp", "iso-2022-jp-1",
-				      "iso-2022-jp-2", "iso-2022-jp-3", "iso-2022-jp-ms",
-				      "cp50220", "cp50221", "cp50222", NULL};
-static const char *const L_SJIS[] = {"shift_jis", "shift-jis", "sjis", "x-sjis", "ms_kanji",
-				      "windows-31j", "cp932", "csshiftjis", "ms932", NULL};
-static const char *const L_EUC[] = {"euc-jp", "x-euc-jp", "eucjp", "cseucpkdfmtjapanese",
-				     "euc-jp-ms", NULL};
-static const char *const L_UTF8[] = {"utf-8", "utf8", NULL};
-static const char *const L_ASCII[] = {"us-ascii", "ascii", "ansi_x3.4-1968", NULL};
-
-/* The charset uchardet sees, mapped to an iconv name that reads it best. */
+/* The charset sk_charset_detect sees, read with the iconv name that reads it best. */
 static int guess(const uint8_t *p, size_t n, sk_buf *out)
 {
-	if (!has8bit(p, n)) {
-		if (has_jis_escape(p, n))
-			return decode_2022(p, n, out);
-		return sk_buf_add(out, p, n);
-	}
-	if (g_utf8_validate((const char *)p, (gssize)n, NULL))
-		return sk_buf_add(out, p, n);
-	const char *cs = NULL;
-	char name[64] = "";
-	uchardet_t u = uchardet_new();
-	if (u) {
-		if (uchardet_handle_data(u, (const char *)p, n) == 0) {
-			uchardet_data_end(u);
-			snprintf(name, sizeof(name), "%s", uchardet_get_charset(u));
-		}
-		uchardet_delete(u);
-	}
-	if (!*name || label_is(name, L_SJIS))
-		cs = "CP932"; /* the most common 8-bit Japanese mail, and a fallback */
-	else if (label_is(name, L_EUC))
-		cs = "EUC-JP-MS";
-	else if (label_is(name, L_2022))
-		return decode_2022(p, n, out);
-	else
-		cs = name;
+	sk_charset_guess g;
+	sk_charset_detect(p, n, false, &g);
+	if (g.cs == SK_CHARSET_ASCII ||
+	    (g.cs == SK_CHARSET_UTF8 && sk_utf8_valid((const char *)p, n)))
+		return sk_buf_add(out, p, n); /* unchanged */
 	size_t bad;
-	size_t mark = out->len;
-	int rc = conv(cs, p, n, out, &bad);
+	size_t mark = sk_buf_len(out);
+	int rc = conv(sk_charset_iconv_name(&g), p, n, out, &bad);
 	if (rc == SK_EINVAL) {
-		out->len = mark;
-		rc = conv("CP932", p, n, out, &bad);
+		sk_buf_truncate(out, mark);
+		rc = conv("CP932", p, n, out, &bad); /* the most common 8-bit Japanese mail */
 	}
 	return rc;
 }
@@ -228,13 +64,14 @@ int sk_mail_decode_text(const uint8_t *p, size_t n, const char *label, sk_buf *o
 	size_t mark = out->len, bad = 0;
 	if (!p)
 		p = (const uint8_t *)"";
-	if (!label || !*label || label_is(label, L_ASCII) || label_is(label, L_UTF8))
+	sk_charset lab = label && *label ? sk_charset_from_label(label) : SK_CHARSET_ASCII;
+	if (lab == SK_CHARSET_ASCII || lab == SK_CHARSET_UTF8)
 		rc = guess(p, n, out); /* valid UTF-8 and plain ASCII come through unchanged */
-	else if (label_is(label, L_2022))
+	else if (lab == SK_CHARSET_ISO2022JP)
 		rc = has8bit(p, n) ? guess(p, n, out) : decode_2022(p, n, out);
-	else if (label_is(label, L_SJIS))
+	else if (lab == SK_CHARSET_CP932)
 		rc = conv("CP932", p, n, out, &bad);
-	else if (label_is(label, L_EUC))
+	else if (lab == SK_CHARSET_EUCJP)
 		rc = conv("EUC-JP-MS", p, n, out, &bad);
 	else {
 		rc = conv(label, p, n, out, &bad);
@@ -243,8 +80,7 @@ int sk_mail_decode_text(const uint8_t *p, size_t n, const char *label, sk_buf *o
 			rc = guess(p, n, out);
 		}
 	}
-	if ((rc == 0) && bad && (label_is(label ? label : "", L_SJIS) ||
-				 label_is(label ? label : "", L_EUC))) {
+	if ((rc == 0) && bad && (lab == SK_CHARSET_CP932 || lab == SK_CHARSET_EUCJP)) {
 		/* mislabelled: a guess may read it better (e.g. UTF-8 marked Shift_JIS) */
 		out->len = mark;
 		rc = guess(p, n, out);

@@ -302,6 +302,7 @@ static void zread(zip_t *za, const char *name, sk_buf *b)
 	assert_int_equal(sk_buf_reserve(b, (size_t)st.size), 0);
 	assert_int_equal(zip_fread(f, b->data, st.size), (zip_int64_t)st.size);
 	b->len = (size_t)st.size;
+	b->data[b->len] = 0; /* reserve() left room for it; text checks use strstr */
 	zip_fclose(f);
 }
 
