@@ -1,0 +1,38 @@
+/* The job protocol between the gate and a worker (src/worker/wire.c): a compromised worker
+ * controls every byte of its answer, and the worker reads jobs. Both decoders take the
+ * input; an answer that decodes encodes again and decodes to the same verdict, reason,
+ * type and entries; a job that decodes has its strings inside the message. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzzutil.h"
+#include "wire.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	sk_engine_result res;
+	bool retire = false;
+	if (sk_wire_answer_decode(data, size, &res, &retire) == 0) {
+		uint8_t *p = NULL;
+		size_t n = 0;
+		if (sk_wire_answer_encode(&res, retire, &p, &n) != 0)
+			abort();
+		sk_engine_result again;
+		bool r2 = false;
+		if (sk_wire_answer_decode(p, n, &again, &r2) != 0)
+			abort();
+		if (again.report.verdict != res.report.verdict ||
+		    again.report.reason != res.report.reason || again.report.n != res.report.n ||
+		    strcmp(again.type.code, res.type.code) != 0 || again.out_size != res.out_size ||
+		    r2 != retire)
+			abort();
+		sk_engine_result_free(&again);
+		free(p);
+	}
+	sk_engine_result_free(&res);
+	sk_wire_job job;
+	if (sk_wire_job_decode(data, size, &job) == 0 && job.name &&
+	    ((const uint8_t *)job.name < data || (const uint8_t *)job.name >= data + size))
+		abort();
+	return 0;
+}
