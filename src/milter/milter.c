@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -50,6 +51,8 @@ typedef struct session {
 	uint64_t counted; /* bytes of msg counted in g.buffered */
 	uint64_t peak;   /* largest message of this session */
 	bool over;       /* the message went over max_message */
+	char sender[256];  /* envelope sender (for the decision event) */
+	char msgid[256];   /* Message-ID as received (for the decision event) */
 	bool started;    /* a message is being received */
 } session;
 
@@ -61,6 +64,8 @@ static struct {
 	unsigned max_sessions;
 	sfsistat onerr;
 	bool quiet;
+	void (*on_decision)(void *arg, const sk_milter_decision *d);
+	void *on_decision_arg;
 	uint8_t hkey[crypto_shorthash_KEYBYTES];
 	atomic_uint sessions;
 	atomic_uint_fast64_t buffered;
@@ -151,6 +156,8 @@ static sfsistat m_envfrom(SMFICTX *ctx, char **argv)
 	msg_release(s);
 	sk_buf_init(&s->msg, (size_t)g.max_message + 1);
 	s->started = true;
+	snprintf(s->sender, sizeof(s->sender), "%s", argv && argv[0] ? argv[0] : "");
+	s->msgid[0] = 0;
 	return SMFIS_CONTINUE;
 }
 
@@ -210,6 +217,12 @@ static sfsistat m_header(SMFICTX *ctx, char *name, char *value)
 	}
 	if (!(s->h[s->nh].name = strdup(name)))
 		return add_failed(ctx, s, SK_ENOMEM);
+	if (!s->msgid[0] && !strcasecmp(name, "Message-ID")) {
+		const char *v = value;
+		while (*v == ' ' || *v == '\t')
+			v++;
+		snprintf(s->msgid, sizeof(s->msgid), "%s", v);
+	}
 	s->h[s->nh++].idx = 0;
 	int rc = add(s, name, strlen(name));
 	if (!rc)
@@ -398,9 +411,22 @@ static sfsistat m_eom(SMFICTX *ctx)
 	sk_item item = {.src_zone = g.from, .dst_zone = g.to, .submitter = "milter",
 			.channel = "mail"};
 	sk_input_mem(&item.input, s->msg.data ? s->msg.data : (const uint8_t *)"", s->msg.len);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	int rc = sk_gate_mail(&item, &g.mail, &g.gate, &out, &gres, &res, &err);
 	if (rc == 0 && gres.unrecorded[0]) /* not on record: the MTA retries (fail closed) */
 		rc = sk_error_set(&err, SK_EIO, "not recorded: %s", gres.unrecorded);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (g.on_decision) {
+		sk_milter_decision d = {
+			.queue_id = qid ? qid : "", .sender = s->sender, .message_id = s->msgid,
+			.result = rc ? NULL : &gres, .mail = rc ? NULL : &res,
+			.error = rc ? err.msg : NULL, .size = s->msg.len,
+			.us = (int64_t)(t1.tv_sec - t0.tv_sec) * 1000000 +
+			      (t1.tv_nsec - t0.tv_nsec) / 1000,
+		};
+		g.on_decision(g.on_decision_arg, &d);
+	}
 	sk_result_free(&gres);
 	/* the input is no longer needed: its bytes leave the account before the reply */
 	uint64_t size = s->msg.len;
@@ -505,6 +531,8 @@ int sk_milter_run(const sk_milter_config *cfg, sk_error *err)
 		sk_options_default(&g.gate);
 	g.from = cfg->from_zone;
 	g.to = cfg->to_zone;
+	g.on_decision = cfg->on_decision;
+	g.on_decision_arg = cfg->on_decision_arg;
 	g.max_message = cfg->max_message ? cfg->max_message : cfg->mail->max_size;
 	/* the sanitiser must hold what the milter cut at max_message */
 	g.mail.max_size = g.max_message;

@@ -32,6 +32,21 @@ typedef enum sk_milter_onerr {
 #define SK_MILTER_MAX_BUFFERED_DEFAULT ((uint64_t)512 << 20)
 #define SK_MILTER_SOCKET_MODE_DEFAULT 0660
 
+/* What the milter decided for one message, for the caller's events and counters (the
+ * daemon writes one structured line per message so that an operator can match the MTA's
+ * log by queue ID, Message-ID and sender). */
+typedef struct sk_milter_decision {
+	const char *queue_id;     /* the MTA's queue ID (macro "i"), "" when not given */
+	const char *sender;       /* envelope sender as given by the MTA, "" when none */
+	const char *message_id;   /* Message-ID header as received, "" when none */
+	const sk_result *result;  /* the gate's result (verdict, reason, quarantine id, sha256);
+				     NULL after a machinery failure */
+	const sk_mail_result *mail; /* NULL after a machinery failure */
+	const char *error;        /* machinery failure (answered with on_error), else NULL */
+	uint64_t size;            /* bytes received */
+	int64_t us;               /* time in the gate */
+} sk_milter_decision;
+
 typedef struct sk_milter_config {
 	const char *socket;        /* "unix:PATH" (or "local:PATH") or "inet:PORT@ADDR" */
 	int socket_mode;           /* mode of a unix socket; 0: 0660 */
@@ -45,6 +60,10 @@ typedef struct sk_milter_config {
 	sk_milter_onerr on_error;  /* answer when the machinery fails (not for the caps) */
 	int timeout;               /* seconds libmilter waits for the MTA; 0: libmilter's 7210 */
 	bool quiet;                /* no line per message on stderr */
+	/* called in the message's thread after each decision (may be NULL); must be
+	 * thread-safe */
+	void (*on_decision)(void *arg, const sk_milter_decision *d);
+	void *on_decision_arg;
 } sk_milter_config;
 
 /* Opens the socket (created with socket_mode, owned by the running user), then serves

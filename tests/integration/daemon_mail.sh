@@ -187,4 +187,17 @@ ok "$([ "$n" -eq 2 ]; echo $?)" "one audit record per message ($n for 2)"
 ok $? "the records: actor milter, sanitized"
 "$SEKISHO" audit --state "$T/state" verify > /dev/null 2>&1
 ok $? "the audit log verifies"
+# one decision event per message, with what matches the maillog: queue ID, Message-ID, sender
+qid=$(sed -n 's/.*postfix\/cleanup\[[0-9]*\]: \([0-9A-F]*\): message-id=<d1@evil.example>.*/\1/p' "$T/maillog" | head -1)
+python3 - "$T/events.jsonl" "$qid" <<'PY'
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
+d = [e for e in ev if e.get("event") == "decision" and e.get("channel") == "mail"]
+one = [e for e in d if e.get("message_id") == "<d1@evil.example>"]
+ok = (len(d) == 2 and len(one) == 1 and one[0].get("sender") == "<s@evil.example>"
+      and one[0].get("verdict") == "sanitized" and one[0].get("quarantine_id")
+      and sys.argv[2] and one[0].get("queue_id") == sys.argv[2])
+sys.exit(0 if ok else 1)
+PY
+ok $? "one decision event per message, with the maillog's queue ID ($qid), Message-ID and sender"
 done_testing
