@@ -234,8 +234,9 @@ static int settle(xmlParserCtxt *c, guard *g, uint64_t fail0, bool html, xmlDoc 
 	return rc;
 }
 
-int sk_xml_read(const void *data, size_t len, const char *name, const sk_budget *b,
-		xmlDoc **doc, sk_reason *why)
+/* One parse, XML or HTML: the limits before, the hooks during, the checks after. */
+static int read_doc(const void *data, size_t len, const char *name, const char *encoding,
+		    bool html, const sk_budget *b, xmlDoc **doc, sk_reason *why)
 {
 	*doc = NULL;
 	*why = SK_REASON_NONE;
@@ -248,41 +249,32 @@ int sk_xml_read(const void *data, size_t len, const char *name, const sk_budget 
 	}
 	sk_xml_init();
 	uint64_t fail0 = sk_xml_failures();
-	xmlParserCtxt *c = xmlNewParserCtxt();
+	xmlParserCtxt *c = html ? htmlNewParserCtxt() : xmlNewParserCtxt();
 	if (!c)
 		return SK_ENOMEM;
 	guard g = {.b = b};
-	hook(c, &g, false);
-	xmlDoc *d = xmlCtxtReadMemory(c, (const char *)data, (int)len, name, NULL,
-				      XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	int rc = settle(c, &g, fail0, false, d, doc, why);
-	xmlFreeParserCtxt(c);
+	hook(c, &g, html);
+	xmlDoc *d = html ? htmlCtxtReadMemory(c, (const char *)data, (int)len, NULL, encoding,
+					      HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
+						      HTML_PARSE_NOWARNING | HTML_PARSE_NONET)
+			 : xmlCtxtReadMemory(c, (const char *)data, (int)len, name, NULL,
+					     XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	int rc = settle(c, &g, fail0, html, d, doc, why);
+	if (html)
+		htmlFreeParserCtxt(c);
+	else
+		xmlFreeParserCtxt(c);
 	return rc;
+}
+
+int sk_xml_read(const void *data, size_t len, const char *name, const sk_budget *b,
+		xmlDoc **doc, sk_reason *why)
+{
+	return read_doc(data, len, name, NULL, false, b, doc, why);
 }
 
 int sk_xml_read_html(const void *data, size_t len, const char *encoding, const sk_budget *b,
 		     xmlDoc **doc, sk_reason *why)
 {
-	*doc = NULL;
-	*why = SK_REASON_NONE;
-	if (len > INT_MAX)
-		return SK_ELIMIT;
-	sk_reason r = precheck(b, data, len);
-	if (r != SK_REASON_NONE) {
-		*why = r;
-		return SK_EBLOCKED;
-	}
-	sk_xml_init();
-	uint64_t fail0 = sk_xml_failures();
-	htmlParserCtxtPtr c = htmlNewParserCtxt();
-	if (!c)
-		return SK_ENOMEM;
-	guard g = {.b = b};
-	hook(c, &g, true);
-	xmlDoc *d = htmlCtxtReadMemory(c, (const char *)data, (int)len, NULL, encoding,
-				       HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
-					       HTML_PARSE_NOWARNING | HTML_PARSE_NONET);
-	int rc = settle(c, &g, fail0, true, d, doc, why);
-	htmlFreeParserCtxt(c);
-	return rc;
+	return read_doc(data, len, NULL, encoding, true, b, doc, why);
 }
