@@ -5,6 +5,7 @@
  * KEEP bytes before and after a region stay in the buffer so that boundaries and context
  * words can be seen across chunk edges. */
 #include "sekisho/dlp.h"
+#include "sekisho/codec.h"
 
 #include <regex.h>
 #include <stdio.h>
@@ -1095,89 +1096,55 @@ const char *sk_dlp_what(sk_dlp_kind k)
 #define NDEF_MY (sizeof(default_mynumber_words) / sizeof(default_mynumber_words[0]))
 #define NDEF_CORP (sizeof(default_corporate_words) / sizeof(default_corporate_words[0]))
 
-static int enc_u32(sk_buf *b, uint32_t v)
-{
-	uint8_t x[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
-	return sk_buf_add(b, x, 4);
-}
 
-static int enc_str(sk_buf *b, const char *s)
-{
-	size_t l = strlen(s);
-	if (l > UINT32_MAX)
-		return SK_ELIMIT;
-	int rc = enc_u32(b, (uint32_t)l);
-	return rc ? rc : sk_buf_add(b, s, l);
-}
+
+#define DLP_STR_MAX 65537 /* a word, a deny entry, a pattern (with its NUL) */
 
 int sk_dlp_encode(const sk_dlp *d, sk_buf *out)
 {
 	const sk_dlp_config *c = &d->c;
 	uint32_t flags = (c->mynumber ? 1u : 0) | (c->corporate ? 2u : 0) |
 			 (c->require_context ? 4u : 0) | (c->grouping_is_context ? 8u : 0);
-	int rc = enc_u32(out, flags);
-	rc = rc ? rc : enc_u32(out, c->window);
-	rc = rc ? rc : enc_u32(out, (uint32_t)c->max_input);
-	rc = rc ? rc : enc_u32(out, (uint32_t)(c->max_input >> 32));
-	rc = rc ? rc : enc_u32(out, c->max_matches);
+	int rc = sk_codec_put_u32(out, flags);
+	rc = rc ? rc : sk_codec_put_u32(out, c->window);
+	rc = rc ? rc : sk_codec_put_u32(out, (uint32_t)c->max_input);
+	rc = rc ? rc : sk_codec_put_u32(out, (uint32_t)(c->max_input >> 32));
+	rc = rc ? rc : sk_codec_put_u32(out, c->max_matches);
 	size_t nmy = d->nmyw - NDEF_MY, ncorp = d->ncorpw - NDEF_CORP;
-	rc = rc ? rc : enc_u32(out, (uint32_t)nmy);
+	rc = rc ? rc : sk_codec_put_u32(out, (uint32_t)nmy);
 	for (size_t i = 0; i < nmy && !rc; i++)
-		rc = enc_str(out, d->myw[NDEF_MY + i].s);
-	rc = rc ? rc : enc_u32(out, (uint32_t)ncorp);
+		rc = sk_codec_put_str(out, d->myw[NDEF_MY + i].s, DLP_STR_MAX);
+	rc = rc ? rc : sk_codec_put_u32(out, (uint32_t)ncorp);
 	for (size_t i = 0; i < ncorp && !rc; i++)
-		rc = enc_str(out, d->corpw[NDEF_CORP + i].s);
-	rc = rc ? rc : enc_u32(out, (uint32_t)d->ndeny);
+		rc = sk_codec_put_str(out, d->corpw[NDEF_CORP + i].s, DLP_STR_MAX);
+	rc = rc ? rc : sk_codec_put_u32(out, (uint32_t)d->ndeny);
 	for (size_t i = 0; i < d->ndeny && !rc; i++)
-		rc = enc_str(out, d->deny[i]);
-	rc = rc ? rc : enc_u32(out, (uint32_t)(2 * d->npat)); /* id, regex, id, regex … */
+		rc = sk_codec_put_str(out, d->deny[i], DLP_STR_MAX);
+	rc = rc ? rc : sk_codec_put_u32(out, (uint32_t)(2 * d->npat)); /* id, regex, id, regex … */
 	for (size_t i = 0; i < d->npat && !rc; i++) {
-		rc = enc_str(out, d->pat[i].id);
-		rc = rc ? rc : enc_str(out, d->pat[i].src);
+		rc = sk_codec_put_str(out, d->pat[i].id, DLP_STR_MAX);
+		rc = rc ? rc : sk_codec_put_str(out, d->pat[i].src, DLP_STR_MAX);
 	}
 	return rc;
 }
 
-typedef struct dec {
-	const uint8_t *p;
-	size_t n, off;
-	bool bad;
-} dec;
+typedef sk_codec_rd dec;
 
-static uint32_t dec_u32(dec *r)
-{
-	if (r->bad || r->n - r->off < 4) {
-		r->bad = true;
-		return 0;
-	}
-	const uint8_t *x = r->p + r->off;
-	r->off += 4;
-	return (uint32_t)x[0] | (uint32_t)x[1] << 8 | (uint32_t)x[2] << 16 | (uint32_t)x[3] << 24;
-}
 
-/* a malloc'd string (no NUL inside), NULL when bad */
+/* a malloc'd copy of a string field (no NUL inside), NULL when bad */
 static char *dec_str(dec *r)
 {
-	uint32_t l = dec_u32(r);
-	if (r->bad || l > r->n - r->off || l > 65536 || memchr(r->p + r->off, 0, l)) {
+	const char *t = sk_codec_get_str(r, false, DLP_STR_MAX);
+	char *s = t ? strdup(t) : NULL;
+	if (!s)
 		r->bad = true;
-		return NULL;
-	}
-	char *s = malloc((size_t)l + 1);
-	if (!s) {
-		r->bad = true;
-		return NULL;
-	}
-	memcpy(s, r->p + r->off, l);
-	s[l] = 0;
-	r->off += l;
 	return s;
 }
 
 /* count strings (each at least 4 bytes) into a NULL-padded array of n */
 static char **dec_list(dec *r, size_t *n)
 {
-	uint32_t k = dec_u32(r);
+	uint32_t k = sk_codec_get_u32(r);
 	*n = 0;
 	if (r->bad || k > (r->n - r->off) / 4) {
 		r->bad = true;
@@ -1206,15 +1173,15 @@ int sk_dlp_decode(const uint8_t *p, size_t n, sk_dlp **out, sk_error *err)
 	dec r = {.p = p, .n = n};
 	sk_dlp_config c;
 	sk_dlp_config_default(&c);
-	uint32_t flags = dec_u32(&r);
+	uint32_t flags = sk_codec_get_u32(&r);
 	c.mynumber = flags & 1;
 	c.corporate = flags & 2;
 	c.require_context = flags & 4;
 	c.grouping_is_context = flags & 8;
-	c.window = dec_u32(&r);
-	c.max_input = dec_u32(&r);
-	c.max_input |= (uint64_t)dec_u32(&r) << 32;
-	c.max_matches = dec_u32(&r);
+	c.window = sk_codec_get_u32(&r);
+	c.max_input = sk_codec_get_u32(&r);
+	c.max_input |= (uint64_t)sk_codec_get_u32(&r) << 32;
+	c.max_matches = sk_codec_get_u32(&r);
 	size_t nmy = 0, ncorp = 0, ndeny = 0, npat = 0;
 	char **my = dec_list(&r, &nmy);
 	char **corp = r.bad ? NULL : dec_list(&r, &ncorp);

@@ -10,31 +10,12 @@
 #include <unistd.h>
 
 #include "sekisho/buf.h"
+#include "sekisho/codec.h"
 
 /* ---- encoding ------------------------------------------------------------------ */
 
-static int put_u32(sk_buf *b, uint32_t v)
-{
-	uint8_t x[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
-	return sk_buf_add(b, x, 4);
-}
 
-static int put_u64(sk_buf *b, uint64_t v)
-{
-	int rc = put_u32(b, (uint32_t)v);
-	return rc ? rc : put_u32(b, (uint32_t)(v >> 32));
-}
 
-static int put_str(sk_buf *b, const char *s)
-{
-	if (!s)
-		return put_u32(b, UINT32_MAX);
-	size_t l = strlen(s) + 1;
-	if (l > SK_WIRE_STR_MAX)
-		return SK_ELIMIT;
-	int rc = put_u32(b, (uint32_t)l);
-	return rc ? rc : sk_buf_add(b, s, l);
-}
 
 static int finish(sk_buf *b, int rc, uint8_t **p, size_t *n)
 {
@@ -75,53 +56,53 @@ int sk_wire_job_encode(const sk_engine_job *job, uint64_t out_max, uint8_t **p, 
 	const sk_budget *bu = &job->budget;
 	sk_buf b;
 	sk_buf_init(&b, SK_WIRE_MAX);
-	int rc = put_str(&b, job->name);
-	rc = rc ? rc : put_str(&b, pr->name ? pr->name : "");
-	rc = rc ? rc : put_u32(&b, flags);
-	rc = rc ? rc : put_u64(&b, bu->max_input);
-	rc = rc ? rc : put_u64(&b, bu->max_expanded);
-	rc = rc ? rc : put_u32(&b, bu->max_depth);
-	rc = rc ? rc : put_u64(&b, bu->max_entries);
-	rc = rc ? rc : put_u64(&b, bu->max_pixels);
-	rc = rc ? rc : put_u32(&b, bu->max_ratio);
-	rc = rc ? rc : put_u32(&b, bu->max_seconds);
-	rc = rc ? rc : put_u64(&b, bu->max_nodes);
-	rc = rc ? rc : put_u64(&b, bu->deadline_ns);
-	rc = rc ? rc : put_u64(&b, out_max);
+	int rc = sk_codec_put_str(&b, job->name, SK_WIRE_STR_MAX);
+	rc = rc ? rc : sk_codec_put_str(&b, pr->name ? pr->name : "", SK_WIRE_STR_MAX);
+	rc = rc ? rc : sk_codec_put_u32(&b, flags);
+	rc = rc ? rc : sk_codec_put_u64(&b, bu->max_input);
+	rc = rc ? rc : sk_codec_put_u64(&b, bu->max_expanded);
+	rc = rc ? rc : sk_codec_put_u32(&b, bu->max_depth);
+	rc = rc ? rc : sk_codec_put_u64(&b, bu->max_entries);
+	rc = rc ? rc : sk_codec_put_u64(&b, bu->max_pixels);
+	rc = rc ? rc : sk_codec_put_u32(&b, bu->max_ratio);
+	rc = rc ? rc : sk_codec_put_u32(&b, bu->max_seconds);
+	rc = rc ? rc : sk_codec_put_u64(&b, bu->max_nodes);
+	rc = rc ? rc : sk_codec_put_u64(&b, bu->deadline_ns);
+	rc = rc ? rc : sk_codec_put_u64(&b, out_max);
 	rc = rc ? rc : sk_buf_addc(&b, job->detect_only ? 1 : 0);
-	rc = rc ? rc : put_u32(&b, job->dlp ? job->dlp_kinds : 0);
+	rc = rc ? rc : sk_codec_put_u32(&b, job->dlp ? job->dlp_kinds : 0);
 	if (!rc && job->dlp) {
 		sk_buf d;
 		sk_buf_init(&d, SK_WIRE_MAX);
 		rc = sk_dlp_encode(job->dlp, &d);
-		rc = rc ? rc : put_u32(&b, (uint32_t)sk_buf_len(&d));
+		rc = rc ? rc : sk_codec_put_u32(&b, (uint32_t)sk_buf_len(&d));
 		rc = rc ? rc : sk_buf_add(&b, sk_buf_len(&d) ? sk_buf_data(&d) : (const uint8_t *)"", sk_buf_len(&d));
 		sk_buf_free(&d);
 	} else if (!rc) {
-		rc = put_u32(&b, UINT32_MAX);
+		rc = sk_codec_put_u32(&b, UINT32_MAX);
 	}
 	const sk_mail_options *m = job->mail;
 	rc = rc ? rc : sk_buf_addc(&b, m ? 1 : 0);
 	if (!rc && m) {
-		rc = put_str(&b, m->profile ? m->profile : "default");
-		rc = rc ? rc : put_u32(&b, (uint32_t)m->lang);
-		rc = rc ? rc : put_u32(&b, (uint32_t)m->attach);
+		rc = sk_codec_put_str(&b, m->profile ? m->profile : "default", SK_WIRE_STR_MAX);
+		rc = rc ? rc : sk_codec_put_u32(&b, (uint32_t)m->lang);
+		rc = rc ? rc : sk_codec_put_u32(&b, (uint32_t)m->attach);
 		rc = rc ? rc : sk_buf_addc(&b, m->rep_link ? 1 : 0);
 		rc = rc ? rc : sk_buf_addc(&b, m->warn_external ? 1 : 0);
-		rc = rc ? rc : put_u64(&b, m->max_size);
-		rc = rc ? rc : put_u32(&b, m->max_parts);
-		rc = rc ? rc : put_u32(&b, m->max_depth);
-		rc = rc ? rc : put_u64(&b, m->max_header);
-		rc = rc ? rc : put_u64(&b, m->max_text);
-		rc = rc ? rc : put_str(&b, m->original_id ? m->original_id : "");
+		rc = rc ? rc : sk_codec_put_u64(&b, m->max_size);
+		rc = rc ? rc : sk_codec_put_u32(&b, m->max_parts);
+		rc = rc ? rc : sk_codec_put_u32(&b, m->max_depth);
+		rc = rc ? rc : sk_codec_put_u64(&b, m->max_header);
+		rc = rc ? rc : sk_codec_put_u64(&b, m->max_text);
+		rc = rc ? rc : sk_codec_put_str(&b, m->original_id ? m->original_id : "", SK_WIRE_STR_MAX);
 		uint32_t nd = 0;
 		while (m->internal_domains && m->internal_domains[nd])
 			nd++;
 		if (!rc && nd > SK_MAIL_IDS_MAX)
 			rc = SK_ELIMIT;
-		rc = rc ? rc : put_u32(&b, nd);
+		rc = rc ? rc : sk_codec_put_u32(&b, nd);
 		for (uint32_t i = 0; i < nd && !rc; i++)
-			rc = put_str(&b, m->internal_domains[i]);
+			rc = sk_codec_put_str(&b, m->internal_domains[i], SK_WIRE_STR_MAX);
 	}
 	return finish(&b, rc, p, n);
 }
@@ -131,24 +112,24 @@ int sk_wire_answer_encode(const sk_engine_result *res, bool retire, uint8_t **p,
 	const sk_report *r = &res->report;
 	sk_buf b;
 	sk_buf_init(&b, SK_WIRE_MAX);
-	int rc = put_str(&b, res->type.code ? res->type.code : "unknown");
-	rc = rc ? rc : put_u32(&b, (uint32_t)r->verdict);
-	rc = rc ? rc : put_u32(&b, (uint32_t)r->reason);
-	rc = rc ? rc : put_str(&b, r->reason_where);
-	rc = rc ? rc : put_str(&b, r->reason_detail);
-	rc = rc ? rc : put_str(&b, r->out_ext);
-	rc = rc ? rc : put_u64(&b, res->out_size);
+	int rc = sk_codec_put_str(&b, res->type.code ? res->type.code : "unknown", SK_WIRE_STR_MAX);
+	rc = rc ? rc : sk_codec_put_u32(&b, (uint32_t)r->verdict);
+	rc = rc ? rc : sk_codec_put_u32(&b, (uint32_t)r->reason);
+	rc = rc ? rc : sk_codec_put_str(&b, r->reason_where, SK_WIRE_STR_MAX);
+	rc = rc ? rc : sk_codec_put_str(&b, r->reason_detail, SK_WIRE_STR_MAX);
+	rc = rc ? rc : sk_codec_put_str(&b, r->out_ext, SK_WIRE_STR_MAX);
+	rc = rc ? rc : sk_codec_put_u64(&b, res->out_size);
 	rc = rc ? rc : sk_buf_addc(&b, retire ? 1 : 0);
 	if (!rc && r->n > SK_WIRE_ENTRIES_MAX)
 		rc = SK_ELIMIT;
-	rc = rc ? rc : put_u32(&b, (uint32_t)r->n);
+	rc = rc ? rc : sk_codec_put_u32(&b, (uint32_t)r->n);
 	for (size_t i = 0; i < r->n && !rc; i++) {
 		const sk_report_entry *e = &r->v[i];
-		rc = put_u32(&b, (uint32_t)e->action);
-		rc = rc ? rc : put_str(&b, e->what);
-		rc = rc ? rc : put_str(&b, e->where);
-		rc = rc ? rc : put_str(&b, e->detail);
-		rc = rc ? rc : put_u64(&b, e->count);
+		rc = sk_codec_put_u32(&b, (uint32_t)e->action);
+		rc = rc ? rc : sk_codec_put_str(&b, e->what, SK_WIRE_STR_MAX);
+		rc = rc ? rc : sk_codec_put_str(&b, e->where, SK_WIRE_STR_MAX);
+		rc = rc ? rc : sk_codec_put_str(&b, e->detail, SK_WIRE_STR_MAX);
+		rc = rc ? rc : sk_codec_put_u64(&b, e->count);
 	}
 	/* a mail job's result (it always has an X-Mail-Sanitized value, or HELD) */
 	const sk_mail_result *m = &res->mail;
@@ -156,75 +137,24 @@ int sk_wire_answer_encode(const sk_engine_result *res, bool retire, uint8_t **p,
 	rc = rc ? rc : sk_buf_addc(&b, mail ? 1 : 0);
 	if (!rc && mail) {
 		rc = sk_buf_addc(&b, m->held ? 1 : 0);
-		rc = rc ? rc : put_u32(&b, (uint32_t)m->reason);
-		rc = rc ? rc : put_str(&b, m->detail);
-		rc = rc ? rc : put_str(&b, m->actions);
+		rc = rc ? rc : sk_codec_put_u32(&b, (uint32_t)m->reason);
+		rc = rc ? rc : sk_codec_put_str(&b, m->detail, SK_WIRE_STR_MAX);
+		rc = rc ? rc : sk_codec_put_str(&b, m->actions, SK_WIRE_STR_MAX);
 		const uint32_t counts[] = {m->parts, m->attachments, m->removed, m->reattached,
 					   m->held_attachments, m->links};
 		for (size_t i = 0; i < 6 && !rc; i++)
-			rc = put_u32(&b, counts[i]);
+			rc = sk_codec_put_u32(&b, counts[i]);
 	}
 	return finish(&b, rc, p, n);
 }
 
 /* ---- decoding ------------------------------------------------------------------ */
 
-typedef struct rd {
-	const uint8_t *p;
-	size_t n, off;
-	bool bad;
-} rd;
+typedef sk_codec_rd rd;
 
-static uint32_t get_u32(rd *r)
-{
-	if (r->bad || r->n - r->off < 4) {
-		r->bad = true;
-		return 0;
-	}
-	const uint8_t *x = r->p + r->off;
-	r->off += 4;
-	return (uint32_t)x[0] | (uint32_t)x[1] << 8 | (uint32_t)x[2] << 16 | (uint32_t)x[3] << 24;
-}
 
-static uint64_t get_u64(rd *r)
-{
-	uint64_t lo = get_u32(r);
-	return lo | (uint64_t)get_u32(r) << 32;
-}
 
-static uint8_t get_u8(rd *r)
-{
-	if (r->bad || r->n - r->off < 1) {
-		r->bad = true;
-		return 0;
-	}
-	return r->p[r->off++];
-}
 
-/* NULL for a NULL string (and on error: check r->bad) */
-static const char *get_str(rd *r, bool nullable)
-{
-	uint32_t l = get_u32(r);
-	if (r->bad)
-		return NULL;
-	if (l == UINT32_MAX) {
-		if (!nullable)
-			r->bad = true;
-		return NULL;
-	}
-	if (l == 0 || l > SK_WIRE_STR_MAX || l > r->n - r->off) {
-		r->bad = true;
-		return NULL;
-	}
-	const char *s = (const char *)r->p + r->off;
-	/* exactly one NUL, at the end */
-	if (s[l - 1] != 0 || memchr(s, 0, l - 1)) {
-		r->bad = true;
-		return NULL;
-	}
-	r->off += l;
-	return s;
-}
 
 static bool at_end(const rd *r)
 {
@@ -235,23 +165,23 @@ int sk_wire_job_decode(const uint8_t *p, size_t n, sk_wire_job *job)
 {
 	rd r = {.p = p, .n = n};
 	memset(job, 0, sizeof(*job));
-	job->name = get_str(&r, true);
-	job->profile.name = get_str(&r, false);
-	uint32_t f = get_u32(&r);
+	job->name = sk_codec_get_str(&r, true, SK_WIRE_STR_MAX);
+	job->profile.name = sk_codec_get_str(&r, false, SK_WIRE_STR_MAX);
+	uint32_t f = sk_codec_get_u32(&r);
 	sk_budget *b = &job->budget;
-	b->max_input = get_u64(&r);
-	b->max_expanded = get_u64(&r);
-	b->max_depth = get_u32(&r);
-	b->max_entries = get_u64(&r);
-	b->max_pixels = get_u64(&r);
-	b->max_ratio = get_u32(&r);
-	b->max_seconds = get_u32(&r);
-	b->max_nodes = get_u64(&r);
-	b->deadline_ns = get_u64(&r);
-	job->out_max = get_u64(&r);
-	uint8_t d = get_u8(&r);
-	job->dlp_kinds = get_u32(&r);
-	uint32_t dl = get_u32(&r);
+	b->max_input = sk_codec_get_u64(&r);
+	b->max_expanded = sk_codec_get_u64(&r);
+	b->max_depth = sk_codec_get_u32(&r);
+	b->max_entries = sk_codec_get_u64(&r);
+	b->max_pixels = sk_codec_get_u64(&r);
+	b->max_ratio = sk_codec_get_u32(&r);
+	b->max_seconds = sk_codec_get_u32(&r);
+	b->max_nodes = sk_codec_get_u64(&r);
+	b->deadline_ns = sk_codec_get_u64(&r);
+	job->out_max = sk_codec_get_u64(&r);
+	uint8_t d = sk_codec_get_u8(&r);
+	job->dlp_kinds = sk_codec_get_u32(&r);
+	uint32_t dl = sk_codec_get_u32(&r);
 	if (!r.bad && dl != UINT32_MAX) {
 		if (dl > r.n - r.off) {
 			r.bad = true;
@@ -261,26 +191,26 @@ int sk_wire_job_decode(const uint8_t *p, size_t n, sk_wire_job *job)
 			r.off += dl;
 		}
 	}
-	uint8_t kind = get_u8(&r);
+	uint8_t kind = sk_codec_get_u8(&r);
 	if (!r.bad && kind == 1) {
 		sk_mail_options *m = &job->mail;
 		sk_mail_options_default(m);
 		job->is_mail = true;
-		m->profile = get_str(&r, false);
-		uint32_t lang = get_u32(&r), attach = get_u32(&r);
-		uint8_t rl = get_u8(&r), we = get_u8(&r);
-		m->max_size = get_u64(&r);
-		m->max_parts = get_u32(&r);
-		m->max_depth = get_u32(&r);
-		m->max_header = get_u64(&r);
-		m->max_text = get_u64(&r);
-		m->original_id = get_str(&r, false);
-		uint32_t nd = get_u32(&r);
+		m->profile = sk_codec_get_str(&r, false, SK_WIRE_STR_MAX);
+		uint32_t lang = sk_codec_get_u32(&r), attach = sk_codec_get_u32(&r);
+		uint8_t rl = sk_codec_get_u8(&r), we = sk_codec_get_u8(&r);
+		m->max_size = sk_codec_get_u64(&r);
+		m->max_parts = sk_codec_get_u32(&r);
+		m->max_depth = sk_codec_get_u32(&r);
+		m->max_header = sk_codec_get_u64(&r);
+		m->max_text = sk_codec_get_u64(&r);
+		m->original_id = sk_codec_get_str(&r, false, SK_WIRE_STR_MAX);
+		uint32_t nd = sk_codec_get_u32(&r);
 		if (lang > SK_LANG_EN || attach > SK_MAIL_SANITIZE_ATTACH || rl > 1 || we > 1 ||
 		    nd > SK_MAIL_IDS_MAX)
 			r.bad = true;
 		for (uint32_t i = 0; i < nd && !r.bad; i++)
-			job->domains[i] = get_str(&r, false);
+			job->domains[i] = sk_codec_get_str(&r, false, SK_WIRE_STR_MAX);
 		job->domains[r.bad ? 0 : nd] = NULL;
 		m->lang = (sk_lang)lang;
 		m->attach = (sk_mail_attach)attach;
@@ -308,13 +238,13 @@ int sk_wire_answer_decode(const uint8_t *p, size_t n, sk_engine_result *res, boo
 	memset(res, 0, sizeof(*res));
 	sk_report_init(&res->report);
 	rd r = {.p = p, .n = n};
-	const sk_type *t = sk_type_find(get_str(&r, false));
-	uint32_t verdict = get_u32(&r), reason = get_u32(&r);
-	const char *rwhere = get_str(&r, true), *rdetail = get_str(&r, true);
-	const char *ext = get_str(&r, false);
-	res->out_size = get_u64(&r);
-	uint8_t ret = get_u8(&r);
-	uint32_t ne = get_u32(&r);
+	const sk_type *t = sk_type_find(sk_codec_get_str(&r, false, SK_WIRE_STR_MAX));
+	uint32_t verdict = sk_codec_get_u32(&r), reason = sk_codec_get_u32(&r);
+	const char *rwhere = sk_codec_get_str(&r, true, SK_WIRE_STR_MAX), *rdetail = sk_codec_get_str(&r, true, SK_WIRE_STR_MAX);
+	const char *ext = sk_codec_get_str(&r, false, SK_WIRE_STR_MAX);
+	res->out_size = sk_codec_get_u64(&r);
+	uint8_t ret = sk_codec_get_u8(&r);
+	uint32_t ne = sk_codec_get_u32(&r);
 	if (r.bad || !t || verdict > SK_VERDICT_BLOCKED || reason >= SK_REASON__COUNT ||
 	    (verdict == SK_VERDICT_BLOCKED) != (reason != SK_REASON_NONE) ||
 	    strlen(ext) >= sizeof(res->report.out_ext) || ret > 1 || ne > SK_WIRE_ENTRIES_MAX ||
@@ -323,26 +253,26 @@ int sk_wire_answer_decode(const uint8_t *p, size_t n, sk_engine_result *res, boo
 		return SK_EFORMAT;
 	res->type = *t;
 	for (uint32_t i = 0; i < ne; i++) {
-		uint32_t a = get_u32(&r);
-		const char *what = get_str(&r, false), *where = get_str(&r, false),
-			   *detail = get_str(&r, true);
-		uint64_t count = get_u64(&r);
+		uint32_t a = sk_codec_get_u32(&r);
+		const char *what = sk_codec_get_str(&r, false, SK_WIRE_STR_MAX), *where = sk_codec_get_str(&r, false, SK_WIRE_STR_MAX),
+			   *detail = sk_codec_get_str(&r, true, SK_WIRE_STR_MAX);
+		uint64_t count = sk_codec_get_u64(&r);
 		if (r.bad || a >= SK_ACTION__COUNT || count == 0)
 			return SK_EFORMAT;
 		int rc = sk_report_add(&res->report, (sk_action)a, what, where, detail, count);
 		if (rc)
 			return rc;
 	}
-	uint8_t mail = get_u8(&r);
+	uint8_t mail = sk_codec_get_u8(&r);
 	if (!r.bad && mail == 1) {
 		sk_mail_result *m = &res->mail;
-		uint8_t held = get_u8(&r);
-		uint32_t mreason = get_u32(&r);
-		const char *mdetail = get_str(&r, false), *mactions = get_str(&r, false);
+		uint8_t held = sk_codec_get_u8(&r);
+		uint32_t mreason = sk_codec_get_u32(&r);
+		const char *mdetail = sk_codec_get_str(&r, false, SK_WIRE_STR_MAX), *mactions = sk_codec_get_str(&r, false, SK_WIRE_STR_MAX);
 		uint32_t *counts[] = {&m->parts, &m->attachments, &m->removed, &m->reattached,
 				      &m->held_attachments, &m->links};
 		for (size_t i = 0; i < 6; i++)
-			*counts[i] = get_u32(&r);
+			*counts[i] = sk_codec_get_u32(&r);
 		/* held says why; a delivered message has no reason and its X-Mail-Sanitized */
 		if (r.bad || held > 1 || mreason >= SK_REASON__COUNT ||
 		    (held != 0) != (mreason != SK_REASON_NONE) || !mactions[0] ||
