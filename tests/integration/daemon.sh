@@ -44,33 +44,11 @@ gateway:
 EOF
 cp "$T/policy.yaml" "$T/policy.good"
 
-# wait_for SECONDS CMD...: polls CMD until it succeeds (not a timing test: a ceiling)
-wait_for() {
-	local n=$(($1 * 10))
-	shift
-	while [ $n -gt 0 ]; do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.1
-		n=$((n - 1))
-	done
-	return 1
-}
 start() {
 	"$SEKISHOD" --foreground --policy "$T/policy.yaml" --state "$STATE" "${USEROPT[@]}" \
 		--events "json:$EV" --metrics "127.0.0.1:$PORT" >>"$T/stderr" 2>&1 &
 	MASTER=$!
 	wait_for 20 role_pid spool
-}
-# role_pid NAME: the pid of the master's child running role NAME
-role_pid() {
-	local p
-	for p in $(pgrep -P "$MASTER"); do
-		if [ "$(cat /proc/"$p"/comm 2>/dev/null)" = "sk-$1" ]; then
-			echo "$p"
-			return 0
-		fi
-	done
-	return 1
 }
 uid_of() { awk '/^Uid:/ {print $2}' /proc/"$1"/status; }
 empty_dir() { [ -z "$(ls -A "$1")" ]; }

@@ -49,23 +49,6 @@ gateway:
     - {id: in, from: internet, to: lgwan, drop: $IN/drop, deliver: $IN/deliver}
 EOF
 
-wait_for() { # a ceiling, not a timing test
-	local n=$(($1 * 10))
-	shift
-	while [ $n -gt 0 ]; do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.1
-		n=$((n - 1))
-	done
-	return 1
-}
-role_pid() {
-	local p
-	for p in $(pgrep -P "$MASTER"); do
-		[ "$(cat /proc/"$p"/comm 2>/dev/null)" = "sk-$1" ] && { echo "$p"; return 0; }
-	done
-	return 1
-}
 count_events() { # count_events KEY=VALUE...
 	python3 - "$EV" "$@" <<'PY'
 import json, sys

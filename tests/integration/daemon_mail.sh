@@ -36,26 +36,6 @@ cleanup() {
 	[ -n "${SK_KEEP:-}" ] || rm -rf "$T"
 }
 trap cleanup EXIT
-wait_for() {
-	local n=$(($1 * 10))
-	shift
-	while [ $n -gt 0 ]; do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.1
-		n=$((n - 1))
-	done
-	return 1
-}
-role_pid() {
-	local p
-	for p in $(pgrep -P "$MASTER"); do
-		if [ "$(cat /proc/"$p"/comm 2>/dev/null)" = "sk-$1" ]; then
-			echo "$p"
-			return 0
-		fi
-	done
-	return 1
-}
 delivered() { ls "$T/mail/u/new" 2>/dev/null | wc -l; }
 at_least() { [ "$(delivered)" -ge "$1" ]; }
 

@@ -34,3 +34,26 @@ for k in sys.argv[2].split("."):
     v=v[int(k)] if isinstance(v,list) else v.get(k)
 print("null" if v is None else v)' "$1" "$2"
 }
+# wait_for SECONDS CMD...: polls CMD every 0.1 s until it succeeds (a ceiling, not a
+# timing test); 1 when it never did
+wait_for() {
+	local n=$(($1 * 10))
+	shift
+	while [ $n -gt 0 ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+		n=$((n - 1))
+	done
+	return 1
+}
+# role_pid NAME: the pid of sekishod's ($MASTER's) child running role NAME
+role_pid() {
+	local p
+	for p in $(pgrep -P "$MASTER"); do
+		if [ "$(cat /proc/"$p"/comm 2>/dev/null)" = "sk-$1" ]; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 1
+}
