@@ -16,31 +16,7 @@
 #include <unistd.h>
 
 #include "sekisho/audit.h"
-
-/* SD-PARAM value: '"', '\\' and ']' are escaped with a backslash (RFC 5424 6.3.3). */
-static int add_sd_value(sk_buf *b, const char *s)
-{
-	int rc = 0;
-	for (; rc == 0 && *s; s++) {
-		if (*s == '"' || *s == '\\' || *s == ']')
-			rc = sk_buf_addc(b, '\\');
-		if (rc == 0)
-			rc = sk_buf_addc(b, (uint8_t)*s);
-	}
-	return rc;
-}
-
-/* PRINTUSASCII without spaces, at most max characters; "-" when empty. */
-static void header_field(char *out, size_t outsz, const char *s, size_t max)
-{
-	size_t j = 0;
-	for (; s && *s && j + 1 < outsz && j < max; s++)
-		if (*s > 32 && *s < 127)
-			out[j++] = *s;
-	if (j == 0)
-		out[j++] = '-';
-	out[j] = 0;
-}
+#include "sekisho/rfc5424.h"
 
 int sk_audit_syslog_send(const char *target, const char *hostname, const char *note,
 			 size_t n, sk_error *err)
@@ -64,7 +40,7 @@ int sk_audit_syslog_send(const char *target, const char *hostname, const char *n
 		hn[sizeof(hn) - 1] = 0;
 		hostname = hn;
 	}
-	header_field(host, sizeof(host), hostname, 255);
+	sk_rfc5424_header_field(host, sizeof(host), hostname, 255);
 	sk_time_format_us(sk_time_now_us(), ts, sizeof(ts));
 	static const char b64[] =
 		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -87,7 +63,7 @@ int sk_audit_syslog_send(const char *target, const char *hostname, const char *n
 	int rc = sk_buf_printf(&m, "<109>1 %s %s sekisho %ld checkpoint [checkpoint@32473 origin=\"",
 			       ts, host, (long)getpid());
 	if (rc == 0)
-		rc = add_sd_value(&m, cp.origin);
+		rc = sk_rfc5424_sd_value(&m, cp.origin);
 	if (rc == 0)
 		rc = sk_buf_printf(&m, "\" size=\"%llu\" root=\"%s\"] \xef\xbb\xbf",
 				   (unsigned long long)cp.size, root);

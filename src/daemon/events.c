@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "sekisho/rfc5424.h"
 #include "sekisho/audit.h"
 #include "sekisho/buf.h"
 
@@ -120,17 +121,6 @@ static void sd_name(sk_buf *b, const char *k)
 		}
 }
 
-/* SD-PARAM value: '"', '\' and ']' escaped (RFC 5424 6.3.3); control characters dropped */
-static void sd_value(sk_buf *b, const char *s)
-{
-	for (; *s; s++) {
-		if ((unsigned char)*s < 32 || *s == 127)
-			continue;
-		if (*s == '"' || *s == '\\' || *s == ']')
-			sk_buf_addc(b, '\\');
-		sk_buf_addc(b, (uint8_t)*s);
-	}
-}
 
 static void emit_syslog(skd_sev sev, const char *event, const char *ts, const char *ja,
 			const char *en, const skd_kv *kv, size_t n)
@@ -138,21 +128,17 @@ static void emit_syslog(skd_sev sev, const char *event, const char *ts, const ch
 	sk_buf b;
 	sk_buf_init(&b, 65536);
 	char msgid[33];
-	size_t j = 0;
-	for (const char *e = event; *e && j < 32; e++)
-		if (*e > 32 && *e < 127)
-			msgid[j++] = *e;
-	msgid[j] = 0;
+	sk_rfc5424_header_field(msgid, sizeof(msgid), event, 32);
 	sk_buf_printf(&b, "<%d>1 %s %s sekishod %ld %s [sekisho@32473 process=\"", 3 * 8 + (int)sev, ts,
-		      ev.host, (long)getpid(), j ? msgid : "-");
-	sd_value(&b, ev.role);
+		      ev.host, (long)getpid(), msgid);
+	sk_rfc5424_sd_value(&b, ev.role);
 	sk_buf_adds(&b, "\"");
 	for (size_t i = 0; i < n; i++) {
 		sk_buf_addc(&b, ' ');
 		sd_name(&b, kv[i].k);
 		sk_buf_adds(&b, "=\"");
 		if (kv[i].s) {
-			sd_value(&b, kv[i].s);
+			sk_rfc5424_sd_value(&b, kv[i].s);
 		} else {
 			char num[32];
 			snprintf(num, sizeof(num), "%lld", kv[i].n);
