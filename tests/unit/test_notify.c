@@ -47,7 +47,7 @@ static void env_free(struct env *e)
 
 static void slurp(const char *path, sk_buf *b)
 {
-	sk_buf_reset(b);
+	sk_buf_free(b);
 	tu_read(path, b);
 }
 
