@@ -19,8 +19,8 @@
 
 struct sk_policy;
 
-/* Approvals a request of kind needs under p (p may be NULL: 1 for release, 2 for
- * original — the two-person rule for originals). */
+/* Approvals a request of kind needs under p: sk_policy_approvals (p NULL: 1 for release,
+ * 2 for original — the two-person rule for originals), at most SK_QREQUEST_NEEDED_MAX. */
 unsigned sk_release_needed(const struct sk_policy *p, sk_qkind kind);
 
 /* 0 when who (with rights r under p) may approve or refuse rq about item it; SK_EINVAL

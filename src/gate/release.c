@@ -16,19 +16,11 @@
 
 unsigned sk_release_needed(const struct sk_policy *p, sk_qkind kind)
 {
-	/* the policy's numbers once it says them (sk_policy_approvals); until then the
-	 * defaults the policies describe: one approver for a sanitised release, two for an
-	 * original */
-	(void)p;
-	return kind == SK_QKIND_ORIGINAL ? 2 : 1;
-}
-
-static bool has_role(const sk_auth_rights *r, const char *role)
-{
-	for (size_t i = 0; i < r->nroles && i < SK_AUTH_ROLES_MAX; i++)
-		if (!strcmp(r->roles[i], role))
-			return true;
-	return false;
+	uint32_t rel = 1, orig = 2; /* the policies' defaults (two people for an original) */
+	if (p)
+		sk_policy_approvals(p, &rel, &orig);
+	uint32_t n = kind == SK_QKIND_ORIGINAL ? orig : rel;
+	return n < 1 ? 1 : n > SK_QREQUEST_NEEDED_MAX ? SK_QREQUEST_NEEDED_MAX : n;
 }
 
 int sk_release_may_decide(const struct sk_policy *p, const sk_qitem *it, const sk_qrequest *rq,
@@ -43,7 +35,7 @@ int sk_release_may_decide(const struct sk_policy *p, const sk_qitem *it, const s
 	else if (rq->kind == SK_QKIND_ORIGINAL && !(r->perms & SK_PERM_RELEASE_ORIGINAL))
 		d = SK_QDENY_NO_RIGHT;
 	else if (it->hold_role && *it->hold_role)
-		d = has_role(r, it->hold_role) ? SK_QDENY_NONE : SK_QDENY_NOT_APPROVER;
+		d = sk_auth_has_role(r, it->hold_role) ? SK_QDENY_NONE : SK_QDENY_NOT_APPROVER;
 	else if (!(r->perms & SK_PERM_APPROVE) || !it->submitter_section ||
 		 !*it->submitter_section || strcmp(it->submitter_section, r->section) != 0)
 		d = SK_QDENY_NOT_APPROVER;
