@@ -24,10 +24,10 @@ struct sk_policy;
 unsigned sk_release_needed(const struct sk_policy *p, sk_qkind kind);
 
 /* 0 when who (with rights r under p) may approve or refuse rq about item it; SK_EINVAL
- * with *deny (may be NULL) otherwise: the requester (SELF_APPROVAL, by uid); kind original
- * without SK_PERM_RELEASE_ORIGINAL (NO_RIGHT); an item held for a role: who must hold that
- * role; an item without a hold role: SK_PERM_APPROVE and the item's section equal to
- * theirs (NOT_APPROVER). */
+ * with *deny (may be NULL) otherwise: the requester (SELF_APPROVAL, by uid); an item held
+ * for a role: who must hold that role; an item without a hold role: SK_PERM_APPROVE and,
+ * when the item has a section, the same section (NOT_APPROVER); kind original also needs
+ * SK_PERM_RELEASE_ORIGINAL (NO_RIGHT). */
 int sk_release_may_decide(const struct sk_policy *p, const sk_qitem *it, const sk_qrequest *rq,
 			  const sk_qactor *who, const sk_auth_rights *r, sk_qdeny *deny);
 

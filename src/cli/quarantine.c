@@ -321,8 +321,6 @@ static int cli_rights(struct qcli *c, const struct who *w, const sk_qitem *it,
 	}
 	snprintf(r->section, sizeof(r->section), "%s",
 		 it->submitter_section ? it->submitter_section : "");
-	if (!r->section[0]) /* an item of no section: the CLI's approvers decide it */
-		snprintf(r->section, sizeof(r->section), "-");
 	return 0;
 }
 

@@ -32,13 +32,13 @@ int sk_release_may_decide(const struct sk_policy *p, const sk_qitem *it, const s
 		d = SK_QDENY_BAD_USER;
 	else if (who->uid == rq->requester_uid)
 		d = SK_QDENY_SELF_APPROVAL;
+	else if (it->hold_role && *it->hold_role ? !sk_auth_has_role(r, it->hold_role)
+		 : !(r->perms & SK_PERM_APPROVE) ||
+			   (it->submitter_section && *it->submitter_section &&
+			    strcmp(it->submitter_section, r->section) != 0))
+		d = SK_QDENY_NOT_APPROVER;
 	else if (rq->kind == SK_QKIND_ORIGINAL && !(r->perms & SK_PERM_RELEASE_ORIGINAL))
 		d = SK_QDENY_NO_RIGHT;
-	else if (it->hold_role && *it->hold_role)
-		d = sk_auth_has_role(r, it->hold_role) ? SK_QDENY_NONE : SK_QDENY_NOT_APPROVER;
-	else if (!(r->perms & SK_PERM_APPROVE) || !it->submitter_section ||
-		 !*it->submitter_section || strcmp(it->submitter_section, r->section) != 0)
-		d = SK_QDENY_NOT_APPROVER;
 	if (deny)
 		*deny = d;
 	return d == SK_QDENY_NONE ? 0 : SK_EINVAL;

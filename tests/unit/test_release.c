@@ -172,8 +172,16 @@ static void may_decide(void **state)
 	assert_int_equal(d, SK_QDENY_NOT_APPROVER);
 	rights(&r, "staff", "soumu", SK_PERM_DOWNLOAD);
 	assert_int_equal(sk_release_may_decide(NULL, &it, &rq, &who, &r, &d), SK_EINVAL);
+	/* an item of no section: approve suffices */
+	it.submitter_section = NULL;
+	rights(&r, "staff", "kikaku", SK_PERM_APPROVE);
+	assert_int_equal(sk_release_may_decide(NULL, &it, &rq, &who, &r, &d), 0);
+	it.submitter_section = "soumu";
 	/* an original needs release-original too */
 	rq.kind = SK_QKIND_ORIGINAL;
+	rights(&r, "x", "kikaku", SK_PERM_DOWNLOAD); /* not an approver at all: says so first */
+	assert_int_equal(sk_release_may_decide(NULL, &it, &rq, &who, &r, &d), SK_EINVAL);
+	assert_int_equal(d, SK_QDENY_NOT_APPROVER);
 	rights(&r, "x", "soumu", SK_PERM_APPROVE);
 	assert_int_equal(sk_release_may_decide(NULL, &it, &rq, &who, &r, &d), SK_EINVAL);
 	assert_int_equal(d, SK_QDENY_NO_RIGHT);
