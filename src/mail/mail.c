@@ -86,6 +86,8 @@ typedef struct run {
 	bool en;
 	char hex[SK_SHA256_HEX];
 	char charset[32];      /* label of the first text part ("" when none) */
+	sk_buf *ppap;          /* sk_mail_ppap_find: the first password ZIP goes here */
+	bool ppap_found;
 } run;
 
 #define T(r, ja, en_) ((r)->en ? (en_) : (ja))
@@ -285,6 +287,13 @@ static void attachment(run *r, const char *name, const char *ctype, const uint8_
 	if (sk_zipio_encrypted(data, len)) {
 		/* PPAP: not delivered and not stored apart: the message's original (stored by
 		 * the gate before anything parsed it) holds it, and the notice names that id */
+		if (r->ppap && !r->ppap_found) {
+			r->ppap_found = true;
+			if (sk_buf_add(r->ppap, data ? data : (const uint8_t *)"", len)) {
+				set_fatal(r, SK_ENOMEM, "ppap");
+				return;
+			}
+		}
 		r->hold = true;
 		r->res->held_attachments++;
 		if (sk_report_add(r->report, SK_ACTION_REMOVED, "encrypted-attachment",
@@ -965,8 +974,45 @@ static size_t header_block_len(const uint8_t *p, size_t n)
 	return n;
 }
 
+static int sanitize(const sk_mail_options *o, sk_budget *budget, const uint8_t *msg, size_t n,
+		    sk_buf *out, sk_mail_result *res, sk_report *report, sk_buf *ppap, bool *found,
+		    sk_error *err);
+
 int sk_mail_sanitize(const sk_mail_options *o, sk_budget *budget, const uint8_t *msg, size_t n,
 		     sk_buf *out, sk_mail_result *res, sk_report *report, sk_error *err)
+{
+	return sanitize(o, budget, msg, n, out, res, report, NULL, NULL, err);
+}
+
+int sk_mail_ppap_find(const uint8_t *msg, size_t n, sk_budget *budget, sk_buf *zip,
+		      sk_reason *why, sk_error *err)
+{
+	sk_mail_options o;
+	sk_mail_options_default(&o);
+	o.attach = SK_MAIL_DEL_ATTACH;
+	sk_mail_result res;
+	sk_report rep;
+	sk_report_init(&rep);
+	sk_buf out;
+	sk_buf_init(&out, SK_BUF_MAX_DEFAULT);
+	sk_buf_reset(zip);
+	bool found = false;
+	*why = SK_REASON_NONE;
+	int rc = sanitize(&o, budget, msg, n, &out, &res, &rep, zip, &found, err);
+	if (rc == 0 && res.held)
+		*why = res.reason;
+	else if (rc == 0 && !found)
+		rc = sk_error_set(err, SK_ENOTFOUND, "no password ZIP attachment");
+	if (rc || *why != SK_REASON_NONE)
+		sk_buf_reset(zip);
+	sk_buf_free(&out);
+	sk_report_free(&rep);
+	return rc;
+}
+
+static int sanitize(const sk_mail_options *o, sk_budget *budget, const uint8_t *msg, size_t n,
+		    sk_buf *out, sk_mail_result *res, sk_report *report, sk_buf *ppap, bool *found,
+		    sk_error *err)
 {
 	memset(res, 0, sizeof(*res));
 	sk_buf_reset(out);
@@ -977,7 +1023,7 @@ int sk_mail_sanitize(const sk_mail_options *o, sk_budget *budget, const uint8_t 
 	sk_report local;
 	sk_report_init(&local);
 	run r = {.o = o, .res = res, .err = err, .en = o->lang == SK_LANG_EN,
-		 .report = report ? report : &local};
+		 .report = report ? report : &local, .ppap = ppap};
 	if (budget)
 		r.budget = *budget;
 	else
@@ -1054,6 +1100,8 @@ int sk_mail_sanitize(const sk_mail_options *o, sk_budget *budget, const uint8_t 
 		budget->entries = r.budget.entries;
 		budget->pixels = r.budget.pixels;
 	}
+	if (found)
+		*found = r.ppap_found;
 	if (rc)
 		sk_buf_reset(out);
 	return rc;

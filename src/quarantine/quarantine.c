@@ -264,15 +264,25 @@ static int private_files(const char *dir, sk_error *err)
 	return 0;
 }
 
-/* Adds the owner column to an index made by an earlier version. In a transaction. */
-static int migrate(sk_quarantine *q, sk_error *err)
+/* Adds a column to an index made by an earlier version. In a transaction. */
+static int add_column(sk_quarantine *q, const char *col, const char *decl, sk_error *err)
 {
+	char sql[160];
 	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(q->db, "SELECT owner FROM items LIMIT 0", -1, &st, NULL) == SQLITE_OK) {
+	snprintf(sql, sizeof(sql), "SELECT %s FROM items LIMIT 0", col);
+	if (sqlite3_prepare_v2(q->db, sql, -1, &st, NULL) == SQLITE_OK) {
 		sqlite3_finalize(st);
 		return 0;
 	}
-	return exec(q, "ALTER TABLE items ADD COLUMN owner TEXT", err);
+	snprintf(sql, sizeof(sql), "ALTER TABLE items ADD COLUMN %s %s", col, decl);
+	return exec(q, sql, err);
+}
+
+/* The columns added after the first version: owner; unlock_tries (wrong PPAP passwords). */
+static int migrate(sk_quarantine *q, sk_error *err)
+{
+	int rc = add_column(q, "owner", "TEXT", err);
+	return rc ? rc : add_column(q, "unlock_tries", "INTEGER NOT NULL DEFAULT 0", err);
 }
 
 int sk_quarantine_open(const char *dir, sk_audit *audit, const sk_quarantine_options *opt,
@@ -1151,6 +1161,33 @@ out:
 		close(fd);
 	free(obj);
 	sk_qitem_free(&it);
+	return rc;
+}
+
+/* ---- PPAP unlock tries ---- */
+
+int sk_quarantine_unlock_tries(sk_quarantine *q, const char *id, int delta, unsigned *count,
+			       sk_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(q->db,
+			       "UPDATE items SET unlock_tries=max(0, unlock_tries+?) WHERE id=?"
+			       " RETURNING unlock_tries",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_err(q, err, "unlock tries");
+	sqlite3_bind_int(st, 1, delta);
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_TRANSIENT);
+	int s = sqlite3_step(st);
+	int rc = 0;
+	if (s == SQLITE_ROW) {
+		*count = (unsigned)sqlite3_column_int(st, 0);
+		s = sqlite3_step(st);
+	} else if (s == SQLITE_DONE) {
+		rc = sk_error_set(err, SK_ENOTFOUND, "no item %s", id);
+	}
+	if (rc == 0 && s != SQLITE_DONE)
+		rc = db_err(q, err, "unlock tries");
+	sqlite3_finalize(st);
 	return rc;
 }
 
