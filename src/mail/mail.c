@@ -303,7 +303,9 @@ static void attachment(run *r, const char *name, const char *ctype, const uint8_
 		}
 		list_line(r, T(r, "保留 (パスワード付き ZIP)", "held (password-protected ZIP)"), name,
 			  len, hex, r->o->original_id,
-			  T(r, "— 管理者の承認で原本から取り出せます", "— released from the original on approval"));
+			  r->o->original_id && r->o->original_id[0]
+				  ? T(r, "— パスワードで解除できます (下記)", "— can be unlocked with its password (below)")
+				  : T(r, "— 管理者の承認で原本から取り出せます", "— released from the original on approval"));
 		return;
 	}
 	if (r->o->attach == SK_MAIL_DEL_ATTACH) {
@@ -739,6 +741,14 @@ static void make_notice(run *r, sk_buf *n, const char *from_domain)
 	if (r->o->original_id && r->o->original_id[0])
 		sk_buf_printf(n, T(r, "原本が必要な場合は、保管 ID %s を添えてシステム管理者に申請してください。\n",
 				   "To obtain the original, ask your administrator quoting quarantine id %s.\n"),
+			      r->o->original_id);
+	if (r->hold && r->o->original_id && r->o->original_id[0])
+		/* PPAP: the recipient unlocks it with the password (sk_gate_unlock) */
+		sk_buf_printf(n, T(r, "パスワード付き ZIP は、ファイル受け渡し画面の『PPAP 解除』で保管 ID %s と"
+				      "パスワードを入力すると、中身を無害化して受け取れます。\n",
+				   "To receive a password-protected ZIP, enter quarantine id %s and its password "
+				   "under \"PPAP unlock\" in the file exchange console; its content is then "
+				   "sanitised.\n"),
 			      r->o->original_id);
 	if (from_domain) {
 		sk_buf_adds(n, T(r, "[注意] 外部 (", "[WARNING] External sender ("));

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <glib.h>
 #include <zip.h>
 
 #include "sekisho/audit.h"
@@ -683,6 +684,20 @@ static void gate_mail(void **state)
 	assert_int_equal(mres.held_attachments, 1);
 	char id[24];
 	memcpy(id, res.quarantine_id, 24);
+	/* the notice names the item and where to unlock it */
+	const char *b = strstr(sk_buf_str(&mout), "Content-Transfer-Encoding: base64\n\n");
+	assert_non_null(b);
+	b += strlen("Content-Transfer-Encoding: base64\n\n");
+	const char *end = strstr(b, "\n--");
+	char *enc = g_strndup(b, end ? (size_t)(end - b) : strlen(b));
+	gsize dl = 0;
+	guchar *dec = g_base64_decode(enc, &dl);
+	char *text = g_strndup((const char *)dec, dl);
+	assert_non_null(strstr(text, id));
+	assert_non_null(strstr(text, "ファイル受け渡し画面の『PPAP 解除』"));
+	g_free(text);
+	g_free(dec);
+	g_free(enc);
 	sk_result_free(&res);
 	sk_buf_free(&mout);
 	sk_unlock_status st;
