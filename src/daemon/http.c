@@ -46,9 +46,11 @@ skh_tctx *skh_ctx(skh_req *r)
 	sk_error_clear(&e);
 	const char *state = server.d->cfg.state;
 	if (sk_audit_open(state, NULL, &t->audit, &e) != 0 ||
-	    sk_auth_open(state, server.gate.audit, &server.auth_settings, NULL, &t->auth, &e) != 0) {
-		SKD_EVENT(SKD_ERR, "http-error", "利用者の情報を開けません", "cannot open the users' state",
+	    sk_auth_open(state, server.gate.audit, &server.auth_settings, NULL, &t->auth, &e) != 0 ||
+	    sk_quarantine_open(state, server.gate.audit, NULL, &t->q, &e) != 0) {
+		SKD_EVENT(SKD_ERR, "http-error", "状態フォルダを開けません", "cannot open the state folder",
 			  SKD_S("error", e.msg));
+		sk_auth_close(t->auth);
 		sk_audit_close(t->audit);
 		free(t);
 		return NULL;
@@ -64,6 +66,7 @@ skh_tctx *skh_ctx(skh_req *r)
 static void ctx_close_all(void)
 {
 	for (size_t i = 0; i < ctx_n; i++) {
+		sk_quarantine_close(ctx_all[i]->q);
 		sk_auth_close(ctx_all[i]->auth);
 		sk_audit_close(ctx_all[i]->audit);
 		free(ctx_all[i]);
@@ -83,8 +86,26 @@ static void set_resp(skh_req *r, unsigned status, struct MHD_Response *resp)
 
 void skh_json(skh_req *r, unsigned status, json_t *o)
 {
-	char *s = o ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+	char *raw = o ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
 	json_decref(o);
+	/* '<', '>' and '&' only occur inside strings: written as \u escapes, the answer
+	 * holds no markup even if a client mistook it for HTML */
+	size_t n = raw ? strlen(raw) : 0, extra = 0;
+	for (size_t i = 0; i < n; i++)
+		extra += strchr("<>&", raw[i]) ? 5 : 0;
+	char *s = raw ? malloc(n + extra + 1) : NULL;
+	if (s) {
+		size_t k = 0;
+		for (size_t i = 0; i < n; i++) {
+			if (strchr("<>&", raw[i]) && raw[i]) {
+				k += (size_t)sprintf(s + k, "\\u%04x", (unsigned)(unsigned char)raw[i]);
+				continue;
+			}
+			s[k++] = raw[i];
+		}
+		s[k] = 0;
+	}
+	free(raw);
 	if (!s) {
 		set_resp(r, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL);
 		return;
@@ -329,14 +350,14 @@ static int admit(skh_req *r)
 	if (rt->where == SKH_CONSOLE_ZONE && !r->l->console) {
 		skh_error(r, MHD_HTTP_NOT_FOUND, "not-found", "この受付では扱っていません",
 			  "Not served on this listener", NULL);
-		return -1;
+		return SK_EINVAL;
 	}
 	if (rt->session) {
 		skh_tctx *t = skh_ctx(r);
 		if (!t) {
 			skh_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "busy", "混み合っています",
 				  "The gateway is busy", NULL);
-			return -1;
+			return SK_EINVAL;
 		}
 		const char *tok = MHD_lookup_connection_value(r->c, MHD_COOKIE_KIND, "sk_session");
 		sk_error e;
@@ -347,7 +368,7 @@ static int admit(skh_req *r)
 		    r->user.disabled) {
 			skh_error(r, MHD_HTTP_UNAUTHORIZED, "unauthenticated",
 				  "ログインしてください", "Please log in", NULL);
-			return -1;
+			return SK_EINVAL;
 		}
 		sk_auth_effective(&r->user, server.d->policy, &r->rights);
 		r->authed = true;
@@ -358,13 +379,13 @@ static int admit(skh_req *r)
 			refused(r, MHD_HTTP_FORBIDDEN, "csrf",
 				"画面を開き直してください (CSRF トークンがありません)",
 				"Reload the page (missing or wrong CSRF token)");
-			return -1;
+			return SK_EINVAL;
 		}
 	}
 	if (rt->perms && !(r->rights.perms & rt->perms)) {
 		refused(r, MHD_HTTP_FORBIDDEN, "forbidden", "権限がありません",
 			"You do not have the right to do this");
-		return -1;
+		return SK_EINVAL;
 	}
 	/* the body */
 	const char *cl = MHD_lookup_connection_value(r->c, MHD_HEADER_KIND,
@@ -376,7 +397,7 @@ static int admit(skh_req *r)
 	if (cl && len > cap) {
 		skh_error(r, MHD_HTTP_CONTENT_TOO_LARGE, "too-large", "大きすぎます",
 			  "The request is too large", json_pack("{s:I}", "max", (json_int_t)cap));
-		return -1;
+		return SK_EINVAL;
 	}
 	if (rt->body == SKH_BODY_JSON) {
 		const char *ct = MHD_lookup_connection_value(r->c, MHD_HEADER_KIND,
@@ -384,7 +405,7 @@ static int admit(skh_req *r)
 		if (!ct || strncasecmp(ct, "application/json", 16)) {
 			skh_error(r, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported-media",
 				  "JSON で送ってください", "Send JSON (application/json)", NULL);
-			return -1;
+			return SK_EINVAL;
 		}
 		sk_buf_init(&r->json_text, SKH_JSON_MAX);
 	} else if (rt->body == SKH_BODY_FILE) {
@@ -396,7 +417,7 @@ static int admit(skh_req *r)
 				  SKD_S("error", strerror(errno)));
 			skh_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "busy", "混み合っています",
 				  "The gateway is busy", NULL);
-			return -1;
+			return SK_EINVAL;
 		}
 	}
 	return 0;
@@ -410,7 +431,7 @@ static int body_add(skh_req *r, const char *data, size_t n)
 						   : 0;
 	if (r->body_len + n > cap) {
 		r->too_large = true;
-		return -1;
+		return SK_ELIMIT;
 	}
 	r->body_len += n;
 	if (rt->body == SKH_BODY_JSON)
@@ -420,7 +441,7 @@ static int body_add(skh_req *r, const char *data, size_t n)
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
-			return -1;
+			return SK_EIO;
 		data += w;
 		n -= (size_t)w;
 	}
@@ -530,7 +551,8 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 
 /* ---- the role ---- */
 
-static void mhd_log(void *cls, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char *fmt,
+							  va_list ap)
 {
 	(void)cls;
 	char msg[512];

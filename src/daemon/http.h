@@ -63,6 +63,7 @@ typedef struct skh_listener {
 /* Handles of one thread (SQLite handles are for one thread at a time). */
 typedef struct skh_tctx {
 	sk_auth *auth;
+	struct sk_quarantine *q;
 	sk_audit *audit; /* for reading (list, verify, proofs) */
 } skh_tctx;
 
@@ -114,6 +115,17 @@ void skh_audit(skh_req *r, const char *action, const char *object, const char *r
 void skh_time_jst(int64_t us, char out[32]);
 /* The JSON value of a time (null for 0). */
 json_t *skh_time_json(int64_t us);
+
+/* The item, request and dashboard handlers (http_items.c). */
+void skh_items_post(skh_req *r);
+void skh_items_list(skh_req *r);
+void skh_item_get(skh_req *r);
+void skh_item_content(skh_req *r);
+void skh_request_create(skh_req *r);
+void skh_requests_list(skh_req *r);
+void skh_request_approve(skh_req *r);
+void skh_request_refuse(skh_req *r);
+void skh_dashboard(skh_req *r);
 
 /* Static files of the web root (http_static.c): GET/HEAD of any path outside /api/. */
 void skh_static(skh_req *r);
