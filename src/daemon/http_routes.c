@@ -146,9 +146,7 @@ static void session_delete(skh_req *r)
 
 /* ---- not yet available ---- */
 
-/* Items, requests, the dashboard (the release engineer's quarantine queries and
- * sk_gate_submit: src/daemon/http_items.c on branch c-http-items) and PPAP unlock
- * (sk_gate_unlock) answer 501 until those are on main. */
+/* PPAP unlock needs sk_gate_unlock (engineer ppap); until it is on main: 501. */
 static void not_yet(skh_req *r)
 {
 	skh_error(r, MHD_HTTP_NOT_IMPLEMENTED, "not-implemented",
@@ -422,21 +420,22 @@ const skh_route skh_routes[] = {
 	{"POST", "/api/session", SKH_ANY_ZONE, false, 0, false, SKH_BODY_JSON, session_post},
 	{"GET", "/api/session", SKH_ANY_ZONE, true, 0, false, SKH_BODY_NONE, session_get},
 	{"DELETE", "/api/session", SKH_ANY_ZONE, true, 0, true, SKH_BODY_NONE, session_delete},
-	{"POST", "/api/items", SKH_ANY_ZONE, true, SK_PERM_UPLOAD, true, SKH_BODY_FILE, not_yet},
-	{"GET", "/api/items", SKH_ANY_ZONE, true, ITEMS_SEE, false, SKH_BODY_NONE, not_yet},
-	{"GET", "/api/items/{id}", SKH_CONSOLE_ZONE, true, ITEMS_SEE, false, SKH_BODY_NONE, not_yet},
+	{"POST", "/api/items", SKH_ANY_ZONE, true, SK_PERM_UPLOAD, true, SKH_BODY_FILE, skh_items_post},
+	{"GET", "/api/items", SKH_ANY_ZONE, true, ITEMS_SEE, false, SKH_BODY_NONE, skh_items_list},
+	{"GET", "/api/items/{id}", SKH_CONSOLE_ZONE, true, ITEMS_SEE | SK_PERM_APPROVE, false,
+	 SKH_BODY_NONE, skh_item_get},
 	{"GET", "/api/items/{id}/content", SKH_ANY_ZONE, true, SK_PERM_DOWNLOAD | SK_PERM_APPROVE,
-	 false, SKH_BODY_NONE, not_yet},
+	 false, SKH_BODY_NONE, skh_item_content},
 	{"POST", "/api/items/{id}/unlock", SKH_ANY_ZONE, true, SK_PERM_UPLOAD, true, SKH_BODY_JSON,
 	 not_yet},
 	{"POST", "/api/items/{id}/requests", SKH_CONSOLE_ZONE, true, SK_PERM_REQUEST, true,
-	 SKH_BODY_JSON, not_yet},
+	 SKH_BODY_JSON, skh_request_create},
 	{"GET", "/api/requests", SKH_CONSOLE_ZONE, true, SK_PERM_REQUEST | SK_PERM_APPROVE, false,
-	 SKH_BODY_NONE, not_yet},
+	 SKH_BODY_NONE, skh_requests_list},
 	{"POST", "/api/requests/{id}/approve", SKH_CONSOLE_ZONE, true, SK_PERM_APPROVE, true,
-	 SKH_BODY_JSON, not_yet},
+	 SKH_BODY_JSON, skh_request_approve},
 	{"POST", "/api/requests/{id}/refuse", SKH_CONSOLE_ZONE, true, SK_PERM_APPROVE, true,
-	 SKH_BODY_JSON, not_yet},
+	 SKH_BODY_JSON, skh_request_refuse},
 	{"GET", "/api/audit", SKH_CONSOLE_ZONE, true, SK_PERM_AUDIT | SK_PERM_DOWNLOAD, false,
 	 SKH_BODY_NONE, audit_list},
 	{"GET", "/api/audit/verify", SKH_CONSOLE_ZONE, true, SK_PERM_AUDIT, false, SKH_BODY_NONE,
@@ -445,7 +444,7 @@ const skh_route skh_routes[] = {
 	 audit_proof},
 	{"GET", "/api/audit/checkpoints", SKH_CONSOLE_ZONE, true, SK_PERM_AUDIT, false,
 	 SKH_BODY_NONE, audit_checkpoints},
-	{"GET", "/api/dashboard", SKH_CONSOLE_ZONE, true, 0, false, SKH_BODY_NONE, not_yet},
+	{"GET", "/api/dashboard", SKH_CONSOLE_ZONE, true, 0, false, SKH_BODY_NONE, skh_dashboard},
 	{"GET", "/api/users", SKH_CONSOLE_ZONE, true, SK_PERM_ADMIN, false, SKH_BODY_NONE,
 	 users_list},
 	{"GET", "/api/health", SKH_CONSOLE_ZONE, true, SK_PERM_ADMIN, false, SKH_BODY_NONE, health},
