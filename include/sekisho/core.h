@@ -27,6 +27,8 @@ typedef struct sk_item {
 	const char *submitter;
 	const char *channel;       /* "mail", "file", "web" for the flow policy (NULL: file) */
 	const char *class_level;   /* classification, e.g. "機密性2" (NULL: the policy's default) */
+	int64_t submitter_uid;     /* a console user's id (auth.h); 0: none */
+	const char *submitter_section; /* the user's section; NULL: none */
 } sk_item;
 
 struct sk_policy;
@@ -123,8 +125,9 @@ int sk_gate_mail_profile(const struct sk_policy *p, const char *name, sk_mail_op
  *     the flow's hold and DLP actions apply as in sk_process;
  *  5. wrong passwords (*st WRONG_PASSWORD, return 0, res blocked `encrypted`): the try
  *     is counted; else (*st DONE, return 0) the new verdict is recorded on the item
- *     (sk_quarantine_decide: type zip, verdict, reason, actions) and the sanitised
- *     archive written to out (only when delivered; nothing is written otherwise);
+ *     (sk_quarantine_decide: type zip, verdict, reason, actions) and, when delivered,
+ *     the sanitised archive stored as the item's result (sk_quarantine_result_put) and
+ *     written to out (out may be NULL; nothing is written otherwise);
  *  6. appends an audit record: actor by, action "unlock", object "item:ID sha256:HEX",
  *     result the verdict ("sanitized", "blocked limit-size" …) or "refused
  *     wrong-password" / "refused too-many-attempts" / "refused not-encrypted", detail
@@ -152,7 +155,7 @@ int sk_gate_unlock(const sk_options *opt, const char *item_id, const char *const
 /* One JSON object (a line of JSON Lines, no newline) describing a processed input:
  * input, sha256, type, verdict, reason, reason_detail, actions [{action, what, where,
  * detail, count}], output (null when not delivered), policy (null, or {decision, rule,
- * profile, hold_role}). Returns a malloc'd string. */
+ * profile, hold_role}), quarantine_id (null when the original was not stored). Returns a malloc'd string. */
 char *sk_result_json(const sk_result *res, const char *input, const char *output);
 
 #endif

@@ -105,7 +105,8 @@ static void record(const sk_options *opt, const char *by, const sk_qitem *it, sk
 	if (rc == 0)
 		rc = sk_quarantine_decide(opt->quarantine, it->id, res->type.code, sk_verdict_code(r->verdict),
 					  blocked ? sk_reason_code(r->reason) : NULL,
-					  blocked ? r->reason_detail : NULL, json, &e);
+					  blocked ? r->reason_detail : NULL, json,
+					  res->hold_role[0] ? res->hold_role : NULL, &e);
 	if (rc == 0) {
 		size_t jl = strlen(json);
 		if (jl > SK_AUDIT_DETAIL_MAX) {
@@ -188,7 +189,7 @@ static int run_job(const sk_options *opt, const sk_qitem *it, const char *const 
 			sk_report_block(&res->report, sr.reason, NULL, sr.detail);
 	}
 	if (!sk_engine_wrong_password(&res->report))
-		sk_gate_flow_finish(flow, res);
+		sk_gate_flow_finish(flow, false, res);
 	return 0;
 }
 
@@ -264,8 +265,23 @@ int sk_gate_unlock(const sk_options *opt, const char *item_id, const char *const
 	}
 	*st = SK_UNLOCK_DONE;
 	record(opt, by, &it, res);
-	if (res->report.verdict != SK_VERDICT_BLOCKED && out)
-		rc = sk_output_write(out, ob.len ? ob.data : (const uint8_t *)"", ob.len, err);
+	if (res->report.verdict != SK_VERDICT_BLOCKED && !res->unrecorded[0]) {
+		/* the sanitised archive becomes the item's deliverable result */
+		int sfd = -1;
+		rc = sk_quarantine_scratch(opt->quarantine, &sfd, err);
+		if (rc == 0) {
+			sk_output so;
+			sk_output_fd(&so, sfd, 0);
+			rc = sk_output_write(&so, ob.len ? ob.data : (const uint8_t *)"", ob.len, err);
+		}
+		if (rc == 0)
+			rc = sk_quarantine_result_put(opt->quarantine, it.id, sfd,
+						      res->report.out_ext, err);
+		if (sfd >= 0)
+			close(sfd);
+		if (rc == 0 && out)
+			rc = sk_output_write(out, ob.len ? ob.data : (const uint8_t *)"", ob.len, err);
+	}
 done:
 	if (reserved) {
 		/* not a wrong password (or it could not be tried): the try is given back */
