@@ -78,7 +78,7 @@ static const struct {
 	{"owner", "TEXT"},          {"submitter_uid", "INTEGER"}, {"submitter_section", "TEXT"},
 	{"channel", "TEXT"},        {"class_level", "TEXT"},      {"hold_role", "TEXT"},
 	{"result_sha256", "TEXT"},  {"result_size", "INTEGER"},   {"result_ext", "TEXT"},
-	{"unlock_tries", "INTEGER NOT NULL DEFAULT 0"}, /* wrong PPAP passwords */
+	{"unlock_tries", "INTEGER NOT NULL DEFAULT 0"}, /* wrong PPAP passwords (sk_gate_unlock) */
 };
 
 static const char *const state_codes[] = {"held", "release-requested", "released", "purged"};
