@@ -125,8 +125,9 @@ int sk_gate_mail_profile(const struct sk_policy *p, const char *name, sk_mail_op
  *     the flow's hold and DLP actions apply as in sk_process;
  *  5. wrong passwords (*st WRONG_PASSWORD, return 0, res blocked `encrypted`): the try
  *     is counted; else (*st DONE, return 0) the new verdict is recorded on the item
- *     (sk_quarantine_decide: type zip, verdict, reason, actions) and the sanitised
- *     archive written to out (only when delivered; nothing is written otherwise);
+ *     (sk_quarantine_decide: type zip, verdict, reason, actions) and, when delivered,
+ *     the sanitised archive stored as the item's result (sk_quarantine_result_put) and
+ *     written to out (out may be NULL; nothing is written otherwise);
  *  6. appends an audit record: actor by, action "unlock", object "item:ID sha256:HEX",
  *     result the verdict ("sanitized", "blocked limit-size" …) or "refused
  *     wrong-password" / "refused too-many-attempts" / "refused not-encrypted", detail

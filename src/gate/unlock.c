@@ -265,8 +265,23 @@ int sk_gate_unlock(const sk_options *opt, const char *item_id, const char *const
 	}
 	*st = SK_UNLOCK_DONE;
 	record(opt, by, &it, res);
-	if (res->report.verdict != SK_VERDICT_BLOCKED && out)
-		rc = sk_output_write(out, ob.len ? ob.data : (const uint8_t *)"", ob.len, err);
+	if (res->report.verdict != SK_VERDICT_BLOCKED && !res->unrecorded[0]) {
+		/* the sanitised archive becomes the item's deliverable result */
+		int sfd = -1;
+		rc = sk_quarantine_scratch(opt->quarantine, &sfd, err);
+		if (rc == 0) {
+			sk_output so;
+			sk_output_fd(&so, sfd, 0);
+			rc = sk_output_write(&so, ob.len ? ob.data : (const uint8_t *)"", ob.len, err);
+		}
+		if (rc == 0)
+			rc = sk_quarantine_result_put(opt->quarantine, it.id, sfd,
+						      res->report.out_ext, err);
+		if (sfd >= 0)
+			close(sfd);
+		if (rc == 0 && out)
+			rc = sk_output_write(out, ob.len ? ob.data : (const uint8_t *)"", ob.len, err);
+	}
 done:
 	if (reserved) {
 		/* not a wrong password (or it could not be tried): the try is given back */

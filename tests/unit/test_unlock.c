@@ -574,6 +574,17 @@ static void gate_unlock(void **state)
 	sk_engine_result er = {.report = res.report};
 	check_docm_unlocked(&er, &out);
 	sk_result_free(&res);
+	/* stored as the item's deliverable result: the same bytes */
+	int rfd = -1;
+	uint64_t rsize = 0;
+	assert_int_equal(sk_quarantine_result_open(g.q, id2, &rfd, &rsize, &err), 0);
+	assert_int_equal(rsize, out.len);
+	uint8_t *rb = malloc(out.len);
+	assert_int_equal(pread(rfd, rb, out.len, 0), (ssize_t)out.len);
+	assert_memory_equal(rb, out.data, out.len);
+	free(rb);
+	close(rfd);
+	assert_int_not_equal(sk_quarantine_result_open(g.q, id, &rfd, &rsize, &err), 0);
 	sk_buf_free(&out);
 	assert_int_equal(sk_quarantine_get(g.q, id2, &it, &err), 0);
 	assert_string_equal(it.verdict, "sanitized");
