@@ -30,6 +30,11 @@
 int64_t sk_time_now_us(void);
 /* "2026-11-24T09:10:26.123456Z" into out (at least 32 bytes). */
 void sk_time_format_us(int64_t us, char *out, size_t outsz);
+/* For people: Japan Standard Time (UTC+9, no daylight saving) with the zone written,
+ * seconds only. "2026-12-07 08:28:00 JST" (at least 24 bytes) and
+ * "2026-12-07T08:28:00+09:00" (at least 26 bytes; ISO 8601 with the offset). */
+void sk_time_format_jst(int64_t us, char *out, size_t outsz);
+void sk_time_iso_jst(int64_t us, char *out, size_t outsz);
 /* Parses "YYYY-MM-DD", "YYYY-MM-DDTHH:MM[:SS[.ffffff]]Z" (UTC; a "+09:00" style offset
  * is accepted too) or a number of seconds since the epoch into *us. */
 int sk_time_parse(const char *s, int64_t *us, sk_error *err);
@@ -218,6 +223,12 @@ int sk_audit_signed_size(sk_audit *a, uint64_t *size, uint64_t *signed_size, sk_
 const char *sk_audit_anchor_error(const sk_audit *a);
 /* The verifier key text of the log's key. */
 const char *sk_audit_vkey(const sk_audit *a);
+/* The newest signed checkpoints (at most max), newest first: fn gets the tree size, the
+ * time it was made (µs) and its signed note; a non-zero return stops and is returned. */
+typedef int (*sk_audit_checkpoint_fn)(void *ctx, uint64_t size, int64_t time_us,
+				      const char *note);
+int sk_audit_checkpoints(sk_audit *a, size_t max, sk_audit_checkpoint_fn fn, void *ctx,
+			 sk_error *err);
 /* Number of records. */
 int sk_audit_size(sk_audit *a, uint64_t *size, sk_error *err);
 /* Transactions committed by appends through this handle, and records in them. */

@@ -13,6 +13,8 @@ void cli_err(sk_lang lang, const char *ja, const char *en, const char *arg);
 
 int cmd_sanitize(int argc, char **argv);
 int cmd_quarantine(int argc, char **argv);
+/* quarantine unlock (unlock.c): argv as cmd_quarantine's */
+int cmd_quarantine_unlock(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 
 /* The state folder: opt (--state) when given, else $XDG_STATE_HOME/sekisho, else
@@ -54,6 +56,8 @@ int cli_mail_setup(sk_lang lang, bool lang_set, const char *policy, const char *
 		   const char *to, const char *profile, const char **internal, int ni,
 		   struct sk_mail_options *o, struct sk_options *opt, struct sk_policy **pol);
 struct sk_policy;
+/* Loads and checks a policy file (errors printed); 0 or an exit status. */
+int cli_policy_load(sk_lang lang, const char *file, struct sk_policy **out);
 /* sanitize --policy: loads and checks the policy and the zones (policy.c); 0 or an exit status */
 int cli_sanitize_policy(sk_lang lang, const char *file, const char *from, const char *to,
 			const char *channel, struct sk_policy **out);
