@@ -303,23 +303,26 @@ int sk_auth_totp_code(const char *secret_b32, int64_t t, char code[7], sk_error 
 }
 
 /* The step (t / 30) whose code equals code within ±window of now and is later than
- * last_step; -1 when none. Every candidate is compared (constant time each). */
-static int64_t totp_match(const char *b32, const char *code, int64_t now_s, uint32_t window,
-			  int64_t last_step)
+ * last_step, to *step; false when none. Every candidate is compared (constant time each). */
+static bool totp_match(const char *b32, const char *code, int64_t now_s, uint32_t window,
+		       int64_t last_step, int64_t *step)
 {
 	if (!code || strlen(code) != TOTP_DIGITS)
-		return -1;
+		return false;
 	for (int i = 0; i < TOTP_DIGITS; i++)
 		if (code[i] < '0' || code[i] > '9')
-			return -1;
-	int64_t cur = now_s / TOTP_STEP, found = -1;
+			return false;
+	int64_t cur = now_s / TOTP_STEP;
+	bool found = false;
 	for (int64_t s = cur - (int64_t)window; s <= cur + (int64_t)window; s++) {
 		char c[7];
 		sk_error e;
 		if (s < 0 || sk_auth_totp_code(b32, s * TOTP_STEP, c, &e))
 			continue;
-		if (sodium_memcmp(c, code, TOTP_DIGITS) == 0 && s > last_step && found < 0)
-			found = s;
+		if (sodium_memcmp(c, code, TOTP_DIGITS) == 0 && s > last_step && !found) {
+			found = true;
+			*step = s;
+		}
 	}
 	return found;
 }
@@ -1091,8 +1094,9 @@ int sk_auth_login(sk_auth *a, const char *name, const char *password, const char
 		rc = audit(a, u.name, "auth.login", u.name, "refused: disabled", detail, err);
 	} else {
 		bool pw = verify_password(hash, password);
-		int64_t step = totp_match(b32, totp, t / 1000000, a->s.totp_window, last_step);
-		if (!pw || step < 0) {
+		int64_t step = 0;
+		bool code_ok = totp_match(b32, totp, t / 1000000, a->s.totp_window, last_step, &step);
+		if (!pw || !code_ok) {
 			rc = fail_login(a, &u, t, detail, !pw ? "failed: password" : "failed: totp", err);
 		} else {
 			fl = SK_AUTH_FAIL_NONE;
