@@ -10,9 +10,9 @@ SEKISHOD=$1
 SEKISHO=$2
 ROOT=$3
 . "$(dirname "$0")/tap.sh"
+. "$(dirname "$0")/postfix_lab.sh"
 export LC_ALL=C.UTF-8
-if [ "$(id -u)" != 0 ] || ! command -v postfix >/dev/null || ! command -v swaks >/dev/null ||
-   ! id postfix >/dev/null 2>&1 || ! getent passwd sekisho >/dev/null; then
+if ! pf_usable || ! getent passwd sekisho >/dev/null; then
 	skip "sekishod milter with postfix" "needs root, postfix, swaks and the users postfix and sekisho"
 	done_testing
 	exit 0
@@ -22,26 +22,19 @@ chmod 755 "$T"
 PORT=$((20000 + ($$ + 7) % 20000))
 MASTER=
 cleanup() {
-	postfix -c "$T/etc" stop >/dev/null 2>&1
+	pf_stop "$T"
 	if [ -n "$MASTER" ] && kill -0 "$MASTER" 2>/dev/null; then
 		kill -TERM "$MASTER" 2>/dev/null
 		for _ in $(seq 100); do kill -0 "$MASTER" 2>/dev/null || break; sleep 0.1; done
 		kill -9 "$MASTER" 2>/dev/null
 		wait "$MASTER" 2>/dev/null
 	fi
-	for _ in $(seq 10); do
-		[ -f "$T/spool/pid/master.pid" ] && kill -0 "$(tr -d ' ' < "$T/spool/pid/master.pid")" 2>/dev/null || break
-		sleep 0.5
-	done
 	[ -n "${SK_KEEP:-}" ] || rm -rf "$T"
 }
 trap cleanup EXIT
-delivered() { ls "$T/mail/u/new" 2>/dev/null | wc -l; }
+delivered() { pf_delivered "$T"; }
 at_least() { [ "$(delivered)" -ge "$1" ]; }
 
-mkdir -p "$T/etc" "$T/spool" "$T/data" "$T/mail/u"
-chown postfix "$T/data"
-chown -R nobody "$T/mail"
 SOCK=$T/msock/milter.sock
 # the demo policy with a gateway section: the milter's socket, its MTA group, its zones
 sed '/^gateway:/,$d' "$ROOT/examples/policy/default.yaml" > "$T/policy.yaml"
@@ -72,44 +65,8 @@ ok "$([ "$st" = "660 postfix" ]; echo $?)" "the socket is 0660, group postfix ($
 wpid=$(pgrep -P "$mpid" | head -1)
 ok "$([ -n "$wpid" ] && grep -q '^Seccomp:[[:space:]]*2' /proc/$wpid/status; echo $?)" "the milter role's worker is sandboxed (Seccomp: 2)"
 
-cat > "$T/etc/main.cf" <<CF
-compatibility_level = 3.6
-config_directory = $T/etc
-queue_directory = $T/spool
-data_directory = $T/data
-mail_owner = postfix
-setgid_group = postdrop
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-myhostname = mx.test.example
-mydomain = test.example
-myorigin = test.example
-mydestination =
-mynetworks = 127.0.0.0/8
-relayhost =
-alias_maps =
-alias_database =
-local_recipient_maps =
-virtual_mailbox_domains = lg.test.example
-virtual_mailbox_base = $T/mail
-virtual_mailbox_maps = inline:{ u@lg.test.example=u/ }
-virtual_uid_maps = static:$(id -u nobody)
-virtual_gid_maps = static:$(id -g nobody)
-virtual_minimum_uid = 1
-smtpd_milters = unix:$SOCK
-milter_default_action = tempfail
-milter_protocol = 6
-maillog_file = $T/maillog
-maillog_file_prefixes = /tmp/sk-dmail-
-import_environment = MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C
-smtputf8_enable = no
-CF
-awk -v port="$PORT" '
-/^#/ || /^[ \t]/ || NF < 8 { print; next }
-$1 == "smtp" && $2 == "inet" { print "127.0.0.1:" port " inet n - n - - smtpd"; next }
-$2 == "inet" { next }
-{ $5 = "n"; print }' /etc/postfix/master.cf > "$T/etc/master.cf"
-postfix -c "$T/etc" start > "$T/start.log" 2>&1
+pf_setup "$T" "$PORT" "unix:$SOCK" test.example
+pf_start "$T"
 rc=$?
 ok $rc "postfix started (port $PORT)"
 if [ $rc -ne 0 ]; then

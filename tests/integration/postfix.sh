@@ -5,75 +5,26 @@
 # usage: postfix.sh SEKISHO
 set -u
 . "$(dirname "$0")/tap.sh"
+. "$(dirname "$0")/postfix_lab.sh"
 SEKISHO=$(realpath "$1")
 PY=/usr/bin/python3
-if [ "$(id -u)" != 0 ] || ! command -v postfix >/dev/null || ! command -v swaks >/dev/null ||
-   ! id postfix >/dev/null 2>&1; then
+if ! pf_usable; then
 	skip "postfix integration" "needs root, postfix, swaks and the postfix user"
 	done_testing
 	exit 0
 fi
 T=$(mktemp -d /tmp/sk-postfix-XXXXXX)
-chmod 755 "$T"
 PORT=$((20000 + $$ % 20000))
 MPID=
 cleanup() {
-	postfix -c "$T/etc" stop >/dev/null 2>&1
+	pf_stop "$T"
 	[ -n "$MPID" ] && kill "$MPID" 2>/dev/null && wait "$MPID" 2>/dev/null
-	# master may take a moment to exit
-	for _ in 1 2 3 4 5 6 7 8 9 10; do
-		[ -f "$T/spool/pid/master.pid" ] && kill -0 "$(tr -d ' ' < "$T/spool/pid/master.pid")" 2>/dev/null || break
-		sleep 0.5
-	done
 	[ -n "${SK_KEEP:-}" ] || rm -rf "$T"
 }
 trap cleanup EXIT
-mkdir -p "$T/etc" "$T/spool" "$T/data" "$T/mail/u" "$T/state"
-chown postfix "$T/data"
-chown -R nobody "$T/mail"
-NOBODY=$(id -u nobody)
-NOGROUP=$(id -g nobody)
-cat > "$T/etc/main.cf" <<CF
-compatibility_level = 3.6
-config_directory = $T/etc
-queue_directory = $T/spool
-data_directory = $T/data
-mail_owner = postfix
-setgid_group = postdrop
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-myhostname = mx.test.example
-mydomain = test.example
-myorigin = test.example
-mydestination =
-mynetworks = 127.0.0.0/8
-relayhost =
-alias_maps =
-alias_database =
-local_recipient_maps =
-virtual_mailbox_domains = lg.test.example
-virtual_mailbox_base = $T/mail
-virtual_mailbox_maps = inline:{ u@lg.test.example=u/ }
-virtual_uid_maps = static:$NOBODY
-virtual_gid_maps = static:$NOGROUP
-virtual_minimum_uid = 1
-smtpd_milters = unix:$T/milter.sock
-milter_default_action = tempfail
-milter_protocol = 6
-maillog_file = $T/maillog
-maillog_file_prefixes = /tmp/sk-postfix-
-import_environment = MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C
-smtputf8_enable = no
-message_size_limit = 20480000
-CF
-# the system master.cf, no chroot, smtpd on our port only
-awk -v port="$PORT" '
-/^#/ || /^[ \t]/ || NF < 8 { print; next }
-$1 == "smtp" && $2 == "inet" { print "127.0.0.1:" port " inet n - n - - smtpd"
-	# the same Postfix without the milter (bench/mail_postfix.sh compares the two)
-	print "127.0.0.1:" port + 1 " inet n - n - - smtpd -o smtpd_milters="; next }
-$2 == "inet" { next }
-{ $5 = "n"; print }' /etc/postfix/master.cf > "$T/etc/master.cf"
+mkdir -p "$T/state"
+# the same Postfix without the milter on PORT+1 (bench/mail_postfix.sh compares the two)
+pf_setup "$T" "$PORT" "unix:$T/milter.sock" test.example $((PORT + 1))
 
 "$SEKISHO" milter --socket "unix:$T/milter.sock" --socket-group postfix --state "$T/state" \
 	--internal lg.test.example \
@@ -82,8 +33,7 @@ MPID=$!
 for _ in $(seq 50); do [ -S "$T/milter.sock" ] && break; sleep 0.1; done
 ok "$([ -S "$T/milter.sock" ]; echo $?)" "milter listening on a unix socket"
 
-postfix -c "$T/etc" check > "$T/check.log" 2>&1
-postfix -c "$T/etc" start > "$T/start.log" 2>&1
+pf_start "$T"
 rc=$?
 ok $rc "postfix started (own config_directory, queue, port $PORT)"
 if [ $rc -ne 0 ]; then
@@ -91,7 +41,6 @@ if [ $rc -ne 0 ]; then
 	done_testing
 	exit 1
 fi
-for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && break; sleep 0.2; done
 
 # 1. HTML mail with a Japanese subject and an attachment
 cat > "$T/m1.eml" <<'EOM'
