@@ -31,3 +31,12 @@ export function bytes(n) {
   if (n < 1024 * 1024 * 1024) return `${(n / 1024 / 1024).toFixed(1)} MB`;
   return `${(n / 1024 / 1024 / 1024).toFixed(2)} GB`;
 }
+
+// A date input's "YYYY-MM-DD" (a day in JST) → the first or last instant of that day, as
+// the API's ISO 8601 with offset; "" stays "".
+export function dayStart(day) {
+  return /^\d{4}-\d{2}-\d{2}$/.test(day || '') ? `${day}T00:00:00+09:00` : '';
+}
+export function dayEnd(day) {
+  return /^\d{4}-\d{2}-\d{2}$/.test(day || '') ? `${day}T23:59:59.999999+09:00` : '';
+}

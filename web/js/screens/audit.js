@@ -3,7 +3,7 @@
 import { html, nothing } from '../../vendor/lit.js';
 import { api, errorText, query } from '../api.js';
 import { lang, t } from '../i18n.js';
-import { jst } from '../format.js';
+import { jst, dayStart, dayEnd } from '../format.js';
 import { Screen, notice, pager } from '../ui.js';
 
 const PER_PAGE = 50;
@@ -47,7 +47,7 @@ class Audit extends Screen {
     ev.preventDefault();
     const f = ev.target;
     this.filter = {
-      since: f.since.value, until: f.until.value, actor: f.actor.value.trim(),
+      since: dayStart(f.since.value), until: dayEnd(f.until.value), actor: f.actor.value.trim(),
       action: f.action.value.trim(), object: f.object.value.trim(),
     };
     this.page = 1;

@@ -3,7 +3,7 @@
 import { html, nothing } from '../../vendor/lit.js';
 import { api, errorText, query } from '../api.js';
 import { t } from '../i18n.js';
-import { jst, bytes } from '../format.js';
+import { jst, bytes, dayStart, dayEnd } from '../format.js';
 import { Screen, verdictBadge, stateText, reasonText, notice, pager } from '../ui.js';
 
 const PER_PAGE = 20;
@@ -43,7 +43,7 @@ class Items extends Screen {
     try {
       const f = this.filter;
       this.data = await api('GET', `/api/items${query({
-        page: this.page, per_page: PER_PAGE, since: f.since, until: f.until,
+        page: this.page, per_page: PER_PAGE, since: dayStart(f.since), until: dayEnd(f.until),
         verdict: f.verdict, name: f.name, scope: f.scope === 'own' ? '' : f.scope,
       })}`);
     } catch (e) {
