@@ -205,7 +205,6 @@ export const messages = {
     'dash.workers.jobs': '処理件数',
     'dash.workers.restarts': '再起動',
     'dash.workers.crashes': '異常終了',
-    'dash.unit.items': '件',
     'dash.chart.label': '日ごとの判定別件数の積み上げ棒グラフ',
     'dash.reasons.label': '遮断・保留の理由の横棒グラフ',
 
@@ -442,7 +441,6 @@ export const messages = {
     'dash.workers.jobs': 'Jobs',
     'dash.workers.restarts': 'Restarts',
     'dash.workers.crashes': 'Crashes',
-    'dash.unit.items': 'items',
     'dash.chart.label': 'Stacked bar chart of items per day by verdict',
     'dash.reasons.label': 'Bar chart of the reasons for blocking and holding',
 

@@ -49,7 +49,7 @@ class Approve extends Screen {
         }
       }
     } catch (e) {
-      this.requests = [];
+      this.requests = null;
       this.error = errorText(e);
     }
   }
@@ -74,7 +74,7 @@ class Approve extends Screen {
       await this.load();
       this.results = keep;
       // a decided request leaves the pending list: keep its result visible above the list
-      if (!this.requests.some((q) => q.id === r.id)) {
+      if (!(this.requests || []).some((q) => q.id === r.id)) {
         const name = (itemOf(r).name || (this.items.get(itemOf(r).id) || {}).name || itemOf(r).id);
         this.decided = [{ r: req || r, name, text }, ...this.decided];
       }
@@ -128,7 +128,7 @@ class Approve extends Screen {
       <p class="lead">${t('approve.lead')}</p>
       ${notice('error', this.error)}
       ${this.decided.map((d) => html`<div class="decided" data-id=${d.r.id}>${notice('success', `${d.name}: ${d.text}`)}</div>`)}
-      ${this.requests === null ? html`<p>${t('app.loading')}</p>`
+      ${this.requests === null ? (this.error ? '' : html`<p>${t('app.loading')}</p>`)
         : this.requests.length === 0 ? html`<p class="empty">${t('approve.empty')}</p>`
         : this.requests.map((r) => this.card(r))}`;
   }

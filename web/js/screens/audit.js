@@ -38,7 +38,7 @@ class Audit extends Screen {
       this.data = await api('GET', `/api/audit${query({ ...this.filter, page: this.page, per_page: PER_PAGE })}`);
       this.error = '';
     } catch (e) {
-      this.data = { records: [], total: 0 };
+      this.data = null;
       this.error = errorText(e);
     }
   }
@@ -104,7 +104,7 @@ class Audit extends Screen {
         <dt>${t('audit.proof.root')}</dt><dd class="mono hash">${p.root}</dd>
         <dt>${t('audit.proof.path', { n: (p.proof || []).length })}</dt>
         <dd><ol class="hashes">${(p.proof || []).map((h) => html`<li class="mono hash">${h}</li>`)}</ol></dd>
-        <dt>${t('audit.proof.checkpoint')}</dt><dd class="mono hash">${cp === null || cp === undefined ? '—'
+        <dt>${t('audit.proof.checkpoint')}</dt><dd class="mono hash cell-text">${cp === null || cp === undefined ? '—'
           : typeof cp === 'object' ? `${cp.size ?? ''} ${cp.root ?? ''} ${cp.time ? jst(cp.time) : ''}`.trim()
           : String(cp)}</dd>
       </dl>`}
@@ -130,7 +130,7 @@ class Audit extends Screen {
       ${this.verifyView()}
       ${notice('error', this.error)}
       ${this.proofView()}
-      ${d === null ? html`<p>${t('app.loading')}</p>`
+      ${d === null ? (this.error ? '' : html`<p>${t('app.loading')}</p>`)
         : d.records.length === 0 ? html`<p class="empty">${t('common.empty')}</p>`
         : html`<table class="table table--dense" id="audit-table"><thead><tr>
             <th scope="col" class="num">${t('audit.col.seq')}</th><th scope="col">${t('audit.col.time')}</th>

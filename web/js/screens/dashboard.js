@@ -59,7 +59,7 @@ class Dashboard extends Screen {
       this.data = await api('GET', `/api/dashboard${query({ days: DAYS })}`);
       this.error = '';
     } catch (e) {
-      this.data = { per_day: [], top_reasons: [], pending_requests: 0, workers: {} };
+      this.data = null;
       this.error = errorText(e);
     }
   }
@@ -94,7 +94,7 @@ class Dashboard extends Screen {
           scales: {
             x: { stacked: true, grid: { display: false } },
             y: { stacked: true, beginAtZero: true, ticks: { precision: 0 }, grid: { color: grid },
-              title: { display: true, text: t('dash.unit.items') } },
+ },
           },
         },
       }));
@@ -131,7 +131,10 @@ class Dashboard extends Screen {
 
   render() {
     const d = this.data;
-    if (!d) return html`<h1 class="heading">${t('dash.title')}</h1><p>${t('app.loading')}</p>`;
+    if (!d) {
+      return html`<h1 class="heading">${t('dash.title')}</h1>
+        ${this.error ? notice('error', this.error) : html`<p>${t('app.loading')}</p>`}`;
+    }
     const w = d.workers || {};
     const reasons = d.top_reasons || [];
     return html`<h1 class="heading">${t('dash.title')}</h1>

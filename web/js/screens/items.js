@@ -47,7 +47,7 @@ class Items extends Screen {
         verdict: f.verdict, name: f.name, scope: f.scope === 'own' ? '' : f.scope,
       })}`);
     } catch (e) {
-      this.data = { items: [], total: 0 };
+      this.data = null;
       this.error = errorText(e);
     }
   }
@@ -120,7 +120,7 @@ class Items extends Screen {
         </div>
       </form>
       ${notice('error', this.error)}
-      ${d === null ? html`<p>${t('app.loading')}</p>`
+      ${d === null ? (this.error ? '' : html`<p>${t('app.loading')}</p>`)
         : d.items.length === 0 ? html`<p class="empty">${t('common.empty')}</p>`
         : html`<table class="table" id="items-table">
           <thead><tr>

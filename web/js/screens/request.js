@@ -61,14 +61,14 @@ class Request extends Screen {
         && (!i.submitter || i.submitter === this.session.user));
       if (!this.chosen && this.held.length === 1) this.chosen = this.held[0].id;
     } catch (e) {
-      this.held = [];
+      this.held = null;
       this.error = errorText(e);
     }
     try {
       const r = await api('GET', '/api/requests');
       this.mine = (r.requests || []).filter((q) => !q.by || q.by === this.session.user);
     } catch (e) {
-      this.mine = [];
+      this.mine = null;
       this.error = errorText(e);
     }
   }
@@ -109,7 +109,7 @@ class Request extends Screen {
       <h2 class="heading heading--2">${t('request.new')}</h2>
       <fieldset class="fieldset">
         <legend>${t('request.item')} <span class="req">${t('required')}</span></legend>
-        ${this.held === null ? html`<p class="help">${t('app.loading')}</p>`
+        ${this.held === null ? (this.error ? '' : html`<p class="help">${t('app.loading')}</p>`)
           : this.held.length === 0 ? html`<p class="help">${t('request.item.empty')}</p>`
           : html`<ul class="choices">${this.held.map((i) => html`<li>
             <label class="choice"><input type="radio" name="item" .value=${i.id} .checked=${this.chosen === i.id}
@@ -140,7 +140,7 @@ class Request extends Screen {
       ${notice('success', this.done)}
       ${this.form()}
       <h2 class="heading heading--2">${t('request.mine')}</h2>
-      ${this.mine === null ? html`<p>${t('app.loading')}</p>`
+      ${this.mine === null ? (this.error ? '' : html`<p>${t('app.loading')}</p>`)
         : this.mine.length === 0 ? html`<p class="empty">${t('request.mine.empty')}</p>`
         : html`<table class="table" id="my-requests"><thead><tr>
           <th scope="col">${t('request.col.at')}</th><th scope="col">${t('request.col.item')}</th>

@@ -23,7 +23,7 @@ class Users extends Screen {
     try {
       this.users = (await api('GET', '/api/users')).users || [];
     } catch (e) {
-      this.users = [];
+      this.users = null;
       this.error = errorText(e);
     }
   }
@@ -40,7 +40,7 @@ class Users extends Screen {
     return html`<h1 class="heading">${t('users.title')}</h1>
       <p class="lead">${t('users.lead')}</p>
       ${notice('error', this.error)}
-      ${this.users === null ? html`<p>${t('app.loading')}</p>`
+      ${this.users === null ? (this.error ? '' : html`<p>${t('app.loading')}</p>`)
         : this.users.length === 0 ? html`<p class="empty">${t('common.empty')}</p>`
         : html`<table class="table" id="users-table"><thead><tr>
           <th scope="col" class="num">${t('users.col.id')}</th><th scope="col">${t('users.col.name')}</th>
