@@ -30,6 +30,11 @@
 int64_t sk_time_now_us(void);
 /* "2026-11-24T09:10:26.123456Z" into out (at least 32 bytes). */
 void sk_time_format_us(int64_t us, char *out, size_t outsz);
+/* For people: Japan Standard Time (UTC+9, no daylight saving) with the zone written,
+ * seconds only. "2026-12-07 08:28:00 JST" (at least 24 bytes) and
+ * "2026-12-07T08:28:00+09:00" (at least 26 bytes; ISO 8601 with the offset). */
+void sk_time_format_jst(int64_t us, char *out, size_t outsz);
+void sk_time_iso_jst(int64_t us, char *out, size_t outsz);
 /* Parses "YYYY-MM-DD", "YYYY-MM-DDTHH:MM[:SS[.ffffff]]Z" (UTC; a "+09:00" style offset
  * is accepted too) or a number of seconds since the epoch into *us. */
 int sk_time_parse(const char *s, int64_t *us, sk_error *err);

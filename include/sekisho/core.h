@@ -25,6 +25,8 @@ typedef struct sk_item {
 	const char *submitter;
 	const char *channel;       /* "mail", "file", "web" for the flow policy (NULL: file) */
 	const char *class_level;   /* classification, e.g. "機密性2" (NULL: the policy's default) */
+	int64_t submitter_uid;     /* a console user's id (auth.h); 0: none */
+	const char *submitter_section; /* the user's section; NULL: none */
 } sk_item;
 
 struct sk_policy;
@@ -102,7 +104,7 @@ int sk_gate_mail_profile(const struct sk_policy *p, const char *name, sk_mail_op
 /* One JSON object (a line of JSON Lines, no newline) describing a processed input:
  * input, sha256, type, verdict, reason, reason_detail, actions [{action, what, where,
  * detail, count}], output (null when not delivered), policy (null, or {decision, rule,
- * profile, hold_role}). Returns a malloc'd string. */
+ * profile, hold_role}), quarantine_id (null when the original was not stored). Returns a malloc'd string. */
 char *sk_result_json(const sk_result *res, const char *input, const char *output);
 
 #endif

@@ -90,6 +90,29 @@ void sk_time_format_us(int64_t us, char *out, size_t outsz)
 	snprintf(out, outsz, "%s", t);
 }
 
+#define JST_OFFSET_US (9LL * 3600 * 1000000)
+
+void sk_time_format_jst(int64_t us, char *out, size_t outsz)
+{
+	char t[28];
+	if (us > INT64_MAX - JST_OFFSET_US || !format_time27(us + JST_OFFSET_US, t)) {
+		snprintf(out, outsz, "?");
+		return;
+	}
+	t[10] = ' ';
+	snprintf(out, outsz, "%.19s JST", t);
+}
+
+void sk_time_iso_jst(int64_t us, char *out, size_t outsz)
+{
+	char t[28];
+	if (us > INT64_MAX - JST_OFFSET_US || !format_time27(us + JST_OFFSET_US, t)) {
+		snprintf(out, outsz, "?");
+		return;
+	}
+	snprintf(out, outsz, "%.19s+09:00", t);
+}
+
 static bool digits(const char *p, int n, unsigned *v)
 {
 	unsigned x = 0;

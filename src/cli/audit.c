@@ -62,9 +62,12 @@ static int list_one(void *ctx, const sk_audit_record *r)
 	char t[40];
 	sk_time_format_us(r->time_us, t, sizeof(t));
 	if (l->json) {
-		json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s}", "seq", (json_int_t)r->seq,
-				      "time", t, "actor", r->actor, "action", r->action, "object",
-				      r->object, "result", r->result, "detail", r->detail);
+		char tj[40];
+		sk_time_iso_jst(r->time_us, tj, sizeof(tj));
+		json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "seq",
+				      (json_int_t)r->seq, "time", t, "time_jst", tj, "actor", r->actor,
+				      "action", r->action, "object", r->object, "result", r->result,
+				      "detail", r->detail);
 		char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 		if (s)
 			puts(s);
@@ -72,7 +75,9 @@ static int list_one(void *ctx, const sk_audit_record *r)
 		json_decref(o);
 		return 0;
 	}
-	/* one line a record: tabs and newlines inside values are shown escaped */
+	/* one line a record: tabs and newlines inside values are shown escaped; the time
+	 * in JST for people */
+	sk_time_format_jst(r->time_us, t, sizeof(t));
 	printf("%llu\t%s", (unsigned long long)r->seq, t);
 	const char *v[5] = {r->actor, r->action, r->object, r->result, r->detail};
 	for (int i = 0; i < 5; i++) {

@@ -40,6 +40,7 @@ int cmd_policy(int argc, char **argv); /* policy.c */
 int cmd_dlp(int argc, char **argv);    /* dlp.c */
 int cmd_mail(int argc, char **argv);   /* mail.c */
 int cmd_milter(int argc, char **argv); /* milter.c */
+int cmd_user(int argc, char **argv);   /* user.c */
 struct sk_mail_options;
 struct sk_policy;
 struct sk_options;
@@ -53,6 +54,8 @@ int cli_mail_setup(sk_lang lang, bool lang_set, const char *policy, const char *
 		   const char *to, const char *profile, const char **internal, int ni,
 		   struct sk_mail_options *o, struct sk_options *opt, struct sk_policy **pol);
 struct sk_policy;
+/* Loads and checks a policy file (errors printed); 0 or an exit status. */
+int cli_policy_load(sk_lang lang, const char *file, struct sk_policy **out);
 /* sanitize --policy: loads and checks the policy and the zones (policy.c); 0 or an exit status */
 int cli_sanitize_policy(sk_lang lang, const char *file, const char *from, const char *to,
 			const char *channel, struct sk_policy **out);

@@ -199,6 +199,13 @@ static int do_nft(int argc, char **argv)
 	return rc;
 }
 
+int cli_policy_load(sk_lang lang, const char *file, sk_policy **out)
+{
+	*out = NULL;
+	struct popts o = {.lang = lang, .file = file, .today = sk_policy_today()};
+	return load(&o, out, false) ? ST_TROUBLE : 0;
+}
+
 int cli_sanitize_policy(sk_lang lang, const char *file, const char *from, const char *to,
 			const char *channel, sk_policy **out)
 {

@@ -1,14 +1,20 @@
 /* sekisho quarantine — originals kept aside, and their two-person release. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
 #include "cli.h"
 #include "sekisho/audit.h"
+#include "sekisho/core.h"
+#include "sekisho/policy.h"
+#include "sekisho/pool.h"
 #include "sekisho/quarantine.h"
+#include "sekisho/release.h"
 
 enum { EXIT_OK = 0, EXIT_REFUSED = 1, EXIT_TROUBLE = 2 };
 
@@ -24,20 +30,29 @@ static void usage(sk_lang lang)
 	if (lang == SK_LANG_EN)
 		fputs("usage: sekisho quarantine [--state DIR] [--lang ja|en] [--json] COMMAND\n"
 		      "  list                                 items, newest first\n"
-		      "  show ID                              one item\n"
-		      "  request ID --by USER --reason TEXT   ask for the original\n"
-		      "  approve ID --by USER                 approve (another approver)\n"
-		      "  release ID -o FILE [--by USER]       write the original after approval\n"
+		      "  show ID                              one item and its requests\n"
+		      "  request ID --by USER --reason TEXT [--kind release|original]\n"
+		      "                                       ask for the release (held item: the\n"
+		      "                                       sanitised result) or the original\n"
+		      "  approve ID --by USER [--policy FILE] [--kind K] [--comment TEXT]\n"
+		      "                                       approve (an approver, not the requester)\n"
+		      "  refuse ID --by USER [--kind K] [--comment TEXT]\n"
+		      "  release ID -o FILE --by USER         write the released result, or the\n"
+		      "                                       original to its approved requester\n"
 		      "  purge [--older-than DAYS] [--by USER] remove old originals (default 90 days)\n"
 		      "  approvers list | add USER --by USER | remove USER --by USER\n",
 		      stderr);
 	else
 		fputs("使い方: sekisho quarantine [--state フォルダ] [--lang ja|en] [--json] コマンド\n"
 		      "  list                                 一覧 (新しい順)\n"
-		      "  show ID                              1 件の詳細\n"
-		      "  request ID --by 利用者 --reason 理由  原本の取り出しを申請\n"
-		      "  approve ID --by 利用者               申請を承認 (申請者以外の承認者)\n"
-		      "  release ID -o ファイル [--by 利用者]  承認後に原本を書き出す\n"
+		      "  show ID                              1 件の詳細と申請\n"
+		      "  request ID --by 利用者 --reason 理由 [--kind release|original]\n"
+		      "                                       取り出しを申請 (保留項目は無害化した結果、\n"
+		      "                                       original は原本)\n"
+		      "  approve ID --by 利用者 [--policy ファイル] [--kind 種類] [--comment 意見]\n"
+		      "                                       申請を承認 (申請者以外の承認者)\n"
+		      "  refuse ID --by 利用者 [--kind 種類] [--comment 意見]  申請を却下\n"
+		      "  release ID -o ファイル --by 利用者   承認された結果 (原本は申請者本人へ) を書き出す\n"
 		      "  purge [--older-than 日数] [--by 利用者] 保存期間を過ぎた原本を削除 (既定 90 日)\n"
 		      "  approvers list | add 利用者 --by 利用者 | remove 利用者 --by 利用者\n",
 		      stderr);
@@ -48,7 +63,7 @@ static void print_time(const char *label, int64_t us)
 	if (!us)
 		return;
 	char t[40];
-	sk_time_format_us(us, t, sizeof(t));
+	sk_time_format_jst(us, t, sizeof(t));
 	printf("%s\t%s\n", label, t);
 }
 
@@ -63,6 +78,22 @@ static json_t *jstr(const char *s)
 	return s ? json_string(s) : json_null();
 }
 
+/* a time in JSON: UTC ISO (as the audit log) and the JST form */
+static void jtime(json_t *o, const char *key, int64_t us)
+{
+	char t[40], k[64];
+	snprintf(k, sizeof(k), "%s_jst", key);
+	if (!us) {
+		json_object_set_new(o, key, json_null());
+		json_object_set_new(o, k, json_null());
+		return;
+	}
+	sk_time_format_us(us, t, sizeof(t));
+	json_object_set_new(o, key, json_string(t));
+	sk_time_iso_jst(us, t, sizeof(t));
+	json_object_set_new(o, k, json_string(t));
+}
+
 static json_t *item_json(const sk_qitem *it)
 {
 	json_t *o = json_object();
@@ -75,15 +106,40 @@ static json_t *item_json(const sk_qitem *it)
 	json_object_set_new(o, "src_zone", jstr(it->src_zone));
 	json_object_set_new(o, "dst_zone", jstr(it->dst_zone));
 	json_object_set_new(o, "submitter", jstr(it->submitter));
-	json_object_set_new(o, "verdict", jstr(it->verdict));
+	json_object_set_new(o, "section", jstr(it->submitter_section));
+	json_object_set_new(o, "verdict", jstr(sk_qitem_verdict(it)));
 	json_object_set_new(o, "reason", jstr(it->reason));
-	json_object_set_new(o, "requested_by", jstr(it->requested_by));
-	json_object_set_new(o, "request_reason", jstr(it->request_reason));
-	json_object_set_new(o, "approved_by", jstr(it->approved_by));
+	json_object_set_new(o, "hold_role", jstr(it->hold_role));
+	json_object_set_new(o, "has_content", json_boolean(it->result_sha256[0] != 0));
 	json_object_set_new(o, "released_by", jstr(it->released_by));
-	char t[40];
-	sk_time_format_us(it->received_us, t, sizeof(t));
-	json_object_set_new(o, "received", json_string(t));
+	jtime(o, "received", it->received_us);
+	jtime(o, "released", it->released_us);
+	return o;
+}
+
+static json_t *request_json(const sk_qrequest *r)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "id", json_integer((json_int_t)r->id));
+	json_object_set_new(o, "item", json_string(r->item));
+	json_object_set_new(o, "kind", json_string(sk_qkind_code(r->kind)));
+	json_object_set_new(o, "state", json_string(sk_qrstate_code(r->state)));
+	json_object_set_new(o, "by", jstr(r->requester));
+	json_object_set_new(o, "reason", jstr(r->reason));
+	jtime(o, "at", r->created_us);
+	json_object_set_new(o, "needed", json_integer(r->needed));
+	json_t *a = json_array();
+	for (size_t i = 0; i < r->napprovals; i++) {
+		json_t *x = json_object();
+		json_object_set_new(x, "by", jstr(r->approvals[i].name));
+		jtime(x, "at", r->approvals[i].at_us);
+		json_object_set_new(x, "comment", jstr(r->approvals[i].comment));
+		json_array_append_new(a, x);
+	}
+	json_object_set_new(o, "approvals", a);
+	json_object_set_new(o, "refused_by", jstr(r->refused_by));
+	json_object_set_new(o, "comment", jstr(r->comment));
+	json_object_set_new(o, "outcome", jstr(r->outcome));
 	return o;
 }
 
@@ -104,11 +160,39 @@ static int list_one(void *ctx, const sk_qitem *it)
 		return 0;
 	}
 	char t[40];
-	sk_time_format_us(it->received_us, t, sizeof(t));
-	t[19] = 0; /* seconds are enough in the list */
+	sk_time_format_jst(it->received_us, t, sizeof(t));
+	const char *v = sk_qitem_verdict(it);
 	printf("%s\t%s\t%s\t%s\t%s\t%s\n", it->id, t, sk_qstate_text(it->state, c->en),
-	       it->verdict ? it->verdict : "-", it->reason ? it->reason : "-",
-	       it->name ? it->name : "-");
+	       v ? v : "-", it->reason ? it->reason : "-", it->name ? it->name : "-");
+	return 0;
+}
+
+static int show_request(void *ctx, const sk_qrequest *r)
+{
+	struct qcli *c = ctx;
+	bool en = c->en;
+	if (c->json) {
+		emit_json(request_json(r));
+		return 0;
+	}
+	char t[40];
+	sk_time_format_jst(r->created_us, t, sizeof(t));
+	printf("%s %lld\t%s\t%s\t%s %s\t%s %zu/%u\n", en ? "request" : "申請", (long long)r->id,
+	       sk_qkind_code(r->kind), sk_qrstate_text(r->state, en), r->requester, t,
+	       en ? "approvals" : "承認", r->napprovals, r->needed);
+	print_str(en ? "  reason" : "  申請理由", r->reason);
+	for (size_t i = 0; i < r->napprovals; i++) {
+		sk_time_format_jst(r->approvals[i].at_us, t, sizeof(t));
+		printf("  %s\t%s %s%s%s\n", en ? "approved by" : "承認者", r->approvals[i].name, t,
+		       r->approvals[i].comment ? " " : "",
+		       r->approvals[i].comment ? r->approvals[i].comment : "");
+	}
+	if (r->refused_by) {
+		sk_time_format_jst(r->decided_us, t, sizeof(t));
+		printf("  %s\t%s %s%s%s\n", en ? "refused by" : "却下者", r->refused_by, t,
+		       r->comment ? " " : "", r->comment ? r->comment : "");
+	}
+	print_str(en ? "  outcome" : "  結果", r->outcome);
 	return 0;
 }
 
@@ -121,15 +205,18 @@ static int do_show(struct qcli *c, const char *id)
 		cli_err(c->lang, "見つかりません", "not found", id);
 		return EXIT_TROUBLE;
 	}
+	sk_qrfilter f = {.item = it.id};
 	if (c->json) {
 		json_t *o = item_json(&it);
 		json_t *acts = it.actions ? json_loads(it.actions, 0, NULL) : NULL;
 		json_object_set_new(o, "result", acts ? acts : json_null());
 		emit_json(o);
+		sk_quarantine_requests(c->q, &f, show_request, c, &err);
 		sk_qitem_free(&it);
 		return EXIT_OK;
 	}
 	bool en = c->en;
+	const char *v = sk_qitem_verdict(&it);
 	print_str("id", it.id);
 	printf("%s\t%s\n", en ? "state" : "状態", sk_qstate_text(it.state, en));
 	print_str("sha256", it.sha256);
@@ -139,31 +226,28 @@ static int do_show(struct qcli *c, const char *id)
 	print_str(en ? "from zone" : "送信元", it.src_zone);
 	print_str(en ? "to zone" : "送信先", it.dst_zone);
 	print_str(en ? "submitter" : "提出者", it.submitter);
-	print_str(en ? "verdict" : "判定", it.verdict);
+	print_str(en ? "section" : "所属", it.submitter_section);
+	print_str(en ? "verdict" : "判定", v);
 	print_str(en ? "reason" : "理由", it.reason);
 	print_str(en ? "reason detail" : "理由の詳細", it.reason_detail);
+	print_str(en ? "approver role" : "承認者の役割", it.hold_role);
 	print_time(en ? "received" : "受付", it.received_us);
 	print_time(en ? "decided" : "判定日時", it.decided_us);
-	print_str(en ? "requested by" : "申請者", it.requested_by);
-	print_str(en ? "request reason" : "申請理由", it.request_reason);
-	print_time(en ? "requested" : "申請日時", it.requested_us);
-	print_str(en ? "approved by" : "承認者", it.approved_by);
-	print_time(en ? "approved" : "承認日時", it.approved_us);
-	print_str(en ? "released by" : "取り出し実行者", it.released_by);
-	print_time(en ? "released" : "取り出し日時", it.released_us);
+	if (it.result_sha256[0])
+		printf("%s\t%s (%llu %s)\n", en ? "result" : "取り出せる結果", it.result_sha256,
+		       (unsigned long long)it.result_size, en ? "bytes" : "バイト");
+	print_str(en ? "released by" : "取り出し承認者", it.released_by);
+	print_time(en ? "released" : "取り出し承認日時", it.released_us);
 	print_time(en ? "purged" : "削除日時", it.purged_us);
+	if (sk_quarantine_requests(c->q, &f, show_request, c, &err) != 0)
+		cli_err(c->lang, "申請を読めません", "cannot read the requests", err.msg);
 	sk_qitem_free(&it);
 	return EXIT_OK;
 }
 
 /* Prints why a step failed; refusals exit 1, other errors 2. */
-static int step_result(struct qcli *c, int rc, sk_qdeny deny, const sk_error *err,
-		       const char *ok_ja, const char *ok_en, const char *id)
+static int step_fail(struct qcli *c, int rc, sk_qdeny deny, const sk_error *err, const char *id)
 {
-	if (rc == 0) {
-		printf("%s: %s\n", c->en ? ok_en : ok_ja, id);
-		return EXIT_OK;
-	}
 	if (deny != SK_QDENY_NONE) {
 		cli_err(c->lang, sk_qdeny_text(deny, false), sk_qdeny_text(deny, true), id);
 		return EXIT_REFUSED;
@@ -180,8 +264,7 @@ static int approver_one(void *ctx, const char *user, const char *by, int64_t us)
 {
 	struct qcli *c = ctx;
 	char t[40];
-	sk_time_format_us(us, t, sizeof(t));
-	t[19] = 0;
+	sk_time_format_jst(us, t, sizeof(t));
 	if (c->json) {
 		json_t *o = json_pack("{s:s, s:s, s:s}", "user", user, "added_by", by, "added", t);
 		emit_json(o);
@@ -191,10 +274,294 @@ static int approver_one(void *ctx, const char *user, const char *by, int64_t us)
 	return 0;
 }
 
+/* ---- who: the user named by --by ---- */
+
+struct who {
+	char name[SK_QUARANTINE_USER_MAX + 1];
+	sk_qactor a;
+};
+
+/* Without the auth service the CLI names people by a typed name: it is folded to lower
+ * case and its id is derived from the folded name (negative, never an auth user's id), so
+ * that "Tanaka" and "tanaka" are one person for the two-person rule. */
+static int who_from_name(struct qcli *c, const char *name, struct who *w)
+{
+	if (!name || !*name || strlen(name) > SK_QUARANTINE_USER_MAX) {
+		cli_err(c->lang, "利用者名が不正です", "bad user name", name);
+		return EXIT_REFUSED;
+	}
+	size_t i = 0;
+	for (; name[i]; i++)
+		w->name[i] = (name[i] >= 'A' && name[i] <= 'Z') ? (char)(name[i] + 32) : name[i];
+	w->name[i] = 0;
+	uint8_t h[SK_SHA256_LEN];
+	sk_sha256(w->name, strlen(w->name), h);
+	uint64_t v = 0;
+	for (int k = 0; k < 8; k++)
+		v = v << 8 | h[k];
+	w->a = (sk_qactor){.uid = -(int64_t)(v >> 2) - 1, .name = w->name, .section = NULL};
+	return 0;
+}
+
+/* The CLI's rights (until it takes them from the auth service and the policy): a user
+ * on the approver list may approve and release originals, for the item's hold role and
+ * section. */
+static int cli_rights(struct qcli *c, const struct who *w, const sk_qitem *it,
+		      sk_auth_rights *r, sk_error *err)
+{
+	memset(r, 0, sizeof(*r));
+	bool yes = false;
+	int rc = sk_quarantine_is_approver(c->q, w->name, &yes, err);
+	if (rc || !yes)
+		return rc;
+	r->perms = SK_PERM_APPROVE | SK_PERM_RELEASE_ORIGINAL;
+	if (it->hold_role && *it->hold_role) {
+		snprintf(r->roles[0], sizeof(r->roles[0]), "%s", it->hold_role);
+		r->nroles = 1;
+	}
+	snprintf(r->section, sizeof(r->section), "%s",
+		 it->submitter_section ? it->submitter_section : "");
+	return 0;
+}
+
+struct pick {
+	sk_qkind kind;
+	bool any_kind;
+	int64_t rid;
+	int n;
+};
+
+static int pick_one(void *ctx, const sk_qrequest *r)
+{
+	struct pick *p = ctx;
+	if (!p->any_kind && r->kind != p->kind)
+		return 0;
+	p->rid = r->id;
+	p->n++;
+	return 0;
+}
+
+/* The pending request of item id (of kind, when given). */
+static int pending_of(struct qcli *c, const char *id, const char *kind, int64_t *rid)
+{
+	struct pick p = {.any_kind = kind == NULL};
+	if (kind && sk_qkind_from_code(kind, &p.kind)) {
+		cli_err(c->lang, "--kind は release か original です", "--kind is release or original",
+			kind);
+		return EXIT_TROUBLE;
+	}
+	sk_qrfilter f = {.item = id, .state = "pending"};
+	sk_error err;
+	sk_error_clear(&err);
+	if (sk_quarantine_requests(c->q, &f, pick_one, &p, &err) != 0) {
+		cli_err(c->lang, "申請を読めません", "cannot read the requests", err.msg);
+		return EXIT_TROUBLE;
+	}
+	if (p.n == 0) {
+		cli_err(c->lang, sk_qdeny_text(SK_QDENY_STATE, false), sk_qdeny_text(SK_QDENY_STATE, true),
+			id);
+		return EXIT_REFUSED;
+	}
+	if (p.n > 1) {
+		cli_err(c->lang, "申請が複数あります (--kind で選んでください)",
+			"several requests are pending (choose one with --kind)", id);
+		return EXIT_TROUBLE;
+	}
+	*rid = p.rid;
+	return 0;
+}
+
+/* Copies fd (from its start) to path atomically (0600). */
+static int write_out(int fd, const char *path, sk_error *err)
+{
+	sk_tmpfile tf = {.fd = -1};
+	int rc = sk_tmpfile_open(&tf, path, err);
+	if (rc)
+		return rc;
+	sk_output o;
+	sk_output_fd(&o, tf.fd, 0);
+	uint8_t buf[65536];
+	for (off_t off = 0;;) {
+		ssize_t r = pread(fd, buf, sizeof(buf), off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			rc = sk_error_sys(err, SK_EIO, "read");
+			break;
+		}
+		if (r == 0)
+			break;
+		if ((rc = sk_output_write(&o, buf, (size_t)r, err)))
+			break;
+		off += r;
+	}
+	if (rc == 0)
+		return sk_tmpfile_commit(&tf, path, 0600, true, err);
+	sk_tmpfile_discard(&tf);
+	return rc;
+}
+
+static int do_request(struct qcli *c, const char *id, const char *by, const char *kind,
+		      const char *reason, const struct sk_policy *pol)
+{
+	struct who w;
+	int st = who_from_name(c, by, &w);
+	if (st)
+		return st;
+	sk_error err;
+	sk_error_clear(&err);
+	sk_qitem it;
+	if (sk_quarantine_get(c->q, id, &it, &err) != 0) {
+		cli_err(c->lang, "見つかりません", "not found", id);
+		return EXIT_TROUBLE;
+	}
+	sk_qkind k = sk_qitem_verdict(&it) && !strcmp(sk_qitem_verdict(&it), "held")
+			     ? SK_QKIND_RELEASE
+			     : SK_QKIND_ORIGINAL;
+	sk_qitem_free(&it);
+	if (kind && sk_qkind_from_code(kind, &k)) {
+		cli_err(c->lang, "--kind は release か original です", "--kind is release or original",
+			kind);
+		return EXIT_TROUBLE;
+	}
+	sk_qdeny deny = SK_QDENY_NONE;
+	int64_t rid = 0;
+	int rc = sk_quarantine_request_create(c->q, id, k, &w.a, reason, sk_release_needed(pol, k),
+					      &rid, &deny, &err);
+	if (rc)
+		return step_fail(c, rc, deny, &err, id);
+	if (c->json) {
+		sk_qrequest r;
+		if (sk_quarantine_request_get(c->q, rid, &r, &err) == 0) {
+			emit_json(request_json(&r));
+			sk_qrequest_free(&r);
+		}
+	} else {
+		printf(c->en ? "%s requested: %s (request %lld, %u approval(s) needed)\n"
+			     : "%s を申請しました: %s (申請 %lld、承認 %u 人が必要)\n",
+		       k == SK_QKIND_RELEASE ? (c->en ? "release" : "取り出し")
+					     : (c->en ? "the original" : "原本の取り出し"),
+		       id, (long long)rid, sk_release_needed(pol, k));
+	}
+	return EXIT_OK;
+}
+
+static int do_decide(struct qcli *c, bool approve, const char *id, const char *by,
+		     const char *kind, const char *comment, const sk_options *opt)
+{
+	struct who w;
+	int st = who_from_name(c, by, &w);
+	if (st)
+		return st;
+	int64_t rid = 0;
+	if ((st = pending_of(c, id, kind, &rid)))
+		return st;
+	sk_error err;
+	sk_error_clear(&err);
+	sk_qitem it;
+	if (sk_quarantine_get(c->q, id, &it, &err) != 0) {
+		cli_err(c->lang, "見つかりません", "not found", id);
+		return EXIT_TROUBLE;
+	}
+	sk_auth_rights r;
+	int rc = cli_rights(c, &w, &it, &r, &err);
+	bool needs_policy = it.hold_role && *it.hold_role && !opt->policy;
+	sk_qitem_free(&it);
+	if (rc) {
+		cli_err(c->lang, "承認者を読めません", "cannot read the approvers", err.msg);
+		return EXIT_TROUBLE;
+	}
+	if (approve && needs_policy) {
+		cli_err(c->lang,
+			"保留された項目の取り出しには --policy が必要です (方針のプロファイルで再処理します)",
+			"releasing a held item needs --policy (it is processed again with the flow's profile)",
+			id);
+		return EXIT_TROUBLE;
+	}
+	sk_qdeny deny = SK_QDENY_NONE;
+	if (!approve) {
+		rc = sk_release_refuse(opt, rid, &w.a, &r, comment, &deny, &err);
+		if (rc)
+			return step_fail(c, rc, deny, &err, id);
+		printf(c->en ? "refused: %s (request %lld)\n" : "却下しました: %s (申請 %lld)\n", id,
+		       (long long)rid);
+		return EXIT_OK;
+	}
+	sk_release_outcome out;
+	rc = sk_release_approve(opt, rid, &w.a, &r, comment, &out, &deny, &err);
+	if (rc)
+		return step_fail(c, rc, deny, &err, id);
+	sk_qrequest rq;
+	if (sk_quarantine_request_get(c->q, rid, &rq, &err) != 0) {
+		cli_err(c->lang, "申請を読めません", "cannot read the request", err.msg);
+		return EXIT_TROUBLE;
+	}
+	if (c->json) {
+		emit_json(request_json(&rq));
+	} else if (!out.complete) {
+		printf(c->en ? "approved: %s (request %lld, %zu of %u approvals)\n"
+			     : "承認しました: %s (申請 %lld、承認 %zu/%u)\n",
+		       id, (long long)rid, rq.napprovals, rq.needed);
+	} else if (rq.kind == SK_QKIND_ORIGINAL) {
+		printf(c->en ? "approved: %s (the original is available to %s: release -o FILE)\n"
+			     : "承認しました: %s (原本は %s が release -o で取り出せます)\n",
+		       id, rq.requester);
+	} else if (out.released) {
+		printf(c->en ? "approved: %s (processed again with the flow's profile; the result can be released)\n"
+			     : "承認しました: %s (方針のプロファイルで再処理しました。結果を取り出せます)\n",
+		       id);
+	} else {
+		printf(c->en ? "approved: %s, but processing it again blocked it: %s [%s%s%s]\n"
+			     : "承認しましたが、再処理で遮断されました: %s: %s [%s%s%s]\n",
+		       id, sk_reason_text(out.reason, c->lang), sk_reason_code(out.reason),
+		       out.detail[0] ? ": " : "", out.detail);
+	}
+	bool blocked = out.complete && rq.kind == SK_QKIND_RELEASE && !out.released;
+	sk_qrequest_free(&rq);
+	return blocked ? EXIT_REFUSED : EXIT_OK;
+}
+
+static int do_release(struct qcli *c, const char *id, const char *by, const char *outfile)
+{
+	struct who w;
+	int st = who_from_name(c, by, &w);
+	if (st)
+		return st;
+	sk_error err;
+	sk_error_clear(&err);
+	sk_qitem it;
+	if (sk_quarantine_get(c->q, id, &it, &err) != 0) {
+		cli_err(c->lang, "見つかりません", "not found", id);
+		return EXIT_TROUBLE;
+	}
+	bool released = it.state == SK_QSTATE_RELEASED && it.result_sha256[0];
+	sk_qitem_free(&it);
+	int fd = -1, rc;
+	uint64_t size = 0;
+	sk_qdeny deny = SK_QDENY_NONE;
+	if (released)
+		rc = sk_quarantine_result_open(c->q, id, &fd, &size, &err);
+	else
+		rc = sk_quarantine_original_open(c->q, id, &w.a, &fd, &size, &deny, &err);
+	if (rc)
+		return step_fail(c, rc, deny, &err, id);
+	rc = write_out(fd, outfile, &err);
+	close(fd);
+	if (rc) {
+		cli_err(c->lang, "書き出せませんでした", "cannot write", err.msg);
+		return EXIT_TROUBLE;
+	}
+	printf("%s: %s\n",
+	       released ? (c->en ? "released result written" : "取り出しを承認された結果を書き出しました")
+			: (c->en ? "original written" : "原本を書き出しました"),
+	       outfile);
+	return EXIT_OK;
+}
+
 int cmd_quarantine(int argc, char **argv)
 {
 	const char *state = NULL, *lang_opt = NULL, *by = NULL, *reason = NULL, *outfile = NULL;
-	const char *older = NULL;
+	const char *older = NULL, *kind = NULL, *comment = NULL, *policy = NULL;
 	bool json = false;
 	static const struct option longs[] = {
 		{"state", required_argument, NULL, 's'},
@@ -204,6 +571,9 @@ int cmd_quarantine(int argc, char **argv)
 		{"reason", required_argument, NULL, 'r'},
 		{"output", required_argument, NULL, 'o'},
 		{"older-than", required_argument, NULL, 'd'},
+		{"kind", required_argument, NULL, 'k'},
+		{"comment", required_argument, NULL, 'c'},
+		{"policy", required_argument, NULL, 'p'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -218,6 +588,9 @@ int cmd_quarantine(int argc, char **argv)
 		case 'r': reason = optarg; break;
 		case 'o': outfile = optarg; break;
 		case 'd': older = optarg; break;
+		case 'k': kind = optarg; break;
+		case 'c': comment = optarg; break;
+		case 'p': policy = optarg; break;
 		case 'h': usage(cli_lang(lang_opt)); return EXIT_OK;
 		default: usage(cli_lang(lang_opt)); return EXIT_TROUBLE;
 		}
@@ -231,10 +604,14 @@ int cmd_quarantine(int argc, char **argv)
 		return EXIT_TROUBLE;
 	}
 	const char *sub = args[0];
+	sk_policy *pol = NULL;
+	if (policy && cli_policy_load(c.lang, policy, &pol) != 0)
+		return EXIT_TROUBLE;
 	char *dir = cli_state_dir(state);
 	if (!dir) {
 		cli_err(c.lang, "状態フォルダが決まりません (--state を指定してください)",
 			"no state folder (give --state)", NULL);
+		sk_policy_free(pol);
 		return EXIT_TROUBLE;
 	}
 	sk_error err;
@@ -242,9 +619,10 @@ int cmd_quarantine(int argc, char **argv)
 	int status = EXIT_OK;
 	if (cli_state_open(c.lang, dir, &c.a, &c.q) != 0) {
 		free(dir);
+		sk_policy_free(pol);
 		return EXIT_TROUBLE;
 	}
-	sk_qdeny deny = SK_QDENY_NONE;
+	sk_pool *pool = NULL;
 	int rc;
 	if (!strcmp(sub, "list") && nargs == 1) {
 		if (!json)
@@ -257,16 +635,32 @@ int cmd_quarantine(int argc, char **argv)
 	} else if (!strcmp(sub, "show") && nargs == 2) {
 		status = do_show(&c, args[1]);
 	} else if (!strcmp(sub, "request") && nargs == 2 && by && reason) {
-		rc = sk_quarantine_request(c.q, args[1], by, reason, &deny, &err);
-		status = step_result(&c, rc, deny, &err, "取り出しを申請しました", "release requested",
-				     args[1]);
-	} else if (!strcmp(sub, "approve") && nargs == 2 && by) {
-		rc = sk_quarantine_approve(c.q, args[1], by, &deny, &err);
-		status = step_result(&c, rc, deny, &err, "承認しました", "approved", args[1]);
-	} else if (!strcmp(sub, "release") && nargs == 2 && outfile) {
-		rc = sk_quarantine_release(c.q, args[1], by ? by : cli_os_user(), outfile, &deny, &err);
-		status = step_result(&c, rc, deny, &err, "原本を書き出しました", "original written",
-				     rc == 0 ? outfile : args[1]);
+		status = do_request(&c, args[1], by, kind, reason, pol);
+	} else if ((!strcmp(sub, "approve") || !strcmp(sub, "refuse")) && nargs == 2 && by) {
+		sk_options opt;
+		sk_options_default(&opt);
+		opt.quarantine = c.q;
+		opt.audit = c.a;
+		opt.policy = pol;
+		bool approve = !strcmp(sub, "approve");
+		if (approve) {
+			/* a release is processed again: hostile bytes only in a sandboxed worker */
+			sk_pool_config pc;
+			sk_pool_config_default(&pc);
+			pc.workers = 1;
+			if (getenv("SEKISHO_WORKER") && *getenv("SEKISHO_WORKER"))
+				pc.worker = getenv("SEKISHO_WORKER");
+			if (sk_pool_open(&pc, &pool, &err) != 0) {
+				cli_err(c.lang, "ワーカーを起動できません", "cannot start the workers",
+					err.msg);
+				status = EXIT_TROUBLE;
+				goto out;
+			}
+			opt.pool = pool;
+		}
+		status = do_decide(&c, approve, args[1], by, kind, comment, &opt);
+	} else if (!strcmp(sub, "release") && nargs == 2 && outfile && by) {
+		status = do_release(&c, args[1], by, outfile);
 	} else if (!strcmp(sub, "purge") && nargs == 1) {
 		long long days = 0;
 		if (older) {
@@ -290,6 +684,7 @@ int cmd_quarantine(int argc, char **argv)
 		}
 	} else if (!strcmp(sub, "approvers") && nargs >= 2) {
 		const char *op = args[1];
+		struct who w, wb;
 		if (!strcmp(op, "list") && nargs == 2) {
 			if (sk_quarantine_approvers(c.q, approver_one, &c, &err) != 0) {
 				cli_err(c.lang, "一覧を読めません", "cannot list", err.msg);
@@ -297,8 +692,11 @@ int cmd_quarantine(int argc, char **argv)
 			}
 		} else if ((!strcmp(op, "add") || !strcmp(op, "remove")) && nargs == 3 && by) {
 			bool add = !strcmp(op, "add");
-			rc = add ? sk_quarantine_approver_add(c.q, args[2], by, &err)
-				 : sk_quarantine_approver_remove(c.q, args[2], by, &err);
+			if ((status = who_from_name(&c, args[2], &w)) ||
+			    (status = who_from_name(&c, by, &wb)))
+				goto out;
+			rc = add ? sk_quarantine_approver_add(c.q, w.name, wb.name, &err)
+				 : sk_quarantine_approver_remove(c.q, w.name, wb.name, &err);
 			if (rc) {
 				cli_err(c.lang, "承認者を変更できませんでした", "cannot change approvers",
 					err.msg);
@@ -307,7 +705,7 @@ int cmd_quarantine(int argc, char **argv)
 				printf("%s: %s\n",
 				       add ? (c.en ? "approver added" : "承認者を追加しました")
 					   : (c.en ? "approver removed" : "承認者を削除しました"),
-				       args[2]);
+				       w.name);
 			}
 		} else {
 			usage(c.lang);
@@ -318,9 +716,11 @@ int cmd_quarantine(int argc, char **argv)
 		status = EXIT_TROUBLE;
 	}
 out:
+	sk_pool_close(pool);
 	/* a checkpoint over the records this command appended */
 	if (cli_state_close(c.lang, c.a, c.q) != 0 && status < EXIT_TROUBLE)
 		status = EXIT_TROUBLE;
+	sk_policy_free(pol);
 	free(dir);
 	return status;
 }

@@ -142,6 +142,14 @@ static char *with_ext(const char *rel, const char *ext)
 	return s;
 }
 
+/* the quarantine ID of the stored original (with --state), so that two items of the
+ * same name can be told apart */
+static void print_qid(sk_lang L, const sk_result *res)
+{
+	if (res->quarantine_id[0])
+		printf(" {%s %s}", L == SK_LANG_EN ? "quarantine ID" : "隔離 ID", res->quarantine_id);
+}
+
 static void print_human(struct run *r, const char *input, const char *output,
 			const sk_result *res)
 {
@@ -152,7 +160,9 @@ static void print_human(struct run *r, const char *input, const char *output,
 		printf(": %s [%s", sk_reason_text(rep->reason, L), sk_reason_code(rep->reason));
 		if (rep->reason_detail)
 			printf(": %s", rep->reason_detail);
-		printf("]\n");
+		printf("]");
+		print_qid(L, res);
+		printf("\n");
 		return;
 	}
 	if (output)
@@ -172,7 +182,9 @@ static void print_human(struct run *r, const char *input, const char *output,
 			printf(" ×%llu", (unsigned long long)e->count);
 		sep = "; ";
 	}
-	printf("%s\n", rep->n ? ")" : "");
+	printf("%s", rep->n ? ")" : "");
+	print_qid(L, res);
+	printf("\n");
 }
 
 /* The decision said delivered but the output could not be put in place (a full output

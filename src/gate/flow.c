@@ -73,7 +73,7 @@ static void stricter(sk_dlp_action a, sk_dlp_action *worst, char *cause, size_t 
 	}
 }
 
-void sk_gate_flow_finish(const sk_gate_flow *f, sk_result *res)
+void sk_gate_flow_finish(const sk_gate_flow *f, bool approved, sk_result *res)
 {
 	if (!f->decided)
 		return;
@@ -117,7 +117,7 @@ void sk_gate_flow_finish(const sk_gate_flow *f, sk_result *res)
 		block(res, SK_REASON_DLP, detail);
 		return;
 	}
-	if (d->action == SK_FLOW_HOLD || worst == SK_DLP_ACTION_HOLD) {
+	if (!approved && (d->action == SK_FLOW_HOLD || worst == SK_DLP_ACTION_HOLD)) {
 		const char *role = d->action == SK_FLOW_HOLD ? d->role : d->dlp_role;
 		res->decision = "hold";
 		res->profile[0] = 0;

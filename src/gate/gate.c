@@ -41,7 +41,10 @@ static bool store_original(const sk_item *item, const sk_options *opt, const sk_
 		return true;
 	sk_qmeta meta = {.name = item->name, .type = item->declared_type,
 			 .src_zone = item->src_zone, .dst_zone = item->dst_zone,
-			 .submitter = item->submitter};
+			 .submitter = item->submitter, .submitter_uid = item->submitter_uid,
+			 .submitter_section = item->submitter_section,
+			 .channel = item->channel ? item->channel : "file",
+			 .class_level = item->class_level};
 	sk_error e;
 	sk_error_clear(&e);
 	char id[SK_QUARANTINE_ID_LEN];
@@ -98,7 +101,8 @@ static void record_decision(const sk_item *item, const sk_options *opt, bool mai
 			rc = sk_quarantine_decide(opt->quarantine, res->quarantine_id, res->type.code,
 						  sk_verdict_code(r->verdict),
 						  blocked ? sk_reason_code(r->reason) : NULL,
-						  blocked ? r->reason_detail : NULL, json, &e);
+						  blocked ? r->reason_detail : NULL, json,
+						  res->hold_role, &e);
 		}
 		free(json);
 		if (rc && (pass == 1 || blocked)) /* the caller must say so: not on record */
@@ -192,9 +196,11 @@ static void take(sk_result *res, sk_engine_result *er)
 	sk_report_finish(r);
 }
 
-/* The whole path but the record. mail NULL: a file; else a message (mres filled). */
+/* The whole path but the record. mail NULL: a file; else a message (mres filled).
+ * approved: a release rerun (the flow's hold is lifted; see sk_gate_flow_finish). */
 static int process(const sk_item *item, const sk_options *opt, const sk_mail_options *mail,
-		   sk_output *out, sk_result *res, sk_mail_result *mres, sk_error *err)
+		   bool approved, sk_output *out, sk_result *res, sk_mail_result *mres,
+		   sk_error *err)
 {
 	memset(res, 0, sizeof(*res));
 	sk_report_init(&res->report);
@@ -247,7 +253,7 @@ static int process(const sk_item *item, const sk_options *opt, const sk_mail_opt
 		return rc;
 	}
 	if (!job.detect_only)
-		sk_gate_flow_finish(&flow, res);
+		sk_gate_flow_finish(&flow, approved, res);
 	return 0;
 }
 
@@ -256,7 +262,7 @@ static int process(const sk_item *item, const sk_options *opt, const sk_mail_opt
 int sk_process(const sk_item *item, const sk_options *opt, sk_output *out, sk_result *res,
 	       sk_error *err)
 {
-	int rc = process(item, opt, NULL, out, res, NULL, err);
+	int rc = process(item, opt, NULL, false, out, res, NULL, err);
 	record_decision(item, opt, false, res);
 	return rc;
 }
@@ -274,7 +280,7 @@ int sk_gate_mail(const sk_item *item, const sk_mail_options *mail, const sk_opti
 	memset(mres, 0, sizeof(*mres));
 	sk_output o;
 	sk_output_buf(&o, out);
-	int rc = process(&it, opt, mail, &o, res, mres, err);
+	int rc = process(&it, opt, mail, false, &o, res, mres, err);
 	record_decision(&it, opt, true, res);
 	snprintf(mres->quarantine_id, sizeof(mres->quarantine_id), "%s", res->quarantine_id);
 	if (rc) {
@@ -324,4 +330,20 @@ int sk_gate_mail_profile(const sk_policy *p, const char *name, sk_mail_options *
 		o->file_profile = fp;
 	o->profile = name;
 	return 0;
+}
+
+int sk_gate_rerun(const sk_item *item, const sk_options *opt, sk_output *out, sk_result *res,
+		  sk_error *err)
+{
+	sk_options o = *opt;
+	o.quarantine = NULL; /* the original is stored already: no second item */
+	o.audit = NULL;      /* the caller records the outcome */
+	if (item->channel && !strcmp(item->channel, "mail")) {
+		sk_mail_options mo;
+		sk_mail_options_default(&mo);
+		sk_mail_result mres;
+		memset(&mres, 0, sizeof(mres));
+		return process(item, &o, &mo, true, out, res, &mres, err);
+	}
+	return process(item, &o, NULL, true, out, res, NULL, err);
 }

@@ -24,10 +24,17 @@ typedef struct sk_gate_flow {
 int sk_gate_flow_decide(const sk_policy *p, const sk_item *item, int32_t today,
 			sk_gate_flow *f, sk_result *res);
 
-/* after the engine: the flow's DLP actions on the findings the engine reported on what
- * will be delivered ("noted" mynumber / corporate-number / dlp-pattern / dlp-truncated /
+/* after the engine (approved: an approved release, whose approval lifts the flow's hold
+ * and a DLP hold; a DLP block still blocks): the flow's DLP actions on the findings the
+ * engine reported on what will be delivered ("noted" mynumber / corporate-number / dlp-pattern / dlp-truncated /
  * dlp-unscanned entries), and the flow's hold. Blocks res with dlp (a DLP block) or held
  * (the flow's hold or a DLP hold); a verdict the engine or the scan blocked stands. */
-void sk_gate_flow_finish(const sk_gate_flow *f, sk_result *res);
+void sk_gate_flow_finish(const sk_gate_flow *f, bool approved, sk_result *res);
+
+/* A release rerun (release.c): item through the whole path like sk_process, without
+ * storing a new original or recording (opt's quarantine and audit are not used), and
+ * with the hold lifted: approved (sk_gate_flow_finish). */
+int sk_gate_rerun(const sk_item *item, const sk_options *opt, sk_output *out, sk_result *res,
+		  sk_error *err);
 
 #endif

@@ -71,6 +71,8 @@ char *sk_result_json(const sk_result *res, const char *input, const char *output
 			      "policy", pol ? pol : json_null());
 	if (!o)
 		return NULL;
+	json_object_set_new(o, "quarantine_id",
+			    res->quarantine_id[0] ? json_string(res->quarantine_id) : json_null());
 	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(o);
 	return s;

@@ -50,11 +50,35 @@ static const char schema[] =
 	"CREATE INDEX IF NOT EXISTS items_sha256 ON items(sha256);"
 	"CREATE INDEX IF NOT EXISTS items_received ON items(received);"
 	"CREATE TABLE IF NOT EXISTS approvers(user TEXT PRIMARY KEY, added_by TEXT NOT NULL,"
-	" added INTEGER NOT NULL);";
+	" added INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS requests("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT, item TEXT NOT NULL,"
+	" kind TEXT NOT NULL CHECK (kind IN ('release','original')),"
+	" requester_uid INTEGER NOT NULL, requester TEXT NOT NULL, requester_section TEXT,"
+	" reason TEXT NOT NULL, created INTEGER NOT NULL,"
+	" state TEXT NOT NULL CHECK (state IN ('pending','approved','refused')),"
+	" needed INTEGER NOT NULL, decided INTEGER, refused_uid INTEGER, refused_by TEXT,"
+	" comment TEXT, outcome TEXT);"
+	"CREATE UNIQUE INDEX IF NOT EXISTS requests_pending ON requests(item, kind)"
+	" WHERE state='pending';"
+	"CREATE INDEX IF NOT EXISTS requests_item ON requests(item);"
+	"CREATE TABLE IF NOT EXISTS approvals("
+	" request INTEGER NOT NULL, approver_uid INTEGER NOT NULL, approver TEXT NOT NULL,"
+	" at INTEGER NOT NULL, comment TEXT, PRIMARY KEY (request, approver_uid));";
 
 /* Indexes that need columns added after the first version (made after the migration). */
 static const char schema2[] =
-	"CREATE INDEX IF NOT EXISTS items_undecided ON items(received) WHERE decided IS NULL;";
+	"CREATE INDEX IF NOT EXISTS items_undecided ON items(received) WHERE decided IS NULL;"
+	"CREATE INDEX IF NOT EXISTS items_submitter ON items(submitter_uid, received);";
+
+/* Columns added after the first version: added to an older index when missing. */
+static const struct {
+	const char *name, *type;
+} added_cols[] = {
+	{"owner", "TEXT"},          {"submitter_uid", "INTEGER"}, {"submitter_section", "TEXT"},
+	{"channel", "TEXT"},        {"class_level", "TEXT"},      {"hold_role", "TEXT"},
+	{"result_sha256", "TEXT"},  {"result_size", "INTEGER"},   {"result_ext", "TEXT"},
+};
 
 static const char *const state_codes[] = {"held", "release-requested", "released", "purged"};
 
@@ -65,7 +89,7 @@ const char *sk_qstate_code(sk_qstate s)
 
 const char *sk_qstate_text(sk_qstate s, bool en)
 {
-	static const char *const ja[] = {"保管中", "取り出し申請中", "取り出し済み", "削除済み"};
+	static const char *const ja[] = {"保管中", "取り出し申請中", "取り出し承認済み", "削除済み"};
 	static const char *const enx[] = {"held", "release requested", "released", "purged"};
 	return (unsigned)s <= SK_QSTATE_PURGED ? (en ? enx[s] : ja[s]) : "?";
 }
@@ -78,15 +102,28 @@ static sk_qstate state_from(const char *s)
 	return SK_QSTATE_HELD;
 }
 
-static const char *deny_code(sk_qdeny d)
+int sk_qstate_from_code(const char *code, sk_qstate *s)
+{
+	for (int i = 0; i < 4; i++)
+		if (code && !strcmp(code, state_codes[i])) {
+			*s = (sk_qstate)i;
+			return 0;
+		}
+	return SK_EINVAL;
+}
+
+const char *sk_qdeny_code(sk_qdeny d)
 {
 	switch (d) {
 	case SK_QDENY_NONE: return "ok";
-	case SK_QDENY_STATE: return "refused: state";
-	case SK_QDENY_SELF_APPROVAL: return "refused: self-approval";
-	case SK_QDENY_NOT_APPROVER: return "refused: not-approver";
-	case SK_QDENY_NOT_APPROVED: return "refused: not-approved";
-	case SK_QDENY_BAD_USER: return "refused: bad-user";
+	case SK_QDENY_STATE: return "state";
+	case SK_QDENY_SELF_APPROVAL: return "self-approval";
+	case SK_QDENY_NOT_APPROVER: return "not-approver";
+	case SK_QDENY_NOT_APPROVED: return "not-approved";
+	case SK_QDENY_BAD_USER: return "bad-user";
+	case SK_QDENY_TWICE: return "twice";
+	case SK_QDENY_PENDING: return "pending";
+	case SK_QDENY_NO_RIGHT: return "no-right";
 	}
 	return "refused";
 }
@@ -105,6 +142,12 @@ const char *sk_qdeny_text(sk_qdeny d, bool en)
 					      : "取り出しが承認されていません";
 	case SK_QDENY_BAD_USER: return en ? "user name or reason missing or invalid"
 					  : "利用者名または理由が不正です";
+	case SK_QDENY_TWICE: return en ? "this approver has already approved the request"
+				       : "この承認者は既に承認しています";
+	case SK_QDENY_PENDING: return en ? "a request of this kind is already pending for the item"
+					 : "この項目には同じ種類の申請が既にあります";
+	case SK_QDENY_NO_RIGHT: return en ? "handing out an original needs the release-original permission"
+					  : "原本の取り出しには原本取り出しの権限が必要です";
 	}
 	return "?";
 }
@@ -264,15 +307,24 @@ static int private_files(const char *dir, sk_error *err)
 	return 0;
 }
 
-/* Adds the owner column to an index made by an earlier version. In a transaction. */
+/* Adds the columns an index made by an earlier version lacks. In a transaction. */
 static int migrate(sk_quarantine *q, sk_error *err)
 {
-	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(q->db, "SELECT owner FROM items LIMIT 0", -1, &st, NULL) == SQLITE_OK) {
-		sqlite3_finalize(st);
-		return 0;
+	for (size_t i = 0; i < sizeof(added_cols) / sizeof(added_cols[0]); i++) {
+		char sql[160];
+		sqlite3_stmt *st = NULL;
+		snprintf(sql, sizeof(sql), "SELECT %s FROM items LIMIT 0", added_cols[i].name);
+		if (sqlite3_prepare_v2(q->db, sql, -1, &st, NULL) == SQLITE_OK) {
+			sqlite3_finalize(st);
+			continue;
+		}
+		snprintf(sql, sizeof(sql), "ALTER TABLE items ADD COLUMN %s %s", added_cols[i].name,
+			 added_cols[i].type);
+		int rc = exec(q, sql, err);
+		if (rc)
+			return rc;
 	}
-	return exec(q, "ALTER TABLE items ADD COLUMN owner TEXT", err);
+	return 0;
 }
 
 int sk_quarantine_open(const char *dir, sk_audit *audit, const sk_quarantine_options *opt,
@@ -355,6 +407,11 @@ void sk_quarantine_close(sk_quarantine *q)
 sk_audit *sk_quarantine_audit(const sk_quarantine *q)
 {
 	return q->audit;
+}
+
+const char *sk_quarantine_dir(const sk_quarantine *q)
+{
+	return q->dir;
 }
 
 char *sk_quarantine_object_path(const sk_quarantine *q, const char *hex)
@@ -526,7 +583,7 @@ static int insert_item(sk_quarantine *q, const sk_input *in, const char *hex, co
 		       char id[SK_QUARANTINE_ID_LEN], sk_error *err);
 static int decide_locked(sk_quarantine *q, const char *id, const char *type, const char *verdict,
 			 const char *reason, const char *reason_detail, const char *actions_json,
-			 sk_error *err);
+			 const char *hold_role, sk_error *err);
 
 typedef struct qop {
 	bool decide;
@@ -534,7 +591,7 @@ typedef struct qop {
 	const char *hex;
 	const sk_qmeta *meta;
 	char *id_out;
-	const char *id, *type, *verdict, *reason, *reason_detail, *actions; /* decide */
+	const char *id, *type, *verdict, *reason, *reason_detail, *actions, *hold_role; /* decide */
 	int rc;
 	sk_error err;
 	sem_t sem;
@@ -552,7 +609,7 @@ static void run_batch(sk_quarantine *q, qop *batch)
 	for (qop *o = batch; rc == 0 && o; o = o->next) {
 		sk_error_clear(&o->err);
 		o->rc = o->decide ? decide_locked(q, o->id, o->type, o->verdict, o->reason,
-						  o->reason_detail, o->actions, &o->err)
+						  o->reason_detail, o->actions, o->hold_role, &o->err)
 				  : insert_item(q, o->in, o->hex, o->meta, o->id_out, &o->err);
 	}
 	if (rc == 0)
@@ -638,7 +695,8 @@ static int insert_item(sk_quarantine *q, const sk_input *in, const char *hex, co
 	sqlite3_stmt *st = NULL;
 	if (sqlite3_prepare_v2(q->db,
 			       "INSERT INTO items(id, sha256, size, name, type, src_zone, dst_zone,"
-			       " submitter, received, state, owner) VALUES(?,?,?,?,?,?,?,?,?,'held',?)",
+			       " submitter, received, state, owner, submitter_uid, submitter_section,"
+			       " channel, class_level) VALUES(?,?,?,?,?,?,?,?,?,'held',?,?,?,?,?)",
 			       -1, &st, NULL) != SQLITE_OK)
 		return db_err(q, err, "store");
 	int64_t now = now_us(q);
@@ -664,6 +722,14 @@ static int insert_item(sk_quarantine *q, const sk_input *in, const char *hex, co
 		bind_text_or_null(st, 8, meta->submitter);
 		sqlite3_bind_int64(st, 9, now);
 		sqlite3_bind_text(st, 10, q->owner, -1, SQLITE_TRANSIENT);
+		if (meta->submitter_uid)
+			sqlite3_bind_int64(st, 11, meta->submitter_uid);
+		else
+			sqlite3_bind_null(st, 11);
+		bind_text_or_null(st, 12, meta->submitter_section && *meta->submitter_section
+						  ? meta->submitter_section : NULL);
+		bind_text_or_null(st, 13, meta->channel);
+		bind_text_or_null(st, 14, meta->class_level);
 		int s = sqlite3_step(st);
 		if (s == SQLITE_DONE) {
 			sqlite3_finalize(st);
@@ -680,21 +746,21 @@ static int insert_item(sk_quarantine *q, const sk_input *in, const char *hex, co
 
 int sk_quarantine_decide(sk_quarantine *q, const char *id, const char *type, const char *verdict,
 			 const char *reason, const char *reason_detail, const char *actions_json,
-			 sk_error *err)
+			 const char *hold_role, sk_error *err)
 {
 	qop op = {.decide = true, .id = id, .type = type, .verdict = verdict, .reason = reason,
-		  .reason_detail = reason_detail, .actions = actions_json};
+		  .reason_detail = reason_detail, .actions = actions_json, .hold_role = hold_role};
 	return group_run(q, &op, err);
 }
 
 static int decide_locked(sk_quarantine *q, const char *id, const char *type, const char *verdict,
 			 const char *reason, const char *reason_detail, const char *actions_json,
-			 sk_error *err)
+			 const char *hold_role, sk_error *err)
 {
 	sqlite3_stmt *st = NULL;
 	if (sqlite3_prepare_v2(q->db,
 			       "UPDATE items SET type=coalesce(?,type), verdict=?, reason=?,"
-			       " reason_detail=?, actions=?, decided=? WHERE id=?",
+			       " reason_detail=?, actions=?, decided=?, hold_role=? WHERE id=?",
 			       -1, &st, NULL) != SQLITE_OK)
 		return db_err(q, err, "decide");
 	bind_text_or_null(st, 1, type);
@@ -703,7 +769,8 @@ static int decide_locked(sk_quarantine *q, const char *id, const char *type, con
 	bind_text_or_null(st, 4, reason_detail);
 	bind_text_or_null(st, 5, actions_json);
 	sqlite3_bind_int64(st, 6, now_us(q));
-	sqlite3_bind_text(st, 7, id, -1, SQLITE_TRANSIENT);
+	bind_text_or_null(st, 7, hold_role && *hold_role ? hold_role : NULL);
+	sqlite3_bind_text(st, 8, id, -1, SQLITE_TRANSIENT);
 	int s = sqlite3_step(st);
 	int rc = 0;
 	if (s != SQLITE_DONE)
@@ -823,8 +890,9 @@ int sk_quarantine_recover(sk_quarantine *q, sk_audit *a, unsigned *count, sk_err
 
 #define ITEM_COLS                                                                          \
 	"id, sha256, size, name, type, src_zone, dst_zone, submitter, verdict, reason,"     \
-	" reason_detail, actions, received, decided, state, requested_by, request_reason,"  \
-	" requested, approved_by, approved, released_by, released, purged"
+	" reason_detail, actions, received, decided, state, submitter_uid,"                 \
+	" submitter_section, channel, class_level, hold_role, result_sha256, result_size,"  \
+	" result_ext, released_by, released, purged"
 
 static char *col_dup(sqlite3_stmt *st, int i)
 {
@@ -855,25 +923,39 @@ static void row_item(sqlite3_stmt *st, sk_qitem *it)
 	it->received_us = col_time(st, 12);
 	it->decided_us = col_time(st, 13);
 	it->state = state_from((const char *)sqlite3_column_text(st, 14));
-	it->requested_by = col_dup(st, 15);
-	it->request_reason = col_dup(st, 16);
-	it->requested_us = col_time(st, 17);
-	it->approved_by = col_dup(st, 18);
-	it->approved_us = col_time(st, 19);
-	it->released_by = col_dup(st, 20);
-	it->released_us = col_time(st, 21);
-	it->purged_us = col_time(st, 22);
+	it->submitter_uid = col_time(st, 15);
+	it->submitter_section = col_dup(st, 16);
+	it->channel = col_dup(st, 17);
+	it->class_level = col_dup(st, 18);
+	it->hold_role = col_dup(st, 19);
+	const unsigned char *rs = sqlite3_column_text(st, 20);
+	snprintf(it->result_sha256, sizeof(it->result_sha256), "%s", rs ? (const char *)rs : "");
+	it->result_size = (uint64_t)col_time(st, 21);
+	it->result_ext = col_dup(st, 22);
+	it->released_by = col_dup(st, 23);
+	it->released_us = col_time(st, 24);
+	it->purged_us = col_time(st, 25);
 }
 
 void sk_qitem_free(sk_qitem *it)
 {
 	char **p[] = {&it->name, &it->type, &it->src_zone, &it->dst_zone, &it->submitter,
 		      &it->verdict, &it->reason, &it->reason_detail, &it->actions,
-		      &it->requested_by, &it->request_reason, &it->approved_by, &it->released_by};
+		      &it->submitter_section, &it->channel, &it->class_level, &it->hold_role,
+		      &it->result_ext, &it->released_by};
 	for (size_t i = 0; i < sizeof(p) / sizeof(p[0]); i++) {
 		free(*p[i]);
 		*p[i] = NULL;
 	}
+}
+
+const char *sk_qitem_verdict(const sk_qitem *it)
+{
+	if (!it->verdict)
+		return NULL;
+	if (!strcmp(it->verdict, "blocked") && it->reason && !strcmp(it->reason, "held"))
+		return "held";
+	return it->verdict;
 }
 
 int sk_quarantine_get(sk_quarantine *q, const char *id, sk_qitem *it, sk_error *err)
@@ -917,7 +999,7 @@ int sk_quarantine_list(sk_quarantine *q, sk_quarantine_list_fn fn, void *ctx, sk
 	return rc;
 }
 
-/* ---- the two-person release ---- */
+/* ---- rights of the CLI's approver list ---- */
 
 static int is_approver(sk_quarantine *q, const char *user, bool *yes, sk_error *err)
 {
@@ -941,52 +1023,42 @@ int sk_quarantine_is_approver(sk_quarantine *q, const char *user, bool *yes, sk_
 	return is_approver(q, user, yes, err);
 }
 
-/* Runs one update of a step in a transaction together with its audit record: the
- * change and the record are both made or neither (the audit append comes before the
- * COMMIT; when the COMMIT fails after it, a second record says so). */
-static int step_update(sk_quarantine *q, const char *sql, const char *const *binds, int nb,
-		       int64_t t, const char *by, const char *action, const sk_qitem *it,
-		       const char *detail, sk_error *err)
+/* ---- transactions of the steps: the change and its audit record, both or neither ---- */
+
+static int tx_begin(sk_quarantine *q, sk_error *err)
 {
-	sqlite3_stmt *st = NULL;
-	int rc = exec(q, "BEGIN IMMEDIATE", err);
-	if (rc)
-		return rc;
-	if (sqlite3_prepare_v2(q->db, sql, -1, &st, NULL) != SQLITE_OK) {
-		rc = db_err(q, err, action);
-		goto rollback;
-	}
-	for (int i = 0; i < nb; i++)
-		bind_text_or_null(st, i + 1, binds[i]);
-	sqlite3_bind_int64(st, nb + 1, t);
-	sqlite3_bind_text(st, nb + 2, it->id, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) != SQLITE_DONE || sqlite3_changes(q->db) != 1) {
-		rc = db_err(q, err, action);
-		goto rollback;
-	}
-	sqlite3_finalize(st);
-	st = NULL;
-	if ((rc = audit_step(q, by, action, it->id, it->sha256, "ok", detail, err)))
-		goto rollback;
-	if ((rc = exec(q, "COMMIT", err))) {
-		sk_error e2;
-		audit_step(q, by, action, it->id, it->sha256, "failed", "index commit failed", &e2);
-		goto rollback;
-	}
-	return 0;
-rollback:
-	sqlite3_finalize(st);
+	return exec(q, "BEGIN IMMEDIATE", err);
+}
+
+static void tx_rollback(sk_quarantine *q)
+{
 	sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* The audit record (before the COMMIT), then the COMMIT; when the COMMIT fails after the
+ * record, a second record says so. Rolls back on failure. */
+static int tx_commit(sk_quarantine *q, const char *by, const char *action, const char *id,
+		     const char *sha, const char *result, const char *detail, sk_error *err)
+{
+	int rc = audit_step(q, by, action, id, sha, result, detail, err);
+	if (rc == 0 && (rc = exec(q, "COMMIT", err)) != 0) {
+		sk_error e2;
+		audit_step(q, by, action, id, sha, "failed", "index commit failed", &e2);
+	}
+	if (rc)
+		tx_rollback(q);
 	return rc;
 }
 
 static int refuse(sk_quarantine *q, const char *by, const char *action, const char *id,
-		  const char *sha, sk_qdeny why, sk_qdeny *deny, sk_error *err)
+		  const char *sha, sk_qdeny why, const char *detail, sk_qdeny *deny, sk_error *err)
 {
 	if (deny)
 		*deny = why;
 	sk_error e2;
-	int arc = audit_step(q, by && *by ? by : "?", action, id, sha, deny_code(why), NULL, &e2);
+	char result[64];
+	snprintf(result, sizeof(result), "refused: %s", sk_qdeny_code(why));
+	int arc = audit_step(q, by && *by ? by : "?", action, id, sha, result, detail, &e2);
 	if (arc) {
 		if (err)
 			*err = e2;
@@ -995,161 +1067,701 @@ static int refuse(sk_quarantine *q, const char *by, const char *action, const ch
 	return sk_error_set(err, SK_EINVAL, "%s %s: %s", action, id, sk_qdeny_text(why, true));
 }
 
-int sk_quarantine_request(sk_quarantine *q, const char *id, const char *by, const char *reason,
-			  sk_qdeny *deny, sk_error *err)
+static bool actor_ok(const sk_qactor *a)
+{
+	return a && a->uid != 0 && user_ok(a->name);
+}
+
+static bool text_ok(const char *t, bool required)
+{
+	if (!t || !*t)
+		return !required;
+	return strlen(t) <= SK_QUARANTINE_REASON_MAX && sk_utf8_valid(t, strlen(t));
+}
+
+/* The state an item's row should have after a request step (run in the transaction). */
+static int item_refresh(sk_quarantine *q, const char *id, sk_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(
+		    q->db,
+		    "UPDATE items SET state = CASE"
+		    " WHEN state='purged' THEN 'purged'"
+		    " WHEN released IS NOT NULL THEN 'released'"
+		    " WHEN EXISTS (SELECT 1 FROM requests r WHERE r.item=items.id AND"
+		    "  (r.state='pending' OR (r.state='approved' AND r.kind='release' AND"
+		    "   r.outcome IS NULL))) THEN 'release-requested'"
+		    " ELSE 'held' END WHERE id=?",
+		    -1, &st, NULL) != SQLITE_OK)
+		return db_err(q, err, "state");
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_err(q, err, "state");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Runs sql with binds (text, or int64 when the text pointer is NULL and ival is used). */
+typedef struct qbind {
+	const char *s;
+	int64_t i;
+	bool is_int;
+} qbind;
+
+static int run_sql(sk_quarantine *q, const char *sql, const qbind *b, int nb, int *changes,
+		   sk_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(q->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return db_err(q, err, sql);
+	for (int i = 0; i < nb; i++) {
+		if (b[i].is_int)
+			sqlite3_bind_int64(st, i + 1, b[i].i);
+		else
+			bind_text_or_null(st, i + 1, b[i].s);
+	}
+	int s = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (s != SQLITE_DONE)
+		return db_err(q, err, sql);
+	if (changes)
+		*changes = sqlite3_changes(q->db);
+	return 0;
+}
+#define QS(x) ((qbind){.s = (x)})
+#define QI(x) ((qbind){.i = (x), .is_int = true})
+
+/* ---- requests ---- */
+
+static const char *const kind_codes[] = {"release", "original"};
+static const char *const rstate_codes[] = {"pending", "approved", "refused"};
+
+const char *sk_qkind_code(sk_qkind k)
+{
+	return (unsigned)k <= SK_QKIND_ORIGINAL ? kind_codes[k] : "?";
+}
+
+int sk_qkind_from_code(const char *code, sk_qkind *k)
+{
+	for (int i = 0; i < 2; i++)
+		if (code && !strcmp(code, kind_codes[i])) {
+			*k = (sk_qkind)i;
+			return 0;
+		}
+	return SK_EINVAL;
+}
+
+const char *sk_qrstate_code(sk_qrstate s)
+{
+	return (unsigned)s <= SK_QREQ_REFUSED ? rstate_codes[s] : "?";
+}
+
+const char *sk_qrstate_text(sk_qrstate s, bool en)
+{
+	static const char *const ja[] = {"承認待ち", "承認済み", "却下"};
+	static const char *const enx[] = {"pending", "approved", "refused"};
+	return (unsigned)s <= SK_QREQ_REFUSED ? (en ? enx[s] : ja[s]) : "?";
+}
+
+int sk_qrstate_from_code(const char *code, sk_qrstate *s)
+{
+	for (int i = 0; i < 3; i++)
+		if (code && !strcmp(code, rstate_codes[i])) {
+			*s = (sk_qrstate)i;
+			return 0;
+		}
+	return SK_EINVAL;
+}
+
+void sk_qrequest_free(sk_qrequest *r)
+{
+	free(r->requester);
+	free(r->requester_section);
+	free(r->reason);
+	free(r->refused_by);
+	free(r->comment);
+	free(r->outcome);
+	for (size_t i = 0; i < r->napprovals; i++) {
+		free(r->approvals[i].name);
+		free(r->approvals[i].comment);
+	}
+	memset(r, 0, sizeof(*r));
+}
+
+#define REQ_COLS                                                                           \
+	"id, item, kind, state, requester_uid, requester, requester_section, reason,"       \
+	" created, decided, needed, refused_uid, refused_by, comment, outcome"
+
+static int row_request(sk_quarantine *q, sqlite3_stmt *st, sk_qrequest *r, sk_error *err)
+{
+	memset(r, 0, sizeof(*r));
+	r->id = sqlite3_column_int64(st, 0);
+	snprintf(r->item, sizeof(r->item), "%s", (const char *)sqlite3_column_text(st, 1));
+	sk_qkind_from_code((const char *)sqlite3_column_text(st, 2), &r->kind);
+	sk_qrstate_from_code((const char *)sqlite3_column_text(st, 3), &r->state);
+	r->requester_uid = sqlite3_column_int64(st, 4);
+	r->requester = col_dup(st, 5);
+	r->requester_section = col_dup(st, 6);
+	r->reason = col_dup(st, 7);
+	r->created_us = col_time(st, 8);
+	r->decided_us = col_time(st, 9);
+	r->needed = (unsigned)sqlite3_column_int64(st, 10);
+	r->refused_uid = col_time(st, 11);
+	r->refused_by = col_dup(st, 12);
+	r->comment = col_dup(st, 13);
+	r->outcome = col_dup(st, 14);
+	sqlite3_stmt *a = NULL;
+	if (sqlite3_prepare_v2(q->db,
+			       "SELECT approver_uid, approver, at, comment FROM approvals"
+			       " WHERE request=? ORDER BY at, rowid",
+			       -1, &a, NULL) != SQLITE_OK)
+		return db_err(q, err, "approvals");
+	sqlite3_bind_int64(a, 1, r->id);
+	int s;
+	while ((s = sqlite3_step(a)) == SQLITE_ROW && r->napprovals < SK_QREQUEST_NEEDED_MAX) {
+		sk_qapproval *ap = &r->approvals[r->napprovals++];
+		ap->uid = sqlite3_column_int64(a, 0);
+		ap->name = col_dup(a, 1);
+		ap->at_us = col_time(a, 2);
+		ap->comment = col_dup(a, 3);
+	}
+	sqlite3_finalize(a);
+	if (s != SQLITE_ROW && s != SQLITE_DONE)
+		return db_err(q, err, "approvals");
+	return 0;
+}
+
+int sk_quarantine_request_get(sk_quarantine *q, int64_t rid, sk_qrequest *rq, sk_error *err)
+{
+	memset(rq, 0, sizeof(*rq));
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(q->db, "SELECT " REQ_COLS " FROM requests WHERE id=?", -1, &st,
+			       NULL) != SQLITE_OK)
+		return db_err(q, err, "request");
+	sqlite3_bind_int64(st, 1, rid);
+	int s = sqlite3_step(st), rc = 0;
+	if (s == SQLITE_ROW) {
+		if ((rc = row_request(q, st, rq, err)))
+			sk_qrequest_free(rq);
+	} else if (s == SQLITE_DONE) {
+		rc = sk_error_set(err, SK_ENOTFOUND, "no request %lld", (long long)rid);
+	} else {
+		rc = db_err(q, err, "request");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int sk_quarantine_requests(sk_quarantine *q, const sk_qrfilter *f, sk_quarantine_request_fn fn,
+			   void *ctx, sk_error *err)
+{
+	static const sk_qrfilter none = {0};
+	if (!f)
+		f = &none;
+	sk_qrstate rs;
+	if (f->state && sk_qrstate_from_code(f->state, &rs))
+		return sk_error_set(err, SK_EINVAL, "unknown request state %s", f->state);
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(q->db,
+			       "SELECT " REQ_COLS " FROM requests WHERE (?1 IS NULL OR item=?1) AND"
+			       " (?2 IS NULL OR state=?2) AND (?3 = 0 OR requester_uid=?3)"
+			       " ORDER BY created DESC, id DESC",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_err(q, err, "requests");
+	bind_text_or_null(st, 1, f->item);
+	bind_text_or_null(st, 2, f->state);
+	sqlite3_bind_int64(st, 3, f->requester_uid);
+	int s, rc = 0;
+	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+		sk_qrequest r;
+		if ((rc = row_request(q, st, &r, err)) == 0)
+			rc = fn(ctx, &r);
+		sk_qrequest_free(&r);
+		if (rc)
+			break;
+	}
+	if (rc == 0 && s != SQLITE_DONE)
+		rc = db_err(q, err, "requests");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static bool is_held(const sk_qitem *it)
+{
+	return it->verdict && !strcmp(it->verdict, "blocked") && it->reason &&
+	       !strcmp(it->reason, "held");
+}
+
+int sk_quarantine_request_create(sk_quarantine *q, const char *id, sk_qkind kind,
+				 const sk_qactor *by, const char *reason, unsigned needed,
+				 int64_t *rid, sk_qdeny *deny, sk_error *err)
 {
 	static const char act[] = "quarantine-request";
 	if (deny)
 		*deny = SK_QDENY_NONE;
+	if ((unsigned)kind > SK_QKIND_ORIGINAL || needed < 1 || needed > SK_QREQUEST_NEEDED_MAX)
+		return sk_error_set(err, SK_EINVAL, "request: bad kind or number of approvals");
 	sk_qitem it;
 	int rc = sk_quarantine_get(q, id, &it, err);
 	if (rc)
 		return rc;
-	if (!user_ok(by) || !reason || !*reason || strlen(reason) > SK_QUARANTINE_REASON_MAX ||
-	    !sk_utf8_valid(reason, strlen(reason)))
-		rc = refuse(q, by, act, it.id, it.sha256, SK_QDENY_BAD_USER, deny, err);
-	else if (it.state != SK_QSTATE_HELD)
-		rc = refuse(q, by, act, it.id, it.sha256, SK_QDENY_STATE, deny, err);
-	else {
-		const char *b[] = {by, reason};
-		sk_buf d;
-		sk_buf_init(&d, SK_AUDIT_DETAIL_MAX);
-		sk_buf_printf(&d, "reason=%s", reason);
-		rc = step_update(q,
-				 "UPDATE items SET state='release-requested', requested_by=?,"
-				 " request_reason=?, requested=?, approved_by=NULL, approved=NULL"
-				 " WHERE id=? AND state='held'",
-				 b, 2, now_us(q), by, act, &it, sk_buf_str(&d), err);
-		sk_buf_free(&d);
+	const char *who = by ? by->name : NULL;
+	char d[SK_QUARANTINE_REASON_MAX + 128];
+	snprintf(d, sizeof(d), "kind=%s uid=%lld", sk_qkind_code(kind), by ? (long long)by->uid : 0LL);
+	bool state_ok = kind == SK_QKIND_RELEASE
+				? is_held(&it) && (it.state == SK_QSTATE_HELD ||
+						   it.state == SK_QSTATE_RELEASE_REQUESTED)
+				: it.verdict && !strcmp(it.verdict, "blocked") &&
+					  it.state != SK_QSTATE_PURGED;
+	if (!actor_ok(by) || !text_ok(reason, true)) {
+		rc = refuse(q, who, act, it.id, it.sha256, SK_QDENY_BAD_USER, d, deny, err);
+		goto out;
 	}
+	if (!state_ok) {
+		rc = refuse(q, who, act, it.id, it.sha256, SK_QDENY_STATE, d, deny, err);
+		goto out;
+	}
+	if ((rc = tx_begin(q, err)))
+		goto out;
+	int n = 0;
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(q->db,
+			       "SELECT count(*) FROM requests WHERE item=? AND kind=? AND"
+			       " state='pending'",
+			       -1, &st, NULL) != SQLITE_OK) {
+		rc = db_err(q, err, act);
+		tx_rollback(q);
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, it.id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, sk_qkind_code(kind), -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (n > 0) {
+		tx_rollback(q);
+		rc = refuse(q, who, act, it.id, it.sha256, SK_QDENY_PENDING, d, deny, err);
+		goto out;
+	}
+	int64_t now = now_us(q);
+	qbind b[] = {QS(it.id),   QS(sk_qkind_code(kind)), QI(by->uid), QS(by->name),
+		     QS(by->section && *by->section ? by->section : NULL), QS(reason), QI(now),
+		     QI((int64_t)needed)};
+	if ((rc = run_sql(q,
+			  "INSERT INTO requests(item, kind, requester_uid, requester,"
+			  " requester_section, reason, created, state, needed)"
+			  " VALUES(?,?,?,?,?,?,?,'pending',?)",
+			  b, 8, NULL, err))) {
+		tx_rollback(q);
+		goto out;
+	}
+	int64_t newid = sqlite3_last_insert_rowid(q->db);
+	if ((rc = item_refresh(q, it.id, err))) {
+		tx_rollback(q);
+		goto out;
+	}
+	snprintf(d, sizeof(d), "request=%lld kind=%s uid=%lld needed=%u reason=%s", (long long)newid,
+		 sk_qkind_code(kind), (long long)by->uid, needed, reason);
+	if ((rc = tx_commit(q, by->name, act, it.id, it.sha256, "ok", d, err)))
+		goto out;
+	if (rid)
+		*rid = newid;
+out:
 	sk_qitem_free(&it);
 	return rc;
 }
 
-int sk_quarantine_approve(sk_quarantine *q, const char *id, const char *by, sk_qdeny *deny,
-			  sk_error *err)
+/* The request rid and its item (both freed by the caller on success). */
+static int load_request(sk_quarantine *q, int64_t rid, sk_qrequest *rq, sk_qitem *it,
+			sk_error *err)
+{
+	int rc = sk_quarantine_request_get(q, rid, rq, err);
+	if (rc)
+		return rc;
+	if ((rc = sk_quarantine_get(q, rq->item, it, err)))
+		sk_qrequest_free(rq);
+	return rc;
+}
+
+int sk_quarantine_request_approve(sk_quarantine *q, int64_t rid, const sk_qactor *by,
+				  const char *comment, unsigned needed, bool *complete,
+				  sk_qdeny *deny, sk_error *err)
 {
 	static const char act[] = "quarantine-approve";
 	if (deny)
 		*deny = SK_QDENY_NONE;
+	if (complete)
+		*complete = false;
+	if (needed < 1 || needed > SK_QREQUEST_NEEDED_MAX)
+		return sk_error_set(err, SK_EINVAL, "approve: bad number of approvals");
+	sk_qrequest rq;
 	sk_qitem it;
-	int rc = sk_quarantine_get(q, id, &it, err);
+	int rc = load_request(q, rid, &rq, &it, err);
 	if (rc)
 		return rc;
-	bool ok = false;
-	if (!user_ok(by))
-		rc = refuse(q, by, act, it.id, it.sha256, SK_QDENY_BAD_USER, deny, err);
-	else if (it.state != SK_QSTATE_RELEASE_REQUESTED || it.approved_by)
-		rc = refuse(q, by, act, it.id, it.sha256, SK_QDENY_STATE, deny, err);
-	else if (it.requested_by && !strcmp(it.requested_by, by))
-		rc = refuse(q, by, act, it.id, it.sha256, SK_QDENY_SELF_APPROVAL, deny, err);
-	else if ((rc = is_approver(q, by, &ok, err)) == 0 && !ok)
-		rc = refuse(q, by, act, it.id, it.sha256, SK_QDENY_NOT_APPROVER, deny, err);
-	else if (rc == 0) {
-		const char *b[] = {by};
-		char d[SK_QUARANTINE_USER_MAX + 32];
-		snprintf(d, sizeof(d), "requested-by=%s", it.requested_by ? it.requested_by : "?");
-		rc = step_update(q,
-				 "UPDATE items SET approved_by=?, approved=? WHERE id=? AND"
-				 " state='release-requested' AND approved_by IS NULL",
-				 b, 1, now_us(q), by, act, &it, d, err);
+	const char *who = by ? by->name : NULL;
+	char d[512];
+	snprintf(d, sizeof(d), "request=%lld kind=%s uid=%lld requested-by=%s(%lld)",
+		 (long long)rid, sk_qkind_code(rq.kind), by ? (long long)by->uid : 0LL, rq.requester,
+		 (long long)rq.requester_uid);
+	bool twice = false;
+	for (size_t i = 0; by && i < rq.napprovals; i++)
+		twice = twice || rq.approvals[i].uid == by->uid;
+	if (!actor_ok(by) || !text_ok(comment, false))
+		rc = refuse(q, who, act, it.id, it.sha256, SK_QDENY_BAD_USER, d, deny, err);
+	else if (rq.state != SK_QREQ_PENDING || it.state == SK_QSTATE_PURGED)
+		rc = refuse(q, who, act, it.id, it.sha256, SK_QDENY_STATE, d, deny, err);
+	else if (by->uid == rq.requester_uid)
+		rc = refuse(q, who, act, it.id, it.sha256, SK_QDENY_SELF_APPROVAL, d, deny, err);
+	else if (twice)
+		rc = refuse(q, who, act, it.id, it.sha256, SK_QDENY_TWICE, d, deny, err);
+	if (rc)
+		goto out;
+	if ((rc = tx_begin(q, err)))
+		goto out;
+	int64_t now = now_us(q);
+	qbind ab[] = {QI(rid), QI(by->uid), QS(by->name), QI(now), QS(comment && *comment ? comment : NULL)};
+	if ((rc = run_sql(q,
+			  "INSERT INTO approvals(request, approver_uid, approver, at, comment)"
+			  " VALUES(?,?,?,?,?)",
+			  ab, 5, NULL, err))) {
+		tx_rollback(q);
+		goto out;
 	}
+	bool done = rq.napprovals + 1 >= needed;
+	int ch = 0;
+	qbind ub[] = {QI((int64_t)needed), QI(done ? now : 0), QI(rid)};
+	if ((rc = run_sql(q,
+			  done ? "UPDATE requests SET needed=?, state='approved', decided=? WHERE id=?"
+			       " AND state='pending'"
+			       : "UPDATE requests SET needed=?, decided=nullif(?, 0) WHERE id=? AND"
+				 " state='pending'",
+			  ub, 3, &ch, err)) ||
+	    ch != 1) {
+		if (rc == 0)
+			rc = sk_error_set(err, SK_EIO, "approve: request %lld changed", (long long)rid);
+		tx_rollback(q);
+		goto out;
+	}
+	if (done && rq.kind == SK_QKIND_ORIGINAL) {
+		/* the original is the requester's to take (sk_quarantine_original_open) */
+		qbind rb[] = {QS(by->name), QI(now), QS(it.id)};
+		if ((rc = run_sql(q, "UPDATE items SET released_by=?, released=? WHERE id=?", rb, 3,
+				  NULL, err))) {
+			tx_rollback(q);
+			goto out;
+		}
+	}
+	if ((rc = item_refresh(q, it.id, err))) {
+		tx_rollback(q);
+		goto out;
+	}
+	size_t l = strlen(d);
+	snprintf(d + l, sizeof(d) - l, " approvals=%zu/%u%s", rq.napprovals + 1, needed,
+		 done ? " complete" : "");
+	if ((rc = tx_commit(q, by->name, act, it.id, it.sha256, "ok", d, err)))
+		goto out;
+	if (complete)
+		*complete = done;
+out:
+	sk_qrequest_free(&rq);
 	sk_qitem_free(&it);
 	return rc;
 }
 
-int sk_quarantine_release(sk_quarantine *q, const char *id, const char *by, const char *path,
-			  sk_qdeny *deny, sk_error *err)
+int sk_quarantine_request_refuse(sk_quarantine *q, int64_t rid, const sk_qactor *by,
+				 const char *comment, sk_qdeny *deny, sk_error *err)
+{
+	static const char act[] = "quarantine-refuse";
+	if (deny)
+		*deny = SK_QDENY_NONE;
+	sk_qrequest rq;
+	sk_qitem it;
+	int rc = load_request(q, rid, &rq, &it, err);
+	if (rc)
+		return rc;
+	const char *who = by ? by->name : NULL;
+	char d[SK_QUARANTINE_REASON_MAX + 256];
+	snprintf(d, sizeof(d), "request=%lld kind=%s uid=%lld requested-by=%s(%lld)",
+		 (long long)rid, sk_qkind_code(rq.kind), by ? (long long)by->uid : 0LL, rq.requester,
+		 (long long)rq.requester_uid);
+	if (!actor_ok(by) || !text_ok(comment, false))
+		rc = refuse(q, who, act, it.id, it.sha256, SK_QDENY_BAD_USER, d, deny, err);
+	else if (rq.state != SK_QREQ_PENDING)
+		rc = refuse(q, who, act, it.id, it.sha256, SK_QDENY_STATE, d, deny, err);
+	else if (by->uid == rq.requester_uid)
+		rc = refuse(q, who, act, it.id, it.sha256, SK_QDENY_SELF_APPROVAL, d, deny, err);
+	if (rc)
+		goto out;
+	if ((rc = tx_begin(q, err)))
+		goto out;
+	int ch = 0;
+	qbind b[] = {QI(now_us(q)), QI(by->uid), QS(by->name), QS(comment && *comment ? comment : NULL),
+		     QI(rid)};
+	if ((rc = run_sql(q,
+			  "UPDATE requests SET state='refused', decided=?, refused_uid=?,"
+			  " refused_by=?, comment=? WHERE id=? AND state='pending'",
+			  b, 5, &ch, err)) ||
+	    ch != 1 || (rc = item_refresh(q, it.id, err))) {
+		if (rc == 0)
+			rc = sk_error_set(err, SK_EIO, "refuse: request %lld changed", (long long)rid);
+		tx_rollback(q);
+		goto out;
+	}
+	if (comment && *comment) {
+		size_t l = strlen(d);
+		snprintf(d + l, sizeof(d) - l, " comment=%s", comment);
+	}
+	rc = tx_commit(q, by->name, act, it.id, it.sha256, "ok", d, err);
+out:
+	sk_qrequest_free(&rq);
+	sk_qitem_free(&it);
+	return rc;
+}
+
+/* ---- results ---- */
+
+/* Hashes fd from offset 0 (then rewinds it): *size and the hex digest. */
+static int hash_fd(int fd, uint64_t *size, char hex[SK_SHA256_HEX], uint8_t h[SK_SHA256_LEN],
+		   sk_error *err)
+{
+	struct stat st;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+		return sk_error_sys(err, SK_EIO, "result: not a regular file");
+	sk_input in;
+	sk_input_fd(&in, fd, (uint64_t)st.st_size);
+	int rc = sk_sha256_input(&in, h, err);
+	if (rc)
+		return rc;
+	sk_hex(h, SK_SHA256_LEN, hex);
+	*size = (uint64_t)st.st_size;
+	return 0;
+}
+
+/* Writes fd's bytes into the store: *size, hex. */
+static int store_fd(sk_quarantine *q, int fd, uint64_t *size, char hex[SK_SHA256_HEX],
+		    sk_error *err)
+{
+	uint8_t h[SK_SHA256_LEN];
+	int rc = hash_fd(fd, size, hex, h, err);
+	if (rc)
+		return rc;
+	sk_input in;
+	sk_input_fd(&in, fd, *size);
+	return write_object(q, &in, h, hex, err);
+}
+
+static bool ext_ok(const char *ext)
+{
+	if (!ext)
+		return true;
+	size_t n = strlen(ext);
+	if (n > 15)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((ext[i] >= 'a' && ext[i] <= 'z') || (ext[i] >= '0' && ext[i] <= '9')))
+			return false;
+	return true;
+}
+
+int sk_quarantine_result_put(sk_quarantine *q, const char *id, int fd, const char *ext,
+			     sk_error *err)
+{
+	if (ext && !*ext)
+		ext = NULL;
+	if (!ext_ok(ext))
+		return sk_error_set(err, SK_EINVAL, "result: bad extension");
+	uint64_t size;
+	char hex[SK_SHA256_HEX];
+	int rc = store_fd(q, fd, &size, hex, err);
+	if (rc)
+		return rc;
+	int ch = 0;
+	qbind b[] = {QS(hex), QI((int64_t)size), QS(ext), QS(id)};
+	if ((rc = run_sql(q,
+			  "UPDATE items SET result_sha256=?, result_size=?, result_ext=? WHERE id=?"
+			  " AND state!='purged' AND verdict IN ('clean','sanitized')",
+			  b, 4, &ch, err)))
+		return rc;
+	if (ch != 1)
+		return sk_error_set(err, SK_EINVAL, "result: item %s is not delivered", id);
+	return 0;
+}
+
+/* Opens the stored object hex, checking its hash through the opened fd. */
+static int open_object(sk_quarantine *q, const char *hex, int *fd, uint64_t *size, sk_error *err)
+{
+	char *p = sk_quarantine_object_path(q, hex);
+	if (!p)
+		return sk_error_set(err, SK_ENOMEM, "path");
+	int f = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (f < 0) {
+		int rc = sk_error_sys(err, errno == ENOENT ? SK_ENOTFOUND : SK_EIO, "open %s", p);
+		free(p);
+		return rc;
+	}
+	free(p);
+	char got[SK_SHA256_HEX];
+	uint8_t h[SK_SHA256_LEN];
+	int rc = hash_fd(f, size, got, h, err);
+	if (rc == 0 && strcmp(got, hex) != 0)
+		rc = sk_error_set(err, SK_EFORMAT, "stored object %.12s… is damaged", hex);
+	if (rc) {
+		close(f);
+		return rc;
+	}
+	*fd = f;
+	return 0;
+}
+
+int sk_quarantine_result_open(sk_quarantine *q, const char *id, int *fd, uint64_t *size,
+			      sk_error *err)
+{
+	sk_qitem it;
+	int rc = sk_quarantine_get(q, id, &it, err);
+	if (rc)
+		return rc;
+	if (!it.result_sha256[0] || it.state == SK_QSTATE_PURGED)
+		rc = sk_error_set(err, SK_ENOTFOUND, "item %s has no deliverable result", id);
+	else
+		rc = open_object(q, it.result_sha256, fd, size, err);
+	sk_qitem_free(&it);
+	return rc;
+}
+
+int sk_quarantine_scratch(sk_quarantine *q, int *fd, sk_error *err)
+{
+	int f = open(q->dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (f < 0) {
+		/* no O_TMPFILE on this file system: a named file, unlinked at once */
+		char *t = NULL;
+		if (asprintf(&t, "%s/.scratch.XXXXXX", q->dir) < 0)
+			return sk_error_set(err, SK_ENOMEM, "scratch");
+		f = mkostemp(t, O_CLOEXEC);
+		if (f >= 0)
+			unlink(t);
+		free(t);
+		if (f < 0)
+			return sk_error_sys(err, SK_EIO, "scratch file in %s", q->dir);
+	}
+	fchmod(f, 0600);
+	*fd = f;
+	return 0;
+}
+
+int sk_quarantine_release_done(sk_quarantine *q, int64_t rid, int result_fd, const char *ext,
+			       const char *why, sk_error *err)
 {
 	static const char act[] = "quarantine-release";
+	if (ext && !*ext)
+		ext = NULL;
+	if (!ext_ok(ext))
+		return sk_error_set(err, SK_EINVAL, "release: bad extension");
+	sk_qrequest rq;
+	sk_qitem it;
+	int rc = load_request(q, rid, &rq, &it, err);
+	if (rc)
+		return rc;
+	if (rq.kind != SK_QKIND_RELEASE || rq.state != SK_QREQ_APPROVED || rq.outcome ||
+	    it.state == SK_QSTATE_PURGED) {
+		rc = sk_error_set(err, SK_EINVAL, "release: request %lld is not an approved release",
+				  (long long)rid);
+		goto out;
+	}
+	uint64_t size = 0;
+	char hex[SK_SHA256_HEX] = "";
+	if (result_fd >= 0 && (rc = store_fd(q, result_fd, &size, hex, err)))
+		goto out;
+	const char *last = rq.napprovals ? rq.approvals[rq.napprovals - 1].name : "?";
+	char d[1024];
+	size_t l = (size_t)snprintf(d, sizeof(d), "request=%lld requested-by=%s(%lld) approved-by=",
+				    (long long)rid, rq.requester, (long long)rq.requester_uid);
+	for (size_t i = 0; i < rq.napprovals && l < sizeof(d); i++)
+		l += (size_t)snprintf(d + l, sizeof(d) - l, "%s%s(%lld)", i ? "," : "",
+				      rq.approvals[i].name, (long long)rq.approvals[i].uid);
+	if (l < sizeof(d) && result_fd < 0)
+		snprintf(d + l, sizeof(d) - l, " rerun=%s", why ? why : "blocked");
+	if ((rc = tx_begin(q, err)))
+		goto out;
+	char outcome[512];
+	snprintf(outcome, sizeof(outcome), "%s%s%s", result_fd >= 0 ? "released" : "blocked",
+		 result_fd >= 0 ? "" : " ", result_fd >= 0 ? "" : (why ? why : ""));
+	int ch = 0;
+	qbind ob[] = {QS(outcome), QI(rid)};
+	rc = run_sql(q, "UPDATE requests SET outcome=? WHERE id=? AND outcome IS NULL", ob, 2, &ch, err);
+	if (rc == 0 && ch != 1)
+		rc = sk_error_set(err, SK_EINVAL, "release: request %lld already done", (long long)rid);
+	if (rc == 0 && result_fd >= 0) {
+		qbind ib[] = {QS(hex), QI((int64_t)size), QS(ext), QS(last), QI(now_us(q)), QS(it.id)};
+		rc = run_sql(q,
+			     "UPDATE items SET result_sha256=?, result_size=?, result_ext=?,"
+			     " released_by=?, released=? WHERE id=?",
+			     ib, 6, NULL, err);
+	}
+	if (rc == 0)
+		rc = item_refresh(q, it.id, err);
+	if (rc) {
+		tx_rollback(q);
+		goto out;
+	}
+	char result[96];
+	snprintf(result, sizeof(result), "%s", result_fd >= 0 ? "ok" : "blocked");
+	rc = tx_commit(q, last, act, it.id, it.sha256, result, d, err);
+out:
+	sk_qrequest_free(&rq);
+	sk_qitem_free(&it);
+	return rc;
+}
+
+int sk_quarantine_original_open(sk_quarantine *q, const char *id, const sk_qactor *by, int *fd,
+				uint64_t *size, sk_qdeny *deny, sk_error *err)
+{
+	static const char act[] = "quarantine-original";
 	if (deny)
 		*deny = SK_QDENY_NONE;
 	sk_qitem it;
 	int rc = sk_quarantine_get(q, id, &it, err);
 	if (rc)
 		return rc;
-	char *obj = NULL;
-	int fd = -1;
-	sk_tmpfile tf = {.fd = -1};
-	if (!user_ok(by)) {
-		rc = refuse(q, by, act, it.id, it.sha256, SK_QDENY_BAD_USER, deny, err);
+	const char *who = by ? by->name : NULL;
+	char d[128];
+	snprintf(d, sizeof(d), "uid=%lld", by ? (long long)by->uid : 0LL);
+	int64_t rid = 0;
+	if (!actor_ok(by)) {
+		rc = refuse(q, who, act, it.id, it.sha256, SK_QDENY_BAD_USER, d, deny, err);
 		goto out;
 	}
-	if (it.state != SK_QSTATE_RELEASE_REQUESTED) {
-		rc = refuse(q, by, act, it.id, it.sha256,
-			    it.state == SK_QSTATE_HELD ? SK_QDENY_NOT_APPROVED : SK_QDENY_STATE, deny,
-			    err);
+	if (it.state == SK_QSTATE_PURGED) {
+		rc = refuse(q, who, act, it.id, it.sha256, SK_QDENY_STATE, d, deny, err);
 		goto out;
 	}
-	if (!it.approved_by) {
-		rc = refuse(q, by, act, it.id, it.sha256, SK_QDENY_NOT_APPROVED, deny, err);
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(q->db,
+			       "SELECT id FROM requests WHERE item=? AND kind='original' AND"
+			       " state='approved' AND requester_uid=? ORDER BY id DESC LIMIT 1",
+			       -1, &st, NULL) != SQLITE_OK) {
+		rc = db_err(q, err, act);
 		goto out;
 	}
-	/* copy into a temporary file beside path, checking the hash on the way */
-	obj = sk_quarantine_object_path(q, it.sha256);
-	if (!obj) {
-		rc = sk_error_set(err, SK_ENOMEM, "path");
+	sqlite3_bind_text(st, 1, it.id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, by->uid);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		rid = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (!rid) {
+		rc = refuse(q, who, act, it.id, it.sha256, SK_QDENY_NOT_APPROVED, d, deny, err);
 		goto out;
 	}
-	fd = open(obj, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		rc = sk_error_sys(err, SK_EIO, "open original %s", obj);
+	int f = -1;
+	if ((rc = open_object(q, it.sha256, &f, size, err)))
+		goto out;
+	snprintf(d, sizeof(d), "uid=%lld request=%lld", (long long)by->uid, (long long)rid);
+	/* on record before it is handed out */
+	if ((rc = audit_step(q, by->name, act, it.id, it.sha256, "ok", d, err))) {
+		close(f);
 		goto out;
 	}
-	if ((rc = sk_tmpfile_open(&tf, path, err))) /* PATH.sekisho-tmp.PID.RANDOM, 0600 */
-		goto out;
-	crypto_hash_sha256_state hs;
-	crypto_hash_sha256_init(&hs);
-	sk_output o;
-	sk_output_fd(&o, tf.fd, 0);
-	uint8_t buf[65536];
-	for (;;) {
-		ssize_t r = read(fd, buf, sizeof(buf));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			rc = sk_error_sys(err, SK_EIO, "read %s", obj);
-			goto out;
-		}
-		if (r == 0)
-			break;
-		crypto_hash_sha256_update(&hs, buf, (size_t)r);
-		if ((rc = sk_output_write(&o, buf, (size_t)r, err)))
-			goto out;
-	}
-	uint8_t h[SK_SHA256_LEN];
-	char hex[SK_SHA256_HEX];
-	crypto_hash_sha256_final(&hs, h);
-	sk_hex(h, SK_SHA256_LEN, hex);
-	if (strcmp(hex, it.sha256) != 0) {
-		rc = sk_error_set(err, SK_EFORMAT, "stored original of %s is damaged", it.id);
-		goto out;
-	}
-	/* the bytes on disk before the step is recorded (a full disk shows here) */
-	if (fsync(tf.fd) != 0) {
-		rc = sk_error_sys(err, SK_EIO, "fsync %s", tf.tmp);
-		goto out;
-	}
-	/* record first, then hand out */
-	const char *b[] = {by};
-	char d[SK_QUARANTINE_USER_MAX * 2 + 64];
-	snprintf(d, sizeof(d), "requested-by=%s approved-by=%s",
-		 it.requested_by ? it.requested_by : "?", it.approved_by);
-	if ((rc = step_update(q,
-			      "UPDATE items SET state='released', released_by=?, released=? WHERE"
-			      " id=? AND state='release-requested' AND approved_by IS NOT NULL",
-			      b, 1, now_us(q), by, act, &it, d, err)))
-		goto out;
-	if ((rc = sk_tmpfile_commit(&tf, path, 0600, true, err)) != 0) {
-		sk_error e2;
-		audit_step(q, by, act, it.id, it.sha256, "failed", "could not write the file", &e2);
-		goto out;
-	}
+	*fd = f;
 out:
-	sk_tmpfile_discard(&tf);
-	if (fd >= 0)
-		close(fd);
-	free(obj);
 	sk_qitem_free(&it);
 	return rc;
 }
@@ -1232,8 +1844,11 @@ int sk_quarantine_purge(sk_quarantine *q, int64_t days, const char *by, uint64_t
 	/* Remove every object that no kept item refers to (also those a crash left
 	 * behind after an earlier purge committed). */
 	if (sqlite3_prepare_v2(q->db,
-			       "SELECT DISTINCT sha256 FROM items WHERE state='purged' AND sha256"
-			       " NOT IN (SELECT sha256 FROM items WHERE state!='purged')",
+			       "SELECT s FROM (SELECT sha256 s FROM items WHERE state='purged'"
+			       " UNION SELECT result_sha256 FROM items WHERE state='purged' AND"
+			       " result_sha256 IS NOT NULL) WHERE s NOT IN (SELECT sha256 FROM items"
+			       " WHERE state!='purged' UNION SELECT result_sha256 FROM items WHERE"
+			       " state!='purged' AND result_sha256 IS NOT NULL)",
 			       -1, &sel, NULL) != SQLITE_OK)
 		return db_err(q, err, "purge");
 	while ((s = sqlite3_step(sel)) == SQLITE_ROW) {
@@ -1356,6 +1971,180 @@ int sk_quarantine_approvers(sk_quarantine *q, sk_quarantine_user_fn fn, void *ct
 	}
 	if (rc == 0 && s != SQLITE_DONE)
 		rc = db_err(q, err, "approvers");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* ---- query and statistics ---- */
+
+/* The verdict people see, in SQL (see sk_qitem_verdict). */
+#define VERDICT_SQL "(CASE WHEN verdict='blocked' AND reason='held' THEN 'held' ELSE verdict END)"
+
+static bool verdict_known(const char *v)
+{
+	return !strcmp(v, "clean") || !strcmp(v, "sanitized") || !strcmp(v, "held") ||
+	       !strcmp(v, "blocked");
+}
+
+/* WHERE clause of a query; binds ?1 … ?7 (see bind_query). */
+#define QUERY_WHERE                                                                         \
+	" WHERE ((?1 = 0 AND ?2 IS NULL) OR (?1 != 0 AND submitter_uid = ?1) OR"            \
+	"  (?2 IS NOT NULL AND submitter_section = ?2))"                                    \
+	" AND (?3 = 0 OR received >= ?3) AND (?4 = 0 OR received < ?4)"                     \
+	" AND (?5 IS NULL OR " VERDICT_SQL " = ?5)"                                         \
+	" AND (?6 IS NULL OR instr(name, ?6) > 0) AND (?7 IS NULL OR state = ?7)"
+
+static int check_query(const sk_qquery *qq, sk_error *err)
+{
+	sk_qstate s;
+	if (qq->verdict && !verdict_known(qq->verdict))
+		return sk_error_set(err, SK_EINVAL, "unknown verdict %s", qq->verdict);
+	if (qq->state && sk_qstate_from_code(qq->state, &s))
+		return sk_error_set(err, SK_EINVAL, "unknown state %s", qq->state);
+	return 0;
+}
+
+static void bind_query(sqlite3_stmt *st, const sk_qquery *qq, bool times)
+{
+	sqlite3_bind_int64(st, 1, qq->submitter_uid);
+	bind_text_or_null(st, 2, qq->section);
+	sqlite3_bind_int64(st, 3, times ? qq->since_us : 0);
+	sqlite3_bind_int64(st, 4, times ? qq->until_us : 0);
+	bind_text_or_null(st, 5, qq->verdict);
+	bind_text_or_null(st, 6, qq->name && *qq->name ? qq->name : NULL);
+	bind_text_or_null(st, 7, qq->state);
+}
+
+int sk_quarantine_query(sk_quarantine *q, const sk_qquery *qq, sk_quarantine_list_fn fn,
+			void *ctx, uint64_t *total, sk_error *err)
+{
+	static const sk_qquery all = {0};
+	if (!qq)
+		qq = &all;
+	int rc = check_query(qq, err);
+	if (rc)
+		return rc;
+	sqlite3_stmt *st = NULL;
+	if (total) {
+		if (sqlite3_prepare_v2(q->db, "SELECT count(*) FROM items" QUERY_WHERE, -1, &st,
+				       NULL) != SQLITE_OK)
+			return db_err(q, err, "query");
+		bind_query(st, qq, true);
+		if (sqlite3_step(st) != SQLITE_ROW) {
+			sqlite3_finalize(st);
+			return db_err(q, err, "query");
+		}
+		*total = (uint64_t)sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	uint64_t limit = qq->limit && qq->limit < SK_QUARANTINE_QUERY_MAX ? qq->limit
+									  : SK_QUARANTINE_QUERY_MAX;
+	if (sqlite3_prepare_v2(q->db,
+			       "SELECT " ITEM_COLS " FROM items" QUERY_WHERE
+			       " ORDER BY received DESC, id LIMIT ?8 OFFSET ?9",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_err(q, err, "query");
+	bind_query(st, qq, true);
+	sqlite3_bind_int64(st, 8, (int64_t)limit);
+	sqlite3_bind_int64(st, 9, qq->offset > INT64_MAX ? INT64_MAX : (int64_t)qq->offset);
+	int s;
+	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+		sk_qitem it;
+		row_item(st, &it);
+		rc = fn(ctx, &it);
+		sk_qitem_free(&it);
+		if (rc)
+			break;
+	}
+	if (rc == 0 && s != SQLITE_DONE)
+		rc = db_err(q, err, "query");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+#define JST_OFFSET_S 32400 /* UTC+9, no daylight saving */
+
+int sk_quarantine_stats(sk_quarantine *q, const sk_qquery *scope, unsigned days, sk_qstats *out,
+			sk_error *err)
+{
+	static const sk_qquery all = {0};
+	if (!scope)
+		scope = &all;
+	if (days < 1 || days > SK_QSTATS_DAYS_MAX)
+		return sk_error_set(err, SK_EINVAL, "stats: 1 to %d days", SK_QSTATS_DAYS_MAX);
+	int rc = check_query(scope, err);
+	if (rc)
+		return rc;
+	memset(out, 0, sizeof(*out));
+	/* the window: from the start of the JST day days-1 days ago */
+	int64_t now_s = now_us(q) / 1000000 + JST_OFFSET_S;
+	int64_t today = now_s >= 0 ? now_s / 86400 : (now_s - 86399) / 86400;
+	int64_t first = today - (int64_t)days + 1;
+	int64_t since_us = (first * 86400 - JST_OFFSET_S) * 1000000;
+	out->ndays = days;
+	for (unsigned i = 0; i < days; i++) {
+		time_t t = (time_t)((first + i) * 86400);
+		struct tm tm;
+		gmtime_r(&t, &tm);
+		strftime(out->day[i].date, sizeof(out->day[i].date), "%Y-%m-%d", &tm);
+	}
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(q->db,
+			       "SELECT (received / 1000000 + 32400) / 86400 - ?10, " VERDICT_SQL
+			       ", count(*) FROM items" QUERY_WHERE
+			       " AND received >= ?11 AND verdict IS NOT NULL GROUP BY 1, 2",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_err(q, err, "stats");
+	bind_query(st, scope, false);
+	sqlite3_bind_int64(st, 10, first);
+	sqlite3_bind_int64(st, 11, since_us);
+	int s;
+	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t d = sqlite3_column_int64(st, 0);
+		const char *v = (const char *)sqlite3_column_text(st, 1);
+		uint64_t n = (uint64_t)sqlite3_column_int64(st, 2);
+		if (d < 0 || d >= (int64_t)days || !v)
+			continue;
+		sk_qday *day = &out->day[d];
+		if (!strcmp(v, "clean"))
+			day->clean += n;
+		else if (!strcmp(v, "sanitized"))
+			day->sanitized += n;
+		else if (!strcmp(v, "held"))
+			day->held += n;
+		else
+			day->blocked += n;
+	}
+	sqlite3_finalize(st);
+	if (s != SQLITE_DONE)
+		return db_err(q, err, "stats");
+	if (sqlite3_prepare_v2(q->db,
+			       "SELECT reason, count(*) FROM items" QUERY_WHERE
+			       " AND received >= ?10 AND verdict='blocked' AND reason IS NOT NULL"
+			       " GROUP BY reason ORDER BY 2 DESC, reason LIMIT ?11",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_err(q, err, "stats");
+	bind_query(st, scope, false);
+	sqlite3_bind_int64(st, 10, since_us);
+	sqlite3_bind_int(st, 11, SK_QSTATS_TOP);
+	while ((s = sqlite3_step(st)) == SQLITE_ROW && out->ntop < SK_QSTATS_TOP) {
+		sk_qreason_count *c = &out->top[out->ntop++];
+		snprintf(c->reason, sizeof(c->reason), "%s", (const char *)sqlite3_column_text(st, 0));
+		c->count = (uint64_t)sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	if (s != SQLITE_DONE && s != SQLITE_ROW)
+		return db_err(q, err, "stats");
+	if (sqlite3_prepare_v2(q->db,
+			       "SELECT count(*) FROM requests WHERE state='pending' AND item IN"
+			       " (SELECT id FROM items" QUERY_WHERE ")",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_err(q, err, "stats");
+	bind_query(st, scope, false);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		out->pending_requests = (uint64_t)sqlite3_column_int64(st, 0);
+	else
+		rc = db_err(q, err, "stats");
 	sqlite3_finalize(st);
 	return rc;
 }

@@ -129,7 +129,7 @@ static void store_and_index(void **state)
 	assert_null(it.verdict);
 	assert_int_equal(it.received_us, e->now);
 	sk_qitem_free(&it);
-	assert_int_equal(sk_quarantine_decide(e->q, id1, "docx", "blocked", "malware", "Eicar", "{}", &err), 0);
+	assert_int_equal(sk_quarantine_decide(e->q, id1, "docx", "blocked", "malware", "Eicar", "{}", NULL, &err), 0);
 	assert_int_equal(sk_quarantine_get(e->q, id1, &it, &err), 0);
 	assert_string_equal(it.verdict, "blocked");
 	assert_string_equal(it.reason, "malware");
@@ -157,15 +157,25 @@ static void store_and_index(void **state)
 		char *longname = malloc(SK_QUARANTINE_USER_MAX + 2);
 		memset(longname, 'n', SK_QUARANTINE_USER_MAX + 1);
 		longname[SK_QUARANTINE_USER_MAX + 1] = 0;
-		assert_int_equal(sk_quarantine_request(e->q, id1, longname, "why", &d, &err), SK_EINVAL);
+		sk_qactor ln = {.uid = 7, .name = longname}, alice = {.uid = 1, .name = "alice"};
+		assert_int_equal(sk_quarantine_request_create(e->q, id1, SK_QKIND_ORIGINAL, &ln, "why", 2,
+							      NULL, &d, &err), SK_EINVAL);
 		assert_int_equal(d, SK_QDENY_BAD_USER);
+		longname[SK_QUARANTINE_USER_MAX] = 0; /* at the limit: a valid name */
 		char *longreason = malloc(SK_QUARANTINE_REASON_MAX + 2);
 		memset(longreason, 'r', SK_QUARANTINE_REASON_MAX + 1);
 		longreason[SK_QUARANTINE_REASON_MAX + 1] = 0;
-		assert_int_equal(sk_quarantine_request(e->q, id1, "alice", longreason, &d, &err), SK_EINVAL);
+		assert_int_equal(sk_quarantine_request_create(e->q, id1, SK_QKIND_ORIGINAL, &alice,
+							      longreason, 2, NULL, &d, &err), SK_EINVAL);
 		assert_int_equal(d, SK_QDENY_BAD_USER);
+		/* more approvals than the limit: refused */
+		assert_int_equal(sk_quarantine_request_create(e->q, id1, SK_QKIND_ORIGINAL, &alice, "x",
+							      SK_QREQUEST_NEEDED_MAX + 1, NULL, &d, &err),
+				 SK_EINVAL);
 		longreason[SK_QUARANTINE_REASON_MAX] = 0; /* at the limit: accepted */
-		assert_int_equal(sk_quarantine_request(e->q, id1, "alice", longreason, &d, &err), 0);
+		assert_int_equal(sk_quarantine_request_create(e->q, id1, SK_QKIND_ORIGINAL, &ln,
+							      longreason, SK_QREQUEST_NEEDED_MAX, NULL,
+							      &d, &err), 0);
 		free(longname);
 		free(longreason);
 	}
@@ -237,104 +247,425 @@ static bool has_line(const struct rec_list *l, const char *s)
 	return false;
 }
 
+/* store, then decide: held for role (section sec), or blocked for reason */
+static void store_decided(struct env *e, const char *data, const char *name, const char *reason,
+			  const char *role, const char *sec, char id[SK_QUARANTINE_ID_LEN])
+{
+	sk_input in;
+	sk_input_mem(&in, data, strlen(data));
+	uint8_t h[32];
+	sk_sha256(data, strlen(data), h);
+	sk_qmeta m = {.name = name, .src_zone = "lgwan", .dst_zone = "internet",
+		      .submitter = "alice", .submitter_uid = 1, .submitter_section = sec,
+		      .channel = "file"};
+	sk_error err;
+	if (sk_quarantine_store(e->q, &in, h, &m, id, &err))
+		fail_msg("store: %s", err.msg);
+	if (sk_quarantine_decide(e->q, id, "xlsx", "blocked", reason, "why", "{}", role, &err))
+		fail_msg("decide: %s", err.msg);
+}
+
+static int count_req(void *ctx, const sk_qrequest *r)
+{
+	(void)r;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+static int nreq(struct env *e, const char *item, const char *state, int64_t uid)
+{
+	sk_qrfilter f = {.item = item, .state = state, .requester_uid = uid};
+	int n = 0;
+	sk_error err;
+	assert_int_equal(sk_quarantine_requests(e->q, &f, count_req, &n, &err), 0);
+	return n;
+}
+
+static void read_fd(int fd, sk_buf *b)
+{
+	sk_buf_init(b, 0);
+	char buf[4096];
+	ssize_t r;
+	off_t off = 0;
+	while ((r = pread(fd, buf, sizeof(buf), off)) > 0) {
+		sk_buf_add(b, buf, (size_t)r);
+		off += r;
+	}
+}
+
+/* Requests: release (held items) and original (blocked items), approvals counted by user
+ * id, never the requester (whatever the spelling of the name), never twice, refusals; the
+ * outcome of a release and the original handed only to its requester; all on record. */
 static void two_person_rule(void **state)
 {
 	(void)state;
 	struct env *e = env_new();
 	sk_error err;
-	char id[SK_QUARANTINE_ID_LEN], id2[SK_QUARANTINE_ID_LEN];
-	store(e, "secret original", "x.xlsx", id);
-	store(e, "another original", "y.xlsx", id2);
-	/* the approver list: the first by anyone, then only approvers change it */
-	assert_int_equal(sk_quarantine_approver_add(e->q, "boss", "admin", &err), 0);
-	assert_int_equal(sk_quarantine_approver_add(e->q, "mallory", "mallory", &err), SK_EINVAL);
-	assert_int_equal(sk_quarantine_approver_add(e->q, "boss2", "boss", &err), 0);
-	bool yes;
-	assert_int_equal(sk_quarantine_is_approver(e->q, "mallory", &yes, &err), 0);
-	assert_false(yes);
-	assert_int_equal(sk_quarantine_is_approver(e->q, "boss2", &yes, &err), 0);
-	assert_true(yes);
-
 	sk_qdeny d;
-	char out[512];
-	snprintf(out, sizeof(out), "%s/released.xlsx", e->dir);
-	/* release and approval need a request first */
-	assert_int_equal(sk_quarantine_approve(e->q, id, "boss", &d, &err), SK_EINVAL);
-	assert_int_equal(d, SK_QDENY_STATE);
-	assert_int_equal(sk_quarantine_release(e->q, id, "alice", out, &d, &err), SK_EINVAL);
-	assert_int_equal(d, SK_QDENY_NOT_APPROVED);
-	/* a request needs a name and a reason */
-	assert_int_equal(sk_quarantine_request(e->q, id, "alice", "", &d, &err), SK_EINVAL);
-	assert_int_equal(d, SK_QDENY_BAD_USER);
-	assert_int_equal(sk_quarantine_request(e->q, id, "alice", "業務で必要", &d, &err), 0);
-	assert_int_equal(state_of(e, id), SK_QSTATE_RELEASE_REQUESTED);
-	assert_int_equal(sk_quarantine_request(e->q, id, "bob", "again", &d, &err), SK_EINVAL);
-	assert_int_equal(d, SK_QDENY_STATE);
-	/* the requester never approves; a non-approver never approves */
-	assert_int_equal(sk_quarantine_approve(e->q, id, "alice", &d, &err), SK_EINVAL);
-	assert_int_equal(d, SK_QDENY_SELF_APPROVAL);
-	assert_int_equal(sk_quarantine_approve(e->q, id, "carol", &d, &err), SK_EINVAL);
-	assert_int_equal(d, SK_QDENY_NOT_APPROVER);
-	assert_int_equal(sk_quarantine_release(e->q, id, "alice", out, &d, &err), SK_EINVAL);
-	assert_int_equal(d, SK_QDENY_NOT_APPROVED);
-	assert_int_not_equal(access(out, F_OK), 0);
-	/* an approver who is not the requester: approved, then released */
-	assert_int_equal(sk_quarantine_approve(e->q, id, "boss", &d, &err), 0);
-	assert_int_equal(sk_quarantine_approve(e->q, id, "boss2", &d, &err), SK_EINVAL);
-	assert_int_equal(d, SK_QDENY_STATE);
-	assert_int_equal(sk_quarantine_release(e->q, id, "alice", out, &d, &err), 0);
-	sk_buf b;
-	tu_read(out, &b);
-	assert_int_equal(b.len, strlen("secret original"));
-	assert_memory_equal(b.data, "secret original", b.len);
-	sk_buf_free(&b);
-	assert_int_equal(state_of(e, id), SK_QSTATE_RELEASED);
-	assert_int_equal(sk_quarantine_release(e->q, id, "alice", out, &d, &err), SK_EINVAL);
-	assert_int_equal(d, SK_QDENY_STATE);
+	char x[SK_QUARANTINE_ID_LEN], y[SK_QUARANTINE_ID_LEN], z[SK_QUARANTINE_ID_LEN];
+	store_decided(e, "held workbook", "x.xlsx", "held", "security-manager", "soumu", x);
+	store_decided(e, "an executable", "y.exe", "executable", NULL, "soumu", y);
+	store_decided(e, "another held one", "z.xlsx", "held", "security-manager", "soumu", z);
 	sk_qitem it;
-	assert_int_equal(sk_quarantine_get(e->q, id, &it, &err), 0);
-	assert_string_equal(it.requested_by, "alice");
-	assert_string_equal(it.approved_by, "boss");
-	assert_string_equal(it.released_by, "alice");
-	assert_string_equal(it.request_reason, "業務で必要");
+	assert_int_equal(sk_quarantine_get(e->q, x, &it, &err), 0);
+	assert_string_equal(it.hold_role, "security-manager");
+	assert_string_equal(it.submitter_section, "soumu");
+	assert_int_equal(it.submitter_uid, 1);
+	assert_string_equal(it.channel, "file");
+	assert_string_equal(sk_qitem_verdict(&it), "held");
 	sk_qitem_free(&it);
-	/* an approver cannot approve their own request either */
-	assert_int_equal(sk_quarantine_request(e->q, id2, "boss", "check", &d, &err), 0);
-	assert_int_equal(sk_quarantine_approve(e->q, id2, "boss", &d, &err), SK_EINVAL);
+	sk_qactor alice = {.uid = 1, .name = "alice", .section = "soumu"};
+	sk_qactor alice2 = {.uid = 1, .name = "Alice"}; /* the same person, another spelling */
+	sk_qactor boss = {.uid = 2, .name = "boss"}, boss2 = {.uid = 3, .name = "boss2"};
+	sk_qactor bob = {.uid = 4, .name = "bob"}, nobody = {.uid = 0, .name = "nobody"};
+	int64_t r1 = 0, r2 = 0;
+	assert_int_equal(sk_quarantine_request_get(e->q, 1, &(sk_qrequest){0}, &err), SK_ENOTFOUND);
+	/* a request needs a user (with an id) and a reason */
+	assert_int_equal(sk_quarantine_request_create(e->q, x, SK_QKIND_RELEASE, &alice, "", 1, &r1,
+						      &d, &err), SK_EINVAL);
+	assert_int_equal(d, SK_QDENY_BAD_USER);
+	assert_int_equal(sk_quarantine_request_create(e->q, x, SK_QKIND_RELEASE, &nobody, "r", 1, &r1,
+						      &d, &err), SK_EINVAL);
+	assert_int_equal(d, SK_QDENY_BAD_USER);
+	/* kind release needs a held item */
+	assert_int_equal(sk_quarantine_request_create(e->q, y, SK_QKIND_RELEASE, &alice, "r", 1, &r1,
+						      &d, &err), SK_EINVAL);
+	assert_int_equal(d, SK_QDENY_STATE);
+	assert_int_equal(sk_quarantine_request_create(e->q, x, SK_QKIND_RELEASE, &alice, "業務で必要",
+						      2, &r1, &d, &err), 0);
+	assert_true(r1 > 0);
+	assert_int_equal(state_of(e, x), SK_QSTATE_RELEASE_REQUESTED);
+	/* one pending request per item and kind */
+	assert_int_equal(sk_quarantine_request_create(e->q, x, SK_QKIND_RELEASE, &bob, "again", 1,
+						      NULL, &d, &err), SK_EINVAL);
+	assert_int_equal(d, SK_QDENY_PENDING);
+	/* the requester never approves, whatever the name's spelling */
+	bool complete = true;
+	assert_int_equal(sk_quarantine_request_approve(e->q, r1, &alice2, NULL, 2, &complete, &d, &err),
+			 SK_EINVAL);
 	assert_int_equal(d, SK_QDENY_SELF_APPROVAL);
+	assert_false(complete);
+	/* nothing deliverable before the release */
+	int fd = -1;
+	uint64_t size = 0;
+	assert_int_equal(sk_quarantine_result_open(e->q, x, &fd, &size, &err), SK_ENOTFOUND);
+	assert_int_equal(sk_quarantine_release_done(e->q, r1, -1, NULL, "x", &err), SK_EINVAL);
+	/* two approvals needed: the first, then the same approver again, then another */
+	assert_int_equal(sk_quarantine_request_approve(e->q, r1, &boss, "確認済み", 2, &complete, &d,
+						       &err), 0);
+	assert_false(complete);
+	assert_int_equal(sk_quarantine_request_approve(e->q, r1, &boss, NULL, 2, &complete, &d, &err),
+			 SK_EINVAL);
+	assert_int_equal(d, SK_QDENY_TWICE);
+	assert_int_equal(sk_quarantine_request_approve(e->q, r1, &boss2, NULL, 2, &complete, &d, &err),
+			 0);
+	assert_true(complete);
+	sk_qrequest rq;
+	assert_int_equal(sk_quarantine_request_get(e->q, r1, &rq, &err), 0);
+	assert_int_equal(rq.state, SK_QREQ_APPROVED);
+	assert_int_equal(rq.kind, SK_QKIND_RELEASE);
+	assert_int_equal(rq.napprovals, 2);
+	assert_string_equal(rq.approvals[0].name, "boss");
+	assert_string_equal(rq.approvals[0].comment, "確認済み");
+	assert_int_equal(rq.approvals[1].uid, 3);
+	assert_string_equal(rq.requester, "alice");
+	assert_string_equal(rq.reason, "業務で必要");
+	assert_null(rq.outcome);
+	sk_qrequest_free(&rq);
+	/* approved, waiting for its result: still requested, not yet released */
+	assert_int_equal(state_of(e, x), SK_QSTATE_RELEASE_REQUESTED);
+	assert_int_equal(sk_quarantine_request_approve(e->q, r1, &bob, NULL, 2, &complete, &d, &err),
+			 SK_EINVAL);
+	assert_int_equal(d, SK_QDENY_STATE);
+	/* the result of the rerun: stored, the item released */
+	int rfd = -1;
+	assert_int_equal(sk_quarantine_scratch(e->q, &rfd, &err), 0);
+	assert_int_equal(write(rfd, "sanitised bytes", 15), 15);
+	assert_int_equal(sk_quarantine_release_done(e->q, r1, rfd, "xlsx", NULL, &err), 0);
+	close(rfd);
+	assert_int_equal(sk_quarantine_release_done(e->q, r1, -1, NULL, "x", &err), SK_EINVAL);
+	assert_int_equal(state_of(e, x), SK_QSTATE_RELEASED);
+	assert_string_equal(sk_qstate_text(SK_QSTATE_RELEASED, false), "取り出し承認済み");
+	assert_int_equal(sk_quarantine_result_open(e->q, x, &fd, &size, &err), 0);
+	sk_buf b;
+	read_fd(fd, &b);
+	close(fd);
+	assert_int_equal(size, 15);
+	assert_memory_equal(b.data, "sanitised bytes", 15);
+	sk_buf_free(&b);
+	check_object(e, "sanitised bytes", true); /* 0600, content-addressed */
+	assert_int_equal(sk_quarantine_get(e->q, x, &it, &err), 0);
+	assert_string_equal(it.released_by, "boss2");
+	assert_string_equal(it.result_ext, "xlsx");
+	sk_qitem_free(&it);
+
+	/* kind original of a blocked item: two approvals, then only the requester opens it */
+	assert_int_equal(sk_quarantine_request_create(e->q, y, SK_QKIND_ORIGINAL, &alice, "調査", 2,
+						      &r2, &d, &err), 0);
+	assert_int_equal(sk_quarantine_original_open(e->q, y, &alice, &fd, &size, &d, &err), SK_EINVAL);
+	assert_int_equal(d, SK_QDENY_NOT_APPROVED);
+	assert_int_equal(sk_quarantine_request_approve(e->q, r2, &boss, NULL, 2, &complete, &d, &err), 0);
+	assert_int_equal(sk_quarantine_request_approve(e->q, r2, &boss2, NULL, 2, &complete, &d, &err), 0);
+	assert_true(complete);
+	assert_int_equal(state_of(e, y), SK_QSTATE_RELEASED);
+	assert_int_equal(sk_quarantine_original_open(e->q, y, &bob, &fd, &size, &d, &err), SK_EINVAL);
+	assert_int_equal(d, SK_QDENY_NOT_APPROVED);
+	assert_int_equal(sk_quarantine_original_open(e->q, y, &alice2, &fd, &size, &d, &err), 0);
+	read_fd(fd, &b);
+	close(fd);
+	assert_int_equal(b.len, strlen("an executable"));
+	assert_memory_equal(b.data, "an executable", b.len);
+	sk_buf_free(&b);
+	/* a blocked item has no result to hand out */
+	assert_int_equal(sk_quarantine_result_open(e->q, y, &fd, &size, &err), SK_ENOTFOUND);
+
+	/* refusal: not by the requester; the item goes back to held */
+	int64_t r3 = 0;
+	assert_int_equal(sk_quarantine_request_create(e->q, z, SK_QKIND_RELEASE, &alice, "送付", 1, &r3,
+						      &d, &err), 0);
+	assert_int_equal(sk_quarantine_request_refuse(e->q, r3, &alice, "取り下げ", &d, &err), SK_EINVAL);
+	assert_int_equal(d, SK_QDENY_SELF_APPROVAL);
+	assert_int_equal(sk_quarantine_request_refuse(e->q, r3, &boss, "外部送付は不可", &d, &err), 0);
+	assert_int_equal(sk_quarantine_request_refuse(e->q, r3, &boss2, NULL, &d, &err), SK_EINVAL);
+	assert_int_equal(d, SK_QDENY_STATE);
+	assert_int_equal(state_of(e, z), SK_QSTATE_HELD);
+	assert_int_equal(sk_quarantine_request_get(e->q, r3, &rq, &err), 0);
+	assert_int_equal(rq.state, SK_QREQ_REFUSED);
+	assert_string_equal(rq.refused_by, "boss");
+	assert_string_equal(rq.comment, "外部送付は不可");
+	sk_qrequest_free(&rq);
+	/* listed by item, by state, by requester */
+	assert_int_equal(nreq(e, NULL, NULL, 0), 3);
+	assert_int_equal(nreq(e, z, NULL, 0), 1);
+	assert_int_equal(nreq(e, NULL, "refused", 0), 1);
+	assert_int_equal(nreq(e, NULL, "approved", 1), 2);
+	assert_int_equal(nreq(e, NULL, NULL, 4), 0);
+	sk_qrfilter bad = {.state = "maybe"};
+	assert_int_equal(sk_quarantine_requests(e->q, &bad, count_req, &(int){0}, &err), SK_EINVAL);
 	/* a damaged original is not handed out */
-	assert_int_equal(sk_quarantine_approve(e->q, id2, "boss2", &d, &err), 0);
 	uint8_t h[32];
 	char hex[65];
-	sk_sha256("another original", 16, h);
+	sk_sha256("an executable", 13, h);
 	sk_hex(h, 32, hex);
 	char *obj = sk_quarantine_object_path(e->q, hex);
 	FILE *f = fopen(obj, "r+");
 	fputc('A', f);
 	fclose(f);
 	free(obj);
-	char out2[512];
-	snprintf(out2, sizeof(out2), "%s/second.xlsx", e->dir);
-	assert_int_equal(sk_quarantine_release(e->q, id2, "boss", out2, &d, &err), SK_EFORMAT);
-	assert_int_not_equal(access(out2, F_OK), 0);
-	assert_int_equal(state_of(e, id2), SK_QSTATE_RELEASE_REQUESTED);
+	assert_int_equal(sk_quarantine_original_open(e->q, y, &alice, &fd, &size, &d, &err), SK_EFORMAT);
 
 	/* every step, refusals included, is in the audit log, which verifies */
 	struct rec_list l = {0};
 	assert_int_equal(sk_audit_list(e->a, 0, collect, &l, &err), 0);
-	assert_true(has_line(&l, "admin approver-add ok"));
-	assert_true(has_line(&l, "mallory approver-add refused: not-approver"));
 	assert_true(has_line(&l, "alice quarantine-request ok"));
-	assert_true(has_line(&l, "alice quarantine-approve refused: self-approval"));
-	assert_true(has_line(&l, "carol quarantine-approve refused: not-approver"));
-	assert_true(has_line(&l, "alice quarantine-release refused: not-approved"));
-	assert_true(has_line(&l, "boss quarantine-approve ok"));
-	assert_true(has_line(&l, "alice quarantine-release ok"));
-	assert_true(has_line(&l, "boss quarantine-approve refused: self-approval"));
+	assert_true(has_line(&l, "bob quarantine-request refused: pending"));
+	assert_true(has_line(&l, "Alice quarantine-approve refused: self-approval"));
+	assert_true(has_line(&l, "boss quarantine-approve refused: twice"));
+	assert_true(has_line(&l, "boss2 quarantine-approve ok"));
+	assert_true(has_line(&l, "boss2 quarantine-release ok"));
+	assert_true(has_line(&l, "bob quarantine-original refused: not-approved"));
+	assert_true(has_line(&l, "Alice quarantine-original ok"));
+	assert_true(has_line(&l, "alice quarantine-refuse refused: self-approval"));
+	assert_true(has_line(&l, "boss quarantine-refuse ok"));
 	sk_audit_verify_result vr;
 	assert_int_equal(sk_audit_verify(e->a, NULL, NULL, 0, &vr, &err), 0);
 	assert_true(vr.ok);
 	env_free(e);
+}
+
+/* A rerun that blocked: the request says why, nothing is deliverable, the item is held
+ * again. */
+static void release_blocked_rerun(void **state)
+{
+	(void)state;
+	struct env *e = env_new();
+	sk_error err;
+	sk_qdeny d;
+	char x[SK_QUARANTINE_ID_LEN];
+	store_decided(e, "held workbook", "x.xlsx", "held", "security-manager", "soumu", x);
+	sk_qactor alice = {.uid = 1, .name = "alice"}, boss = {.uid = 2, .name = "boss"};
+	int64_t r = 0;
+	bool complete = false;
+	assert_int_equal(sk_quarantine_request_create(e->q, x, SK_QKIND_RELEASE, &alice, "r", 1, &r, &d,
+						      &err), 0);
+	assert_int_equal(sk_quarantine_request_approve(e->q, r, &boss, NULL, 1, &complete, &d, &err), 0);
+	assert_true(complete);
+	assert_int_equal(sk_quarantine_release_done(e->q, r, -1, NULL, "dlp: mynumber", &err), 0);
+	assert_int_equal(state_of(e, x), SK_QSTATE_HELD);
+	sk_qrequest rq;
+	assert_int_equal(sk_quarantine_request_get(e->q, r, &rq, &err), 0);
+	assert_string_equal(rq.outcome, "blocked dlp: mynumber");
+	sk_qrequest_free(&rq);
+	int fd;
+	uint64_t size;
+	assert_int_equal(sk_quarantine_result_open(e->q, x, &fd, &size, &err), SK_ENOTFOUND);
+	struct rec_list l = {0};
+	assert_int_equal(sk_audit_list(e->a, 0, collect, &l, &err), 0);
+	assert_true(has_line(&l, "boss quarantine-release blocked"));
+	/* a result can only be put for a delivered item */
+	int sfd;
+	assert_int_equal(sk_quarantine_scratch(e->q, &sfd, &err), 0);
+	assert_int_equal(write(sfd, "x", 1), 1);
+	assert_int_equal(sk_quarantine_result_put(e->q, x, sfd, NULL, &err), SK_EINVAL);
+	assert_int_equal(sk_quarantine_result_put(e->q, x, sfd, "../x", &err), SK_EINVAL);
+	close(sfd);
+	env_free(e);
+}
+
+struct qcollect {
+	char ids[32][SK_QUARANTINE_ID_LEN];
+	int n;
+};
+
+static int qcollect_one(void *ctx, const sk_qitem *it)
+{
+	struct qcollect *c = ctx;
+	if (c->n < 32)
+		snprintf(c->ids[c->n++], SK_QUARANTINE_ID_LEN, "%s", it->id);
+	return 0;
+}
+
+static void store_by(struct env *e, const char *data, const char *name, int64_t uid,
+		     const char *sec, const char *verdict, const char *reason,
+		     char id[SK_QUARANTINE_ID_LEN])
+{
+	sk_input in;
+	sk_input_mem(&in, data, strlen(data));
+	uint8_t h[32];
+	sk_sha256(data, strlen(data), h);
+	sk_qmeta m = {.name = name, .submitter_uid = uid, .submitter_section = sec};
+	sk_error err;
+	if (sk_quarantine_store(e->q, &in, h, &m, id, &err) ||
+	    sk_quarantine_decide(e->q, id, "txt", verdict, reason, NULL, "{}", NULL, &err))
+		fail_msg("store: %s", err.msg);
+}
+
+/* The console's listing: filters, newest first, pages, the total; the dashboard's days
+ * (JST), top reasons and pending requests. */
+static void query_and_stats(void **state)
+{
+	(void)state;
+	struct env *e = env_new();
+	sk_error err;
+	const int64_t day = 86400LL * 1000000;
+	/* 2026-11-24 09:22:22 UTC = 18:22:22 JST; +6 h is the next JST day */
+	int64_t t0 = e->now;
+	char ids[8][SK_QUARANTINE_ID_LEN];
+	store_by(e, "a", "報告書.docx", 1, "soumu", "clean", NULL, ids[0]);
+	e->now = t0 + 6 * 3600LL * 1000000; /* 2026-11-25 00:22 JST */
+	store_by(e, "b", "通知文.doc", 1, "soumu", "blocked", "held", ids[1]);
+	e->now = t0 + 7 * 3600LL * 1000000;
+	store_by(e, "c", "通知文.doc", 2, "soumu", "blocked", "executable", ids[2]);
+	e->now = t0 + day + 6 * 3600LL * 1000000; /* 2026-11-26 JST */
+	store_by(e, "d", "x.pdf", 3, "kikaku", "sanitized", NULL, ids[3]);
+	e->now += 1000000;
+	store_by(e, "e", "y.exe", 3, "kikaku", "blocked", "executable", ids[4]);
+	struct qcollect c = {0};
+	uint64_t total = 0;
+	assert_int_equal(sk_quarantine_query(e->q, NULL, qcollect_one, &c, &total, &err), 0);
+	assert_int_equal(total, 5);
+	assert_int_equal(c.n, 5);
+	assert_string_equal(c.ids[0], ids[4]); /* newest first */
+	assert_string_equal(c.ids[4], ids[0]);
+	/* own items; a section head: own or the section's */
+	sk_qquery qq = {.submitter_uid = 1};
+	c.n = 0;
+	assert_int_equal(sk_quarantine_query(e->q, &qq, qcollect_one, &c, &total, &err), 0);
+	assert_int_equal(total, 2);
+	qq = (sk_qquery){.submitter_uid = 3, .section = "soumu"};
+	assert_int_equal(sk_quarantine_query(e->q, &qq, qcollect_one, &c, &total, &err), 0);
+	assert_int_equal(total, 5);
+	qq = (sk_qquery){.section = "kikaku"};
+	assert_int_equal(sk_quarantine_query(e->q, &qq, qcollect_one, &c, &total, &err), 0);
+	assert_int_equal(total, 2);
+	/* verdicts as people see them: held is not blocked */
+	qq = (sk_qquery){.verdict = "held"};
+	c.n = 0;
+	assert_int_equal(sk_quarantine_query(e->q, &qq, qcollect_one, &c, &total, &err), 0);
+	assert_int_equal(total, 1);
+	assert_string_equal(c.ids[0], ids[1]);
+	qq = (sk_qquery){.verdict = "blocked"};
+	assert_int_equal(sk_quarantine_query(e->q, &qq, qcollect_one, &c, &total, &err), 0);
+	assert_int_equal(total, 2);
+	/* a name's substring, a time window, a state */
+	qq = (sk_qquery){.name = "通知"};
+	assert_int_equal(sk_quarantine_query(e->q, &qq, qcollect_one, &c, &total, &err), 0);
+	assert_int_equal(total, 2);
+	qq = (sk_qquery){.since_us = t0 + 1, .until_us = t0 + day};
+	assert_int_equal(sk_quarantine_query(e->q, &qq, qcollect_one, &c, &total, &err), 0);
+	assert_int_equal(total, 2);
+	qq = (sk_qquery){.state = "released"};
+	assert_int_equal(sk_quarantine_query(e->q, &qq, qcollect_one, &c, &total, &err), 0);
+	assert_int_equal(total, 0);
+	/* pages: offset and limit; the total counts them all */
+	qq = (sk_qquery){.offset = 1, .limit = 2};
+	c.n = 0;
+	assert_int_equal(sk_quarantine_query(e->q, &qq, qcollect_one, &c, &total, &err), 0);
+	assert_int_equal(total, 5);
+	assert_int_equal(c.n, 2);
+	assert_string_equal(c.ids[0], ids[3]);
+	assert_string_equal(c.ids[1], ids[2]);
+	qq = (sk_qquery){.verdict = "maybe"};
+	assert_int_equal(sk_quarantine_query(e->q, &qq, qcollect_one, &c, &total, &err), SK_EINVAL);
+	qq = (sk_qquery){.state = "gone"};
+	assert_int_equal(sk_quarantine_query(e->q, &qq, qcollect_one, &c, &total, &err), SK_EINVAL);
+
+	/* the dashboard: 3 days ending today (JST 2026-11-26) */
+	sk_qactor boss = {.uid = 9, .name = "boss"};
+	sk_qdeny d;
+	assert_int_equal(sk_quarantine_request_create(e->q, ids[1], SK_QKIND_RELEASE, &boss, "r", 1,
+						      NULL, &d, &err), 0);
+	sk_qstats *st = malloc(sizeof(*st));
+	assert_int_equal(sk_quarantine_stats(e->q, NULL, 3, st, &err), 0);
+	assert_int_equal(st->ndays, 3);
+	assert_string_equal(st->day[0].date, "2026-11-24");
+	assert_string_equal(st->day[2].date, "2026-11-26");
+	assert_int_equal(st->day[0].clean, 1);
+	assert_int_equal(st->day[1].held, 1);
+	assert_int_equal(st->day[1].blocked, 1);
+	assert_int_equal(st->day[2].sanitized, 1);
+	assert_int_equal(st->day[2].blocked, 1);
+	assert_int_equal(st->ntop, 2);
+	assert_string_equal(st->top[0].reason, "executable");
+	assert_int_equal(st->top[0].count, 2);
+	assert_string_equal(st->top[1].reason, "held");
+	assert_int_equal(st->pending_requests, 1);
+	/* one day: today only; a section's scope */
+	qq = (sk_qquery){.section = "soumu"};
+	assert_int_equal(sk_quarantine_stats(e->q, &qq, 1, st, &err), 0);
+	assert_int_equal(st->ndays, 1);
+	assert_int_equal(st->day[0].sanitized + st->day[0].blocked, 0);
+	assert_int_equal(st->ntop, 0);
+	assert_int_equal(st->pending_requests, 1);
+	assert_int_equal(sk_quarantine_stats(e->q, NULL, 0, st, &err), SK_EINVAL);
+	assert_int_equal(sk_quarantine_stats(e->q, NULL, SK_QSTATS_DAYS_MAX + 1, st, &err), SK_EINVAL);
+	assert_int_equal(sk_quarantine_stats(e->q, NULL, SK_QSTATS_DAYS_MAX, st, &err), 0);
+	assert_int_equal(st->day[SK_QSTATS_DAYS_MAX - 1].sanitized, 1);
+	free(st);
+	env_free(e);
+}
+
+/* Times for people: JST with the zone written. */
+static void jst_times(void **state)
+{
+	(void)state;
+	char t[40];
+	/* 2026-12-06T23:28:00Z */
+	int64_t us = 0;
+	sk_error err;
+	assert_int_equal(sk_time_parse("2026-12-06T23:28:00Z", &us, &err), 0);
+	sk_time_format_jst(us, t, sizeof(t));
+	assert_string_equal(t, "2026-12-07 08:28:00 JST");
+	sk_time_iso_jst(us, t, sizeof(t));
+	assert_string_equal(t, "2026-12-07T08:28:00+09:00");
+	int64_t back = 0;
+	assert_int_equal(sk_time_parse(t, &back, &err), 0);
+	assert_int_equal(back, us);
+	sk_time_format_jst(INT64_MAX, t, sizeof(t));
+	assert_string_equal(t, "?");
+	char small[8];
+	sk_time_format_jst(us, small, sizeof(small)); /* cut, terminated */
+	assert_int_equal(strlen(small), 7);
 }
 
 static void purge_retention(void **state)
@@ -349,7 +680,10 @@ static void purge_retention(void **state)
 		r[SK_QUARANTINE_ID_LEN];
 	store(e, "shared content", "a.txt", a);
 	store(e, "pending content", "r.txt", r);
-	assert_int_equal(sk_quarantine_request(e->q, r, "alice", "need it", &d, &err), 0);
+	assert_int_equal(sk_quarantine_decide(e->q, r, "txt", "blocked", "held", "x", "{}", "boss", &err), 0);
+	sk_qactor alice = {.uid = 1, .name = "alice"};
+	assert_int_equal(sk_quarantine_request_create(e->q, r, SK_QKIND_RELEASE, &alice, "need it", 1,
+						      NULL, &d, &err), 0);
 	e->now = t0 + 50 * day;
 	store(e, "other content", "b.txt", b);
 	store(e, "shared content", "c.txt", c);
@@ -368,7 +702,8 @@ static void purge_retention(void **state)
 	assert_int_equal(strlen(it.sha256), 64);
 	assert_int_equal(it.purged_us, e->now);
 	sk_qitem_free(&it);
-	assert_int_equal(sk_quarantine_request(e->q, a, "alice", "x", &d, &err), SK_EINVAL);
+	assert_int_equal(sk_quarantine_request_create(e->q, a, SK_QKIND_ORIGINAL, &alice, "x", 2, NULL,
+						      &d, &err), SK_EINVAL);
 	assert_int_equal(d, SK_QDENY_STATE);
 	/* day 145: b and c are past 90 days; the shared object goes now */
 	e->now = t0 + 145 * day;
@@ -641,7 +976,7 @@ static void recover_interrupted(void **state)
 	store(e, "stored by a live process", "live.txt", live);
 	store(e, "decided normally", "done.txt", done);
 	sk_error err;
-	assert_int_equal(sk_quarantine_decide(e->q, done, "text", "clean", NULL, NULL, "{}", &err), 0);
+	assert_int_equal(sk_quarantine_decide(e->q, done, "text", "clean", NULL, NULL, "{}", NULL, &err), 0);
 	/* the owner this process wrote: BOOT:PID:START of itself */
 	char *me = owner_of(e, mine);
 	assert_non_null(me);
@@ -824,6 +1159,9 @@ int main(void)
 		cmocka_unit_test(store_and_index),
 		cmocka_unit_test(stale_temps),
 		cmocka_unit_test(two_person_rule),
+		cmocka_unit_test(release_blocked_rerun),
+		cmocka_unit_test(query_and_stats),
+		cmocka_unit_test(jst_times),
 		cmocka_unit_test(purge_retention),
 		cmocka_unit_test(process_stores_and_audits),
 		cmocka_unit_test(process_audit_failure_blocks),
