@@ -242,10 +242,15 @@ await step('upload results: the docm 無害化済み, the 個人番号 text 承�
   const txt = await v('名簿.txt');
   const zip = await v('見積書.zip');
   const reasonZip = await pi.$eval('#upload-results tr[data-name="見積書.zip"] td:nth-child(4)', (td) => td.textContent.trim());
-  diag(`docm ${docm}; txt ${txt}; zip ${zip}: ${reasonZip}`);
+  const zipCode = upload['見積書.zip'].body.reason;
+  diag(`docm ${docm}; txt ${txt}; zip ${zip} (${zipCode}): ${reasonZip}`);
+  // a PPAP zip is held for its password; a server without PPAP unlocking blocks it as
+  // encrypted (said here, and the unlock step then expects 501 or 409)
+  const zipOk = zip[0] === 'held' || (zip[0] === 'blocked' && /encrypt/.test(zipCode));
+  if (zip[0] === 'blocked') diag('the PPAP zip was blocked as encrypted, not held: this server does not hold PPAP for unlocking yet');
   return docm[0] === 'sanitized' && docm[1] === T['verdict.sanitized']
     && txt[0] === 'held' && txt[1] === T['verdict.held']
-    && zip[0] === 'held' && reasonZip.length > 0;
+    && zipOk && reasonZip.length > 0;
 });
 
 await step('a file name with HTML in it is shown as text (no element made, no script run)', async () => {
@@ -263,6 +268,25 @@ await step('a file name with HTML in it is shown as text (no element made, no sc
 let ppapMode = '';
 await step('PPAP 解除: a wrong password is refused with a message; the right one opens the zip (or 501 when not built)', async () => {
   const zipItem = need(upload['見積書.zip'] && upload['見積書.zip'].status === 201 && upload['見積書.zip'].body, 'the zip upload');
+  if (zipItem.verdict === 'blocked') {
+    // not held (see above): the unlock route must refuse, 501 (not built) or 409 (not an
+    // encrypted held item), and the page says so
+    await pi.evaluate((id) => { location.hash = `#/unlock?id=${encodeURIComponent(id)}`; }, zipItem.id);
+    await pi.waitForSelector('#unlock-id');
+    await pi.fill('#unlock-pw-1', 'ppap-Secret-42');
+    const [resp] = await Promise.all([
+      pi.waitForResponse((r) => /\/unlock$/.test(new URL(r.url()).pathname)),
+      pi.click('#unlock-submit'),
+    ]);
+    await pi.waitForSelector('sk-unlock .notice--error');
+    const msg = (await pi.textContent('sk-unlock .notice--error')).trim();
+    const pwLeft = await pi.inputValue('#unlock-pw-1');
+    await shot(pi, '04-unlock-refused');
+    ppapMode = `${resp.status()} (${msg})`;
+    diag(`POST /api/items/ID/unlock answered ${resp.status()}: PPAP unlocking is not built on this server yet`);
+    return [501, 409].includes(resp.status()) && msg.length > 0 && pwLeft === ''
+      && (resp.status() !== 501 || msg === T['unlock.notbuilt']);
+  }
   await pi.click('#upload-results tr[data-name="見積書.zip"] a[href^="#/unlock"]');
   await pi.waitForSelector('#unlock-id');
   const id = await pi.inputValue('#unlock-id');

@@ -71,17 +71,16 @@ ok $? "a self-signed certificate for $IN_ADDR and $LG_ADDR (openssl)"
 chmod 644 "$T/cert.pem"
 if [ $AS_ROOT -eq 1 ]; then chgrp sekisho "$T/key.pem" && chmod 640 "$T/key.pem"; fi
 
-# ---- the policy: the demo one, with a section, two approvals for a release, a 個人番号
-# held on the internet → LGWAN file flow (so that there is something to request), and the
-# two listeners
+# ---- the policy: the demo one with two approvals for a release (two-person rule), a
+# 個人番号 held on the internet → LGWAN file flow (so that there is something to request),
+# and the two listeners
 sed '/^gateway:/,$d' "$ROOT/examples/policy/default.yaml" |
-	awk '/id: internet-lgwan-file/ {f=1} f && /dlp: record/ {sub(/dlp: record/, "dlp: { mynumber: hold, corporate: record, pattern: record, unscannable: record }"); f=0} {print}' >"$POL"
+	awk '/id: internet-lgwan-file/ {f=1}
+	     f && /dlp: record/ {sub(/dlp: record/, "dlp: { mynumber: hold, corporate: record, pattern: record, unscannable: record }"); f=0}
+	     /^release:/ {r=1}
+	     r && /^  approvers: / {sub(/approvers: [0-9]+/, "approvers: 2"); r=0}
+	     {print}' >"$POL"
 cat >>"$POL" <<EOF
-sections:
-  kikaku: { name: 企画課, name_en: Planning }
-  joho: { name: 情報政策課, name_en: Information Policy }
-release:
-  approvers: 2
 gateway:
   workers: 1
   http:
@@ -90,7 +89,11 @@ gateway:
   tls: { cert: $T/cert.pem, key: $T/key.pem }
 EOF
 "$SEKISHO" policy check "$POL" >"$T/check.out" 2>&1
-ok $? "the test policy passes sekisho policy check" || sed 's/^/# /' "$T/check.out"
+st=$?
+ok $st "the test policy passes sekisho policy check"
+[ $st -eq 0 ] || sed 's/^/# /' "$T/check.out"
+grep -q '^  approvers: 2' "$POL"
+ok $? "the test policy asks for two approvals of a release"
 
 # ---- users
 declare -A SECRET
@@ -104,15 +107,18 @@ add_user() { # add_user NAME SECTION ROLE...
 	SECRET[$name]=$(grep -o 'secret=[A-Z2-7]*' "$T/user-$name.out" | head -n1 | cut -d= -f2)
 	[ -n "${SECRET[$name]}" ] && oathtool --totp -b "${SECRET[$name]}" >/dev/null
 }
-add_user tanaka kikaku staff security-manager
-ok $? "sekisho user add tanaka (staff, security-manager): a TOTP secret in an otpauth:// URI" ||
-	sed 's/^/# /' "$T/user-tanaka.out"
-add_user kacho kikaku security-manager
-ok $? "sekisho user add kacho (security-manager)" || sed 's/^/# /' "$T/user-kacho.out"
-add_user hosa kikaku security-manager
-ok $? "sekisho user add hosa (security-manager)" || sed 's/^/# /' "$T/user-hosa.out"
-add_user joho joho sysadmin auditor
-ok $? "sekisho user add joho (sysadmin, auditor)" || sed 's/^/# /' "$T/user-joho.out"
+user_ok() { # user_ok STATUS NAME DESCRIPTION
+	ok "$1" "$3"
+	[ "$1" -eq 0 ] || sed 's/^/# /' "$T/user-$2.out"
+}
+add_user tanaka somu staff security-manager
+user_ok $? tanaka "sekisho user add tanaka (somu: staff, security-manager): a TOTP secret in an otpauth:// URI"
+add_user kacho somu security-manager
+user_ok $? kacho "sekisho user add kacho (somu: security-manager)"
+add_user hosa somu security-manager
+user_ok $? hosa "sekisho user add hosa (somu: security-manager)"
+add_user joho johoseisaku sysadmin auditor
+user_ok $? joho "sekisho user add joho (johoseisaku: sysadmin, auditor)"
 [ $AS_ROOT -eq 1 ] && chown -R sekisho: "$STATE" 2>/dev/null
 
 # ---- the inputs
@@ -157,8 +163,9 @@ ok $? "inputs: a docm with a vbaProject.bin, a text with a 個人番号, a PPAP 
 MASTER=$!
 listening() { curl -ksS -o /dev/null "https://$1:$2/"; }
 wait_for 30 listening $IN_ADDR "$IN_PORT" && wait_for 10 listening $LG_ADDR "$LG_PORT"
-ok $? "sekishod listens on https://$IN_ADDR:$IN_PORT (internet) and https://$LG_ADDR:$LG_PORT (lgwan)" ||
-	sed 's/^/# /' "$T/sekishod.out"
+st=$?
+ok $st "sekishod listens on https://$IN_ADDR:$IN_PORT (internet) and https://$LG_ADDR:$LG_PORT (lgwan)"
+[ $st -eq 0 ] || sed 's/^/# /' "$T/sekishod.out"
 
 # ---- the walk
 users=""
@@ -177,5 +184,7 @@ else
 	ok 1 "browser.mjs ended before its end (exit $rc)"
 fi
 kill -0 "$MASTER" 2>/dev/null
-ok $? "sekishod still running after the walk" || sed 's/^/# /' "$T/sekishod.out"
+st=$?
+ok $st "sekishod still running after the walk"
+[ $st -eq 0 ] || sed 's/^/# /' "$T/sekishod.out"
 done_testing
