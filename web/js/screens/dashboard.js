@@ -118,7 +118,9 @@ class Dashboard extends Screen {
           maintainAspectRatio: false,
           plugins: { legend: { display: false } },
           scales: { x: { beginAtZero: true, ticks: { precision: 0 }, grid: { color: grid } },
-            y: { grid: { display: false } } },
+            // long reasons cut to fit (the whole text is in the table below and the tooltip)
+            y: { grid: { display: false },
+              ticks: { callback(v) { const l = String(this.getLabelForValue(v)); return l.length > 12 ? `${l.slice(0, 11)}…` : l; } } } },
         },
       }));
     }

@@ -81,7 +81,7 @@ class Items extends Screen {
       <td class="num nowrap">${bytes(i.size)}</td>
       <td>${verdictBadge(i.verdict)}</td>
       <td>${reasonText(i)}</td>
-      <td>${i.state_text || stateText(i.state, '')}</td>
+      <td class="nowrap">${i.state_text || stateText(i.state, '')}</td>
       ${this.filter.scope !== 'own' ? html`<td>${i.submitter || ''}</td>` : nothing}
       <td class="nowrap">${i.has_content
         ? html`<a class="button button--secondary button--small download" download

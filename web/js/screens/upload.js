@@ -71,7 +71,7 @@ class Upload extends Screen {
     }
     return html`<tr data-name=${r.name} data-state=${r.state}>
       <td class="cell-name"><span class="file-name">${r.name}</span>${it && it.id ? html`<div class="help mono">${t('common.id')}: ${it.id}</div>` : nothing}</td>
-      <td class="num">${bytes(r.size)}</td>
+      <td class="num nowrap">${bytes(r.size)}</td>
       <td>${verdict}</td>
       <td>${detail}</td>
     </tr>`;
