@@ -13,6 +13,8 @@ void cli_err(sk_lang lang, const char *ja, const char *en, const char *arg);
 
 int cmd_sanitize(int argc, char **argv);
 int cmd_quarantine(int argc, char **argv);
+/* quarantine unlock (unlock.c): argv as cmd_quarantine's */
+int cmd_quarantine_unlock(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 
 /* The state folder: opt (--state) when given, else $XDG_STATE_HOME/sekisho, else
