@@ -419,7 +419,8 @@ static void count(sk_pool *p, uint64_t *field)
 
 /* The input as a descriptor the worker may only read: a sealed memfd for memory input, the
  * caller's descriptor when it is read-only, else a read-only one opened anew. *own tells
- * whether the caller of this function closes it. */
+ * whether the caller of this function closes it. (Memory input up to SK_WIRE_INLINE_MAX
+ * bytes goes in the job message instead: see sk_pool_run.) */
 static int input_fd(const sk_input *in, bool *own, sk_error *err)
 {
 	*own = false;
@@ -469,15 +470,22 @@ static void crash(sk_engine_result *res, sk_reason why, const char *detail)
 }
 
 /* One attempt on worker w. Returns 0 with res filled (maybe blocked), 1 when the job
- * never reached the worker (it had died while idle: try another), <0 on a local error. */
+ * never reached the worker (it had died while idle: try another), <0 on a local error.
+ * in_fd -1: the input is in the message. When the answer carries the output, *ans is the
+ * answer (the caller frees it) and *inl points at the output's bytes in it. */
 static int attempt(sk_pool *p, struct worker *w, const uint8_t *msg, size_t mn, int in_fd,
-		   int out_fd, const sk_engine_job *job, sk_engine_result *res, bool *keep)
+		   int out_fd, const sk_engine_job *job, sk_engine_result *res, bool *keep,
+		   uint8_t **ans_out, const uint8_t **inl)
 {
 	*keep = false;
+	*ans_out = NULL;
+	*inl = NULL;
 	char how[64] = "";
 	char detail[128];
 	int fds[2] = {in_fd, out_fd};
-	if (sk_wire_send(w->sock, SK_WIRE_JOB, msg, mn, fds, 2) != 0) {
+	bool sent = in_fd >= 0 ? sk_wire_send(w->sock, SK_WIRE_JOB, msg, mn, fds, 2) == 0
+			       : sk_wire_send(w->sock, SK_WIRE_JOB, msg, mn, fds + 1, 1) == 0;
+	if (!sent) {
 		retire(p, w, how, sizeof(how));
 		return 1;
 	}
@@ -502,12 +510,19 @@ static int attempt(sk_pool *p, struct worker *w, const uint8_t *msg, size_t mn, 
 		bad = "malformed answer";
 	else {
 		sk_engine_result_free(res);
-		if (sk_wire_answer_decode(ans, an, res, &retiring) != 0)
+		if (sk_wire_answer_decode(ans, an, res, &retiring, inl) != 0)
 			bad = "malformed answer";
+		else if (*inl && job->detect_only)
+			bad = "malformed answer (output)";
 	}
-	free(ans);
+	if (!bad && *inl)
+		*ans_out = ans; /* the output is in it */
+	else {
+		free(ans);
+		*inl = NULL;
+	}
 	struct stat st;
-	if (!bad && !job->detect_only && res->report.verdict != SK_VERDICT_BLOCKED) {
+	if (!bad && !*inl && !job->detect_only && res->report.verdict != SK_VERDICT_BLOCKED) {
 		/* the output is exactly what the worker said, and nobody can change it now */
 		if (fstat(out_fd, &st) != 0 || (uint64_t)st.st_size != res->out_size ||
 		    fcntl(out_fd, F_ADD_SEALS,
@@ -515,6 +530,9 @@ static int attempt(sk_pool *p, struct worker *w, const uint8_t *msg, size_t mn, 
 			bad = "malformed answer (output)";
 	}
 	if (bad) {
+		free(*ans_out);
+		*ans_out = NULL;
+		*inl = NULL;
 		retire(p, w, how, sizeof(how));
 		count(p, &p->st.crashes);
 		snprintf(detail, sizeof(detail), "%s%s%s", bad, how[0] ? ": " : "", how);
@@ -528,23 +546,40 @@ static int attempt(sk_pool *p, struct worker *w, const uint8_t *msg, size_t mn, 
 	return 0;
 }
 
-/* Copies the sealed output memfd to out. */
-static int deliver(int out_fd, uint64_t size, sk_output *out, sk_engine_result *res,
-		   sk_error *err)
+/* Copies the output to out: bytes that came in the answer (inl), or the sealed memfd,
+ * read in chunks (no mapping: unmapping one costs every CPU a TLB flush). */
+static int deliver(int out_fd, const uint8_t *inl, uint64_t size, sk_output *out,
+		   sk_engine_result *res, sk_error *err)
 {
 	if (size == 0)
 		return 0;
-	if (size > SIZE_MAX)
-		return sk_error_set(err, SK_ELIMIT, "output");
-	void *m = mmap(NULL, (size_t)size, PROT_READ, MAP_SHARED, out_fd, 0);
-	if (m == MAP_FAILED) {
-		crash(res, SK_REASON_INTERNAL, "map the output");
-		return 0;
-	}
 	sk_error werr;
 	sk_error_clear(&werr);
-	int rc = sk_output_write(out, m, (size_t)size, &werr);
-	munmap(m, (size_t)size);
+	int rc = 0;
+	if (inl) {
+		rc = sk_output_write(out, inl, (size_t)size, &werr);
+	} else {
+		size_t chunk = size < ((size_t)256 << 10) ? (size_t)size : (size_t)256 << 10;
+		uint8_t *b = malloc(chunk);
+		if (!b) {
+			crash(res, SK_REASON_INTERNAL, "no memory for the output");
+			return 0;
+		}
+		for (uint64_t off = 0; off < size && !rc;) {
+			size_t want = size - off < chunk ? (size_t)(size - off) : chunk;
+			ssize_t r = pread(out_fd, b, want, (off_t)off);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0) {
+				free(b);
+				crash(res, SK_REASON_INTERNAL, "read the output");
+				return 0;
+			}
+			rc = sk_output_write(out, b, (size_t)r, &werr);
+			off += (uint64_t)r;
+		}
+		free(b);
+	}
 	if (rc == 0)
 		return 0;
 	crash(res, rc == SK_ELIMIT ? SK_REASON_LIMIT_SIZE : SK_REASON_INTERNAL, werr.msg);
@@ -565,12 +600,18 @@ int sk_pool_run(sk_pool *p, const sk_engine_job *job, sk_input *in, sk_output *o
 	sk_error lerr;
 	sk_error_clear(&lerr);
 	bool own_in = false;
-	int in_fd = input_fd(in, &own_in, &lerr);
-	int out_fd = in_fd < 0 ? -1 : memfd_create("sekisho-out", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	uint8_t *msg = NULL;
+	/* small memory input travels in the job message */
+	bool inline_in = in->mem && in->size <= SK_WIRE_INLINE_MAX;
+	int in_fd = inline_in ? -1 : input_fd(in, &own_in, &lerr);
+	int out_fd = in_fd < 0 && !inline_in
+			     ? -1
+			     : memfd_create("sekisho-out", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	uint8_t *msg = NULL, *ans = NULL;
+	const uint8_t *inl = NULL;
 	size_t mn = 0;
-	if (in_fd < 0 || out_fd < 0 ||
-	    sk_wire_job_encode(job, out->max, &msg, &mn) != 0) {
+	if ((in_fd < 0 && !inline_in) || out_fd < 0 ||
+	    sk_wire_job_encode(job, out->max, inline_in ? in->mem : NULL,
+			       inline_in ? (size_t)in->size : 0, &msg, &mn) != 0) {
 		char d[160];
 		snprintf(d, sizeof(d), "worker job: %.140s",
 			 lerr.msg[0] ? lerr.msg : out_fd < 0 && in_fd >= 0 ? "memfd" : "encode");
@@ -587,7 +628,7 @@ int sk_pool_run(sk_pool *p, const sk_engine_job *job, sk_input *in, sk_output *o
 			goto done;
 		}
 		bool keep;
-		int rc = attempt(p, w, msg, mn, in_fd, out_fd, job, res, &keep);
+		int rc = attempt(p, w, msg, mn, in_fd, out_fd, job, res, &keep, &ans, &inl);
 		release(p, w);
 		if (rc == 0)
 			break;
@@ -602,8 +643,9 @@ int sk_pool_run(sk_pool *p, const sk_engine_job *job, sk_input *in, sk_output *o
 		}
 	}
 	if (!job->detect_only && res->report.verdict != SK_VERDICT_BLOCKED) {
-		int rc = deliver(out_fd, res->out_size, out, res, err);
+		int rc = deliver(out_fd, inl, res->out_size, out, res, err);
 		if (rc) {
+			free(ans);
 			free(msg);
 			close(out_fd);
 			if (own_in)
@@ -612,6 +654,7 @@ int sk_pool_run(sk_pool *p, const sk_engine_job *job, sk_input *in, sk_output *o
 		}
 	}
 done:
+	free(ans);
 	free(msg);
 	if (out_fd >= 0)
 		close(out_fd);

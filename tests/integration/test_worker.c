@@ -20,6 +20,7 @@
 #include "sekisho/core.h"
 #include "sekisho/engine.h"
 #include "sekisho/pool.h"
+#include "wire.h"
 
 static const char *real_worker, *hostile_worker;
 
@@ -192,6 +193,24 @@ static void same_as_in_process(void **state)
 	assert_non_null(strstr((const char *)a.out.data, "'=cmd"));
 	run_free(&a);
 	run_free(&b);
+	/* input and output larger than a message carries (SK_WIRE_INLINE_MAX): both go by
+	 * memfd; one just above and the other just below on each side */
+	for (int k = 0; k < 2; k++) {
+		size_t rows = k ? 2 * SK_WIRE_INLINE_MAX / 20 : SK_WIRE_INLINE_MAX / 40;
+		sk_buf big;
+		sk_buf_init(&big, 0);
+		for (size_t i = 0; i < rows; i++)
+			assert_int_equal(sk_buf_printf(&big, "%zu,=1+%zu,note\n", i, i), 0);
+		job(p, "big.csv", big.data, big.len, 60, &a);
+		job(NULL, "big.csv", big.data, big.len, 60, &b);
+		assert_string_equal(sk_verdict_code(a.res.report.verdict), "sanitized");
+		assert_int_equal(a.out.len, b.out.len);
+		assert_true(k ? a.out.len > SK_WIRE_INLINE_MAX : a.out.len <= SK_WIRE_INLINE_MAX);
+		assert_memory_equal(a.out.data, b.out.data, a.out.len);
+		run_free(&a);
+		run_free(&b);
+		sk_buf_free(&big);
+	}
 	/* a blocked item: the reason crosses too */
 	job(p, "setup.txt", "MZ\x90\0\3\0\0\0\4\0\0\0\xff\xff", 16, 60, &a);
 	assert_blocked(&a, SK_REASON_EXECUTABLE, "pe");
