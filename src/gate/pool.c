@@ -31,7 +31,8 @@ struct worker {
 	pid_t pid; /* 0: empty slot */
 	int sock;
 	unsigned jobs;
-	bool busy; /* held by a thread (running a job, or being started) */
+	bool busy;     /* held by a thread (running a job, or being started) */
+	bool starting; /* exec'd, its READY not read yet (finish() reads it) */
 };
 
 struct sk_pool {
@@ -49,6 +50,10 @@ struct sk_pool {
 	char **envp;
 	int devnull;
 	bool closing;
+	/* The next worker, started in the background once a worker is half-way through its
+	 * jobs, so that replacing it costs no wait: it takes the first slot that empties. */
+	struct worker spare;
+	bool spare_busy; /* a thread is starting it */
 	sk_pool_stats st;
 };
 
@@ -133,10 +138,25 @@ static void reap(sk_pool *p, struct worker *w, char *detail, size_t dn)
 	pthread_mutex_lock(&p->mu);
 	w->pid = 0;
 	w->jobs = 0;
+	w->starting = false;
 	pthread_mutex_unlock(&p->mu);
 }
 
-static int spawn(sk_pool *p, struct worker *w, sk_error *err)
+/* Ends a worker (after its last job, or a failure) and updates the count. */
+static void retire(sk_pool *p, struct worker *w, char *detail, size_t dn)
+{
+	bool was = w->pid > 0;
+	reap(p, w, detail, dn);
+	if (was) {
+		pthread_mutex_lock(&p->mu);
+		p->st.running--;
+		pthread_mutex_unlock(&p->mu);
+	}
+}
+
+/* Starts a worker process (socketpair, fork, exec) without waiting for it: it
+ * initialises its libraries and its sandbox while the caller goes on. */
+static int spawn_start(sk_pool *p, struct worker *w, sk_error *err)
 {
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
@@ -183,9 +203,17 @@ static int spawn(sk_pool *p, struct worker *w, sk_error *err)
 	}
 	pthread_mutex_lock(&p->mu);
 	w->pid = pid;
+	w->starting = true;
+	p->st.running++;
 	pthread_mutex_unlock(&p->mu);
 	w->sock = sv[0];
 	w->jobs = 0;
+	return 0;
+}
+
+/* Waits for a started worker's READY; a worker that does not say it in time is killed. */
+static int finish(sk_pool *p, struct worker *w, sk_error *err)
+{
 	uint32_t type = 0;
 	uint8_t *msg = NULL;
 	size_t n = 0;
@@ -196,29 +224,25 @@ static int spawn(sk_pool *p, struct worker *w, sk_error *err)
 	free(msg);
 	if (!ok) {
 		char how[64] = "";
-		reap(p, w, how, sizeof(how));
+		retire(p, w, how, sizeof(how));
 		return sk_error_set(err, SK_EINTERNAL, "%s did not start (%s%s%s)", p->path,
 				    rc == SK_ELIMIT ? "no answer in time" : "not ready",
 				    how[0] ? ", " : "", how);
 	}
 	pthread_mutex_lock(&p->mu);
+	w->starting = false;
 	p->st.started++;
-	p->st.running++;
 	pthread_mutex_unlock(&p->mu);
 	return 0;
 }
 
-/* Ends a worker (after its last job, or a failure) and updates the count. */
-static void retire(sk_pool *p, struct worker *w, char *detail, size_t dn)
+static int spawn(sk_pool *p, struct worker *w, sk_error *err)
 {
-	bool was = w->pid > 0;
-	reap(p, w, detail, dn);
-	if (was) {
-		pthread_mutex_lock(&p->mu);
-		p->st.running--;
-		pthread_mutex_unlock(&p->mu);
-	}
+	int rc = spawn_start(p, w, err);
+	return rc ? rc : finish(p, w, err);
 }
+
+
 
 /* ---- open and close ----------------------------------------------------------------- */
 
@@ -261,6 +285,7 @@ void sk_pool_close(sk_pool *p)
 	pthread_mutex_unlock(&p->mu);
 	for (unsigned i = 0; i < p->n; i++)
 		reap(p, &p->w[i], NULL, 0);
+	reap(p, &p->spare, NULL, 0);
 	if (p->devnull >= 0)
 		close(p->devnull);
 	free_env(p->envp);
@@ -340,8 +365,12 @@ int sk_pool_open(const sk_pool_config *cfg, sk_pool **out, sk_error *err)
 	}
 	for (unsigned i = 0; i < p->n; i++)
 		p->w[i].sock = -1;
+	p->spare.sock = -1;
+	/* all start at once; then each READY (or, in the background, at its first job) */
 	for (unsigned i = 0; i < p->n && !rc; i++)
-		rc = spawn(p, &p->w[i], err);
+		rc = spawn_start(p, &p->w[i], err);
+	if (!rc && !cfg->background)
+		rc = sk_pool_ready(p, err);
 	if (rc)
 		goto fail;
 	*out = p;
@@ -361,7 +390,71 @@ fail:
 	return rc;
 }
 
+int sk_pool_ready(sk_pool *p, sk_error *err)
+{
+	for (unsigned i = 0; i < p->n; i++) {
+		struct worker *w = &p->w[i];
+		pthread_mutex_lock(&p->mu);
+		bool mine = w->pid > 0 && w->starting && !w->busy;
+		if (mine)
+			w->busy = true;
+		pthread_mutex_unlock(&p->mu);
+		if (!mine)
+			continue;
+		int rc = finish(p, w, err);
+		pthread_mutex_lock(&p->mu);
+		w->busy = false;
+		pthread_cond_signal(&p->cv);
+		pthread_mutex_unlock(&p->mu);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 /* ---- jobs ------------------------------------------------------------------------------ */
+
+/* Starts the spare in the background unless there is one (or the pool is closing). */
+static void spare_start(sk_pool *p)
+{
+	pthread_mutex_lock(&p->mu);
+	bool go = !p->closing && !p->spare_busy && p->spare.pid == 0;
+	if (go)
+		p->spare_busy = true;
+	pthread_mutex_unlock(&p->mu);
+	if (!go)
+		return;
+	sk_error err;
+	if (spawn_start(p, &p->spare, &err) != 0)
+		p->spare.sock = -1; /* none this time: a slot that empties starts one itself */
+	pthread_mutex_lock(&p->mu);
+	p->spare_busy = false;
+	pthread_mutex_unlock(&p->mu);
+}
+
+/* w (held by the caller) has just been emptied: the spare, if any, takes its place. */
+static void spare_take(sk_pool *p, struct worker *w)
+{
+	pthread_mutex_lock(&p->mu);
+	if (w->pid == 0 && p->spare.pid > 0 && !p->spare_busy) {
+		w->pid = p->spare.pid;
+		w->sock = p->spare.sock;
+		w->jobs = 0;
+		w->starting = p->spare.starting;
+		p->spare.pid = 0;
+		p->spare.sock = -1;
+		p->spare.starting = false;
+	}
+	pthread_mutex_unlock(&p->mu);
+}
+
+static void release(sk_pool *p, struct worker *w)
+{
+	pthread_mutex_lock(&p->mu);
+	w->busy = false;
+	pthread_cond_signal(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+}
 
 /* An idle worker, started here when its slot is empty; NULL (err set) when the pool is
  * closing or a worker could not be started. */
@@ -381,8 +474,15 @@ static struct worker *acquire(sk_pool *p, sk_error *err)
 				continue;
 			if (w->pid > 0) {
 				w->busy = true;
+				bool st = w->starting;
 				pthread_mutex_unlock(&p->mu);
-				return w;
+				if (!st || finish(p, w, err) == 0)
+					return w;
+				/* it did not come up (finish says why): a new one, as for an empty slot */
+				if (spawn(p, w, err) == 0)
+					return w;
+				release(p, w);
+				return NULL;
 			}
 			if (!empty)
 				empty = w;
@@ -390,6 +490,9 @@ static struct worker *acquire(sk_pool *p, sk_error *err)
 		if (empty) {
 			empty->busy = true;
 			pthread_mutex_unlock(&p->mu);
+			spare_take(p, empty);
+			if (empty->pid > 0 && (!empty->starting || finish(p, empty, err) == 0))
+				return empty;
 			if (spawn(p, empty, err) == 0)
 				return empty;
 			pthread_mutex_lock(&p->mu);
@@ -402,13 +505,6 @@ static struct worker *acquire(sk_pool *p, sk_error *err)
 	}
 }
 
-static void release(sk_pool *p, struct worker *w)
-{
-	pthread_mutex_lock(&p->mu);
-	w->busy = false;
-	pthread_cond_signal(&p->cv);
-	pthread_mutex_unlock(&p->mu);
-}
 
 static void count(sk_pool *p, uint64_t *field)
 {
@@ -541,8 +637,12 @@ static int attempt(sk_pool *p, struct worker *w, const uint8_t *msg, size_t mn, 
 	}
 	count(p, &p->st.jobs);
 	*keep = !retiring && ++w->jobs < p->max_jobs;
-	if (!*keep)
+	if (!*keep) {
 		retire(p, w, NULL, 0);
+		spare_take(p, w);
+	} else if (w->jobs >= p->max_jobs / 2) {
+		spare_start(p); /* its replacement, ready before it is needed */
+	}
 	return 0;
 }
 
@@ -675,7 +775,7 @@ size_t sk_pool_pids(sk_pool *p, pid_t *pids, size_t n)
 	size_t k = 0;
 	pthread_mutex_lock(&p->mu);
 	for (unsigned i = 0; i < p->n && k < n; i++)
-		if (p->w[i].pid > 0)
+		if (p->w[i].pid > 0 && !p->w[i].starting)
 			pids[k++] = p->w[i].pid;
 	pthread_mutex_unlock(&p->mu);
 	return k;
