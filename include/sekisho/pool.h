@@ -8,8 +8,8 @@
  * `limit-time`); a crash, a kill, a closed socket or a malformed answer blocks the item
  * `worker-crash`; in both cases the worker is replaced and no output is delivered. A
  * worker is also replaced after max_jobs jobs: its replacement (a spare, one per pool) is
- * started in the background once a worker is half-way through its jobs, and takes its
- * place without a wait. Thread-safe: threads share one pool and wait for an idle worker. */
+ * started in the background once a worker has done three quarters of its jobs, and takes
+ * its place without a wait. Thread-safe: threads share one pool and wait for an idle worker. */
 #ifndef SEKISHO_POOL_H
 #define SEKISHO_POOL_H
 

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -50,8 +51,9 @@ struct sk_pool {
 	char **envp;
 	int devnull;
 	bool closing;
-	/* The next worker, started in the background once a worker is half-way through its
-	 * jobs, so that replacing it costs no wait: it takes the first slot that empties. */
+	/* The next worker, started in the background once a worker has done three quarters
+	 * of its jobs, so that replacing it costs no wait: it takes the first slot that
+	 * empties. */
 	struct worker spare;
 	bool spare_busy; /* a thread is starting it */
 	sk_pool_stats st;
@@ -640,8 +642,11 @@ static int attempt(sk_pool *p, struct worker *w, const uint8_t *msg, size_t mn, 
 	if (!*keep) {
 		retire(p, w, NULL, 0);
 		spare_take(p, w);
-	} else if (w->jobs >= p->max_jobs / 2) {
-		spare_start(p); /* its replacement, ready before it is needed */
+	} else if (w->jobs >= p->max_jobs - p->max_jobs / 4) {
+		/* its replacement, ready before it is needed: a quarter of its jobs ahead (125
+		 * jobs of the default 500) is time enough for a start (~50 ms), and a one-shot
+		 * command that ends sooner seldom pays for a spare it never uses */
+		spare_start(p);
 	}
 	return 0;
 }
@@ -658,6 +663,20 @@ static int deliver(int out_fd, const uint8_t *inl, uint64_t size, sk_output *out
 	int rc = 0;
 	if (inl) {
 		rc = sk_output_write(out, inl, (size_t)size, &werr);
+	} else if (!out->buf && out->fd >= 0 && size <= out->max - out->written) {
+		/* file to file in the kernel, one copy (the sealed memfd cannot change) */
+		off_t off = 0;
+		while (!rc && (uint64_t)off < size) {
+			size_t want = size - (uint64_t)off < ((size_t)1 << 30) ? (size_t)(size - (uint64_t)off)
+									 : (size_t)1 << 30;
+			ssize_t r = sendfile(out->fd, out_fd, &off, want);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0)
+				rc = sk_error_sys(&werr, SK_EIO, "write");
+		}
+		if (!rc)
+			out->written += size;
 	} else {
 		size_t chunk = size < ((size_t)256 << 10) ? (size_t)size : (size_t)256 << 10;
 		uint8_t *b = malloc(chunk);

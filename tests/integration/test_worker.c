@@ -340,21 +340,22 @@ static void malformed_answers(void **state)
 static void replaced_after_max_jobs(void **state)
 {
 	(void)state;
-	sk_pool *p = open_pool(real_worker, 1, 3);
+	sk_pool *p = open_pool(real_worker, 1, 4);
 	pid_t first = one_pid(p);
 	run r;
-	for (int i = 0; i < 2; i++) {
+	sk_pool_stats st;
+	for (int i = 0; i < 3; i++) {
 		job(p, "a.csv", CSV, sizeof(CSV) - 1, 60, &r);
 		assert_string_equal(sk_verdict_code(r.res.report.verdict), "sanitized");
 		run_free(&r);
 		assert_int_equal(one_pid(p), first);
+		/* three quarters through its jobs (4 - 4/4 = 3: after its third), its
+		 * replacement is started in the background */
+		sk_pool_stats_get(p, &st);
+		assert_int_equal(st.running, i < 2 ? 1 : 2);
+		assert_int_equal(st.started, 1); /* the spare's READY is read when it takes over */
 	}
-	/* half-way through its jobs, its replacement is started in the background */
-	sk_pool_stats st;
-	sk_pool_stats_get(p, &st);
-	assert_int_equal(st.running, 2);
-	assert_int_equal(st.started, 1); /* the spare's READY is read when it takes over */
-	job(p, "a.csv", CSV, sizeof(CSV) - 1, 60, &r); /* the third: its last */
+	job(p, "a.csv", CSV, sizeof(CSV) - 1, 60, &r); /* the fourth: its last */
 	assert_string_equal(sk_verdict_code(r.res.report.verdict), "sanitized");
 	run_free(&r);
 	sk_pool_stats_get(p, &st);
@@ -370,7 +371,7 @@ static void replaced_after_max_jobs(void **state)
 	assert_int_not_equal(one_pid(p), first);
 	sk_pool_stats_get(p, &st);
 	assert_int_equal(st.started, 2);
-	assert_int_equal(st.jobs, 4);
+	assert_int_equal(st.jobs, 5);
 	assert_int_equal(st.crashes, 0);
 	sk_pool_close(p);
 }
