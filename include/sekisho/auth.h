@@ -26,6 +26,7 @@
 
 #include "sekisho/audit.h"
 #include "sekisho/error.h"
+#include "sekisho/policy.h"
 #include "sekisho/report.h"
 
 struct sk_policy;
@@ -126,17 +127,7 @@ int sk_auth_password_set(sk_auth *a, const char *name, const char *password, con
 /* The rights of a user under policy p: the roles the policy still defines (or the
  * policy's own `users:` entry for that name: its roles and section), the section, and
  * the permissions those roles carry (SK_PERM_* bits; docs/policy.md "roles"). */
-enum {
-	SK_PERM_UPLOAD = 1u << 0,           /* send files across (upload), unlock PPAP */
-	SK_PERM_DOWNLOAD = 1u << 1,         /* download own results, see own items */
-	SK_PERM_REQUEST = 1u << 2,          /* request release */
-	SK_PERM_APPROVE = 1u << 3,          /* approve/refuse requests (of the held role) */
-	SK_PERM_SECTION_ITEMS = 1u << 4,    /* see the items of their section */
-	SK_PERM_ALL_ITEMS = 1u << 5,        /* see every item */
-	SK_PERM_RELEASE_ORIGINAL = 1u << 6, /* approve handing out an original */
-	SK_PERM_AUDIT = 1u << 7,            /* read the audit log, verify, proofs */
-	SK_PERM_ADMIN = 1u << 8,            /* users, policy in force, health */
-};
+/* SK_PERM_* are defined in policy.h (the policy is the source of rights). */
 const char *sk_auth_perm_code(uint32_t one_perm); /* "upload", "release-original" … */
 
 typedef struct sk_auth_rights {

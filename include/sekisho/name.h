@@ -22,6 +22,11 @@ enum {
  * is replaced by "_". */
 int sk_name_clean(const char *name, sk_buf *out);
 
+/* true when s is one plain mail address LOCAL@DOMAIN (RFC 5322 dot-atom on both sides,
+ * ASCII, at most 254 bytes): no display name, no comments, no quoting, no spaces, CR or
+ * LF, so that it is safe in a header field and on a command line (never starts with -). */
+bool sk_mail_addr_valid(const char *s);
+
 /* true when s is valid UTF-8 (n bytes). */
 bool sk_utf8_valid(const char *s, size_t n);
 

@@ -131,6 +131,55 @@ size_t sk_policy_zone_count(const sk_policy *p);
 const char *sk_policy_zone_id(const sk_policy *p, size_t i);
 bool sk_policy_has_zone(const sk_policy *p, const char *id); /* zones and clouds */
 const char *sk_policy_role_name(const sk_policy *p, const char *id, sk_lang lang);
+/* ---- people: organization, sections, roles and their permissions, users ---- */
+
+/* Permissions a role carries (`roles.ID.permissions`, docs/policy.md "roles"); the
+ * console's rights (docs/api.md). Codes: "upload", "download", "request", "approve",
+ * "section-items", "all-items", "release-original", "audit", "admin". */
+enum {
+	SK_PERM_UPLOAD = 1u << 0,           /* send files across (upload), unlock PPAP */
+	SK_PERM_DOWNLOAD = 1u << 1,         /* download own results, see own items */
+	SK_PERM_REQUEST = 1u << 2,          /* request release */
+	SK_PERM_APPROVE = 1u << 3,          /* approve/refuse requests (of the held role) */
+	SK_PERM_SECTION_ITEMS = 1u << 4,    /* see the items of their section */
+	SK_PERM_ALL_ITEMS = 1u << 5,        /* see every item */
+	SK_PERM_RELEASE_ORIGINAL = 1u << 6, /* approve handing out an original */
+	SK_PERM_AUDIT = 1u << 7,            /* read the audit log, verify, proofs */
+	SK_PERM_ADMIN = 1u << 8,            /* users, policy in force, health */
+};
+#define SK_PERM__COUNT 9
+/* The code of one SK_PERM_* bit ("release-original"), NULL for anything else; and the
+ * bit of a code (0 when unknown). */
+const char *sk_policy_perm_code(uint32_t one_perm);
+uint32_t sk_policy_perm_parse(const char *code);
+
+/* `organization` (the municipality's name), NULL when not set. */
+const char *sk_policy_organization(const sk_policy *p);
+bool sk_policy_has_role(const sk_policy *p, const char *id);
+/* The permissions of a role (its `permissions`, else the defaults of its well-known id);
+ * 0 for an undefined role. */
+uint32_t sk_policy_role_perms(const sk_policy *p, const char *id);
+/* `sections` (ids in file order). name: the section's name (lang: name_en), the id when
+ * it has none, NULL for an undefined section. */
+size_t sk_policy_section_count(const sk_policy *p);
+const char *sk_policy_section_id(const sk_policy *p, size_t i);
+bool sk_policy_has_section(const sk_policy *p, const char *id);
+const char *sk_policy_section_name(const sk_policy *p, const char *id, sk_lang lang);
+/* The `users:` entry with id name (exact): its roles, section and mail (NULL when not
+ * given); each output may be NULL. SK_ENOTFOUND when the policy does not list name. */
+int sk_policy_user_find(const sk_policy *p, const char *name, const char *const **roles,
+			size_t *nroles, const char **section, const char **mail);
+/* `release`: distinct approvers a release needs (of the sanitised result: default 1; of
+ * the original: default 2). Either output may be NULL. */
+void sk_policy_approvals(const sk_policy *p, uint32_t *release, uint32_t *original);
+
+/* `auth` as written (-1: not set; minutes and hours already in seconds). */
+typedef struct sk_policy_auth {
+	int64_t password_min, history, lockout_after, lockout_seconds, session_idle_seconds,
+		session_max_seconds, totp_window;
+} sk_policy_auth;
+void sk_policy_auth_get(const sk_policy *p, sk_policy_auth *a);
+
 /* retention in days (0 when not set) */
 uint32_t sk_policy_retention_days(const sk_policy *p, const char *what); /* "quarantine", "audit" */
 
@@ -148,6 +197,16 @@ typedef struct sk_policy_spool {
 	uint32_t line;           /* of the flow in the file */
 } sk_policy_spool;
 
+#define SK_POLICY_HTTP_MAX 16 /* HTTPS listeners in one policy */
+
+/* One HTTPS listener of the console (gateway.http). */
+typedef struct sk_policy_http {
+	const char *zone; /* zone id (checked; never mynumber) */
+	const char *addr; /* IP literal (no brackets) */
+	uint16_t port;
+	uint32_t line;    /* of the entry in the file */
+} sk_policy_http;
+
 typedef struct sk_policy_gateway {
 	const char *user;    /* unprivileged user of the roles; NULL: not set */
 	const char *state;   /* state folder (absolute); NULL: not set */
@@ -161,6 +220,12 @@ typedef struct sk_policy_gateway {
 	const char *clamd;   /* clamd socket for every item; NULL: no scan */
 	const sk_policy_spool *spool;
 	size_t nspool;
+	const sk_policy_http *http; /* HTTPS listeners (gateway.http) */
+	size_t nhttp;
+	const char *tls_cert, *tls_key; /* gateway.tls (absolute paths); NULL: not set */
+	const char *console_zone; /* zone serving the console (default "lgwan") */
+	const char *sendmail;     /* MTA program for notices (default "/usr/sbin/sendmail") */
+	const char *console_url;  /* the console's address for notices; NULL: not set */
 } sk_policy_gateway;
 
 /* The gateway section of p (all fields NULL / -1 / 0 when the section is absent). The

@@ -135,3 +135,33 @@ int sk_name_clean(const char *name, sk_buf *out)
 	sk_buf_free(&tmp);
 	return rc ? rc : changed;
 }
+
+/* atext of RFC 5322 3.2.3 (letters, digits and these) */
+static bool atext(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c && strchr("!#$%&'*+/=?^_`{|}~-", c));
+}
+
+/* a dot-atom: atoms of atext separated by single dots */
+static bool dot_atom(const char *s, size_t n)
+{
+	if (!n || s[0] == '.' || s[n - 1] == '.')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] == '.' ? s[i + 1] == '.' : !atext((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+bool sk_mail_addr_valid(const char *s)
+{
+	if (!s)
+		return false;
+	size_t n = strlen(s);
+	const char *at = strchr(s, '@');
+	if (n > 254 || !at || s[0] == '-' || strchr(at + 1, '@'))
+		return false;
+	size_t ln = (size_t)(at - s);
+	return ln <= 64 && dot_atom(s, ln) && dot_atom(at + 1, n - ln - 1);
+}

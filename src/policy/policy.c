@@ -773,13 +773,50 @@ static void parse_profiles(struct ctx *c, const pnode *prof)
 }
 
 static const struct prole default_roles[] = {
-	{"ciso", "最高情報セキュリティ責任者 (CISO)", "Chief Information Security Officer (CISO)"},
-	{"security-director", "統括情報セキュリティ責任者", "Chief Information Security Director"},
-	{"security-manager", "情報セキュリティ管理者", "Information Security Manager"},
-	{"sysadmin", "システム管理者", "System Administrator"},
-	{"staff", "職員", "Staff"},
-	{"auditor", "監査員", "Auditor"},
+	{"ciso", "最高情報セキュリティ責任者 (CISO)", "Chief Information Security Officer (CISO)", 0},
+	{"security-director", "統括情報セキュリティ責任者", "Chief Information Security Director", 0},
+	{"security-manager", "情報セキュリティ管理者", "Information Security Manager", 0},
+	{"sysadmin", "システム管理者", "System Administrator", 0},
+	{"staff", "職員", "Staff", 0},
+	{"auditor", "監査員", "Auditor", 0},
 };
+
+static const char *const perm_codes[SK_PERM__COUNT] = {
+	"upload", "download", "request", "approve", "section-items", "all-items",
+	"release-original", "audit", "admin",
+};
+
+const char *sk_policy_perm_code(uint32_t one_perm)
+{
+	for (unsigned i = 0; i < SK_PERM__COUNT; i++)
+		if (one_perm == 1u << i)
+			return perm_codes[i];
+	return NULL;
+}
+
+uint32_t sk_policy_perm_parse(const char *code)
+{
+	for (unsigned i = 0; code && i < SK_PERM__COUNT; i++)
+		if (!strcmp(code, perm_codes[i]))
+			return 1u << i;
+	return 0;
+}
+
+/* The permissions of a role that does not list them, by its well-known id. */
+static uint32_t default_perms(const char *id)
+{
+	const uint32_t base = SK_PERM_UPLOAD | SK_PERM_DOWNLOAD | SK_PERM_REQUEST;
+	if (!strcmp(id, "security-manager"))
+		return base | SK_PERM_APPROVE | SK_PERM_SECTION_ITEMS;
+	if (!strcmp(id, "security-director") || !strcmp(id, "ciso"))
+		return base | SK_PERM_APPROVE | SK_PERM_ALL_ITEMS | SK_PERM_RELEASE_ORIGINAL |
+		       SK_PERM_AUDIT;
+	if (!strcmp(id, "sysadmin"))
+		return base | SK_PERM_ADMIN | SK_PERM_ALL_ITEMS;
+	if (!strcmp(id, "auditor"))
+		return SK_PERM_AUDIT;
+	return base; /* staff and any other role */
+}
 
 static const struct prole *role_find(const sk_policy *p, const char *id)
 {
@@ -789,14 +826,61 @@ static const struct prole *role_find(const sk_policy *p, const char *id)
 	return NULL;
 }
 
+static const struct psection *section_find(const sk_policy *p, const char *id)
+{
+	for (size_t i = 0; id && i < p->nsections; i++)
+		if (!strcmp(p->sections[i].id, id))
+			return &p->sections[i];
+	return NULL;
+}
+
+/* organization: 相模原市 ; sections: { ID: { name, name_en } } */
+static void parse_org(struct ctx *c, const pnode *org, const pnode *sections)
+{
+	sk_policy *p = c->p;
+	if (org) {
+		if (!org->sl || org->sl > 256 || !sk_utf8_valid(org->s, org->sl) ||
+		    strpbrk(org->s, "\r\n"))
+			ERR(c, "E-ORGANIZATION", org, "organization は 1〜256 バイトの 1 行で書いてください",
+			    "organization must be one line of 1 to 256 bytes");
+		else
+			p->organization = org->s;
+	}
+	if (!sections || !want(c, sections, PN_MAP, "sections"))
+		return;
+	for (size_t i = 0; i + 1 < sections->n; i += 2) {
+		const pnode *k = sections->k[i], *v = sections->k[i + 1];
+		if (!check_id(c, k, "section"))
+			continue;
+		if (section_find(p, k->s)) {
+			ERR(c, "E-ID-DUPLICATE", k, "所属「%s」が重複しています", "section '%s' is defined twice",
+			    k->s);
+			continue;
+		}
+		struct fld f[] = {{"name", PN_SCALAR, true, 0}, {"name_en", PN_SCALAR, false, 0}};
+		char where[96];
+		snprintf(where, sizeof(where), "sections.%s", k->s);
+		if (!FIELDS(c, v, where))
+			continue;
+		struct psection *x = PUSH(c, p->sections, p->nsections);
+		if (!x)
+			return;
+		x->id = k->s;
+		x->name = FV("name") ? FV("name")->s : k->s;
+		x->name_en = FV("name_en") ? FV("name_en")->s : x->name;
+	}
+}
+
 static void parse_roles(struct ctx *c, const pnode *roles, const pnode *users)
 {
 	sk_policy *p = c->p;
 	if (!roles) {
 		for (size_t i = 0; i < sizeof(default_roles) / sizeof(default_roles[0]); i++) {
 			struct prole *r = PUSH(c, p->roles, p->nroles);
-			if (r)
+			if (r) {
 				*r = default_roles[i];
+				r->perms = default_perms(r->id);
+			}
 		}
 	} else if (want(c, roles, PN_MAP, "roles")) {
 		for (size_t i = 0; i + 1 < roles->n; i += 2) {
@@ -808,7 +892,8 @@ static void parse_roles(struct ctx *c, const pnode *roles, const pnode *users)
 				continue;
 			}
 			struct fld f[] = {{"name", PN_SCALAR, true, 0}, {"name_en", PN_SCALAR, false, 0},
-					  {"description", PN_SCALAR, false, 0}};
+					  {"description", PN_SCALAR, false, 0},
+					  {"permissions", PN_SEQ, false, 0}};
 			char where[96];
 			snprintf(where, sizeof(where), "roles.%s", k->s);
 			if (!FIELDS(c, v, where))
@@ -819,13 +904,29 @@ static void parse_roles(struct ctx *c, const pnode *roles, const pnode *users)
 			r->id = k->s;
 			r->name = FV("name") ? FV("name")->s : k->s;
 			r->name_en = FV("name_en") ? FV("name_en")->s : r->name;
+			const pnode *pl = FV("permissions");
+			r->perms = pl ? 0 : default_perms(r->id);
+			for (size_t j = 0; pl && j < pl->n; j++) {
+				const pnode *x = pl->k[j];
+				uint32_t bit = x->t == PN_SCALAR ? sk_policy_perm_parse(x->s) : 0;
+				if (!bit)
+					ERR(c, "E-ROLE-PERMISSION", x,
+					    "権限「%s」は不明です (upload・download・request・approve・section-items・all-items・release-original・audit・admin)",
+					    "unknown permission '%s' (upload, download, request, approve, section-items, all-items, release-original, audit, admin)",
+					    x->t == PN_SCALAR ? x->s : "?");
+				else if (r->perms & bit)
+					WARN(c, "W-ROLE-PERMISSION-REPEATED", x, "権限「%s」が重複しています",
+					     "permission '%s' is listed twice", x->s);
+				r->perms |= bit;
+			}
 		}
 	}
 	if (!users || !want(c, users, PN_SEQ, "users"))
 		return;
 	for (size_t i = 0; i < users->n; i++) {
-		struct fld f[] = {{"id", PN_SCALAR, true, 0}, {"name", PN_SCALAR, false, 0},
-				  {"roles", PN_SEQ, true, 0}, {"email", PN_SCALAR, false, 0}};
+		struct fld f[] = {{"id", PN_SCALAR, true, 0},     {"name", PN_SCALAR, false, 0},
+				  {"roles", PN_SEQ, true, 0},     {"mail", PN_SCALAR, false, 0},
+				  {"email", PN_SCALAR, false, 0}, {"section", PN_SCALAR, false, 0}};
 		if (!FIELDS(c, users->k[i], "users[]"))
 			continue;
 		if (!FV("id") || !check_id(c, FV("id"), "user"))
@@ -843,6 +944,21 @@ static void parse_roles(struct ctx *c, const pnode *roles, const pnode *users)
 			return;
 		u->id = FV("id")->s;
 		u->name = FV("name") ? FV("name")->s : u->id;
+		const pnode *sec = FV("section"), *mail = FV("mail") ? FV("mail") : FV("email");
+		if (FV("mail") && FV("email"))
+			ERR(c, "E-KEY-DUPLICATE", FV("email"),
+			    "mail と email は同じものです (mail だけを書いてください)",
+			    "mail and email are the same thing (write mail only)");
+		if (sec && !section_find(p, sec->s))
+			ERR(c, "E-SECTION-UNKNOWN", sec, "所属「%s」は sections に定義されていません",
+			    "section '%s' is not defined in sections", sec->s);
+		else if (sec)
+			u->section = sec->s;
+		if (mail && !sk_mail_addr_valid(mail->s))
+			ERR(c, "E-USER-MAIL", mail, "メールアドレス「%s」が不正です (例 tanaka@city.example.lg.jp)",
+			    "mail address '%s' is invalid (e.g. tanaka@city.example.lg.jp)", mail->s);
+		else if (mail)
+			u->mail = mail->s;
 		const pnode *rl = FV("roles");
 		for (size_t j = 0; rl && j < rl->n; j++) {
 			const pnode *r = rl->k[j];
@@ -1467,6 +1583,71 @@ static void parse_retention(struct ctx *c, const pnode *r)
 			    "period '%s' is invalid (e.g. 90d, 12w, 6m, 5y)", f[i].val->s);
 }
 
+/* auth: passwords, lockout, sessions, TOTP (the values the auth service uses) */
+static void parse_auth(struct ctx *c, const pnode *a)
+{
+	sk_policy_auth *x = &c->p->auth;
+	x->password_min = x->history = x->lockout_after = x->lockout_seconds = -1;
+	x->session_idle_seconds = x->session_max_seconds = x->totp_window = -1;
+	if (!a)
+		return;
+	struct fld f[] = {{"password_min", PN_SCALAR, false, 0},
+			  {"history", PN_SCALAR, false, 0},
+			  {"lockout_after", PN_SCALAR, false, 0},
+			  {"lockout_minutes", PN_SCALAR, false, 0},
+			  {"session_idle_minutes", PN_SCALAR, false, 0},
+			  {"session_max_hours", PN_SCALAR, false, 0},
+			  {"totp_window", PN_SCALAR, false, 0}};
+	if (!FIELDS(c, a, "auth"))
+		return;
+	/* lower, upper bound, unit (seconds), destination */
+	const struct {
+		long lo, hi, unit;
+		int64_t *dst;
+	} r[] = {{8, 256, 1, &x->password_min},         {0, 24, 1, &x->history},
+		 {1, 100, 1, &x->lockout_after},         {1, 1440, 60, &x->lockout_seconds},
+		 {1, 1440, 60, &x->session_idle_seconds}, {1, 168, 3600, &x->session_max_seconds},
+		 {0, 10, 1, &x->totp_window}};
+	for (size_t i = 0; i < sizeof(r) / sizeof(r[0]); i++) {
+		long v;
+		if (f[i].val && get_int(c, f[i].val, r[i].lo, r[i].hi, &v))
+			*r[i].dst = (int64_t)v * r[i].unit;
+	}
+	if (x->session_idle_seconds > 0 && x->session_max_seconds > 0 &&
+	    x->session_idle_seconds > x->session_max_seconds)
+		WARN(c, "W-AUTH-IDLE-OVER-MAX", FV("session_idle_minutes"),
+		     "session_idle_minutes が session_max_hours より長いため、無操作の期限は働きません",
+		     "session_idle_minutes is longer than session_max_hours: the idle expiry never applies");
+}
+
+/* release: { approvers: N, original: { approvers: M } } */
+static void parse_release(struct ctx *c, const pnode *r)
+{
+	sk_policy *p = c->p;
+	p->approvals = 1;
+	p->approvals_original = 2;
+	if (!r)
+		return;
+	struct fld f[] = {{"approvers", PN_SCALAR, false, 0}, {"original", PN_MAP, false, 0}};
+	if (!FIELDS(c, r, "release"))
+		return;
+	long v;
+	if (FV("approvers") && get_int(c, FV("approvers"), 1, 5, &v))
+		p->approvals = (uint32_t)v;
+	const pnode *o = FV("original");
+	if (!o)
+		return;
+	struct fld g[] = {{"approvers", PN_SCALAR, false, 0}};
+	if (!fields(c, o, "release.original", g, 1) || !g[0].val ||
+	    !get_int(c, g[0].val, 1, 5, &v))
+		return;
+	p->approvals_original = (uint32_t)v;
+	if (v < 2)
+		WARN(c, "W-RELEASE-ORIGINAL-ONE", g[0].val,
+		     "無害化していない原本を 1 人の承認で渡せます。二人制 (approvers: 2) を推奨します",
+		     "an original (not sanitised) is handed out on one approval; two (approvers: 2) is advised");
+}
+
 /* ---- gateway (sekishod) --------------------------------------------------------------------- */
 
 static bool abs_path(struct ctx *c, const pnode *n, const char *what)
@@ -1693,6 +1874,83 @@ static void parse_milter(struct ctx *c, const pnode *m, const pnode *kfrom, cons
 	p->gw.milter_line = m->line;
 }
 
+/* Keeps ptr to be freed with the policy; non-zero (ptr not kept) when out of memory. */
+static int own(struct ctx *c, void *ptr)
+{
+	sk_policy *p = c->p;
+	if (p->nowned == p->capowned) {
+		size_t cap = p->capowned ? p->capowned * 2 : 8;
+		void **v = realloc(p->owned, cap * sizeof(*v));
+		if (!v)
+			return SK_ENOMEM;
+		p->owned = v;
+		p->capowned = cap;
+	}
+	p->owned[p->nowned++] = ptr;
+	return 0;
+}
+
+/* gateway.http: [{zone: internet, listen: "203.0.113.1:443"}, …] */
+static void parse_http(struct ctx *c, const pnode *seq)
+{
+	sk_policy *p = c->p;
+	for (size_t i = 0; i < seq->n; i++) {
+		const pnode *it = seq->k[i];
+		char where[64];
+		snprintf(where, sizeof(where), "gateway.http[%zu]", i);
+		struct fld f[] = {{"zone", PN_SCALAR, true, 0}, {"listen", PN_SCALAR, true, 0}};
+		if (!FIELDS(c, it, where) || !FV("zone") || !FV("listen"))
+			continue;
+		if (p->nhttp >= SK_POLICY_HTTP_MAX) {
+			ERR(c, "E-GATEWAY-HTTP", it, "HTTPS の受付は %d 個までです",
+			    "at most %d HTTPS listeners", SK_POLICY_HTTP_MAX);
+			return;
+		}
+		const pnode *z = FV("zone"), *l = FV("listen");
+		const struct pzone *zz = sk_pzone_find(p, z->s);
+		bool ok = true;
+		if (!zz || zz->cloud) {
+			ERR(c, "E-ZONE-UNKNOWN", z, "ゾーン「%s」は定義されていません", "zone '%s' is not defined",
+			    z->s);
+			ok = false;
+		} else if (!strcmp(z->s, "mynumber")) {
+			ERR(c, "E-GATEWAY-HTTP-MYNUMBER", z,
+			    "マイナンバー利用事務系に HTTPS の受付を置くことはできません",
+			    "no HTTPS listener may be opened in the mynumber zone");
+			ok = false;
+		}
+		char addr[64];
+		long port = 0;
+		if (!addr_port(l->s, addr, sizeof(addr), &port)) {
+			ERR(c, "E-GATEWAY-HTTP", l, "受付アドレス「%s」が不正です (例 198.51.100.1:443)",
+			    "listen address '%s' is invalid (e.g. 198.51.100.1:443)", l->s);
+			ok = false;
+		}
+		for (size_t j = 0; ok && j < p->nhttp; j++)
+			if (p->http[j].port == port && !strcmp(p->http[j].addr, addr)) {
+				ERR(c, "E-GATEWAY-HTTP-DUPLICATE", l, "受付アドレス「%s」は %u 行目と重複しています",
+				    "listen address '%s' repeats the one on line %u", l->s,
+				    (unsigned)p->http[j].line);
+				ok = false;
+			}
+		if (!ok)
+			continue;
+		sk_policy_http *h = PUSH(c, p->http, p->nhttp);
+		char *a = h ? strdup(addr) : NULL;
+		if (!a || own(c, a)) {
+			if (h)
+				p->nhttp--;
+			free(a);
+			c->oom = 1;
+			return;
+		}
+		h->zone = z->s;
+		h->addr = a;
+		h->port = (uint16_t)port;
+		h->line = it->line;
+	}
+}
+
 static void parse_gateway(struct ctx *c, const pnode *g)
 {
 	sk_policy *p = c->p;
@@ -1703,7 +1961,10 @@ static void parse_gateway(struct ctx *c, const pnode *g)
 			  {"workers", PN_SCALAR, false, 0}, {"milter", -1, false, 0},
 			  {"metrics", PN_SCALAR, false, 0}, {"events", PN_SCALAR, false, 0},
 			  {"clamd", PN_SCALAR, false, 0},   {"spool", PN_SEQ, false, 0},
-			  {"milter_from", PN_SCALAR, false, 0}, {"milter_to", PN_SCALAR, false, 0}};
+			  {"milter_from", PN_SCALAR, false, 0}, {"milter_to", PN_SCALAR, false, 0},
+			  {"http", PN_SEQ, false, 0},       {"tls", PN_MAP, false, 0},
+			  {"console_zone", PN_SCALAR, false, 0}, {"sendmail", PN_SCALAR, false, 0},
+			  {"console_url", PN_SCALAR, false, 0}};
 	if (!FIELDS(c, g, "gateway"))
 		return;
 	const pnode *v;
@@ -1773,6 +2034,42 @@ static void parse_gateway(struct ctx *c, const pnode *g)
 	}
 	if (FV("spool"))
 		parse_spool(c, FV("spool"));
+	if ((v = FV("console_zone"))) {
+		if (!sk_pzone_find(p, v->s) || sk_pzone_find(p, v->s)->cloud)
+			ERR(c, "E-ZONE-UNKNOWN", v, "ゾーン「%s」は定義されていません", "zone '%s' is not defined",
+			    v->s);
+		else if (!strcmp(v->s, "mynumber"))
+			ERR(c, "E-GATEWAY-HTTP-MYNUMBER", v,
+			    "マイナンバー利用事務系に画面を提供することはできません",
+			    "the console cannot be served in the mynumber zone");
+		else
+			p->gw.console_zone = v->s;
+	}
+	if ((v = FV("sendmail")) && abs_path(c, v, "sendmail"))
+		p->gw.sendmail = v->s;
+	if ((v = FV("console_url"))) {
+		bool ok = (!strncmp(v->s, "https://", 8) || !strncmp(v->s, "http://", 7)) &&
+			  v->sl < 1024;
+		for (size_t i = 0; ok && i < v->sl; i++)
+			ok = (unsigned char)v->s[i] > 0x20 && (unsigned char)v->s[i] < 0x7f;
+		if (!ok)
+			ERR(c, "E-GATEWAY-CONSOLE-URL", v,
+			    "console_url「%s」が不正です (https:// で始まる空白のない URL)",
+			    "console_url '%s' is invalid (a URL starting with https://, without spaces)",
+			    v->s);
+		else
+			p->gw.console_url = v->s;
+	}
+	if ((v = FV("tls"))) {
+		struct fld t[] = {{"cert", PN_SCALAR, true, 0}, {"key", PN_SCALAR, true, 0}};
+		if (fields(c, v, "gateway.tls", t, 2) && t[0].val && t[1].val &&
+		    abs_path(c, t[0].val, "tls.cert") && abs_path(c, t[1].val, "tls.key")) {
+			p->gw.tls_cert = t[0].val->s;
+			p->gw.tls_key = t[1].val->s;
+		}
+	}
+	if ((v = FV("http")))
+		parse_http(c, v);
 }
 
 /* After a clean parse: a spool flow whose route the flows deny blocks every file. */
@@ -1798,11 +2095,34 @@ static void check_spool_flows(struct ctx *c)
 	p->gw.nspool = p->nspools;
 }
 
+/* After a clean parse: the console zone should have a listener when any is configured. */
+static void check_console(struct ctx *c)
+{
+	sk_policy *p = c->p;
+	if (!p->gw.console_zone)
+		p->gw.console_zone = "lgwan";
+	if (!p->gw.sendmail)
+		p->gw.sendmail = "/usr/sbin/sendmail";
+	bool found = false;
+	for (size_t i = 0; i < p->nhttp; i++)
+		found = found || !strcmp(p->http[i].zone, p->gw.console_zone);
+	if (p->nhttp && !found)
+		sk_pdiag_at_v(c->d, SK_DIAG_WARNING, "W-GATEWAY-CONSOLE-NO-LISTENER",
+			      p->http[0].line, 0,
+			      "画面を提供するゾーン「%s」に HTTPS の受付がありません (承認・ダウンロードができません)",
+			      "the console zone '%s' has no HTTPS listener (nobody can approve or download)",
+			      p->gw.console_zone);
+}
+
 void sk_policy_gateway_get(const sk_policy *p, sk_policy_gateway *g)
 {
 	*g = p->gw;
 	g->spool = p->spools;
 	g->nspool = p->nspools;
+	g->http = p->http;
+	g->nhttp = p->nhttp;
+	g->console_zone = p->gw.console_zone ? p->gw.console_zone : "lgwan";
+	g->sendmail = p->gw.sendmail ? p->gw.sendmail : "/usr/sbin/sendmail";
 }
 
 /* ---- load ---------------------------------------------------------------------------------- */
@@ -1830,6 +2150,11 @@ void sk_policy_free(sk_policy *p)
 	free(p->pats);
 	free(p->spools);
 	free(p->spool_ids);
+	free(p->sections);
+	free(p->http);
+	for (size_t i = 0; i < p->nowned; i++)
+		free(p->owned[i]);
+	free(p->owned);
 	sk_dlp_free(p->dlp);
 	sk_pyaml_free(p->root);
 	free(p);
@@ -1873,6 +2198,8 @@ int sk_policy_parse(const char *text, size_t n, int32_t today, sk_policy **out,
 				{"classification", PN_MAP, false, 0}, {"dlp", PN_MAP, false, 0},
 				{"flows", PN_SEQ, false, 0},     {"retention", PN_MAP, false, 0},
 				{"gateway", PN_MAP, false, 0},
+				{"organization", PN_SCALAR, false, 0}, {"sections", PN_MAP, false, 0},
+				{"auth", PN_MAP, false, 0},      {"release", PN_MAP, false, 0},
 			};
 			if (FIELDS(&c, root, "policy")) {
 				if (FV("version") && strcmp(FV("version")->s, "1"))
@@ -1885,14 +2212,19 @@ int sk_policy_parse(const char *text, size_t n, int32_t today, sk_policy **out,
 				parse_clouds(&c, FV("clouds"));
 				parse_listeners(&c, FV("listeners"));
 				parse_profiles(&c, FV("profiles"));
+				parse_org(&c, FV("organization"), FV("sections"));
 				parse_roles(&c, FV("roles"), FV("users"));
 				parse_classification(&c, FV("classification"));
 				parse_dlp(&c, FV("dlp"));
 				parse_flows(&c, FV("flows"));
 				parse_retention(&c, FV("retention"));
+				parse_auth(&c, FV("auth"));
+				parse_release(&c, FV("release"));
 				parse_gateway(&c, FV("gateway"));
-				if (d->errors == errors0)
+				if (d->errors == errors0) {
 					check_spool_flows(&c);
+					check_console(&c);
+				}
 			}
 		}
 	}
@@ -1971,6 +2303,78 @@ const char *sk_policy_role_name(const sk_policy *p, const char *id, sk_lang lang
 	if (!r)
 		return id;
 	return lang == SK_LANG_EN ? r->name_en : r->name;
+}
+
+const char *sk_policy_organization(const sk_policy *p)
+{
+	return p->organization;
+}
+
+bool sk_policy_has_role(const sk_policy *p, const char *id)
+{
+	return id && role_find(p, id) != NULL;
+}
+
+uint32_t sk_policy_role_perms(const sk_policy *p, const char *id)
+{
+	const struct prole *r = id ? role_find(p, id) : NULL;
+	return r ? r->perms : 0;
+}
+
+size_t sk_policy_section_count(const sk_policy *p)
+{
+	return p->nsections;
+}
+
+const char *sk_policy_section_id(const sk_policy *p, size_t i)
+{
+	return i < p->nsections ? p->sections[i].id : NULL;
+}
+
+bool sk_policy_has_section(const sk_policy *p, const char *id)
+{
+	return section_find(p, id) != NULL;
+}
+
+const char *sk_policy_section_name(const sk_policy *p, const char *id, sk_lang lang)
+{
+	const struct psection *x = section_find(p, id);
+	if (!x)
+		return NULL;
+	return lang == SK_LANG_EN ? x->name_en : x->name;
+}
+
+int sk_policy_user_find(const sk_policy *p, const char *name, const char *const **roles,
+			size_t *nroles, const char **section, const char **mail)
+{
+	for (size_t i = 0; name && i < p->nusers; i++) {
+		const struct puser *u = &p->users[i];
+		if (strcmp(u->id, name))
+			continue;
+		if (roles)
+			*roles = (const char *const *)u->roles;
+		if (nroles)
+			*nroles = u->nr;
+		if (section)
+			*section = u->section;
+		if (mail)
+			*mail = u->mail;
+		return 0;
+	}
+	return SK_ENOTFOUND;
+}
+
+void sk_policy_approvals(const sk_policy *p, uint32_t *release, uint32_t *original)
+{
+	if (release)
+		*release = p->approvals ? p->approvals : 1;
+	if (original)
+		*original = p->approvals_original ? p->approvals_original : 2;
+}
+
+void sk_policy_auth_get(const sk_policy *p, sk_policy_auth *a)
+{
+	*a = p->auth;
 }
 
 uint32_t sk_policy_retention_days(const sk_policy *p, const char *what)

@@ -100,12 +100,18 @@ struct pdim {
 
 struct prole {
 	const char *id, *name, *name_en;
+	uint32_t perms; /* SK_PERM_* */
+};
+
+struct psection {
+	const char *id, *name, *name_en;
 };
 
 struct puser {
 	const char *id, *name;
 	const char **roles;
 	size_t nr;
+	const char *section, *mail; /* NULL when not given */
 };
 
 struct pprofile {
@@ -136,6 +142,13 @@ struct sk_policy {
 	size_t nroles;
 	struct puser *users;
 	size_t nusers;
+	const char *organization;
+	struct psection *sections;
+	size_t nsections;
+	sk_policy_auth auth;
+	uint32_t approvals, approvals_original;
+	sk_policy_http *http;
+	size_t nhttp;
 	struct plistener lis[3]; /* mail, file, web */
 	/* dlp */
 	sk_dlp_config dlpc;

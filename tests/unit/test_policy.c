@@ -796,6 +796,257 @@ static void gateway_errors(void **state)
 	sk_buf_free(&b);
 }
 
+/* ---- people: organization, sections, roles' permissions, users; auth; release; http ---- */
+
+/* the first 11 lines of BASE (the three zones) followed by body (from line 12) */
+static sk_policy *people(const char *body, size_t errors, size_t warnings, const char *code,
+			 uint32_t line, uint32_t col)
+{
+	char t[8192];
+	const char *z = strstr(BASE, "users:\n");
+	snprintf(t, sizeof(t), "%.*s%s", (int)(z - BASE), BASE, body);
+	sk_policy *p = NULL;
+	sk_policy_diags d;
+	sk_policy_diags_init(&d);
+	sk_error err;
+	int rc = sk_policy_parse(t, strlen(t), sk_policy_date_parse("2025-06-01"), &p, &d, &err);
+	if (d.errors != errors || d.warnings != warnings)
+		dump(&d);
+	assert_int_equal(d.errors, errors);
+	assert_int_equal(d.warnings, warnings);
+	assert_int_equal(rc, errors ? SK_EFORMAT : 0);
+	if (code)
+		assert_true(has(&d, code, line, col));
+	sk_policy_diags_free(&d);
+	return p;
+}
+
+static void people_section(void **state)
+{
+	(void)state;
+	sk_policy *p = people(
+		"organization: 相模原市\n"                                           /* 12 */
+		"sections:\n"                                                        /* 13 */
+		"  joho: { name: 情報政策課, name_en: Information Policy Division }\n" /* 14 */
+		"  somu: { name: 総務課 }\n"                                          /* 15 */
+		"roles:\n"                                                           /* 16 */
+		"  staff: { name: 職員 }\n"                                           /* 17 */
+		"  security-manager: { name: 管理者 }\n"                              /* 18 */
+		"  ciso: { name: CISO }\n"
+		"  sysadmin: { name: システム管理者 }\n"
+		"  auditor: { name: 監査員 }\n"
+		"  reader: { name: 閲覧, permissions: [download, audit] }\n"
+		"  nothing: { name: なし, permissions: [] }\n"
+		"  custom: { name: 独自 }\n"
+		"users:\n"
+		"  - { id: joho-kacho, roles: [security-manager, staff], section: joho, mail: kacho@city.example.lg.jp }\n"
+		"  - { id: old, roles: [staff], email: old@example.jp }\n"
+		"  - { id: bare, roles: [auditor] }\n",
+		0, 0, NULL, 0, 0);
+	assert_non_null(p);
+	assert_string_equal(sk_policy_organization(p), "相模原市");
+	assert_int_equal(sk_policy_section_count(p), 2);
+	assert_string_equal(sk_policy_section_id(p, 0), "joho");
+	assert_string_equal(sk_policy_section_id(p, 1), "somu");
+	assert_null(sk_policy_section_id(p, 2));
+	assert_true(sk_policy_has_section(p, "somu"));
+	assert_false(sk_policy_has_section(p, "Somu"));
+	assert_string_equal(sk_policy_section_name(p, "joho", SK_LANG_JA), "情報政策課");
+	assert_string_equal(sk_policy_section_name(p, "joho", SK_LANG_EN), "Information Policy Division");
+	assert_string_equal(sk_policy_section_name(p, "somu", SK_LANG_EN), "総務課");
+	assert_null(sk_policy_section_name(p, "none", SK_LANG_JA));
+	const uint32_t base = SK_PERM_UPLOAD | SK_PERM_DOWNLOAD | SK_PERM_REQUEST;
+	assert_true(sk_policy_has_role(p, "custom"));
+	assert_false(sk_policy_has_role(p, "security-director")); /* not written: not defined */
+	assert_int_equal(sk_policy_role_perms(p, "staff"), base);
+	assert_int_equal(sk_policy_role_perms(p, "security-manager"),
+			 base | SK_PERM_APPROVE | SK_PERM_SECTION_ITEMS);
+	assert_int_equal(sk_policy_role_perms(p, "ciso"),
+			 base | SK_PERM_APPROVE | SK_PERM_ALL_ITEMS | SK_PERM_RELEASE_ORIGINAL |
+				 SK_PERM_AUDIT);
+	assert_int_equal(sk_policy_role_perms(p, "sysadmin"), base | SK_PERM_ADMIN | SK_PERM_ALL_ITEMS);
+	assert_int_equal(sk_policy_role_perms(p, "auditor"), SK_PERM_AUDIT);
+	assert_int_equal(sk_policy_role_perms(p, "reader"), SK_PERM_DOWNLOAD | SK_PERM_AUDIT);
+	assert_int_equal(sk_policy_role_perms(p, "nothing"), 0);
+	assert_int_equal(sk_policy_role_perms(p, "custom"), base);
+	assert_int_equal(sk_policy_role_perms(p, "security-director"), 0);
+	const char *const *roles = NULL;
+	size_t nr = 0;
+	const char *sec = "x", *mail = "x";
+	assert_int_equal(sk_policy_user_find(p, "joho-kacho", &roles, &nr, &sec, &mail), 0);
+	assert_int_equal(nr, 2);
+	assert_string_equal(roles[0], "security-manager");
+	assert_string_equal(roles[1], "staff");
+	assert_string_equal(sec, "joho");
+	assert_string_equal(mail, "kacho@city.example.lg.jp");
+	assert_int_equal(sk_policy_user_find(p, "old", NULL, NULL, &sec, &mail), 0);
+	assert_null(sec);
+	assert_string_equal(mail, "old@example.jp"); /* the older spelling email */
+	assert_int_equal(sk_policy_user_find(p, "bare", NULL, NULL, NULL, &mail), 0);
+	assert_null(mail);
+	assert_int_equal(sk_policy_user_find(p, "Joho-kacho", NULL, NULL, NULL, NULL), SK_ENOTFOUND);
+	/* defaults of the parts not written */
+	uint32_t r1 = 0, r2 = 0;
+	sk_policy_approvals(p, &r1, &r2);
+	assert_int_equal(r1, 1);
+	assert_int_equal(r2, 2);
+	sk_policy_auth a;
+	sk_policy_auth_get(p, &a);
+	assert_int_equal(a.password_min, -1);
+	assert_int_equal(a.totp_window, -1);
+	sk_policy_gateway g;
+	sk_policy_gateway_get(p, &g);
+	assert_int_equal(g.nhttp, 0);
+	assert_string_equal(g.console_zone, "lgwan");
+	assert_string_equal(g.sendmail, "/usr/sbin/sendmail");
+	assert_null(g.console_url);
+	assert_null(g.tls_cert);
+	sk_policy_free(p);
+	/* no roles section: the six built-in roles with their default permissions */
+	p = people("organization: x\n", 0, 0, NULL, 0, 0);
+	assert_int_equal(sk_policy_role_perms(p, "security-director"),
+			 base | SK_PERM_APPROVE | SK_PERM_ALL_ITEMS | SK_PERM_RELEASE_ORIGINAL |
+				 SK_PERM_AUDIT);
+	assert_int_equal(sk_policy_role_perms(p, "auditor"), SK_PERM_AUDIT);
+	assert_null(sk_policy_organization(p) ? NULL : "x");
+	assert_int_equal(sk_policy_section_count(p), 0);
+	sk_policy_free(p);
+	/* codes round trip */
+	for (unsigned i = 0; i < SK_PERM__COUNT; i++)
+		assert_int_equal(sk_policy_perm_parse(sk_policy_perm_code(1u << i)), 1u << i);
+	assert_null(sk_policy_perm_code(3));
+	assert_int_equal(sk_policy_perm_parse("root"), 0);
+}
+
+static void people_errors(void **state)
+{
+	(void)state;
+	people("sections:\n  joho: { name: 情報政策課 }\n"                       /* 12, 13 */
+	       "users:\n  - { id: a, roles: [staff], section: somu }\n",          /* 14, 15 */
+	       1, 0, "E-SECTION-UNKNOWN", 15, 39);
+	people("users:\n  - { id: a, roles: [staff], mail: \"a b@example.jp\" }\n", 1, 0,
+	       "E-USER-MAIL", 13, 36);
+	people("users:\n  - { id: a, roles: [staff], mail: \"a@b.jp\\r\\nBcc: x@y.jp\" }\n", 1, 0,
+	       "E-USER-MAIL", 13, 36);
+	people("users:\n  - { id: a, roles: [staff], mail: a@b.jp, email: a@b.jp }\n", 1, 0,
+	       "E-KEY-DUPLICATE", 13, 51);
+	people("roles:\n  x: { name: X, permissions: [upload, root] }\n  security-manager: { name: M }\n", 1, 0, "E-ROLE-PERMISSION",
+	       13, 39);
+	people("roles:\n  x: { name: X, permissions: [upload, upload] }\n  security-manager: { name: M }\n", 0, 1,
+	       "W-ROLE-PERMISSION-REPEATED", 13, 39);
+	people("organization: \"a\\nb\"\n", 1, 0, "E-ORGANIZATION", 12, 15);
+	people("sections:\n  joho: { name: a }\n  joho: { name: b }\n", 1, 0, "E-ID-DUPLICATE", 14, 3);
+	people("sections:\n  joho: { title: a }\n", 2, 0, "E-KEY-UNKNOWN", 13, 11);
+	people("sections:\n  \"a b\": { name: a }\n", 1, 0, "E-ID-INVALID", 13, 3);
+}
+
+static void auth_and_release(void **state)
+{
+	(void)state;
+	sk_policy *p = people("auth:\n"                         /* 12 */
+			      "  password_min: 14\n"            /* 13 */
+			      "  history: 3\n"
+			      "  lockout_after: 4\n"
+			      "  lockout_minutes: 10\n"
+			      "  session_idle_minutes: 20\n"
+			      "  session_max_hours: 9\n"
+			      "  totp_window: 0\n"
+			      "release:\n"
+			      "  approvers: 2\n"
+			      "  original: { approvers: 3 }\n",
+			      0, 0, NULL, 0, 0);
+	sk_policy_auth a;
+	sk_policy_auth_get(p, &a);
+	assert_int_equal(a.password_min, 14);
+	assert_int_equal(a.history, 3);
+	assert_int_equal(a.lockout_after, 4);
+	assert_int_equal(a.lockout_seconds, 600);
+	assert_int_equal(a.session_idle_seconds, 1200);
+	assert_int_equal(a.session_max_seconds, 9 * 3600);
+	assert_int_equal(a.totp_window, 0);
+	uint32_t r1 = 0, r2 = 0;
+	sk_policy_approvals(p, &r1, &r2);
+	assert_int_equal(r1, 2);
+	assert_int_equal(r2, 3);
+	sk_policy_free(p);
+	/* each range, just outside */
+	people("auth: { password_min: 7 }\n", 1, 0, "E-TYPE", 12, 23);
+	people("auth: { password_min: 257 }\n", 1, 0, "E-TYPE", 12, 23);
+	people("auth: { history: 25 }\n", 1, 0, "E-TYPE", 12, 18);
+	people("auth: { lockout_after: 0 }\n", 1, 0, "E-TYPE", 12, 24);
+	people("auth: { lockout_minutes: 1441 }\n", 1, 0, "E-TYPE", 12, 26);
+	people("auth: { session_idle_minutes: 0 }\n", 1, 0, "E-TYPE", 12, 31);
+	people("auth: { session_max_hours: 169 }\n", 1, 0, "E-TYPE", 12, 28);
+	people("auth: { totp_window: 11 }\n", 1, 0, "E-TYPE", 12, 22);
+	people("auth: { totp_window: -1 }\n", 1, 0, "E-TYPE", 12, 22);
+	people("auth: { pin: 4 }\n", 1, 0, "E-KEY-UNKNOWN", 12, 9);
+	people("auth: { session_idle_minutes: 600, session_max_hours: 8 }\n", 0, 1,
+	       "W-AUTH-IDLE-OVER-MAX", 12, 31);
+	people("release: { approvers: 0 }\n", 1, 0, "E-TYPE", 12, 23);
+	people("release: { approvers: 6 }\n", 1, 0, "E-TYPE", 12, 23);
+	people("release: { original: { approvers: 1 } }\n", 0, 1, "W-RELEASE-ORIGINAL-ONE", 12, 35);
+	people("release: { original: 2 }\n", 1, 0, "E-TYPE", 12, 22);
+}
+
+static void gateway_http(void **state)
+{
+	(void)state;
+	sk_policy *p = people("gateway:\n"                                   /* 12 */
+			      "  http:\n"                                      /* 13 */
+			      "    - { zone: internet, listen: 203.0.113.1:443 }\n" /* 14 */
+			      "    - { zone: lgwan, listen: \"[2001:db8::1]:8443\" }\n" /* 15 */
+			      "  tls: { cert: /etc/sekisho/tls.crt, key: /etc/sekisho/tls.key }\n"
+			      "  console_zone: lgwan\n"
+			      "  sendmail: /usr/lib/sendmail\n"
+			      "  console_url: https://sekisho.example.lg.jp/\n",
+			      0, 0, NULL, 0, 0);
+	sk_policy_gateway g;
+	sk_policy_gateway_get(p, &g);
+	assert_int_equal(g.nhttp, 2);
+	assert_string_equal(g.http[0].zone, "internet");
+	assert_string_equal(g.http[0].addr, "203.0.113.1");
+	assert_int_equal(g.http[0].port, 443);
+	assert_int_equal(g.http[0].line, 14);
+	assert_string_equal(g.http[1].addr, "2001:db8::1");
+	assert_int_equal(g.http[1].port, 8443);
+	assert_string_equal(g.tls_cert, "/etc/sekisho/tls.crt");
+	assert_string_equal(g.tls_key, "/etc/sekisho/tls.key");
+	assert_string_equal(g.console_zone, "lgwan");
+	assert_string_equal(g.sendmail, "/usr/lib/sendmail");
+	assert_string_equal(g.console_url, "https://sekisho.example.lg.jp/");
+	sk_policy_free(p);
+	people("gateway:\n  http:\n    - { zone: mynumber, listen: 192.0.2.1:443 }\n", 1, 0,
+	       "E-GATEWAY-HTTP-MYNUMBER", 14, 15);
+	people("gateway:\n  http:\n    - { zone: kyoto, listen: 192.0.2.1:443 }\n", 1, 0,
+	       "E-ZONE-UNKNOWN", 14, 15);
+	people("gateway:\n  http:\n    - { zone: lgwan, listen: 192.0.2.1 }\n", 1, 0,
+	       "E-GATEWAY-HTTP", 14, 30);
+	people("gateway:\n  http:\n    - { zone: lgwan, listen: \"192.0.2.1:70000\" }\n", 1, 0,
+	       "E-GATEWAY-HTTP", 14, 30);
+	people("gateway:\n  http:\n    - { zone: lgwan, listen: 192.0.2.1:443 }\n"
+	       "    - { zone: internet, listen: 192.0.2.1:443 }\n",
+	       1, 0, "E-GATEWAY-HTTP-DUPLICATE", 15, 33);
+	people("gateway:\n  http:\n    - { zone: lgwan }\n", 1, 0, "E-KEY-MISSING", 14, 7);
+	people("gateway:\n  http:\n    - { zone: internet, listen: 192.0.2.1:443 }\n", 0, 1,
+	       "W-GATEWAY-CONSOLE-NO-LISTENER", 14, 0);
+	people("gateway:\n  console_zone: mynumber\n", 1, 0, "E-GATEWAY-HTTP-MYNUMBER", 13, 17);
+	people("gateway:\n  console_zone: nowhere\n", 1, 0, "E-ZONE-UNKNOWN", 13, 17);
+	people("gateway:\n  tls: { cert: tls.crt, key: /k }\n", 1, 0, "E-GATEWAY-PATH", 13, 16);
+	people("gateway:\n  tls: { cert: /c }\n", 1, 0, "E-KEY-MISSING", 13, 8);
+	people("gateway:\n  sendmail: sendmail\n", 1, 0, "E-GATEWAY-PATH", 13, 13);
+	people("gateway:\n  console_url: \"javascript:alert(1)\"\n", 1, 0, "E-GATEWAY-CONSOLE-URL",
+	       13, 16);
+	people("gateway:\n  console_url: \"https://a b/\"\n", 1, 0, "E-GATEWAY-CONSOLE-URL", 13, 16);
+	/* the limit: SK_POLICY_HTTP_MAX listeners, one more is an error */
+	sk_buf b;
+	sk_buf_init(&b, 0);
+	sk_buf_adds(&b, "gateway:\n  http:\n");
+	for (int i = 0; i <= SK_POLICY_HTTP_MAX; i++)
+		sk_buf_printf(&b, "    - { zone: lgwan, listen: 127.0.0.1:%d }\n", 8000 + i);
+	sk_policy_free(people(sk_buf_str(&b), 1, 0, "E-GATEWAY-HTTP", (uint32_t)(14 + SK_POLICY_HTTP_MAX), 7));
+	sk_buf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -812,6 +1063,10 @@ int main(void)
 		cmocka_unit_test(decisions),
 		cmocka_unit_test(nftables),
 		cmocka_unit_test(process_with_policy),
+		cmocka_unit_test(people_section),
+		cmocka_unit_test(people_errors),
+		cmocka_unit_test(auth_and_release),
+		cmocka_unit_test(gateway_http),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
