@@ -223,6 +223,12 @@ int sk_audit_signed_size(sk_audit *a, uint64_t *size, uint64_t *signed_size, sk_
 const char *sk_audit_anchor_error(const sk_audit *a);
 /* The verifier key text of the log's key. */
 const char *sk_audit_vkey(const sk_audit *a);
+/* The newest signed checkpoints (at most max), newest first: fn gets the tree size, the
+ * time it was made (µs) and its signed note; a non-zero return stops and is returned. */
+typedef int (*sk_audit_checkpoint_fn)(void *ctx, uint64_t size, int64_t time_us,
+				      const char *note);
+int sk_audit_checkpoints(sk_audit *a, size_t max, sk_audit_checkpoint_fn fn, void *ctx,
+			 sk_error *err);
 /* Number of records. */
 int sk_audit_size(sk_audit *a, uint64_t *size, sk_error *err);
 /* Transactions committed by appends through this handle, and records in them. */

@@ -82,6 +82,10 @@ typedef struct sk_auth_user {
 	uint32_t failures;                /* failed logins in a row */
 } sk_auth_user;
 
+/* true when name is a valid login name (lower-case a-z, 0-9, '.', '_', '-'; 1–64 bytes;
+ * first a letter or digit). */
+bool sk_auth_name_valid(const char *name);
+
 /* Why a password was refused (sk_auth_user_add / sk_auth_password_set return SK_EINVAL). */
 typedef enum sk_auth_weak {
 	SK_AUTH_WEAK_NONE = 0,

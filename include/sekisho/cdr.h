@@ -47,6 +47,10 @@ struct sk_cdr_ctx {
 	char child_ext[16];
 	/* after sk_cdr_child(): that entry's detected type (its code NULL when undetected) */
 	sk_type child_type;
+	/* unlocking a PPAP archive (engine.h: sk_engine_job.passwords): the password the
+	 * top-level ZIP is decrypted with; NULL otherwise and always for nested items
+	 * (sk_cdr_child does not pass it on) */
+	const char *password;
 	/* set by sk_cdr_block() */
 	sk_reason reason;
 	char reason_detail[128];

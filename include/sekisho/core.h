@@ -8,6 +8,8 @@
 #ifndef SEKISHO_CORE_H
 #define SEKISHO_CORE_H
 
+#include <stdbool.h>
+
 #include "sekisho/budget.h"
 #include "sekisho/cdr.h"
 #include "sekisho/detect.h"
@@ -100,6 +102,55 @@ int sk_gate_mail(const sk_item *item, const sk_mail_options *mail, const sk_opti
  * SK_EINVAL (err set) for an unknown name. */
 int sk_gate_mail_profile(const struct sk_policy *p, const char *name, sk_mail_options *o,
 			 sk_error *err);
+
+/* ---- unlocking a password ZIP (PPAP) --------------------------------------------------
+ *
+ * An item held because it is a password ZIP — a file blocked `encrypted`, or a mail
+ * message whose attachment was held as a password ZIP ("encrypted-attachment") — is
+ * unlocked by its recipient with up to SK_UNLOCK_PASSWORDS_MAX candidate passwords
+ * (engine.h). sk_gate_unlock():
+ *  1. refuses (SK_EINVAL, *st BAD_REQUEST) no user, 0 or more than 5 passwords, an empty
+ *     one, one over SK_UNLOCK_PASSWORD_MAX bytes or with control characters, and
+ *     opt->pool NULL: the password is used inside a sandboxed worker only;
+ *  2. refuses (SK_EINVAL, *st NOT_ENCRYPTED) an item that is not held as such (also one
+ *     already unlocked, purged, or released), SK_ENOTFOUND an unknown id;
+ *  3. refuses (SK_ELOCKED, *st TOO_MANY; HTTP 429) once SK_UNLOCK_TRIES_MAX wrong tries
+ *     were counted on the item (the index's unlock_tries: one try per call, whatever
+ *     the number of passwords; reserved before the job runs, so that concurrent calls
+ *     cannot pass the limit, and given back unless the passwords were wrong);
+ *  4. runs the unlock job in a worker of opt->pool on the stored original (its hash
+ *     checked) under opt->budget and the flow's profile and DLP (opt->policy: the flow
+ *     from the item's source to its destination zone, channel "file"); the clamd scan
+ *     (opt->clamd) sees the decrypted, sanitised archive before anything is delivered;
+ *     the flow's hold and DLP actions apply as in sk_process;
+ *  5. wrong passwords (*st WRONG_PASSWORD, return 0, res blocked `encrypted`): the try
+ *     is counted; else (*st DONE, return 0) the new verdict is recorded on the item
+ *     (sk_quarantine_decide: type zip, verdict, reason, actions) and, when delivered,
+ *     the sanitised archive stored as the item's result (sk_quarantine_result_put) and
+ *     written to out (out may be NULL; nothing is written otherwise);
+ *  6. appends an audit record: actor by, action "unlock", object "item:ID sha256:HEX",
+ *     result the verdict ("sanitized", "blocked limit-size" …) or "refused
+ *     wrong-password" / "refused too-many-attempts" / "refused not-encrypted", detail
+ *     the result JSON or "tries=N/10". The passwords appear in no record, row, log or
+ *     message: the caller zeroes its copies, the gate and the worker zero theirs.
+ * Needs opt->quarantine (and records in opt->audit, else the quarantine's log).
+ * A failure to record blocks the result (nothing written, res->unrecorded says why). */
+#define SK_UNLOCK_TRIES_MAX 10
+
+typedef enum sk_unlock_status {
+	SK_UNLOCK_DONE = 0,       /* a password opened the archive: res has the new verdict */
+	SK_UNLOCK_WRONG_PASSWORD, /* none did (the try was counted) */
+	SK_UNLOCK_TOO_MANY,       /* SK_ELOCKED: SK_UNLOCK_TRIES_MAX wrong tries already */
+	SK_UNLOCK_NOT_ENCRYPTED,  /* SK_EINVAL: not an item held as a password ZIP */
+	SK_UNLOCK_BAD_REQUEST,    /* SK_EINVAL: the passwords or the user are not acceptable */
+} sk_unlock_status;
+
+/* Text of a status for people (Japanese, or English with en). */
+const char *sk_unlock_status_text(sk_unlock_status st, bool en);
+
+int sk_gate_unlock(const sk_options *opt, const char *item_id, const char *const *passwords,
+		   size_t n, const char *by, sk_output *out, sk_result *res,
+		   sk_unlock_status *st, sk_error *err);
 
 /* One JSON object (a line of JSON Lines, no newline) describing a processed input:
  * input, sha256, type, verdict, reason, reason_detail, actions [{action, what, where,

@@ -35,7 +35,26 @@ typedef struct sk_engine_job {
 	/* A mail message instead of a file (NULL: a file): these options (their profile is
 	 * `profile` above for the attachments, their DLP the job's), res->mail filled. */
 	const sk_mail_options *mail;
+	/* Unlocking a password ZIP (PPAP) held as `encrypted` (NULL: not an unlock job): the
+	 * candidate passwords, 1 to SK_UNLOCK_PASSWORDS_MAX of 1 to SK_UNLOCK_PASSWORD_MAX
+	 * bytes (no NUL). The input is the stored original: the password ZIP itself, or a
+	 * mail message whose first password-ZIP attachment is unlocked. The passwords are
+	 * tried in order; the first that opens every encrypted entry (its check value, then
+	 * every entry read and its CRC or AES code checked, under a copy of the budget)
+	 * decrypts the archive, which is then rebuilt by the ZIP module like an unencrypted
+	 * one under the job's budget (every entry through the registry; what is blocked is
+	 * blocked as it would be unencrypted), into a new archive without encryption. The
+	 * report says "converted encryption" then. When none opens it the item stays
+	 * blocked `encrypted` with a "noted unlock wrong-password" entry
+	 * (sk_engine_wrong_password). The passwords appear in no report, answer or log;
+	 * the engine keeps no copy of them. The mail and passwords fields exclude each
+	 * other (mail must be NULL). */
+	const char *const *passwords;
+	size_t n_passwords;
 } sk_engine_job;
+
+#define SK_UNLOCK_PASSWORDS_MAX 5
+#define SK_UNLOCK_PASSWORD_MAX 1024 /* bytes of one password */
 
 typedef struct sk_engine_result {
 	sk_type type;     /* a static type (sk_type_find); "unknown" when detection failed */
@@ -58,5 +77,9 @@ int sk_engine_init(sk_error *err);
 int sk_engine_run(const sk_engine_job *job, sk_input *in, sk_output *out,
 		  sk_engine_result *res, sk_error *err);
 void sk_engine_result_free(sk_engine_result *res);
+
+/* true when an unlock job's report says none of the passwords opened the archive (the
+ * "noted unlock wrong-password" entry of a blocked report). */
+bool sk_engine_wrong_password(const sk_report *r);
 
 #endif

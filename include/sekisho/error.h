@@ -15,6 +15,7 @@ enum {
 	SK_EBLOCKED = -6,  /* the item is blocked; the reason is in the report */
 	SK_EINTERNAL = -7, /* a bug or an unexpected library failure */
 	SK_ENOTFOUND = -8, /* no such object */
+	SK_ELOCKED = -9,   /* refused: too many failed attempts (HTTP 429) */
 };
 
 typedef struct sk_error {

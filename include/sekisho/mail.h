@@ -97,6 +97,15 @@ typedef struct sk_mail_result {
 int sk_mail_sanitize(const sk_mail_options *o, sk_budget *budget, const uint8_t *msg, size_t n,
 		     sk_buf *out, sk_mail_result *res, sk_report *report, sk_error *err);
 
+/* The first password-ZIP (PPAP) attachment of msg[0..n) — the one the notice of a
+ * sanitised message lists as held —, copied into zip (reset first), found by the same
+ * walk as sk_mail_sanitize under budget (TNEF and attached messages opened). Returns 0
+ * with zip filled; 0 with *why set (zip empty) when the message is over a limit or
+ * cannot be parsed; SK_ENOTFOUND when it has no password ZIP; other negative codes for
+ * failures of the machinery. For unlocking in a worker (engine.h). */
+int sk_mail_ppap_find(const uint8_t *msg, size_t n, sk_budget *budget, sk_buf *zip,
+		      sk_reason *why, sk_error *err);
+
 /* GMime's global set-up; idempotent, thread-safe (sk_engine_init calls it). */
 void sk_mail_init(void);
 

@@ -321,6 +321,12 @@ typedef int (*sk_quarantine_user_fn)(void *ctx, const char *user, const char *ad
 				     int64_t added_us);
 int sk_quarantine_approvers(sk_quarantine *q, sk_quarantine_user_fn fn, void *ctx, sk_error *err);
 
+/* The count of wrong password tries on a PPAP item (sk_gate_unlock): adds delta (may be
+ * 0 or negative; the count never goes below 0) and gives the new count in *count, in
+ * one statement. SK_ENOTFOUND for an unknown id. */
+int sk_quarantine_unlock_tries(sk_quarantine *q, const char *id, int delta, unsigned *count,
+			       sk_error *err);
+
 /* Path of a stored object (malloc'd), for checks and tools. */
 char *sk_quarantine_object_path(const sk_quarantine *q, const char *sha256_hex);
 

@@ -62,6 +62,24 @@ int sk_zipio_read(sk_zipio *z, uint64_t i, sk_budget *b, sk_buf *out, bool *exac
 /* The libzip archive, for copying entries raw and for comments. */
 struct zip *sk_zipio_libzip(sk_zipio *z);
 
+/* Unlocking a password ZIP (PPAP) in a worker: with a password set, an entry encrypted
+ * with a method libzip can decrypt (traditional PKWARE "ZipCrypto", WinZip AES) is no
+ * longer refused by sk_zipio_check and sk_zipio_read decrypts it (never a raw copy:
+ * *exact stays false). A decryption that fails — the password's check value, the CRC or
+ * the AES authentication code — is SK_EBLOCKED with *why SK_REASON_ENCRYPTED and the
+ * detail "wrong password"; strong encryption and an encrypted central directory stay
+ * refused as before. pw is borrowed (NULL: none), not copied: it must outlive z, and its
+ * owner zeroes it. */
+void sk_zipio_set_password(sk_zipio *z, const char *pw);
+/* The cheap test of a password: *ok when every encrypted entry's check value (1 byte for
+ * ZipCrypto, 2 for AES) accepts pw and every encrypted entry uses a method libzip can
+ * decrypt. A wrong password passes this by chance (1 in 256 per entry, 1 in 65536 for
+ * AES): only reading the entries (sk_zipio_read) proves it. *encrypted (may be NULL):
+ * some entry is encrypted. */
+int sk_zipio_password_test(sk_zipio *z, const char *pw, bool *ok, bool *encrypted,
+			   sk_error *err);
+#define SK_ZIPIO_WRONG_PASSWORD "wrong password"
+
 /* A password ZIP ("PPAP"), without opening it through libzip: the first local header, or a
  * record of the central directory, says encrypted (traditional, strong or AES). */
 bool sk_zipio_encrypted(const uint8_t *p, size_t n);

@@ -1284,3 +1284,30 @@ const char *sk_audit_problem_text(sk_audit_problem p, bool en)
 	}
 	return "?";
 }
+
+int sk_audit_checkpoints(sk_audit *a, size_t max, sk_audit_checkpoint_fn fn, void *ctx,
+			 sk_error *err)
+{
+	pthread_mutex_lock(&a->db_mu);
+	sqlite3_stmt *st = NULL;
+	int rc = 0;
+	if (sqlite3_prepare_v2(a->db, "SELECT size, ts, note FROM checkpoints ORDER BY id DESC LIMIT ?",
+			       -1, &st, NULL) != SQLITE_OK) {
+		rc = db_err(a, err, "read checkpoints");
+	} else {
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)(max ? max : 1));
+		int s;
+		while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+			const char *note = (const char *)sqlite3_column_text(st, 2);
+			rc = fn(ctx, (uint64_t)sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
+				note ? note : "");
+			if (rc)
+				break;
+		}
+		if (!rc && s != SQLITE_DONE)
+			rc = db_err(a, err, "read checkpoints");
+	}
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&a->db_mu);
+	return rc;
+}

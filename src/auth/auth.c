@@ -189,6 +189,11 @@ static bool name_ok(const char *n)
 	return true;
 }
 
+bool sk_auth_name_valid(const char *name)
+{
+	return name_ok(name);
+}
+
 static bool by_ok(const char *by)
 {
 	if (!by || !*by || strlen(by) > 256 || !sk_utf8_valid(by, strlen(by)))

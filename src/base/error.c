@@ -58,6 +58,7 @@ const char *sk_strerror(int code)
 	case SK_EBLOCKED: return "EBLOCKED";
 	case SK_EINTERNAL: return "EINTERNAL";
 	case SK_ENOTFOUND: return "ENOTFOUND";
+	case SK_ELOCKED: return "ELOCKED";
 	}
 	return "E?";
 }

@@ -258,6 +258,7 @@ struct sk_zipio {
 	zip_t *za;
 	zent *ents;
 	uint64_t count;
+	const char *password; /* unlocking (sk_zipio_set_password); borrowed */
 };
 
 static int blocked(sk_reason *why, sk_reason r, sk_error *err, const char *detail)
@@ -366,6 +367,16 @@ static bool ent_encrypted(const zent *e)
 	return (e->gp & (GP_ENCRYPTED | GP_STRONG | GP_CD_ENCRYPTED)) || e->method == CM_AES;
 }
 
+/* An encrypted entry that the password set on z may open: ZipCrypto or WinZip AES as
+ * libzip reads them, no strong encryption, no encrypted central directory. */
+static bool decryptable(const sk_zipio *z, const zent *e, const zip_stat_t *st)
+{
+	return z->password && (st->valid & ZIP_STAT_ENCRYPTION_METHOD) &&
+	       st->encryption_method != ZIP_EM_NONE && st->encryption_method != ZIP_EM_UNKNOWN &&
+	       zip_encryption_method_supported(st->encryption_method, 0) &&
+	       !(e->gp & (GP_STRONG | GP_CD_ENCRYPTED));
+}
+
 /* libzip's view of entry i, which must agree with our walk. */
 static int stat_entry(sk_zipio *z, uint64_t i, zip_stat_t *st)
 {
@@ -432,8 +443,9 @@ int sk_zipio_check(sk_zipio *z, sk_budget *b, sk_reason *why, sk_error *err)
 		zip_stat_t st;
 		if (stat_entry(z, i, &st) != 0)
 			return blocked(why, SK_REASON_MALFORMED, err, "entry");
-		if (ent_encrypted(e) || ((st.valid & ZIP_STAT_ENCRYPTION_METHOD) &&
-					 st.encryption_method != ZIP_EM_NONE)) {
+		if ((ent_encrypted(e) || ((st.valid & ZIP_STAT_ENCRYPTION_METHOD) &&
+					  st.encryption_method != ZIP_EM_NONE)) &&
+		    !decryptable(z, e, &st)) {
 			sk_buf name;
 			sk_buf_init(&name, 0);
 			int rc = sk_zipio_name(z, i, &name);
@@ -559,13 +571,23 @@ int sk_zipio_read(sk_zipio *z, uint64_t i, sk_budget *b, sk_buf *out, bool *exac
 	if (i >= z->count)
 		return sk_error_set(err, SK_EINVAL, "zip entry %llu", (unsigned long long)i);
 	const zent *e = &z->ents[i];
-	if ((e->method == ZIP_CM_STORE && e->csize == e->usize) || e->method == ZIP_CM_DEFLATE)
+	zip_stat_t st;
+	bool enc = ent_encrypted(e) ||
+		   (stat_entry(z, i, &st) == 0 && (st.valid & ZIP_STAT_ENCRYPTION_METHOD) &&
+		    st.encryption_method != ZIP_EM_NONE);
+	if (enc && !(stat_entry(z, i, &st) == 0 && decryptable(z, e, &st)))
+		return blocked(why, SK_REASON_ENCRYPTED, err, "");
+	if (!enc &&
+	    ((e->method == ZIP_CM_STORE && e->csize == e->usize) || e->method == ZIP_CM_DEFLATE))
 		return inflate_entry(z, e, b, out, exact, why, err);
-	zip_file_t *zf = zip_fopen_index(z->za, i, 0);
+	zip_file_t *zf = enc ? zip_fopen_index_encrypted(z->za, i, 0, z->password)
+			     : zip_fopen_index(z->za, i, 0);
 	if (!zf) {
 		zip_error_t *ze = zip_get_error(z->za);
 		if (zip_error_code_zip(ze) == ZIP_ER_MEMORY)
 			return zerr(err, ze, "fopen");
+		if (enc && zip_error_code_zip(ze) == ZIP_ER_WRONGPASSWD)
+			return blocked(why, SK_REASON_ENCRYPTED, err, SK_ZIPIO_WRONG_PASSWORD);
 		return blocked(why, SK_REASON_MALFORMED, err, "");
 	}
 	uint8_t *chunk = malloc(READ_CHUNK);
@@ -578,17 +600,21 @@ int sk_zipio_read(sk_zipio *z, uint64_t i, sk_budget *b, sk_buf *out, bool *exac
 	for (;;) {
 		zip_int64_t r = zip_fread(zf, chunk, READ_CHUNK);
 		if (r < 0) {
+			/* decrypted with a wrong password that passed the check value: the
+			 * CRC, the AES code or the inflater finds garbage */
 			zip_error_t *ze = zip_file_get_error(zf);
 			rc = zip_error_code_zip(ze) == ZIP_ER_MEMORY
 				     ? zerr(err, ze, "read")
-				     : blocked(why, SK_REASON_MALFORMED, err, "");
+			     : enc ? blocked(why, SK_REASON_ENCRYPTED, err, SK_ZIPIO_WRONG_PASSWORD)
+				   : blocked(why, SK_REASON_MALFORMED, err, "");
 			break;
 		}
 		if (r == 0)
 			break;
 		got += (uint64_t)r;
-		if (got > e->usize) {
-			rc = blocked(why, SK_REASON_MALFORMED, err, ""); /* more data than declared */
+		if (got > e->usize) { /* more data than declared */
+			rc = enc ? blocked(why, SK_REASON_ENCRYPTED, err, SK_ZIPIO_WRONG_PASSWORD)
+				 : blocked(why, SK_REASON_MALFORMED, err, "");
 			break;
 		}
 		sk_reason w = charge(b, e, (uint64_t)r, got);
@@ -605,7 +631,57 @@ int sk_zipio_read(sk_zipio *z, uint64_t i, sk_budget *b, sk_buf *out, bool *exac
 	free(chunk);
 	zip_fclose(zf);
 	if (rc == 0 && got != e->usize)
-		rc = blocked(why, SK_REASON_MALFORMED, err, ""); /* less data than declared */
+		rc = enc ? blocked(why, SK_REASON_ENCRYPTED, err, SK_ZIPIO_WRONG_PASSWORD)
+			 : blocked(why, SK_REASON_MALFORMED, err, ""); /* less data than declared */
+	return rc;
+}
+
+void sk_zipio_set_password(sk_zipio *z, const char *pw)
+{
+	z->password = pw;
+}
+
+int sk_zipio_password_test(sk_zipio *z, const char *pw, bool *ok, bool *encrypted,
+			   sk_error *err)
+{
+	*ok = pw != NULL;
+	if (encrypted)
+		*encrypted = false;
+	const char *saved = z->password;
+	z->password = pw;
+	int rc = 0;
+	for (uint64_t i = 0; i < z->count && rc == 0; i++) {
+		const zent *e = &z->ents[i];
+		zip_stat_t st;
+		if (stat_entry(z, i, &st) != 0) {
+			*ok = false;
+			break;
+		}
+		if (!ent_encrypted(e) && !((st.valid & ZIP_STAT_ENCRYPTION_METHOD) &&
+					   st.encryption_method != ZIP_EM_NONE))
+			continue;
+		if (encrypted)
+			*encrypted = true;
+		if (!*ok)
+			continue;
+		if (!decryptable(z, e, &st)) {
+			*ok = false;
+			continue;
+		}
+		/* opening reads the encryption header and checks the password's check value */
+		zip_file_t *zf = zip_fopen_index_encrypted(z->za, i, 0, pw);
+		if (zf) {
+			zip_fclose(zf);
+			continue;
+		}
+		zip_error_t *ze = zip_get_error(z->za);
+		if (zip_error_code_zip(ze) == ZIP_ER_MEMORY)
+			rc = zerr(err, ze, "fopen");
+		*ok = false;
+	}
+	z->password = saved;
+	if (rc)
+		*ok = false;
 	return rc;
 }
 

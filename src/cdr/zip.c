@@ -599,6 +599,10 @@ static int zip_sanitize(sk_cdr_ctx *ctx, sk_input *in, sk_output *out, sk_error 
 	int rc = sk_input_load(in, &s.in, &s.in_len, err);
 	if (rc == 0)
 		rc = open_input(&s);
+	/* unlocking (top level only): encrypted entries are decrypted with the password and
+	 * rebuilt like any other; the new archive is not encrypted */
+	if (rc == 0 && ctx->password && ctx->depth == 0)
+		sk_zipio_set_password(s.zio, ctx->password);
 	if (rc == 0)
 		rc = check_entries(&s);
 	if (rc == 0) {

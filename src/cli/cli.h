@@ -13,6 +13,8 @@ void cli_err(sk_lang lang, const char *ja, const char *en, const char *arg);
 
 int cmd_sanitize(int argc, char **argv);
 int cmd_quarantine(int argc, char **argv);
+/* quarantine unlock (unlock.c): argv as cmd_quarantine's */
+int cmd_quarantine_unlock(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 
 /* The state folder: opt (--state) when given, else $XDG_STATE_HOME/sekisho, else
@@ -40,6 +42,7 @@ int cmd_policy(int argc, char **argv); /* policy.c */
 int cmd_dlp(int argc, char **argv);    /* dlp.c */
 int cmd_mail(int argc, char **argv);   /* mail.c */
 int cmd_milter(int argc, char **argv); /* milter.c */
+int cmd_user(int argc, char **argv);   /* user.c */
 struct sk_mail_options;
 struct sk_policy;
 struct sk_options;

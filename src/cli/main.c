@@ -41,7 +41,9 @@ static void usage(FILE *f, sk_lang lang)
 		      "  policy check|explain|nft FILE ...   validate, explain a decision, firewall rules\n"
 		      "  dlp scan [--policy FILE] FILE...     find My Numbers, corporate numbers, patterns\n"
 		      "  mail [--profile P] [--state DIR] < in.eml > out.eml   make a mail text-only\n"
-		      "  milter --socket unix:PATH|inet:PORT@127.0.0.1 [--state DIR]   the same for Postfix\n",
+		      "  milter --socket unix:PATH|inet:PORT@127.0.0.1 [--state DIR]   the same for Postfix\n"
+		      "  user add|list|disable|enable|reset-totp|passwd --state DIR [--policy FILE]\n"
+		      "      console users (password + TOTP)\n",
 		      f);
 	else
 		fputs("使い方: sekisho コマンド [オプション]\n"
@@ -58,7 +60,9 @@ static void usage(FILE *f, sk_lang lang)
 		      "  policy check|explain|nft ファイル ...  ポリシーの検証・判定の説明・ファイアウォール規則\n"
 		      "  dlp scan [--policy ファイル] ファイル...  個人番号・法人番号・独自パターンの検出\n"
 		      "  mail [--profile P] [--state フォルダ] < 入力.eml > 出力.eml   メールをテキスト化して無害化\n"
-		      "  milter --socket unix:パス|inet:ポート@127.0.0.1 [--state フォルダ]   Postfix 用 milter\n",
+		      "  milter --socket unix:パス|inet:ポート@127.0.0.1 [--state フォルダ]   Postfix 用 milter\n"
+		      "  user add|list|disable|enable|reset-totp|passwd --state フォルダ [--policy ファイル]\n"
+		      "      画面の利用者 (パスワード + TOTP)\n",
 		      f);
 }
 
@@ -84,6 +88,8 @@ int main(int argc, char **argv)
 		return cmd_mail(argc - 1, argv + 1);
 	if (!strcmp(cmd, "milter"))
 		return cmd_milter(argc - 1, argv + 1);
+	if (!strcmp(cmd, "user"))
+		return cmd_user(argc - 1, argv + 1);
 	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
 		usage(stdout, lang);
 		return 0;

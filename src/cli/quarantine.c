@@ -40,7 +40,8 @@ static void usage(sk_lang lang)
 		      "  release ID -o FILE --by USER         write the released result, or the\n"
 		      "                                       original to its approved requester\n"
 		      "  purge [--older-than DAYS] [--by USER] remove old originals (default 90 days)\n"
-		      "  approvers list | add USER --by USER | remove USER --by USER\n",
+		      "  approvers list | add USER --by USER | remove USER --by USER\n"
+		      "  unlock ID --by USER -o FILE [--password-file F]  open a held password ZIP\n",
 		      stderr);
 	else
 		fputs("使い方: sekisho quarantine [--state フォルダ] [--lang ja|en] [--json] コマンド\n"
@@ -54,7 +55,8 @@ static void usage(sk_lang lang)
 		      "  refuse ID --by 利用者 [--kind 種類] [--comment 意見]  申請を却下\n"
 		      "  release ID -o ファイル --by 利用者   承認された結果 (原本は申請者本人へ) を書き出す\n"
 		      "  purge [--older-than 日数] [--by 利用者] 保存期間を過ぎた原本を削除 (既定 90 日)\n"
-		      "  approvers list | add 利用者 --by 利用者 | remove 利用者 --by 利用者\n",
+		      "  approvers list | add 利用者 --by 利用者 | remove 利用者 --by 利用者\n"
+		      "  unlock ID --by 利用者 -o ファイル [--password-file F]  パスワード付き ZIP を解除\n",
 		      stderr);
 }
 
@@ -577,6 +579,21 @@ int cmd_quarantine(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
+	/* unlock has options of its own (unlock.c): the first word that is not an option
+	 * or an option's value */
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *prev = argv[i - 1];
+		bool value = i > 1 && (!strcmp(prev, "--state") || !strcmp(prev, "--lang") ||
+				       !strcmp(prev, "--by") || !strcmp(prev, "--reason") ||
+				       !strcmp(prev, "-o") || !strcmp(prev, "--output") ||
+				       !strcmp(prev, "--older-than") || !strcmp(prev, "--password-file") ||
+				       !strcmp(prev, "--clamd"));
+		if (value || a[0] == '-')
+			continue;
+		if (!strcmp(a, "unlock"))
+			return cmd_quarantine_unlock(argc, argv);
+		break;
+	}
 	int ch;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "o:h", longs, NULL)) != -1) {

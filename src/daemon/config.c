@@ -36,7 +36,44 @@ void skd_config_free(skd_config *cfg)
 		free(s->class_level);
 	}
 	free(cfg->spool);
+	for (size_t i = 0; i < cfg->nhttp; i++) {
+		free(cfg->http[i].zone);
+		free(cfg->http[i].addr);
+	}
+	free(cfg->tls_cert);
+	free(cfg->tls_key);
+	free(cfg->web);
+	free(cfg->console_zone);
 	memset(cfg, 0, sizeof(*cfg));
+}
+
+#ifndef SKD_WEBDIR
+#define SKD_WEBDIR "/usr/local/share/sekisho/web"
+#endif
+
+/* One listener "ZONE=ADDR:PORT": the zone must be one the policy defines, and never
+ * mynumber (the policy names no console exception for it). */
+static int http_add(skd_config *cfg, const sk_policy *pol, const char *spec, sk_error *err)
+{
+	const char *eq = strchr(spec, '=');
+	if (!eq || eq == spec || !eq[1] || !strchr(eq + 1, ':'))
+		return sk_error_set(err, SK_EINVAL, "--http %s: ZONE=ADDR:PORT", spec);
+	if (cfg->nhttp >= SKD_HTTP_MAX)
+		return sk_error_set(err, SK_ELIMIT, "--http: at most %d listeners", SKD_HTTP_MAX);
+	skd_http *h = &cfg->http[cfg->nhttp];
+	if (!(h->zone = strndup(spec, (size_t)(eq - spec))) || !(h->addr = strdup(eq + 1))) {
+		free(h->zone);
+		h->zone = NULL;
+		return SK_ENOMEM;
+	}
+	cfg->nhttp++;
+	if (!sk_policy_has_zone(pol, h->zone))
+		return sk_error_set(err, SK_EINVAL, "--http %s: the policy has no zone %s", spec,
+				    h->zone);
+	if (!strcmp(h->zone, "mynumber"))
+		return sk_error_set(err, SK_EINVAL,
+				    "--http %s: the mynumber zone gets no listener (三層の対策)", spec);
+	return 0;
 }
 
 int skd_config_build(skd_config *cfg, const skd_args *a, const sk_policy *pol, sk_error *err)
@@ -80,6 +117,31 @@ int skd_config_build(skd_config *cfg, const skd_args *a, const sk_policy *pol, s
 		rc = rc ? rc : dup_to(&s->drop, p->drop, NULL, NULL);
 		rc = rc ? rc : dup_to(&s->deliver, p->deliver, NULL, NULL);
 		rc = rc ? rc : dup_to(&s->class_level, p->class_level, NULL, NULL);
+	}
+	/* the http role: --http listeners (they replace the policy's gateway.http) */
+	for (size_t i = 0; !rc && i < a->nhttp; i++)
+		if ((rc = http_add(cfg, pol, a->http[i], err)) != 0) {
+			skd_config_free(cfg);
+			return rc;
+		}
+	for (size_t i = 0; !rc && !a->nhttp && i < g.nhttp; i++) {
+		char spec[128];
+		const sk_policy_http *h = &g.http[i];
+		snprintf(spec, sizeof(spec), strchr(h->addr, ':') ? "%s=[%s]:%u" : "%s=%s:%u",
+			 h->zone, h->addr, (unsigned)h->port);
+		if ((rc = http_add(cfg, pol, spec, err)) != 0) {
+			skd_config_free(cfg);
+			return rc;
+		}
+	}
+	rc = rc ? rc : dup_to(&cfg->tls_cert, a->tls_cert, g.tls_cert, NULL);
+	rc = rc ? rc : dup_to(&cfg->tls_key, a->tls_key, g.tls_key, NULL);
+	rc = rc ? rc : dup_to(&cfg->web, a->web, NULL, SKD_WEBDIR);
+	rc = rc ? rc : dup_to(&cfg->console_zone, g.console_zone, NULL, "lgwan");
+	if (!rc && cfg->nhttp && (!cfg->tls_cert || !cfg->tls_key)) {
+		skd_config_free(cfg);
+		return sk_error_set(err, SK_EINVAL,
+				    "--http needs --tls-cert and --tls-key (HTTPS only)");
 	}
 	if (rc) {
 		skd_config_free(cfg);

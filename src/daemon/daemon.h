@@ -32,6 +32,12 @@ typedef struct skd_spool {
 	char *id, *from, *to, *drop, *deliver, *class_level;
 } skd_spool;
 
+/* One HTTPS listener of the http role: the zone it serves and its ADDR:PORT. */
+#define SKD_HTTP_MAX 8
+typedef struct skd_http {
+	char *zone, *addr;
+} skd_http;
+
 typedef struct skd_config {
 	char *policy_path;
 	char *state;
@@ -45,12 +51,20 @@ typedef struct skd_config {
 	char *clamd;     /* NULL: no malware scan */
 	skd_spool *spool;
 	size_t nspool;
+	skd_http http[SKD_HTTP_MAX]; /* the http role's listeners (none: no http role) */
+	size_t nhttp;
+	char *tls_cert, *tls_key; /* PEM files of the listeners (read by the master as root) */
+	char *web;                /* the console's static files */
+	char *console_zone;       /* the zone whose listener serves the console (lgwan) */
 	sk_lang lang;
 } skd_config;
 
 /* What the command line gave (NULL / -1: not given). */
 typedef struct skd_args {
 	const char *policy, *state, *user, *milter, *events, *metrics, *clamd;
+	const char *http[SKD_HTTP_MAX]; /* --http ZONE=ADDR:PORT (repeatable) */
+	size_t nhttp;
+	const char *tls_cert, *tls_key, *web;
 	int workers;
 	sk_lang lang;
 } skd_args;
@@ -123,6 +137,8 @@ typedef struct skd {
 	sk_policy *policy;
 	skd_metrics *metrics;  /* shared mapping */
 	int metrics_fd;        /* listening socket of the metrics role, -1 when none */
+	int http_fd[SKD_HTTP_MAX]; /* listening sockets of cfg.http (-1 when not open) */
+	char *tls_cert_pem, *tls_key_pem; /* read by the master as root (NUL-terminated) */
 	int role_index;        /* in a role: its index in the table */
 	const char *role_name;
 	mode_t umask;          /* outputs are created with this umask */
@@ -134,6 +150,7 @@ int skd_spool_run(skd *d);
 int skd_scheduler_run(skd *d);
 int skd_metrics_run(skd *d);
 int skd_milter_run(skd *d); /* milter.c (sk_milter_run under skd_gate_open's options) */
+int skd_http_run(skd *d);   /* http.c: the console, the JSON API and the upload portal */
 
 /* The role table (roles.c): the master starts every role whose `wanted` says yes (NULL:
  * always). Adding a role (the milter) is one entry there. */

@@ -2,7 +2,8 @@
  *
  *   sekishod [--foreground] --policy FILE [--state DIR] [--user NAME] [--workers N]
  *            [--milter SPEC] [--events syslog|json:PATH|stderr] [--metrics [ADDR:]PORT]
- *            [--clamd SPEC] [--lang ja|en]
+ *            [--clamd SPEC] [--lang ja|en] [--http ZONE=ADDR:PORT]... [--tls-cert FILE]
+ *            [--tls-key FILE] [--web DIR]
  *
  * Started as root it reads and checks the policy (errors with their lines, and nothing
  * starts), prepares the state folder (0700, owned by the user) and the spool folders,
@@ -36,6 +37,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "http.h"
 #include "sekisho/audit.h"
 
 #define SKD_BACKOFF_MIN (1000 * 1000)        /* µs */
@@ -91,6 +93,8 @@ static void usage(FILE *f, sk_lang lang)
 		      "                [--workers N] [--milter unix:PATH|inet:PORT@ADDR]\n"
 		      "                [--events syslog|json:PATH|stderr] [--metrics [ADDR:]PORT]\n"
 		      "                [--clamd unix:PATH|tcp:IP:PORT] [--lang ja|en]\n"
+		      "                [--http ZONE=ADDR:PORT]... [--tls-cert FILE --tls-key FILE]\n"
+		      "                [--web DIR]\n"
 		      "The same settings can be written in the policy's gateway: section; options\n"
 		      "override it. Start as root: the roles run as the user (default sekisho).\n"
 		      "Signals: HUP reloads the policy, TERM stops. See sekishod(8).\n",
@@ -100,6 +104,8 @@ static void usage(FILE *f, sk_lang lang)
 		      "                [--workers 数] [--milter unix:パス|inet:ポート@アドレス]\n"
 		      "                [--events syslog|json:パス|stderr] [--metrics [アドレス:]ポート]\n"
 		      "                [--clamd unix:パス|tcp:IP:ポート] [--lang ja|en]\n"
+		      "                [--http ゾーン=アドレス:ポート]... [--tls-cert ファイル --tls-key ファイル]\n"
+		      "                [--web フォルダ]\n"
 		      "同じ設定はポリシーの gateway: に書けます (オプションが優先)。root で起動すると、\n"
 		      "役割プロセスは指定の利用者 (既定 sekisho) で動きます。\n"
 		      "シグナル: HUP でポリシーを再読み込み、TERM で停止。詳しくは sekishod(8)。\n",
@@ -305,13 +311,15 @@ static int check_access(struct master *m)
 
 /* ---- sockets ---- */
 
-static int metrics_listen(const char *spec, sk_error *err)
+/* A listening TCP socket on "ADDR:PORT" ("[v6]:PORT" too): the fd, or a negative SK_E*
+ * (what: the setting, in the message). */
+static int tcp_listen(const char *spec, const char *what, int backlog, sk_error *err)
 {
 	char host[80];
 	snprintf(host, sizeof(host), "%s", spec);
 	char *colon = strrchr(host, ':');
 	if (!colon)
-		return sk_error_set(err, SK_EINVAL, "metrics: ADDR:PORT");
+		return sk_error_set(err, SK_EINVAL, "%s: ADDR:PORT", what);
 	*colon = 0;
 	char *h = host;
 	if (*h == '[' && colon[-1] == ']') {
@@ -321,7 +329,7 @@ static int metrics_listen(const char *spec, sk_error *err)
 	char *end;
 	long port = strtol(colon + 1, &end, 10);
 	if (*end || port < 1 || port > 65535)
-		return sk_error_set(err, SK_EINVAL, "metrics: bad port in %s", spec);
+		return sk_error_set(err, SK_EINVAL, "%s: bad port in %s", what, spec);
 	struct sockaddr_storage ss = {0};
 	socklen_t sl;
 	struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
@@ -335,18 +343,48 @@ static int metrics_listen(const char *spec, sk_error *err)
 		in6->sin6_port = htons((uint16_t)port);
 		sl = sizeof(*in6);
 	} else {
-		return sk_error_set(err, SK_EINVAL, "metrics: %s is not an IP address", h);
+		return sk_error_set(err, SK_EINVAL, "%s: %s is not an IP address", what, h);
 	}
 	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	int one = 1;
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
-	    bind(fd, (struct sockaddr *)&ss, sl) != 0 || listen(fd, 16) != 0) {
-		int rc = sk_error_sys(err, SK_EIO, "metrics: listen on %s", spec);
+	    bind(fd, (struct sockaddr *)&ss, sl) != 0 || listen(fd, backlog) != 0) {
+		int rc = sk_error_sys(err, SK_EIO, "%s: listen on %s", what, spec);
 		if (fd >= 0)
 			close(fd);
 		return rc;
 	}
 	return fd;
+}
+
+/* As root, before the drop: the http role's sockets, and its certificate and key (the key
+ * file may be readable by root only). */
+static int http_prepare(struct master *m, sk_error *err)
+{
+	skd_config *c = &m->d.cfg;
+	for (size_t i = 0; i < c->nhttp; i++) {
+		int fd = tcp_listen(c->http[i].addr, "http", 128, err);
+		if (fd < 0)
+			return fd;
+		m->d.http_fd[i] = fd;
+	}
+	if (!c->nhttp)
+		return 0;
+	const char *files[2] = {c->tls_cert, c->tls_key};
+	char **pem[2] = {&m->d.tls_cert_pem, &m->d.tls_key_pem};
+	for (int j = 0; j < 2; j++) {
+		sk_buf b;
+		sk_buf_init(&b, 1 << 20);
+		int rc = sk_read_file(files[j], 1 << 20, &b, err);
+		if (rc == 0 && !(*pem[j] = strdup(sk_buf_str(&b))))
+			rc = SK_ENOMEM;
+		if (b.data)
+			explicit_bzero(b.data, b.cap);
+		sk_buf_free(&b);
+		if (rc)
+			return rc;
+	}
+	return 0;
 }
 
 /* ---- privileges ---- */
@@ -383,6 +421,16 @@ static void role_child(struct master *m, size_t i)
 	if (strcmp(role->name, "metrics") && m->d.metrics_fd >= 0) {
 		close(m->d.metrics_fd);
 		m->d.metrics_fd = -1;
+	}
+	/* only the http role keeps its sockets and the TLS key */
+	if (strcmp(role->name, "http")) {
+		for (size_t j = 0; j < SKD_HTTP_MAX; j++)
+			if (m->d.http_fd[j] >= 0) {
+				close(m->d.http_fd[j]);
+				m->d.http_fd[j] = -1;
+			}
+		if (m->d.tls_key_pem)
+			explicit_bzero(m->d.tls_key_pem, strlen(m->d.tls_key_pem));
 	}
 	/* SIGTERM and SIGINT stay blocked (the role reads them from a signalfd) */
 	signal(SIGHUP, SIG_IGN);
@@ -489,6 +537,38 @@ static bool same(const char *a, const char *b)
 	return (!a && !b) || (a && b && !strcmp(a, b));
 }
 
+/* the listeners, their certificate and key: opened as root, so kept until a restart */
+static bool http_same(const skd_config *a, const skd_config *b)
+{
+	if (a->nhttp != b->nhttp || !same(a->tls_cert, b->tls_cert) || !same(a->tls_key, b->tls_key))
+		return false;
+	for (size_t i = 0; i < a->nhttp; i++)
+		if (!same(a->http[i].zone, b->http[i].zone) || !same(a->http[i].addr, b->http[i].addr))
+			return false;
+	return true;
+}
+
+static int dup_http(skd_config *dst, const skd_config *src)
+{
+	for (size_t i = 0; i < dst->nhttp; i++) {
+		free(dst->http[i].zone);
+		free(dst->http[i].addr);
+	}
+	free(dst->tls_cert);
+	free(dst->tls_key);
+	dst->nhttp = 0;
+	dst->tls_cert = src->tls_cert ? strdup(src->tls_cert) : NULL;
+	dst->tls_key = src->tls_key ? strdup(src->tls_key) : NULL;
+	for (size_t i = 0; i < src->nhttp; i++) {
+		dst->http[i].zone = strdup(src->http[i].zone);
+		dst->http[i].addr = strdup(src->http[i].addr);
+		dst->nhttp++;
+		if (!dst->http[i].zone || !dst->http[i].addr)
+			return SK_ENOMEM;
+	}
+	return 0;
+}
+
 static void reload(struct master *m)
 {
 	sk_buf ja, en;
@@ -529,6 +609,7 @@ static void reload(struct master *m)
 			    : !same(oc->user, nc.user)       ? "user"
 			    : !same(oc->metrics, nc.metrics) ? "metrics"
 			    : !same(oc->events, nc.events)   ? "events"
+			    : !http_same(oc, &nc)            ? "http"
 							     : NULL;
 	if (fixed)
 		SKD_EVENT(SKD_WARNING, "reload-partial",
@@ -543,6 +624,7 @@ static void reload(struct master *m)
 	nc.user = oc->user ? strdup(oc->user) : NULL;
 	nc.metrics = oc->metrics ? strdup(oc->metrics) : NULL;
 	nc.events = oc->events ? strdup(oc->events) : NULL;
+	dup_http(&nc, oc);
 	skd_config_free(&m->d.cfg);
 	m->d.cfg = nc;
 	sk_policy_free(m->d.policy);
@@ -635,7 +717,10 @@ static int parse_args(int argc, char **argv, skd_args *a)
 		{"workers", required_argument, NULL, 'w'}, {"milter", required_argument, NULL, 'm'},
 		{"events", required_argument, NULL, 'e'}, {"metrics", required_argument, NULL, 'M'},
 		{"clamd", required_argument, NULL, 'c'}, {"lang", required_argument, NULL, 'l'},
+		{"http", required_argument, NULL, 'H'},  {"tls-cert", required_argument, NULL, 'C'},
+		{"tls-key", required_argument, NULL, 'K'}, {"web", required_argument, NULL, 'W'},
 		{"help", no_argument, NULL, 'h'},       {"version", no_argument, NULL, 'V'},
+		{"routes", no_argument, NULL, 'R'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *lang = NULL, *workers = NULL;
@@ -652,8 +737,19 @@ static int parse_args(int argc, char **argv, skd_args *a)
 		case 'M': a->metrics = optarg; break;
 		case 'c': a->clamd = optarg; break;
 		case 'l': lang = optarg; break;
+		case 'H':
+			if (a->nhttp >= SKD_HTTP_MAX) {
+				say(a->lang, "--http は 8 個までです", "--http: at most 8 listeners", optarg);
+				return SKD_EXIT_CONFIG;
+			}
+			a->http[a->nhttp++] = optarg;
+			break;
+		case 'C': a->tls_cert = optarg; break;
+		case 'K': a->tls_key = optarg; break;
+		case 'W': a->web = optarg; break;
 		case 'h': usage(stdout, lang ? sk_lang_from_string(lang) : env_lang()); return SKD_ARGS_HELP;
 		case 'V': puts("sekishod 0.1.0"); return SK_EIO;
+		case 'R': skh_routes_print(stdout); return SKD_ARGS_HELP;
 		default: usage(stderr, a->lang); return SKD_EXIT_CONFIG;
 		}
 	}
@@ -778,8 +874,13 @@ static int run(struct master *m, int argc, char **argv)
 	}
 	if (prepare_folders(m) != 0)
 		return SKD_EXIT_CONFIG;
-	if (cfg->metrics && (m->d.metrics_fd = metrics_listen(cfg->metrics, &err)) < 0) {
+	if (cfg->metrics && (m->d.metrics_fd = tcp_listen(cfg->metrics, "metrics", 16, &err)) < 0) {
 		say(L, "metrics の待ち受けを開けません", "cannot listen for metrics", err.msg);
+		return SKD_EXIT_CONFIG;
+	}
+	if (http_prepare(m, &err) != 0) {
+		say(L, "HTTPS の待ち受けを準備できません (アドレス・証明書・秘密鍵)",
+		    "cannot prepare the HTTPS listeners (address, certificate, key)", err.msg);
 		return SKD_EXIT_CONFIG;
 	}
 	m->d.metrics = mmap(NULL, sizeof(skd_metrics), PROT_READ | PROT_WRITE,
@@ -835,7 +936,8 @@ static int run(struct master *m, int argc, char **argv)
 	SKD_EVENT(SKD_NOTICE, "start", "sekishod を起動しました", "sekishod started",
 		  SKD_S("policy", cfg->policy_path), SKD_S("sha256", hex), SKD_S("state", cfg->state),
 		  SKD_S("user", cfg->user), SKD_N("uid", getuid()), SKD_N("workers", cfg->workers),
-		  SKD_S("metrics", cfg->metrics), SKD_N("spool_flows", cfg->nspool));
+		  SKD_S("metrics", cfg->metrics), SKD_N("spool_flows", cfg->nspool),
+		  SKD_N("http_listeners", cfg->nhttp));
 	audit_note(m, "daemon-start", "ok", "");
 
 	for (size_t i = 0; i < skd_nroles; i++)
@@ -877,6 +979,8 @@ int main(int argc, char **argv)
 	struct master m;
 	memset(&m, 0, sizeof(m));
 	m.d.metrics_fd = -1;
+	for (size_t i = 0; i < SKD_HTTP_MAX; i++)
+		m.d.http_fd[i] = -1;
 	m.lock = -1;
 	m.sfd = -1;
 	int rc = run(&m, argc, argv);
@@ -884,6 +988,13 @@ int main(int argc, char **argv)
 		munmap(m.d.metrics, sizeof(skd_metrics));
 	if (m.d.metrics_fd >= 0)
 		close(m.d.metrics_fd);
+	for (size_t i = 0; i < SKD_HTTP_MAX; i++)
+		if (m.d.http_fd[i] >= 0)
+			close(m.d.http_fd[i]);
+	if (m.d.tls_key_pem)
+		explicit_bzero(m.d.tls_key_pem, strlen(m.d.tls_key_pem));
+	free(m.d.tls_key_pem);
+	free(m.d.tls_cert_pem);
 	sk_policy_free(m.d.policy);
 	skd_config_free(&m.d.cfg);
 	if (m.sfd >= 0)

@@ -167,9 +167,9 @@ int skd_metrics_run(skd *d)
 			  "cannot serve metrics", SKD_S("address", d->cfg.metrics));
 		return SKD_EXIT_FAIL;
 	}
-	/* wait for the master's stop request */
-	struct signalfd_siginfo si;
-	while (read(sfd, &si, sizeof(si)) < 0)
+	/* wait for the master's stop request (the signalfd is non-blocking: poll it) */
+	struct pollfd p = {.fd = sfd, .events = POLLIN};
+	while (poll(&p, 1, -1) < 0)
 		;
 	MHD_stop_daemon(h);
 	return SKD_EXIT_OK;

@@ -25,12 +25,18 @@ static bool milter_wanted(const skd *d)
 	return d->cfg.milter != NULL;
 }
 
+static bool http_wanted(const skd *d)
+{
+	return d->cfg.nhttp > 0;
+}
+
 /* The roles, in start order (stopped in reverse). */
 const skd_role skd_roles[] = {
 	{"scheduler", "sk-scheduler", skd_scheduler_run, NULL},
 	{"spool", "sk-spool", skd_spool_run, spool_wanted},
 	{"metrics", "sk-metrics", skd_metrics_run, metrics_wanted},
 	{"milter", "sk-milter", skd_milter_run, milter_wanted},
+	{"http", "sk-http", skd_http_run, http_wanted},
 };
 const size_t skd_nroles = sizeof(skd_roles) / sizeof(skd_roles[0]);
 _Static_assert(sizeof(skd_roles) / sizeof(skd_roles[0]) <= SKD_ROLES_MAX, "SKD_ROLES_MAX");

@@ -3,7 +3,9 @@
 #include "sekisho/hash.h"
 
 #include <iconv.h>
+#include <sodium.h>
 #include "sekisho/xml.h"
+#include "sekisho/zipio.h"
 #include <qpdf/qpdf-c.h>
 #include <stdio.h>
 #include <string.h>
@@ -135,12 +137,200 @@ static int run_mail(const sk_engine_job *job, sk_input *in, sk_output *out,
 	return 0;
 }
 
+/* ---- unlocking a password ZIP (PPAP) ---------------------------------------------- */
+
+#define UNLOCK_WHAT "unlock"
+#define UNLOCK_WRONG "wrong-password"
+
+bool sk_engine_wrong_password(const sk_report *r)
+{
+	if (r->verdict != SK_VERDICT_BLOCKED || r->reason != SK_REASON_ENCRYPTED)
+		return false;
+	for (size_t i = 0; i < r->n; i++)
+		if (r->v[i].action == SK_ACTION_NOTED && r->v[i].what && r->v[i].where &&
+		    !strcmp(r->v[i].what, UNLOCK_WHAT) && !r->v[i].where[0] && r->v[i].detail &&
+		    !strcmp(r->v[i].detail, UNLOCK_WRONG))
+			return true;
+	return false;
+}
+
+/* Reads every encrypted entry of z with its password set, under a copy of the budget:
+ * *wrong when a check value, CRC or AES code says the password is not the one; else 0
+ * (proven), or SK_EBLOCKED with *why (a limit, malformed: the archive's own verdict,
+ * also with the right password). */
+static int unlock_prove(sk_zipio *z, const sk_budget *budget, bool *wrong, sk_reason *why,
+			sk_error *err)
+{
+	sk_budget b = *budget;
+	*wrong = false;
+	int rc = sk_zipio_check(z, &b, why, err);
+	sk_buf data;
+	sk_buf_init(&data, 0);
+	for (uint64_t i = 0; rc == 0 && i < sk_zipio_count(z); i++) {
+		sk_zipio_entry e;
+		if ((rc = sk_zipio_entry_get(z, i, &e, err)) != 0 || !e.encrypted)
+			continue;
+		sk_buf_reset(&data);
+		rc = sk_zipio_read(z, i, &b, &data, NULL, why, err);
+	}
+	/* the decrypted bytes are the sender's: not left in freed memory either */
+	if (data.cap)
+		sodium_memzero(data.data, data.cap);
+	sk_buf_free(&data);
+	if (rc == SK_EBLOCKED && *why == SK_REASON_ENCRYPTED && err &&
+	    !strcmp(err->msg, SK_ZIPIO_WRONG_PASSWORD)) {
+		*wrong = true;
+		return 0;
+	}
+	return rc;
+}
+
+/* Chooses the password that opens the archive in zp[0..zn): *pw (NULL when none did:
+ * res blocked encrypted with the wrong-password entry), or res blocked with the
+ * archive's verdict (SK_EBLOCKED). */
+static int unlock_choose(const sk_engine_job *job, const uint8_t *zp, size_t zn,
+			 const char **pw, sk_engine_result *res, sk_error *err)
+{
+	*pw = NULL;
+	sk_zipio *z = NULL;
+	sk_reason why = SK_REASON_NONE;
+	sk_error e;
+	sk_error_clear(&e);
+	int rc = sk_zipio_open(&z, zp, zn, &why, &e);
+	bool any_enc = false;
+	for (size_t i = 0; rc == 0 && i < job->n_passwords && !*pw; i++) {
+		bool ok = false, enc = false, wrong = false;
+		rc = sk_zipio_password_test(z, job->passwords[i], &ok, &enc, &e);
+		any_enc = any_enc || enc;
+		if (rc || !enc)
+			break;
+		if (!ok)
+			continue;
+		sk_zipio_set_password(z, job->passwords[i]);
+		rc = unlock_prove(z, &job->budget, &wrong, &why, &e);
+		sk_zipio_set_password(z, NULL);
+		if (rc == 0 && !wrong)
+			*pw = job->passwords[i];
+	}
+	sk_zipio_close(z);
+	if (rc == SK_EBLOCKED)
+		return sk_report_block(&res->report, why, NULL, e.msg) ? SK_ENOMEM : SK_EBLOCKED;
+	if (rc) {
+		if (err)
+			*err = e;
+		sk_report_block(&res->report, SK_REASON_INTERNAL, NULL, e.msg);
+		return SK_EBLOCKED;
+	}
+	if (!any_enc) {
+		sk_report_block(&res->report, SK_REASON_UNKNOWN_TYPE, NULL, "not a password ZIP");
+		return SK_EBLOCKED;
+	}
+	if (!*pw) {
+		if (sk_report_add(&res->report, SK_ACTION_NOTED, UNLOCK_WHAT, "", UNLOCK_WRONG, 1))
+			return SK_ENOMEM;
+		sk_report_block(&res->report, SK_REASON_ENCRYPTED, NULL, "wrong password");
+		return SK_EBLOCKED;
+	}
+	return 0;
+}
+
+/* An unlock job: the password ZIP (the input, or the first PPAP attachment of a mail
+ * message) decrypted with the chosen password and rebuilt by the ZIP module. */
+static int run_unlock(const sk_engine_job *job, sk_input *in, sk_output *out,
+		      sk_engine_result *res, sk_error *err)
+{
+	res->type = *sk_type_find("zip");
+	const uint8_t *p = NULL;
+	size_t n = 0;
+	sk_error lerr;
+	sk_error_clear(&lerr);
+	if (job->n_passwords < 1 || job->n_passwords > SK_UNLOCK_PASSWORDS_MAX || job->mail) {
+		sk_report_block(&res->report, SK_REASON_INTERNAL, NULL, "unlock: passwords");
+		return 0;
+	}
+	int rc = sk_input_load(in, &p, &n, &lerr);
+	if (rc) {
+		sk_report_block(&res->report, rc == SK_ELIMIT ? SK_REASON_LIMIT_SIZE : SK_REASON_INTERNAL,
+				NULL, lerr.msg);
+		return 0;
+	}
+	sk_budget budget = job->budget;
+	sk_buf att;
+	sk_buf_init(&att, SK_BUF_MAX_DEFAULT);
+	if (!sk_zipio_encrypted(p, n) && n >= 4 && !memcmp(p, "PK", 2)) {
+		sk_report_block(&res->report, SK_REASON_UNKNOWN_TYPE, NULL, "not a password ZIP");
+		sk_buf_free(&att);
+		return 0;
+	}
+	if (!sk_zipio_encrypted(p, n)) {
+		/* a mail message: its first password ZIP attachment */
+		sk_reason why = SK_REASON_NONE;
+		rc = sk_mail_ppap_find(p, n, &budget, &att, &why, &lerr);
+		if (rc == SK_ENOTFOUND)
+			sk_report_block(&res->report, SK_REASON_UNKNOWN_TYPE, NULL, "not a password ZIP");
+		else if (rc)
+			sk_report_block(&res->report, SK_REASON_INTERNAL, NULL, lerr.msg);
+		else if (why != SK_REASON_NONE)
+			sk_report_block(&res->report, why, NULL, "mail");
+		if (rc || why != SK_REASON_NONE) {
+			sk_buf_free(&att);
+			return 0;
+		}
+		p = att.len ? att.data : (const uint8_t *)"";
+		n = att.len;
+	}
+	const char *pw = NULL;
+	rc = unlock_choose(job, p, n, &pw, res, &lerr);
+	if (rc == SK_ENOMEM)
+		sk_report_block(&res->report, SK_REASON_INTERNAL, NULL, "unlock: memory");
+	if (rc) {
+		sk_buf_free(&att);
+		return 0;
+	}
+	sk_cdr_ctx ctx = {
+		.budget = &budget,
+		.report = &res->report,
+		.profile = job->profile ? job->profile : sk_profile_default(),
+		.where = "",
+		.name = job->name,
+		.type = *sk_type_find("zip"),
+		.password = pw,
+	};
+	sk_input zin;
+	sk_input_mem(&zin, p, n);
+	rc = sk_cdr_action(&ctx, SK_ACTION_CONVERTED, "encryption", NULL,
+			   "password ZIP decrypted; rebuilt without encryption", 1);
+	if (rc == 0)
+		rc = sk_cdr_run(&ctx, &zin, out, &lerr);
+	if (rc == 0 && job->dlp && (rc = dlp_output(job, &ctx, out, &lerr)) != 0)
+		sk_cdr_block(&ctx, rc == SK_ELIMIT ? SK_REASON_LIMIT_SIZE : SK_REASON_INTERNAL, "dlp");
+	sk_input_release(&zin);
+	sk_buf_free(&att);
+	res->out_size = out->written;
+	if (rc) {
+		sk_report_block(&res->report, ctx.reason != SK_REASON_NONE ? ctx.reason : SK_REASON_INTERNAL,
+				NULL, ctx.reason_detail);
+		if (lerr.code == SK_EIO && out->buf == NULL && out->fd >= 0) {
+			if (err)
+				*err = lerr;
+			return SK_EIO;
+		}
+		return 0;
+	}
+	snprintf(res->report.out_ext, sizeof(res->report.out_ext), "%s",
+		 ctx.out_ext[0] ? ctx.out_ext : "zip");
+	sk_report_finish(&res->report);
+	return 0;
+}
+
 int sk_engine_run(const sk_engine_job *job, sk_input *in, sk_output *out,
 		  sk_engine_result *res, sk_error *err)
 {
 	memset(res, 0, sizeof(*res));
 	sk_report_init(&res->report);
 	res->type = *sk_type_find("unknown");
+	if (job->passwords && !job->detect_only)
+		return run_unlock(job, in, out, res, err);
 	if (job->mail && !job->detect_only)
 		return run_mail(job, in, out, res, err);
 	if (job->mail) {

@@ -604,6 +604,8 @@ int sk_pool_run(sk_pool *p, const sk_engine_job *job, sk_input *in, sk_output *o
 	if (!job->detect_only && res->report.verdict != SK_VERDICT_BLOCKED) {
 		int rc = deliver(out_fd, res->out_size, out, res, err);
 		if (rc) {
+			if (msg && job->passwords) /* an unlock job's passwords */
+				explicit_bzero(msg, mn);
 			free(msg);
 			close(out_fd);
 			if (own_in)
@@ -612,6 +614,8 @@ int sk_pool_run(sk_pool *p, const sk_engine_job *job, sk_input *in, sk_output *o
 		}
 	}
 done:
+	if (msg && job->passwords) /* an unlock job's passwords */
+		explicit_bzero(msg, mn);
 	free(msg);
 	if (out_fd >= 0)
 		close(out_fd);

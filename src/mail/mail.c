@@ -86,6 +86,8 @@ typedef struct run {
 	bool en;
 	char hex[SK_SHA256_HEX];
 	char charset[32];      /* label of the first text part ("" when none) */
+	sk_buf *ppap;          /* sk_mail_ppap_find: the first password ZIP goes here */
+	bool ppap_found;
 } run;
 
 #define T(r, ja, en_) ((r)->en ? (en_) : (ja))
@@ -285,6 +287,13 @@ static void attachment(run *r, const char *name, const char *ctype, const uint8_
 	if (sk_zipio_encrypted(data, len)) {
 		/* PPAP: not delivered and not stored apart: the message's original (stored by
 		 * the gate before anything parsed it) holds it, and the notice names that id */
+		if (r->ppap && !r->ppap_found) {
+			r->ppap_found = true;
+			if (sk_buf_add(r->ppap, data ? data : (const uint8_t *)"", len)) {
+				set_fatal(r, SK_ENOMEM, "ppap");
+				return;
+			}
+		}
 		r->hold = true;
 		r->res->held_attachments++;
 		if (sk_report_add(r->report, SK_ACTION_REMOVED, "encrypted-attachment",
@@ -294,7 +303,9 @@ static void attachment(run *r, const char *name, const char *ctype, const uint8_
 		}
 		list_line(r, T(r, "保留 (パスワード付き ZIP)", "held (password-protected ZIP)"), name,
 			  len, hex, r->o->original_id,
-			  T(r, "— 管理者の承認で原本から取り出せます", "— released from the original on approval"));
+			  r->o->original_id && r->o->original_id[0]
+				  ? T(r, "— パスワードで解除できます (下記)", "— can be unlocked with its password (below)")
+				  : T(r, "— 管理者の承認で原本から取り出せます", "— released from the original on approval"));
 		return;
 	}
 	if (r->o->attach == SK_MAIL_DEL_ATTACH) {
@@ -731,6 +742,14 @@ static void make_notice(run *r, sk_buf *n, const char *from_domain)
 		sk_buf_printf(n, T(r, "原本が必要な場合は、保管 ID %s を添えてシステム管理者に申請してください。\n",
 				   "To obtain the original, ask your administrator quoting quarantine id %s.\n"),
 			      r->o->original_id);
+	if (r->hold && r->o->original_id && r->o->original_id[0])
+		/* PPAP: the recipient unlocks it with the password (sk_gate_unlock) */
+		sk_buf_printf(n, T(r, "パスワード付き ZIP は、ファイル受け渡し画面の『PPAP 解除』で保管 ID %s と"
+				      "パスワードを入力すると、中身を無害化して受け取れます。\n",
+				   "To receive a password-protected ZIP, enter quarantine id %s and its password "
+				   "under \"PPAP unlock\" in the file exchange console; its content is then "
+				   "sanitised.\n"),
+			      r->o->original_id);
 	if (from_domain) {
 		sk_buf_adds(n, T(r, "[注意] 外部 (", "[WARNING] External sender ("));
 		show_name(n, from_domain);
@@ -965,8 +984,45 @@ static size_t header_block_len(const uint8_t *p, size_t n)
 	return n;
 }
 
+static int sanitize(const sk_mail_options *o, sk_budget *budget, const uint8_t *msg, size_t n,
+		    sk_buf *out, sk_mail_result *res, sk_report *report, sk_buf *ppap, bool *found,
+		    sk_error *err);
+
 int sk_mail_sanitize(const sk_mail_options *o, sk_budget *budget, const uint8_t *msg, size_t n,
 		     sk_buf *out, sk_mail_result *res, sk_report *report, sk_error *err)
+{
+	return sanitize(o, budget, msg, n, out, res, report, NULL, NULL, err);
+}
+
+int sk_mail_ppap_find(const uint8_t *msg, size_t n, sk_budget *budget, sk_buf *zip,
+		      sk_reason *why, sk_error *err)
+{
+	sk_mail_options o;
+	sk_mail_options_default(&o);
+	o.attach = SK_MAIL_DEL_ATTACH;
+	sk_mail_result res;
+	sk_report rep;
+	sk_report_init(&rep);
+	sk_buf out;
+	sk_buf_init(&out, SK_BUF_MAX_DEFAULT);
+	sk_buf_reset(zip);
+	bool found = false;
+	*why = SK_REASON_NONE;
+	int rc = sanitize(&o, budget, msg, n, &out, &res, &rep, zip, &found, err);
+	if (rc == 0 && res.held)
+		*why = res.reason;
+	else if (rc == 0 && !found)
+		rc = sk_error_set(err, SK_ENOTFOUND, "no password ZIP attachment");
+	if (rc || *why != SK_REASON_NONE)
+		sk_buf_reset(zip);
+	sk_buf_free(&out);
+	sk_report_free(&rep);
+	return rc;
+}
+
+static int sanitize(const sk_mail_options *o, sk_budget *budget, const uint8_t *msg, size_t n,
+		    sk_buf *out, sk_mail_result *res, sk_report *report, sk_buf *ppap, bool *found,
+		    sk_error *err)
 {
 	memset(res, 0, sizeof(*res));
 	sk_buf_reset(out);
@@ -977,7 +1033,7 @@ int sk_mail_sanitize(const sk_mail_options *o, sk_budget *budget, const uint8_t 
 	sk_report local;
 	sk_report_init(&local);
 	run r = {.o = o, .res = res, .err = err, .en = o->lang == SK_LANG_EN,
-		 .report = report ? report : &local};
+		 .report = report ? report : &local, .ppap = ppap};
 	if (budget)
 		r.budget = *budget;
 	else
@@ -1054,6 +1110,8 @@ int sk_mail_sanitize(const sk_mail_options *o, sk_budget *budget, const uint8_t 
 		budget->entries = r.budget.entries;
 		budget->pixels = r.budget.pixels;
 	}
+	if (found)
+		*found = r.ppap_found;
 	if (rc)
 		sk_buf_reset(out);
 	return rc;

@@ -78,6 +78,7 @@ static const struct {
 	{"owner", "TEXT"},          {"submitter_uid", "INTEGER"}, {"submitter_section", "TEXT"},
 	{"channel", "TEXT"},        {"class_level", "TEXT"},      {"hold_role", "TEXT"},
 	{"result_sha256", "TEXT"},  {"result_size", "INTEGER"},   {"result_ext", "TEXT"},
+	{"unlock_tries", "INTEGER NOT NULL DEFAULT 0"}, /* wrong PPAP passwords (sk_gate_unlock) */
 };
 
 static const char *const state_codes[] = {"held", "release-requested", "released", "purged"};
@@ -1763,6 +1764,33 @@ int sk_quarantine_original_open(sk_quarantine *q, const char *id, const sk_qacto
 	*fd = f;
 out:
 	sk_qitem_free(&it);
+	return rc;
+}
+
+/* ---- PPAP unlock tries ---- */
+
+int sk_quarantine_unlock_tries(sk_quarantine *q, const char *id, int delta, unsigned *count,
+			       sk_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(q->db,
+			       "UPDATE items SET unlock_tries=max(0, unlock_tries+?) WHERE id=?"
+			       " RETURNING unlock_tries",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_err(q, err, "unlock tries");
+	sqlite3_bind_int(st, 1, delta);
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_TRANSIENT);
+	int s = sqlite3_step(st);
+	int rc = 0;
+	if (s == SQLITE_ROW) {
+		*count = (unsigned)sqlite3_column_int(st, 0);
+		s = sqlite3_step(st);
+	} else if (s == SQLITE_DONE) {
+		rc = sk_error_set(err, SK_ENOTFOUND, "no item %s", id);
+	}
+	if (rc == 0 && s != SQLITE_DONE)
+		rc = db_err(q, err, "unlock tries");
+	sqlite3_finalize(st);
 	return rc;
 }
 

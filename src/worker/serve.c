@@ -61,7 +61,9 @@ static int run_job(int sock, const sk_wire_job *job, int in_fd, int out_fd,
 	sk_output out;
 	sk_engine_job ej = {.name = job->name, .profile = &job->profile, .budget = job->budget,
 			    .detect_only = job->detect_only, .dlp_kinds = job->dlp_kinds,
-			    .mail = job->is_mail ? &job->mail : NULL};
+			    .mail = job->is_mail ? &job->mail : NULL,
+			    .passwords = job->n_passwords ? job->passwords : NULL,
+			    .n_passwords = job->n_passwords};
 	sk_error err;
 	sk_error_clear(&err);
 	int drc;
@@ -123,6 +125,10 @@ int sk_worker_serve(int sock, sk_worker_hook hook, uint32_t retire_cpu_s)
 			rc = run_job(sock, &job, fds[0], fds[1], retire_cpu_s);
 		close(fds[0]);
 		close(fds[1]);
+		/* an unlock job's passwords live in the message (and nowhere else): zeroed
+		 * whatever became of the job */
+		if (type == SK_WIRE_JOB)
+			explicit_bzero(p, n);
 		free(p);
 		if (rc)
 			return rc > 0 ? 0 : rc;

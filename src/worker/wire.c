@@ -12,6 +12,8 @@
 #include "sekisho/buf.h"
 #include "sekisho/codec.h"
 
+#include <sodium.h>
+
 /* ---- encoding ------------------------------------------------------------------ */
 
 
@@ -30,6 +32,31 @@ static int finish(sk_buf *b, int rc, uint8_t **p, size_t *n)
 	}
 	*p = sk_buf_take(b, n);
 	return 0;
+}
+
+/* The end of an unlock job: kind 2 and the passwords. The room for them (and the NUL
+ * finish adds) is reserved first, so that no realloc leaves a copy of a password in
+ * freed memory; on failure the buffer is zeroed before it is freed. */
+static int finish_unlock(sk_buf *b, const sk_engine_job *job, uint8_t **p, size_t *n)
+{
+	size_t need = 1 + 4 + 1;
+	int rc = job->mail || job->n_passwords < 1 || job->n_passwords > SK_UNLOCK_PASSWORDS_MAX
+			 ? SK_EINVAL
+			 : 0;
+	for (size_t i = 0; rc == 0 && i < job->n_passwords; i++) {
+		size_t l = job->passwords[i] ? strlen(job->passwords[i]) : 0;
+		if (l < 1 || l > SK_UNLOCK_PASSWORD_MAX)
+			rc = SK_EINVAL;
+		need += 4 + l + 1;
+	}
+	rc = rc ? rc : sk_buf_reserve(b, need);
+	rc = rc ? rc : sk_buf_addc(b, 2);
+	rc = rc ? rc : sk_codec_put_u32(b, (uint32_t)job->n_passwords);
+	for (size_t i = 0; rc == 0 && i < job->n_passwords; i++)
+		rc = sk_codec_put_str(b, job->passwords[i], SK_UNLOCK_PASSWORD_MAX + 1);
+	if (rc && b->data)
+		sodium_memzero(b->data, b->cap);
+	return finish(b, rc, p, n);
 }
 
 enum {
@@ -82,6 +109,8 @@ int sk_wire_job_encode(const sk_engine_job *job, uint64_t out_max, uint8_t **p, 
 		rc = sk_codec_put_u32(&b, UINT32_MAX);
 	}
 	const sk_mail_options *m = job->mail;
+	if (!rc && job->passwords)
+		return finish_unlock(&b, job, p, n);
 	rc = rc ? rc : sk_buf_addc(&b, m ? 1 : 0);
 	if (!rc && m) {
 		rc = sk_codec_put_str(&b, m->profile ? m->profile : "default", SK_WIRE_STR_MAX);
@@ -218,7 +247,19 @@ int sk_wire_job_decode(const uint8_t *p, size_t n, sk_wire_job *job)
 		m->warn_external = we;
 		m->internal_domains = nd ? job->domains : NULL;
 	}
-	if (!at_end(&r) || (f & ~(uint32_t)PF_ALL) || d > 1 || kind > 1 ||
+	if (!r.bad && kind == 2) {
+		uint32_t np = sk_codec_get_u32(&r);
+		if (np < 1 || np > SK_UNLOCK_PASSWORDS_MAX)
+			r.bad = true;
+		for (uint32_t i = 0; i < np && !r.bad; i++) {
+			const char *pw = sk_codec_get_str(&r, false, SK_UNLOCK_PASSWORD_MAX + 1);
+			if (!r.bad && !pw[0])
+				r.bad = true;
+			job->passwords[i] = pw;
+		}
+		job->n_passwords = r.bad ? 0 : np;
+	}
+	if (!at_end(&r) || (f & ~(uint32_t)PF_ALL) || d > 1 || kind > 2 ||
 	    (job->dlp_kinds & ~((1u << SK_DLP__COUNT) - 1)))
 		return SK_EFORMAT;
 	job->detect_only = d;

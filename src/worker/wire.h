@@ -16,7 +16,10 @@
  *                           mail: profile, u32 lang, u32 attach, u8 rep_link,
  *                           u8 warn_external, u64 max_size, u32 max_parts, u32 max_depth,
  *                           u64 max_header, u64 max_text, original_id, u32 n + n internal
- *                           domains
+ *                           domains; kind 2 (unlock a password ZIP, engine.h): u32 n
+ *                           (1..SK_UNLOCK_PASSWORDS_MAX) + n passwords (strings of at
+ *                           most SK_UNLOCK_PASSWORD_MAX bytes). Both sides zero a job
+ *                           message that carries passwords before freeing it.
  *   ANSWER (worker → gate)  type code, u32 verdict, u32 reason, reason_where,
  *                           reason_detail, out_ext, u64 out_size, u8 retire,
  *                           u32 n, n × (u32 action, what, where, detail, u64 count),
@@ -51,6 +54,9 @@ typedef struct sk_wire_job {
 	bool is_mail;              /* a mail job: the options below */
 	sk_mail_options mail;      /* internal_domains points at domains */
 	const char *domains[SK_MAIL_IDS_MAX + 1];
+	/* an unlock job (kind 2): the passwords point into the message */
+	const char *passwords[SK_UNLOCK_PASSWORDS_MAX];
+	size_t n_passwords;
 } sk_wire_job;
 
 /* Encoders: a malloc'd payload in *p (*n bytes). */

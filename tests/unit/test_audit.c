@@ -703,6 +703,32 @@ static void log_basics(void **state)
 	rmrf(dir);
 }
 
+struct cps {
+	int n, stop_after;
+	uint64_t size[8];
+	int64_t time[8];
+	bool signed_ok;
+};
+
+static int list_cp(void *ctx, uint64_t size, int64_t time_us, const char *note)
+{
+	struct cps *c = ctx;
+	if (c->n == 0)
+		c->signed_ok = true;
+	sk_checkpoint cp;
+	sk_error e;
+	const char *blank = strstr(note, "\n\n");
+	if (!blank || sk_checkpoint_parse(note, (size_t)(blank - note) + 1, &cp, &e) != 0 ||
+	    cp.size != size || !strstr(note, "\n\u2014 "))
+		c->signed_ok = false;
+	if (c->n < 8) {
+		c->size[c->n] = size;
+		c->time[c->n] = time_us;
+	}
+	c->n++;
+	return c->stop_after && c->n >= c->stop_after ? 7 : 0;
+}
+
 static void log_heartbeat(void **state)
 {
 	(void)state;
@@ -746,6 +772,24 @@ static void log_heartbeat(void **state)
 	fc.now -= 3600LL * 1000000;
 	append_n(a, 4, 1);
 	assert_true(verify(a, NULL).ok);
+	/* the checkpoints, newest first, as many as asked */
+	struct cps got = {0};
+	assert_int_equal(sk_audit_checkpoints(a, 10, list_cp, &got, &err), 0);
+	assert_int_equal(got.n, 4);
+	uint64_t want[4] = {4, 3, 3, 0};
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(got.size[i], want[i]);
+	assert_true(got.time[0] > got.time[3]);
+	assert_true(got.signed_ok); /* each note is the signed checkpoint text of its size */
+	memset(&got, 0, sizeof(got));
+	assert_int_equal(sk_audit_checkpoints(a, 2, list_cp, &got, &err), 0);
+	assert_int_equal(got.n, 2);
+	assert_int_equal(got.size[1], 3);
+	/* a non-zero return stops the walk and is returned */
+	memset(&got, 0, sizeof(got));
+	got.stop_after = 1;
+	assert_int_equal(sk_audit_checkpoints(a, 10, list_cp, &got, &err), 7);
+	assert_int_equal(got.n, 1);
 	sk_audit_close(a);
 	rmrf(dir);
 }

@@ -921,23 +921,23 @@ static void people_section(void **state)
 static void people_errors(void **state)
 {
 	(void)state;
-	people("sections:\n  joho: { name: 情報政策課 }\n"                       /* 12, 13 */
+	sk_policy_free(people("sections:\n  joho: { name: 情報政策課 }\n"                       /* 12, 13 */
 	       "users:\n  - { id: a, roles: [staff], section: somu }\n",          /* 14, 15 */
-	       1, 0, "E-SECTION-UNKNOWN", 15, 39);
-	people("users:\n  - { id: a, roles: [staff], mail: \"a b@example.jp\" }\n", 1, 0,
-	       "E-USER-MAIL", 13, 36);
-	people("users:\n  - { id: a, roles: [staff], mail: \"a@b.jp\\r\\nBcc: x@y.jp\" }\n", 1, 0,
-	       "E-USER-MAIL", 13, 36);
-	people("users:\n  - { id: a, roles: [staff], mail: a@b.jp, email: a@b.jp }\n", 1, 0,
-	       "E-KEY-DUPLICATE", 13, 51);
-	people("roles:\n  x: { name: X, permissions: [upload, root] }\n  security-manager: { name: M }\n", 1, 0, "E-ROLE-PERMISSION",
-	       13, 39);
-	people("roles:\n  x: { name: X, permissions: [upload, upload] }\n  security-manager: { name: M }\n", 0, 1,
-	       "W-ROLE-PERMISSION-REPEATED", 13, 39);
-	people("organization: \"a\\nb\"\n", 1, 0, "E-ORGANIZATION", 12, 15);
-	people("sections:\n  joho: { name: a }\n  joho: { name: b }\n", 1, 0, "E-ID-DUPLICATE", 14, 3);
-	people("sections:\n  joho: { title: a }\n", 2, 0, "E-KEY-UNKNOWN", 13, 11);
-	people("sections:\n  \"a b\": { name: a }\n", 1, 0, "E-ID-INVALID", 13, 3);
+	       1, 0, "E-SECTION-UNKNOWN", 15, 39));
+	sk_policy_free(people("users:\n  - { id: a, roles: [staff], mail: \"a b@example.jp\" }\n", 1, 0,
+	       "E-USER-MAIL", 13, 36));
+	sk_policy_free(people("users:\n  - { id: a, roles: [staff], mail: \"a@b.jp\\r\\nBcc: x@y.jp\" }\n", 1, 0,
+	       "E-USER-MAIL", 13, 36));
+	sk_policy_free(people("users:\n  - { id: a, roles: [staff], mail: a@b.jp, email: a@b.jp }\n", 1, 0,
+	       "E-KEY-DUPLICATE", 13, 51));
+	sk_policy_free(people("roles:\n  x: { name: X, permissions: [upload, root] }\n  security-manager: { name: M }\n", 1, 0, "E-ROLE-PERMISSION",
+	       13, 39));
+	sk_policy_free(people("roles:\n  x: { name: X, permissions: [upload, upload] }\n  security-manager: { name: M }\n", 0, 1,
+	       "W-ROLE-PERMISSION-REPEATED", 13, 39));
+	sk_policy_free(people("organization: \"a\\nb\"\n", 1, 0, "E-ORGANIZATION", 12, 15));
+	sk_policy_free(people("sections:\n  joho: { name: a }\n  joho: { name: b }\n", 1, 0, "E-ID-DUPLICATE", 14, 3));
+	sk_policy_free(people("sections:\n  joho: { title: a }\n", 2, 0, "E-KEY-UNKNOWN", 13, 11));
+	sk_policy_free(people("sections:\n  \"a b\": { name: a }\n", 1, 0, "E-ID-INVALID", 13, 3));
 }
 
 static void auth_and_release(void **state)
@@ -970,22 +970,22 @@ static void auth_and_release(void **state)
 	assert_int_equal(r2, 3);
 	sk_policy_free(p);
 	/* each range, just outside */
-	people("auth: { password_min: 7 }\n", 1, 0, "E-TYPE", 12, 23);
-	people("auth: { password_min: 257 }\n", 1, 0, "E-TYPE", 12, 23);
-	people("auth: { history: 25 }\n", 1, 0, "E-TYPE", 12, 18);
-	people("auth: { lockout_after: 0 }\n", 1, 0, "E-TYPE", 12, 24);
-	people("auth: { lockout_minutes: 1441 }\n", 1, 0, "E-TYPE", 12, 26);
-	people("auth: { session_idle_minutes: 0 }\n", 1, 0, "E-TYPE", 12, 31);
-	people("auth: { session_max_hours: 169 }\n", 1, 0, "E-TYPE", 12, 28);
-	people("auth: { totp_window: 11 }\n", 1, 0, "E-TYPE", 12, 22);
-	people("auth: { totp_window: -1 }\n", 1, 0, "E-TYPE", 12, 22);
-	people("auth: { pin: 4 }\n", 1, 0, "E-KEY-UNKNOWN", 12, 9);
-	people("auth: { session_idle_minutes: 600, session_max_hours: 8 }\n", 0, 1,
-	       "W-AUTH-IDLE-OVER-MAX", 12, 31);
-	people("release: { approvers: 0 }\n", 1, 0, "E-TYPE", 12, 23);
-	people("release: { approvers: 6 }\n", 1, 0, "E-TYPE", 12, 23);
-	people("release: { original: { approvers: 1 } }\n", 0, 1, "W-RELEASE-ORIGINAL-ONE", 12, 35);
-	people("release: { original: 2 }\n", 1, 0, "E-TYPE", 12, 22);
+	sk_policy_free(people("auth: { password_min: 7 }\n", 1, 0, "E-TYPE", 12, 23));
+	sk_policy_free(people("auth: { password_min: 257 }\n", 1, 0, "E-TYPE", 12, 23));
+	sk_policy_free(people("auth: { history: 25 }\n", 1, 0, "E-TYPE", 12, 18));
+	sk_policy_free(people("auth: { lockout_after: 0 }\n", 1, 0, "E-TYPE", 12, 24));
+	sk_policy_free(people("auth: { lockout_minutes: 1441 }\n", 1, 0, "E-TYPE", 12, 26));
+	sk_policy_free(people("auth: { session_idle_minutes: 0 }\n", 1, 0, "E-TYPE", 12, 31));
+	sk_policy_free(people("auth: { session_max_hours: 169 }\n", 1, 0, "E-TYPE", 12, 28));
+	sk_policy_free(people("auth: { totp_window: 11 }\n", 1, 0, "E-TYPE", 12, 22));
+	sk_policy_free(people("auth: { totp_window: -1 }\n", 1, 0, "E-TYPE", 12, 22));
+	sk_policy_free(people("auth: { pin: 4 }\n", 1, 0, "E-KEY-UNKNOWN", 12, 9));
+	sk_policy_free(people("auth: { session_idle_minutes: 600, session_max_hours: 8 }\n", 0, 1,
+	       "W-AUTH-IDLE-OVER-MAX", 12, 31));
+	sk_policy_free(people("release: { approvers: 0 }\n", 1, 0, "E-TYPE", 12, 23));
+	sk_policy_free(people("release: { approvers: 6 }\n", 1, 0, "E-TYPE", 12, 23));
+	sk_policy_free(people("release: { original: { approvers: 1 } }\n", 0, 1, "W-RELEASE-ORIGINAL-ONE", 12, 35));
+	sk_policy_free(people("release: { original: 2 }\n", 1, 0, "E-TYPE", 12, 22));
 }
 
 static void gateway_http(void **state)
@@ -1015,28 +1015,28 @@ static void gateway_http(void **state)
 	assert_string_equal(g.sendmail, "/usr/lib/sendmail");
 	assert_string_equal(g.console_url, "https://sekisho.example.lg.jp/");
 	sk_policy_free(p);
-	people("gateway:\n  http:\n    - { zone: mynumber, listen: 192.0.2.1:443 }\n", 1, 0,
-	       "E-GATEWAY-HTTP-MYNUMBER", 14, 15);
-	people("gateway:\n  http:\n    - { zone: kyoto, listen: 192.0.2.1:443 }\n", 1, 0,
-	       "E-ZONE-UNKNOWN", 14, 15);
-	people("gateway:\n  http:\n    - { zone: lgwan, listen: 192.0.2.1 }\n", 1, 0,
-	       "E-GATEWAY-HTTP", 14, 30);
-	people("gateway:\n  http:\n    - { zone: lgwan, listen: \"192.0.2.1:70000\" }\n", 1, 0,
-	       "E-GATEWAY-HTTP", 14, 30);
-	people("gateway:\n  http:\n    - { zone: lgwan, listen: 192.0.2.1:443 }\n"
+	sk_policy_free(people("gateway:\n  http:\n    - { zone: mynumber, listen: 192.0.2.1:443 }\n", 1, 0,
+	       "E-GATEWAY-HTTP-MYNUMBER", 14, 15));
+	sk_policy_free(people("gateway:\n  http:\n    - { zone: kyoto, listen: 192.0.2.1:443 }\n", 1, 0,
+	       "E-ZONE-UNKNOWN", 14, 15));
+	sk_policy_free(people("gateway:\n  http:\n    - { zone: lgwan, listen: 192.0.2.1 }\n", 1, 0,
+	       "E-GATEWAY-HTTP", 14, 30));
+	sk_policy_free(people("gateway:\n  http:\n    - { zone: lgwan, listen: \"192.0.2.1:70000\" }\n", 1, 0,
+	       "E-GATEWAY-HTTP", 14, 30));
+	sk_policy_free(people("gateway:\n  http:\n    - { zone: lgwan, listen: 192.0.2.1:443 }\n"
 	       "    - { zone: internet, listen: 192.0.2.1:443 }\n",
-	       1, 0, "E-GATEWAY-HTTP-DUPLICATE", 15, 33);
-	people("gateway:\n  http:\n    - { zone: lgwan }\n", 1, 0, "E-KEY-MISSING", 14, 7);
-	people("gateway:\n  http:\n    - { zone: internet, listen: 192.0.2.1:443 }\n", 0, 1,
-	       "W-GATEWAY-CONSOLE-NO-LISTENER", 14, 0);
-	people("gateway:\n  console_zone: mynumber\n", 1, 0, "E-GATEWAY-HTTP-MYNUMBER", 13, 17);
-	people("gateway:\n  console_zone: nowhere\n", 1, 0, "E-ZONE-UNKNOWN", 13, 17);
-	people("gateway:\n  tls: { cert: tls.crt, key: /k }\n", 1, 0, "E-GATEWAY-PATH", 13, 16);
-	people("gateway:\n  tls: { cert: /c }\n", 1, 0, "E-KEY-MISSING", 13, 8);
-	people("gateway:\n  sendmail: sendmail\n", 1, 0, "E-GATEWAY-PATH", 13, 13);
-	people("gateway:\n  console_url: \"javascript:alert(1)\"\n", 1, 0, "E-GATEWAY-CONSOLE-URL",
-	       13, 16);
-	people("gateway:\n  console_url: \"https://a b/\"\n", 1, 0, "E-GATEWAY-CONSOLE-URL", 13, 16);
+	       1, 0, "E-GATEWAY-HTTP-DUPLICATE", 15, 33));
+	sk_policy_free(people("gateway:\n  http:\n    - { zone: lgwan }\n", 1, 0, "E-KEY-MISSING", 14, 7));
+	sk_policy_free(people("gateway:\n  http:\n    - { zone: internet, listen: 192.0.2.1:443 }\n", 0, 1,
+	       "W-GATEWAY-CONSOLE-NO-LISTENER", 14, 0));
+	sk_policy_free(people("gateway:\n  console_zone: mynumber\n", 1, 0, "E-GATEWAY-HTTP-MYNUMBER", 13, 17));
+	sk_policy_free(people("gateway:\n  console_zone: nowhere\n", 1, 0, "E-ZONE-UNKNOWN", 13, 17));
+	sk_policy_free(people("gateway:\n  tls: { cert: tls.crt, key: /k }\n", 1, 0, "E-GATEWAY-PATH", 13, 16));
+	sk_policy_free(people("gateway:\n  tls: { cert: /c }\n", 1, 0, "E-KEY-MISSING", 13, 8));
+	sk_policy_free(people("gateway:\n  sendmail: sendmail\n", 1, 0, "E-GATEWAY-PATH", 13, 13));
+	sk_policy_free(people("gateway:\n  console_url: \"javascript:alert(1)\"\n", 1, 0, "E-GATEWAY-CONSOLE-URL",
+	       13, 16));
+	sk_policy_free(people("gateway:\n  console_url: \"https://a b/\"\n", 1, 0, "E-GATEWAY-CONSOLE-URL", 13, 16));
 	/* the limit: SK_POLICY_HTTP_MAX listeners, one more is an error */
 	sk_buf b;
 	sk_buf_init(&b, 0);
