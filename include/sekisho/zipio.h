@@ -61,7 +61,7 @@ int sk_zipio_check(sk_zipio *z, sk_budget *b, sk_reason *why, sk_error *err);
 int sk_zipio_read(sk_zipio *z, uint64_t i, sk_budget *b, sk_buf *out, bool *exact,
 		  sk_reason *why, sk_error *err);
 
-/* Called by sk_zipio_read_cb after each piece of the entry's data (at most 64 KiB) was
+/* Called by sk_zipio_read_cb after each piece of the entry's data (1 byte to 64 KiB) was
  * charged to the budget and appended to out; p[0..n) is that piece (also the last n bytes
  * of out). SK_REASON_NONE goes on; any other reason stops the read there. */
 typedef sk_reason (*sk_zipio_piece_fn)(void *ud, const uint8_t *p, size_t n);

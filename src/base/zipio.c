@@ -483,11 +483,11 @@ static sk_reason charge(sk_budget *b, const zent *e, uint64_t r, uint64_t got)
 }
 
 /* After a piece of data was added to out: the caller's callback, if any, may stop the
- * read (SK_EBLOCKED with its reason; detail "stopped"). */
+ * read (SK_EBLOCKED with its reason; detail "stopped"). Empty pieces are not shown. */
 static int piece_done(const sk_zipio_piece_fn fn, void *ud, const uint8_t *p, size_t n,
 		      sk_reason *why, sk_error *err)
 {
-	sk_reason r = fn ? fn(ud, p, n) : SK_REASON_NONE;
+	sk_reason r = fn && n ? fn(ud, p, n) : SK_REASON_NONE;
 	return r == SK_REASON_NONE ? 0 : blocked(why, r, err, SK_ZIPIO_STOPPED);
 }
 

@@ -2,8 +2,12 @@
  * and macro-enabled variants), rebuilt from an allow-list of parts.
  *
  * How a package is rebuilt:
- *  1. every ZIP entry is checked (budget: entries, ratio, expanded bytes; encryption,
- *     names, case-insensitive duplicates);
+ *  1. the ZIP is opened and every entry checked through sekisho/zipio.h before anything is
+ *     decompressed (libzip and our walk of the central directory agree, local headers
+ *     inside the input and not overlapping; budget: entries, encryption, declared ratio
+ *     and sizes), then part names (raw, UTF-8, safe; case-insensitive duplicates); parts
+ *     are read with sk_zipio_read_cb under the item's budget, an XML part refused as
+ *     soon as its markup starts pass the node limit;
  *  2. [Content_Types].xml is read; when it is missing or malformed the content types are
  *     inferred from the part names (repair);
  *  3. the relationship graph is walked from _rels/.rels: a part is kept only when a kept
@@ -15,7 +19,8 @@
  *     references to removed relationships, OLE/ActiveX elements, DDE and include fields,
  *     DDE and external-link formulas, program-launching actions; metadata, comments and
  *     tracked changes as the profile says. A part that did not change is copied with its
- *     compressed bytes as they are; a changed one is re-serialised;
+ *     compressed bytes as they are (when zipio said they are exactly the stream of what
+ *     was read); a changed one is re-serialised;
  *  5. [Content_Types].xml is written anew from the parts kept, macro-enabled main types
  *     becoming their macro-free type (docm → docx …). */
 #include <ctype.h>
