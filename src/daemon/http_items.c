@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "http.h"
+#include "sekisho/engine.h"
 #include "sekisho/name.h"
 #include "sekisho/pool.h"
 #include "sekisho/release.h"
@@ -505,6 +506,136 @@ void skh_item_content(skh_req *r)
 	skh_audit(r, "console-download", obj, orig ? "original" : "result", r->l->zone);
 	sk_qitem_free(&it);
 	skh_file(r, fd, size, dl, NULL);
+}
+
+/* ---- PPAP unlock ---- */
+
+/* Zeroes the password strings of the request (jansson's copies) once they are used. */
+static void passwords_zero(json_t *arr)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(arr, i, v)
+	{
+		if (json_is_string(v))
+			explicit_bzero((char *)json_string_value(v), json_string_length(v));
+	}
+}
+
+void skh_item_unlock(skh_req *r)
+{
+	skh_tctx *t = skh_ctx(r);
+	sk_error e;
+	sk_error_clear(&e);
+	json_t *arr = json_object_get(r->json, "passwords");
+	const char *pw[SK_UNLOCK_PASSWORDS_MAX];
+	size_t n = json_is_array(arr) ? json_array_size(arr) : 0;
+	bool ok = n >= 1 && n <= SK_UNLOCK_PASSWORDS_MAX;
+	for (size_t i = 0; ok && i < n; i++) {
+		json_t *v = json_array_get(arr, i);
+		pw[i] = json_string_value(v);
+		ok = pw[i] && json_string_length(v) > 0 && strlen(pw[i]) == json_string_length(v);
+	}
+	if (!t) {
+		passwords_zero(arr);
+		busy(r, &e);
+		return;
+	}
+	/* the owner only, and only on the listener of the zone the item came from (where
+	 * its sender, who knows the password, is); another item answers 404 */
+	sk_qitem it;
+	memset(&it, 0, sizeof(it));
+	int rc = sk_quarantine_get(t->q, r->id, &it, &e);
+	if (rc == 0 && (it.submitter_uid != r->user.id || !it.src_zone ||
+			strcmp(it.src_zone, r->l->zone)))
+		rc = SK_ENOTFOUND;
+	sk_qitem_free(&it);
+	if (rc) {
+		passwords_zero(arr);
+		if (rc == SK_ENOTFOUND)
+			not_found(r);
+		else
+			busy(r, &e);
+		return;
+	}
+	if (!ok) {
+		passwords_zero(arr);
+		bad_request(r, "パスワードを 1〜5 個、passwords として送ってください",
+			    "Send 1 to 5 passwords as passwords");
+		return;
+	}
+	sk_options o = gate_opt(r, t);
+	sk_result res;
+	sk_unlock_status st = SK_UNLOCK_BAD_REQUEST;
+	int64_t t0 = skd_now_us();
+	rc = sk_gate_unlock(&o, r->id, pw, n, r->user.name, NULL, &res, &st, &e);
+	int64_t us = skd_now_us() - t0;
+	passwords_zero(arr);
+	explicit_bzero(pw, sizeof(pw));
+	const char *verdict = sk_verdict_code(res.report.verdict);
+	SKD_EVENT(rc == 0 && st == SK_UNLOCK_DONE ? SKD_INFO : SKD_NOTICE, "unlock",
+		  "パスワード付き ZIP の解除", "password ZIP unlock", SKD_S("item", r->id),
+		  SKD_S("user", r->user.name),
+		  SKD_S("status", st == SK_UNLOCK_DONE	       ? "done"
+				  : st == SK_UNLOCK_WRONG_PASSWORD ? "wrong-password"
+				  : st == SK_UNLOCK_TOO_MANY       ? "too-many-attempts"
+				  : st == SK_UNLOCK_NOT_ENCRYPTED  ? "not-encrypted"
+								   : "bad-request"),
+		  SKD_S("verdict", rc == 0 ? verdict : ""), SKD_N("ms", us / 1000));
+	if (rc == SK_ELOCKED || (rc && st == SK_UNLOCK_TOO_MANY)) {
+		sk_result_free(&res);
+		skh_error(r, MHD_HTTP_TOO_MANY_REQUESTS, "too-many-attempts",
+			  sk_unlock_status_text(SK_UNLOCK_TOO_MANY, false),
+			  sk_unlock_status_text(SK_UNLOCK_TOO_MANY, true),
+			  json_pack("{s:i}", "tries_left", 0));
+		return;
+	}
+	if (rc == SK_EINVAL && st == SK_UNLOCK_NOT_ENCRYPTED) {
+		sk_result_free(&res);
+		skh_error(r, MHD_HTTP_CONFLICT, "conflict",
+			  sk_unlock_status_text(st, false), sk_unlock_status_text(st, true), NULL);
+		return;
+	}
+	if (rc == SK_EINVAL && st == SK_UNLOCK_BAD_REQUEST) {
+		sk_result_free(&res);
+		bad_request(r, "パスワードは 1〜5 個、それぞれ制御文字を含まず 1024 バイトまでです",
+			    "1 to 5 passwords, each without control characters and at most 1024 bytes");
+		return;
+	}
+	if (rc == SK_ENOTFOUND) {
+		sk_result_free(&res);
+		not_found(r);
+		return;
+	}
+	if (rc) {
+		sk_result_free(&res);
+		busy(r, &e);
+		return;
+	}
+	bool wrong = st == SK_UNLOCK_WRONG_PASSWORD;
+	unsigned tries = 0;
+	if (wrong && sk_quarantine_unlock_tries(t->q, r->id, 0, &tries, &e) != 0)
+		tries = SK_UNLOCK_TRIES_MAX;
+	sk_reason reason = res.report.verdict == SK_VERDICT_BLOCKED ? res.report.reason
+								     : SK_REASON_NONE;
+	json_t *o2 = json_pack("{s:s,s:o,s:s,s:b}", "verdict", verdict, "reason",
+			       reason != SK_REASON_NONE ? json_string(sk_reason_code(reason))
+							: json_null(),
+			       "reason_text",
+			       reason != SK_REASON_NONE ? sk_reason_text(reason, r->lang) : "",
+			       "wrong_password", wrong);
+	sk_result_free(&res);
+	if (wrong && o2)
+		json_object_set_new(o2, "tries_left",
+				    json_integer(tries < SK_UNLOCK_TRIES_MAX
+							 ? (json_int_t)(SK_UNLOCK_TRIES_MAX - tries)
+							 : 0));
+	memset(&it, 0, sizeof(it));
+	if (o2 && sk_quarantine_get(t->q, r->id, &it, &e) == 0) {
+		json_object_set_new(o2, "item", item_json(r, t, &it, false));
+		sk_qitem_free(&it);
+	}
+	skh_json(r, MHD_HTTP_OK, o2);
 }
 
 /* ---- release requests ---- */

@@ -144,15 +144,6 @@ static void session_delete(skh_req *r)
 	r->resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
 }
 
-/* ---- not yet available ---- */
-
-/* PPAP unlock needs sk_gate_unlock (engineer ppap); until it is on main: 501. */
-static void not_yet(skh_req *r)
-{
-	skh_error(r, MHD_HTTP_NOT_IMPLEMENTED, "not-implemented",
-		  "この機能はまだ使えません", "This function is not available yet", NULL);
-}
-
 /* ---- audit ---- */
 
 struct audit_walk {
@@ -427,7 +418,7 @@ const skh_route skh_routes[] = {
 	{"GET", "/api/items/{id}/content", SKH_ANY_ZONE, true, SK_PERM_DOWNLOAD | SK_PERM_APPROVE,
 	 false, SKH_BODY_NONE, skh_item_content},
 	{"POST", "/api/items/{id}/unlock", SKH_ANY_ZONE, true, SK_PERM_UPLOAD, true, SKH_BODY_JSON,
-	 not_yet},
+	 skh_item_unlock},
 	{"POST", "/api/items/{id}/requests", SKH_CONSOLE_ZONE, true, SK_PERM_REQUEST, true,
 	 SKH_BODY_JSON, skh_request_create},
 	{"GET", "/api/requests", SKH_CONSOLE_ZONE, true, SK_PERM_REQUEST | SK_PERM_APPROVE, false,
