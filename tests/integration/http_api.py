@@ -359,6 +359,33 @@ head = head.decode(errors="replace")
 s.close()
 ok(head.startswith("HTTP/1.1 413") and "too-large" in head, "a body over the size budget → 413", head[:120])
 
+# ---- mail notices (the fake sendmail of http_api.sh keeps them in T/mail)
+import email
+import email.policy
+import glob
+
+
+def mail_seen():
+    return set(glob.glob(T + "/mail/m.*.eml"))
+
+
+def mails_new(before):
+    out = []
+    for f in sorted(mail_seen() - before):
+        rcpt = set(open(f[:-4] + ".rcpt").read().split())
+        m = email.message_from_bytes(open(f, "rb").read(), policy=email.policy.default)
+        out.append((rcpt, m))
+    return out
+
+
+def mail_text(m):
+    return m.get_body(preferencelist=("plain",)).get_content()
+
+
+def addr(*names):
+    return {n + "@example.lg.jp" for n in names}
+
+
 # ---- release: request, two approvals by others, no self-approval
 k3, k3j = login(LG, "kacho3")[3], None
 st, h, d = req(LG, "GET", "/api/session", cookie=k3)
@@ -371,12 +398,31 @@ ok(st == 201 and held.get("verdict") == "held" and held.get("has_content") is Fa
 hid = held.get("id", "x")
 st, h, d = req(LG, "GET", "/api/items/%s/content" % hid, cookie=k3)
 ok(st == 404, "a held item has no content")
+before_req = mail_seen()
 st, h, d = req(LG, "POST", "/api/items/%s/requests" % hid, {"kind": "release", "reason": "業務で必要"},
                cookie=k3, csrf=k3j.get("csrf"))
 rq = js(d) or {}
 ok(st == 201 and rq.get("state") == "pending" and rq.get("needed") == 2 and rq.get("by") == "kacho3",
    "release request → 201 pending, 2 approvals needed", (st, d[:300]))
 rid = rq.get("id", 0)
+mails = mails_new(before_req)
+approvers = addr("kacho1", "kacho1i", "kacho2", "kacho2i", "kacho3i")
+ok(len(mails) == 1 and mails[0][0] == approvers,
+   "the request's notice goes to every user with a mail who may approve it, not the requester",
+   [sorted(r) for r, _ in mails])
+m = mails[0][1] if mails else email.message.EmailMessage()
+body = mail_text(m) if mails else ""
+ok(set(a.addr_spec for a in m["To"].addresses) == approvers if mails else False,
+   "... the To header names the same approvers", m["To"])
+ok("取り出し申請" in str(m["Subject"]) and "Release request" in str(m["Subject"])
+   and "申請.txt" in str(m["Subject"]) and str(m["From"]).startswith("sekisho@"),
+   "... subject in Japanese and English with the file name, from sekisho@host",
+   (m["Subject"], m["From"]))
+ja, en = body.find("取り出しの申請がありました"), body.find("A release was requested")
+ok(0 <= ja < en and all(x in body for x in (hid, "申請.txt", "kacho3", "業務で必要",
+                                              "https://127.0.0.3:%d/#/approve" % PORT)),
+   "... the body: Japanese first, English below; item ID, file name, requester, reason, console URL",
+   body[:600])
 st, h, d = req(LG, "POST", "/api/items/%s/requests" % hid, {"kind": "release", "reason": "again"},
                cookie=k3, csrf=k3j.get("csrf"))
 ok(st == 409, "a second pending request → 409", st)
@@ -397,12 +443,56 @@ ok(st == 200 and a1.get("state") == "pending" and len(a1.get("approvals", [])) =
    "first approval (kacho1) → still pending", (st, d[:300]))
 st, h, d = req(LG, "POST", "/api/requests/%s/approve" % rid, {}, cookie=k1, csrf=k1j["csrf"])
 ok(st == 409, "the same approver twice → 409", st)
+ok(len(mails_new(before_req)) == 1, "no decision notice after the first of two approvals",
+   len(mails_new(before_req)))
 st, h, j2, k2 = login(LG, "kacho2")
+before_dec = mail_seen()
 st, h, d = req(LG, "POST", "/api/requests/%s/approve" % rid, {"comment": "承認"}, cookie=k2,
                csrf=j2.get("csrf"))
 a2 = js(d) or {}
 ok(st == 200 and a2.get("state") == "approved" and (a2.get("item") or {}).get("has_content") is True,
    "second approval (kacho2) → approved, the sanitised result is available", (st, d[:300]))
+mails = mails_new(before_dec)
+body = mail_text(mails[0][1]) if mails else ""
+ok(len(mails) == 1 and mails[0][0] == addr("kacho3") and "承認されました" in str(mails[0][1]["Subject"])
+   and "approved" in str(mails[0][1]["Subject"]),
+   "decided: the requester (only) gets the approval notice", [(sorted(r), str(m["Subject"])) for r, m in mails])
+ok(hid in body and "kacho2" in body and body.find("承認されました") < body.find("was approved"),
+   "... naming the item and the last approver, Japanese first", body[:600])
+
+# a notice that cannot be sent: an event and an audit record, the request stands
+st, h, d = req(LG, "POST", "/api/items?name=%s&to=internet" % q("申請2.txt"), "二通目\n".encode(),
+               cookie=k3, csrf=k3j.get("csrf"), ctype="text/plain")
+hid2 = (js(d) or {}).get("id", "x")
+open(T + "/mail/fail", "w").close()
+before = mail_seen()
+st, h, d = req(LG, "POST", "/api/items/%s/requests" % hid2, {"kind": "release", "reason": "再送"},
+               cookie=k3, csrf=k3j.get("csrf"))
+os.unlink(T + "/mail/fail")
+rq2 = js(d) or {}
+rid2 = rq2.get("id", 0)
+ok(st == 201 and rq2.get("state") == "pending" and not mails_new(before),
+   "with the MTA failing the request is still made (201 pending), no mail", (st, d[:200]))
+st, h, d = req(LG, "GET", "/api/audit?per_page=50&action=notify&object=request:%s" % rid2,
+               cookie=sessions[("security-director", "lgwan")][0])
+recs = (js(d) or {}).get("records", [])
+ok(st == 200 and any(r["result"] == "failed" and r["actor"] == "kacho3" for r in recs),
+   "... the failed notice is an audit record", d[:300])
+for _ in range(50):
+    ev = open(T + "/events.log", encoding="utf-8", errors="replace").read()
+    if "notify-error" in ev:
+        break
+    time.sleep(0.1)
+ok("notify-error" in ev, "... and an event (notify-error)")
+before = mail_seen()
+st, h, d = req(LG, "POST", "/api/requests/%s/refuse" % rid2, {"comment": "不要と判断"}, cookie=k1,
+               csrf=k1j["csrf"])
+mails = mails_new(before)
+body = mail_text(mails[0][1]) if mails else ""
+ok(st == 200 and len(mails) == 1 and mails[0][0] == addr("kacho3")
+   and "却下されました" in str(mails[0][1]["Subject"]) and "refused" in str(mails[0][1]["Subject"])
+   and "不要と判断" in body and "kacho1" in body,
+   "refused: the requester gets the notice with the comment", (st, [sorted(r) for r, _ in mails], body[:400]))
 st, h, j3, k3i = login(INET, "kacho3")
 st, h, d = req(INET, "GET", "/api/items/%s/content" % hid, cookie=k3i)
 ok(st == 200 and "外部へ送る文書" in d.decode(errors="replace"),
