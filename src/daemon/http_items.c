@@ -289,6 +289,11 @@ void skh_items_post(skh_req *r)
 	int64_t us = skd_now_us() - t0;
 	sk_input_release(&item.input);
 	if (rc != 0 || !res.quarantine_id[0]) {
+		if (!e.msg[0])
+			snprintf(e.msg, sizeof(e.msg), "not on record: %.120s (%s %.80s)",
+				 res.unrecorded[0] ? res.unrecorded : "-",
+				 sk_reason_code(res.report.reason),
+				 res.report.reason_detail ? res.report.reason_detail : "");
 		sk_result_free(&res);
 		busy(r, &e);
 		return;
