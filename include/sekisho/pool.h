@@ -7,8 +7,9 @@
  * The pool kills a worker that passes the item's wall-clock limit (the item is blocked
  * `limit-time`); a crash, a kill, a closed socket or a malformed answer blocks the item
  * `worker-crash`; in both cases the worker is replaced and no output is delivered. A
- * worker is also replaced after max_jobs jobs. Thread-safe: threads share one pool and
- * wait for an idle worker. */
+ * worker is also replaced after max_jobs jobs: its replacement (a spare, one per pool) is
+ * started in the background once a worker has done three quarters of its jobs, and takes
+ * its place without a wait. Thread-safe: threads share one pool and wait for an idle worker. */
 #ifndef SEKISHO_POOL_H
 #define SEKISHO_POOL_H
 
@@ -31,6 +32,10 @@ typedef struct sk_pool_config {
 	uint64_t max_fsize;     /* largest output (RLIMIT_FSIZE, bytes); 0: 4 GiB */
 	const char *user;       /* run as this user when started as root; NULL: "sekisho" */
 	unsigned start_timeout_ms; /* for a new worker to be ready; 0: 30 s */
+	/* sk_pool_open() returns once the workers are started, without waiting for them to be
+	 * ready (they initialise while the caller does other work): sk_pool_ready() waits,
+	 * or each worker's first job does. */
+	bool background;
 } sk_pool_config;
 
 void sk_pool_config_default(sk_pool_config *cfg);
@@ -42,6 +47,9 @@ int sk_pool_worker_path(char *buf, size_t n, sk_error *err);
 /* Starts the workers (cfg NULL: defaults) and waits until each is ready. Fails when the
  * executable or the user is missing or a worker does not come up. */
 int sk_pool_open(const sk_pool_config *cfg, sk_pool **out, sk_error *err);
+/* Waits until every worker started by sk_pool_open() (background) is ready; fails (the
+ * worker killed) as sk_pool_open() would when one does not come up. */
+int sk_pool_ready(sk_pool *p, sk_error *err);
 /* Stops the workers (closes their sockets, kills and reaps them) and frees the pool. */
 void sk_pool_close(sk_pool *p);
 
@@ -60,7 +68,8 @@ typedef struct sk_pool_stats {
 } sk_pool_stats;
 
 void sk_pool_stats_get(sk_pool *p, sk_pool_stats *st);
-/* The process ids of the running workers (at most n); returns how many. */
+/* The process ids of the running workers that are ready (at most n; not the spare, not
+ * one still starting); returns how many. */
 size_t sk_pool_pids(sk_pool *p, pid_t *pids, size_t n);
 
 #endif

@@ -101,6 +101,7 @@ void sk_output_buf(sk_output *o, sk_buf *b)
 	o->fd = -1;
 	o->written = 0;
 	o->max = b->max;
+	o->spill = -1;
 }
 
 void sk_output_fd(sk_output *o, int fd, uint64_t max)
@@ -109,6 +110,14 @@ void sk_output_fd(sk_output *o, int fd, uint64_t max)
 	o->fd = fd;
 	o->written = 0;
 	o->max = max ? max : UINT64_MAX;
+	o->spill = -1;
+}
+
+void sk_output_spill(sk_output *o, sk_buf *b, int fd, uint64_t max)
+{
+	sk_output_fd(o, fd, max);
+	o->buf = b;
+	o->spill = fd;
 }
 
 void sk_output_null(sk_output *o)
@@ -117,6 +126,22 @@ void sk_output_null(sk_output *o)
 	o->fd = -1;
 	o->written = 0;
 	o->max = UINT64_MAX;
+	o->spill = -1;
+}
+
+static int write_all(int fd, const void *p, size_t n, sk_error *err)
+{
+	size_t done = 0;
+	while (done < n) {
+		ssize_t w = write(fd, (const uint8_t *)p + done, n - done);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return sk_error_sys(err, SK_EIO, "write");
+		}
+		done += (size_t)w;
+	}
+	return 0;
 }
 
 int sk_output_write(sk_output *o, const void *p, size_t n, sk_error *err)
@@ -124,21 +149,24 @@ int sk_output_write(sk_output *o, const void *p, size_t n, sk_error *err)
 	if (n > o->max || o->written > o->max - n)
 		return sk_error_set(err, SK_ELIMIT, "output larger than %llu bytes",
 				    (unsigned long long)o->max);
+	if (o->buf && o->spill >= 0 && n > o->buf->max - sk_buf_len(o->buf)) {
+		/* the memory part is full: what it holds goes first, then the rest */
+		sk_buf *b = o->buf;
+		o->buf = NULL;
+		int rc = write_all(o->spill, sk_buf_len(b) ? sk_buf_data(b) : (const uint8_t *)"",
+				   sk_buf_len(b), err);
+		sk_buf_reset(b);
+		if (rc)
+			return rc;
+	}
 	if (o->buf) {
 		int rc = sk_buf_add(o->buf, p, n);
 		if (rc)
 			return sk_error_set(err, rc, "output buffer");
 	} else if (o->fd >= 0) {
-		size_t done = 0;
-		while (done < n) {
-			ssize_t w = write(o->fd, (const uint8_t *)p + done, n - done);
-			if (w < 0) {
-				if (errno == EINTR)
-					continue;
-				return sk_error_sys(err, SK_EIO, "write");
-			}
-			done += (size_t)w;
-		}
+		int rc = write_all(o->fd, p, n, err);
+		if (rc)
+			return rc;
 	}
 	o->written += n;
 	return 0;

@@ -513,11 +513,26 @@ int cmd_sanitize(int argc, char **argv)
 	/* the worker executable of a build or a test (default: next to this program) */
 	if (getenv("SEKISHO_WORKER") && *getenv("SEKISHO_WORKER"))
 		pc.worker = getenv("SEKISHO_WORKER");
+	/* hostile bytes are parsed only in sandboxed workers: they start now and initialise
+	 * while the policy and the state are opened (sk_pool_ready below) */
+	sk_pool *pool = NULL;
+	if (!in_process) {
+		sk_error perr;
+		sk_error_clear(&perr);
+		pc.background = true;
+		if (sk_pool_open(&pc, &pool, &perr) != 0) {
+			cli_err(r.lang, "ワーカーを起動できません", "cannot start the workers", perr.msg);
+			return EXIT_TROUBLE;
+		}
+		r.opt.pool = pool;
+	}
 	sk_policy *pol = NULL;
 	if (policy || r.from || r.to || r.channel || r.klass) {
 		int prc = cli_sanitize_policy(r.lang, policy, r.from, r.to, r.channel, &pol);
-		if (prc)
+		if (prc) {
+			sk_pool_close(pool);
 			return prc;
+		}
 		r.opt.policy = pol;
 	}
 	if (r.outdir) {
@@ -525,11 +540,13 @@ int cmd_sanitize(int argc, char **argv)
 		r.out_mode = sk_umask_mode();
 		if (mkdir(r.outdir, 0777) != 0 && errno != EEXIST) {
 			cli_err(r.lang, "出力先を作成できません", "cannot create the output folder", r.outdir);
+			sk_pool_close(pool);
 			sk_policy_free(pol);
 			return EXIT_TROUBLE;
 		}
 		if (stat(r.outdir, &st) != 0 || !S_ISDIR(st.st_mode)) {
 			cli_err(r.lang, "出力先がフォルダではありません", "output is not a folder", r.outdir);
+			sk_pool_close(pool);
 			sk_policy_free(pol);
 			return EXIT_TROUBLE;
 		}
@@ -539,25 +556,24 @@ int cmd_sanitize(int argc, char **argv)
 	sk_quarantine *quar = NULL;
 	if (state) {
 		if (cli_state_open(r.lang, state, &audit, &quar) != 0) {
+			sk_pool_close(pool);
 			sk_policy_free(pol);
 			return EXIT_TROUBLE;
 		}
 		r.opt.quarantine = quar;
 		r.opt.audit = audit;
 	}
-	/* hostile bytes are parsed only in sandboxed workers */
-	sk_pool *pool = NULL;
-	if (!in_process) {
+	if (pool) {
 		sk_error perr;
 		sk_error_clear(&perr);
-		if (sk_pool_open(&pc, &pool, &perr) != 0) {
+		if (sk_pool_ready(pool, &perr) != 0) {
 			cli_err(r.lang, "ワーカーを起動できません", "cannot start the workers", perr.msg);
+			sk_pool_close(pool);
 			sk_quarantine_close(quar);
 			sk_audit_close(audit);
 			sk_policy_free(pol);
 			return EXIT_TROUBLE;
 		}
-		r.opt.pool = pool;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &r.t0);
 	for (int i = optind; i < argc; i++) {

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -31,7 +32,8 @@ struct worker {
 	pid_t pid; /* 0: empty slot */
 	int sock;
 	unsigned jobs;
-	bool busy; /* held by a thread (running a job, or being started) */
+	bool busy;     /* held by a thread (running a job, or being started) */
+	bool starting; /* exec'd, its READY not read yet (finish() reads it) */
 };
 
 struct sk_pool {
@@ -49,6 +51,11 @@ struct sk_pool {
 	char **envp;
 	int devnull;
 	bool closing;
+	/* The next worker, started in the background once a worker has done three quarters
+	 * of its jobs, so that replacing it costs no wait: it takes the first slot that
+	 * empties. */
+	struct worker spare;
+	bool spare_busy; /* a thread is starting it */
 	sk_pool_stats st;
 };
 
@@ -133,10 +140,25 @@ static void reap(sk_pool *p, struct worker *w, char *detail, size_t dn)
 	pthread_mutex_lock(&p->mu);
 	w->pid = 0;
 	w->jobs = 0;
+	w->starting = false;
 	pthread_mutex_unlock(&p->mu);
 }
 
-static int spawn(sk_pool *p, struct worker *w, sk_error *err)
+/* Ends a worker (after its last job, or a failure) and updates the count. */
+static void retire(sk_pool *p, struct worker *w, char *detail, size_t dn)
+{
+	bool was = w->pid > 0;
+	reap(p, w, detail, dn);
+	if (was) {
+		pthread_mutex_lock(&p->mu);
+		p->st.running--;
+		pthread_mutex_unlock(&p->mu);
+	}
+}
+
+/* Starts a worker process (socketpair, fork, exec) without waiting for it: it
+ * initialises its libraries and its sandbox while the caller goes on. */
+static int spawn_start(sk_pool *p, struct worker *w, sk_error *err)
 {
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
@@ -183,9 +205,17 @@ static int spawn(sk_pool *p, struct worker *w, sk_error *err)
 	}
 	pthread_mutex_lock(&p->mu);
 	w->pid = pid;
+	w->starting = true;
+	p->st.running++;
 	pthread_mutex_unlock(&p->mu);
 	w->sock = sv[0];
 	w->jobs = 0;
+	return 0;
+}
+
+/* Waits for a started worker's READY; a worker that does not say it in time is killed. */
+static int finish(sk_pool *p, struct worker *w, sk_error *err)
+{
 	uint32_t type = 0;
 	uint8_t *msg = NULL;
 	size_t n = 0;
@@ -196,29 +226,25 @@ static int spawn(sk_pool *p, struct worker *w, sk_error *err)
 	free(msg);
 	if (!ok) {
 		char how[64] = "";
-		reap(p, w, how, sizeof(how));
+		retire(p, w, how, sizeof(how));
 		return sk_error_set(err, SK_EINTERNAL, "%s did not start (%s%s%s)", p->path,
 				    rc == SK_ELIMIT ? "no answer in time" : "not ready",
 				    how[0] ? ", " : "", how);
 	}
 	pthread_mutex_lock(&p->mu);
+	w->starting = false;
 	p->st.started++;
-	p->st.running++;
 	pthread_mutex_unlock(&p->mu);
 	return 0;
 }
 
-/* Ends a worker (after its last job, or a failure) and updates the count. */
-static void retire(sk_pool *p, struct worker *w, char *detail, size_t dn)
+static int spawn(sk_pool *p, struct worker *w, sk_error *err)
 {
-	bool was = w->pid > 0;
-	reap(p, w, detail, dn);
-	if (was) {
-		pthread_mutex_lock(&p->mu);
-		p->st.running--;
-		pthread_mutex_unlock(&p->mu);
-	}
+	int rc = spawn_start(p, w, err);
+	return rc ? rc : finish(p, w, err);
 }
+
+
 
 /* ---- open and close ----------------------------------------------------------------- */
 
@@ -261,6 +287,7 @@ void sk_pool_close(sk_pool *p)
 	pthread_mutex_unlock(&p->mu);
 	for (unsigned i = 0; i < p->n; i++)
 		reap(p, &p->w[i], NULL, 0);
+	reap(p, &p->spare, NULL, 0);
 	if (p->devnull >= 0)
 		close(p->devnull);
 	free_env(p->envp);
@@ -340,8 +367,12 @@ int sk_pool_open(const sk_pool_config *cfg, sk_pool **out, sk_error *err)
 	}
 	for (unsigned i = 0; i < p->n; i++)
 		p->w[i].sock = -1;
+	p->spare.sock = -1;
+	/* all start at once; then each READY (or, in the background, at its first job) */
 	for (unsigned i = 0; i < p->n && !rc; i++)
-		rc = spawn(p, &p->w[i], err);
+		rc = spawn_start(p, &p->w[i], err);
+	if (!rc && !cfg->background)
+		rc = sk_pool_ready(p, err);
 	if (rc)
 		goto fail;
 	*out = p;
@@ -361,7 +392,71 @@ fail:
 	return rc;
 }
 
+int sk_pool_ready(sk_pool *p, sk_error *err)
+{
+	for (unsigned i = 0; i < p->n; i++) {
+		struct worker *w = &p->w[i];
+		pthread_mutex_lock(&p->mu);
+		bool mine = w->pid > 0 && w->starting && !w->busy;
+		if (mine)
+			w->busy = true;
+		pthread_mutex_unlock(&p->mu);
+		if (!mine)
+			continue;
+		int rc = finish(p, w, err);
+		pthread_mutex_lock(&p->mu);
+		w->busy = false;
+		pthread_cond_signal(&p->cv);
+		pthread_mutex_unlock(&p->mu);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 /* ---- jobs ------------------------------------------------------------------------------ */
+
+/* Starts the spare in the background unless there is one (or the pool is closing). */
+static void spare_start(sk_pool *p)
+{
+	pthread_mutex_lock(&p->mu);
+	bool go = !p->closing && !p->spare_busy && p->spare.pid == 0;
+	if (go)
+		p->spare_busy = true;
+	pthread_mutex_unlock(&p->mu);
+	if (!go)
+		return;
+	sk_error err;
+	if (spawn_start(p, &p->spare, &err) != 0)
+		p->spare.sock = -1; /* none this time: a slot that empties starts one itself */
+	pthread_mutex_lock(&p->mu);
+	p->spare_busy = false;
+	pthread_mutex_unlock(&p->mu);
+}
+
+/* w (held by the caller) has just been emptied: the spare, if any, takes its place. */
+static void spare_take(sk_pool *p, struct worker *w)
+{
+	pthread_mutex_lock(&p->mu);
+	if (w->pid == 0 && p->spare.pid > 0 && !p->spare_busy) {
+		w->pid = p->spare.pid;
+		w->sock = p->spare.sock;
+		w->jobs = 0;
+		w->starting = p->spare.starting;
+		p->spare.pid = 0;
+		p->spare.sock = -1;
+		p->spare.starting = false;
+	}
+	pthread_mutex_unlock(&p->mu);
+}
+
+static void release(sk_pool *p, struct worker *w)
+{
+	pthread_mutex_lock(&p->mu);
+	w->busy = false;
+	pthread_cond_signal(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+}
 
 /* An idle worker, started here when its slot is empty; NULL (err set) when the pool is
  * closing or a worker could not be started. */
@@ -381,8 +476,15 @@ static struct worker *acquire(sk_pool *p, sk_error *err)
 				continue;
 			if (w->pid > 0) {
 				w->busy = true;
+				bool st = w->starting;
 				pthread_mutex_unlock(&p->mu);
-				return w;
+				if (!st || finish(p, w, err) == 0)
+					return w;
+				/* it did not come up (finish says why): a new one, as for an empty slot */
+				if (spawn(p, w, err) == 0)
+					return w;
+				release(p, w);
+				return NULL;
 			}
 			if (!empty)
 				empty = w;
@@ -390,6 +492,9 @@ static struct worker *acquire(sk_pool *p, sk_error *err)
 		if (empty) {
 			empty->busy = true;
 			pthread_mutex_unlock(&p->mu);
+			spare_take(p, empty);
+			if (empty->pid > 0 && (!empty->starting || finish(p, empty, err) == 0))
+				return empty;
 			if (spawn(p, empty, err) == 0)
 				return empty;
 			pthread_mutex_lock(&p->mu);
@@ -402,13 +507,6 @@ static struct worker *acquire(sk_pool *p, sk_error *err)
 	}
 }
 
-static void release(sk_pool *p, struct worker *w)
-{
-	pthread_mutex_lock(&p->mu);
-	w->busy = false;
-	pthread_cond_signal(&p->cv);
-	pthread_mutex_unlock(&p->mu);
-}
 
 static void count(sk_pool *p, uint64_t *field)
 {
@@ -419,7 +517,8 @@ static void count(sk_pool *p, uint64_t *field)
 
 /* The input as a descriptor the worker may only read: a sealed memfd for memory input, the
  * caller's descriptor when it is read-only, else a read-only one opened anew. *own tells
- * whether the caller of this function closes it. */
+ * whether the caller of this function closes it. (Memory input up to SK_WIRE_INLINE_MAX
+ * bytes goes in the job message instead: see sk_pool_run.) */
 static int input_fd(const sk_input *in, bool *own, sk_error *err)
 {
 	*own = false;
@@ -469,15 +568,22 @@ static void crash(sk_engine_result *res, sk_reason why, const char *detail)
 }
 
 /* One attempt on worker w. Returns 0 with res filled (maybe blocked), 1 when the job
- * never reached the worker (it had died while idle: try another), <0 on a local error. */
+ * never reached the worker (it had died while idle: try another), <0 on a local error.
+ * in_fd -1: the input is in the message. When the answer carries the output, *ans is the
+ * answer (the caller frees it) and *inl points at the output's bytes in it. */
 static int attempt(sk_pool *p, struct worker *w, const uint8_t *msg, size_t mn, int in_fd,
-		   int out_fd, const sk_engine_job *job, sk_engine_result *res, bool *keep)
+		   int out_fd, const sk_engine_job *job, sk_engine_result *res, bool *keep,
+		   uint8_t **ans_out, const uint8_t **inl)
 {
 	*keep = false;
+	*ans_out = NULL;
+	*inl = NULL;
 	char how[64] = "";
 	char detail[128];
 	int fds[2] = {in_fd, out_fd};
-	if (sk_wire_send(w->sock, SK_WIRE_JOB, msg, mn, fds, 2) != 0) {
+	bool sent = in_fd >= 0 ? sk_wire_send(w->sock, SK_WIRE_JOB, msg, mn, fds, 2) == 0
+			       : sk_wire_send(w->sock, SK_WIRE_JOB, msg, mn, fds + 1, 1) == 0;
+	if (!sent) {
 		retire(p, w, how, sizeof(how));
 		return 1;
 	}
@@ -502,12 +608,19 @@ static int attempt(sk_pool *p, struct worker *w, const uint8_t *msg, size_t mn, 
 		bad = "malformed answer";
 	else {
 		sk_engine_result_free(res);
-		if (sk_wire_answer_decode(ans, an, res, &retiring) != 0)
+		if (sk_wire_answer_decode(ans, an, res, &retiring, inl) != 0)
 			bad = "malformed answer";
+		else if (*inl && job->detect_only)
+			bad = "malformed answer (output)";
 	}
-	free(ans);
+	if (!bad && *inl)
+		*ans_out = ans; /* the output is in it */
+	else {
+		free(ans);
+		*inl = NULL;
+	}
 	struct stat st;
-	if (!bad && !job->detect_only && res->report.verdict != SK_VERDICT_BLOCKED) {
+	if (!bad && !*inl && !job->detect_only && res->report.verdict != SK_VERDICT_BLOCKED) {
 		/* the output is exactly what the worker said, and nobody can change it now */
 		if (fstat(out_fd, &st) != 0 || (uint64_t)st.st_size != res->out_size ||
 		    fcntl(out_fd, F_ADD_SEALS,
@@ -515,6 +628,9 @@ static int attempt(sk_pool *p, struct worker *w, const uint8_t *msg, size_t mn, 
 			bad = "malformed answer (output)";
 	}
 	if (bad) {
+		free(*ans_out);
+		*ans_out = NULL;
+		*inl = NULL;
 		retire(p, w, how, sizeof(how));
 		count(p, &p->st.crashes);
 		snprintf(detail, sizeof(detail), "%s%s%s", bad, how[0] ? ": " : "", how);
@@ -523,28 +639,66 @@ static int attempt(sk_pool *p, struct worker *w, const uint8_t *msg, size_t mn, 
 	}
 	count(p, &p->st.jobs);
 	*keep = !retiring && ++w->jobs < p->max_jobs;
-	if (!*keep)
+	if (!*keep) {
 		retire(p, w, NULL, 0);
+		spare_take(p, w);
+	} else if (w->jobs >= p->max_jobs - p->max_jobs / 4) {
+		/* its replacement, ready before it is needed: a quarter of its jobs ahead (125
+		 * jobs of the default 500) is time enough for a start (~50 ms), and a one-shot
+		 * command that ends sooner seldom pays for a spare it never uses */
+		spare_start(p);
+	}
 	return 0;
 }
 
-/* Copies the sealed output memfd to out. */
-static int deliver(int out_fd, uint64_t size, sk_output *out, sk_engine_result *res,
-		   sk_error *err)
+/* Copies the output to out: bytes that came in the answer (inl), or the sealed memfd,
+ * read in chunks (no mapping: unmapping one costs every CPU a TLB flush). */
+static int deliver(int out_fd, const uint8_t *inl, uint64_t size, sk_output *out,
+		   sk_engine_result *res, sk_error *err)
 {
 	if (size == 0)
 		return 0;
-	if (size > SIZE_MAX)
-		return sk_error_set(err, SK_ELIMIT, "output");
-	void *m = mmap(NULL, (size_t)size, PROT_READ, MAP_SHARED, out_fd, 0);
-	if (m == MAP_FAILED) {
-		crash(res, SK_REASON_INTERNAL, "map the output");
-		return 0;
-	}
 	sk_error werr;
 	sk_error_clear(&werr);
-	int rc = sk_output_write(out, m, (size_t)size, &werr);
-	munmap(m, (size_t)size);
+	int rc = 0;
+	if (inl) {
+		rc = sk_output_write(out, inl, (size_t)size, &werr);
+	} else if (!out->buf && out->fd >= 0 && size <= out->max - out->written) {
+		/* file to file in the kernel, one copy (the sealed memfd cannot change) */
+		off_t off = 0;
+		while (!rc && (uint64_t)off < size) {
+			size_t want = size - (uint64_t)off < ((size_t)1 << 30) ? (size_t)(size - (uint64_t)off)
+									 : (size_t)1 << 30;
+			ssize_t r = sendfile(out->fd, out_fd, &off, want);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0)
+				rc = sk_error_sys(&werr, SK_EIO, "write");
+		}
+		if (!rc)
+			out->written += size;
+	} else {
+		size_t chunk = size < ((size_t)256 << 10) ? (size_t)size : (size_t)256 << 10;
+		uint8_t *b = malloc(chunk);
+		if (!b) {
+			crash(res, SK_REASON_INTERNAL, "no memory for the output");
+			return 0;
+		}
+		for (uint64_t off = 0; off < size && !rc;) {
+			size_t want = size - off < chunk ? (size_t)(size - off) : chunk;
+			ssize_t r = pread(out_fd, b, want, (off_t)off);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0) {
+				free(b);
+				crash(res, SK_REASON_INTERNAL, "read the output");
+				return 0;
+			}
+			rc = sk_output_write(out, b, (size_t)r, &werr);
+			off += (uint64_t)r;
+		}
+		free(b);
+	}
 	if (rc == 0)
 		return 0;
 	crash(res, rc == SK_ELIMIT ? SK_REASON_LIMIT_SIZE : SK_REASON_INTERNAL, werr.msg);
@@ -565,12 +719,18 @@ int sk_pool_run(sk_pool *p, const sk_engine_job *job, sk_input *in, sk_output *o
 	sk_error lerr;
 	sk_error_clear(&lerr);
 	bool own_in = false;
-	int in_fd = input_fd(in, &own_in, &lerr);
-	int out_fd = in_fd < 0 ? -1 : memfd_create("sekisho-out", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	uint8_t *msg = NULL;
+	/* small memory input travels in the job message */
+	bool inline_in = in->mem && in->size <= SK_WIRE_INLINE_MAX;
+	int in_fd = inline_in ? -1 : input_fd(in, &own_in, &lerr);
+	int out_fd = in_fd < 0 && !inline_in
+			     ? -1
+			     : memfd_create("sekisho-out", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	uint8_t *msg = NULL, *ans = NULL;
+	const uint8_t *inl = NULL;
 	size_t mn = 0;
-	if (in_fd < 0 || out_fd < 0 ||
-	    sk_wire_job_encode(job, out->max, &msg, &mn) != 0) {
+	if ((in_fd < 0 && !inline_in) || out_fd < 0 ||
+	    sk_wire_job_encode(job, out->max, inline_in ? in->mem : NULL,
+			       inline_in ? (size_t)in->size : 0, &msg, &mn) != 0) {
 		char d[160];
 		snprintf(d, sizeof(d), "worker job: %.140s",
 			 lerr.msg[0] ? lerr.msg : out_fd < 0 && in_fd >= 0 ? "memfd" : "encode");
@@ -587,7 +747,7 @@ int sk_pool_run(sk_pool *p, const sk_engine_job *job, sk_input *in, sk_output *o
 			goto done;
 		}
 		bool keep;
-		int rc = attempt(p, w, msg, mn, in_fd, out_fd, job, res, &keep);
+		int rc = attempt(p, w, msg, mn, in_fd, out_fd, job, res, &keep, &ans, &inl);
 		release(p, w);
 		if (rc == 0)
 			break;
@@ -602,10 +762,11 @@ int sk_pool_run(sk_pool *p, const sk_engine_job *job, sk_input *in, sk_output *o
 		}
 	}
 	if (!job->detect_only && res->report.verdict != SK_VERDICT_BLOCKED) {
-		int rc = deliver(out_fd, res->out_size, out, res, err);
+		int rc = deliver(out_fd, inl, res->out_size, out, res, err);
 		if (rc) {
 			if (msg && job->passwords) /* an unlock job's passwords */
 				explicit_bzero(msg, mn);
+			free(ans);
 			free(msg);
 			close(out_fd);
 			if (own_in)
@@ -616,6 +777,7 @@ int sk_pool_run(sk_pool *p, const sk_engine_job *job, sk_input *in, sk_output *o
 done:
 	if (msg && job->passwords) /* an unlock job's passwords */
 		explicit_bzero(msg, mn);
+	free(ans);
 	free(msg);
 	if (out_fd >= 0)
 		close(out_fd);
@@ -636,7 +798,7 @@ size_t sk_pool_pids(sk_pool *p, pid_t *pids, size_t n)
 	size_t k = 0;
 	pthread_mutex_lock(&p->mu);
 	for (unsigned i = 0; i < p->n && k < n; i++)
-		if (p->w[i].pid > 0)
+		if (p->w[i].pid > 0 && !p->w[i].starting)
 			pids[k++] = p->w[i].pid;
 	pthread_mutex_unlock(&p->mu);
 	return k;

@@ -2,6 +2,7 @@
 #include "worker.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,7 +52,10 @@ static const sk_dlp *job_dlp(const sk_wire_job *job, sk_error *err, int *rc)
 	return d;
 }
 
-/* Runs one decoded job on its two descriptors and answers. */
+/* The output's first SK_WIRE_INLINE_MAX bytes: kept for the next job (its memory too) */
+static sk_buf inline_out;
+
+/* Runs one decoded job (its input in the message or in_fd) and answers. */
 static int run_job(int sock, const sk_wire_job *job, int in_fd, int out_fd,
 		   uint32_t retire_cpu_s)
 {
@@ -73,14 +77,19 @@ static int run_job(int sock, const sk_wire_job *job, int in_fd, int out_fd,
 		sk_report_init(&res.report);
 		res.type = *sk_type_find("unknown");
 		sk_report_block(&res.report, SK_REASON_INTERNAL, NULL, "worker: dlp");
-	} else if (fstat(in_fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+	} else if (!job->input && (fstat(in_fd, &st) != 0 || !S_ISREG(st.st_mode))) {
 		memset(&res, 0, sizeof(res));
 		sk_report_init(&res.report);
 		res.type = *sk_type_find("unknown");
 		sk_report_block(&res.report, SK_REASON_INTERNAL, NULL, "worker: input");
 	} else {
-		sk_input_fd(&in, in_fd, (uint64_t)st.st_size);
-		sk_output_fd(&out, out_fd, job->out_max);
+		if (job->input)
+			sk_input_mem(&in, job->input, job->input_len);
+		else
+			sk_input_fd(&in, in_fd, (uint64_t)st.st_size);
+		/* a small output goes back in the answer; past that, into the memfd */
+		sk_buf_reset(&inline_out);
+		sk_output_spill(&out, &inline_out, out_fd, job->out_max);
 		/* SK_EIO (the memfd could not be written) leaves res blocked: nothing more */
 		sk_engine_run(&ej, &in, &out, &res, &err);
 		sk_input_release(&in);
@@ -88,7 +97,11 @@ static int run_job(int sock, const sk_wire_job *job, int in_fd, int out_fd,
 	bool retire = cpu_seconds() >= retire_cpu_s;
 	uint8_t *p = NULL;
 	size_t n = 0;
-	int rc = sk_wire_answer_encode(&res, retire, &p, &n);
+	const uint8_t *inl = NULL;
+	if (out.buf && res.report.verdict != SK_VERDICT_BLOCKED && !job->detect_only &&
+	    res.out_size == sk_buf_len(&inline_out))
+		inl = sk_buf_len(&inline_out) ? sk_buf_data(&inline_out) : (const uint8_t *)"";
+	int rc = sk_wire_answer_encode(&res, retire, inl, &p, &n);
 	if (rc) {
 		/* too big to answer (a million entries): say blocked instead */
 		sk_engine_result small;
@@ -96,7 +109,7 @@ static int run_job(int sock, const sk_wire_job *job, int in_fd, int out_fd,
 		sk_report_init(&small.report);
 		small.type = res.type;
 		sk_report_block(&small.report, SK_REASON_INTERNAL, NULL, "worker: answer too large");
-		rc = sk_wire_answer_encode(&small, retire, &p, &n);
+		rc = sk_wire_answer_encode(&small, retire, NULL, &p, &n);
 		sk_engine_result_free(&small);
 	}
 	sk_engine_result_free(&res);
@@ -108,23 +121,29 @@ static int run_job(int sock, const sk_wire_job *job, int in_fd, int out_fd,
 
 int sk_worker_serve(int sock, sk_worker_hook hook, uint32_t retire_cpu_s)
 {
+	sk_buf_init(&inline_out, SK_WIRE_INLINE_MAX);
 	for (;;) {
 		uint32_t type;
 		uint8_t *p = NULL;
 		size_t n;
-		int fds[2];
-		int rc = sk_wire_recv(sock, &type, &p, &n, fds, 2, 0);
+		int fds[2] = {-1, -1}, nfd = 0;
+		int rc = sk_wire_recv_fds(sock, &type, &p, &n, fds, 2, &nfd, 0);
 		if (rc == SK_EIO)
 			return 0; /* the gate closed the socket */
 		if (rc)
 			return rc;
 		sk_wire_job job;
-		if (type != SK_WIRE_JOB || sk_wire_job_decode(p, n, &job) != 0)
+		/* the input's descriptor, unless the job carries its bytes, and the output's */
+		if (type != SK_WIRE_JOB || sk_wire_job_decode(p, n, &job) != 0 ||
+		    nfd != (job.input ? 1 : 2))
 			rc = SK_EFORMAT;
-		else if (!hook || hook(&job, sock, fds[0], fds[1]) == 0)
-			rc = run_job(sock, &job, fds[0], fds[1], retire_cpu_s);
-		close(fds[0]);
-		close(fds[1]);
+		else {
+			int in_fd = job.input ? -1 : fds[0], out_fd = fds[nfd - 1];
+			if (!hook || hook(&job, sock, in_fd, out_fd) == 0)
+				rc = run_job(sock, &job, in_fd, out_fd, retire_cpu_s);
+		}
+		for (int i = 0; i < nfd; i++)
+			close(fds[i]);
 		/* an unlock job's passwords live in the message (and nowhere else): zeroed
 		 * whatever became of the job */
 		if (type == SK_WIRE_JOB)
@@ -188,6 +207,12 @@ int sk_worker_main(int argc, char **argv, sk_worker_hook hook)
 		return fail("TZ", NULL);
 	sk_error err;
 	sk_error_clear(&err);
+	/* Freed memory stays in the heap for the next job instead of going back to the kernel
+	 * (trimmed, or a chunk of its own unmapped) to be faulted in again, zeroed, page by page.
+	 * Bounded: what a job used stays at most until the worker is replaced (max_jobs), and
+	 * the address-space limit still applies. */
+	if (!mallopt(M_MMAP_THRESHOLD, 32 << 20) || !mallopt(M_TRIM_THRESHOLD, 64 << 20))
+		return fail("mallopt", NULL);
 	if (sk_engine_init(&err) != 0)
 		return fail("init", &err);
 	sk_worker_limits lim = {.drop = have_uid, .uid = (uid_t)uid, .gid = (gid_t)gid,

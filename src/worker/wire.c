@@ -34,12 +34,24 @@ static int finish(sk_buf *b, int rc, uint8_t **p, size_t *n)
 	return 0;
 }
 
-/* The end of an unlock job: kind 2 and the passwords. The room for them (and the NUL
- * finish adds) is reserved first, so that no realloc leaves a copy of a password in
- * freed memory; on failure the buffer is zeroed before it is freed. */
-static int finish_unlock(sk_buf *b, const sk_engine_job *job, uint8_t **p, size_t *n)
+/* Bytes carried in the message: u32 length and the bytes, or u32 0xFFFFFFFF for none. */
+static int put_bytes(sk_buf *b, const uint8_t *p, size_t n)
 {
-	size_t need = 1 + 4 + 1;
+	if (!p)
+		return sk_codec_put_u32(b, UINT32_MAX);
+	if (n > SK_WIRE_INLINE_MAX)
+		return SK_ELIMIT;
+	int rc = sk_codec_put_u32(b, (uint32_t)n);
+	return rc ? rc : sk_buf_add(b, n ? p : (const uint8_t *)"", n);
+}
+
+/* The end of an unlock job: kind 2, the passwords, then the input as in every job. The
+ * room for them (and the NUL finish adds) is reserved first, so that no realloc leaves a
+ * copy of a password in freed memory; on failure the buffer is zeroed before it is freed. */
+static int finish_unlock(sk_buf *b, const sk_engine_job *job, const uint8_t *in, size_t in_n,
+			 uint8_t **p, size_t *n)
+{
+	size_t need = 1 + 4 + 4 + (in ? in_n : 0) + 1;
 	int rc = job->mail || job->n_passwords < 1 || job->n_passwords > SK_UNLOCK_PASSWORDS_MAX
 			 ? SK_EINVAL
 			 : 0;
@@ -54,6 +66,7 @@ static int finish_unlock(sk_buf *b, const sk_engine_job *job, uint8_t **p, size_
 	rc = rc ? rc : sk_codec_put_u32(b, (uint32_t)job->n_passwords);
 	for (size_t i = 0; rc == 0 && i < job->n_passwords; i++)
 		rc = sk_codec_put_str(b, job->passwords[i], SK_UNLOCK_PASSWORD_MAX + 1);
+	rc = rc ? rc : put_bytes(b, in, in_n);
 	if (rc && b->data)
 		sodium_memzero(b->data, b->cap);
 	return finish(b, rc, p, n);
@@ -70,7 +83,8 @@ enum {
 	PF_ALL = (1 << 7) - 1,
 };
 
-int sk_wire_job_encode(const sk_engine_job *job, uint64_t out_max, uint8_t **p, size_t *n)
+int sk_wire_job_encode(const sk_engine_job *job, uint64_t out_max, const uint8_t *in,
+		       size_t in_n, uint8_t **p, size_t *n)
 {
 	const sk_profile *pr = job->profile ? job->profile : sk_profile_default();
 	uint32_t flags = (pr->csv_neutralize ? PF_CSV_NEUTRALIZE : 0) |
@@ -110,7 +124,7 @@ int sk_wire_job_encode(const sk_engine_job *job, uint64_t out_max, uint8_t **p, 
 	}
 	const sk_mail_options *m = job->mail;
 	if (!rc && job->passwords)
-		return finish_unlock(&b, job, p, n);
+		return finish_unlock(&b, job, in, in_n, p, n);
 	rc = rc ? rc : sk_buf_addc(&b, m ? 1 : 0);
 	if (!rc && m) {
 		rc = sk_codec_put_str(&b, m->profile ? m->profile : "default", SK_WIRE_STR_MAX);
@@ -133,11 +147,15 @@ int sk_wire_job_encode(const sk_engine_job *job, uint64_t out_max, uint8_t **p, 
 		for (uint32_t i = 0; i < nd && !rc; i++)
 			rc = sk_codec_put_str(&b, m->internal_domains[i], SK_WIRE_STR_MAX);
 	}
+	rc = rc ? rc : put_bytes(&b, in, in_n);
 	return finish(&b, rc, p, n);
 }
 
-int sk_wire_answer_encode(const sk_engine_result *res, bool retire, uint8_t **p, size_t *n)
+int sk_wire_answer_encode(const sk_engine_result *res, bool retire, const uint8_t *out,
+			  uint8_t **p, size_t *n)
 {
+	if (out && (res->report.verdict == SK_VERDICT_BLOCKED || res->out_size > SK_WIRE_INLINE_MAX))
+		return SK_EINVAL;
 	const sk_report *r = &res->report;
 	sk_buf b;
 	sk_buf_init(&b, SK_WIRE_MAX);
@@ -174,6 +192,7 @@ int sk_wire_answer_encode(const sk_engine_result *res, bool retire, uint8_t **p,
 		for (size_t i = 0; i < 6 && !rc; i++)
 			rc = sk_codec_put_u32(&b, counts[i]);
 	}
+	rc = rc ? rc : put_bytes(&b, out, out ? (size_t)res->out_size : 0);
 	return finish(&b, rc, p, n);
 }
 
@@ -188,6 +207,23 @@ typedef sk_codec_rd rd;
 static bool at_end(const rd *r)
 {
 	return !r->bad && r->off == r->n;
+}
+
+/* The counterpart of put_bytes: *p NULL for none. */
+static void get_bytes(rd *r, const uint8_t **p, size_t *n)
+{
+	*p = NULL;
+	*n = 0;
+	uint32_t l = sk_codec_get_u32(r);
+	if (r->bad || l == UINT32_MAX)
+		return;
+	if (l > SK_WIRE_INLINE_MAX || l > r->n - r->off) {
+		r->bad = true;
+		return;
+	}
+	*p = r->p + r->off;
+	*n = l;
+	r->off += l;
 }
 
 int sk_wire_job_decode(const uint8_t *p, size_t n, sk_wire_job *job)
@@ -259,6 +295,7 @@ int sk_wire_job_decode(const uint8_t *p, size_t n, sk_wire_job *job)
 		}
 		job->n_passwords = r.bad ? 0 : np;
 	}
+	get_bytes(&r, &job->input, &job->input_len);
 	if (!at_end(&r) || (f & ~(uint32_t)PF_ALL) || d > 1 || kind > 2 ||
 	    (job->dlp_kinds & ~((1u << SK_DLP__COUNT) - 1)))
 		return SK_EFORMAT;
@@ -274,8 +311,10 @@ int sk_wire_job_decode(const uint8_t *p, size_t n, sk_wire_job *job)
 	return 0;
 }
 
-int sk_wire_answer_decode(const uint8_t *p, size_t n, sk_engine_result *res, bool *retire)
+int sk_wire_answer_decode(const uint8_t *p, size_t n, sk_engine_result *res, bool *retire,
+			  const uint8_t **out)
 {
+	*out = NULL;
 	memset(res, 0, sizeof(*res));
 	sk_report_init(&res->report);
 	rd r = {.p = p, .n = n};
@@ -324,7 +363,13 @@ int sk_wire_answer_decode(const uint8_t *p, size_t n, sk_engine_result *res, boo
 		memcpy(m->detail, mdetail, strlen(mdetail) + 1);
 		memcpy(m->actions, mactions, strlen(mactions) + 1);
 	}
-	if (!at_end(&r) || mail > 1)
+	const uint8_t *inl = NULL;
+	size_t inl_n = 0;
+	if (!r.bad && mail <= 1)
+		get_bytes(&r, &inl, &inl_n);
+	/* bytes in the answer are the whole output of an item that was not blocked */
+	if (!at_end(&r) || mail > 1 ||
+	    (inl && (inl_n != res->out_size || verdict == SK_VERDICT_BLOCKED)))
 		return SK_EFORMAT;
 	if (verdict == SK_VERDICT_BLOCKED &&
 	    sk_report_block(&res->report, (sk_reason)reason, rwhere, rdetail) != 0)
@@ -337,6 +382,7 @@ int sk_wire_answer_decode(const uint8_t *p, size_t n, sk_engine_result *res, boo
 	}
 	memcpy(res->report.out_ext, ext, strlen(ext) + 1);
 	*retire = ret;
+	*out = inl;
 	return 0;
 }
 
@@ -426,11 +472,12 @@ static void close_all(int *fds, int n)
 		close(fds[i]);
 }
 
-/* Reads exactly n bytes into p, collecting descriptors into fds (at most 4 in all). */
-static int read_full(int sock, uint8_t *p, size_t n, int *fds, int *nfd, uint64_t deadline_ns)
+/* Reads into p until at least min of its n bytes are there (one call often brings them
+ * all), collecting descriptors into fds (at most 4 in all); *got counts the bytes. */
+static int read_some(int sock, uint8_t *p, size_t n, size_t min, size_t *got, int *fds,
+		     int *nfd, uint64_t deadline_ns)
 {
-	size_t got = 0;
-	while (got < n) {
+	while (*got < min) {
 		int rc = wait_readable(sock, deadline_ns);
 		if (rc)
 			return rc;
@@ -438,7 +485,7 @@ static int read_full(int sock, uint8_t *p, size_t n, int *fds, int *nfd, uint64_
 			char buf[CMSG_SPACE(4 * sizeof(int))];
 			struct cmsghdr align;
 		} cm;
-		struct iovec iov = {p + got, n - got};
+		struct iovec iov = {p + *got, n - *got};
 		struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.buf,
 				    .msg_controllen = sizeof(cm.buf)};
 		ssize_t r = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
@@ -469,49 +516,84 @@ static int read_full(int sock, uint8_t *p, size_t n, int *fds, int *nfd, uint64_
 			return SK_EFORMAT;
 		if (r == 0)
 			return SK_EIO; /* closed */
-		got += (size_t)r;
+		*got += (size_t)r;
 	}
 	return 0;
 }
 
-int sk_wire_recv(int sock, uint32_t *type, uint8_t **p, size_t *n, int *fds, int want_fds,
-		 uint64_t deadline_ns)
+/* The first read asks for the header and this much of the payload: a small message comes
+ * in one call. The peers take turns (a job, then its answer), so a message is never
+ * followed by another one the reader could swallow; bytes past the message's end are a
+ * protocol error. */
+#define FIRST_READ ((size_t)16 << 10)
+
+int sk_wire_recv_fds(int sock, uint32_t *type, uint8_t **p, size_t *n, int *fds, int max_fds,
+		     int *nfds, uint64_t deadline_ns)
 {
 	int got_fds[4], nfd = 0;
-	uint8_t hdr[8];
-	uint8_t *body = NULL;
-	int rc = read_full(sock, hdr, sizeof(hdr), got_fds, &nfd, deadline_ns);
+	uint8_t *buf = malloc(8 + FIRST_READ), *body = NULL;
+	size_t got = 0;
+	int rc = buf ? read_some(sock, buf, 8 + FIRST_READ, 8, &got, got_fds, &nfd, deadline_ns)
+		     : SK_ENOMEM;
 	if (rc)
 		goto fail;
 	uint32_t t = 0, len = 0;
 	for (int i = 0; i < 4; i++) {
-		t |= (uint32_t)hdr[i] << (8 * i);
-		len |= (uint32_t)hdr[4 + i] << (8 * i);
+		t |= (uint32_t)buf[i] << (8 * i);
+		len |= (uint32_t)buf[4 + i] << (8 * i);
 	}
-	if (t < SK_WIRE_READY || t > SK_WIRE_ANSWER || len > SK_WIRE_MAX) {
+	if (t < SK_WIRE_READY || t > SK_WIRE_ANSWER || len > SK_WIRE_MAX || got - 8 > len) {
 		rc = SK_EFORMAT;
 		goto fail;
 	}
-	body = malloc(len ? len : 1);
-	if (!body) {
-		rc = SK_ENOMEM;
-		goto fail;
+	size_t have = got - 8;
+	if (len <= FIRST_READ) {
+		rc = read_some(sock, buf + 8, len, len, &have, got_fds, &nfd, deadline_ns);
+		if (rc)
+			goto fail;
+		memmove(buf, buf + 8, len);
+		body = buf;
+		buf = NULL;
+	} else {
+		body = malloc(len);
+		if (!body) {
+			rc = SK_ENOMEM;
+			goto fail;
+		}
+		memcpy(body, buf + 8, have);
+		free(buf);
+		buf = NULL;
+		rc = read_some(sock, body, len, len, &have, got_fds, &nfd, deadline_ns);
+		if (rc)
+			goto fail;
 	}
-	rc = read_full(sock, body, len, got_fds, &nfd, deadline_ns);
-	if (rc)
-		goto fail;
-	if (nfd != want_fds) {
+	if (nfd > max_fds) {
 		rc = SK_EFORMAT;
 		goto fail;
 	}
 	if (nfd)
 		memcpy(fds, got_fds, (size_t)nfd * sizeof(int));
+	*nfds = nfd;
 	*type = t;
 	*p = body;
 	*n = len;
 	return 0;
 fail:
+	free(buf);
 	free(body);
 	close_all(got_fds, nfd);
+	return rc;
+}
+
+int sk_wire_recv(int sock, uint32_t *type, uint8_t **p, size_t *n, int *fds, int want_fds,
+		 uint64_t deadline_ns)
+{
+	int got = 0;
+	int rc = sk_wire_recv_fds(sock, type, p, n, fds, want_fds, &got, deadline_ns);
+	if (rc == 0 && got != want_fds) {
+		close_all(fds, got);
+		free(*p);
+		return SK_EFORMAT;
+	}
 	return rc;
 }

@@ -20,12 +20,23 @@
  *                           (1..SK_UNLOCK_PASSWORDS_MAX) + n passwords (strings of at
  *                           most SK_UNLOCK_PASSWORD_MAX bytes). Both sides zero a job
  *                           message that carries passwords before freeing it.
+ *                           Then, for every kind, the input's bytes (u32 length + bytes,
+ *                           at most SK_WIRE_INLINE_MAX) or u32 0xFFFFFFFF when the input
+ *                           is the first descriptor; a job with its input in the message
+ *                           carries one descriptor (the output memfd), else two
  *   ANSWER (worker → gate)  type code, u32 verdict, u32 reason, reason_where,
  *                           reason_detail, out_ext, u64 out_size, u8 retire,
  *                           u32 n, n × (u32 action, what, where, detail, u64 count),
  *                           the mail result: u8 held, u32 reason, detail, actions,
  *                           6 × u32 (parts, attachments, removed, reattached,
- *                           held_attachments, links) */
+ *                           held_attachments, links); then the output's bytes (u32 length
+ *                           = out_size + bytes, an item not blocked, at most
+ *                           SK_WIRE_INLINE_MAX) or u32 0xFFFFFFFF when the output is in the
+ *                           memfd
+ *
+ * Small inputs and outputs travel in the messages: an immutable copy, as a sealed memfd
+ * is, without the cost of creating, sealing (which drains every CPU's page lists) and
+ * mapping one per job. Larger ones go by memfd, sealed. */
 #ifndef SK_WORKER_WIRE_H
 #define SK_WORKER_WIRE_H
 
@@ -40,6 +51,7 @@ enum { SK_WIRE_READY = 1, SK_WIRE_JOB = 2, SK_WIRE_ANSWER = 3 };
 #define SK_WIRE_MAX ((size_t)64 << 20)   /* payload bytes of one message */
 #define SK_WIRE_STR_MAX ((size_t)64 << 10) /* bytes of one string */
 #define SK_WIRE_ENTRIES_MAX 1000000u      /* report entries in one answer */
+#define SK_WIRE_INLINE_MAX ((size_t)128 << 10) /* input or output bytes in a message */
 
 /* A decoded job; the strings (and the DLP bytes) point into the message. */
 typedef struct sk_wire_job {
@@ -57,16 +69,25 @@ typedef struct sk_wire_job {
 	/* an unlock job (kind 2): the passwords point into the message */
 	const char *passwords[SK_UNLOCK_PASSWORDS_MAX];
 	size_t n_passwords;
+	const uint8_t *input;      /* the input's bytes in the message; NULL: the first fd */
+	size_t input_len;
 } sk_wire_job;
 
-/* Encoders: a malloc'd payload in *p (*n bytes). */
-int sk_wire_job_encode(const sk_engine_job *job, uint64_t out_max, uint8_t **p, size_t *n);
-int sk_wire_answer_encode(const sk_engine_result *res, bool retire, uint8_t **p, size_t *n);
+/* Encoders: a malloc'd payload in *p (*n bytes). in (in_n bytes, at most
+ * SK_WIRE_INLINE_MAX): the input carried in the job, NULL when it is a descriptor. out:
+ * the output's res->out_size bytes carried in the answer (not for a blocked item), NULL
+ * when they are in the memfd. */
+int sk_wire_job_encode(const sk_engine_job *job, uint64_t out_max, const uint8_t *in,
+		       size_t in_n, uint8_t **p, size_t *n);
+int sk_wire_answer_encode(const sk_engine_result *res, bool retire, const uint8_t *out,
+			  uint8_t **p, size_t *n);
 int sk_wire_job_decode(const uint8_t *p, size_t n, sk_wire_job *job);
 /* Fills res (initialised here; free with sk_engine_result_free() on success and failure):
  * the type is mapped back with sk_type_find(), every code is range-checked, and a
- * verdict and its reason must agree. */
-int sk_wire_answer_decode(const uint8_t *p, size_t n, sk_engine_result *res, bool *retire);
+ * verdict and its reason must agree. *out: the output's res->out_size bytes when the
+ * answer carries them (pointing into p), else NULL (the output is in the memfd). */
+int sk_wire_answer_decode(const uint8_t *p, size_t n, sk_engine_result *res, bool *retire,
+			  const uint8_t **out);
 
 /* Sends one message with nfds descriptors attached (MSG_NOSIGNAL: a dead peer is an
  * error, not a signal). */
@@ -77,5 +98,8 @@ int sk_wire_send(int sock, uint32_t type, const void *p, size_t n, const int *fd
  * deadline passed, SK_EFORMAT for a malformed header or wrong descriptors. */
 int sk_wire_recv(int sock, uint32_t *type, uint8_t **p, size_t *n, int *fds, int want_fds,
 		 uint64_t deadline_ns);
+/* The same with between 0 and max_fds descriptors (*nfds of them). */
+int sk_wire_recv_fds(int sock, uint32_t *type, uint8_t **p, size_t *n, int *fds, int max_fds,
+		     int *nfds, uint64_t deadline_ns);
 
 #endif

@@ -20,6 +20,7 @@
 #include "sekisho/core.h"
 #include "sekisho/engine.h"
 #include "sekisho/pool.h"
+#include "wire.h"
 
 static const char *real_worker, *hostile_worker;
 
@@ -192,6 +193,24 @@ static void same_as_in_process(void **state)
 	assert_non_null(strstr((const char *)a.out.data, "'=cmd"));
 	run_free(&a);
 	run_free(&b);
+	/* input and output larger than a message carries (SK_WIRE_INLINE_MAX): both go by
+	 * memfd; one just above and the other just below on each side */
+	for (int k = 0; k < 2; k++) {
+		size_t rows = k ? 2 * SK_WIRE_INLINE_MAX / 20 : SK_WIRE_INLINE_MAX / 40;
+		sk_buf big;
+		sk_buf_init(&big, 0);
+		for (size_t i = 0; i < rows; i++)
+			assert_int_equal(sk_buf_printf(&big, "%zu,=1+%zu,note\n", i, i), 0);
+		job(p, "big.csv", big.data, big.len, 60, &a);
+		job(NULL, "big.csv", big.data, big.len, 60, &b);
+		assert_string_equal(sk_verdict_code(a.res.report.verdict), "sanitized");
+		assert_int_equal(a.out.len, b.out.len);
+		assert_true(k ? a.out.len > SK_WIRE_INLINE_MAX : a.out.len <= SK_WIRE_INLINE_MAX);
+		assert_memory_equal(a.out.data, b.out.data, a.out.len);
+		run_free(&a);
+		run_free(&b);
+		sk_buf_free(&big);
+	}
 	/* a blocked item: the reason crosses too */
 	job(p, "setup.txt", "MZ\x90\0\3\0\0\0\4\0\0\0\xff\xff", 16, 60, &a);
 	assert_blocked(&a, SK_REASON_EXECUTABLE, "pe");
@@ -321,29 +340,38 @@ static void malformed_answers(void **state)
 static void replaced_after_max_jobs(void **state)
 {
 	(void)state;
-	sk_pool *p = open_pool(real_worker, 1, 3);
+	sk_pool *p = open_pool(real_worker, 1, 4);
 	pid_t first = one_pid(p);
 	run r;
-	for (int i = 0; i < 2; i++) {
+	sk_pool_stats st;
+	for (int i = 0; i < 3; i++) {
 		job(p, "a.csv", CSV, sizeof(CSV) - 1, 60, &r);
 		assert_string_equal(sk_verdict_code(r.res.report.verdict), "sanitized");
 		run_free(&r);
 		assert_int_equal(one_pid(p), first);
+		/* three quarters through its jobs (4 - 4/4 = 3: after its third), its
+		 * replacement is started in the background */
+		sk_pool_stats_get(p, &st);
+		assert_int_equal(st.running, i < 2 ? 1 : 2);
+		assert_int_equal(st.started, 1); /* the spare's READY is read when it takes over */
 	}
-	job(p, "a.csv", CSV, sizeof(CSV) - 1, 60, &r); /* the third: its last */
+	job(p, "a.csv", CSV, sizeof(CSV) - 1, 60, &r); /* the fourth: its last */
 	assert_string_equal(sk_verdict_code(r.res.report.verdict), "sanitized");
 	run_free(&r);
-	pid_t none;
-	assert_int_equal(sk_pool_pids(p, &none, 1), 0);
+	sk_pool_stats_get(p, &st);
+	assert_int_equal(st.running, 1);
+	/* the spare has taken its place */
+	pid_t now = 0;
+	assert_true(sk_pool_pids(p, &now, 1) <= 1);
+	assert_int_not_equal(now, first);
 	assert_int_equal(kill(first, 0), -1); /* reaped */
 	job(p, "a.csv", CSV, sizeof(CSV) - 1, 60, &r);
 	assert_string_equal(sk_verdict_code(r.res.report.verdict), "sanitized");
 	run_free(&r);
 	assert_int_not_equal(one_pid(p), first);
-	sk_pool_stats st;
 	sk_pool_stats_get(p, &st);
 	assert_int_equal(st.started, 2);
-	assert_int_equal(st.jobs, 4);
+	assert_int_equal(st.jobs, 5);
 	assert_int_equal(st.crashes, 0);
 	sk_pool_close(p);
 }

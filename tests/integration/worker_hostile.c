@@ -26,7 +26,7 @@ static int answer(int sock, const char *type, sk_verdict v, sk_action *a, uint64
 		sk_report_add(&r.report, *a, "formula", "", NULL, 1);
 	uint8_t *p = NULL;
 	size_t n = 0;
-	int rc = sk_wire_answer_encode(&r, false, &p, &n);
+	int rc = sk_wire_answer_encode(&r, false, NULL, &p, &n);
 	if (!rc)
 		rc = sk_wire_send(sock, SK_WIRE_ANSWER, p, n, NULL, 0);
 	free(p);
@@ -83,7 +83,7 @@ static int hook(const sk_wire_job *job, int sock, int in_fd, int out_fd)
 	if (!strcmp(n, "bad-size.txt")) /* claims bytes the output does not have */
 		return answer(sock, "text", SK_VERDICT_CLEAN, NULL, 12345), 1;
 	if (!strcmp(n, "fds-in-answer.txt")) {
-		int fds[1] = {in_fd};
+		int fds[1] = {out_fd};
 		return sk_wire_send(sock, SK_WIRE_ANSWER, "", 0, fds, 1), 1;
 	}
 	/* keeps a writable mapping of the output: the gate cannot seal it */

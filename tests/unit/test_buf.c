@@ -3,6 +3,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "failalloc.h"
 #include "testutil.h"
@@ -238,6 +241,49 @@ static void nul_terminated(void **state)
 	assert_int_equal(sk_buf_len(&b), 0);
 }
 
+/* sk_output_spill: memory up to the buffer's max, then the descriptor gets what the
+ * buffer held and everything after; the output's own max still applies. */
+static void output_spill(void **state)
+{
+	(void)state;
+	int fd = memfd_create("spill", MFD_CLOEXEC);
+	assert_true(fd >= 0);
+	sk_buf b;
+	sk_buf_init(&b, 4);
+	sk_output o;
+	sk_output_spill(&o, &b, fd, 10);
+	assert_int_equal(sk_output_write(&o, "ab", 2, NULL), 0);
+	assert_int_equal(sk_output_write(&o, "cd", 2, NULL), 0);
+	/* still in memory: exactly the buffer's max */
+	assert_ptr_equal(o.buf, &b);
+	assert_int_equal(sk_buf_len(&b), 4);
+	struct stat st;
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_int_equal(st.st_size, 0);
+	assert_int_equal(sk_output_write(&o, "e", 1, NULL), 0);
+	assert_null(o.buf);
+	assert_int_equal(o.fd, fd);
+	assert_int_equal(sk_buf_len(&b), 0);
+	assert_int_equal(sk_output_write(&o, "fghij", 5, NULL), 0);
+	assert_int_equal(o.written, 10);
+	/* the output's max */
+	assert_int_equal(sk_output_write(&o, "k", 1, NULL), SK_ELIMIT);
+	char got[16] = {0};
+	assert_int_equal(pread(fd, got, sizeof(got), 0), 10);
+	assert_string_equal(got, "abcdefghij");
+	/* a write larger than the buffer at once goes to the descriptor */
+	assert_int_equal(ftruncate(fd, 0), 0);
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	sk_output_spill(&o, &b, fd, 0);
+	assert_int_equal(sk_output_write(&o, "0123456789", 10, NULL), 0);
+	assert_null(o.buf);
+	memset(got, 0, sizeof(got));
+	assert_int_equal(pread(fd, got, sizeof(got), 0), 10);
+	assert_string_equal(got, "0123456789");
+	sk_buf_free(&b);
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -245,6 +291,7 @@ int main(void)
 		cmocka_unit_test(failure_leaves_state),
 		cmocka_unit_test(printf_past_max),
 		cmocka_unit_test(nul_terminated),
+		cmocka_unit_test(output_spill),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

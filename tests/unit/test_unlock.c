@@ -360,13 +360,23 @@ static void wire_unlock(void **state)
 	sk_budget_default(&job.budget);
 	uint8_t *p = NULL;
 	size_t n = 0;
-	assert_int_equal(sk_wire_job_encode(&job, 1000, &p, &n), 0);
+	assert_int_equal(sk_wire_job_encode(&job, 1000, NULL, 0, &p, &n), 0);
 	sk_wire_job dj;
 	assert_int_equal(sk_wire_job_decode(p, n, &dj), 0);
 	assert_int_equal(dj.n_passwords, 2);
 	assert_string_equal(dj.passwords[0], PW);
 	assert_string_equal(dj.passwords[1], PW2);
 	assert_false(dj.is_mail);
+	assert_null(dj.input);
+	/* the input carried in the message follows the passwords */
+	uint8_t *pi = NULL;
+	size_t ni = 0;
+	assert_int_equal(sk_wire_job_encode(&job, 1000, (const uint8_t *)"PK\3\4", 4, &pi, &ni), 0);
+	assert_int_equal(sk_wire_job_decode(pi, ni, &dj), 0);
+	assert_int_equal(dj.n_passwords, 2);
+	assert_int_equal(dj.input_len, 4);
+	assert_memory_equal(dj.input, "PK\3\4", 4);
+	free(pi);
 	/* a cut message, and one password too many, are malformed */
 	for (size_t k = 0; k < n; k++)
 		assert_int_not_equal(sk_wire_job_decode(p, k, &dj), 0);
@@ -374,11 +384,11 @@ static void wire_unlock(void **state)
 	const char *six[] = {"1", "2", "3", "4", "5", "6"};
 	job.passwords = six;
 	job.n_passwords = 6;
-	assert_int_not_equal(sk_wire_job_encode(&job, 1000, &p, &n), 0);
+	assert_int_not_equal(sk_wire_job_encode(&job, 1000, NULL, 0, &p, &n), 0);
 	const char *empty[] = {""};
 	job.passwords = empty;
 	job.n_passwords = 1;
-	assert_int_not_equal(sk_wire_job_encode(&job, 1000, &p, &n), 0);
+	assert_int_not_equal(sk_wire_job_encode(&job, 1000, NULL, 0, &p, &n), 0);
 }
 
 /* ---- the gate, through the sandboxed workers -------------------------------------------- */

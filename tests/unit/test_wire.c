@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -28,9 +29,10 @@ static void round_trip(void **state)
 	answer_of(&a);
 	uint8_t *p;
 	size_t n;
-	assert_int_equal(sk_wire_answer_encode(&a, true, &p, &n), 0);
+	assert_int_equal(sk_wire_answer_encode(&a, true, NULL, &p, &n), 0);
 	bool retire = false;
-	assert_int_equal(sk_wire_answer_decode(p, n, &b, &retire), 0);
+	const uint8_t *inl = NULL;
+	assert_int_equal(sk_wire_answer_decode(p, n, &b, &retire, &inl), 0);
 	assert_true(retire);
 	assert_ptr_equal(b.type.code, a.type.code);
 	assert_int_equal(b.report.verdict, SK_VERDICT_SANITIZED);
@@ -49,8 +51,8 @@ static void round_trip(void **state)
 	sk_report_init(&a.report);
 	a.type = *sk_type_find("zip");
 	sk_report_block(&a.report, SK_REASON_LIMIT_RATIO, "a/b.zip", "ratio");
-	assert_int_equal(sk_wire_answer_encode(&a, false, &p, &n), 0);
-	assert_int_equal(sk_wire_answer_decode(p, n, &b, &retire), 0);
+	assert_int_equal(sk_wire_answer_encode(&a, false, NULL, &p, &n), 0);
+	assert_int_equal(sk_wire_answer_decode(p, n, &b, &retire, &inl), 0);
 	assert_false(retire);
 	assert_int_equal(b.report.reason, SK_REASON_LIMIT_RATIO);
 	assert_string_equal(b.report.reason_where, "a/b.zip");
@@ -62,7 +64,7 @@ static void round_trip(void **state)
 	sk_engine_job j = {.name = "名前.csv", .profile = sk_profile_find("strict")};
 	sk_budget_default(&j.budget);
 	j.budget.deadline_ns = 77;
-	assert_int_equal(sk_wire_job_encode(&j, 999, &p, &n), 0);
+	assert_int_equal(sk_wire_job_encode(&j, 999, NULL, 0, &p, &n), 0);
 	sk_wire_job d;
 	assert_int_equal(sk_wire_job_decode(p, n, &d), 0);
 	assert_string_equal(d.name, "名前.csv");
@@ -84,24 +86,25 @@ static void strict_decoders(void **state)
 	answer_of(&a);
 	uint8_t *p;
 	size_t n;
-	assert_int_equal(sk_wire_answer_encode(&a, false, &p, &n), 0);
+	assert_int_equal(sk_wire_answer_encode(&a, false, NULL, &p, &n), 0);
 	bool retire;
+	const uint8_t *inl = NULL;
 	for (size_t k = 0; k < n; k++) {
-		assert_int_not_equal(sk_wire_answer_decode(p, k, &b, &retire), 0);
+		assert_int_not_equal(sk_wire_answer_decode(p, k, &b, &retire, &inl), 0);
 		sk_engine_result_free(&b);
 	}
 	/* one byte more is malformed too */
 	uint8_t *q = malloc(n + 1);
 	memcpy(q, p, n);
 	q[n] = 0;
-	assert_int_not_equal(sk_wire_answer_decode(q, n + 1, &b, &retire), 0);
+	assert_int_not_equal(sk_wire_answer_decode(q, n + 1, &b, &retire, &inl), 0);
 	sk_engine_result_free(&b);
 	size_t accepted = 0;
 	for (size_t k = 0; k < n; k++)
 		for (int bit = 0; bit < 8; bit++) {
 			memcpy(q, p, n);
 			q[k] ^= (uint8_t)(1 << bit);
-			if (sk_wire_answer_decode(q, n, &b, &retire) == 0) {
+			if (sk_wire_answer_decode(q, n, &b, &retire, &inl) == 0) {
 				accepted++;
 				assert_non_null(sk_type_find(b.type.code));
 				assert_true(b.report.verdict <= SK_VERDICT_BLOCKED);
@@ -117,13 +120,94 @@ static void strict_decoders(void **state)
 
 	sk_engine_job j = {.name = "x"};
 	sk_budget_default(&j.budget);
-	assert_int_equal(sk_wire_job_encode(&j, 1, &p, &n), 0);
+	assert_int_equal(sk_wire_job_encode(&j, 1, NULL, 0, &p, &n), 0);
 	sk_wire_job d;
 	for (size_t k = 0; k < n; k++)
 		assert_int_not_equal(sk_wire_job_decode(p, k, &d), 0);
-	p[n - 1] = 2; /* detect_only is 0 or 1 */
+	p[n - 5] = 9; /* the kind byte (before the u32 of the input's bytes): 0 file, 1 mail */
 	assert_int_not_equal(sk_wire_job_decode(p, n, &d), 0);
 	free(p);
+}
+
+/* Small inputs and outputs in the messages: round trips, and every way the answer's bytes
+ * can disagree with the rest of it. */
+static void inline_bytes(void **state)
+{
+	(void)state;
+	sk_engine_job j = {.name = "a.txt"};
+	sk_budget_default(&j.budget);
+	uint8_t *p;
+	size_t n;
+	assert_int_equal(sk_wire_job_encode(&j, 10, (const uint8_t *)"hello", 5, &p, &n), 0);
+	sk_wire_job d;
+	assert_int_equal(sk_wire_job_decode(p, n, &d), 0);
+	assert_non_null(d.input);
+	assert_int_equal(d.input_len, 5);
+	assert_memory_equal(d.input, "hello", 5);
+	for (size_t k = 0; k < n; k++)
+		assert_int_not_equal(sk_wire_job_decode(p, k, &d), 0);
+	free(p);
+	/* an empty input is still an input in the message */
+	assert_int_equal(sk_wire_job_encode(&j, 10, (const uint8_t *)"", 0, &p, &n), 0);
+	assert_int_equal(sk_wire_job_decode(p, n, &d), 0);
+	assert_non_null(d.input);
+	assert_int_equal(d.input_len, 0);
+	free(p);
+	/* none: the input is a descriptor */
+	assert_int_equal(sk_wire_job_encode(&j, 10, NULL, 0, &p, &n), 0);
+	assert_int_equal(sk_wire_job_decode(p, n, &d), 0);
+	assert_null(d.input);
+	free(p);
+	/* past the limit: not encoded */
+	uint8_t *big = calloc(1, SK_WIRE_INLINE_MAX + 1);
+	assert_int_equal(sk_wire_job_encode(&j, 10, big, SK_WIRE_INLINE_MAX + 1, &p, &n), SK_ELIMIT);
+
+	sk_engine_result a, b;
+	memset(&a, 0, sizeof(a));
+	sk_report_init(&a.report);
+	a.type = *sk_type_find("text");
+	sk_report_finish(&a.report);
+	a.out_size = 3;
+	assert_int_equal(sk_wire_answer_encode(&a, false, (const uint8_t *)"abc", &p, &n), 0);
+	bool retire;
+	const uint8_t *inl = NULL;
+	assert_int_equal(sk_wire_answer_decode(p, n, &b, &retire, &inl), 0);
+	assert_non_null(inl);
+	assert_memory_equal(inl, "abc", 3);
+	assert_int_equal(b.out_size, 3);
+	sk_engine_result_free(&b);
+	for (size_t k = 0; k < n; k++) {
+		assert_int_not_equal(sk_wire_answer_decode(p, k, &b, &retire, &inl), 0);
+		sk_engine_result_free(&b);
+	}
+	/* the bytes must be out_size long: the u32 before them says 2 (the last 7 bytes are
+	 * the length and "abc") */
+	p[n - 7] = 2;
+	assert_int_not_equal(sk_wire_answer_decode(p, n, &b, &retire, &inl), 0);
+	sk_engine_result_free(&b);
+	free(p);
+	/* more than the limit: not encoded, and not decoded either */
+	a.out_size = SK_WIRE_INLINE_MAX + 1;
+	assert_int_equal(sk_wire_answer_encode(&a, false, big, &p, &n), SK_EINVAL);
+	a.out_size = 0;
+	sk_report_free(&a.report);
+	sk_report_init(&a.report);
+	sk_report_finish(&a.report);
+	assert_int_equal(sk_wire_answer_encode(&a, false, (const uint8_t *)"", &p, &n), 0);
+	uint8_t *q = malloc(n + SK_WIRE_INLINE_MAX + 1);
+	memcpy(q, p, n - 4);
+	const uint8_t len[4] = {0x01, 0x00, 0x02, 0x00}; /* SK_WIRE_INLINE_MAX + 1 */
+	memcpy(q + n - 4, len, 4);
+	memset(q + n, 'x', SK_WIRE_INLINE_MAX + 1);
+	assert_int_not_equal(sk_wire_answer_decode(q, n + SK_WIRE_INLINE_MAX + 1, &b, &retire, &inl), 0);
+	sk_engine_result_free(&b);
+	free(q);
+	free(p);
+	/* a blocked item has no output to carry */
+	sk_report_block(&a.report, SK_REASON_INTERNAL, NULL, "x");
+	assert_int_equal(sk_wire_answer_encode(&a, false, (const uint8_t *)"", &p, &n), SK_EINVAL);
+	sk_engine_result_free(&a);
+	free(big);
 }
 
 /* A mail job with DLP detectors: the mail options and the detectors survive the trip, and
@@ -158,7 +242,7 @@ static void mail_and_dlp(void **state)
 	sk_budget_default(&j.budget);
 	uint8_t *p;
 	size_t n;
-	assert_int_equal(sk_wire_job_encode(&j, 99, &p, &n), 0);
+	assert_int_equal(sk_wire_job_encode(&j, 99, NULL, 0, &p, &n), 0);
 	sk_wire_job w;
 	assert_int_equal(sk_wire_job_decode(p, n, &w), 0);
 	assert_true(w.is_mail);
@@ -221,8 +305,9 @@ static void mail_and_dlp(void **state)
 	r.mail.parts = 3;
 	r.mail.links = 2;
 	bool retire;
-	assert_int_equal(sk_wire_answer_encode(&r, false, &p, &n), 0);
-	assert_int_equal(sk_wire_answer_decode(p, n, &r2, &retire), 0);
+	const uint8_t *inl = NULL;
+	assert_int_equal(sk_wire_answer_encode(&r, false, NULL, &p, &n), 0);
+	assert_int_equal(sk_wire_answer_decode(p, n, &r2, &retire, &inl), 0);
 	assert_string_equal(r2.mail.actions, "CHG_TEXT TEXT_ONLY");
 	assert_int_equal(r2.mail.parts, 3);
 	assert_int_equal(r2.mail.links, 2);
@@ -231,8 +316,8 @@ static void mail_and_dlp(void **state)
 	free(p);
 	/* held must say why */
 	r.mail.held = true;
-	assert_int_equal(sk_wire_answer_encode(&r, false, &p, &n), 0);
-	assert_int_not_equal(sk_wire_answer_decode(p, n, &r2, &retire), 0);
+	assert_int_equal(sk_wire_answer_encode(&r, false, NULL, &p, &n), 0);
+	assert_int_not_equal(sk_wire_answer_decode(p, n, &r2, &retire, &inl), 0);
 	sk_engine_result_free(&r2);
 	free(p);
 	sk_engine_result_free(&r);
@@ -269,6 +354,34 @@ static void framing(void **state)
 	const uint8_t odd[8] = {9, 0, 0, 0, 0, 0, 0, 0};
 	assert_int_equal(write(sv[0], odd, 8), 8);
 	assert_int_equal(sk_wire_recv(sv[1], &type, &p, &n, NULL, 0, 0), SK_EFORMAT);
+	/* a job with one descriptor (its input in the message) where up to two may come */
+	assert_int_equal(sk_wire_send(sv[0], SK_WIRE_JOB, "abc", 3, fds, 1), 0);
+	int nfd = -1;
+	assert_int_equal(sk_wire_recv_fds(sv[1], &type, &p, &n, got, 2, &nfd, 0), 0);
+	assert_int_equal(nfd, 1);
+	assert_true(got[0] > 2);
+	close(got[0]);
+	free(p);
+	/* two messages back to back: the peers take turns, so the second is an error */
+	assert_int_equal(sk_wire_send(sv[0], SK_WIRE_ANSWER, "x", 1, NULL, 0), 0);
+	assert_int_equal(sk_wire_send(sv[0], SK_WIRE_ANSWER, "y", 1, NULL, 0), 0);
+	assert_int_equal(sk_wire_recv(sv[1], &type, &p, &n, NULL, 0, 0), SK_EFORMAT);
+	/* a message larger than the first read, sent by a thread-less writer in pieces */
+	size_t bign = (size_t)1 << 20;
+	uint8_t *bigp = malloc(bign);
+	for (size_t i = 0; i < bign; i++)
+		bigp[i] = (uint8_t)(i * 7);
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(sk_wire_send(sv[0], SK_WIRE_ANSWER, bigp, bign, NULL, 0) == 0 ? 0 : 1);
+	assert_int_equal(sk_wire_recv(sv[1], &type, &p, &n, NULL, 0, 0), 0);
+	assert_int_equal(n, bign);
+	assert_memory_equal(p, bigp, bign);
+	free(p);
+	free(bigp);
+	int st = -1;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_int_equal(st, 0);
 	/* a deadline already past */
 	assert_int_equal(sk_wire_recv(sv[1], &type, &p, &n, NULL, 0, 1), SK_ELIMIT);
 	close(sv[0]);
@@ -283,6 +396,7 @@ int main(void)
 		cmocka_unit_test(mail_and_dlp),
 		cmocka_unit_test(strict_decoders),
 		cmocka_unit_test(framing),
+		cmocka_unit_test(inline_bytes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
