@@ -1040,8 +1040,8 @@ static void notify(skh_req *r, const char *what, const sk_qrequest *q)
 	sk_buf_adds(&b, "\n-- \nThis message was sent by sekisho (the sanitising gateway).\n");
 	int rc = sk_notify_send(sendmail, from, to, nto, subject, sk_buf_str(&b), &e);
 	sk_buf_free(&b);
-	char obj[64];
-	snprintf(obj, sizeof(obj), "request:%s", rid);
+	char obj[128];
+	snprintf(obj, sizeof(obj), "item:%s request:%s", q->item, rid);
 	if (rc) {
 		SKD_EVENT(SKD_WARNING, "notify-error", "通知メールを送れませんでした (申請はそのままです)",
 			  "the mail notice could not be sent (the request stands)",

@@ -627,6 +627,18 @@ ok(st == 200 and any(r["actor"] == "kacho2" for r in recs), "the approval is on 
 st, h, d = req(LG, "GET", "/api/audit?per_page=200", cookie=SESS[("staff", "lgwan")][0])
 recs = (js(d) or {}).get("records", [])
 ok(st == 200 and recs and all(r["actor"] == "staff" for r in recs), "staff see only their own records")
+st, h, d = req(LG, "GET", "/api/audit?per_page=200", cookie=k3)
+recs = (js(d) or {}).get("records", [])
+mine = ("item:%s" % hid, "item:%s" % hid2)
+ok(st == 200 and any(r["actor"] == "kacho1" and r["object"].startswith(mine[0]) for r in recs)
+   and any(r["actor"] == "kacho2" and r["object"].startswith(mine[0]) for r in recs)
+   and any(r["actor"] == "kacho1" and r["object"].startswith(mine[1]) for r in recs),
+   "a staff member without audit sees the approvals and refusals of their requests by others",
+   [(r["actor"], r["action"], r["object"][:40]) for r in recs][:20])
+ok(all(r["actor"] == "kacho3" or r["object"].split(" ")[0] in mine for r in recs)
+   and not any(iid in r["object"] for r in recs),
+   "... and nothing else: every record is theirs or about one of their items",
+   [(r["actor"], r["object"][:40]) for r in recs if r["actor"] != "kacho3"][:10])
 st, h, d = req(LG, "GET", "/api/audit/verify", cookie=dtok)
 ok(st == 200 and (js(d) or {}).get("ok") is True, "audit verify → ok", d[:300])
 st, h, d = req(LG, "GET", "/api/audit/checkpoints", cookie=dtok)
