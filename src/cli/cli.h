@@ -3,6 +3,7 @@
 #define SK_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "sekisho/auth.h"
 #include "sekisho/quarantine.h"
@@ -56,6 +57,9 @@ typedef struct cli_who {
  * policy (may be NULL) the rights are the user's effective rights under it. */
 int cli_who_get(sk_lang lang, const char *dir, struct sk_audit *audit,
 		const struct sk_policy *pol, const char *name, cli_who *w);
+/* The detail of an audit record the CLI writes about w's step:
+ * "uid=ID os-user=NAME(UID) via=cli". */
+void cli_who_detail(const cli_who *w, char *out, size_t n);
 int cmd_policy(int argc, char **argv); /* policy.c */
 int cmd_dlp(int argc, char **argv);    /* dlp.c */
 int cmd_mail(int argc, char **argv);   /* mail.c */

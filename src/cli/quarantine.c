@@ -287,9 +287,9 @@ static int refuse_right(struct qcli *c, const cli_who *w, const char *action, co
 	} else {
 		snprintf(obj, sizeof(obj), "item:%.100s", id);
 	}
-	char result[64], detail[96];
+	char result[64], detail[400];
 	snprintf(result, sizeof(result), "refused: %s", why);
-	snprintf(detail, sizeof(detail), "uid=%lld via=cli", (long long)w->user.id);
+	cli_who_detail(w, detail, sizeof(detail));
 	if (c->a && sk_audit_append(c->a, w->user.name, action, obj, result, detail, NULL, &err) != 0) {
 		cli_err(c->lang, "監査ログに記録できませんでした", "cannot write the audit log", err.msg);
 		return EXIT_TROUBLE;
@@ -540,8 +540,8 @@ static int do_release(struct qcli *c, const char *id, const cli_who *w, const ch
 		return EXIT_TROUBLE;
 	}
 	/* the original's hand-out is audited by the quarantine; the result's here */
-	char detail[96];
-	snprintf(detail, sizeof(detail), "uid=%lld via=cli", (long long)w->user.id);
+	char detail[400];
+	cli_who_detail(w, detail, sizeof(detail));
 	if (released && c->a &&
 	    sk_audit_append(c->a, w->user.name, "quarantine-result", obj, "ok", detail, NULL, &err)) {
 		cli_err(c->lang, "監査ログに記録できませんでした", "cannot write the audit log", err.msg);

@@ -80,6 +80,12 @@ int cli_who_get(sk_lang lang, const char *dir, sk_audit *audit, const sk_policy 
 	return 0;
 }
 
+void cli_who_detail(const cli_who *w, char *out, size_t n)
+{
+	snprintf(out, n, "uid=%lld os-user=%s(%u) via=cli", (long long)w->user.id, cli_os_user(),
+		 (unsigned)geteuid());
+}
+
 int cli_state_open(sk_lang lang, const char *dir, sk_audit **audit, sk_quarantine **quar)
 {
 	sk_error err;

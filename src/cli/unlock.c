@@ -206,10 +206,10 @@ int cmd_quarantine_unlock(int argc, char **argv)
 	bool zones = false;
 	if (wst == 0 && sk_quarantine_get(q, id, &it, &err) == 0) {
 		zones = it.src_zone && it.dst_zone;
-		char obj[160], detail[96];
+		char obj[160], detail[400];
 		snprintf(obj, sizeof(obj), "item:%s sha256:%s", it.id, it.sha256);
 		sk_qitem_free(&it);
-		snprintf(detail, sizeof(detail), "uid=%lld via=cli", (long long)who.user.id);
+		cli_who_detail(&who, detail, sizeof(detail));
 		if (who.policy && !(who.rights.perms & SK_PERM_UPLOAD)) {
 			if (sk_audit_append(audit, who.user.name, "unlock", obj, "refused no-right", detail,
 					    NULL, &err) != 0) {
