@@ -1,6 +1,7 @@
 /* sekisho — zipio: the one way to read a ZIP archive held in memory (base layer; libzip for
  * the archive, zlib for stored/deflated data, a walk of the central directory of our own for
- * what libzip does not expose). Used by the ZIP module and by mail (password ZIPs).
+ * what libzip does not expose). Used by the ZIP and OOXML modules, by detection (the
+ * sniffing of OOXML/ODF/JAR-like ZIPs) and by mail and the engine (password ZIPs).
  *
  * Opening checks that libzip (ZIP_CHECKCONS when the names are unique) and our walk agree,
  * that every local header lies inside the input, agrees with its central record and
@@ -59,6 +60,20 @@ int sk_zipio_check(sk_zipio *z, sk_budget *b, sk_reason *why, sk_error *err);
  * (zip_source_zip with ZIP_FL_COMPRESSED) delivers the same bytes and nothing else. */
 int sk_zipio_read(sk_zipio *z, uint64_t i, sk_budget *b, sk_buf *out, bool *exact,
 		  sk_reason *why, sk_error *err);
+
+/* Called by sk_zipio_read_cb after each piece of the entry's data (1 byte to 64 KiB) was
+ * charged to the budget and appended to out; p[0..n) is that piece (also the last n bytes
+ * of out). SK_REASON_NONE goes on; any other reason stops the read there. */
+typedef sk_reason (*sk_zipio_piece_fn)(void *ud, const uint8_t *p, size_t n);
+/* sk_zipio_read, with fn (may be NULL: the same as sk_zipio_read) looking at the data as
+ * it arrives, so that a caller can refuse an entry without reading it to its end (the
+ * OOXML module counts markup starts against the node limit). A stop is SK_EBLOCKED with
+ * *why the callback's reason and err->msg SK_ZIPIO_STOPPED; out then holds the pieces
+ * read so far, whose size and CRC were not checked, and *exact is false. Besides the
+ * results above: SK_ELIMIT when out cannot hold the data (its max). */
+int sk_zipio_read_cb(sk_zipio *z, uint64_t i, sk_budget *b, sk_buf *out, bool *exact,
+		     sk_zipio_piece_fn fn, void *ud, sk_reason *why, sk_error *err);
+#define SK_ZIPIO_STOPPED "stopped"
 /* The libzip archive, for copying entries raw and for comments. */
 struct zip *sk_zipio_libzip(sk_zipio *z);
 

@@ -1,5 +1,5 @@
 /* sekisho — zipio: reading a ZIP archive in memory (see zipio.h). Moved here from the ZIP
- * module so that the ZIP module and mail read archives one way. */
+ * module so that every reader of ZIP archives (zip, ooxml, detect, mail) reads them one way. */
 #include "sekisho/zipio.h"
 
 #include <stdio.h>
@@ -482,8 +482,17 @@ static sk_reason charge(sk_budget *b, const zent *e, uint64_t r, uint64_t got)
 	return why;
 }
 
+/* After a piece of data was added to out: the caller's callback, if any, may stop the
+ * read (SK_EBLOCKED with its reason; detail "stopped"). Empty pieces are not shown. */
+static int piece_done(const sk_zipio_piece_fn fn, void *ud, const uint8_t *p, size_t n,
+		      sk_reason *why, sk_error *err)
+{
+	sk_reason r = fn && n ? fn(ud, p, n) : SK_REASON_NONE;
+	return r == SK_REASON_NONE ? 0 : blocked(why, r, err, SK_ZIPIO_STOPPED);
+}
+
 static int inflate_entry(sk_zipio *z, const zent *e, sk_budget *b, sk_buf *out, bool *exact,
-			 sk_reason *why, sk_error *err)
+			 sk_zipio_piece_fn fn, void *ud, sk_reason *why, sk_error *err)
 {
 	const uint8_t *src = z->in + (e->end - e->csize);
 	uint8_t *chunk = NULL;
@@ -547,6 +556,8 @@ static int inflate_entry(sk_zipio *z, const zent *e, sk_budget *b, sk_buf *out, 
 		int brc = sk_buf_add(out, piece, r);
 		if (brc)
 			rc = sk_error_set(err, brc, "read");
+		else
+			rc = piece_done(fn, ud, piece, r, why, err);
 	}
 	/* bytes after the end of the stream would be carried by a raw copy: refused */
 	if (rc == 0 && deflated && (zs.avail_in != 0 || pos != e->csize))
@@ -564,6 +575,12 @@ static int inflate_entry(sk_zipio *z, const zent *e, sk_budget *b, sk_buf *out, 
 int sk_zipio_read(sk_zipio *z, uint64_t i, sk_budget *b, sk_buf *out, bool *exact,
 		  sk_reason *why, sk_error *err)
 {
+	return sk_zipio_read_cb(z, i, b, out, exact, NULL, NULL, why, err);
+}
+
+int sk_zipio_read_cb(sk_zipio *z, uint64_t i, sk_budget *b, sk_buf *out, bool *exact,
+		     sk_zipio_piece_fn fn, void *ud, sk_reason *why, sk_error *err)
+{
 	bool ex_dummy;
 	if (!exact)
 		exact = &ex_dummy;
@@ -579,7 +596,7 @@ int sk_zipio_read(sk_zipio *z, uint64_t i, sk_budget *b, sk_buf *out, bool *exac
 		return blocked(why, SK_REASON_ENCRYPTED, err, "");
 	if (!enc &&
 	    ((e->method == ZIP_CM_STORE && e->csize == e->usize) || e->method == ZIP_CM_DEFLATE))
-		return inflate_entry(z, e, b, out, exact, why, err);
+		return inflate_entry(z, e, b, out, exact, fn, ud, why, err);
 	zip_file_t *zf = enc ? zip_fopen_index_encrypted(z->za, i, 0, z->password)
 			     : zip_fopen_index(z->za, i, 0);
 	if (!zf) {
@@ -627,6 +644,8 @@ int sk_zipio_read(sk_zipio *z, uint64_t i, sk_budget *b, sk_buf *out, bool *exac
 			rc = sk_error_set(err, brc, "read");
 			break;
 		}
+		if ((rc = piece_done(fn, ud, chunk, (size_t)r, why, err)) != 0)
+			break;
 	}
 	free(chunk);
 	zip_fclose(zf);

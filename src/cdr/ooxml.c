@@ -2,8 +2,12 @@
  * and macro-enabled variants), rebuilt from an allow-list of parts.
  *
  * How a package is rebuilt:
- *  1. every ZIP entry is checked (budget: entries, ratio, expanded bytes; encryption,
- *     names, case-insensitive duplicates);
+ *  1. the ZIP is opened and every entry checked through sekisho/zipio.h before anything is
+ *     decompressed (libzip and our walk of the central directory agree, local headers
+ *     inside the input and not overlapping; budget: entries, encryption, declared ratio
+ *     and sizes), then part names (raw, UTF-8, safe; case-insensitive duplicates); parts
+ *     are read with sk_zipio_read_cb under the item's budget, an XML part refused as
+ *     soon as its markup starts pass the node limit;
  *  2. [Content_Types].xml is read; when it is missing or malformed the content types are
  *     inferred from the part names (repair);
  *  3. the relationship graph is walked from _rels/.rels: a part is kept only when a kept
@@ -15,7 +19,8 @@
  *     references to removed relationships, OLE/ActiveX elements, DDE and include fields,
  *     DDE and external-link formulas, program-launching actions; metadata, comments and
  *     tracked changes as the profile says. A part that did not change is copied with its
- *     compressed bytes as they are; a changed one is re-serialised;
+ *     compressed bytes as they are (when zipio said they are exactly the stream of what
+ *     was read); a changed one is re-serialised;
  *  5. [Content_Types].xml is written anew from the parts kept, macro-enabled main types
  *     becoming their macro-free type (docm → docx …). */
 #include <ctype.h>
@@ -33,6 +38,7 @@
 #include "cdr_modules.h"
 #include "sekisho/name.h"
 #include "sekisho/xml.h"
+#include "sekisho/zipio.h"
 
 /* ---- namespaces and tables ----------------------------------------------------- */
 
@@ -464,9 +470,10 @@ typedef struct relset {
 
 typedef struct part {
 	char *name;
-	zip_uint64_t idx, size, csize;
-	zip_uint16_t method;
+	uint64_t idx, size, csize;
+	uint16_t method;
 	time_t mtime;
+	bool exact; /* read by sk_zipio_read, which said its compressed bytes may be copied */
 	char *ct;
 	bool ct_inferred;
 	enum pkind kind;
@@ -489,7 +496,7 @@ struct ctent {
 typedef struct pkg {
 	sk_cdr_ctx *ctx;
 	sk_error *err;
-	zip_t *za;
+	sk_zipio *zio; /* the input */
 	part *p;
 	size_t n;
 	struct pname {
@@ -554,8 +561,7 @@ static void pkg_free(pkg *k)
 	free(k->ovrs);
 	relset_free(&k->root);
 	free(k->queue);
-	if (k->za)
-		zip_discard(k->za);
+	sk_zipio_close(k->zio);
 }
 
 static int byname_cmp(const void *a, const void *b)
@@ -626,73 +632,71 @@ static const char *ct_lookup(const struct ctent *v, size_t n, const char *key)
 
 /* ---- reading entries ----------------------------------------------------------------- */
 
-static int zip_block(pkg *k, int ze, const char *where)
+/* Turns a zipio result into the module's: SK_EBLOCKED blocks the item (the detail: where,
+ * else zipio's), SK_ENOMEM fails it, anything else is passed on. */
+static int zio_rc(pkg *k, int rc, sk_reason why, const sk_error *e, const char *where)
 {
-	if (ze == ZIP_ER_MEMORY)
+	if (rc == SK_EBLOCKED)
+		return sk_cdr_block(k->ctx, why, where ? where : e->msg);
+	if (rc == SK_ENOMEM)
 		return oom(k);
-	if (ze == ZIP_ER_ENCRNOTSUPP || ze == ZIP_ER_NOPASSWD || ze == ZIP_ER_WRONGPASSWD)
-		return sk_cdr_block(k->ctx, SK_REASON_ENCRYPTED, where);
-	return sk_cdr_block(k->ctx, SK_REASON_MALFORMED, where);
+	if (rc == SK_ELIMIT)
+		return sk_cdr_block(k->ctx, SK_REASON_LIMIT_SIZE, where ? where : e->msg);
+	return rc ? sk_error_set(k->err, rc, "ooxml: %s", e->msg) : 0;
 }
 
-#define LOAD_CHUNK (1u << 20)
+/* The markup starts of an XML part as it is read, against the node limit. */
+struct markup {
+	const sk_budget *b;
+	uint64_t starts;
+	bool lt_at_end; /* the last piece ended with '<' (counted as a start) */
+};
 
-/* Decompresses part p (charging the budget) into a malloc'd buffer, looking at the clock
- * between chunks. An XML part (markup) is refused as soon as its markup starts pass the
- * node limit: a part that may not be parsed is not even read to its end. */
+static sk_reason count_markup(void *ud, const uint8_t *p, size_t n)
+{
+	struct markup *m = ud;
+	if (n == 0)
+		return SK_REASON_NONE;
+	/* a '<' that ended the previous piece was counted; it was an end tag after all */
+	if (m->lt_at_end && p[0] == '/' && m->starts)
+		m->starts--;
+	m->lt_at_end = p[n - 1] == '<';
+	m->starts += sk_xml_markup_count(p, n, m->b->max_nodes + 1);
+	return sk_budget_nodes(m->b, m->starts);
+}
+
+/* Decompresses part p (sk_zipio_read: every byte charged to the budget, the clock looked
+ * at per piece, size and CRC checked) into a malloc'd, NUL-terminated buffer, and sets
+ * p->exact. An XML part (markup) is refused as soon as its markup starts pass the node
+ * limit: a part that may not be parsed is not even read to its end. */
 static int load_part(pkg *k, part *p, bool markup, uint8_t **data, size_t *len)
 {
 	*data = NULL;
 	*len = 0;
+	p->exact = false;
 	sk_budget *b = k->ctx->budget;
 	sk_reason r = sk_budget_time(b);
-	if (r == SK_REASON_NONE)
-		r = sk_budget_ratio(b, p->csize, p->size);
-	if (r == SK_REASON_NONE)
-		r = sk_budget_expand(b, p->size);
 	if (r != SK_REASON_NONE)
 		return sk_cdr_block(k->ctx, r, p->name);
-	if (p->size >= SIZE_MAX || p->size >= INT_MAX)
+	if (p->size >= SIZE_MAX || p->size >= INT_MAX) /* more than libxml2 takes */
 		return sk_cdr_block(k->ctx, SK_REASON_LIMIT_SIZE, p->name);
-	uint8_t *buf = malloc((size_t)p->size + 1);
-	if (!buf)
-		return oom(k);
-	zip_file_t *zf = zip_fopen_index(k->za, p->idx, 0);
-	if (!zf) {
-		free(buf);
-		return zip_block(k, zip_error_code_zip(zip_get_error(k->za)), p->name);
-	}
-	size_t got = 0;
-	uint64_t starts = 0;
-	int rc = 0;
-	while (got < p->size) {
-		size_t want = p->size - got < LOAD_CHUNK ? (size_t)p->size - got : LOAD_CHUNK;
-		zip_int64_t r1 = zip_fread(zf, buf + got, want);
-		if (r1 <= 0)
-			break;
-		if (markup && b->max_nodes) {
-			starts += sk_xml_markup_count(buf + got, (size_t)r1, b->max_nodes + 1);
-			r = sk_budget_nodes(b, starts);
-		}
-		got += (size_t)r1;
-		if (r == SK_REASON_NONE)
-			r = sk_budget_time(b);
-		if (r != SK_REASON_NONE) {
-			rc = sk_cdr_block(k->ctx, r, p->name);
-			break;
-		}
-	}
-	uint8_t extra;
-	if (rc == 0 && (got != p->size || zip_fread(zf, &extra, 1) != 0)) /* short, long, CRC */
-		rc = zip_block(k, zip_error_code_zip(zip_file_get_error(zf)), p->name);
-	zip_fclose(zf);
+	sk_buf buf;
+	sk_buf_init(&buf, p->size ? (size_t)p->size : 1);
+	struct markup m = {.b = b};
+	sk_error e = {0};
+	sk_reason why = SK_REASON_NONE;
+	bool exact = false;
+	int rc = sk_zipio_read_cb(k->zio, p->idx, b, &buf, &exact,
+				  markup && b->max_nodes ? count_markup : NULL, &m, &why, &e);
 	if (rc) {
-		free(buf);
-		return rc;
+		sk_buf_free(&buf);
+		return zio_rc(k, rc, why, &e, p->name);
 	}
-	buf[got] = 0;
-	*data = buf;
-	*len = got;
+	/* an empty part: sk_buf_take gives NULL; the parser still wants a string */
+	*data = sk_buf_take(&buf, len);
+	if (!*data && !(*data = calloc(1, 1)))
+		return oom(k);
+	p->exact = exact;
 	return 0;
 }
 
@@ -2136,11 +2140,14 @@ static int write_zip(pkg *k, const uint8_t *ct, size_t ctlen, sk_output *out)
 		part *p = &k->p[i];
 		if (p->fate != F_KEEP || p->kind == K_CT)
 			continue;
-		bool raw = !p->changed && (p->method == ZIP_CM_STORE || p->method == ZIP_CM_DEFLATE);
+		/* copied with its compressed bytes only when sk_zipio_read said they are exactly
+		 * the stream of what was read and checked */
+		bool raw = !p->changed && p->exact;
 		if (p->changed)
 			s = zip_source_buffer(zo, p->out, p->outlen, 0);
 		else
-			s = zip_source_zip(zo, k->za, p->idx, raw ? ZIP_FL_COMPRESSED : 0, 0, -1);
+			s = zip_source_zip(zo, sk_zipio_libzip(k->zio), p->idx,
+					   raw ? ZIP_FL_COMPRESSED : 0, 0, -1);
 		idx = s ? zip_file_add(zo, p->name, s, ZIP_FL_ENC_UTF_8) : -1;
 		if (idx < 0) {
 			if (s)
@@ -2190,57 +2197,60 @@ static bool ooxml_accepts(const sk_type *t)
 	return t->kind == SK_KIND_OOXML;
 }
 
-/* Enumerates and checks the ZIP entries. */
+/* Enumerates the ZIP entries (sk_zipio_check has applied the budget to them). Part names
+ * are the entries' raw names, which OPC says are UTF-8: a name that is not valid UTF-8,
+ * holds a NUL byte or changes when cleaned is removed as unsafe. */
 static int scan_entries(pkg *k)
 {
-	zip_int64_t ne = zip_get_num_entries(k->za, 0);
-	if (ne < 0)
-		return sk_cdr_block(k->ctx, SK_REASON_MALFORMED, "zip");
-	k->p = calloc((size_t)ne ? (size_t)ne : 1, sizeof(*k->p));
+	uint64_t ne = sk_zipio_count(k->zio);
+	k->p = calloc(ne ? (size_t)ne : 1, sizeof(*k->p));
 	if (!k->p)
 		return oom(k);
-	sk_buf clean;
+	zip_t *za = sk_zipio_libzip(k->zio);
+	sk_buf raw, clean;
+	sk_buf_init(&raw, 1u << 16);
 	sk_buf_init(&clean, 1u << 16);
 	int rc = 0;
-	for (zip_int64_t i = 0; i < ne && rc == 0; i++) {
-		sk_reason r = sk_budget_entry(k->ctx->budget);
-		if (r != SK_REASON_NONE) {
-			rc = sk_cdr_block(k->ctx, r, "zip");
+	for (uint64_t i = 0; i < ne && rc == 0; i++) {
+		sk_zipio_entry e;
+		if ((rc = sk_zipio_entry_get(k->zio, i, &e, k->err)) != 0)
 			break;
-		}
 		zip_stat_t st;
-		if (zip_stat_index(k->za, (zip_uint64_t)i, ZIP_FL_ENC_RAW, &st) != 0 || !st.name) {
+		if (zip_stat_index(za, i, 0, &st) != 0) {
 			rc = sk_cdr_block(k->ctx, SK_REASON_MALFORMED, "zip");
 			break;
 		}
-		if ((st.valid & ZIP_STAT_ENCRYPTION_METHOD) && st.encryption_method != ZIP_EM_NONE) {
-			rc = sk_cdr_block(k->ctx, SK_REASON_ENCRYPTED, st.name);
+		sk_buf_reset(&raw);
+		if (sk_buf_add(&raw, e.raw_name, e.raw_name_len)) {
+			rc = oom(k);
 			break;
 		}
-		size_t nl = strlen(st.name);
-		if (nl && st.name[nl - 1] == '/')
+		const char *name = sk_buf_str(&raw);
+		size_t nl = e.raw_name_len;
+		bool nul = memchr(e.raw_name, 0, nl) != NULL;
+		if (nl && name[nl - 1] == '/' && !nul)
 			continue; /* a folder entry: not a part */
-		int ch = sk_name_clean(st.name, &clean);
+		int ch = sk_name_clean(name, &clean);
 		if (ch < 0) {
 			rc = oom(k);
 			break;
 		}
-		if (ch != 0 || strcmp(sk_buf_str(&clean), st.name) || !sk_utf8_valid(st.name, nl)) {
+		if (ch != 0 || nul || strcmp(sk_buf_str(&clean), name) || !sk_utf8_valid(name, nl)) {
 			rc = sk_cdr_action(k->ctx, SK_ACTION_REMOVED, "part", sk_buf_str(&clean),
 					   "unsafe-name", 1);
 			continue;
 		}
 		part *p = &k->p[k->n];
-		p->name = strdup(st.name);
+		p->name = strdup(name);
 		if (!p->name) {
 			rc = oom(k);
 			break;
 		}
 		k->n++;
-		p->idx = (zip_uint64_t)i;
-		p->size = st.size;
-		p->csize = st.comp_size;
-		p->method = (zip_uint16_t)st.comp_method;
+		p->idx = i;
+		p->size = e.size;
+		p->csize = e.comp_size;
+		p->method = e.method;
 		p->mtime = (st.valid & ZIP_STAT_MTIME) ? st.mtime : 0;
 		p->src = -2;
 		if (!strcmp(p->name, "[Content_Types].xml")) {
@@ -2250,6 +2260,7 @@ static int scan_entries(pkg *k)
 			p->kind = K_RELS;
 		}
 	}
+	sk_buf_free(&raw);
 	sk_buf_free(&clean);
 	if (rc)
 		return rc;
@@ -2287,24 +2298,16 @@ static int run(pkg *k, sk_input *in, sk_output *out)
 	int rc = sk_input_load(in, &data, &len, k->err);
 	if (rc)
 		return rc;
-	/* TODO(issue 9): open through sekisho/zipio.h (sk_zipio_open/check/read) like the ZIP
-	 * module; until then this is the last private ZIP reader (open here, parts read in
-	 * load_part with zip_fopen_index, budget per part in this file). */
-	zip_error_t ze;
-	zip_error_init(&ze);
-	zip_source_t *src = zip_source_buffer_create(data, len, 0, &ze);
-	if (!src) {
-		zip_error_fini(&ze);
-		return oom(k);
-	}
-	k->za = zip_open_from_source(src, ZIP_RDONLY | ZIP_CHECKCONS, &ze);
-	if (!k->za) {
-		int zc = zip_error_code_zip(&ze);
-		zip_source_free(src);
-		zip_error_fini(&ze);
-		return zip_block(k, zc, "zip");
-	}
-	zip_error_fini(&ze);
+	/* sekisho/zipio.h: libzip and our walk of the central directory agree, every local
+	 * header inside the input, no overlaps; then the budget (entries, encryption, declared
+	 * ratio and sizes) before anything is decompressed */
+	sk_error ze = {0};
+	sk_reason why = SK_REASON_NONE;
+	rc = sk_zipio_open(&k->zio, data, len, &why, &ze);
+	if (rc == 0)
+		rc = sk_zipio_check(k->zio, k->ctx->budget, &why, &ze);
+	if (rc)
+		return zio_rc(k, rc, why, &ze, NULL);
 	k->ctpart = -1;
 	k->main = -1;
 	if ((rc = scan_entries(k)) || (rc = ct_read(k)))

@@ -1,15 +1,16 @@
 /* True-type detection by content. See include/sekisho/detect.h. */
 #include "sekisho/detect.h"
 #include "sekisho/name.h"
+#include "sekisho/zipio.h"
 
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <zip.h>
 
 #define HEAD_MAX (64 * 1024)
 #define ZIP_SCAN_MAX 10000 /* entries looked at to tell OOXML/ODF/JAR from ZIP */
+#define MIMETYPE_MAX 63    /* bytes of an ODF/EPUB "mimetype" entry looked at */
 
 /* Every type sk_detect() can answer, once: the code is the key (sk_type_find). */
 static const sk_type types[] = {
@@ -197,6 +198,65 @@ static void detect_ole2(sk_input *in, const uint8_t *h, size_t n, sk_type *t, sk
 
 /* ---- ZIP family ---------------------------------------------------------------- */
 
+/* An entry's raw name (not NUL-terminated) is lit / starts with lit; ci: ASCII case
+ * ignored. A name holding a NUL byte is never equal to a literal. */
+static bool name_is(const sk_zipio_entry *e, const char *lit, bool ci)
+{
+	size_t l = strlen(lit);
+	if (e->raw_name_len != l)
+		return false;
+	return ci ? strncasecmp((const char *)e->raw_name, lit, l) == 0
+		  : memcmp(e->raw_name, lit, l) == 0;
+}
+
+static bool name_starts(const sk_zipio_entry *e, const char *lit)
+{
+	size_t l = strlen(lit);
+	return e->raw_name_len >= l && memcmp(e->raw_name, lit, l) == 0;
+}
+
+static bool name_ends(const sk_zipio_entry *e, const char *lit)
+{
+	size_t l = strlen(lit);
+	return e->raw_name_len > l && memcmp(e->raw_name + e->raw_name_len - l, lit, l) == 0;
+}
+
+/* Stops the read of "mimetype" once its first MIMETYPE_MAX bytes are in. */
+static sk_reason mimetype_piece(void *ud, const uint8_t *p, size_t n)
+{
+	const sk_buf *got = ud;
+	(void)p;
+	(void)n;
+	return sk_buf_len(got) >= MIMETYPE_MAX ? SK_REASON_LIMIT_SIZE : SK_REASON_NONE;
+}
+
+/* The first bytes of the "mimetype" entry i into mt (NUL-terminated; empty when it cannot
+ * be read), under a budget of its own: one piece of at most 64 KiB, no time limit. */
+static void read_mimetype(sk_zipio *z, uint64_t i, char mt[MIMETYPE_MAX + 1])
+{
+	mt[0] = 0;
+	sk_budget b;
+	sk_budget_default(&b);
+	b.max_expanded = 64 * 1024;
+	b.max_seconds = 0;
+	sk_buf got;
+	sk_buf_init(&got, 64 * 1024);
+	sk_error e = {0};
+	sk_reason why = SK_REASON_NONE;
+	int rc = sk_zipio_read_cb(z, i, &b, &got, NULL, mimetype_piece, &got, &why, &e);
+	/* read whole, or stopped by mimetype_piece (not by a limit or damage) */
+	if (rc == 0 || (rc == SK_EBLOCKED && !strcmp(e.msg, SK_ZIPIO_STOPPED))) {
+		size_t n = sk_buf_len(&got) < MIMETYPE_MAX ? sk_buf_len(&got) : MIMETYPE_MAX;
+		memcpy(mt, sk_buf_data(&got), n);
+		mt[n] = 0;
+	}
+	sk_buf_free(&got);
+}
+
+/* OOXML, ODF, EPUB, JAR, APK, APPX and VSIX are ZIPs told apart by their entries' names
+ * (and ODF/EPUB by their "mimetype" entry), read through sekisho/zipio.h. An archive zipio
+ * does not open (damaged, inconsistent, encrypted directory) stays "zip": the ZIP module
+ * meets the same refusal and blocks it. */
 static void detect_zip(sk_input *in, sk_type *t, sk_error *err)
 {
 	set(t, "zip");
@@ -204,57 +264,45 @@ static void detect_zip(sk_input *in, sk_type *t, sk_error *err)
 	size_t n;
 	if (sk_input_load(in, &p, &n, err))
 		return; /* the zip module meets the same error and blocks */
-	zip_error_t ze;
-	zip_error_init(&ze);
-	zip_source_t *src = zip_source_buffer_create(p, n, 0, &ze);
-	if (!src) {
-		zip_error_fini(&ze);
+	sk_zipio *z = NULL;
+	sk_error e = {0};
+	sk_reason why = SK_REASON_NONE;
+	if (sk_zipio_open(&z, p, n, &why, &e) != 0)
 		return;
-	}
-	zip_t *za = zip_open_from_source(src, ZIP_RDONLY, &ze);
-	if (!za) {
-		zip_source_free(src);
-		zip_error_fini(&ze);
-		return;
-	}
-	zip_int64_t ne = zip_get_num_entries(za, 0);
+	uint64_t ne = sk_zipio_count(z);
 	bool ct = false, rels = false, word = false, xl = false, ppt = false, manifest = false,
 	     classes = false, dex = false, appx = false, vsix = false;
-	for (zip_int64_t i = 0; i < ne && i < ZIP_SCAN_MAX; i++) {
-		const char *name = zip_get_name(za, (zip_uint64_t)i, ZIP_FL_ENC_RAW);
-		if (!name)
+	for (uint64_t i = 0; i < ne && i < ZIP_SCAN_MAX; i++) {
+		sk_zipio_entry en;
+		if (sk_zipio_entry_get(z, i, &en, &e) != 0)
 			continue;
-		size_t l = strlen(name);
-		if (!strcmp(name, "[Content_Types].xml"))
+		if (name_is(&en, "[Content_Types].xml", false))
 			ct = true;
-		else if (!strcmp(name, "_rels/.rels"))
+		else if (name_is(&en, "_rels/.rels", false))
 			rels = true;
-		else if (!strncmp(name, "word/", 5))
+		else if (name_starts(&en, "word/"))
 			word = true;
-		else if (!strncmp(name, "xl/", 3))
+		else if (name_starts(&en, "xl/"))
 			xl = true;
-		else if (!strncmp(name, "ppt/", 4))
+		else if (name_starts(&en, "ppt/"))
 			ppt = true;
-		else if (!strcmp(name, "META-INF/MANIFEST.MF"))
+		else if (name_is(&en, "META-INF/MANIFEST.MF", false))
 			manifest = true;
-		else if (!strcmp(name, "classes.dex"))
+		else if (name_is(&en, "classes.dex", false))
 			dex = true;
-		else if (!strcasecmp(name, "AppxManifest.xml") || !strcasecmp(name, "AppxMetadata/AppxBundleManifest.xml"))
+		else if (name_is(&en, "AppxManifest.xml", true) ||
+			 name_is(&en, "AppxMetadata/AppxBundleManifest.xml", true))
 			appx = true;
-		else if (!strcmp(name, "extension.vsixmanifest"))
+		else if (name_is(&en, "extension.vsixmanifest", false))
 			vsix = true;
-		if (l > 6 && !strcmp(name + l - 6, ".class"))
+		if (name_ends(&en, ".class"))
 			classes = true;
-		if (!strcmp(name, "META-INF/manifest.xml") && t->kind == SK_KIND_ZIP)
+		if (name_is(&en, "META-INF/manifest.xml", false) && t->kind == SK_KIND_ZIP)
 			set(t, "odf");
 		/* ODF puts mimetype first; some writers do not */
-		if (!strcmp(name, "mimetype")) {
-			char mt[64] = {0};
-			zip_file_t *zf = zip_fopen_index(za, (zip_uint64_t)i, 0);
-			if (zf) {
-				zip_fread(zf, mt, sizeof(mt) - 1);
-				zip_fclose(zf);
-			}
+		if (name_is(&en, "mimetype", false)) {
+			char mt[MIMETYPE_MAX + 1];
+			read_mimetype(z, i, mt);
 			if (!strncmp(mt, "application/vnd.oasis.opendocument.", 35))
 				set(t, "odf");
 			else if (!strncmp(mt, "application/epub", 16))
@@ -280,8 +328,7 @@ static void detect_zip(sk_input *in, sk_type *t, sk_error *err)
 		else
 			set(t, "ooxml");
 	}
-	zip_discard(za);
-	zip_error_fini(&ze);
+	sk_zipio_close(z);
 }
 
 /* ---- text ---------------------------------------------------------------------- */

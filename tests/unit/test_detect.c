@@ -1,6 +1,7 @@
 /* True-type detection and the blocks that follow from it (sk_process end to end). */
 #include <stdlib.h>
 #include <string.h>
+#include <zip.h>
 
 #include "testutil.h"
 
@@ -202,6 +203,132 @@ static void mismatch(void **state)
 	assert_true(sk_name_mismatch("a.docx", &t));
 }
 
+/* ---- ZIP family: told apart by entry names and the "mimetype" entry ---------------- */
+
+typedef struct zent_spec {
+	const char *name;
+	const char *data; /* NULL: "x" */
+	size_t len;       /* 0: strlen(data) */
+	bool store;
+	bool encrypt;
+} zent_spec;
+
+static void zmake(sk_buf *out, const zent_spec *v, size_t n)
+{
+	zip_error_t ze;
+	zip_error_init(&ze);
+	zip_source_t *dst = zip_source_buffer_create(NULL, 0, 0, &ze);
+	assert_non_null(dst);
+	zip_source_keep(dst);
+	zip_t *za = zip_open_from_source(dst, ZIP_TRUNCATE, &ze);
+	assert_non_null(za);
+	for (size_t i = 0; i < n; i++) {
+		const char *d = v[i].data ? v[i].data : "x";
+		size_t l = v[i].len ? v[i].len : strlen(d);
+		zip_source_t *s = zip_source_buffer(za, d, l, 0);
+		assert_non_null(s);
+		zip_int64_t idx = zip_file_add(za, v[i].name, s, 0);
+		assert_true(idx >= 0);
+		zip_set_file_compression(za, (zip_uint64_t)idx,
+					 v[i].store ? ZIP_CM_STORE : ZIP_CM_DEFLATE, 9);
+		if (v[i].encrypt)
+			assert_int_equal(zip_file_set_encryption(za, (zip_uint64_t)idx,
+								 ZIP_EM_AES_256, "pw"), 0);
+	}
+	assert_int_equal(zip_close(za), 0);
+	assert_int_equal(zip_source_open(dst), 0);
+	sk_buf_init(out, 0);
+	uint8_t buf[8192];
+	zip_int64_t got;
+	while ((got = zip_source_read(dst, buf, sizeof(buf))) > 0)
+		assert_int_equal(sk_buf_add(out, buf, (size_t)got), 0);
+	zip_source_close(dst);
+	zip_source_free(dst);
+	zip_error_fini(&ze);
+}
+
+static void zip_code(const zent_spec *v, size_t n, sk_kind kind, const char *code)
+{
+	sk_buf z;
+	zmake(&z, v, n);
+	assert_code(sk_buf_data(&z), sk_buf_len(&z), NULL, kind, code);
+	sk_buf_free(&z);
+}
+
+#define ZC(kind, code, ...)                                                                \
+	do {                                                                               \
+		const zent_spec v_[] = {__VA_ARGS__};                                      \
+		zip_code(v_, sizeof(v_) / sizeof(v_[0]), kind, code);                      \
+	} while (0)
+
+#define ODT "application/vnd.oasis.opendocument.text"
+
+static void zip_family(void **state)
+{
+	(void)state;
+	ZC(SK_KIND_ZIP, "zip", {.name = "a.txt"}, {.name = "b/c.txt"});
+	ZC(SK_KIND_OOXML, "docx", {.name = "[Content_Types].xml"}, {.name = "word/document.xml"});
+	/* without [Content_Types].xml: still a package (the module repairs it) */
+	ZC(SK_KIND_OOXML, "xlsx", {.name = "_rels/.rels"}, {.name = "xl/workbook.xml"});
+	ZC(SK_KIND_OOXML, "pptx", {.name = "[Content_Types].xml"}, {.name = "ppt/presentation.xml"});
+	ZC(SK_KIND_OOXML, "ooxml", {.name = "[Content_Types].xml"}, {.name = "other.xml"});
+	ZC(SK_KIND_ZIP, "zip", {.name = "_rels/.rels"}, {.name = "other.xml"});
+	ZC(SK_KIND_ODF, "odf", {.name = "mimetype", .data = ODT, .store = true},
+	   {.name = "content.xml"});
+	/* mimetype not first, deflated */
+	ZC(SK_KIND_ODF, "odf", {.name = "content.xml"}, {.name = "mimetype", .data = ODT});
+	ZC(SK_KIND_ODF, "odf", {.name = "META-INF/manifest.xml"}, {.name = "content.xml"});
+	ZC(SK_KIND_ARCHIVE, "epub", {.name = "mimetype", .data = "application/epub+zip", .store = true},
+	   {.name = "OEBPS/a.xhtml"});
+	ZC(SK_KIND_ZIP, "zip", {.name = "mimetype", .data = "text/plain"});
+	/* an encrypted mimetype is not read */
+	ZC(SK_KIND_ZIP, "zip", {.name = "mimetype", .data = ODT, .encrypt = true});
+	ZC(SK_KIND_EXECUTABLE, "jar", {.name = "com/x/Main.class"});
+	ZC(SK_KIND_EXECUTABLE, "jar", {.name = "META-INF/MANIFEST.MF"}, {.name = "a.txt"});
+	ZC(SK_KIND_EXECUTABLE, "apk", {.name = "classes.dex"}, {.name = "AndroidManifest.xml"});
+	ZC(SK_KIND_EXECUTABLE, "appx", {.name = "appxmanifest.xml"});
+	ZC(SK_KIND_EXECUTABLE, "appx", {.name = "AppxMetadata/AppxBundleManifest.xml"});
+	ZC(SK_KIND_EXECUTABLE, "vsix", {.name = "extension.vsixmanifest"});
+	/* a name that only ends like one is not it */
+	ZC(SK_KIND_ZIP, "zip", {.name = "x.classes.dex"}, {.name = ".class"});
+
+	/* a mimetype entry longer than what is looked at (its first 63 bytes): still read,
+	 * stored (pieces of its bytes) or deflated (a 100:1 run, past a piece) */
+	size_t big = 100 * 1024;
+	char *m = malloc(big + 1);
+	assert_non_null(m);
+	memset(m, ' ', big);
+	memcpy(m, ODT, strlen(ODT));
+	m[big] = 0;
+	ZC(SK_KIND_ODF, "odf", {.name = "mimetype", .data = m, .store = true});
+	ZC(SK_KIND_ODF, "odf", {.name = "mimetype", .data = m});
+	free(m);
+}
+
+/* An archive that libzip alone would open but zipio refuses (a local header that does
+ * not agree with its central record) stays "zip", and the ZIP module blocks it. */
+static void zip_family_refused(void **state)
+{
+	(void)state;
+	zent_spec v[] = {{.name = "[Content_Types].xml"}, {.name = "word/document.xml"}};
+	sk_buf z;
+	zmake(&z, v, 2);
+	assert_code(sk_buf_data(&z), sk_buf_len(&z), "a.docx", SK_KIND_OOXML, "docx");
+	/* the first "word/document.xml" is the local header's name */
+	uint8_t *p = (uint8_t *)sk_buf_data(&z);
+	uint8_t *hit = memmem(p, sk_buf_len(&z), "word/document.xml", 17);
+	assert_non_null(hit);
+	assert_true(memmem(hit + 1, sk_buf_len(&z) - (size_t)(hit + 1 - p), "word/document.xml", 17));
+	hit[5] = 'W';
+	assert_code(sk_buf_data(&z), sk_buf_len(&z), "a.docx", SK_KIND_ZIP, "zip");
+	tu_run r;
+	tu_process(sk_buf_data(&z), sk_buf_len(&z), "a.docx", NULL, &r);
+	assert_verdict(&r, SK_VERDICT_BLOCKED);
+	assert_reason(&r, SK_REASON_MALFORMED);
+	tu_free(&r);
+	sk_buf_free(&z);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -213,6 +340,8 @@ int main(void)
 		cmocka_unit_test(blocks),
 		cmocka_unit_test(mismatch),
 		cmocka_unit_test(type_find),
+		cmocka_unit_test(zip_family),
+		cmocka_unit_test(zip_family_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1182,6 +1182,27 @@ static void broken_packages(void **state)
 	assert_true(reported(&r, SK_ACTION_REMOVED, "part", "evil.xml"));
 	tu_free(&r);
 	sk_buf_free(&in);
+	/* a part name with a NUL byte (readers disagree on where it ends): removed as unsafe */
+	ent e6[] = {
+		{.name = "[Content_Types].xml", .data = CT_HEAD OVR("/word/document.xml", CT_DOCX) CT_TAIL},
+		{.name = "_rels/.rels", .data = ROOT_RELS("word/document.xml")},
+		{.name = "word/document.xml", .data = W_DOC(P("x"))},
+		{.name = "word/nulQname.xml", .data = "<x>nul-name-part</x>"},
+	};
+	mkzip(&in, e6, 4);
+	int patched = 0;
+	for (size_t i = 0; i + 5 <= in.len; i++)
+		if (!memcmp(in.data + i, "nulQn", 5)) {
+			in.data[i + 3] = 0;
+			patched++;
+		}
+	assert_int_equal(patched, 2); /* the local header and the central record */
+	run_buf(&in, "x.docx", NULL, &r);
+	assert_verdict(&r, SK_VERDICT_SANITIZED);
+	assert_false(zgrep(&r.out, "nul-name-part"));
+	assert_true(reported(&r, SK_ACTION_REMOVED, "part", "word/nul"));
+	tu_free(&r);
+	sk_buf_free(&in);
 }
 
 /* ---- unknown parts and images ------------------------------------------------------------ */
@@ -1372,21 +1393,31 @@ static void limits(void **state)
 
 /* An xlsx whose sheet has `rows` plain rows and then a DDE formula; sharedStrings.xml holds
  * `strings` tiny strings. */
+static void xlsx_sst(sk_buf *out, int rows, const sk_buf *sst, bool store_sst);
+
 static void xlsx_dde(sk_buf *out, int rows, int strings)
 {
-	sk_buf sheet, sst;
-	sk_buf_init(&sheet, 0);
+	sk_buf sst;
 	sk_buf_init(&sst, 0);
+	sk_buf_adds(&sst, XMLDECL "<sst" X_NS ">");
+	for (int i = 0; i < strings; i++)
+		sk_buf_adds(&sst, "<si><t>x</t></si>");
+	sk_buf_adds(&sst, "</sst>");
+	xlsx_sst(out, rows, &sst, false);
+	sk_buf_free(&sst);
+}
+
+/* The same with sharedStrings.xml given (stored, not deflated, when store_sst). */
+static void xlsx_sst(sk_buf *out, int rows, const sk_buf *sst, bool store_sst)
+{
+	sk_buf sheet;
+	sk_buf_init(&sheet, 0);
 	sk_buf_adds(&sheet, XMLDECL "<worksheet" X_NS "><sheetData>");
 	for (int i = 1; i <= rows; i++)
 		sk_buf_printf(&sheet, "<row r=\"%d\"><c r=\"A%d\"><v>%d</v></c></row>", i, i, i);
 	sk_buf_printf(&sheet, "<row r=\"%d\"><c r=\"A%d\"><f>cmd|' /C calc'!A0</f><v>0</v></c></row>",
 		      rows + 1, rows + 1);
 	sk_buf_adds(&sheet, "</sheetData></worksheet>");
-	sk_buf_adds(&sst, XMLDECL "<sst" X_NS ">");
-	for (int i = 0; i < strings; i++)
-		sk_buf_adds(&sst, "<si><t>x</t></si>");
-	sk_buf_adds(&sst, "</sst>");
 	ent e[] = {
 		{.name = "[Content_Types].xml",
 		 .data = CT_HEAD OVR("/xl/workbook.xml", SML "sheet.main+xml")
@@ -1399,11 +1430,11 @@ static void xlsx_dde(sk_buf *out, int rows, int strings)
 		 .data = RELS_HEAD REL("rId1", "worksheet", "worksheets/sheet1.xml")
 		 REL("rId2", "sharedStrings", "sharedStrings.xml") RELS_TAIL},
 		{.name = "xl/worksheets/sheet1.xml", .data = sk_buf_str(&sheet)},
-		{.name = "xl/sharedStrings.xml", .data = sk_buf_str(&sst)},
+		{.name = "xl/sharedStrings.xml", .data = sk_buf_str(sst), .len = sk_buf_len(sst),
+		 .store = store_sst},
 	};
 	mkzip(out, e, sizeof(e) / sizeof(e[0]));
 	sk_buf_free(&sheet);
-	sk_buf_free(&sst);
 }
 
 /* Every allocation libxml2 makes while the package is handled fails in turn: each run
@@ -1488,6 +1519,61 @@ static void node_limit(void **state)
 	xmlFreeDoc(d);
 	assert_int_equal(sk_xml_markup_count("<a></a><!-- c --><?p?>x < y</", 29, 100), 4);
 	assert_int_equal(sk_xml_markup_count("<a><a><a><a>", 12, 2), 2);
+}
+
+/* The node limit while a part is read (sk_zipio_read_cb, pieces of 64 KiB): a part over
+ * the limit is refused before it is read to its end, and the count over pieces is the
+ * count over the whole part, even when a piece ends with the '<' of an end tag. */
+static void node_limit_streamed(void **state)
+{
+	(void)state;
+	/* 2 MB of tiny strings (repetitive: the ratio limit is raised), a limit of 1000 */
+	sk_buf in;
+	xlsx_dde(&in, 10, 120000);
+	sk_budget b;
+	tu_budget(&b, false);
+	b.max_ratio = 100000;
+	b.max_nodes = 1000;
+	assert_int_equal(tu_direct(in.data, in.len, "book.xlsx", &b, NULL), SK_REASON_LIMIT_NODES);
+	/* the parts read before it are small; of sharedStrings.xml at most a piece or two */
+	assert_true(b.expanded < 256 * 1024);
+	tu_budget(&b, false);
+	b.max_ratio = 100000;
+	assert_int_equal(tu_direct(in.data, in.len, "book.xlsx", &b, NULL), SK_REASON_NONE);
+	assert_true(b.expanded > 120000 * 17);
+	sk_buf_free(&in);
+
+	/* stored sharedStrings.xml whose byte 65535 (the end of the first piece) is the '<'
+	 * of "</t>": the limit set to the part's exact count passes, one less is refused */
+	sk_buf sst;
+	sk_buf_init(&sst, 0);
+	sk_buf_adds(&sst, XMLDECL "<sst" X_NS "><si><t>");
+	size_t fill = 65535 - sk_buf_len(&sst);
+	for (size_t i = 0; i < fill; i++)
+		sk_buf_addc(&sst, 'y');
+	sk_buf_adds(&sst, "</t></si>");
+	assert_memory_equal(sk_buf_data(&sst) + 65535, "</t>", 4);
+	for (int i = 0; i < 3000; i++)
+		sk_buf_adds(&sst, "<si><t>x</t></si>");
+	sk_buf_adds(&sst, "</sst>");
+	uint64_t starts = sk_xml_markup_count(sk_buf_data(&sst), sk_buf_len(&sst), UINT64_MAX);
+	assert_int_equal(starts, 2 + 2 + 3000 * 2);
+	xlsx_sst(&in, 10, &sst, true);
+	sk_options opt;
+	sk_options_default(&opt);
+	opt.budget.max_nodes = starts;
+	tu_run r;
+	run_buf(&in, "book.xlsx", &opt, &r);
+	assert_verdict(&r, SK_VERDICT_SANITIZED);
+	assert_true(reported(&r, SK_ACTION_REMOVED, "dde", "sheet1.xml"));
+	tu_free(&r);
+	opt.budget.max_nodes = starts - 1;
+	tu_process(in.data, in.len, "book.xlsx", &opt, &r);
+	assert_reason(&r, SK_REASON_LIMIT_NODES);
+	assert_string_equal(r.res.report.reason_detail, "xl/sharedStrings.xml");
+	tu_free(&r);
+	sk_buf_free(&in);
+	sk_buf_free(&sst);
 }
 
 /* Time limit: an item whose deadline has passed is blocked; the same item with time
@@ -1720,6 +1806,7 @@ int main(void)
 		cmocka_unit_test(limits),
 		cmocka_unit_test(alloc_failures),
 		cmocka_unit_test(node_limit),
+		cmocka_unit_test(node_limit_streamed),
 		cmocka_unit_test(time_limit),
 		cmocka_unit_test(encrypted_office),
 		cmocka_unit_test(no_content_types_detected),

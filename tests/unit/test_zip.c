@@ -14,6 +14,7 @@
 #include <zlib.h>
 
 #include "sekisho/name.h"
+#include "sekisho/zipio.h"
 #include "testutil.h"
 
 #define MTIME ((time_t)1700000000) /* 2023-11-14, an even number of seconds (DOS time) */
@@ -1490,6 +1491,99 @@ static void real_archives(void **state)
 	}
 }
 
+/* ---- sk_zipio_read_cb: a callback that looks at each piece and may stop the read ---- */
+
+struct pieces {
+	size_t n, bytes, max_piece;
+	size_t stop_at; /* the piece that says stop (0: never) */
+	const sk_buf *out;
+	bool out_ok; /* each piece was the end of out when the callback saw it */
+};
+
+static sk_reason piece_seen(void *ud, const uint8_t *p, size_t n)
+{
+	struct pieces *c = ud;
+	c->n++;
+	c->bytes += n;
+	if (n > c->max_piece)
+		c->max_piece = n;
+	if (sk_buf_len(c->out) != c->bytes ||
+	    memcmp(sk_buf_data(c->out) + sk_buf_len(c->out) - n, p, n) != 0)
+		c->out_ok = false;
+	return c->n == c->stop_at ? SK_REASON_LIMIT_NODES : SK_REASON_NONE;
+}
+
+static void zipio_read_callback(void **state)
+{
+	(void)state;
+	size_t big = 200 * 1024; /* four pieces of at most 64 KiB */
+	uint8_t *data = malloc(big);
+	assert_non_null(data);
+	uint32_t x = 12345; /* not compressible much: inside the ratio limit */
+	for (size_t i = 0; i < big; i++) {
+		x = x * 1103515245u + 12345u;
+		data[i] = (uint8_t)(x >> 24);
+	}
+	zs v[] = {{.name = "stored.bin", .data = data, .len = big, .store = true},
+		  {.name = "deflated.bin", .data = data, .len = big}};
+	sk_buf z;
+	zbuild(v, 2, NULL, &z);
+	sk_zipio *zio;
+	sk_reason why = SK_REASON_NONE;
+	sk_error e = {0};
+	assert_int_equal(sk_zipio_open(&zio, z.data, z.len, &why, &e), 0);
+	for (uint64_t i = 0; i < 2; i++) {
+		sk_budget b;
+		sk_budget_default(&b);
+		sk_buf out;
+		sk_buf_init(&out, 0);
+		/* never stopped: the whole entry, checked, the same as sk_zipio_read */
+		struct pieces c = {.out = &out, .out_ok = true};
+		bool exact = false;
+		assert_int_equal(sk_zipio_read_cb(zio, i, &b, &out, &exact, piece_seen, &c, &why, &e), 0);
+		assert_true(exact);
+		assert_int_equal(sk_buf_len(&out), big);
+		assert_memory_equal(sk_buf_data(&out), data, big);
+		assert_true(c.out_ok);
+		assert_true(c.n >= 4);
+		assert_true(c.max_piece <= 64 * 1024);
+		assert_int_equal(c.bytes, big);
+		assert_int_equal(b.expanded, big);
+		/* stopped at the second piece: its reason, "stopped", what was read so far */
+		sk_buf_reset(&out);
+		sk_budget_default(&b);
+		c = (struct pieces){.out = &out, .out_ok = true, .stop_at = 2};
+		exact = true;
+		why = SK_REASON_NONE;
+		assert_int_equal(sk_zipio_read_cb(zio, i, &b, &out, &exact, piece_seen, &c, &why, &e),
+				 SK_EBLOCKED);
+		assert_int_equal(why, SK_REASON_LIMIT_NODES);
+		assert_string_equal(e.msg, SK_ZIPIO_STOPPED);
+		assert_false(exact);
+		assert_int_equal(c.n, 2);
+		assert_true(c.out_ok);
+		assert_int_equal(sk_buf_len(&out), c.bytes);
+		assert_true(c.bytes < big);
+		assert_memory_equal(sk_buf_data(&out), data, c.bytes);
+		assert_int_equal(b.expanded, c.bytes); /* nothing read past the stop */
+		/* no callback: sk_zipio_read */
+		sk_buf_reset(&out);
+		sk_budget_default(&b);
+		assert_int_equal(sk_zipio_read_cb(zio, i, &b, &out, NULL, NULL, NULL, &why, &e), 0);
+		assert_int_equal(sk_buf_len(&out), big);
+		/* out smaller than the entry: SK_ELIMIT, not a block */
+		sk_buf small;
+		sk_buf_init(&small, big - 1);
+		sk_budget_default(&b);
+		assert_int_equal(sk_zipio_read(zio, i, &b, &small, NULL, &why, &e), SK_ELIMIT);
+		sk_buf_free(&small);
+		sk_buf_free(&out);
+	}
+	sk_zipio_close(zio);
+	sk_buf_free(&z);
+	free(data);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1524,6 +1618,7 @@ int main(void)
 		cmocka_unit_test(empty_results),
 		cmocka_unit_test(unzip_accepts_output),
 		cmocka_unit_test(real_archives),
+		cmocka_unit_test(zipio_read_callback),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
