@@ -18,6 +18,7 @@
 #define SK_NOTIFY_TO_MAX 64                 /* recipients of one notice */
 #define SK_NOTIFY_SUBJECT_MAX 512           /* bytes of the subject */
 #define SK_NOTIFY_BODY_MAX ((size_t)1 << 20) /* bytes of the body */
+#define SK_NOTIFY_TIMEOUT_S 30              /* for sendmail to take the message and exit */
 
 /* The message as it is piped (for tests and logs); date_us: the Date (µs since the
  * epoch), message_id_domain: the right side of the Message-ID (the sender's domain when
@@ -27,8 +28,14 @@ int sk_notify_format(const char *from, const char *const *to, size_t nto, const 
 		     const char *body, int64_t date_us, sk_buf *out, sk_error *err);
 
 /* Formats the message (now) and runs sendmail (an absolute path) with it on its
- * standard input; SK_EIO when it cannot be started or exits with a non-zero status. */
+ * standard input; SK_EIO when it cannot be started, exits with a non-zero status, or has
+ * not taken the message and exited within SK_NOTIFY_TIMEOUT_S seconds (it is killed: a
+ * hung MTA never holds the caller, e.g. a console request, for longer). */
 int sk_notify_send(const char *sendmail, const char *from, const char *const *to, size_t nto,
 		   const char *subject, const char *body, sk_error *err);
+/* The same with another time limit (seconds, > 0). */
+int sk_notify_send_within(const char *sendmail, const char *from, const char *const *to,
+			  size_t nto, const char *subject, const char *body, int timeout_s,
+			  sk_error *err);
 
 #endif

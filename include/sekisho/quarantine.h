@@ -62,8 +62,8 @@ typedef enum sk_qdeny {
 const char *sk_qdeny_code(sk_qdeny d);  /* "self-approval", "not-approver" … ("ok") */
 const char *sk_qdeny_text(sk_qdeny d, bool en);
 
-/* Who does a step (a console user: auth.h). uid > 0 for a user of the auth service; the
- * CLI without auth uses a canonical negative id of the name. section may be NULL. */
+/* Who does a step: a user of the auth service (auth.h; the console's session or the
+ * CLI's --by, looked up there), uid its id (> 0). section may be NULL. */
 typedef struct sk_qactor {
 	int64_t uid;
 	const char *name;
@@ -310,16 +310,6 @@ int sk_quarantine_original_open(sk_quarantine *q, const char *id, const sk_qacto
  * (may be NULL). */
 int sk_quarantine_purge(sk_quarantine *q, int64_t days, const char *by, uint64_t *purged,
 			sk_error *err);
-
-/* The approver list: the CLI's approvers while it has no auth service to take rights
- * from (the console takes them from the policy's roles). */
-int sk_quarantine_approver_add(sk_quarantine *q, const char *user, const char *by, sk_error *err);
-int sk_quarantine_approver_remove(sk_quarantine *q, const char *user, const char *by,
-				  sk_error *err);
-int sk_quarantine_is_approver(sk_quarantine *q, const char *user, bool *yes, sk_error *err);
-typedef int (*sk_quarantine_user_fn)(void *ctx, const char *user, const char *added_by,
-				     int64_t added_us);
-int sk_quarantine_approvers(sk_quarantine *q, sk_quarantine_user_fn fn, void *ctx, sk_error *err);
 
 /* The count of wrong password tries on a PPAP item (sk_gate_unlock): adds delta (may be
  * 0 or negative; the count never goes below 0) and gives the new count in *count, in

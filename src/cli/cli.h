@@ -3,7 +3,10 @@
 #define SK_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
+#include "sekisho/auth.h"
+#include "sekisho/quarantine.h"
 #include "sekisho/report.h"
 
 /* Language from --lang, else LC_ALL / LC_MESSAGES / LANG (C or en* → English). */
@@ -38,6 +41,25 @@ int cli_audit_seal(sk_lang lang, struct sk_audit *audit);
 int cli_state_close(sk_lang lang, struct sk_audit *audit, struct sk_quarantine *quar);
 /* The operating-system user running the command ("root", …); never NULL. */
 const char *cli_os_user(void);
+
+/* The person named by --by (quarantine request/approve/refuse/release/unlock): a user of
+ * the auth service (auth.db in the state folder), never a typed name taken as it is. */
+typedef struct cli_who {
+	sk_auth_user user;
+	sk_auth_rights rights; /* sk_auth_effective under the policy; all zero without one */
+	bool policy;           /* rights were computed (a policy was given) */
+	sk_qactor actor;       /* {user.id, user.name, the section in force or NULL} */
+} cli_who;
+/* Looks name (NULL: the operating-system user) up in the auth service of the state
+ * folder dir (exactly: login names are lower case, "Tanaka" is not "tanaka"). An unknown
+ * or disabled user is refused with a message in lang: EXIT_REFUSED (1); the auth
+ * database that cannot be opened: EXIT_TROUBLE (2); 0 and *w filled otherwise. With a
+ * policy (may be NULL) the rights are the user's effective rights under it. */
+int cli_who_get(sk_lang lang, const char *dir, struct sk_audit *audit,
+		const struct sk_policy *pol, const char *name, cli_who *w);
+/* The detail of an audit record the CLI writes about w's step:
+ * "uid=ID os-user=NAME(UID) via=cli". */
+void cli_who_detail(const cli_who *w, char *out, size_t n);
 int cmd_policy(int argc, char **argv); /* policy.c */
 int cmd_dlp(int argc, char **argv);    /* dlp.c */
 int cmd_mail(int argc, char **argv);   /* mail.c */

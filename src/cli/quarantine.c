@@ -31,32 +31,42 @@ static void usage(sk_lang lang)
 		fputs("usage: sekisho quarantine [--state DIR] [--lang ja|en] [--json] COMMAND\n"
 		      "  list                                 items, newest first\n"
 		      "  show ID                              one item and its requests\n"
-		      "  request ID --by USER --reason TEXT [--kind release|original]\n"
+		      "  request ID [--by USER] --reason TEXT [--kind release|original] [--policy FILE]\n"
 		      "                                       ask for the release (held item: the\n"
 		      "                                       sanitised result) or the original\n"
-		      "  approve ID --by USER [--policy FILE] [--kind K] [--comment TEXT]\n"
-		      "                                       approve (an approver, not the requester)\n"
-		      "  refuse ID --by USER [--kind K] [--comment TEXT]\n"
-		      "  release ID -o FILE --by USER         write the released result, or the\n"
+		      "  approve ID [--by USER] --policy FILE [--kind K] [--comment TEXT]\n"
+		      "                                       approve (a holder of the approving role\n"
+		      "                                       in the policy, not the requester)\n"
+		      "  refuse ID [--by USER] --policy FILE [--kind K] [--comment TEXT]\n"
+		      "  release ID -o FILE [--by USER] --policy FILE\n"
+		      "                                       write the released result, or the\n"
 		      "                                       original to its approved requester\n"
 		      "  purge [--older-than DAYS] [--by USER] remove old originals (default 90 days)\n"
-		      "  approvers list | add USER --by USER | remove USER --by USER\n"
-		      "  unlock ID --by USER -o FILE [--password-file F]  open a held password ZIP\n",
+		      "  unlock ID [--by USER] -o FILE [--password-file F] [--policy FILE]\n"
+		      "                                       open a held password ZIP\n"
+		      "USER is a console user (sekisho user add; lower-case login name), by default the\n"
+		      "operating-system user; an unknown or disabled user is refused (exit 1). The rights\n"
+		      "come from the roles of the policy (--policy): its users: entries included.\n",
 		      stderr);
 	else
 		fputs("使い方: sekisho quarantine [--state フォルダ] [--lang ja|en] [--json] コマンド\n"
 		      "  list                                 一覧 (新しい順)\n"
 		      "  show ID                              1 件の詳細と申請\n"
-		      "  request ID --by 利用者 --reason 理由 [--kind release|original]\n"
+		      "  request ID [--by 利用者] --reason 理由 [--kind release|original] [--policy ファイル]\n"
 		      "                                       取り出しを申請 (保留項目は無害化した結果、\n"
 		      "                                       original は原本)\n"
-		      "  approve ID --by 利用者 [--policy ファイル] [--kind 種類] [--comment 意見]\n"
-		      "                                       申請を承認 (申請者以外の承認者)\n"
-		      "  refuse ID --by 利用者 [--kind 種類] [--comment 意見]  申請を却下\n"
-		      "  release ID -o ファイル --by 利用者   承認された結果 (原本は申請者本人へ) を書き出す\n"
+		      "  approve ID [--by 利用者] --policy ファイル [--kind 種類] [--comment 意見]\n"
+		      "                                       申請を承認 (ポリシーで承認の役割を持つ、\n"
+		      "                                       申請者以外の利用者)\n"
+		      "  refuse ID [--by 利用者] --policy ファイル [--kind 種類] [--comment 意見]  申請を却下\n"
+		      "  release ID -o ファイル [--by 利用者] --policy ファイル\n"
+		      "                                       承認された結果 (原本は申請者本人へ) を書き出す\n"
 		      "  purge [--older-than 日数] [--by 利用者] 保存期間を過ぎた原本を削除 (既定 90 日)\n"
-		      "  approvers list | add 利用者 --by 利用者 | remove 利用者 --by 利用者\n"
-		      "  unlock ID --by 利用者 -o ファイル [--password-file F]  パスワード付き ZIP を解除\n",
+		      "  unlock ID [--by 利用者] -o ファイル [--password-file F] [--policy ファイル]\n"
+		      "                                       パスワード付き ZIP を解除\n"
+		      "利用者は画面の利用者 (sekisho user add で追加、英小文字の利用者名) で、既定は OS の\n"
+		      "利用者名です。登録のない利用者・停止中の利用者は拒否します (終了コード 1)。権限は\n"
+		      "ポリシー (--policy) の役割 (users: の記載を含む) から決まります。\n",
 		      stderr);
 }
 
@@ -262,68 +272,30 @@ static int step_fail(struct qcli *c, int rc, sk_qdeny deny, const sk_error *err,
 	return rc == SK_EINVAL ? EXIT_REFUSED : EXIT_TROUBLE;
 }
 
-static int approver_one(void *ctx, const char *user, const char *by, int64_t us)
+/* A refusal the CLI decides itself (a permission the policy does not give), audited like
+ * the quarantine's own refusals. */
+static int refuse_right(struct qcli *c, const cli_who *w, const char *action, const char *id,
+			const char *why, const char *ja, const char *en)
 {
-	struct qcli *c = ctx;
-	char t[40];
-	sk_time_format_jst(us, t, sizeof(t));
-	if (c->json) {
-		json_t *o = json_pack("{s:s, s:s, s:s}", "user", user, "added_by", by, "added", t);
-		emit_json(o);
+	sk_error err;
+	sk_error_clear(&err);
+	sk_qitem it;
+	char obj[160];
+	if (sk_quarantine_get(c->q, id, &it, &err) == 0) {
+		snprintf(obj, sizeof(obj), "item:%s sha256:%s", it.id, it.sha256);
+		sk_qitem_free(&it);
 	} else {
-		printf("%s\t%s %s\t%s\n", user, c->en ? "added by" : "追加者", by, t);
+		snprintf(obj, sizeof(obj), "item:%.100s", id);
 	}
-	return 0;
-}
-
-/* ---- who: the user named by --by ---- */
-
-struct who {
-	char name[SK_QUARANTINE_USER_MAX + 1];
-	sk_qactor a;
-};
-
-/* Without the auth service the CLI names people by a typed name: it is folded to lower
- * case and its id is derived from the folded name (negative, never an auth user's id), so
- * that "Tanaka" and "tanaka" are one person for the two-person rule. */
-static int who_from_name(struct qcli *c, const char *name, struct who *w)
-{
-	if (!name || !*name || strlen(name) > SK_QUARANTINE_USER_MAX) {
-		cli_err(c->lang, "利用者名が不正です", "bad user name", name);
-		return EXIT_REFUSED;
+	char result[64], detail[400];
+	snprintf(result, sizeof(result), "refused: %s", why);
+	cli_who_detail(w, detail, sizeof(detail));
+	if (c->a && sk_audit_append(c->a, w->user.name, action, obj, result, detail, NULL, &err) != 0) {
+		cli_err(c->lang, "監査ログに記録できませんでした", "cannot write the audit log", err.msg);
+		return EXIT_TROUBLE;
 	}
-	size_t i = 0;
-	for (; name[i]; i++)
-		w->name[i] = (name[i] >= 'A' && name[i] <= 'Z') ? (char)(name[i] + 32) : name[i];
-	w->name[i] = 0;
-	uint8_t h[SK_SHA256_LEN];
-	sk_sha256(w->name, strlen(w->name), h);
-	uint64_t v = 0;
-	for (int k = 0; k < 8; k++)
-		v = v << 8 | h[k];
-	w->a = (sk_qactor){.uid = -(int64_t)(v >> 2) - 1, .name = w->name, .section = NULL};
-	return 0;
-}
-
-/* The CLI's rights (until it takes them from the auth service and the policy): a user
- * on the approver list may approve and release originals, for the item's hold role and
- * section. */
-static int cli_rights(struct qcli *c, const struct who *w, const sk_qitem *it,
-		      sk_auth_rights *r, sk_error *err)
-{
-	memset(r, 0, sizeof(*r));
-	bool yes = false;
-	int rc = sk_quarantine_is_approver(c->q, w->name, &yes, err);
-	if (rc || !yes)
-		return rc;
-	r->perms = SK_PERM_APPROVE | SK_PERM_RELEASE_ORIGINAL;
-	if (it->hold_role && *it->hold_role) {
-		snprintf(r->roles[0], sizeof(r->roles[0]), "%s", it->hold_role);
-		r->nroles = 1;
-	}
-	snprintf(r->section, sizeof(r->section), "%s",
-		 it->submitter_section ? it->submitter_section : "");
-	return 0;
+	cli_err(c->lang, ja, en, w->user.name);
+	return EXIT_REFUSED;
 }
 
 struct pick {
@@ -403,13 +375,14 @@ static int write_out(int fd, const char *path, sk_error *err)
 	return rc;
 }
 
-static int do_request(struct qcli *c, const char *id, const char *by, const char *kind,
+static int do_request(struct qcli *c, const char *id, const cli_who *w, const char *kind,
 		      const char *reason, const struct sk_policy *pol)
 {
-	struct who w;
-	int st = who_from_name(c, by, &w);
-	if (st)
-		return st;
+	/* with a policy, its roles must give the right to request */
+	if (w->policy && !(w->rights.perms & SK_PERM_REQUEST))
+		return refuse_right(c, w, "quarantine-request", id, "no-right",
+				    "この利用者には取り出しを申請する権限がありません (ポリシーの役割)",
+				    "this user may not request a release (the policy's roles)");
 	sk_error err;
 	sk_error_clear(&err);
 	sk_qitem it;
@@ -428,7 +401,7 @@ static int do_request(struct qcli *c, const char *id, const char *by, const char
 	}
 	sk_qdeny deny = SK_QDENY_NONE;
 	int64_t rid = 0;
-	int rc = sk_quarantine_request_create(c->q, id, k, &w.a, reason, sk_release_needed(pol, k),
+	int rc = sk_quarantine_request_create(c->q, id, k, &w->actor, reason, sk_release_needed(pol, k),
 					      &rid, &deny, &err);
 	if (rc)
 		return step_fail(c, rc, deny, &err, id);
@@ -448,41 +421,21 @@ static int do_request(struct qcli *c, const char *id, const char *by, const char
 	return EXIT_OK;
 }
 
-static int do_decide(struct qcli *c, bool approve, const char *id, const char *by,
+/* Approves or refuses the pending request of item id as w, with w's rights under the
+ * policy (opt->policy, required): sk_release_approve / sk_release_refuse decide. */
+static int do_decide(struct qcli *c, bool approve, const char *id, const cli_who *w,
 		     const char *kind, const char *comment, const sk_options *opt)
 {
-	struct who w;
-	int st = who_from_name(c, by, &w);
-	if (st)
-		return st;
 	int64_t rid = 0;
-	if ((st = pending_of(c, id, kind, &rid)))
+	int st = pending_of(c, id, kind, &rid);
+	if (st)
 		return st;
 	sk_error err;
 	sk_error_clear(&err);
-	sk_qitem it;
-	if (sk_quarantine_get(c->q, id, &it, &err) != 0) {
-		cli_err(c->lang, "見つかりません", "not found", id);
-		return EXIT_TROUBLE;
-	}
-	sk_auth_rights r;
-	int rc = cli_rights(c, &w, &it, &r, &err);
-	bool needs_policy = it.hold_role && *it.hold_role && !opt->policy;
-	sk_qitem_free(&it);
-	if (rc) {
-		cli_err(c->lang, "承認者を読めません", "cannot read the approvers", err.msg);
-		return EXIT_TROUBLE;
-	}
-	if (approve && needs_policy) {
-		cli_err(c->lang,
-			"保留された項目の取り出しには --policy が必要です (方針のプロファイルで再処理します)",
-			"releasing a held item needs --policy (it is processed again with the flow's profile)",
-			id);
-		return EXIT_TROUBLE;
-	}
 	sk_qdeny deny = SK_QDENY_NONE;
+	int rc;
 	if (!approve) {
-		rc = sk_release_refuse(opt, rid, &w.a, &r, comment, &deny, &err);
+		rc = sk_release_refuse(opt, rid, &w->actor, &w->rights, comment, &deny, &err);
 		if (rc)
 			return step_fail(c, rc, deny, &err, id);
 		printf(c->en ? "refused: %s (request %lld)\n" : "却下しました: %s (申請 %lld)\n", id,
@@ -490,7 +443,7 @@ static int do_decide(struct qcli *c, bool approve, const char *id, const char *b
 		return EXIT_OK;
 	}
 	sk_release_outcome out;
-	rc = sk_release_approve(opt, rid, &w.a, &r, comment, &out, &deny, &err);
+	rc = sk_release_approve(opt, rid, &w->actor, &w->rights, comment, &out, &deny, &err);
 	if (rc)
 		return step_fail(c, rc, deny, &err, id);
 	sk_qrequest rq;
@@ -523,12 +476,29 @@ static int do_decide(struct qcli *c, bool approve, const char *id, const char *b
 	return blocked ? EXIT_REFUSED : EXIT_OK;
 }
 
-static int do_release(struct qcli *c, const char *id, const char *by, const char *outfile)
+/* May w receive the released result of item it? As the console's download: the sender
+ * (download), the requester of its approved release (download), or one of the approvers
+ * of its requests (approve). */
+struct recipient {
+	int64_t uid;
+	uint32_t perms;
+	bool yes;
+};
+
+static int recipient_one(void *ctx, const sk_qrequest *r)
 {
-	struct who w;
-	int st = who_from_name(c, by, &w);
-	if (st)
-		return st;
+	struct recipient *p = ctx;
+	if (r->kind == SK_QKIND_RELEASE && r->requester_uid == p->uid &&
+	    (p->perms & SK_PERM_DOWNLOAD))
+		p->yes = true;
+	for (size_t i = 0; i < r->napprovals && (p->perms & SK_PERM_APPROVE); i++)
+		if (r->approvals[i].uid == p->uid)
+			p->yes = true;
+	return p->yes;
+}
+
+static int do_release(struct qcli *c, const char *id, const cli_who *w, const char *outfile)
+{
 	sk_error err;
 	sk_error_clear(&err);
 	sk_qitem it;
@@ -537,20 +507,45 @@ static int do_release(struct qcli *c, const char *id, const char *by, const char
 		return EXIT_TROUBLE;
 	}
 	bool released = it.state == SK_QSTATE_RELEASED && it.result_sha256[0];
+	struct recipient rp = {w->user.id, w->rights.perms, false};
+	if (released) {
+		rp.yes = it.submitter_uid == w->user.id && (rp.perms & SK_PERM_DOWNLOAD);
+		sk_qrfilter f = {.item = it.id, .state = "approved"};
+		if (!rp.yes && sk_quarantine_requests(c->q, &f, recipient_one, &rp, &err) < 0) {
+			sk_qitem_free(&it);
+			cli_err(c->lang, "申請を読めません", "cannot read the requests", err.msg);
+			return EXIT_TROUBLE;
+		}
+	}
+	char obj[160];
+	snprintf(obj, sizeof(obj), "item:%s sha256:%s", it.id, it.sha256);
 	sk_qitem_free(&it);
+	if (released && !rp.yes)
+		return refuse_right(c, w, "quarantine-result", id, "not-recipient",
+				    "この結果を受け取れるのは、送った人・取り出しの申請者・承認者だけです",
+				    "only the sender, the requester or an approver may receive this result");
 	int fd = -1, rc;
 	uint64_t size = 0;
 	sk_qdeny deny = SK_QDENY_NONE;
 	if (released)
 		rc = sk_quarantine_result_open(c->q, id, &fd, &size, &err);
 	else
-		rc = sk_quarantine_original_open(c->q, id, &w.a, &fd, &size, &deny, &err);
+		rc = sk_quarantine_original_open(c->q, id, &w->actor, &fd, &size, &deny, &err);
 	if (rc)
 		return step_fail(c, rc, deny, &err, id);
 	rc = write_out(fd, outfile, &err);
 	close(fd);
 	if (rc) {
 		cli_err(c->lang, "書き出せませんでした", "cannot write", err.msg);
+		return EXIT_TROUBLE;
+	}
+	/* the original's hand-out is audited by the quarantine; the result's here */
+	char detail[400];
+	cli_who_detail(w, detail, sizeof(detail));
+	if (released && c->a &&
+	    sk_audit_append(c->a, w->user.name, "quarantine-result", obj, "ok", detail, NULL, &err)) {
+		cli_err(c->lang, "監査ログに記録できませんでした", "cannot write the audit log", err.msg);
+		unlink(outfile);
 		return EXIT_TROUBLE;
 	}
 	printf("%s: %s\n",
@@ -587,7 +582,8 @@ int cmd_quarantine(int argc, char **argv)
 				       !strcmp(prev, "--by") || !strcmp(prev, "--reason") ||
 				       !strcmp(prev, "-o") || !strcmp(prev, "--output") ||
 				       !strcmp(prev, "--older-than") || !strcmp(prev, "--password-file") ||
-				       !strcmp(prev, "--clamd"));
+				       !strcmp(prev, "--clamd") || !strcmp(prev, "--policy") ||
+				       !strcmp(prev, "--kind") || !strcmp(prev, "--comment"));
 		if (value || a[0] == '-')
 			continue;
 		if (!strcmp(a, "unlock"))
@@ -641,6 +637,22 @@ int cmd_quarantine(int argc, char **argv)
 	}
 	sk_pool *pool = NULL;
 	int rc;
+	/* the steps of people: who they are comes from the auth service, their rights from
+	 * the policy's roles (required where rights decide) */
+	cli_who who;
+	bool person = ((!strcmp(sub, "request") && reason) || !strcmp(sub, "approve") ||
+		       !strcmp(sub, "refuse") || (!strcmp(sub, "release") && outfile)) &&
+		      nargs == 2;
+	if (person && !pol && strcmp(sub, "request") != 0) {
+		cli_err(c.lang,
+			"--policy でポリシーファイルを指定してください (承認・取り出しの権限はポリシーの役割から決まります)",
+			"give the policy file with --policy (the rights to approve and release come from its roles)",
+			NULL);
+		status = EXIT_TROUBLE;
+		goto out;
+	}
+	if (person && (status = cli_who_get(c.lang, dir, c.a, pol, by, &who)) != 0)
+		goto out;
 	if (!strcmp(sub, "list") && nargs == 1) {
 		if (!json)
 			printf(c.en ? "# id\treceived\tstate\tverdict\treason\tname\n"
@@ -651,9 +663,9 @@ int cmd_quarantine(int argc, char **argv)
 		}
 	} else if (!strcmp(sub, "show") && nargs == 2) {
 		status = do_show(&c, args[1]);
-	} else if (!strcmp(sub, "request") && nargs == 2 && by && reason) {
-		status = do_request(&c, args[1], by, kind, reason, pol);
-	} else if ((!strcmp(sub, "approve") || !strcmp(sub, "refuse")) && nargs == 2 && by) {
+	} else if (!strcmp(sub, "request") && person) {
+		status = do_request(&c, args[1], &who, kind, reason, pol);
+	} else if ((!strcmp(sub, "approve") || !strcmp(sub, "refuse")) && person) {
 		sk_options opt;
 		sk_options_default(&opt);
 		opt.quarantine = c.q;
@@ -675,9 +687,9 @@ int cmd_quarantine(int argc, char **argv)
 			}
 			opt.pool = pool;
 		}
-		status = do_decide(&c, approve, args[1], by, kind, comment, &opt);
-	} else if (!strcmp(sub, "release") && nargs == 2 && outfile && by) {
-		status = do_release(&c, args[1], by, outfile);
+		status = do_decide(&c, approve, args[1], &who, kind, comment, &opt);
+	} else if (!strcmp(sub, "release") && person) {
+		status = do_release(&c, args[1], &who, outfile);
 	} else if (!strcmp(sub, "purge") && nargs == 1) {
 		long long days = 0;
 		if (older) {
@@ -698,35 +710,6 @@ int cmd_quarantine(int argc, char **argv)
 		} else {
 			printf(c.en ? "purged %llu items\n" : "%llu 件の原本を削除しました\n",
 			       (unsigned long long)n);
-		}
-	} else if (!strcmp(sub, "approvers") && nargs >= 2) {
-		const char *op = args[1];
-		struct who w, wb;
-		if (!strcmp(op, "list") && nargs == 2) {
-			if (sk_quarantine_approvers(c.q, approver_one, &c, &err) != 0) {
-				cli_err(c.lang, "一覧を読めません", "cannot list", err.msg);
-				status = EXIT_TROUBLE;
-			}
-		} else if ((!strcmp(op, "add") || !strcmp(op, "remove")) && nargs == 3 && by) {
-			bool add = !strcmp(op, "add");
-			if ((status = who_from_name(&c, args[2], &w)) ||
-			    (status = who_from_name(&c, by, &wb)))
-				goto out;
-			rc = add ? sk_quarantine_approver_add(c.q, w.name, wb.name, &err)
-				 : sk_quarantine_approver_remove(c.q, w.name, wb.name, &err);
-			if (rc) {
-				cli_err(c.lang, "承認者を変更できませんでした", "cannot change approvers",
-					err.msg);
-				status = rc == SK_EINVAL || rc == SK_ENOTFOUND ? EXIT_REFUSED : EXIT_TROUBLE;
-			} else {
-				printf("%s: %s\n",
-				       add ? (c.en ? "approver added" : "承認者を追加しました")
-					   : (c.en ? "approver removed" : "承認者を削除しました"),
-				       w.name);
-			}
-		} else {
-			usage(c.lang);
-			status = EXIT_TROUBLE;
 		}
 	} else {
 		usage(c.lang);

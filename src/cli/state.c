@@ -2,10 +2,13 @@
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "sekisho/audit.h"
+#include "sekisho/auth.h"
+#include "sekisho/policy.h"
 #include "sekisho/quarantine.h"
 
 char *cli_state_dir(const char *opt)
@@ -32,6 +35,55 @@ const char *cli_os_user(void)
 	struct passwd *pw = getpwuid(geteuid());
 	snprintf(name, sizeof(name), "%s", pw ? pw->pw_name : "unknown");
 	return name;
+}
+
+int cli_who_get(sk_lang lang, const char *dir, sk_audit *audit, const sk_policy *pol,
+		const char *name, cli_who *w)
+{
+	memset(w, 0, sizeof(*w));
+	if (!name)
+		name = cli_os_user();
+	sk_error err;
+	sk_error_clear(&err);
+	sk_auth_settings s;
+	sk_auth_settings_from_policy(pol, &s);
+	sk_auth *a = NULL;
+	if (sk_auth_open(dir, audit, &s, NULL, &a, &err) != 0) {
+		cli_err(lang, "利用者の情報 (auth.db) を開けません", "cannot open the users (auth.db)",
+			err.msg);
+		return 2;
+	}
+	int rc = sk_auth_name_valid(name) ? sk_auth_user_get(a, name, &w->user, &err) : SK_ENOTFOUND;
+	sk_auth_close(a);
+	if (rc == SK_ENOTFOUND) {
+		cli_err(lang,
+			"その利用者はいません (利用者名は英小文字です。sekisho user list で確かめてください)",
+			"no such user (login names are lower case; see sekisho user list)", name);
+		return 1;
+	}
+	if (rc) {
+		cli_err(lang, "利用者の情報を読めません", "cannot read the users", err.msg);
+		return 2;
+	}
+	if (w->user.disabled) {
+		cli_err(lang, "この利用者は停止されています", "this user is disabled", name);
+		return 1;
+	}
+	const char *section = w->user.section;
+	if (pol) {
+		sk_auth_effective(&w->user, pol, &w->rights);
+		w->policy = true;
+		section = w->rights.section;
+	}
+	w->actor = (sk_qactor){.uid = w->user.id, .name = w->user.name,
+			       .section = section && *section ? section : NULL};
+	return 0;
+}
+
+void cli_who_detail(const cli_who *w, char *out, size_t n)
+{
+	snprintf(out, n, "uid=%lld os-user=%s(%u) via=cli", (long long)w->user.id, cli_os_user(),
+		 (unsigned)geteuid());
 }
 
 int cli_state_open(sk_lang lang, const char *dir, sk_audit **audit, sk_quarantine **quar)

@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "sekisho/audit.h"
 #include "sekisho/core.h"
+#include "sekisho/policy.h"
 #include "sekisho/pool.h"
 #include "sekisho/quarantine.h"
 
@@ -26,20 +27,26 @@ enum { EXIT_OK = 0, EXIT_REFUSED = 1, EXIT_TROUBLE = 2 };
 static void usage(sk_lang lang)
 {
 	if (lang == SK_LANG_EN)
-		fputs("usage: sekisho quarantine unlock ID --by USER -o FILE [--password-file F]\n"
-		      "                  [--state DIR] [--clamd SPEC] [--lang ja|en] [--json]\n"
+		fputs("usage: sekisho quarantine unlock ID [--by USER] -o FILE [--password-file F]\n"
+		      "                  [--policy FILE] [--state DIR] [--clamd SPEC] [--lang ja|en] [--json]\n"
 		      "  Opens a held password-protected ZIP (PPAP) with its password in a sandboxed\n"
 		      "  worker, sanitises every entry and writes the new ZIP (without a password) to\n"
 		      "  FILE. Passwords: one per line (at most 5), from F or standard input.\n"
-		      "  After 10 wrong tries the item can no longer be unlocked.\n",
+		      "  After 10 wrong tries the item can no longer be unlocked.\n"
+		      "  USER: a console user (sekisho user add), by default the operating-system user;\n"
+		      "  unknown or disabled: refused. With --policy the user's roles must give upload,\n"
+		      "  and the item's flow (its zones) decides the profile.\n",
 		      stderr);
 	else
-		fputs("使い方: sekisho quarantine unlock ID --by 利用者 -o ファイル [--password-file F]\n"
-		      "                  [--state フォルダ] [--clamd SPEC] [--lang ja|en] [--json]\n"
+		fputs("使い方: sekisho quarantine unlock ID [--by 利用者] -o ファイル [--password-file F]\n"
+		      "                  [--policy ファイル] [--state フォルダ] [--clamd SPEC] [--lang ja|en] [--json]\n"
 		      "  保留中のパスワード付き ZIP (PPAP) をサンドボックス内のワーカーでパスワードを使って\n"
 		      "  開き、中のファイルをすべて無害化して、パスワードなしの ZIP をファイルに書き出します。\n"
 		      "  パスワードは 1 行に 1 つ (5 つまで)、F または標準入力から読みます。\n"
-		      "  10 回誤ると、その項目は解除できなくなります。\n",
+		      "  10 回誤ると、その項目は解除できなくなります。\n"
+		      "  利用者は画面の利用者 (sekisho user add) で、既定は OS の利用者名です。登録のない\n"
+		      "  利用者・停止中の利用者は拒否します。--policy があれば、役割に upload の権限が必要で、\n"
+		      "  項目の経路 (ゾーン) の規則のプロファイルで処理します。\n",
 		      stderr);
 }
 
@@ -102,7 +109,7 @@ static void print_json(const char *id, const char *status, const sk_result *res,
 int cmd_quarantine_unlock(int argc, char **argv)
 {
 	const char *state = NULL, *lang_opt = NULL, *by = NULL, *outfile = NULL, *pwfile = NULL;
-	const char *clamd = NULL;
+	const char *clamd = NULL, *policy = NULL;
 	bool json = false;
 	static const struct option longs[] = {
 		{"state", required_argument, NULL, 's'},
@@ -112,6 +119,7 @@ int cmd_quarantine_unlock(int argc, char **argv)
 		{"output", required_argument, NULL, 'o'},
 		{"password-file", required_argument, NULL, 'p'},
 		{"clamd", required_argument, NULL, 'c'},
+		{"policy", required_argument, NULL, 'P'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -126,6 +134,7 @@ int cmd_quarantine_unlock(int argc, char **argv)
 		case 'o': outfile = optarg; break;
 		case 'p': pwfile = optarg; break;
 		case 'c': clamd = optarg; break;
+		case 'P': policy = optarg; break;
 		case 'h': usage(cli_lang(lang_opt)); return EXIT_OK;
 		default: usage(cli_lang(lang_opt)); return EXIT_TROUBLE;
 		}
@@ -133,11 +142,14 @@ int cmd_quarantine_unlock(int argc, char **argv)
 	sk_lang lang = cli_lang(lang_opt);
 	bool en = lang == SK_LANG_EN;
 	/* quarantine unlock ID */
-	if (argc - optind != 2 || strcmp(argv[optind], "unlock") != 0 || !by || !outfile) {
+	if (argc - optind != 2 || strcmp(argv[optind], "unlock") != 0 || !outfile) {
 		usage(lang);
 		return EXIT_TROUBLE;
 	}
 	const char *id = argv[optind + 1];
+	sk_policy *pol = NULL;
+	if (policy && cli_policy_load(lang, policy, &pol) != 0)
+		return EXIT_TROUBLE;
 
 	/* the passwords, before anything else is opened */
 	static char pwbuf[PW_BUF];
@@ -145,6 +157,7 @@ int cmd_quarantine_unlock(int argc, char **argv)
 	int fd = pwfile ? open(pwfile, O_RDONLY | O_CLOEXEC) : STDIN_FILENO;
 	if (fd < 0) {
 		cli_err(lang, "パスワードのファイルを開けません", "cannot open the password file", pwfile);
+		sk_policy_free(pol);
 		return EXIT_TROUBLE;
 	}
 	if (!pwfile && isatty(fd))
@@ -162,6 +175,7 @@ int cmd_quarantine_unlock(int argc, char **argv)
 				"at most 5 passwords (of at most 1024 bytes each)", NULL);
 		else
 			cli_err(lang, "パスワードがありません", "no password given", NULL);
+		sk_policy_free(pol);
 		return EXIT_TROUBLE;
 	}
 
@@ -175,14 +189,47 @@ int cmd_quarantine_unlock(int argc, char **argv)
 		cli_err(lang, "状態フォルダが決まりません (--state を指定してください)",
 			"no state folder (give --state)", NULL);
 		explicit_bzero(pwbuf, sizeof(pwbuf));
+		sk_policy_free(pol);
 		return EXIT_TROUBLE;
 	}
 	if (cli_state_open(lang, dir, &audit, &q) != 0) {
 		free(dir);
 		explicit_bzero(pwbuf, sizeof(pwbuf));
+		sk_policy_free(pol);
 		return EXIT_TROUBLE;
 	}
+	/* who: a user of the auth service; with a policy, its roles must give upload */
+	cli_who who;
+	int wst = cli_who_get(lang, dir, audit, pol, by, &who);
 	free(dir);
+	sk_qitem it;
+	bool zones = false;
+	if (wst == 0 && sk_quarantine_get(q, id, &it, &err) == 0) {
+		zones = it.src_zone && it.dst_zone;
+		char obj[160], detail[400];
+		snprintf(obj, sizeof(obj), "item:%s sha256:%s", it.id, it.sha256);
+		sk_qitem_free(&it);
+		cli_who_detail(&who, detail, sizeof(detail));
+		if (who.policy && !(who.rights.perms & SK_PERM_UPLOAD)) {
+			if (sk_audit_append(audit, who.user.name, "unlock", obj, "refused no-right", detail,
+					    NULL, &err) != 0) {
+				cli_err(lang, "監査ログに記録できませんでした", "cannot write the audit log",
+					err.msg);
+				wst = EXIT_TROUBLE;
+			} else {
+				cli_err(lang, "この利用者には PPAP を解除する権限がありません (ポリシーの役割)",
+					"this user may not unlock password ZIPs (the policy's roles)",
+					who.user.name);
+				wst = EXIT_REFUSED;
+			}
+		}
+	}
+	if (wst) {
+		explicit_bzero(pwbuf, sizeof(pwbuf));
+		sk_policy_free(pol);
+		cli_state_close(lang, audit, q);
+		return wst;
+	}
 	sk_pool_config pc;
 	sk_pool_config_default(&pc);
 	pc.workers = 1;
@@ -192,6 +239,7 @@ int cmd_quarantine_unlock(int argc, char **argv)
 		cli_err(lang, "ワーカーを起動できません", "cannot start the worker", err.msg);
 		explicit_bzero(pwbuf, sizeof(pwbuf));
 		cli_state_close(lang, audit, q);
+		sk_policy_free(pol);
 		return EXIT_TROUBLE;
 	}
 	sk_options opt;
@@ -200,13 +248,15 @@ int cmd_quarantine_unlock(int argc, char **argv)
 	opt.audit = audit;
 	opt.pool = pool;
 	opt.clamd = clamd;
+	/* the flow of the item's zones decides its profile (an item without zones: none) */
+	opt.policy = zones ? pol : NULL;
 	sk_buf ob;
 	sk_buf_init(&ob, SK_BUF_MAX_DEFAULT);
 	sk_output out;
 	sk_output_buf(&out, &ob);
 	sk_result res;
 	sk_unlock_status st;
-	int rc = sk_gate_unlock(&opt, id, pw, (size_t)n, by, &out, &res, &st, &err);
+	int rc = sk_gate_unlock(&opt, id, pw, (size_t)n, who.user.name, &out, &res, &st, &err);
 	explicit_bzero(pwbuf, sizeof(pwbuf));
 	sk_pool_close(pool);
 	unsigned tries = 0;
@@ -265,5 +315,6 @@ int cmd_quarantine_unlock(int argc, char **argv)
 	sk_result_free(&res);
 	sk_buf_free(&ob);
 	int cst = cli_state_close(lang, audit, q);
+	sk_policy_free(pol);
 	return status ? status : cst;
 }

@@ -301,14 +301,6 @@ static int tmp_open(const struct flow *f, const char *name, char **tmp)
 	return fd;
 }
 
-static void local_time(char *out, size_t n)
-{
-	time_t t = time(NULL);
-	struct tm tm;
-	localtime_r(&t, &tm);
-	strftime(out, n, "%Y-%m-%d %H:%M:%S %Z", &tm);
-}
-
 /* NAME.blocked.txt in the delivery folder: why, in Japanese then English. */
 static int write_note(struct spool *s, const struct flow *f, const char *name, const sk_result *res,
 		      char **used)
@@ -316,7 +308,8 @@ static int write_note(struct spool *s, const struct flow *f, const char *name, c
 	const sk_report *r = &res->report;
 	char hex[SK_SHA256_HEX], when[64];
 	sk_hex(res->sha256, SK_SHA256_LEN, hex);
-	local_time(when, sizeof(when));
+	/* JST with the zone written, whatever the machine's zone */
+	sk_time_format_jst(sk_time_now_us(), when, sizeof(when));
 	const char *qid = res->quarantine_id[0] ? res->quarantine_id : "-";
 	const char *detail = r->reason_detail ? r->reason_detail : "";
 	bool held = r->reason == SK_REASON_HELD;

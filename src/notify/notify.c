@@ -1,6 +1,9 @@
 /* Notices by mail: one UTF-8 text message piped to the local MTA's sendmail. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -138,9 +141,17 @@ int sk_notify_format(const char *from, const char *const *to, size_t nto, const 
 	return 0;
 }
 
-/* Writes all of p to fd with SIGPIPE blocked (a consumed pending SIGPIPE is discarded):
- * an MTA that exits early gives EPIPE, not a dead process. */
-static int write_all(int fd, const uint8_t *p, size_t n, int *sys)
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Writes all of p to the non-blocking fd before the deadline (monotonic ms) with SIGPIPE
+ * blocked (a consumed pending SIGPIPE is discarded): an MTA that exits early gives EPIPE,
+ * not a dead process; one that stops reading gives ETIMEDOUT. */
+static int write_all(int fd, const uint8_t *p, size_t n, int64_t deadline, int *sys)
 {
 	sigset_t pipe_set, old;
 	sigemptyset(&pipe_set);
@@ -151,6 +162,18 @@ static int write_all(int fd, const uint8_t *p, size_t n, int *sys)
 		ssize_t w = write(fd, p, n);
 		if (w < 0 && errno == EINTR)
 			continue;
+		if (w < 0 && errno == EAGAIN) {
+			int64_t left = deadline - mono_ms();
+			struct pollfd pf = {.fd = fd, .events = POLLOUT};
+			if (left <= 0 || poll(&pf, 1, (int)(left > 1000 ? 1000 : left)) < 0) {
+				if (left > 0 && errno == EINTR)
+					continue;
+				*sys = left <= 0 ? ETIMEDOUT : errno;
+				rc = SK_EIO;
+				break;
+			}
+			continue;
+		}
 		if (w <= 0) {
 			*sys = errno;
 			rc = SK_EIO;
@@ -170,9 +193,42 @@ static int write_all(int fd, const uint8_t *p, size_t n, int *sys)
 	return rc;
 }
 
+/* Waits for pid until the deadline; then kills it. *timed_out says so. */
+static int wait_child(pid_t pid, int64_t deadline, bool *timed_out)
+{
+	int status = 0;
+	*timed_out = false;
+	for (;;) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+		if (r == pid)
+			return status;
+		if (r < 0 && errno != EINTR)
+			return status;
+		if (r == 0 && mono_ms() >= deadline) {
+			*timed_out = true;
+			kill(pid, SIGKILL);
+			while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+				;
+			return status;
+		}
+		struct timespec ts = {0, 10 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+}
+
 int sk_notify_send(const char *sendmail, const char *from, const char *const *to, size_t nto,
 		   const char *subject, const char *body, sk_error *err)
 {
+	return sk_notify_send_within(sendmail, from, to, nto, subject, body, SK_NOTIFY_TIMEOUT_S,
+				     err);
+}
+
+int sk_notify_send_within(const char *sendmail, const char *from, const char *const *to,
+			  size_t nto, const char *subject, const char *body, int timeout_s,
+			  sk_error *err)
+{
+	if (timeout_s <= 0)
+		return sk_error_set(err, SK_EINVAL, "notice: time limit must be positive");
 	if (!sendmail || sendmail[0] != '/')
 		return sk_error_set(err, SK_EINVAL, "notice: sendmail must be an absolute path");
 	sk_buf msg;
@@ -212,12 +268,19 @@ int sk_notify_send(const char *sendmail, const char *from, const char *const *to
 		return rc;
 	}
 	int sys = 0;
-	int wrc = write_all(fds[1], msg.data, msg.len, &sys);
+	int64_t deadline = mono_ms() + (int64_t)timeout_s * 1000;
+	int wrc = fcntl(fds[1], F_SETFL, O_NONBLOCK) == 0 ? 0 : SK_EIO;
+	if (wrc)
+		sys = errno;
+	else
+		wrc = write_all(fds[1], msg.data, msg.len, deadline, &sys);
 	close(fds[1]);
 	sk_buf_free(&msg);
-	int status = 0;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
+	bool timed_out;
+	int status = wait_child(pid, deadline, &timed_out);
+	if (timed_out)
+		return sk_error_set(err, SK_EIO, "notice: %s did not finish within %d s (killed)",
+				    sendmail, timeout_s);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		if (WIFEXITED(status))
 			return sk_error_set(err, SK_EIO, "notice: %s exited with status %d", sendmail,

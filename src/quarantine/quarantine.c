@@ -49,8 +49,6 @@ static const char schema[] =
 	" owner TEXT);"
 	"CREATE INDEX IF NOT EXISTS items_sha256 ON items(sha256);"
 	"CREATE INDEX IF NOT EXISTS items_received ON items(received);"
-	"CREATE TABLE IF NOT EXISTS approvers(user TEXT PRIMARY KEY, added_by TEXT NOT NULL,"
-	" added INTEGER NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS requests("
 	" id INTEGER PRIMARY KEY AUTOINCREMENT, item TEXT NOT NULL,"
 	" kind TEXT NOT NULL CHECK (kind IN ('release','original')),"
@@ -1000,29 +998,6 @@ int sk_quarantine_list(sk_quarantine *q, sk_quarantine_list_fn fn, void *ctx, sk
 	return rc;
 }
 
-/* ---- rights of the CLI's approver list ---- */
-
-static int is_approver(sk_quarantine *q, const char *user, bool *yes, sk_error *err)
-{
-	sqlite3_stmt *st = NULL;
-	*yes = false;
-	if (sqlite3_prepare_v2(q->db, "SELECT 1 FROM approvers WHERE user=?", -1, &st, NULL) !=
-	    SQLITE_OK)
-		return db_err(q, err, "approvers");
-	sqlite3_bind_text(st, 1, user, -1, SQLITE_TRANSIENT);
-	int s = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (s == SQLITE_ROW)
-		*yes = true;
-	else if (s != SQLITE_DONE)
-		return db_err(q, err, "approvers");
-	return 0;
-}
-
-int sk_quarantine_is_approver(sk_quarantine *q, const char *user, bool *yes, sk_error *err)
-{
-	return is_approver(q, user, yes, err);
-}
 
 /* ---- transactions of the steps: the change and its audit record, both or neither ---- */
 
@@ -1899,107 +1874,6 @@ rollback:
 	sqlite3_finalize(sel);
 	sqlite3_finalize(upd);
 	sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
-	return rc;
-}
-
-/* ---- approvers ---- */
-
-static int count_approvers(sk_quarantine *q, int64_t *n, sk_error *err)
-{
-	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(q->db, "SELECT count(*) FROM approvers", -1, &st, NULL) != SQLITE_OK)
-		return db_err(q, err, "approvers");
-	int rc = sqlite3_step(st) == SQLITE_ROW ? 0 : db_err(q, err, "approvers");
-	*n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return rc;
-}
-
-/* While the list is empty anyone may add the first approver; after that only an
- * approver may change the list. */
-static int approver_change(sk_quarantine *q, const char *user, const char *by, bool add,
-			   sk_error *err)
-{
-	const char *act = add ? "approver-add" : "approver-remove";
-	char obj[SK_QUARANTINE_USER_MAX + 8];
-	snprintf(obj, sizeof(obj), "user:%s", user ? user : "");
-	if (!user_ok(user) || !user_ok(by))
-		return sk_error_set(err, SK_EINVAL, "%s: bad user name", act);
-	int rc = exec(q, "BEGIN IMMEDIATE", err);
-	if (rc)
-		return rc;
-	int64_t n = 0;
-	bool ok = false;
-	if ((rc = count_approvers(q, &n, err)) || (rc = is_approver(q, by, &ok, err)))
-		goto rollback;
-	char detail[160];
-	snprintf(detail, sizeof(detail), "os-user=%s", q->os_user);
-	if (n > 0 && !ok) {
-		if (q->audit && (rc = sk_audit_append(q->audit, by, act, obj, "refused: not-approver",
-						      detail, NULL, err)))
-			goto rollback;
-		rc = sk_error_set(err, SK_EINVAL, "%s: %s is not an approver", act, by);
-		goto rollback;
-	}
-	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(q->db,
-			       add ? "INSERT OR IGNORE INTO approvers(user, added_by, added) VALUES(?,?,?)"
-				   : "DELETE FROM approvers WHERE user=?",
-			       -1, &st, NULL) != SQLITE_OK) {
-		rc = db_err(q, err, act);
-		goto rollback;
-	}
-	sqlite3_bind_text(st, 1, user, -1, SQLITE_TRANSIENT);
-	if (add) {
-		sqlite3_bind_text(st, 2, by, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int64(st, 3, now_us(q));
-	}
-	int s = sqlite3_step(st);
-	bool changed = sqlite3_changes(q->db) > 0;
-	sqlite3_finalize(st);
-	if (s != SQLITE_DONE) {
-		rc = db_err(q, err, act);
-		goto rollback;
-	}
-	if (!changed) {
-		rc = sk_error_set(err, add ? SK_EINVAL : SK_ENOTFOUND, "%s: %s %s", act, user,
-				  add ? "is already an approver" : "is not an approver");
-		goto rollback;
-	}
-	if (q->audit && (rc = sk_audit_append(q->audit, by, act, obj, "ok", detail, NULL, err)))
-		goto rollback;
-	return exec(q, "COMMIT", err);
-rollback:
-	sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
-	return rc;
-}
-
-int sk_quarantine_approver_add(sk_quarantine *q, const char *user, const char *by, sk_error *err)
-{
-	return approver_change(q, user, by, true, err);
-}
-
-int sk_quarantine_approver_remove(sk_quarantine *q, const char *user, const char *by,
-				  sk_error *err)
-{
-	return approver_change(q, user, by, false, err);
-}
-
-int sk_quarantine_approvers(sk_quarantine *q, sk_quarantine_user_fn fn, void *ctx, sk_error *err)
-{
-	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(q->db, "SELECT user, added_by, added FROM approvers ORDER BY user", -1,
-			       &st, NULL) != SQLITE_OK)
-		return db_err(q, err, "approvers");
-	int s, rc = 0;
-	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-		if ((rc = fn(ctx, (const char *)sqlite3_column_text(st, 0),
-			     (const char *)sqlite3_column_text(st, 1), sqlite3_column_int64(st, 2))))
-			break;
-	}
-	if (rc == 0 && s != SQLITE_DONE)
-		rc = db_err(q, err, "approvers");
-	sqlite3_finalize(st);
 	return rc;
 }
 

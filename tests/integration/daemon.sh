@@ -44,8 +44,10 @@ gateway:
 EOF
 cp "$T/policy.yaml" "$T/policy.good"
 
+# the daemon runs in a zone other than Japan's (POSIX TZ, 5 hours west, no tzdata needed):
+# its notes still give JST
 start() {
-	"$SEKISHOD" --foreground --policy "$T/policy.yaml" --state "$STATE" "${USEROPT[@]}" \
+	TZ=XYZ5 "$SEKISHOD" --foreground --policy "$T/policy.yaml" --state "$STATE" "${USEROPT[@]}" \
 		--events "json:$EV" --metrics "127.0.0.1:$PORT" >>"$T/stderr" 2>&1 &
 	MASTER=$!
 	wait_for 20 role_pid spool
@@ -137,6 +139,18 @@ ok $? "an unknown type is not delivered; a note is left instead"
 grep -q "unknown-type" "$IN/deliver/data.bin.blocked.txt" && grep -q "遮断" "$IN/deliver/data.bin.blocked.txt" &&
 	grep -q "was blocked" "$IN/deliver/data.bin.blocked.txt"
 ok $? "the note gives the reason code, in Japanese and English"
+python3 - "$IN/deliver/data.bin.blocked.txt" <<'PY'
+import datetime, os, re, sys
+t = open(sys.argv[1], encoding='utf-8').read()
+ja = re.search(r'^日時: (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) JST$', t, re.M)
+en = re.search(r'^Time: (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) JST$', t, re.M)
+assert ja and en and ja.group(1) == en.group(1), t
+# the written time is UTC+9: within two minutes of the note's own mtime seen in UTC+9
+when = datetime.datetime.strptime(ja.group(1), '%Y-%m-%d %H:%M:%S')
+mt = datetime.datetime.fromtimestamp(os.stat(sys.argv[1]).st_mtime, datetime.timezone.utc).replace(tzinfo=None) + datetime.timedelta(hours=9)
+assert abs((when - mt).total_seconds()) < 120, (when, mt)
+PY
+ok $? "the note's time is in JST with the zone written (the daemon runs under TZ=XYZ5)"
 grep -q "held" "$OUT/deliver/議事録.txt.blocked.txt" && [ ! -e "$OUT/deliver/議事録.txt" ]
 ok $? "lgwan -> internet (hold in the policy): held, a note, nothing delivered"
 ok $([ "$(events event=decision)" -eq $((NIN + 1)) ] && echo 0 || echo 1) \

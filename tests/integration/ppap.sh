@@ -37,7 +37,7 @@ with zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED) as z:
     z.writestr('word/_rels/document.xml.rels', drels)
     z.writestr('word/vbaProject.bin', b'\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1 Sub AutoOpen()')
 EOF
-(cd "$T" && zip -q -P "$PW" ppap.zip 会議資料.docm && cp ppap.zip ppap2.zip)
+(cd "$T" && zip -q -P "$PW" ppap.zip 会議資料.docm && cp ppap.zip ppap2.zip && cp ppap.zip ppap3.zip)
 
 "$S" sanitize --state "$T/st" --json "$T/ppap.zip" >"$T/san" 2>"$T/err"
 check "sanitize holds the password ZIP (exit 1, encrypted)" '[ $? -eq 1 ] && grep -q "\"reason\":\"encrypted\"" "$T/san"'
@@ -45,6 +45,20 @@ check "sanitize holds the password ZIP (exit 1, encrypted)" '[ $? -eq 1 ] && gre
 id=$(Q --lang en list | awk -F '\t' 'NR == 3 { print $1 }')
 id2=$(Q --lang en list | awk -F '\t' 'NR == 2 { print $1 }')
 check "two items held ($id, $id2)" '[ -n "$id" ] && [ -n "$id2" ] && [ "$id" != "$id2" ]'
+# the people who unlock: console users (sekisho user add; no TOTP needed for the CLI)
+cat >"$T/u.yaml" <<'YAML'
+version: 1
+zones:
+  mynumber: { networks: [192.0.2.0/25], gateway: { interface: sk-myn, address: 192.0.2.1 } }
+  lgwan: { networks: [198.51.100.0/24], gateway: { interface: sk-lgwan, address: 198.51.100.1 } }
+  internet: { networks: [203.0.113.0/24], gateway: { interface: sk-inet, address: 203.0.113.1 } }
+roles:
+  staff: { name: 職員 }
+  security-manager: { name: 情報セキュリティ管理者 }
+YAML
+for u in tanaka suzuki; do
+	printf 'Kx9#vq2!Lm7@pz\n' | "$S" user add "$u" --role staff --state "$T/st" --policy "$T/u.yaml" >/dev/null 2>&1
+done
 
 # wrong passwords: refused, counted, Japanese by default and English
 printf 'wrong-1\nwrong-2\n' >"$T/bad"
@@ -59,8 +73,8 @@ check "from stdin, in English: the password is wrong, 2 of 10" \
 printf '1\n2\n3\n4\n5\n%s\n' "$PW" >"$T/six"
 Q --lang en unlock "$id" --by tanaka -o "$T/out.zip" --password-file "$T/six" >/dev/null 2>"$T/e3"
 check "6 passwords refused (exit 2)" '[ $? -eq 2 ] && grep -q "at most 5" "$T/e3" && [ ! -e "$T/out.zip" ]'
-Q unlock "$id" -o "$T/out.zip" </dev/null >/dev/null 2>&1
-check "--by is needed (exit 2)" '[ $? -eq 2 ]'
+Q unlock "$id" -o "$T/out.zip" --by tanaka </dev/null >/dev/null 2>&1
+check "no password: exit 2" '[ $? -eq 2 ]'
 
 # the right one among wrong ones
 printf 'wrong-3\r\n%s\r\n' "$PW" >"$T/good"
@@ -89,6 +103,35 @@ check "the 11th try is refused (exit 1, too many)" '[ $? -eq 1 ] && grep -q "too
 check "every try is on record (action unlock, actor, result)" \
 	'[ "$(grep -c "	suzuki	unlock	item:$id2 .*	refused wrong-password" "$T/audit")" -eq 10 ] && grep -q "	suzuki	unlock	item:$id2 .*	refused too-many-attempts" "$T/audit" && grep -q "	tanaka	unlock	item:$id .*	sanitized" "$T/audit"'
 check "the audit log verifies" '"$S" audit --state "$T/st" verify >/dev/null 2>&1'
+
+# who unlocks: a console user (sekisho user add), the rights from the policy's roles
+# (upload); a typed name of nobody, a disabled user, a role without upload: refused
+PW3='Kx9#vq2!Lm7@pz'
+cat >"$T/p.yaml" <<'YAML'
+version: 1
+zones:
+  mynumber: { networks: [192.0.2.0/25], gateway: { interface: sk-myn, address: 192.0.2.1 } }
+  lgwan: { networks: [198.51.100.0/24], gateway: { interface: sk-lgwan, address: 198.51.100.1 } }
+  internet: { networks: [203.0.113.0/24], gateway: { interface: sk-inet, address: 203.0.113.1 } }
+roles:
+  staff: { name: 職員 }
+  security-manager: { name: 情報セキュリティ管理者 }
+  auditor: { name: 監査員 }
+YAML
+"$S" sanitize --state "$T/st" "$T/ppap3.zip" >/dev/null 2>&1
+id3=$(Q --lang en list | awk -F '\t' 'NR == 2 { print $1 }')
+printf '%s\n' "$PW3" | "$S" user add kansa --role auditor --state "$T/st" --policy "$T/p.yaml" >/dev/null 2>&1
+printf '%s\n' "$PW3" | "$S" user add sato --role staff --state "$T/st" --policy "$T/p.yaml" >/dev/null 2>&1
+Q --lang en unlock "$id3" --by Tanaka -o "$T/o3.zip" --password-file "$T/good" >/dev/null 2>"$T/e7"
+check "--by Tanaka is nobody (exit 1)" '[ $? -eq 1 ] && grep -q "no such user" "$T/e7" && [ ! -e "$T/o3.zip" ]'
+Q --lang en unlock "$id3" --by kansa --policy "$T/p.yaml" -o "$T/o3.zip" --password-file "$T/good" >/dev/null 2>"$T/e8"
+check "an auditor (no upload right) may not unlock (exit 1, audited)" '[ $? -eq 1 ] && grep -q "may not unlock" "$T/e8" && [ ! -e "$T/o3.zip" ] && "$S" audit --state "$T/st" list | grep -q "	kansa	unlock	item:$id3 .*	refused no-right	"'
+check "the refusal used no try" '[ "$(sqlite3 "$T/st/quarantine.db" "SELECT unlock_tries FROM items WHERE id=\"$id3\"")" -eq 0 ]'
+"$S" user disable sato --state "$T/st" >/dev/null 2>&1
+Q --lang en unlock "$id3" --by sato -o "$T/o3.zip" --password-file "$T/good" >/dev/null 2>"$T/e9"
+check "a disabled user may not unlock (exit 1)" '[ $? -eq 1 ] && grep -q "disabled" "$T/e9" && [ ! -e "$T/o3.zip" ]'
+"$S" user enable sato --state "$T/st" >/dev/null 2>&1
+check "sato (staff: upload) unlocks under the policy" 'Q unlock "$id3" --by sato --policy "$T/p.yaml" -o "$T/o3.zip" --password-file "$T/good" >/dev/null 2>&1 && [ -s "$T/o3.zip" ]'
 
 # the password nowhere: state folder (databases and their WAL), outputs, stderr
 check "the password is in no file of the state folder" '! grep -rqa -- "$PW" "$T/st"'

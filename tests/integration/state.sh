@@ -151,8 +151,23 @@ check "every item of the state is decided" '[ "$(q "$T/sti" "SELECT count(*) FRO
 unsigned() { "$S" audit --state "$1" verify --json | python3 -c 'import json,sys; j=json.load(sys.stdin); print(j["verdict"], j["unsigned_records"], j["signed_through"] == j["records"] - 1)'; }
 printf 'From: a@example.jp\nTo: b@example.jp\nSubject: test\n\nhello\n' | "$S" mail --state "$T/stm" >/dev/null 2>&1
 check "sekisho mail: its record is signed at exit" '[ "$(unsigned "$T/stm")" = "ok 0 True" ]'
-"$S" quarantine --state "$T/stm" approvers add chief --by admin >/dev/null 2>&1
-check "sekisho quarantine (a step): signed at exit" '[ "$(unsigned "$T/stm")" = "ok 0 True" ] && "$S" audit --state "$T/stm" list | tail -1 | grep -q "approver-add"'
+# a quarantine step by a console user (sekisho user add: rights from the policy's roles)
+printf 'MZ\220\000 not a program\n' >"$T/in/e.exe"
+"$S" sanitize --state "$T/stm" "$T/in/e.exe" >/dev/null 2>&1
+cat >"$T/stm.yaml" <<'YAML'
+version: 1
+zones:
+  mynumber: { networks: [192.0.2.0/25], gateway: { interface: sk-myn, address: 192.0.2.1 } }
+  lgwan: { networks: [198.51.100.0/24], gateway: { interface: sk-lgwan, address: 198.51.100.1 } }
+  internet: { networks: [203.0.113.0/24], gateway: { interface: sk-inet, address: 203.0.113.1 } }
+roles:
+  staff: { name: 職員 }
+  security-manager: { name: 情報セキュリティ管理者 }
+YAML
+printf 'Kx9#vq2!Lm7@pz\n' | "$S" user add chief --role staff --state "$T/stm" --policy "$T/stm.yaml" >/dev/null 2>&1
+eid=$("$S" quarantine --state "$T/stm" --lang en list | awk -F '\t' 'NR == 2 { print $1 }')
+"$S" quarantine --state "$T/stm" request "$eid" --by chief --reason test --policy "$T/stm.yaml" >/dev/null 2>&1
+check "sekisho quarantine (a step): signed at exit" '[ "$(unsigned "$T/stm")" = "ok 0 True" ] && "$S" audit --state "$T/stm" list | tail -1 | grep -q "	chief	quarantine-request	item:$eid .*	ok	"'
 "$S" sanitize --state "$T/stm" "$T/in/d.txt" >/dev/null 2>&1
 check "sekisho sanitize: signed at exit" '[ "$(unsigned "$T/stm")" = "ok 0 True" ] && "$S" audit --state "$T/stm" list | tail -1 | grep -q "	sanitize	"'
 

@@ -217,12 +217,50 @@ static void mta_failure_and_limits(void **state)
 	env_free(e);
 }
 
+/* An MTA that hangs is killed at the time limit: one that takes the message and never
+ * exits, and one that never reads it (a body larger than a pipe's buffer). */
+static void hung_mta_killed(void **state)
+{
+	(void)state;
+	struct env *e = env_new();
+	char hang[160], deaf[160];
+	snprintf(hang, sizeof(hang), "%s/sendmail-hang", e->dir);
+	snprintf(deaf, sizeof(deaf), "%s/sendmail-deaf", e->dir);
+	FILE *f = fopen(hang, "w");
+	assert_non_null(f);
+	fprintf(f, "#!/bin/sh\ncat > /dev/null\nexec sleep 60\n");
+	fclose(f);
+	f = fopen(deaf, "w");
+	assert_non_null(f);
+	fprintf(f, "#!/bin/sh\nexec sleep 60\n");
+	fclose(f);
+	assert_int_equal(chmod(hang, 0700), 0);
+	assert_int_equal(chmod(deaf, 0700), 0);
+	sk_error err;
+	const char *to[] = {"a@example.jp"};
+	assert_int_equal(sk_notify_send_within(hang, "s@example.jp", to, 1, "件名", "本文", 1, &err),
+			 SK_EIO);
+	assert_non_null(strstr(err.msg, "did not finish within 1 s"));
+	char *body = malloc(1 << 18);
+	assert_non_null(body);
+	memset(body, 'z', (1 << 18) - 1);
+	body[(1 << 18) - 1] = 0;
+	assert_int_equal(sk_notify_send_within(deaf, "s@example.jp", to, 1, "件名", body, 1, &err),
+			 SK_EIO);
+	free(body);
+	assert_non_null(strstr(err.msg, "did not finish within 1 s"));
+	assert_int_equal(sk_notify_send_within(e->sendmail, "s@example.jp", to, 1, "s", "b", 0, &err),
+			 SK_EINVAL);
+	env_free(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(round_trip),
 		cmocka_unit_test(injection_refused),
 		cmocka_unit_test(mta_failure_and_limits),
+		cmocka_unit_test(hung_mta_killed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

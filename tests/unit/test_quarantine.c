@@ -1076,6 +1076,55 @@ static void recover_migrates_old_index(void **state)
 	env_free(e);
 }
 
+static long long count_of(struct env *e, const char *q)
+{
+	char p[512];
+	snprintf(p, sizeof(p), "%s/quarantine.db", e->dir);
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, q, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	long long n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return n;
+}
+
+/* A quarantine.db of the versions with the CLI's approver list still opens and works;
+ * its approvers table is left as it is (rights come from the policy now); a new index
+ * has no such table. */
+static void old_approvers_table(void **state)
+{
+	(void)state;
+	struct env *e = env_new();
+	char id[SK_QUARANTINE_ID_LEN];
+	store(e, "kept before", "old.txt", id);
+	const char *tbl = "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='approvers'";
+	assert_int_equal(count_of(e, tbl), 0);
+	sk_quarantine_close(e->q);
+	e->q = NULL;
+	sql(e, "CREATE TABLE approvers(user TEXT PRIMARY KEY, added_by TEXT NOT NULL,"
+	       " added INTEGER NOT NULL);"
+	       "INSERT INTO approvers VALUES('chief', 'admin', 1)");
+	sk_error err;
+	assert_int_equal(sk_quarantine_open(e->dir, e->a, NULL, &e->q, &err), 0);
+	assert_int_equal(sk_quarantine_decide(e->q, id, "text", "blocked", "executable", NULL, NULL, NULL, &err), 0);
+	sk_qitem it;
+	assert_int_equal(sk_quarantine_get(e->q, id, &it, &err), 0);
+	assert_string_equal(it.name, "old.txt");
+	sk_qitem_free(&it);
+	sk_qactor alice = {.uid = 7, .name = "alice"};
+	sk_qdeny deny = SK_QDENY_NONE;
+	int64_t rid = 0;
+	assert_int_equal(sk_quarantine_request_create(e->q, id, SK_QKIND_ORIGINAL, &alice, "why", 2,
+						      &rid, &deny, &err),
+			 0);
+	assert_true(rid > 0);
+	assert_int_equal(count_of(e, "SELECT count(*) FROM approvers WHERE user='chief'"), 1);
+	env_free(e);
+}
+
 /* The state folder 0700 and the databases 0600, whatever they were before. */
 static void state_permissions(void **state)
 {
@@ -1167,6 +1216,7 @@ int main(void)
 		cmocka_unit_test(process_audit_failure_blocks),
 		cmocka_unit_test(recover_interrupted),
 		cmocka_unit_test(recover_migrates_old_index),
+		cmocka_unit_test(old_approvers_table),
 		cmocka_unit_test(state_permissions),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
