@@ -195,6 +195,24 @@ int sk_ledger_import_csv(sk_ledger *l, const char *table, const uint8_t *p, size
 			 const char *by, size_t *added, size_t *updated, sk_ledger_problems *pr,
 			 sk_error *err);
 
+/* What the gate reports (sk_options.ledger): an item blocked for malware, one blocked by
+ * a DLP rule, a worker that crashed on an item. */
+typedef enum sk_ledger_event {
+	SK_LEDGER_EVENT_MALWARE = 0,
+	SK_LEDGER_EVENT_DLP,
+	SK_LEDGER_EVENT_CRASH,
+} sk_ledger_event;
+
+/* Opens an incident by the gate (actor "sekisho"): found now, severity high for malware
+ * and medium otherwise, state open, linked to the item (item_id, its quarantine ID, else
+ * "sha256:HEX"), what happened in Japanese and English with name and detail. A crash
+ * opens one only the second time the same content (sha256_hex) crashes a worker (the
+ * crashes are counted in ledger.db). id_out (may be NULL) gets the incident's id, "" when
+ * none was opened. */
+int sk_ledger_gate_event(sk_ledger *l, sk_ledger_event ev, const char *item_id,
+			 const char *sha256_hex, const char *name, const char *detail,
+			 char id_out[SK_LEDGER_ID_MAX], sk_error *err);
+
 /* Writes an xlsx of a ledger (one sheet per table: "training" gives three) to path:
  * headers in lang (Japanese first), dates as date cells, A4 landscape fitted to the page
  * width, the header row frozen and repeated on every printed page. */

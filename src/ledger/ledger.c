@@ -16,7 +16,9 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS history("
 	" tbl TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL, at INTEGER NOT NULL,"
 	" by TEXT NOT NULL, action TEXT NOT NULL, changes TEXT NOT NULL, audit_seq INTEGER,"
-	" PRIMARY KEY (tbl, id, version));";
+	" PRIMARY KEY (tbl, id, version));"
+	"CREATE TABLE IF NOT EXISTS crashes(sha256 TEXT NOT NULL, at INTEGER NOT NULL, item TEXT);"
+	"CREATE INDEX IF NOT EXISTS crashes_sha256 ON crashes(sha256);";
 
 int64_t sk_ledger_now(const sk_ledger *l)
 {
@@ -909,4 +911,83 @@ int sk_ledger_import_rows(sk_ledger *l, const sk_ledger_table *t, const int *col
 	if (updated)
 		*updated = nupd;
 	return 0;
+}
+
+/* ---- incidents opened by the gate ---- */
+
+/* counts this crash of sha256 and returns how many there were (this one included) */
+static int crash_count(sk_ledger *l, const char *sha, const char *item, int64_t *n, sk_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = 0;
+	if (sqlite3_prepare_v2(l->db, "INSERT INTO crashes(sha256, at, item) VALUES (?, ?, ?)", -1, &st,
+			       NULL) != SQLITE_OK)
+		return db_err(l, err, "crashes");
+	sqlite3_bind_text(st, 1, sha, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, sk_ledger_now(l));
+	sqlite3_bind_text(st, 3, item, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = db_err(l, err, "crashes");
+	sqlite3_finalize(st);
+	if (rc)
+		return rc;
+	if (sqlite3_prepare_v2(l->db, "SELECT count(*) FROM crashes WHERE sha256=?", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return db_err(l, err, "crashes");
+	sqlite3_bind_text(st, 1, sha, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*n = sqlite3_column_int64(st, 0);
+	else
+		rc = db_err(l, err, "crashes");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int sk_ledger_gate_event(sk_ledger *l, sk_ledger_event ev, const char *item_id,
+			 const char *sha256_hex, const char *name, const char *detail,
+			 char id_out[SK_LEDGER_ID_MAX], sk_error *err)
+{
+	if (id_out)
+		id_out[0] = 0;
+	const char *sha = sha256_hex && *sha256_hex ? sha256_hex : "-";
+	char link[128];
+	if (item_id && *item_id)
+		snprintf(link, sizeof(link), "%s", item_id);
+	else
+		snprintf(link, sizeof(link), "sha256:%.100s", sha);
+	if (ev == SK_LEDGER_EVENT_CRASH) {
+		int64_t n = 0;
+		pthread_mutex_lock(&l->mu);
+		int rc = crash_count(l, sha, link, &n, err);
+		pthread_mutex_unlock(&l->mu);
+		if (rc || n != 2) /* the second crash opens it; later ones belong to it */
+			return rc;
+	}
+	static const char *const what_ja[] = {
+		"マルウェアを検知したため遮断しました", "DLP の規則により遮断しました",
+		"無害化ワーカーが同じ内容で 2 回異常終了しました"};
+	static const char *const what_en[] = {"blocked: malware found", "blocked by a DLP rule",
+					      "the sanitising worker crashed twice on the same content"};
+	char what[SK_LEDGER_VALUE_MAX / 2], at[32];
+	snprintf(what, sizeof(what), "%s: %.300s%s%.300s%s\n(%s)", what_ja[ev], name ? name : "-",
+		 detail && *detail ? " (" : "", detail && *detail ? detail : "",
+		 detail && *detail ? ")" : "", what_en[ev]);
+	sk_time_iso_jst(sk_ledger_now(l), at, sizeof(at)); /* "2026-12-07T08:28:00+09:00" */
+	at[10] = ' ';
+	at[16] = 0;
+	sk_ledger_kv kv[] = {
+		{"found_by", "sekisho"},
+		{"found_at", at},
+		{"what", what},
+		{"severity", ev == SK_LEDGER_EVENT_MALWARE ? "high" : "medium"},
+		{"state", "open"},
+		{"item", link},
+	};
+	sk_ledger_problems pr;
+	sk_ledger_problems_init(&pr);
+	int rc = sk_ledger_add(l, "incidents", kv, sizeof(kv) / sizeof(kv[0]), "sekisho", id_out, &pr, err);
+	if (rc && pr.n)
+		sk_error_set(err, rc, "incident: %s: %s", pr.v[0].field, pr.v[0].en);
+	sk_ledger_problems_free(&pr);
+	return rc;
 }

@@ -134,6 +134,20 @@ ok $? "the same in English"
 L list assets --json | wc -l >"$T/after"
 check "the ledger is as it was" cmp -s "$T/before" "$T/after"
 
+# the gate opens an incident by itself: a DLP block (a 個人番号 going out by mail), linked
+# to the item; a clean file opens none
+printf '申請者 山田\n個人番号: 3847-5629-1044\n' >"$T/mn.txt"
+printf 'お知らせ\n' >"$T/ok.txt"
+"$S" sanitize --json --state "$T/st" --policy "$P" --from lgwan --to internet --channel mail --class 1 \
+	-o "$T/out" "$T/mn.txt" "$T/ok.txt" >"$T/san.json" 2>/dev/null
+grep '"reason":"dlp"' "$T/san.json" | grep -o '"quarantine_id":"[^"]*"' | cut -d'"' -f4 >"$T/qid"
+grep '"reason":"dlp"' "$T/san.json" | grep -o '"incident":"IN-[0-9]*"' | cut -d'"' -f4 >"$T/iid"
+[ -s "$T/qid" ] && [ -s "$T/iid" ] && [ "$(grep -c '"incident"' "$T/san.json")" -eq 1 ]
+ok $? "a DLP block opens an incident (named in the result); the clean file none"
+L list incidents --json | grep "\"id\":\"$(cat "$T/iid")\"" >"$T/auto.json"
+grep -q "\"found_by\":\"sekisho\".*\"what\":\"DLP の規則により遮断しました: mn.txt.*\"state\":\"open\",\"item\":\"$(cat "$T/qid")\"" "$T/auto.json"
+ok $? "the incident is open, says what happened and links the quarantined item"
+
 # audit
 "$S" audit list --state "$T/st" --json >"$T/audit.jsonl"
 grep -q '"actor":"tanaka","action":"ledger.add","object":"assets/AS-0001"' "$T/audit.jsonl"
@@ -142,6 +156,8 @@ grep -q '"action":"ledger.update","object":"assets/AS-0001".*manager.*山田.*�
 ok $? "audit: ledger.update with the old and new value"
 grep -q '"action":"ledger.import","object":"assets/AS-0003"' "$T/audit.jsonl"
 ok $? "audit: ledger.import per record"
+grep -q '"actor":"sekisho","action":"ledger.add","object":"incidents/IN-0002"' "$T/audit.jsonl"
+ok $? "audit: the gate's incident"
 "$S" audit verify --state "$T/st" --json >"$T/verify.json"
 grep -q '"verdict":"ok".*"unsigned_records":0' "$T/verify.json"
 ok $? "audit verify: ok, every record signed"

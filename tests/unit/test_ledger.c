@@ -803,6 +803,43 @@ static void csv_import(void **state)
 	env_free(e);
 }
 
+/* the gate's incidents: malware and DLP at once, a crash the second time the same content
+ * crashes a worker */
+static void gate_events(void **state)
+{
+	(void)state;
+	struct env *e = env_new();
+	char id[SK_LEDGER_ID_MAX], b[512];
+	const char *sha = "ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12";
+	assert_int_equal(sk_ledger_gate_event(e->l, SK_LEDGER_EVENT_MALWARE, "20260401-0a0b0c0d", sha,
+					      "請求書.pdf", "Eicar-Signature", id, &e->err),
+			 0);
+	assert_string_equal(id, "IN-0001");
+	assert_string_equal(value(e, "incidents", id, "severity", b, sizeof(b)), "high");
+	assert_string_equal(value(e, "incidents", id, "item", b, sizeof(b)), "20260401-0a0b0c0d");
+	assert_string_equal(value(e, "incidents", id, "state", b, sizeof(b)), "open");
+	value(e, "incidents", id, "what", b, sizeof(b));
+	assert_non_null(strstr(b, "マルウェア"));
+	assert_non_null(strstr(b, "請求書.pdf"));
+	assert_non_null(strstr(b, "Eicar-Signature"));
+	assert_int_equal(audit_hits(e, "ledger.add", "incidents/IN-0001", NULL), 1);
+	/* a crash: nothing the first time, an incident the second, nothing after */
+	assert_int_equal(sk_ledger_gate_event(e->l, SK_LEDGER_EVENT_CRASH, "i1", sha, "a.docx", NULL, id, &e->err), 0);
+	assert_string_equal(id, "");
+	assert_int_equal(sk_ledger_gate_event(e->l, SK_LEDGER_EVENT_CRASH, "i2", "ffff", "b.docx", NULL, id, &e->err), 0);
+	assert_string_equal(id, "");
+	assert_int_equal(sk_ledger_gate_event(e->l, SK_LEDGER_EVENT_CRASH, "i3", sha, "a.docx", NULL, id, &e->err), 0);
+	assert_string_equal(id, "IN-0002");
+	assert_string_equal(value(e, "incidents", id, "severity", b, sizeof(b)), "medium");
+	assert_int_equal(sk_ledger_gate_event(e->l, SK_LEDGER_EVENT_CRASH, "i4", sha, "a.docx", NULL, id, &e->err), 0);
+	assert_string_equal(id, "");
+	/* no quarantine ID: linked by the content's hash */
+	assert_int_equal(sk_ledger_gate_event(e->l, SK_LEDGER_EVENT_DLP, NULL, sha, "x.txt", "mynumber", id, &e->err), 0);
+	assert_string_equal(value(e, "incidents", id, "item", b, sizeof(b)), "sha256:ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12");
+	assert_int_equal(count(e, "incidents"), 3);
+	env_free(e);
+}
+
 static void files_private(void **state)
 {
 	(void)state;
@@ -831,6 +868,7 @@ int main(void)
 		cmocka_unit_test(training_inspections_laws),
 		cmocka_unit_test(limits),
 		cmocka_unit_test(csv_import),
+		cmocka_unit_test(gate_events),
 		cmocka_unit_test(files_private),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
