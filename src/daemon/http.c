@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -407,7 +408,13 @@ static int admit(skh_req *r)
 				  "JSON で送ってください", "Send JSON (application/json)", NULL);
 			return SK_EINVAL;
 		}
+		/* the whole cap at once: growing would leave copies (passwords) behind */
 		sk_buf_init(&r->json_text, SKH_JSON_MAX);
+		if (sk_buf_reserve(&r->json_text, SKH_JSON_MAX) != 0) {
+			skh_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "busy", "混み合っています",
+				  "The gateway is busy", NULL);
+			return SK_EINVAL;
+		}
 	} else if (rt->body == SKH_BODY_FILE) {
 		/* private and unnamed, beside the quarantine (same file system) */
 		r->body_fd = open(server.d->cfg.state, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
@@ -434,8 +441,13 @@ static int body_add(skh_req *r, const char *data, size_t n)
 		return SK_ELIMIT;
 	}
 	r->body_len += n;
-	if (rt->body == SKH_BODY_JSON)
-		return sk_buf_add(&r->json_text, data, n) == 0 ? 0 : -1;
+	if (rt->body == SKH_BODY_JSON) {
+		int rc = sk_buf_add(&r->json_text, data, n);
+		/* a JSON body may hold passwords: the connection's read buffer, where
+		 * libmicrohttpd put the bytes, is zeroed once they are copied */
+		explicit_bzero((void *)data, n);
+		return rc == 0 ? 0 : SK_ENOMEM;
+	}
 	while (n) {
 		ssize_t w = write(r->body_fd, data, n);
 		if (w < 0 && errno == EINTR)
@@ -551,6 +563,20 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 
 /* ---- the role ---- */
 
+/* jansson's memory is zeroed when freed: parsed request bodies (passwords of a login or
+ * an unlock) leave no copy behind in freed memory, the lexer's buffers included. */
+static void *json_alloc(size_t n)
+{
+	return malloc(n);
+}
+
+static void json_free(void *p)
+{
+	if (p)
+		explicit_bzero(p, malloc_usable_size(p));
+	free(p);
+}
+
 __attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char *fmt,
 							  va_list ap)
 {
@@ -575,6 +601,7 @@ int skd_http_run(skd *d)
 		return SKD_EXIT_CONFIG;
 	}
 	server.d = d;
+	json_set_alloc_funcs(json_alloc, json_free);
 	sk_error err;
 	sk_error_clear(&err);
 	if (skd_gate_open(d, &server.gate, &err) != 0) {

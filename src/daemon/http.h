@@ -121,6 +121,7 @@ void skh_items_post(skh_req *r);
 void skh_items_list(skh_req *r);
 void skh_item_get(skh_req *r);
 void skh_item_content(skh_req *r);
+void skh_item_unlock(skh_req *r);
 void skh_request_create(skh_req *r);
 void skh_requests_list(skh_req *r);
 void skh_request_approve(skh_req *r);

@@ -11,7 +11,9 @@
 #include <unistd.h>
 
 #include "http.h"
+#include "sekisho/engine.h"
 #include "sekisho/name.h"
+#include "sekisho/notify.h"
 #include "sekisho/pool.h"
 #include "sekisho/release.h"
 
@@ -287,6 +289,11 @@ void skh_items_post(skh_req *r)
 	int64_t us = skd_now_us() - t0;
 	sk_input_release(&item.input);
 	if (rc != 0 || !res.quarantine_id[0]) {
+		if (!e.msg[0])
+			snprintf(e.msg, sizeof(e.msg), "not on record: %.120s (%s %.80s)",
+				 res.unrecorded[0] ? res.unrecorded : "-",
+				 sk_reason_code(res.report.reason),
+				 res.report.reason_detail ? res.report.reason_detail : "");
 		sk_result_free(&res);
 		busy(r, &e);
 		return;
@@ -507,6 +514,136 @@ void skh_item_content(skh_req *r)
 	skh_file(r, fd, size, dl, NULL);
 }
 
+/* ---- PPAP unlock ---- */
+
+/* Zeroes the password strings of the request (jansson's copies) once they are used. */
+static void passwords_zero(json_t *arr)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(arr, i, v)
+	{
+		if (json_is_string(v))
+			explicit_bzero((char *)json_string_value(v), json_string_length(v));
+	}
+}
+
+void skh_item_unlock(skh_req *r)
+{
+	skh_tctx *t = skh_ctx(r);
+	sk_error e;
+	sk_error_clear(&e);
+	json_t *arr = json_object_get(r->json, "passwords");
+	const char *pw[SK_UNLOCK_PASSWORDS_MAX];
+	size_t n = json_is_array(arr) ? json_array_size(arr) : 0;
+	bool ok = n >= 1 && n <= SK_UNLOCK_PASSWORDS_MAX;
+	for (size_t i = 0; ok && i < n; i++) {
+		json_t *v = json_array_get(arr, i);
+		pw[i] = json_string_value(v);
+		ok = pw[i] && json_string_length(v) > 0 && strlen(pw[i]) == json_string_length(v);
+	}
+	if (!t) {
+		passwords_zero(arr);
+		busy(r, &e);
+		return;
+	}
+	/* the owner only, and only on the listener of the zone the item came from (where
+	 * its sender, who knows the password, is); another item answers 404 */
+	sk_qitem it;
+	memset(&it, 0, sizeof(it));
+	int rc = sk_quarantine_get(t->q, r->id, &it, &e);
+	if (rc == 0 && (it.submitter_uid != r->user.id || !it.src_zone ||
+			strcmp(it.src_zone, r->l->zone)))
+		rc = SK_ENOTFOUND;
+	sk_qitem_free(&it);
+	if (rc) {
+		passwords_zero(arr);
+		if (rc == SK_ENOTFOUND)
+			not_found(r);
+		else
+			busy(r, &e);
+		return;
+	}
+	if (!ok) {
+		passwords_zero(arr);
+		bad_request(r, "パスワードを 1〜5 個、passwords として送ってください",
+			    "Send 1 to 5 passwords as passwords");
+		return;
+	}
+	sk_options o = gate_opt(r, t);
+	sk_result res;
+	sk_unlock_status st = SK_UNLOCK_BAD_REQUEST;
+	int64_t t0 = skd_now_us();
+	rc = sk_gate_unlock(&o, r->id, pw, n, r->user.name, NULL, &res, &st, &e);
+	int64_t us = skd_now_us() - t0;
+	passwords_zero(arr);
+	explicit_bzero(pw, sizeof(pw));
+	const char *verdict = sk_verdict_code(res.report.verdict);
+	SKD_EVENT(rc == 0 && st == SK_UNLOCK_DONE ? SKD_INFO : SKD_NOTICE, "unlock",
+		  "パスワード付き ZIP の解除", "password ZIP unlock", SKD_S("item", r->id),
+		  SKD_S("user", r->user.name),
+		  SKD_S("status", st == SK_UNLOCK_DONE	       ? "done"
+				  : st == SK_UNLOCK_WRONG_PASSWORD ? "wrong-password"
+				  : st == SK_UNLOCK_TOO_MANY       ? "too-many-attempts"
+				  : st == SK_UNLOCK_NOT_ENCRYPTED  ? "not-encrypted"
+								   : "bad-request"),
+		  SKD_S("verdict", rc == 0 ? verdict : ""), SKD_N("ms", us / 1000));
+	if (rc == SK_ELOCKED || (rc && st == SK_UNLOCK_TOO_MANY)) {
+		sk_result_free(&res);
+		skh_error(r, MHD_HTTP_TOO_MANY_REQUESTS, "too-many-attempts",
+			  sk_unlock_status_text(SK_UNLOCK_TOO_MANY, false),
+			  sk_unlock_status_text(SK_UNLOCK_TOO_MANY, true),
+			  json_pack("{s:i}", "tries_left", 0));
+		return;
+	}
+	if (rc == SK_EINVAL && st == SK_UNLOCK_NOT_ENCRYPTED) {
+		sk_result_free(&res);
+		skh_error(r, MHD_HTTP_CONFLICT, "conflict",
+			  sk_unlock_status_text(st, false), sk_unlock_status_text(st, true), NULL);
+		return;
+	}
+	if (rc == SK_EINVAL && st == SK_UNLOCK_BAD_REQUEST) {
+		sk_result_free(&res);
+		bad_request(r, "パスワードは 1〜5 個、それぞれ制御文字を含まず 1024 バイトまでです",
+			    "1 to 5 passwords, each without control characters and at most 1024 bytes");
+		return;
+	}
+	if (rc == SK_ENOTFOUND) {
+		sk_result_free(&res);
+		not_found(r);
+		return;
+	}
+	if (rc) {
+		sk_result_free(&res);
+		busy(r, &e);
+		return;
+	}
+	bool wrong = st == SK_UNLOCK_WRONG_PASSWORD;
+	unsigned tries = 0;
+	if (wrong && sk_quarantine_unlock_tries(t->q, r->id, 0, &tries, &e) != 0)
+		tries = SK_UNLOCK_TRIES_MAX;
+	sk_reason reason = res.report.verdict == SK_VERDICT_BLOCKED ? res.report.reason
+								     : SK_REASON_NONE;
+	json_t *o2 = json_pack("{s:s,s:o,s:s,s:b}", "verdict", verdict, "reason",
+			       reason != SK_REASON_NONE ? json_string(sk_reason_code(reason))
+							: json_null(),
+			       "reason_text",
+			       reason != SK_REASON_NONE ? sk_reason_text(reason, r->lang) : "",
+			       "wrong_password", wrong);
+	sk_result_free(&res);
+	if (wrong && o2)
+		json_object_set_new(o2, "tries_left",
+				    json_integer(tries < SK_UNLOCK_TRIES_MAX
+							 ? (json_int_t)(SK_UNLOCK_TRIES_MAX - tries)
+							 : 0));
+	memset(&it, 0, sizeof(it));
+	if (o2 && sk_quarantine_get(t->q, r->id, &it, &e) == 0) {
+		json_object_set_new(o2, "item", item_json(r, t, &it, false));
+		sk_qitem_free(&it);
+	}
+	skh_json(r, MHD_HTTP_OK, o2);
+}
+
 /* ---- release requests ---- */
 
 static void notify(skh_req *r, const char *what, const sk_qrequest *q);
@@ -699,15 +836,225 @@ void skh_request_refuse(skh_req *r)
 
 /* ---- notices ---- */
 
-/* Mail notices (approvers when a request is made, the requester when it is decided)
- * need the auth service's sk_notify_send; until it is on main they are events only. */
+/* Mail notices through the local MTA (sk_notify_send, gateway.sendmail): when a request
+ * is made, to every user with a mail address who may decide it (their rights under the
+ * policy, sk_release_may_decide), never the requester; when it is decided, to the
+ * requester. Japanese first, the English below, in one message. A notice that cannot be
+ * sent is an event and an audit record; the request stands. */
+
+#define SKH_MAIL_MAX 256
+
+/* One line of text for a header: control characters become spaces. */
+static void one_line(const char *s, char *out, size_t n)
+{
+	size_t k = 0;
+	for (; s && *s && k + 1 < n; s++)
+		out[k++] = (unsigned char)*s < 0x20 || *s == 0x7f ? ' ' : *s;
+	out[k] = 0;
+}
+
+/* The sender: sekisho@HOSTNAME (sekisho@localhost when the host name is no domain). */
+static void notice_from(char out[SKH_MAIL_MAX])
+{
+	char host[200] = "";
+	if (gethostname(host, sizeof(host) - 1) != 0)
+		host[0] = 0;
+	snprintf(out, SKH_MAIL_MAX, "sekisho@%s", host);
+	if (!sk_mail_addr_valid(out))
+		snprintf(out, SKH_MAIL_MAX, "sekisho@localhost");
+}
+
+struct approvers_ctx {
+	const sk_policy *p;
+	const sk_qitem *it;
+	const sk_qrequest *q;
+	const char *requester_mail;
+	char to[SK_NOTIFY_TO_MAX][SKH_MAIL_MAX];
+	size_t n;
+	bool more; /* more than SK_NOTIFY_TO_MAX */
+};
+
+static int approver_one(void *ctx, const sk_auth_user *u)
+{
+	struct approvers_ctx *c = ctx;
+	if (u->disabled || !u->mail[0] || u->id == c->q->requester_uid ||
+	    !strcmp(u->mail, c->requester_mail))
+		return 0;
+	sk_auth_rights rt;
+	memset(&rt, 0, sizeof(rt));
+	if (sk_auth_effective(u, c->p, &rt) != 0)
+		return 0;
+	sk_qactor who = {u->id, u->name, rt.section[0] ? rt.section : NULL};
+	if (sk_release_may_decide(c->p, c->it, c->q, &who, &rt, NULL) != 0)
+		return 0;
+	for (size_t i = 0; i < c->n; i++)
+		if (!strcmp(c->to[i], u->mail))
+			return 0;
+	if (c->n == SK_NOTIFY_TO_MAX) {
+		c->more = true;
+		return 1;
+	}
+	snprintf(c->to[c->n++], SKH_MAIL_MAX, "%s", u->mail);
+	return 0;
+}
+
+/* The lines common to both notices: item, file, requester, kind, reason. */
+static void notice_facts(sk_buf *b, const sk_qitem *it, const sk_qrequest *q, bool en)
+{
+	const char *name = it->name && *it->name ? it->name : "-";
+	bool orig = q->kind == SK_QKIND_ORIGINAL;
+	if (!en)
+		sk_buf_printf(b,
+			      "  申請番号:   %lld\n  項目 ID:    %s\n  ファイル名: %s\n"
+			      "  送り先:     %s → %s\n  申請者:     %s%s%s%s\n  種類:       %s\n"
+			      "  理由:       %s\n",
+			      (long long)q->id, it->id, name, it->src_zone ? it->src_zone : "-",
+			      it->dst_zone ? it->dst_zone : "-", q->requester ? q->requester : "-",
+			      it->submitter_section ? " (" : "",
+			      it->submitter_section ? it->submitter_section : "",
+			      it->submitter_section ? ")" : "",
+			      orig ? "原本の取り出し" : "取り出し (無害化した結果)",
+			      q->reason ? q->reason : "");
+	else
+		sk_buf_printf(b,
+			      "  Request:      %lld\n  Item ID:      %s\n  File:         %s\n"
+			      "  Zones:        %s -> %s\n  Requested by: %s%s%s%s\n  Kind:         %s\n"
+			      "  Reason:       %s\n",
+			      (long long)q->id, it->id, name, it->src_zone ? it->src_zone : "-",
+			      it->dst_zone ? it->dst_zone : "-", q->requester ? q->requester : "-",
+			      it->submitter_section ? " (" : "",
+			      it->submitter_section ? it->submitter_section : "",
+			      it->submitter_section ? ")" : "",
+			      orig ? "the original" : "release (the sanitised result)",
+			      q->reason ? q->reason : "");
+}
+
 static void notify(skh_req *r, const char *what, const sk_qrequest *q)
 {
+	skh_tctx *t = skh_ctx(r);
+	const sk_policy *p = r->l->s->d->policy;
 	char rid[32];
 	snprintf(rid, sizeof(rid), "%lld", (long long)q->id);
 	SKD_EVENT(SKD_INFO, "request", "取り出し申請の状態が変わりました", "a release request changed",
 		  SKD_S("what", what), SKD_S("request", rid), SKD_S("item", q->item),
 		  SKD_S("kind", sk_qkind_code(q->kind)), SKD_S("user", r->user.name));
+	if (!t)
+		return;
+	sk_policy_gateway g;
+	sk_policy_gateway_get(p, &g);
+	const char *sendmail = g.sendmail ? g.sendmail : "/usr/sbin/sendmail";
+	sk_error e;
+	sk_error_clear(&e);
+	sk_qitem it;
+	memset(&it, 0, sizeof(it));
+	if (sk_quarantine_get(t->q, q->item, &it, &e) != 0) {
+		SKD_EVENT(SKD_WARNING, "notify-error", "通知を作れません", "cannot make a notice",
+			  SKD_S("request", rid), SKD_S("error", e.msg));
+		return;
+	}
+	sk_auth_user req;
+	memset(&req, 0, sizeof(req));
+	if (sk_auth_user_get_id(t->auth, q->requester_uid, &req, &e) != 0)
+		memset(&req, 0, sizeof(req));
+	bool requested = !strcmp(what, "requested");
+	struct approvers_ctx *ac = calloc(1, sizeof(*ac));
+	const char *to[SK_NOTIFY_TO_MAX];
+	size_t nto = 0;
+	if (!ac) {
+		sk_qitem_free(&it);
+		return;
+	}
+	if (requested) {
+		ac->p = p;
+		ac->it = &it;
+		ac->q = q;
+		ac->requester_mail = req.mail;
+		if (sk_auth_user_list(t->auth, approver_one, ac, &e) < 0)
+			SKD_EVENT(SKD_WARNING, "notify-error", "承認者の一覧を読めません",
+				  "cannot list the approvers", SKD_S("error", e.msg));
+		for (size_t i = 0; i < ac->n; i++)
+			to[nto++] = ac->to[i];
+		if (ac->more)
+			SKD_EVENT(SKD_WARNING, "notify-limit", "通知先が多すぎるため一部にだけ送ります",
+				  "too many approvers: the notice goes to the first ones",
+				  SKD_S("request", rid), SKD_N("max", SK_NOTIFY_TO_MAX));
+	} else if (req.mail[0] && !req.disabled) {
+		to[nto++] = req.mail;
+	}
+	if (!nto) {
+		SKD_EVENT(SKD_NOTICE, "notify-none", "通知先 (メールアドレスのある利用者) がいません",
+			  "nobody to notify (no user with a mail address)", SKD_S("request", rid),
+			  SKD_S("what", what));
+		free(ac);
+		sk_qitem_free(&it);
+		return;
+	}
+	char name[SKH_NAME_MAX + 1], subject[SK_NOTIFY_SUBJECT_MAX], from[SKH_MAIL_MAX];
+	one_line(it.name && *it.name ? it.name : it.id, name, sizeof(name));
+	notice_from(from);
+	bool approved = !strcmp(what, "approved");
+	const char *by = q->state == SK_QREQ_REFUSED ? q->refused_by
+			 : q->napprovals			 ? q->approvals[q->napprovals - 1].name
+							 : NULL;
+	const char *url = g.console_url;
+	sk_buf b;
+	sk_buf_init(&b, SK_NOTIFY_BODY_MAX);
+	if (requested) {
+		snprintf(subject, sizeof(subject), "[sekisho] 取り出し申請の承認依頼 / Release request: %s",
+			 name);
+		sk_buf_adds(&b, "取り出しの申請がありました。内容を確認し、承認または却下してください。\n\n");
+	} else {
+		snprintf(subject, sizeof(subject), "[sekisho] 取り出し申請が%s / Release request %s: %s",
+			 approved ? "承認されました" : "却下されました", approved ? "approved" : "refused",
+			 name);
+		sk_buf_printf(&b, "取り出しの申請が%s。\n\n",
+			      approved ? "承認されました" : "却下されました");
+	}
+	notice_facts(&b, &it, q, false);
+	if (!requested) {
+		sk_buf_printf(&b, "  判断:       %s (%s)\n", approved ? "承認" : "却下", by ? by : "-");
+		if (q->comment && *q->comment)
+			sk_buf_printf(&b, "  コメント:   %s\n", q->comment);
+		if (q->outcome && *q->outcome)
+			sk_buf_printf(&b, "  結果:       %s\n", q->outcome);
+	}
+	if (url)
+		sk_buf_printf(&b, "\n画面: %s#/%s\n", url, requested ? "approve" : "items");
+	sk_buf_adds(&b, "\n-- \nこのメールは sekisho (無害化ゲートウェイ) が自動で送っています。\n\n"
+			"---------------------------------------- English\n\n");
+	if (requested)
+		sk_buf_adds(&b, "A release was requested. Please check it and approve or refuse it.\n\n");
+	else
+		sk_buf_printf(&b, "The release request was %s.\n\n", approved ? "approved" : "refused");
+	notice_facts(&b, &it, q, true);
+	if (!requested) {
+		sk_buf_printf(&b, "  Decision:     %s (%s)\n", approved ? "approved" : "refused",
+			      by ? by : "-");
+		if (q->comment && *q->comment)
+			sk_buf_printf(&b, "  Comment:      %s\n", q->comment);
+		if (q->outcome && *q->outcome)
+			sk_buf_printf(&b, "  Outcome:      %s\n", q->outcome);
+	}
+	if (url)
+		sk_buf_printf(&b, "\nConsole: %s#/%s\n", url, requested ? "approve" : "items");
+	sk_buf_adds(&b, "\n-- \nThis message was sent by sekisho (the sanitising gateway).\n");
+	int rc = sk_notify_send(sendmail, from, to, nto, subject, sk_buf_str(&b), &e);
+	sk_buf_free(&b);
+	char obj[128];
+	snprintf(obj, sizeof(obj), "item:%s request:%s", q->item, rid);
+	if (rc) {
+		SKD_EVENT(SKD_WARNING, "notify-error", "通知メールを送れませんでした (申請はそのままです)",
+			  "the mail notice could not be sent (the request stands)",
+			  SKD_S("request", rid), SKD_S("what", what), SKD_S("error", e.msg));
+		char detail[300];
+		snprintf(detail, sizeof(detail), "%s: %s", what, e.msg);
+		skh_audit(r, "notify", obj, "failed", detail);
+	} else {
+		SKD_EVENT(SKD_INFO, "notify", "通知メールを送りました", "mail notice sent",
+			  SKD_S("request", rid), SKD_S("what", what), SKD_N("recipients", nto));
+	}
+	free(ac);
+	sk_qitem_free(&it);
 }
 
 /* ---- dashboard ---- */

@@ -8,6 +8,7 @@
 
 #include "http.h"
 #include "sekisho/audit.h"
+#include "sekisho/quarantine.h"
 
 #define SKH_PER_PAGE_MAX 200
 #define SKH_AUDIT_WINDOW 10000 /* records of one audit page window (page × per_page) */
@@ -144,22 +145,80 @@ static void session_delete(skh_req *r)
 	r->resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
 }
 
-/* ---- not yet available ---- */
+/* ---- audit ---- */
 
-/* PPAP unlock needs sk_gate_unlock (engineer ppap); until it is on main: 501. */
-static void not_yet(skh_req *r)
+/* The ids of the user's items (sorted), for the records a staff member may see. */
+typedef struct skh_idset {
+	char (*v)[SK_QUARANTINE_ID_LEN];
+	size_t n, cap;
+	bool failed;
+} skh_idset;
+
+static int idset_add(void *ctx, const sk_qitem *it)
 {
-	skh_error(r, MHD_HTTP_NOT_IMPLEMENTED, "not-implemented",
-		  "この機能はまだ使えません", "This function is not available yet", NULL);
+	skh_idset *s = ctx;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 256;
+		void *v = realloc(s->v, cap * sizeof(*s->v));
+		if (!v) {
+			s->failed = true;
+			return 1;
+		}
+		s->v = v;
+		s->cap = cap;
+	}
+	snprintf(s->v[s->n++], SK_QUARANTINE_ID_LEN, "%s", it->id);
+	return 0;
 }
 
-/* ---- audit ---- */
+static int idcmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/* Every item the user sent, page by page. */
+static int own_items(skh_req *r, skh_tctx *t, skh_idset *s, sk_error *e)
+{
+	sk_qquery q;
+	memset(&q, 0, sizeof(q));
+	q.submitter_uid = r->user.id;
+	q.limit = SK_QUARANTINE_QUERY_MAX;
+	for (;;) {
+		size_t before = s->n;
+		uint64_t total = 0;
+		int rc = sk_quarantine_query(t->q, &q, idset_add, s, &total, e);
+		if (rc)
+			return rc;
+		if (s->failed)
+			return sk_error_set(e, SK_ENOMEM, "the user's items");
+		if (s->n - before < SK_QUARANTINE_QUERY_MAX || q.offset + SK_QUARANTINE_QUERY_MAX >= total)
+			break;
+		q.offset += SK_QUARANTINE_QUERY_MAX;
+	}
+	if (s->n)
+		qsort(s->v, s->n, sizeof(*s->v), idcmp);
+	return 0;
+}
+
+/* Does an audit record's object ("item:ID …", "mail:ID …") name one of the ids? */
+static bool about_item_of(const skh_idset *s, const char *object)
+{
+	if (!s->n || (strncmp(object, "item:", 5) && strncmp(object, "mail:", 5)))
+		return false;
+	char id[SK_QUARANTINE_ID_LEN];
+	size_t n = 0;
+	for (const char *p = object + 5; *p && *p != ' ' && n + 1 < sizeof(id); p++)
+		id[n++] = *p;
+	id[n] = 0;
+	return bsearch(id, s->v, s->n, sizeof(*s->v), idcmp) != NULL;
+}
 
 struct audit_walk {
 	skh_req *r;
 	int64_t until;
 	const char *actor, *action, *object;
 	bool own_only;
+	const skh_idset *own_items; /* own_only: the user's items */
 	uint64_t total;
 	size_t window; /* page × per_page: the newest `window` matches are kept */
 	json_t **ring;
@@ -176,7 +235,10 @@ static int audit_one(void *ctx, const sk_audit_record *rec)
 		return 0;
 	if (w->object && !strstr(rec->object, w->object))
 		return 0;
-	if (w->own_only && strcmp(rec->actor, w->r->user.name))
+	/* staff: the records they made, and those about their items (an approval by
+	 * another user, an unlock, a download) */
+	if (w->own_only && strcmp(rec->actor, w->r->user.name) &&
+	    !about_item_of(w->own_items, rec->object))
 		return 0;
 	size_t slot = (size_t)(w->total % w->window);
 	json_decref(w->ring[slot]);
@@ -215,16 +277,25 @@ static void audit_list(skh_req *r)
 		.actor = skh_arg(r, "actor"),
 		.action = skh_arg(r, "action"),
 		.object = skh_arg(r, "object"),
-		/* staff without `audit`: only their own records */
+		/* staff without `audit`: their own records and those about their items */
 		.own_only = !(r->rights.perms & SK_PERM_AUDIT),
 		.window = (size_t)(page * per),
 	};
+	skh_idset ids = {0};
+	w.own_items = &ids;
+	if (w.own_only && own_items(r, t, &ids, &e) != 0) {
+		free(ids.v);
+		busy(r, &e);
+		return;
+	}
 	w.ring = calloc(w.window, sizeof(*w.ring));
 	if (!w.ring) {
+		free(ids.v);
 		busy(r, &e);
 		return;
 	}
 	int rc = sk_audit_list(t->audit, since, audit_one, &w, &e);
+	free(ids.v);
 	json_t *arr = json_array();
 	/* newest first: matches total-1-(page-1)*per down to total-page*per */
 	for (long k = 0; rc == 0 && k < per; k++) {
@@ -427,7 +498,7 @@ const skh_route skh_routes[] = {
 	{"GET", "/api/items/{id}/content", SKH_ANY_ZONE, true, SK_PERM_DOWNLOAD | SK_PERM_APPROVE,
 	 false, SKH_BODY_NONE, skh_item_content},
 	{"POST", "/api/items/{id}/unlock", SKH_ANY_ZONE, true, SK_PERM_UPLOAD, true, SKH_BODY_JSON,
-	 not_yet},
+	 skh_item_unlock},
 	{"POST", "/api/items/{id}/requests", SKH_CONSOLE_ZONE, true, SK_PERM_REQUEST, true,
 	 SKH_BODY_JSON, skh_request_create},
 	{"GET", "/api/requests", SKH_CONSOLE_ZONE, true, SK_PERM_REQUEST | SK_PERM_APPROVE, false,

@@ -254,7 +254,7 @@ for zone, host in (("lgwan", LG), ("internet", INET)):
             elif need and not (need & EXPECTED_PERMS[role]):
                 want = {403}
             elif "{id}" in pattern:
-                want = {404, 501} if pattern.endswith("/unlock") else {404}
+                want = {404}
             elif method == "GET":
                 want = {200}
             elif pattern == "/api/items":
@@ -359,6 +359,33 @@ head = head.decode(errors="replace")
 s.close()
 ok(head.startswith("HTTP/1.1 413") and "too-large" in head, "a body over the size budget → 413", head[:120])
 
+# ---- mail notices (the fake sendmail of http_api.sh keeps them in T/mail)
+import email
+import email.policy
+import glob
+
+
+def mail_seen():
+    return set(glob.glob(T + "/mail/m.*.eml"))
+
+
+def mails_new(before):
+    out = []
+    for f in sorted(mail_seen() - before):
+        rcpt = set(open(f[:-4] + ".rcpt").read().split())
+        m = email.message_from_bytes(open(f, "rb").read(), policy=email.policy.default)
+        out.append((rcpt, m))
+    return out
+
+
+def mail_text(m):
+    return m.get_body(preferencelist=("plain",)).get_content()
+
+
+def addr(*names):
+    return {n + "@example.lg.jp" for n in names}
+
+
 # ---- release: request, two approvals by others, no self-approval
 k3, k3j = login(LG, "kacho3")[3], None
 st, h, d = req(LG, "GET", "/api/session", cookie=k3)
@@ -371,12 +398,31 @@ ok(st == 201 and held.get("verdict") == "held" and held.get("has_content") is Fa
 hid = held.get("id", "x")
 st, h, d = req(LG, "GET", "/api/items/%s/content" % hid, cookie=k3)
 ok(st == 404, "a held item has no content")
+before_req = mail_seen()
 st, h, d = req(LG, "POST", "/api/items/%s/requests" % hid, {"kind": "release", "reason": "業務で必要"},
                cookie=k3, csrf=k3j.get("csrf"))
 rq = js(d) or {}
 ok(st == 201 and rq.get("state") == "pending" and rq.get("needed") == 2 and rq.get("by") == "kacho3",
    "release request → 201 pending, 2 approvals needed", (st, d[:300]))
 rid = rq.get("id", 0)
+mails = mails_new(before_req)
+approvers = addr("kacho1", "kacho1i", "kacho2", "kacho2i", "kacho3i")
+ok(len(mails) == 1 and mails[0][0] == approvers,
+   "the request's notice goes to every user with a mail who may approve it, not the requester",
+   [sorted(r) for r, _ in mails])
+m = mails[0][1] if mails else email.message.EmailMessage()
+body = mail_text(m) if mails else ""
+ok(set(a.addr_spec for a in m["To"].addresses) == approvers if mails else False,
+   "... the To header names the same approvers", m["To"])
+ok("取り出し申請" in str(m["Subject"]) and "Release request" in str(m["Subject"])
+   and "申請.txt" in str(m["Subject"]) and str(m["From"]).startswith("sekisho@"),
+   "... subject in Japanese and English with the file name, from sekisho@host",
+   (m["Subject"], m["From"]))
+ja, en = body.find("取り出しの申請がありました"), body.find("A release was requested")
+ok(0 <= ja < en and all(x in body for x in (hid, "申請.txt", "kacho3", "業務で必要",
+                                              "https://127.0.0.3:%d/#/approve" % PORT)),
+   "... the body: Japanese first, English below; item ID, file name, requester, reason, console URL",
+   body[:600])
 st, h, d = req(LG, "POST", "/api/items/%s/requests" % hid, {"kind": "release", "reason": "again"},
                cookie=k3, csrf=k3j.get("csrf"))
 ok(st == 409, "a second pending request → 409", st)
@@ -397,16 +443,180 @@ ok(st == 200 and a1.get("state") == "pending" and len(a1.get("approvals", [])) =
    "first approval (kacho1) → still pending", (st, d[:300]))
 st, h, d = req(LG, "POST", "/api/requests/%s/approve" % rid, {}, cookie=k1, csrf=k1j["csrf"])
 ok(st == 409, "the same approver twice → 409", st)
+ok(len(mails_new(before_req)) == 1, "no decision notice after the first of two approvals",
+   len(mails_new(before_req)))
 st, h, j2, k2 = login(LG, "kacho2")
+before_dec = mail_seen()
 st, h, d = req(LG, "POST", "/api/requests/%s/approve" % rid, {"comment": "承認"}, cookie=k2,
                csrf=j2.get("csrf"))
 a2 = js(d) or {}
 ok(st == 200 and a2.get("state") == "approved" and (a2.get("item") or {}).get("has_content") is True,
    "second approval (kacho2) → approved, the sanitised result is available", (st, d[:300]))
+mails = mails_new(before_dec)
+body = mail_text(mails[0][1]) if mails else ""
+ok(len(mails) == 1 and mails[0][0] == addr("kacho3") and "承認されました" in str(mails[0][1]["Subject"])
+   and "approved" in str(mails[0][1]["Subject"]),
+   "decided: the requester (only) gets the approval notice", [(sorted(r), str(m["Subject"])) for r, m in mails])
+ok(hid in body and "kacho2" in body and body.find("承認されました") < body.find("was approved"),
+   "... naming the item and the last approver, Japanese first", body[:600])
+
+# a notice that cannot be sent: an event and an audit record, the request stands
+st, h, d = req(LG, "POST", "/api/items?name=%s&to=internet" % q("申請2.txt"), "二通目\n".encode(),
+               cookie=k3, csrf=k3j.get("csrf"), ctype="text/plain")
+hid2 = (js(d) or {}).get("id", "x")
+open(T + "/mail/fail", "w").close()
+before = mail_seen()
+st, h, d = req(LG, "POST", "/api/items/%s/requests" % hid2, {"kind": "release", "reason": "再送"},
+               cookie=k3, csrf=k3j.get("csrf"))
+os.unlink(T + "/mail/fail")
+rq2 = js(d) or {}
+rid2 = rq2.get("id", 0)
+ok(st == 201 and rq2.get("state") == "pending" and not mails_new(before),
+   "with the MTA failing the request is still made (201 pending), no mail", (st, d[:200]))
+st, h, d = req(LG, "GET", "/api/audit?per_page=50&action=notify&object=request:%s" % rid2,
+               cookie=sessions[("security-director", "lgwan")][0])
+recs = (js(d) or {}).get("records", [])
+ok(st == 200 and any(r["result"] == "failed" and r["actor"] == "kacho3" for r in recs),
+   "... the failed notice is an audit record", d[:300])
+for _ in range(50):
+    ev = open(T + "/events.log", encoding="utf-8", errors="replace").read()
+    if "notify-error" in ev:
+        break
+    time.sleep(0.1)
+ok("notify-error" in ev, "... and an event (notify-error)")
+before = mail_seen()
+st, h, d = req(LG, "POST", "/api/requests/%s/refuse" % rid2, {"comment": "不要と判断"}, cookie=k1,
+               csrf=k1j["csrf"])
+mails = mails_new(before)
+body = mail_text(mails[0][1]) if mails else ""
+ok(st == 200 and len(mails) == 1 and mails[0][0] == addr("kacho3")
+   and "却下されました" in str(mails[0][1]["Subject"]) and "refused" in str(mails[0][1]["Subject"])
+   and "不要と判断" in body and "kacho1" in body,
+   "refused: the requester gets the notice with the comment", (st, [sorted(r) for r, _ in mails], body[:400]))
 st, h, j3, k3i = login(INET, "kacho3")
 st, h, d = req(INET, "GET", "/api/items/%s/content" % hid, cookie=k3i)
 ok(st == 200 and "外部へ送る文書" in d.decode(errors="replace"),
    "the requester downloads the released result on the internet listener", (st, d[:100]))
+
+# ---- PPAP: a password ZIP uploaded on the internet side, unlocked there, downloaded on LGWAN
+PPAP_PW = "ppap-Kakushi-7391"
+PPAP_WRONG = ["wrong-pw-%02d-xyz" % i for i in range(60)]
+
+
+def ppap_zip(name, pw):
+    d = T + "/ppap-" + name
+    os.makedirs(d, exist_ok=True)
+    open(d + "/会議資料.docm", "wb").write(docm())
+    open(d + "/見積内訳.txt", "w", encoding="utf-8").write("見積の内訳 一式\n")
+    subprocess.run(["zip", "-q", "-P", pw, "../" + name, "会議資料.docm", "見積内訳.txt"], cwd=d,
+                   check=True)
+    return open(T + "/" + name, "rb").read()
+
+
+def unlock(host, iid, pws, tok, csrf):
+    st, h, d = req(host, "POST", "/api/items/%s/unlock" % iid, {"passwords": pws}, cookie=tok,
+                   csrf=csrf)
+    return st, js(d) or {}
+
+
+st, h, d = req(INET, "POST", "/api/items?name=" + q("見積書.zip"), ppap_zip("p1.zip", PPAP_PW),
+               cookie=itok, csrf=ij["csrf"], ctype="application/zip")
+pz = js(d) or {}
+pid = pz.get("id", "x")
+ok(st == 201 and pz.get("verdict") == "blocked" and pz.get("reason") == "encrypted"
+   and pz.get("state") == "held" and pz.get("has_content") is False,
+   "a zip -P archive uploaded on the internet side is held as encrypted", (st, d[:300]))
+st, h, d = req(LG, "POST", "/api/items/%s/unlock" % pid, {"passwords": [PPAP_PW]}, cookie=ltok,
+               csrf=jl.get("csrf"))
+ok(st == 404, "unlock on the LGWAN listener (not where the item came from) → 404", (st, d[:200]))
+k1i, k1ij = sessions[("security-manager", "internet")]
+st, j = unlock(INET, pid, [PPAP_PW], k1i, k1ij.get("csrf"))
+ok(st == 404, "unlock by another user → 404", (st, j))
+st, h, d = req(INET, "POST", "/api/items/%s/unlock" % pid, {"passwords": [PPAP_PW]}, cookie=itok)
+ok(st == 403 and (js(d) or {}).get("error", {}).get("code") == "csrf", "unlock without CSRF → 403")
+for desc, pws in (("6 passwords", PPAP_WRONG[:6]), ("no password", []), ("an empty password", [""]),
+                  ("a number", [7391]), ("a control character", ["a\x01b"])):
+    st, j = unlock(INET, pid, pws, itok, ij["csrf"])
+    ok(st == 400 and j.get("error", {}).get("code") == "bad-request", "unlock with %s → 400" % desc,
+       (st, j))
+st, h, d = req(INET, "POST", "/api/items/%s/unlock" % pid, b'{"passwords":"x"}', cookie=itok,
+               csrf=ij["csrf"], ctype="application/json")
+ok(st == 400, "passwords not a list → 400", st)
+st, j = unlock(INET, pid, PPAP_WRONG[:5], itok, ij["csrf"])
+ok(st == 200 and j.get("verdict") == "blocked" and j.get("reason") == "encrypted"
+   and j.get("wrong_password") is True and j.get("tries_left") == 9
+   and (j.get("item") or {}).get("state") == "held",
+   "5 wrong passwords → 200 blocked, wrong_password, 9 tries left (one try per request)", j)
+st, j = unlock(INET, pid, [PPAP_WRONG[5], PPAP_PW], itok, ij["csrf"])
+pit = j.get("item") or {}
+ok(st == 200 and j.get("verdict") == "sanitized" and j.get("wrong_password") is False
+   and "tries_left" not in j and pit.get("has_content") is True and pit.get("verdict") == "sanitized",
+   "a wrong and the right password → 200 sanitized, the item has content", j)
+st, j = unlock(INET, pid, [PPAP_PW], itok, ij["csrf"])
+ok(st == 409 and j.get("error", {}).get("code") == "conflict", "unlocking it again → 409", (st, j))
+st, h, d = req(INET, "GET", "/api/items/%s/content" % pid, cookie=itok)
+ok(st == 404, "the unlocked result is not served on the internet listener")
+st, h, d = req(LG, "GET", "/api/items/%s/content" % pid, cookie=ltok)
+good = st == 200 and d[:2] == b"PK"
+inner = {}
+if good:
+    import io
+    with zipfile.ZipFile(io.BytesIO(d)) as z:
+        for zi in z.infolist():
+            inner[zi.filename] = z.read(zi)  # no password needed: a plain zip now
+ok(good and inner.get("見積内訳.txt", b"").decode("utf-8", "replace") == "見積の内訳 一式\n",
+   "the owner downloads the sanitised zip on the LGWAN listener, the text inside intact",
+   (st, list(inner)))
+docs = [v for k, v in inner.items() if k.startswith("会議資料.")]
+names_inside = []
+for v in docs:
+    import io
+    with zipfile.ZipFile(io.BytesIO(v)) as z:
+        names_inside += z.namelist()
+ok(len(docs) == 1 and "word/document.xml" in names_inside
+   and not any("vbaProject" in x for x in names_inside),
+   "the docm inside was sanitised (no vbaProject.bin)", (list(inner), names_inside))
+st, h, d = req(LG, "GET", "/api/audit?per_page=200&action=unlock",
+               cookie=sessions[("security-director", "lgwan")][0])
+recs = (js(d) or {}).get("records", [])
+ok(st == 200 and any(r["actor"] == "staffi" and r["result"] == "sanitized" for r in recs)
+   and any(r["result"] == "refused wrong-password" for r in recs),
+   "the unlock and the wrong try are on record naming staffi", d[:300])
+
+# the limit: 10 wrong tries, then the 11th (even with the right password) → 429
+st, h, d = req(INET, "POST", "/api/items?name=ppap2.zip", ppap_zip("p2.zip", PPAP_PW),
+               cookie=itok, csrf=ij["csrf"], ctype="application/zip")
+p2 = (js(d) or {}).get("id", "x")
+lefts = []
+for i in range(10):
+    st, j = unlock(INET, p2, [PPAP_WRONG[10 + i]], itok, ij["csrf"])
+    lefts.append((st, j.get("tries_left")))
+ok(lefts == [(200, 9 - i) for i in range(10)], "10 wrong tries: 200 each, tries left 9 … 0", lefts)
+st, j = unlock(INET, p2, [PPAP_PW], itok, ij["csrf"])
+ok(st == 429 and j.get("error", {}).get("code") == "too-many-attempts"
+   and j["error"].get("message") and j["error"].get("message_en"),
+   "the 11th try → 429 too-many-attempts", (st, j))
+st, h, d = req(LG, "GET", "/api/items/%s/content" % p2, cookie=ltok)
+ok(st == 404, "the locked item stays without content")
+
+# the passwords are nowhere: no file of the state folder, not the events
+SECRET_PW = [PPAP_PW] + PPAP_WRONG[:20]
+found = []
+scanned = 0
+for root, dirs, files in os.walk(T + "/state"):
+    for f in files:
+        try:
+            data = open(os.path.join(root, f), "rb").read()
+        except OSError:
+            continue
+        scanned += 1
+        for p in SECRET_PW:
+            if p.encode() in data or p.encode("utf-16-le") in data:
+                found.append((f, p))
+ok(scanned >= 5 and not found, "no PPAP password in any of the %d files of the state folder" % scanned,
+   found[:5])
+events = open(T + "/events.log", encoding="utf-8", errors="replace").read()
+ok(not any(p in events for p in SECRET_PW), "no PPAP password in the events")
 
 # ---- audit through the API
 dtok, dj = sessions[("security-director", "lgwan")]
@@ -417,6 +627,18 @@ ok(st == 200 and any(r["actor"] == "kacho2" for r in recs), "the approval is on 
 st, h, d = req(LG, "GET", "/api/audit?per_page=200", cookie=SESS[("staff", "lgwan")][0])
 recs = (js(d) or {}).get("records", [])
 ok(st == 200 and recs and all(r["actor"] == "staff" for r in recs), "staff see only their own records")
+st, h, d = req(LG, "GET", "/api/audit?per_page=200", cookie=k3)
+recs = (js(d) or {}).get("records", [])
+mine = ("item:%s" % hid, "item:%s" % hid2)
+ok(st == 200 and any(r["actor"] == "kacho1" and r["object"].startswith(mine[0]) for r in recs)
+   and any(r["actor"] == "kacho2" and r["object"].startswith(mine[0]) for r in recs)
+   and any(r["actor"] == "kacho1" and r["object"].startswith(mine[1]) for r in recs),
+   "a staff member without audit sees the approvals and refusals of their requests by others",
+   [(r["actor"], r["action"], r["object"][:40]) for r in recs][:20])
+ok(all(r["actor"] == "kacho3" or r["object"].split(" ")[0] in mine for r in recs)
+   and not any(iid in r["object"] for r in recs),
+   "... and nothing else: every record is theirs or about one of their items",
+   [(r["actor"], r["object"][:40]) for r in recs if r["actor"] != "kacho3"][:10])
 st, h, d = req(LG, "GET", "/api/audit/verify", cookie=dtok)
 ok(st == 200 and (js(d) or {}).get("ok") is True, "audit verify → ok", d[:300])
 st, h, d = req(LG, "GET", "/api/audit/checkpoints", cookie=dtok)
@@ -435,7 +657,7 @@ total = (js(d) or {}).get("total", 0)
 for p in range(2, min(20, total // 200 + 2)):
     audit_text += req(LG, "GET", "/api/audit?per_page=200&page=%d" % p, cookie=dtok)[2].decode(errors="replace")
 events = open(T + "/events.log", encoding="utf-8", errors="replace").read()
-secrets = [u[2] for u in USERS.values()] + TOKENS
+secrets = [u[2] for u in USERS.values()] + TOKENS + SECRET_PW
 ok(not any(s in events for s in secrets), "no password, session token or CSRF token in the events")
 ok(not any(s in audit_text for s in secrets), "none in the audit log either")
 

@@ -70,13 +70,33 @@ gateway:
   events: stderr
 EOF
 
+# notices: a fake sendmail keeping each message (and its recipients) in $T/mail; it fails
+# while $T/mail/fail exists
+mkdir -p "$T/mail"
+chmod 0777 "$T/mail"
+cat >"$T/sendmail" <<EOF
+#!/bin/sh
+[ -e "$T/mail/fail" ] && exit 75
+f=\$(mktemp "$T/mail/m.XXXXXX") || exit 75
+[ "\$1" = -oi ] && [ "\$2" = -- ] || exit 64
+shift 2
+printf '%s\n' "\$@" >"\$f.rcpt"
+cat >"\$f.eml"
+chmod 0644 "\$f.rcpt" "\$f.eml"
+EOF
+chmod 0755 "$T/sendmail"
+cat >>"$T/policy.yaml" <<EOF
+  sendmail: $T/sendmail
+  console_url: https://127.0.0.3:$PORT/
+EOF
+
 ST="$T/state"
 adduser() { # NAME ROLE: prints the TOTP secret
 	local pw
 	pw="Hq7$(printf '%s' "$1" | sha256sum | cut -c1-12)!vZ"
 	printf '%s\n' "$pw" >"$T/pw.$1"
 	"$B/sekisho" user add "$1" --role "$2" --section somu --state "$ST" \
-		--policy "$T/policy.yaml" --password-file "$T/pw.$1" 2>>"$T/useradd.err" |
+		--policy "$T/policy.yaml" --password-file "$T/pw.$1" --mail "$1@example.lg.jp" 2>>"$T/useradd.err" |
 		awk -F'\t' '$1 == "totp-secret" { print $2 }'
 }
 : >"$T/users.tsv"
