@@ -112,7 +112,8 @@ const sk_ledger_table *sk_ledger_table_find(const sk_ledger *l, const char *name
 /* The tables of a ledger ("training": plans, sessions, attendance); 0 when unknown. */
 size_t sk_ledger_tables(const sk_ledger *l, const char *ledger, const sk_ledger_table **v,
 			size_t max);
-/* Index of a field by key, or by its Japanese or English header; -1 when none. */
+/* Index of a field by key, or by its Japanese or English header; SK_ENOTFOUND (negative)
+ * when none. */
 int sk_ledger_field_index(const sk_ledger_table *t, const char *key_or_header);
 /* The text of a stored value for people: a choice's label (computed ones too), はい/いいえ (or yes/no), a
  * section's name; other values as they are. */

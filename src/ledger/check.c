@@ -60,7 +60,7 @@ static int digits(const char **p, int min, int max)
 		(*p)++;
 		n++;
 	}
-	return n >= min ? v : -1;
+	return n >= min ? v : SK_EINVAL;
 }
 
 static bool lit(const char **p, const char *s)
@@ -93,27 +93,27 @@ static int32_t parse_date(const char *s, const char **rest)
 	const char *p = s;
 	int y = digits(&p, 4, 4), m, d;
 	if (y < 0)
-		return -1;
+		return SK_EINVAL;
 	if (lit(&p, "年")) {
 		if ((m = digits(&p, 1, 2)) < 0 || !lit(&p, "月") || (d = digits(&p, 1, 2)) < 0 ||
 		    !lit(&p, "日"))
-			return -1;
+			return SK_EINVAL;
 	} else {
 		char sep = *p;
 		if (sep != '-' && sep != '/')
-			return -1;
+			return SK_EINVAL;
 		p++;
 		if ((m = digits(&p, 1, 2)) < 0 || *p != sep)
-			return -1;
+			return SK_EINVAL;
 		p++;
 		if ((d = digits(&p, 1, 2)) < 0)
-			return -1;
+			return SK_EINVAL;
 	}
 	char b[32];
 	snprintf(b, sizeof(b), "%04d-%02d-%02d", y % 10000, m % 100, d % 100);
 	int32_t ymd = sk_policy_date_parse(b);
 	if (ymd < 0)
-		return -1;
+		return SK_EINVAL;
 	*rest = p;
 	return ymd;
 }

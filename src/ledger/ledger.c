@@ -271,7 +271,7 @@ int sk_ledger_field_index(const sk_ledger_table *t, const char *k)
 	for (size_t i = 0; k && i < t->nfields; i++)
 		if (!strcmp(t->fields[i].ja, k) || !strcasecmp(t->fields[i].en, k))
 			return (int)i;
-	return -1;
+	return SK_ENOTFOUND;
 }
 
 const char *sk_ledger_value_text(const sk_ledger *l, const sk_ledger_field *f, const char *v,
@@ -307,7 +307,7 @@ static int32_t ymd_of(const char *v)
 {
 	return v && strlen(v) >= 10 ? sk_policy_date_parse((char[11]){v[0], v[1], v[2], v[3], v[4],
 								     v[5], v[6], v[7], v[8], v[9], 0})
-				    : -1;
+				    : SK_EINVAL;
 }
 
 void sk_ledger_compute(sk_ledger *l, const sk_ledger_table *t, char **vals)

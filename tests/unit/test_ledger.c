@@ -414,7 +414,7 @@ static void incidents_chain(void **state)
 	e = env_with(POLICY_LEGACY);
 	t = sk_ledger_table_find(e->l, "incidents");
 	assert_true(sk_ledger_field_index(t, "chain.ciso.by") >= 0);
-	assert_int_equal(sk_ledger_field_index(t, "chain.staff.at"), -1);
+	assert_int_equal(sk_ledger_field_index(t, "chain.staff.at"), SK_ENOTFOUND);
 	assert_int_equal(add(e, "incidents", id,
 			     (const char *[]){"found_by=a", "found_at=2026-04-01 09:00", "what=w", "severity=high",
 					      "chain.ciso.at=2026-04-01 10:00", "chain.ciso.by=副市長", NULL}),
