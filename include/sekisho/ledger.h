@@ -209,7 +209,9 @@ typedef enum sk_ledger_event {
  * "sha256:HEX"), what happened in Japanese and English with name and detail. A crash
  * opens one only the second time the same content (sha256_hex) crashes a worker (the
  * crashes are counted in ledger.db). id_out (may be NULL) gets the incident's id, "" when
- * none was opened. */
+ * none was opened. Several threads may call it at once on one handle (sekishod's milter
+ * sessions and console uploads share their role's handle: the handle's lock serialises
+ * them); other processes open their own handle (SQLite serialises those). */
 int sk_ledger_gate_event(sk_ledger *l, sk_ledger_event ev, const char *item_id,
 			 const char *sha256_hex, const char *name, const char *detail,
 			 char id_out[SK_LEDGER_ID_MAX], sk_error *err);
