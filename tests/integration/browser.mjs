@@ -110,9 +110,17 @@ async function newPage() {
   return page;
 }
 
+// full: the whole page, or its first `full` pixels when a number (a long list)
 async function shot(page, name, full = false) {
+  // a full page from its top; the pointer on the header, so that no hover highlight is
+  // left where the last click was
+  if (full) await page.evaluate(() => window.scrollTo(0, 0));
+  await page.mouse.move(1, 1);
   await page.waitForTimeout(100); // let lit finish its render
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: full });
+  await page.screenshot({
+    path: path.join(SHOTS, `${name}.png`), fullPage: Boolean(full),
+    ...(typeof full === 'number' ? { clip: { x: 0, y: 0, width: 1366, height: full } } : {}),
+  });
 }
 
 async function fitsWidth(page) {
@@ -600,7 +608,7 @@ await step('監査ログ: the approvals are records naming kacho and hosa; verif
   await pj.click('#audit-table .proof-button >> nth=0');
   await pj.waitForSelector('#audit-proof dl');
   const root = await pj.textContent('#audit-proof dd.hash >> nth=1');
-  await shot(pj, '16-audit');
+  await shot(pj, '16-audit', 1500);
   diag(`approvals by ${approvers.join(',')}; verify ${okv}; root ${root.trim().slice(0, 16)}…`);
   return okv === 'true' && approvers.includes('kacho') && approvers.includes('hosa') && /^[0-9a-f]{64}$/.test(root.trim());
 });
