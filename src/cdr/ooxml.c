@@ -680,8 +680,12 @@ static int load_part(pkg *k, part *p, bool markup, uint8_t **data, size_t *len)
 		return sk_cdr_block(k->ctx, r, p->name);
 	if (p->size >= SIZE_MAX || p->size >= INT_MAX) /* more than libxml2 takes */
 		return sk_cdr_block(k->ctx, SK_REASON_LIMIT_SIZE, p->name);
+	/* room for the declared size at once (zipio never reads more): pages that are never
+	 * written (a part refused early) are never touched, and nothing is copied to grow */
 	sk_buf buf;
 	sk_buf_init(&buf, p->size ? (size_t)p->size : 1);
+	if (sk_buf_reserve(&buf, (size_t)p->size))
+		return oom(k);
 	struct markup m = {.b = b};
 	sk_error e = {0};
 	sk_reason why = SK_REASON_NONE;
