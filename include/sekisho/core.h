@@ -48,6 +48,10 @@ typedef struct sk_options {
 	 * only tests and debugging should do: the item's bytes are then parsed here. */
 	struct sk_pool *pool;
 	int32_t today;             /* yyyymmdd for exception expiry (0: the local date) */
+	/* The incident ledger (ledger.h; NULL: none): after the decision is on record, an
+	 * item blocked for malware or by a DLP rule, or whose worker crashed on it a second
+	 * time, opens an incident linked to the item (sk_ledger_gate_event). */
+	struct sk_ledger *ledger;
 } sk_options;
 
 void sk_options_default(sk_options *o);
@@ -67,6 +71,10 @@ typedef struct sk_result {
 	 * record or the index row could not be written: the item is blocked and, when its
 	 * original was stored, left for sk_quarantine_recover() to finish as "interrupted" */
 	char unrecorded[160];
+	/* the incident the gate opened (opt->ledger), "" when none; incident_error says why
+	 * one could not be opened ("" when nothing failed) */
+	char incident[24];
+	char incident_error[96];
 } sk_result;
 
 /* Process one item, writing the rebuilt bytes to out. Returns 0 when a verdict was

@@ -153,6 +153,27 @@ enum {
 const char *sk_policy_perm_code(uint32_t one_perm);
 uint32_t sk_policy_perm_parse(const char *code);
 
+/* ---- classification (the scales of the asset ledger) and incidents ---- */
+
+/* The classification's dimensions ("機密性", "完全性", "可用性" by default), in file order. */
+size_t sk_policy_class_dim_count(const sk_policy *p);
+const char *sk_policy_class_dim_name(const sk_policy *p, size_t i); /* NULL past the end */
+/* The levels of dimension dim, highest first (*levels lives as long as p); 0 and NULL when
+ * the policy has no such dimension. levels may be NULL. */
+size_t sk_policy_class_levels(const sk_policy *p, const char *dim, const char *const **levels);
+/* The handling rules that apply to an item of `level` in `dim` (the rules whose at_least
+ * it reaches), as one line of text appended to out (their descriptions, else "機密性2 以上 →
+ * internet: 承認待ち (保留) (情報セキュリティ管理者)"); nothing when no rule applies.
+ * SK_EINVAL for an unknown dimension or level; SK_ELIMIT/SK_ENOMEM from out. */
+int sk_policy_class_handling(const sk_policy *p, const char *dim, const char *level,
+			     sk_lang lang, sk_buf *out);
+
+#define SK_POLICY_CHAIN_MAX 8 /* steps of incidents.chain */
+/* The escalation chain of an incident (`incidents.chain`, role ids in order; default
+ * staff → sysadmin → security-director → ciso, those the policy defines). *roles lives as
+ * long as p (may be NULL). */
+size_t sk_policy_incident_chain(const sk_policy *p, const char *const **roles);
+
 /* `organization` (the municipality's name), NULL when not set. */
 const char *sk_policy_organization(const sk_policy *p);
 bool sk_policy_has_role(const sk_policy *p, const char *id);

@@ -65,6 +65,7 @@ int cmd_dlp(int argc, char **argv);    /* dlp.c */
 int cmd_mail(int argc, char **argv);   /* mail.c */
 int cmd_milter(int argc, char **argv); /* milter.c */
 int cmd_user(int argc, char **argv);   /* user.c */
+int cmd_ledger(int argc, char **argv); /* ledger.c */
 struct sk_mail_options;
 struct sk_policy;
 struct sk_options;

@@ -44,7 +44,10 @@ static void usage(FILE *f, sk_lang lang)
 		      "  mail [--profile P] [--state DIR] < in.eml > out.eml   make a mail text-only\n"
 		      "  milter --socket unix:PATH|inet:PORT@127.0.0.1 [--state DIR]   the same for Postfix\n"
 		      "  user add|list|disable|enable|reset-totp|passwd --state DIR [--policy FILE]\n"
-		      "      console users (password + TOTP)\n",
+		      "      console users (password + TOTP)\n"
+		      "  ledger list|show|add|update|fields|export|import NAME --policy FILE [--state DIR]\n"
+		      "      the ledgers: assets, incidents, exceptions, training, entries, contractors,\n"
+		      "      inspections, laws (Excel export, Excel CSV import)\n",
 		      f);
 	else
 		fputs("使い方: sekisho コマンド [オプション]\n"
@@ -64,7 +67,10 @@ static void usage(FILE *f, sk_lang lang)
 		      "  mail [--profile P] [--state フォルダ] < 入力.eml > 出力.eml   メールをテキスト化して無害化\n"
 		      "  milter --socket unix:パス|inet:ポート@127.0.0.1 [--state フォルダ]   Postfix 用 milter\n"
 		      "  user add|list|disable|enable|reset-totp|passwd --state フォルダ [--policy ファイル]\n"
-		      "      画面の利用者 (パスワード + TOTP)\n",
+		      "      画面の利用者 (パスワード + TOTP)\n"
+		      "  ledger list|show|add|update|fields|export|import 台帳 --policy ファイル [--state フォルダ]\n"
+		      "      台帳: 情報資産・事故・例外措置・研修・入退室・外部委託・点検・法規制等\n"
+		      "      (Excel への書き出し、Excel の CSV の取り込み)\n",
 		      f);
 }
 
@@ -92,6 +98,8 @@ int main(int argc, char **argv)
 		return cmd_milter(argc - 1, argv + 1);
 	if (!strcmp(cmd, "user"))
 		return cmd_user(argc - 1, argv + 1);
+	if (!strcmp(cmd, "ledger"))
+		return cmd_ledger(argc - 1, argv + 1);
 	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
 		usage(stdout, lang);
 		return 0;

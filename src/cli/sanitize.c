@@ -18,6 +18,7 @@
 #include "sekisho/policy.h"
 #include "sekisho/pool.h"
 #include "sekisho/quarantine.h"
+#include "sekisho/ledger.h"
 #include "sekisho/scan.h"
 
 enum { EXIT_DELIVERED = 0, EXIT_BLOCKED = 1, EXIT_TROUBLE = 2 };
@@ -148,6 +149,12 @@ static void print_qid(sk_lang L, const sk_result *res)
 {
 	if (res->quarantine_id[0])
 		printf(" {%s %s}", L == SK_LANG_EN ? "quarantine ID" : "隔離 ID", res->quarantine_id);
+	if (res->incident[0])
+		printf(" {%s %s}", L == SK_LANG_EN ? "incident" : "事故", res->incident);
+	if (res->incident_error[0])
+		fprintf(stderr, L == SK_LANG_EN ? "sekisho: could not open the incident: %s\n"
+						: "sekisho: 事故を記録できませんでした: %s\n",
+			res->incident_error);
 }
 
 static void print_human(struct run *r, const char *input, const char *output,
@@ -563,12 +570,28 @@ int cmd_sanitize(int argc, char **argv)
 		r.opt.quarantine = quar;
 		r.opt.audit = audit;
 	}
+	/* --state with --policy: malware, DLP blocks and repeated crashes open incidents */
+	sk_ledger *ledger = NULL;
+	if (state && pol) {
+		sk_error lerr;
+		sk_error_clear(&lerr);
+		sk_ledger_options lo = {.lang = r.lang};
+		if (sk_ledger_open(state, audit, pol, &lo, &ledger, &lerr) != 0) {
+			cli_err(r.lang, "台帳を開けません", "cannot open the ledgers", lerr.msg);
+			sk_pool_close(pool);
+			cli_state_close(r.lang, audit, quar);
+			sk_policy_free(pol);
+			return EXIT_TROUBLE;
+		}
+		r.opt.ledger = ledger;
+	}
 	if (pool) {
 		sk_error perr;
 		sk_error_clear(&perr);
 		if (sk_pool_ready(pool, &perr) != 0) {
 			cli_err(r.lang, "ワーカーを起動できません", "cannot start the workers", perr.msg);
 			sk_pool_close(pool);
+			sk_ledger_close(ledger);
 			sk_quarantine_close(quar);
 			sk_audit_close(audit);
 			sk_policy_free(pol);
@@ -600,6 +623,7 @@ int cmd_sanitize(int argc, char **argv)
 	sync_run = NULL;
 	/* a checkpoint over this run's records before exiting */
 	sk_pool_close(pool);
+	sk_ledger_close(ledger);
 	if (cli_state_close(r.lang, audit, quar) != 0)
 		worse(&r, EXIT_TROUBLE);
 	sk_policy_free(pol);

@@ -167,11 +167,14 @@ extern const size_t skd_nroles;
 int skd_role_signalfd(void);
 
 /* The one place where the roles set up the options of sk_process(): the policy, the
- * quarantine and audit log of the state folder, clamd, and (to be wired by the lead) the
- * worker pool of cfg.workers. Opens what it needs into *st; skd_gate_close() closes it. */
+ * quarantine, audit log and incident ledger of the state folder, clamd, and the worker
+ * pool of cfg.workers. Opens what it needs into *g; skd_gate_close() closes it (a role
+ * ends on stop and on reload, so the handles never outlive the policy they were opened
+ * with). */
 typedef struct skd_gate {
 	struct sk_audit *audit;
 	struct sk_quarantine *quarantine;
+	struct sk_ledger *ledger; /* one per role process: its threads share it (serialised) */
 	struct sk_pool *pool; /* the role's sandboxed workers */
 	sk_options opt;
 } skd_gate;

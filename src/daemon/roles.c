@@ -8,6 +8,7 @@
 #include "daemon.h"
 #include "sekisho/pool.h"
 #include "sekisho/audit.h"
+#include "sekisho/ledger.h"
 #include "sekisho/quarantine.h"
 
 static bool spool_wanted(const skd *d)
@@ -64,26 +65,26 @@ int skd_gate_open(const skd *d, skd_gate *g, sk_error *err)
 	int rc = sk_audit_open(d->cfg.state, NULL, &g->audit, err);
 	if (rc == 0)
 		rc = sk_quarantine_open(d->cfg.state, g->audit, NULL, &g->quarantine, err);
-	if (rc) {
-		sk_audit_close(g->audit);
-		g->audit = NULL;
-		return rc;
+	/* the incident ledger: malware, DLP blocks and repeated worker crashes open incidents
+	 * (sk_ledger_gate_event serialises the role's threads on the one handle) */
+	sk_ledger_options lo = {.lang = d->cfg.lang};
+	if (rc == 0)
+		rc = sk_ledger_open(d->cfg.state, g->audit, d->policy, &lo, &g->ledger, err);
+	if (rc == 0) {
+		g->opt.audit = g->audit;
+		g->opt.quarantine = g->quarantine;
+		g->opt.ledger = g->ledger;
+		g->opt.policy = d->policy;
+		g->opt.clamd = d->cfg.clamd;
+		/* the engine runs in sandboxed workers of this role (never in the role itself) */
+		sk_pool_config pc;
+		sk_pool_config_default(&pc);
+		pc.workers = d->cfg.workers > 0 ? (unsigned)d->cfg.workers : 0;
+		pc.user = d->cfg.user;
+		rc = sk_pool_open(&pc, &g->pool, err);
 	}
-	g->opt.audit = g->audit;
-	g->opt.quarantine = g->quarantine;
-	g->opt.policy = d->policy;
-	g->opt.clamd = d->cfg.clamd;
-	/* the engine runs in sandboxed workers of this role (never in the role itself) */
-	sk_pool_config pc;
-	sk_pool_config_default(&pc);
-	pc.workers = d->cfg.workers > 0 ? (unsigned)d->cfg.workers : 0;
-	pc.user = d->cfg.user;
-	rc = sk_pool_open(&pc, &g->pool, err);
 	if (rc) {
-		sk_quarantine_close(g->quarantine);
-		sk_audit_close(g->audit);
-		g->quarantine = NULL;
-		g->audit = NULL;
+		skd_gate_close(g);
 		return rc;
 	}
 	g->opt.pool = g->pool;
@@ -93,6 +94,7 @@ int skd_gate_open(const skd *d, skd_gate *g, sk_error *err)
 void skd_gate_close(skd_gate *g)
 {
 	sk_pool_close(g->pool);
+	sk_ledger_close(g->ledger);
 	sk_quarantine_close(g->quarantine);
 	sk_audit_close(g->audit);
 	memset(g, 0, sizeof(*g));

@@ -15,6 +15,7 @@
 
 #include "sekisho/audit.h"
 #include "sekisho/engine.h"
+#include "sekisho/ledger.h"
 #include "sekisho/pool.h"
 #include "sekisho/quarantine.h"
 #include "sekisho/scan.h"
@@ -259,11 +260,45 @@ static int process(const sk_item *item, const sk_options *opt, const sk_mail_opt
 
 /* ---- finish: the verdict on record (index row and audit record) --------------------- */
 
+/* After the decision is on record: an incident for malware, a DLP block or a crash (the
+ * ledger opens one on the second crash of the same content). */
+static void open_incident(const sk_item *item, const sk_options *opt, sk_result *res)
+{
+	const sk_report *r = &res->report;
+	if (!opt->ledger || r->verdict != SK_VERDICT_BLOCKED)
+		return;
+	sk_ledger_event ev;
+	if (r->reason == SK_REASON_MALWARE)
+		ev = SK_LEDGER_EVENT_MALWARE;
+	else if (r->reason == SK_REASON_DLP)
+		ev = SK_LEDGER_EVENT_DLP;
+	else if (r->reason == SK_REASON_WORKER_CRASH)
+		ev = SK_LEDGER_EVENT_CRASH;
+	else
+		return;
+	char hex[SK_SHA256_HEX], id[SK_LEDGER_ID_MAX];
+	sk_hex(res->sha256, SK_SHA256_LEN, hex);
+	sk_error e;
+	sk_error_clear(&e);
+	if (sk_ledger_gate_event(opt->ledger, ev, res->quarantine_id, hex, item->name,
+				 r->reason_detail, id, &e) != 0) {
+		snprintf(res->incident_error, sizeof(res->incident_error), "%.90s", e.msg);
+		if (opt->audit) {
+			sk_error e2;
+			sk_audit_append(opt->audit, "sekisho", "ledger.add", "incidents", "failed", e.msg,
+					NULL, &e2);
+		}
+		return;
+	}
+	snprintf(res->incident, sizeof(res->incident), "%s", id);
+}
+
 int sk_process(const sk_item *item, const sk_options *opt, sk_output *out, sk_result *res,
 	       sk_error *err)
 {
 	int rc = process(item, opt, NULL, false, out, res, NULL, err);
 	record_decision(item, opt, false, res);
+	open_incident(item, opt, res);
 	return rc;
 }
 
@@ -282,6 +317,7 @@ int sk_gate_mail(const sk_item *item, const sk_mail_options *mail, const sk_opti
 	sk_output_buf(&o, out);
 	int rc = process(&it, opt, mail, false, &o, res, mres, err);
 	record_decision(&it, opt, true, res);
+	open_incident(&it, opt, res);
 	snprintf(mres->quarantine_id, sizeof(mres->quarantine_id), "%s", res->quarantine_id);
 	if (rc) {
 		sk_buf_reset(out);

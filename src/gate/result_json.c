@@ -73,6 +73,8 @@ char *sk_result_json(const sk_result *res, const char *input, const char *output
 		return NULL;
 	json_object_set_new(o, "quarantine_id",
 			    res->quarantine_id[0] ? json_string(res->quarantine_id) : json_null());
+	if (res->incident[0]) /* the incident the gate opened (sk_options.ledger) */
+		json_object_set_new(o, "incident", json_string(res->incident));
 	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(o);
 	return s;

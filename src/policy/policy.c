@@ -1397,7 +1397,8 @@ static void parse_classification(struct ctx *c, const pnode *cl)
 			snprintf(hw, sizeof(hw), "%s.handling[%zu]", where, j);
 			if (!fields(c, hs->k[j], hw, hf, 5))
 				continue;
-			struct phandling h = {.dim = di, .to = "other-zones", .ch = CH_ANY, .n = hs->k[j]};
+			struct phandling h = {.dim = di, .to = "other-zones", .ch = CH_ANY, .n = hs->k[j],
+					      .desc = hf[4].val ? hf[4].val->s : NULL};
 			bool ok = true;
 			if (hf[0].val) {
 				h.level = level_index(&p->dims[di], hf[0].val->s);
@@ -1646,6 +1647,54 @@ static void parse_release(struct ctx *c, const pnode *r)
 		WARN(c, "W-RELEASE-ORIGINAL-ONE", g[0].val,
 		     "無害化していない原本を 1 人の承認で渡せます。二人制 (approvers: 2) を推奨します",
 		     "an original (not sanitised) is handed out on one approval; two (approvers: 2) is advised");
+}
+
+/* incidents: { chain: [ROLE, …] } — the escalation chain of an incident (the ledger's steps).
+ * Absent: staff → sysadmin → security-director → ciso, those of them the policy defines. */
+static const char *const default_chain[] = {"staff", "sysadmin", "security-director", "ciso"};
+
+static void parse_incidents(struct ctx *c, const pnode *r)
+{
+	sk_policy *p = c->p;
+	if (!r) {
+		for (size_t i = 0; i < sizeof(default_chain) / sizeof(default_chain[0]); i++) {
+			if (!role_find(p, default_chain[i]))
+				continue;
+			const char **x = PUSH(c, p->chain, p->nchain);
+			if (x)
+				*x = default_chain[i];
+		}
+		return;
+	}
+	struct fld f[] = {{"chain", PN_SEQ, true, 0}};
+	if (!FIELDS(c, r, "incidents") || !FV("chain"))
+		return;
+	const pnode *ch = FV("chain");
+	if (ch->n == 0)
+		ERR(c, "E-INCIDENT-CHAIN", ch, "incidents.chain に役割が一つもありません",
+		    "incidents.chain lists no role");
+	if (ch->n > SK_POLICY_CHAIN_MAX)
+		ERR(c, "E-INCIDENT-CHAIN", ch, "incidents.chain の段は %d までです",
+		    "incidents.chain has at most %d steps", SK_POLICY_CHAIN_MAX);
+	for (size_t j = 0; j < ch->n && j < SK_POLICY_CHAIN_MAX; j++) {
+		const pnode *x = ch->k[j];
+		if (x->t != PN_SCALAR || !role_find(p, x->s)) {
+			ERR(c, "E-ROLE-UNKNOWN", x, "役割「%s」は定義されていません (incidents.chain)",
+			    "role '%s' is not defined (incidents.chain)", x->t == PN_SCALAR ? x->s : "?");
+			continue;
+		}
+		bool dup = false;
+		for (size_t k = 0; k < p->nchain; k++)
+			dup = dup || !strcmp(p->chain[k], x->s);
+		if (dup) {
+			ERR(c, "E-ID-DUPLICATE", x, "役割「%s」が incidents.chain に二度あります",
+			    "role '%s' is listed twice in incidents.chain", x->s);
+			continue;
+		}
+		const char **y = PUSH(c, p->chain, p->nchain);
+		if (y)
+			*y = x->s;
+	}
 }
 
 /* ---- gateway (sekishod) --------------------------------------------------------------------- */
@@ -2141,6 +2190,7 @@ void sk_policy_free(sk_policy *p)
 	free(p->dims);
 	free(p->h);
 	free(p->roles);
+	free(p->chain);
 	for (size_t i = 0; i < p->nusers; i++)
 		free(p->users[i].roles);
 	free(p->users);
@@ -2200,6 +2250,7 @@ int sk_policy_parse(const char *text, size_t n, int32_t today, sk_policy **out,
 				{"gateway", PN_MAP, false, 0},
 				{"organization", PN_SCALAR, false, 0}, {"sections", PN_MAP, false, 0},
 				{"auth", PN_MAP, false, 0},      {"release", PN_MAP, false, 0},
+				{"incidents", PN_MAP, false, 0},
 			};
 			if (FIELDS(&c, root, "policy")) {
 				if (FV("version") && strcmp(FV("version")->s, "1"))
@@ -2220,6 +2271,7 @@ int sk_policy_parse(const char *text, size_t n, int32_t today, sk_policy **out,
 				parse_retention(&c, FV("retention"));
 				parse_auth(&c, FV("auth"));
 				parse_release(&c, FV("release"));
+				parse_incidents(&c, FV("incidents"));
 				parse_gateway(&c, FV("gateway"));
 				if (d->errors == errors0) {
 					check_spool_flows(&c);
@@ -2319,6 +2371,73 @@ uint32_t sk_policy_role_perms(const sk_policy *p, const char *id)
 {
 	const struct prole *r = id ? role_find(p, id) : NULL;
 	return r ? r->perms : 0;
+}
+
+size_t sk_policy_class_dim_count(const sk_policy *p)
+{
+	return p->ndims;
+}
+
+const char *sk_policy_class_dim_name(const sk_policy *p, size_t i)
+{
+	return i < p->ndims ? p->dims[i].name : NULL;
+}
+
+static const struct pdim *dim_find(const sk_policy *p, const char *dim, size_t *index)
+{
+	for (size_t i = 0; dim && i < p->ndims; i++)
+		if (!strcmp(p->dims[i].name, dim)) {
+			if (index)
+				*index = i;
+			return &p->dims[i];
+		}
+	return NULL;
+}
+
+size_t sk_policy_class_levels(const sk_policy *p, const char *dim, const char *const **levels)
+{
+	const struct pdim *d = dim_find(p, dim, NULL);
+	if (levels)
+		*levels = d ? (const char *const *)d->levels : NULL;
+	return d ? d->nl : 0;
+}
+
+int sk_policy_class_handling(const sk_policy *p, const char *dim, const char *level,
+			     sk_lang lang, sk_buf *out)
+{
+	size_t di = 0;
+	const struct pdim *d = dim_find(p, dim, &di);
+	size_t lv = d && level ? level_index(d, level) : (size_t)-1;
+	if (lv == (size_t)-1)
+		return SK_EINVAL;
+	bool en = lang == SK_LANG_EN;
+	int rc = 0;
+	size_t n = 0;
+	for (size_t i = 0; i < p->nh && !rc; i++) {
+		const struct phandling *h = &p->h[i];
+		if (h->dim != di || lv > h->level) /* 0 is the highest level */
+			continue;
+		if (n++)
+			rc = sk_buf_adds(out, en ? "; " : "。");
+		if (!rc && h->desc)
+			rc = sk_buf_adds(out, h->desc);
+		else if (!rc)
+			rc = sk_buf_printf(out, en ? "%s%s %s: %s%s%s%s" : "%s%s 以上 → %s: %s%s%s%s",
+					   d->name, d->levels[h->level],
+					   !strcmp(h->to, "other-zones") ? (en ? "other zones" : "他のゾーン")
+									 : h->to,
+					   sk_flow_action_text(h->act, lang), h->role ? " (" : "",
+					   h->role ? sk_policy_role_name(p, h->role, lang) : "",
+					   h->role ? ")" : "");
+	}
+	return rc;
+}
+
+size_t sk_policy_incident_chain(const sk_policy *p, const char *const **roles)
+{
+	if (roles)
+		*roles = (const char *const *)p->chain;
+	return p->nchain;
 }
 
 size_t sk_policy_section_count(const sk_policy *p)

@@ -88,6 +88,7 @@ struct phandling {
 	int ch;
 	sk_flow_action act;
 	const char *role;
+	const char *desc; /* `description`, NULL when none */
 	const pnode *n;
 };
 
@@ -160,6 +161,8 @@ struct sk_policy {
 	sk_dlp_action dlp_unscannable;
 	const char *dlp_role;
 	uint32_t ret_quarantine, ret_audit;
+	const char **chain; /* incidents.chain: role ids, in escalation order */
+	size_t nchain;
 	/* gateway (how sekishod runs) */
 	sk_policy_gateway gw;
 	sk_policy_spool *spools;

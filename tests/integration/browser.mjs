@@ -76,8 +76,11 @@ async function totp(user) {
 }
 
 // ---- the browser
+// chromium in Japanese as on a municipal PC: its own texts (the date fields' 年/月/日) come
+// from LANG/LANGUAGE and chromium-l10n, not from --lang alone
 const browser = await chromium.launch({
   executablePath: '/usr/bin/chromium',
+  env: { ...process.env, LANG: 'ja_JP.UTF-8', LANGUAGE: 'ja' },
   args: ['--no-sandbox', '--ignore-certificate-errors', '--lang=ja-JP', '--disable-gpu',
     '--disable-quic', '--no-first-run', '--disable-background-networking',
     '--disable-component-update', '--disable-sync'],
@@ -107,9 +110,17 @@ async function newPage() {
   return page;
 }
 
+// full: the whole page, or its first `full` pixels when a number (a long list)
 async function shot(page, name, full = false) {
+  // a full page from its top; the pointer on the header, so that no hover highlight is
+  // left where the last click was
+  if (full) await page.evaluate(() => window.scrollTo(0, 0));
+  await page.mouse.move(1, 1);
   await page.waitForTimeout(100); // let lit finish its render
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: full });
+  await page.screenshot({
+    path: path.join(SHOTS, `${name}.png`), fullPage: Boolean(full),
+    ...(typeof full === 'number' ? { clip: { x: 0, y: 0, width: 1366, height: full } } : {}),
+  });
 }
 
 async function fitsWidth(page) {
@@ -236,21 +247,21 @@ await step('upload (file chooser): the docm, the text with a 個人番号, the P
   return true;
 });
 
-await step('upload results: the docm 無害化済み, the 個人番号 text 承認待ち, the zip 承認待ち with its reason in words', async () => {
+await step('upload results: the docm 無害化済み (its macro removal said in Japanese), the 個人番号 text 承認待ち, the PPAP zip held for its password with the hint and a link to PPAP 解除', async () => {
   const v = async (nm) => pi.$eval(`#upload-results tr[data-name="${nm}"] .badge`, (b) => [b.dataset.verdict, b.textContent.trim()]);
   const docm = await v('通知文.docm');
   const txt = await v('名簿.txt');
   const zip = await v('見積書.zip');
-  const reasonZip = await pi.$eval('#upload-results tr[data-name="見積書.zip"] td:nth-child(4)', (td) => td.textContent.trim());
-  const zipCode = upload['見積書.zip'].body.reason;
-  diag(`docm ${docm}; txt ${txt}; zip ${zip} (${zipCode}): ${reasonZip}`);
-  // a PPAP zip is held for its password; a server without PPAP unlocking blocks it as
-  // encrypted (said here, and the unlock step then expects 501 or 409)
-  const zipOk = zip[0] === 'held' || (zip[0] === 'blocked' && /encrypt/.test(zipCode));
-  if (zip[0] === 'blocked') diag('the PPAP zip was blocked as encrypted, not held: this server does not hold PPAP for unlocking yet');
+  const z = upload['見積書.zip'].body;
+  const docmActions = await pi.$eval('#upload-results tr[data-name="通知文.docm"] .actions', (u) => u.textContent.replace(/\s+/g, ' ').trim());
+  const hint = (await pi.textContent('#upload-results tr[data-name="見積書.zip"] .hint--ppap p')).trim();
+  const link = await pi.getAttribute('#upload-results tr[data-name="見積書.zip"] a.unlock-link', 'href');
+  diag(`docm ${docm} (${docmActions}); txt ${txt}; zip ${zip} (${z.verdict}/${z.reason}/${z.state}): ${hint} → ${link}`);
   return docm[0] === 'sanitized' && docm[1] === T['verdict.sanitized']
+    && docmActions.includes(`${T['what.macro']}: ${T['action.removed']}`) && !/\b(removed|converted|noted)\b/.test(docmActions)
     && txt[0] === 'held' && txt[1] === T['verdict.held']
-    && zipOk && reasonZip.length > 0;
+    && z.verdict === 'blocked' && z.reason === 'encrypted' && z.state === 'held'
+    && zip[0] === 'blocked' && hint === T['upload.ppap'] && link === `#/unlock?id=${encodeURIComponent(z.id)}`;
 });
 
 await step('a file name with HTML in it is shown as text (no element made, no script run)', async () => {
@@ -265,65 +276,131 @@ await step('a file name with HTML in it is shown as text (no element made, no sc
   return r && r.text === evilName && r.imgs === 0 && !r.xss || (diag(JSON.stringify(r)), false);
 });
 
-let ppapMode = '';
-await step('PPAP 解除: a wrong password is refused with a message; the right one opens the zip (or 501 when not built)', async () => {
-  const zipItem = need(upload['見積書.zip'] && upload['見積書.zip'].status === 201 && upload['見積書.zip'].body, 'the zip upload');
-  if (zipItem.verdict === 'blocked') {
-    // not held (see above): the unlock route must refuse, 501 (not built) or 409 (not an
-    // encrypted held item), and the page says so
-    await pi.evaluate((id) => { location.hash = `#/unlock?id=${encodeURIComponent(id)}`; }, zipItem.id);
-    await pi.waitForSelector('#unlock-id');
-    await pi.fill('#unlock-pw-1', 'ppap-Secret-42');
-    const [resp] = await Promise.all([
-      pi.waitForResponse((r) => /\/unlock$/.test(new URL(r.url()).pathname)),
-      pi.click('#unlock-submit'),
-    ]);
-    await pi.waitForSelector('sk-unlock .notice--error');
-    const msg = (await pi.textContent('sk-unlock .notice--error')).trim();
-    const pwLeft = await pi.inputValue('#unlock-pw-1');
-    await shot(pi, '04-unlock-refused');
-    ppapMode = `${resp.status()} (${msg})`;
-    diag(`POST /api/items/ID/unlock answered ${resp.status()}: PPAP unlocking is not built on this server yet`);
-    return [501, 409].includes(resp.status()) && msg.length > 0 && pwLeft === ''
-      && (resp.status() !== 501 || msg === T['unlock.notbuilt']);
+// the unlock answers, as the page got them
+const unlockAnswers = [];
+pi.on('response', async (r) => {
+  if (/\/unlock$/.test(new URL(r.url()).pathname)) {
+    unlockAnswers.push({ status: r.status(), body: await r.json().catch(() => null) });
   }
-  await pi.click('#upload-results tr[data-name="見積書.zip"] a[href^="#/unlock"]');
+});
+async function unlockClick(page) {
+  const before = unlockAnswers.length;
+  await page.click('#unlock-submit');
+  await page.waitForFunction(() => !document.querySelector('#unlock-submit').disabled
+    && document.querySelector('#unlock-submit').textContent.trim() !== '');
+  for (let i = 0; i < 100 && unlockAnswers.length === before; i++) await page.waitForTimeout(50);
+  await page.waitForTimeout(150);
+  return unlockAnswers[unlockAnswers.length - 1];
+}
+// the passwords are never kept by the page: not in the URL, not in localStorage, the
+// fields empty once sent
+async function passwordsGone(page, ...pws) {
+  const r = await page.evaluate(() => ({
+    url: location.href,
+    storage: JSON.stringify(Object.entries(localStorage)),
+    fields: [...document.querySelectorAll('input[type=password]')].map((i) => i.value),
+    auto: [...document.querySelectorAll('input[type=password]')].map((i) => i.getAttribute('autocomplete')),
+  }));
+  const leak = pws.filter((p) => r.url.includes(p) || r.storage.includes(p));
+  if (leak.length || r.fields.some((v) => v !== '') || r.auto.some((a) => a !== 'off')) {
+    throw new Error(`passwords kept: ${JSON.stringify({ leak, fields: r.fields, auto: r.auto })}`);
+  }
+  return true;
+}
+
+const zipItem = upload['見積書.zip'] && upload['見積書.zip'].status === 201 && upload['見積書.zip'].body;
+await step('PPAP 解除: the hint\'s link opens the page with the zip chosen (its name shown, in the list of held zips)', async () => {
+  need(zipItem, 'the zip upload');
+  await pi.click('#upload-results tr[data-name="見積書.zip"] a.unlock-link');
   await pi.waitForSelector('#unlock-id');
+  await pi.waitForSelector(`#unlock-held input[name=unlock-item]`);
   const id = await pi.inputValue('#unlock-id');
-  if (id !== zipItem.id) throw new Error(`unlock id ${id}, item ${zipItem.id}`);
-  await pi.click('#unlock-add');
+  const listed = await pi.$$eval('#unlock-held input[name=unlock-item]', (is) => is.map((i) => [i.value, i.checked]));
+  const chosen = (await pi.textContent('#unlock-chosen')).trim();
+  await shot(pi, '04-unlock', true);
+  diag(`id ${id}; listed ${JSON.stringify(listed)}; ${chosen}`);
+  return id === zipItem.id && listed.some(([v, c]) => v === zipItem.id && c)
+    && chosen === T['unlock.selected'].replace('{name}', '見積書.zip');
+});
+
+await step('PPAP 解除: a wrong password → 200 wrong_password, 「パスワードが違います。あと 9 回試せます。」, the field emptied', async () => {
+  need(zipItem, 'the zip upload');
   await pi.fill('#unlock-pw-1', 'wrong-password');
-  await shot(pi, '04-unlock');
-  let [resp] = await Promise.all([
-    pi.waitForResponse((r) => /\/unlock$/.test(new URL(r.url()).pathname)),
-    pi.click('#unlock-submit'),
-  ]);
-  if (resp.status() === 501) {
-    await pi.waitForSelector('sk-unlock .notice--error');
-    const msg = await pi.textContent('sk-unlock .notice--error');
-    await shot(pi, '04-unlock-501');
-    ppapMode = '501';
-    diag('POST /api/items/ID/unlock answers 501: PPAP unlocking is not built on this server yet');
-    return msg.includes(T['unlock.notbuilt']) || (diag(msg), false);
-  }
-  const wrong = { status: resp.status(), body: await resp.json().catch(() => null) };
-  const stillHeld = wrong.status !== 200 || wrong.body.verdict === 'held';
-  await pi.waitForSelector('sk-unlock .notice');
-  const pwLeft = await pi.inputValue('#unlock-pw-1');
+  const a = await unlockClick(pi);
+  await pi.waitForSelector('#unlock-wrong');
+  const msg = (await pi.textContent('#unlock-wrong')).trim();
+  await shot(pi, '05-unlock-wrong', true);
+  diag(`${a.status} ${JSON.stringify(a.body && { ...a.body, item: undefined })}: ${msg}`);
+  return a.status === 200 && a.body.wrong_password === true && a.body.tries_left === 9
+    && a.body.verdict === 'blocked' && a.body.reason === 'encrypted'
+    && msg === T['unlock.wrong'].replace('{n}', '9') && (await pi.$('#unlock-result')) === null
+    && await passwordsGone(pi, 'wrong-password');
+});
+
+await step('PPAP 解除: two passwords (a wrong one, the right one) → 無害化済み, where to download it, what was done to the docm inside', async () => {
+  need(zipItem, 'the zip upload');
+  await pi.click('#unlock-add');
   await pi.fill('#unlock-pw-1', 'wrong-again');
   await pi.fill('#unlock-pw-2', 'ppap-Secret-42');
-  [resp] = await Promise.all([
-    pi.waitForResponse((r) => /\/unlock$/.test(new URL(r.url()).pathname)),
-    pi.click('#unlock-submit'),
-  ]);
-  const right = { status: resp.status(), body: await resp.json().catch(() => null) };
+  const a = await unlockClick(pi);
   await pi.waitForSelector('#unlock-result');
-  const badge = await pi.$eval('#unlock-result .badge', (b) => b.dataset.verdict);
-  await shot(pi, '05-unlock-done', true);
-  ppapMode = 'built';
-  diag(`wrong: ${wrong.status}; right: ${right.status} ${right.body && right.body.verdict}`);
-  return stillHeld && pwLeft === '' && right.status === 200
-    && ['clean', 'sanitized'].includes(right.body.verdict) && badge === right.body.verdict;
+  const badge = await pi.$eval('#unlock-result .badge', (b) => [b.dataset.verdict, b.textContent.trim()]);
+  const next = (await pi.textContent('#unlock-result .next')).trim();
+  const acts = await pi.$eval('#unlock-result .actions', (u) => u.textContent.replace(/\s+/g, ' ').trim());
+  const wrongGone = (await pi.$('#unlock-wrong')) === null;
+  const listed = await pi.$$eval('#unlock-held input[name=unlock-item]', (is) => is.map((i) => i.value));
+  await shot(pi, '06-unlock-done', true);
+  diag(`${a.status} ${a.body && a.body.verdict}; ${badge}; ${next}; ${acts}`);
+  return a.status === 200 && a.body.wrong_password === false && a.body.verdict === 'sanitized'
+    && a.body.item && a.body.item.has_content === true
+    && badge[0] === 'sanitized' && badge[1] === T['verdict.sanitized']
+    && next === T['unlock.get'].replace('{name}', a.body.item.download_name)
+    && acts.includes(`${T['what.macro']}: ${T['action.removed']}`) && acts.includes('見積書.docm')
+    && wrongGone && !listed.includes(zipItem.id) && await passwordsGone(pi, 'wrong-again', 'ppap-Secret-42');
+});
+
+await step('PPAP 解除: the same zip again → 409, 「解除できません」 said', async () => {
+  need(zipItem, 'the zip upload');
+  await pi.fill('#unlock-id', zipItem.id);
+  await pi.fill('#unlock-pw-1', 'ppap-Secret-42');
+  const a = await unlockClick(pi);
+  const msg = (await pi.textContent('sk-unlock .notice--error')).trim();
+  return a.status === 409 && msg === T['unlock.conflict'] && await passwordsGone(pi, 'ppap-Secret-42')
+    || (diag(`${a.status} ${msg}`), false);
+});
+
+let zip2 = null;
+await step('PPAP 解除: after 10 wrong tries the page says the limit is reached, and then 429 「試行回数の上限に達しました」 even with the right password', async () => {
+  // a second PPAP zip sent through the API with the page's session; 9 wrong tries there
+  const r = await pi.request.post(`${INTERNET}/api/items?name=${encodeURIComponent('請求書.zip')}`, {
+    headers: { 'X-CSRF-Token': sessionInternet.csrf, 'Content-Type': 'application/octet-stream' },
+    data: fs.readFileSync(path.join(FILES, '請求書.zip')),
+  });
+  zip2 = await r.json();
+  if (r.status() !== 201 || zip2.reason !== 'encrypted') throw new Error(`upload ${r.status()} ${JSON.stringify(zip2)}`);
+  for (let i = 1; i <= 9; i++) {
+    const u = await pi.request.post(`${INTERNET}/api/items/${zip2.id}/unlock`, {
+      headers: { 'X-CSRF-Token': sessionInternet.csrf }, data: { passwords: [`guess-${i}`] },
+    });
+    const b = await u.json();
+    if (u.status() !== 200 || b.tries_left !== 10 - i) throw new Error(`try ${i}: ${u.status()} ${JSON.stringify(b)}`);
+  }
+  // a fresh page: the list of held zips is read when the screen opens
+  await pi.goto(`${INTERNET}/#/unlock`);
+  await pi.reload();
+  await pi.waitForSelector('#unlock-id');
+  await pi.waitForSelector(`#unlock-held input[value="${zip2.id}"]`);
+  await pi.check(`#unlock-held input[value="${zip2.id}"]`);
+  await pi.fill('#unlock-pw-1', 'guess-10');
+  const a10 = await unlockClick(pi);
+  const last = (await pi.textContent('#unlock-wrong')).trim();
+  await pi.fill('#unlock-pw-1', 'other-Secret-7');
+  const a11 = await unlockClick(pi);
+  const msg = (await pi.textContent('sk-unlock .notice--error')).trim();
+  await shot(pi, '07-unlock-limit', true);
+  diag(`10th: ${a10.status} tries_left ${a10.body && a10.body.tries_left} "${last}"; 11th: ${a11.status} "${msg}"`);
+  return a10.status === 200 && a10.body.tries_left === 0 && last === T['unlock.wrong.last']
+    && a11.status === 429 && msg === T['unlock.toomany'] && await passwordsGone(pi, 'guess-10', 'other-Secret-7');
 });
 
 await step('works at 1366×768 on the internet side (no horizontal scrolling)', async () => fitsWidth(pi));
@@ -357,7 +434,7 @@ await step('受け取り: the docm arrived as a docx without vbaProject.bin (dow
   await pl.waitForSelector('#items-table');
   const row = `#items-table tr[data-id="${id}"]`;
   await pl.waitForSelector(row);
-  await shot(pl, '06-items');
+  await shot(pl, '08-items');
   const [dl] = await Promise.all([pl.waitForEvent('download'), pl.click(`${row} a.download`)]);
   const file = path.join(SHOTS, '..', 'browser-download.docx');
   await dl.saveAs(file);
@@ -365,6 +442,47 @@ await step('受け取り: the docm arrived as a docx without vbaProject.bin (dow
   diag(`suggested ${dl.suggestedFilename()}; ${names.length} entries`);
   return dl.suggestedFilename().endsWith('.docx') && names.includes('word/document.xml')
     && !names.some((x) => /vbaProject\.bin$/i.test(x));
+});
+
+await step('受け取り: the unlocked PPAP zip downloaded on the LGWAN side; the docm inside has no vbaProject.bin', async () => {
+  need(zipItem, 'the zip upload');
+  const row = `#items-table tr[data-id="${zipItem.id}"]`;
+  await pl.waitForSelector(`${row} a.download`);
+  const badge = await pl.$eval(`${row} .badge`, (b) => b.dataset.verdict);
+  const [dl] = await Promise.all([pl.waitForEvent('download'), pl.click(`${row} a.download`)]);
+  const file = path.join(SHOTS, '..', 'browser-download-ppap.zip');
+  await dl.saveAs(file);
+  const names = zipNames(file);
+  const doc = names.find((x) => /^見積書\.doc[xm]$/.test(x));
+  let inner = [];
+  if (doc) {
+    const bytes = spawnSync('unzip', ['-p', file, doc], { maxBuffer: 1 << 24 });
+    const f2 = path.join(SHOTS, '..', 'browser-download-ppap-doc.zip');
+    fs.writeFileSync(f2, bytes.stdout);
+    inner = zipNames(f2);
+  }
+  const encrypted = spawnSync('unzip', ['-Z', '-v', file], { encoding: 'utf8' }).stdout.match(/file security status:.*/g) || [];
+  diag(`${badge}; ${dl.suggestedFilename()}: ${names.join(', ')}; ${doc}: ${inner.join(', ')}; ${encrypted.join(' ')}`);
+  return badge === 'sanitized' && names.includes('見積内訳.txt') && doc && inner.includes('word/document.xml')
+    && !inner.some((x) => /vbaProject\.bin$/i.test(x)) && encrypted.length > 0
+    && encrypted.every((x) => /not encrypted/.test(x));
+});
+
+await step('受け取り: the locked-out PPAP zip says why and what to do (the PPAP hint), and its details fold open', async () => {
+  need(zip2, 'the second PPAP zip');
+  const row = `#items-table tr[data-id="${zip2.id}"]`;
+  await pl.waitForSelector(row);
+  const next = (await pl.textContent(`${row} .next`)).trim();
+  await pl.click(`${row} button.detail-toggle`);
+  const route = (await pl.textContent(`#items-table tr.detail-row[data-for="${zip2.id}"] dd`)).trim();
+  // the docm's details: what was done, in words
+  const docm = upload['通知文.docm'].body.id;
+  await pl.click(`#items-table tr[data-id="${docm}"] button.detail-toggle`);
+  const acts = await pl.$eval(`#items-table tr.detail-row[data-for="${docm}"] .actions`, (u) => u.textContent.replace(/\s+/g, ' ').trim());
+  await shot(pl, '09-items-detail', true);
+  diag(`${next}; ${route}; ${acts}`);
+  return next === T['next.ppap'] && route === `${T['zone.internet']} → ${T['zone.lgwan']}`
+    && acts.includes(`${T['what.macro']}: ${T['action.removed']}`);
 });
 
 await step('受け取り: filter by verdict 承認待ち shows only held items', async () => {
@@ -386,7 +504,7 @@ await step('申請: tanaka asks for the release of the held text with a reason',
   await pl.waitForSelector(`#request-form input[name=item][value="${held}"]`);
   await pl.check(`#request-form input[name=item][value="${held}"]`);
   await pl.fill('#request-reason', '住民からの問い合わせに回答するため、名簿を確認します。');
-  await shot(pl, '07-request');
+  await shot(pl, '10-request');
   const [resp] = await Promise.all([
     pl.waitForResponse((r) => /\/requests$/.test(new URL(r.url()).pathname) && r.request().method() === 'POST'),
     pl.click('#request-form button[type=submit]'),
@@ -395,7 +513,7 @@ await step('申請: tanaka asks for the release of the held text with a reason',
   requestId = body.id;
   await pl.waitForSelector('sk-request .notice--success');
   await pl.waitForSelector(`#my-requests tr[data-id="${requestId}"]`);
-  await shot(pl, '08-request-done', true);
+  await shot(pl, '11-request-done', true);
   const prog = await pl.textContent(`#my-requests tr[data-id="${requestId}"] td:last-child`);
   diag(`request ${requestId}: ${prog.trim()}`);
   return resp.status() === 201 && prog.trim() === `0/${body.needed} 承認` && body.needed === 2;
@@ -411,7 +529,7 @@ await step('承認: tanaka cannot approve their own request (403, the refusal sh
   ]);
   await pl.waitForSelector(`${card} .notice--error`);
   const msg = (await pl.textContent(`${card} .notice--error`)).trim();
-  await shot(pl, '09-approve-self');
+  await shot(pl, '12-approve-self');
   diag(`self-approval: ${resp.status()} "${msg}"`);
   return resp.status() === 403 && msg.length > 0;
 });
@@ -425,14 +543,14 @@ await step('承認: kacho approves (1/2 承認 shown, then the request still pen
   const card = `article.request[data-id="${requestId}"]`;
   const before = await pk.$eval(`${card} .progress`, (e) => e.textContent.trim());
   await pk.fill(`${card} textarea`, '内容を確認しました。');
-  await shot(pk, '10-approve');
+  await shot(pk, '13-approve');
   const [resp] = await Promise.all([
     pk.waitForResponse((r) => /\/approve$/.test(new URL(r.url()).pathname)),
     pk.click(`${card} button.approve`),
   ]);
   await pk.waitForSelector(`${card} .notice--info, ${card} .notice--success`);
   const after = await pk.$eval(`${card} .progress`, (e) => e.textContent.trim());
-  await shot(pk, '11-approve-1of2', true);
+  await shot(pk, '14-approve-1of2', true);
   diag(`before ${before}, after ${after}, status ${resp.status()}`);
   return resp.status() === 200 && before === '0/2 承認' && after === '1/2 承認';
 });
@@ -450,7 +568,7 @@ await step('承認: hosa approves: 2/2, the request approved and leaves the pend
   const body = await resp.json();
   const req = body.request || body;
   await ph.waitForSelector(`.decided[data-id="${requestId}"]`);
-  await shot(ph, '12-approve-done');
+  await shot(ph, '15-approve-done');
   return resp.status() === 200 && req.state === 'approved' && (await ph.$(card)) === null;
 });
 
@@ -490,7 +608,7 @@ await step('監査ログ: the approvals are records naming kacho and hosa; verif
   await pj.click('#audit-table .proof-button >> nth=0');
   await pj.waitForSelector('#audit-proof dl');
   const root = await pj.textContent('#audit-proof dd.hash >> nth=1');
-  await shot(pj, '13-audit');
+  await shot(pj, '16-audit', 1500);
   diag(`approvals by ${approvers.join(',')}; verify ${okv}; root ${root.trim().slice(0, 16)}…`);
   return okv === 'true' && approvers.includes('kacho') && approvers.includes('hosa') && /^[0-9a-f]{64}$/.test(root.trim());
 });
@@ -506,7 +624,7 @@ await step('ダッシュボード: a stacked bar chart drawn, worker health and 
     return { w: c.width, h: c.height, ink };
   });
   const alive = (await pj.textContent('#stat-alive .stat__value')).trim();
-  await shot(pj, '14-dashboard');
+  await shot(pj, '17-dashboard');
   diag(`canvas ${drawn.w}×${drawn.h}, ${drawn.ink} painted pixels; workers alive ${alive}`);
   return drawn.ink > 1000 && /^\d+$/.test(alive);
 });
@@ -514,7 +632,7 @@ await step('ダッシュボード: a stacked bar chart drawn, worker health and 
 await step('利用者: the list has tanaka, kacho, hosa and joho', async () => {
   await go(pj, 'users', '#users-table');
   const names = await pj.$$eval('#users-table tbody tr', (trs) => trs.map((t) => t.dataset.user));
-  await shot(pj, '15-users');
+  await shot(pj, '18-users');
   return ['tanaka', 'kacho', 'hosa', 'joho'].every((x) => names.includes(x)) || (diag(names.join(',')), false);
 });
 
@@ -523,13 +641,13 @@ await step('English switch: the console in English, kept after a reload', async 
   await go(pj, 'dashboard', '#chart-per-day');
   const h1 = (await pj.textContent('sk-dashboard h1')).trim();
   const lang1 = await pj.getAttribute('html', 'lang');
-  await shot(pj, '16-dashboard-en');
+  await shot(pj, '19-dashboard-en');
   await pj.reload();
   await pj.waitForSelector('nav.sidenav');
   const nav = (await pj.textContent('nav.sidenav a[data-screen=audit]')).trim();
   const lang2 = await pj.getAttribute('html', 'lang');
   await go(pj, 'audit', '#audit-table');
-  await shot(pj, '17-audit-en');
+  await shot(pj, '20-audit-en');
   return h1 === E['dash.title'] && nav === E['nav.audit'] && lang1 === 'en' && lang2 === 'en';
 });
 
@@ -545,7 +663,7 @@ ok(changes.length > 0 && changes.every((c) => c.path === '/api/session' && c.met
   `every POST/DELETE the pages sent (${changes.length}) carried X-CSRF-Token (login excepted)`,
   changes.filter((c) => !c.csrf).map((c) => `${c.method} ${c.path}`).join('\n'));
 ok(problems.length === 0, 'no console error, page error or CSP violation in the whole walk', problems.join('\n'));
-diag(`PPAP: ${ppapMode || 'not reached'}; screenshots in ${SHOTS}`);
+diag(`screenshots in ${SHOTS}`);
 
 await browser.close();
 fs.writeFileSync(env.TAP_OUT, `${n} ${failures}\n`);

@@ -6,7 +6,8 @@
 # Users are made with `sekisho user add` (TOTP codes with oathtool). The walk: log in with
 # TOTP, upload a docm on the internet side, download the docx on the LGWAN side, request
 # the release of a held item, self-approval refused, two other users approve, unlock a
-# PPAP zip, audit/dashboard/users, the English switch. A screenshot of each screen goes to
+# PPAP zip (a wrong password, the right one, the limit of tries) and download its sanitised
+# content on the LGWAN side, audit/dashboard/users, the English switch. A screenshot of each screen goes to
 # SHOTS_DIR. Skipped (with the reason) only when chromium or web/node_modules is missing:
 # dev/setup installs both.
 set -u
@@ -154,8 +155,11 @@ open(out + "/名簿.txt", "w", encoding="utf-8").write("名簿\n申請者 山田
 open(out + "/evil.txt", "w", encoding="utf-8").write("a file whose name looks like HTML\n")
 open(out + "/見積内訳.txt", "w", encoding="utf-8").write("見積内訳\n合計 120,000 円\n")
 PY
-(cd "$T/files" && zip -q -P 'ppap-Secret-42' 見積書.zip 見積内訳.txt)
-ok $? "inputs: a docm with a vbaProject.bin, a text with a 個人番号, a PPAP zip (zip -P)"
+# the PPAP zips: a docm (with its macros) and a text inside, the password sent "separately"
+cp "$T/files/通知文.docm" "$T/files/見積書.docm"
+(cd "$T/files" && zip -q -P 'ppap-Secret-42' 見積書.zip 見積書.docm 見積内訳.txt &&
+	zip -q -P 'other-Secret-7' 請求書.zip 見積内訳.txt)
+ok $? "inputs: a docm with a vbaProject.bin, a text with a 個人番号, two PPAP zips (zip -P, one with the docm)"
 
 # ---- sekishod
 "$SEKISHOD" --foreground --policy "$POL" --state "$STATE" "${USEROPT[@]}" --web "$WEB" \

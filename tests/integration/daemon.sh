@@ -181,6 +181,26 @@ try:
 except urllib.error.HTTPError as e: sys.exit(0 if e.code == 404 else 1)' "$PORT"
 ok $? "other paths: 404"
 
+# ---- the gate opens an incident by itself: a 個人番号 on lgwan -> internet (DLP: block)
+incidents() { "$SEKISHO" ledger list incidents --state "$STATE" --policy "$T/policy.yaml" --json; }
+printf '申請者 山田\n個人番号: 3847-5629-1044\n' >"$T/mn.txt"
+cp "$T/mn.txt" "$OUT/drop/.mn.txt" && mv "$OUT/drop/.mn.txt" "$OUT/drop/mn.txt"
+wait_for 30 finished mn.txt out
+QID=$(python3 - "$EV" <<'PY'
+import json, sys
+for l in open(sys.argv[1], encoding="utf-8"):
+    e = json.loads(l)
+    if e.get("event") == "decision" and e.get("reason") == "dlp" and e.get("flow") == "out":
+        print(e.get("quarantine_id", ""))
+PY
+)
+[ -e "$OUT/deliver/mn.txt.blocked.txt" ] && [ ! -e "$OUT/deliver/mn.txt" ] && [ -n "$QID" ]
+ok $? "spool: a 個人番号 going lgwan -> internet is blocked by DLP ($QID)"
+incidents >"$T/inc.json"
+[ "$(grep -c '"id":"IN-' "$T/inc.json")" -eq 1 ] &&
+	grep -q "\"found_by\":\"sekisho\".*\"what\":\"DLP の規則により遮断しました: mn.txt.*\"state\":\"open\",\"item\":\"$QID\"" "$T/inc.json"
+ok $? "spool: the DLP block opened one incident, linked to the quarantined item"
+
 # ---- kill -9 of the spool role
 kill -9 "$SPOOL"
 wait_for 20 sh -c "p=\$(pgrep -P $MASTER); for x in \$p; do [ \"\$(cat /proc/\$x/comm)\" = sk-spool ] && [ \$x != $SPOOL ] && exit 0; done; exit 1"
@@ -211,6 +231,11 @@ kill -HUP "$MASTER"
 spool_changed() { local p; p=$(role_pid spool) && [ "$p" != "$NEWSPOOL" ] && grep -q '"event":"reload"' "$EV"; }
 wait_for 20 spool_changed
 ok $? "SIGHUP with a good policy: reloaded, the roles restarted with it"
+cp "$T/mn.txt" "$OUT/drop/.mn2.txt" && mv "$OUT/drop/.mn2.txt" "$OUT/drop/mn2.txt"
+wait_for 30 finished mn2.txt out
+incidents >"$T/inc.json"
+[ "$(grep -c '"id":"IN-' "$T/inc.json")" -eq 2 ] && grep -q '"what":"DLP の規則により遮断しました: mn2.txt' "$T/inc.json"
+ok $? "after the reload the restarted spool role opens incidents too"
 
 # ---- kill -9 of the master mid-work: nothing lost
 mkdir "$T/stage"

@@ -650,6 +650,21 @@ st, h, d = req(LG, "GET", "/api/dashboard?days=7", cookie=dtok)
 dash = js(d) or {}
 ok(st == 200 and len(dash.get("per_day", [])) == 7 and "workers" in dash, "dashboard: 7 days", d[:300])
 
+# ---- a DLP block of an upload opens an incident (the flow's dlp: mynumber: block)
+st, h, d = req(LG, "POST", "/api/items?name=%s&to=internet" % q("番号.txt"),
+               "申請者 山田\n個人番号: 3847-5629-1044\n".encode(), cookie=dtok,
+               csrf=dj.get("csrf"), ctype="text/plain")
+dlp = js(d) or {}
+ok(st == 201 and dlp.get("verdict") == "blocked" and dlp.get("reason") == "dlp",
+   "an upload with a 個人番号 to the internet is blocked by DLP", (st, d[:300]))
+inc = subprocess.run([B + "/sekisho", "ledger", "list", "incidents", "--state", T + "/state",
+                      "--policy", T + "/policy.yaml", "--json"], capture_output=True, text=True)
+incs = [json.loads(l) for l in inc.stdout.splitlines() if l.strip()]
+ok(inc.returncode == 0 and len(incs) == 1 and incs[0].get("found_by") == "sekisho"
+   and incs[0].get("state") == "open" and incs[0].get("item") == dlp.get("id")
+   and "番号.txt" in incs[0].get("what", ""),
+   "... and the gate opened one incident, linked to the item", (inc.returncode, inc.stdout[:400], inc.stderr[:200]))
+
 # ---- nothing secret in the events or the audit log
 st, h, d = req(LG, "GET", "/api/audit?per_page=200", cookie=dtok)
 audit_text = d.decode(errors="replace")

@@ -65,7 +65,7 @@ release:
   approvers: 2
 flows:
   - { from: internet, to: lgwan, channel: file, action: sanitize }
-  - { from: lgwan, to: internet, channel: file, action: { hold: security-manager } }
+  - { from: lgwan, to: internet, channel: file, action: { hold: security-manager }, dlp: { mynumber: block } }
 gateway:
   events: stderr
 EOF

@@ -22,7 +22,7 @@ export class ApiError extends Error {
 const codeOfStatus = {
   400: 'bad-request', 401: 'unauthenticated', 403: 'forbidden', 404: 'not-found',
   409: 'conflict', 413: 'too-large', 415: 'unsupported-media', 429: 'too-many-attempts',
-  501: 'not-implemented', 503: 'busy',
+  503: 'busy',
 };
 
 // The sentence to show for an error, in the current language: the server's own message

@@ -58,7 +58,11 @@ class App extends LitElement {
     this.route = parseHash();
     setLang(this.lang);
     window.addEventListener('hashchange', () => {
+      const before = this.route.id;
       this.route = parseHash();
+      // another screen starts at its top (a link from low in a long list would
+      // otherwise open the next screen scrolled past its heading)
+      if (this.route.id !== before) window.scrollTo(0, 0);
     });
     // the skip link must not change the route (#main is not a screen)
     document.querySelector('.skip')?.addEventListener('click', (e) => {

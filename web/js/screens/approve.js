@@ -68,11 +68,10 @@ class Approve extends Screen {
       if (action === 'refuse') text = t('approve.done.refused');
       else if (req && req.state === 'approved') text = `${t('approve.done.approved', { progress: progress(req) })} ${t('approve.done.released')}`;
       else text = t('approve.done.approved', { progress: progress(req || r) });
-      this.results = { ...this.results, [r.id]: { kind: 'success', text } };
       card.querySelector('textarea').value = '';
-      const keep = this.results;
+      // the list first, then the result: the notice and the new "1/2 承認" show together
       await this.load();
-      this.results = keep;
+      this.results = { ...this.results, [r.id]: { kind: 'success', text } };
       // a decided request leaves the pending list: keep its result visible above the list
       if (!(this.requests || []).some((q) => q.id === r.id)) {
         const name = (itemOf(r).name || (this.items.get(itemOf(r).id) || {}).name || itemOf(r).id);

@@ -138,10 +138,10 @@ class Audit extends Screen {
             <th scope="col">${t('audit.col.object')}</th><th scope="col">${t('audit.col.result')}</th>
             <th scope="col">${t('audit.col.detail')}</th><th scope="col"><span class="visually-hidden">${t('audit.proof')}</span></th></tr></thead>
           <tbody>${d.records.map((r) => html`<tr data-seq=${r.seq}>
-            <td class="num">${r.seq}</td><td class="nowrap">${jst(r.time)}</td><td>${r.actor}</td>
-            <td>${r.action}</td><td class="break">${r.object}</td><td>${r.result}</td>
-            <td class="cell-text">${typeof r.detail === 'object' && r.detail !== null ? JSON.stringify(r.detail) : r.detail}</td>
-            <td><button class="button button--text button--small proof-button" aria-label=${t('audit.proof.label', { seq: r.seq })}
+            <td class="num">${r.seq}</td><td class="nowrap">${jst(r.time)}</td><td class="nowrap">${r.actor}</td>
+            <td class="nowrap">${r.action}</td><td class="break col-object">${r.object}</td><td class="col-result">${r.result}</td>
+            <td class="cell-text break">${typeof r.detail === 'object' && r.detail !== null ? JSON.stringify(r.detail) : r.detail}</td>
+            <td class="nowrap"><button class="button button--text button--small proof-button" aria-label=${t('audit.proof.label', { seq: r.seq })}
               @click=${() => this.showProof(r.seq)}>${t('audit.proof')}</button></td></tr>`)}</tbody></table>
           ${pager(this.page, d.per_page || PER_PAGE, d.total || 0, (p) => { this.page = p; this.load(); })}`}`;
   }

@@ -4,7 +4,7 @@ import { html, nothing } from '../../vendor/lit.js';
 import { api, errorText, query } from '../api.js';
 import { t } from '../i18n.js';
 import { jst, bytes, dayStart, dayEnd } from '../format.js';
-import { Screen, verdictBadge, stateText, reasonText, notice, pager } from '../ui.js';
+import { Screen, verdictBadge, stateText, reasonText, notice, pager, nextStep, actionsList, actionsOf } from '../ui.js';
 
 const PER_PAGE = 20;
 
@@ -15,6 +15,7 @@ class Items extends Screen {
     error: { state: true },
     filter: { state: true },
     page: { state: true },
+    open: { state: true },
   };
 
   constructor() {
@@ -23,6 +24,7 @@ class Items extends Screen {
     this.error = '';
     this.filter = { since: '', until: '', verdict: '', name: '', scope: 'own' };
     this.page = 1;
+    this.open = new Set(); // the ids whose details are shown
   }
 
   connectedCallback() {
@@ -77,10 +79,12 @@ class Items extends Screen {
     const canRequest = mine && perms.has('request') && i.verdict === 'held' && i.state === 'held';
     return html`<tr data-id=${i.id} data-name=${i.name}>
       <td class="nowrap">${jst(i.received)}</td>
-      <td class="cell-name">${i.name}<div class="help mono">${i.id}</div></td>
+      <td class="cell-name">${i.name}<div class="help mono">${i.id}</div>
+        <button type="button" class="disclosure detail-toggle" aria-expanded=${this.open.has(i.id) ? 'true' : 'false'}
+          aria-controls="detail-${i.id}" @click=${() => this.toggle(i.id)}>${t('detail.summary')}</button></td>
       <td class="num nowrap">${bytes(i.size)}</td>
       <td>${verdictBadge(i.verdict)}</td>
-      <td>${reasonText(i)}</td>
+      <td>${reasonText(i)}${nextStep(i) ? html`<p class="help next">${nextStep(i)}</p>` : nothing}</td>
       <td class="nowrap">${i.state_text || stateText(i.state, '')}</td>
       ${this.filter.scope !== 'own' ? html`<td>${i.submitter || ''}</td>` : nothing}
       <td class="nowrap">${i.has_content
@@ -91,6 +95,27 @@ class Items extends Screen {
           ? html`<a class="link" href="#/request?id=${encodeURIComponent(i.id)}">${t('items.request')}</a>`
           : html`<span class="help">${t('items.nocontent')}</span>`}</td>
     </tr>`;
+  }
+
+  toggle(id) {
+    const o = new Set(this.open);
+    if (o.has(id)) o.delete(id);
+    else o.add(id);
+    this.open = o;
+  }
+
+  // the item's details, under its row when opened: route, when decided, what the reason
+  // concerns and what was done to which part
+  detail(i, cols) {
+    if (!this.open.has(i.id)) return nothing;
+    const zone = (z) => (z ? t(`zone.${z}`) : '');
+    return html`<tr class="detail-row" id="detail-${i.id}" data-for=${i.id}><td colspan=${cols}>
+      <dl class="dl item-detail">
+        <dt>${t('detail.route')}</dt><dd>${zone(i.from)} → ${zone(i.to)}</dd>
+        ${i.decided ? html`<dt>${t('detail.decided')}</dt><dd>${jst(i.decided)}</dd>` : nothing}
+        ${i.reason_detail ? html`<dt>${t('detail.target')}</dt><dd class="cell-name">${i.reason_detail}</dd>` : nothing}
+        <dt>${t('detail.actions')}</dt><dd>${actionsOf(i).length ? actionsList(i) : t('detail.none')}</dd>
+      </dl></td></tr>`;
   }
 
   render() {
@@ -129,7 +154,7 @@ class Items extends Screen {
             <th scope="col">${t('items.col.reason')}</th><th scope="col">${t('items.col.state')}</th>
             ${this.filter.scope !== 'own' ? html`<th scope="col">${t('items.col.submitter')}</th>` : nothing}
             <th scope="col">${t('items.col.action')}</th></tr></thead>
-          <tbody>${d.items.map((i) => this.row(i))}</tbody></table>
+          <tbody>${d.items.map((i) => html`${this.row(i)}${this.detail(i, this.filter.scope !== 'own' ? 8 : 7)}`)}</tbody></table>
           ${pager(this.page, d.per_page || PER_PAGE, d.total || 0, (p) => { this.page = p; this.load(); })}`}`;
   }
 }

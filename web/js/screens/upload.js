@@ -4,13 +4,9 @@ import { html, nothing } from '../../vendor/lit.js';
 import { api, errorText, query } from '../api.js';
 import { t } from '../i18n.js';
 import { bytes } from '../format.js';
-import { Screen, verdictBadge, reasonText, actionsList } from '../ui.js';
+import { Screen, verdictBadge, reasonText, actionsList, isPpap, nextStep } from '../ui.js';
 
 let seq = 0;
-
-export function isEncrypted(item) {
-  return Boolean(item) && item.verdict === 'held' && /encrypt|ppap|password/i.test(String(item.reason || ''));
-}
 
 class Upload extends Screen {
   static properties = { ...Screen.properties, results: { state: true }, over: { state: true } };
@@ -61,13 +57,23 @@ class Upload extends Screen {
       detail = html`<p class="text-error">${r.error}</p>`;
     } else {
       verdict = verdictBadge(it.verdict);
-      const next = it.verdict === 'held' ? t('upload.next.held')
-        : it.verdict === 'blocked' ? '' : t('upload.next.ok');
+      let next;
+      if (isPpap(it)) {
+        // a PPAP zip: what it is and where to type its password
+        next = html`<div class="hint hint--ppap">
+          <p>${t('upload.ppap')}</p>
+          <p><a class="button button--secondary button--small unlock-link"
+            href="#/unlock?id=${encodeURIComponent(it.id)}">${t('upload.ppap.link')}</a></p></div>`;
+      } else if (it.verdict === 'held') {
+        next = html`<p class="help">${t('upload.next.held')}</p>`;
+      } else if (it.verdict === 'blocked') {
+        next = html`<p class="help">${nextStep(it)}</p>`;
+      } else {
+        next = html`<p class="help">${t('upload.next.ok')}</p>`;
+      }
       detail = html`${reasonText(it) ? html`<p class="reason">${reasonText(it)}</p>` : nothing}
-        ${actionsList(it.actions)}
-        ${isEncrypted(it)
-          ? html`<p><a class="link" href="#/unlock?id=${encodeURIComponent(it.id)}">${t('upload.unlock')}</a></p>`
-          : next ? html`<p class="help">${next}</p>` : nothing}`;
+        ${actionsList(it)}
+        ${next}`;
     }
     return html`<tr data-name=${r.name} data-state=${r.state}>
       <td class="cell-name"><span class="file-name">${r.name}</span>${it && it.id ? html`<div class="help mono">${t('common.id')}: ${it.id}</div>` : nothing}</td>

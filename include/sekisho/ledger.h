@@ -1,0 +1,225 @@
+/* sekisho — the ledgers (台帳): the registers the policies require, kept in the state folder.
+ *
+ * Eight ledgers (DESIGN §7), some made of several tables:
+ *   assets                 電子情報資産管理台帳 (機密性・完全性・可用性 on the policy's scales)
+ *   incidents              情報セキュリティ事故管理台帳 (the policy's escalation chain)
+ *   exceptions             例外措置 (from, until: an expired one no longer applies)
+ *   training               研修: training/plans, training/sessions, training/attendance
+ *   entries                セキュリティ区画の入退室 (contractors must be pre-registered)
+ *   contractors            外部委託事業者
+ *   inspections            自己点検・監査: inspections/checklists, inspections/answers,
+ *                          inspections/findings
+ *   laws                   情報セキュリティ法規制等登録簿
+ * A ledger's name alone names its first table ("training" is "training/plans").
+ *
+ * One generic store (ledger.db in the state folder: SQLite, WAL, synchronous=FULL, 0600):
+ * a record is an id ("AS-0001") and text values, one per field of its table. Each table is
+ * described by a table of typed fields (sk_ledger_field) with the rules of its ledger
+ * (required fields, dates, the policy's scales, zones and sections, references to other
+ * tables, and per-ledger rules such as the order of the escalation chain); every add and
+ * update is checked against the whole record. Each change is one audit record (actor,
+ * "ledger.add" / "ledger.update" / "ledger.import", object "assets/AS-0001", detail: the
+ * changed fields with their old and new values) committed with the change, and a history
+ * row in ledger.db: nothing is overwritten silently.
+ *
+ * Values are UTF-8 text. Dates are stored as "YYYY-MM-DD", times as "YYYY-MM-DD HH:MM"
+ * (local time); choices as their code ("information"), booleans as "yes"/"no", references
+ * as the id of the other record. Input accepts more: "2025/4/1", "2025年4月1日", a choice's
+ * Japanese or English label, はい/いいえ, a section's name, a referenced record's name. */
+#ifndef SEKISHO_LEDGER_H
+#define SEKISHO_LEDGER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sekisho/audit.h"
+#include "sekisho/buf.h"
+#include "sekisho/error.h"
+#include "sekisho/policy.h"
+#include "sekisho/report.h"
+
+#define SK_LEDGER_ID_MAX 24          /* bytes of a record id, with the NUL ("AS-0001") */
+#define SK_LEDGER_VALUE_MAX 2000     /* bytes of one value */
+#define SK_LEDGER_RECORD_MAX 6000    /* bytes of all the values of a record */
+#define SK_LEDGER_FIELDS_MAX 48      /* fields of a table (with the escalation steps) */
+#define SK_LEDGER_IMPORT_ROWS_MAX 100000  /* rows of one CSV import */
+#define SK_LEDGER_IMPORT_BYTES_MAX ((size_t)64 << 20) /* bytes of one CSV import */
+#define SK_LEDGER_PROBLEMS_MAX 1000  /* problems kept (the count goes on) */
+
+typedef enum sk_ledger_type {
+	SK_LF_TEXT = 0, /* one line */
+	SK_LF_NOTE,     /* several lines */
+	SK_LF_DATE,     /* YYYY-MM-DD */
+	SK_LF_DATETIME, /* YYYY-MM-DD HH:MM */
+	SK_LF_CHOICE,   /* one of choices (code stored) */
+	SK_LF_LEVEL,    /* a level of the policy's classification dimension `arg` */
+	SK_LF_ZONE,     /* a zone of the policy */
+	SK_LF_SECTION,  /* a section of the policy (any text when the policy has none) */
+	SK_LF_BOOL,     /* "yes" / "no" */
+	SK_LF_REF,      /* the id of a record of table `arg` */
+	SK_LF_REFS,     /* ids of records of table `arg`, separated by ", " */
+	SK_LF_COMPUTED, /* read-only, worked out when read (handling rules, expiry, overdue) */
+} sk_ledger_type;
+
+typedef struct sk_ledger_choice {
+	const char *code, *ja, *en;
+} sk_ledger_choice;
+
+typedef struct sk_ledger_field {
+	const char *key;      /* "name", "confidentiality", "chain.sysadmin.at" */
+	const char *ja, *en;  /* column headers */
+	sk_ledger_type type;
+	bool required;
+	const char *arg;      /* LEVEL: the dimension ("機密性"); REF(S): the table */
+	const sk_ledger_choice *choices; /* CHOICE */
+	size_t nchoices;
+	unsigned width;       /* column width in Excel (in characters of a Latin digit) */
+} sk_ledger_field;
+
+typedef struct sk_ledger_table {
+	const char *name;     /* "assets", "training/sessions" */
+	const char *ledger;   /* "assets", "training" */
+	const char *ja, *en;  /* title (the sheet's name in Japanese) */
+	const char *prefix;   /* of the ids: "AS" gives AS-0001 */
+	const sk_ledger_field *fields;
+	size_t nfields;
+} sk_ledger_table;
+
+/* The eight ledger names, in order. */
+size_t sk_ledger_names(const char *const **names);
+
+typedef struct sk_ledger sk_ledger;
+
+typedef struct sk_ledger_options {
+	int32_t today;              /* yyyymmdd for expiry and overdue flags (0: local today) */
+	sk_lang lang;               /* of the computed values (handling rules): SK_LANG_JA default */
+	int64_t (*clock)(void *ctx);/* µs since the epoch for the records' times (NULL: now) */
+	void *clock_ctx;
+} sk_ledger_options;
+
+/* Opens (creating when missing) dir/ledger.db. The policy gives the scales, zones,
+ * sections and the escalation chain; it must outlive l. Changes are audited in audit
+ * (required). */
+int sk_ledger_open(const char *dir, sk_audit *audit, const sk_policy *p,
+		   const sk_ledger_options *opt, sk_ledger **out, sk_error *err);
+void sk_ledger_close(sk_ledger *l);
+
+/* A table by name ("assets", "training", "training/sessions"); NULL when unknown. The
+ * incidents table has two fields per step of the policy's chain (chain.ROLE.at,
+ * chain.ROLE.by) and lives as long as l. */
+const sk_ledger_table *sk_ledger_table_find(const sk_ledger *l, const char *name);
+/* The tables of a ledger ("training": plans, sessions, attendance); 0 when unknown. */
+size_t sk_ledger_tables(const sk_ledger *l, const char *ledger, const sk_ledger_table **v,
+			size_t max);
+/* Index of a field by key, or by its Japanese or English header; SK_ENOTFOUND (negative)
+ * when none. */
+int sk_ledger_field_index(const sk_ledger_table *t, const char *key_or_header);
+/* The text of a stored value for people: a choice's label (computed ones too), はい/いいえ (or yes/no), a
+ * section's name; other values as they are. */
+const char *sk_ledger_value_text(const sk_ledger *l, const sk_ledger_field *f, const char *v,
+				 sk_lang lang);
+
+/* What is wrong with an input, for people: line (CSV import: the line the row starts on;
+ * 0 otherwise), the field's key ("" when the whole row) and the message in both
+ * languages. */
+typedef struct sk_ledger_problem {
+	size_t line;
+	char field[64];
+	char ja[320], en[320];
+} sk_ledger_problem;
+
+typedef struct sk_ledger_problems {
+	sk_ledger_problem *v;
+	size_t n, cap;
+	size_t count; /* all problems, also those past SK_LEDGER_PROBLEMS_MAX */
+} sk_ledger_problems;
+
+void sk_ledger_problems_init(sk_ledger_problems *pr);
+void sk_ledger_problems_free(sk_ledger_problems *pr);
+/* "行 N: 項目 X: message" lines (lang) into out. */
+int sk_ledger_problems_format(const sk_ledger_problems *pr, sk_lang lang, sk_buf *out);
+
+typedef struct sk_ledger_kv {
+	const char *key; /* a field's key, Japanese or English header */
+	const char *value;
+} sk_ledger_kv;
+
+/* Adds a record: the values are checked (SK_EINVAL with every problem in pr, nothing
+ * stored), then stored with the next id of the table (id_out, may be NULL) and audited
+ * as "ledger.add" by `by` (the authenticated user). */
+int sk_ledger_add(sk_ledger *l, const char *table, const sk_ledger_kv *kv, size_t n,
+		  const char *by, char id_out[SK_LEDGER_ID_MAX], sk_ledger_problems *pr,
+		  sk_error *err);
+/* Changes some fields of a record (a value "" clears a field); the whole record is
+ * checked again. SK_ENOTFOUND when there is no such record. *changed (may be NULL) tells
+ * whether anything changed (no change: no audit record). Audited as "ledger.update" with
+ * the old and new value of each changed field. */
+int sk_ledger_update(sk_ledger *l, const char *table, const char *id, const sk_ledger_kv *kv,
+		     size_t n, const char *by, bool *changed, sk_ledger_problems *pr,
+		     sk_error *err);
+
+typedef struct sk_ledger_record {
+	char id[SK_LEDGER_ID_MAX];
+	int64_t version;        /* 1 when added, +1 at each change */
+	int64_t created_us, updated_us;
+	char *created_by, *updated_by;
+	char **values;          /* one per field of the table (computed ones filled in);
+				   NULL when empty */
+	size_t n;
+} sk_ledger_record;
+
+void sk_ledger_record_free(sk_ledger_record *r);
+/* One record (SK_ENOTFOUND when none). */
+int sk_ledger_get(sk_ledger *l, const char *table, const char *id, sk_ledger_record *r,
+		  sk_error *err);
+/* Every record of a table, by id. fn's record is freed after it returns; a non-zero
+ * return stops and is returned. */
+typedef int (*sk_ledger_list_fn)(void *ctx, const sk_ledger_table *t, const sk_ledger_record *r);
+int sk_ledger_list(sk_ledger *l, const char *table, sk_ledger_list_fn fn, void *ctx,
+		   sk_error *err);
+/* The changes of one record, oldest first: version, time, who, action and the detail of
+ * its audit record (JSON: {"version":N,"changes":{"key":[old,new]}}). */
+typedef int (*sk_ledger_history_fn)(void *ctx, int64_t version, int64_t at_us, const char *by,
+				    const char *action, const char *changes, uint64_t audit_seq);
+int sk_ledger_history(sk_ledger *l, const char *table, const char *id, sk_ledger_history_fn fn,
+		      void *ctx, sk_error *err);
+
+/* Imports the CSV that Excel writes (UTF-8 with or without a BOM, or CP932; CRLF or LF;
+ * fields quoted with "" and embedded newlines). The first row names the columns (field
+ * keys or the Japanese/English headers; the export's read-only columns are ignored); a
+ * row with an ID column that is not empty updates that record, else it adds one. Every
+ * row is checked; when any row is bad, nothing is imported (SK_EINVAL, each problem with
+ * the line its row starts on in pr). Otherwise all rows go in one transaction, one audit
+ * record each ("ledger.import"). *added, *updated may be NULL. */
+int sk_ledger_import_csv(sk_ledger *l, const char *table, const uint8_t *p, size_t n,
+			 const char *by, size_t *added, size_t *updated, sk_ledger_problems *pr,
+			 sk_error *err);
+
+/* What the gate reports (sk_options.ledger): an item blocked for malware, one blocked by
+ * a DLP rule, a worker that crashed on an item. */
+typedef enum sk_ledger_event {
+	SK_LEDGER_EVENT_MALWARE = 0,
+	SK_LEDGER_EVENT_DLP,
+	SK_LEDGER_EVENT_CRASH,
+} sk_ledger_event;
+
+/* Opens an incident by the gate (actor "sekisho"): found now, severity high for malware
+ * and medium otherwise, state open, linked to the item (item_id, its quarantine ID, else
+ * "sha256:HEX"), what happened in Japanese and English with name and detail. A crash
+ * opens one only the second time the same content (sha256_hex) crashes a worker (the
+ * crashes are counted in ledger.db). id_out (may be NULL) gets the incident's id, "" when
+ * none was opened. Several threads may call it at once on one handle (sekishod's milter
+ * sessions and console uploads share their role's handle: the handle's lock serialises
+ * them); other processes open their own handle (SQLite serialises those). */
+int sk_ledger_gate_event(sk_ledger *l, sk_ledger_event ev, const char *item_id,
+			 const char *sha256_hex, const char *name, const char *detail,
+			 char id_out[SK_LEDGER_ID_MAX], sk_error *err);
+
+/* Writes an xlsx of a ledger (one sheet per table: "training" gives three) to path:
+ * headers in lang (Japanese first), dates as date cells, A4 landscape fitted to the page
+ * width, the header row frozen and repeated on every printed page. */
+int sk_ledger_export_xlsx(sk_ledger *l, const char *ledger, const char *path, sk_lang lang,
+			  sk_error *err);
+
+#endif
