@@ -222,4 +222,82 @@ int sk_ledger_gate_event(sk_ledger *l, sk_ledger_event ev, const char *item_id,
 int sk_ledger_export_xlsx(sk_ledger *l, const char *ledger, const char *path, sk_lang lang,
 			  sk_error *err);
 
+/* ---- the compliance cycle: checklists, training, charts, reminders ---- */
+
+/* One requirement of the policies (POLICY-DIGEST), grouped as the policies group them
+ * (chapter: "強靭性の向上", "情報資産の分類と管理", "人的・物理的", "技術的", "運用",
+ * "監査・自己点検・見直し"), as a question a section answers. */
+typedef struct sk_ledger_requirement {
+	const char *chapter_ja, *chapter_en;
+	const char *ja, *en;
+} sk_ledger_requirement;
+/* The built-in requirements, in order. */
+size_t sk_ledger_requirements(const sk_ledger_requirement **v);
+
+/* Adds to inspections/checklists one record per requirement for each section (section
+ * NULL or "": every section of the policy; a policy without sections: one record per
+ * requirement without a section), for period ("2026年度") and kind ("self" / "audit"),
+ * by `by`, in one transaction. A requirement already in the table for the same period,
+ * kind and section is skipped (running twice adds nothing). *added, *skipped may be
+ * NULL. The records stay editable like any other. */
+int sk_ledger_checklist_generate(sk_ledger *l, const char *period, const char *kind,
+				 const char *section, const char *by, size_t *added,
+				 size_t *skipped, sk_error *err);
+
+/* A person who should take the required courses (the console's users). */
+typedef struct sk_ledger_person {
+	const char *user;    /* login name ("tanaka") */
+	const char *name;    /* display name, may be NULL */
+	const char *section; /* section id, may be NULL */
+} sk_ledger_person;
+
+/* Who has not taken a required course: for each person, every training/plans record with
+ * required "yes" (and a date on or before today) for which no training/attendance record
+ * with attended "yes" names the person (its person equal to user or name). JSON into out
+ * (reset first): {"people":[{"user","name","section","missing":[{"plan","course"}]}]},
+ * people with nothing missing left out. */
+int sk_ledger_training_missing(sk_ledger *l, const sk_ledger_person *people, size_t n,
+			       sk_buf *out, sk_error *err);
+
+/* The console's charts as JSON into out (reset first):
+ * {"incidents_by_month":[{"month":"2026-01","high","medium","low"}],   twelve months to today
+ *  "training_by_section":[{"section","name","people","completed"}],    required courses all taken
+ *  "inspections":{"period","periods":[…],"by_section":[{"section","name","done","partial",
+ *                 "not_done","na","unanswered"}],"by_chapter":[{"chapter","done",…}]},
+ *  "findings_by_age":[{"bucket":"0-30","open"},{"bucket":"31-90",…},{"bucket":"91-180",…},
+ *                     {"bucket":"181-",…}],                               open findings, days since added
+ *  "today":"YYYY-MM-DD"}
+ * period: the inspections period shown (NULL: the newest); people: the roster for training
+ * (as sk_ledger_training_missing). Section names in lang. */
+int sk_ledger_charts(sk_ledger *l, const char *period, const sk_ledger_person *people,
+		     size_t n, sk_lang lang, sk_buf *out, sk_error *err);
+
+/* Reminders the scheduler sends: an exception expiring within days_ahead days, an expired
+ * one, an overdue finding, an asset past its review date. */
+typedef enum sk_ledger_reminder_kind {
+	SK_LEDGER_REMIND_EXPIRING = 0,
+	SK_LEDGER_REMIND_EXPIRED,
+	SK_LEDGER_REMIND_OVERDUE,
+	SK_LEDGER_REMIND_REVIEW,
+} sk_ledger_reminder_kind;
+typedef int (*sk_ledger_reminder_fn)(void *ctx, sk_ledger_reminder_kind kind,
+				     const sk_ledger_table *t, const sk_ledger_record *r);
+/* Calls fn for each reminder due and not sent before; one that fn returns 0 for is marked
+ * sent in ledger.db (kind, table, id and the date it is about: a changed date reminds
+ * again), so each is sent once. A non-zero return of fn is not marked and is returned
+ * after the others were tried. */
+int sk_ledger_reminders(sk_ledger *l, int days_ahead, sk_ledger_reminder_fn fn, void *ctx,
+			sk_error *err);
+
+/* The yearly report for the 情報セキュリティ委員会, fiscal year fy (April fy to March
+ * fy+1): one xlsx (path xlsx_path) with a sheet each for the gateway's figures (items by
+ * verdict and month, block reasons, releases and refusals: from the quarantine and audit
+ * log in state_dir), incidents (per month and severity, open ones), training (plans,
+ * sessions, completion per section), self-inspections and audits (results per section and
+ * chapter, findings open and closed); headers and titles in lang, A4 landscape. When
+ * pdf_path is not NULL, the same made into a PDF by LibreOffice headless (soffice found on
+ * PATH; a private profile, a time limit; SK_EIO when it fails or is missing). */
+int sk_ledger_yearly_report(sk_ledger *l, const char *state_dir, int fy, const char *xlsx_path,
+			    const char *pdf_path, sk_lang lang, sk_error *err);
+
 #endif

@@ -135,7 +135,8 @@ const char *sk_policy_role_name(const sk_policy *p, const char *id, sk_lang lang
 
 /* Permissions a role carries (`roles.ID.permissions`, docs/policy.md "roles"); the
  * console's rights (docs/api.md). Codes: "upload", "download", "request", "approve",
- * "section-items", "all-items", "release-original", "audit", "admin". */
+ * "section-items", "all-items", "release-original", "audit", "admin", "ledgers",
+ * "ledger-section", "ledger-all", "incident-report". */
 enum {
 	SK_PERM_UPLOAD = 1u << 0,           /* send files across (upload), unlock PPAP */
 	SK_PERM_DOWNLOAD = 1u << 1,         /* download own results, see own items */
@@ -146,8 +147,12 @@ enum {
 	SK_PERM_RELEASE_ORIGINAL = 1u << 6, /* approve handing out an original */
 	SK_PERM_AUDIT = 1u << 7,            /* read the audit log, verify, proofs */
 	SK_PERM_ADMIN = 1u << 8,            /* users, policy in force, health */
+	SK_PERM_LEDGERS = 1u << 9,          /* read every ledger (台帳の閲覧) */
+	SK_PERM_LEDGER_SECTION = 1u << 10,  /* add/edit ledger records of their own section */
+	SK_PERM_LEDGER_ALL = 1u << 11,      /* add/edit any ledger record */
+	SK_PERM_INCIDENT_REPORT = 1u << 12, /* report an incident, see the ones they reported */
 };
-#define SK_PERM__COUNT 9
+#define SK_PERM__COUNT 13
 /* The code of one SK_PERM_* bit ("release-original"), NULL for anything else; and the
  * bit of a code (0 when unknown). */
 const char *sk_policy_perm_code(uint32_t one_perm);

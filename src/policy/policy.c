@@ -783,7 +783,8 @@ static const struct prole default_roles[] = {
 
 static const char *const perm_codes[SK_PERM__COUNT] = {
 	"upload", "download", "request", "approve", "section-items", "all-items",
-	"release-original", "audit", "admin",
+	"release-original", "audit", "admin", "ledgers", "ledger-section", "ledger-all",
+	"incident-report",
 };
 
 const char *sk_policy_perm_code(uint32_t one_perm)
@@ -805,16 +806,19 @@ uint32_t sk_policy_perm_parse(const char *code)
 /* The permissions of a role that does not list them, by its well-known id. */
 static uint32_t default_perms(const char *id)
 {
-	const uint32_t base = SK_PERM_UPLOAD | SK_PERM_DOWNLOAD | SK_PERM_REQUEST;
+	const uint32_t base =
+		SK_PERM_UPLOAD | SK_PERM_DOWNLOAD | SK_PERM_REQUEST | SK_PERM_INCIDENT_REPORT;
 	if (!strcmp(id, "security-manager"))
-		return base | SK_PERM_APPROVE | SK_PERM_SECTION_ITEMS;
+		return base | SK_PERM_APPROVE | SK_PERM_SECTION_ITEMS | SK_PERM_LEDGERS |
+		       SK_PERM_LEDGER_SECTION;
 	if (!strcmp(id, "security-director") || !strcmp(id, "ciso"))
 		return base | SK_PERM_APPROVE | SK_PERM_ALL_ITEMS | SK_PERM_RELEASE_ORIGINAL |
-		       SK_PERM_AUDIT;
+		       SK_PERM_AUDIT | SK_PERM_LEDGERS | SK_PERM_LEDGER_ALL;
 	if (!strcmp(id, "sysadmin"))
-		return base | SK_PERM_ADMIN | SK_PERM_ALL_ITEMS;
+		return base | SK_PERM_ADMIN | SK_PERM_ALL_ITEMS | SK_PERM_LEDGERS |
+		       SK_PERM_LEDGER_SECTION;
 	if (!strcmp(id, "auditor"))
-		return SK_PERM_AUDIT;
+		return SK_PERM_AUDIT | SK_PERM_LEDGERS; /* read-only */
 	return base; /* staff and any other role */
 }
 

@@ -196,13 +196,16 @@ ok(st == 401, "after logout the token is gone (401)")
 
 # ---- the role × route matrix
 EXPECTED_PERMS = {
-    "staff": {"upload", "download", "request"},
-    "security-manager": {"upload", "download", "request", "approve", "section-items"},
-    "security-director": {"upload", "download", "request", "approve", "all-items",
-                          "release-original", "audit"},
-    "ciso": {"upload", "download", "request", "approve", "all-items", "release-original", "audit"},
-    "sysadmin": {"upload", "download", "request", "admin", "all-items"},
-    "auditor": {"audit"},
+    "staff": {"upload", "download", "request", "incident-report"},
+    "security-manager": {"upload", "download", "request", "incident-report", "approve",
+                         "section-items", "ledgers", "ledger-section"},
+    "security-director": {"upload", "download", "request", "incident-report", "approve",
+                          "all-items", "release-original", "audit", "ledgers", "ledger-all"},
+    "ciso": {"upload", "download", "request", "incident-report", "approve", "all-items",
+             "release-original", "audit", "ledgers", "ledger-all"},
+    "sysadmin": {"upload", "download", "request", "incident-report", "admin", "all-items",
+                 "ledgers", "ledger-section"},
+    "auditor": {"audit", "ledgers"},
 }
 ROLE_USER = {"staff": "staff", "security-manager": "kacho1", "security-director": "director",
              "ciso": "ciso", "sysadmin": "admin", "auditor": "audit"}

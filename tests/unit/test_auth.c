@@ -574,7 +574,8 @@ static void rights_from_policy(void **state)
 	assert_int_equal(r.nroles, 2);
 	assert_true(sk_auth_has_role(&r, "temp"));
 	assert_string_equal(r.section, "johoseisaku");
-	assert_int_equal(r.perms, SK_PERM_UPLOAD | SK_PERM_DOWNLOAD | SK_PERM_REQUEST);
+	assert_int_equal(r.perms, SK_PERM_UPLOAD | SK_PERM_DOWNLOAD | SK_PERM_REQUEST |
+					  SK_PERM_INCIDENT_REPORT);
 	assert_string_equal(sk_auth_perm_code(SK_PERM_RELEASE_ORIGINAL), "release-original");
 	/* a reload without the role temp (and without the section somu): gone */
 	sk_policy *p2 = load(POLICY_NO_TEMP);

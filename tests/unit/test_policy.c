@@ -855,17 +855,20 @@ static void people_section(void **state)
 	assert_string_equal(sk_policy_section_name(p, "joho", SK_LANG_EN), "Information Policy Division");
 	assert_string_equal(sk_policy_section_name(p, "somu", SK_LANG_EN), "総務課");
 	assert_null(sk_policy_section_name(p, "none", SK_LANG_JA));
-	const uint32_t base = SK_PERM_UPLOAD | SK_PERM_DOWNLOAD | SK_PERM_REQUEST;
+	const uint32_t base =
+		SK_PERM_UPLOAD | SK_PERM_DOWNLOAD | SK_PERM_REQUEST | SK_PERM_INCIDENT_REPORT;
 	assert_true(sk_policy_has_role(p, "custom"));
 	assert_false(sk_policy_has_role(p, "security-director")); /* not written: not defined */
 	assert_int_equal(sk_policy_role_perms(p, "staff"), base);
 	assert_int_equal(sk_policy_role_perms(p, "security-manager"),
-			 base | SK_PERM_APPROVE | SK_PERM_SECTION_ITEMS);
+			 base | SK_PERM_APPROVE | SK_PERM_SECTION_ITEMS | SK_PERM_LEDGERS |
+				 SK_PERM_LEDGER_SECTION);
 	assert_int_equal(sk_policy_role_perms(p, "ciso"),
 			 base | SK_PERM_APPROVE | SK_PERM_ALL_ITEMS | SK_PERM_RELEASE_ORIGINAL |
-				 SK_PERM_AUDIT);
-	assert_int_equal(sk_policy_role_perms(p, "sysadmin"), base | SK_PERM_ADMIN | SK_PERM_ALL_ITEMS);
-	assert_int_equal(sk_policy_role_perms(p, "auditor"), SK_PERM_AUDIT);
+				 SK_PERM_AUDIT | SK_PERM_LEDGERS | SK_PERM_LEDGER_ALL);
+	assert_int_equal(sk_policy_role_perms(p, "sysadmin"), base | SK_PERM_ADMIN | SK_PERM_ALL_ITEMS |
+								      SK_PERM_LEDGERS | SK_PERM_LEDGER_SECTION);
+	assert_int_equal(sk_policy_role_perms(p, "auditor"), SK_PERM_AUDIT | SK_PERM_LEDGERS);
 	assert_int_equal(sk_policy_role_perms(p, "reader"), SK_PERM_DOWNLOAD | SK_PERM_AUDIT);
 	assert_int_equal(sk_policy_role_perms(p, "nothing"), 0);
 	assert_int_equal(sk_policy_role_perms(p, "custom"), base);
@@ -906,8 +909,8 @@ static void people_section(void **state)
 	p = people("organization: x\n", 0, 0, NULL, 0, 0);
 	assert_int_equal(sk_policy_role_perms(p, "security-director"),
 			 base | SK_PERM_APPROVE | SK_PERM_ALL_ITEMS | SK_PERM_RELEASE_ORIGINAL |
-				 SK_PERM_AUDIT);
-	assert_int_equal(sk_policy_role_perms(p, "auditor"), SK_PERM_AUDIT);
+				 SK_PERM_AUDIT | SK_PERM_LEDGERS | SK_PERM_LEDGER_ALL);
+	assert_int_equal(sk_policy_role_perms(p, "auditor"), SK_PERM_AUDIT | SK_PERM_LEDGERS);
 	assert_null(sk_policy_organization(p) ? NULL : "x");
 	assert_int_equal(sk_policy_section_count(p), 0);
 	sk_policy_free(p);
