@@ -10,10 +10,46 @@
 #include <stdbool.h>
 
 #include "sekisho/budget.h"
+#include "sekisho/buf.h"
 #include "sekisho/detect.h"
 #include "sekisho/error.h"
 #include "sekisho/io.h"
 #include "sekisho/report.h"
+
+/* Formats no module rebuilds structurally, by family: LibreOffice converts them to OOXML
+ * (office.h) unless the profile says otherwise. */
+typedef enum sk_legacy_family {
+	SK_LEGACY_DOC = 0,     /* "doc": Word 97-2003 (.doc, .dot) */
+	SK_LEGACY_XLS,         /* "xls": Excel 97-2003 (.xls, .xlt) */
+	SK_LEGACY_PPT,         /* "ppt": PowerPoint 97-2003 (.ppt, .pot, .pps) */
+	SK_LEGACY_RTF,         /* "rtf" */
+	SK_LEGACY_ODF,         /* "odf": OpenDocument text, spreadsheet, presentation */
+	SK_LEGACY_XLSB,        /* "xlsb": Excel binary workbook */
+	SK_LEGACY_XML2003,     /* "xml2003": Word and Excel 2003 XML */
+	SK_LEGACY__COUNT
+} sk_legacy_family;
+
+typedef enum sk_legacy_action {
+	SK_LEGACY_CONVERT = 0, /* "convert": to OOXML, then rebuilt by the OOXML module */
+	SK_LEGACY_IMAGE,       /* "image": 画像化 (render.h); blocked until it is available */
+	SK_LEGACY_BLOCK,       /* "block": blocked unsupported-* */
+	SK_LEGACY_ACTION__COUNT
+} sk_legacy_action;
+
+/* The family of a detected type code ("doc", "xlsb", "wordml" …; the codes
+ * sk_office_target() of office.h knows), or SK_LEGACY__COUNT for any other type. */
+sk_legacy_family sk_legacy_family_of(const char *code);
+/* Stable names ("doc", "xml2003"; "convert", "image", "block") and back (-1: unknown). */
+const char *sk_legacy_family_code(sk_legacy_family f);
+const char *sk_legacy_action_code(sk_legacy_action a);
+int sk_legacy_family_parse(const char *s);
+int sk_legacy_action_parse(const char *s);
+
+/* Converting one item of a legacy type (the contract of sk_office_convert, office.h):
+ * p[0..n) of type `from` into OOXML bytes in out, within what is left of b's clock; on
+ * failure *reason says what to block with. */
+typedef int (*sk_convert_fn)(void *ctx, const char *from, const uint8_t *p, size_t n,
+			     const sk_budget *b, sk_buf *out, sk_reason *reason, sk_error *err);
 
 /* Options of a sanitisation profile. Profiles are named; sk_profile_find() knows the
  * built-in ones ("default", "strict"); the policy file will add its own. */
@@ -26,6 +62,8 @@ typedef struct sk_profile {
 	bool keep_revisions;       /* office: keep tracked changes (default on) */
 	bool strip_metadata;       /* office/pdf: remove author, company … (default on) */
 	bool neutralize_links;     /* pdf: neutralise /URI links (default off) */
+	/* what is done with each legacy family (sk_legacy_action; zero: convert) */
+	uint8_t legacy[SK_LEGACY__COUNT];
 } sk_profile;
 
 const sk_profile *sk_profile_find(const char *name); /* NULL when unknown */
@@ -51,6 +89,10 @@ struct sk_cdr_ctx {
 	 * top-level ZIP is decrypted with; NULL otherwise and always for nested items
 	 * (sk_cdr_child does not pass it on) */
 	const char *password;
+	/* converting legacy formats (engine.h: sk_engine_job.convert), passed on to every
+	 * nested item; NULL: they are blocked unsupported-* */
+	sk_convert_fn convert;
+	void *convert_ctx;
 	/* set by sk_cdr_block() */
 	sk_reason reason;
 	char reason_detail[128];

@@ -52,6 +52,13 @@ typedef struct sk_options {
 	 * item blocked for malware or by a DLP rule, or whose worker crashed on it a second
 	 * time, opens an incident linked to the item (sk_ledger_gate_event). */
 	struct sk_ledger *ledger;
+	/* Converting legacy formats (legacy Office, RTF, ODF, xlsb, Office 2003 XML) for the
+	 * engine (engine.h: sk_engine_job.convert; cdr.h: sk_convert_fn), at any depth of the
+	 * item: usually sk_gate_office_convert with an sk_gate_office. NULL: they are blocked
+	 * unsupported-* (a profile may block them anyway). With a pool the worker asks the
+	 * gate, which calls this hook in the thread that runs the item. */
+	sk_convert_fn convert;
+	void *convert_ctx;
 } sk_options;
 
 void sk_options_default(sk_options *o);

@@ -65,6 +65,10 @@ typedef struct sk_mail_options {
 	 * mask dlp_kinds (bit 1 << sk_dlp_kind) */
 	const sk_dlp *dlp;
 	unsigned dlp_kinds;
+	/* SANITIZE_ATTACH: legacy formats among the attachments converted by this hook
+	 * (cdr.h, engine.h: sk_engine_job.convert); NULL: blocked unsupported-* */
+	sk_convert_fn convert;
+	void *convert_ctx;
 } sk_mail_options;
 
 #define SK_MAIL_IDS_MAX 33 /* internal domains carried to a worker */

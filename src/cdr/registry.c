@@ -43,6 +43,7 @@ const sk_profile *sk_profile_default(void)
 }
 
 static const sk_cdr_module *const modules[] = {
+	&sk_cdr_module_legacy, /* first: xlsb is an OOXML ZIP, Office 2003 XML is XML */
 	&sk_cdr_module_text,
 	&sk_cdr_module_image,
 	&sk_cdr_module_ooxml, /* before zip: an OOXML package is a ZIP too */
@@ -78,8 +79,8 @@ int sk_cdr_block(sk_cdr_ctx *ctx, sk_reason reason, const char *detail)
 	return SK_EBLOCKED;
 }
 
-/* Types we recognise but do not (yet) rebuild, with the reason they are refused. */
-static sk_reason unsupported_reason(sk_kind k)
+/* Types we recognise but do not rebuild, with the reason they are refused. */
+sk_reason sk_cdr_unsupported_reason(sk_kind k)
 {
 	switch (k) {
 	case SK_KIND_OLE2: return SK_REASON_UNSUPPORTED_LEGACY_OFFICE;
@@ -120,7 +121,7 @@ int sk_cdr_run(sk_cdr_ctx *ctx, sk_input *in, sk_output *out, sk_error *err)
 	}
 	const sk_cdr_module *m = sk_cdr_find(&ctx->type);
 	if (!m)
-		return sk_cdr_block(ctx, unsupported_reason(ctx->type.kind), ctx->type.code);
+		return sk_cdr_block(ctx, sk_cdr_unsupported_reason(ctx->type.kind), ctx->type.code);
 	rc = m->sanitize(ctx, in, out, err);
 	if (rc == 0)
 		return 0;
@@ -150,6 +151,8 @@ int sk_cdr_child(sk_cdr_ctx *parent, const char *name, const void *data, size_t 
 		.depth = parent->depth + 1,
 		.where = where,
 		.name = name,
+		.convert = parent->convert,
+		.convert_ctx = parent->convert_ctx,
 	};
 	size_t mark = parent->report->n;
 	sk_input in;

@@ -19,7 +19,14 @@ static const sk_type types[] = {
 	{SK_KIND_EXECUTABLE, "msi", "application/x-executable", "msi"},
 	{SK_KIND_OLE2, "encrypted-office", "application/x-ole-storage", ""},
 	{SK_KIND_ZIP, "zip", "application/zip", "zip"},
+	{SK_KIND_OLE2, "doc", "application/msword", "doc"},
+	{SK_KIND_OLE2, "xls", "application/vnd.ms-excel", "xls"},
+	{SK_KIND_OLE2, "ppt", "application/vnd.ms-powerpoint", "ppt"},
+	{SK_KIND_OLE2, "msg", "application/vnd.ms-outlook", "msg"},
 	{SK_KIND_ODF, "odf", "application/vnd.oasis.opendocument", "odt"},
+	{SK_KIND_ODF, "odt", "application/vnd.oasis.opendocument.text", "odt"},
+	{SK_KIND_ODF, "ods", "application/vnd.oasis.opendocument.spreadsheet", "ods"},
+	{SK_KIND_ODF, "odp", "application/vnd.oasis.opendocument.presentation", "odp"},
 	{SK_KIND_ARCHIVE, "epub", "application/epub+zip", "epub"},
 	{SK_KIND_EXECUTABLE, "apk", "application/x-executable", "apk"},
 	{SK_KIND_EXECUTABLE, "appx", "application/x-executable", "appx"},
@@ -29,6 +36,7 @@ static const sk_type types[] = {
 	{SK_KIND_OOXML, "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"},
 	{SK_KIND_OOXML, "pptx", "application/vnd.openxmlformats-officedocument.presentationml.presentation", "pptx"},
 	{SK_KIND_OOXML, "ooxml", "application/vnd.openxmlformats-officedocument", ""},
+	{SK_KIND_OOXML, "xlsb", "application/vnd.ms-excel.sheet.binary.macroEnabled.12", "xlsb"},
 	{SK_KIND_EXECUTABLE, "script", "application/x-executable", "sh"},
 	{SK_KIND_EXECUTABLE, "bat", "application/x-executable", "bat"},
 	{SK_KIND_EXECUTABLE, "reg", "application/x-executable", "reg"},
@@ -37,6 +45,9 @@ static const sk_type types[] = {
 	{SK_KIND_EXECUTABLE, "hta", "application/x-executable", "hta"},
 	{SK_KIND_SVG, "svg", "image/svg+xml", "svg"},
 	{SK_KIND_XML, "xml", "application/xml", "xml"},
+	/* Word 2003 XML (WordprocessingML) and Excel 2003 XML (SpreadsheetML) */
+	{SK_KIND_XML, "wordml", "application/xml", "xml"},
+	{SK_KIND_XML, "spreadsheetml", "application/xml", "xml"},
 	{SK_KIND_HTML, "html", "text/html", "html"},
 	{SK_KIND_CSV, "csv", "text/csv", "csv"},
 	{SK_KIND_TEXT, "text", "text/plain", "txt"},
@@ -136,12 +147,80 @@ static bool ole_name_is(const uint8_t *e, const char *s)
 	return true;
 }
 
+/* true when the entry's name starts with the ASCII prefix s */
+static bool ole_name_starts(const uint8_t *e, const char *s)
+{
+	size_t len = le16(e + 0x40), sl = strlen(s);
+	if (len < (sl + 1) * 2 || len > 64)
+		return false;
+	for (size_t i = 0; i < sl; i++)
+		if (e[2 * i] != (uint8_t)s[i] || e[2 * i + 1] != 0)
+			return false;
+	return true;
+}
+
 #define OLE_DIR_SECTORS_MAX 64
+#define OLE_NOSTREAM 0xFFFFFFFFu
+
+/* What the streams and storages directly under the root say the document is. */
+enum { OLE_HAS_WORD = 1, OLE_HAS_XLS = 2, OLE_HAS_PPT = 4, OLE_HAS_MSG = 8 };
+
+static unsigned ole_entry_kind(const uint8_t *e)
+{
+	if (e[0x42] == 2 && ole_name_is(e, "WordDocument"))
+		return OLE_HAS_WORD;
+	if (e[0x42] == 2 && (ole_name_is(e, "Workbook") || ole_name_is(e, "Book")))
+		return OLE_HAS_XLS;
+	if (e[0x42] == 2 && ole_name_is(e, "PowerPoint Document"))
+		return OLE_HAS_PPT;
+	if ((e[0x42] == 1 || e[0x42] == 2) && ole_name_starts(e, "__substg1.0_"))
+		return OLE_HAS_MSG;
+	return 0;
+}
+
+/* Walks the red-black tree of the root's children (entry 0's child, then the left and
+ * right siblings), each entry at most once: only those name what the file is, not the
+ * streams of an embedded object or of an attachment inside an Outlook message. A tree
+ * that points outside the directory or back at the root stops the walk there. */
+static unsigned ole_root_kinds(const uint8_t *dir, size_t nent)
+{
+	unsigned found = 0;
+	uint8_t *seen = calloc(nent ? nent : 1, 1);
+	uint32_t *stack = malloc((nent ? nent : 1) * sizeof(uint32_t));
+	if (!seen || !stack || nent < 2) {
+		free(seen);
+		free(stack);
+		return 0;
+	}
+	size_t sp = 0;
+	stack[sp++] = le32(dir + 0x4C);
+	while (sp) {
+		uint32_t i = stack[--sp];
+		if (i == OLE_NOSTREAM || i == 0 || i >= nent || seen[i])
+			continue;
+		seen[i] = 1;
+		const uint8_t *e = dir + (size_t)i * 128;
+		found |= ole_entry_kind(e);
+		/* an entry two others point at may be pushed twice: bounded all the same */
+		uint32_t l = le32(e + 0x44), r = le32(e + 0x48);
+		if (l != OLE_NOSTREAM && l < nent && !seen[l] && sp < nent)
+			stack[sp++] = l;
+		if (r != OLE_NOSTREAM && r < nent && !seen[r] && sp < nent)
+			stack[sp++] = r;
+	}
+	free(seen);
+	free(stack);
+	return found;
+}
 
 /* The root directory entry's CLSID tells an installer (MSI/MSP/MST) from a document;
  * the "EncryptionInfo" / "EncryptedPackage" streams an encrypted OOXML package (Office
- * password protection) from a legacy document. The directory is followed through the
- * FAT sectors the header lists (the first 109), for at most 64 sectors. */
+ * password protection) from a legacy document; the streams under the root what kind of
+ * document it is: "WordDocument" a Word file (doc, its templates .dot too), "Workbook"
+ * (or Excel 5's "Book") an Excel file (xls/xlt), "PowerPoint Document" a PowerPoint file
+ * (ppt/pot/pps), "__substg1.0_" properties an Outlook message (msg); anything else stays
+ * "ole2". The directory is followed through the FAT sectors the header lists (the first
+ * 109), for at most 64 sectors. */
 static void detect_ole2(sk_input *in, const uint8_t *h, size_t n, sk_type *t, sk_error *err)
 {
 	set(t, "ole2");
@@ -160,24 +239,31 @@ static void detect_ole2(sk_input *in, const uint8_t *h, size_t n, sk_type *t, sk
 					0xC0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x46};
 	static const uint8_t mst[16] = {0x82, 0x10, 0x0C, 0x00, 0x00, 0x00, 0x00, 0x00,
 					0xC0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x46};
-	uint8_t dir[4096];
+	uint8_t *dir = malloc(OLE_DIR_SECTORS_MAX * ssz);
+	if (!dir)
+		return; /* "ole2": blocked, never converted */
+	size_t have = 0; /* bytes of whole entries read */
 	bool encrypted = false;
 	for (int k = 0; k < OLE_DIR_SECTORS_MAX && sect < 0xFFFFFFFAu; k++) {
 		size_t got;
-		if (sk_input_pread(in, (sect + 1ull) * ssz, dir, (size_t)ssz, &got, err) || got < 128)
+		uint8_t *d = dir + have;
+		if (sk_input_pread(in, (sect + 1ull) * ssz, d, (size_t)ssz, &got, err) || got < 128)
 			break;
+		got -= got % 128;
 		for (size_t off = 0; off + 128 <= got; off += 128) {
-			const uint8_t *ent = dir + off;
+			const uint8_t *ent = d + off;
 			if (k == 0 && off == 0 &&
 			    (!memcmp(ent + 0x50, msi, 16) || !memcmp(ent + 0x50, msp, 16) ||
 			     !memcmp(ent + 0x50, mst, 16))) {
 				set(t, "msi");
+				free(dir);
 				return;
 			}
 			if (ent[0x42] == 2 && (ole_name_is(ent, "EncryptionInfo") ||
 					       ole_name_is(ent, "EncryptedPackage")))
 				encrypted = true;
 		}
+		have += got;
 		if (got < ssz)
 			break;
 		/* next directory sector: FAT[sect] */
@@ -192,8 +278,21 @@ static void detect_ole2(sk_input *in, const uint8_t *h, size_t n, sk_type *t, sk
 			break;
 		sect = le32(nb);
 	}
-	if (encrypted)
+	if (encrypted) {
 		set(t, "encrypted-office");
+		free(dir);
+		return;
+	}
+	unsigned k = have >= 128 && dir[0x42] == 5 ? ole_root_kinds(dir, have / 128) : 0;
+	free(dir);
+	if (k & OLE_HAS_WORD)
+		set(t, "doc");
+	else if (k & OLE_HAS_XLS)
+		set(t, "xls");
+	else if (k & OLE_HAS_PPT)
+		set(t, "ppt");
+	else if (k & OLE_HAS_MSG)
+		set(t, "msg");
 }
 
 /* ---- ZIP family ---------------------------------------------------------------- */
@@ -253,6 +352,22 @@ static void read_mimetype(sk_zipio *z, uint64_t i, char mt[MIMETYPE_MAX + 1])
 	sk_buf_free(&got);
 }
 
+/* The ODF subtype after "application/vnd.oasis.opendocument.": the text, spreadsheet and
+ * presentation documents (white space may end the entry); anything else (drawings,
+ * templates, formulas, databases) stays "odf". */
+static const char *odf_code(const char *sub)
+{
+	static const struct {
+		const char *sub, *code;
+	} subs[] = {{"text", "odt"}, {"spreadsheet", "ods"}, {"presentation", "odp"}};
+	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+		size_t l = strlen(subs[i].sub);
+		if (!strncmp(sub, subs[i].sub, l) && (!sub[l] || isspace((unsigned char)sub[l])))
+			return subs[i].code;
+	}
+	return "odf";
+}
+
 /* OOXML, ODF, EPUB, JAR, APK, APPX and VSIX are ZIPs told apart by their entries' names
  * (and ODF/EPUB by their "mimetype" entry), read through sekisho/zipio.h. An archive zipio
  * does not open (damaged, inconsistent, encrypted directory) stays "zip": the ZIP module
@@ -271,7 +386,7 @@ static void detect_zip(sk_input *in, sk_type *t, sk_error *err)
 		return;
 	uint64_t ne = sk_zipio_count(z);
 	bool ct = false, rels = false, word = false, xl = false, ppt = false, manifest = false,
-	     classes = false, dex = false, appx = false, vsix = false;
+	     classes = false, dex = false, appx = false, vsix = false, xlsb = false;
 	for (uint64_t i = 0; i < ne && i < ZIP_SCAN_MAX; i++) {
 		sk_zipio_entry en;
 		if (sk_zipio_entry_get(z, i, &en, &e) != 0)
@@ -282,8 +397,10 @@ static void detect_zip(sk_input *in, sk_type *t, sk_error *err)
 			rels = true;
 		else if (name_starts(&en, "word/"))
 			word = true;
-		else if (name_starts(&en, "xl/"))
+		else if (name_starts(&en, "xl/")) {
 			xl = true;
+			xlsb = xlsb || name_is(&en, "xl/workbook.bin", false);
+		}
 		else if (name_starts(&en, "ppt/"))
 			ppt = true;
 		else if (name_is(&en, "META-INF/MANIFEST.MF", false))
@@ -304,7 +421,7 @@ static void detect_zip(sk_input *in, sk_type *t, sk_error *err)
 			char mt[MIMETYPE_MAX + 1];
 			read_mimetype(z, i, mt);
 			if (!strncmp(mt, "application/vnd.oasis.opendocument.", 35))
-				set(t, "odf");
+				set(t, odf_code(mt + 35));
 			else if (!strncmp(mt, "application/epub", 16))
 				set(t, "epub");
 		}
@@ -322,7 +439,7 @@ static void detect_zip(sk_input *in, sk_type *t, sk_error *err)
 		if (word)
 			set(t, "docx");
 		else if (xl)
-			set(t, "xlsx");
+			set(t, xlsb ? "xlsb" : "xlsx");
 		else if (ppt)
 			set(t, "pptx");
 		else
@@ -429,7 +546,15 @@ static void detect_text(const uint8_t *h, size_t n, const char *name, sk_type *t
 		return;
 	}
 	if (contains_ci(b, bn, 1024, "<?xml") || contains_ci(b, bn, 256, "<svg")) {
-		if (contains_ci(b, bn, 4096, "<svg"))
+		/* Office 2003 XML: the processing instruction Office opens it by, or the root */
+		if (contains_ci(b, bn, 4096, "progid=\"Word.Document\"") ||
+		    contains_ci(b, bn, 4096, "<w:wordDocument"))
+			set(t, "wordml");
+		else if (contains_ci(b, bn, 4096, "progid=\"Excel.Sheet\"") ||
+			 contains_ci(b, bn, 4096, "<ss:Workbook") ||
+			 contains_ci(b, bn, 4096, "urn:schemas-microsoft-com:office:spreadsheet"))
+			set(t, "spreadsheetml");
+		else if (contains_ci(b, bn, 4096, "<svg"))
 			set(t, "svg");
 		else
 			set(t, "xml");
@@ -617,6 +742,7 @@ static const struct ext_kind ext_kinds[] = {
 	{"ppsx", SK_KIND_OOXML}, {"ppsm", SK_KIND_OOXML},
 	{"doc", SK_KIND_OLE2}, {"xls", SK_KIND_OLE2}, {"ppt", SK_KIND_OLE2},
 	{"dot", SK_KIND_OLE2}, {"xlt", SK_KIND_OLE2}, {"pot", SK_KIND_OLE2},
+	{"pps", SK_KIND_OLE2}, {"xlsb", SK_KIND_OOXML},
 	{"msg", SK_KIND_OLE2}, {"rtf", SK_KIND_RTF}, {"odt", SK_KIND_ODF},
 	{"ods", SK_KIND_ODF}, {"odp", SK_KIND_ODF}, {"odg", SK_KIND_ODF},
 	{"txt", SK_KIND_TEXT}, {"csv", SK_KIND_CSV}, {"tsv", SK_KIND_CSV},

@@ -100,6 +100,8 @@ static int run_mail(const sk_engine_job *job, sk_input *in, sk_output *out,
 	mo.file_profile = job->profile;
 	mo.dlp = job->dlp;
 	mo.dlp_kinds = job->dlp_kinds;
+	mo.convert = job->convert;
+	mo.convert_ctx = job->convert_ctx;
 	sk_budget budget = job->budget;
 	const uint8_t *p = NULL;
 	size_t n = 0;
@@ -295,6 +297,8 @@ static int run_unlock(const sk_engine_job *job, sk_input *in, sk_output *out,
 		.name = job->name,
 		.type = *sk_type_find("zip"),
 		.password = pw,
+		.convert = job->convert,
+		.convert_ctx = job->convert_ctx,
 	};
 	sk_input zin;
 	sk_input_mem(&zin, p, n);
@@ -346,6 +350,8 @@ int sk_engine_run(const sk_engine_job *job, sk_input *in, sk_output *out,
 		.depth = 0,
 		.where = "",
 		.name = job->name,
+		.convert = job->convert,
+		.convert_ctx = job->convert_ctx,
 	};
 	sk_error lerr;
 	sk_error_clear(&lerr);

@@ -210,7 +210,8 @@ static int process(const sk_item *item, const sk_options *opt, const sk_mail_opt
 	sk_input in = item->input;
 	sk_gate_flow flow;
 	memset(&flow, 0, sizeof(flow));
-	sk_engine_job job = {.name = item->name, .budget = opt->budget};
+	sk_engine_job job = {.name = item->name, .budget = opt->budget, .convert = opt->convert,
+			     .convert_ctx = opt->convert_ctx};
 	if (!admit(item, opt, &in, &job.budget, &flow, res, err))
 		return 0;
 	job.profile = flow.decided ? flow.profile : opt->profile ? opt->profile : sk_profile_default();

@@ -159,6 +159,7 @@ static int run_job(const sk_options *opt, const sk_qitem *it, const char *const 
 	sk_item item = {.name = it->name, .src_zone = it->src_zone, .dst_zone = it->dst_zone,
 			.submitter = it->submitter, .channel = "file"};
 	sk_engine_job job = {.name = it->name, .budget = opt->budget, .passwords = pw,
+			     .convert = opt->convert, .convert_ctx = opt->convert_ctx,
 			     .n_passwords = n};
 	sk_budget_start(&job.budget);
 	if (opt->policy && sk_gate_flow_decide(opt->policy, &item, opt->today, flow, res) != 0)

@@ -1042,7 +1042,8 @@ static int sanitize(const sk_mail_options *o, sk_budget *budget, const uint8_t *
 		sk_budget_start(&r.budget);
 	r.cctx = (sk_cdr_ctx){.budget = &r.budget, .report = r.report,
 			      .profile = o->file_profile ? o->file_profile : sk_profile_default(),
-			      .depth = 0, .where = "", .name = NULL};
+			      .depth = 0, .where = "", .name = NULL,
+			      .convert = o->convert, .convert_ctx = o->convert_ctx};
 	sk_buf_init(&r.body, SK_BUF_MAX_DEFAULT);
 	sk_buf_init(&r.list, 1 << 20);
 	uint8_t sha[SK_SHA256_LEN];

@@ -1144,7 +1144,8 @@ static void broken_packages(void **state)
 	assert_reason(&r, SK_REASON_MALFORMED);
 	tu_free(&r);
 	sk_buf_free(&in);
-	/* a main part whose type is not a document (an add-in, a binary workbook) */
+	/* a binary workbook (xlsb) is not rebuilt here: converted when the job can, else
+	 * blocked as a legacy format */
 	ent e3[] = {
 		{.name = "[Content_Types].xml",
 		 .data = CT_HEAD OVR("/xl/workbook.bin", "application/vnd.ms-excel.sheet.binary.macroEnabled.main") CT_TAIL},
@@ -1153,7 +1154,8 @@ static void broken_packages(void **state)
 	};
 	mkzip(&in, e3, 3);
 	tu_process(in.data, in.len, "x.xlsb", NULL, &r);
-	assert_reason(&r, SK_REASON_UNKNOWN_TYPE);
+	assert_string_equal(r.res.type.code, "xlsb");
+	assert_reason(&r, SK_REASON_UNSUPPORTED_LEGACY_OFFICE);
 	tu_free(&r);
 	sk_buf_free(&in);
 	/* a damaged relationships part */
@@ -1781,6 +1783,258 @@ static void corpus(void **state)
 	assert_true(delivered >= 2 * 11);
 }
 
+/* ---- legacy formats: converted by the job's hook, then rebuilt here ------------------ */
+
+/* A convert hook for the tests (the contract of sk_office_convert): checks what it is
+ * asked for and answers with the package it holds, or fails with its reason. */
+typedef struct fake_office {
+	const char *want_from;
+	const sk_buf *want_in; /* the bytes it must be given (NULL: any) */
+	const sk_buf *reply;   /* NULL: fail */
+	sk_reason fail;
+	int calls;
+} fake_office;
+
+static int fake_convert(void *ctx, const char *from, const uint8_t *p, size_t n,
+			const sk_budget *b, sk_buf *out, sk_reason *reason, sk_error *err)
+{
+	fake_office *f = ctx;
+	f->calls++;
+	assert_non_null(b);
+	assert_string_equal(from, f->want_from);
+	if (f->want_in) {
+		assert_int_equal(n, f->want_in->len);
+		assert_memory_equal(p, f->want_in->data, n);
+	}
+	sk_buf_reset(out);
+	if (!f->reply) {
+		*reason = f->fail;
+		return sk_error_set(err, SK_EFORMAT, "fake office: %s", sk_reason_code(f->fail));
+	}
+	return sk_buf_add(out, f->reply->data, f->reply->len);
+}
+
+static void legacy_convert(void **state)
+{
+	(void)state;
+	uint8_t f[2048 + 512];
+	/* a .doc whose root holds WordDocument (a real tree: root → child 1 → right 2) */
+	mkole(f, sizeof(f), "WordDocument", "1Table");
+	put32(f + 1024 + 0x4C, 4);            /* root's child: entry 4 (WordDocument) */
+	put32(f + 1536 + 0x44, 0xFFFFFFFF);
+	put32(f + 1536 + 0x48, 5);            /* its right sibling: 1Table */
+	put32(f + 1536 + 0x4C, 0xFFFFFFFF);
+	put32(f + 1536 + 128 + 0x44, 0xFFFFFFFF);
+	put32(f + 1536 + 128 + 0x48, 0xFFFFFFFF);
+	put32(f + 1536 + 128 + 0x4C, 0xFFFFFFFF);
+	sk_buf doc;
+	sk_buf_init(&doc, 0);
+	assert_int_equal(sk_buf_add(&doc, f, sizeof(f)), 0);
+	sk_input in;
+	sk_type t;
+	sk_input_mem(&in, f, sizeof(f));
+	assert_int_equal(sk_detect(&in, "x.doc", &t, NULL), 0);
+	assert_string_equal(t.code, "doc");
+
+	/* what the converter gives back carries a VBA project: the OOXML module removes it */
+	static const char ole[] = "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1 fake VBA project";
+	ent extra[] = {{.name = "word/vbaProject.bin", .data = ole, .len = sizeof(ole) - 1}};
+	sk_buf conv;
+	docx(&conv, CT_DOCM, "<Default Extension=\"bin\" ContentType=\"application/vnd.ms-office.vbaProject\"/>",
+	     W_DOC(P("日本語の本文")),
+	     "<Relationship Id=\"rId9\" Type=\"http://schemas.microsoft.com/office/2006/relationships/vbaProject\" Target=\"vbaProject.bin\"/>",
+	     extra, 1);
+	fake_office fo = {.want_from = "doc", .want_in = &doc, .reply = &conv};
+	sk_options opt;
+	sk_options_default(&opt);
+	opt.convert = fake_convert;
+	opt.convert_ctx = &fo;
+	tu_run r;
+	tu_process(f, sizeof(f), "報告.doc", &opt, &r);
+	dump_report(&r);
+	assert_int_equal(fo.calls, 1);
+	assert_verdict(&r, SK_VERDICT_SANITIZED);
+	assert_string_equal(r.res.type.code, "doc");
+	assert_string_equal(r.res.report.out_ext, "docx");
+	check_package(&r.out);
+	assert_false(zhas(&r.out, "word/vbaProject.bin"));
+	assert_false(zgrep(&r.out, "vbaProject"));
+	char *d = zget(&r.out, "word/document.xml");
+	assert_true(has_str(d, "日本語の本文"));
+	free(d);
+	size_t k = 0;
+	for (size_t i = 0; i < r.res.report.n; i++) {
+		const sk_report_entry *e = &r.res.report.v[i];
+		if (e->action == SK_ACTION_CONVERTED && !strcmp(e->what, "file-type") && e->detail &&
+		    !strcmp(e->detail, "doc→docx"))
+			k++;
+	}
+	assert_int_equal(k, 1);
+	assert_true(reported(&r, SK_ACTION_REMOVED, "macro", NULL));
+	tu_free(&r);
+
+	/* nested: the .doc inside a ZIP is converted too, stored under a .docx name */
+	ent outer[] = {{.name = "dir/報告.doc", .data = (const char *)f, .len = sizeof(f)},
+		       {.name = "readme.txt", .data = "hello\n"}};
+	sk_buf zin;
+	mkzip(&zin, outer, 2);
+	tu_process(zin.data, zin.len, "files.zip", &opt, &r);
+	dump_report(&r);
+	assert_int_equal(fo.calls, 2);
+	assert_verdict(&r, SK_VERDICT_SANITIZED);
+	assert_true(zhas(&r.out, "dir/報告.docx"));
+	assert_false(zhas(&r.out, "dir/報告.doc"));
+	assert_false(zgrep(&r.out, "vbaProject"));
+	tu_free(&r);
+
+	/* attached to a mail (attachments rebuilt): converted, re-attached as .docx */
+	{
+		sk_buf msg;
+		sk_buf_init(&msg, 0);
+		sk_buf_printf(&msg, "From: a@example.jp\r\nTo: b@example.jp\r\nSubject: doc\r\n"
+				    "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"BB\"\r\n\r\n"
+				    "--BB\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nbody\r\n"
+				    "--BB\r\nContent-Type: application/msword\r\n"
+				    "Content-Disposition: attachment; filename=\"report.doc\"\r\n"
+				    "Content-Transfer-Encoding: base64\r\n\r\n");
+		static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+		for (size_t i = 0; i < sizeof(f); i += 3) {
+			uint32_t v = (uint32_t)f[i] << 16 | (i + 1 < sizeof(f) ? (uint32_t)f[i + 1] << 8 : 0) |
+				     (i + 2 < sizeof(f) ? f[i + 2] : 0);
+			char q[4] = {b64[v >> 18 & 63], b64[v >> 12 & 63],
+				     i + 1 < sizeof(f) ? b64[v >> 6 & 63] : '=', i + 2 < sizeof(f) ? b64[v & 63] : '='};
+			sk_buf_add(&msg, q, 4);
+			if (i % 57 == 54)
+				sk_buf_add(&msg, "\r\n", 2);
+		}
+		sk_buf_printf(&msg, "\r\n--BB--\r\n");
+		sk_mail_options mo;
+		sk_mail_options_default(&mo);
+		assert_int_equal(sk_mail_options_profile(&mo, "sanitize"), 0);
+		mo.convert = fake_convert;
+		mo.convert_ctx = &fo;
+		sk_buf mout;
+		sk_buf_init(&mout, 0);
+		sk_mail_result mr;
+		sk_report rep;
+		sk_report_init(&rep);
+		sk_error e;
+		assert_int_equal(sk_mail_sanitize(&mo, NULL, msg.data, msg.len, &mout, &mr, &rep, &e), 0);
+		assert_int_equal(fo.calls, 3);
+		assert_false(mr.held);
+		assert_int_equal(mr.reattached, 1);
+		assert_non_null(memmem(mout.data, mout.len, "report.docx", 11));
+		bool conv_seen = false;
+		for (size_t i = 0; i < rep.n; i++)
+			conv_seen = conv_seen || (rep.v[i].detail && !strcmp(rep.v[i].detail, "doc→docx"));
+		assert_true(conv_seen);
+		sk_report_free(&rep);
+		sk_buf_free(&mout);
+		sk_buf_free(&msg);
+	}
+
+	/* the converter fails: blocked with its reason, nothing delivered */
+	fake_office bad = {.want_from = "doc", .fail = SK_REASON_ENCRYPTED};
+	opt.convert_ctx = &bad;
+	tu_process(f, sizeof(f), "x.doc", &opt, &r);
+	assert_reason(&r, SK_REASON_ENCRYPTED);
+	assert_int_equal(r.out.len, 0);
+	tu_free(&r);
+	/* inside the ZIP, the same failure (encrypted is fatal) blocks the archive */
+	tu_process(zin.data, zin.len, "files.zip", &opt, &r);
+	assert_reason(&r, SK_REASON_ENCRYPTED);
+	tu_free(&r);
+	bad.fail = SK_REASON_MALFORMED;
+	tu_process(zin.data, zin.len, "files.zip", &opt, &r);
+	assert_verdict(&r, SK_VERDICT_SANITIZED); /* the entry dropped, the rest delivered */
+	assert_false(zhas(&r.out, "dir/報告.doc"));
+	assert_false(zhas(&r.out, "dir/報告.docx"));
+	assert_true(zhas(&r.out, "readme.txt"));
+	tu_free(&r);
+	/* a converter that fails without a reason still blocks */
+	bad.fail = SK_REASON_NONE;
+	tu_process(f, sizeof(f), "x.doc", &opt, &r);
+	assert_reason(&r, SK_REASON_INTERNAL);
+	tu_free(&r);
+
+	/* an answer that is not the OOXML asked for: malformed, never passed on */
+	sk_buf notdocx;
+	sk_buf_init(&notdocx, 0);
+	sk_buf_add(&notdocx, f, sizeof(f));
+	fake_office wrong = {.want_from = "doc", .reply = &notdocx};
+	opt.convert_ctx = &wrong;
+	tu_process(f, sizeof(f), "x.doc", &opt, &r);
+	assert_reason(&r, SK_REASON_MALFORMED);
+	assert_int_equal(r.out.len, 0);
+	tu_free(&r);
+	sk_buf xl;
+	xlsx_dde(&xl, 2, 2);
+	wrong.reply = &xl; /* an xlsx for a doc */
+	tu_process(f, sizeof(f), "x.doc", &opt, &r);
+	assert_reason(&r, SK_REASON_MALFORMED);
+	tu_free(&r);
+	sk_buf_free(&xl);
+	sk_buf_free(&notdocx);
+
+	/* the converted package counts against the item's budget */
+	opt.convert_ctx = &fo;
+	opt.budget.max_expanded = conv.len - 1;
+	tu_process(f, sizeof(f), "x.doc", &opt, &r);
+	assert_reason(&r, SK_REASON_LIMIT_SIZE);
+	tu_free(&r);
+	sk_budget_default(&opt.budget);
+
+	/* no hook: blocked as before conversion existed */
+	opt.convert = NULL;
+	tu_process(f, sizeof(f), "x.doc", &opt, &r);
+	assert_reason(&r, SK_REASON_UNSUPPORTED_LEGACY_OFFICE);
+	tu_free(&r);
+
+	/* the profile: block, or image (画像化, not available here): blocked, never converted */
+	opt.convert = fake_convert;
+	int calls = fo.calls;
+	sk_profile p = *sk_profile_default();
+	p.name = "legacy-test";
+	p.legacy[SK_LEGACY_DOC] = SK_LEGACY_BLOCK;
+	opt.profile = &p;
+	tu_process(f, sizeof(f), "x.doc", &opt, &r);
+	assert_reason(&r, SK_REASON_UNSUPPORTED_LEGACY_OFFICE);
+	assert_non_null(strstr(r.res.report.reason_detail, "blocks doc"));
+	tu_free(&r);
+	p.legacy[SK_LEGACY_DOC] = SK_LEGACY_IMAGE;
+	tu_process(f, sizeof(f), "x.doc", &opt, &r);
+	assert_reason(&r, SK_REASON_UNSUPPORTED_LEGACY_OFFICE);
+	assert_non_null(strstr(r.res.report.reason_detail, "image"));
+	tu_free(&r);
+	/* another family's setting does not touch doc */
+	p.legacy[SK_LEGACY_DOC] = SK_LEGACY_CONVERT;
+	p.legacy[SK_LEGACY_XLS] = SK_LEGACY_BLOCK;
+	tu_process(f, sizeof(f), "x.doc", &opt, &r);
+	assert_verdict(&r, SK_VERDICT_SANITIZED);
+	tu_free(&r);
+	assert_int_equal(fo.calls, calls + 1);
+
+	/* RTF and ODF keep their own unsupported reasons when blocked */
+	p.legacy[SK_LEGACY_RTF] = SK_LEGACY_BLOCK;
+	tu_process("{\\rtf1\\ansi hello}", 18, "a.rtf", &opt, &r);
+	assert_reason(&r, SK_REASON_UNSUPPORTED_RTF);
+	tu_free(&r);
+	opt.convert = NULL;
+	ent odt[] = {{.name = "mimetype", .data = "application/vnd.oasis.opendocument.text", .store = true},
+		     {.name = "content.xml", .data = "<x/>"}};
+	sk_buf ob;
+	mkzip(&ob, odt, 2);
+	tu_process(ob.data, ob.len, "a.odt", &opt, &r);
+	assert_string_equal(r.res.type.code, "odt");
+	assert_reason(&r, SK_REASON_UNSUPPORTED_ODF);
+	tu_free(&r);
+	sk_buf_free(&ob);
+
+	sk_buf_free(&zin);
+	sk_buf_free(&conv);
+	sk_buf_free(&doc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1809,6 +2063,7 @@ int main(void)
 		cmocka_unit_test(node_limit_streamed),
 		cmocka_unit_test(time_limit),
 		cmocka_unit_test(encrypted_office),
+		cmocka_unit_test(legacy_convert),
 		cmocka_unit_test(no_content_types_detected),
 		cmocka_unit_test(corpus),
 	};

@@ -1,0 +1,167 @@
+/* The legacy module: formats no module rebuilds structurally — Word/Excel/PowerPoint
+ * 97-2003 (doc, xls, ppt), RTF, OpenDocument (odt, ods, odp), Excel binary workbooks
+ * (xlsb) and Word/Excel 2003 XML — are converted to the matching OOXML format by the
+ * job's convert hook (LibreOffice in a sandboxed office worker, office.h; in a sekisho
+ * worker the hook asks the gate), then rebuilt by the OOXML module at the same level,
+ * under the same budget and depth, so that macros, OLE objects, DDE and external links go
+ * by the same allow-list as in any docx/xlsx/pptx. The profile chooses per family:
+ * convert, image (画像化, not available yet: blocked) or block. Without a hook, or when
+ * the conversion fails, the item is blocked; the original bytes are never delivered. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cdr_modules.h"
+#include "sekisho/office.h"
+
+static const struct {
+	const char *from, *to;
+	sk_legacy_family family;
+} targets[] = {
+	{"doc", "docx", SK_LEGACY_DOC},	       {"dot", "docx", SK_LEGACY_DOC},
+	{"rtf", "docx", SK_LEGACY_RTF},	       {"odt", "docx", SK_LEGACY_ODF},
+	{"wordml", "docx", SK_LEGACY_XML2003}, {"xls", "xlsx", SK_LEGACY_XLS},
+	{"xlt", "xlsx", SK_LEGACY_XLS},	       {"xlsb", "xlsx", SK_LEGACY_XLSB},
+	{"ods", "xlsx", SK_LEGACY_ODF},	       {"spreadsheetml", "xlsx", SK_LEGACY_XML2003},
+	{"ppt", "pptx", SK_LEGACY_PPT},	       {"pot", "pptx", SK_LEGACY_PPT},
+	{"pps", "pptx", SK_LEGACY_PPT},	       {"odp", "pptx", SK_LEGACY_ODF},
+};
+
+static const char *const family_codes[SK_LEGACY__COUNT] = {
+	"doc", "xls", "ppt", "rtf", "odf", "xlsb", "xml2003",
+};
+static const char *const action_codes[SK_LEGACY_ACTION__COUNT] = {"convert", "image", "block"};
+
+const char *sk_office_target(const char *from)
+{
+	for (size_t i = 0; from && i < sizeof(targets) / sizeof(targets[0]); i++)
+		if (!strcmp(targets[i].from, from))
+			return targets[i].to;
+	return NULL;
+}
+
+sk_legacy_family sk_legacy_family_of(const char *code)
+{
+	for (size_t i = 0; code && i < sizeof(targets) / sizeof(targets[0]); i++)
+		if (!strcmp(targets[i].from, code))
+			return targets[i].family;
+	return SK_LEGACY__COUNT;
+}
+
+const char *sk_legacy_family_code(sk_legacy_family f)
+{
+	return (unsigned)f < SK_LEGACY__COUNT ? family_codes[f] : "";
+}
+
+const char *sk_legacy_action_code(sk_legacy_action a)
+{
+	return (unsigned)a < SK_LEGACY_ACTION__COUNT ? action_codes[a] : "";
+}
+
+int sk_legacy_family_parse(const char *s)
+{
+	for (int i = 0; s && i < SK_LEGACY__COUNT; i++)
+		if (!strcmp(s, family_codes[i]))
+			return i;
+	return -1;
+}
+
+int sk_legacy_action_parse(const char *s)
+{
+	for (int i = 0; s && i < SK_LEGACY_ACTION__COUNT; i++)
+		if (!strcmp(s, action_codes[i]))
+			return i;
+	return -1;
+}
+
+static bool legacy_accepts(const sk_type *t)
+{
+	return sk_office_target(t->code) != NULL;
+}
+
+static int legacy_sanitize(sk_cdr_ctx *ctx, sk_input *in, sk_output *out, sk_error *err)
+{
+	const char *from = ctx->type.code, *to = sk_office_target(from);
+	sk_legacy_family fam = sk_legacy_family_of(from);
+	/* the reason of a refusal: what it was blocked with before conversion existed (xlsb
+	 * and Office 2003 XML are legacy Office formats) */
+	sk_reason unsupported = sk_cdr_unsupported_reason(ctx->type.kind);
+	if (unsupported == SK_REASON_UNKNOWN_TYPE)
+		unsupported = SK_REASON_UNSUPPORTED_LEGACY_OFFICE;
+	char d[128];
+	unsigned act = fam < SK_LEGACY__COUNT ? ctx->profile->legacy[fam] : SK_LEGACY_BLOCK;
+	if (act == SK_LEGACY_BLOCK) {
+		snprintf(d, sizeof(d), "%s: profile %.40s blocks %s", from,
+			 ctx->profile->name ? ctx->profile->name : "", sk_legacy_family_code(fam));
+		return sk_cdr_block(ctx, unsupported, d);
+	}
+	if (act == SK_LEGACY_IMAGE) {
+		/* 画像化 (render.h) is not part of the engine yet: never converted instead */
+		snprintf(d, sizeof(d), "%s: profile %.40s asks image (画像化), not available", from,
+			 ctx->profile->name ? ctx->profile->name : "");
+		return sk_cdr_block(ctx, unsupported, d);
+	}
+	if (act != SK_LEGACY_CONVERT)
+		return sk_cdr_block(ctx, SK_REASON_INTERNAL, "legacy: profile");
+	if (!ctx->convert)
+		return sk_cdr_block(ctx, unsupported, from);
+	sk_reason why = sk_budget_time(ctx->budget);
+	if (why != SK_REASON_NONE)
+		return sk_cdr_block(ctx, why, "convert");
+	const uint8_t *p = NULL;
+	size_t n = 0;
+	int rc = sk_input_load(in, &p, &n, err);
+	if (rc)
+		return rc;
+	sk_buf conv;
+	sk_buf_init(&conv, SK_BUF_MAX_DEFAULT);
+	sk_error cerr;
+	sk_error_clear(&cerr);
+	why = SK_REASON_NONE;
+	rc = ctx->convert(ctx->convert_ctx, from, n ? p : (const uint8_t *)"", n, ctx->budget,
+			  &conv, &why, &cerr);
+	if (rc) {
+		sk_buf_free(&conv);
+		snprintf(d, sizeof(d), "convert %s: %.100s", from,
+			 cerr.msg[0] ? cerr.msg : sk_reason_code(why));
+		/* a hook that failed without a reason failed closed all the same */
+		return sk_cdr_block(ctx, why != SK_REASON_NONE ? why : SK_REASON_INTERNAL, d);
+	}
+	/* what came back counts against the item's budget, and must be what was asked for */
+	why = sk_budget_expand(ctx->budget, sk_buf_len(&conv));
+	sk_input cin;
+	sk_input_mem(&cin, sk_buf_len(&conv) ? sk_buf_data(&conv) : (const uint8_t *)"",
+		     sk_buf_len(&conv));
+	sk_type got;
+	if (why == SK_REASON_NONE && (rc = sk_detect(&cin, NULL, &got, err)) == 0 &&
+	    (got.kind != SK_KIND_OOXML || strcmp(got.code, to))) {
+		snprintf(d, sizeof(d), "convert %s: the result is %s, not %s", from, got.code, to);
+		why = SK_REASON_MALFORMED;
+	}
+	if (why != SK_REASON_NONE || rc) {
+		sk_input_release(&cin);
+		sk_buf_free(&conv);
+		if (rc)
+			return rc;
+		return sk_cdr_block(ctx, why, why == SK_REASON_MALFORMED ? d : "convert");
+	}
+	snprintf(d, sizeof(d), "%s→%s", from, to);
+	rc = sk_cdr_action(ctx, SK_ACTION_CONVERTED, "file-type", NULL, d, 1);
+	if (rc == 0) {
+		/* the OOXML module at this level: the item keeps its detected type */
+		sk_type was = ctx->type;
+		ctx->type = got;
+		rc = sk_cdr_module_ooxml.sanitize(ctx, &cin, out, err);
+		ctx->type = was;
+		if (rc == 0 && !ctx->out_ext[0])
+			snprintf(ctx->out_ext, sizeof(ctx->out_ext), "%s", got.ext);
+	}
+	sk_input_release(&cin);
+	sk_buf_free(&conv);
+	return rc;
+}
+
+const sk_cdr_module sk_cdr_module_legacy = {
+	.name = "legacy",
+	.accepts = legacy_accepts,
+	.sanitize = legacy_sanitize,
+};
