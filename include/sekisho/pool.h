@@ -65,6 +65,8 @@ typedef struct sk_pool_stats {
 	uint64_t crashes;   /* worker-crash */
 	uint64_t timeouts;  /* limit-time kills */
 	uint64_t started;   /* workers started, the first ones included */
+	uint64_t conversions;         /* CONVERT requests answered (legacy formats, wire.h) */
+	uint64_t conversion_failures; /* … of them answered with a failure */
 } sk_pool_stats;
 
 void sk_pool_stats_get(sk_pool *p, sk_pool_stats *st);

@@ -558,6 +558,63 @@ static int input_fd(const sk_input *in, bool *own, sk_error *err)
 	return fd;
 }
 
+/* A CONVERT request of the worker in the middle of job (wire.h): its bytes converted by
+ * the job's hook, in this thread, under the job's budget, and the CONVERTED answer sent.
+ * Returns NULL when the worker got its answer, else what was wrong: a malformed request
+ * (the worker is then treated as crashed) or a worker that went away. */
+static const char *convert_for(sk_pool *p, struct worker *w, const sk_engine_job *job,
+			       const uint8_t *msg, size_t mn, const int *fds, int nfd,
+			       unsigned *asked)
+{
+	const char *from = NULL;
+	uint64_t len = 0;
+	if (!job->convert || nfd != 1 || ++*asked > SK_WIRE_CONVERTS_MAX ||
+	    sk_wire_convert_decode(msg, mn, &from, &len) != 0 || sk_wire_sealed(fds[0], len) != 0)
+		return "malformed convert request";
+	sk_buf in, out;
+	sk_buf_init(&in, SK_WIRE_CONVERT_MAX);
+	sk_buf_init(&out, SK_WIRE_CONVERT_MAX);
+	sk_error e;
+	sk_error_clear(&e);
+	sk_reason why = SK_REASON_NONE;
+	int rc = sk_wire_memfd_read(fds[0], len, &in);
+	if (rc) {
+		why = SK_REASON_INTERNAL;
+		sk_error_set(&e, rc, "convert: read the request");
+	} else {
+		rc = job->convert(job->convert_ctx, from,
+				  sk_buf_len(&in) ? sk_buf_data(&in) : (const uint8_t *)"",
+				  sk_buf_len(&in), &job->budget, &out, &why, &e);
+	}
+	sk_buf_free(&in);
+	int ofd = -1;
+	if (rc == 0 &&
+	    (rc = sk_wire_memfd(sk_buf_len(&out) ? sk_buf_data(&out) : (const uint8_t *)"",
+				sk_buf_len(&out), &ofd)) != 0) {
+		why = SK_REASON_INTERNAL;
+		sk_error_set(&e, rc, "convert: memfd");
+	}
+	if (rc && why == SK_REASON_NONE)
+		why = SK_REASON_INTERNAL; /* a hook that failed without a reason */
+	uint8_t *a = NULL;
+	size_t an = 0;
+	const char *gone = NULL;
+	if (sk_wire_converted_encode(rc ? why : SK_REASON_NONE, rc ? e.msg : "",
+				     rc ? 0 : sk_buf_len(&out), &a, &an) != 0 ||
+	    sk_wire_send(w->sock, SK_WIRE_CONVERTED, a, an, &ofd, rc ? 0 : 1) != 0)
+		gone = "worker died (convert)";
+	free(a);
+	if (ofd >= 0)
+		close(ofd);
+	sk_buf_free(&out);
+	pthread_mutex_lock(&p->mu);
+	p->st.conversions++;
+	if (rc)
+		p->st.conversion_failures++;
+	pthread_mutex_unlock(&p->mu);
+	return gone;
+}
+
 static void crash(sk_engine_result *res, sk_reason why, const char *detail)
 {
 	sk_report_free(&res->report);
@@ -591,22 +648,46 @@ static int attempt(sk_pool *p, struct worker *w, const uint8_t *msg, size_t mn, 
 	uint32_t type = 0;
 	uint8_t *ans = NULL;
 	size_t an = 0;
-	int rc = sk_wire_recv(w->sock, &type, &ans, &an, NULL, 0, deadline);
-	if (rc == SK_ELIMIT) {
+	const char *bad = NULL;
+	unsigned asked = 0;
+	int rc;
+	/* the answer, after any number of CONVERT requests answered in between */
+	for (;;) {
+		int cfd[2] = {-1, -1}, nfd = 0;
+		rc = sk_wire_recv_fds(w->sock, &type, &ans, &an, cfd, 2, &nfd, deadline);
+		if (rc == 0 && type == SK_WIRE_CONVERT) {
+			bad = convert_for(p, w, job, ans, an, cfd, nfd, &asked);
+			for (int i = 0; i < nfd; i++)
+				close(cfd[i]);
+			free(ans);
+			ans = NULL;
+			if (bad)
+				break;
+			continue;
+		}
+		if (rc == 0 && nfd) { /* an answer carries no descriptor */
+			for (int i = 0; i < nfd; i++)
+				close(cfd[i]);
+			free(ans);
+			ans = NULL;
+			rc = SK_EFORMAT;
+		}
+		break;
+	}
+	if (!bad && rc == SK_ELIMIT) {
 		retire(p, w, how, sizeof(how));
 		count(p, &p->st.timeouts);
 		crash(res, SK_REASON_LIMIT_TIME, "worker killed at the time limit");
 		return 0;
 	}
 	bool retiring = false;
-	const char *bad = NULL;
-	if (rc == SK_EIO)
+	if (!bad && rc == SK_EIO)
 		bad = "worker died";
-	else if (rc == SK_ENOMEM)
+	else if (!bad && rc == SK_ENOMEM)
 		bad = "no memory for the answer";
-	else if (rc || type != SK_WIRE_ANSWER)
+	else if (!bad && (rc || type != SK_WIRE_ANSWER))
 		bad = "malformed answer";
-	else {
+	else if (!bad) {
 		sk_engine_result_free(res);
 		if (sk_wire_answer_decode(ans, an, res, &retiring, inl) != 0)
 			bad = "malformed answer";

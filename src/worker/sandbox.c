@@ -84,6 +84,18 @@ static int filter(int sock, sk_error *err)
 	 * none ever runs */
 	if (rc == 0)
 		rc = seccomp_rule_add(f, SCMP_ACT_ERRNO(ENOTTY), SCMP_SYS(ioctl), 0);
+	/* converting a legacy format (CONVERT, wire.h): the item's bytes into a new memfd,
+	 * sealed; the answer's memfd checked for its seals. No other memfd flags (no
+	 * executable memfd, no huge pages), no other fcntl. */
+	if (rc == 0)
+		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(memfd_create), 1,
+				      SCMP_A1(SCMP_CMP_EQ, MFD_CLOEXEC | MFD_ALLOW_SEALING, 0));
+	if (rc == 0)
+		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,
+				      SCMP_A1(SCMP_CMP_EQ, F_ADD_SEALS, 0));
+	if (rc == 0)
+		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,
+				      SCMP_A1(SCMP_CMP_EQ, F_GET_SEALS, 0));
 	/* messages on the gate's socket only */
 	if (rc == 0)
 		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(recvmsg), 1,

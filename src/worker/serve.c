@@ -52,6 +52,76 @@ static const sk_dlp *job_dlp(const sk_wire_job *job, sk_error *err, int *rc)
 	return d;
 }
 
+/* ---- converting legacy formats: asked of the gate in the middle of a job ---------------- */
+
+struct convert_ctx {
+	int sock;
+	unsigned asked; /* CONVERT requests of this job */
+};
+
+/* The job's convert hook in a worker (engine.h): the bytes go to the gate in a sealed
+ * memfd with a CONVERT message, and the worker waits for CONVERTED (the gate kills it
+ * at the item's deadline). The converted package comes back in a sealed memfd. A gate
+ * that answers otherwise ends the conversion as worker-crash: the item is blocked. */
+static int worker_convert(void *ctx, const char *from, const uint8_t *p, size_t n,
+			  const sk_budget *b, sk_buf *out, sk_reason *reason, sk_error *err)
+{
+	(void)b; /* the gate converts under the job's budget, which it holds itself */
+	struct convert_ctx *c = ctx;
+	*reason = SK_REASON_WORKER_CRASH;
+	if (c->asked >= SK_WIRE_CONVERTS_MAX) {
+		*reason = SK_REASON_LIMIT_ENTRIES;
+		return sk_error_set(err, SK_ELIMIT, "conversions: more than %u in one item",
+				    SK_WIRE_CONVERTS_MAX);
+	}
+	if (n > SK_WIRE_CONVERT_MAX) {
+		*reason = SK_REASON_LIMIT_SIZE;
+		return sk_error_set(err, SK_ELIMIT, "convert: input too large");
+	}
+	c->asked++;
+	uint8_t *msg = NULL;
+	size_t mn = 0;
+	int fd = -1;
+	int rc = sk_wire_memfd(p, n, &fd);
+	if (rc) {
+		*reason = SK_REASON_INTERNAL;
+		return sk_error_set(err, rc, "convert: memfd");
+	}
+	rc = sk_wire_convert_encode(from, n, &msg, &mn);
+	if (!rc)
+		rc = sk_wire_send(c->sock, SK_WIRE_CONVERT, msg, mn, &fd, 1);
+	free(msg);
+	close(fd);
+	if (rc)
+		return sk_error_set(err, SK_EIO, "convert: request not sent");
+	uint32_t type = 0;
+	int fds[1] = {-1}, nfd = 0;
+	rc = sk_wire_recv_fds(c->sock, &type, &msg, &mn, fds, 1, &nfd, 0);
+	if (rc)
+		return sk_error_set(err, SK_EIO, "convert: no answer");
+	sk_reason why = SK_REASON_NONE;
+	const char *detail = "";
+	uint64_t len = 0;
+	if (type != SK_WIRE_CONVERTED || sk_wire_converted_decode(msg, mn, &why, &detail, &len) ||
+	    nfd != (why == SK_REASON_NONE ? 1 : 0) || (nfd && sk_wire_sealed(fds[0], len))) {
+		rc = sk_error_set(err, SK_EFORMAT, "convert: malformed answer");
+	} else if (why != SK_REASON_NONE) {
+		*reason = why;
+		rc = sk_error_set(err, SK_EFORMAT, "%s", detail[0] ? detail : sk_reason_code(why));
+	} else {
+		rc = sk_wire_memfd_read(fds[0], len, out);
+		if (rc) {
+			*reason = rc == SK_ENOMEM || rc == SK_ELIMIT ? SK_REASON_LIMIT_SIZE
+								      : SK_REASON_INTERNAL;
+			rc = sk_error_set(err, rc, "convert: read the answer");
+		}
+	}
+	if (nfd)
+		close(fds[0]);
+	free(msg);
+	return rc;
+}
+
 /* The output's first SK_WIRE_INLINE_MAX bytes: kept for the next job (its memory too) */
 static sk_buf inline_out;
 
@@ -68,6 +138,11 @@ static int run_job(int sock, const sk_wire_job *job, int in_fd, int out_fd,
 			    .mail = job->is_mail ? &job->mail : NULL,
 			    .passwords = job->n_passwords ? job->passwords : NULL,
 			    .n_passwords = job->n_passwords};
+	struct convert_ctx conv = {.sock = sock};
+	if (job->convert) {
+		ej.convert = worker_convert;
+		ej.convert_ctx = &conv;
+	}
 	sk_error err;
 	sk_error_clear(&err);
 	int drc;

@@ -2,15 +2,19 @@
 #include "wire.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "sekisho/buf.h"
 #include "sekisho/codec.h"
+#include "sekisho/office.h"
 
 #include <sodium.h>
 
@@ -83,6 +87,28 @@ enum {
 	PF_ALL = (1 << 7) - 1,
 };
 
+/* The profile's legacy actions, 2 bits per family (cdr.h) */
+static uint32_t legacy_pack(const sk_profile *pr)
+{
+	uint32_t v = 0;
+	for (unsigned i = 0; i < SK_LEGACY__COUNT; i++)
+		v |= (uint32_t)(pr->legacy[i] & 3) << (2 * i);
+	return v;
+}
+
+static bool legacy_unpack(uint32_t v, sk_profile *pr)
+{
+	if (v >> (2 * SK_LEGACY__COUNT))
+		return false;
+	for (unsigned i = 0; i < SK_LEGACY__COUNT; i++) {
+		uint8_t a = (uint8_t)(v >> (2 * i) & 3);
+		if (a >= SK_LEGACY_ACTION__COUNT)
+			return false;
+		pr->legacy[i] = a;
+	}
+	return true;
+}
+
 int sk_wire_job_encode(const sk_engine_job *job, uint64_t out_max, const uint8_t *in,
 		       size_t in_n, uint8_t **p, size_t *n)
 {
@@ -100,6 +126,7 @@ int sk_wire_job_encode(const sk_engine_job *job, uint64_t out_max, const uint8_t
 	int rc = sk_codec_put_str(&b, job->name, SK_WIRE_STR_MAX);
 	rc = rc ? rc : sk_codec_put_str(&b, pr->name ? pr->name : "", SK_WIRE_STR_MAX);
 	rc = rc ? rc : sk_codec_put_u32(&b, flags);
+	rc = rc ? rc : sk_codec_put_u32(&b, legacy_pack(pr));
 	rc = rc ? rc : sk_codec_put_u64(&b, bu->max_input);
 	rc = rc ? rc : sk_codec_put_u64(&b, bu->max_expanded);
 	rc = rc ? rc : sk_codec_put_u32(&b, bu->max_depth);
@@ -111,6 +138,7 @@ int sk_wire_job_encode(const sk_engine_job *job, uint64_t out_max, const uint8_t
 	rc = rc ? rc : sk_codec_put_u64(&b, bu->deadline_ns);
 	rc = rc ? rc : sk_codec_put_u64(&b, out_max);
 	rc = rc ? rc : sk_buf_addc(&b, job->detect_only ? 1 : 0);
+	rc = rc ? rc : sk_buf_addc(&b, job->convert ? 1 : 0);
 	rc = rc ? rc : sk_codec_put_u32(&b, job->dlp ? job->dlp_kinds : 0);
 	if (!rc && job->dlp) {
 		sk_buf d;
@@ -233,6 +261,7 @@ int sk_wire_job_decode(const uint8_t *p, size_t n, sk_wire_job *job)
 	job->name = sk_codec_get_str(&r, true, SK_WIRE_STR_MAX);
 	job->profile.name = sk_codec_get_str(&r, false, SK_WIRE_STR_MAX);
 	uint32_t f = sk_codec_get_u32(&r);
+	uint32_t legacy = sk_codec_get_u32(&r);
 	sk_budget *b = &job->budget;
 	b->max_input = sk_codec_get_u64(&r);
 	b->max_expanded = sk_codec_get_u64(&r);
@@ -245,6 +274,7 @@ int sk_wire_job_decode(const uint8_t *p, size_t n, sk_wire_job *job)
 	b->deadline_ns = sk_codec_get_u64(&r);
 	job->out_max = sk_codec_get_u64(&r);
 	uint8_t d = sk_codec_get_u8(&r);
+	uint8_t conv = sk_codec_get_u8(&r);
 	job->dlp_kinds = sk_codec_get_u32(&r);
 	uint32_t dl = sk_codec_get_u32(&r);
 	if (!r.bad && dl != UINT32_MAX) {
@@ -296,10 +326,11 @@ int sk_wire_job_decode(const uint8_t *p, size_t n, sk_wire_job *job)
 		job->n_passwords = r.bad ? 0 : np;
 	}
 	get_bytes(&r, &job->input, &job->input_len);
-	if (!at_end(&r) || (f & ~(uint32_t)PF_ALL) || d > 1 || kind > 2 ||
-	    (job->dlp_kinds & ~((1u << SK_DLP__COUNT) - 1)))
+	if (!at_end(&r) || (f & ~(uint32_t)PF_ALL) || d > 1 || conv > 1 || kind > 2 ||
+	    (job->dlp_kinds & ~((1u << SK_DLP__COUNT) - 1)) || !legacy_unpack(legacy, &job->profile))
 		return SK_EFORMAT;
 	job->detect_only = d;
+	job->convert = conv;
 	sk_profile *pr = &job->profile;
 	pr->csv_neutralize = f & PF_CSV_NEUTRALIZE;
 	pr->keep_srgb_icc = f & PF_KEEP_SRGB_ICC;
@@ -542,7 +573,7 @@ int sk_wire_recv_fds(int sock, uint32_t *type, uint8_t **p, size_t *n, int *fds,
 		t |= (uint32_t)buf[i] << (8 * i);
 		len |= (uint32_t)buf[4 + i] << (8 * i);
 	}
-	if (t < SK_WIRE_READY || t > SK_WIRE_ANSWER || len > SK_WIRE_MAX || got - 8 > len) {
+	if (t < SK_WIRE_READY || t > SK_WIRE_CONVERTED || len > SK_WIRE_MAX || got - 8 > len) {
 		rc = SK_EFORMAT;
 		goto fail;
 	}
@@ -595,5 +626,118 @@ int sk_wire_recv(int sock, uint32_t *type, uint8_t **p, size_t *n, int *fds, int
 		free(*p);
 		return SK_EFORMAT;
 	}
+	return rc;
+}
+
+/* ---- CONVERT and CONVERTED ------------------------------------------------------ */
+
+int sk_wire_convert_encode(const char *from, uint64_t len, uint8_t **p, size_t *n)
+{
+	if (!sk_office_target(from) || len > SK_WIRE_CONVERT_MAX)
+		return SK_EINVAL;
+	sk_buf b;
+	sk_buf_init(&b, SK_WIRE_STR_MAX);
+	int rc = sk_codec_put_str(&b, from, SK_WIRE_STR_MAX);
+	rc = rc ? rc : sk_codec_put_u64(&b, len);
+	return finish(&b, rc, p, n);
+}
+
+int sk_wire_convert_decode(const uint8_t *p, size_t n, const char **from, uint64_t *len)
+{
+	rd r = {.p = p, .n = n};
+	*from = sk_codec_get_str(&r, false, SK_WIRE_STR_MAX);
+	*len = sk_codec_get_u64(&r);
+	if (!at_end(&r) || !sk_office_target(*from) || *len > SK_WIRE_CONVERT_MAX)
+		return SK_EFORMAT;
+	return 0;
+}
+
+int sk_wire_converted_encode(sk_reason reason, const char *detail, uint64_t len, uint8_t **p,
+			     size_t *n)
+{
+	if (reason >= SK_REASON__COUNT || (reason != SK_REASON_NONE && len) ||
+	    len > SK_WIRE_CONVERT_MAX)
+		return SK_EINVAL;
+	sk_buf b;
+	sk_buf_init(&b, SK_WIRE_STR_MAX * 2);
+	int rc = sk_codec_put_u32(&b, (uint32_t)reason);
+	rc = rc ? rc : sk_codec_put_str(&b, detail ? detail : "", SK_WIRE_STR_MAX);
+	rc = rc ? rc : sk_codec_put_u64(&b, len);
+	return finish(&b, rc, p, n);
+}
+
+int sk_wire_converted_decode(const uint8_t *p, size_t n, sk_reason *reason,
+			     const char **detail, uint64_t *len)
+{
+	rd r = {.p = p, .n = n};
+	uint32_t why = sk_codec_get_u32(&r);
+	*detail = sk_codec_get_str(&r, false, SK_WIRE_STR_MAX);
+	*len = sk_codec_get_u64(&r);
+	if (!at_end(&r) || why >= SK_REASON__COUNT || (why != SK_REASON_NONE && *len) ||
+	    *len > SK_WIRE_CONVERT_MAX)
+		return SK_EFORMAT;
+	*reason = (sk_reason)why;
+	return 0;
+}
+
+#define SEALS (F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK)
+
+int sk_wire_sealed(int fd, uint64_t len)
+{
+	struct stat st;
+	int seals = fcntl(fd, F_GET_SEALS);
+	if (seals < 0 || (seals & SEALS) != SEALS || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    (uint64_t)st.st_size != len)
+		return SK_EFORMAT;
+	return 0;
+}
+
+int sk_wire_memfd(const uint8_t *p, size_t n, int *fd)
+{
+	int f = memfd_create("sekisho-convert", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (f < 0)
+		return SK_EIO;
+	size_t done = 0;
+	while (done < n) {
+		ssize_t w = write(f, p + done, n - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			close(f);
+			return SK_EIO;
+		}
+		done += (size_t)w;
+	}
+	if (fcntl(f, F_ADD_SEALS, SEALS | F_SEAL_SEAL) != 0) {
+		close(f);
+		return SK_EIO;
+	}
+	*fd = f;
+	return 0;
+}
+
+int sk_wire_memfd_read(int fd, uint64_t len, sk_buf *out)
+{
+	sk_buf_reset(out);
+	if (len > SIZE_MAX - 1)
+		return SK_ELIMIT;
+	size_t chunk = (size_t)256 << 10;
+	uint8_t *t = malloc(chunk);
+	int rc = t ? sk_buf_reserve(out, (size_t)len) : SK_ENOMEM;
+	for (uint64_t off = 0; !rc && off < len;) {
+		size_t want = len - off < chunk ? (size_t)(len - off) : chunk;
+		ssize_t r = pread(fd, t, want, (off_t)off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			rc = SK_EIO;
+		else {
+			rc = sk_buf_add(out, t, (size_t)r);
+			off += (uint64_t)r;
+		}
+	}
+	free(t);
+	if (rc)
+		sk_buf_reset(out);
 	return rc;
 }

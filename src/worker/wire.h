@@ -9,8 +9,10 @@
  * and a memfd for the output.
  *
  *   READY  (worker → gate, once, after the sandbox is in place)  u32 version
- *   JOB    (gate → worker)  name, profile (name, u32 flags), budget (limits and deadline),
- *                           u64 output limit, u8 detect_only,
+ *   JOB    (gate → worker)  name, profile (name, u32 flags, u32 legacy actions: 2 bits per
+ *                           sk_legacy_family, each an sk_legacy_action), budget (limits
+ *                           and deadline), u64 output limit, u8 detect_only, u8 convert
+ *                           (1: the job may ask CONVERT; 0: legacy formats blocked),
  *                           u32 dlp kinds, u32 dlp length (0xFFFFFFFF: no DLP) + the
  *                           detectors (sk_dlp_encode), u8 kind (0 file, 1 mail) and for
  *                           mail: profile, u32 lang, u32 attach, u8 rep_link,
@@ -34,6 +36,19 @@
  *                           SK_WIRE_INLINE_MAX) or u32 0xFFFFFFFF when the output is in the
  *                           memfd
  *
+ *   CONVERT   (worker → gate, in the middle of a job whose JOB said convert 1; at most
+ *              SK_WIRE_CONVERTS_MAX in one job) the type code (one sk_office_target()
+ *              converts), u64 length; one descriptor: a memfd sealed against writing,
+ *              growing and shrinking, of exactly that many bytes (at most
+ *              SK_WIRE_CONVERT_MAX): the item to convert. The gate converts it with the
+ *              job's convert hook (engine.h) under the job's budget and answers CONVERTED;
+ *              then the worker goes on with the job. Anything else (no descriptor, an
+ *              unsealed one, a size that does not match, a code that is not convertible,
+ *              a job without convert) is a malformed request: worker-crash.
+ *   CONVERTED (gate → worker)  u32 reason (0: converted), detail (why it failed, "" when
+ *              converted), u64 length; with reason 0 one descriptor, a sealed memfd of
+ *              exactly that many bytes: the OOXML package; else no descriptor and length 0
+ *
  * Small inputs and outputs travel in the messages: an immutable copy, as a sealed memfd
  * is, without the cost of creating, sealing (which drains every CPU's page lists) and
  * mapping one per job. Larger ones go by memfd, sealed. */
@@ -46,12 +61,20 @@
 
 #include "sekisho/engine.h"
 
-enum { SK_WIRE_READY = 1, SK_WIRE_JOB = 2, SK_WIRE_ANSWER = 3 };
-#define SK_WIRE_VERSION 2
+enum {
+	SK_WIRE_READY = 1,
+	SK_WIRE_JOB = 2,
+	SK_WIRE_ANSWER = 3,
+	SK_WIRE_CONVERT = 4,
+	SK_WIRE_CONVERTED = 5,
+};
+#define SK_WIRE_VERSION 3
 #define SK_WIRE_MAX ((size_t)64 << 20)   /* payload bytes of one message */
 #define SK_WIRE_STR_MAX ((size_t)64 << 10) /* bytes of one string */
 #define SK_WIRE_ENTRIES_MAX 1000000u      /* report entries in one answer */
 #define SK_WIRE_INLINE_MAX ((size_t)128 << 10) /* input or output bytes in a message */
+#define SK_WIRE_CONVERTS_MAX 10000u            /* CONVERT requests in one job */
+#define SK_WIRE_CONVERT_MAX ((uint64_t)1 << 30) /* bytes of one CONVERT or CONVERTED memfd */
 
 /* A decoded job; the strings (and the DLP bytes) point into the message. */
 typedef struct sk_wire_job {
@@ -60,6 +83,7 @@ typedef struct sk_wire_job {
 	sk_budget budget;
 	uint64_t out_max;
 	bool detect_only;
+	bool convert;              /* the job may send CONVERT (the gate has a convert hook) */
 	unsigned dlp_kinds;
 	const uint8_t *dlp;        /* the detectors (sk_dlp_decode), NULL: no DLP */
 	size_t dlp_len;
@@ -88,6 +112,25 @@ int sk_wire_job_decode(const uint8_t *p, size_t n, sk_wire_job *job);
  * answer carries them (pointing into p), else NULL (the output is in the memfd). */
 int sk_wire_answer_decode(const uint8_t *p, size_t n, sk_engine_result *res, bool *retire,
 			  const uint8_t **out);
+
+/* CONVERT and CONVERTED payloads (the descriptors travel beside them). The decoders
+ * check the code (sk_office_target) and the reason range; *from and *detail point into
+ * p. */
+int sk_wire_convert_encode(const char *from, uint64_t len, uint8_t **p, size_t *n);
+int sk_wire_convert_decode(const uint8_t *p, size_t n, const char **from, uint64_t *len);
+int sk_wire_converted_encode(sk_reason reason, const char *detail, uint64_t len, uint8_t **p,
+			     size_t *n);
+int sk_wire_converted_decode(const uint8_t *p, size_t n, sk_reason *reason,
+			     const char **detail, uint64_t *len);
+
+/* A memfd that holds exactly len bytes and is sealed against writing, growing and
+ * shrinking (what CONVERT and CONVERTED carry): 0, else SK_EFORMAT. */
+int sk_wire_sealed(int fd, uint64_t len);
+/* The len bytes of fd into out (reset first), read in chunks (no mapping to tear down):
+ * 0, SK_ENOMEM or SK_ELIMIT (past out's cap), SK_EIO. */
+int sk_wire_memfd_read(int fd, uint64_t len, sk_buf *out);
+/* A new memfd holding p[0..n), sealed so (the descriptor in *fd, CLOEXEC). */
+int sk_wire_memfd(const uint8_t *p, size_t n, int *fd);
 
 /* Sends one message with nfds descriptors attached (MSG_NOSIGNAL: a dead peer is an
  * error, not a signal). */

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <zip.h>
 
 #include "sekisho/core.h"
 #include "sekisho/engine.h"
@@ -56,6 +57,26 @@ static void job(sk_pool *p, const char *name, const void *data, size_t n, uint32
 	sk_engine_job j = {.name = name};
 	sk_budget_default(&j.budget);
 	j.budget.max_seconds = seconds;
+	sk_budget_start(&j.budget);
+	sk_input in;
+	sk_input_mem(&in, data, n);
+	sk_buf_init(&r->out, 1 << 20);
+	sk_output out;
+	sk_output_buf(&out, &r->out);
+	sk_error err;
+	sk_error_clear(&err);
+	r->rc = p ? sk_pool_run(p, &j, &in, &out, &r->res, &err)
+		  : sk_engine_run(&j, &in, &out, &r->res, &err);
+	sk_input_release(&in);
+}
+
+/* The same with a convert hook (engine.h) for legacy formats. */
+static void job_conv(sk_pool *p, const char *name, const void *data, size_t n, sk_convert_fn fn,
+		     void *ctx, run *r)
+{
+	sk_engine_job j = {.name = name, .convert = fn, .convert_ctx = ctx};
+	sk_budget_default(&j.budget);
+	j.budget.max_seconds = 60;
 	sk_budget_start(&j.budget);
 	sk_input in;
 	sk_input_mem(&in, data, n);
@@ -449,6 +470,223 @@ static void open_errors(void **state)
 	}
 }
 
+/* ---- legacy formats: the worker asks the gate (CONVERT / CONVERTED) ------------------- */
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* A compound file whose root holds one stream, "WordDocument" (a .doc to detection), padded
+ * to size bytes (so that a large one takes the descriptor path of a job). */
+static uint8_t *mkdoc(size_t size)
+{
+	uint8_t *f = calloc(1, size);
+	assert_non_null(f);
+	memcpy(f, "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", 8);
+	put16(f + 0x1E, 9);
+	put32(f + 0x30, 0);
+	for (int i = 0; i < 109; i++)
+		put32(f + 0x4C + 4 * i, 0xFFFFFFFF);
+	put32(f + 0x4C, 1); /* FAT at sector 1 */
+	uint8_t *fat = f + 1024;
+	for (int i = 0; i < 128; i++)
+		put32(fat + 4 * i, 0xFFFFFFFF);
+	put32(fat, 0xFFFFFFFE);
+	put32(fat + 4, 0xFFFFFFFD);
+	const char *names[2] = {"Root Entry", "WordDocument"};
+	for (int i = 0; i < 2; i++) {
+		uint8_t *d = f + 512 + 128 * i;
+		size_t l = strlen(names[i]);
+		for (size_t j = 0; j < l; j++)
+			d[2 * j] = (uint8_t)names[i][j];
+		put16(d + 0x40, (uint16_t)((l + 1) * 2));
+		d[0x42] = i ? 2 : 5;
+		put32(d + 0x44, 0xFFFFFFFF);
+		put32(d + 0x48, 0xFFFFFFFF);
+		put32(d + 0x4C, i ? 0xFFFFFFFF : 1);
+	}
+	for (size_t i = 2048; i < size; i++)
+		f[i] = (uint8_t)(i * 7);
+	return f;
+}
+
+/* A docx that carries a VBA project, as a converter might give back. */
+static void mkdocx(sk_buf *out)
+{
+	static const char *const e[][2] = {
+		{"[Content_Types].xml",
+		 "<?xml version=\"1.0\"?><Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\">"
+		 "<Default Extension=\"rels\" ContentType=\"application/vnd.openxmlformats-package.relationships+xml\"/>"
+		 "<Default Extension=\"bin\" ContentType=\"application/vnd.ms-office.vbaProject\"/>"
+		 "<Override PartName=\"/word/document.xml\" ContentType=\"application/vnd.ms-word.document.macroEnabled.main+xml\"/></Types>"},
+		{"_rels/.rels",
+		 "<?xml version=\"1.0\"?><Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">"
+		 "<Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument\" Target=\"word/document.xml\"/></Relationships>"},
+		{"word/document.xml",
+		 "<?xml version=\"1.0\"?><w:document xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\">"
+		 "<w:body><w:p><w:r><w:t>変換された文書</w:t></w:r></w:p></w:body></w:document>"},
+		{"word/_rels/document.xml.rels",
+		 "<?xml version=\"1.0\"?><Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">"
+		 "<Relationship Id=\"rId9\" Type=\"http://schemas.microsoft.com/office/2006/relationships/vbaProject\" Target=\"vbaProject.bin\"/></Relationships>"},
+		{"word/vbaProject.bin", "\xD0\xCF\x11\xE0 Sub AutoOpen()"},
+	};
+	zip_error_t ze;
+	zip_error_init(&ze);
+	zip_source_t *dst = zip_source_buffer_create(NULL, 0, 0, &ze);
+	zip_source_keep(dst);
+	zip_t *za = zip_open_from_source(dst, ZIP_TRUNCATE, &ze);
+	assert_non_null(za);
+	for (size_t i = 0; i < sizeof(e) / sizeof(e[0]); i++) {
+		zip_source_t *src = zip_source_buffer(za, e[i][1], strlen(e[i][1]), 0);
+		assert_true(zip_file_add(za, e[i][0], src, ZIP_FL_ENC_UTF_8) >= 0);
+	}
+	assert_int_equal(zip_close(za), 0);
+	assert_int_equal(zip_source_open(dst), 0);
+	sk_buf_init(out, 0);
+	uint8_t b[8192];
+	zip_int64_t got;
+	while ((got = zip_source_read(dst, b, sizeof(b))) > 0)
+		assert_int_equal(sk_buf_add(out, b, (size_t)got), 0);
+	zip_source_close(dst);
+	zip_source_free(dst);
+	zip_error_fini(&ze);
+}
+
+typedef struct gate_office {
+	const uint8_t *want;
+	size_t want_n;
+	const sk_buf *reply; /* NULL: fail with `fail` */
+	sk_reason fail;
+	int calls;
+} gate_office;
+
+static int gate_convert(void *ctx, const char *from, const uint8_t *p, size_t n,
+			const sk_budget *b, sk_buf *out, sk_reason *reason, sk_error *err)
+{
+	gate_office *g = ctx;
+	g->calls++;
+	assert_non_null(b);
+	assert_true(b->deadline_ns > 0); /* the job's budget, its clock running */
+	assert_string_equal(from, "doc");
+	if (g->want) {
+		assert_int_equal(n, g->want_n);
+		assert_memory_equal(p, g->want, n);
+	}
+	if (!g->reply) {
+		*reason = g->fail;
+		return sk_error_set(err, SK_EFORMAT, "LibreOffice: password required");
+	}
+	sk_buf_reset(out);
+	return sk_buf_add(out, g->reply->data, g->reply->len);
+}
+
+/* A .doc in a worker: the worker sends the bytes to the gate, the gate's hook converts,
+ * the worker rebuilds the package; the same result as in process. */
+static void convert_through_the_gate(void **state)
+{
+	(void)state;
+	sk_buf docx;
+	mkdocx(&docx);
+	sk_pool *p = open_pool(real_worker, 1, 0);
+	/* small (the job carries it) and large (a descriptor) */
+	const size_t sizes[] = {4096, 300 * 1024};
+	for (size_t k = 0; k < 2; k++) {
+		uint8_t *doc = mkdoc(sizes[k]);
+		gate_office g = {.want = doc, .want_n = sizes[k], .reply = &docx};
+		run a, b;
+		job_conv(p, "報告.doc", doc, sizes[k], gate_convert, &g, &a);
+		job_conv(NULL, "報告.doc", doc, sizes[k], gate_convert, &g, &b);
+		assert_int_equal(g.calls, 2);
+		assert_int_equal(a.rc, 0);
+		assert_string_equal(sk_verdict_code(a.res.report.verdict), "sanitized");
+		assert_string_equal(a.res.type.code, "doc");
+		assert_string_equal(a.res.report.out_ext, "docx");
+		assert_null(memmem(a.out.data, a.out.len, "vbaProject", 10));
+		assert_int_equal(a.out.len, b.out.len);
+		assert_memory_equal(a.out.data, b.out.data, a.out.len);
+		assert_int_equal(a.res.report.n, b.res.report.n);
+		bool conv = false;
+		for (size_t i = 0; i < a.res.report.n; i++) {
+			assert_string_equal(a.res.report.v[i].what, b.res.report.v[i].what);
+			conv = conv || (a.res.report.v[i].detail &&
+					!strcmp(a.res.report.v[i].detail, "doc→docx"));
+		}
+		assert_true(conv);
+		run_free(&a);
+		run_free(&b);
+		/* the converter's failure reaches the item: blocked with its reason and words */
+		gate_office bad = {.fail = SK_REASON_ENCRYPTED};
+		job_conv(p, "x.doc", doc, sizes[k], gate_convert, &bad, &a);
+		assert_blocked(&a, SK_REASON_ENCRYPTED, "password required");
+		run_free(&a);
+		free(doc);
+	}
+	/* no hook: the worker never asks, the item is blocked as before */
+	uint8_t *doc = mkdoc(4096);
+	run r;
+	job_conv(p, "x.doc", doc, 4096, NULL, NULL, &r);
+	assert_blocked(&r, SK_REASON_UNSUPPORTED_LEGACY_OFFICE, NULL);
+	run_free(&r);
+	free(doc);
+	sk_pool_stats st;
+	sk_pool_stats_get(p, &st);
+	assert_int_equal(st.conversions, 4);
+	assert_int_equal(st.conversion_failures, 2);
+	assert_int_equal(st.crashes, 0);
+	sk_pool_close(p);
+	sk_buf_free(&docx);
+}
+
+/* A worker that sends a bad CONVERT is treated as crashed: the item blocked, the worker
+ * replaced, the gate's hook never called. */
+static void malformed_convert(void **state)
+{
+	(void)state;
+	static const char *const names[] = {
+		"convert-no-fd.doc", "convert-unsealed.doc", "convert-size.doc",
+		"convert-type.doc", "convert-garbage.doc", "convert-two-fds.doc",
+		"convert-too-large.doc",
+	};
+	sk_buf docx;
+	mkdocx(&docx);
+	gate_office g = {.reply = &docx};
+	uint8_t *doc = mkdoc(4096);
+	sk_pool *p = open_pool(hostile_worker, 1, 0);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		run r;
+		job_conv(p, names[i], doc, 4096, gate_convert, &g, &r);
+		if (r.res.report.reason != SK_REASON_WORKER_CRASH)
+			fail_msg("%s: %s", names[i], sk_reason_code(r.res.report.reason));
+		assert_blocked(&r, SK_REASON_WORKER_CRASH, "malformed convert request");
+		run_free(&r);
+	}
+	/* CONVERT in a job that may not convert (no hook at the gate) */
+	run r;
+	job_conv(p, "convert-unasked.doc", doc, 4096, NULL, NULL, &r);
+	assert_blocked(&r, SK_REASON_WORKER_CRASH, "malformed convert request");
+	run_free(&r);
+	assert_int_equal(g.calls, 0);
+	/* a well-formed request from the hostile worker is answered, and the worker goes on */
+	job_conv(p, "convert-ok.doc", doc, 4096, gate_convert, &g, &r);
+	assert_int_equal(g.calls, 1);
+	assert_blocked(&r, SK_REASON_MALFORMED, "converted");
+	run_free(&r);
+	sk_pool_stats st;
+	sk_pool_stats_get(p, &st);
+	assert_int_equal(st.crashes, sizeof(names) / sizeof(names[0]) + 1);
+	sk_pool_close(p);
+	free(doc);
+	sk_buf_free(&docx);
+}
+
 int main(void)
 {
 	real_worker = getenv("SK_WORKER");
@@ -467,6 +705,8 @@ int main(void)
 		cmocka_unit_test(replaced_after_max_jobs),
 		cmocka_unit_test(threads_share_a_pool),
 		cmocka_unit_test(open_errors),
+		cmocka_unit_test(convert_through_the_gate),
+		cmocka_unit_test(malformed_convert),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

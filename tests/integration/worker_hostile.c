@@ -34,9 +34,80 @@ static int answer(int sock, const char *type, sk_verdict v, sk_action *a, uint64
 	return rc;
 }
 
+/* Bad CONVERT requests (wire.h), each named by the job; "convert-ok.doc" asks properly
+ * and, given its answer, answers the job blocked "malformed" with "converted N bytes". */
+static int bad_convert(const char *n, int sock)
+{
+	static const uint8_t doc[64] = "\xD0\xCF\x11\xE0 a legacy document";
+	uint8_t *m = NULL;
+	size_t mn = 0;
+	int fd = -1, fds[2];
+	if (!strcmp(n, "convert-garbage.doc")) {
+		if (sk_wire_memfd(doc, sizeof(doc), &fd))
+			_exit(6);
+		return sk_wire_send(sock, SK_WIRE_CONVERT, "\x05\0\0\0doc", 7, &fd, 1), 1;
+	}
+	const char *type = !strcmp(n, "convert-type.doc") ? "pdf" : "doc";
+	uint64_t len = !strcmp(n, "convert-size.doc") ? sizeof(doc) + 1
+		       : !strcmp(n, "convert-too-large.doc") ? SK_WIRE_CONVERT_MAX + 1
+							     : sizeof(doc);
+	/* the encoder refuses what the decoder must refuse: the payload is made by hand */
+	sk_buf b;
+	sk_buf_init(&b, 0);
+	uint32_t tl = (uint32_t)strlen(type) + 1;
+	uint8_t le[8];
+	for (int i = 0; i < 4; i++)
+		le[i] = (uint8_t)(tl >> (8 * i));
+	sk_buf_add(&b, le, 4);
+	sk_buf_add(&b, type, tl);
+	for (int i = 0; i < 8; i++)
+		le[i] = (uint8_t)(len >> (8 * i));
+	sk_buf_add(&b, le, 8);
+	m = sk_buf_take(&b, &mn);
+	if (!strcmp(n, "convert-unsealed.doc")) {
+		fd = memfd_create("x", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+		if (fd < 0 || write(fd, doc, sizeof(doc)) != (ssize_t)sizeof(doc))
+			_exit(6);
+	} else if (sk_wire_memfd(doc, sizeof(doc), &fd)) {
+		_exit(6);
+	}
+	fds[0] = fds[1] = fd;
+	int nfd = !strcmp(n, "convert-no-fd.doc") ? 0 : !strcmp(n, "convert-two-fds.doc") ? 2 : 1;
+	sk_wire_send(sock, SK_WIRE_CONVERT, m, mn, fds, nfd);
+	free(m);
+	if (strcmp(n, "convert-ok.doc"))
+		return 1; /* the gate hangs up */
+	uint32_t t;
+	int got[1], ng = 0;
+	if (sk_wire_recv_fds(sock, &t, &m, &mn, got, 1, &ng, 0) || t != SK_WIRE_CONVERTED)
+		_exit(7);
+	sk_reason why;
+	const char *detail;
+	if (sk_wire_converted_decode(m, mn, &why, &detail, &len) || why != SK_REASON_NONE || ng != 1 ||
+	    sk_wire_sealed(got[0], len))
+		_exit(8);
+	free(m);
+	close(got[0]);
+	sk_engine_result r;
+	memset(&r, 0, sizeof(r));
+	sk_report_init(&r.report);
+	r.type.code = "doc";
+	char d[64];
+	snprintf(d, sizeof(d), "converted %llu bytes", (unsigned long long)len);
+	sk_report_block(&r.report, SK_REASON_MALFORMED, NULL, d);
+	int rc = sk_wire_answer_encode(&r, false, NULL, &m, &mn);
+	if (!rc)
+		sk_wire_send(sock, SK_WIRE_ANSWER, m, mn, NULL, 0);
+	free(m);
+	sk_report_free(&r.report);
+	return 1;
+}
+
 static int hook(const sk_wire_job *job, int sock, int in_fd, int out_fd)
 {
 	const char *n = job->name ? job->name : "";
+	if (!strncmp(n, "convert-", 8))
+		return bad_convert(n, sock);
 	/* forbidden system calls: each kills the process (SIGSYS) */
 	if (!strcmp(n, "forbidden-open.txt"))
 		return open("/etc/hostname", O_RDONLY) >= 0 ? 0 : 0;

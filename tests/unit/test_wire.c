@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -74,7 +75,89 @@ static void round_trip(void **state)
 	assert_int_equal(d.budget.max_nodes, j.budget.max_nodes);
 	assert_int_equal(d.budget.deadline_ns, 77);
 	assert_int_equal(d.out_max, 999);
+	assert_false(d.convert);
+	for (int i = 0; i < SK_LEGACY__COUNT; i++)
+		assert_int_equal(d.profile.legacy[i], SK_LEGACY_CONVERT);
 	free(p);
+	/* the profile's legacy actions and whether the job may convert travel too */
+	sk_profile pr = *sk_profile_default();
+	pr.legacy[SK_LEGACY_RTF] = SK_LEGACY_BLOCK;
+	pr.legacy[SK_LEGACY_XML2003] = SK_LEGACY_IMAGE;
+	j.profile = &pr;
+	j.convert = (sk_convert_fn)1; /* only its presence is sent */
+	assert_int_equal(sk_wire_job_encode(&j, 999, NULL, 0, &p, &n), 0);
+	assert_int_equal(sk_wire_job_decode(p, n, &d), 0);
+	assert_true(d.convert);
+	assert_int_equal(d.profile.legacy[SK_LEGACY_RTF], SK_LEGACY_BLOCK);
+	assert_int_equal(d.profile.legacy[SK_LEGACY_XML2003], SK_LEGACY_IMAGE);
+	assert_int_equal(d.profile.legacy[SK_LEGACY_DOC], SK_LEGACY_CONVERT);
+	free(p);
+}
+
+/* CONVERT and CONVERTED: round trips and strict decoders. */
+static void convert_messages(void **state)
+{
+	(void)state;
+	uint8_t *p;
+	size_t n;
+	const char *from, *detail;
+	uint64_t len;
+	sk_reason why;
+	assert_int_equal(sk_wire_convert_encode("xlsb", 12345, &p, &n), 0);
+	assert_int_equal(sk_wire_convert_decode(p, n, &from, &len), 0);
+	assert_string_equal(from, "xlsb");
+	assert_int_equal(len, 12345);
+	for (size_t k = 0; k < n; k++)
+		assert_int_not_equal(sk_wire_convert_decode(p, k, &from, &len), 0);
+	free(p);
+	/* only codes a converter takes, only sizes under the limit */
+	assert_int_not_equal(sk_wire_convert_encode("pdf", 1, &p, &n), 0);
+	assert_int_not_equal(sk_wire_convert_encode("doc", SK_WIRE_CONVERT_MAX + 1, &p, &n), 0);
+	static const uint8_t pdf[] = {4, 0, 0, 0, 'p', 'd', 'f', 0, 1, 0, 0, 0, 0, 0, 0, 0};
+	assert_int_not_equal(sk_wire_convert_decode(pdf, sizeof(pdf), &from, &len), 0);
+	static const uint8_t big[] = {4, 0, 0, 0, 'd', 'o', 'c', 0, 1, 0, 0, 0x40, 0, 0, 0, 0};
+	assert_int_not_equal(sk_wire_convert_decode(big, sizeof(big), &from, &len), 0);
+
+	assert_int_equal(sk_wire_converted_encode(SK_REASON_NONE, "", 999, &p, &n), 0);
+	assert_int_equal(sk_wire_converted_decode(p, n, &why, &detail, &len), 0);
+	assert_int_equal(why, SK_REASON_NONE);
+	assert_int_equal(len, 999);
+	for (size_t k = 0; k < n; k++)
+		assert_int_not_equal(sk_wire_converted_decode(p, k, &why, &detail, &len), 0);
+	free(p);
+	assert_int_equal(sk_wire_converted_encode(SK_REASON_LIMIT_TIME, "killed", 0, &p, &n), 0);
+	assert_int_equal(sk_wire_converted_decode(p, n, &why, &detail, &len), 0);
+	assert_int_equal(why, SK_REASON_LIMIT_TIME);
+	assert_string_equal(detail, "killed");
+	p[0] = SK_REASON__COUNT; /* a reason out of range */
+	assert_int_not_equal(sk_wire_converted_decode(p, n, &why, &detail, &len), 0);
+	free(p);
+	/* a failure carries no bytes */
+	assert_int_not_equal(sk_wire_converted_encode(SK_REASON_MALFORMED, "x", 5, &p, &n), 0);
+
+	/* the descriptors: sealed memfds of exactly the size said */
+	int fd;
+	assert_int_equal(sk_wire_memfd((const uint8_t *)"abc", 3, &fd), 0);
+	assert_int_equal(sk_wire_sealed(fd, 3), 0);
+	assert_int_not_equal(sk_wire_sealed(fd, 4), 0);
+	sk_buf b;
+	sk_buf_init(&b, 0);
+	assert_int_equal(sk_wire_memfd_read(fd, 3, &b), 0);
+	assert_int_equal(b.len, 3);
+	assert_memory_equal(b.data, "abc", 3);
+	close(fd);
+	fd = memfd_create("x", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	assert_int_equal(write(fd, "abc", 3), 3);
+	assert_int_not_equal(sk_wire_sealed(fd, 3), 0); /* not sealed */
+	close(fd);
+	/* an answer bigger than the buffer may grow */
+	assert_int_equal(sk_wire_memfd((const uint8_t *)"abcdef", 6, &fd), 0);
+	sk_buf small;
+	sk_buf_init(&small, 4);
+	assert_int_not_equal(sk_wire_memfd_read(fd, 6, &small), 0);
+	sk_buf_free(&small);
+	close(fd);
+	sk_buf_free(&b);
 }
 
 /* Every prefix is rejected; every single-byte change is rejected or decodes to a result
@@ -393,6 +476,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(round_trip),
+		cmocka_unit_test(convert_messages),
 		cmocka_unit_test(mail_and_dlp),
 		cmocka_unit_test(strict_decoders),
 		cmocka_unit_test(framing),
