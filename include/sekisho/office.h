@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "sekisho/budget.h"
 #include "sekisho/buf.h"
@@ -76,5 +77,8 @@ typedef struct sk_office_stats {
 	uint64_t jobs, failures, restarts, timeouts;
 } sk_office_stats;
 void sk_office_stats_get(sk_office *o, sk_office_stats *st);
+/* The process ids of the workers that are ready (at most n; not one still starting);
+ * returns how many (for tests and monitoring: the sandbox is checked from outside). */
+size_t sk_office_pids(sk_office *o, pid_t *pids, size_t n);
 
 #endif

@@ -13,31 +13,24 @@
 #include "cdr_modules.h"
 #include "sekisho/office.h"
 
+/* The family of each code sk_office_target() (src/office/target.c) converts */
 static const struct {
-	const char *from, *to;
+	const char *from;
 	sk_legacy_family family;
 } targets[] = {
-	{"doc", "docx", SK_LEGACY_DOC},	       {"dot", "docx", SK_LEGACY_DOC},
-	{"rtf", "docx", SK_LEGACY_RTF},	       {"odt", "docx", SK_LEGACY_ODF},
-	{"wordml", "docx", SK_LEGACY_XML2003}, {"xls", "xlsx", SK_LEGACY_XLS},
-	{"xlt", "xlsx", SK_LEGACY_XLS},	       {"xlsb", "xlsx", SK_LEGACY_XLSB},
-	{"ods", "xlsx", SK_LEGACY_ODF},	       {"spreadsheetml", "xlsx", SK_LEGACY_XML2003},
-	{"ppt", "pptx", SK_LEGACY_PPT},	       {"pot", "pptx", SK_LEGACY_PPT},
-	{"pps", "pptx", SK_LEGACY_PPT},	       {"odp", "pptx", SK_LEGACY_ODF},
+	{"doc", SK_LEGACY_DOC},	       {"dot", SK_LEGACY_DOC},
+	{"rtf", SK_LEGACY_RTF},	       {"odt", SK_LEGACY_ODF},
+	{"wordml", SK_LEGACY_XML2003}, {"xls", SK_LEGACY_XLS},
+	{"xlt", SK_LEGACY_XLS},	       {"xlsb", SK_LEGACY_XLSB},
+	{"ods", SK_LEGACY_ODF},	       {"spreadsheetml", SK_LEGACY_XML2003},
+	{"ppt", SK_LEGACY_PPT},	       {"pot", SK_LEGACY_PPT},
+	{"pps", SK_LEGACY_PPT},	       {"odp", SK_LEGACY_ODF},
 };
 
 static const char *const family_codes[SK_LEGACY__COUNT] = {
 	"doc", "xls", "ppt", "rtf", "odf", "xlsb", "xml2003",
 };
 static const char *const action_codes[SK_LEGACY_ACTION__COUNT] = {"convert", "image", "block"};
-
-const char *sk_office_target(const char *from)
-{
-	for (size_t i = 0; from && i < sizeof(targets) / sizeof(targets[0]); i++)
-		if (!strcmp(targets[i].from, from))
-			return targets[i].to;
-	return NULL;
-}
 
 sk_legacy_family sk_legacy_family_of(const char *code)
 {

@@ -19,10 +19,7 @@
 #include <unistd.h>
 
 #include "../worker/wire.h"
-
-#ifndef SK_LIBEXECDIR
-#define SK_LIBEXECDIR "/usr/local/libexec"
-#endif
+#include "spawn.h"
 
 /* After the item's deadline, a worker gets this long to answer limit-time by itself
  * (then it is kept) before it is killed. */
@@ -64,79 +61,18 @@ void sk_pool_config_default(sk_pool_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 int sk_pool_worker_path(char *buf, size_t n, sk_error *err)
 {
-	char self[PATH_MAX];
-	ssize_t l = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (l > 0) {
-		self[l] = 0;
-		char *slash = strrchr(self, '/');
-		if (slash) {
-			*slash = 0;
-			int k = snprintf(buf, n, "%s/sekisho-worker", self);
-			if (k > 0 && (size_t)k < n && access(buf, X_OK) == 0)
-				return 0;
-		}
-	}
-	int k = snprintf(buf, n, "%s/sekisho-worker", SK_LIBEXECDIR);
-	if (k > 0 && (size_t)k < n && access(buf, X_OK) == 0)
-		return 0;
-	return sk_error_set(err, SK_ENOTFOUND,
-			    "sekisho-worker not found next to the program or in " SK_LIBEXECDIR);
+	return sk_spawn_path("sekisho-worker", buf, n, err);
 }
 
 /* ---- starting and stopping workers ----------------------------------------------- */
 
-/* In the child between fork and exec: only async-signal-safe calls. */
-static void child(int sock, int devnull, char *const argv[], char *const envp[])
-{
-	struct sigaction dfl;
-	memset(&dfl, 0, sizeof(dfl));
-	dfl.sa_handler = SIG_DFL;
-	for (int s = 1; s < NSIG; s++)
-		if (s != SIGKILL && s != SIGSTOP)
-			sigaction(s, &dfl, NULL);
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	/* out of the way of 0, 1 and 3 first, whatever numbers they had */
-	int s2 = fcntl(sock, F_DUPFD, 10), n2 = fcntl(devnull, F_DUPFD, 10);
-	if (s2 < 0 || n2 < 0 || dup2(n2, 0) < 0 || dup2(n2, 1) < 0 || dup2(s2, 3) < 0)
-		_exit(127);
-	close_range(4, ~0U, 0);
-	execve(argv[0], argv, envp);
-	_exit(127);
-}
-
 /* Kills (if still running) and reaps w; describes how it ended in detail. */
 static void reap(sk_pool *p, struct worker *w, char *detail, size_t dn)
 {
-	if (w->sock >= 0)
-		close(w->sock);
+	sk_spawn_reap(w->pid, w->sock, detail, dn);
 	w->sock = -1;
-	if (w->pid > 0) {
-		kill(w->pid, SIGKILL);
-		int st = 0;
-		pid_t r;
-		while ((r = waitpid(w->pid, &st, 0)) < 0 && errno == EINTR)
-			;
-		if (detail && r == w->pid) {
-			if (WIFSIGNALED(st)) {
-				const char *abbrev = sigabbrev_np(WTERMSIG(st));
-				snprintf(detail, dn, "signal %s (%d)", abbrev ? abbrev : "?",
-					 WTERMSIG(st));
-			} else {
-				snprintf(detail, dn, "exit %d", WEXITSTATUS(st));
-			}
-		}
-	}
 	pthread_mutex_lock(&p->mu);
 	w->pid = 0;
 	w->jobs = 0;
@@ -160,9 +96,6 @@ static void retire(sk_pool *p, struct worker *w, char *detail, size_t dn)
  * initialises its libraries and its sandbox while the caller goes on. */
 static int spawn_start(sk_pool *p, struct worker *w, sk_error *err)
 {
-	int sv[2];
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
-		return sk_error_sys(err, SK_EIO, "socketpair");
 	char a_uid[24], a_gid[24], a_as[24], a_cpu[24], a_fsize[24];
 	snprintf(a_uid, sizeof(a_uid), "%u", (unsigned)p->uid);
 	snprintf(a_gid, sizeof(a_gid), "%u", (unsigned)p->gid);
@@ -188,27 +121,17 @@ static int spawn_start(sk_pool *p, struct worker *w, sk_error *err)
 	argv[k++] = a_fsize;
 	argv[k] = NULL;
 
-	/* no signal handler of ours may run in the child before it has reset them */
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	pid_t pid = fork();
-	if (pid == 0)
-		child(sv[1], p->devnull, argv, p->envp);
-	int fork_errno = errno;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	close(sv[1]);
-	if (pid < 0) {
-		close(sv[0]);
-		errno = fork_errno;
-		return sk_error_sys(err, SK_EIO, "fork");
-	}
+	pid_t pid;
+	int sock;
+	int rc = sk_spawn_start(argv, p->envp, p->devnull, &pid, &sock, err);
+	if (rc)
+		return rc;
 	pthread_mutex_lock(&p->mu);
 	w->pid = pid;
 	w->starting = true;
 	p->st.running++;
 	pthread_mutex_unlock(&p->mu);
-	w->sock = sv[0];
+	w->sock = sock;
 	w->jobs = 0;
 	return 0;
 }
@@ -220,7 +143,7 @@ static int finish(sk_pool *p, struct worker *w, sk_error *err)
 	uint8_t *msg = NULL;
 	size_t n = 0;
 	int rc = sk_wire_recv(w->sock, &type, &msg, &n, NULL, 0,
-			      now_ns() + (uint64_t)p->start_ms * 1000000ull);
+			      sk_spawn_now_ns() + (uint64_t)p->start_ms * 1000000ull);
 	bool ok = rc == 0 && type == SK_WIRE_READY && n == 4 && msg[0] == SK_WIRE_VERSION &&
 		  !msg[1] && !msg[2] && !msg[3];
 	free(msg);
@@ -248,36 +171,6 @@ static int spawn(sk_pool *p, struct worker *w, sk_error *err)
 
 /* ---- open and close ----------------------------------------------------------------- */
 
-static char **worker_env(void)
-{
-	/* the worker sees nothing of the gate's environment but these */
-	static const char *const keep[] = {"TZ", "ASAN_OPTIONS", "UBSAN_OPTIONS",
-					   "LSAN_OPTIONS"};
-	size_t nk = sizeof(keep) / sizeof(keep[0]);
-	char **env = calloc(nk + 1, sizeof(char *));
-	if (!env)
-		return NULL;
-	size_t k = 0;
-	for (size_t i = 0; i < nk; i++) {
-		const char *v = getenv(keep[i]);
-		if (!v)
-			continue;
-		if (asprintf(&env[k], "%s=%s", keep[i], v) < 0) {
-			env[k] = NULL;
-			continue;
-		}
-		k++;
-	}
-	return env;
-}
-
-static void free_env(char **env)
-{
-	for (size_t i = 0; env && env[i]; i++)
-		free(env[i]);
-	free(env);
-}
-
 void sk_pool_close(sk_pool *p)
 {
 	if (!p)
@@ -290,7 +183,7 @@ void sk_pool_close(sk_pool *p)
 	reap(p, &p->spare, NULL, 0);
 	if (p->devnull >= 0)
 		close(p->devnull);
-	free_env(p->envp);
+	sk_spawn_env_free(p->envp);
 	free(p->path);
 	free(p->w);
 	pthread_cond_destroy(&p->cv);
@@ -335,27 +228,11 @@ int sk_pool_open(const sk_pool_config *cfg, sk_pool **out, sk_error *err)
 	p->start_ms = cfg->start_timeout_ms ? cfg->start_timeout_ms : 30000;
 	p->st.workers = p->n;
 	int rc = 0;
-	if (geteuid() == 0) {
-		const char *user = cfg->user ? cfg->user : "sekisho";
-		char pwbuf[4096];
-		struct passwd pw, *pr = NULL;
-		if (getpwnam_r(user, &pw, pwbuf, sizeof(pwbuf), &pr) != 0 || !pr) {
-			rc = sk_error_set(err, SK_ENOTFOUND,
-					  "user %s not found (dev/setup or the install creates it)",
-					  user);
-			goto fail;
-		}
-		if (pw.pw_uid == 0) {
-			rc = sk_error_set(err, SK_EINVAL, "workers may not run as root (%s)", user);
-			goto fail;
-		}
-		p->drop = true;
-		p->uid = pw.pw_uid;
-		p->gid = pw.pw_gid;
-	}
+	if ((rc = sk_spawn_user(cfg->user, &p->drop, &p->uid, &p->gid, err)) != 0)
+		goto fail;
 	p->path = strdup(path);
 	p->w = calloc(p->n, sizeof(*p->w));
-	p->envp = worker_env();
+	p->envp = sk_spawn_env();
 	p->devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (!p->path || !p->w || !p->envp) {
 		rc = sk_error_set(err, SK_ENOMEM, "pool");
@@ -384,7 +261,7 @@ fail:
 		pthread_cond_destroy(&p->cv);
 		pthread_mutex_destroy(&p->mu);
 		free(p->path);
-		free_env(p->envp);
+		sk_spawn_env_free(p->envp);
 		if (p->devnull >= 0)
 			close(p->devnull);
 		free(p);

@@ -19,7 +19,7 @@
 #endif
 #endif
 
-static int drop_user(const sk_worker_limits *lim, sk_error *err)
+int sk_worker_drop(const sk_worker_limits *lim, sk_error *err)
 {
 	if (geteuid() != 0 && getuid() != 0)
 		return 0; /* nothing to drop; the filter still applies */
@@ -35,16 +35,17 @@ static int drop_user(const sk_worker_limits *lim, sk_error *err)
 
 /* Lowers a limit, never raises one: a limit the parent already set lower (a
  * `prlimit --fsize` around the command, a systemd LimitAS=) stays in force. */
-static int limit(int res, rlim_t soft, rlim_t hard, const char *what, sk_error *err)
+int sk_worker_rlimit(int res, uint64_t soft, uint64_t hard, const char *what, sk_error *err)
 {
 	struct rlimit cur;
 	if (getrlimit(res, &cur) != 0)
 		return sk_error_sys(err, SK_EINTERNAL, "getrlimit %s", what);
-	if (cur.rlim_max != RLIM_INFINITY && hard > cur.rlim_max)
-		hard = cur.rlim_max;
-	if (soft > hard)
-		soft = hard;
-	struct rlimit r = {soft, hard};
+	rlim_t h = hard >= RLIM_INFINITY ? RLIM_INFINITY : (rlim_t)hard, s = (rlim_t)soft;
+	if (cur.rlim_max != RLIM_INFINITY && h > cur.rlim_max)
+		h = cur.rlim_max;
+	if (s > h)
+		s = h;
+	struct rlimit r = {s, h};
 	if (setrlimit(res, &r) != 0)
 		return sk_error_sys(err, SK_EINTERNAL, "setrlimit %s", what);
 	return 0;
@@ -113,22 +114,22 @@ static int filter(int sock, sk_error *err)
 
 int sk_worker_sandbox(const sk_worker_limits *lim, int sock, sk_error *err)
 {
-	int rc = drop_user(lim, err);
+	int rc = sk_worker_drop(lim, err);
 	if (rc)
 		return rc;
-	rc = limit(RLIMIT_CORE, 0, 0, "core", err);
+	rc = sk_worker_rlimit(RLIMIT_CORE, 0, 0, "core", err);
 #ifndef SK_ASAN /* ASan reserves terabytes of shadow address space */
 	if (!rc)
-		rc = limit(RLIMIT_AS, lim->max_as, lim->max_as, "as", err);
+		rc = sk_worker_rlimit(RLIMIT_AS, lim->max_as, lim->max_as, "as", err);
 #endif
 	/* SIGXCPU at the soft limit, SIGKILL at the hard one: the gate sees a crash */
 	if (!rc)
-		rc = limit(RLIMIT_CPU, lim->max_cpu, (rlim_t)lim->max_cpu + 1, "cpu", err);
+		rc = sk_worker_rlimit(RLIMIT_CPU, lim->max_cpu, (uint64_t)lim->max_cpu + 1, "cpu", err);
 	if (!rc)
-		rc = limit(RLIMIT_FSIZE, lim->max_fsize, lim->max_fsize, "fsize", err);
+		rc = sk_worker_rlimit(RLIMIT_FSIZE, lim->max_fsize, lim->max_fsize, "fsize", err);
 	/* stdin, stdout, stderr, the socket, a job's two descriptors, and room to spare */
 	if (!rc)
-		rc = limit(RLIMIT_NOFILE, 16, 16, "nofile", err);
+		rc = sk_worker_rlimit(RLIMIT_NOFILE, 16, 16, "nofile", err);
 	if (rc)
 		return rc;
 	/* past RLIMIT_FSIZE a write fails (EFBIG: the item is blocked) instead of killing */

@@ -417,6 +417,70 @@ int sk_wire_answer_decode(const uint8_t *p, size_t n, sk_engine_result *res, boo
 	return 0;
 }
 
+/* ---- the office worker's messages ------------------------------------------------ */
+
+int sk_wire_office_ready_encode(const char *sandbox, uint8_t **p, size_t *n)
+{
+	sk_buf b;
+	sk_buf_init(&b, SK_WIRE_MAX);
+	int rc = sk_codec_put_u32(&b, SK_WIRE_OFFICE_VERSION);
+	rc = rc ? rc : sk_codec_put_str(&b, sandbox ? sandbox : "", SK_WIRE_STR_MAX);
+	return finish(&b, rc, p, n);
+}
+
+int sk_wire_office_ready_decode(const uint8_t *p, size_t n, const char **sandbox)
+{
+	rd r = {.p = p, .n = n};
+	uint32_t v = sk_codec_get_u32(&r);
+	*sandbox = sk_codec_get_str(&r, false, SK_WIRE_STR_MAX);
+	return at_end(&r) && v == SK_WIRE_OFFICE_VERSION ? 0 : SK_EFORMAT;
+}
+
+int sk_wire_office_job_encode(const char *from, uint64_t out_max, uint8_t **p, size_t *n)
+{
+	sk_buf b;
+	sk_buf_init(&b, SK_WIRE_MAX);
+	int rc = sk_codec_put_str(&b, from, 64);
+	rc = rc ? rc : sk_codec_put_u64(&b, out_max);
+	return finish(&b, rc, p, n);
+}
+
+int sk_wire_office_job_decode(const uint8_t *p, size_t n, const char **from, uint64_t *out_max)
+{
+	rd r = {.p = p, .n = n};
+	*from = sk_codec_get_str(&r, false, 64);
+	*out_max = sk_codec_get_u64(&r);
+	return at_end(&r) && *from && (*from)[0] ? 0 : SK_EFORMAT;
+}
+
+int sk_wire_office_answer_encode(sk_reason reason, const char *detail, uint64_t out_size,
+				 uint8_t **p, size_t *n)
+{
+	sk_buf b;
+	sk_buf_init(&b, SK_WIRE_MAX);
+	int rc = sk_codec_put_u32(&b, (uint32_t)reason);
+	rc = rc ? rc : sk_codec_put_str(&b, detail, 1024);
+	rc = rc ? rc : sk_codec_put_u64(&b, out_size);
+	return finish(&b, rc, p, n);
+}
+
+int sk_wire_office_answer_decode(const uint8_t *p, size_t n, sk_reason *reason,
+				 const char **detail, uint64_t *out_size)
+{
+	rd r = {.p = p, .n = n};
+	uint32_t why = sk_codec_get_u32(&r);
+	*detail = sk_codec_get_str(&r, true, 1024);
+	*out_size = sk_codec_get_u64(&r);
+	/* converted with an output, or one of the reasons a conversion fails with, and then
+	 * no output */
+	bool known = why == SK_REASON_NONE || why == SK_REASON_ENCRYPTED ||
+		     why == SK_REASON_MALFORMED || why == SK_REASON_LIMIT_SIZE;
+	if (!at_end(&r) || !known || (why == SK_REASON_NONE) != (*out_size > 0))
+		return SK_EFORMAT;
+	*reason = (sk_reason)why;
+	return 0;
+}
+
 /* ---- framing ------------------------------------------------------------------- */
 
 int sk_wire_send(int sock, uint32_t type, const void *p, size_t n, const int *fds, int nfds)
@@ -573,7 +637,9 @@ int sk_wire_recv_fds(int sock, uint32_t *type, uint8_t **p, size_t *n, int *fds,
 		t |= (uint32_t)buf[i] << (8 * i);
 		len |= (uint32_t)buf[4 + i] << (8 * i);
 	}
-	if (t < SK_WIRE_READY || t > SK_WIRE_CONVERTED || len > SK_WIRE_MAX || got - 8 > len) {
+	bool known = (t >= SK_WIRE_READY && t <= SK_WIRE_CONVERTED) || t == SK_WIRE_OFFICE_JOB ||
+		     t == SK_WIRE_OFFICE_ANSWER;
+	if (!known || len > SK_WIRE_MAX || got - 8 > len) {
 		rc = SK_EFORMAT;
 		goto fail;
 	}

@@ -132,6 +132,26 @@ int sk_wire_memfd_read(int fd, uint64_t len, sk_buf *out);
 /* A new memfd holding p[0..n), sealed so (the descriptor in *fd, CLOEXEC). */
 int sk_wire_memfd(const uint8_t *p, size_t n, int *fd);
 
+/* The office worker (sekisho-office, office.h) speaks on the same framing:
+ *   READY          (worker → gate, once, LibreOffice loaded and the sandbox in place)
+ *                  u32 version (SK_WIRE_OFFICE_VERSION), the sandbox it got (a string)
+ *   OFFICE_JOB     (gate → worker) from (a type code of sk_office_target), u64 output
+ *                  limit; two descriptors: the input (a sealed memfd) and a memfd for the
+ *                  output
+ *   OFFICE_ANSWER  (worker → gate) u32 reason (SK_REASON_NONE: converted; else encrypted,
+ *                  malformed or limit-size), detail (nullable), u64 out_size (0 unless
+ *                  converted; the output is in the memfd) */
+enum { SK_WIRE_OFFICE_JOB = 16, SK_WIRE_OFFICE_ANSWER = 17 };
+#define SK_WIRE_OFFICE_VERSION 1
+int sk_wire_office_ready_encode(const char *sandbox, uint8_t **p, size_t *n);
+int sk_wire_office_ready_decode(const uint8_t *p, size_t n, const char **sandbox);
+int sk_wire_office_job_encode(const char *from, uint64_t out_max, uint8_t **p, size_t *n);
+int sk_wire_office_job_decode(const uint8_t *p, size_t n, const char **from, uint64_t *out_max);
+int sk_wire_office_answer_encode(sk_reason reason, const char *detail, uint64_t out_size,
+				 uint8_t **p, size_t *n);
+int sk_wire_office_answer_decode(const uint8_t *p, size_t n, sk_reason *reason,
+				 const char **detail, uint64_t *out_size);
+
 /* Sends one message with nfds descriptors attached (MSG_NOSIGNAL: a dead peer is an
  * error, not a signal). */
 int sk_wire_send(int sock, uint32_t type, const void *p, size_t n, const int *fds, int nfds);

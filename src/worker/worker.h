@@ -21,6 +21,14 @@ typedef struct sk_worker_limits {
 	uint64_t max_fsize; /* RLIMIT_FSIZE, bytes (the output memfd) */
 } sk_worker_limits;
 
+/* The pieces of the sandbox that the office worker (src/office) shares. Changes to the
+ * user (all of uid, gid, no supplementary groups; fails when root could be regained);
+ * nothing when not started as root, an error when started as root without a user. */
+int sk_worker_drop(const sk_worker_limits *lim, sk_error *err);
+/* Lowers resource limit res (RLIMIT_*) to soft/hard, never raises one the parent already
+ * set lower. */
+int sk_worker_rlimit(int res, uint64_t soft, uint64_t hard, const char *what, sk_error *err);
+
 /* Drops to the user, sets the rlimits, no core dumps, PR_SET_NO_NEW_PRIVS and the
  * default-kill seccomp filter that lets the process only compute on its descriptors and
  * talk on sock. Call after sk_engine_init(). */
