@@ -16,6 +16,7 @@
 #include "sekisho/hash.h"
 #include "sekisho/io.h"
 #include "sekisho/mail.h"
+#include "sekisho/office.h"
 #include "sekisho/report.h"
 
 typedef struct sk_item {
@@ -62,6 +63,24 @@ typedef struct sk_options {
 } sk_options;
 
 void sk_options_default(sk_options *o);
+
+/* The gate's hold on an office pool (office.h), for sk_options.convert: the callers of the
+ * gate own it (`sekisho sanitize`, each role of sekishod that runs items). lazy: the pool
+ * is opened by the first item that needs a conversion (in the background: that item waits
+ * for the first worker), so that a run without legacy files never starts LibreOffice;
+ * else it is opened now, in the background. A pool that cannot be opened (no
+ * sekisho-office, no LibreOffice) blocks the items that need it — unsupported-legacy-
+ * office, -rtf or -odf, the reason in the detail — and is tried again after a minute.
+ * cfg is copied (NULL: defaults). */
+typedef struct sk_gate_office sk_gate_office;
+int sk_gate_office_new(const sk_office_config *cfg, bool lazy, sk_gate_office **out,
+		       sk_error *err);
+void sk_gate_office_free(sk_gate_office *g);
+/* The hook (cdr.h: sk_convert_fn) with ctx an sk_gate_office: sk_office_convert. */
+int sk_gate_office_convert(void *ctx, const char *from, const uint8_t *p, size_t n,
+			   const sk_budget *b, sk_buf *out, sk_reason *reason, sk_error *err);
+/* The open pool's counters; false (st zeroed) while none is open. */
+bool sk_gate_office_stats(sk_gate_office *g, sk_office_stats *st);
 
 typedef struct sk_result {
 	sk_type type;

@@ -410,6 +410,8 @@ static void usage(sk_lang lang)
 			"  --workers N                       sandboxed worker processes (default 1)\n"
 			"  --in-process                      parse in this process, without the sandbox:\n"
 			"                                    for debugging only, never for real traffic\n"
+			"  --no-office                       do not convert legacy formats (doc, xls, ppt,\n"
+			"                                    rtf, odt …) with LibreOffice: block them\n"
 		      : "使い方: sekisho sanitize [-o 出力先] [--json] [--profile 名前] [--state フォルダ] [--lang ja|en]\n"
 			"         [--clamd ソケット] [--clamd-timeout 秒] [--workers N | --in-process]\n"
 			"         [--policy ファイル --from ゾーン --to ゾーン [--channel file|mail|web] [--class レベル]] パス...\n"
@@ -419,7 +421,9 @@ static void usage(sk_lang lang)
 			"  --policy ファイル --from --to       ポリシーファイルの通信規則と DLP を適用します\n"
 			"  --workers N                       サンドボックス化したワーカープロセスの数 (既定 1)\n"
 			"  --in-process                      サンドボックスを使わずこのプロセス内で解析します:\n"
-			"                                    デバッグ専用です。実際の通信には使わないでください\n",
+			"                                    デバッグ専用です。実際の通信には使わないでください\n"
+			"  --no-office                       旧形式 (doc・xls・ppt・rtf・odt など) を LibreOffice で\n"
+			"                                    変換せず、遮断します\n",
 	      stderr);
 }
 
@@ -429,7 +433,7 @@ int cmd_sanitize(int argc, char **argv)
 	sk_options_default(&r.opt);
 	const char *lang_opt = NULL, *profile = NULL, *clamd_timeout = NULL, *state = NULL,
 		   *policy = NULL, *workers = NULL;
-	bool in_process = false;
+	bool in_process = false, no_office = false;
 	static const struct option longs[] = {
 		{"state", required_argument, NULL, 's'},
 		{"output", required_argument, NULL, 'o'},
@@ -446,6 +450,7 @@ int cmd_sanitize(int argc, char **argv)
 		{"class", required_argument, NULL, 'K'},
 		{"workers", required_argument, NULL, 'W'},
 		{"in-process", no_argument, NULL, 'I'},
+		{"no-office", no_argument, NULL, 'N'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -464,6 +469,7 @@ int cmd_sanitize(int argc, char **argv)
 		case 'K': r.klass = optarg; break;
 		case 'W': workers = optarg; break;
 		case 'I': in_process = true; break;
+		case 'N': no_office = true; break;
 		case 'h': usage(cli_lang(lang_opt)); return 0;
 		case 'C': r.opt.clamd = optarg; break;
 		case 'T': clamd_timeout = optarg; break;
@@ -533,11 +539,39 @@ int cmd_sanitize(int argc, char **argv)
 		}
 		r.opt.pool = pool;
 	}
+	/* legacy formats: converted by LibreOffice in sekisho-office workers, started only when
+	 * an item needs one (a run without legacy files never starts LibreOffice); off with
+	 * --no-office, or when the profile blocks every legacy family */
+	sk_gate_office *office = NULL;
+	bool office_wanted = !no_office;
+	if (office_wanted && r.opt.profile && !policy) {
+		office_wanted = false;
+		for (int f = 0; f < SK_LEGACY__COUNT; f++)
+			office_wanted = office_wanted || r.opt.profile->legacy[f] == SK_LEGACY_CONVERT;
+	}
+	if (office_wanted) {
+		sk_office_config oc;
+		sk_office_config_default(&oc);
+		/* the office worker of a build or a test (default: next to this program) */
+		if (getenv("SEKISHO_OFFICE") && *getenv("SEKISHO_OFFICE"))
+			oc.worker = getenv("SEKISHO_OFFICE");
+		sk_error oerr;
+		sk_error_clear(&oerr);
+		if (sk_gate_office_new(&oc, true, &office, &oerr) != 0) {
+			cli_err(r.lang, "変換の準備ができません", "cannot prepare conversions", oerr.msg);
+			sk_pool_close(pool);
+			sk_gate_office_free(office);
+			return EXIT_TROUBLE;
+		}
+		r.opt.convert = sk_gate_office_convert;
+		r.opt.convert_ctx = office;
+	}
 	sk_policy *pol = NULL;
 	if (policy || r.from || r.to || r.channel || r.klass) {
 		int prc = cli_sanitize_policy(r.lang, policy, r.from, r.to, r.channel, &pol);
 		if (prc) {
 			sk_pool_close(pool);
+			sk_gate_office_free(office);
 			return prc;
 		}
 		r.opt.policy = pol;
@@ -548,12 +582,14 @@ int cmd_sanitize(int argc, char **argv)
 		if (mkdir(r.outdir, 0777) != 0 && errno != EEXIST) {
 			cli_err(r.lang, "出力先を作成できません", "cannot create the output folder", r.outdir);
 			sk_pool_close(pool);
+			sk_gate_office_free(office);
 			sk_policy_free(pol);
 			return EXIT_TROUBLE;
 		}
 		if (stat(r.outdir, &st) != 0 || !S_ISDIR(st.st_mode)) {
 			cli_err(r.lang, "出力先がフォルダではありません", "output is not a folder", r.outdir);
 			sk_pool_close(pool);
+			sk_gate_office_free(office);
 			sk_policy_free(pol);
 			return EXIT_TROUBLE;
 		}
@@ -564,6 +600,7 @@ int cmd_sanitize(int argc, char **argv)
 	if (state) {
 		if (cli_state_open(r.lang, state, &audit, &quar) != 0) {
 			sk_pool_close(pool);
+			sk_gate_office_free(office);
 			sk_policy_free(pol);
 			return EXIT_TROUBLE;
 		}
@@ -579,6 +616,7 @@ int cmd_sanitize(int argc, char **argv)
 		if (sk_ledger_open(state, audit, pol, &lo, &ledger, &lerr) != 0) {
 			cli_err(r.lang, "台帳を開けません", "cannot open the ledgers", lerr.msg);
 			sk_pool_close(pool);
+			sk_gate_office_free(office);
 			cli_state_close(r.lang, audit, quar);
 			sk_policy_free(pol);
 			return EXIT_TROUBLE;
@@ -591,6 +629,7 @@ int cmd_sanitize(int argc, char **argv)
 		if (sk_pool_ready(pool, &perr) != 0) {
 			cli_err(r.lang, "ワーカーを起動できません", "cannot start the workers", perr.msg);
 			sk_pool_close(pool);
+			sk_gate_office_free(office);
 			sk_ledger_close(ledger);
 			sk_quarantine_close(quar);
 			sk_audit_close(audit);
@@ -623,6 +662,7 @@ int cmd_sanitize(int argc, char **argv)
 	sync_run = NULL;
 	/* a checkpoint over this run's records before exiting */
 	sk_pool_close(pool);
+	sk_gate_office_free(office);
 	sk_ledger_close(ledger);
 	if (cli_state_close(r.lang, audit, quar) != 0)
 		worse(&r, EXIT_TROUBLE);

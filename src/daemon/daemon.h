@@ -168,7 +168,8 @@ int skd_role_signalfd(void);
 
 /* The one place where the roles set up the options of sk_process(): the policy, the
  * quarantine, audit log and incident ledger of the state folder, clamd, and the worker
- * pool of cfg.workers. Opens what it needs into *g; skd_gate_close() closes it (a role
+ * pool of cfg.workers, the office pool (sk_gate_office: LibreOffice for legacy formats).
+ * Opens what it needs into *g; skd_gate_close() closes it (a role
  * ends on stop and on reload, so the handles never outlive the policy they were opened
  * with). */
 typedef struct skd_gate {
@@ -176,6 +177,9 @@ typedef struct skd_gate {
 	struct sk_quarantine *quarantine;
 	struct sk_ledger *ledger; /* one per role process: its threads share it (serialised) */
 	struct sk_pool *pool; /* the role's sandboxed workers */
+	/* the role's office pool (legacy formats converted by LibreOffice), started in the
+	 * background with the role */
+	struct sk_gate_office *office;
 	sk_options opt;
 } skd_gate;
 int skd_gate_open(const skd *d, skd_gate *g, sk_error *err);

@@ -1105,11 +1105,17 @@ void skh_dashboard(skh_req *r)
 	uint64_t restarts = 0;
 	for (size_t i = 0; i < skd_nroles; i++)
 		restarts += atomic_load(&m->role_restarts[i]);
+	/* the office pool (legacy formats): running once started, its conversions */
+	sk_office_stats os;
+	bool office = sk_gate_office_stats(r->l->s->gate.office, &os);
 	skh_json(r, MHD_HTTP_OK,
-		 json_pack("{s:o,s:o,s:I,s:{s:i,s:I,s:I,s:I,s:I},s:s}", "per_day", per,
-			   "top_reasons", top, "pending_requests", (json_int_t)st->pending_requests,
-			   "workers", "alive", (int)ps.running, "jobs", (json_int_t)ps.jobs,
-			   "restarts", (json_int_t)restarts, "crashes", (json_int_t)ps.crashes,
-			   "timeouts", (json_int_t)ps.timeouts, "zone", "JST"));
+		 json_pack("{s:o,s:o,s:I,s:{s:i,s:I,s:I,s:I,s:I},s:{s:b,s:I,s:I,s:I,s:I},s:s}",
+			   "per_day", per, "top_reasons", top, "pending_requests",
+			   (json_int_t)st->pending_requests, "workers", "alive", (int)ps.running,
+			   "jobs", (json_int_t)ps.jobs, "restarts", (json_int_t)restarts, "crashes",
+			   (json_int_t)ps.crashes, "timeouts", (json_int_t)ps.timeouts, "office",
+			   "running", office, "conversions", (json_int_t)os.jobs, "failures",
+			   (json_int_t)os.failures, "restarts", (json_int_t)os.restarts, "timeouts",
+			   (json_int_t)os.timeouts, "zone", "JST"));
 	free(st);
 }

@@ -83,17 +83,28 @@ int skd_gate_open(const skd *d, skd_gate *g, sk_error *err)
 		pc.user = d->cfg.user;
 		rc = sk_pool_open(&pc, &g->pool, err);
 	}
+	if (rc == 0) {
+		/* legacy formats: one office pool for the role, started in the background now;
+		 * when it cannot start, the items that need it are blocked (never the role) */
+		sk_office_config oc;
+		sk_office_config_default(&oc);
+		oc.user = d->cfg.user;
+		rc = sk_gate_office_new(&oc, false, &g->office, err);
+	}
 	if (rc) {
 		skd_gate_close(g);
 		return rc;
 	}
 	g->opt.pool = g->pool;
+	g->opt.convert = sk_gate_office_convert;
+	g->opt.convert_ctx = g->office;
 	return 0;
 }
 
 void skd_gate_close(skd_gate *g)
 {
 	sk_pool_close(g->pool);
+	sk_gate_office_free(g->office);
 	sk_ledger_close(g->ledger);
 	sk_quarantine_close(g->quarantine);
 	sk_audit_close(g->audit);
