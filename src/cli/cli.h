@@ -14,6 +14,17 @@ sk_lang cli_lang(const char *opt);
 /* Prints "sekisho: MESSAGE" in the user's language to stderr. */
 void cli_err(sk_lang lang, const char *ja, const char *en, const char *arg);
 
+struct sk_options;
+struct sk_gate_office;
+/* Legacy formats (doc, xls, ppt, rtf, odt …) converted by LibreOffice in sekisho-office
+ * workers ($SEKISHO_OFFICE, else next to this program), opened only when an item needs a
+ * conversion (sk_gate_office, lazy): sets opt's convert hook. Nothing when off (--no-office)
+ * or when profile (may be NULL: the policy's flows decide) blocks every legacy family.
+ * *office (NULL when none) is freed with sk_gate_office_free after the last item. 0, or
+ * EXIT_TROUBLE (2) with a message in lang. */
+int cli_office_open(sk_lang lang, bool off, const struct sk_profile *profile,
+		    struct sk_options *opt, struct sk_gate_office **office);
+
 int cmd_sanitize(int argc, char **argv);
 int cmd_quarantine(int argc, char **argv);
 /* quarantine unlock (unlock.c): argv as cmd_quarantine's */

@@ -22,14 +22,18 @@ static void usage(sk_lang lang)
 {
 	fputs(lang == SK_LANG_EN
 		      ? "usage: sekisho mail [--profile default|sanitize|en|POLICY-PROFILE] [--state DIR] [--internal DOMAIN]... [--lang ja|en]\n"
-			"         [--policy FILE --from ZONE --to ZONE] [--in-process] < in.eml > out.eml\n"
+			"         [--policy FILE --from ZONE --to ZONE] [--in-process] [--no-office] < in.eml > out.eml\n"
 			"  the message is parsed in a sandboxed worker process; --in-process parses it in\n"
 			"  this process, without the sandbox: for debugging only.\n"
+			"  --no-office: attachments in legacy formats (doc, xls, ppt, rtf, odt …) are not\n"
+			"  converted by LibreOffice but blocked.\n"
 			"  exit 0: delivered (sanitised), 1: held (a notice is written), 2: trouble\n"
 		      : "使い方: sekisho mail [--profile default|sanitize|en|ポリシーのプロファイル] [--state フォルダ] [--internal ドメイン]... [--lang ja|en]\n"
-			"         [--policy ファイル --from ゾーン --to ゾーン] [--in-process] < 入力.eml > 出力.eml\n"
+			"         [--policy ファイル --from ゾーン --to ゾーン] [--in-process] [--no-office] < 入力.eml > 出力.eml\n"
 			"  メールはサンドボックス化したワーカープロセスで解析します。--in-process は\n"
 			"  サンドボックスを使わずこのプロセス内で解析します (デバッグ専用)。\n"
+			"  --no-office: 旧形式 (doc・xls・ppt・rtf・odt など) の添付ファイルを LibreOffice で\n"
+			"  変換せず、遮断します。\n"
 			"  終了コード 0: 配信 (無害化済み)、1: 保留 (通知を出力)、2: 異常\n",
 	      stderr);
 }
@@ -72,7 +76,7 @@ int cmd_mail(int argc, char **argv)
 		   *to = NULL;
 	const char *internal[SK_MAIL_IDS_MAX + 1] = {0};
 	int ni = 0;
-	bool in_process = false;
+	bool in_process = false, no_office = false;
 	static const struct option longs[] = {
 		{"profile", required_argument, NULL, 'p'},
 		{"state", required_argument, NULL, 's'},
@@ -82,6 +86,7 @@ int cmd_mail(int argc, char **argv)
 		{"from", required_argument, NULL, 'F'},
 		{"to", required_argument, NULL, 'U'},
 		{"in-process", no_argument, NULL, 'I'},
+		{"no-office", no_argument, NULL, 'N'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -96,6 +101,7 @@ int cmd_mail(int argc, char **argv)
 		case 'F': from = optarg; break;
 		case 'U': to = optarg; break;
 		case 'I': in_process = true; break;
+		case 'N': no_office = true; break;
 		case 'i':
 			if (ni < SK_MAIL_IDS_MAX - 1)
 				internal[ni++] = optarg;
@@ -165,6 +171,15 @@ int cmd_mail(int argc, char **argv)
 		}
 		fo.pool = pool;
 	}
+	/* attachments in legacy formats: LibreOffice started only when one needs it */
+	sk_gate_office *office = NULL;
+	if (cli_office_open(lang, no_office, policy ? NULL : fo.profile, &fo, &office)) {
+		sk_buf_free(&in);
+		sk_pool_close(pool);
+		cli_state_close(lang, audit, quar);
+		sk_policy_free(pol);
+		return EXIT_TROUBLE;
+	}
 	sk_buf out;
 	sk_buf_init(&out, SK_BUF_MAX_DEFAULT);
 	sk_mail_result res;
@@ -179,6 +194,7 @@ int cmd_mail(int argc, char **argv)
 		sk_buf_free(&out);
 		sk_buf_free(&in);
 		sk_pool_close(pool);
+		sk_gate_office_free(office);
 		cli_state_close(lang, audit, quar);
 		sk_policy_free(pol);
 		return EXIT_TROUBLE;
@@ -195,6 +211,7 @@ int cmd_mail(int argc, char **argv)
 	}
 	sk_result_free(&gres);
 	sk_pool_close(pool);
+	sk_gate_office_free(office);
 	fflush(stdout);
 	int st = EXIT_TROUBLE;
 	size_t done = 0;

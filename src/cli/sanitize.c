@@ -539,32 +539,11 @@ int cmd_sanitize(int argc, char **argv)
 		}
 		r.opt.pool = pool;
 	}
-	/* legacy formats: converted by LibreOffice in sekisho-office workers, started only when
-	 * an item needs one (a run without legacy files never starts LibreOffice); off with
-	 * --no-office, or when the profile blocks every legacy family */
+	/* legacy formats: LibreOffice started only when an item needs it */
 	sk_gate_office *office = NULL;
-	bool office_wanted = !no_office;
-	if (office_wanted && r.opt.profile && !policy) {
-		office_wanted = false;
-		for (int f = 0; f < SK_LEGACY__COUNT; f++)
-			office_wanted = office_wanted || r.opt.profile->legacy[f] == SK_LEGACY_CONVERT;
-	}
-	if (office_wanted) {
-		sk_office_config oc;
-		sk_office_config_default(&oc);
-		/* the office worker of a build or a test (default: next to this program) */
-		if (getenv("SEKISHO_OFFICE") && *getenv("SEKISHO_OFFICE"))
-			oc.worker = getenv("SEKISHO_OFFICE");
-		sk_error oerr;
-		sk_error_clear(&oerr);
-		if (sk_gate_office_new(&oc, true, &office, &oerr) != 0) {
-			cli_err(r.lang, "変換の準備ができません", "cannot prepare conversions", oerr.msg);
-			sk_pool_close(pool);
-			sk_gate_office_free(office);
-			return EXIT_TROUBLE;
-		}
-		r.opt.convert = sk_gate_office_convert;
-		r.opt.convert_ctx = office;
+	if (cli_office_open(r.lang, no_office, policy ? NULL : r.opt.profile, &r.opt, &office)) {
+		sk_pool_close(pool);
+		return EXIT_TROUBLE;
 	}
 	sk_policy *pol = NULL;
 	if (policy || r.from || r.to || r.channel || r.klass) {

@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "sekisho/audit.h"
+#include "sekisho/core.h"
 #include "sekisho/auth.h"
 #include "sekisho/policy.h"
 #include "sekisho/quarantine.h"
@@ -133,4 +134,32 @@ int cli_state_close(sk_lang lang, sk_audit *audit, sk_quarantine *quar)
 	sk_quarantine_close(quar);
 	sk_audit_close(audit);
 	return st;
+}
+
+int cli_office_open(sk_lang lang, bool off, const sk_profile *profile, sk_options *opt,
+		    sk_gate_office **office)
+{
+	*office = NULL;
+	bool wanted = !off;
+	if (wanted && profile) {
+		wanted = false;
+		for (int f = 0; f < SK_LEGACY__COUNT; f++)
+			wanted = wanted || profile->legacy[f] == SK_LEGACY_CONVERT;
+	}
+	if (!wanted)
+		return 0;
+	sk_office_config oc;
+	sk_office_config_default(&oc);
+	/* the office worker of a build or a test (default: next to this program) */
+	if (getenv("SEKISHO_OFFICE") && *getenv("SEKISHO_OFFICE"))
+		oc.worker = getenv("SEKISHO_OFFICE");
+	sk_error err;
+	sk_error_clear(&err);
+	if (sk_gate_office_new(&oc, true, office, &err) != 0) {
+		cli_err(lang, "変換の準備ができません", "cannot prepare conversions", err.msg);
+		return 2; /* EXIT_TROUBLE */
+	}
+	opt->convert = sk_gate_office_convert;
+	opt->convert_ctx = *office;
+	return 0;
 }
