@@ -740,6 +740,7 @@ static void summary(wctx *x)
 	static const unsigned w[] = {22, 34, 14};
 	if (!sheet(x, T(x, "概要", "Summary"), T(x, "情報セキュリティ年次報告", "Information security yearly report"), w, 3))
 		return;
+	worksheet_fit_to_pages(x->ws, 1, 1); /* a fixed set of rows: one page */
 	static const char *const hj[] = {"区分", "項目", "値"}, *const he[] = {"Area", "Item", "Value"};
 	head(x, 1, x->en ? he : hj, 3);
 	lxw_row_t r = 2;
@@ -816,6 +817,7 @@ static void gateway_sheet(wctx *x)
 	static const unsigned w[] = {12, 20, 30, 14, 12, 12, 12};
 	if (!sheet(x, T(x, "ゲートウェイ", "Gateway"), T(x, "ゲートウェイの判定", "Gateway verdicts"), w, 7))
 		return;
+	worksheet_fit_to_pages(x->ws, 1, 1); /* months and the reason codes: one page */
 	static const char *const hj[] = {"月", "無害化なし", "無害化", "承認待ち", "遮断", "処理中", "計"};
 	static const char *const he[] = {"Month", "Clean", "Sanitized", "Held", "Blocked", "Undecided", "Total"};
 	head(x, 1, x->en ? he : hj, 7);
