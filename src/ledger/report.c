@@ -1218,6 +1218,9 @@ static int make_pdf(const char *xlsx, const char *pdf, sk_lang lang, sk_error *e
 	if (rc == 0)
 		rc = sk_write_file_atomic(path, sk_buf_data(&b), sk_buf_len(&b), 0600, err);
 	sk_buf_free(&b);
+	snprintf(path, sizeof(path), "%s/out", tmp);
+	if (rc == 0 && mkdir(path, 0700) != 0)
+		rc = sk_error_sys(err, SK_EIO, "report: mkdir %s", path);
 	if (rc == 0)
 		rc = run_soffice(tmp, lang, err);
 	if (rc == 0) {
