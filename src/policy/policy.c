@@ -720,6 +720,7 @@ static void parse_profiles(struct ctx *c, const pnode *prof)
 			{"keep_comments", PN_SCALAR, false, 0}, {"keep_revisions", PN_SCALAR, false, 0},
 			{"strip_metadata", PN_SCALAR, false, 0}, {"neutralize_links", PN_SCALAR, false, 0},
 			{"mail", PN_MAP, false, 0},             {"description", PN_SCALAR, false, 0},
+			{"legacy", PN_MAP, false, 0},
 		};
 		char where[96];
 		snprintf(where, sizeof(where), "profiles.%s", k->s);
@@ -747,6 +748,23 @@ static void parse_profiles(struct ctx *c, const pnode *prof)
 		get_bool(c, FV("keep_revisions"), &pp->p.keep_revisions);
 		get_bool(c, FV("strip_metadata"), &pp->p.strip_metadata);
 		get_bool(c, FV("neutralize_links"), &pp->p.neutralize_links);
+		/* legacy formats, per family: convert | image | block (cdr.h) */
+		const pnode *lg = FV("legacy");
+		for (size_t j = 0; lg && j + 1 < lg->n; j += 2) {
+			const pnode *fk = lg->k[j], *fa = lg->k[j + 1];
+			int fam = fk->t == PN_SCALAR ? sk_legacy_family_parse(fk->s) : -1;
+			int act = fa->t == PN_SCALAR ? sk_legacy_action_parse(fa->s) : -1;
+			if (fam < 0)
+				ERR(c, "E-KEY-UNKNOWN", fk,
+				    "形式「%s」はありません (doc xls ppt rtf odf xlsb xml2003)",
+				    "there is no format family '%s' (doc xls ppt rtf odf xlsb xml2003)",
+				    fk->t == PN_SCALAR ? fk->s : "?");
+			else if (act < 0)
+				ERR(c, "E-VALUE-INVALID", fa, "convert・image・block のどれかです",
+				    "convert, image or block");
+			else
+				pp->p.legacy[fam] = (uint8_t)act;
+		}
 		pp->mail_html = "text";
 		pp->mail_attachments = "sanitize";
 		if (FV("mail")) {

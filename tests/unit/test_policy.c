@@ -314,6 +314,29 @@ static void sections(void **state)
 	expect(t, "2025-01-01", 1, 0, "E-ACTION-INVALID", 21, 50);
 	snprintf(t, sizeof(t), "%sprofiles:\n  p1: { base: strict, keep_comments: yes }\n", deny);
 	expect(t, "2025-01-01", 1, 0, "E-TYPE", 17, 38);
+	/* legacy formats per family: convert | image | block */
+	snprintf(t, sizeof(t), "%sprofiles:\n  p1: { legacy: { doc: keep } }\n", deny);
+	expect(t, "2025-01-01", 1, 0, "E-VALUE-INVALID", 17, 24);
+	snprintf(t, sizeof(t), "%sprofiles:\n  p1: { legacy: { docx: block } }\n", deny);
+	expect(t, "2025-01-01", 1, 0, "E-KEY-UNKNOWN", 17, 19);
+	snprintf(t, sizeof(t), "%sprofiles:\n  p1: { legacy: [doc] }\n", deny);
+	expect(t, "2025-01-01", 1, 0, "E-TYPE", 17, 17);
+	{
+		snprintf(t, sizeof(t),
+			 "%sprofiles:\n  p1: { base: strict, legacy: { rtf: block, odf: image } }\n",
+			 deny);
+		sk_policy *lp = NULL;
+		sk_policy_diags ld;
+		assert_int_equal(parse(t, "2025-01-01", &lp, &ld), 0);
+		const sk_profile *pr = sk_policy_profile(lp, "p1");
+		assert_non_null(pr);
+		assert_int_equal(pr->legacy[SK_LEGACY_RTF], SK_LEGACY_BLOCK);
+		assert_int_equal(pr->legacy[SK_LEGACY_ODF], SK_LEGACY_IMAGE);
+		assert_int_equal(pr->legacy[SK_LEGACY_DOC], SK_LEGACY_CONVERT);
+		assert_false(pr->keep_comments); /* the rest from its base */
+		sk_policy_diags_free(&ld);
+		sk_policy_free(lp);
+	}
 	snprintf(t, sizeof(t), "%sroles:\n  staff: { name: 職員 }\n", deny);
 	/* custom roles without security-manager: the default class rules cannot name it */
 	sk_policy *p = NULL;
