@@ -39,7 +39,8 @@ typedef enum sk_legacy_action {
 /* The family of a detected type code ("doc", "xlsb", "wordml" …; the codes
  * sk_office_target() of office.h knows), or SK_LEGACY__COUNT for any other type. */
 sk_legacy_family sk_legacy_family_of(const char *code);
-/* Stable names ("doc", "xml2003"; "convert", "image", "block") and back (-1: unknown). */
+/* Stable names ("doc", "xml2003"; "convert", "image", "block") and back (SK_ENOTFOUND:
+ * unknown). */
 const char *sk_legacy_family_code(sk_legacy_family f);
 const char *sk_legacy_action_code(sk_legacy_action a);
 int sk_legacy_family_parse(const char *s);

@@ -55,7 +55,7 @@ int sk_legacy_family_parse(const char *s)
 	for (int i = 0; s && i < SK_LEGACY__COUNT; i++)
 		if (!strcmp(s, family_codes[i]))
 			return i;
-	return -1;
+	return SK_ENOTFOUND;
 }
 
 int sk_legacy_action_parse(const char *s)
@@ -63,7 +63,7 @@ int sk_legacy_action_parse(const char *s)
 	for (int i = 0; s && i < SK_LEGACY_ACTION__COUNT; i++)
 		if (!strcmp(s, action_codes[i]))
 			return i;
-	return -1;
+	return SK_ENOTFOUND;
 }
 
 static bool legacy_accepts(const sk_type *t)

@@ -41,7 +41,9 @@ same() { # same NAME DIR...
 }
 same inbox "$SRC/examples/inbox"
 if [ -d "$SRC/../shared/corpus" ]; then
-	same corpus "$SRC/../shared/corpus"
+	# without LibreOffice: its conversions are not byte-for-byte repeatable (legacy.sh and
+	# test_worker's convert_through_the_gate cover converting through a worker)
+	same corpus --no-office "$SRC/../shared/corpus"
 else
 	skip "corpus: same results" "no ../shared/corpus"
 fi
