@@ -24,11 +24,11 @@ static int write_file(const char *path, const char *s)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
-		return -1;
+		return SK_EIO;
 	size_t n = strlen(s);
 	ssize_t w = write(fd, s, n);
 	close(fd);
-	return w == (ssize_t)n ? 0 : -1;
+	return w == (ssize_t)n ? 0 : SK_EIO;
 }
 
 /* A private tmpfs on /tmp in a mount namespace of our own (the caller has unshared it);
