@@ -119,6 +119,8 @@ static const struct text3 whats[] = {
 	{"corporate-number", "法人番号", "corporate number"},
 	{"dlp-pattern", "独自の検出パターン", "custom DLP pattern"},
 	{"dlp-unscanned", "DLP で検査できない内容", "content DLP cannot read"},
+	{"asset-marking", "情報資産の表示 (資産番号)", "information asset marking (asset ID)"},
+	{"asset", "情報資産の分類 (台帳)", "information asset's class (ledger)"},
 	{"structure", "ファイル構造 (相互参照表など)", "file structure (cross-reference table …)"},
 	{"action", "その他の動作 (未知・外部の操作)", "other actions (unknown or viewer commands)"},
 	{"part", "文書内の部品 (許可されていない・壊れている・参照されていない)",
