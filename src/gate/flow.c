@@ -251,17 +251,18 @@ void sk_gate_flow_finish(const sk_gate_flow *f, bool approved, sk_result *res)
 	}
 	if (r->verdict == SK_VERDICT_BLOCKED)
 		return; /* the engine (or the scan) blocked it: that reason stands */
+	char detail[320];
+	if (worst == SK_DLP_ACTION_BLOCK) { /* a DLP block stands first (it opens an incident) */
+		snprintf(detail, sizeof(detail), "%s", cause);
+		block(res, SK_REASON_DLP, detail);
+		return;
+	}
 	if (d->action == SK_FLOW_DENY) {
-		/* an asset marking's class denies the flow (sk_gate_flow_assets) */
+		/* an asset marking's class denies the flow (sk_gate_flow_assets); an approval
+		 * does not lift a deny */
 		res->decision = "deny";
 		res->profile[0] = 0;
 		block(res, SK_REASON_POLICY_DENY, d->rule);
-		return;
-	}
-	char detail[320];
-	if (worst == SK_DLP_ACTION_BLOCK) {
-		snprintf(detail, sizeof(detail), "%s", cause);
-		block(res, SK_REASON_DLP, detail);
 		return;
 	}
 	if (!approved && (d->action == SK_FLOW_HOLD || worst == SK_DLP_ACTION_HOLD)) {
