@@ -668,6 +668,25 @@ ok(inc.returncode == 0 and len(incs) == 1 and incs[0].get("found_by") == "sekish
    and "番号.txt" in incs[0].get("what", ""),
    "... and the gate opened one incident, linked to the item", (inc.returncode, inc.stdout[:400], inc.stderr[:200]))
 
+# ---- asset=: the upload is that asset of the ledger and takes its class (AS-0001 is
+# 機密性3A: kept in its zone); the same file unmarked is delivered; an unknown asset is refused
+itok, ij = sessions[("staff", "internet")]
+body = "資産の試験\n".encode()
+st, h, d = req(INET, "POST", "/api/items?name=plain-asset.txt", body, cookie=itok,
+               csrf=ij["csrf"], ctype="text/plain")
+ok(st == 201 and (js(d) or {}).get("verdict") != "blocked", "unmarked upload internet -> lgwan: 201, delivered", (st, d[:200]))
+st, h, d = req(INET, "POST", "/api/items?name=marked-asset.txt&asset=AS-0001", body, cookie=itok,
+               csrf=ij["csrf"], ctype="text/plain")
+mk = ((js(d) or {}).get("error") or {}).get("item") or {}
+ok(st == 403 and mk.get("reason") == "policy-deny" and "AS-0001" in json.dumps(mk, ensure_ascii=False),
+   "the same marked asset=AS-0001 (機密性3A): 403, denied by the asset's class, the item names the asset",
+   (st, d[:600]))
+st, h, d = req(INET, "POST", "/api/items?name=unknown-asset.txt&asset=AS-0999", body, cookie=itok,
+               csrf=ij["csrf"], ctype="text/plain")
+e = (js(d) or {}).get("error") or {}
+ok(st == 400 and "資産" in e.get("message", "") and "asset" in e.get("message_en", ""),
+   "an unknown asset: 400 in Japanese and English (never ignored)", (st, d[:300]))
+
 # ---- nothing secret in the events or the audit log
 st, h, d = req(LG, "GET", "/api/audit?per_page=200", cookie=dtok)
 audit_text = d.decode(errors="replace")
