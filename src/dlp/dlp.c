@@ -848,64 +848,35 @@ static void scan_patterns(struct scanner *s, size_t rs, size_t re)
 	}
 }
 
-/* The first occurrence of w in [p, e), or NULL (ASCII case ignored for a Latin word). */
-static const uint8_t *find_word(const uint8_t *p, const uint8_t *e, const struct word *w)
+/* w at x (ASCII case ignored for a Latin word); x + w->n <= the end is the caller's */
+static bool word_at(const uint8_t *x, const struct word *w)
 {
-	if ((size_t)(e - p) < w->n)
-		return NULL;
 	if (!w->ci)
-		return memmem(p, (size_t)(e - p), w->s, w->n);
-	uint8_t lo = lower((uint8_t)w->s[0]), up = lo >= 'a' && lo <= 'z' ? (uint8_t)(lo - 32) : lo;
-	const uint8_t *last = e - w->n;
-	while (p <= last) {
-		const uint8_t *a = memchr(p, lo, (size_t)(last - p) + 1);
-		const uint8_t *b = up != lo ? memchr(p, up, (size_t)(a ? a - p : last - p + 1)) : NULL;
-		const uint8_t *x = b ? b : a;
-		if (!x)
-			return NULL;
-		size_t j = 1;
-		while (j < w->n && lower(x[j]) == lower((uint8_t)w->s[j]))
-			j++;
-		if (j == w->n)
-			return x;
-		p = x + 1;
-	}
-	return NULL;
+		return !memcmp(x, w->s, w->n);
+	for (size_t j = 0; j < w->n; j++)
+		if (lower(x[j]) != lower((uint8_t)w->s[j]))
+			return false;
+	return true;
 }
 
-/* The asset id after a marking word at p (see dlp.h): its end and the id normalised to
- * ASCII into id, or NULL. */
-static const uint8_t *asset_id_at(const uint8_t *p, const uint8_t *hi, char id[24])
+static bool asset_sep(uint32_t c)
+{
+	return c == ' ' || c == '\t' || c == 0x3000 || c == ':' || c == 0xFF1A || c == '=' ||
+	       c == 0xFF1D || c == '#' || c == 0xFF03;
+}
+
+/* The rest of an asset id after its "AS" at p (a hyphen, 1 to SK_DLP_ASSET_DIGITS digits,
+ * no digit or Latin letter after them): its end, and the id normalised to ASCII into id;
+ * NULL when it is not one. */
+static const uint8_t *asset_id_rest(const uint8_t *p, const uint8_t *hi, char id[24])
 {
 	int l;
-	uint32_t c;
-	for (int gap = 0;; gap++) {
-		c = cp_at(p, hi, &l);
-		if (l <= 0)
-			return NULL;
-		bool sep = c == ' ' || c == '\t' || c == 0x3000 || c == ':' || c == 0xFF1A || c == '=' ||
-			   c == 0xFF1D || c == '#' || c == 0xFF03;
-		if (!sep)
-			break;
-		if (gap == SK_DLP_ASSET_GAP)
-			return NULL;
-		p += l;
-	}
-	/* "AS" or "ＡＳ" */
-	if (c != 'A' && c != 0xFF21)
-		return NULL;
-	p += l;
-	c = cp_at(p, hi, &l);
-	if (l <= 0 || (c != 'S' && c != 0xFF33))
-		return NULL;
-	p += l;
-	c = cp_at(p, hi, &l);
+	uint32_t c = cp_at(p, hi, &l);
 	if (l <= 0 || !(c == '-' || is_hyphen(c)))
 		return NULL;
 	p += l;
-	size_t k = 0;
 	memcpy(id, "AS-", 3);
-	k = 3;
+	size_t k = 3;
 	int v, dl;
 	while ((dl = digit_at(p, hi, &v)) > 0) {
 		if (k - 3 == SK_DLP_ASSET_DIGITS)
@@ -922,38 +893,81 @@ static const uint8_t *asset_id_at(const uint8_t *p, const uint8_t *hi, char id[2
 	return p;
 }
 
-/* Asset markings whose word starts in [rs, re). */
+/* Asset markings whose word starts in [rs, re). The ids are found by their digits (the
+ * SSE2 search of the number detectors: fast on text with few digits), then "AS-" before
+ * them, then the separators and a marking word before that, on the same line. */
 static void scan_assets(struct scanner *s, size_t rs, size_t re)
 {
 	const sk_dlp *d = s->d;
-	if (!d->c.asset)
+	if (!d->c.asset || !d->nassetw)
 		return;
 	const uint8_t *lo = s->buf, *hi = s->buf + s->len;
-	for (size_t i = 0; i < d->nassetw && !s->err; i++) {
-		const struct word *w = &d->assetw[i];
-		const uint8_t *p = lo + rs, *stop = lo + re;
-		/* a word that starts before stop may end after it (it is in the look-ahead) */
-		const uint8_t *end = stop + w->n - 1 < hi ? stop + w->n - 1 : hi;
-		const uint8_t *x;
-		while (p < stop && (x = find_word(p, end, w)) != NULL) {
-			char id[24];
-			/* the id on the same line (a line break is not a separator); a marking
-			 * that two words of the list find is reported twice, the gate takes an
-			 * id once */
-			const uint8_t *te = asset_id_at(x + w->n, hi, id);
-			if (te) {
-				sk_dlp_match *m = new_match(s);
-				if (!m)
-					return;
-				m->kind = SK_DLP_ASSET;
-				snprintf(m->rule, sizeof(m->rule), "%s", sk_dlp_kind_code(SK_DLP_ASSET));
-				m->offset = s->base + (uint64_t)(x - lo);
-				m->length = (uint32_t)(te - x);
-				m->context = true;
-				snprintf(m->masked, sizeof(m->masked), "%s", id);
-				fill_context(s, m, x, te);
-			}
-			p = x + 1;
+	size_t wmax = 0;
+	for (size_t i = 0; i < d->nassetw; i++)
+		if (d->assetw[i].n > wmax)
+			wmax = d->assetw[i].n;
+	/* the digits of an id whose word starts in the region are at most this far past it */
+	size_t reach = wmax + 4 * SK_DLP_ASSET_GAP + 9;
+	const uint8_t *p = lo + rs;
+	const uint8_t *stop = (size_t)(hi - (lo + re)) > reach ? lo + re + reach : hi;
+	while (!s->err && p < stop) {
+		p = next_interesting(p, stop);
+		if (p >= stop)
+			break;
+		int v, dl = digit_at(p, hi, &v);
+		if (!dl) {
+			p++;
+			continue;
+		}
+		const uint8_t *digits = p;
+		p += dl;
+		while ((dl = digit_at(p, hi, &v)) > 0) /* on past the run */
+			p += dl;
+		/* "AS" (or "ＡＳ") and a hyphen right before the digits */
+		const uint8_t *hb, *sb, *ab;
+		uint32_t c = cp_before(digits, lo, &hb);
+		if (!hb || !(c == '-' || is_hyphen(c)))
+			continue;
+		c = cp_before(hb, lo, &sb);
+		if (!sb || (c != 'S' && c != 0xFF33))
+			continue;
+		c = cp_before(sb, lo, &ab);
+		if (!ab || (c != 'A' && c != 0xFF21))
+			continue;
+		char id[24];
+		const uint8_t *te = asset_id_rest(hb, hi, id);
+		if (!te)
+			continue;
+		/* back over at most SK_DLP_ASSET_GAP separators (a line break is not one) */
+		const uint8_t *q = ab;
+		int gap = 0;
+		for (;;) {
+			const uint8_t *pb;
+			c = cp_before(q, lo, &pb);
+			if (!pb || !asset_sep(c) || ++gap > SK_DLP_ASSET_GAP)
+				break;
+			q = pb;
+		}
+		if (gap > SK_DLP_ASSET_GAP)
+			continue;
+		for (size_t i = 0; i < d->nassetw; i++) {
+			const struct word *w = &d->assetw[i];
+			if ((size_t)(q - lo) < w->n || !word_at(q - w->n, w))
+				continue;
+			const uint8_t *x = q - w->n;
+			if (x < lo + rs || x >= lo + re)
+				break; /* another region's */
+			sk_dlp_match *m = new_match(s);
+			if (!m)
+				return;
+			m->kind = SK_DLP_ASSET;
+			snprintf(m->rule, sizeof(m->rule), "%s", sk_dlp_kind_code(SK_DLP_ASSET));
+			m->offset = s->base + (uint64_t)(x - lo);
+			m->length = (uint32_t)(te - x);
+			m->context = true;
+			snprintf(m->masked, sizeof(m->masked), "%s", id);
+			fill_context(s, m, x, te);
+			break; /* one marking per id */
 		}
 	}
 }
