@@ -318,16 +318,16 @@ static int draw_word(render_job *j, const char *word, double x0, double y0, doub
 	if (!n || *s)
 		return 0;
 	/* The font size is the line's thickness (so that a line's words share one size), in
-	 * whole points as each size is one Type 3 font of the output. Where the characters
-	 * stand further apart than that, the glyphs are widened (in steps of 1/8, at most 4
-	 * times) so that no gap inside a word reads as a space. */
+	 * whole points as each size is one Type 3 font of the output. The glyphs are as wide
+	 * as the characters' pitch (in steps of 1/8 of the size, from 1/8 to 4 times), so
+	 * that no gap inside a word reads as a space and a word does not cover the space
+	 * after it. */
 	double pitch = (end - (vertical ? y0 : x0)) / n;
 	double q = floor(size + 0.5);
 	if (q < 1)
 		q = 1;
-	double sx = pitch > q ? ceil(pitch / q * 8) / 8 : 1;
-	if (sx > 4)
-		sx = 4;
+	double sx = floor(pitch / q * 8 + 0.5) / 8;
+	sx = sx < 0.125 ? 0.125 : sx > 4 ? 4 : sx;
 	cairo_matrix_t m;
 	if (vertical) {
 		/* glyphs advance downwards; the glyph's top faces left (a mirror image: text
