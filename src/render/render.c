@@ -49,6 +49,9 @@
 
 static pthread_mutex_t render_lock = PTHREAD_MUTEX_INITIALIZER;
 static bool base_ready;
+/* kept open for the life of the process: poppler-glib frees its global parameters (the
+ * CMap and Unicode tables, the font substitutes found) when its last document goes */
+static PopplerDocument *warm_doc;
 static cairo_font_face_t *box_face;
 static TessBaseAPI *tess;
 static char tess_lang[64];
@@ -192,7 +195,10 @@ static int base_init(sk_error *err)
 	cairo_surface_destroy(img);
 	if (page)
 		g_object_unref(page);
-	g_object_unref(doc);
+	if (warm_doc)
+		g_object_unref(doc);
+	else
+		warm_doc = doc; /* (its bytes are static) */
 
 	sk_buf b;
 	sk_buf_init(&b, 1 << 20);
