@@ -2498,6 +2498,21 @@ int sk_policy_user_find(const sk_policy *p, const char *name, const char *const 
 	return SK_ENOTFOUND;
 }
 
+size_t sk_policy_user_count(const sk_policy *p)
+{
+	return p->nusers;
+}
+
+const char *sk_policy_user_id(const sk_policy *p, size_t i)
+{
+	return i < p->nusers ? p->users[i].id : NULL;
+}
+
+const char *sk_policy_user_name(const sk_policy *p, size_t i)
+{
+	return i < p->nusers ? p->users[i].name : NULL;
+}
+
 void sk_policy_approvals(const sk_policy *p, uint32_t *release, uint32_t *original)
 {
 	if (release)
