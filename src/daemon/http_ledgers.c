@@ -982,6 +982,50 @@ void skh_ledger_import(skh_req *r)
 	sk_ledger_problems_free(&pr);
 }
 
+/* ---- files made for one answer ---- */
+
+/* A private folder of the state folder for the files of one answer (dir gets its path). */
+static int export_dir(skh_req *r, char dir[4096], sk_error *e)
+{
+	if (snprintf(dir, 4096, "%s/.ledger-export-XXXXXX", r->l->s->d->cfg.state) >= 4096 ||
+	    !mkdtemp(dir))
+		return sk_error_set(e, SK_EIO, "ledger export folder: %s", strerror(errno));
+	return 0;
+}
+
+static void remove_made(const char *dir, const char *const *files, size_t nfiles)
+{
+	for (size_t i = 0; i < nfiles; i++) {
+		char p[4200];
+		snprintf(p, sizeof(p), "%s/%s", dir, files[i]);
+		unlink(p);
+	}
+	rmdir(dir);
+}
+
+/* Sends the file at path (made in dir, which is removed with everything in it) as an
+ * attachment named name; rc: how making it went. */
+static void send_made(skh_req *r, int rc, sk_error *e, const char *dir, const char *const *files,
+		      size_t nfiles, const char *path, const char *name, const char *type)
+{
+	int fd = -1;
+	if (rc == 0 && (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		rc = sk_error_set(e, SK_EIO, "open %s: %s", path, strerror(errno));
+	remove_made(dir, files, nfiles);
+	struct stat st;
+	if (rc == 0 && fstat(fd, &st) != 0)
+		rc = sk_error_set(e, SK_EIO, "stat: %s", strerror(errno));
+	if (rc) {
+		if (fd >= 0)
+			close(fd);
+		lg_busy(r, e);
+		return;
+	}
+	skh_file(r, fd, (uint64_t)st.st_size, name, type);
+}
+
+#define XLSX_TYPE "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
 /* GET /api/ledgers/LEDGER.xlsx: the workbook of `sekisho ledger export`, written in a
  * private folder of the state folder, opened, removed, then sent. */
 void skh_ledger_xlsx(skh_req *r)
@@ -1005,34 +1049,78 @@ void skh_ledger_xlsx(skh_req *r)
 	sk_error e;
 	sk_error_clear(&e);
 	char dir[4096], path[4200];
-	if (snprintf(dir, sizeof(dir), "%s/.ledger-export-XXXXXX", r->l->s->d->cfg.state) >=
-		    (int)sizeof(dir) ||
-	    !mkdtemp(dir)) {
-		sk_error_set(&e, SK_EIO, "ledger export folder: %s", strerror(errno));
+	if (export_dir(r, dir, &e) != 0) {
 		lg_busy(r, &e);
 		return;
 	}
 	snprintf(path, sizeof(path), "%s/export.xlsx", dir);
-	int fd = -1;
 	int rc = sk_ledger_export_xlsx(l, name, path, r->lang, &e);
-	if (rc == 0 && (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		rc = sk_error_set(&e, SK_EIO, "open %s: %s", path, strerror(errno));
-	unlink(path);
-	rmdir(dir);
-	struct stat st;
-	if (rc == 0 && fstat(fd, &st) != 0)
-		rc = sk_error_set(&e, SK_EIO, "stat: %s", strerror(errno));
-	if (rc) {
-		if (fd >= 0)
-			close(fd);
-		lg_busy(r, &e);
-		return;
-	}
 	char day[20], file[256];
 	now_local(day);
 	day[10] = 0;
 	snprintf(file, sizeof(file), "%s-%s.xlsx", ja, day);
-	skh_audit(r, "ledger.export", name, "ok", "xlsx");
-	skh_file(r, fd, (uint64_t)st.st_size, file,
-		 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+	if (rc == 0)
+		skh_audit(r, "ledger.export", name, "ok", "xlsx");
+	static const char *const files[] = {"export.xlsx"};
+	send_made(r, rc, &e, dir, files, 1, path, file, XLSX_TYPE);
+}
+
+/* One yearly report at a time: LibreOffice is heavy. */
+static pthread_mutex_t report_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* GET /api/report/YEAR.xlsx and .pdf: the yearly report of fiscal year YEAR. */
+static void report(skh_req *r, bool pdf)
+{
+	const char *y = r->id;
+	if (strlen(y) != 4 || strspn(y, "0123456789") != 4 || atoi(y) < 1900) {
+		lg_not_found(r);
+		return;
+	}
+	int fy = atoi(y);
+	if (pthread_mutex_trylock(&report_mu) != 0) {
+		skh_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "busy",
+			  "ほかの報告を作成中です。しばらくしてからやり直してください",
+			  "Another report is being made; try again later", NULL);
+		return;
+	}
+	sk_error e;
+	sk_error_clear(&e);
+	char dir[4096], xlsx[4200], pdfp[4200];
+	int rc = export_dir(r, dir, &e);
+	if (rc) {
+		pthread_mutex_unlock(&report_mu);
+		lg_busy(r, &e);
+		return;
+	}
+	snprintf(xlsx, sizeof(xlsx), "%s/report.xlsx", dir);
+	snprintf(pdfp, sizeof(pdfp), "%s/report.pdf", dir);
+	rc = sk_ledger_yearly_report(ledger_of(r), r->l->s->d->cfg.state, fy, xlsx,
+				     pdf ? pdfp : NULL, r->lang, &e);
+	pthread_mutex_unlock(&report_mu);
+	char file[256];
+	snprintf(file, sizeof(file), "情報セキュリティ年次報告-%d年度.%s", fy, pdf ? "pdf" : "xlsx");
+	if (rc == 0)
+		skh_audit(r, "report", y, "ok", pdf ? "pdf" : "xlsx");
+	static const char *const files[] = {"report.xlsx", "report.pdf"};
+	if (rc && pdf && rc != SK_ENOMEM) {
+		/* LibreOffice missing, failing or too slow: said in the session's language */
+		SKD_EVENT(SKD_ERR, "http-error", "年次報告の PDF を作れません",
+			  "cannot make the yearly report's PDF", SKD_S("error", e.msg));
+		remove_made(dir, files, 2);
+		skh_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "busy", "PDF を作れませんでした",
+			  "Could not make the PDF", json_pack("{s:s}", "detail", e.msg));
+		return;
+	}
+	send_made(r, rc, &e, dir, files, 2, pdf ? pdfp : xlsx, file,
+		  pdf ? "application/pdf" : XLSX_TYPE);
+}
+
+void skh_report_xlsx(skh_req *r)
+{
+	report(r, false);
+}
+
+void skh_report_pdf(skh_req *r)
+{
+	report(r, true);
 }

@@ -539,5 +539,9 @@ const skh_route skh_routes[] = {
 	 SKH_BODY_FILE, skh_ledger_import, SK_LEDGER_IMPORT_BYTES_MAX},
 	{"GET", "/api/ledgers/{id}.xlsx", SKH_CONSOLE_ZONE, true, SK_PERM_LEDGERS, false,
 	 SKH_BODY_NONE, skh_ledger_xlsx, 0},
+	{"GET", "/api/report/{id}.xlsx", SKH_CONSOLE_ZONE, true, SK_PERM_LEDGERS, false,
+	 SKH_BODY_NONE, skh_report_xlsx, 0},
+	{"GET", "/api/report/{id}.pdf", SKH_CONSOLE_ZONE, true, SK_PERM_LEDGERS, false,
+	 SKH_BODY_NONE, skh_report_pdf, 0},
 };
 const size_t skh_nroutes = sizeof(skh_routes) / sizeof(skh_routes[0]);

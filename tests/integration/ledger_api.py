@@ -428,6 +428,30 @@ ok(st == 404, "an unknown ledger's xlsx → 404", st)
 recs = audit_records(action="ledger.export", actor="audit")
 ok(len(recs) == 2, "each export is on record", len(recs))
 
+# ---- the yearly report (fiscal year: April to March)
+lt = time.gmtime(time.time() + 9 * 3600)
+fy = lt.tm_year if lt.tm_mon >= 4 else lt.tm_year - 1
+st, h, d = req("GET", "/api/report/%d.xlsx" % fy, who="audit")
+try:
+    z = zipfile.ZipFile(io.BytesIO(d))
+    xml = "".join(z.read(x).decode("utf-8") for x in z.namelist() if x.endswith(".xml"))
+    good = "情報セキュリティ年次報告" in xml and "概要" in xml
+except Exception as e:  # noqa: BLE001
+    good, xml = False, str(e)
+ok(st == 200 and good and (h.get("Content-Disposition") or "").endswith(
+    quote("情報セキュリティ年次報告-%d年度.xlsx" % fy)),
+   "GET /api/report/%d.xlsx → the yearly report (xlsx)" % fy, (st, h.get("Content-Disposition"), xml[:200]))
+st, h, d = req("GET", "/api/report/%d.pdf" % fy, who="director")
+ok(st == 200 and d.startswith(b"%PDF-") and h.get("Content-Type") == "application/pdf"
+   and (h.get("Content-Disposition") or "").endswith(quote("情報セキュリティ年次報告-%d年度.pdf" % fy)),
+   "GET /api/report/%d.pdf → the same as a PDF (LibreOffice)" % fy, (st, d[:200]))
+st, _, _ = req("GET", "/api/report/%d.xlsx" % fy, who="staff1")
+ok(st == 403, "staff asks for the report → 403", st)
+for bad in ("26", "0999", "x2026"):
+    st, _, _ = req("GET", "/api/report/%s.xlsx" % bad, who="audit")
+    ok(st == 404, "report of year %r → 404" % bad, st)
+ok(len(audit_records(action="report")) == 2, "each report is on record")
+
 # ---- routes: static text over parameters, methods
 st, _, _ = req("POST", "/api/ledgers/assets.xlsx", b"{}", who="director", ctype="application/json")
 ok(st == 405, "POST to the xlsx path → 405", st)
