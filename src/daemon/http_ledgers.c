@@ -140,13 +140,14 @@ static bool is_incidents(const sk_ledger_table *t)
 	return !strcmp(t->name, "incidents");
 }
 
-/* The table's section field (SK_LF_SECTION), -1 when it has none. */
+/* The index of the table's section field (SK_LF_SECTION); SK_ENOTFOUND (negative) when it
+ * has none. */
 static int section_field(const sk_ledger_table *t)
 {
 	for (size_t i = 0; i < t->nfields; i++)
 		if (t->fields[i].type == SK_LF_SECTION)
 			return (int)i;
-	return -1;
+	return SK_ENOTFOUND;
 }
 
 /* ---- rights ---- */
@@ -1088,7 +1089,7 @@ static pthread_mutex_t report_mu = PTHREAD_MUTEX_INITIALIZER;
 static void report(skh_req *r, bool pdf)
 {
 	const char *y = r->id;
-	if (strlen(y) != 4 || strspn(y, "0123456789") != 4 || atoi(y) < 1900) {
+	if (strlen(y) != 4 || strspn(y, "0123456789") != 4 || atoi(y) < 1900 || atoi(y) > 9998) {
 		lg_not_found(r);
 		return;
 	}
