@@ -61,6 +61,8 @@ static const struct text3 reasons[SK_REASON__COUNT] = {
 				    "blocked: the sandboxed worker failed"},
 	[SK_REASON_INTERRUPTED] = {"interrupted", "処理が中断されたため遮断しました (原本は隔離済み)",
 				   "blocked: processing was interrupted (original kept)"},
+	[SK_REASON_LIMIT_PAGES] = {"limit-pages", "ページ数が画像化の上限を超えました",
+				   "too many pages to render (画像化)"},
 };
 
 static const struct text3 actions[SK_ACTION__COUNT] = {
@@ -137,6 +139,7 @@ bool sk_reason_is_fatal(sk_reason r)
 	case SK_REASON_LIMIT_PIXELS:
 	case SK_REASON_LIMIT_TIME:
 	case SK_REASON_LIMIT_NODES:
+	case SK_REASON_LIMIT_PAGES:
 	case SK_REASON_WORKER_CRASH:
 	case SK_REASON_INTERRUPTED:
 	case SK_REASON_MALWARE:
