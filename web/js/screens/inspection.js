@@ -159,7 +159,10 @@ class Inspection extends Screen {
           const values = { answer: c.answer, comment: c.comment, answered_by: this.me.name || this.me.user, date: this.schema.today };
           await api('POST', `/api/ledgers/inspections-answers/${encodeURIComponent(a.id)}`, { json: { version: a.version, values } });
         } else {
-          if (!c.answer) continue;
+          if (!c.answer) {
+            failed.push(`${id}: ${t('insp.need.answer')}`);
+            continue;
+          }
           const values = { item: id, section: this.sel.section, answer: c.answer, answered_by: this.me.name || this.me.user, date: this.schema.today };
           if (c.comment) values.comment = c.comment;
           await api('POST', '/api/ledgers/inspections-answers', { json: { values } });
@@ -171,7 +174,10 @@ class Inspection extends Screen {
         failed.push(`${id}: ${e.status === 409 ? t('ledger.conflict') : detail}`);
       }
     }
+    const kept = failed.length ? { ...this.edits } : null;
     await this.load();
+    // what could not be saved stays on the screen, to be corrected
+    if (kept) this.edits = Object.fromEntries(Object.entries(kept).filter(([id]) => failed.some((f) => f.startsWith(`${id}:`))));
     this.busy = false;
     this.message = failed.length
       ? { kind: 'error', text: t('insp.failed', { saved, failed: failed.length }), lines: failed }
