@@ -66,6 +66,7 @@ int cmd_mail(int argc, char **argv);   /* mail.c */
 int cmd_milter(int argc, char **argv); /* milter.c */
 int cmd_user(int argc, char **argv);   /* user.c */
 int cmd_ledger(int argc, char **argv); /* ledger.c */
+int cmd_report(int argc, char **argv); /* report.c */
 struct sk_mail_options;
 struct sk_policy;
 struct sk_options;

@@ -47,7 +47,9 @@ static void usage(FILE *f, sk_lang lang)
 		      "      console users (password + TOTP)\n"
 		      "  ledger list|show|add|update|fields|export|import NAME --policy FILE [--state DIR]\n"
 		      "      the ledgers: assets, incidents, exceptions, training, entries, contractors,\n"
-		      "      inspections, laws (Excel export, Excel CSV import)\n",
+		      "      inspections, laws (Excel export, Excel CSV import)\n"
+		      "  report --year FY --policy FILE [--state DIR] -o FILE.xlsx [--pdf FILE.pdf]\n"
+		      "      the yearly report for the information security committee (Excel, PDF)\n",
 		      f);
 	else
 		fputs("使い方: sekisho コマンド [オプション]\n"
@@ -70,7 +72,9 @@ static void usage(FILE *f, sk_lang lang)
 		      "      画面の利用者 (パスワード + TOTP)\n"
 		      "  ledger list|show|add|update|fields|export|import 台帳 --policy ファイル [--state フォルダ]\n"
 		      "      台帳: 情報資産・事故・例外措置・研修・入退室・外部委託・点検・法規制等\n"
-		      "      (Excel への書き出し、Excel の CSV の取り込み)\n",
+		      "      (Excel への書き出し、Excel の CSV の取り込み)\n"
+		      "  report --year 年度 --policy ファイル [--state フォルダ] -o ファイル.xlsx [--pdf ファイル.pdf]\n"
+		      "      情報セキュリティ委員会への年次報告 (Excel・PDF)\n",
 		      f);
 }
 
@@ -100,6 +104,8 @@ int main(int argc, char **argv)
 		return cmd_user(argc - 1, argv + 1);
 	if (!strcmp(cmd, "ledger"))
 		return cmd_ledger(argc - 1, argv + 1);
+	if (!strcmp(cmd, "report"))
+		return cmd_report(argc - 1, argv + 1);
 	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
 		usage(stdout, lang);
 		return 0;
