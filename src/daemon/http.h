@@ -145,6 +145,9 @@ void skh_ledger_import(skh_req *r);
 void skh_ledger_xlsx(skh_req *r);
 void skh_report_xlsx(skh_req *r);
 void skh_report_pdf(skh_req *r);
+void skh_ledger_charts(skh_req *r);
+void skh_training_missing(skh_req *r);
+void skh_checklists_generate(skh_req *r);
 
 /* Static files of the web root (http_static.c): GET/HEAD of any path outside /api/. */
 void skh_static(skh_req *r);

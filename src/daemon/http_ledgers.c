@@ -19,6 +19,7 @@
 #include "http.h"
 #include "sekisho/audit.h"
 #include "sekisho/ledger.h"
+#include "sekisho/name.h"
 
 #define LG_PER_PAGE_MAX 500
 #define LG_PER_PAGE_DEFAULT 100
@@ -1123,4 +1124,215 @@ void skh_report_xlsx(skh_req *r)
 void skh_report_pdf(skh_req *r)
 {
 	report(r, true);
+}
+
+/* ---- the compliance cycle: charts, missing training, checklists ---- */
+
+/* The console's users as the roster of required training: the users of auth.db (not
+ * disabled; their section as the policy has it) and the policy's `users:` that have no
+ * account, each once. */
+typedef struct roster {
+	sk_ledger_person *v;
+	size_t n, cap;
+	bool failed;
+} roster;
+
+static int roster_push(roster *ro, const char *user, const char *name, const char *section)
+{
+	for (size_t i = 0; i < ro->n; i++)
+		if (!strcmp(ro->v[i].user, user))
+			return 0;
+	if (ro->n == ro->cap) {
+		size_t cap = ro->cap ? ro->cap * 2 : 64;
+		sk_ledger_person *v = realloc(ro->v, cap * sizeof(*v));
+		if (!v) {
+			ro->failed = true;
+			return SK_ENOMEM;
+		}
+		ro->v = v;
+		ro->cap = cap;
+	}
+	ro->v[ro->n++] = (sk_ledger_person){user, name, section && *section ? section : NULL};
+	return 0;
+}
+
+typedef struct rperson {
+	char user[SK_AUTH_NAME_MAX + 1];
+	char section[SK_AUTH_SECTION_MAX + 1];
+} rperson;
+
+typedef struct rlist {
+	rperson *v;
+	size_t n, cap;
+	const sk_policy *p;
+	bool failed;
+} rlist;
+
+static int roster_user(void *ctx, const sk_auth_user *u)
+{
+	rlist *rl = ctx;
+	if (u->disabled)
+		return 0;
+	if (rl->n == rl->cap) {
+		size_t cap = rl->cap ? rl->cap * 2 : 64;
+		rperson *v = realloc(rl->v, cap * sizeof(*v));
+		if (!v) {
+			rl->failed = true;
+			return SK_ENOMEM;
+		}
+		rl->v = v;
+		rl->cap = cap;
+	}
+	sk_auth_rights rt;
+	memset(&rt, 0, sizeof(rt));
+	sk_auth_effective(u, rl->p, &rt); /* the policy's section for a user it lists */
+	rperson *x = &rl->v[rl->n++];
+	snprintf(x->user, sizeof(x->user), "%s", u->name);
+	snprintf(x->section, sizeof(x->section), "%s", rt.section);
+	return 0;
+}
+
+/* Fills ro (its strings live in rl and the policy): 0, or an answer is set. */
+static int roster_make(skh_req *r, rlist *rl, roster *ro)
+{
+	sk_error e;
+	sk_error_clear(&e);
+	skh_tctx *t = skh_ctx(r);
+	const sk_policy *p = policy_of(r);
+	rl->p = p;
+	int rc = t ? sk_auth_user_list(t->auth, roster_user, rl, &e) : SK_EIO;
+	if (rc == 0 && rl->failed)
+		rc = sk_error_set(&e, SK_ENOMEM, "roster");
+	for (size_t i = 0; rc == 0 && i < rl->n; i++) {
+		const char *name = NULL;
+		for (size_t k = 0; k < sk_policy_user_count(p); k++) {
+			const char *id, *nm;
+			if (sk_policy_user_at(p, k, &id, &nm, NULL) == 0 && !strcmp(id, rl->v[i].user))
+				name = nm;
+		}
+		rc = roster_push(ro, rl->v[i].user, name, rl->v[i].section);
+	}
+	for (size_t k = 0; rc == 0 && k < sk_policy_user_count(p); k++) {
+		const char *id, *nm, *sec;
+		if (sk_policy_user_at(p, k, &id, &nm, &sec) == 0)
+			rc = roster_push(ro, id, nm, sec);
+	}
+	if (rc) {
+		if (!e.msg[0])
+			sk_error_set(&e, rc, "roster");
+		lg_busy(r, &e);
+	}
+	return rc;
+}
+
+static void roster_free(rlist *rl, roster *ro)
+{
+	free(rl->v);
+	free(ro->v);
+}
+
+/* The JSON a library function wrote into b, as the answer. */
+static void answer_buf(skh_req *r, int rc, sk_buf *b, sk_error *e)
+{
+	json_t *o = rc == 0 ? json_loadb(sk_buf_str(b), sk_buf_len(b), 0, NULL) : NULL;
+	if (rc == 0 && !o)
+		sk_error_set(e, SK_EIO, "the ledger service's JSON does not parse");
+	if (!o) {
+		lg_busy(r, e);
+		return;
+	}
+	skh_json(r, MHD_HTTP_OK, o);
+}
+
+#define LG_JSON_OUT_MAX ((size_t)32 << 20) /* bytes of the charts' or roster's JSON */
+
+void skh_ledger_charts(skh_req *r)
+{
+	const char *period = skh_arg(r, "period");
+	if (period && (!*period || strlen(period) > 200)) {
+		lg_bad(r, "period の値が不正です", "period is invalid");
+		return;
+	}
+	rlist rl = {0};
+	roster ro = {0};
+	if (roster_make(r, &rl, &ro) != 0) {
+		roster_free(&rl, &ro);
+		return;
+	}
+	sk_error e;
+	sk_error_clear(&e);
+	sk_buf b;
+	sk_buf_init(&b, LG_JSON_OUT_MAX);
+	int rc = sk_ledger_charts(ledger_of(r), period, ro.v, ro.n, r->lang, &b, &e);
+	roster_free(&rl, &ro);
+	answer_buf(r, rc, &b, &e);
+	sk_buf_free(&b);
+}
+
+void skh_training_missing(skh_req *r)
+{
+	rlist rl = {0};
+	roster ro = {0};
+	if (roster_make(r, &rl, &ro) != 0) {
+		roster_free(&rl, &ro);
+		return;
+	}
+	sk_error e;
+	sk_error_clear(&e);
+	sk_buf b;
+	sk_buf_init(&b, LG_JSON_OUT_MAX);
+	int rc = sk_ledger_training_missing(ledger_of(r), ro.v, ro.n, &b, &e);
+	roster_free(&rl, &ro);
+	answer_buf(r, rc, &b, &e);
+	sk_buf_free(&b);
+}
+
+/* A line of text for people: 1 to max bytes of UTF-8 without control characters. */
+static bool one_line_ok(const char *s, size_t max)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (!n || n > max || !sk_utf8_valid(s, n))
+		return false;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return false;
+	return true;
+}
+
+void skh_checklists_generate(skh_req *r)
+{
+	json_t *jp = json_object_get(r->json, "period"), *jk = json_object_get(r->json, "kind"),
+	       *js = json_object_get(r->json, "section");
+	const char *period = json_string_value(jp), *kind = jk ? json_string_value(jk) : "self";
+	const char *section = js && !json_is_null(js) ? json_string_value(js) : NULL;
+	const sk_policy *p = policy_of(r);
+	if (!one_line_ok(period, 200) || !kind || (strcmp(kind, "self") && strcmp(kind, "audit")) ||
+	    (js && !json_is_null(js) && !json_is_string(js)) ||
+	    (section && *section &&
+	     (sk_policy_section_count(p) ? !sk_policy_has_section(p, section)
+					 : !one_line_ok(section, 200)))) {
+		lg_bad(r,
+		       "period (例 2026年度)・kind (self か audit)・section (ポリシーの所属) を確かめてください",
+		       "Check period (e.g. 2026年度), kind (self or audit) and section (a section of the "
+		       "policy)");
+		return;
+	}
+	sk_error e;
+	sk_error_clear(&e);
+	size_t added = 0, skipped = 0;
+	pthread_mutex_lock(&change_mu);
+	int rc = sk_ledger_checklist_generate(ledger_of(r), period, kind, section, r->user.name,
+					      &added, &skipped, &e);
+	pthread_mutex_unlock(&change_mu);
+	if (rc == SK_EINVAL) {
+		lg_bad(r, "点検項目を作れません (何も記録していません)",
+		       "Cannot make the checklist (nothing was recorded)");
+		return;
+	}
+	if (rc) {
+		lg_busy(r, &e);
+		return;
+	}
+	skh_json(r, MHD_HTTP_CREATED,
+		 json_pack("{s:I,s:I}", "added", (json_int_t)added, "skipped", (json_int_t)skipped));
 }

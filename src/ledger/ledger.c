@@ -18,7 +18,12 @@ static const char schema[] =
 	" by TEXT NOT NULL, action TEXT NOT NULL, changes TEXT NOT NULL, audit_seq INTEGER,"
 	" PRIMARY KEY (tbl, id, version));"
 	"CREATE TABLE IF NOT EXISTS crashes(sha256 TEXT NOT NULL, at INTEGER NOT NULL, item TEXT);"
-	"CREATE INDEX IF NOT EXISTS crashes_sha256 ON crashes(sha256);";
+	"CREATE INDEX IF NOT EXISTS crashes_sha256 ON crashes(sha256);"
+	/* added with the reminders (remind.c): IF NOT EXISTS is the migration of an older
+	 * ledger.db */
+	"CREATE TABLE IF NOT EXISTS reminders(kind TEXT NOT NULL, tbl TEXT NOT NULL,"
+	" id TEXT NOT NULL, about TEXT NOT NULL, sent INTEGER NOT NULL,"
+	" PRIMARY KEY (kind, tbl, id, about));";
 
 int64_t sk_ledger_now(const sk_ledger *l)
 {
@@ -38,7 +43,7 @@ void sk_ledger_vals_free(char **vals, size_t n)
 	}
 }
 
-static int db_err(sk_ledger *l, sk_error *err, const char *what)
+int sk_ledger_db_err(sk_ledger *l, sk_error *err, const char *what)
 {
 	return sk_error_set(err, SK_EIO, "ledger db: %s: %s", what, sqlite3_errmsg(l->db));
 }
@@ -46,7 +51,7 @@ static int db_err(sk_ledger *l, sk_error *err, const char *what)
 int sk_ledger_exec(sk_ledger *l, const char *sql, sk_error *err)
 {
 	if (sqlite3_exec(l->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-		return db_err(l, err, sql);
+		return sk_ledger_db_err(l, err, sql);
 	return 0;
 }
 
@@ -292,7 +297,7 @@ const char *sk_ledger_value_text(const sk_ledger *l, const sk_ledger_field *f, c
 
 /* ---- the store ---- */
 
-static int days_from_ymd(int32_t ymd)
+int sk_ledger_days(int32_t ymd)
 {
 	int y = ymd / 10000, m = ymd / 100 % 100, d = ymd % 100;
 	y -= m <= 2;
@@ -303,7 +308,27 @@ static int days_from_ymd(int32_t ymd)
 	return era * 146097 + doe - 719468;
 }
 
-static int32_t ymd_of(const char *v)
+int32_t sk_ledger_ymd_of_days(int z)
+{
+	z += 719468;
+	int era = (z >= 0 ? z : z - 146096) / 146097;
+	unsigned doe = (unsigned)(z - era * 146097);
+	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int y = (int)yoe + era * 400;
+	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	unsigned mp = (5 * doy + 2) / 153;
+	unsigned d = doy - (153 * mp + 2) / 5 + 1;
+	unsigned m = mp < 10 ? mp + 3 : mp - 9;
+	return (y + (m <= 2)) * 10000 + (int32_t)m * 100 + (int32_t)d;
+}
+
+void sk_ledger_date_text(int32_t ymd, char out[11])
+{
+	unsigned u = (unsigned)ymd;
+	snprintf(out, 11, "%04u-%02u-%02u", u / 10000 % 10000, u / 100 % 100, u % 100);
+}
+
+int32_t sk_ledger_ymd(const char *v)
 {
 	return v && strlen(v) >= 10 ? sk_policy_date_parse((char[11]){v[0], v[1], v[2], v[3], v[4],
 								     v[5], v[6], v[7], v[8], v[9], 0})
@@ -337,18 +362,18 @@ void sk_ledger_compute(sk_ledger *l, const sk_ledger_table *t, char **vals)
 			sk_buf_free(&b);
 		} else if (!strcmp(f->key, "status")) { /* exceptions: valid, expiring, expired */
 			int fi = sk_ledger_field_index(t, "from"), ui = sk_ledger_field_index(t, "until");
-			int32_t from = fi >= 0 ? ymd_of(vals[fi]) : -1, until = ui >= 0 ? ymd_of(vals[ui]) : -1;
+			int32_t from = fi >= 0 ? sk_ledger_ymd(vals[fi]) : -1, until = ui >= 0 ? sk_ledger_ymd(vals[ui]) : -1;
 			if (from < 0 || until < 0)
 				continue;
 			const char *s = today < from			     ? "pending"
 					: today > until			     ? "expired"
-					: days_from_ymd(until) - days_from_ymd(today) <=
+					: sk_ledger_days(until) - sk_ledger_days(today) <=
 						  SK_POLICY_EXPIRING_DAYS ? "expiring"
 									  : "valid";
 			vals[i] = strdup(s);
 		} else if (!strcmp(f->key, "overdue")) { /* findings: open past the due date */
 			int si = sk_ledger_field_index(t, "state"), di = sk_ledger_field_index(t, "due");
-			int32_t due = di >= 0 ? ymd_of(vals[di]) : -1;
+			int32_t due = di >= 0 ? sk_ledger_ymd(vals[di]) : -1;
 			if (due < 0 || si < 0)
 				continue;
 			bool open = !vals[si] || !strcmp(vals[si], "open");
@@ -397,7 +422,7 @@ int sk_ledger_load(sk_ledger *l, const sk_ledger_table *t, const char *id, char 
 	sqlite3_stmt *st = NULL;
 	if (sqlite3_prepare_v2(l->db, "SELECT " ROW_COLS " FROM records WHERE tbl=? AND id=?", -1,
 			       &st, NULL) != SQLITE_OK)
-		return db_err(l, err, "select");
+		return sk_ledger_db_err(l, err, "select");
 	sqlite3_bind_text(st, 1, t->name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, id, -1, SQLITE_TRANSIENT);
 	int s = sqlite3_step(st), rc;
@@ -406,7 +431,7 @@ int sk_ledger_load(sk_ledger *l, const sk_ledger_table *t, const char *id, char 
 	else if (s == SQLITE_DONE)
 		rc = sk_error_set(err, SK_ENOTFOUND, "%s: no record %s", t->name, id);
 	else
-		rc = db_err(l, err, "select");
+		rc = sk_ledger_db_err(l, err, "select");
 	sqlite3_finalize(st);
 	return rc;
 }
@@ -417,13 +442,13 @@ int sk_ledger_next_id(sk_ledger *l, const sk_ledger_table *t, char id[SK_LEDGER_
 	sqlite3_stmt *st = NULL;
 	if (sqlite3_prepare_v2(l->db, "SELECT coalesce(max(n), 0) + 1 FROM records WHERE tbl=?", -1,
 			       &st, NULL) != SQLITE_OK)
-		return db_err(l, err, "next id");
+		return sk_ledger_db_err(l, err, "next id");
 	sqlite3_bind_text(st, 1, t->name, -1, SQLITE_STATIC);
 	int rc = 0;
 	if (sqlite3_step(st) == SQLITE_ROW)
 		snprintf(id, SK_LEDGER_ID_MAX, "%s-%04lld", t->prefix, (long long)sqlite3_column_int64(st, 0));
 	else
-		rc = db_err(l, err, "next id");
+		rc = sk_ledger_db_err(l, err, "next id");
 	sqlite3_finalize(st);
 	return rc;
 }
@@ -508,9 +533,9 @@ int sk_ledger_store(sk_ledger *l, const sk_ledger_table *t, const char *id, bool
 		sqlite3_bind_text(st, 4, text, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(st, 5, now);
 		sqlite3_bind_text(st, 6, by, -1, SQLITE_TRANSIENT);
-		rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_err(l, err, "store");
+		rc = sqlite3_step(st) == SQLITE_DONE ? 0 : sk_ledger_db_err(l, err, "store");
 	} else {
-		rc = db_err(l, err, "store");
+		rc = sk_ledger_db_err(l, err, "store");
 	}
 	sqlite3_finalize(st);
 	free(text);
@@ -545,7 +570,7 @@ static int history_insert(sk_ledger *l, const sk_ledger_table *t, const char *id
 			       "INSERT INTO history(tbl, id, version, at, by, action, changes, audit_seq)"
 			       " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
 			       -1, &st, NULL) != SQLITE_OK)
-		return db_err(l, err, "history");
+		return sk_ledger_db_err(l, err, "history");
 	sqlite3_bind_text(st, 1, t->name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, id, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 3, version);
@@ -554,22 +579,12 @@ static int history_insert(sk_ledger *l, const sk_ledger_table *t, const char *id
 	sqlite3_bind_text(st, 6, action, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 7, detail, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 8, (sqlite3_int64)seq);
-	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_err(l, err, "history");
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : sk_ledger_db_err(l, err, "history");
 	sqlite3_finalize(st);
 	return rc;
 }
 
-/* One pending change of a transaction: its audit entry and its history row. */
-typedef struct lchange {
-	const sk_ledger_table *t;
-	char id[SK_LEDGER_ID_MAX];
-	char object[96];
-	char *detail;
-} lchange;
-
-/* The audit records of the changes, their history rows, then COMMIT; when the COMMIT
- * fails after the records, one more record says so. Rolls back on failure. */
-static int commit_changes(sk_ledger *l, lchange *c, size_t n, const char *by, const char *action,
+int sk_ledger_commit_changes(sk_ledger *l, lchange *c, size_t n, const char *by, const char *action,
 			  sk_error *err)
 {
 	int rc = 0;
@@ -598,7 +613,7 @@ static int commit_changes(sk_ledger *l, lchange *c, size_t n, const char *by, co
 	return rc;
 }
 
-static bool by_ok(const char *by)
+bool sk_ledger_by_ok(const char *by)
 {
 	if (!by || !*by || strlen(by) > 256 || !sk_utf8_valid(by, strlen(by)))
 		return false;
@@ -637,7 +652,7 @@ int sk_ledger_add(sk_ledger *l, const char *table, const sk_ledger_kv *kv, size_
 	const sk_ledger_table *t = sk_ledger_table_find(l, table);
 	if (!t)
 		return sk_error_set(err, SK_EINVAL, "no ledger %s", table ? table : "(null)");
-	if (!by_ok(by))
+	if (!sk_ledger_by_ok(by))
 		return sk_error_set(err, SK_EINVAL, "who makes the change is missing or invalid");
 	char *vals[SK_LEDGER_FIELDS_MAX] = {0};
 	int rc = apply_kv(t, vals, kv, n, pr, err);
@@ -649,7 +664,7 @@ int sk_ledger_add(sk_ledger *l, const char *table, const sk_ledger_kv *kv, size_
 		if (rc == 0 && (rc = sk_ledger_next_id(l, t, c.id, err)) == 0 &&
 		    (rc = sk_ledger_store(l, t, c.id, true, NULL, vals, by, "ledger.add", &c.detail,
 					  &changed, err)) == 0) {
-			rc = commit_changes(l, &c, 1, by, "ledger.add", err);
+			rc = sk_ledger_commit_changes(l, &c, 1, by, "ledger.add", err);
 			if (rc == 0 && id_out)
 				snprintf(id_out, SK_LEDGER_ID_MAX, "%s", c.id);
 		} else {
@@ -672,7 +687,7 @@ int sk_ledger_update(sk_ledger *l, const char *table, const char *id, const sk_l
 	const sk_ledger_table *t = sk_ledger_table_find(l, table);
 	if (!t)
 		return sk_error_set(err, SK_EINVAL, "no ledger %s", table ? table : "(null)");
-	if (!by_ok(by))
+	if (!sk_ledger_by_ok(by))
 		return sk_error_set(err, SK_EINVAL, "who makes the change is missing or invalid");
 	char *old[SK_LEDGER_FIELDS_MAX] = {0}, *vals[SK_LEDGER_FIELDS_MAX] = {0};
 	pthread_mutex_lock(&l->mu);
@@ -697,7 +712,7 @@ int sk_ledger_update(sk_ledger *l, const char *table, const char *id, const sk_l
 	    (rc = sk_ledger_store(l, t, id, false, old, vals, by, "ledger.update", &c.detail, &ch,
 				  err)) == 0 &&
 	    ch) {
-		rc = commit_changes(l, &c, 1, by, "ledger.update", err);
+		rc = sk_ledger_commit_changes(l, &c, 1, by, "ledger.update", err);
 	} else {
 		sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
 	}
@@ -752,7 +767,7 @@ int sk_ledger_get(sk_ledger *l, const char *table, const char *id, sk_ledger_rec
 	int rc;
 	if (sqlite3_prepare_v2(l->db, "SELECT " ROW_COLS " FROM records WHERE tbl=? AND id=?", -1,
 			       &st, NULL) != SQLITE_OK) {
-		rc = db_err(l, err, "select");
+		rc = sk_ledger_db_err(l, err, "select");
 	} else {
 		sqlite3_bind_text(st, 1, t->name, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, id, -1, SQLITE_TRANSIENT);
@@ -762,7 +777,7 @@ int sk_ledger_get(sk_ledger *l, const char *table, const char *id, sk_ledger_rec
 		else if (s == SQLITE_DONE)
 			rc = sk_error_set(err, SK_ENOTFOUND, "%s: no record %s", t->name, id);
 		else
-			rc = db_err(l, err, "select");
+			rc = sk_ledger_db_err(l, err, "select");
 	}
 	sqlite3_finalize(st);
 	pthread_mutex_unlock(&l->mu);
@@ -780,7 +795,7 @@ int sk_ledger_list(sk_ledger *l, const char *table, sk_ledger_list_fn fn, void *
 	int rc = 0;
 	if (sqlite3_prepare_v2(l->db, "SELECT " ROW_COLS " FROM records WHERE tbl=? ORDER BY n", -1,
 			       &st, NULL) != SQLITE_OK)
-		rc = db_err(l, err, "list");
+		rc = sk_ledger_db_err(l, err, "list");
 	else
 		sqlite3_bind_text(st, 1, t->name, -1, SQLITE_STATIC);
 	int s = SQLITE_DONE;
@@ -792,7 +807,7 @@ int sk_ledger_list(sk_ledger *l, const char *table, sk_ledger_list_fn fn, void *
 		sk_ledger_record_free(&r);
 	}
 	if (rc == 0 && s != SQLITE_DONE)
-		rc = db_err(l, err, "list");
+		rc = sk_ledger_db_err(l, err, "list");
 	sqlite3_finalize(st);
 	pthread_mutex_unlock(&l->mu);
 	return rc;
@@ -811,7 +826,7 @@ int sk_ledger_history(sk_ledger *l, const char *table, const char *id, sk_ledger
 			       "SELECT version, at, by, action, changes, audit_seq FROM history"
 			       " WHERE tbl=? AND id=? ORDER BY version",
 			       -1, &st, NULL) != SQLITE_OK)
-		rc = db_err(l, err, "history");
+		rc = sk_ledger_db_err(l, err, "history");
 	else {
 		sqlite3_bind_text(st, 1, t->name, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, id, -1, SQLITE_TRANSIENT);
@@ -822,7 +837,7 @@ int sk_ledger_history(sk_ledger *l, const char *table, const char *id, sk_ledger
 			(const char *)sqlite3_column_text(st, 2), (const char *)sqlite3_column_text(st, 3),
 			(const char *)sqlite3_column_text(st, 4), (uint64_t)sqlite3_column_int64(st, 5));
 	if (rc == 0 && s != SQLITE_DONE)
-		rc = db_err(l, err, "history");
+		rc = sk_ledger_db_err(l, err, "history");
 	sqlite3_finalize(st);
 	pthread_mutex_unlock(&l->mu);
 	return rc;
@@ -834,7 +849,7 @@ int sk_ledger_import_rows(sk_ledger *l, const sk_ledger_table *t, const int *col
 			  char ***rows, const size_t *lines, size_t nrows, int id_col, const char *by,
 			  size_t *added, size_t *updated, sk_ledger_problems *pr, sk_error *err)
 {
-	if (!by_ok(by))
+	if (!sk_ledger_by_ok(by))
 		return sk_error_set(err, SK_EINVAL, "who makes the change is missing or invalid");
 	lchange *ch = calloc(nrows ? nrows : 1, sizeof(*ch));
 	if (!ch)
@@ -895,7 +910,7 @@ int sk_ledger_import_rows(sk_ledger *l, const sk_ledger_table *t, const int *col
 		sk_ledger_vals_free(vals, t->nfields);
 	}
 	if (rc == 0 && bad == 0)
-		rc = commit_changes(l, ch, nch, by, "ledger.import", err);
+		rc = sk_ledger_commit_changes(l, ch, nch, by, "ledger.import", err);
 	else
 		sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
 	pthread_mutex_unlock(&l->mu);
@@ -922,23 +937,23 @@ static int crash_count(sk_ledger *l, const char *sha, const char *item, int64_t 
 	int rc = 0;
 	if (sqlite3_prepare_v2(l->db, "INSERT INTO crashes(sha256, at, item) VALUES (?, ?, ?)", -1, &st,
 			       NULL) != SQLITE_OK)
-		return db_err(l, err, "crashes");
+		return sk_ledger_db_err(l, err, "crashes");
 	sqlite3_bind_text(st, 1, sha, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 2, sk_ledger_now(l));
 	sqlite3_bind_text(st, 3, item, -1, SQLITE_TRANSIENT);
 	if (sqlite3_step(st) != SQLITE_DONE)
-		rc = db_err(l, err, "crashes");
+		rc = sk_ledger_db_err(l, err, "crashes");
 	sqlite3_finalize(st);
 	if (rc)
 		return rc;
 	if (sqlite3_prepare_v2(l->db, "SELECT count(*) FROM crashes WHERE sha256=?", -1, &st, NULL) !=
 	    SQLITE_OK)
-		return db_err(l, err, "crashes");
+		return sk_ledger_db_err(l, err, "crashes");
 	sqlite3_bind_text(st, 1, sha, -1, SQLITE_TRANSIENT);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		*n = sqlite3_column_int64(st, 0);
 	else
-		rc = db_err(l, err, "crashes");
+		rc = sk_ledger_db_err(l, err, "crashes");
 	sqlite3_finalize(st);
 	return rc;
 }

@@ -58,6 +58,34 @@ void sk_ledger_compute(sk_ledger *l, const sk_ledger_table *t, char **vals);
 int64_t sk_ledger_now(const sk_ledger *l);
 int32_t sk_ledger_today(const sk_ledger *l);
 void sk_ledger_vals_free(char **vals, size_t n);
+/* SK_EIO with what and SQLite's message. */
+int sk_ledger_db_err(sk_ledger *l, sk_error *err, const char *what);
+/* Days since 1970-01-01 of a yyyymmdd date; the yyyymmdd of a stored "YYYY-MM-DD…" value
+ * (negative when it is none). */
+int sk_ledger_days(int32_t ymd);
+int32_t sk_ledger_ymd(const char *v);
+/* The yyyymmdd of a day count (the inverse of sk_ledger_days); "YYYY-MM-DD" of a yyyymmdd. */
+int32_t sk_ledger_ymd_of_days(int days);
+void sk_ledger_date_text(int32_t ymd, char out[11]);
+/* Whether `by` (who makes a change) is acceptable: not empty, UTF-8, no control characters. */
+bool sk_ledger_by_ok(const char *by);
+
+/* A chapter of the requirements in lang (the stored Japanese one when lang is Japanese
+ * or the chapter is not one of the built-in ones). */
+const char *sk_ledger_chapter_text(const char *chapter, sk_lang lang);
+
+/* One pending change of a transaction: its audit entry and its history row. */
+typedef struct lchange {
+	const sk_ledger_table *t;
+	char id[SK_LEDGER_ID_MAX];
+	char object[96];
+	char *detail;
+} lchange;
+/* The audit records of the changes (action, by `by`), their history rows, then COMMIT;
+ * when the COMMIT fails after the records, one more record says so. Rolls back on
+ * failure. In the caller's BEGIN IMMEDIATE, with l->mu held. */
+int sk_ledger_commit_changes(sk_ledger *l, lchange *c, size_t n, const char *by,
+			     const char *action, sk_error *err);
 
 /* Checks and stores parsed CSV rows in one transaction (csv.c parses): rows[r][c] is the
  * value of column c, cols[c] its field index (-1: ignored), id_col the ID column (-1:

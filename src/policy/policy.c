@@ -2487,6 +2487,26 @@ int sk_policy_user_find(const sk_policy *p, const char *name, const char *const 
 	return SK_ENOTFOUND;
 }
 
+size_t sk_policy_user_count(const sk_policy *p)
+{
+	return p->nusers;
+}
+
+int sk_policy_user_at(const sk_policy *p, size_t i, const char **id, const char **name,
+		      const char **section)
+{
+	if (i >= p->nusers)
+		return SK_ENOTFOUND;
+	const struct puser *u = &p->users[i];
+	if (id)
+		*id = u->id;
+	if (name)
+		*name = u->name;
+	if (section)
+		*section = u->section;
+	return 0;
+}
+
 void sk_policy_approvals(const sk_policy *p, uint32_t *release, uint32_t *original)
 {
 	if (release)

@@ -259,6 +259,9 @@ LEDGER_CELLS = {
     ("POST", "/api/ledgers/incidents/{rid}/step"): ("/api/ledgers/incidents/IN-9999/step", 404),
     ("POST", "/api/ledgers/{id}/import"): ("/api/ledgers/laws/import", 400),  # "{}" is no CSV
     ("GET", "/api/ledgers/{id}.xlsx"): ("/api/ledgers/laws.xlsx", 200),
+    ("GET", "/api/ledger-charts"): ("/api/ledger-charts", 200),
+    ("GET", "/api/training-missing"): ("/api/training-missing", 200),
+    ("POST", "/api/checklists"): ("/api/checklists", 400),  # no period
     ("GET", "/api/report/{id}.xlsx"): ("/api/report/2026.xlsx", 200),
     ("GET", "/api/report/{id}.pdf"): ("/api/report/1.pdf", 404),  # no such year (no LibreOffice run)
 }

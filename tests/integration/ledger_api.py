@@ -428,6 +428,58 @@ ok(st == 404, "an unknown ledger's xlsx → 404", st)
 recs = audit_records(action="ledger.export", actor="audit")
 ok(len(recs) == 2, "each export is on record", len(recs))
 
+# ---- the compliance cycle: checklists, answers, charts, missing training
+st, j, d = call("POST", "/api/checklists", {"period": "2026年度", "kind": "self", "section": "somu"},
+                who="director")
+nreq = j.get("added", 0)
+ok(st == 201 and nreq >= 30 and j.get("skipped") == 0, "POST /api/checklists (one section) → 201 added", (st, d[:200]))
+st, j, _ = call("POST", "/api/checklists", {"period": "2026年度", "kind": "self"}, who="director")
+ok(st == 201 and j == {"added": nreq, "skipped": nreq},
+   "... every section: the other section's added, the first's skipped", j)
+ok(count("inspections-checklists") == 2 * nreq, "the checklists are records", count("inspections-checklists"))
+for bad in ({"period": "", "kind": "self"}, {"period": "2026年度", "kind": "monthly"},
+            {"period": "2026年度", "section": "nowhere"}, {"period": "a\nb"}, {"kind": "self"}):
+    st, j, _ = call("POST", "/api/checklists", bad, who="director")
+    ok(st == 400, "checklists with %s → 400" % json.dumps(bad, ensure_ascii=False), (st, j))
+st, _, _ = call("POST", "/api/checklists", {"period": "2026年度"}, who="kacho")
+ok(st == 403, "a section head generates checklists → 403", st)
+st, j, _ = call("GET", "/api/ledgers/inspections-checklists?f.section=somu&per_page=1", who="kacho")
+ic = (j.get("records") or [{}])[0].get("id")
+st, j, d = call("POST", "/api/ledgers/inspections-answers",
+                {"values": {"item": ic, "answer": "実施", "comment": "規程を改定済み"}}, who="kacho")
+ok(st == 201 and j.get("values", {}).get("section") == "somu" and j["values"].get("answer") == "done",
+   "the section head answers a checklist item of the own section", (st, d[:300]))
+st, j, d = call("GET", "/api/ledger-charts?period=" + quote("2026年度"), who="audit")
+bys = {x.get("section"): x for x in j.get("inspections", {}).get("by_section", [])}
+ok(st == 200 and len(j.get("incidents_by_month", [])) == 12 and bys.get("somu", {}).get("done") == 1
+   and bys["somu"].get("name") == "総務課" and len(j.get("findings_by_age", [])) == 4,
+   "GET /api/ledger-charts: incidents per month, inspections per section, findings by age", (st, d[:400]))
+today_s = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 9 * 3600))
+st, j, _ = call("POST", "/api/ledgers/training-plans",
+                {"values": {"course": "情報セキュリティ研修", "date": today_s, "trainer": "講師", "audience": "全職員",
+                            "measure": "test", "required": "はい"}}, who="director")
+tp = j.get("id")
+st2, j2, _ = call("POST", "/api/ledgers/training-sessions", {"values": {"plan": tp, "date": today_s}},
+                  who="director")
+st3, j3, d3 = call("POST", "/api/ledgers/training-attendance",
+                   {"values": {"session": j2.get("id"), "person": "staff1", "attended": "yes"}}, who="kacho")
+ok(st == 201 and st2 == 201 and st3 == 201 and j3.get("values", {}).get("section") == "somu",
+   "a required plan, its session, and staff1's attendance (entered by the section head)", (st, st2, st3, d3[:200]))
+st, j, d = call("GET", "/api/training-missing", who="audit")
+people = {p["user"]: p for p in j.get("people", [])}
+ok(st == 200 and "staff1" not in people and "staff2" in people
+   and people["staff2"].get("missing") == [{"plan": tp, "course": "情報セキュリティ研修"}]
+   and people.get("somu-kacho", {}).get("name") == "総務課長" and "audit" in people,
+   "GET /api/training-missing: the console's users and the policy's users:, who attended left out",
+   (st, d[:400]))
+st, j, _ = call("GET", "/api/ledger-charts", who="audit")
+tbs = {x.get("section"): x for x in j.get("training_by_section", [])}
+ok(st == 200 and tbs.get("somu", {}).get("people") == 4 and tbs["somu"].get("completed") == 1,
+   "charts: training completion per section (4 people of somu, 1 completed)", j.get("training_by_section"))
+for path in ("/api/ledger-charts", "/api/training-missing"):
+    st, _, _ = call("GET", path, who="staff1")
+    ok(st == 403, "staff: %s → 403" % path, st)
+
 # ---- the yearly report (fiscal year: April to March)
 lt = time.gmtime(time.time() + 9 * 3600)
 fy = lt.tm_year if lt.tm_mon >= 4 else lt.tm_year - 1

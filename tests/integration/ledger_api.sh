@@ -50,6 +50,8 @@ zones:
 sections:
   somu: { name: 総務課, name_en: General Affairs }
   johoseisaku: { name: 情報政策課, name_en: Information Policy }
+users:
+  - { id: somu-kacho, name: 総務課長, roles: [security-manager], section: somu }
 flows:
   - { from: internet, to: lgwan, channel: file, action: sanitize }
 gateway:

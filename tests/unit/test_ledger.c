@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "sekisho/audit.h"
 #include "sekisho/ledger.h"
 #include "sekisho/policy.h"
@@ -857,6 +859,488 @@ static void files_private(void **state)
 	env_free(e);
 }
 
+/* ---- the compliance cycle ---- */
+
+static void requirements(void **state)
+{
+	(void)state;
+	static const char *const chapters[] = {"強靭性の向上", "情報資産の分類と管理", "組織体制",
+					       "人的・物理的", "技術的", "運用", "監査・自己点検・見直し"};
+	const sk_ledger_requirement *v;
+	size_t n = sk_ledger_requirements(&v), seen[7] = {0}, last = 0;
+	assert_true(n >= 35 && n <= 60);
+	for (size_t i = 0; i < n; i++) {
+		size_t c = 7;
+		for (size_t k = 0; k < 7; k++)
+			if (!strcmp(v[i].chapter_ja, chapters[k]))
+				c = k;
+		assert_true(c < 7);
+		assert_true(c >= last); /* grouped, in the policies' order */
+		last = c;
+		seen[c]++;
+		assert_true(strlen(v[i].chapter_en) > 0);
+		/* a question: ends with 「か。」 and "?" */
+		size_t lj = strlen(v[i].ja), le = strlen(v[i].en);
+		assert_true(lj > 6 && !strcmp(v[i].ja + lj - 6, "か。"));
+		assert_true(le > 1 && v[i].en[le - 1] == '?');
+		for (size_t j = 0; j < i; j++)
+			assert_string_not_equal(v[i].ja, v[j].ja);
+	}
+	for (size_t k = 0; k < 7; k++)
+		assert_true(seen[k] >= 3);
+}
+
+struct gen_count {
+	const char *period, *kind, *section;
+	size_t n;
+};
+
+static int gen_cb(void *ctx, const sk_ledger_table *t, const sk_ledger_record *r)
+{
+	struct gen_count *g = ctx;
+	const char *p = r->values[sk_ledger_field_index(t, "period")],
+		   *k = r->values[sk_ledger_field_index(t, "kind")],
+		   *s = r->values[sk_ledger_field_index(t, "section")];
+	if ((!g->period || (p && !strcmp(p, g->period))) && (!g->kind || (k && !strcmp(k, g->kind))) &&
+	    (!g->section || (!*g->section ? !s : s && !strcmp(s, g->section))))
+		g->n++;
+	return 0;
+}
+
+static size_t gen_count(struct env *e, const char *period, const char *kind, const char *section)
+{
+	struct gen_count g = {period, kind, section, 0};
+	assert_int_equal(sk_ledger_list(e->l, "inspections/checklists", gen_cb, &g, &e->err), 0);
+	return g.n;
+}
+
+static void checklist_generate(void **state)
+{
+	(void)state;
+	struct env *e = env_new();
+	const sk_ledger_requirement *v;
+	size_t n = sk_ledger_requirements(&v), added = 99, skipped = 99;
+	/* every section of the policy */
+	assert_int_equal(sk_ledger_checklist_generate(e->l, "2026年度", NULL, NULL, "suzuki", &added,
+						      &skipped, &e->err),
+			 0);
+	assert_int_equal(added, 2 * n);
+	assert_int_equal(skipped, 0);
+	assert_int_equal(gen_count(e, "2026年度", "self", "johoseisaku"), n);
+	assert_int_equal(gen_count(e, "2026年度", "self", "somu"), n);
+	/* the first item: chapter, the question in both languages, audited by the caller */
+	char b[600];
+	assert_string_equal(value(e, "inspections/checklists", "IC-0001", "chapter", b, sizeof(b)),
+			    v[0].chapter_ja);
+	value(e, "inspections/checklists", "IC-0001", "requirement", b, sizeof(b));
+	assert_true(!strncmp(b, v[0].ja, strlen(v[0].ja)) && strstr(b, v[0].en));
+	assert_int_equal(audit_hits(e, "ledger.add", "inspections/checklists/IC-0001", "2026年度"), 1);
+	char obj[64];
+	snprintf(obj, sizeof(obj), "inspections/checklists/IC-%04zu", 2 * n);
+	assert_int_equal(audit_hits(e, "ledger.add", obj, "somu"), 1);
+	sk_ledger_record r;
+	assert_int_equal(sk_ledger_get(e->l, "inspections/checklists", "IC-0001", &r, &e->err), 0);
+	assert_string_equal(r.created_by, "suzuki");
+	sk_ledger_record_free(&r);
+	/* running twice adds nothing */
+	assert_int_equal(sk_ledger_checklist_generate(e->l, "2026年度", "self", "", "suzuki", &added,
+						      &skipped, &e->err),
+			 0);
+	assert_int_equal(added, 0);
+	assert_int_equal(skipped, 2 * n);
+	assert_int_equal(gen_count(e, NULL, NULL, NULL), 2 * n);
+	/* an item removed from one section's set (its period changed) comes back alone; an
+	 * edited wording of the same question still counts as there */
+	bool changed;
+	assert_int_equal(update(e, "inspections/checklists", "IC-0002", (const char *[]){"period=2025年度", NULL},
+				&changed),
+			 0);
+	char edited[1200];
+	value(e, "inspections/checklists", "IC-0003", "requirement", b, sizeof(b));
+	snprintf(edited, sizeof(edited), "requirement=%s", v[2].ja); /* Japanese only */
+	assert_int_equal(update(e, "inspections/checklists", "IC-0003", (const char *[]){edited, NULL}, &changed), 0);
+	assert_true(changed);
+	assert_int_equal(sk_ledger_checklist_generate(e->l, "2026年度", "self", NULL, "suzuki", &added,
+						      &skipped, &e->err),
+			 0);
+	assert_int_equal(added, 1);
+	assert_int_equal(skipped, 2 * n - 1);
+	/* one section (by its name), another kind */
+	assert_int_equal(sk_ledger_checklist_generate(e->l, "2026年度", "audit", "総務課", "suzuki", &added,
+						      NULL, &e->err),
+			 0);
+	assert_int_equal(added, n);
+	assert_int_equal(gen_count(e, "2026年度", "audit", "somu"), n);
+	assert_int_equal(gen_count(e, "2026年度", "audit", "johoseisaku"), 0);
+	/* per section, then the rest: only the missing section is added */
+	assert_int_equal(sk_ledger_checklist_generate(e->l, "2027年度", "self", "johoseisaku", "suzuki",
+						      &added, &skipped, &e->err),
+			 0);
+	assert_int_equal(added, n);
+	assert_int_equal(sk_ledger_checklist_generate(e->l, "2027年度", "self", NULL, "suzuki", &added,
+						      &skipped, &e->err),
+			 0);
+	assert_int_equal(added, n);
+	assert_int_equal(skipped, n);
+	/* bad input adds nothing */
+	size_t before = gen_count(e, NULL, NULL, NULL);
+	assert_int_equal(sk_ledger_checklist_generate(e->l, "2026年度", "self", "経理課", "suzuki", &added,
+						      &skipped, &e->err),
+			 SK_EINVAL);
+	assert_non_null(strstr(e->err.msg, "section"));
+	assert_int_equal(sk_ledger_checklist_generate(e->l, "2026年度", "review", NULL, "suzuki", &added,
+						      &skipped, &e->err),
+			 SK_EINVAL);
+	assert_int_equal(sk_ledger_checklist_generate(e->l, "", "self", NULL, "suzuki", &added, &skipped,
+						      &e->err),
+			 SK_EINVAL);
+	assert_int_equal(sk_ledger_checklist_generate(e->l, "2026年度", "self", NULL, "", &added, &skipped,
+						      &e->err),
+			 SK_EINVAL);
+	assert_int_equal(gen_count(e, NULL, NULL, NULL), before);
+	env_free(e);
+
+	/* a policy without sections: one set without a section */
+	e = env_with(POLICY_LEGACY);
+	assert_int_equal(sk_ledger_checklist_generate(e->l, "2026年度", "監査", NULL, "suzuki", &added,
+						      &skipped, &e->err),
+			 0);
+	assert_int_equal(added, n);
+	assert_int_equal(gen_count(e, "2026年度", "audit", ""), n);
+	assert_int_equal(sk_ledger_checklist_generate(e->l, "2026年度", "audit", NULL, "suzuki", &added,
+						      &skipped, &e->err),
+			 0);
+	assert_int_equal(added, 0);
+	assert_int_equal(skipped, n);
+	env_free(e);
+}
+
+static const char *buf_str(sk_buf *b)
+{
+	return sk_buf_str(b);
+}
+
+/* plans: TP-0001 required and past, TP-0002 required and future, TP-0003 not required,
+ * TP-0004 required and past; attendance of TP-0001 for tanaka (by login), 佐藤花子 (by
+ * name), suzuki (did not attend); of TP-0004 for everyone but yamada */
+static void training_seed(struct env *e)
+{
+	assert_int_equal(add(e, "training/plans", NULL,
+			     (const char *[]){"course=情報セキュリティ研修", "date=2026-03-01", "trainer=t",
+					      "audience=全職員", "measure=test", "required=yes", NULL}),
+			 0);
+	assert_int_equal(add(e, "training/plans", NULL,
+			     (const char *[]){"course=来年度の研修", "date=2026-05-01", "trainer=t",
+					      "audience=全職員", "measure=test", "required=yes", NULL}),
+			 0);
+	assert_int_equal(add(e, "training/plans", NULL,
+			     (const char *[]){"course=任意研修", "date=2026-03-01", "trainer=t", "audience=希望者",
+					      "measure=survey", "required=no", NULL}),
+			 0);
+	assert_int_equal(add(e, "training/plans", NULL,
+			     (const char *[]){"course=標的型メール訓練", "date=2026-04-01", "trainer=t",
+					      "audience=全職員", "measure=test", "required=yes", NULL}),
+			 0);
+	assert_int_equal(add(e, "training/sessions", NULL, (const char *[]){"plan=TP-0001", "date=2026-03-01", NULL}), 0);
+	assert_int_equal(add(e, "training/sessions", NULL, (const char *[]){"plan=TP-0003", "date=2026-03-01", NULL}), 0);
+	assert_int_equal(add(e, "training/sessions", NULL, (const char *[]){"plan=TP-0004", "date=2026-04-01", NULL}), 0);
+	assert_int_equal(add(e, "training/attendance", NULL,
+			     (const char *[]){"session=TS-0001", "person=tanaka", "section=johoseisaku", "attended=yes", NULL}),
+			 0);
+	assert_int_equal(add(e, "training/attendance", NULL,
+			     (const char *[]){"session=TS-0001", "person=佐藤花子", "section=somu", "attended=はい", NULL}),
+			 0);
+	assert_int_equal(add(e, "training/attendance", NULL,
+			     (const char *[]){"session=TS-0001", "person=suzuki", "section=somu", "attended=いいえ", NULL}),
+			 0);
+	/* yamada went to the optional course only */
+	assert_int_equal(add(e, "training/attendance", NULL,
+			     (const char *[]){"session=TS-0002", "person=yamada", "section=somu", "attended=yes", NULL}),
+			 0);
+	const char *const who[] = {"tanaka", "佐藤花子", "suzuki"};
+	for (size_t i = 0; i < 3; i++) {
+		char p[64];
+		snprintf(p, sizeof(p), "person=%s", who[i]);
+		assert_int_equal(add(e, "training/attendance", NULL,
+				     (const char *[]){"session=TS-0003", p, "section=somu", "attended=yes", NULL}),
+				 0);
+	}
+}
+
+static const sk_ledger_person roster[] = {
+	{"tanaka", "田中一郎", "johoseisaku"},
+	{"sato", "佐藤花子", "somu"},
+	{"suzuki", "鈴木次郎", "somu"},
+	{"yamada", NULL, NULL},
+};
+
+static void training_missing(void **state)
+{
+	(void)state;
+	struct env *e = env_new();
+	sk_buf out;
+	sk_buf_init(&out, 0);
+	/* nothing recorded: nobody misses anything */
+	assert_int_equal(sk_ledger_training_missing(e->l, roster, 4, &out, &e->err), 0);
+	assert_string_equal(buf_str(&out), "{\"people\":[]}");
+	training_seed(e);
+	assert_int_equal(sk_ledger_training_missing(e->l, roster, 4, &out, &e->err), 0);
+	assert_string_equal(
+		buf_str(&out),
+		"{\"people\":["
+		"{\"user\":\"suzuki\",\"name\":\"鈴木次郎\",\"section\":\"somu\",\"missing\":"
+		"[{\"plan\":\"TP-0001\",\"course\":\"情報セキュリティ研修\"}]},"
+		"{\"user\":\"yamada\",\"name\":null,\"section\":null,\"missing\":"
+		"[{\"plan\":\"TP-0001\",\"course\":\"情報セキュリティ研修\"},"
+		"{\"plan\":\"TP-0004\",\"course\":\"標的型メール訓練\"}]}]}");
+	/* suzuki's record corrected: attended after all */
+	bool changed;
+	assert_int_equal(update(e, "training/attendance", "TA-0003", (const char *[]){"attended=yes", NULL}, &changed), 0);
+	assert_int_equal(sk_ledger_training_missing(e->l, roster, 3, &out, &e->err), 0);
+	assert_string_equal(buf_str(&out), "{\"people\":[]}");
+	/* a name with a quote and a backslash is escaped */
+	sk_ledger_person odd = {"o\"brien", "O\\Brien", NULL};
+	assert_int_equal(sk_ledger_training_missing(e->l, &odd, 1, &out, &e->err), 0);
+	assert_non_null(strstr(buf_str(&out), "\"user\":\"o\\\"brien\",\"name\":\"O\\\\Brien\""));
+	sk_buf_free(&out);
+	env_free(e);
+}
+
+static void set_day(struct env *e, int days_before)
+{
+	e->now = ((int64_t)1775000000 - (int64_t)days_before * 86400) * 1000000;
+}
+
+static void charts(void **state)
+{
+	(void)state;
+	struct env *e = env_new();
+	sk_buf out;
+	sk_buf_init(&out, 0);
+	/* empty ledgers */
+	assert_int_equal(sk_ledger_charts(e->l, NULL, NULL, 0, SK_LANG_JA, &out, &e->err), 0);
+	const char *s = buf_str(&out);
+	assert_non_null(strstr(s, "\"incidents_by_month\":[{\"month\":\"2025-05\",\"high\":0,\"medium\":0,\"low\":0},"));
+	assert_non_null(strstr(s, "{\"month\":\"2026-04\",\"high\":0,\"medium\":0,\"low\":0}],"));
+	assert_non_null(strstr(s, "\"inspections\":{\"period\":null,\"periods\":[],\"by_section\":[],\"by_chapter\":[]}"));
+	assert_non_null(strstr(s, "\"today\":\"2026-04-01\""));
+
+	/* incidents: three inside the twelve months, one just before */
+#define INC(at, sev) (const char *[]){"found_by=山田", "found_at=" at, "what=x", "severity=" sev, NULL}
+	assert_int_equal(add(e, "incidents", NULL, INC("2026-03-10 09:00", "high")), 0);
+	assert_int_equal(add(e, "incidents", NULL, INC("2026-03-20 09:00", "low")), 0);
+	assert_int_equal(add(e, "incidents", NULL, INC("2026-03-21 09:00", "low")), 0);
+	assert_int_equal(add(e, "incidents", NULL, INC("2025-05-01 00:00", "medium")), 0);
+	assert_int_equal(add(e, "incidents", NULL, INC("2025-04-30 23:59", "high")), 0);
+	assert_int_equal(add(e, "incidents", NULL, INC("2026-04-01 08:00", "medium")), 0);
+	training_seed(e);
+
+	/* checklists for two periods; answers for some items */
+	const sk_ledger_requirement *v;
+	size_t n = sk_ledger_requirements(&v), added;
+	assert_int_equal(sk_ledger_checklist_generate(e->l, "2025年度", "self", "somu", "suzuki", &added, NULL, &e->err), 0);
+	assert_int_equal(sk_ledger_checklist_generate(e->l, "2026年度", "self", NULL, "suzuki", &added, NULL, &e->err), 0);
+	char j1[16], j2[16], s1[16], s2[16];
+	snprintf(j1, sizeof(j1), "IC-%04zu", n + 1); /* 2026年度, johoseisaku: first two */
+	snprintf(j2, sizeof(j2), "IC-%04zu", n + 2);
+	snprintf(s1, sizeof(s1), "IC-%04zu", 2 * n + 1); /* somu: first two */
+	snprintf(s2, sizeof(s2), "IC-%04zu", 3 * n); /* somu: the last item (監査) */
+	size_t c0 = 0, cl = 0; /* items of the first and the last chapter */
+	for (size_t i = 0; i < n; i++) {
+		c0 += !strcmp(v[i].chapter_ja, v[0].chapter_ja);
+		cl += !strcmp(v[i].chapter_ja, v[n - 1].chapter_ja);
+	}
+	assert_string_equal(v[n - 1].chapter_ja, "監査・自己点検・見直し");
+	char kv[4][64];
+	struct {
+		const char *item, *sec, *ans;
+	} ans[] = {
+		{j1, "johoseisaku", "partial"}, {j1, "johoseisaku", "done"}, /* the newest counts */
+		{j2, "johoseisaku", "partial"}, {s1, "somu", "not-done"}, {s2, "somu", "na"},
+	};
+	for (size_t i = 0; i < sizeof(ans) / sizeof(ans[0]); i++) {
+		snprintf(kv[0], sizeof(kv[0]), "item=%s", ans[i].item);
+		snprintf(kv[1], sizeof(kv[1]), "section=%s", ans[i].sec);
+		snprintf(kv[2], sizeof(kv[2]), "answer=%s", ans[i].ans);
+		assert_int_equal(add(e, "inspections/answers", NULL,
+				     (const char *[]){kv[0], kv[1], kv[2], "comment=予定あり", NULL}),
+				 0);
+	}
+	/* findings: open at 10, 45, 100 and 200 days, one closed */
+	int ages[] = {10, 45, 100, 200, 200, 31};
+	for (size_t i = 0; i < sizeof(ages) / sizeof(ages[0]); i++) {
+		set_day(e, ages[i]);
+		bool closed = i == 4;
+		assert_int_equal(add(e, "inspections/findings", NULL,
+				     (const char *[]){"finding=f", "owner=o", "due=2026-06-30",
+						      closed ? "state=closed" : "state=open",
+						      closed ? "closed_on=2026-03-01" : NULL, NULL}),
+				 0);
+	}
+
+	assert_int_equal(sk_ledger_charts(e->l, NULL, roster, 4, SK_LANG_JA, &out, &e->err), 0);
+	assert_int_equal(sk_ledger_charts(e->l, NULL, roster, 4, SK_LANG_JA, &out, &e->err), 0);
+	s = buf_str(&out);
+	assert_non_null(strstr(s, "{\"month\":\"2025-05\",\"high\":0,\"medium\":1,\"low\":0}"));
+	assert_non_null(strstr(s, "{\"month\":\"2026-03\",\"high\":1,\"medium\":0,\"low\":2}"));
+	assert_non_null(strstr(s, "{\"month\":\"2026-04\",\"high\":0,\"medium\":1,\"low\":0}]"));
+	assert_null(strstr(s, "2025-04"));
+	assert_non_null(strstr(s, "\"training_by_section\":["
+				  "{\"section\":\"johoseisaku\",\"name\":\"情報政策課\",\"people\":1,\"completed\":1},"
+				  "{\"section\":\"somu\",\"name\":\"総務課\",\"people\":2,\"completed\":1},"
+				  "{\"section\":null,\"name\":\"所属なし\",\"people\":1,\"completed\":0}]"));
+	char exp[512];
+	snprintf(exp, sizeof(exp),
+		 "\"inspections\":{\"period\":\"2026年度\",\"periods\":[\"2026年度\",\"2025年度\"],"
+		 "\"by_section\":["
+		 "{\"section\":\"johoseisaku\",\"name\":\"情報政策課\",\"done\":1,\"partial\":1,\"not_done\":0,\"na\":0,\"unanswered\":%zu},"
+		 "{\"section\":\"somu\",\"name\":\"総務課\",\"done\":0,\"partial\":0,\"not_done\":1,\"na\":1,\"unanswered\":%zu}],"
+		 "\"by_chapter\":[{\"chapter\":\"強靭性の向上\",\"done\":1,\"partial\":1,\"not_done\":1,\"na\":0,\"unanswered\":%zu},",
+		 n - 2, n - 2, 2 * c0 - 3);
+	assert_non_null(strstr(s, exp));
+	snprintf(exp, sizeof(exp),
+		 "{\"chapter\":\"監査・自己点検・見直し\",\"done\":0,\"partial\":0,\"not_done\":0,\"na\":1,\"unanswered\":%zu}]}",
+		 2 * cl - 1);
+	assert_non_null(strstr(s, exp));
+	assert_non_null(strstr(s, "\"findings_by_age\":[{\"bucket\":\"0-30\",\"open\":1},{\"bucket\":\"31-90\",\"open\":2},"
+				  "{\"bucket\":\"91-180\",\"open\":1},{\"bucket\":\"181-\",\"open\":1}]"));
+	/* another period, in English */
+	assert_int_equal(sk_ledger_charts(e->l, "2025年度", roster, 4, SK_LANG_EN, &out, &e->err), 0);
+	s = buf_str(&out);
+	snprintf(exp, sizeof(exp),
+		 "\"by_section\":[{\"section\":\"somu\",\"name\":\"総務課\",\"done\":0,\"partial\":0,"
+		 "\"not_done\":0,\"na\":0,\"unanswered\":%zu}],"
+		 "\"by_chapter\":[{\"chapter\":\"%s\",",
+		 n, v[0].chapter_en);
+	assert_non_null(strstr(s, exp));
+	assert_non_null(strstr(s, "{\"section\":\"johoseisaku\",\"name\":\"Information Policy\",\"people\":1,"));
+	assert_non_null(strstr(s, "{\"section\":null,\"name\":\"No section\","));
+	sk_buf_free(&out);
+	env_free(e);
+}
+
+struct rem {
+	char got[16][48];
+	size_t n;
+	const char *fail; /* id to fail */
+};
+
+static int rem_cb(void *ctx, sk_ledger_reminder_kind kind, const sk_ledger_table *t,
+		  const sk_ledger_record *r)
+{
+	static const char *const k[] = {"expiring", "expired", "overdue", "review"};
+	struct rem *x = ctx;
+	assert_true(x->n < 16);
+	snprintf(x->got[x->n++], sizeof(x->got[0]), "%s %s %s", k[kind], t->name, r->id);
+	return x->fail && !strcmp(x->fail, r->id) ? SK_EIO : 0;
+}
+
+static struct rem *remind(struct env *e, int days, int want_rc, const char *fail)
+{
+	static struct rem x;
+	memset(&x, 0, sizeof(x));
+	x.fail = fail;
+	assert_int_equal(sk_ledger_reminders(e->l, days, rem_cb, &x, &e->err), want_rc);
+	return &x;
+}
+
+static void reopen(struct env *e, int32_t today)
+{
+	sk_ledger_close(e->l);
+	sk_ledger_options o = {.today = today, .clock = fake_now, .clock_ctx = e};
+	assert_int_equal(sk_ledger_open(e->dir, e->audit, e->p, &o, &e->l, &e->err), 0);
+}
+
+static void reminders(void **state)
+{
+	(void)state;
+	struct env *e = env_new();
+	assert_int_equal(add(e, "exceptions", NULL, (const char *[]){EXC("2026-01-01", "2026-04-10"), NULL}), 0);
+	assert_int_equal(add(e, "exceptions", NULL, (const char *[]){EXC("2026-01-01", "2026-05-30"), NULL}), 0);
+	assert_int_equal(add(e, "exceptions", NULL, (const char *[]){EXC("2026-01-01", "2026-03-15"), NULL}), 0);
+	assert_int_equal(add(e, "exceptions", NULL, (const char *[]){EXC("2026-01-01", "2026-04-15"), NULL}), 0);
+	assert_int_equal(add(e, "inspections/findings", NULL,
+			     (const char *[]){"finding=f", "owner=o", "due=2026-03-31", "state=open", NULL}),
+			 0);
+	assert_int_equal(add(e, "inspections/findings", NULL,
+			     (const char *[]){"finding=f", "owner=o", "due=2026-04-01", "state=open", NULL}),
+			 0);
+	assert_int_equal(add(e, "inspections/findings", NULL,
+			     (const char *[]){"finding=f", "owner=o", "due=2026-03-01", "state=closed",
+					      "closed_on=2026-03-02", NULL}),
+			 0);
+	assert_int_equal(add(e, "assets", NULL, (const char *[]){ASSET_OK, "review=2026-03-01", NULL}), 0);
+	assert_int_equal(add(e, "assets", NULL, (const char *[]){ASSET_OK, "review=2026-06-01", NULL}), 0);
+	assert_int_equal(add(e, "assets", NULL, (const char *[]){ASSET_OK, NULL}), 0);
+
+	struct rem *x = remind(e, 14, 0, NULL);
+	assert_int_equal(x->n, 5);
+	assert_string_equal(x->got[0], "expiring exceptions EX-0001");
+	assert_string_equal(x->got[1], "expiring exceptions EX-0004");
+	assert_string_equal(x->got[2], "expired exceptions EX-0003");
+	assert_string_equal(x->got[3], "overdue inspections/findings IF-0001");
+	assert_string_equal(x->got[4], "review assets AS-0001");
+	/* each once */
+	assert_int_equal(remind(e, 14, 0, NULL)->n, 0);
+	/* a wider window finds the next one only */
+	x = remind(e, 60, 0, NULL);
+	assert_int_equal(x->n, 1);
+	assert_string_equal(x->got[0], "expiring exceptions EX-0002");
+	/* a changed date reminds again */
+	bool changed;
+	assert_int_equal(update(e, "exceptions", "EX-0001", (const char *[]){"until=2026-04-12", NULL}, &changed), 0);
+	assert_int_equal(update(e, "assets", "AS-0002", (const char *[]){"review=2026-03-31", NULL}, &changed), 0);
+	x = remind(e, 14, 0, NULL);
+	assert_int_equal(x->n, 2);
+	assert_string_equal(x->got[0], "expiring exceptions EX-0001");
+	assert_string_equal(x->got[1], "review assets AS-0002");
+	/* a failed one is not marked, the others go on, and it comes again */
+	assert_int_equal(add(e, "inspections/findings", NULL,
+			     (const char *[]){"finding=g", "owner=o", "due=2026-03-30", "state=open", NULL}),
+			 0);
+	assert_int_equal(update(e, "assets", "AS-0003", (const char *[]){"review=2026-01-01", NULL}, &changed), 0);
+	x = remind(e, 14, SK_EIO, "IF-0004");
+	assert_int_equal(x->n, 2);
+	x = remind(e, 14, 0, NULL);
+	assert_int_equal(x->n, 1);
+	assert_string_equal(x->got[0], "overdue inspections/findings IF-0004");
+	/* the day moves on: IF-0002 is overdue now, EX-0001 and EX-0004 expire (each once) */
+	reopen(e, 20260416);
+	x = remind(e, 14, 0, NULL);
+	assert_int_equal(x->n, 3); /* AS-0002 was reminded of for 2026-03-31 already */
+	assert_string_equal(x->got[0], "expired exceptions EX-0001");
+	assert_string_equal(x->got[1], "expired exceptions EX-0004");
+	assert_string_equal(x->got[2], "overdue inspections/findings IF-0002");
+	assert_int_equal(remind(e, 14, 0, NULL)->n, 0);
+	/* limits of days_ahead */
+	remind(e, -1, SK_EINVAL, NULL);
+	remind(e, 3661, SK_EINVAL, NULL);
+	env_free(e);
+}
+
+/* an older ledger.db without the reminders table gets it when opened */
+static void reminders_migration(void **state)
+{
+	(void)state;
+	struct env *e = env_new();
+	assert_int_equal(add(e, "assets", NULL, (const char *[]){ASSET_OK, "review=2026-03-01", NULL}), 0);
+	sk_ledger_close(e->l);
+	e->l = NULL;
+	char path[128];
+	snprintf(path, sizeof(path), "%s/ledger.db", e->dir);
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "DROP TABLE reminders", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	reopen(e, TODAY);
+	assert_int_equal(remind(e, 14, 0, NULL)->n, 1);
+	assert_int_equal(remind(e, 14, 0, NULL)->n, 0);
+	/* and keeps what was sent across a reopen */
+	reopen(e, TODAY);
+	assert_int_equal(remind(e, 14, 0, NULL)->n, 0);
+	env_free(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -870,6 +1354,12 @@ int main(void)
 		cmocka_unit_test(csv_import),
 		cmocka_unit_test(gate_events),
 		cmocka_unit_test(files_private),
+		cmocka_unit_test(requirements),
+		cmocka_unit_test(checklist_generate),
+		cmocka_unit_test(training_missing),
+		cmocka_unit_test(charts),
+		cmocka_unit_test(reminders),
+		cmocka_unit_test(reminders_migration),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
