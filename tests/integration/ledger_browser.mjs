@@ -254,8 +254,12 @@ const plans = {
   jkacho: { section: 'johoseisaku', name: '情報政策課', answers: ['done', 'done', 'na', 'partial'] },
 };
 const counted = {};
+const needsComment = (a) => a === 'partial' || a === 'not-done';
+const summaryOf = (p) => p.$$eval('#insp-summary li', (lis) => Object.fromEntries(lis.map((li) => [li.dataset.answer, Number(li.querySelector('.insp-summary__n').textContent)])));
 for (const [user, plan] of Object.entries(plans)) {
-  await step(`自己点検: ${user} (${plan.section}) answers ${plan.answers.length} items of ${plan.name}, with a comment, and saves (each an answers record)`, async () => {
+  const first = user === 'kacho';
+  await step(`自己点検: ${user} (${plan.section}) answers ${plan.answers.length} items of ${plan.name} and saves (each an answers record)${
+    first ? '; 未実施 without a comment is refused (400) and said at its item, then saved with one' : ''}`, async () => {
     need(period, 'the checklists');
     const p = await newPage();
     pages[user] = p;
@@ -263,41 +267,54 @@ for (const [user, plan] of Object.entries(plans)) {
     await open(p, '#/ledgers?v=inspect', '#insp-form');
     const sel = await p.$eval('#insp-section', (s) => s.value);
     const items = await p.$$eval('#insp-form li.insp-item', (lis) => lis.map((li) => li.dataset.item));
+    let late = null; // kacho's 未実施: its comment only after the refusal
     for (let i = 0; i < plan.answers.length; i++) {
-      await p.check(`li.insp-item[data-item="${items[i]}"] input[value="${plan.answers[i]}"]`);
+      const a = plan.answers[i];
+      await p.check(`li.insp-item[data-item="${items[i]}"] input[value="${a}"]`);
+      if (first && a === 'not-done') late = items[i];
+      else if (needsComment(a)) await p.fill(`#cm-${items[i]}`, `${user}: 手順書を改訂中 ${evil}`);
     }
-    const commented = items[plan.answers.length - 1];
-    await p.fill(`#cm-${commented}`, `${user}: 手順書を改訂中 ${evil}`);
+    const commented = items[plan.answers.findIndex(needsComment)];
     const posts = [];
     const onResp = (r) => { if (/^\/api\/ledgers\/inspections-answers/.test(new URL(r.url()).pathname) && r.request().method() === 'POST') posts.push(r.status()); };
     p.on('response', onResp);
+    let refused = '';
+    if (late) {
+      await p.click('#insp-save');
+      await p.waitForSelector('#insp-message .notice--error');
+      refused = await text(p, `li.insp-item[data-item="${late}"] .insp-item__error`);
+      await shot(p, 'ledger-09-inspection-refused', 1400);
+      await p.fill(`#cm-${late}`, '来年度に実施する予定です。');
+    }
     await p.click('#insp-save');
     await p.waitForSelector('#insp-message .notice--success');
     p.off('response', onResp);
     const msg = await text(p, '#insp-message');
-    const summary = await p.$$eval('#insp-summary li', (lis) => Object.fromEntries(lis.map((li) => [li.dataset.answer, Number(li.querySelector('.insp-summary__n').textContent)])));
+    const summary = await summaryOf(p);
     const comment = await p.inputValue(`#cm-${commented}`);
     const imgs = await p.$$eval('sk-inspection img', (x) => x.length);
     counted[plan.section] = { total: items.length, summary };
-    await shot(p, `ledger-${user === 'kacho' ? '09' : '10'}-inspection-${plan.section}`, 2400);
-    diag(`${sel}: ${items.length} items; posts ${posts.join(',')}; ${msg}; ${JSON.stringify(summary)}`);
+    await shot(p, `ledger-${first ? '10' : '11'}-inspection-${plan.section}`, 1400);
+    diag(`${sel}: ${items.length} items; posts ${posts.join(',')}; refused: ${refused}; ${msg}; ${JSON.stringify(summary)}`);
     const want = (k) => plan.answers.filter((x) => x === k).length;
-    return sel === plan.section && items.length >= plan.answers.length && posts.length === plan.answers.length
-      && posts.every((s) => s === 201) && msg === fill(T['insp.saved'], { n: plan.answers.length })
+    return sel === plan.section && items.length >= plan.answers.length
+      && posts.filter((s) => s === 201).length === plan.answers.length
+      && posts.filter((s) => s !== 201).length === (late ? 1 : 0) && (!late || (posts.includes(400) && /コメント/.test(refused)))
+      && msg === fill(T['insp.saved'], { n: late ? 1 : plan.answers.length })
       && summary.done === want('done') && summary.partial === want('partial') && summary['not-done'] === want('not-done')
       && summary.na === want('na') && summary.none === items.length - plan.answers.length
       && comment.endsWith(evil) && imgs === 0;
   });
 }
 
-await step('自己点検: kacho changes one answer (an update with its version), and sees 情報政策課 read-only', async () => {
+await step('自己点検: kacho changes one answer 実施 → 該当なし (an update with its version), and sees 情報政策課 read-only', async () => {
   need(counted.somu, 'the answers of somu');
   const p = pages.kacho;
   const first = await p.$eval('#insp-form li.insp-item', (li) => li.dataset.item);
-  await p.check(`li.insp-item[data-item="${first}"] input[value="partial"]`);
+  await p.check(`li.insp-item[data-item="${first}"] input[value="na"]`);
   const a = await answerOf(p, 'POST', /^\/api\/ledgers\/inspections-answers\/[^/]+$/, () => p.click('#insp-save'));
   await p.waitForSelector('#insp-message .notice--success');
-  const s = await p.$$eval('#insp-summary li', (lis) => Object.fromEntries(lis.map((li) => [li.dataset.answer, Number(li.querySelector('.insp-summary__n').textContent)])));
+  const s = await summaryOf(p);
   counted.somu.summary = s;
   await p.selectOption('#insp-section', 'johoseisaku');
   await p.click('#insp-select button[type=submit]');
@@ -305,7 +322,7 @@ await step('自己点検: kacho changes one answer (an update with its version),
   const disabled = await p.$$eval('#insp-form fieldset', (fs) => fs.every((f) => f.disabled));
   const save = await p.$('#insp-save');
   diag(`${a.status}; ${JSON.stringify(s)}`);
-  return a.status === 200 && s.done === 2 && s.partial === 2 && disabled && save === null;
+  return a.status === 200 && s.done === 2 && s.na === 2 && s.partial === 1 && disabled && save === null;
 });
 
 await step('グラフ: the self-inspection chart per section has what the two sections answered (the chart\'s data and the table on screen)', async () => {
@@ -334,7 +351,7 @@ await step('グラフ: the self-inspection chart per section has what the two se
     for (let i = 3; i < d.length; i += 4) if (d[i] !== 0) n++;
     return n;
   });
-  await shot(p, 'ledger-11-charts', true);
+  await shot(p, 'ledger-12-charts', true);
   diag(`${JSON.stringify(chart)}; table ${JSON.stringify(rows)}; ${ink} painted pixels`);
   const set = (label) => chart.sets.find((s) => s.label === label).data;
   const iSomu = chart.labels.indexOf('総務課');
@@ -354,6 +371,8 @@ await step('グラフ: the self-inspection chart per section has what the two se
 
 await step('グラフ: incidents per month count the incident (high), open findings and the training lists are drawn or said empty', async () => {
   const p = pages.bucho;
+  if (!(await p.$('#chart-incidents'))) await open(p, '#/ledgers?v=charts', '#chart-incidents');
+  await p.waitForTimeout(300);
   const r = await p.evaluate(async () => {
     const { Chart } = await import('/vendor/chart.js');
     const c = Chart.getChart(document.querySelector('#chart-incidents'));
@@ -375,7 +394,7 @@ await step('監査員 (kansa): the ledgers and the incident are shown without �
   await login(p, LGWAN, 'kansa');
   await open(p, '#/ledgers', '.ledger-cards');
   const cards = await p.$$eval('.ledger-card', (cs) => cs.map((c) => c.dataset.ledger));
-  await shot(p, 'ledger-12-auditor-home');
+  await shot(p, 'ledger-13-auditor-home');
   const noAdd = [];
   for (const tok of ['assets', 'incidents', 'training-plans', 'inspections-answers', 'laws']) {
     await open(p, `#/ledgers?t=${tok}`, '#ledger-filters');
@@ -404,7 +423,7 @@ await step('Excel: the incidents ledger and the yearly report download as xlsx f
   const xb = await x.body();
   const y = await p.request.get(`${LGWAN}${rep}`);
   const yb = await y.body();
-  await shot(p, 'ledger-13-home');
+  await shot(p, 'ledger-14-home');
   diag(`${href} ${x.status()} ${x.headers()['content-disposition']}; ${rep} ${y.status()}; ${pdf}`);
   return href === '/api/ledgers/incidents.xlsx' && x.status() === 200 && xb.subarray(0, 2).toString() === 'PK'
     && /^\/api\/report\/\d{4}\.xlsx$/.test(rep) && pdf === rep.replace('.xlsx', '.pdf')
@@ -421,7 +440,7 @@ await step('English: the incident, its chain and the charts in English (no Japan
   const role = await text(p, '#chain-steps li[data-role=sysadmin] .step__role');
   const state = await text(p, '#chain-steps li[data-role=sysadmin] .step__state');
   const label = await text(p, '#record dt[data-key=what]');
-  await shot(p, 'ledger-14-incident-en', true);
+  await shot(p, 'ledger-15-incident-en', true);
   diag(`${title}; ${role}; ${state}; ${label}`);
   return title === E['chain.title'] && role === 'System Administrator' && state === E['chain.done'] && label === 'What happened';
 });
@@ -433,7 +452,7 @@ await step('the ledger screens fit 1366×768 (no horizontal scrolling)', async (
     await open(p, h, sel);
     r.push(await fitsWidth(p));
   }
-  await shot(pages.bucho, 'ledger-15-asset-form', true);
+  await shot(pages.bucho, 'ledger-16-asset-form', true);
   return r.every(Boolean) || (diag(JSON.stringify(r)), false);
 });
 

@@ -33,6 +33,7 @@ class Inspection extends Screen {
     message: { state: true },
     busy: { state: true },
     gen: { state: true },
+    problems: { state: true },
   };
 
   constructor() {
@@ -46,6 +47,7 @@ class Inspection extends Screen {
     this.message = null;
     this.busy = false;
     this.gen = null;
+    this.problems = {}; // item id → what the server said about its answer
   }
 
   get me() {
@@ -118,6 +120,7 @@ class Inspection extends Screen {
     const f = ev.target;
     this.sel = { period: f.period.value, kind: f.kind.value, section: f.section.value };
     this.message = null;
+    this.problems = {};
     this.items = null;
     this.load();
   }
@@ -150,6 +153,7 @@ class Inspection extends Screen {
     this.busy = true;
     this.message = null;
     const failed = [];
+    const problems = {};
     let saved = 0;
     for (const id of ids) {
       const c = this.current(id);
@@ -160,7 +164,8 @@ class Inspection extends Screen {
           await api('POST', `/api/ledgers/inspections-answers/${encodeURIComponent(a.id)}`, { json: { version: a.version, values } });
         } else {
           if (!c.answer) {
-            failed.push(`${id}: ${t('insp.need.answer')}`);
+            problems[id] = t('insp.need.answer');
+            failed.push(`${id}: ${problems[id]}`);
             continue;
           }
           const values = { item: id, section: this.sel.section, answer: c.answer, answered_by: this.me.name || this.me.user, date: this.schema.today };
@@ -171,13 +176,15 @@ class Inspection extends Screen {
       } catch (e) {
         const probs = e.body && (e.body.problems || (e.body.error && e.body.error.problems));
         const detail = Array.isArray(probs) && probs.length ? probs.map((p) => (this.lang === 'en' ? p.message_en || p.message : p.message)).join(' ') : errorText(e);
-        failed.push(`${id}: ${e.status === 409 ? t('ledger.conflict') : detail}`);
+        problems[id] = e.status === 409 ? t('ledger.conflict') : detail;
+        failed.push(`${id}: ${problems[id]}`);
       }
     }
     const kept = failed.length ? { ...this.edits } : null;
     await this.load();
     // what could not be saved stays on the screen, to be corrected
-    if (kept) this.edits = Object.fromEntries(Object.entries(kept).filter(([id]) => failed.some((f) => f.startsWith(`${id}:`))));
+    if (kept) this.edits = Object.fromEntries(Object.entries(kept).filter(([id]) => id in problems));
+    this.problems = problems;
     this.busy = false;
     this.message = failed.length
       ? { kind: 'error', text: t('insp.failed', { saved, failed: failed.length }), lines: failed }
@@ -224,7 +231,8 @@ class Inspection extends Screen {
     const c = this.current(i.id);
     const a = this.answers.get(i.id);
     const dirty = this.changed().includes(i.id);
-    return html`<li class="insp-item ${dirty ? 'is-dirty' : ''}" data-item=${i.id} data-answer=${c.answer}>
+    const problem = this.problems[i.id];
+    return html`<li class="insp-item ${dirty ? 'is-dirty' : ''} ${problem ? 'field--error' : ''}" data-item=${i.id} data-answer=${c.answer}>
       <fieldset class="fieldset insp-item__set" ?disabled=${!editable || this.busy}>
         <legend class="insp-item__q"><span class="mono insp-item__id">${i.id}</span> <span class="cell-text">${(i.text && i.text.requirement) || i.values.requirement}</span></legend>
         <div class="insp-answers" role="radiogroup" aria-label=${t('insp.answer')}>
@@ -232,8 +240,10 @@ class Inspection extends Screen {
             <input type="radio" name="ans-${i.id}" value=${o.value} .checked=${c.answer === o.value}
               @change=${() => this.edit(i.id, { answer: o.value })}>${o.label}</label>`)}
         </div>
+        ${problem ? html`<p class="text-error field-error insp-item__error" id="err-${i.id}">${problem}</p>` : nothing}
         <label class="visually-hidden" for="cm-${i.id}">${t('insp.comment')}</label>
         <textarea id="cm-${i.id}" class="insp-comment" rows="1" maxlength="2000" placeholder=${t('insp.comment')}
+          aria-invalid=${problem ? 'true' : 'false'} aria-describedby=${problem ? `err-${i.id}` : nothing}
           .value=${c.comment} @input=${(e) => this.edit(i.id, { comment: e.target.value })}></textarea>
         ${a ? html`<p class="help insp-item__who">${t('insp.answered', { by: a.values.answered_by || a.updated_by || '—', when: timeText(a.updated) })}${dirty ? ` · ${t('insp.dirty')}` : ''}</p>`
           : dirty ? html`<p class="help insp-item__who">${t('insp.dirty')}</p>` : nothing}
