@@ -57,9 +57,10 @@ await step('yamada (staff) sees 台帳 in the menu; it opens the incidents ledge
   await py.waitForSelector('#ledger-filters');
   const nav = await py.$$eval('nav.subnav a', (as) => as.map((a) => a.dataset.nav));
   const h1 = await text(py, '#ledger-title');
-  diag(`menu ${m.join(',')}; subnav ${nav.join(',')}; ${h1}`);
-  return m.includes('ledgers') && JSON.stringify(nav) === JSON.stringify(['incidents'])
-    && h1 === '情報セキュリティ事故管理台帳';
+  const sch = await (await py.request.get(`${LGWAN}/api/ledgers`)).json();
+  diag(`menu ${m.join(',')}; subnav [${nav.join(',')}]; ${h1}; schema ${sch.ledgers.map((l) => l.name).join(',')}`);
+  return m.includes('ledgers') && nav.length === 0 && h1 === '情報セキュリティ事故管理台帳'
+    && JSON.stringify(sch.ledgers.map((l) => l.name)) === JSON.stringify(['incidents']);
 });
 
 await step('事故を報告する: a missing 事象 → 400, the problem shown at the field, nothing recorded', async () => {
@@ -325,6 +326,32 @@ await step('自己点検: kacho changes one answer 実施 → 該当なし (an u
   return a.status === 200 && s.done === 2 && s.na === 2 && s.partial === 1 && disabled && save === null;
 });
 
+// a date input takes what the keyboard types in the page's locale; fill() sets the value
+await step('研修計画 and 指摘事項 added through their forms (a date input, はい/いいえ, choices; a finding from 未実施, open)', async () => {
+  const p = pages.bucho;
+  await open(p, '#/ledgers?t=training-plans&new=1', '#ledger-form');
+  await p.fill('#ledger-form [name=course]', '情報セキュリティ研修 (全職員)');
+  await p.fill('#ledger-form [name=date]', '2026-04-10');
+  await p.fill('#ledger-form [name=trainer]', '情報政策課');
+  await p.fill('#ledger-form [name=audience]', '全職員');
+  await p.selectOption('#ledger-form [name=measure]', 'test');
+  const boolOpts = await p.$$eval('#ledger-form [name=required] option', (os) => os.map((o) => o.textContent.trim()));
+  await p.selectOption('#ledger-form [name=required]', 'yes');
+  const a = await answerOf(p, 'POST', /^\/api\/ledgers\/training-plans$/, () => p.click('#ledger-save'));
+  await p.waitForSelector('#record');
+  const req = await text(p, '#record dd[data-key=required]');
+  await open(p, '#/ledgers?t=inspections-findings&new=1', '#ledger-form');
+  await p.fill('#ledger-form [name=finding]', 'USB メモリの持ち出し手順が未整備');
+  await p.fill('#ledger-form [name=owner]', 'kacho');
+  await p.fill('#ledger-form [name=due]', '2027-03-31');
+  await p.selectOption('#ledger-form [name=state]', 'open');
+  const b = await answerOf(p, 'POST', /^\/api\/ledgers\/inspections-findings$/, () => p.click('#ledger-save'));
+  await p.waitForSelector('#record');
+  await shot(p, 'ledger-12-finding', true);
+  diag(`plan ${a.status} ${a.body && a.body.id} (${boolOpts.join('/')}; ${req}); finding ${b.status} ${b.body && b.body.id}`);
+  return a.status === 201 && b.status === 201 && req === 'はい' && boolOpts.join('/') === `${T['ledger.choose']}/はい/いいえ`;
+});
+
 await step('グラフ: the self-inspection chart per section has what the two sections answered (the chart\'s data and the table on screen)', async () => {
   need(counted.somu && counted.johoseisaku, 'the answers of both sections');
   const p = pages.bucho;
@@ -351,7 +378,7 @@ await step('グラフ: the self-inspection chart per section has what the two se
     for (let i = 3; i < d.length; i += 4) if (d[i] !== 0) n++;
     return n;
   });
-  await shot(p, 'ledger-12-charts', true);
+  await shot(p, 'ledger-13-charts', true);
   diag(`${JSON.stringify(chart)}; table ${JSON.stringify(rows)}; ${ink} painted pixels`);
   const set = (label) => chart.sets.find((s) => s.label === label).data;
   const iSomu = chart.labels.indexOf('総務課');
@@ -369,7 +396,7 @@ await step('グラフ: the self-inspection chart per section has what the two se
     && chart.chapters > 1 && chart.chapterTotal === s.total + j.total && ink > 1000;
 });
 
-await step('グラフ: incidents per month count the incident (high), open findings and the training lists are drawn or said empty', async () => {
+await step('グラフ: incidents per month count the incident (high); the open finding is 0〜30 日; training completion: nobody took the required course, everyone on the not-taken list', async () => {
   const p = pages.bucho;
   if (!(await p.$('#chart-incidents'))) await open(p, '#/ledgers?v=charts', '#chart-incidents');
   await p.waitForTimeout(300);
@@ -377,14 +404,20 @@ await step('グラフ: incidents per month count the incident (high), open findi
     const { Chart } = await import('/vendor/chart.js');
     const c = Chart.getChart(document.querySelector('#chart-incidents'));
     const f = Chart.getChart(document.querySelector('#chart-findings'));
+    const tr = Chart.getChart(document.querySelector('#chart-training'));
     return {
       high: c.data.datasets[0].label, highSum: c.data.datasets[0].data.reduce((a, b) => a + b, 0),
-      buckets: f ? f.data.labels : [],
-      missing: Boolean(document.querySelector('#missing-table, #missing-empty')),
+      buckets: f ? f.data.labels : [], open: f ? f.data.datasets[0].data : [],
+      completed: tr ? tr.data.datasets[0].data : null, notyet: tr ? tr.data.datasets[1].data : null,
+      missing: [...document.querySelectorAll('#missing-table tbody tr')].map((x) => x.dataset.user),
+      course: (document.querySelector('#missing-table tbody td:last-child') || { textContent: '' }).textContent,
     };
   });
   diag(JSON.stringify(r));
-  return r.high === '高' && r.highSum >= 1 && r.buckets.length === 4 && r.buckets[0] === '0〜30 日' && r.missing;
+  return r.high === '高' && r.highSum >= 1 && r.buckets.length === 4 && r.buckets[0] === '0〜30 日' && r.open[0] === 1
+    && r.completed && r.completed.every((x) => x === 0) && r.notyet.reduce((a, b) => a + b, 0) >= 7
+    && ['yamada', 'joho', 'bucho', 'ciso', 'kacho', 'jkacho', 'kansa'].every((u) => r.missing.includes(u))
+    && r.course.includes('情報セキュリティ研修 (全職員)');
 });
 
 // ---- 4. the auditor reads and changes nothing
@@ -394,7 +427,7 @@ await step('監査員 (kansa): the ledgers and the incident are shown without �
   await login(p, LGWAN, 'kansa');
   await open(p, '#/ledgers', '.ledger-cards');
   const cards = await p.$$eval('.ledger-card', (cs) => cs.map((c) => c.dataset.ledger));
-  await shot(p, 'ledger-13-auditor-home');
+  await shot(p, 'ledger-14-auditor-home');
   const noAdd = [];
   for (const tok of ['assets', 'incidents', 'training-plans', 'inspections-answers', 'laws']) {
     await open(p, `#/ledgers?t=${tok}`, '#ledger-filters');
@@ -423,7 +456,7 @@ await step('Excel: the incidents ledger and the yearly report download as xlsx f
   const xb = await x.body();
   const y = await p.request.get(`${LGWAN}${rep}`);
   const yb = await y.body();
-  await shot(p, 'ledger-14-home');
+  await shot(p, 'ledger-15-home');
   diag(`${href} ${x.status()} ${x.headers()['content-disposition']}; ${rep} ${y.status()}; ${pdf}`);
   return href === '/api/ledgers/incidents.xlsx' && x.status() === 200 && xb.subarray(0, 2).toString() === 'PK'
     && /^\/api\/report\/\d{4}\.xlsx$/.test(rep) && pdf === rep.replace('.xlsx', '.pdf')
@@ -440,7 +473,7 @@ await step('English: the incident, its chain and the charts in English (no Japan
   const role = await text(p, '#chain-steps li[data-role=sysadmin] .step__role');
   const state = await text(p, '#chain-steps li[data-role=sysadmin] .step__state');
   const label = await text(p, '#record dt[data-key=what]');
-  await shot(p, 'ledger-15-incident-en', true);
+  await shot(p, 'ledger-16-incident-en', true);
   diag(`${title}; ${role}; ${state}; ${label}`);
   return title === E['chain.title'] && role === 'System Administrator' && state === E['chain.done'] && label === 'What happened';
 });
@@ -452,7 +485,7 @@ await step('the ledger screens fit 1366×768 (no horizontal scrolling)', async (
     await open(p, h, sel);
     r.push(await fitsWidth(p));
   }
-  await shot(pages.bucho, 'ledger-16-asset-form', true);
+  await shot(pages.bucho, 'ledger-17-asset-form', true);
   return r.every(Boolean) || (diag(JSON.stringify(r)), false);
 });
 

@@ -150,3 +150,11 @@ export function valueView(schema, rec, f) {
   if (f.type === 'note') return html`<span class="cell-text">${text}</span>`;
   return html`${text}`;
 }
+
+// A text stored in both languages as "日本語\n(English)" (the generated checklists'
+// requirements): the current language's part; any other text as it is.
+export function inLang(text) {
+  const m = /^([^\n]+)\n\(([^\n]+)\)$/.exec(String(text ?? ''));
+  if (!m) return text;
+  return lang() === 'en' ? m[2] : m[1];
+}

@@ -6,7 +6,7 @@ import { html, nothing } from '../../vendor/lit.js';
 import { api, errorText, query } from '../api.js';
 import { t } from '../i18n.js';
 import { Screen, notice } from '../ui.js';
-import { L, findTable, hasPerm, optionsOf, fiscalYear, timeText } from '../ledger.js';
+import { L, findTable, hasPerm, optionsOf, fiscalYear, timeText, inLang } from '../ledger.js';
 
 const PAGE = 500;
 
@@ -60,7 +60,12 @@ class Inspection extends Screen {
   }
 
   willUpdate(changed) {
-    if (changed.has('lang') && changed.get('lang') !== undefined && this.sel) this.load();
+    if (changed.has('lang') && changed.get('lang') !== undefined && this.sel) {
+      // what was said, was said in the other language
+      this.message = null;
+      this.problems = {};
+      this.gen = null;
+    }
   }
 
   async loadPeriods() {
@@ -234,7 +239,7 @@ class Inspection extends Screen {
     const problem = this.problems[i.id];
     return html`<li class="insp-item ${dirty ? 'is-dirty' : ''} ${problem ? 'field--error' : ''}" data-item=${i.id} data-answer=${c.answer}>
       <fieldset class="fieldset insp-item__set" ?disabled=${!editable || this.busy}>
-        <legend class="insp-item__q"><span class="mono insp-item__id">${i.id}</span> <span class="cell-text">${(i.text && i.text.requirement) || i.values.requirement}</span></legend>
+        <legend class="insp-item__q"><span class="mono insp-item__id">${i.id}</span> <span class="cell-text">${inLang((i.text && i.text.requirement) || i.values.requirement)}</span></legend>
         <div class="insp-answers" role="radiogroup" aria-label=${t('insp.answer')}>
           ${this.answerOptions().map((o) => html`<label class="insp-answer insp-answer--${o.value}">
             <input type="radio" name="ans-${i.id}" value=${o.value} .checked=${c.answer === o.value}

@@ -40,6 +40,7 @@ class LedgerCharts extends Screen {
     this.period = '';
     this.error = '';
     this.charts = {};
+    this.required = 0;
   }
 
   connectedCallback() {
@@ -63,10 +64,13 @@ class LedgerCharts extends Screen {
 
   async load() {
     try {
-      const [d, m] = await Promise.all([
+      const [d, m, plans] = await Promise.all([
         api('GET', `/api/ledger-charts${query({ period: this.period })}`),
         api('GET', '/api/training-missing'),
+        // whether any course is required at all (else "completed" says nothing)
+        api('GET', '/api/ledgers/training-plans?f.required=yes&per_page=1'),
       ]);
+      this.required = plans.total || 0;
       this.data = d;
       this.missing = m.people || [];
       this.error = '';
@@ -119,9 +123,12 @@ class LedgerCharts extends Screen {
     this.destroyCharts();
     const grid = cssVar('--color-neutral-solid-gray-100', '#e6e6e6');
     const d = this.data;
+    const has = this.has();
+    const drawn = { 'chart-incidents': has.incidents, 'chart-training': has.training, 'chart-insp-section': has.inspections,
+      'chart-insp-chapter': has.inspections, 'chart-findings': has.findings };
     const bar = (id, labels, datasets, opts = {}) => {
       const el = this.querySelector(`#${id}`);
-      if (!el) return;
+      if (!el || !drawn[id]) return;
       const horizontal = opts.horizontal;
       const valueAxis = { stacked: true, beginAtZero: true, ticks: { precision: 0 }, grid: { color: grid } };
       const catAxis = { stacked: true, grid: { display: false } };
@@ -163,6 +170,18 @@ class LedgerCharts extends Screen {
     ]);
   }
 
+  // what there is to draw: an empty chart is said in words instead
+  has() {
+    const d = this.data || {};
+    const sum = (rows, keys) => (rows || []).reduce((a, r) => a + keys.reduce((b, k) => b + (r[k] || 0), 0), 0);
+    return {
+      incidents: sum(d.incidents_by_month, ['high', 'medium', 'low']) > 0,
+      training: this.required > 0 && (d.training_by_section || []).length > 0,
+      inspections: ((d.inspections || {}).by_section || []).length > 0,
+      findings: sum(d.findings_by_age, ['open']) > 0,
+    };
+  }
+
   answersTable(id, rows, first, name) {
     return html`<table class="table table--dense chart-table" id=${id}><thead><tr><th scope="col">${first}</th>
       ${ANSWERS.map(([, code]) => html`<th scope="col" class="num">${this.answerLabel(code)}</th>`)}</tr></thead>
@@ -178,12 +197,14 @@ class LedgerCharts extends Screen {
     const tr = d.training_by_section || [];
     const months = d.incidents_by_month || [];
     const fa = d.findings_by_age || [];
+    const has = this.has();
     return html`<p class="lead">${t('lchart.lead', { today: d.today || '' })}</p>
       ${notice('error', this.error)}
       <div class="chart-grid">
         <section class="card" id="card-incidents">
           <h2 class="heading heading--3">${t('lchart.incidents')}</h2>
-          <div class="chart"><canvas id="chart-incidents" role="img" aria-label=${t('lchart.incidents.label')}></canvas></div>
+          ${has.incidents ? nothing : html`<p class="empty" id="incidents-empty">${t('lchart.incidents.none')}</p>`}
+          <div class="chart ${has.incidents ? '' : 'chart--none'}"><canvas id="chart-incidents" role="img" aria-label=${t('lchart.incidents.label')}></canvas></div>
           <details class="chart-data"><summary>${t('lchart.figures')}</summary>
             <table class="table table--dense chart-table"><thead><tr><th scope="col">${t('lchart.month.col')}</th>
               ${SEVERITIES.map(([s]) => html`<th scope="col" class="num">${this.severityLabel(s)}</th>`)}</tr></thead>
@@ -192,9 +213,9 @@ class LedgerCharts extends Screen {
         </section>
         <section class="card" id="card-training">
           <h2 class="heading heading--3">${t('lchart.training')}</h2>
-          ${tr.length === 0 ? html`<p class="empty">${t('lchart.training.empty')}</p>` : nothing}
-          <div class="chart ${tr.length ? '' : 'chart--none'}"><canvas id="chart-training" role="img" aria-label=${t('lchart.training.label')}></canvas></div>
-          ${tr.length ? html`<table class="table table--dense chart-table" id="training-table"><thead><tr>
+          ${has.training ? nothing : html`<p class="empty" id="training-empty">${this.required ? t('lchart.training.empty') : t('lchart.training.noplan')}</p>`}
+          <div class="chart ${has.training ? '' : 'chart--none'}"><canvas id="chart-training" role="img" aria-label=${t('lchart.training.label')}></canvas></div>
+          ${has.training ? html`<table class="table table--dense chart-table" id="training-table"><thead><tr>
             <th scope="col">${t('insp.section')}</th><th scope="col" class="num">${t('lchart.training.people')}</th>
             <th scope="col" class="num">${t('lchart.training.completed')}</th><th scope="col" class="num">${t('lchart.training.rate')}</th></tr></thead>
             <tbody>${tr.map((r) => html`<tr data-row=${r.section || ''}><th scope="row">${this.sectionName(r)}</th>
@@ -209,20 +230,21 @@ class LedgerCharts extends Screen {
                 ${periods.map((p) => html`<option value=${p} ?selected=${p === ins.period}>${p}</option>`)}</select></div>` : nothing}
           </div>
           ${(ins.by_section || []).length === 0 ? html`<p class="empty" id="insp-chart-empty">${t('lchart.insp.empty')}</p>` : nothing}
-          <div class="chart-pair">
+          <div class="chart-pair ${has.inspections ? '' : 'chart--none'}">
             <div><h3 class="heading heading--4">${t('lchart.insp.section')}</h3>
               <div class="chart chart--tall"><canvas id="chart-insp-section" role="img" aria-label=${t('lchart.insp.section.label')}></canvas></div></div>
             <div><h3 class="heading heading--4">${t('lchart.insp.chapter')}</h3>
               <div class="chart chart--tall"><canvas id="chart-insp-chapter" role="img" aria-label=${t('lchart.insp.chapter.label')}></canvas></div></div>
           </div>
-          ${this.answersTable('insp-section-table', ins.by_section || [], t('insp.section'), (r) => this.sectionName(r))}
+          ${has.inspections ? html`${this.answersTable('insp-section-table', ins.by_section || [], t('insp.section'), (r) => this.sectionName(r))}
           <details class="chart-data"><summary>${t('lchart.figures.chapter')}</summary>
-            ${this.answersTable('insp-chapter-table', ins.by_chapter || [], t('lchart.chapter'), (r) => r.chapter)}</details>
+            ${this.answersTable('insp-chapter-table', ins.by_chapter || [], t('lchart.chapter'), (r) => r.chapter)}</details>` : nothing}
         </section>
         <section class="card" id="card-findings">
           <h2 class="heading heading--3">${t('lchart.findings')}</h2>
-          <div class="chart"><canvas id="chart-findings" role="img" aria-label=${t('lchart.findings.label')}></canvas></div>
-          <p class="help">${t('lchart.findings.total', { n: fa.reduce((a, r) => a + (r.open || 0), 0) })}</p>
+          ${has.findings ? nothing : html`<p class="empty" id="findings-empty">${t('lchart.findings.none')}</p>`}
+          <div class="chart ${has.findings ? '' : 'chart--none'}"><canvas id="chart-findings" role="img" aria-label=${t('lchart.findings.label')}></canvas></div>
+          ${has.findings ? html`<p class="help">${t('lchart.findings.total', { n: fa.reduce((a, r) => a + (r.open || 0), 0) })}</p>` : nothing}
         </section>
         <section class="card" id="card-missing">
           <h2 class="heading heading--3">${t('lchart.missing')}</h2>

@@ -58,8 +58,11 @@ class LedgerRecord extends Screen {
         this.load();
       }
       if (this.mode !== 'view') this.loadRefs();
-    } else if (changed.has('lang') && changed.get('lang') !== undefined && this.mode === 'view') {
-      this.load();
+    } else if (changed.has('lang') && changed.get('lang') !== undefined) {
+      // what was said, was said in the other language
+      this.message = null;
+      this.problems = null;
+      if (this.mode === 'view') this.load();
     }
   }
 

@@ -224,6 +224,8 @@ class Ledgers extends Screen {
     const hasInspections = (s.ledgers || []).some((l) => l.name === 'inspections');
     const link = (id, href, label) => html`<li><a class="subnav__link ${cur === id ? 'is-current' : ''}"
       href=${href} data-nav=${id} aria-current=${cur === id ? 'page' : 'false'}>${label}</a></li>`;
+    // one ledger and nothing else (a reporter of incidents): no menu of one link
+    if (!reader && (s.ledgers || []).length <= 1) return nothing;
     return html`<nav class="subnav" aria-label=${t('ledger.nav')}><ul>
       ${reader || (s.ledgers || []).length > 1 ? link('', '#/ledgers', t('ledger.home')) : nothing}
       ${(s.ledgers || []).map((l) => link(l.name, tableHref(l.tables[0].token), L(l)))}
