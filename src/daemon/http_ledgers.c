@@ -723,11 +723,11 @@ static int change_result(skh_req *r, int rc, const sk_ledger_problems *pr, const
 {
 	if (rc == 0)
 		return 0;
-	if (rc == SK_EINVAL && pr->count)
+	if ((rc == SK_EINVAL || rc == SK_EFORMAT || rc == SK_ELIMIT) && pr->count)
 		lg_invalid(r, pr);
 	else if (rc == SK_ENOTFOUND)
 		lg_not_found(r);
-	else if (rc == SK_EINVAL)
+	else if (rc == SK_EINVAL || rc == SK_EFORMAT || rc == SK_ELIMIT)
 		lg_bad(r, "受け付けられません (何も記録していません)", "Refused (nothing was recorded)");
 	else
 		lg_busy(r, e);

@@ -348,6 +348,16 @@ ok(st == 200 and j.get("records", [{}])[0].get("id") == "AS-0006", "sort by upda
 for bad in ("per_page=501", "sort=nothing", "f.nothing=1", "page=0"):
     st, j, _ = call("GET", "/api/ledgers/assets?" + bad, who="audit")
     ok(st == 400, "list with %s → 400" % bad, st)
+many = "&".join("f.name=x%d" % i for i in range(17))
+st, j, _ = call("GET", "/api/ledgers/assets?" + many, who="audit")
+ok(st == 400, "17 filters (at most 16) → 400", st)
+st, j, _ = call("GET", "/api/ledgers/assets?" + many.rsplit("&", 1)[0], who="audit")
+ok(st == 200 and j.get("total") == 0, "16 filters → 200", st)
+st, j, _ = call("POST", "/api/ledgers/assets", {"values": {"k%d" % i: "v" for i in range(97)}}, who="director")
+ok(st == 400 and err(j) == "bad-request", "97 values in one request (at most 96) → 400", (st, j))
+st, j, _ = call("POST", "/api/ledgers/assets", {"values": {"k%d" % i: "v" for i in range(96)}}, who="director")
+ok(st == 400 and err(j) == "invalid" and len(j["error"].get("problems", [])) >= 96,
+   "96 unknown values → 400 invalid naming each", (st, len(j.get("error", {}).get("problems", []))))
 st, j, _ = call("GET", "/api/ledgers/assets?per_page=500", who="audit")
 ok(st == 200 and j.get("per_page") == 500, "per_page 500 is allowed", st)
 
@@ -378,6 +388,9 @@ ok(st == 200 and j == {"added": 2, "updated": 0} and count("assets") == before +
 recs = audit_records(action="ledger.import")
 ok(len(recs) == 2 and all(r["actor"] == "director" for r in recs), "... one audit record a row, by the user",
    [(r["actor"], r["object"]) for r in recs])
+for what, body in (("JSON", b"{}"), ("an empty body", b"")):
+    st, j, d = call("POST", "/api/ledgers/laws/import", body, who="director", ctype="application/json")
+    ok(st == 400 and err(j) in ("invalid", "bad-request"), "import of %s → 400" % what, (st, d[:300]))
 st, j, _ = call("POST", "/api/ledgers/assets/import", good_csv, who="kacho", ctype="text/csv")
 ok(st == 403, "a section head imports → 403", st)
 
