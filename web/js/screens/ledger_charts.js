@@ -130,6 +130,9 @@ class LedgerCharts extends Screen {
       const el = this.querySelector(`#${id}`);
       if (!el || !drawn[id]) return;
       const horizontal = opts.horizontal;
+      // horizontal bars: as tall as their rows need (CSSOM, which the CSP allows; a style
+      // attribute it would not)
+      if (horizontal) el.parentElement.style.height = `${Math.max(12, 4 + 2.5 * labels.length)}rem`;
       const valueAxis = { stacked: true, beginAtZero: true, ticks: { precision: 0 }, grid: { color: grid } };
       const catAxis = { stacked: true, grid: { display: false } };
       if (horizontal) {
@@ -161,7 +164,7 @@ class LedgerCharts extends Screen {
       label: this.answerLabel(code), data: rows.map((r) => r[k] || 0), backgroundColor: cssVar(v, fb), stack: 's',
     }));
     const bs = ins.by_section || [];
-    bar('chart-insp-section', bs.map((r) => this.sectionName(r)), answerSets(bs));
+    bar('chart-insp-section', bs.map((r) => this.sectionName(r)), answerSets(bs), { horizontal: true });
     const bc = ins.by_chapter || [];
     bar('chart-insp-chapter', bc.map((r) => r.chapter), answerSets(bc), { horizontal: true });
     const fa = d.findings_by_age || [];
@@ -211,9 +214,16 @@ class LedgerCharts extends Screen {
               <tbody>${months.map((m) => html`<tr><th scope="row">${this.monthLabel(m.month)}</th>
                 ${SEVERITIES.map(([s]) => html`<td class="num">${m[s] || 0}</td>`)}</tr>`)}</tbody></table></details>
         </section>
-        <section class="card" id="card-training">
+        <section class="card" id="card-findings">
+          <h2 class="heading heading--3">${t('lchart.findings')}</h2>
+          ${has.findings ? nothing : html`<p class="empty" id="findings-empty">${t('lchart.findings.none')}</p>`}
+          <div class="chart ${has.findings ? '' : 'chart--none'}"><canvas id="chart-findings" role="img" aria-label=${t('lchart.findings.label')}></canvas></div>
+          ${has.findings ? html`<p class="help">${t('lchart.findings.total', { n: fa.reduce((a, r) => a + (r.open || 0), 0) })}</p>` : nothing}
+        </section>
+        <section class="card card--wide" id="card-training">
           <h2 class="heading heading--3">${t('lchart.training')}</h2>
           ${has.training ? nothing : html`<p class="empty" id="training-empty">${this.required ? t('lchart.training.empty') : t('lchart.training.noplan')}</p>`}
+          <div class="chart-pair chart-pair--even">
           <div class="chart ${has.training ? '' : 'chart--none'}"><canvas id="chart-training" role="img" aria-label=${t('lchart.training.label')}></canvas></div>
           ${has.training ? html`<table class="table table--dense chart-table" id="training-table"><thead><tr>
             <th scope="col">${t('insp.section')}</th><th scope="col" class="num">${t('lchart.training.people')}</th>
@@ -221,6 +231,7 @@ class LedgerCharts extends Screen {
             <tbody>${tr.map((r) => html`<tr data-row=${r.section || ''}><th scope="row">${this.sectionName(r)}</th>
               <td class="num">${r.people || 0}</td><td class="num">${r.completed || 0}</td>
               <td class="num">${r.people ? `${Math.round((100 * (r.completed || 0)) / r.people)}%` : '—'}</td></tr>`)}</tbody></table>` : nothing}
+          </div>
         </section>
         <section class="card card--wide" id="card-inspections">
           <div class="toolbar">
@@ -232,28 +243,22 @@ class LedgerCharts extends Screen {
           ${(ins.by_section || []).length === 0 ? html`<p class="empty" id="insp-chart-empty">${t('lchart.insp.empty')}</p>` : nothing}
           <div class="chart-pair ${has.inspections ? '' : 'chart--none'}">
             <div><h3 class="heading heading--4">${t('lchart.insp.section')}</h3>
-              <div class="chart chart--tall"><canvas id="chart-insp-section" role="img" aria-label=${t('lchart.insp.section.label')}></canvas></div></div>
+              <div class="chart"><canvas id="chart-insp-section" role="img" aria-label=${t('lchart.insp.section.label')}></canvas></div></div>
             <div><h3 class="heading heading--4">${t('lchart.insp.chapter')}</h3>
-              <div class="chart chart--tall"><canvas id="chart-insp-chapter" role="img" aria-label=${t('lchart.insp.chapter.label')}></canvas></div></div>
+              <div class="chart"><canvas id="chart-insp-chapter" role="img" aria-label=${t('lchart.insp.chapter.label')}></canvas></div></div>
           </div>
           ${has.inspections ? html`${this.answersTable('insp-section-table', ins.by_section || [], t('insp.section'), (r) => this.sectionName(r))}
           <details class="chart-data"><summary>${t('lchart.figures.chapter')}</summary>
             ${this.answersTable('insp-chapter-table', ins.by_chapter || [], t('lchart.chapter'), (r) => r.chapter)}</details>` : nothing}
         </section>
-        <section class="card" id="card-findings">
-          <h2 class="heading heading--3">${t('lchart.findings')}</h2>
-          ${has.findings ? nothing : html`<p class="empty" id="findings-empty">${t('lchart.findings.none')}</p>`}
-          <div class="chart ${has.findings ? '' : 'chart--none'}"><canvas id="chart-findings" role="img" aria-label=${t('lchart.findings.label')}></canvas></div>
-          ${has.findings ? html`<p class="help">${t('lchart.findings.total', { n: fa.reduce((a, r) => a + (r.open || 0), 0) })}</p>` : nothing}
-        </section>
-        <section class="card" id="card-missing">
+        <section class="card card--wide" id="card-missing">
           <h2 class="heading heading--3">${t('lchart.missing')}</h2>
           ${!this.missing || this.missing.length === 0 ? html`<p class="empty" id="missing-empty">${t('lchart.missing.none')}</p>`
             : html`<table class="table table--dense" id="missing-table"><thead><tr>
               <th scope="col">${t('lchart.missing.person')}</th><th scope="col">${t('insp.section')}</th>
               <th scope="col">${t('lchart.missing.courses')}</th></tr></thead>
               <tbody>${this.missing.map((p) => html`<tr data-user=${p.user}><td>${p.name || p.user}${p.name && p.name !== p.user ? html` <span class="help">(${p.user})</span>` : nothing}</td>
-                <td>${this.sectionOf(p.section)}</td>
+                <td class="nowrap">${this.sectionOf(p.section)}</td>
                 <td><ul class="plain">${(p.missing || []).map((m) => html`<li>${m.course || m.plan} <span class="help mono">${m.plan}</span></li>`)}</ul></td></tr>`)}</tbody></table>`}
         </section>
       </div>`;
