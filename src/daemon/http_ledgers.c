@@ -441,11 +441,13 @@ void skh_ledgers_schema(skh_req *r)
 
 /* ---- GET /api/ledgers/TABLE: the list ---- */
 
+/* A matching record: what sorting needs (the page's records are read again for the
+ * answer, so that a long list keeps only this much in memory). */
 typedef struct lrow {
-	json_t *o;
-	const char *key; /* sort key (inside o's values), NULL when empty */
-	int64_t num;
-	size_t idx;
+	char id[SK_LEDGER_ID_MAX];
+	char *key;   /* sort key: the stored value (malloc'd), NULL when empty */
+	int64_t num; /* updated */
+	size_t idx;  /* place in the table's order */
 } lrow;
 
 typedef struct lfilter {
@@ -506,19 +508,17 @@ static int list_one(void *ctx, const sk_ledger_table *t, const sk_ledger_record 
 		w->v = v;
 		w->cap = cap;
 	}
-	json_t *o = record_json(w->r, t, rec);
-	if (!o) {
-		w->failed = true;
-		return SK_ENOMEM;
-	}
-	lrow *row = &w->v[w->n++];
-	row->o = o;
+	lrow *row = &w->v[w->n];
+	snprintf(row->id, sizeof(row->id), "%s", rec->id);
 	row->idx = idx;
 	row->num = rec->updated_us;
 	row->key = NULL;
-	if (w->sort == SORT_FIELD)
-		row->key = json_string_value(json_object_get(json_object_get(o, "values"),
-							     t->fields[w->sort_fi].key));
+	const char *k = w->sort == SORT_FIELD ? rec->values[w->sort_fi] : NULL;
+	if (k && *k && !(row->key = strdup(k))) {
+		w->failed = true;
+		return SK_ENOMEM;
+	}
+	w->n++;
 	return 0;
 }
 
@@ -528,10 +528,12 @@ static int row_cmp(const void *a, const void *b, void *ctx)
 	int sort = *(const int *)ctx & 0xff;
 	bool desc = *(const int *)ctx >> 8;
 	int c = 0;
+	if (sort == SORT_FIELD && !x->key != !y->key)
+		return x->key ? -1 : 1; /* empty values last, either way */
 	if (sort == SORT_UPDATED)
 		c = x->num < y->num ? -1 : x->num > y->num;
-	else if (sort == SORT_FIELD)
-		c = !x->key ? (y->key ? 1 : 0) : !y->key ? -1 : strcmp(x->key, y->key);
+	else if (sort == SORT_FIELD && x->key)
+		c = strcmp(x->key, y->key);
 	if (desc)
 		c = -c;
 	if (!c) /* ties, and SORT_ID: the table's order */
@@ -618,13 +620,26 @@ void skh_ledger_list(skh_req *r)
 		int how = w.sort | ((desc && strcmp(desc, "0") && *desc) ? 1 << 8 : 0);
 		qsort_r(w.v, w.n, sizeof(*w.v), row_cmp, &how);
 	}
-	for (size_t i = 0; i < w.n; i++) {
-		size_t lo = (size_t)(page - 1) * (size_t)per;
-		if (arr && i >= lo && i < lo + (size_t)per)
-			json_array_append(arr, w.v[i].o);
-		json_decref(w.v[i].o);
+	size_t lo = (size_t)(page - 1) * (size_t)per;
+	for (size_t i = lo; rc == 0 && i < w.n && i < lo + (size_t)per; i++) {
+		sk_ledger_record rec;
+		int g = sk_ledger_get(ledger_of(r), t->name, w.v[i].id, &rec, &e);
+		if (g == SK_ENOTFOUND)
+			continue;
+		if (g) {
+			rc = g;
+			break;
+		}
+		json_t *o = record_json(r, t, &rec);
+		sk_ledger_record_free(&rec);
+		if (!o || json_array_append_new(arr, o) != 0)
+			rc = sk_error_set(&e, SK_ENOMEM, "ledger list");
 	}
+	for (size_t i = 0; i < w.n; i++)
+		free(w.v[i].key);
 	free(w.v);
+	if (rc)
+		json_decref(arr);
 	if (rc) {
 		lg_busy(r, &e);
 		return;
