@@ -487,7 +487,9 @@ await step('監査ログ: the approvals are records naming kacho and hosa; verif
 
 await step('ダッシュボード: a stacked bar chart drawn, worker health and pending requests shown', async () => {
   await go(pj, 'dashboard', '#chart-per-day');
-  await pj.waitForTimeout(300);
+  // Chart.js is imported when the first chart is drawn: wait until it sized the canvas
+  await pj.waitForFunction(() => document.querySelector('#chart-per-day').width !== 300, null, { timeout: 15000 }).catch(() => {});
+  await pj.waitForTimeout(100);
   const drawn = await pj.evaluate(() => {
     const c = document.querySelector('#chart-per-day');
     const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;

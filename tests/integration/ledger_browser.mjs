@@ -36,6 +36,14 @@ async function open(page, hash, ready) {
   await page.waitForSelector(ready);
 }
 
+// Chart.js is imported when the first chart is drawn: wait until each canvas has its chart
+async function chartsDrawn(page, sels) {
+  await page.waitForFunction(async (ss) => {
+    const { Chart } = await import('/vendor/chart.js');
+    return ss.every((x) => Chart.getChart(document.querySelector(x)));
+  }, sels, { timeout: 15000 });
+}
+
 // the steps of the chain as the page shows them: role → {state, who, when}
 async function steps(page) {
   return page.$$eval('#chain-steps li.step', (lis) => Object.fromEntries(lis.map((li) => [li.dataset.role, {
@@ -356,7 +364,7 @@ await step('グラフ: the self-inspection chart per section has what the two se
   need(counted.somu && counted.johoseisaku, 'the answers of both sections');
   const p = pages.bucho;
   await open(p, '#/ledgers?v=charts', '#insp-section-table');
-  await p.waitForTimeout(500);
+  await chartsDrawn(p, ['#chart-insp-section', '#chart-insp-chapter']);
   const chart = await p.evaluate(async () => {
     const { Chart } = await import('/vendor/chart.js');
     const c = Chart.getChart(document.querySelector('#chart-insp-section'));
@@ -399,7 +407,7 @@ await step('グラフ: the self-inspection chart per section has what the two se
 await step('グラフ: incidents per month count the incident (high); the open finding is 0〜30 日; training completion: nobody took the required course, everyone on the not-taken list', async () => {
   const p = pages.bucho;
   if (!(await p.$('#chart-incidents'))) await open(p, '#/ledgers?v=charts', '#chart-incidents');
-  await p.waitForTimeout(300);
+  await chartsDrawn(p, ['#chart-incidents', '#chart-findings', '#chart-training']);
   const r = await p.evaluate(async () => {
     const { Chart } = await import('/vendor/chart.js');
     const c = Chart.getChart(document.querySelector('#chart-incidents'));
