@@ -429,7 +429,7 @@ await step('グラフ: incidents per month count the incident (high); the open f
 });
 
 // ---- 4. the auditor reads and changes nothing
-await step('監査員 (kansa): the ledgers and the incident are shown without 新規登録 or 編集; 自己点検 read-only; no checklist generation', async () => {
+await step('監査員 (kansa): the ledgers (a ledger\'s tables as tabs) and the incident are shown without 新規登録 or 編集; 自己点検 read-only; no checklist generation', async () => {
   need(incident, 'the incident');
   const p = await newPage();
   await login(p, LGWAN, 'kansa');
@@ -437,10 +437,12 @@ await step('監査員 (kansa): the ledgers and the incident are shown without �
   const cards = await p.$$eval('.ledger-card', (cs) => cs.map((c) => c.dataset.ledger));
   await shot(p, 'ledger-14-auditor-home');
   const noAdd = [];
+  const tabs = {};
   for (const tok of ['assets', 'incidents', 'training-plans', 'inspections-answers', 'laws']) {
     await open(p, `#/ledgers?t=${tok}`, '#ledger-filters');
     await p.waitForSelector('#ledger-table, #ledger-empty');
     noAdd.push((await p.$('#ledger-add')) === null);
+    tabs[tok] = await p.$$eval('nav.tabs a', (as) => as.map((a) => `${a.dataset.table}${a.getAttribute('aria-current') === 'page' ? '*' : ''}`).join(' '));
   }
   await open(p, `#/ledgers?t=incidents&id=${incident.id}`, '#record');
   const edit = await p.$('#record-edit');
@@ -449,8 +451,10 @@ await step('監査員 (kansa): the ledgers and the incident are shown without �
   await p.waitForSelector('#insp-readonly');
   const gen = await p.$('#insp-generate');
   const save = await p.$('#insp-save');
-  diag(`cards ${cards.join(',')}; no add ${noAdd.join(',')}`);
-  return cards.length === 8 && noAdd.every(Boolean) && edit === null && stepButton === null && gen === null && save === null;
+  diag(`cards ${cards.join(',')}; no add ${noAdd.join(',')}; tabs ${JSON.stringify(tabs)}`);
+  return cards.length === 8 && noAdd.every(Boolean) && edit === null && stepButton === null && gen === null && save === null
+    && tabs['training-plans'] === 'training-plans* training-sessions training-attendance'
+    && tabs['inspections-answers'] === 'inspections-checklists inspections-answers* inspections-findings' && tabs.assets === '';
 });
 
 // ---- 5. downloads, English, width
