@@ -288,6 +288,12 @@ typedef int (*sk_ledger_reminder_fn)(void *ctx, sk_ledger_reminder_kind kind,
  * after the others were tried. */
 int sk_ledger_reminders(sk_ledger *l, int days_ahead, sk_ledger_reminder_fn fn, void *ctx,
 			sk_error *err);
+/* One reminder as a line for people (lang; ends with "\n"), appended to out: what, the
+ * record's id and name (its first line, clipped), the date and what to do ("例外措置
+ * EX-0001「USB メモリの使用」の期限 2026-04-10 が近づいています (あと 9 日)。…"). */
+int sk_ledger_reminder_text(const sk_ledger *l, sk_ledger_reminder_kind kind,
+			    const sk_ledger_table *t, const sk_ledger_record *r, sk_lang lang,
+			    sk_buf *out);
 
 /* The yearly report for the 情報セキュリティ委員会, fiscal year fy (April fy to March
  * fy+1): one xlsx (path xlsx_path) with a sheet each for the gateway's figures (items by

@@ -195,12 +195,11 @@ const char *sk_policy_section_name(const sk_policy *p, const char *id, sk_lang l
  * given); each output may be NULL. SK_ENOTFOUND when the policy does not list name. */
 int sk_policy_user_find(const sk_policy *p, const char *name, const char *const **roles,
 			size_t *nroles, const char **section, const char **mail);
-/* The `users:` entries in file order: their count, and the i-th one's id, name (the id
- * when it has none) and section (NULL when not given); SK_ENOTFOUND past the end. Each
- * output may be NULL. */
+/* The `users:` entries, for listing them: their ids in file order and their display
+ * names (`name`, the id when it has none); NULL past the end. */
 size_t sk_policy_user_count(const sk_policy *p);
-int sk_policy_user_at(const sk_policy *p, size_t i, const char **id, const char **name,
-		      const char **section);
+const char *sk_policy_user_id(const sk_policy *p, size_t i);
+const char *sk_policy_user_name(const sk_policy *p, size_t i);
 /* `release`: distinct approvers a release needs (of the sanitised result: default 1; of
  * the original: default 2). Either output may be NULL. */
 void sk_policy_approvals(const sk_policy *p, uint32_t *release, uint32_t *original);

@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "sekisho/audit.h"
+#include "sekisho/auth.h"
 #include "sekisho/io.h"
 #include "sekisho/ledger.h"
 #include "sekisho/policy.h"
@@ -30,6 +31,17 @@ static void usage(FILE *f, sk_lang lang)
 		      "  export NAME -o FILE.xlsx           an Excel workbook, one sheet per table\n"
 		      "  import NAME FILE.csv               the CSV Excel writes (CP932 or UTF-8); nothing\n"
 		      "                                     is imported when any row is bad\n"
+		      "  checklist --period P [--kind self|audit] [--section S]\n"
+		      "                                     the self-inspection (or audit) checklist of the\n"
+		      "                                     policy's requirements for each section (or S);\n"
+		      "                                     running it again adds nothing\n"
+		      "  missing [--json]                   who has not taken a required course (the console's\n"
+		      "                                     users and the policy's users)\n"
+		      "  charts --json [--period P]         the console's charts as JSON\n"
+		      "  remind [--days N] [--dry-run]      the reminders due (exceptions expiring within N\n"
+		      "                                     days, default 14, or expired; overdue findings;\n"
+		      "                                     assets past review), each once (--dry-run: shown\n"
+		      "                                     and not marked sent)\n"
 		      "NAME: assets, incidents, exceptions, training (training/plans, training/sessions,\n"
 		      "training/attendance), entries, contractors, inspections (inspections/checklists,\n"
 		      "inspections/answers, inspections/findings), laws. KEY: a field's key or its header.\n"
@@ -45,6 +57,14 @@ static void usage(FILE *f, sk_lang lang)
 		      "  export 台帳 -o ファイル.xlsx       Excel ファイル (表ごとに 1 シート)\n"
 		      "  import 台帳 ファイル.csv           Excel が書く CSV (CP932 か UTF-8)。\n"
 		      "                                     1 行でも誤りがあれば何も取り込みません\n"
+		      "  checklist --period 期間 [--kind self|audit] [--section 所属]\n"
+		      "                                     ポリシーの要求事項から自己点検 (監査) の点検項目を\n"
+		      "                                     所属ごとに作成 (もう一度実行しても重複しません)\n"
+		      "  missing [--json]                   必修研修の未受講者 (コンソールの利用者とポリシーの users)\n"
+		      "  charts --json [--period 期間]      コンソールのグラフの数値 (JSON)\n"
+		      "  remind [--days 日数] [--dry-run]   期限が近い (既定 14 日以内)・切れた例外措置、期限を\n"
+		      "                                     過ぎた指摘事項、見直し日を過ぎた情報資産の通知を\n"
+		      "                                     1 回ずつ表示 (--dry-run: 送信済みにしません)\n"
 		      "台帳: assets (情報資産)・incidents (事故)・exceptions (例外措置)・training (研修: training/plans・\n"
 		      "training/sessions・training/attendance)・entries (入退室)・contractors (外部委託)・\n"
 		      "inspections (点検: inspections/checklists・inspections/answers・inspections/findings)・\n"
@@ -57,6 +77,7 @@ struct lcli {
 	sk_lang lang;
 	bool en, json;
 	sk_ledger *l;
+	const sk_policy *p;
 };
 
 static const char *type_name(sk_ledger_type t, bool en)
@@ -283,9 +304,251 @@ static int do_import(struct lcli *c, const char *name, const char *file, const c
 	return st;
 }
 
+/* ---- the compliance cycle ---- */
+
+static int do_checklist(struct lcli *c, const char *period, const char *kind, const char *section,
+			const char *by)
+{
+	if (!period || !*period) {
+		cli_err(c->lang, "--period で対象期間を指定してください (例 2026年度)",
+			"give the period with --period (e.g. 2026年度)", NULL);
+		return EXIT_TROUBLE;
+	}
+	sk_error err;
+	sk_error_clear(&err);
+	size_t added = 0, skipped = 0;
+	int rc = sk_ledger_checklist_generate(c->l, period, kind, section, by, &added, &skipped, &err);
+	if (rc == SK_EINVAL) {
+		cli_err(c->lang, "点検項目を作れません (何も追加していません)",
+			"cannot make the checklist (nothing was added)", err.msg);
+		return EXIT_REFUSED;
+	}
+	if (rc) {
+		cli_err(c->lang, "点検項目を作れません", "cannot make the checklist", err.msg);
+		return EXIT_TROUBLE;
+	}
+	printf(c->en ? "%s: %zu item(s) added, %zu already there\n"
+		     : "%s: 点検項目 %zu 件を追加しました (既にあった %zu 件はそのまま)\n",
+	       period, added, skipped);
+	return EXIT_OK;
+}
+
+/* The roster: the console's users (auth.db, not disabled; their section as the policy
+ * makes it) and the policy's users not among them. */
+struct roster {
+	sk_ledger_person *v;
+	char **own;
+	size_t n, cap, nown;
+	const sk_policy *p;
+};
+
+static char *roster_own(struct roster *ro, const char *s)
+{
+	if (!s || !*s)
+		return NULL;
+	char *d = strdup(s);
+	char **v = d ? realloc(ro->own, (ro->nown + 1) * sizeof(*v)) : NULL;
+	if (!v) {
+		free(d);
+		return NULL;
+	}
+	ro->own = v;
+	return ro->own[ro->nown++] = d;
+}
+
+static int roster_add(struct roster *ro, const char *user, const char *name, const char *section)
+{
+	for (size_t i = 0; i < ro->n; i++)
+		if (!strcmp(ro->v[i].user, user))
+			return 0;
+	if (ro->n == ro->cap) {
+		size_t cap = ro->cap ? ro->cap * 2 : 32;
+		sk_ledger_person *v = realloc(ro->v, cap * sizeof(*v));
+		if (!v)
+			return SK_ENOMEM;
+		ro->v = v;
+		ro->cap = cap;
+	}
+	char *u = roster_own(ro, user);
+	if (!u)
+		return SK_ENOMEM;
+	ro->v[ro->n] = (sk_ledger_person){u, NULL, NULL};
+	if ((name && *name && !(ro->v[ro->n].name = roster_own(ro, name))) ||
+	    (section && *section && !(ro->v[ro->n].section = roster_own(ro, section))))
+		return SK_ENOMEM;
+	ro->n++;
+	return 0;
+}
+
+static int roster_user(void *ctx, const sk_auth_user *u)
+{
+	struct roster *ro = ctx;
+	if (u->disabled)
+		return 0;
+	sk_auth_rights r;
+	sk_auth_effective(u, ro->p, &r);
+	const char *name = NULL; /* the policy's display name of the user, when it lists them */
+	for (size_t i = 0; i < sk_policy_user_count(ro->p); i++)
+		if (!strcmp(sk_policy_user_id(ro->p, i), u->name))
+			name = sk_policy_user_name(ro->p, i);
+	return roster_add(ro, u->name, name && strcmp(name, u->name) ? name : NULL, r.section);
+}
+
+static void roster_free(struct roster *ro)
+{
+	for (size_t i = 0; i < ro->nown; i++)
+		free(ro->own[i]);
+	free(ro->own);
+	free(ro->v);
+}
+
+static int roster_load(struct lcli *c, const char *dir, sk_audit *audit, const sk_policy *p,
+		       struct roster *ro)
+{
+	memset(ro, 0, sizeof(*ro));
+	ro->p = p;
+	sk_error err;
+	sk_error_clear(&err);
+	sk_auth_settings s;
+	sk_auth_settings_from_policy(p, &s);
+	sk_auth *a = NULL;
+	int rc = sk_auth_open(dir, audit, &s, NULL, &a, &err);
+	if (rc == 0)
+		rc = sk_auth_user_list(a, roster_user, ro, &err);
+	sk_auth_close(a);
+	for (size_t i = 0; rc == 0 && i < sk_policy_user_count(p); i++) {
+		const char *sec = NULL, *id = sk_policy_user_id(p, i), *nm = sk_policy_user_name(p, i);
+		sk_policy_user_find(p, id, NULL, NULL, &sec, NULL);
+		rc = roster_add(ro, id, nm && strcmp(nm, id) ? nm : NULL, sec);
+	}
+	if (rc) {
+		cli_err(c->lang, "利用者の一覧を読めません", "cannot read the users",
+			err.msg[0] ? err.msg : NULL);
+		roster_free(ro);
+		return EXIT_TROUBLE;
+	}
+	return EXIT_OK;
+}
+
+static int do_missing(struct lcli *c, const struct roster *ro)
+{
+	sk_buf b;
+	sk_buf_init(&b, 0);
+	sk_error err;
+	sk_error_clear(&err);
+	int st = EXIT_OK;
+	if (sk_ledger_training_missing(c->l, ro->v, ro->n, &b, &err) != 0) {
+		cli_err(c->lang, "未受講者を求められません", "cannot work out who is missing training", err.msg);
+		sk_buf_free(&b);
+		return EXIT_TROUBLE;
+	}
+	if (c->json) {
+		puts(sk_buf_str(&b));
+		sk_buf_free(&b);
+		return EXIT_OK;
+	}
+	json_error_t je;
+	json_t *o = json_loads(sk_buf_str(&b), 0, &je), *people = json_object_get(o, "people"), *x;
+	size_t i;
+	if (!json_array_size(people))
+		puts(c->en ? "everyone has taken the required courses" : "必修研修の未受講者はいません");
+	else
+		printf(c->en ? "# user\tsection\tcourses not taken\n" : "# 利用者\t所属\t未受講の研修\n");
+	json_array_foreach(people, i, x) {
+		const char *sec = json_string_value(json_object_get(x, "section"));
+		const char *sn = sec && sk_policy_has_section(c->p, sec) ? sk_policy_section_name(c->p, sec, c->lang)
+									: sec;
+		printf("%s\t%s\t", json_string_value(json_object_get(x, "user")), sn ? sn : "-");
+		json_t *m, *miss = json_object_get(x, "missing");
+		size_t j;
+		json_array_foreach(miss, j, m) {
+			printf(c->en ? "%s%s (%s)" : "%s%s (%s)", j ? (c->en ? ", " : "、") : "",
+			       json_string_value(json_object_get(m, "course")),
+			       json_string_value(json_object_get(m, "plan")));
+		}
+		putchar('\n');
+	}
+	json_decref(o);
+	if (!o)
+		st = EXIT_TROUBLE;
+	sk_buf_free(&b);
+	return st;
+}
+
+static int do_charts(struct lcli *c, const struct roster *ro, const char *period)
+{
+	sk_buf b;
+	sk_buf_init(&b, 0);
+	sk_error err;
+	sk_error_clear(&err);
+	int st = EXIT_OK;
+	if (sk_ledger_charts(c->l, period, ro->v, ro->n, c->lang, &b, &err) != 0) {
+		cli_err(c->lang, "グラフの数値を求められません", "cannot work out the charts", err.msg);
+		st = EXIT_TROUBLE;
+	} else {
+		puts(sk_buf_str(&b));
+	}
+	sk_buf_free(&b);
+	return st;
+}
+
+struct remind_ctx {
+	struct lcli *c;
+	bool dry;
+	size_t n;
+};
+
+static int remind_one(void *ctx, sk_ledger_reminder_kind kind, const sk_ledger_table *t,
+		      const sk_ledger_record *r)
+{
+	struct remind_ctx *x = ctx;
+	sk_buf b;
+	sk_buf_init(&b, 0);
+	int rc = sk_ledger_reminder_text(x->c->l, kind, t, r, x->c->lang, &b);
+	if (rc == 0) {
+		fputs(sk_buf_str(&b), stdout);
+		x->n++;
+	}
+	sk_buf_free(&b);
+	return rc ? rc : x->dry ? 1 : 0; /* a dry run marks nothing */
+}
+
+static int do_remind(struct lcli *c, const char *days_opt, bool dry)
+{
+	long days = 14;
+	if (days_opt) {
+		char *end;
+		days = strtol(days_opt, &end, 10);
+		if (!*days_opt || *end || days < 0 || days > 3660) {
+			cli_err(c->lang, "--days は 0 から 3660 までの日数です", "--days takes 0 to 3660 days", days_opt);
+			return EXIT_TROUBLE;
+		}
+	}
+	struct remind_ctx x = {c, dry, 0};
+	sk_error err;
+	sk_error_clear(&err);
+	int rc = sk_ledger_reminders(c->l, (int)days, remind_one, &x, &err);
+	if (rc < 0 && !(dry && rc == 1)) {
+		cli_err(c->lang, "通知を求められません", "cannot work out the reminders", err.msg);
+		return EXIT_TROUBLE;
+	}
+	if (!x.n)
+		fputs(c->en ? "sekisho: no reminders due\n" : "sekisho: 通知することはありません\n", stderr);
+	else
+		fprintf(stderr,
+			dry ? (c->en ? "sekisho: %zu reminder(s) (dry run: not marked sent)\n"
+				     : "sekisho: 通知 %zu 件 (試行: 送信済みにしていません)\n")
+			    : (c->en ? "sekisho: %zu reminder(s), marked sent\n"
+				     : "sekisho: 通知 %zu 件 (送信済みにしました)\n"),
+			x.n);
+	return EXIT_OK;
+}
+
 int cmd_ledger(int argc, char **argv)
 {
 	const char *state = NULL, *lang_opt = NULL, *by = NULL, *policy = NULL, *out = NULL;
+	const char *period = NULL, *kind = NULL, *section = NULL, *days = NULL;
+	bool dry = false;
 	char *fields[FIELDS_MAX];
 	size_t nfields = 0;
 	bool json = false;
@@ -294,6 +557,9 @@ int cmd_ledger(int argc, char **argv)
 		{"json", no_argument, NULL, 'j'},         {"by", required_argument, NULL, 'b'},
 		{"policy", required_argument, NULL, 'p'}, {"field", required_argument, NULL, 'f'},
 		{"output", required_argument, NULL, 'o'}, {"help", no_argument, NULL, 'h'},
+		{"period", required_argument, NULL, 'P'}, {"kind", required_argument, NULL, 'k'},
+		{"section", required_argument, NULL, 'S'}, {"days", required_argument, NULL, 'd'},
+		{"dry-run", no_argument, NULL, 'n'},
 		{NULL, 0, NULL, 0},
 	};
 	int ch;
@@ -306,6 +572,11 @@ int cmd_ledger(int argc, char **argv)
 		case 'b': by = optarg; break;
 		case 'p': policy = optarg; break;
 		case 'o': out = optarg; break;
+		case 'P': period = optarg; break;
+		case 'k': kind = optarg; break;
+		case 'S': section = optarg; break;
+		case 'd': days = optarg; break;
+		case 'n': dry = true; break;
 		case 'f':
 			if (nfields == FIELDS_MAX) {
 				cli_err(cli_lang(lang_opt), "--field が多すぎます", "too many --field", optarg);
@@ -318,6 +589,7 @@ int cmd_ledger(int argc, char **argv)
 		}
 	}
 	struct lcli c = {.lang = cli_lang(lang_opt), .json = json};
+	bool cycle = false; /* a command of the compliance cycle (no ledger NAME) */
 	c.en = c.lang == SK_LANG_EN;
 	if (lang_opt && strcmp(lang_opt, "ja") && strcmp(lang_opt, "en")) {
 		cli_err(c.lang, "--lang は ja か en です", "--lang takes ja or en", lang_opt);
@@ -330,11 +602,15 @@ int cmd_ledger(int argc, char **argv)
 				   !strcmp(sub, "export")
 			   ? 2
 		   : !strcmp(sub, "show") || !strcmp(sub, "update") || !strcmp(sub, "import") ? 3
-											       : 0;
+		   : !strcmp(sub, "checklist") || !strcmp(sub, "missing") || !strcmp(sub, "charts") ||
+				   !strcmp(sub, "remind")
+			   ? 1
+			   : 0;
 	if (!want || nargs != want) {
 		usage(stderr, c.lang);
 		return EXIT_TROUBLE;
 	}
+	cycle = want == 1;
 	if (!strcmp(sub, "export") && !out) {
 		cli_err(c.lang, "-o で出力先の .xlsx を指定してください", "give the .xlsx to write with -o", NULL);
 		return EXIT_TROUBLE;
@@ -350,6 +626,7 @@ int cmd_ledger(int argc, char **argv)
 	int st = cli_policy_load(c.lang, policy, &p);
 	if (st)
 		return st;
+	c.p = p;
 	char *dir = cli_state_dir(state);
 	if (!dir) {
 		sk_policy_free(p);
@@ -369,9 +646,18 @@ int cmd_ledger(int argc, char **argv)
 		free(dir);
 		return EXIT_TROUBLE;
 	}
-	free(dir);
-	const char *name = args[1];
-	if (!sk_ledger_table_find(c.l, name)) {
+	const char *name = cycle ? NULL : args[1];
+	if (cycle) {
+		struct roster ro = {0};
+		if (!strcmp(sub, "checklist")) {
+			st = do_checklist(&c, period, kind, section, by);
+		} else if (!strcmp(sub, "remind")) {
+			st = do_remind(&c, days, dry);
+		} else if ((st = roster_load(&c, dir, audit, p, &ro)) == EXIT_OK) {
+			st = !strcmp(sub, "missing") ? do_missing(&c, &ro) : do_charts(&c, &ro, period);
+			roster_free(&ro);
+		}
+	} else if (!sk_ledger_table_find(c.l, name)) {
 		cli_err(c.lang, "その台帳はありません", "no such ledger", name);
 		usage(stderr, c.lang);
 		st = EXIT_TROUBLE;
@@ -405,6 +691,7 @@ int cmd_ledger(int argc, char **argv)
 			fprintf(stderr, c.en ? "sekisho: %s written\n" : "sekisho: %s を書きました\n", out);
 		}
 	}
+	free(dir);
 	sk_ledger_close(c.l);
 	int seal = cli_audit_seal(c.lang, audit);
 	sk_audit_close(audit);

@@ -853,17 +853,6 @@ static void one_line(const char *s, char *out, size_t n)
 	out[k] = 0;
 }
 
-/* The sender: sekisho@HOSTNAME (sekisho@localhost when the host name is no domain). */
-static void notice_from(char out[SKH_MAIL_MAX])
-{
-	char host[200] = "";
-	if (gethostname(host, sizeof(host) - 1) != 0)
-		host[0] = 0;
-	snprintf(out, SKH_MAIL_MAX, "sekisho@%s", host);
-	if (!sk_mail_addr_valid(out))
-		snprintf(out, SKH_MAIL_MAX, "sekisho@localhost");
-}
-
 struct approvers_ctx {
 	const sk_policy *p;
 	const sk_qitem *it;
@@ -991,7 +980,7 @@ static void notify(skh_req *r, const char *what, const sk_qrequest *q)
 	}
 	char name[SKH_NAME_MAX + 1], subject[SK_NOTIFY_SUBJECT_MAX], from[SKH_MAIL_MAX];
 	one_line(it.name && *it.name ? it.name : it.id, name, sizeof(name));
-	notice_from(from);
+	skd_notice_from(from);
 	bool approved = !strcmp(what, "approved");
 	const char *by = q->state == SK_QREQ_REFUSED ? q->refused_by
 			 : q->napprovals			 ? q->approvals[q->napprovals - 1].name

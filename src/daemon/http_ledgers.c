@@ -140,13 +140,14 @@ static bool is_incidents(const sk_ledger_table *t)
 	return !strcmp(t->name, "incidents");
 }
 
-/* The table's section field (SK_LF_SECTION), -1 when it has none. */
+/* The index of the table's section field (SK_LF_SECTION); SK_ENOTFOUND (negative) when it
+ * has none. */
 static int section_field(const sk_ledger_table *t)
 {
 	for (size_t i = 0; i < t->nfields; i++)
 		if (t->fields[i].type == SK_LF_SECTION)
 			return (int)i;
-	return -1;
+	return SK_ENOTFOUND;
 }
 
 /* ---- rights ---- */
@@ -1088,7 +1089,7 @@ static pthread_mutex_t report_mu = PTHREAD_MUTEX_INITIALIZER;
 static void report(skh_req *r, bool pdf)
 {
 	const char *y = r->id;
-	if (strlen(y) != 4 || strspn(y, "0123456789") != 4 || atoi(y) < 1900) {
+	if (strlen(y) != 4 || strspn(y, "0123456789") != 4 || atoi(y) < 1900 || atoi(y) > 9998) {
 		lg_not_found(r);
 		return;
 	}
@@ -1219,18 +1220,17 @@ static int roster_make(skh_req *r, rlist *rl, roster *ro)
 	if (rc == 0 && rl->failed)
 		rc = sk_error_set(&e, SK_ENOMEM, "roster");
 	for (size_t i = 0; rc == 0 && i < rl->n; i++) {
-		const char *name = NULL;
-		for (size_t k = 0; k < sk_policy_user_count(p); k++) {
-			const char *id, *nm;
-			if (sk_policy_user_at(p, k, &id, &nm, NULL) == 0 && !strcmp(id, rl->v[i].user))
-				name = nm;
-		}
-		rc = roster_push(ro, rl->v[i].user, name, rl->v[i].section);
+		const char *name = NULL; /* the policy's display name, when it lists the user */
+		for (size_t k = 0; k < sk_policy_user_count(p); k++)
+			if (!strcmp(sk_policy_user_id(p, k), rl->v[i].user))
+				name = sk_policy_user_name(p, k);
+		rc = roster_push(ro, rl->v[i].user, name && strcmp(name, rl->v[i].user) ? name : NULL,
+				 rl->v[i].section);
 	}
 	for (size_t k = 0; rc == 0 && k < sk_policy_user_count(p); k++) {
-		const char *id, *nm, *sec;
-		if (sk_policy_user_at(p, k, &id, &nm, &sec) == 0)
-			rc = roster_push(ro, id, nm, sec);
+		const char *id = sk_policy_user_id(p, k), *nm = sk_policy_user_name(p, k), *sec = NULL;
+		sk_policy_user_find(p, id, NULL, NULL, &sec, NULL);
+		rc = roster_push(ro, id, nm && strcmp(nm, id) ? nm : NULL, sec);
 	}
 	if (rc) {
 		if (!e.msg[0])

@@ -3,12 +3,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <stdio.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "daemon.h"
 #include "sekisho/pool.h"
 #include "sekisho/audit.h"
 #include "sekisho/ledger.h"
+#include "sekisho/name.h"
 #include "sekisho/quarantine.h"
 
 static bool spool_wanted(const skd *d)
@@ -98,4 +101,14 @@ void skd_gate_close(skd_gate *g)
 	sk_quarantine_close(g->quarantine);
 	sk_audit_close(g->audit);
 	memset(g, 0, sizeof(*g));
+}
+
+void skd_notice_from(char out[SKD_MAIL_MAX])
+{
+	char host[200] = "";
+	if (gethostname(host, sizeof(host) - 1) != 0)
+		host[0] = 0;
+	snprintf(out, SKD_MAIL_MAX, "sekisho@%s", host);
+	if (!sk_mail_addr_valid(out))
+		snprintf(out, SKD_MAIL_MAX, "sekisho@localhost");
 }

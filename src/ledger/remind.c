@@ -143,3 +143,86 @@ int sk_ledger_reminders(sk_ledger *l, int days_ahead, sk_ledger_reminder_fn fn, 
 	free(d.v);
 	return rc ? rc : first;
 }
+
+/* The value of field key of r, NULL when empty or no such field. */
+static const char *rv(const sk_ledger_table *t, const sk_ledger_record *r, const char *key)
+{
+	int i = sk_ledger_field_index(t, key);
+	return i >= 0 && (size_t)i < r->n ? r->values[i] : NULL;
+}
+
+/* The first line of s, at most max bytes (cut on a character boundary, "…" when cut). */
+static void clip(const char *s, char *out, size_t max)
+{
+	size_t n = 0;
+	if (!s)
+		s = "";
+	while (s[n] && s[n] != '\n' && s[n] != '\r')
+		n++;
+	bool cut = n >= max - 4;
+	if (cut) {
+		n = max - 4;
+		while (n && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--;
+	}
+	memcpy(out, s, n);
+	if (cut)
+		memcpy(out + n, "…", 4); /* 3 bytes and the NUL */
+	else
+		out[n] = 0;
+}
+
+int sk_ledger_reminder_text(const sk_ledger *l, sk_ledger_reminder_kind kind,
+			    const sk_ledger_table *t, const sk_ledger_record *r, sk_lang lang,
+			    sk_buf *out)
+{
+	bool en = lang == SK_LANG_EN;
+	char what[160], a[160], b[160];
+	int32_t today = sk_ledger_today(l);
+	switch (kind) {
+	case SK_LEDGER_REMIND_EXPIRING:
+	case SK_LEDGER_REMIND_EXPIRED: {
+		const char *until = rv(t, r, "until");
+		clip(rv(t, r, "what"), what, sizeof(what));
+		clip(rv(t, r, "requested_by"), a, sizeof(a));
+		clip(rv(t, r, "approved_by"), b, sizeof(b));
+		int32_t u = sk_ledger_ymd(until);
+		int left = u > 0 ? sk_ledger_days(u) - sk_ledger_days(today) : 0;
+		if (kind == SK_LEDGER_REMIND_EXPIRING)
+			return sk_buf_printf(
+				out,
+				en ? "Exception %s \"%s\" expires on %s (in %d day(s)). Requested by %s, approved by %s: extend it (a new approval) or end it.\n"
+				   : "例外措置 %s「%s」の期限 %s が近づいています (あと %d 日)。申請者 %s、承認者 %s: 延長する (改めて承認を受ける) か終了してください。\n",
+				r->id, what, until ? until : "-", left, a, b);
+		return sk_buf_printf(
+			out,
+			en ? "Exception %s \"%s\" expired on %s and no longer applies. Requested by %s, approved by %s: end the measure or request it again.\n"
+			   : "例外措置 %s「%s」は期限 %s を過ぎ、もう適用されません。申請者 %s、承認者 %s: 措置を終えるか、改めて申請してください。\n",
+			r->id, what, until ? until : "-", a, b);
+	}
+	case SK_LEDGER_REMIND_OVERDUE: {
+		const char *dd = rv(t, r, "due");
+		clip(rv(t, r, "finding"), what, sizeof(what));
+		clip(rv(t, r, "owner"), a, sizeof(a));
+		return sk_buf_printf(
+			out,
+			en ? "Finding %s \"%s\" is still open past its due date %s. Owner: %s.\n"
+			   : "指摘事項 %s「%s」は期限 %s を過ぎても対応中です。担当者: %s。\n",
+			r->id, what, dd ? dd : "-", a);
+	}
+	case SK_LEDGER_REMIND_REVIEW: {
+		const char *rev = rv(t, r, "review"), *sec = rv(t, r, "section");
+		clip(rv(t, r, "name"), what, sizeof(what));
+		clip(rv(t, r, "manager"), a, sizeof(a));
+		const char *sn = sec && sk_policy_has_section(l->p, sec)
+					 ? sk_policy_section_name(l->p, sec, lang)
+					 : sec;
+		return sk_buf_printf(
+			out,
+			en ? "Asset %s \"%s\" is past its review date %s. Section: %s, manager: %s: review its class and record the next date.\n"
+			   : "情報資産 %s「%s」は見直し日 %s を過ぎています。所管課 %s、管理者 %s: 分類を見直し、次の見直し日を記録してください。\n",
+			r->id, what, rev ? rev : "-", sn ? sn : "-", a);
+	}
+	}
+	return SK_EINVAL;
+}

@@ -2492,19 +2492,14 @@ size_t sk_policy_user_count(const sk_policy *p)
 	return p->nusers;
 }
 
-int sk_policy_user_at(const sk_policy *p, size_t i, const char **id, const char **name,
-		      const char **section)
+const char *sk_policy_user_id(const sk_policy *p, size_t i)
 {
-	if (i >= p->nusers)
-		return SK_ENOTFOUND;
-	const struct puser *u = &p->users[i];
-	if (id)
-		*id = u->id;
-	if (name)
-		*name = u->name;
-	if (section)
-		*section = u->section;
-	return 0;
+	return i < p->nusers ? p->users[i].id : NULL;
+}
+
+const char *sk_policy_user_name(const sk_policy *p, size_t i)
+{
+	return i < p->nusers ? p->users[i].name : NULL;
 }
 
 void sk_policy_approvals(const sk_policy *p, uint32_t *release, uint32_t *original)

@@ -148,6 +148,113 @@ L list incidents --json | grep "\"id\":\"$(cat "$T/iid")\"" >"$T/auto.json"
 grep -q "\"found_by\":\"sekisho\".*\"what\":\"DLP の規則により遮断しました: mn.txt.*\"state\":\"open\",\"item\":\"$(cat "$T/qid")\"" "$T/auto.json"
 ok $? "the incident is open, says what happened and links the quarantined item"
 
+# the compliance cycle, in a state folder of its own: checklists, missing training, charts,
+# reminders (dates relative to today: the command line has no clock of its own)
+C() { "$S" ledger --state "$T/cy" --policy "$P" "$@"; }
+LANG=ja_JP.UTF-8 LC_ALL= C checklist --period 2026年度 >"$T/cl" 2>&1
+[ $? -eq 0 ] && grep -q "^2026年度: 点検項目 120 件を追加しました (既にあった 0 件はそのまま)" "$T/cl"
+ok $? "checklist: 60 requirements for each of the policy's two sections (Japanese)"
+C list inspections --json >"$T/cl.json"
+[ "$(wc -l <"$T/cl.json")" -eq 120 ] && [ "$(grep -c '"section":"somu"' "$T/cl.json")" -eq 60 ] &&
+	grep -q '"chapter":"強靭性の向上","requirement":"マイナンバー利用事務系.*か。\\n(Are .*?)","section":"johoseisaku","period":"2026年度","kind":"self"' "$T/cl.json"
+ok $? "the items: chapter, the question in Japanese then English, section, period, kind"
+C --lang en checklist --period 2026年度 >"$T/cl" 2>&1
+[ $? -eq 0 ] && grep -q "^2026年度: 0 item(s) added, 120 already there" "$T/cl" && [ "$(C list inspections --json | wc -l)" -eq 120 ]
+ok $? "checklist again adds nothing (English)"
+C checklist --period 2026年度 --kind 監査 --section 総務課 >/dev/null 2>&1 &&
+	[ "$(C list inspections --json | grep -c '"section":"somu","period":"2026年度","kind":"audit"')" -eq 60 ]
+ok $? "checklist --kind audit --section (by name): one section's audit list"
+LANG=ja_JP.UTF-8 LC_ALL= C checklist --period 2026年度 --section 経理課 >/dev/null 2>"$T/err"
+[ $? -eq 1 ] && grep -q "何も追加していません.*所属「経理課」はポリシーの sections にありません" "$T/err"
+ok $? "checklist for an unknown section: exit 1, nothing added"
+C checklist >/dev/null 2>"$T/err"
+[ $? -eq 2 ] && grep -q "period" "$T/err"
+ok $? "checklist without --period: exit 2"
+
+# missing training: the console's users (auth.db) and the policy's users
+printf '%s\n' 'Kx9#vq2!Lm7@pz' | "$S" user --state "$T/cy" --policy "$P" add tanaka --role staff \
+	--section somu --by admin >/dev/null 2>&1
+past=$(date -d '-10 days' +%F)
+C add training --field course=情報セキュリティ研修 --field "date=$past" --field trainer=情報政策課 \
+	--field audience=全職員 --field measure=test --field required=yes >/dev/null 2>&1 &&
+	C add training --field course=来月の研修 --field "date=$(date -d '+40 days' +%F)" --field trainer=t \
+		--field audience=全職員 --field measure=test --field required=yes >/dev/null 2>&1 &&
+	C add training/sessions --field plan=TP-0001 --field "date=$past" >/dev/null 2>&1 &&
+	C add training/attendance --field session=TS-0001 --field person=tanaka --field section=somu \
+		--field attended=yes >/dev/null 2>&1 &&
+	C add training/attendance --field session=TS-0001 --field person=情報政策課長 \
+		--field section=johoseisaku --field attended=はい >/dev/null 2>&1 &&
+	C add training/attendance --field session=TS-0001 --field person=joho-kanri \
+		--field section=johoseisaku --field attended=いいえ >/dev/null 2>&1
+ok $? "a required course, its session and attendance recorded"
+C missing --json >"$T/miss.json"
+python3 - "$T/miss.json" <<'PY'
+import json, sys
+o = json.load(open(sys.argv[1]))
+got = {p["user"]: [m["plan"] for m in p["missing"]] for p in o["people"]}
+assert got == {"ciso01": ["TP-0001"], "joho-kanri": ["TP-0001"]}, got
+k = [p for p in o["people"] if p["user"] == "joho-kanri"][0]
+assert k["name"] == "情報政策課 システム担当" and k["section"] is None, k
+PY
+ok $? "missing --json: the policy's users who did not attend (by login or by name), tanaka from auth.db did"
+LANG=ja_JP.UTF-8 LC_ALL= C missing >"$T/miss.txt" 2>&1
+grep -q "^ciso01	-	情報セキュリティ研修 (TP-0001)" "$T/miss.txt" && ! grep -q "tanaka\|joho-kacho" "$T/miss.txt"
+ok $? "missing: a table in Japanese"
+
+# charts
+C add incidents --field found_by=佐藤 --field "found_at=$(date -d '-1 days' '+%F 09:00')" --field what=誤送信 \
+	--field severity=高 >/dev/null 2>&1
+C add inspections/answers --field item=IC-0001 --field section=johoseisaku --field answer=実施 >/dev/null 2>&1 &&
+	C add inspections/answers --field item=IC-0061 --field section=somu --field answer=未実施 \
+		--field comment=来月対応 >/dev/null 2>&1 &&
+	C add inspections/findings --field answer=IA-0002 --field finding=入退室記録なし --field owner=総務課長 \
+		--field "due=$(date -d '-3 days' +%F)" --field state=open >/dev/null 2>&1
+ok $? "an incident, two answers and a finding recorded"
+C --lang en charts --json >"$T/charts.json"
+python3 - "$T/charts.json" "$(date -d '-1 days' +%Y-%m)" "$(date +%F)" <<'PY'
+import json, sys
+o = json.load(open(sys.argv[1]))
+m = [x for x in o["incidents_by_month"] if x["month"] == sys.argv[2]]
+assert len(o["incidents_by_month"]) == 12 and m and m[0]["high"] == 1, o["incidents_by_month"]
+t = {x["section"]: (x["people"], x["completed"]) for x in o["training_by_section"]}
+assert t == {"johoseisaku": (1, 1), "somu": (1, 1), None: (2, 0)}, t
+i = o["inspections"]
+assert i["period"] == "2026年度" and i["periods"] == ["2026年度"], i
+s = {x["section"]: x for x in i["by_section"]}
+assert s["johoseisaku"]["done"] == 1 and s["johoseisaku"]["unanswered"] == 59, s
+assert s["somu"]["not_done"] == 1 and s["somu"]["unanswered"] == 119, s
+assert s["somu"]["name"] == "General Affairs Division", s
+assert i["by_chapter"][0]["chapter"] == "Resilience (the three-tier measures)", i["by_chapter"][0]
+assert sum(x["open"] for x in o["findings_by_age"]) == 1 and o["findings_by_age"][0]["open"] == 1
+assert o["today"] == sys.argv[3]
+PY
+ok $? "charts --json: each series from the records"
+
+# reminders: an exception expiring soon, one expired, the overdue finding; each once
+C add exceptions --field "what=USB メモリの使用" --field why=災害対応 --field requested_by=山田 \
+	--field approved_by=情報政策課長 --field from=2026-01-01 --field "until=$(date -d '+5 days' +%F)" >/dev/null 2>&1 &&
+	C add exceptions --field what=私物端末 --field why=試行 --field requested_by=鈴木 \
+		--field approved_by=情報政策課長 --field from=2025-01-01 --field until=2025-02-01 >/dev/null 2>&1 &&
+	C add exceptions --field what=遠い先 --field why=試行 --field requested_by=鈴木 \
+		--field approved_by=情報政策課長 --field from=2025-01-01 --field "until=$(date -d '+60 days' +%F)" >/dev/null 2>&1
+ok $? "three exceptions recorded"
+LANG=ja_JP.UTF-8 LC_ALL= C remind --dry-run >"$T/rem" 2>"$T/err"
+[ $? -eq 0 ] && [ "$(wc -l <"$T/rem")" -eq 3 ] &&
+	grep -q "^例外措置 EX-0001「USB メモリの使用」の期限 $(date -d '+5 days' +%F) が近づいています (あと 5 日)。" "$T/rem" &&
+	grep -q "^例外措置 EX-0002「私物端末」は期限 2025-02-01 を過ぎ、もう適用されません。" "$T/rem" &&
+	grep -q "^指摘事項 IF-0001「入退室記録なし」は期限 .* を過ぎても対応中です。担当者: 総務課長。" "$T/rem" &&
+	grep -q "試行: 送信済みにしていません" "$T/err"
+ok $? "remind --dry-run: three reminders in Japanese"
+C --lang en remind >"$T/rem" 2>/dev/null
+[ $? -eq 0 ] && [ "$(wc -l <"$T/rem")" -eq 3 ] && grep -q '^Exception EX-0001 "USB メモリの使用" expires on' "$T/rem"
+ok $? "remind (English): the same three, sent"
+C remind >"$T/rem" 2>/dev/null && [ ! -s "$T/rem" ]
+ok $? "remind again: nothing (each once)"
+C remind --days 90 >"$T/rem" 2>/dev/null && [ "$(wc -l <"$T/rem")" -eq 1 ] && grep -q "EX-0003" "$T/rem"
+ok $? "remind --days 90: the later exception only"
+C remind --days x >/dev/null 2>&1
+ok $(($? != 2)) "remind --days x: exit 2"
+
 # audit
 "$S" audit list --state "$T/st" --json >"$T/audit.jsonl"
 grep -q '"actor":"tanaka","action":"ledger.add","object":"assets/AS-0001"' "$T/audit.jsonl"

@@ -512,7 +512,7 @@ ok(st == 200 and d.startswith(b"%PDF-") and h.get("Content-Type") == "applicatio
    "GET /api/report/%d.pdf → the same as a PDF (LibreOffice)" % fy, (st, d[:200]))
 st, _, _ = req("GET", "/api/report/%d.xlsx" % fy, who="staff1")
 ok(st == 403, "staff asks for the report → 403", st)
-for bad in ("26", "0999", "x2026"):
+for bad in ("26", "0999", "x2026", "9999", "20260"):
     st, _, _ = req("GET", "/api/report/%s.xlsx" % bad, who="audit")
     ok(st == 404, "report of year %r → 404" % bad, st)
 ok(len(audit_records(action="report")) == 2, "each report is on record")

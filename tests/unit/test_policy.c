@@ -890,15 +890,11 @@ static void people_section(void **state)
 	assert_int_equal(sk_policy_user_find(p, "Joho-kacho", NULL, NULL, NULL, NULL), SK_ENOTFOUND);
 	/* the entries in file order (the console's roster) */
 	assert_int_equal(sk_policy_user_count(p), 3);
-	const char *uid = NULL, *uname = NULL;
-	assert_int_equal(sk_policy_user_at(p, 0, &uid, &uname, &sec), 0);
-	assert_string_equal(uid, "joho-kacho");
-	assert_string_equal(uname, "joho-kacho"); /* no name: the id */
-	assert_string_equal(sec, "joho");
-	assert_int_equal(sk_policy_user_at(p, 2, &uid, NULL, &sec), 0);
-	assert_string_equal(uid, "bare");
-	assert_null(sec);
-	assert_int_equal(sk_policy_user_at(p, 3, &uid, NULL, NULL), SK_ENOTFOUND);
+	assert_string_equal(sk_policy_user_id(p, 0), "joho-kacho");
+	assert_string_equal(sk_policy_user_name(p, 0), "joho-kacho"); /* no name: the id */
+	assert_string_equal(sk_policy_user_id(p, 2), "bare");
+	assert_null(sk_policy_user_id(p, 3));
+	assert_null(sk_policy_user_name(p, 3));
 	/* defaults of the parts not written */
 	uint32_t r1 = 0, r2 = 0;
 	sk_policy_approvals(p, &r1, &r2);
