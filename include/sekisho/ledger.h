@@ -206,7 +206,9 @@ typedef enum sk_ledger_event {
 
 /* Opens an incident by the gate (actor "sekisho"): found now, severity high for malware
  * and medium otherwise, state open, linked to the item (item_id, its quarantine ID, else
- * "sha256:HEX"), what happened in Japanese and English with name and detail. A crash
+ * "sha256:HEX"), what happened in Japanese and English with name and detail; the chain's
+ * first step (the finder's report) signed by "sekisho" at that time, so that the next
+ * step's role (the システム管理者 by default) signs next. A crash
  * opens one only the second time the same content (sha256_hex) crashes a worker (the
  * crashes are counted in ledger.db). id_out (may be NULL) gets the incident's id, "" when
  * none was opened. Several threads may call it at once on one handle (sekishod's milter

@@ -997,10 +997,22 @@ int sk_ledger_gate_event(sk_ledger *l, sk_ledger_event ev, const char *item_id,
 		{"severity", ev == SK_LEDGER_EVENT_MALWARE ? "high" : "medium"},
 		{"state", "open"},
 		{"item", link},
+		{NULL, at}, /* the chain's first step (the finder's report): done by the gateway */
+		{NULL, "sekisho"},
 	};
+	size_t nkv = sizeof(kv) / sizeof(kv[0]) - 2;
+	const char *const *roles = NULL;
+	char ka[96], kb[96];
+	if (sk_policy_incident_chain(l->p, &roles) > 0) {
+		snprintf(ka, sizeof(ka), "chain.%s.at", roles[0]);
+		snprintf(kb, sizeof(kb), "chain.%s.by", roles[0]);
+		kv[nkv].key = ka;
+		kv[nkv + 1].key = kb;
+		nkv += 2;
+	}
 	sk_ledger_problems pr;
 	sk_ledger_problems_init(&pr);
-	int rc = sk_ledger_add(l, "incidents", kv, sizeof(kv) / sizeof(kv[0]), "sekisho", id_out, &pr, err);
+	int rc = sk_ledger_add(l, "incidents", kv, nkv, "sekisho", id_out, &pr, err);
 	if (rc && pr.n)
 		sk_error_set(err, rc, "incident: %s: %s", pr.v[0].field, pr.v[0].en);
 	sk_ledger_problems_free(&pr);

@@ -236,7 +236,8 @@ static int gateway(coll *c, const char *state_dir, sk_error *err)
 	sk_quarantine_close(q);
 	if (rc == SK_ENOMEM || c->rc)
 		return sk_error_set(err, SK_ENOMEM, "report: out of memory");
-	qsort(c->y->reasons, c->y->nreasons, sizeof(*c->y->reasons), reason_cmp);
+	if (c->y->nreasons)
+		qsort(c->y->reasons, c->y->nreasons, sizeof(*c->y->reasons), reason_cmp);
 	return rc;
 }
 

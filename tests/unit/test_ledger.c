@@ -821,6 +821,10 @@ static void gate_events(void **state)
 	assert_string_equal(value(e, "incidents", id, "severity", b, sizeof(b)), "high");
 	assert_string_equal(value(e, "incidents", id, "item", b, sizeof(b)), "20260401-0a0b0c0d");
 	assert_string_equal(value(e, "incidents", id, "state", b, sizeof(b)), "open");
+	/* the first step of the chain (staff: the report) is the gateway's; sysadmin's is next */
+	assert_string_equal(value(e, "incidents", id, "chain.staff.by", b, sizeof(b)), "sekisho");
+	assert_int_equal(strlen(value(e, "incidents", id, "chain.staff.at", b, sizeof(b))), 16);
+	assert_string_equal(value(e, "incidents", id, "chain.sysadmin.by", b, sizeof(b)), "(null)");
 	value(e, "incidents", id, "what", b, sizeof(b));
 	assert_non_null(strstr(b, "マルウェア"));
 	assert_non_null(strstr(b, "請求書.pdf"));
