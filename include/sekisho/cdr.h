@@ -132,4 +132,16 @@ int sk_cdr_run(sk_cdr_ctx *ctx, sk_input *in, sk_output *out, sk_error *err);
 int sk_cdr_child(sk_cdr_ctx *parent, const char *name, const void *data, size_t len,
 		 sk_buf *out, sk_reason *reason, sk_error *err);
 
+struct sk_dlp;
+/* DLP on rebuilt content of type t that will be delivered (the engine's file, a mail
+ * attachment): text is scanned as sk_dlp_report does (findings at "WHERE line L:C"); an
+ * OOXML document (docx, xlsx, pptx) as the text of its parts under word/, xl/, ppt/
+ * (the text of its t elements, a line per paragraph; findings at "WHERE PART line L:C",
+ * e.g. "word/document.xml line 3:1"), read again under a fresh copy of limits (its clock
+ * kept); anything else gets a "noted dlp-unscanned" entry (detail the type's code).
+ * SK_ELIMIT when the text or the document is over a limit; SK_ENOMEM; the caller blocks
+ * the item on any error (never delivered unread). */
+int sk_cdr_dlp(const struct sk_dlp *d, unsigned kinds, const sk_type *t, const sk_input *in,
+	       const char *where, const sk_budget *limits, sk_report *report, sk_error *err);
+
 #endif

@@ -30,6 +30,15 @@ typedef struct sk_item {
 	const char *class_level;   /* classification, e.g. "機密性2" (NULL: the policy's default) */
 	int64_t submitter_uid;     /* a console user's id (auth.h); 0: none */
 	const char *submitter_section; /* the user's section; NULL: none */
+	/* An information asset the submitter marked the item with (the id of a record of the
+	 * asset ledger, "AS-0001"; NULL: none). At admit the gate looks it up in opt->ledger
+	 * (sk_ledger_asset_class) and the item takes that asset's class, with class_level the
+	 * higher level of each dimension; an unknown asset, or no ledger, blocks the item
+	 * (policy-deny, rule "unknown-asset"). A front end checks the id first with
+	 * sk_ledger_asset_class and refuses the request (HTTP 400, a CLI error). An asset
+	 * marking that DLP finds in the delivered text (dlp.h: SK_DLP_ASSET) is looked up the
+	 * same way after the engine, and can only make the decision stricter. */
+	const char *asset;
 } sk_item;
 
 struct sk_policy;

@@ -11,7 +11,16 @@
  * written 4-4-4 too, so grouping alone counts only when grouping_is_context is set. ASCII and full-width digits (０-９) are both read.
  *
  * Matches never carry the number in clear: `masked` and `context` have every digit
- * replaced by '*'. */
+ * replaced by '*'.
+ *
+ * An asset marking (SK_DLP_ASSET) names an entry of the asset ledger (電子情報資産管理台帳)
+ * in the text: a marking word (資産番号 — so also 情報資産番号 —, "Asset ID", "Asset No",
+ * ASCII case ignored, or a configured word), then within the same line at most
+ * SK_DLP_ASSET_GAP separators (spaces, full-width spaces, ':' '：' '=' '＝' '#' '＃'), then the
+ * id: "AS" (or full-width ＡＳ), a hyphen (any of the hyphens 4-4-4 grouping accepts), 1 to 8
+ * digits (ASCII or full-width), not followed by a digit or a Latin letter. The id is not
+ * secret: `masked` holds it normalised to ASCII ("AS-0012"); the gate looks it up in the
+ * ledger and the item takes that asset's class. */
 #ifndef SEKISHO_DLP_H
 #define SEKISHO_DLP_H
 
@@ -28,6 +37,7 @@ typedef enum sk_dlp_kind {
 	SK_DLP_MYNUMBER = 0, /* "mynumber": 個人番号 (12 digits) */
 	SK_DLP_CORPORATE,    /* "corporate": 法人番号 (13 digits) */
 	SK_DLP_PATTERN,      /* a custom regular expression (POSIX ERE) */
+	SK_DLP_ASSET,        /* "asset": an information asset's marking (資産番号: AS-0012) */
 	SK_DLP__COUNT
 } sk_dlp_kind;
 
@@ -52,7 +62,13 @@ typedef struct sk_dlp_config {
 	size_t ncorporate_words;
 	const sk_dlp_pattern *patterns;
 	size_t npatterns;
+	bool asset;             /* default true: asset markings (資産番号: AS-0012) */
+	const char *const *asset_words; /* extra marking words, may be NULL */
+	size_t nasset_words;
 } sk_dlp_config;
+
+#define SK_DLP_ASSET_GAP 8     /* separators between a marking word and the id */
+#define SK_DLP_ASSET_DIGITS 8  /* digits of an asset id at most */
 
 typedef struct sk_dlp_match {
 	sk_dlp_kind kind;
@@ -105,12 +121,14 @@ int sk_dlp_corporate_check(const char *base12);
 
 /* Scans in (as sk_dlp_scan_input) and adds to report one "noted" entry per match of a
  * kind in the mask kinds (bit 1 << sk_dlp_kind): what sk_dlp_what(kind), where
- * "WHERE line L:C", detail the masked match (a pattern's id first); and an entry
+ * "WHERE line L:C", detail the masked match (a pattern's id first; an asset marking's
+ * id, e.g. "AS-0012"); and an entry
  * "dlp-truncated" when more matches were found than max_matches keeps. The engine calls
  * it on the text it delivers; the gate decides from the entries. */
 int sk_dlp_report(const sk_dlp *d, unsigned kinds, const sk_input *in, const char *where,
 		  sk_report *report, sk_error *err);
-/* "mynumber", "corporate-number", "dlp-pattern": the report entry of a match. */
+/* "mynumber", "corporate-number", "dlp-pattern", "asset-marking": the report entry of a
+ * match. */
 const char *sk_dlp_what(sk_dlp_kind k);
 
 /* The compiled detectors as bytes (appended to out) and back, for a sandboxed worker.
@@ -118,7 +136,7 @@ const char *sk_dlp_what(sk_dlp_kind k);
 int sk_dlp_encode(const sk_dlp *d, sk_buf *out);
 int sk_dlp_decode(const uint8_t *p, size_t n, sk_dlp **out, sk_error *err);
 
-const char *sk_dlp_kind_code(sk_dlp_kind k); /* "mynumber", "corporate", "pattern" */
+const char *sk_dlp_kind_code(sk_dlp_kind k); /* "mynumber", "corporate", "pattern", "asset" */
 const char *sk_dlp_kind_text(sk_dlp_kind k, int lang_en); /* 個人番号 / My Number … */
 
 #endif

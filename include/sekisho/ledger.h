@@ -206,7 +206,9 @@ typedef enum sk_ledger_event {
 
 /* Opens an incident by the gate (actor "sekisho"): found now, severity high for malware
  * and medium otherwise, state open, linked to the item (item_id, its quarantine ID, else
- * "sha256:HEX"), what happened in Japanese and English with name and detail. A crash
+ * "sha256:HEX"), what happened in Japanese and English with name and detail; the chain's
+ * first step (the finder's report) signed by "sekisho" at that time, so that the next
+ * step's role (the システム管理者 by default) signs next. A crash
  * opens one only the second time the same content (sha256_hex) crashes a worker (the
  * crashes are counted in ledger.db). id_out (may be NULL) gets the incident's id, "" when
  * none was opened. Several threads may call it at once on one handle (sekishod's milter
@@ -215,6 +217,15 @@ typedef enum sk_ledger_event {
 int sk_ledger_gate_event(sk_ledger *l, sk_ledger_event ev, const char *item_id,
 			 const char *sha256_hex, const char *name, const char *detail,
 			 char id_out[SK_LEDGER_ID_MAX], sk_error *err);
+
+/* The class of an information asset for the flow decision (sk_policy_decide's class_spec):
+ * its level in each classification dimension of the policy ("機密性:3A,完全性:2,可用性:1",
+ * the dimensions the asset has a level in, in the policy's order) into spec (n bytes).
+ * SK_ENOTFOUND (err says so in both languages' words: "no asset AS-0099") when the assets
+ * ledger has no record id; SK_EINVAL for an id that cannot be one (empty, too long,
+ * control characters); SK_ELIMIT when spec is too small. The gate uses it for an item
+ * marked with an asset (sk_item.asset) and for an asset marking DLP found. */
+int sk_ledger_asset_class(sk_ledger *l, const char *id, char *spec, size_t n, sk_error *err);
 
 /* Writes an xlsx of a ledger (one sheet per table: "training" gives three) to path:
  * headers in lang (Japanese first), dates as date cells, A4 landscape fitted to the page

@@ -35,7 +35,8 @@ typedef struct sk_office_config {
 	unsigned workers;          /* 0: 1 */
 	unsigned max_jobs;         /* conversions before a worker is restarted; 0: 200 */
 	uint64_t max_as;           /* address-space limit of a worker (bytes); 0: 3 GiB */
-	uint64_t max_output;       /* largest converted file (bytes); 0: 256 MiB */
+	uint64_t max_output;       /* largest converted file, and largest input (the worker's
+				      RLIMIT_FSIZE), bytes; 0: 256 MiB */
 	const char *user;          /* run as this user when started as root; NULL: "sekisho" */
 	unsigned start_timeout_ms; /* for a new worker to be ready; 0: 120 s */
 	bool background;           /* return before the workers are ready (as sk_pool) */

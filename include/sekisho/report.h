@@ -43,6 +43,7 @@ typedef enum sk_reason {
 	SK_REASON_LIMIT_NODES,      /* "limit-nodes": too many XML/HTML nodes in one part */
 	SK_REASON_WORKER_CRASH,     /* "worker-crash": the sandboxed worker died or answered badly */
 	SK_REASON_INTERRUPTED,      /* "interrupted": processing was cut off (crash, restart) */
+	SK_REASON_LIMIT_PAGES,      /* "limit-pages": more pages than 画像化 renders (render.h) */
 	SK_REASON__COUNT
 } sk_reason;
 

@@ -61,6 +61,8 @@ static const struct text3 reasons[SK_REASON__COUNT] = {
 				    "blocked: the sandboxed worker failed"},
 	[SK_REASON_INTERRUPTED] = {"interrupted", "処理が中断されたため遮断しました (原本は隔離済み)",
 				   "blocked: processing was interrupted (original kept)"},
+	[SK_REASON_LIMIT_PAGES] = {"limit-pages", "ページ数が画像化の上限を超えました",
+				   "too many pages to render (画像化)"},
 };
 
 static const struct text3 actions[SK_ACTION__COUNT] = {
@@ -119,6 +121,8 @@ static const struct text3 whats[] = {
 	{"corporate-number", "法人番号", "corporate number"},
 	{"dlp-pattern", "独自の検出パターン", "custom DLP pattern"},
 	{"dlp-unscanned", "DLP で検査できない内容", "content DLP cannot read"},
+	{"asset-marking", "情報資産の表示 (資産番号)", "information asset marking (asset ID)"},
+	{"asset", "情報資産の分類 (台帳)", "information asset's class (ledger)"},
 	{"structure", "ファイル構造 (相互参照表など)", "file structure (cross-reference table …)"},
 	{"action", "その他の動作 (未知・外部の操作)", "other actions (unknown or viewer commands)"},
 	{"part", "文書内の部品 (許可されていない・壊れている・参照されていない)",
@@ -137,6 +141,7 @@ bool sk_reason_is_fatal(sk_reason r)
 	case SK_REASON_LIMIT_PIXELS:
 	case SK_REASON_LIMIT_TIME:
 	case SK_REASON_LIMIT_NODES:
+	case SK_REASON_LIMIT_PAGES:
 	case SK_REASON_WORKER_CRASH:
 	case SK_REASON_INTERRUPTED:
 	case SK_REASON_MALWARE:

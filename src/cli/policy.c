@@ -162,10 +162,11 @@ static int do_explain(int argc, char **argv)
 	if (d.note[0])
 		printf("%s: %s\n", en ? "note" : "備考", en ? d.note : d.note_ja);
 	if (d.action != SK_FLOW_DENY) {
-		printf("DLP: %s %s, %s %s, %s %s, %s %s\n", sk_dlp_kind_text(SK_DLP_MYNUMBER, en),
+		printf("DLP: %s %s, %s %s, %s %s, %s %s, %s %s\n", sk_dlp_kind_text(SK_DLP_MYNUMBER, en),
 		       dlp_action_text(d.dlp[SK_DLP_MYNUMBER], o.lang), sk_dlp_kind_text(SK_DLP_CORPORATE, en),
 		       dlp_action_text(d.dlp[SK_DLP_CORPORATE], o.lang), sk_dlp_kind_text(SK_DLP_PATTERN, en),
-		       dlp_action_text(d.dlp[SK_DLP_PATTERN], o.lang), en ? "unscannable" : "検査できない内容",
+		       dlp_action_text(d.dlp[SK_DLP_PATTERN], o.lang), sk_dlp_kind_text(SK_DLP_ASSET, en),
+		       dlp_action_text(d.dlp[SK_DLP_ASSET], o.lang), en ? "unscannable" : "検査できない内容",
 		       dlp_action_text(d.dlp_unscannable, o.lang));
 	}
 	sk_policy_free(p);

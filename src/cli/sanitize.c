@@ -33,6 +33,7 @@ struct run {
 	uint64_t items, bytes;
 	struct timespec t0;
 	const char *from, *to, *channel, *klass; /* flow policy (--policy) */
+	const char *asset; /* --asset: an asset of the ledger the items are marked with */
 	int out_mode;    /* mode of delivered outputs: 0666 minus the umask */
 	void *cleaned;   /* tsearch set of the output folders already cleaned */
 	void *written;   /* tsearch set of the folders to fsync before exiting */
@@ -257,7 +258,8 @@ static void do_file(struct run *r, const char *path, const char *rel, bool nofol
 
 	const char *slash = strrchr(sk_buf_str(&clean), '/');
 	sk_item item = {.name = slash ? slash + 1 : sk_buf_str(&clean), .src_zone = r->from,
-			.dst_zone = r->to, .channel = r->channel, .class_level = r->klass};
+			.dst_zone = r->to, .channel = r->channel, .class_level = r->klass,
+			.asset = r->asset};
 	sk_input_fd(&item.input, fd, (uint64_t)st.st_size);
 	sk_result res;
 	int rc = sk_process(&item, &r->opt, &out, &res, &err);
@@ -402,11 +404,15 @@ static void usage(sk_lang lang)
 	fputs(lang == SK_LANG_EN
 		      ? "usage: sekisho sanitize [-o OUTDIR] [--json] [--profile NAME] [--state DIR] [--lang ja|en]\n"
 			"         [--clamd SOCKET] [--clamd-timeout SECONDS] [--workers N | --in-process]\n"
-			"         [--policy FILE --from ZONE --to ZONE [--channel file|mail|web] [--class LEVEL]] PATH...\n"
+			"         [--policy FILE --from ZONE --to ZONE [--channel file|mail|web] [--class LEVEL]\n"
+			"          [--asset ID]] PATH...\n"
 			"  --state DIR                       keep originals in quarantine and audit every item\n"
 			"  --clamd unix:/path | tcp:IP:PORT  scan every item with clamd first\n"
 			"                                    (default: $SEKISHO_CLAMD)\n"
 			"  --policy FILE --from Z --to Z     apply the flow rules and DLP of a policy file\n"
+			"  --asset AS-0001                   the items are that asset of the ledger (needs\n"
+			"                                    --state and --policy): they take its class\n"
+			"                                    (with --class: the stricter of the two)\n"
 			"  --workers N                       sandboxed worker processes (default 1)\n"
 			"  --in-process                      parse in this process, without the sandbox:\n"
 			"                                    for debugging only, never for real traffic\n"
@@ -414,11 +420,15 @@ static void usage(sk_lang lang)
 			"                                    rtf, odt …) with LibreOffice: block them\n"
 		      : "使い方: sekisho sanitize [-o 出力先] [--json] [--profile 名前] [--state フォルダ] [--lang ja|en]\n"
 			"         [--clamd ソケット] [--clamd-timeout 秒] [--workers N | --in-process]\n"
-			"         [--policy ファイル --from ゾーン --to ゾーン [--channel file|mail|web] [--class レベル]] パス...\n"
+			"         [--policy ファイル --from ゾーン --to ゾーン [--channel file|mail|web] [--class レベル]\n"
+			"          [--asset 資産番号]] パス...\n"
 			"  --state フォルダ                  原本を隔離保存し、すべての判定を監査ログに記録します\n"
 			"  --clamd unix:/パス | tcp:IP:ポート  各ファイルを先に clamd で検査します\n"
 			"                                    (省略時: 環境変数 SEKISHO_CLAMD)\n"
 			"  --policy ファイル --from --to       ポリシーファイルの通信規則と DLP を適用します\n"
+			"  --asset AS-0001                   情報資産管理台帳のその資産として扱い、その分類で\n"
+			"                                    判定します (--state と --policy が必要。--class と\n"
+			"                                    併用すると厳しい方)\n"
 			"  --workers N                       サンドボックス化したワーカープロセスの数 (既定 1)\n"
 			"  --in-process                      サンドボックスを使わずこのプロセス内で解析します:\n"
 			"                                    デバッグ専用です。実際の通信には使わないでください\n"
@@ -448,6 +458,7 @@ int cmd_sanitize(int argc, char **argv)
 		{"to", required_argument, NULL, 'U'},
 		{"channel", required_argument, NULL, 'H'},
 		{"class", required_argument, NULL, 'K'},
+		{"asset", required_argument, NULL, 'A'},
 		{"workers", required_argument, NULL, 'W'},
 		{"in-process", no_argument, NULL, 'I'},
 		{"no-office", no_argument, NULL, 'N'},
@@ -467,6 +478,7 @@ int cmd_sanitize(int argc, char **argv)
 		case 'U': r.to = optarg; break;
 		case 'H': r.channel = optarg; break;
 		case 'K': r.klass = optarg; break;
+		case 'A': r.asset = optarg; break;
 		case 'W': workers = optarg; break;
 		case 'I': in_process = true; break;
 		case 'N': no_office = true; break;
@@ -546,6 +558,13 @@ int cmd_sanitize(int argc, char **argv)
 		return EXIT_TROUBLE;
 	}
 	sk_policy *pol = NULL;
+	if (r.asset && (!state || !policy)) {
+		cli_err(r.lang, "--asset には --state と --policy が必要です (資産は台帳で引きます)",
+			"--asset needs --state and --policy (the asset is looked up in the ledger)",
+			r.asset);
+		sk_pool_close(pool);
+		return EXIT_TROUBLE;
+	}
 	if (policy || r.from || r.to || r.channel || r.klass) {
 		int prc = cli_sanitize_policy(r.lang, policy, r.from, r.to, r.channel, &pol);
 		if (prc) {
@@ -601,6 +620,26 @@ int cmd_sanitize(int argc, char **argv)
 			return EXIT_TROUBLE;
 		}
 		r.opt.ledger = ledger;
+	}
+	if (r.asset) {
+		/* an unknown asset is refused, never ignored; so is a class the policy does not
+		 * know with it (the decision's own check) */
+		char cls[256];
+		sk_error aerr;
+		sk_error_clear(&aerr);
+		int arc = sk_ledger_asset_class(ledger, r.asset, cls, sizeof(cls), &aerr);
+		if (arc) {
+			if (arc == SK_ENOTFOUND)
+				cli_err(r.lang, "情報資産管理台帳にその資産はありません",
+					"the asset ledger has no such asset", r.asset);
+			else
+				cli_err(r.lang, "資産番号が不正です", "invalid asset id", aerr.msg);
+			sk_pool_close(pool);
+			sk_ledger_close(ledger);
+			cli_state_close(r.lang, audit, quar);
+			sk_policy_free(pol);
+			return EXIT_TROUBLE;
+		}
 	}
 	if (pool) {
 		sk_error perr;

@@ -240,27 +240,32 @@ static enum MHD_Result send_answer(skh_req *r)
 
 /* ---- routing ---- */
 
-/* Matches path against a pattern; the {id} segment (letters, digits, '-', '_', at most
- * 64 bytes) goes to id. */
-static bool match(const char *pattern, const char *path, char id[72])
+/* Matches path against a pattern. A parameter, {id} or {rid}, is the longest run of
+ * letters, digits, '-' and '_' (1 to 64 bytes) at its place, and the pattern's text after
+ * it must follow ("/api/ledgers/{id}.xlsx" takes "assets.xlsx"); the values go to id and
+ * rid. *params gets the number of parameters. */
+static bool match(const char *pattern, const char *path, char id[72], char rid[72], int *params)
 {
 	const char *p = pattern, *u = path;
+	*params = 0;
 	while (*p) {
-		if (!strncmp(p, "{id}", 4)) {
+		bool is_id = !strncmp(p, "{id}", 4), is_rid = !strncmp(p, "{rid}", 5);
+		if (is_id || is_rid) {
 			size_t n = 0;
-			while (u[n] && u[n] != '/') {
+			for (;; n++) {
 				char ch = u[n];
 				if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
 				      (ch >= '0' && ch <= '9') || ch == '-' || ch == '_'))
-					return false;
-				n++;
+					break;
 			}
 			if (!n || n > 64)
 				return false;
-			memcpy(id, u, n);
-			id[n] = 0;
+			char *out = is_id ? id : rid;
+			memcpy(out, u, n);
+			out[n] = 0;
 			u += n;
-			p += 4;
+			p += is_id ? 4 : 5;
+			(*params)++;
 			continue;
 		}
 		if (*p != *u)
@@ -272,22 +277,29 @@ static bool match(const char *pattern, const char *path, char id[72])
 }
 
 /* The route of method + path; *path_known tells whether the path exists for another
- * method (405 rather than 404). */
+ * method (405 rather than 404). Where several routes match, the one with the fewest
+ * parameters wins (static text over a parameter: "/api/ledgers/{id}/import" over
+ * "/api/ledgers/{id}/{rid}"), then the first in the table. */
 static const skh_route *route_find(const char *method, const char *path, char id[72],
-				   bool *path_known)
+				   char rid[72], bool *path_known)
 {
 	*path_known = false;
+	const skh_route *best = NULL;
+	int best_params = 0;
 	for (size_t i = 0; i < skh_nroutes; i++) {
-		char tmp[72];
-		if (!match(skh_routes[i].pattern, path, tmp))
+		char tid[72] = "", trid[72] = "";
+		int params;
+		if (!match(skh_routes[i].pattern, path, tid, trid, &params))
 			continue;
 		*path_known = true;
-		if (!strcmp(skh_routes[i].method, method)) {
-			memcpy(id, tmp, sizeof(tmp));
-			return &skh_routes[i];
-		}
+		if (strcmp(skh_routes[i].method, method) || (best && params >= best_params))
+			continue;
+		best = &skh_routes[i];
+		best_params = params;
+		memcpy(id, tid, sizeof(tid));
+		memcpy(rid, trid, sizeof(trid));
 	}
-	return NULL;
+	return best;
 }
 
 void skh_routes_print(FILE *f)
@@ -344,6 +356,24 @@ static void refused(skh_req *r, unsigned status, const char *code, const char *j
 	skh_error(r, status, code, ja, en, NULL);
 }
 
+void skh_forbidden(skh_req *r, const char *ja, const char *en, json_t *more)
+{
+	if (r->authed && r->route && r->route->csrf) {
+		char obj[1100];
+		snprintf(obj, sizeof(obj), "%s %s", r->method, r->url);
+		skh_audit(r, "console-refused", obj, "forbidden", "");
+	}
+	skh_error(r, MHD_HTTP_FORBIDDEN, "forbidden", ja, en, more);
+}
+
+/* The most bytes of a route's request body. */
+static uint64_t body_cap(const skh_route *rt)
+{
+	if (rt->body == SKH_BODY_FILE)
+		return rt->body_max ? rt->body_max : server.max_upload;
+	return rt->body == SKH_BODY_JSON ? SKH_JSON_MAX : 0;
+}
+
 /* The checks before the body: 0 to go on, or an answer is set. */
 static int admit(skh_req *r)
 {
@@ -392,9 +422,7 @@ static int admit(skh_req *r)
 	const char *cl = MHD_lookup_connection_value(r->c, MHD_HEADER_KIND,
 						     MHD_HTTP_HEADER_CONTENT_LENGTH);
 	unsigned long long len = cl ? strtoull(cl, NULL, 10) : 0;
-	uint64_t cap = rt->body == SKH_BODY_FILE   ? server.max_upload
-		       : rt->body == SKH_BODY_JSON ? SKH_JSON_MAX
-						   : 0;
+	uint64_t cap = body_cap(rt);
 	if (cl && len > cap) {
 		skh_error(r, MHD_HTTP_CONTENT_TOO_LARGE, "too-large", "大きすぎます",
 			  "The request is too large", json_pack("{s:I}", "max", (json_int_t)cap));
@@ -433,9 +461,7 @@ static int admit(skh_req *r)
 static int body_add(skh_req *r, const char *data, size_t n)
 {
 	const skh_route *rt = r->route;
-	uint64_t cap = rt->body == SKH_BODY_FILE   ? server.max_upload
-		       : rt->body == SKH_BODY_JSON ? SKH_JSON_MAX
-						   : 0;
+	uint64_t cap = body_cap(rt);
 	if (r->body_len + n > cap) {
 		r->too_large = true;
 		return SK_ELIMIT;
@@ -493,7 +519,7 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
 			return MHD_YES;
 		}
 		bool known;
-		r->route = route_find(method, url, r->id, &known);
+		r->route = route_find(method, url, r->id, r->rid, &known);
 		if (!r->route) {
 			if (known)
 				skh_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, "bad-request",

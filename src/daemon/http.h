@@ -31,13 +31,15 @@ typedef struct skh_req skh_req;
 
 typedef struct skh_route {
 	const char *method;
-	const char *pattern; /* "/api/items/{id}/content": {id} is one path segment */
+	const char *pattern; /* "/api/items/{id}/content", "/api/ledgers/{id}/{rid}",
+			      * "/api/ledgers/{id}.xlsx": {id} and {rid} are parameters */
 	int where;           /* SKH_ANY_ZONE, SKH_CONSOLE_ZONE */
 	bool session;        /* needs a logged-in session */
 	uint32_t perms;      /* SK_PERM_*: one of them is needed (0: the session is enough) */
 	bool csrf;           /* a change: X-CSRF-Token needed */
 	int body;            /* SKH_BODY_* */
 	void (*handler)(skh_req *r);
+	uint64_t body_max;   /* bytes of a SKH_BODY_FILE body; 0: the gate's size budget */
 } skh_route;
 
 extern const skh_route skh_routes[];
@@ -73,7 +75,8 @@ struct skh_req {
 	const skh_route *route;
 	char method[8];
 	char url[1024];
-	char id[72];            /* the {id} segment, "" when none */
+	char id[72];            /* the {id} parameter, "" when none */
+	char rid[72];           /* the {rid} parameter (a record of {id}), "" when none */
 	char peer[64];
 	sk_lang lang;
 	bool is_static;
@@ -103,6 +106,9 @@ skh_tctx *skh_ctx(skh_req *r);
 void skh_json(skh_req *r, unsigned status, json_t *o);
 void skh_error(skh_req *r, unsigned status, const char *code, const char *ja, const char *en,
 	       json_t *more);
+/* 403 forbidden (as skh_error); a refused change is an audit record (console-refused),
+ * as the dispatcher's refusals are. */
+void skh_forbidden(skh_req *r, const char *ja, const char *en, json_t *more);
 /* The bytes of fd (size bytes, fd taken) as an attachment named name (RFC 6266/5987
  * filename*, never a raw name). */
 void skh_file(skh_req *r, int fd, uint64_t size, const char *name, const char *type);
@@ -127,6 +133,21 @@ void skh_requests_list(skh_req *r);
 void skh_request_approve(skh_req *r);
 void skh_request_refuse(skh_req *r);
 void skh_dashboard(skh_req *r);
+
+/* The ledger handlers (http_ledgers.c, docs/api.md "Ledgers"). */
+void skh_ledgers_schema(skh_req *r);
+void skh_ledger_list(skh_req *r);
+void skh_ledger_add(skh_req *r);
+void skh_ledger_get(skh_req *r);
+void skh_ledger_update(skh_req *r);
+void skh_ledger_step(skh_req *r);
+void skh_ledger_import(skh_req *r);
+void skh_ledger_xlsx(skh_req *r);
+void skh_report_xlsx(skh_req *r);
+void skh_report_pdf(skh_req *r);
+void skh_ledger_charts(skh_req *r);
+void skh_training_missing(skh_req *r);
+void skh_checklists_generate(skh_req *r);
 
 /* Static files of the web root (http_static.c): GET/HEAD of any path outside /api/. */
 void skh_static(skh_req *r);

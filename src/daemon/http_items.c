@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "http.h"
+#include "sekisho/ledger.h"
 #include "sekisho/engine.h"
 #include "sekisho/name.h"
 #include "sekisho/notify.h"
@@ -264,6 +265,25 @@ void skh_items_post(skh_req *r)
 			    "Give the destination zone (to)");
 		return;
 	}
+	/* asset=AS-0001: the file is that asset of the ledger and takes its class; an
+	 * unknown asset is refused, never ignored */
+	const char *asset = skh_arg(r, "asset");
+	if (asset) {
+		char cls[256];
+		sk_error ae;
+		sk_error_clear(&ae);
+		struct sk_ledger *lg = r->l->s->gate.opt.ledger;
+		int arc = lg ? sk_ledger_asset_class(lg, asset, cls, sizeof(cls), &ae) : SK_ENOTFOUND;
+		if (arc == SK_ENOTFOUND || arc == SK_EINVAL) {
+			bad_request(r, "資産番号 (asset) が情報資産管理台帳にありません",
+				    "The asset ledger has no such asset (asset)");
+			return;
+		}
+		if (arc) {
+			busy(r, &ae);
+			return;
+		}
+	}
 	if (!t) {
 		sk_error e = {0};
 		busy(r, &e);
@@ -271,6 +291,7 @@ void skh_items_post(skh_req *r)
 	}
 	sk_item item;
 	memset(&item, 0, sizeof(item));
+	item.asset = asset;
 	sk_input_fd(&item.input, r->body_fd, r->body_len);
 	item.name = name;
 	item.src_zone = r->l->zone;

@@ -8,6 +8,7 @@
 
 #include "http.h"
 #include "sekisho/audit.h"
+#include "sekisho/ledger.h"
 #include "sekisho/quarantine.h"
 
 #define SKH_PER_PAGE_MAX 200
@@ -485,39 +486,68 @@ static void health(skh_req *r)
 /* ---- the table (docs/api.md; the security tests iterate it through `sekishod --routes`) ---- */
 
 #define ITEMS_SEE (SK_PERM_DOWNLOAD | SK_PERM_SECTION_ITEMS | SK_PERM_ALL_ITEMS)
+#define LEDGER_READ (SK_PERM_LEDGERS | SK_PERM_INCIDENT_REPORT)
+#define LEDGER_EDIT (SK_PERM_LEDGER_ALL | SK_PERM_LEDGER_SECTION)
 
 const skh_route skh_routes[] = {
-	/* method, pattern, where, session, perms, csrf, body, handler */
-	{"POST", "/api/session", SKH_ANY_ZONE, false, 0, false, SKH_BODY_JSON, session_post},
-	{"GET", "/api/session", SKH_ANY_ZONE, true, 0, false, SKH_BODY_NONE, session_get},
-	{"DELETE", "/api/session", SKH_ANY_ZONE, true, 0, true, SKH_BODY_NONE, session_delete},
-	{"POST", "/api/items", SKH_ANY_ZONE, true, SK_PERM_UPLOAD, true, SKH_BODY_FILE, skh_items_post},
-	{"GET", "/api/items", SKH_ANY_ZONE, true, ITEMS_SEE, false, SKH_BODY_NONE, skh_items_list},
+	/* method, pattern, where, session, perms, csrf, body, handler, body_max */
+	{"POST", "/api/session", SKH_ANY_ZONE, false, 0, false, SKH_BODY_JSON, session_post, 0},
+	{"GET", "/api/session", SKH_ANY_ZONE, true, 0, false, SKH_BODY_NONE, session_get, 0},
+	{"DELETE", "/api/session", SKH_ANY_ZONE, true, 0, true, SKH_BODY_NONE, session_delete, 0},
+	{"POST", "/api/items", SKH_ANY_ZONE, true, SK_PERM_UPLOAD, true, SKH_BODY_FILE, skh_items_post, 0},
+	{"GET", "/api/items", SKH_ANY_ZONE, true, ITEMS_SEE, false, SKH_BODY_NONE, skh_items_list, 0},
 	{"GET", "/api/items/{id}", SKH_CONSOLE_ZONE, true, ITEMS_SEE | SK_PERM_APPROVE, false,
-	 SKH_BODY_NONE, skh_item_get},
+	 SKH_BODY_NONE, skh_item_get, 0},
 	{"GET", "/api/items/{id}/content", SKH_ANY_ZONE, true, SK_PERM_DOWNLOAD | SK_PERM_APPROVE,
-	 false, SKH_BODY_NONE, skh_item_content},
+	 false, SKH_BODY_NONE, skh_item_content, 0},
 	{"POST", "/api/items/{id}/unlock", SKH_ANY_ZONE, true, SK_PERM_UPLOAD, true, SKH_BODY_JSON,
-	 skh_item_unlock},
+	 skh_item_unlock, 0},
 	{"POST", "/api/items/{id}/requests", SKH_CONSOLE_ZONE, true, SK_PERM_REQUEST, true,
-	 SKH_BODY_JSON, skh_request_create},
+	 SKH_BODY_JSON, skh_request_create, 0},
 	{"GET", "/api/requests", SKH_CONSOLE_ZONE, true, SK_PERM_REQUEST | SK_PERM_APPROVE, false,
-	 SKH_BODY_NONE, skh_requests_list},
+	 SKH_BODY_NONE, skh_requests_list, 0},
 	{"POST", "/api/requests/{id}/approve", SKH_CONSOLE_ZONE, true, SK_PERM_APPROVE, true,
-	 SKH_BODY_JSON, skh_request_approve},
+	 SKH_BODY_JSON, skh_request_approve, 0},
 	{"POST", "/api/requests/{id}/refuse", SKH_CONSOLE_ZONE, true, SK_PERM_APPROVE, true,
-	 SKH_BODY_JSON, skh_request_refuse},
+	 SKH_BODY_JSON, skh_request_refuse, 0},
 	{"GET", "/api/audit", SKH_CONSOLE_ZONE, true, SK_PERM_AUDIT | SK_PERM_DOWNLOAD, false,
-	 SKH_BODY_NONE, audit_list},
+	 SKH_BODY_NONE, audit_list, 0},
 	{"GET", "/api/audit/verify", SKH_CONSOLE_ZONE, true, SK_PERM_AUDIT, false, SKH_BODY_NONE,
-	 audit_verify},
+	 audit_verify, 0},
 	{"GET", "/api/audit/proof", SKH_CONSOLE_ZONE, true, SK_PERM_AUDIT, false, SKH_BODY_NONE,
-	 audit_proof},
+	 audit_proof, 0},
 	{"GET", "/api/audit/checkpoints", SKH_CONSOLE_ZONE, true, SK_PERM_AUDIT, false,
-	 SKH_BODY_NONE, audit_checkpoints},
-	{"GET", "/api/dashboard", SKH_CONSOLE_ZONE, true, 0, false, SKH_BODY_NONE, skh_dashboard},
+	 SKH_BODY_NONE, audit_checkpoints, 0},
+	{"GET", "/api/dashboard", SKH_CONSOLE_ZONE, true, 0, false, SKH_BODY_NONE, skh_dashboard, 0},
 	{"GET", "/api/users", SKH_CONSOLE_ZONE, true, SK_PERM_ADMIN, false, SKH_BODY_NONE,
-	 users_list},
-	{"GET", "/api/health", SKH_CONSOLE_ZONE, true, SK_PERM_ADMIN, false, SKH_BODY_NONE, health},
+	 users_list, 0},
+	{"GET", "/api/health", SKH_CONSOLE_ZONE, true, SK_PERM_ADMIN, false, SKH_BODY_NONE, health, 0},
+	/* the ledgers (http_ledgers.c): the table and record rights are checked there */
+	{"GET", "/api/ledgers", SKH_CONSOLE_ZONE, true, LEDGER_READ, false, SKH_BODY_NONE,
+	 skh_ledgers_schema, 0},
+	{"GET", "/api/ledgers/{id}", SKH_CONSOLE_ZONE, true, LEDGER_READ, false, SKH_BODY_NONE,
+	 skh_ledger_list, 0},
+	{"POST", "/api/ledgers/{id}", SKH_CONSOLE_ZONE, true, LEDGER_EDIT | SK_PERM_INCIDENT_REPORT,
+	 true, SKH_BODY_JSON, skh_ledger_add, 0},
+	{"GET", "/api/ledgers/{id}/{rid}", SKH_CONSOLE_ZONE, true, LEDGER_READ, false, SKH_BODY_NONE,
+	 skh_ledger_get, 0},
+	{"POST", "/api/ledgers/{id}/{rid}", SKH_CONSOLE_ZONE, true, LEDGER_EDIT, true, SKH_BODY_JSON,
+	 skh_ledger_update, 0},
+	{"POST", "/api/ledgers/incidents/{rid}/step", SKH_CONSOLE_ZONE, true, LEDGER_READ, true,
+	 SKH_BODY_JSON, skh_ledger_step, 0},
+	{"POST", "/api/ledgers/{id}/import", SKH_CONSOLE_ZONE, true, SK_PERM_LEDGER_ALL, true,
+	 SKH_BODY_FILE, skh_ledger_import, SK_LEDGER_IMPORT_BYTES_MAX},
+	{"GET", "/api/ledgers/{id}.xlsx", SKH_CONSOLE_ZONE, true, SK_PERM_LEDGERS, false,
+	 SKH_BODY_NONE, skh_ledger_xlsx, 0},
+	{"GET", "/api/ledger-charts", SKH_CONSOLE_ZONE, true, SK_PERM_LEDGERS, false, SKH_BODY_NONE,
+	 skh_ledger_charts, 0},
+	{"GET", "/api/training-missing", SKH_CONSOLE_ZONE, true, SK_PERM_LEDGERS, false,
+	 SKH_BODY_NONE, skh_training_missing, 0},
+	{"POST", "/api/checklists", SKH_CONSOLE_ZONE, true, SK_PERM_LEDGER_ALL, true, SKH_BODY_JSON,
+	 skh_checklists_generate, 0},
+	{"GET", "/api/report/{id}.xlsx", SKH_CONSOLE_ZONE, true, SK_PERM_LEDGERS, false,
+	 SKH_BODY_NONE, skh_report_xlsx, 0},
+	{"GET", "/api/report/{id}.pdf", SKH_CONSOLE_ZONE, true, SK_PERM_LEDGERS, false,
+	 SKH_BODY_NONE, skh_report_pdf, 0},
 };
 const size_t skh_nroutes = sizeof(skh_routes) / sizeof(skh_routes[0]);

@@ -38,8 +38,8 @@ struct pattern {
 
 struct sk_dlp {
 	sk_dlp_config c;
-	struct word *myw, *corpw, *phonew;
-	size_t nmyw, ncorpw, nphonew;
+	struct word *myw, *corpw, *phonew, *assetw;
+	size_t nmyw, ncorpw, nphonew, nassetw;
 	char **deny;
 	size_t ndeny;
 	struct pattern *pat;
@@ -52,6 +52,10 @@ static const char *const default_mynumber_words[] = {
 static const char *const default_corporate_words[] = {
 	"法人番号", "登録番号", "corporate number",
 };
+/* Words an asset marking starts with (情報資産番号 ends with the first). */
+static const char *const default_asset_words[] = {
+	"資産番号", "asset id", "asset no",
+};
 /* Words before a number that say it is a telephone number. */
 static const char *const phone_words[] = {
 	"電話", "tel", "fax", "携帯", "℡", "☎", "phone", "ＴＥＬ", "ＦＡＸ",
@@ -63,6 +67,7 @@ const char *sk_dlp_kind_code(sk_dlp_kind k)
 	case SK_DLP_MYNUMBER: return "mynumber";
 	case SK_DLP_CORPORATE: return "corporate";
 	case SK_DLP_PATTERN: return "pattern";
+	case SK_DLP_ASSET: return "asset";
 	default: return "?";
 	}
 }
@@ -73,6 +78,7 @@ const char *sk_dlp_kind_text(sk_dlp_kind k, int en)
 	case SK_DLP_MYNUMBER: return en ? "My Number (individual number)" : "個人番号";
 	case SK_DLP_CORPORATE: return en ? "corporate number" : "法人番号";
 	case SK_DLP_PATTERN: return en ? "custom pattern" : "独自パターン";
+	case SK_DLP_ASSET: return en ? "information asset marking" : "情報資産の表示";
 	default: return "?";
 	}
 }
@@ -133,6 +139,7 @@ void sk_dlp_config_default(sk_dlp_config *c)
 	c->window = 20;
 	c->max_input = (uint64_t)256 << 20;
 	c->max_matches = 10000;
+	c->asset = true;
 }
 
 static bool has_upper_ascii(const char *s)
@@ -171,9 +178,9 @@ void sk_dlp_free(sk_dlp *d)
 {
 	if (!d)
 		return;
-	struct word *lists[] = {d->myw, d->corpw, d->phonew};
-	size_t counts[] = {d->nmyw, d->ncorpw, d->nphonew};
-	for (int l = 0; l < 3; l++) {
+	struct word *lists[] = {d->myw, d->corpw, d->phonew, d->assetw};
+	size_t counts[] = {d->nmyw, d->ncorpw, d->nphonew, d->nassetw};
+	for (int l = 0; l < 4; l++) {
 		for (size_t i = 0; i < counts[l]; i++)
 			free(lists[l][i].s);
 		free(lists[l]);
@@ -198,7 +205,7 @@ int sk_dlp_new(const sk_dlp_config *c, sk_dlp **out, sk_error *err)
 		return sk_error_set(err, SK_ENOMEM, "dlp");
 	d->c = *c;
 	d->c.deny = NULL;
-	d->c.mynumber_words = d->c.corporate_words = NULL;
+	d->c.mynumber_words = d->c.corporate_words = d->c.asset_words = NULL;
 	d->c.patterns = NULL;
 	if (d->c.window > MAX_WINDOW)
 		d->c.window = MAX_WINDOW;
@@ -214,6 +221,11 @@ int sk_dlp_new(const sk_dlp_config *c, sk_dlp **out, sk_error *err)
 	if (!rc)
 		rc = add_words(&d->phonew, &d->nphonew, phone_words,
 			       sizeof(phone_words) / sizeof(phone_words[0]));
+	if (!rc)
+		rc = add_words(&d->assetw, &d->nassetw, default_asset_words,
+			       sizeof(default_asset_words) / sizeof(default_asset_words[0]));
+	if (!rc)
+		rc = add_words(&d->assetw, &d->nassetw, c->asset_words, c->nasset_words);
 	if (rc) {
 		sk_dlp_free(d);
 		return sk_error_set(err, SK_ENOMEM, "dlp words");
@@ -836,6 +848,130 @@ static void scan_patterns(struct scanner *s, size_t rs, size_t re)
 	}
 }
 
+/* w at x (ASCII case ignored for a Latin word); x + w->n <= the end is the caller's */
+static bool word_at(const uint8_t *x, const struct word *w)
+{
+	if (!w->ci)
+		return !memcmp(x, w->s, w->n);
+	for (size_t j = 0; j < w->n; j++)
+		if (lower(x[j]) != lower((uint8_t)w->s[j]))
+			return false;
+	return true;
+}
+
+static bool asset_sep(uint32_t c)
+{
+	return c == ' ' || c == '\t' || c == 0x3000 || c == ':' || c == 0xFF1A || c == '=' ||
+	       c == 0xFF1D || c == '#' || c == 0xFF03;
+}
+
+/* The rest of an asset id after its "AS" at p (a hyphen, 1 to SK_DLP_ASSET_DIGITS digits,
+ * no digit or Latin letter after them): its end, and the id normalised to ASCII into id;
+ * NULL when it is not one. */
+static const uint8_t *asset_id_rest(const uint8_t *p, const uint8_t *hi, char id[24])
+{
+	int l;
+	uint32_t c = cp_at(p, hi, &l);
+	if (l <= 0 || !(c == '-' || is_hyphen(c)))
+		return NULL;
+	p += l;
+	memcpy(id, "AS-", 3);
+	size_t k = 3;
+	int v, dl;
+	while ((dl = digit_at(p, hi, &v)) > 0) {
+		if (k - 3 == SK_DLP_ASSET_DIGITS)
+			return NULL; /* a longer number is not an id */
+		id[k++] = (char)('0' + v);
+		p += dl;
+	}
+	if (k == 3)
+		return NULL;
+	id[k] = 0;
+	c = cp_at(p, hi, &l);
+	if (l > 0 && is_latin(c))
+		return NULL;
+	return p;
+}
+
+/* Asset markings whose word starts in [rs, re). The ids are found by their digits (the
+ * SSE2 search of the number detectors: fast on text with few digits), then "AS-" before
+ * them, then the separators and a marking word before that, on the same line. */
+static void scan_assets(struct scanner *s, size_t rs, size_t re)
+{
+	const sk_dlp *d = s->d;
+	if (!d->c.asset || !d->nassetw)
+		return;
+	const uint8_t *lo = s->buf, *hi = s->buf + s->len;
+	size_t wmax = 0;
+	for (size_t i = 0; i < d->nassetw; i++)
+		if (d->assetw[i].n > wmax)
+			wmax = d->assetw[i].n;
+	/* the digits of an id whose word starts in the region are at most this far past it */
+	size_t reach = wmax + 4 * SK_DLP_ASSET_GAP + 9;
+	const uint8_t *p = lo + rs;
+	const uint8_t *stop = (size_t)(hi - (lo + re)) > reach ? lo + re + reach : hi;
+	while (!s->err && p < stop) {
+		p = next_interesting(p, stop);
+		if (p >= stop)
+			break;
+		int v, dl = digit_at(p, hi, &v);
+		if (!dl) {
+			p++;
+			continue;
+		}
+		const uint8_t *digits = p;
+		p += dl;
+		while ((dl = digit_at(p, hi, &v)) > 0) /* on past the run */
+			p += dl;
+		/* "AS" (or "ＡＳ") and a hyphen right before the digits */
+		const uint8_t *hb, *sb, *ab;
+		uint32_t c = cp_before(digits, lo, &hb);
+		if (!hb || !(c == '-' || is_hyphen(c)))
+			continue;
+		c = cp_before(hb, lo, &sb);
+		if (!sb || (c != 'S' && c != 0xFF33))
+			continue;
+		c = cp_before(sb, lo, &ab);
+		if (!ab || (c != 'A' && c != 0xFF21))
+			continue;
+		char id[24];
+		const uint8_t *te = asset_id_rest(hb, hi, id);
+		if (!te)
+			continue;
+		/* back over at most SK_DLP_ASSET_GAP separators (a line break is not one) */
+		const uint8_t *q = ab;
+		int gap = 0;
+		for (;;) {
+			const uint8_t *pb;
+			c = cp_before(q, lo, &pb);
+			if (!pb || !asset_sep(c) || ++gap > SK_DLP_ASSET_GAP)
+				break;
+			q = pb;
+		}
+		if (gap > SK_DLP_ASSET_GAP)
+			continue;
+		for (size_t i = 0; i < d->nassetw; i++) {
+			const struct word *w = &d->assetw[i];
+			if ((size_t)(q - lo) < w->n || !word_at(q - w->n, w))
+				continue;
+			const uint8_t *x = q - w->n;
+			if (x < lo + rs || x >= lo + re)
+				break; /* another region's */
+			sk_dlp_match *m = new_match(s);
+			if (!m)
+				return;
+			m->kind = SK_DLP_ASSET;
+			snprintf(m->rule, sizeof(m->rule), "%s", sk_dlp_kind_code(SK_DLP_ASSET));
+			m->offset = s->base + (uint64_t)(x - lo);
+			m->length = (uint32_t)(te - x);
+			m->context = true;
+			snprintf(m->masked, sizeof(m->masked), "%s", id);
+			fill_context(s, m, x, te);
+			break; /* one marking per id */
+		}
+	}
+}
+
 static int cmp_match(const void *a, const void *b)
 {
 	const sk_dlp_match *x = a, *y = b;
@@ -893,6 +1029,8 @@ static void scan_region(struct scanner *s, size_t rs, size_t re, bool eof)
 	scan_numbers(s, rs, re, eof);
 	if (!s->err)
 		scan_patterns(s, rs, re);
+	if (!s->err)
+		scan_assets(s, rs, re);
 	size_t n1 = s->r->n;
 	if (n1 - n0 > 1)
 		qsort(s->r->v + n0, n1 - n0, sizeof(s->r->v[0]), cmp_match);
@@ -1090,11 +1228,17 @@ int sk_dlp_report(const sk_dlp *d, unsigned kinds, const sk_input *in, const cha
 
 const char *sk_dlp_what(sk_dlp_kind k)
 {
-	return k == SK_DLP_MYNUMBER ? "mynumber" : k == SK_DLP_CORPORATE ? "corporate-number" : "dlp-pattern";
+	switch (k) {
+	case SK_DLP_MYNUMBER: return "mynumber";
+	case SK_DLP_CORPORATE: return "corporate-number";
+	case SK_DLP_ASSET: return "asset-marking";
+	default: return "dlp-pattern";
+	}
 }
 
 #define NDEF_MY (sizeof(default_mynumber_words) / sizeof(default_mynumber_words[0]))
 #define NDEF_CORP (sizeof(default_corporate_words) / sizeof(default_corporate_words[0]))
+#define NDEF_ASSET (sizeof(default_asset_words) / sizeof(default_asset_words[0]))
 
 
 
@@ -1104,7 +1248,8 @@ int sk_dlp_encode(const sk_dlp *d, sk_buf *out)
 {
 	const sk_dlp_config *c = &d->c;
 	uint32_t flags = (c->mynumber ? 1u : 0) | (c->corporate ? 2u : 0) |
-			 (c->require_context ? 4u : 0) | (c->grouping_is_context ? 8u : 0);
+			 (c->require_context ? 4u : 0) | (c->grouping_is_context ? 8u : 0) |
+			 (c->asset ? 16u : 0);
 	int rc = sk_codec_put_u32(out, flags);
 	rc = rc ? rc : sk_codec_put_u32(out, c->window);
 	rc = rc ? rc : sk_codec_put_u32(out, (uint32_t)c->max_input);
@@ -1125,6 +1270,10 @@ int sk_dlp_encode(const sk_dlp *d, sk_buf *out)
 		rc = sk_codec_put_str(out, d->pat[i].id, DLP_STR_MAX);
 		rc = rc ? rc : sk_codec_put_str(out, d->pat[i].src, DLP_STR_MAX);
 	}
+	size_t nasset = d->nassetw - NDEF_ASSET;
+	rc = rc ? rc : sk_codec_put_u32(out, (uint32_t)nasset);
+	for (size_t i = 0; i < nasset && !rc; i++)
+		rc = sk_codec_put_str(out, d->assetw[NDEF_ASSET + i].s, DLP_STR_MAX);
 	return rc;
 }
 
@@ -1178,18 +1327,20 @@ int sk_dlp_decode(const uint8_t *p, size_t n, sk_dlp **out, sk_error *err)
 	c.corporate = flags & 2;
 	c.require_context = flags & 4;
 	c.grouping_is_context = flags & 8;
+	c.asset = flags & 16;
 	c.window = sk_codec_get_u32(&r);
 	c.max_input = sk_codec_get_u32(&r);
 	c.max_input |= (uint64_t)sk_codec_get_u32(&r) << 32;
 	c.max_matches = sk_codec_get_u32(&r);
-	size_t nmy = 0, ncorp = 0, ndeny = 0, npat = 0;
+	size_t nmy = 0, ncorp = 0, ndeny = 0, npat = 0, nasset = 0;
 	char **my = dec_list(&r, &nmy);
 	char **corp = r.bad ? NULL : dec_list(&r, &ncorp);
 	char **deny = r.bad ? NULL : dec_list(&r, &ndeny);
 	char **pat = r.bad ? NULL : dec_list(&r, &npat); /* id, regex, id, regex … */
+	char **asset = r.bad ? NULL : dec_list(&r, &nasset);
 	sk_dlp_pattern *pv = NULL;
 	int rc = 0;
-	if (r.bad || r.off != r.n || (flags & ~15u) || npat % 2) {
+	if (r.bad || r.off != r.n || (flags & ~31u) || npat % 2) {
 		rc = sk_error_set(err, SK_EFORMAT, "dlp: malformed detectors");
 	} else if (npat && !(pv = calloc(npat / 2, sizeof(*pv)))) {
 		rc = sk_error_set(err, SK_ENOMEM, "dlp");
@@ -1206,6 +1357,8 @@ int sk_dlp_decode(const uint8_t *p, size_t n, sk_dlp **out, sk_error *err)
 		c.ndeny = ndeny;
 		c.patterns = pv;
 		c.npatterns = npat / 2;
+		c.asset_words = (const char *const *)asset;
+		c.nasset_words = nasset;
 		rc = sk_dlp_new(&c, out, err);
 	}
 	free(pv);
@@ -1213,5 +1366,6 @@ int sk_dlp_decode(const uint8_t *p, size_t n, sk_dlp **out, sk_error *err)
 	free_list(corp, ncorp);
 	free_list(deny, ndeny);
 	free_list(pat, npat);
+	free_list(asset, nasset);
 	return rc;
 }

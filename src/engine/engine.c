@@ -73,11 +73,10 @@ void sk_engine_result_free(sk_engine_result *res)
 	sk_report_free(&res->report);
 }
 
-/* DLP on the rebuilt output of a file: text is scanned, anything else noted unscanned. */
+/* DLP on the rebuilt output of a file (sk_cdr_dlp: text, an OOXML document's text;
+ * anything else noted unscanned). */
 static int dlp_output(const sk_engine_job *job, sk_cdr_ctx *ctx, sk_output *out, sk_error *err)
 {
-	if (!sk_kind_is_text(ctx->type.kind))
-		return sk_report_add(ctx->report, SK_ACTION_NOTED, "dlp-unscanned", "", ctx->type.code, 1);
 	sk_input in;
 	if (out->buf)
 		sk_input_mem(&in, sk_buf_len(out->buf) ? sk_buf_data(out->buf) : (const uint8_t *)"",
@@ -86,7 +85,8 @@ static int dlp_output(const sk_engine_job *job, sk_cdr_ctx *ctx, sk_output *out,
 		sk_input_fd(&in, out->fd, out->written);
 	else
 		return sk_error_set(err, SK_EINVAL, "dlp: output cannot be read back");
-	int rc = sk_dlp_report(job->dlp, job->dlp_kinds, &in, "", ctx->report, err);
+	int rc = sk_cdr_dlp(job->dlp, job->dlp_kinds, &ctx->type, &in, "", ctx->budget, ctx->report,
+			    err);
 	sk_input_release(&in);
 	return rc;
 }

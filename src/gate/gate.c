@@ -133,9 +133,13 @@ static bool admit(const sk_item *item, const sk_options *opt, sk_input *in, sk_b
 	}
 	/* the flow decides first (DESIGN: flow lookup, then quarantine); nothing parses */
 	bool denied = opt->policy &&
-		      sk_gate_flow_decide(opt->policy, item, opt->today, flow, res) != 0;
-	/* the original is kept whatever the decision: a held item waits there for approval */
-	if (!store_original(item, opt, in, res) || denied)
+		      sk_gate_flow_decide(opt->policy, opt->ledger, item, opt->today, flow, res) != 0;
+	/* the original is kept whatever the decision: a held item waits there for approval;
+	 * its row keeps the class decided with (an asset's class in it), for a release */
+	sk_item kept = *item;
+	if (flow->decided && item->asset)
+		kept.class_level = flow->class_spec;
+	if (!store_original(&kept, opt, in, res) || denied)
 		return false;
 	if (sk_budget_input(budget, in->size) != SK_REASON_NONE) {
 		sk_report_block(&res->report, SK_REASON_LIMIT_SIZE, NULL, "input");
@@ -254,8 +258,11 @@ static int process(const sk_item *item, const sk_options *opt, const sk_mail_opt
 			*err = lerr;
 		return rc;
 	}
-	if (!job.detect_only)
+	if (!job.detect_only) {
+		if (opt->policy)
+			sk_gate_flow_assets(&flow, opt->policy, opt->ledger, item, opt->today, res);
 		sk_gate_flow_finish(&flow, approved, res);
+	}
 	return 0;
 }
 

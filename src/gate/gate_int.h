@@ -15,14 +15,32 @@ typedef struct sk_gate_flow {
 	const char *pname;         /* its name ("default" for a held flow) */
 	const sk_dlp *dlp;         /* the policy's detectors when the flow runs DLP, else NULL */
 	unsigned dlp_kinds;        /* kinds whose action is not off (bit 1 << sk_dlp_kind) */
+	/* the class the decision was made with: the item's class_level and its asset's
+	 * class ("" when neither); an asset marking found by DLP that is not in the ledger
+	 * ("" when none): the item is then held (sk_gate_flow_finish) */
+	char class_spec[512];
+	char asset_unknown[32];
 } sk_gate_flow;
+
+struct sk_ledger;
 
 /* admit: the flow decision for item (src → dst on its channel, "file" when unset, with
  * its class). Fills res->decision/rule/profile. Returns 0 to go on (f->profile set), or
  * SK_EBLOCKED with res->report blocked policy-deny (deny, unknown or missing zones). A
  * held flow goes on: the hold is applied by sk_gate_flow_finish(). */
-int sk_gate_flow_decide(const sk_policy *p, const sk_item *item, int32_t today,
-			sk_gate_flow *f, sk_result *res);
+int sk_gate_flow_decide(const sk_policy *p, struct sk_ledger *ledger, const sk_item *item,
+			int32_t today, sk_gate_flow *f, sk_result *res);
+
+/* after the engine, before sk_gate_flow_finish: the asset markings DLP found in what will
+ * be delivered ("noted asset-marking" entries, their detail the id). Each distinct id is
+ * looked up in ledger; the item takes the asset's class with its own (the higher level of
+ * each dimension) and the flow is decided again: a stricter decision (hold, deny) replaces
+ * f->d and res->decision/rule, its rule naming the asset ("classification 機密性 >= 3A
+ * (asset AS-0012: 機密性:3A,…)"); a less strict one changes nothing. Each asset found adds a
+ * "noted asset" entry (detail "AS-0012 機密性:3A,完全性:2,可用性:1"). An id the ledger does
+ * not have (or no ledger) is kept in f->asset_unknown. */
+void sk_gate_flow_assets(sk_gate_flow *f, const sk_policy *p, struct sk_ledger *ledger,
+			 const sk_item *item, int32_t today, sk_result *res);
 
 /* after the engine (approved: an approved release, whose approval lifts the flow's hold
  * and a DLP hold; a DLP block still blocks): the flow's DLP actions on the findings the

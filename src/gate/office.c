@@ -343,7 +343,7 @@ static int input_memfd(const uint8_t *p, size_t n)
 {
 	int fd = memfd_create("sekisho-office-in", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0)
-		return -1;
+		return SK_EIO;
 	size_t done = 0;
 	while (done < n) {
 		ssize_t w = write(fd, p + done, n - done);
@@ -351,13 +351,13 @@ static int input_memfd(const uint8_t *p, size_t n)
 			continue;
 		if (w <= 0) {
 			close(fd);
-			return -1;
+			return SK_EIO;
 		}
 		done += (size_t)w;
 	}
 	if (fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL)) {
 		close(fd);
-		return -1;
+		return SK_EIO;
 	}
 	return fd;
 }

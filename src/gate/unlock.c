@@ -157,12 +157,13 @@ static int run_job(const sk_options *opt, const sk_qitem *it, const char *const 
 		   sk_input *in, sk_buf *ob, sk_result *res, sk_gate_flow *flow, sk_error *err)
 {
 	sk_item item = {.name = it->name, .src_zone = it->src_zone, .dst_zone = it->dst_zone,
-			.submitter = it->submitter, .channel = "file"};
+			.submitter = it->submitter, .channel = "file", .class_level = it->class_level};
 	sk_engine_job job = {.name = it->name, .budget = opt->budget, .passwords = pw,
 			     .convert = opt->convert, .convert_ctx = opt->convert_ctx,
 			     .n_passwords = n};
 	sk_budget_start(&job.budget);
-	if (opt->policy && sk_gate_flow_decide(opt->policy, &item, opt->today, flow, res) != 0)
+	if (opt->policy &&
+	    sk_gate_flow_decide(opt->policy, opt->ledger, &item, opt->today, flow, res) != 0)
 		return 0; /* denied: res blocked policy-deny */
 	job.profile = flow->decided ? flow->profile : opt->profile ? opt->profile : sk_profile_default();
 	job.dlp = flow->dlp;
@@ -189,8 +190,11 @@ static int run_job(const sk_options *opt, const sk_qitem *it, const char *const 
 		if (sr.reason != SK_REASON_NONE)
 			sk_report_block(&res->report, sr.reason, NULL, sr.detail);
 	}
-	if (!sk_engine_wrong_password(&res->report))
+	if (!sk_engine_wrong_password(&res->report)) {
+		if (opt->policy)
+			sk_gate_flow_assets(flow, opt->policy, opt->ledger, &item, opt->today, res);
 		sk_gate_flow_finish(flow, false, res);
+	}
 	return 0;
 }
 

@@ -997,12 +997,62 @@ int sk_ledger_gate_event(sk_ledger *l, sk_ledger_event ev, const char *item_id,
 		{"severity", ev == SK_LEDGER_EVENT_MALWARE ? "high" : "medium"},
 		{"state", "open"},
 		{"item", link},
+		{NULL, at}, /* the chain's first step (the finder's report): done by the gateway */
+		{NULL, "sekisho"},
 	};
+	size_t nkv = sizeof(kv) / sizeof(kv[0]) - 2;
+	const char *const *roles = NULL;
+	char ka[96], kb[96];
+	if (sk_policy_incident_chain(l->p, &roles) > 0) {
+		snprintf(ka, sizeof(ka), "chain.%s.at", roles[0]);
+		snprintf(kb, sizeof(kb), "chain.%s.by", roles[0]);
+		kv[nkv].key = ka;
+		kv[nkv + 1].key = kb;
+		nkv += 2;
+	}
 	sk_ledger_problems pr;
 	sk_ledger_problems_init(&pr);
-	int rc = sk_ledger_add(l, "incidents", kv, sizeof(kv) / sizeof(kv[0]), "sekisho", id_out, &pr, err);
+	int rc = sk_ledger_add(l, "incidents", kv, nkv, "sekisho", id_out, &pr, err);
 	if (rc && pr.n)
 		sk_error_set(err, rc, "incident: %s: %s", pr.v[0].field, pr.v[0].en);
 	sk_ledger_problems_free(&pr);
+	return rc;
+}
+
+int sk_ledger_asset_class(sk_ledger *l, const char *id, char *spec, size_t n, sk_error *err)
+{
+	size_t il = id ? strlen(id) : 0;
+	bool ok = il > 0 && il < SK_LEDGER_ID_MAX;
+	for (size_t i = 0; ok && i < il; i++)
+		ok = (unsigned char)id[i] > 0x20 && id[i] != 0x7f;
+	if (!ok)
+		return sk_error_set(err, SK_EINVAL, "not an asset id: '%.40s'", id ? id : "");
+	sk_ledger_record r;
+	int rc = sk_ledger_get(l, "assets", id, &r, err);
+	if (rc == SK_ENOTFOUND)
+		return sk_error_set(err, SK_ENOTFOUND, "no asset %s in the ledger", id);
+	if (rc)
+		return rc;
+	const sk_ledger_table *t = sk_ledger_table_find(l, "assets");
+	size_t k = 0;
+	if (n)
+		spec[0] = 0;
+	/* in the policy's order of dimensions */
+	for (size_t d = 0; !rc && d < sk_policy_class_dim_count(l->p); d++) {
+		const char *dim = sk_policy_class_dim_name(l->p, d);
+		for (size_t i = 0; i < t->nfields && i < r.n; i++) {
+			const sk_ledger_field *f = &t->fields[i];
+			if (f->type != SK_LF_LEVEL || !r.values[i] || strcmp(f->arg, dim))
+				continue;
+			int w = snprintf(spec + k, n > k ? n - k : 0, "%s%s:%s", k ? "," : "", dim,
+					 r.values[i]);
+			if (w < 0 || (size_t)w >= (n > k ? n - k : 0))
+				rc = sk_error_set(err, SK_ELIMIT, "asset %s: class too long", id);
+			else
+				k += (size_t)w;
+			break;
+		}
+	}
+	sk_ledger_record_free(&r);
 	return rc;
 }

@@ -236,7 +236,8 @@ static int gateway(coll *c, const char *state_dir, sk_error *err)
 	sk_quarantine_close(q);
 	if (rc == SK_ENOMEM || c->rc)
 		return sk_error_set(err, SK_ENOMEM, "report: out of memory");
-	qsort(c->y->reasons, c->y->nreasons, sizeof(*c->y->reasons), reason_cmp);
+	if (c->y->nreasons)
+		qsort(c->y->reasons, c->y->nreasons, sizeof(*c->y->reasons), reason_cmp);
 	return rc;
 }
 
@@ -284,12 +285,13 @@ static int on_plan(void *ctx, const sk_ledger_table *t, const sk_ledger_record *
 	return c->rc;
 }
 
+/* the index of plan id, SK_ENOTFOUND (negative) when none */
 static long plan_index(const sk_yearly *y, const char *id)
 {
 	for (size_t i = 0; id && i < y->nplans; i++)
 		if (!strcmp(y->plans[i].id, id))
 			return (long)i;
-	return -1;
+	return SK_ENOTFOUND;
 }
 
 static int on_session(void *ctx, const sk_ledger_table *t, const sk_ledger_record *r)
@@ -443,7 +445,7 @@ static void count_answer(coll *c, const struct citem *it, const char *section, i
 
 static int answers_count(coll *c)
 {
-	/* sections in the policy's order first, then the others as they come */
+	/* rows in the order the checklist items come (by id) */
 	for (size_t i = 0; i < c->nci; i++) {
 		bool any = false;
 		for (size_t k = 0; k < c->nca; k++) {
@@ -851,7 +853,7 @@ static void gateway_sheet(wctx *x)
 		str(x, r, 1, y->reasons[i].code, NULL);
 		sk_reason rs = sk_reason_from_code(y->reasons[i].code);
 		str(x, r, 2, rs != SK_REASON_NONE ? sk_reason_text(rs, x->en ? SK_LANG_EN : SK_LANG_JA)
-						  : y->reasons[i].code, NULL);
+						  : y->reasons[i].code, x->f.wrap);
 		num(x, r, 3, y->reasons[i].n, NULL);
 	}
 
@@ -1165,25 +1167,25 @@ static int run_soffice(const char *tmp, sk_lang lang, sk_error *err)
 	int64_t deadline = mono_ms() + (int64_t)pdf_limit_s * 1000;
 	int status = 0;
 	bool timed_out = false;
+	/* waited for without reaping (WNOWAIT) until the group is killed: while soffice is
+	 * not reaped its pid, the group's id, cannot be taken by another process */
 	for (;;) {
-		pid_t r = waitpid(pid, &status, WNOHANG);
-		if (r == pid)
+		siginfo_t si = {0};
+		int r = waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT);
+		if (r == 0 && si.si_pid == pid)
 			break;
-		if (r < 0 && errno != EINTR) {
-			status = 0;
+		if (r < 0 && errno != EINTR)
 			break;
-		}
-		if (r == 0 && mono_ms() >= deadline) {
+		if (mono_ms() >= deadline) {
 			timed_out = true;
-			kill(-pid, SIGKILL);
-			while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-				;
 			break;
 		}
 		struct timespec ts = {0, 20 * 1000 * 1000};
 		nanosleep(&ts, NULL);
 	}
-	kill(-pid, SIGKILL); /* anything of it still running (soffice.bin) */
+	kill(-pid, SIGKILL); /* past the limit, or anything of it still running (soffice.bin) */
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
 	if (timed_out) {
 		char ja[160], en[160];
 		snprintf(ja, sizeof(ja), "PDF を作れません: LibreOffice が制限時間 (%u 秒) 内に終わりませんでした (停止しました)", pdf_limit_s);

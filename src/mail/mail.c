@@ -352,20 +352,14 @@ static void attachment(run *r, const char *name, const char *ctype, const uint8_
 		const char *real = t->mime ? t->mime : "application/octet-stream";
 		bool same = sk_buf_len(&ob) == len && (!len || !memcmp(sk_buf_data(&ob), data, len)) &&
 			    ctype && !strcasecmp(ctype, real);
-		/* DLP on what is delivered: text attachments scanned, others noted unscanned */
+		/* DLP on what is delivered (sk_cdr_dlp: text and OOXML documents scanned,
+		 * others noted unscanned) */
 		if (r->o->dlp) {
-			int drc;
-			if (sk_kind_is_text(t->kind)) {
-				sk_input din;
-				sk_input_mem(&din, sk_buf_len(&ob) ? sk_buf_data(&ob) : (const uint8_t *)"",
-					     sk_buf_len(&ob));
-				char where[600];
-				snprintf(where, sizeof(where), "%s", nm ? nm : name);
-				drc = sk_dlp_report(r->o->dlp, r->o->dlp_kinds, &din, where, r->report, &e);
-			} else {
-				drc = sk_report_add(r->report, SK_ACTION_NOTED, "dlp-unscanned",
-						    nm ? nm : name, t->code, 1);
-			}
+			sk_input din;
+			sk_input_mem(&din, sk_buf_len(&ob) ? sk_buf_data(&ob) : (const uint8_t *)"",
+				     sk_buf_len(&ob));
+			int drc = sk_cdr_dlp(r->o->dlp, r->o->dlp_kinds, t, &din, nm ? nm : name,
+					     &r->budget, r->report, &e);
 			if (drc) {
 				free(nm);
 				sk_buf_free(&ob);

@@ -20,15 +20,23 @@
  * open once loaded. */
 #define OFFICE_NOFILE 256
 
+#if defined(__SANITIZE_ADDRESS__)
+#define SK_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SK_ASAN 1
+#endif
+#endif
+
 static int write_file(const char *path, const char *s)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
-		return -1;
+		return SK_EIO;
 	size_t n = strlen(s);
 	ssize_t w = write(fd, s, n);
 	close(fd);
-	return w == (ssize_t)n ? 0 : -1;
+	return w == (ssize_t)n ? 0 : SK_EIO;
 }
 
 /* A private tmpfs on /tmp in a mount namespace of our own (the caller has unshared it);
@@ -150,8 +158,10 @@ int sk_office_sandbox_enter(sk_office_sandbox *sb, sk_error *err)
 	if ((rc = write_profile(sb->tmp, err)) != 0)
 		return rc;
 	rc = sk_worker_rlimit(RLIMIT_CORE, 0, 0, "core", err);
+#ifndef SK_ASAN /* ASan reserves terabytes of shadow address space */
 	if (!rc)
 		rc = sk_worker_rlimit(RLIMIT_AS, sb->lim.max_as, sb->lim.max_as, "as", err);
+#endif
 	if (!rc)
 		rc = sk_worker_rlimit(RLIMIT_FSIZE, sb->lim.max_fsize, sb->lim.max_fsize, "fsize", err);
 	if (!rc)

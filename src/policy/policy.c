@@ -1093,19 +1093,22 @@ static bool parse_dlp_actions(struct ctx *c, const pnode *n, sk_dlp_action *acts
 		}
 		return true;
 	}
+	/* one per sk_dlp_kind, in its order, then unscannable */
 	struct fld f[] = {{"mynumber", PN_SCALAR, false, 0}, {"corporate", PN_SCALAR, false, 0},
-			  {"pattern", PN_SCALAR, false, 0}, {"unscannable", PN_SCALAR, false, 0}};
+			  {"pattern", PN_SCALAR, false, 0}, {"asset", PN_SCALAR, false, 0},
+			  {"unscannable", PN_SCALAR, false, 0}};
+	_Static_assert(sizeof(f) / sizeof(f[0]) == SK_DLP__COUNT + 1, "a key per DLP kind");
 	if (!FIELDS(c, n, "dlp"))
 		return false;
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i <= SK_DLP__COUNT; i++) {
 		if (!f[i].val)
 			continue;
-		if (dlp_action_parse(f[i].val->s, &a) || (i == 3 && a == SK_DLP_ACTION_OFF)) {
+		if (dlp_action_parse(f[i].val->s, &a) || (i == SK_DLP__COUNT && a == SK_DLP_ACTION_OFF)) {
 			ERR(c, "E-DLP-ACTION", f[i].val, "DLP の動作「%s」は使えません", "DLP action '%s' is not valid here",
 			    f[i].val->s);
 			continue;
 		}
-		if (i < 3)
+		if (i < SK_DLP__COUNT)
 			acts[i] = a;
 		else
 			*unsc = a;
@@ -1483,6 +1486,7 @@ static void parse_dlp(struct ctx *c, const pnode *dl)
 	p->dlp_default[SK_DLP_MYNUMBER] = SK_DLP_ACTION_RECORD;
 	p->dlp_default[SK_DLP_CORPORATE] = SK_DLP_ACTION_RECORD;
 	p->dlp_default[SK_DLP_PATTERN] = SK_DLP_ACTION_RECORD;
+	p->dlp_default[SK_DLP_ASSET] = SK_DLP_ACTION_RECORD;
 	p->dlp_unscannable = SK_DLP_ACTION_RECORD;
 	p->dlp_role = "security-manager";
 	if (!dl)
@@ -1503,23 +1507,27 @@ static void parse_dlp(struct ctx *c, const pnode *dl)
 	get_bool(c, FV("require_context"), &p->dlpc.require_context);
 	get_bool(c, FV("grouping_is_context"), &p->dlpc.grouping_is_context);
 	if (FV("detectors")) {
-		struct fld g[] = {{"mynumber", PN_MAP, false, 0}, {"corporate", PN_MAP, false, 0}};
-		fields(c, FV("detectors"), "dlp.detectors", g, 2);
-		for (int i = 0; i < 2; i++) {
+		struct fld g[] = {{"mynumber", PN_MAP, false, 0}, {"corporate", PN_MAP, false, 0},
+				  {"asset", PN_MAP, false, 0}};
+		fields(c, FV("detectors"), "dlp.detectors", g, 3);
+		bool *on[] = {&p->dlpc.mynumber, &p->dlpc.corporate, &p->dlpc.asset};
+		for (int i = 0; i < 3; i++) {
 			if (!g[i].val)
 				continue;
 			struct fld h[] = {{"enabled", PN_SCALAR, false, 0}, {"words", PN_SEQ, false, 0}};
 			char where[64];
 			snprintf(where, sizeof(where), "dlp.detectors.%s", g[i].key);
 			fields(c, g[i].val, where, h, 2);
-			get_bool(c, h[0].val, i == 0 ? &p->dlpc.mynumber : &p->dlpc.corporate);
+			get_bool(c, h[0].val, on[i]);
 			for (size_t j = 0; h[1].val && j < h[1].val->n; j++) {
 				const pnode *w = h[1].val->k[j];
 				if (w->t != PN_SCALAR || !*w->s) {
 					ERR(c, "E-TYPE", w, "語は空でない文字列です", "words are non-empty strings");
 					continue;
 				}
-				const char **x = i == 0 ? PUSH(c, p->myw, p->nmyw) : PUSH(c, p->corpw, p->ncorpw);
+				const char **x = i == 0   ? PUSH(c, p->myw, p->nmyw)
+						 : i == 1 ? PUSH(c, p->corpw, p->ncorpw)
+							  : PUSH(c, p->assetw, p->nassetw);
 				if (x)
 					*x = w->s;
 			}
@@ -2219,6 +2227,7 @@ void sk_policy_free(sk_policy *p)
 	free(p->deny);
 	free(p->myw);
 	free(p->corpw);
+	free(p->assetw);
 	free(p->pats);
 	free(p->spools);
 	free(p->spool_ids);
@@ -2320,6 +2329,8 @@ int sk_policy_parse(const char *text, size_t n, int32_t today, sk_policy **out,
 	p->dlpc.nmynumber_words = p->nmyw;
 	p->dlpc.corporate_words = p->corpw;
 	p->dlpc.ncorporate_words = p->ncorpw;
+	p->dlpc.asset_words = p->assetw;
+	p->dlpc.nasset_words = p->nassetw;
 	p->dlpc.patterns = p->pats;
 	p->dlpc.npatterns = p->npats;
 	rc = sk_dlp_new(&p->dlpc, &p->dlp, err);
@@ -2584,15 +2595,19 @@ static int strictness(sk_flow_action a)
 	return 3;
 }
 
-/* class_spec → level index per dimension (defaults where not given) */
+/* class_spec → level index per dimension (defaults where not given; a dimension given
+ * twice takes the higher of its levels: "機密性2,機密性:3A" is 3A, so that a class and an
+ * asset's class can be given together and the stricter applies) */
 static int parse_class(const sk_policy *p, const char *spec, size_t *lv, sk_error *err)
 {
+	bool given[16] = {0};
 	for (size_t i = 0; i < p->ndims; i++)
 		lv[i] = p->dims[i].def;
 	if (!spec || !*spec)
 		return 0;
-	char buf[256];
-	snprintf(buf, sizeof(buf), "%s", spec);
+	char buf[512];
+	if (snprintf(buf, sizeof(buf), "%s", spec) >= (int)sizeof(buf))
+		return sk_error_set(err, SK_EINVAL, "class '%.40s…' is too long", spec);
 	char *save = NULL;
 	for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		while (*tok == ' ')
@@ -2615,7 +2630,10 @@ static int parse_class(const sk_policy *p, const char *spec, size_t *lv, sk_erro
 		if (x == (size_t)-1)
 			return sk_error_set(err, SK_EINVAL, "unknown class level '%s' (%s)", level,
 					    p->dims[di].name);
-		lv[di] = x;
+		/* levels are highest first: the lower index is the higher level */
+		if (!given[di] || x < lv[di])
+			lv[di] = x;
+		given[di] = true;
 	}
 	return 0;
 }

@@ -153,8 +153,8 @@ struct sk_policy {
 	struct plistener lis[3]; /* mail, file, web */
 	/* dlp */
 	sk_dlp_config dlpc;
-	const char **deny, **myw, **corpw;
-	size_t ndeny, nmyw, ncorpw;
+	const char **deny, **myw, **corpw, **assetw;
+	size_t ndeny, nmyw, ncorpw, nassetw;
 	sk_dlp_pattern *pats;
 	size_t npats;
 	sk_dlp_action dlp_default[SK_DLP__COUNT];

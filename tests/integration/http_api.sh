@@ -119,6 +119,11 @@ if [ "$n" -ne "$(wc -l <"$T/users.tsv")" ]; then
 	exit 1
 fi
 
+# an asset of 機密性3A in the ledger (uploads marked asset=AS-0001)
+"$B/sekisho" ledger --state "$ST" --policy "$T/policy.yaml" add assets --field name=住民記録 \
+	--field 種別=システム --field section=総務課 --field manager=山田 --field 機密性=3A \
+	--field 完全性=2 --field 可用性=2 --field zone=lgwan >"$T/asset.id" 2>>"$T/useradd.err"
+
 "$B/sekishod" --policy "$T/policy.yaml" --state "$ST" --workers 1 "${USER_OPT[@]}" \
 	--http "internet=127.0.0.2:$PORT" --http "lgwan=127.0.0.3:$PORT" \
 	--tls-cert "$T/cert.pem" --tls-key "$T/key.pem" --web "$T/web" 2>"$T/events.log" &

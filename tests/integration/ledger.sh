@@ -148,6 +148,41 @@ L list incidents --json | grep "\"id\":\"$(cat "$T/iid")\"" >"$T/auto.json"
 grep -q "\"found_by\":\"sekisho\".*\"what\":\"DLP の規則により遮断しました: mn.txt.*\"state\":\"open\",\"item\":\"$(cat "$T/qid")\"" "$T/auto.json"
 ok $? "the incident is open, says what happened and links the quarantined item"
 
+# the asset ledger in the flow decision: AS-0001 is 機密性3A (kept in its zone by the
+# policy's classification): marked with it (--asset, or 資産番号 in a docx found by DLP),
+# a file internet -> lgwan is denied; unmarked it is delivered; an unknown asset is refused
+SAN() { "$S" sanitize --json --state "$T/st" --policy "$P" --from internet --to lgwan -o "$T/aout" "$@"; }
+printf '会議は10時からです。\n' >"$T/plain.txt"
+SAN "$T/plain.txt" >"$T/a0.json" 2>/dev/null
+[ "$(json_get "$T/a0.json" verdict)" != blocked ]
+ok $? "unmarked: delivered ($(json_get "$T/a0.json" verdict))"
+SAN --asset AS-0001 "$T/plain.txt" >"$T/a1.json" 2>/dev/null
+[ "$(json_get "$T/a1.json" reason)" = policy-deny ] &&
+	grep -q '"rule":"classification 機密性 >= 3A (asset AS-0001: 機密性:3A,完全性:2,可用性:2)"' "$T/a1.json" &&
+	grep -q '"what":"asset","where":"","detail":"AS-0001 機密性:3A,完全性:2,可用性:2"' "$T/a1.json"
+ok $? "--asset AS-0001: denied by the asset's class, the rule and an entry naming the asset"
+LANG=ja_JP.UTF-8 LC_ALL= SAN --asset AS-0999 "$T/plain.txt" >/dev/null 2>"$T/err"
+[ $? -eq 2 ] && grep -q "情報資産管理台帳にその資産はありません: AS-0999" "$T/err"
+ok $? "an unknown asset: refused (exit 2) in Japanese"
+SAN --lang en --asset AS-0999 "$T/plain.txt" >/dev/null 2>"$T/err"
+[ $? -eq 2 ] && grep -q "the asset ledger has no such asset: AS-0999" "$T/err"
+ok $? "... and in English"
+"$S" sanitize --asset AS-0001 "$T/plain.txt" >/dev/null 2>"$T/err"
+[ $? -eq 2 ] && grep -q -- "--asset" "$T/err"
+ok $? "--asset without --state and --policy: refused"
+MK=${SK_SOURCE_ROOT}/tests/integration/make_docx.py
+python3 "$MK" "$T/plain.docx" "議事録" "会議は10時から" &&
+	python3 "$MK" "$T/marked.docx" "議事録" "情報資産番号|：|AS-0001" "会議は10時から"
+SAN "$T/plain.docx" >"$T/d0.json" 2>/dev/null
+SAN "$T/marked.docx" >"$T/d1.json" 2>/dev/null
+[ "$(json_get "$T/d0.json" verdict)" != blocked ] && [ "$(json_get "$T/d1.json" reason)" = policy-deny ] &&
+	grep -q '"what":"asset-marking","where":"word/document.xml line 2:3","detail":"AS-0001"' "$T/d1.json" &&
+	grep -q '"rule":"classification 機密性 >= 3A (asset AS-0001: ' "$T/d1.json"
+ok $? "a docx marked 情報資産番号：AS-0001 (found by DLP in its text): denied; the same unmarked: delivered"
+"$S" audit list --state "$T/st" --json | grep '"action":"sanitize"' | grep -c 'asset AS-0001' >"$T/n"
+[ "$(cat "$T/n")" -eq 2 ]
+ok $? "the audit records of both name the asset and its class ($(cat "$T/n"))"
+
 # the compliance cycle, in a state folder of its own: checklists, missing training, charts,
 # reminders (dates relative to today: the command line has no clock of its own)
 C() { "$S" ledger --state "$T/cy" --policy "$P" "$@"; }

@@ -9,7 +9,9 @@
  *     "stats jobs=… failures=… restarts=… timeouts=…".
  *   office_tool [--worker PATH] --sandbox
  *     opens the pool, prints "pid N" of its ready worker and waits until stdin closes.
- * Exit status 0 unless the pool could not be opened. */
+ * On stderr (with the workers' startup events) "office_tool: open ms=N": the time
+ * sk_office_open took (the workers ready). Exit status 0 unless the pool could not be
+ * opened. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,10 +81,13 @@ int main(int argc, char **argv)
 	sk_office *o = NULL;
 	sk_error err;
 	sk_error_clear(&err);
+	uint64_t t_open = now_ns();
 	if (sk_office_open(&cfg, &o, &err) != 0) {
 		fprintf(stderr, "office_tool: sk_office_open: %s\n", err.msg);
 		return 1;
 	}
+	fprintf(stderr, "office_tool: open ms=%llu\n",
+		(unsigned long long)((now_ns() - t_open) / 1000000ull));
 	if (sandbox) {
 		printf("pid %d\n", (int)worker_pid(o));
 		fflush(stdout);

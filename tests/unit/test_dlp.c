@@ -40,6 +40,107 @@ static void mynum(const char *body, char out[13])
 	out[12] = 0;
 }
 
+
+/* the id of the only asset marking in text, "" when none (and the count in *n) */
+static const char *asset_id(const sk_dlp *d, const char *text, size_t *n)
+{
+	static char id[128];
+	sk_dlp_result r;
+	sk_dlp_result_init(&r);
+	sk_error err;
+	assert_int_equal(sk_dlp_scan_text(d, text, strlen(text), &r, &err), 0);
+	id[0] = 0;
+	*n = 0;
+	for (size_t i = 0; i < r.n; i++)
+		if (r.v[i].kind == SK_DLP_ASSET) {
+			snprintf(id, sizeof(id), "%s", r.v[i].masked);
+			(*n)++;
+		}
+	sk_dlp_result_free(&r);
+	return id;
+}
+
+/* asset markings (資産番号: AS-0012): the forms read, the ones that are not markings, the
+ * gap limit, the id's digit limit, a configured word, off, and the detectors carried to a
+ * worker */
+static void asset_markings(void **state)
+{
+	(void)state;
+	sk_dlp *d = mk();
+	size_t n;
+	assert_string_equal(asset_id(d, "資料\n資産番号: AS-0012\n以上\n", &n), "AS-0012");
+	assert_int_equal(n, 1);
+	assert_string_equal(asset_id(d, "情報資産番号 AS-0012", &n), "AS-0012");
+	assert_string_equal(asset_id(d, "情報資産番号：ＡＳ－００１２。", &n), "AS-0012");
+	assert_string_equal(asset_id(d, "資産番号＝AS-7", &n), "AS-7");
+	assert_string_equal(asset_id(d, "Asset ID: AS-0003", &n), "AS-0003");
+	assert_string_equal(asset_id(d, "ASSET NO #AS-0004)", &n), "AS-0004");
+	assert_string_equal(asset_id(d, "資産番号:AS-12345678", &n), "AS-12345678");
+	/* not markings: no word, a line break, other letters, a longer id, letters after it,
+	 * no digits, too many separators */
+	assert_string_equal(asset_id(d, "AS-0012 を参照", &n), "");
+	assert_string_equal(asset_id(d, "資産番号:\nAS-0012", &n), "");
+	assert_string_equal(asset_id(d, "資産番号: AB-0012", &n), "");
+	assert_string_equal(asset_id(d, "資産番号: AS-123456789", &n), "");
+	assert_string_equal(asset_id(d, "資産番号: AS-0012X", &n), "");
+	assert_string_equal(asset_id(d, "資産番号: AS-", &n), "");
+	char gap[64];
+	snprintf(gap, sizeof(gap), "資産番号%*sAS-1", SK_DLP_ASSET_GAP, "");
+	assert_string_equal(asset_id(d, gap, &n), "AS-1");
+	snprintf(gap, sizeof(gap), "資産番号%*sAS-1", SK_DLP_ASSET_GAP + 1, "");
+	assert_string_equal(asset_id(d, gap, &n), "");
+	/* two markings, and the report entry: what asset-marking, the id in clear */
+	assert_int_equal(count(d, "資産番号 AS-1、資産番号 AS-2", SK_DLP_ASSET), 2);
+	sk_report rep;
+	sk_report_init(&rep);
+	sk_input in;
+	const char *t = "件名\n資産番号: AS-0012\n";
+	sk_input_mem(&in, t, strlen(t));
+	sk_error err;
+	assert_int_equal(sk_dlp_report(d, 1u << SK_DLP_ASSET, &in, "body", &rep, &err), 0);
+	assert_int_equal(rep.n, 1);
+	assert_string_equal(rep.v[0].what, "asset-marking");
+	assert_string_equal(rep.v[0].what, sk_dlp_what(SK_DLP_ASSET));
+	assert_string_equal(rep.v[0].detail, "AS-0012");
+	assert_string_equal(rep.v[0].where, "body line 2:1");
+	sk_report_free(&rep);
+	/* not in the kinds mask: no entry */
+	sk_report_init(&rep);
+	assert_int_equal(sk_dlp_report(d, 1u << SK_DLP_MYNUMBER, &in, "", &rep, &err), 0);
+	assert_int_equal(rep.n, 0);
+	sk_report_free(&rep);
+	sk_dlp_free(d);
+
+	/* a configured word; the detector off */
+	sk_dlp_config c;
+	sk_dlp_config_default(&c);
+	const char *words[] = {"管理番号"};
+	c.asset_words = words;
+	c.nasset_words = 1;
+	assert_int_equal(sk_dlp_new(&c, &d, &err), 0);
+	assert_string_equal(asset_id(d, "管理番号: AS-0099", &n), "AS-0099");
+	/* carried to a worker: the word and the switch survive */
+	sk_buf b;
+	sk_buf_init(&b, 0);
+	assert_int_equal(sk_dlp_encode(d, &b), 0);
+	sk_dlp *d2 = NULL;
+	assert_int_equal(sk_dlp_decode(sk_buf_data(&b), sk_buf_len(&b), &d2, &err), 0);
+	assert_string_equal(asset_id(d2, "管理番号: AS-0099", &n), "AS-0099");
+	sk_dlp_free(d2);
+	sk_buf_free(&b);
+	sk_dlp_free(d);
+	c.asset = false;
+	assert_int_equal(sk_dlp_new(&c, &d, &err), 0);
+	assert_string_equal(asset_id(d, "資産番号: AS-0012", &n), "");
+	sk_buf_init(&b, 0);
+	assert_int_equal(sk_dlp_encode(d, &b), 0);
+	assert_int_equal(sk_dlp_decode(sk_buf_data(&b), sk_buf_len(&b), &d2, &err), 0);
+	assert_string_equal(asset_id(d2, "資産番号: AS-0012", &n), "");
+	sk_dlp_free(d2);
+	sk_buf_free(&b);
+	sk_dlp_free(d);
+}
+
 static void check_digits(void **state)
 {
 	(void)state;
@@ -610,6 +711,7 @@ static void generated_corpus(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(asset_markings),
 		cmocka_unit_test(check_digits),
 		cmocka_unit_test(formats_and_context),
 		cmocka_unit_test(boundaries),

@@ -13,6 +13,7 @@
 #include <sqlite3.h>
 
 #include "sekisho/audit.h"
+#include "sekisho/core.h"
 #include "sekisho/ledger.h"
 #include "sekisho/policy.h"
 #include "testutil.h"
@@ -820,6 +821,10 @@ static void gate_events(void **state)
 	assert_string_equal(value(e, "incidents", id, "severity", b, sizeof(b)), "high");
 	assert_string_equal(value(e, "incidents", id, "item", b, sizeof(b)), "20260401-0a0b0c0d");
 	assert_string_equal(value(e, "incidents", id, "state", b, sizeof(b)), "open");
+	/* the first step of the chain (staff: the report) is the gateway's; sysadmin's is next */
+	assert_string_equal(value(e, "incidents", id, "chain.staff.by", b, sizeof(b)), "sekisho");
+	assert_int_equal(strlen(value(e, "incidents", id, "chain.staff.at", b, sizeof(b))), 16);
+	assert_string_equal(value(e, "incidents", id, "chain.sysadmin.by", b, sizeof(b)), "(null)");
 	value(e, "incidents", id, "what", b, sizeof(b));
 	assert_non_null(strstr(b, "マルウェア"));
 	assert_non_null(strstr(b, "請求書.pdf"));
@@ -839,6 +844,167 @@ static void gate_events(void **state)
 	assert_int_equal(sk_ledger_gate_event(e->l, SK_LEDGER_EVENT_DLP, NULL, sha, "x.txt", "mynumber", id, &e->err), 0);
 	assert_string_equal(value(e, "incidents", id, "item", b, sizeof(b)), "sha256:ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12");
 	assert_int_equal(count(e, "incidents"), 3);
+	env_free(e);
+}
+
+
+/* POLICY with flows: internet -> lgwan sanitised (DLP record), lgwan -> internet sanitised
+ * with 個人番号 blocked (the classification holds 機密性2 and above on the way out and
+ * keeps 3A in its zone) */
+static const char POLICY_FLOWS[] =
+	"version: 1\n" ZONES
+	"sections:\n"
+	"  somu: { name: 総務課 }\n"
+	"roles:\n"
+	"  security-manager: { name: 情報セキュリティ管理者 }\n"
+	"classification:\n"
+	"  dimensions:\n"
+	"    機密性:\n"
+	"      levels: [\"3A\", \"3B\", \"3C\", \"2\", \"1\"]\n"
+	"      default: \"2\"\n"
+	"      handling:\n"
+	"        - { at_least: \"3A\", to: other-zones, action: deny }\n"
+	"        - { at_least: \"2\", to: internet, action: { hold: security-manager } }\n"
+	"    完全性: { levels: [\"2\", \"1\"], default: \"1\" }\n"
+	"    可用性: { levels: [\"2\", \"1\"], default: \"1\" }\n"
+	"flows:\n"
+	"  - { from: internet, to: lgwan, action: { sanitize: default }, dlp: record }\n"
+	"  - { from: lgwan, to: internet, action: { sanitize: default },\n"
+	"      dlp: { mynumber: block, corporate: record, pattern: record, asset: record,\n"
+	"             unscannable: hold } }\n";
+
+/* text from → to through the gate (in process) with the ledger; asset may be NULL */
+static void gate_run(struct env *e, const char *from, const char *to, const char *klass,
+		     const char *asset, bool with_ledger, const char *text, sk_result *res)
+{
+	sk_options o;
+	sk_options_default(&o);
+	o.policy = e->p;
+	o.ledger = with_ledger ? e->l : NULL;
+	o.today = TODAY;
+	sk_item it = {.name = "a.txt", .src_zone = from, .dst_zone = to, .class_level = klass,
+		      .asset = asset};
+	sk_input_mem(&it.input, text, strlen(text));
+	sk_buf out;
+	sk_buf_init(&out, 0);
+	sk_output ob;
+	sk_output_buf(&ob, &out);
+	sk_error err;
+	assert_int_equal(sk_process(&it, &o, &ob, res, &err), 0);
+	sk_buf_free(&out);
+}
+
+static const sk_report_entry *entry(const sk_result *r, const char *what)
+{
+	for (size_t i = 0; i < r->report.n; i++)
+		if (!strcmp(r->report.v[i].what, what))
+			return &r->report.v[i];
+	return NULL;
+}
+
+/* The asset ledger in the flow decision: an item marked with an asset (sk_item.asset) takes
+ * its class (with class_level: the higher level of each dimension), an unknown one is
+ * refused; an asset marking in the delivered text (DLP) makes the decision stricter only;
+ * one the ledger does not have holds the item. */
+static void gate_assets(void **state)
+{
+	(void)state;
+	struct env *e = env_with(POLICY_FLOWS);
+	char id[SK_LEDGER_ID_MAX], cls[256];
+	assert_int_equal(add(e, "assets", id, (const char *[]){"name=住民記録", "kind=system",
+			 "section=somu", "manager=山田", "confidentiality=3A", "integrity=2",
+			 "availability=2", "zone=lgwan", NULL}), 0);
+	assert_string_equal(id, "AS-0001");
+	assert_int_equal(add(e, "assets", id, (const char *[]){"name=公開資料", "kind=document",
+			 "section=somu", "manager=山田", "confidentiality=1", "integrity=1",
+			 "availability=1", "zone=internet", NULL}), 0);
+	assert_string_equal(id, "AS-0002");
+	/* the class of an asset, in the policy's order of dimensions */
+	assert_int_equal(sk_ledger_asset_class(e->l, "AS-0001", cls, sizeof(cls), &e->err), 0);
+	assert_string_equal(cls, "機密性:3A,完全性:2,可用性:2");
+	assert_int_equal(sk_ledger_asset_class(e->l, "AS-0099", cls, sizeof(cls), &e->err), SK_ENOTFOUND);
+	assert_non_null(strstr(e->err.msg, "AS-0099"));
+	assert_int_equal(sk_ledger_asset_class(e->l, "", cls, sizeof(cls), &e->err), SK_EINVAL);
+	assert_int_equal(sk_ledger_asset_class(e->l, "AS 1", cls, sizeof(cls), &e->err), SK_EINVAL);
+	assert_int_equal(sk_ledger_asset_class(e->l, "AS-0001", cls, 10, &e->err), SK_ELIMIT);
+
+	const char *plain = "会議は10時からです。\n";
+	sk_result r;
+	/* unmarked internet -> lgwan: delivered */
+	gate_run(e, "internet", "lgwan", NULL, NULL, true, plain, &r);
+	assert_int_not_equal(r.report.verdict, SK_VERDICT_BLOCKED);
+	assert_null(entry(&r, "asset"));
+	sk_result_free(&r);
+	/* marked with the 3A asset: denied by the classification, the rule naming the asset */
+	gate_run(e, "internet", "lgwan", NULL, "AS-0001", true, plain, &r);
+	assert_int_equal(r.report.verdict, SK_VERDICT_BLOCKED);
+	assert_int_equal(r.report.reason, SK_REASON_POLICY_DENY);
+	assert_string_equal(r.decision, "deny");
+	assert_string_equal(r.rule, "classification 機密性 >= 3A (asset AS-0001: 機密性:3A,完全性:2,可用性:2)");
+	assert_non_null(entry(&r, "asset"));
+	assert_string_equal(entry(&r, "asset")->detail, "AS-0001 機密性:3A,完全性:2,可用性:2");
+	char *j = sk_result_json(&r, "a.txt", NULL);
+	assert_non_null(strstr(j, "asset AS-0001"));
+	free(j);
+	sk_result_free(&r);
+	/* an unknown asset, or no ledger: refused, never ignored */
+	gate_run(e, "internet", "lgwan", NULL, "AS-0099", true, plain, &r);
+	assert_int_equal(r.report.reason, SK_REASON_POLICY_DENY);
+	assert_string_equal(r.rule, "unknown-asset");
+	sk_result_free(&r);
+	gate_run(e, "internet", "lgwan", NULL, "AS-0001", false, plain, &r);
+	assert_int_equal(r.report.reason, SK_REASON_POLICY_DENY);
+	assert_string_equal(r.rule, "unknown-asset");
+	sk_result_free(&r);
+	/* lgwan -> internet: unmarked (機密性2 by default) held; the 機密性1 asset is the
+	 * item's class (delivered); with --class 機密性2 the stricter of the two applies */
+	gate_run(e, "lgwan", "internet", NULL, NULL, true, plain, &r);
+	assert_int_equal(r.report.reason, SK_REASON_HELD);
+	sk_result_free(&r);
+	gate_run(e, "lgwan", "internet", NULL, "AS-0002", true, plain, &r);
+	assert_int_not_equal(r.report.verdict, SK_VERDICT_BLOCKED);
+	sk_result_free(&r);
+	gate_run(e, "lgwan", "internet", "機密性2", "AS-0002", true, plain, &r);
+	assert_int_equal(r.report.reason, SK_REASON_HELD);
+	sk_result_free(&r);
+	gate_run(e, "lgwan", "internet", "機密性1", "AS-0001", true, plain, &r);
+	assert_int_equal(r.report.reason, SK_REASON_POLICY_DENY);
+	sk_result_free(&r);
+
+	/* a marking DLP finds in the delivered text: 3A internet -> lgwan denied (unmarked:
+	 * delivered, above) */
+	gate_run(e, "internet", "lgwan", NULL, NULL, true, "資料\n情報資産番号：ＡＳ－０００１\n", &r);
+	assert_int_equal(r.report.reason, SK_REASON_POLICY_DENY);
+	assert_string_equal(r.decision, "deny");
+	assert_non_null(strstr(r.rule, "(asset AS-0001: 機密性:3A"));
+	assert_non_null(entry(&r, "asset-marking"));
+	assert_string_equal(entry(&r, "asset")->where, "line 2:3"); /* 資産番号 in 情報資産番号 */
+	sk_result_free(&r);
+	/* ... stricter only: a 機密性1 marking on the way out stays held (機密性2 default) */
+	gate_run(e, "lgwan", "internet", NULL, NULL, true, "資産番号: AS-0002\n", &r);
+	assert_int_equal(r.report.reason, SK_REASON_HELD);
+	sk_result_free(&r);
+	/* ... the item's own asset and the same marking: looked up once */
+	gate_run(e, "internet", "lgwan", NULL, "AS-0002", true, "資産番号: AS-0002\n", &r);
+	assert_int_not_equal(r.report.verdict, SK_VERDICT_BLOCKED);
+	size_t na = 0;
+	for (size_t i = 0; i < r.report.n; i++)
+		na += !strcmp(r.report.v[i].what, "asset");
+	assert_int_equal(na, 1);
+	sk_result_free(&r);
+	/* ... a marking the ledger does not have (or no ledger): held, never ignored */
+	gate_run(e, "internet", "lgwan", NULL, NULL, true, "資産番号: AS-0099\n", &r);
+	assert_int_equal(r.report.reason, SK_REASON_HELD);
+	assert_non_null(strstr(r.report.reason_detail, "asset-unknown:AS-0099"));
+	sk_result_free(&r);
+	gate_run(e, "internet", "lgwan", NULL, NULL, false, "資産番号: AS-0001\n", &r);
+	assert_int_equal(r.report.reason, SK_REASON_HELD);
+	sk_result_free(&r);
+	/* ... a DLP block still wins over the marking's deny (the incident's reason) */
+	gate_run(e, "lgwan", "internet", NULL, NULL, true,
+		 "資産番号: AS-0001\n個人番号: 3847-5629-1044\n", &r);
+	assert_int_equal(r.report.reason, SK_REASON_DLP);
+	sk_result_free(&r);
 	env_free(e);
 }
 
@@ -1353,6 +1519,7 @@ int main(void)
 		cmocka_unit_test(limits),
 		cmocka_unit_test(csv_import),
 		cmocka_unit_test(gate_events),
+		cmocka_unit_test(gate_assets),
 		cmocka_unit_test(files_private),
 		cmocka_unit_test(requirements),
 		cmocka_unit_test(checklist_generate),

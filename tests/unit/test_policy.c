@@ -911,6 +911,13 @@ static void people_section(void **state)
 	assert_int_equal(sk_policy_user_find(p, "bare", NULL, NULL, NULL, &mail), 0);
 	assert_null(mail);
 	assert_int_equal(sk_policy_user_find(p, "Joho-kacho", NULL, NULL, NULL, NULL), SK_ENOTFOUND);
+	/* the entries in file order (the console's roster) */
+	assert_int_equal(sk_policy_user_count(p), 3);
+	assert_string_equal(sk_policy_user_id(p, 0), "joho-kacho");
+	assert_string_equal(sk_policy_user_name(p, 0), "joho-kacho"); /* no name: the id */
+	assert_string_equal(sk_policy_user_id(p, 2), "bare");
+	assert_null(sk_policy_user_id(p, 3));
+	assert_null(sk_policy_user_name(p, 3));
 	/* defaults of the parts not written */
 	uint32_t r1 = 0, r2 = 0;
 	sk_policy_approvals(p, &r1, &r2);

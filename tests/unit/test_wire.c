@@ -472,6 +472,78 @@ static void framing(void **state)
 	close(sv[1]);
 }
 
+/* The office worker's messages: round trips; every truncation refused; an answer's reason
+ * and output must agree; only the reasons a conversion fails with; sent and received on
+ * the same framing. */
+static void office_messages(void **state)
+{
+	(void)state;
+	uint8_t *p = NULL;
+	size_t n = 0;
+	const char *from = NULL, *detail = NULL, *sandbox = NULL;
+	uint64_t max = 0, size = 0;
+	sk_reason why = SK_REASON_NONE;
+
+	assert_int_equal(sk_wire_office_job_encode("xls", 1u << 20, &p, &n), 0);
+	assert_int_equal(sk_wire_office_job_decode(p, n, &from, &max), 0);
+	assert_string_equal(from, "xls");
+	assert_int_equal(max, 1u << 20);
+	for (size_t k = 0; k < n; k++)
+		assert_int_equal(sk_wire_office_job_decode(p, k, &from, &max), SK_EFORMAT);
+	free(p);
+	assert_int_equal(sk_wire_office_job_encode("", 1, &p, &n), 0);
+	assert_int_equal(sk_wire_office_job_decode(p, n, &from, &max), SK_EFORMAT);
+	free(p);
+
+	assert_int_equal(sk_wire_office_answer_encode(SK_REASON_NONE, NULL, 4321, &p, &n), 0);
+	assert_int_equal(sk_wire_office_answer_decode(p, n, &why, &detail, &size), 0);
+	assert_int_equal(why, SK_REASON_NONE);
+	assert_null(detail);
+	assert_int_equal(size, 4321);
+	for (size_t k = 0; k < n; k++)
+		assert_int_equal(sk_wire_office_answer_decode(p, k, &why, &detail, &size), SK_EFORMAT);
+	free(p);
+	assert_int_equal(sk_wire_office_answer_encode(SK_REASON_ENCRYPTED, "password", 0, &p, &n), 0);
+	assert_int_equal(sk_wire_office_answer_decode(p, n, &why, &detail, &size), 0);
+	assert_int_equal(why, SK_REASON_ENCRYPTED);
+	assert_string_equal(detail, "password");
+	free(p);
+	/* converted without output, failed with output, a reason no conversion gives */
+	assert_int_equal(sk_wire_office_answer_encode(SK_REASON_NONE, NULL, 0, &p, &n), 0);
+	assert_int_equal(sk_wire_office_answer_decode(p, n, &why, &detail, &size), SK_EFORMAT);
+	free(p);
+	assert_int_equal(sk_wire_office_answer_encode(SK_REASON_MALFORMED, NULL, 10, &p, &n), 0);
+	assert_int_equal(sk_wire_office_answer_decode(p, n, &why, &detail, &size), SK_EFORMAT);
+	free(p);
+	assert_int_equal(sk_wire_office_answer_encode(SK_REASON_MALWARE, NULL, 0, &p, &n), 0);
+	assert_int_equal(sk_wire_office_answer_decode(p, n, &why, &detail, &size), SK_EFORMAT);
+	free(p);
+
+	assert_int_equal(sk_wire_office_ready_encode("netns=yes", &p, &n), 0);
+	assert_int_equal(sk_wire_office_ready_decode(p, n, &sandbox), 0);
+	assert_string_equal(sandbox, "netns=yes");
+	p[0] ^= 0x7f; /* another version */
+	assert_int_equal(sk_wire_office_ready_decode(p, n, &sandbox), SK_EFORMAT);
+	free(p);
+
+	int sv[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(sk_wire_office_job_encode("doc", 7, &p, &n), 0);
+	assert_int_equal(sk_wire_send(sv[0], SK_WIRE_OFFICE_JOB, p, n, NULL, 0), 0);
+	free(p);
+	uint32_t type = 0;
+	assert_int_equal(sk_wire_recv(sv[1], &type, &p, &n, NULL, 0, 0), 0);
+	assert_int_equal(type, SK_WIRE_OFFICE_JOB);
+	assert_int_equal(sk_wire_office_job_decode(p, n, &from, &max), 0);
+	assert_string_equal(from, "doc");
+	free(p);
+	/* a type between the two protocols' is not one */
+	assert_int_equal(sk_wire_send(sv[0], 9, "", 0, NULL, 0), 0);
+	assert_int_equal(sk_wire_recv(sv[1], &type, &p, &n, NULL, 0, 0), SK_EFORMAT);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -481,6 +553,7 @@ int main(void)
 		cmocka_unit_test(strict_decoders),
 		cmocka_unit_test(framing),
 		cmocka_unit_test(inline_bytes),
+		cmocka_unit_test(office_messages),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

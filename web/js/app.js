@@ -13,6 +13,7 @@ import './screens/approve.js';
 import './screens/audit.js';
 import './screens/dashboard.js';
 import './screens/users.js';
+import './screens/ledgers.js';
 
 // console: true → only on the console (LGWAN) listener; false → only on upload listeners.
 // perms: any one of them is needed (empty: any logged-in user).
@@ -24,6 +25,7 @@ export const SCREENS = [
   { id: 'approve', tag: 'sk-approve', console: true, perms: ['approve', 'release-original'] },
   { id: 'audit', tag: 'sk-audit', console: true, perms: ['audit'] },
   { id: 'dashboard', tag: 'sk-dashboard', console: true, perms: [] },
+  { id: 'ledgers', tag: 'sk-ledgers', console: true, perms: ['ledgers', 'incident-report'] },
   { id: 'users', tag: 'sk-users', console: true, perms: ['admin'] },
 ];
 
@@ -171,6 +173,7 @@ class App extends LitElement {
       case 'sk-approve': return html`<sk-approve .session=${this.session} lang=${this.lang} .params=${p}></sk-approve>`;
       case 'sk-audit': return html`<sk-audit .session=${this.session} lang=${this.lang} .params=${p}></sk-audit>`;
       case 'sk-dashboard': return html`<sk-dashboard .session=${this.session} lang=${this.lang} .params=${p}></sk-dashboard>`;
+      case 'sk-ledgers': return html`<sk-ledgers .session=${this.session} lang=${this.lang} .params=${p}></sk-ledgers>`;
       case 'sk-users': return html`<sk-users .session=${this.session} lang=${this.lang} .params=${p}></sk-users>`;
       default: return nothing;
     }

@@ -85,6 +85,7 @@ const nextOfReason = {
   'unsupported-legacy-office': 'type', 'unsupported-rtf': 'type', 'unsupported-odf': 'type',
   malformed: 'malformed', 'limit-depth': 'limit', 'limit-size': 'limit', 'limit-entries': 'limit',
   'limit-ratio': 'limit', 'limit-pixels': 'limit', 'limit-nodes': 'limit', 'limit-time': 'limit',
+  'limit-pages': 'limit',
   'unsafe-name': 'name', 'scan-unavailable': 'retry', 'internal-error': 'retry',
   'worker-crash': 'retry', interrupted: 'retry', 'policy-deny': 'policy', dlp: 'dlp',
 };

@@ -1,11 +1,12 @@
 // ダッシュボード: items per day by verdict (stacked bars), top reasons for blocking and
 // holding (bars and a table), pending requests and worker health. Chart.js is loaded only
-// on this screen.
+// by the screens with charts (charts.js).
 import { html } from '../../vendor/lit.js';
 import { api, errorText, query } from '../api.js';
 import { t } from '../i18n.js';
 import { shortDay } from '../format.js';
 import { Screen, notice } from '../ui.js';
+import { loadChart, cssVar } from '../charts.js';
 
 const DAYS = 14;
 const VERDICTS = [
@@ -14,20 +15,6 @@ const VERDICTS = [
   ['held', '--color-semantic-warning-orange-1'],
   ['blocked', '--color-semantic-error-1'],
 ];
-
-let chartModule = null;
-async function loadChart() {
-  if (!chartModule) {
-    chartModule = await import('../../vendor/chart.js');
-    chartModule.Chart.register(...chartModule.registerables);
-  }
-  return chartModule.Chart;
-}
-
-function cssVar(name, fallback) {
-  const v = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
-  return v || fallback;
-}
 
 class Dashboard extends Screen {
   static properties = { ...Screen.properties, data: { state: true }, error: { state: true } };
@@ -68,11 +55,7 @@ class Dashboard extends Screen {
     if (!this.data || !(changed.has('data') || changed.has('lang'))) return;
     const Chart = await loadChart();
     this.destroyCharts();
-    const text = cssVar('--color-neutral-solid-gray-900', '#1a1a1a');
     const grid = cssVar('--color-neutral-solid-gray-100', '#e6e6e6');
-    Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
-    Chart.defaults.font.size = 14;
-    Chart.defaults.color = text;
     const perDay = this.data.per_day || [];
     const c1 = this.querySelector('#chart-per-day');
     if (c1) {

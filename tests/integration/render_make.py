@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""Japanese test documents for 画像化 (render.sh, bench/render.sh).
+
+usage: render_make.py KIND OUT.fodt [PAGES]
+  KIND  horizontal | vertical
+  Writes a flat ODF text document (LibreOffice opens .fodt directly): A4, Noto Serif CJK JP
+  12 pt, PAGES pages (default 1) of Japanese prose (a page break before each further page);
+  vertical: the page layout's writing mode is tb-rl (縦書き, columns right to left).
+  The text of the whole document (one paragraph a line) goes to OUT.txt beside it, for
+  the recall check.
+"""
+import sys
+from xml.sax.saxutils import escape
+
+# Prose in the register of a municipal notice; every page gets all of it (about 560
+# characters, which fills most of an A4 page at 12 pt).
+PARAGRAPHS = [
+    "令和六年度の住民税の申告について",
+    "市では、住民税の申告書の受付を二月十六日から三月十五日まで、市役所本庁舎一階の市民課窓口で行います。"
+    "申告が必要な方には、一月下旬に申告書をお送りしますので、必要事項を記入のうえ期限までに提出してください。",
+    "給与所得のみの方で、勤務先から市へ給与支払報告書が提出されている場合は、申告の必要はありません。"
+    "ただし、医療費控除や寄附金控除を受ける方は、領収書や証明書を添えて申告してください。",
+    "郵送で提出する場合は、返信用封筒に切手を貼り、控えが必要な方は申告書の写しを同封してください。"
+    "窓口は大変混雑しますので、できるだけ郵送または電子申告をご利用ください。",
+    "障害者手帳をお持ちの方、ひとり親の方、寡婦の方は、所得控除を受けられる場合があります。"
+    "詳しくは税務課市民税係までお問い合わせください。電話番号は代表番号からおつなぎします。",
+    "個人情報の取扱いについて、申告書に記載された情報は、地方税法に基づく課税事務のほかには使用しません。",
+]
+
+
+def page_body(first):
+    out = []
+    for i, p in enumerate(PARAGRAPHS):
+        style = "PB" if (i == 0 and not first) else "P"
+        out.append('<text:p text:style-name="%s">%s</text:p>' % (style, escape(p)))
+    return "\n".join(out)
+
+
+def main():
+    kind, out = sys.argv[1], sys.argv[2]
+    pages = int(sys.argv[3]) if len(sys.argv) > 3 else 1
+    if kind not in ("horizontal", "vertical"):
+        sys.exit("kind: horizontal | vertical")
+    mode = "tb-rl" if kind == "vertical" else "lr-tb"
+    body = "\n".join(page_body(i == 0) for i in range(pages))
+    doc = f"""<?xml version="1.0" encoding="UTF-8"?>
+<office:document xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+ xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0"
+ xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"
+ xmlns:fo="urn:oasis:names:tc:opendocument:xmlns:xsl-fo-compatible:1.0"
+ office:version="1.3" office:mimetype="application/vnd.oasis.opendocument.text">
+<office:font-face-decls>
+ <style:font-face style:name="Noto Serif CJK JP" svg:font-family="'Noto Serif CJK JP'"
+  xmlns:svg="urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0"/>
+</office:font-face-decls>
+<office:styles>
+ <style:default-style style:family="paragraph">
+  <style:paragraph-properties fo:margin-bottom="0.2cm"/>
+  <style:text-properties style:font-name="Noto Serif CJK JP" fo:font-size="12pt"
+   style:font-name-asian="Noto Serif CJK JP" style:font-size-asian="12pt"
+   fo:language="ja" fo:country="JP" style:language-asian="ja" style:country-asian="JP"/>
+ </style:default-style>
+</office:styles>
+<office:automatic-styles>
+ <style:style style:name="P" style:family="paragraph"/>
+ <style:style style:name="PB" style:family="paragraph">
+  <style:paragraph-properties fo:break-before="page"/>
+ </style:style>
+ <style:page-layout style:name="L">
+  <style:page-layout-properties fo:page-width="21cm" fo:page-height="29.7cm"
+   fo:margin-top="2cm" fo:margin-bottom="2cm" fo:margin-left="2cm" fo:margin-right="2cm"
+   style:writing-mode="{mode}"/>
+ </style:page-layout>
+</office:automatic-styles>
+<office:master-styles>
+ <style:master-page style:name="Standard" style:page-layout-name="L"/>
+</office:master-styles>
+<office:body><office:text>
+{body}
+</office:text></office:body>
+</office:document>
+"""
+    with open(out, "w", encoding="utf-8") as f:
+        f.write(doc)
+    base = out[:-5] if out.endswith(".fodt") else out
+    with open(base + ".txt", "w", encoding="utf-8") as f:
+        for _ in range(pages):
+            f.write("\n".join(PARAGRAPHS) + "\n")
+
+
+if __name__ == "__main__":
+    main()
