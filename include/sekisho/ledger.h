@@ -34,6 +34,7 @@
 #include <stdint.h>
 
 #include "sekisho/audit.h"
+#include "sekisho/auth.h"
 #include "sekisho/buf.h"
 #include "sekisho/error.h"
 #include "sekisho/policy.h"
@@ -261,6 +262,20 @@ typedef struct sk_ledger_person {
 	const char *name;    /* display name, may be NULL */
 	const char *section; /* section id, may be NULL */
 } sk_ledger_person;
+
+/* The roster of sk_ledger_training_missing and sk_ledger_charts: the console's users
+ * (a's users, not disabled; their section and display name as the policy has them) and
+ * the policy's `users:` without an account, each once. a may be NULL (the policy's users
+ * only). Free with sk_ledger_roster_free (also after a failure). */
+typedef struct sk_ledger_roster {
+	sk_ledger_person *v;
+	size_t n;
+	size_t cap_, nown_; /* private */
+	char **own_;
+	const sk_policy *p_;
+} sk_ledger_roster;
+int sk_ledger_roster_load(sk_auth *a, const sk_policy *p, sk_ledger_roster *ro, sk_error *err);
+void sk_ledger_roster_free(sk_ledger_roster *ro);
 
 /* Who has not taken a required course: for each person, every training/plans record with
  * required "yes" (and a date on or before today) for which no training/attendance record

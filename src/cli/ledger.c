@@ -333,80 +333,10 @@ static int do_checklist(struct lcli *c, const char *period, const char *kind, co
 	return EXIT_OK;
 }
 
-/* The roster: the console's users (auth.db, not disabled; their section as the policy
- * makes it) and the policy's users not among them. */
-struct roster {
-	sk_ledger_person *v;
-	char **own;
-	size_t n, cap, nown;
-	const sk_policy *p;
-};
-
-static char *roster_own(struct roster *ro, const char *s)
-{
-	if (!s || !*s)
-		return NULL;
-	char *d = strdup(s);
-	char **v = d ? realloc(ro->own, (ro->nown + 1) * sizeof(*v)) : NULL;
-	if (!v) {
-		free(d);
-		return NULL;
-	}
-	ro->own = v;
-	return ro->own[ro->nown++] = d;
-}
-
-static int roster_add(struct roster *ro, const char *user, const char *name, const char *section)
-{
-	for (size_t i = 0; i < ro->n; i++)
-		if (!strcmp(ro->v[i].user, user))
-			return 0;
-	if (ro->n == ro->cap) {
-		size_t cap = ro->cap ? ro->cap * 2 : 32;
-		sk_ledger_person *v = realloc(ro->v, cap * sizeof(*v));
-		if (!v)
-			return SK_ENOMEM;
-		ro->v = v;
-		ro->cap = cap;
-	}
-	char *u = roster_own(ro, user);
-	if (!u)
-		return SK_ENOMEM;
-	ro->v[ro->n] = (sk_ledger_person){u, NULL, NULL};
-	if ((name && *name && !(ro->v[ro->n].name = roster_own(ro, name))) ||
-	    (section && *section && !(ro->v[ro->n].section = roster_own(ro, section))))
-		return SK_ENOMEM;
-	ro->n++;
-	return 0;
-}
-
-static int roster_user(void *ctx, const sk_auth_user *u)
-{
-	struct roster *ro = ctx;
-	if (u->disabled)
-		return 0;
-	sk_auth_rights r;
-	sk_auth_effective(u, ro->p, &r);
-	const char *name = NULL; /* the policy's display name of the user, when it lists them */
-	for (size_t i = 0; i < sk_policy_user_count(ro->p); i++)
-		if (!strcmp(sk_policy_user_id(ro->p, i), u->name))
-			name = sk_policy_user_name(ro->p, i);
-	return roster_add(ro, u->name, name && strcmp(name, u->name) ? name : NULL, r.section);
-}
-
-static void roster_free(struct roster *ro)
-{
-	for (size_t i = 0; i < ro->nown; i++)
-		free(ro->own[i]);
-	free(ro->own);
-	free(ro->v);
-}
-
 static int roster_load(struct lcli *c, const char *dir, sk_audit *audit, const sk_policy *p,
-		       struct roster *ro)
+		       sk_ledger_roster *ro)
 {
 	memset(ro, 0, sizeof(*ro));
-	ro->p = p;
 	sk_error err;
 	sk_error_clear(&err);
 	sk_auth_settings s;
@@ -414,23 +344,18 @@ static int roster_load(struct lcli *c, const char *dir, sk_audit *audit, const s
 	sk_auth *a = NULL;
 	int rc = sk_auth_open(dir, audit, &s, NULL, &a, &err);
 	if (rc == 0)
-		rc = sk_auth_user_list(a, roster_user, ro, &err);
+		rc = sk_ledger_roster_load(a, p, ro, &err);
 	sk_auth_close(a);
-	for (size_t i = 0; rc == 0 && i < sk_policy_user_count(p); i++) {
-		const char *sec = NULL, *id = sk_policy_user_id(p, i), *nm = sk_policy_user_name(p, i);
-		sk_policy_user_find(p, id, NULL, NULL, &sec, NULL);
-		rc = roster_add(ro, id, nm && strcmp(nm, id) ? nm : NULL, sec);
-	}
 	if (rc) {
 		cli_err(c->lang, "利用者の一覧を読めません", "cannot read the users",
 			err.msg[0] ? err.msg : NULL);
-		roster_free(ro);
+		sk_ledger_roster_free(ro);
 		return EXIT_TROUBLE;
 	}
 	return EXIT_OK;
 }
 
-static int do_missing(struct lcli *c, const struct roster *ro)
+static int do_missing(struct lcli *c, const sk_ledger_roster *ro)
 {
 	sk_buf b;
 	sk_buf_init(&b, 0);
@@ -475,7 +400,7 @@ static int do_missing(struct lcli *c, const struct roster *ro)
 	return st;
 }
 
-static int do_charts(struct lcli *c, const struct roster *ro, const char *period)
+static int do_charts(struct lcli *c, const sk_ledger_roster *ro, const char *period)
 {
 	sk_buf b;
 	sk_buf_init(&b, 0);
@@ -648,14 +573,14 @@ int cmd_ledger(int argc, char **argv)
 	}
 	const char *name = cycle ? NULL : args[1];
 	if (cycle) {
-		struct roster ro = {0};
+		sk_ledger_roster ro = {0};
 		if (!strcmp(sub, "checklist")) {
 			st = do_checklist(&c, period, kind, section, by);
 		} else if (!strcmp(sub, "remind")) {
 			st = do_remind(&c, days, dry);
 		} else if ((st = roster_load(&c, dir, audit, p, &ro)) == EXIT_OK) {
 			st = !strcmp(sub, "missing") ? do_missing(&c, &ro) : do_charts(&c, &ro, period);
-			roster_free(&ro);
+			sk_ledger_roster_free(&ro);
 		}
 	} else if (!sk_ledger_table_find(c.l, name)) {
 		cli_err(c.lang, "その台帳はありません", "no such ledger", name);

@@ -1144,106 +1144,19 @@ void skh_report_pdf(skh_req *r)
 
 /* ---- the compliance cycle: charts, missing training, checklists ---- */
 
-/* The console's users as the roster of required training: the users of auth.db (not
- * disabled; their section as the policy has it) and the policy's `users:` that have no
- * account, each once. */
-typedef struct roster {
-	sk_ledger_person *v;
-	size_t n, cap;
-	bool failed;
-} roster;
-
-static int roster_push(roster *ro, const char *user, const char *name, const char *section)
+/* The console's users as the roster of required training (sk_ledger_roster_load): 0, or
+ * an answer is set. */
+static int roster_make(skh_req *r, sk_ledger_roster *ro)
 {
-	for (size_t i = 0; i < ro->n; i++)
-		if (!strcmp(ro->v[i].user, user))
-			return 0;
-	if (ro->n == ro->cap) {
-		size_t cap = ro->cap ? ro->cap * 2 : 64;
-		sk_ledger_person *v = realloc(ro->v, cap * sizeof(*v));
-		if (!v) {
-			ro->failed = true;
-			return SK_ENOMEM;
-		}
-		ro->v = v;
-		ro->cap = cap;
-	}
-	ro->v[ro->n++] = (sk_ledger_person){user, name, section && *section ? section : NULL};
-	return 0;
-}
-
-typedef struct rperson {
-	char user[SK_AUTH_NAME_MAX + 1];
-	char section[SK_AUTH_SECTION_MAX + 1];
-} rperson;
-
-typedef struct rlist {
-	rperson *v;
-	size_t n, cap;
-	const sk_policy *p;
-	bool failed;
-} rlist;
-
-static int roster_user(void *ctx, const sk_auth_user *u)
-{
-	rlist *rl = ctx;
-	if (u->disabled)
-		return 0;
-	if (rl->n == rl->cap) {
-		size_t cap = rl->cap ? rl->cap * 2 : 64;
-		rperson *v = realloc(rl->v, cap * sizeof(*v));
-		if (!v) {
-			rl->failed = true;
-			return SK_ENOMEM;
-		}
-		rl->v = v;
-		rl->cap = cap;
-	}
-	sk_auth_rights rt;
-	memset(&rt, 0, sizeof(rt));
-	sk_auth_effective(u, rl->p, &rt); /* the policy's section for a user it lists */
-	rperson *x = &rl->v[rl->n++];
-	snprintf(x->user, sizeof(x->user), "%s", u->name);
-	snprintf(x->section, sizeof(x->section), "%s", rt.section);
-	return 0;
-}
-
-/* Fills ro (its strings live in rl and the policy): 0, or an answer is set. */
-static int roster_make(skh_req *r, rlist *rl, roster *ro)
-{
+	memset(ro, 0, sizeof(*ro));
 	sk_error e;
 	sk_error_clear(&e);
 	skh_tctx *t = skh_ctx(r);
-	const sk_policy *p = policy_of(r);
-	rl->p = p;
-	int rc = t ? sk_auth_user_list(t->auth, roster_user, rl, &e) : SK_EIO;
-	if (rc == 0 && rl->failed)
-		rc = sk_error_set(&e, SK_ENOMEM, "roster");
-	for (size_t i = 0; rc == 0 && i < rl->n; i++) {
-		const char *name = NULL; /* the policy's display name, when it lists the user */
-		for (size_t k = 0; k < sk_policy_user_count(p); k++)
-			if (!strcmp(sk_policy_user_id(p, k), rl->v[i].user))
-				name = sk_policy_user_name(p, k);
-		rc = roster_push(ro, rl->v[i].user, name && strcmp(name, rl->v[i].user) ? name : NULL,
-				 rl->v[i].section);
-	}
-	for (size_t k = 0; rc == 0 && k < sk_policy_user_count(p); k++) {
-		const char *id = sk_policy_user_id(p, k), *nm = sk_policy_user_name(p, k), *sec = NULL;
-		sk_policy_user_find(p, id, NULL, NULL, &sec, NULL);
-		rc = roster_push(ro, id, nm && strcmp(nm, id) ? nm : NULL, sec);
-	}
-	if (rc) {
-		if (!e.msg[0])
-			sk_error_set(&e, rc, "roster");
+	int rc = t ? sk_ledger_roster_load(t->auth, policy_of(r), ro, &e)
+		   : sk_error_set(&e, SK_EIO, "roster: no thread context");
+	if (rc)
 		lg_busy(r, &e);
-	}
 	return rc;
-}
-
-static void roster_free(rlist *rl, roster *ro)
-{
-	free(rl->v);
-	free(ro->v);
 }
 
 /* The JSON a library function wrote into b, as the answer. */
@@ -1268,10 +1181,9 @@ void skh_ledger_charts(skh_req *r)
 		lg_bad(r, "period の値が不正です", "period is invalid");
 		return;
 	}
-	rlist rl = {0};
-	roster ro = {0};
-	if (roster_make(r, &rl, &ro) != 0) {
-		roster_free(&rl, &ro);
+	sk_ledger_roster ro;
+	if (roster_make(r, &ro) != 0) {
+		sk_ledger_roster_free(&ro);
 		return;
 	}
 	sk_error e;
@@ -1279,17 +1191,16 @@ void skh_ledger_charts(skh_req *r)
 	sk_buf b;
 	sk_buf_init(&b, LG_JSON_OUT_MAX);
 	int rc = sk_ledger_charts(ledger_of(r), period, ro.v, ro.n, r->lang, &b, &e);
-	roster_free(&rl, &ro);
+	sk_ledger_roster_free(&ro);
 	answer_buf(r, rc, &b, &e);
 	sk_buf_free(&b);
 }
 
 void skh_training_missing(skh_req *r)
 {
-	rlist rl = {0};
-	roster ro = {0};
-	if (roster_make(r, &rl, &ro) != 0) {
-		roster_free(&rl, &ro);
+	sk_ledger_roster ro;
+	if (roster_make(r, &ro) != 0) {
+		sk_ledger_roster_free(&ro);
 		return;
 	}
 	sk_error e;
@@ -1297,7 +1208,7 @@ void skh_training_missing(skh_req *r)
 	sk_buf b;
 	sk_buf_init(&b, LG_JSON_OUT_MAX);
 	int rc = sk_ledger_training_missing(ledger_of(r), ro.v, ro.n, &b, &e);
-	roster_free(&rl, &ro);
+	sk_ledger_roster_free(&ro);
 	answer_buf(r, rc, &b, &e);
 	sk_buf_free(&b);
 }

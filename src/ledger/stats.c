@@ -496,3 +496,89 @@ int sk_ledger_charts(sk_ledger *l, const char *period, const sk_ledger_person *p
 	json_decref(o);
 	return rc;
 }
+
+/* ---- the roster (ledger.h) ---- */
+
+static char *roster_own(sk_ledger_roster *ro, const char *s)
+{
+	if (!s || !*s)
+		return NULL;
+	char *d = strdup(s);
+	char **v = d ? realloc(ro->own_, (ro->nown_ + 1) * sizeof(*v)) : NULL;
+	if (!v) {
+		free(d);
+		return NULL;
+	}
+	ro->own_ = v;
+	return ro->own_[ro->nown_++] = d;
+}
+
+static int roster_add(sk_ledger_roster *ro, const char *user, const char *name, const char *section)
+{
+	for (size_t i = 0; i < ro->n; i++)
+		if (!strcmp(ro->v[i].user, user))
+			return 0;
+	if (ro->n == ro->cap_) {
+		size_t cap = ro->cap_ ? ro->cap_ * 2 : 32;
+		sk_ledger_person *v = realloc(ro->v, cap * sizeof(*v));
+		if (!v)
+			return SK_ENOMEM;
+		ro->v = v;
+		ro->cap_ = cap;
+	}
+	char *u = roster_own(ro, user);
+	if (!u)
+		return SK_ENOMEM;
+	ro->v[ro->n] = (sk_ledger_person){u, NULL, NULL};
+	if ((name && *name && !(ro->v[ro->n].name = roster_own(ro, name))) ||
+	    (section && *section && !(ro->v[ro->n].section = roster_own(ro, section))))
+		return SK_ENOMEM;
+	ro->n++;
+	return 0;
+}
+
+/* The policy's display name of a user it lists (NULL when none or the same as the id). */
+static const char *roster_policy_name(const sk_policy *p, const char *id)
+{
+	for (size_t i = 0; i < sk_policy_user_count(p); i++)
+		if (!strcmp(sk_policy_user_id(p, i), id)) {
+			const char *nm = sk_policy_user_name(p, i);
+			return nm && strcmp(nm, id) ? nm : NULL;
+		}
+	return NULL;
+}
+
+static int roster_user(void *ctx, const sk_auth_user *u)
+{
+	sk_ledger_roster *ro = ctx;
+	if (u->disabled)
+		return 0;
+	sk_auth_rights r;
+	memset(&r, 0, sizeof(r));
+	sk_auth_effective(u, ro->p_, &r); /* the policy's section for a user it lists */
+	return roster_add(ro, u->name, roster_policy_name(ro->p_, u->name), r.section);
+}
+
+int sk_ledger_roster_load(sk_auth *a, const sk_policy *p, sk_ledger_roster *ro, sk_error *err)
+{
+	memset(ro, 0, sizeof(*ro));
+	ro->p_ = p;
+	int rc = a ? sk_auth_user_list(a, roster_user, ro, err) : 0;
+	for (size_t i = 0; rc == 0 && i < sk_policy_user_count(p); i++) {
+		const char *sec = NULL, *id = sk_policy_user_id(p, i);
+		sk_policy_user_find(p, id, NULL, NULL, &sec, NULL);
+		rc = roster_add(ro, id, roster_policy_name(p, id), sec);
+	}
+	if (rc == SK_ENOMEM)
+		return sk_error_set(err, SK_ENOMEM, "roster: out of memory");
+	return rc;
+}
+
+void sk_ledger_roster_free(sk_ledger_roster *ro)
+{
+	for (size_t i = 0; i < ro->nown_; i++)
+		free(ro->own_[i]);
+	free(ro->own_);
+	free(ro->v);
+	memset(ro, 0, sizeof(*ro));
+}

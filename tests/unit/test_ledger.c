@@ -1240,6 +1240,31 @@ static const sk_ledger_person roster[] = {
 	{"yamada", NULL, NULL},
 };
 
+/* the roster from the policy's users alone (no auth.db): display names and sections as the
+ * policy has them, a name equal to the id left out, each user once */
+static void roster_from_policy(void **state)
+{
+	(void)state;
+	char text[4096];
+	snprintf(text, sizeof(text), "%s%s", POLICY,
+		 "users:\n"
+		 "  - { id: joho-kacho, name: 情報政策課長, roles: [staff], section: johoseisaku }\n"
+		 "  - { id: yamada, name: yamada, roles: [staff] }\n");
+	struct env *e = env_with(text);
+	sk_ledger_roster ro;
+	assert_int_equal(sk_ledger_roster_load(NULL, e->p, &ro, &e->err), 0);
+	assert_int_equal(ro.n, 2);
+	assert_string_equal(ro.v[0].user, "joho-kacho");
+	assert_string_equal(ro.v[0].name, "情報政策課長");
+	assert_string_equal(ro.v[0].section, "johoseisaku");
+	assert_string_equal(ro.v[1].user, "yamada");
+	assert_null(ro.v[1].name);
+	assert_null(ro.v[1].section);
+	sk_ledger_roster_free(&ro);
+	assert_int_equal(ro.n, 0);
+	env_free(e);
+}
+
 static void training_missing(void **state)
 {
 	(void)state;
@@ -1523,6 +1548,7 @@ int main(void)
 		cmocka_unit_test(files_private),
 		cmocka_unit_test(requirements),
 		cmocka_unit_test(checklist_generate),
+		cmocka_unit_test(roster_from_policy),
 		cmocka_unit_test(training_missing),
 		cmocka_unit_test(charts),
 		cmocka_unit_test(reminders),
