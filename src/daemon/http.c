@@ -635,6 +635,7 @@ int skd_http_run(skd *d)
 			  "cannot start the http role (state folder, workers)", SKD_S("error", err.msg));
 		return SKD_EXIT_FAIL;
 	}
+	skh_ledgers_cleanup(d->cfg.state);
 	sk_auth_settings_from_policy(d->policy, &server.auth_settings);
 	server.max_upload = server.gate.opt.budget.max_input;
 	server.web_fd = open(d->cfg.web, O_PATH | O_DIRECTORY | O_CLOEXEC);

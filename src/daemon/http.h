@@ -136,6 +136,7 @@ void skh_dashboard(skh_req *r);
 
 /* The ledger handlers (http_ledgers.c, docs/api.md "Ledgers"). */
 void skh_ledgers_schema(skh_req *r);
+void skh_ledgers_cleanup(const char *state); /* at start: left-over export folders */
 void skh_ledger_list(skh_req *r);
 void skh_ledger_add(skh_req *r);
 void skh_ledger_get(skh_req *r);

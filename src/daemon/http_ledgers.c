@@ -7,6 +7,7 @@
  * section (stored and as changed), incident-report only on incidents the user created or
  * signed a step of. A change made here is audited by the ledger service with the
  * logged-in user as actor. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -1008,6 +1009,40 @@ static int export_dir(skh_req *r, char dir[4096], sk_error *e)
 	    !mkdtemp(dir))
 		return sk_error_set(e, SK_EIO, "ledger export folder: %s", strerror(errno));
 	return 0;
+}
+
+/* Removes the answer folders a killed http role left in the state folder (at start, before
+ * any request: none of them is in use then). */
+void skh_ledgers_cleanup(const char *state)
+{
+	DIR *sd = opendir(state);
+	if (!sd)
+		return;
+	unsigned n = 0;
+	struct dirent *de;
+	while ((de = readdir(sd)) != NULL) {
+		if (strncmp(de->d_name, ".ledger-export-", 15) != 0)
+			continue;
+		int fd = openat(dirfd(sd), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+		if (!d) {
+			if (fd >= 0)
+				close(fd);
+			continue;
+		}
+		struct dirent *fe;
+		while ((fe = readdir(d)) != NULL)
+			if (strcmp(fe->d_name, ".") && strcmp(fe->d_name, ".."))
+				unlinkat(dirfd(d), fe->d_name, 0);
+		closedir(d);
+		if (unlinkat(dirfd(sd), de->d_name, AT_REMOVEDIR) == 0)
+			n++;
+	}
+	closedir(sd);
+	if (n)
+		SKD_EVENT(SKD_INFO, "http-cleanup", "中断された台帳の書き出しの一時フォルダを削除しました",
+			  "removed the temporary folders of interrupted ledger exports",
+			  SKD_N("folders", n));
 }
 
 static void remove_made(const char *dir, const char *const *files, size_t nfiles)

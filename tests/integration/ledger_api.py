@@ -7,6 +7,7 @@ johoseisaku (kacho2, admin, director, ciso, audit)."""
 import http.client
 import io
 import json
+import os
 import re
 import socket
 import ssl
@@ -102,6 +103,11 @@ def count(table, who="director"):
     st, j, _ = call("GET", "/api/ledgers/%s?per_page=500" % table, who=who)
     return j.get("total") if st == 200 else None
 
+
+# ---- at start, the http role removed the export folder a killed role had left
+ok(not os.path.exists(os.path.join(T, "state", ".ledger-export-left")),
+   "a left-over .ledger-export-* folder is removed when the http role starts",
+   sorted(os.listdir(os.path.join(T, "state"))))
 
 # ---- the schema
 st, j, _ = call("GET", "/api/ledgers", who="director")

@@ -77,6 +77,10 @@ if awk -F'\t' '$3 == ""' "$T/users.tsv" | grep -q .; then
 	exit 1
 fi
 
+# an export folder a killed http role left behind (owned by the role's user): gone at start
+mkdir -p "$ST/.ledger-export-left" && echo partial >"$ST/.ledger-export-left/report.xlsx"
+[ "$(id -u)" -eq 0 ] && chown -R sekisho: "$ST/.ledger-export-left"
+
 "$B/sekishod" --policy "$T/policy.yaml" --state "$ST" --workers 1 "${USER_OPT[@]}" \
 	--http "lgwan=$HOST:$PORT" --tls-cert "$T/cert.pem" --tls-key "$T/key.pem" \
 	--web "$T/web" 2>"$T/events.log" &
