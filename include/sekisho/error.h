@@ -16,6 +16,7 @@ enum {
 	SK_EINTERNAL = -7, /* a bug or an unexpected library failure */
 	SK_ENOTFOUND = -8, /* no such object */
 	SK_ELOCKED = -9,   /* refused: too many failed attempts (HTTP 429) */
+	SK_ECONFLICT = -10, /* the object changed meanwhile (HTTP 409) */
 };
 
 typedef struct sk_error {

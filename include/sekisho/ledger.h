@@ -61,6 +61,8 @@ typedef enum sk_ledger_type {
 	SK_LF_REF,      /* the id of a record of table `arg` */
 	SK_LF_REFS,     /* ids of records of table `arg`, separated by ", " */
 	SK_LF_COMPUTED, /* read-only, worked out when read (handling rules, expiry, overdue) */
+	SK_LF_FILES,    /* files attached through the gate, one a line: "NAME (QUARANTINE-ID)";
+			   changed only by sk_ledger_attach / sk_ledger_detach */
 } sk_ledger_type;
 
 typedef struct sk_ledger_choice {
@@ -153,12 +155,35 @@ int sk_ledger_add(sk_ledger *l, const char *table, const sk_ledger_kv *kv, size_
 		  const char *by, char id_out[SK_LEDGER_ID_MAX], sk_ledger_problems *pr,
 		  sk_error *err);
 /* Changes some fields of a record (a value "" clears a field); the whole record is
- * checked again. SK_ENOTFOUND when there is no such record. *changed (may be NULL) tells
+ * checked again. SK_ENOTFOUND when there is no such record; SK_ECONFLICT when version is
+ * not 0 and the stored record's version is not version (someone changed it meanwhile:
+ * the check and the change are one transaction, so two writers of the same version
+ * cannot both succeed, whatever process they are in). *changed (may be NULL) tells
  * whether anything changed (no change: no audit record). Audited as "ledger.update" with
- * the old and new value of each changed field. */
-int sk_ledger_update(sk_ledger *l, const char *table, const char *id, const sk_ledger_kv *kv,
-		     size_t n, const char *by, bool *changed, sk_ledger_problems *pr,
+ * the old and new value of each changed field. A files field (SK_LF_FILES) cannot be
+ * given: a problem. */
+int sk_ledger_update(sk_ledger *l, const char *table, const char *id, int64_t version,
+		     const sk_ledger_kv *kv, size_t n, const char *by, bool *changed,
+		     sk_ledger_problems *pr, sk_error *err);
+
+/* Files attached to a record (evidence of a self-inspection answer, of a finding's
+ * follow-up): the caller has put the file through the gate (sk_gate_submit) and attaches
+ * only a delivered item, by its quarantine id (SK_QUARANTINE_ID_LEN form
+ * "20261207-3fa9c2d1") and the name people download it under. sk_ledger_attach appends
+ * the line "NAME (QID)" to the files field `field` (its key; SK_EINVAL when the table has
+ * no such files field, when the name is empty or holds a control character or the id is
+ * not a quarantine id; SK_ELIMIT when the field would pass SK_LEDGER_VALUE_MAX; attaching
+ * the same id twice changes nothing). sk_ledger_detach removes the line of qid
+ * (SK_ENOTFOUND when the record has no such file; the item stays in the quarantine).
+ * version as sk_ledger_update; audited as "ledger.attach" / "ledger.detach" like an
+ * update (old and new value of the field). */
+int sk_ledger_attach(sk_ledger *l, const char *table, const char *id, int64_t version,
+		     const char *field, const char *qid, const char *name, const char *by,
 		     sk_error *err);
+int sk_ledger_detach(sk_ledger *l, const char *table, const char *id, int64_t version,
+		     const char *field, const char *qid, const char *by, sk_error *err);
+/* Is qid one of the files of the files field value v? */
+bool sk_ledger_files_has(const char *v, const char *qid);
 
 typedef struct sk_ledger_record {
 	char id[SK_LEDGER_ID_MAX];

@@ -59,6 +59,7 @@ const char *sk_strerror(int code)
 	case SK_EINTERNAL: return "EINTERNAL";
 	case SK_ENOTFOUND: return "ENOTFOUND";
 	case SK_ELOCKED: return "ELOCKED";
+	case SK_ECONFLICT: return "ECONFLICT";
 	}
 	return "E?";
 }

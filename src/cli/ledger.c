@@ -83,11 +83,12 @@ struct lcli {
 static const char *type_name(sk_ledger_type t, bool en)
 {
 	static const char *const ja[] = {"文字", "文章", "日付", "日時", "選択", "分類", "ゾーン",
-					 "所属", "はい/いいえ", "参照", "参照 (複数)", "自動"};
+					 "所属", "はい/いいえ", "参照", "参照 (複数)", "自動",
+					 "ファイル (ゲート経由で添付)"};
 	static const char *const enx[] = {"text", "note", "date", "date-time", "choice", "level",
 					  "zone", "section", "yes/no", "reference", "references",
-					  "computed"};
-	return (unsigned)t <= SK_LF_COMPUTED ? (en ? enx[t] : ja[t]) : "?";
+					  "computed", "files (attached through the gate)"};
+	return (unsigned)t <= SK_LF_FILES ? (en ? enx[t] : ja[t]) : "?";
 }
 
 static void print_problems(struct lcli *c, const sk_ledger_problems *pr)
@@ -239,7 +240,7 @@ static int do_change(struct lcli *c, const char *name, const char *id, char **ra
 	sk_ledger_problems_init(&pr);
 	char nid[SK_LEDGER_ID_MAX] = "";
 	bool changed = true;
-	int rc = id ? sk_ledger_update(c->l, name, id, kv, n, by, &changed, &pr, &err)
+	int rc = id ? sk_ledger_update(c->l, name, id, 0, kv, n, by, &changed, &pr, &err)
 		    : sk_ledger_add(c->l, name, kv, n, by, nid, &pr, &err);
 	if (rc == SK_EINVAL && pr.count) {
 		print_problems(c, &pr);

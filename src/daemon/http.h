@@ -19,6 +19,7 @@
 
 #include "daemon.h"
 #include "sekisho/auth.h"
+#include "sekisho/quarantine.h"
 
 /* where a route is served */
 enum { SKH_ANY_ZONE = 0, SKH_CONSOLE_ZONE = 1 };
@@ -122,6 +123,21 @@ void skh_time_jst(int64_t us, char out[32]);
 /* The JSON value of a time (null for 0). */
 json_t *skh_time_json(int64_t us);
 
+/* Puts the request's body through the gate (sk_gate_submit with this thread's
+ * quarantine) as item, whose name, dst_zone, channel and asset the caller set (the rest:
+ * the body, this listener's zone as the source, the user as submitter, here). flow_policy
+ * false: no flow policy (a file that stays in its zone, as ledger evidence: the default
+ * profile). On success *it is the item as recorded (free with sk_qitem_free) and *denied
+ * tells a policy-deny; otherwise an answer (503) was given and a negative SK_E* returned.
+ * The decision is counted and logged as for an upload. */
+int skh_gate_body(skh_req *r, sk_item *item, bool flow_policy, sk_qitem *it, bool *denied);
+/* An item as the API gives it (docs/api.md); NULL when the thread has no handles. */
+json_t *skh_item_json(skh_req *r, const sk_qitem *it);
+/* A file name a user may give: UTF-8, 1 to 255 bytes, no folder, no control character. */
+bool skh_name_ok(const char *s);
+/* The name a download carries: the item's name with the result's extension. */
+void skh_download_name(const sk_qitem *it, char *out, size_t n);
+
 /* The item, request and dashboard handlers (http_items.c). */
 void skh_items_post(skh_req *r);
 void skh_items_list(skh_req *r);
@@ -143,6 +159,9 @@ void skh_ledger_get(skh_req *r);
 void skh_ledger_update(skh_req *r);
 void skh_ledger_step(skh_req *r);
 void skh_ledger_import(skh_req *r);
+void skh_ledger_file_post(skh_req *r);
+void skh_ledger_file_get(skh_req *r);
+void skh_ledger_file_delete(skh_req *r);
 void skh_ledger_xlsx(skh_req *r);
 void skh_report_xlsx(skh_req *r);
 void skh_report_pdf(skh_req *r);

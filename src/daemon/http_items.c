@@ -107,8 +107,7 @@ static int add_request(void *ctx, const sk_qrequest *q)
 	return 0;
 }
 
-/* The name the download carries: the item's name with the result's extension. */
-static void download_name(const sk_qitem *it, char *out, size_t n)
+void skh_download_name(const sk_qitem *it, char *out, size_t n)
 {
 	const char *name = it->name && *it->name ? it->name : "download";
 	if (!it->result_ext || !*it->result_ext) {
@@ -126,7 +125,7 @@ static json_t *item_json(skh_req *r, skh_tctx *t, const sk_qitem *it, bool with_
 	json_error_t je;
 	json_t *actions = it->actions ? json_loads(it->actions, 0, &je) : NULL;
 	char dl[SKH_NAME_MAX + 40];
-	download_name(it, dl, sizeof(dl));
+	skh_download_name(it, dl, sizeof(dl));
 	json_t *o = json_pack(
 		"{s:s,s:s,s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:s,s:o,s:s,s:s,s:b,s:s}", "id",
 		it->id, "name", it->name ? it->name : "", "size", (json_int_t)it->size, "type",
@@ -214,7 +213,7 @@ static int load_item(skh_req *r, skh_tctx *t, sk_qitem *it)
 
 /* A file name as given by the sender: one path component, valid UTF-8, no control
  * characters, not "." or "..", at most SKH_NAME_MAX bytes. */
-static bool name_ok(const char *s)
+bool skh_name_ok(const char *s)
 {
 	size_t n = s ? strlen(s) : 0;
 	if (!n || n > SKH_NAME_MAX || !sk_utf8_valid(s, n) || !strcmp(s, ".") || !strcmp(s, ".."))
@@ -253,8 +252,13 @@ void skh_items_post(skh_req *r)
 {
 	skh_tctx *t = skh_ctx(r);
 	const skd *d = r->l->s->d;
+	if (!t) {
+		sk_error e = {0};
+		busy(r, &e);
+		return;
+	}
 	const char *name = skh_arg(r, "name");
-	if (!name_ok(name)) {
+	if (!skh_name_ok(name)) {
 		bad_request(r, "ファイル名が不正です (フォルダ名・制御文字・「..」は使えません)",
 			    "Invalid file name (no folders, control characters or \"..\")");
 		return;
@@ -284,60 +288,16 @@ void skh_items_post(skh_req *r)
 			return;
 		}
 	}
-	if (!t) {
-		sk_error e = {0};
-		busy(r, &e);
-		return;
-	}
 	sk_item item;
 	memset(&item, 0, sizeof(item));
 	item.asset = asset;
-	sk_input_fd(&item.input, r->body_fd, r->body_len);
 	item.name = name;
-	item.src_zone = r->l->zone;
 	item.dst_zone = to;
-	item.submitter = r->user.name;
-	item.submitter_uid = r->user.id;
-	item.submitter_section = r->rights.section[0] ? r->rights.section : NULL;
 	item.channel = "file";
-	sk_options o = gate_opt(r, t);
-	sk_result res;
-	memset(&res, 0, sizeof(res));
-	sk_error e;
-	sk_error_clear(&e);
-	int64_t t0 = skd_now_us();
-	int rc = sk_gate_submit(&item, &o, &res, &e);
-	int64_t us = skd_now_us() - t0;
-	sk_input_release(&item.input);
-	if (rc != 0 || !res.quarantine_id[0]) {
-		if (!e.msg[0])
-			snprintf(e.msg, sizeof(e.msg), "not on record: %.120s (%s %.80s)",
-				 res.unrecorded[0] ? res.unrecorded : "-",
-				 sk_reason_code(res.report.reason),
-				 res.report.reason_detail ? res.report.reason_detail : "");
-		sk_result_free(&res);
-		busy(r, &e);
-		return;
-	}
-	skd_metrics_item(d->metrics, &res.report, us);
-	const sk_report *rp = &res.report;
-	bool blocked = rp->verdict == SK_VERDICT_BLOCKED;
-	SKD_EVENT(blocked ? SKD_NOTICE : SKD_INFO, "decision", blocked ? "遮断" : "配信",
-		  blocked ? "blocked" : "delivered", SKD_S("channel", "file"),
-		  SKD_S("from", r->l->zone), SKD_S("to", to), SKD_S("user", r->user.name),
-		  SKD_S("name", name), SKD_S("verdict", sk_verdict_code(rp->verdict)),
-		  SKD_S("reason", blocked ? sk_reason_code(rp->reason) : ""),
-		  SKD_S("quarantine_id", res.quarantine_id), SKD_N("size", r->body_len),
-		  SKD_N("ms", us / 1000));
 	sk_qitem it;
-	memset(&it, 0, sizeof(it));
-	rc = sk_quarantine_get(t->q, res.quarantine_id, &it, &e);
-	bool denied = blocked && rp->reason == SK_REASON_POLICY_DENY;
-	sk_result_free(&res);
-	if (rc) {
-		busy(r, &e);
+	bool denied;
+	if (skh_gate_body(r, &item, true, &it, &denied) != 0)
 		return;
-	}
 	json_t *o2 = item_json(r, t, &it, false);
 	sk_qitem_free(&it);
 	if (denied) {
@@ -347,6 +307,70 @@ void skh_items_post(skh_req *r)
 		return;
 	}
 	skh_json(r, MHD_HTTP_CREATED, o2);
+}
+
+int skh_gate_body(skh_req *r, sk_item *item, bool flow_policy, sk_qitem *it, bool *denied)
+{
+	skh_tctx *t = skh_ctx(r);
+	const skd *d = r->l->s->d;
+	*denied = false;
+	if (!t) {
+		sk_error e = {0};
+		busy(r, &e);
+		return SK_EIO;
+	}
+	sk_input_fd(&item->input, r->body_fd, r->body_len);
+	item->src_zone = r->l->zone;
+	item->submitter = r->user.name;
+	item->submitter_uid = r->user.id;
+	item->submitter_section = r->rights.section[0] ? r->rights.section : NULL;
+	sk_options o = gate_opt(r, t);
+	if (!flow_policy)
+		o.policy = NULL; /* stays in its zone: the default profile, no flow */
+	sk_result res;
+	memset(&res, 0, sizeof(res));
+	sk_error e;
+	sk_error_clear(&e);
+	int64_t t0 = skd_now_us();
+	int rc = sk_gate_submit(item, &o, &res, &e);
+	int64_t us = skd_now_us() - t0;
+	sk_input_release(&item->input);
+	if (rc != 0 || !res.quarantine_id[0]) {
+		if (!e.msg[0])
+			snprintf(e.msg, sizeof(e.msg), "not on record: %.120s (%s %.80s)",
+				 res.unrecorded[0] ? res.unrecorded : "-",
+				 sk_reason_code(res.report.reason),
+				 res.report.reason_detail ? res.report.reason_detail : "");
+		sk_result_free(&res);
+		busy(r, &e);
+		return rc ? rc : SK_EIO;
+	}
+	skd_metrics_item(d->metrics, &res.report, us);
+	const sk_report *rp = &res.report;
+	bool blocked = rp->verdict == SK_VERDICT_BLOCKED;
+	const char *channel = item->channel ? item->channel : "file";
+	SKD_EVENT(blocked ? SKD_NOTICE : SKD_INFO, "decision", blocked ? "遮断" : "配信",
+		  blocked ? "blocked" : "delivered", SKD_S("channel", channel),
+		  SKD_S("from", r->l->zone), SKD_S("to", item->dst_zone), SKD_S("user", r->user.name),
+		  SKD_S("name", item->name), SKD_S("verdict", sk_verdict_code(rp->verdict)),
+		  SKD_S("reason", blocked ? sk_reason_code(rp->reason) : ""),
+		  SKD_S("quarantine_id", res.quarantine_id), SKD_N("size", r->body_len),
+		  SKD_N("ms", us / 1000));
+	memset(it, 0, sizeof(*it));
+	rc = sk_quarantine_get(t->q, res.quarantine_id, it, &e);
+	*denied = blocked && rp->reason == SK_REASON_POLICY_DENY;
+	sk_result_free(&res);
+	if (rc) {
+		busy(r, &e);
+		return rc;
+	}
+	return 0;
+}
+
+json_t *skh_item_json(skh_req *r, const sk_qitem *it)
+{
+	skh_tctx *t = skh_ctx(r);
+	return t ? item_json(r, t, it, false) : NULL;
 }
 
 struct list_ctx {
@@ -511,7 +535,7 @@ void skh_item_content(skh_req *r)
 		snprintf(dl, sizeof(dl), "%s", it.name && *it.name ? it.name : "original");
 	} else {
 		rc = sk_quarantine_result_open(t->q, it.id, &fd, &size, &e);
-		download_name(&it, dl, sizeof(dl));
+		skh_download_name(&it, dl, sizeof(dl));
 	}
 	if (rc == SK_ENOTFOUND || rc == SK_EINVAL) {
 		const char *reason = it.reason && *it.reason ? it.reason : sk_qitem_verdict(&it);

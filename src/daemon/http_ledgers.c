@@ -28,9 +28,9 @@
 #define LG_KV_MAX 96 /* values of one add or update (keys, or headers) */
 #define LG_TOKEN_MAX 64
 
-/* A change that reads before it writes (the version check, the next step of an incident,
- * an import) is made under this lock, so that two requests of this role cannot both pass
- * the check on the same stored version. */
+/* An import and a checklist generation are made one at a time in this role. (An update
+ * and an incident's step pass the version they read to the ledger service, which checks
+ * it in the change's transaction: SK_ECONFLICT, 409.) */
 static pthread_mutex_t change_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static const struct {
@@ -341,8 +341,8 @@ static const char *type_word(sk_ledger_type t)
 {
 	static const char *const w[] = {"text",    "note",    "date", "datetime", "choice",
 					"level",   "zone",    "section", "bool",   "ref",
-					"refs",    "computed"};
-	return (unsigned)t <= SK_LF_COMPUTED ? w[t] : "text";
+					"refs",    "computed", "files"};
+	return (unsigned)t <= SK_LF_FILES ? w[t] : "text";
 }
 
 static json_t *field_json(skh_req *r, const sk_ledger_field *f)
@@ -690,13 +690,24 @@ static int history_one(void *ctx, int64_t version, int64_t at_us, const char *by
 }
 
 /* The record with its history (200). */
+static void answer_record_with(skh_req *r, const sk_ledger_table *t, const char *id,
+			       unsigned status, json_t *extra);
+
 static void answer_record(skh_req *r, const sk_ledger_table *t, const char *id, unsigned status)
+{
+	answer_record_with(r, t, id, status, NULL);
+}
+
+/* The record with its history (and the members of extra, stolen, may be NULL). */
+static void answer_record_with(skh_req *r, const sk_ledger_table *t, const char *id,
+			       unsigned status, json_t *extra)
 {
 	sk_error e;
 	sk_error_clear(&e);
 	sk_ledger_record rec;
 	int rc = sk_ledger_get(ledger_of(r), t->name, id, &rec, &e);
 	if (rc) {
+		json_decref(extra);
 		lg_busy(r, &e);
 		return;
 	}
@@ -707,10 +718,14 @@ static void answer_record(skh_req *r, const sk_ledger_table *t, const char *id, 
 	if (rc || !o) {
 		json_decref(hist);
 		json_decref(o);
+		json_decref(extra);
 		lg_busy(r, &e);
 		return;
 	}
 	json_object_set_new(o, "history", hist);
+	if (extra)
+		json_object_update(o, extra);
+	json_decref(extra);
 	skh_json(r, status, o);
 }
 
@@ -736,11 +751,22 @@ void skh_ledger_get(skh_req *r)
 
 /* The result of sk_ledger_add / update / import as an answer (problems → 400). 0 when it
  * went through. */
+/* 409: the record changed since the client read it (version: the stored one, 0 unknown). */
+static void lg_conflict(skh_req *r, int64_t version)
+{
+	skh_error(r, MHD_HTTP_CONFLICT, "conflict",
+		  "ほかの人が先に変更しました。開き直してからやり直してください",
+		  "Someone else changed this record meanwhile; reload it and try again",
+		  version ? json_pack("{s:I}", "version", (json_int_t)version) : NULL);
+}
+
 static int change_result(skh_req *r, int rc, const sk_ledger_problems *pr, const sk_error *e)
 {
 	if (rc == 0)
 		return 0;
-	if ((rc == SK_EINVAL || rc == SK_EFORMAT || rc == SK_ELIMIT) && pr->count)
+	if (rc == SK_ECONFLICT)
+		lg_conflict(r, 0);
+	else if ((rc == SK_EINVAL || rc == SK_EFORMAT || rc == SK_ELIMIT) && pr->count)
 		lg_invalid(r, pr);
 	else if (rc == SK_ENOTFOUND)
 		lg_not_found(r);
@@ -834,10 +860,8 @@ void skh_ledger_update(skh_req *r)
 		lg_forbidden(r);
 		return;
 	}
-	pthread_mutex_lock(&change_mu);
 	sk_ledger_record rec;
 	if (load_visible(r, t, &rec) != 0) {
-		pthread_mutex_unlock(&change_mu);
 		return;
 	}
 	sk_ledger_kv kv[LG_KV_MAX];
@@ -852,10 +876,7 @@ void skh_ledger_update(skh_req *r)
 	} else if (values_of(r, kv, &n) != 0) {
 		/* answered */
 	} else if (json_integer_value(ver) != rec.version) {
-		skh_error(r, MHD_HTTP_CONFLICT, "conflict",
-			  "ほかの人が先に変更しました。開き直してからやり直してください",
-			  "Someone else changed this record meanwhile; reload it and try again",
-			  json_pack("{s:I}", "version", (json_int_t)rec.version));
+		lg_conflict(r, rec.version);
 	} else if (!(perms(r) & SK_PERM_LEDGER_ALL) &&
 		   !change_in_section(r, t, kv, n, sf >= 0 ? rec.values[sf] : NULL)) {
 		lg_forbidden(r);
@@ -864,13 +885,12 @@ void skh_ledger_update(skh_req *r)
 		sk_error_clear(&e);
 		sk_ledger_problems pr;
 		sk_ledger_problems_init(&pr);
-		int rc = sk_ledger_update(ledger_of(r), t->name, rec.id, kv, n, r->user.name, NULL,
-					  &pr, &e);
+		int rc = sk_ledger_update(ledger_of(r), t->name, rec.id, rec.version, kv, n,
+					  r->user.name, NULL, &pr, &e);
 		if (change_result(r, rc, &pr, &e) == 0)
 			answer_record(r, t, rec.id, MHD_HTTP_OK);
 		sk_ledger_problems_free(&pr);
 	}
-	pthread_mutex_unlock(&change_mu);
 	sk_ledger_record_free(&rec);
 }
 
@@ -889,10 +909,8 @@ void skh_ledger_step(skh_req *r)
 		lg_forbidden(r);
 		return;
 	}
-	pthread_mutex_lock(&change_mu);
 	sk_ledger_record rec;
 	if (load_visible(r, t, &rec) != 0) {
-		pthread_mutex_unlock(&change_mu);
 		return;
 	}
 	const sk_policy *p = policy_of(r);
@@ -942,15 +960,14 @@ void skh_ledger_step(skh_req *r)
 			sk_error_clear(&e);
 			sk_ledger_problems pr;
 			sk_ledger_problems_init(&pr);
-			int rc = sk_ledger_update(ledger_of(r), t->name, rec.id, kv, n, r->user.name,
-						  NULL, &pr, &e);
+			int rc = sk_ledger_update(ledger_of(r), t->name, rec.id, rec.version, kv, n,
+						  r->user.name, NULL, &pr, &e);
 			if (change_result(r, rc, &pr, &e) == 0)
 				answer_record(r, t, rec.id, MHD_HTTP_OK);
 			sk_ledger_problems_free(&pr);
 		}
 		sk_buf_free(&actions);
 	}
-	pthread_mutex_unlock(&change_mu);
 	sk_ledger_record_free(&rec);
 }
 
@@ -1296,4 +1313,163 @@ void skh_checklists_generate(skh_req *r)
 	}
 	skh_json(r, MHD_HTTP_CREATED,
 		 json_pack("{s:I,s:I}", "added", (json_int_t)added, "skipped", (json_int_t)skipped));
+}
+
+/* ---- files attached through the gate (evidence) ---- */
+
+/* The files field of t named by ?field= (default: the table's first); SK_ENOTFOUND
+ * (negative) when none, an answer (404) given. */
+static int files_field(skh_req *r, const sk_ledger_table *t)
+{
+	const char *key = skh_arg(r, "field");
+	for (size_t i = 0; i < t->nfields; i++)
+		if (t->fields[i].type == SK_LF_FILES && (!key || !strcmp(t->fields[i].key, key)))
+			return (int)i;
+	lg_not_found(r);
+	return SK_ENOTFOUND;
+}
+
+/* The table and the visible record of a files route, and its files field. 0, or an answer
+ * was given. */
+static int files_target(skh_req *r, const sk_ledger_table **t, sk_ledger_record *rec, int *fi)
+{
+	*t = table_of(r, r->id);
+	if (!*t || !reads_table(r, *t)) {
+		if (*t)
+			lg_forbidden(r);
+		else
+			lg_not_found(r);
+		return SK_EINVAL;
+	}
+	if ((*fi = files_field(r, *t)) < 0)
+		return SK_ENOTFOUND;
+	return load_visible(r, *t, rec);
+}
+
+/* POST /api/ledgers/TABLE/ID/files?name=FILE[&field=KEY]: the body through the gate
+ * (channel "evidence", from and to this listener's zone: no flow, the default profile);
+ * a delivered item is attached to the record, a blocked one is not (422 with the item:
+ * the original is in the quarantine, as any blocked upload). */
+void skh_ledger_file_post(skh_req *r)
+{
+	const sk_ledger_table *t;
+	sk_ledger_record rec;
+	int fi;
+	if (files_target(r, &t, &rec, &fi) != 0)
+		return;
+	const char *name = skh_arg(r, "name");
+	if (!may_edit(r, t, &rec)) {
+		lg_forbidden(r);
+	} else if (!skh_name_ok(name)) {
+		lg_bad(r, "ファイル名が不正です (フォルダ名・制御文字・「..」は使えません)",
+		       "Invalid file name (no folders, control characters or \"..\")");
+	} else {
+		sk_item item;
+		memset(&item, 0, sizeof(item));
+		item.name = name;
+		item.dst_zone = r->l->zone;
+		item.channel = "evidence";
+		sk_qitem it;
+		bool denied;
+		if (skh_gate_body(r, &item, false, &it, &denied) == 0) {
+			json_t *ij = skh_item_json(r, &it);
+			if (!it.result_sha256[0]) {
+				skh_error(r, 422, "blocked",
+					  "ファイルはゲートで遮断されたため添付していません (原本は隔離しています)",
+					  "The gate blocked the file; it is not attached (the original is "
+					  "kept in quarantine)",
+					  json_pack("{s:o}", "item", ij ? ij : json_null()));
+			} else {
+				char dl[400];
+				skh_download_name(&it, dl, sizeof(dl));
+				sk_error e;
+				sk_error_clear(&e);
+				int rc = sk_ledger_attach(ledger_of(r), t->name, rec.id, 0,
+							  t->fields[fi].key, it.id, dl, r->user.name, &e);
+				if (rc == 0)
+					answer_record_with(r, t, rec.id, MHD_HTTP_CREATED,
+							   json_pack("{s:o}", "item", ij ? ij : json_null()));
+				else {
+					json_decref(ij);
+					if (rc == SK_ELIMIT)
+						lg_bad(r, "添付できるファイルの数を超えました",
+						       "Too many files are attached already");
+					else
+						lg_busy(r, &e);
+				}
+			}
+			sk_qitem_free(&it);
+		}
+	}
+	sk_ledger_record_free(&rec);
+}
+
+/* GET /api/ledgers/TABLE/ID/files?item=QID: the sanitised file, to whoever may read the
+ * record, when the record lists it and it is an evidence item. */
+void skh_ledger_file_get(skh_req *r)
+{
+	const sk_ledger_table *t;
+	sk_ledger_record rec;
+	int fi;
+	if (files_target(r, &t, &rec, &fi) != 0)
+		return;
+	const char *qid = skh_arg(r, "item");
+	skh_tctx *tc = skh_ctx(r);
+	sk_qitem it;
+	memset(&it, 0, sizeof(it));
+	sk_error e;
+	sk_error_clear(&e);
+	int rc = !qid || !sk_ledger_files_has(rec.values[fi], qid) ? SK_ENOTFOUND
+		 : !tc					     ? SK_EIO
+							     : sk_quarantine_get(tc->q, qid, &it, &e);
+	if (rc == 0 && (!it.channel || strcmp(it.channel, "evidence")))
+		rc = SK_ENOTFOUND;
+	int fd = -1;
+	uint64_t size = 0;
+	if (rc == 0)
+		rc = sk_quarantine_result_open(tc->q, it.id, &fd, &size, &e);
+	if (rc == SK_ENOTFOUND || rc == SK_EINVAL) {
+		lg_not_found(r);
+	} else if (rc) {
+		lg_busy(r, &e);
+	} else {
+		char obj[160], dl[400];
+		snprintf(obj, sizeof(obj), "item:%s ledger:%s/%s", it.id, t->name, rec.id);
+		skh_audit(r, "console-download", obj, "evidence", r->l->zone);
+		skh_download_name(&it, dl, sizeof(dl));
+		skh_file(r, fd, size, dl, NULL);
+	}
+	sk_qitem_free(&it);
+	sk_ledger_record_free(&rec);
+}
+
+/* DELETE /api/ledgers/TABLE/ID/files?item=QID: the file no longer attached (the item
+ * stays in the quarantine and the audit log). */
+void skh_ledger_file_delete(skh_req *r)
+{
+	const sk_ledger_table *t;
+	sk_ledger_record rec;
+	int fi;
+	if (files_target(r, &t, &rec, &fi) != 0)
+		return;
+	const char *qid = skh_arg(r, "item");
+	if (!may_edit(r, t, &rec)) {
+		lg_forbidden(r);
+	} else if (!qid || !sk_ledger_files_has(rec.values[fi], qid)) {
+		lg_not_found(r);
+	} else {
+		sk_error e;
+		sk_error_clear(&e);
+		int rc = sk_ledger_detach(ledger_of(r), t->name, rec.id, rec.version,
+					  t->fields[fi].key, qid, r->user.name, &e);
+		if (rc == 0)
+			answer_record(r, t, rec.id, MHD_HTTP_OK);
+		else if (rc == SK_ECONFLICT)
+			lg_conflict(r, 0);
+		else if (rc == SK_ENOTFOUND)
+			lg_not_found(r);
+		else
+			lg_busy(r, &e);
+	}
+	sk_ledger_record_free(&rec);
 }

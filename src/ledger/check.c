@@ -7,6 +7,7 @@
 
 #include "ledger_int.h"
 #include "sekisho/name.h"
+#include "sekisho/quarantine.h"
 
 #define P(...) sk_ledger_problem_add(pr, line, __VA_ARGS__)
 
@@ -323,6 +324,31 @@ static int check_ref(sk_ledger *l, const sk_ledger_field *f, char **v, size_t li
 	return rc ? rc : bad;
 }
 
+/* A files value: lines "NAME (QUARANTINE-ID)", a name not empty. */
+static int check_files(const sk_ledger_field *f, const char *v, size_t line,
+		       sk_ledger_problems *pr)
+{
+	for (const char *s = v; *s;) {
+		const char *nl = strchr(s, '\n');
+		size_t n = nl ? (size_t)(nl - s) : strlen(s);
+		char qid[SK_QUARANTINE_ID_LEN];
+		bool ok = n > SK_QUARANTINE_ID_LEN + 2 && s[n - 1] == ')' &&
+			  !memcmp(s + n - SK_QUARANTINE_ID_LEN - 2, " (", 2);
+		if (ok) {
+			memcpy(qid, s + n - SK_QUARANTINE_ID_LEN, SK_QUARANTINE_ID_LEN - 1);
+			qid[SK_QUARANTINE_ID_LEN - 1] = 0;
+			ok = sk_ledger_qid_ok(qid);
+		}
+		if (!ok) {
+			P(f->key, "%s%.0s の行「%.*s」は「ファイル名 (受付番号)」の形ではありません",
+			  "%.0s%s: the line '%.*s' is not 'NAME (ITEM-ID)'", f->ja, f->en, (int)(n > 80 ? 80 : n), s);
+			return 1;
+		}
+		s += n + (nl ? 1 : 0);
+	}
+	return 0;
+}
+
 /* One value: trimmed, checked by type and put in its stored form. 0, problems (> 0), or a
  * negative SK_E*. */
 static int check_value(sk_ledger *l, const sk_ledger_field *f, char **v, size_t line,
@@ -359,7 +385,9 @@ static int check_value(sk_ledger *l, const sk_ledger_field *f, char **v, size_t 
 		return 1;
 	}
 	for (const unsigned char *q = (const unsigned char *)*v; *q; q++)
-		if ((*q < 0x20 && !(f->type == SK_LF_NOTE && (*q == '\n' || *q == '\t'))) || *q == 0x7f) {
+		if ((*q < 0x20 && !(f->type == SK_LF_NOTE && (*q == '\n' || *q == '\t')) &&
+		     !(f->type == SK_LF_FILES && *q == '\n')) ||
+		    *q == 0x7f) {
 			bool nl = *q == '\n';
 			P(f->key, "%s%.0s に制御文字%s%.0sがあります", "%.0s%s holds a control character%.0s%s",
 			  f->ja, f->en, nl ? " (改行は備考などの欄だけに書けます)" : "",
@@ -417,6 +445,8 @@ static int check_value(sk_ledger *l, const sk_ledger_field *f, char **v, size_t 
 	case SK_LF_REF:
 	case SK_LF_REFS:
 		return check_ref(l, f, v, line, pr, err);
+	case SK_LF_FILES:
+		return check_files(f, *v, line, pr);
 	default:
 		return 0;
 	}

@@ -226,7 +226,8 @@ int sk_ledger_import_csv(sk_ledger *l, const char *table, const uint8_t *p, size
 			memmove(h, h + 3, strlen(h + 3) + 1);
 		bool is_id = false;
 		cols[j] = sk_ledger_field_index(t, h);
-		if (cols[j] >= 0 && t->fields[cols[j]].type == SK_LF_COMPUTED)
+		if (cols[j] >= 0 && (t->fields[cols[j]].type == SK_LF_COMPUTED ||
+				     t->fields[cols[j]].type == SK_LF_FILES))
 			cols[j] = -1;
 		else if (cols[j] < 0 && meta_header(h, &is_id)) {
 			if (is_id)

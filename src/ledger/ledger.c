@@ -6,6 +6,7 @@
 #include "ledger_int.h"
 #include "sekisho/io.h"
 #include "sekisho/name.h"
+#include "sekisho/quarantine.h"
 
 static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS records("
@@ -630,10 +631,15 @@ static int apply_kv(const sk_ledger_table *t, char **vals, const sk_ledger_kv *k
 	int bad = 0;
 	for (size_t i = 0; i < n; i++) {
 		int fi = sk_ledger_field_index(t, kv[i].key);
-		if (fi < 0 || t->fields[fi].type == SK_LF_COMPUTED) {
+		if (fi < 0 || t->fields[fi].type == SK_LF_COMPUTED || t->fields[fi].type == SK_LF_FILES) {
+			bool files = fi >= 0 && t->fields[fi].type == SK_LF_FILES;
 			sk_ledger_problem_add(pr, 0, kv[i].key ? kv[i].key : "",
-					      fi < 0 ? "%s にこの項目はありません" : "%s のこの項目は自動で決まります (変更できません)",
-					      fi < 0 ? "%s has no such field" : "%s: this field is worked out, not set",
+					      fi < 0	? "%s にこの項目はありません"
+					      : files ? "%s: ファイルは「ファイルを添付」で追加し、一覧から外します"
+						      : "%s のこの項目は自動で決まります (変更できません)",
+					      fi < 0	? "%s has no such field"
+					      : files ? "%s: files are added with \"Attach a file\" and removed from their list"
+						      : "%s: this field is worked out, not set",
 					      t->name);
 			bad++;
 			continue;
@@ -679,40 +685,122 @@ int sk_ledger_add(sk_ledger *l, const char *table, const sk_ledger_kv *kv, size_
 	return rc;
 }
 
-int sk_ledger_update(sk_ledger *l, const char *table, const char *id, const sk_ledger_kv *kv,
-		     size_t n, const char *by, bool *changed, sk_ledger_problems *pr, sk_error *err)
+/* What a change does to a record's values: the kv of an update, or one file attached
+ * to or detached from a files field. */
+typedef struct lmutation {
+	const sk_ledger_kv *kv;
+	size_t n;
+	int files;           /* index of the files field, or -1 */
+	const char *qid;     /* attach / detach */
+	const char *name;    /* attach; NULL: detach */
+	const char *action;  /* "ledger.update", "ledger.attach", "ledger.detach" */
+} lmutation;
+
+bool sk_ledger_qid_ok(const char *q)
+{
+	if (strlen(q) != SK_QUARANTINE_ID_LEN - 1 || q[8] != '-')
+		return false;
+	for (int i = 0; i < SK_QUARANTINE_ID_LEN - 1; i++)
+		if (i != 8 && !(i < 8 ? (q[i] >= '0' && q[i] <= '9')
+				       : ((q[i] >= '0' && q[i] <= '9') || (q[i] >= 'a' && q[i] <= 'f'))))
+			return false;
+	return true;
+}
+
+/* The line of qid in a files value: its start and length (with its "\n"), or NULL. */
+static const char *files_line(const char *v, const char *qid, size_t *len)
+{
+	size_t ql = strlen(qid);
+	for (const char *line = v; line && *line;) {
+		const char *nl = strchr(line, '\n');
+		size_t n = nl ? (size_t)(nl - line) : strlen(line);
+		/* "NAME (QID)" */
+		if (n >= ql + 3 && line[n - 1] == ')' && !memcmp(line + n - 1 - ql, qid, ql) &&
+		    !memcmp(line + n - 3 - ql, " (", 2)) {
+			*len = n + (nl ? 1 : 0);
+			return line;
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	return NULL;
+}
+
+bool sk_ledger_files_has(const char *v, const char *qid)
+{
+	size_t len;
+	return v && qid && sk_ledger_qid_ok(qid) && files_line(v, qid, &len);
+}
+
+/* Applies a file attach / detach to vals[m->files]: 0, or a negative SK_E*. */
+static int apply_file(const lmutation *m, char **vals, sk_error *err)
+{
+	char *v = vals[m->files];
+	size_t len;
+	const char *at = v ? files_line(v, m->qid, &len) : NULL;
+	if (!m->name) {
+		if (!at)
+			return sk_error_set(err, SK_ENOTFOUND, "no attached file %s", m->qid);
+		memmove((char *)at, at + len, strlen(at + len) + 1);
+		size_t vl = strlen(v);
+		if (vl && v[vl - 1] == '\n')
+			v[vl - 1] = 0;
+		return 0;
+	}
+	if (at)
+		return 0; /* attached already */
+	size_t old = v ? strlen(v) : 0, need = old + 1 + strlen(m->name) + 2 + strlen(m->qid) + 2;
+	if (need > SK_LEDGER_VALUE_MAX + 1)
+		return sk_error_set(err, SK_ELIMIT, "too many files attached");
+	char *nv = malloc(need);
+	if (!nv)
+		return sk_error_set(err, SK_ENOMEM, "ledger value");
+	snprintf(nv, need, "%s%s%s (%s)", v ? v : "", old ? "\n" : "", m->name, m->qid);
+	free(v);
+	vals[m->files] = nv;
+	return 0;
+}
+
+/* One change of a stored record (an update, an attach, a detach) in one transaction:
+ * loaded, its version checked, changed, checked whole, stored and audited. */
+static int change_record(sk_ledger *l, const sk_ledger_table *t, const char *id, int64_t version,
+			 const lmutation *m, const char *by, bool *changed,
+			 sk_ledger_problems *pr, sk_error *err)
 {
 	if (changed)
 		*changed = false;
-	const sk_ledger_table *t = sk_ledger_table_find(l, table);
-	if (!t)
-		return sk_error_set(err, SK_EINVAL, "no ledger %s", table ? table : "(null)");
 	if (!sk_ledger_by_ok(by))
 		return sk_error_set(err, SK_EINVAL, "who makes the change is missing or invalid");
 	char *old[SK_LEDGER_FIELDS_MAX] = {0}, *vals[SK_LEDGER_FIELDS_MAX] = {0};
+	sk_ledger_record meta;
+	memset(&meta, 0, sizeof(meta));
 	pthread_mutex_lock(&l->mu);
 	int rc = sk_ledger_exec(l, "BEGIN IMMEDIATE", err);
 	if (rc) {
 		pthread_mutex_unlock(&l->mu);
 		return rc;
 	}
-	if ((rc = sk_ledger_load(l, t, id, old, NULL, err)) == 0) {
+	if ((rc = sk_ledger_load(l, t, id, old, &meta, err)) == 0) {
+		if (version && meta.version != version)
+			rc = sk_error_set(err, SK_ECONFLICT, "%s %s: version %lld, not %lld", t->name,
+					  id, (long long)meta.version, (long long)version);
 		for (size_t i = 0; i < t->nfields && !rc; i++)
 			if (old[i] && !(vals[i] = strdup(old[i])))
 				rc = sk_error_set(err, SK_ENOMEM, "ledger value");
 		if (rc == 0)
-			rc = apply_kv(t, vals, kv, n, pr, err);
+			rc = m->files >= 0 ? apply_file(m, vals, err) : apply_kv(t, vals, m->kv, m->n, pr, err);
 		if (rc == 0)
 			rc = sk_ledger_check(l, t, vals, 0, id, pr, err);
 	}
+	free(meta.created_by);
+	free(meta.updated_by);
 	lchange c = {.t = t};
 	bool ch = false;
 	snprintf(c.id, sizeof(c.id), "%s", id);
 	if (rc == 0 &&
-	    (rc = sk_ledger_store(l, t, id, false, old, vals, by, "ledger.update", &c.detail, &ch,
-				  err)) == 0 &&
+	    (rc = sk_ledger_store(l, t, id, false, old, vals, by, m->action, &c.detail, &ch, err)) ==
+		    0 &&
 	    ch) {
-		rc = sk_ledger_commit_changes(l, &c, 1, by, "ledger.update", err);
+		rc = sk_ledger_commit_changes(l, &c, 1, by, m->action, err);
 	} else {
 		sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
 	}
@@ -725,6 +813,66 @@ int sk_ledger_update(sk_ledger *l, const char *table, const char *id, const sk_l
 	if (rc > 0)
 		return sk_error_set(err, SK_EINVAL, "%s %s: %d problem(s)", t->name, id, rc);
 	return rc;
+}
+
+int sk_ledger_update(sk_ledger *l, const char *table, const char *id, int64_t version,
+		     const sk_ledger_kv *kv, size_t n, const char *by, bool *changed,
+		     sk_ledger_problems *pr, sk_error *err)
+{
+	const sk_ledger_table *t = sk_ledger_table_find(l, table);
+	if (!t) {
+		if (changed)
+			*changed = false;
+		return sk_error_set(err, SK_EINVAL, "no ledger %s", table ? table : "(null)");
+	}
+	lmutation m = {.kv = kv, .n = n, .files = -1, .action = "ledger.update"};
+	return change_record(l, t, id, version, &m, by, changed, pr, err);
+}
+
+static int file_change(sk_ledger *l, const char *table, const char *id, int64_t version,
+		       const char *field, const char *qid, const char *name, const char *by,
+		       sk_error *err)
+{
+	const sk_ledger_table *t = sk_ledger_table_find(l, table);
+	if (!t)
+		return sk_error_set(err, SK_EINVAL, "no ledger %s", table ? table : "(null)");
+	int fi = field ? sk_ledger_field_index(t, field) : SK_ENOTFOUND;
+	if (fi < 0 || t->fields[fi].type != SK_LF_FILES)
+		return sk_error_set(err, SK_EINVAL, "%s has no files field %s", t->name,
+				    field ? field : "(null)");
+	if (!qid || !sk_ledger_qid_ok(qid))
+		return sk_error_set(err, SK_EINVAL, "not a quarantine id");
+	if (name) {
+		if (!*name || strlen(name) > 255 || !sk_utf8_valid(name, strlen(name)))
+			return sk_error_set(err, SK_EINVAL, "bad file name");
+		for (const unsigned char *q = (const unsigned char *)name; *q; q++)
+			if (*q < 0x20 || *q == 0x7f)
+				return sk_error_set(err, SK_EINVAL, "bad file name");
+	}
+	lmutation m = {.files = fi, .qid = qid, .name = name,
+		       .action = name ? "ledger.attach" : "ledger.detach"};
+	sk_ledger_problems pr;
+	sk_ledger_problems_init(&pr);
+	int rc = change_record(l, t, id, version, &m, by, NULL, &pr, err);
+	if (rc == SK_EINVAL && pr.n)
+		sk_error_set(err, SK_EINVAL, "%s %s: %s", t->name, id, pr.v[0].en);
+	sk_ledger_problems_free(&pr);
+	return rc;
+}
+
+int sk_ledger_attach(sk_ledger *l, const char *table, const char *id, int64_t version,
+		     const char *field, const char *qid, const char *name, const char *by,
+		     sk_error *err)
+{
+	if (!name)
+		return sk_error_set(err, SK_EINVAL, "bad file name");
+	return file_change(l, table, id, version, field, qid, name, by, err);
+}
+
+int sk_ledger_detach(sk_ledger *l, const char *table, const char *id, int64_t version,
+		     const char *field, const char *qid, const char *by, sk_error *err)
+{
+	return file_change(l, table, id, version, field, qid, NULL, by, err);
 }
 
 void sk_ledger_record_free(sk_ledger_record *r)

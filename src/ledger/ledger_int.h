@@ -67,6 +67,8 @@ int32_t sk_ledger_ymd(const char *v);
 /* The yyyymmdd of a day count (the inverse of sk_ledger_days); "YYYY-MM-DD" of a yyyymmdd. */
 int32_t sk_ledger_ymd_of_days(int days);
 void sk_ledger_date_text(int32_t ymd, char out[11]);
+/* Whether q is a quarantine id ("20261207-3fa9c2d1"). */
+bool sk_ledger_qid_ok(const char *q);
 /* Whether `by` (who makes a change) is acceptable: not empty, UTF-8, no control characters. */
 bool sk_ledger_by_ok(const char *by);
 

@@ -163,6 +163,7 @@ static const sk_ledger_field answer_fields[] = {
 	FC("answer", "結果", "Answer", true, answers, 10),
 	F("comment", "コメント", "Comment", SK_LF_NOTE, false, 30),
 	F("evidence", "証跡", "Evidence", SK_LF_TEXT, false, 18),
+	F("evidence_files", "証跡ファイル", "Evidence files", SK_LF_FILES, false, 24),
 	F("answered_by", "回答者", "Answered by", SK_LF_TEXT, false, 14),
 	F("date", "回答日", "Date", SK_LF_DATE, false, 12),
 };
@@ -175,6 +176,7 @@ static const sk_ledger_field findings[] = {
 	FC("state", "状況", "State", true, open_closed, 8),
 	F("closed_on", "完了日", "Closed on", SK_LF_DATE, false, 12),
 	F("followup", "フォローアップ", "Follow-up", SK_LF_NOTE, false, 30),
+	F("followup_files", "改善の証跡ファイル", "Follow-up evidence files", SK_LF_FILES, false, 24),
 	{"overdue", "期限超過", "Overdue", SK_LF_COMPUTED, false, NULL, CH(yes_no), 8},
 };
 

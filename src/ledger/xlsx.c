@@ -112,7 +112,7 @@ static int write_row(void *ctx, const sk_ledger_table *t, const sk_ledger_record
 							  f->type == SK_LF_DATE ? x->f.date : x->f.datetime));
 			continue;
 		}
-		lxw_format *fm = f->type == SK_LF_NOTE || f->type == SK_LF_COMPUTED ? x->f.wrap : x->f.text;
+		lxw_format *fm = f->type == SK_LF_NOTE || f->type == SK_LF_COMPUTED || f->type == SK_LF_FILES ? x->f.wrap : x->f.text;
 		put(x, c, worksheet_write_string(x->ws, row, c, sk_ledger_value_text(x->l, f, v, x->lang), fm));
 	}
 	put(x, c, worksheet_write_number(x->ws, row, c, (double)r->version, x->f.num));

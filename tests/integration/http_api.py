@@ -258,6 +258,9 @@ LEDGER_CELLS = {
     ("POST", "/api/ledgers/{id}/{rid}"): ("/api/ledgers/assets/AS-9999", 404),
     ("POST", "/api/ledgers/incidents/{rid}/step"): ("/api/ledgers/incidents/IN-9999/step", 404),
     ("POST", "/api/ledgers/{id}/import"): ("/api/ledgers/laws/import", 400),  # "{}" is no CSV
+    ("POST", "/api/ledgers/{id}/{rid}/files"): ("/api/ledgers/incidents/IN-9999/files?name=a.txt", 404),
+    ("GET", "/api/ledgers/{id}/{rid}/files"): ("/api/ledgers/incidents/IN-9999/files?item=20990101-00000000", 404),
+    ("DELETE", "/api/ledgers/{id}/{rid}/files"): ("/api/ledgers/incidents/IN-9999/files?item=20990101-00000000", 404),
     ("GET", "/api/ledgers/{id}.xlsx"): ("/api/ledgers/laws.xlsx", 200),
     ("GET", "/api/ledger-charts"): ("/api/ledger-charts", 200),
     ("GET", "/api/training-missing"): ("/api/training-missing", 200),

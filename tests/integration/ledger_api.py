@@ -468,6 +468,73 @@ st, j, d = call("POST", "/api/ledgers/inspections-answers",
                 {"values": {"item": ic, "answer": "実施", "comment": "規程を改定済み"}}, who="kacho")
 ok(st == 201 and j.get("values", {}).get("section") == "somu" and j["values"].get("answer") == "done",
    "the section head answers a checklist item of the own section", (st, d[:300]))
+ia = j.get("id")
+
+# ---- evidence files: through the gate (no zone crossed), attached only when delivered
+ev_path = "/api/ledgers/inspections-answers/%s/files" % ia
+st, j, d = call("POST", ev_path + "?name=" + quote("点検記録.csv"), "月,件数\r\n4月,=1+1\r\n".encode(),
+                who="kacho", ctype="application/octet-stream")
+item = j.get("item") or {}
+files = j.get("values", {}).get("evidence_files", "")
+m = re.fullmatch(r"点検記録\.csv \((\d{8}-[0-9a-f]{8})\)", files)
+ok(st == 201 and m and item.get("id") == m.group(1) and item.get("verdict") == "sanitized"
+   and item.get("from") == "lgwan" and item.get("to") == "lgwan",
+   "the section head attaches evidence: it went through the gate (sanitised, lgwan → lgwan) and is listed",
+   (st, d[:500]))
+qid = m.group(1) if m else "none"
+ok(j.get("history", [{}])[-1].get("action") == "ledger.attach" and j.get("version") == 2,
+   "... the attachment is a change of the record (ledger.attach, version 2)", j.get("history"))
+st, h, d = req("GET", ev_path + "?item=" + qid, who="audit")
+ok(st == 200 and "'=1+1" in d.decode("utf-8", "replace")
+   and (h.get("Content-Disposition") or "").endswith(quote("点検記録.csv")),
+   "the auditor (read-only) downloads the sanitised evidence (the formula neutralised)", (st, d[:200]))
+recs = audit_records(action="console-download", actor="audit")
+ok(any(qid in r["object"] and ia in r["object"] for r in recs), "... the download is on record",
+   [r["object"] for r in recs])
+st, _, _ = req("GET", ev_path + "?item=" + qid, who="staff1")
+ok(st == 403, "staff without ledgers downloads evidence → 403", st)
+st, _, _ = req("GET", ev_path + "?item=20200101-00000000", who="audit")
+ok(st == 404, "an item the record does not list → 404", st)
+st, _, _ = req("GET", ev_path, who="audit")
+ok(st == 404, "no item → 404", st)
+st, _, _ = req("GET", "/api/ledgers/assets/AS-0001/files?item=" + qid, who="audit")
+ok(st == 404, "a table without a files field → 404", st)
+st, j, d = call("POST", ev_path + "?name=tool.exe", b"MZ\x90\x00\x03" + b"\x00" * 200, who="kacho",
+                ctype="application/octet-stream")
+ok(st == 422 and err(j) == "blocked" and (j["error"].get("item") or {}).get("verdict") == "blocked",
+   "a file the gate blocks → 422 blocked with the item (not attached)", (st, d[:400]))
+bid = (j.get("error", {}).get("item") or {}).get("id", "none")
+st, j, _ = call("GET", "/api/ledgers/inspections-answers/" + ia, who="kacho")
+ok(st == 200 and j.get("values", {}).get("evidence_files") == files and bid not in json.dumps(j),
+   "... the record still lists only the delivered file", j.get("values"))
+st, j, _ = call("GET", "/api/items/" + bid, who="kacho")
+ok(st == 200 and j.get("verdict") == "blocked" and j.get("state") == "held",
+   "... the blocked original is kept in the quarantine, as the uploader's item", (st, j))
+for who in ("audit", "kacho2", "staff1"):
+    st, _, _ = call("POST", ev_path + "?name=a.txt", b"x", who=who, ctype="application/octet-stream")
+    ok(st == 403, "%s attaches evidence to somu's answer → 403" % who, st)
+st, _, _ = call("POST", ev_path + "?name=" + quote("../a.txt"), b"x", who="kacho",
+                ctype="application/octet-stream")
+ok(st == 400, "a file name with a folder → 400", st)
+st, j, d = call("POST", "/api/ledgers/inspections-answers/" + ia,
+                {"version": 2, "values": {"evidence_files": "x.pdf (20261207-00000000)"}}, who="kacho")
+ok(st == 400 and err(j) == "invalid", "the files field cannot be set by an update → 400 invalid", (st, d[:300]))
+st, j, d = call("POST", "/api/ledgers/inspections-answers/" + ia, {"version": 1, "values": {"comment": "x"}},
+                who="kacho")
+ok(st == 409 and err(j) == "conflict", "an update of the version before the attachment → 409", (st, d[:200]))
+st, _, _ = call("DELETE", ev_path + "?item=" + qid, who="audit")
+ok(st == 403, "the auditor removes evidence → 403", st)
+st, j, d = call("DELETE", ev_path + "?item=" + qid, who="kacho")
+ok(st == 200 and "evidence_files" not in j.get("values", {})
+   and j.get("history", [{}])[-1].get("action") == "ledger.detach",
+   "the section head removes the file from the record (ledger.detach)", (st, d[:300]))
+st, _, _ = req("GET", ev_path + "?item=" + qid, who="audit")
+ok(st == 404, "... then it is no longer served", st)
+st, j, _ = call("POST", ev_path + "?name=" + quote("点検記録.csv"), "月,件数\r\n".encode(), who="kacho",
+                ctype="application/octet-stream")
+ok(st == 201 and j.get("values", {}).get("evidence_files", "").startswith("点検記録.csv ("),
+   "evidence attached again (kept for the browser test)", st)
+
 st, j, d = call("GET", "/api/ledger-charts?period=" + quote("2026年度"), who="audit")
 bys = {x.get("section"): x for x in j.get("inspections", {}).get("by_section", [])}
 ok(st == 200 and len(j.get("incidents_by_month", [])) == 12 and bys.get("somu", {}).get("done") == 1

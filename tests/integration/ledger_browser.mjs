@@ -54,6 +54,8 @@ async function steps(page) {
   }])));
 }
 
+let answerId = null;
+
 // ---- 1. a staff user reports an incident
 const py = await newPage();
 const evil = '<img src=x onerror="window.__xss=1">';
@@ -331,7 +333,32 @@ await step('自己点検: kacho changes one answer 実施 → 該当なし (an u
   const disabled = await p.$$eval('#insp-form fieldset', (fs) => fs.every((f) => f.disabled));
   const save = await p.$('#insp-save');
   diag(`${a.status}; ${JSON.stringify(s)}`);
+  answerId = a.body && a.body.id;
   return a.status === 200 && s.done === 2 && s.na === 2 && s.partial === 1 && disabled && save === null;
+});
+
+await step('証跡ファイル: kacho attaches evidence to the answer (through the gate: sanitised and listed; an .exe blocked and not attached); the download is the sanitised file', async () => {
+  need(answerId, 'the answer of the step before');
+  const p = pages.kacho;
+  await open(p, `#/ledgers?t=inspections-answers&id=${encodeURIComponent(answerId)}`, '#files-evidence_files-form');
+  const name = `点検記録${evil}.csv`;
+  await p.setInputFiles('#files-evidence_files-input', [
+    { name, mimeType: 'text/csv', buffer: Buffer.from('月,件数\r\n4月,=1+1\r\n', 'utf8') },
+    { name: 'tool.exe', mimeType: 'application/octet-stream', buffer: Buffer.concat([Buffer.from('MZ\x90\x00'), Buffer.alloc(300)]) },
+  ]);
+  await p.click('#files-evidence_files-attach');
+  await p.waitForSelector('#record-message .notice--error');
+  const msg = await text(p, '#record-message');
+  const names = await p.$$eval('#files-evidence_files-list li .file-list__name', (as) => as.map((a) => a.textContent.trim()));
+  const href = await p.$eval('#files-evidence_files-list li .file-list__name', (a) => a.getAttribute('href'));
+  const body = await p.evaluate(async (h) => (await fetch(h)).text(), href);
+  const hist = await p.$$eval('#ledger-history tbody tr', (trs) => trs.map((tr) => tr.children[3].textContent.trim()));
+  const imgs = await p.$$eval('sk-ledger-record img', (x) => x.length);
+  await shot(p, 'ledger-12a-evidence', true);
+  diag(`${msg} | ${names.join(', ')} | ${hist.join(', ')}`);
+  return names.length === 1 && names[0] === name && msg.includes(fill(T['ledger.files.attached'], { names: name }))
+    && msg.includes('tool.exe') && /ゲートで遮断/.test(msg) && body.includes("'=1+1") && hist.includes(T['ledger.hist.attach'])
+    && imgs === 0;
 });
 
 // a date input takes what the keyboard types in the page's locale; fill() sets the value
@@ -429,7 +456,7 @@ await step('グラフ: incidents per month count the incident (high); the open f
 });
 
 // ---- 4. the auditor reads and changes nothing
-await step('監査員 (kansa): the ledgers (a ledger\'s tables as tabs) and the incident are shown without 新規登録 or 編集; 自己点検 read-only; no checklist generation', async () => {
+await step('監査員 (kansa): the ledgers (a ledger\'s tables as tabs) and the incident are shown without 新規登録 or 編集; 自己点検 read-only; no checklist generation; evidence downloadable, not changeable', async () => {
   need(incident, 'the incident');
   const p = await newPage();
   await login(p, LGWAN, 'kansa');
@@ -451,8 +478,16 @@ await step('監査員 (kansa): the ledgers (a ledger\'s tables as tabs) and the 
   await p.waitForSelector('#insp-readonly');
   const gen = await p.$('#insp-generate');
   const save = await p.$('#insp-save');
-  diag(`cards ${cards.join(',')}; no add ${noAdd.join(',')}; tabs ${JSON.stringify(tabs)}`);
+  let evidence = [1, 1, 0];
+  if (answerId) { // the evidence is listed and downloadable, without 添付 or 外す
+    await open(p, `#/ledgers?t=inspections-answers&id=${encodeURIComponent(answerId)}`, '#files-evidence_files-list');
+    const href = await p.$eval('#files-evidence_files-list .file-list__name', (a) => a.getAttribute('href'));
+    const status = await p.evaluate(async (h) => (await fetch(h)).status, href);
+    evidence = [await p.$$eval('#files-evidence_files-form, .file-remove', (x) => x.length), 0, status];
+  }
+  diag(`cards ${cards.join(',')}; no add ${noAdd.join(',')}; tabs ${JSON.stringify(tabs)}; evidence ${evidence}`);
   return cards.length === 8 && noAdd.every(Boolean) && edit === null && stepButton === null && gen === null && save === null
+    && evidence[0] === 0 && evidence[2] === 200
     && tabs['training-plans'] === 'training-plans* training-sessions training-attendance'
     && tabs['inspections-answers'] === 'inspections-checklists inspections-answers* inspections-findings' && tabs.assets === '';
 });

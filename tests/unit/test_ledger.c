@@ -142,7 +142,7 @@ static int update(struct env *e, const char *table, const char *id, const char *
 	}
 	sk_ledger_problems_free(&e->pr);
 	sk_ledger_problems_init(&e->pr);
-	int rc = sk_ledger_update(e->l, table, id, v, n, "suzuki", changed, &e->pr, &e->err);
+	int rc = sk_ledger_update(e->l, table, id, 0, v, n, "suzuki", changed, &e->pr, &e->err);
 	for (size_t i = 0; i < n; i++)
 		free(own[i]);
 	return rc;
@@ -1532,6 +1532,118 @@ static void reminders_migration(void **state)
 	env_free(e);
 }
 
+/* Files attached through the gate (evidence): only sk_ledger_attach / sk_ledger_detach
+ * change a files field, each change audited; an update, an add or an import cannot set
+ * it; a version that is not the stored one is a conflict, checked in the transaction. */
+static void attached_files_and_versions(void **state)
+{
+	(void)state;
+	struct env *e = env_new();
+	char item[SK_LEDGER_ID_MAX], ans[SK_LEDGER_ID_MAX], b[SK_LEDGER_VALUE_MAX + 1];
+	assert_int_equal(add(e, "inspections", item,
+			     (const char *[]){"chapter=運用", "requirement=バックアップを取得している",
+					      "period=2026年度", NULL}),
+			 0);
+	assert_int_equal(add(e, "inspections/answers", ans,
+			     (const char *[]){"item=IC-0001", "section=somu", "answer=実施", NULL}),
+			 0);
+	/* an add or an update cannot write the files field */
+	assert_int_equal(add(e, "inspections/answers", NULL,
+			     (const char *[]){"item=IC-0001", "section=johoseisaku", "answer=実施",
+					      "evidence_files=x.pdf (20261207-0000abcd)", NULL}),
+			 SK_EINVAL);
+	assert_true(problem(e, "evidence_files", "Attach a file"));
+	bool changed = true;
+	assert_int_equal(update(e, "inspections/answers", ans,
+				(const char *[]){"証跡ファイル=x.pdf (20261207-0000abcd)", NULL}, &changed),
+			 SK_EINVAL);
+	assert_false(changed);
+	/* attach: appended as "NAME (ID)", once */
+	assert_int_equal(sk_ledger_attach(e->l, "inspections/answers", ans, 0, "evidence_files",
+					  "20261207-3fa9c2d1", "バックアップ記録.xlsx", "suzuki", &e->err),
+			 0);
+	assert_int_equal(sk_ledger_attach(e->l, "inspections/answers", ans, 0, "evidence_files",
+					  "20261207-00000001", "手順書.pdf", "suzuki", &e->err),
+			 0);
+	assert_int_equal(sk_ledger_attach(e->l, "inspections/answers", ans, 0, "evidence_files",
+					  "20261207-3fa9c2d1", "again.xlsx", "suzuki", &e->err),
+			 0);
+	assert_string_equal(value(e, "inspections/answers", ans, "evidence_files", b, sizeof(b)),
+			    "バックアップ記録.xlsx (20261207-3fa9c2d1)\n手順書.pdf (20261207-00000001)");
+	assert_true(sk_ledger_files_has(b, "20261207-00000001"));
+	assert_false(sk_ledger_files_has(b, "20261207-00000002"));
+	assert_false(sk_ledger_files_has(b, "3fa9c2d1"));
+	/* refused: not a files field, a bad id, a bad name, no such record */
+	assert_int_equal(sk_ledger_attach(e->l, "inspections/answers", ans, 0, "comment",
+					  "20261207-3fa9c2d2", "a.pdf", "suzuki", &e->err),
+			 SK_EINVAL);
+	assert_int_equal(sk_ledger_attach(e->l, "inspections/answers", ans, 0, "evidence_files",
+					  "2026127-3fa9c2d2", "a.pdf", "suzuki", &e->err),
+			 SK_EINVAL);
+	assert_int_equal(sk_ledger_attach(e->l, "inspections/answers", ans, 0, "evidence_files",
+					  "20261207-3FA9C2D2", "a.pdf", "suzuki", &e->err),
+			 SK_EINVAL);
+	assert_int_equal(sk_ledger_attach(e->l, "inspections/answers", ans, 0, "evidence_files",
+					  "20261207-3fa9c2d2", "a\nb.pdf", "suzuki", &e->err),
+			 SK_EINVAL);
+	assert_int_equal(sk_ledger_attach(e->l, "inspections/answers", "IA-0099", 0, "evidence_files",
+					  "20261207-3fa9c2d2", "a.pdf", "suzuki", &e->err),
+			 SK_ENOTFOUND);
+	/* versions: the stored one passes, an older one is a conflict and changes nothing */
+	sk_ledger_record rec;
+	assert_int_equal(sk_ledger_get(e->l, "inspections/answers", ans, &rec, &e->err), 0);
+	int64_t v = rec.version;
+	sk_ledger_record_free(&rec);
+	assert_int_equal(v, 3); /* added, two files */
+	sk_ledger_kv kv[] = {{"comment", "月次で確認"}};
+	assert_int_equal(sk_ledger_update(e->l, "inspections/answers", ans, v - 1, kv, 1, "suzuki",
+					  &changed, &e->pr, &e->err),
+			 SK_ECONFLICT);
+	assert_false(changed);
+	assert_int_equal(sk_ledger_update(e->l, "inspections/answers", ans, v, kv, 1, "suzuki",
+					  &changed, &e->pr, &e->err),
+			 0);
+	assert_true(changed);
+	assert_int_equal(sk_ledger_update(e->l, "inspections/answers", ans, v, kv, 1, "suzuki",
+					  &changed, &e->pr, &e->err),
+			 SK_ECONFLICT);
+	assert_int_equal(sk_ledger_detach(e->l, "inspections/answers", ans, v, "evidence_files",
+					  "20261207-3fa9c2d1", "suzuki", &e->err),
+			 SK_ECONFLICT);
+	/* detach: the line goes, the other stays */
+	assert_int_equal(sk_ledger_detach(e->l, "inspections/answers", ans, v + 1, "evidence_files",
+					  "20261207-3fa9c2d1", "suzuki", &e->err),
+			 0);
+	assert_string_equal(value(e, "inspections/answers", ans, "evidence_files", b, sizeof(b)),
+			    "手順書.pdf (20261207-00000001)");
+	assert_int_equal(sk_ledger_detach(e->l, "inspections/answers", ans, 0, "evidence_files",
+					  "20261207-3fa9c2d1", "suzuki", &e->err),
+			 SK_ENOTFOUND);
+	/* an import ignores the column (the export's file list) and keeps the files */
+	size_t added = 0, updated = 0;
+	const char *csv = "ID,結果,コメント,証跡ファイル\r\nIA-0001,一部,月次,偽物.pdf (20261207-99999999)\r\n";
+	sk_ledger_problems_free(&e->pr);
+	sk_ledger_problems_init(&e->pr);
+	assert_int_equal(sk_ledger_import_csv(e->l, "inspections/answers", (const uint8_t *)csv,
+					      strlen(csv), "tanaka", &added, &updated, &e->pr, &e->err),
+			 0);
+	assert_int_equal(updated, 1);
+	assert_string_equal(value(e, "inspections/answers", ans, "evidence_files", b, sizeof(b)),
+			    "手順書.pdf (20261207-00000001)");
+	/* the limit: attaching stops before the field passes SK_LEDGER_VALUE_MAX */
+	int rc = 0;
+	char qid[32], name[300];
+	memset(name, 'n', 200);
+	name[200] = 0;
+	for (int i = 0; i < 40 && rc == 0; i++) {
+		snprintf(qid, sizeof(qid), "20261208-%08x", (unsigned)i);
+		rc = sk_ledger_attach(e->l, "inspections/answers", ans, 0, "evidence_files", qid, name,
+				      "suzuki", &e->err);
+	}
+	assert_int_equal(rc, SK_ELIMIT);
+	env_free(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1546,6 +1658,7 @@ int main(void)
 		cmocka_unit_test(gate_events),
 		cmocka_unit_test(gate_assets),
 		cmocka_unit_test(files_private),
+		cmocka_unit_test(attached_files_and_versions),
 		cmocka_unit_test(requirements),
 		cmocka_unit_test(checklist_generate),
 		cmocka_unit_test(roster_from_policy),

@@ -52,9 +52,22 @@ export function isChainField(f) {
   return f.key.startsWith('chain.');
 }
 
-// The fields a person types into (not computed, not the chain's).
+// The fields a person types into (not computed, not the chain's, not attached files).
 export function inputFields(table) {
-  return (table.fields || []).filter((f) => f.type !== 'computed' && !isChainField(f));
+  return (table.fields || []).filter((f) => f.type !== 'computed' && f.type !== 'files' && !isChainField(f));
+}
+
+// The files of a files field's stored value: lines "NAME (QUARANTINE-ID)" → [{name, item}].
+export function filesOf(stored) {
+  return String(stored || '').split('\n').map((line) => {
+    const m = /^(.*) \((\d{8}-[0-9a-f]{8})\)$/.exec(line);
+    return m ? { name: m[1], item: m[2] } : null;
+  }).filter(Boolean);
+}
+
+// The download address of an attached file.
+export function fileHref(token, id, item) {
+  return `/api/ledgers/${encodeURIComponent(token)}/${encodeURIComponent(id)}/files?item=${encodeURIComponent(item)}`;
 }
 
 // [{value, label}] of a field with a closed set of values (choice, level, zone, section,
@@ -128,8 +141,9 @@ export function valueText(rec, f) {
   return String(text);
 }
 
-// A value shown in a list or the detail: references as links, notes keeping their lines.
-export function valueView(schema, rec, f) {
+// A value shown in a list or the detail: references as links, notes keeping their lines,
+// attached files as download links (token: the record's table).
+export function valueView(schema, rec, f, token = '') {
   const stored = rec.values ? rec.values[f.key] : undefined;
   const text = valueText(rec, f);
   if (!text) return html`<span class="help">—</span>`;
@@ -146,6 +160,11 @@ export function valueView(schema, rec, f) {
         : ['expiring', 'medium', 'partial', 'pending'].includes(stored) ? 'badge--held'
           : ['valid', 'closed', 'done', 'low'].includes(stored) ? 'badge--clean' : '';
     if (cls) return html`<span class="badge ${cls}" data-value=${stored}>${text}</span>`;
+  }
+  if (f.type === 'files') {
+    return html`<ul class="files">${filesOf(stored).map((x) => html`<li>${token
+      ? html`<a class="link" href=${fileHref(token, rec.id, x.item)} download=${x.name}>${x.name}</a>`
+      : x.name}</li>`)}</ul>`;
   }
   if (f.type === 'note') return html`<span class="cell-text">${text}</span>`;
   return html`${text}`;

@@ -2,18 +2,21 @@
 // the holder of the next step's role), the history of changes, and the add/edit form made
 // from the table's fields (problems of a 400 next to their fields, a 409 explained).
 import { html, nothing } from '../../vendor/lit.js';
-import { api, errorText, ApiError } from '../api.js';
+import { api, errorText, query, ApiError } from '../api.js';
 import { lang, t } from '../i18n.js';
-import { Screen, notice } from '../ui.js';
+import { Screen, notice, reasonText } from '../ui.js';
 import {
   L, findTable, hasPerm, isChainField, inputFields, optionsOf, valueView, timeText, toLocalInput,
-  fromLocalInput, nowLocal, recordHref, tableHref,
+  fromLocalInput, nowLocal, recordHref, tableHref, filesOf, fileHref,
 } from '../ledger.js';
 
 // a message for the next screen (after a save the page goes to the record)
 let flash = null;
 
-const ACTION_KEYS = { 'ledger.add': 'ledger.hist.add', 'ledger.update': 'ledger.hist.update', 'ledger.import': 'ledger.hist.import', 'ledger.step': 'ledger.hist.step' };
+const ACTION_KEYS = {
+  'ledger.add': 'ledger.hist.add', 'ledger.update': 'ledger.hist.update', 'ledger.import': 'ledger.hist.import',
+  'ledger.step': 'ledger.hist.step', 'ledger.attach': 'ledger.hist.attach', 'ledger.detach': 'ledger.hist.detach',
+};
 
 class LedgerRecord extends Screen {
   static properties = {
@@ -184,6 +187,77 @@ class LedgerRecord extends Screen {
     </section>`;
   }
 
+  // ---- files attached through the gate (evidence)
+  async attach(ev, f) {
+    ev.preventDefault();
+    const input = ev.target.querySelector('input[type=file]');
+    const files = [...(input.files || [])];
+    if (!files.length) return;
+    this.busy = true;
+    this.message = null;
+    const { table } = this.found;
+    const done = [];
+    const refused = [];
+    for (const file of files) {
+      try {
+        await api('POST', `/api/ledgers/${encodeURIComponent(table.token)}/${encodeURIComponent(this.rid)}/files${query({ name: file.name, field: f.key })}`,
+          { body: file });
+        done.push(file.name);
+      } catch (e) {
+        const item = e instanceof ApiError && e.body && e.body.error && e.body.error.item;
+        refused.push(item ? t('ledger.files.blocked', { name: file.name, reason: reasonText(item) || item.reason || '' })
+          : `${file.name}: ${errorText(e)}`);
+      }
+    }
+    input.value = '';
+    await this.load();
+    this.busy = false;
+    const parts = [];
+    if (done.length) parts.push(t('ledger.files.attached', { names: done.join('、') }));
+    parts.push(...refused);
+    this.message = { kind: refused.length ? 'error' : 'success', text: parts.join(' ') };
+  }
+
+  async detach(f, x) {
+    if (!window.confirm(t('ledger.files.remove.confirm', { name: x.name }))) return;
+    const { table } = this.found;
+    this.busy = true;
+    try {
+      await api('DELETE', `/api/ledgers/${encodeURIComponent(table.token)}/${encodeURIComponent(this.rid)}/files${query({ item: x.item, field: f.key })}`);
+      await this.load();
+      this.message = { kind: 'success', text: t('ledger.files.removed', { name: x.name }) };
+    } catch (e) {
+      this.message = { kind: 'error', text: errorText(e) };
+      await this.load();
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  filesPanel(f) {
+    const { table } = this.found;
+    const r = this.rec;
+    const list = filesOf(r.values && r.values[f.key]);
+    const id = `files-${f.key}`;
+    return html`<section class="card files-card" aria-labelledby="${id}-title" data-key=${f.key}>
+      <h2 class="heading heading--3" id="${id}-title">${L(f)}</h2>
+      <p class="help">${t('ledger.files.help')}</p>
+      ${list.length === 0 ? html`<p class="empty" id="${id}-empty">${t('ledger.files.none')}</p>` : html`
+      <ul class="file-list" id="${id}-list">${list.map((x) => html`<li data-item=${x.item}>
+        <a class="link file-list__name" href=${fileHref(table.token, r.id, x.item)} download=${x.name}>${x.name}</a>
+        <span class="help mono">${t('common.id')}: ${x.item}</span>
+        ${r.can_edit ? html`<button class="button button--text button--small file-remove" type="button"
+          ?disabled=${this.busy} @click=${() => this.detach(f, x)}
+          aria-label=${t('ledger.files.remove.label', { name: x.name })}>${t('ledger.files.remove')}</button>` : nothing}
+      </li>`)}</ul>`}
+      ${r.can_edit ? html`<form class="files-form" id="${id}-form" @submit=${(e) => this.attach(e, f)}>
+        <label for="${id}-input">${t('ledger.files.choose')}</label>
+        <input id="${id}-input" type="file" multiple>
+        <button class="button button--secondary button--small" type="submit" id="${id}-attach" ?disabled=${this.busy}>${t('ledger.files.attach')}</button>
+      </form>` : nothing}
+    </section>`;
+  }
+
   history() {
     const h = this.rec.history || [];
     const { table } = this.found;
@@ -221,7 +295,8 @@ class LedgerRecord extends Screen {
   view() {
     const { table } = this.found;
     const r = this.rec;
-    const fields = (table.fields || []).filter((f) => !isChainField(f));
+    const fields = (table.fields || []).filter((f) => !isChainField(f) && f.type !== 'files');
+    const fileFields = (table.fields || []).filter((f) => f.type === 'files');
     return html`
       <div class="toolbar">
         <h2 class="heading heading--2 toolbar__title" id="record-title"><span class="mono">${r.id}</span> <span class="toolbar__sub">${L(table)}</span></h2>
@@ -233,8 +308,9 @@ class LedgerRecord extends Screen {
       </div>
       ${table.token === 'incidents' && (this.schema.chain || []).length ? this.chain() : nothing}
       <dl class="dl dl--wide record" id="record">
-        ${fields.map((f) => html`<dt data-key=${f.key}>${L(f)}</dt><dd data-key=${f.key}>${valueView(this.schema, r, f)}</dd>`)}
+        ${fields.map((f) => html`<dt data-key=${f.key}>${L(f)}</dt><dd data-key=${f.key}>${valueView(this.schema, r, f, table.token)}</dd>`)}
       </dl>
+      ${fileFields.map((f) => this.filesPanel(f))}
       <p class="help record-meta">${t('ledger.meta', {
         version: r.version, created: timeText(r.created), created_by: r.created_by || '—',
         updated: timeText(r.updated), updated_by: r.updated_by || '—' })}</p>

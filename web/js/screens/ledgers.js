@@ -171,7 +171,7 @@ class LedgerList extends Screen {
             ${incidents ? html`<th scope="col">${t('chain.title')}</th>` : nothing}</tr></thead>
           <tbody>${d.records.map((r) => html`<tr data-id=${r.id}>
             <td class="nowrap"><a class="link mono record-link" href=${recordHref(table.token, r.id)}>${r.id}</a></td>
-            ${cols.map((f) => html`<td class=${f.type === 'note' ? 'cell-clamp' : ''} data-key=${f.key}>${valueView(this.schema, r, f)}</td>`)}
+            ${cols.map((f) => html`<td class=${f.type === 'note' ? 'cell-clamp' : ''} data-key=${f.key}>${valueView(this.schema, r, f, table.token)}</td>`)}
             ${incidents ? this.chainCell(r) : nothing}
           </tr>`)}</tbody></table></div>
           ${pager(d.page || s.page, d.per_page || PER_PAGE, d.total || 0, (p) => this.set({ page: p }))}`}`;

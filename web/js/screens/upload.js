@@ -9,12 +9,13 @@ import { Screen, verdictBadge, reasonText, actionsList, isPpap, nextStep } from 
 let seq = 0;
 
 class Upload extends Screen {
-  static properties = { ...Screen.properties, results: { state: true }, over: { state: true } };
+  static properties = { ...Screen.properties, results: { state: true }, over: { state: true }, asset: { state: true } };
 
   constructor() {
     super();
     this.results = []; // {key, name, size, state: 'sending'|'done'|'error', item, error}
     this.over = false;
+    this.asset = ''; // an asset of the ledger the files are (optional): its class decides
   }
 
   async send(files) {
@@ -22,7 +23,7 @@ class Upload extends Screen {
       const r = { key: ++seq, name: file.name, size: file.size, state: 'sending', item: null, error: '' };
       this.results = [r, ...this.results];
       try {
-        r.item = await api('POST', `/api/items${query({ name: file.name })}`, { body: file });
+        r.item = await api('POST', `/api/items${query({ name: file.name, asset: this.asset.trim() })}`, { body: file });
         r.state = 'done';
       } catch (e) {
         r.state = 'error';
@@ -86,6 +87,12 @@ class Upload extends Screen {
   render() {
     return html`<h1 class="heading">${t('upload.title')}</h1>
       <p class="lead">${t('upload.lead')}</p>
+      <div class="field upload-asset">
+        <label for="upload-asset">${t('upload.asset')} <span class="opt">${t('optional')}</span></label>
+        <p class="help" id="upload-asset-help">${t('upload.asset.help')}</p>
+        <input id="upload-asset" class="input--ref mono" maxlength="23" autocomplete="off" placeholder="AS-0001"
+          aria-describedby="upload-asset-help" .value=${this.asset} @input=${(e) => { this.asset = e.target.value; }}>
+      </div>
       <div class="dropzone ${this.over ? 'is-over' : ''}" id="dropzone"
         @dragover=${(e) => { e.preventDefault(); this.over = true; }}
         @dragleave=${() => { this.over = false; }}
