@@ -136,6 +136,26 @@ await step('upload results: the docm 無害化済み (its macro removal said in 
     && zip[0] === 'blocked' && hint === T['upload.ppap'] && link === `#/unlock?id=${encodeURIComponent(z.id)}`;
 });
 
+await step('情報資産番号: an asset ID typed on the upload screen goes with the file (asset=); one the ledger does not have is refused in Japanese, and the field cleared sends none', async () => {
+  const sent = [];
+  const onReq = (r) => {
+    const u = new URL(r.url());
+    if (u.pathname === '/api/items' && r.method() === 'POST') sent.push(u.searchParams.get('asset'));
+  };
+  pi.on('request', onReq);
+  await pi.fill('#upload-asset', ' AS-9999 ');
+  await pi.setInputFiles('#upload-input', [{ name: '資産.txt', mimeType: 'text/plain', buffer: Buffer.from('資産\n') }]);
+  await pi.waitForSelector('#upload-results tr[data-name="資産.txt"][data-state=error]');
+  const err = (await pi.textContent('#upload-results tr[data-name="資産.txt"] .text-error')).trim();
+  await shot(pi, '03a-upload-asset', 900);
+  await pi.fill('#upload-asset', '');
+  await pi.setInputFiles('#upload-input', [{ name: '資産2.txt', mimeType: 'text/plain', buffer: Buffer.from('資産\n') }]);
+  await pi.waitForSelector('#upload-results tr[data-name="資産2.txt"][data-state=done]');
+  pi.off('request', onReq);
+  diag(`${JSON.stringify(sent)}; ${err}`);
+  return sent.length === 2 && sent[0] === 'AS-9999' && sent[1] === null && err.includes('資産番号');
+});
+
 await step('a file name with HTML in it is shown as text (no element made, no script run)', async () => {
   const r = await pi.evaluate((nm) => {
     const row = [...document.querySelectorAll('#upload-results tr')].find((tr) => tr.dataset.name === nm);
