@@ -704,11 +704,14 @@ static const uint8_t *next_interesting(const uint8_t *p, const uint8_t *stop)
 	return p;
 }
 
-/* Scans the numbers that start in [rs, re). */
+static void asset_at(struct scanner *s, const uint8_t *digits);
+
+/* Scans the numbers that start in [rs, re), and the asset markings whose id's digits do. */
 static void scan_numbers(struct scanner *s, size_t rs, size_t re, bool eof)
 {
 	const sk_dlp *d = s->d;
-	if (!d->c.mynumber && !d->c.corporate)
+	bool assets = d->c.asset && d->nassetw;
+	if (!d->c.mynumber && !d->c.corporate && !assets)
 		return;
 	const uint8_t *lo = s->buf, *hi = s->buf + s->len;
 	const uint8_t *p = lo + rs, *stop = lo + re;
@@ -740,6 +743,11 @@ static void scan_numbers(struct scanner *s, size_t rs, size_t re, bool eof)
 			while ((dl = digit_at(p, hi, &v)))
 				p += dl;
 			continue;
+		}
+		if (assets) {
+			asset_at(s, p);
+			if (s->err)
+				return;
 		}
 		/* collect the token: digit groups joined by one kind of separator */
 		struct group g[MAX_GROUPS];
@@ -893,82 +901,57 @@ static const uint8_t *asset_id_rest(const uint8_t *p, const uint8_t *hi, char id
 	return p;
 }
 
-/* Asset markings whose word starts in [rs, re). The ids are found by their digits (the
- * SSE2 search of the number detectors: fast on text with few digits), then "AS-" before
- * them, then the separators and a marking word before that, on the same line. */
-static void scan_assets(struct scanner *s, size_t rs, size_t re)
+/* An asset marking whose id's digits start at digits (the start of a digit run the number
+ * scan found: the same SSE2 search serves both): "AS" (or "ＡＳ") and a hyphen right
+ * before the digits, then at most SK_DLP_ASSET_GAP separators and a marking word before
+ * that, on the same line. Keyed on the digits, each marking is found once, in the region
+ * its digits start in (its word may lie in the look-back before it). */
+static void asset_at(struct scanner *s, const uint8_t *digits)
 {
 	const sk_dlp *d = s->d;
-	if (!d->c.asset || !d->nassetw)
-		return;
 	const uint8_t *lo = s->buf, *hi = s->buf + s->len;
-	size_t wmax = 0;
-	for (size_t i = 0; i < d->nassetw; i++)
-		if (d->assetw[i].n > wmax)
-			wmax = d->assetw[i].n;
-	/* the digits of an id whose word starts in the region are at most this far past it */
-	size_t reach = wmax + 4 * SK_DLP_ASSET_GAP + 9;
-	const uint8_t *p = lo + rs;
-	const uint8_t *stop = (size_t)(hi - (lo + re)) > reach ? lo + re + reach : hi;
-	while (!s->err && p < stop) {
-		p = next_interesting(p, stop);
-		if (p >= stop)
+	const uint8_t *hb, *sb, *ab;
+	uint32_t c = cp_before(digits, lo, &hb);
+	if (!hb || !(c == '-' || is_hyphen(c)))
+		return;
+	c = cp_before(hb, lo, &sb);
+	if (!sb || (c != 'S' && c != 0xFF33))
+		return;
+	c = cp_before(sb, lo, &ab);
+	if (!ab || (c != 'A' && c != 0xFF21))
+		return;
+	char id[24];
+	const uint8_t *te = asset_id_rest(hb, hi, id);
+	if (!te)
+		return;
+	/* back over at most SK_DLP_ASSET_GAP separators (a line break is not one) */
+	const uint8_t *q = ab;
+	int gap = 0;
+	for (;;) {
+		const uint8_t *pb;
+		c = cp_before(q, lo, &pb);
+		if (!pb || !asset_sep(c) || ++gap > SK_DLP_ASSET_GAP)
 			break;
-		int v, dl = digit_at(p, hi, &v);
-		if (!dl) {
-			p++;
+		q = pb;
+	}
+	if (gap > SK_DLP_ASSET_GAP)
+		return;
+	for (size_t i = 0; i < d->nassetw; i++) {
+		const struct word *w = &d->assetw[i];
+		if ((size_t)(q - lo) < w->n || !word_at(q - w->n, w))
 			continue;
-		}
-		const uint8_t *digits = p;
-		p += dl;
-		while ((dl = digit_at(p, hi, &v)) > 0) /* on past the run */
-			p += dl;
-		/* "AS" (or "ＡＳ") and a hyphen right before the digits */
-		const uint8_t *hb, *sb, *ab;
-		uint32_t c = cp_before(digits, lo, &hb);
-		if (!hb || !(c == '-' || is_hyphen(c)))
-			continue;
-		c = cp_before(hb, lo, &sb);
-		if (!sb || (c != 'S' && c != 0xFF33))
-			continue;
-		c = cp_before(sb, lo, &ab);
-		if (!ab || (c != 'A' && c != 0xFF21))
-			continue;
-		char id[24];
-		const uint8_t *te = asset_id_rest(hb, hi, id);
-		if (!te)
-			continue;
-		/* back over at most SK_DLP_ASSET_GAP separators (a line break is not one) */
-		const uint8_t *q = ab;
-		int gap = 0;
-		for (;;) {
-			const uint8_t *pb;
-			c = cp_before(q, lo, &pb);
-			if (!pb || !asset_sep(c) || ++gap > SK_DLP_ASSET_GAP)
-				break;
-			q = pb;
-		}
-		if (gap > SK_DLP_ASSET_GAP)
-			continue;
-		for (size_t i = 0; i < d->nassetw; i++) {
-			const struct word *w = &d->assetw[i];
-			if ((size_t)(q - lo) < w->n || !word_at(q - w->n, w))
-				continue;
-			const uint8_t *x = q - w->n;
-			if (x < lo + rs || x >= lo + re)
-				break; /* another region's */
-			sk_dlp_match *m = new_match(s);
-			if (!m)
-				return;
-			m->kind = SK_DLP_ASSET;
-			snprintf(m->rule, sizeof(m->rule), "%s", sk_dlp_kind_code(SK_DLP_ASSET));
-			m->offset = s->base + (uint64_t)(x - lo);
-			m->length = (uint32_t)(te - x);
-			m->context = true;
-			snprintf(m->masked, sizeof(m->masked), "%s", id);
-			fill_context(s, m, x, te);
-			break; /* one marking per id */
-		}
+		const uint8_t *x = q - w->n;
+		sk_dlp_match *m = new_match(s);
+		if (!m)
+			return;
+		m->kind = SK_DLP_ASSET;
+		snprintf(m->rule, sizeof(m->rule), "%s", sk_dlp_kind_code(SK_DLP_ASSET));
+		m->offset = s->base + (uint64_t)(x - lo);
+		m->length = (uint32_t)(te - x);
+		m->context = true;
+		snprintf(m->masked, sizeof(m->masked), "%s", id);
+		fill_context(s, m, x, te);
+		return; /* one marking per id */
 	}
 }
 
@@ -1029,15 +1012,25 @@ static void scan_region(struct scanner *s, size_t rs, size_t re, bool eof)
 	scan_numbers(s, rs, re, eof);
 	if (!s->err)
 		scan_patterns(s, rs, re);
-	if (!s->err)
-		scan_assets(s, rs, re);
 	size_t n1 = s->r->n;
 	if (n1 - n0 > 1)
 		qsort(s->r->v + n0, n1 - n0, sizeof(s->r->v[0]), cmp_match);
 	for (size_t i = n0; i < n1; i++) {
-		count_to(s, s->r->v[i].offset);
-		s->r->v[i].line = s->line;
-		s->r->v[i].column = s->col;
+		sk_dlp_match *m = &s->r->v[i];
+		if (m->offset >= s->cnt) {
+			count_to(s, m->offset);
+			m->line = s->line;
+			m->column = s->col;
+		} else {
+			/* an asset marking whose word lies before the region its digits start in
+			 * (a line longer than a streaming region): no line break in between */
+			uint32_t back = 0;
+			for (const uint8_t *q = s->buf + (m->offset - s->base), *e = s->buf + (s->cnt - s->base);
+			     q < e; q++)
+				back += (*q & 0xC0) != 0x80;
+			m->line = s->line;
+			m->column = s->col > back ? s->col - back : 1;
+		}
 	}
 	if (s->own) /* streaming: the bytes before re may be dropped next */
 		count_to(s, s->base + re);

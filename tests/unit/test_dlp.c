@@ -443,6 +443,7 @@ static void streaming_same_as_whole(void **state)
 	assert_int_equal(a.n, planted);
 	assert_int_equal(b.n, planted);
 	for (size_t i = 0; i < a.n; i++) {
+		assert_int_equal(a.v[i].kind, b.v[i].kind);
 		assert_int_equal(a.v[i].offset, b.v[i].offset);
 		assert_int_equal(a.v[i].line, b.v[i].line);
 		assert_int_equal(a.v[i].column, b.v[i].column);
@@ -451,6 +452,50 @@ static void streaming_same_as_whole(void **state)
 	sk_dlp_result_free(&a);
 	sk_dlp_result_free(&b);
 	sk_buf_free(&t);
+	sk_dlp_free(d);
+}
+
+/* A line longer than a streaming region, dense with asset markings: the region ends in
+ * the middle of the line (no line break near it), so a marking's word lies before the end
+ * and its digits after; it is found once, at the same offset, line and column as in one
+ * piece. */
+static void asset_markings_streamed(void **state)
+{
+	(void)state;
+	sk_dlp *d = mk();
+	/* the line shifted by 0 to 22 bytes: the region's end falls in every part of a marking */
+	for (int shift = 0; shift < 23; shift++) {
+		sk_buf t;
+		sk_buf_init(&t, 0);
+		while (t.len < 1000000)
+			sk_buf_adds(&t, "本日は晴天なり。\n");
+		for (int k = 0; k < shift; k++)
+			sk_buf_addc(&t, ' ');
+		size_t planted = 0;
+		while (t.len < 1200000) /* a 200 KB line over the first region's end (~1.06 MB) */
+			sk_buf_printf(&t, "資産番号：AS-%zu。", planted++);
+		sk_buf_adds(&t, "\n以上\n");
+		sk_dlp_result a, b;
+		sk_dlp_result_init(&a);
+		sk_dlp_result_init(&b);
+		sk_error err;
+		assert_int_equal(sk_dlp_scan_text(d, (const char *)t.data, t.len, &a, &err), 0);
+		sk_input in;
+		sk_input_mem(&in, t.data, t.len);
+		assert_int_equal(sk_dlp_scan_input(d, &in, &b, &err), 0);
+		assert_int_equal(a.n, planted);
+		assert_int_equal(b.n, planted);
+		for (size_t i = 0; i < a.n; i++) {
+			assert_int_equal(b.v[i].kind, SK_DLP_ASSET);
+			assert_int_equal(a.v[i].offset, b.v[i].offset);
+			assert_string_equal(a.v[i].masked, b.v[i].masked);
+			assert_int_equal(a.v[i].line, b.v[i].line);
+			assert_int_equal(a.v[i].column, b.v[i].column);
+		}
+		sk_dlp_result_free(&a);
+		sk_dlp_result_free(&b);
+		sk_buf_free(&t);
+	}
 	sk_dlp_free(d);
 }
 
@@ -720,6 +765,7 @@ int main(void)
 		cmocka_unit_test(patterns),
 		cmocka_unit_test(limits),
 		cmocka_unit_test(streaming_same_as_whole),
+		cmocka_unit_test(asset_markings_streamed),
 		cmocka_unit_test(encodings),
 		cmocka_unit_test(generated_corpus),
 	};
