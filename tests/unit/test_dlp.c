@@ -407,6 +407,32 @@ static void limits(void **state)
 	sk_dlp_free(d);
 }
 
+/* Scans text whole and streamed (sk_dlp_scan_input): both find `planted` matches, the same
+ * (kind, offset, masked text, line, column). */
+static void same_whole_and_streamed(const sk_dlp *d, const sk_buf *t, size_t planted)
+{
+	sk_dlp_result a, b;
+	sk_dlp_result_init(&a);
+	sk_dlp_result_init(&b);
+	sk_error err;
+	assert_int_equal(sk_dlp_scan_text(d, (const char *)t->data, t->len, &a, &err), 0);
+	sk_input in;
+	sk_input_mem(&in, t->data, t->len);
+	assert_int_equal(sk_dlp_scan_input(d, &in, &b, &err), 0);
+	assert_int_equal(a.n, planted);
+	assert_int_equal(b.n, planted);
+	for (size_t i = 0; i < a.n; i++) {
+		assert_int_equal(a.v[i].kind, b.v[i].kind);
+		assert_int_equal(a.v[i].offset, b.v[i].offset);
+		assert_string_equal(a.v[i].masked, b.v[i].masked);
+		assert_int_equal(a.v[i].line, b.v[i].line);
+		assert_int_equal(a.v[i].column, b.v[i].column);
+	}
+	assert_int_equal(b.scanned, t->len);
+	sk_dlp_result_free(&a);
+	sk_dlp_result_free(&b);
+}
+
 /* Streaming over chunk edges gives the same matches as one buffer. */
 static void streaming_same_as_whole(void **state)
 {
@@ -432,25 +458,7 @@ static void streaming_same_as_whole(void **state)
 		}
 		sk_buf_addc(&t, '\n');
 	}
-	sk_dlp_result a, b;
-	sk_dlp_result_init(&a);
-	sk_dlp_result_init(&b);
-	sk_error err;
-	assert_int_equal(sk_dlp_scan_text(d, (const char *)t.data, t.len, &a, &err), 0);
-	sk_input in;
-	sk_input_mem(&in, t.data, t.len);
-	assert_int_equal(sk_dlp_scan_input(d, &in, &b, &err), 0);
-	assert_int_equal(a.n, planted);
-	assert_int_equal(b.n, planted);
-	for (size_t i = 0; i < a.n; i++) {
-		assert_int_equal(a.v[i].kind, b.v[i].kind);
-		assert_int_equal(a.v[i].offset, b.v[i].offset);
-		assert_int_equal(a.v[i].line, b.v[i].line);
-		assert_int_equal(a.v[i].column, b.v[i].column);
-	}
-	assert_int_equal(b.scanned, t.len);
-	sk_dlp_result_free(&a);
-	sk_dlp_result_free(&b);
+	same_whole_and_streamed(d, &t, planted);
 	sk_buf_free(&t);
 	sk_dlp_free(d);
 }
@@ -475,25 +483,7 @@ static void asset_markings_streamed(void **state)
 		while (t.len < 1200000) /* a 200 KB line over the first region's end (~1.06 MB) */
 			sk_buf_printf(&t, "資産番号：AS-%zu。", planted++);
 		sk_buf_adds(&t, "\n以上\n");
-		sk_dlp_result a, b;
-		sk_dlp_result_init(&a);
-		sk_dlp_result_init(&b);
-		sk_error err;
-		assert_int_equal(sk_dlp_scan_text(d, (const char *)t.data, t.len, &a, &err), 0);
-		sk_input in;
-		sk_input_mem(&in, t.data, t.len);
-		assert_int_equal(sk_dlp_scan_input(d, &in, &b, &err), 0);
-		assert_int_equal(a.n, planted);
-		assert_int_equal(b.n, planted);
-		for (size_t i = 0; i < a.n; i++) {
-			assert_int_equal(b.v[i].kind, SK_DLP_ASSET);
-			assert_int_equal(a.v[i].offset, b.v[i].offset);
-			assert_string_equal(a.v[i].masked, b.v[i].masked);
-			assert_int_equal(a.v[i].line, b.v[i].line);
-			assert_int_equal(a.v[i].column, b.v[i].column);
-		}
-		sk_dlp_result_free(&a);
-		sk_dlp_result_free(&b);
+		same_whole_and_streamed(d, &t, planted);
 		sk_buf_free(&t);
 	}
 	sk_dlp_free(d);
