@@ -4,7 +4,6 @@
 Listeners: internet 127.0.0.2:PORT, lgwan (the console) 127.0.0.3:PORT. Users and their
 TOTP secrets are in TMPDIR/users.tsv, passwords in TMPDIR/pw.NAME, the route table (from
 `sekishod --routes`) in TMPDIR/routes.tsv."""
-import http.client
 import json
 import os
 import re
@@ -15,24 +14,11 @@ import sys
 import time
 import zipfile
 
+from api_tap import done, https, js, load_users, ok
+
 T, PORT, APIMD, B = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 INET, LG = ("127.0.0.2", PORT), ("127.0.0.3", PORT)
 CTX = ssl.create_default_context(cafile=T + "/cert.pem")
-
-n = 0
-fails = 0
-
-
-def ok(cond, desc, detail=None):
-    global n, fails
-    n += 1
-    print(("ok %d - %s" if cond else "not ok %d - %s") % (n, desc))
-    if not cond:
-        fails += 1
-        if detail is not None:
-            print("#   " + str(detail)[:600].replace("\n", "\n#   "))
-    sys.stdout.flush()
-    return cond
 
 
 def req(host, method, path, body=None, cookie=None, csrf=None, headers=None, ctype=None):
@@ -41,24 +27,9 @@ def req(host, method, path, body=None, cookie=None, csrf=None, headers=None, cty
         h["Cookie"] = "sk_session=" + cookie
     if csrf:
         h["X-CSRF-Token"] = csrf
-    if isinstance(body, (dict, list)):
-        body = json.dumps(body).encode()
-        h.setdefault("Content-Type", "application/json")
     if ctype:
         h["Content-Type"] = ctype
-    c = http.client.HTTPSConnection(host[0], host[1], context=CTX, timeout=120)
-    c.request(method, path, body=body, headers=h)
-    r = c.getresponse()
-    data = r.read()
-    c.close()
-    return r.status, r.headers, data
-
-
-def js(data):
-    try:
-        return json.loads(data)
-    except ValueError:
-        return None
+    return https(CTX, host[0], host[1], method, path, body, h)
 
 
 def q(s):
@@ -66,10 +37,7 @@ def q(s):
     return quote(s, safe="")
 
 
-USERS = {}
-for line in open(T + "/users.tsv"):
-    name, role, secret = line.rstrip("\n").split("\t")
-    USERS[name] = (role, secret, open(T + "/pw." + name).read().strip())
+USERS = load_users(T)
 LAST_STEP = {}
 
 
@@ -745,5 +713,4 @@ secrets = [u[2] for u in USERS.values()] + TOKENS + SECRET_PW
 ok(not any(s in events for s in secrets), "no password, session token or CSRF token in the events")
 ok(not any(s in audit_text for s in secrets), "none in the audit log either")
 
-print("1..%d" % n)
-sys.exit(1 if fails else 0)
+done()

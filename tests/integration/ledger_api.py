@@ -4,7 +4,6 @@
 The console listener is HOST:PORT (zone lgwan). Users and their TOTP secrets are in
 TMPDIR/users.tsv, passwords in TMPDIR/pw.NAME. Sections: somu (staff1, staff2, kacho),
 johoseisaku (kacho2, admin, director, ciso, audit)."""
-import http.client
 import io
 import json
 import os
@@ -17,23 +16,10 @@ import time
 import zipfile
 from urllib.parse import quote
 
+from api_tap import done, https, js, load_users, ok
+
 T, HOST, PORT, B = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 CTX = ssl.create_default_context(cafile=T + "/cert.pem")
-
-n = 0
-fails = 0
-
-
-def ok(cond, desc, detail=None):
-    global n, fails
-    n += 1
-    print(("ok %d - %s" if cond else "not ok %d - %s") % (n, desc))
-    if not cond:
-        fails += 1
-        if detail is not None:
-            print("#   " + str(detail)[:800].replace("\n", "\n#   "))
-    sys.stdout.flush()
-    return cond
 
 
 def req(method, path, body=None, who=None, headers=None, ctype=None, csrf=True):
@@ -43,24 +29,9 @@ def req(method, path, body=None, who=None, headers=None, ctype=None, csrf=True):
         h["Cookie"] = "sk_session=" + tok
         if csrf and method != "GET":
             h["X-CSRF-Token"] = sess["csrf"]
-    if isinstance(body, (dict, list)):
-        body = json.dumps(body).encode()
-        h.setdefault("Content-Type", "application/json")
     if ctype:
         h["Content-Type"] = ctype
-    c = http.client.HTTPSConnection(HOST, PORT, context=CTX, timeout=120)
-    c.request(method, path, body=body, headers=h)
-    r = c.getresponse()
-    data = r.read()
-    c.close()
-    return r.status, r.headers, data
-
-
-def js(data):
-    try:
-        return json.loads(data)
-    except ValueError:
-        return None
+    return https(CTX, HOST, PORT, method, path, body, h)
 
 
 def call(method, path, body=None, who=None, **kw):
@@ -68,10 +39,7 @@ def call(method, path, body=None, who=None, **kw):
     return st, js(d) or {}, d
 
 
-USERS = {}
-for line in open(T + "/users.tsv"):
-    name, role, secret = line.rstrip("\n").split("\t")
-    USERS[name] = (role, secret, open(T + "/pw." + name).read().strip())
+USERS = load_users(T)
 SESS = {}
 
 
@@ -605,5 +573,4 @@ events = open(T + "/events.log", encoding="utf-8", errors="replace").read()
 ok(not any(u[2] in events for u in USERS.values()) and not any(s[0] in events for s in SESS.values()),
    "no password or session token in the events")
 
-print("1..%d" % n)
-sys.exit(1 if fails else 0)
+done()
