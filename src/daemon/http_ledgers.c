@@ -241,6 +241,23 @@ static const char *section_norm(skh_req *r, const char *v, char *buf, size_t n, 
 	return NULL;
 }
 
+/* The table of the route's {id} when the user may (may: reads_table, may_add); NULL when
+ * not, an answer (404 unknown, 403) given. */
+static const sk_ledger_table *table_for(skh_req *r,
+					bool (*may)(skh_req *, const sk_ledger_table *))
+{
+	const sk_ledger_table *t = table_of(r, r->id);
+	if (!t) {
+		lg_not_found(r);
+		return NULL;
+	}
+	if (!may(r, t)) {
+		lg_forbidden(r);
+		return NULL;
+	}
+	return t;
+}
+
 /* ledger-section: is the stored record the user's section? */
 static bool own_section(skh_req *r, const sk_ledger_table *t, const sk_ledger_record *rec)
 {
@@ -583,15 +600,9 @@ static long arg_num(skh_req *r, const char *key, long def, long min, long max, b
 
 void skh_ledger_list(skh_req *r)
 {
-	const sk_ledger_table *t = table_of(r, r->id);
-	if (!t) {
-		lg_not_found(r);
+	const sk_ledger_table *t = table_for(r, reads_table);
+	if (!t)
 		return;
-	}
-	if (!reads_table(r, t)) {
-		lg_forbidden(r);
-		return;
-	}
 	bool bad = false;
 	long page = arg_num(r, "page", 1, 1, 1000000, &bad);
 	long per = arg_num(r, "per_page", LG_PER_PAGE_DEFAULT, 1, LG_PER_PAGE_MAX, &bad);
@@ -731,15 +742,9 @@ static void answer_record_with(skh_req *r, const sk_ledger_table *t, const char 
 
 void skh_ledger_get(skh_req *r)
 {
-	const sk_ledger_table *t = table_of(r, r->id);
-	if (!t) {
-		lg_not_found(r);
+	const sk_ledger_table *t = table_for(r, reads_table);
+	if (!t)
 		return;
-	}
-	if (!reads_table(r, t)) {
-		lg_forbidden(r);
-		return;
-	}
 	sk_ledger_record rec;
 	if (load_visible(r, t, &rec) != 0)
 		return;
@@ -779,15 +784,9 @@ static int change_result(skh_req *r, int rc, const sk_ledger_problems *pr, const
 
 void skh_ledger_add(skh_req *r)
 {
-	const sk_ledger_table *t = table_of(r, r->id);
-	if (!t) {
-		lg_not_found(r);
+	const sk_ledger_table *t = table_for(r, may_add);
+	if (!t)
 		return;
-	}
-	if (!may_add(r, t)) {
-		lg_forbidden(r);
-		return;
-	}
 	sk_ledger_kv kv[LG_KV_MAX + 3];
 	size_t n;
 	if (values_of(r, kv, &n) != 0)
@@ -851,15 +850,9 @@ void skh_ledger_add(skh_req *r)
 
 void skh_ledger_update(skh_req *r)
 {
-	const sk_ledger_table *t = table_of(r, r->id);
-	if (!t) {
-		lg_not_found(r);
+	const sk_ledger_table *t = table_for(r, reads_table);
+	if (!t)
 		return;
-	}
-	if (!reads_table(r, t)) {
-		lg_forbidden(r);
-		return;
-	}
 	sk_ledger_record rec;
 	if (load_visible(r, t, &rec) != 0) {
 		return;
@@ -1333,14 +1326,8 @@ static int files_field(skh_req *r, const sk_ledger_table *t)
  * was given. */
 static int files_target(skh_req *r, const sk_ledger_table **t, sk_ledger_record *rec, int *fi)
 {
-	*t = table_of(r, r->id);
-	if (!*t || !reads_table(r, *t)) {
-		if (*t)
-			lg_forbidden(r);
-		else
-			lg_not_found(r);
+	if (!(*t = table_for(r, reads_table)))
 		return SK_EINVAL;
-	}
 	if ((*fi = files_field(r, *t)) < 0)
 		return SK_ENOTFOUND;
 	return load_visible(r, *t, rec);
