@@ -47,15 +47,30 @@ static json_t *rights_json(const sk_auth_rights *rt, json_t **perms)
 	return roles;
 }
 
+/* The names of a section for people: {"section_name","section_name_en"} set on o (the
+ * policy's name, else the id; nothing for no section). */
+static void section_names(skh_req *r, json_t *o, const char *id)
+{
+	if (!o || !id || !*id)
+		return;
+	const sk_policy *p = r->l->s->d->policy;
+	const char *ja = sk_policy_section_name(p, id, SK_LANG_JA);
+	const char *en = sk_policy_section_name(p, id, SK_LANG_EN);
+	json_object_set_new(o, "section_name", json_string(ja && *ja ? ja : id));
+	json_object_set_new(o, "section_name_en", json_string(en && *en ? en : ja && *ja ? ja : id));
+}
+
 /* The answer of POST and GET /api/session. */
 static json_t *session_json(skh_req *r)
 {
 	json_t *perms;
 	json_t *roles = rights_json(&r->rights, &perms);
-	return json_pack("{s:s,s:s,s:s,s:o,s:o,s:s,s:b,s:s,s:o}", "user", r->user.name, "name",
-			 r->user.name, "section", r->rights.section, "roles", roles, "perms", perms,
-			 "zone", r->l->zone, "console", r->l->console, "csrf", r->sess.csrf,
-			 "expires", skh_time_json(r->sess.expires_us));
+	json_t *o = json_pack("{s:s,s:s,s:s,s:o,s:o,s:s,s:b,s:s,s:o}", "user", r->user.name, "name",
+			      r->user.name, "section", r->rights.section, "roles", roles, "perms",
+			      perms, "zone", r->l->zone, "console", r->l->console, "csrf",
+			      r->sess.csrf, "expires", skh_time_json(r->sess.expires_us));
+	section_names(r, o, r->rights.section);
+	return o;
 }
 
 static void busy(skh_req *r, const sk_error *e)
@@ -439,16 +454,22 @@ static void audit_checkpoints(skh_req *r)
 
 /* ---- users and health ---- */
 
+struct users_ctx {
+	skh_req *r;
+	json_t *arr;
+};
+
 static int one_user(void *ctx, const sk_auth_user *u)
 {
-	json_t *arr = ctx;
+	struct users_ctx *c = ctx;
 	json_t *roles = json_array();
 	for (size_t i = 0; i < u->nroles; i++)
 		json_array_append_new(roles, json_string(u->roles[i]));
-	json_array_append_new(arr, json_pack("{s:I,s:s,s:s,s:o,s:b,s:o}", "id", (json_int_t)u->id,
-					     "name", u->name, "section", u->section, "roles", roles,
-					     "disabled", u->disabled, "locked_until",
-					     skh_time_json(u->locked_until_us)));
+	json_t *o = json_pack("{s:I,s:s,s:s,s:o,s:b,s:o}", "id", (json_int_t)u->id, "name", u->name,
+			      "section", u->section, "roles", roles, "disabled", u->disabled,
+			      "locked_until", skh_time_json(u->locked_until_us));
+	section_names(c->r, o, u->section);
+	json_array_append_new(c->arr, o);
 	return 0;
 }
 
@@ -458,7 +479,8 @@ static void users_list(skh_req *r)
 	sk_error e;
 	sk_error_clear(&e);
 	json_t *arr = json_array();
-	if (!t || sk_auth_user_list(t->auth, one_user, arr, &e) != 0) {
+	struct users_ctx c = {r, arr};
+	if (!t || sk_auth_user_list(t->auth, one_user, &c, &e) != 0) {
 		json_decref(arr);
 		busy(r, &e);
 		return;

@@ -112,6 +112,8 @@ ok(all(a in cookie for a in ("HttpOnly", "Secure", "SameSite=Strict", "Path=/"))
 ok(j.get("user") == "staff" and j.get("zone") == "lgwan" and j.get("console") is True
    and len(j.get("csrf", "")) == 43 and "+09:00" in (j.get("expires") or ""),
    "login answer: user, zone, console, csrf, expires in JST", j)
+ok(j.get("section") == "somu" and j.get("section_name") == "総務課" and j.get("section_name_en") == "総務課",
+   "... the section's id and its name from the policy (no English name: the Japanese one)", j)
 SESS = {("staff", "lgwan"): (tok, j)}
 st, h, d = req(LG, "GET", "/api/session", cookie=tok)
 ok(st == 200 and "Set-Cookie" not in h and (js(d) or {}).get("user") == "staff",

@@ -337,7 +337,7 @@ await step('自己点検: kacho changes one answer 実施 → 該当なし (an u
   return a.status === 200 && s.done === 2 && s.na === 2 && s.partial === 1 && disabled && save === null;
 });
 
-await step('証跡ファイル: kacho attaches evidence to the answer (through the gate: sanitised and listed; an .exe blocked and not attached); the download is the sanitised file', async () => {
+await step('証跡ファイル (and the header names the section 総務課, not its id): kacho attaches evidence to the answer (through the gate: sanitised and listed; an .exe blocked and not attached); the download is the sanitised file', async () => {
   need(answerId, 'the answer of the step before');
   const p = pages.kacho;
   await open(p, `#/ledgers?t=inspections-answers&id=${encodeURIComponent(answerId)}`, '#files-evidence_files-form');
@@ -354,9 +354,10 @@ await step('証跡ファイル: kacho attaches evidence to the answer (through t
   const body = await p.evaluate(async (h) => (await fetch(h)).text(), href);
   const hist = await p.$$eval('#ledger-history tbody tr', (trs) => trs.map((tr) => tr.children[3].textContent.trim()));
   const imgs = await p.$$eval('sk-ledger-record img', (x) => x.length);
+  const section = await text(p, '.header__section');
   await shot(p, 'ledger-12a-evidence', true);
-  diag(`${msg} | ${names.join(', ')} | ${hist.join(', ')}`);
-  return names.length === 1 && names[0] === name && msg.includes(fill(T['ledger.files.attached'], { names: name }))
+  diag(`${msg} | ${names.join(', ')} | ${hist.join(', ')} | ${section}`);
+  return section === '(総務課)' && names.length === 1 && names[0] === name && msg.includes(fill(T['ledger.files.attached'], { names: name }))
     && msg.includes('tool.exe') && /ゲートで遮断/.test(msg) && body.includes("'=1+1") && hist.includes(T['ledger.hist.attach'])
     && imgs === 0;
 });

@@ -126,7 +126,7 @@ class App extends LitElement {
       </div>
       <div class="header__tools">
         ${s ? html`<span class="header__user" data-user=${s.user}>${t('header.user', { name: s.name || s.user })}${
-          s.section ? html` <span class="header__section">(${s.section})</span>` : nothing}</span>` : nothing}
+          s.section ? html` <span class="header__section">(${lang() === 'en' ? s.section_name_en || s.section : s.section_name || s.section})</span>` : nothing}</span>` : nothing}
         <button class="button button--text" id="lang-switch" lang=${lang() === 'ja' ? 'en' : 'ja'}
           aria-label=${t('lang.switch.label')} @click=${() => this.switchLang()}>${t('lang.switch')}</button>
         ${s ? html`<button class="button button--secondary button--small" id="logout"

@@ -1,7 +1,7 @@
 // 利用者 (administrators): the console's users, their roles and whether they can log in.
 import { html } from '../../vendor/lit.js';
 import { api, errorText } from '../api.js';
-import { t } from '../i18n.js';
+import { lang, t } from '../i18n.js';
 import { jst } from '../format.js';
 import { Screen, notice } from '../ui.js';
 
@@ -47,7 +47,7 @@ class Users extends Screen {
           <th scope="col">${t('users.col.section')}</th><th scope="col">${t('users.col.roles')}</th>
           <th scope="col">${t('users.col.state')}</th></tr></thead>
           <tbody>${this.users.map((u) => html`<tr data-user=${u.name}>
-            <td class="num">${u.id}</td><td>${u.name}</td><td>${u.section || ''}</td>
+            <td class="num">${u.id}</td><td>${u.name}</td><td>${(lang() === 'en' ? u.section_name_en : u.section_name) || u.section || ''}</td>
             <td>${(u.roles || []).join(', ')}</td><td>${this.state(u)}</td></tr>`)}</tbody></table>`}`;
   }
 }
