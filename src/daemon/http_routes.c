@@ -462,13 +462,24 @@ struct users_ctx {
 static int one_user(void *ctx, const sk_auth_user *u)
 {
 	struct users_ctx *c = ctx;
-	json_t *roles = json_array();
-	for (size_t i = 0; i < u->nroles; i++)
+	const sk_policy *p = c->r->l->s->d->policy;
+	json_t *roles = json_array(), *names = json_array();
+	for (size_t i = 0; i < u->nroles; i++) {
+		const char *ja = sk_policy_role_name(p, u->roles[i], SK_LANG_JA);
+		const char *en = sk_policy_role_name(p, u->roles[i], SK_LANG_EN);
 		json_array_append_new(roles, json_string(u->roles[i]));
+		json_array_append_new(names, json_pack("{s:s,s:s,s:s}", "id", u->roles[i], "name",
+						       ja ? ja : u->roles[i], "name_en",
+						       en ? en : ja ? ja : u->roles[i]));
+	}
 	json_t *o = json_pack("{s:I,s:s,s:s,s:o,s:b,s:o}", "id", (json_int_t)u->id, "name", u->name,
 			      "section", u->section, "roles", roles, "disabled", u->disabled,
 			      "locked_until", skh_time_json(u->locked_until_us));
 	section_names(c->r, o, u->section);
+	if (o)
+		json_object_set_new(o, "role_names", names);
+	else
+		json_decref(names);
 	json_array_append_new(c->arr, o);
 	return 0;
 }

@@ -523,11 +523,13 @@ await step('ダッシュボード: a stacked bar chart drawn, worker health and 
   return drawn.ink > 1000 && /^\d+$/.test(alive);
 });
 
-await step('利用者: the list has tanaka, kacho, hosa and joho', async () => {
+await step('利用者: the list has tanaka, kacho, hosa and joho, with section and role names (not their ids)', async () => {
   await go(pj, 'users', '#users-table');
   const names = await pj.$$eval('#users-table tbody tr', (trs) => trs.map((t) => t.dataset.user));
+  const kacho = await pj.$eval('#users-table tr[data-user=kacho]', (tr) => [...tr.children].map((td) => td.textContent.trim()));
   await shot(pj, '18-users');
-  return ['tanaka', 'kacho', 'hosa', 'joho'].every((x) => names.includes(x)) || (diag(names.join(',')), false);
+  diag(`${names.join(',')}; kacho ${kacho.join(' | ')}`);
+  return ['tanaka', 'kacho', 'hosa', 'joho'].every((x) => names.includes(x)) && kacho[2] === '総務課' && kacho[3] === '情報セキュリティ管理者';
 });
 
 await step('English switch: the console in English, kept after a reload', async () => {

@@ -48,7 +48,7 @@ class Users extends Screen {
           <th scope="col">${t('users.col.state')}</th></tr></thead>
           <tbody>${this.users.map((u) => html`<tr data-user=${u.name}>
             <td class="num">${u.id}</td><td>${u.name}</td><td>${(lang() === 'en' ? u.section_name_en : u.section_name) || u.section || ''}</td>
-            <td>${(u.roles || []).join(', ')}</td><td>${this.state(u)}</td></tr>`)}</tbody></table>`}`;
+            <td>${(u.role_names || (u.roles || []).map((id) => ({ id }))).map((r) => (lang() === 'en' ? r.name_en : r.name) || r.id).join('、')}</td><td>${this.state(u)}</td></tr>`)}</tbody></table>`}`;
   }
 }
 customElements.define('sk-users', Users);
