@@ -2,7 +2,8 @@
  *   sekisho milter --socket unix:PATH|inet:PORT@127.0.0.1 [--state DIR] [--profile P]
  *                  [--on-error tempfail|accept|reject] [--internal DOMAIN]... [--lang ja|en]
  *                  [--max-sessions N] [--max-buffered BYTES] [--max-message BYTES]
- *                  [--socket-mode OCTAL] [--socket-group GROUP] [--workers N | --in-process] */
+ *                  [--socket-mode OCTAL] [--socket-group GROUP] [--workers N | --in-process]
+ *                  [--no-office] */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -26,7 +27,9 @@ static void usage(sk_lang lang)
 			"         [--policy FILE --from ZONE --to ZONE] [--lang ja|en]\n"
 			"         [--max-sessions N] (default 64) [--max-buffered BYTES] (default 512M; over all sessions)\n"
 			"         [--max-message BYTES] (default 64M) [--socket-mode OCTAL] (default 0660) [--socket-group GROUP]\n"
-			"         [--workers N] (default: one per core) [--in-process]\n"
+			"         [--workers N] (default: one per core) [--in-process] [--no-office]\n"
+			"  --no-office: attachments in legacy formats (doc, xls, ppt, rtf, odt …) are not\n"
+			"  converted by LibreOffice; they are blocked unsupported-*.\n"
 			"  over --max-sessions or --max-buffered the MTA gets 451 4.3.2 and retries later.\n"
 			"  messages are parsed in sandboxed worker processes; --in-process parses them in\n"
 			"  this process, without the sandbox: for debugging only.\n"
@@ -35,7 +38,9 @@ static void usage(sk_lang lang)
 			"         [--policy ファイル --from ゾーン --to ゾーン]\n"
 			"         [--max-sessions 数] (既定 64) [--max-buffered バイト] (既定 512M、全セッションの合計)\n"
 			"         [--max-message バイト] (既定 64M) [--socket-mode 8進数] (既定 0660) [--socket-group グループ]\n"
-			"         [--workers 数] (既定: コア数) [--in-process]\n"
+			"         [--workers 数] (既定: コア数) [--in-process] [--no-office]\n"
+			"  --no-office: 旧形式 (doc・xls・ppt・rtf・odt など) の添付ファイルを LibreOffice で\n"
+			"  変換せず、unsupported-* で遮断します。\n"
 			"  --max-sessions または --max-buffered を超えると MTA に 451 4.3.2 を返し、MTA が後で再送します。\n"
 			"  メールはサンドボックス化したワーカープロセスで解析します。--in-process はサンドボックスを\n"
 			"  使わずこのプロセス内で解析します (デバッグ専用)。\n",
@@ -71,7 +76,7 @@ int cmd_milter(int argc, char **argv)
 		   *policy = NULL, *from = NULL, *to = NULL, *max_sessions = NULL,
 		   *max_buffered = NULL, *max_message = NULL, *sock_mode = NULL, *sgroup = NULL,
 		   *workers = NULL;
-	bool in_process = false;
+	bool in_process = false, no_office = false;
 	uint64_t n_sessions = 0;
 	static sk_mail_options mopt;
 	static sk_options fopt;
@@ -94,6 +99,7 @@ int cmd_milter(int argc, char **argv)
 		{"socket-group", required_argument, NULL, 'G'},
 		{"workers", required_argument, NULL, 'W'},
 		{"in-process", no_argument, NULL, 'I'},
+		{"no-office", no_argument, NULL, 'X'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -116,6 +122,7 @@ int cmd_milter(int argc, char **argv)
 		case 'G': sgroup = optarg; break;
 		case 'W': workers = optarg; break;
 		case 'I': in_process = true; break;
+		case 'X': no_office = true; break;
 		case 'i':
 			if (ni < SK_MAIL_IDS_MAX - 1)
 				internal[ni++] = optarg;
@@ -213,6 +220,14 @@ int cmd_milter(int argc, char **argv)
 		}
 		fopt.pool = pool;
 	}
+	/* legacy attachments (doc, xls …) converted by LibreOffice in its own workers */
+	sk_gate_office *office = NULL;
+	if (cli_office_open(lang, no_office, policy ? NULL : fopt.profile, &fopt, &office)) {
+		sk_pool_close(pool);
+		cli_state_close(lang, audit, quar);
+		sk_policy_free(pol);
+		return 2;
+	}
 	/* stray library prints (libytnef) go to the log, with ours */
 	fflush(stdout);
 	dup2(STDERR_FILENO, STDOUT_FILENO);
@@ -221,6 +236,7 @@ int cmd_milter(int argc, char **argv)
 		cli_err(lang, "milter を開始できません", "cannot run the milter", err.msg);
 		rc = 2;
 	}
+	sk_gate_office_free(office);
 	sk_pool_close(pool);
 	if (cli_state_close(lang, audit, quar) != 0) /* signs what this run recorded */
 		rc = 2;
