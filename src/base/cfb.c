@@ -320,7 +320,6 @@ static int load_directory(sk_cfb *c, const uint32_t *list, uint32_t nlist, sk_bu
 	c->link = calloc(slots ? slots * 3 : 1, sizeof(uint32_t));
 	if (!c->ent || !c->start || !c->link)
 		return SK_ENOMEM;
-	uint64_t fsize = c->in->size;
 	for (uint32_t k = 0; k < nlist; k++) {
 		int rc = read_at(c, list[k], 0, c->sect, c->ssz, why, err);
 		if (rc) {
@@ -357,13 +356,6 @@ static int load_directory(sk_cfb *c, const uint32_t *list, uint32_t nlist, sk_bu
 			c->link[3 * id + 1] = le32(d + 0x48);
 			c->link[3 * id + 2] = le32(d + 0x4C);
 			e->size = c->v3 ? le32(d + 0x78) : le64(d + 0x78);
-			if ((e->type == SK_CFB_STREAM || e->type == SK_CFB_ROOT) && e->size > fsize) {
-				if (!c->lenient)
-					return stop(why, err, SK_REASON_MALFORMED,
-						    "entry %u: %llu bytes in a file of %llu", id,
-						    (unsigned long long)e->size, (unsigned long long)fsize);
-				e->size = 0;
-			}
 			if (e->type == SK_CFB_EMPTY)
 				e->size = 0;
 			c->nent++;
@@ -390,6 +382,13 @@ static int walk_trees(sk_cfb *c, sk_reason *why, sk_error *err)
 	}
 	for (uint32_t i = 0; i < n; i++)
 		c->first_child[i] = c->next_sib[i] = last[i] = SK_CFB_NONE;
+	if (n && c->ent[0].size > c->in->size) {
+		if (!c->lenient) {
+			rc = stop(why, err, SK_REASON_MALFORMED, "mini stream larger than the file");
+			goto out;
+		}
+		c->ent[0].size = 0;
+	}
 	if (n == 0 || c->ent[0].type != SK_CFB_ROOT) {
 		if (!c->lenient)
 			rc = stop(why, err, SK_REASON_MALFORMED, "no root entry");
@@ -415,6 +414,16 @@ static int walk_trees(sk_cfb *c, sk_reason *why, sk_error *err)
 					continue;
 				rc = stop(why, err, SK_REASON_MALFORMED, "directory tree: %s (%u)", bad, id);
 				goto out;
+			}
+			if (c->ent[id].size > c->in->size) { /* a stream larger than the file */
+				if (!c->lenient) {
+					rc = stop(why, err, SK_REASON_MALFORMED,
+						  "entry %u: %llu bytes in a file of %llu", id,
+						  (unsigned long long)c->ent[id].size,
+						  (unsigned long long)c->in->size);
+					goto out;
+				}
+				c->ent[id].size = 0;
 			}
 			seen[id] = 1;
 			c->ent[id].parent = st;
@@ -645,6 +654,9 @@ int sk_cfb_read(sk_cfb *c, uint32_t id, sk_budget *b, uint64_t max, sk_buf *out,
 	if (id >= c->nent || c->ent[id].type != SK_CFB_STREAM)
 		return sk_error_set(err, SK_EINVAL, "cfb: entry %u is not a stream", id);
 	uint64_t size = c->ent[id].size;
+	if (size > c->in->size)
+		return stop(why, err, SK_REASON_MALFORMED, "stream of %llu bytes in a file of %llu",
+			    (unsigned long long)size, (unsigned long long)c->in->size);
 	if (size > max)
 		return stop(why, err, SK_REASON_LIMIT_SIZE, "stream of %llu bytes",
 			    (unsigned long long)size);
