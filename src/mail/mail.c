@@ -348,8 +348,11 @@ static void attachment(run *r, const char *name, const char *ctype, const uint8_
 			if (asprintf(&nm, "%.*s.%s", (int)keep, name, r->cctx.child_ext) < 0)
 				nm = NULL;
 		}
-		/* the type the content really has, never the sender's label */
-		const char *real = t->mime ? t->mime : "application/octet-stream";
+		/* the type the content really has, never the sender's label (a converted one's:
+		 * a .msg delivered as .eml is message/rfc822) */
+		const sk_type *ct = r->cctx.child_ext[0] ? sk_type_find(r->cctx.child_ext) : NULL;
+		const char *real = ct && ct->mime ? ct->mime
+				   : t->mime ? t->mime : "application/octet-stream";
 		bool same = sk_buf_len(&ob) == len && (!len || !memcmp(sk_buf_data(&ob), data, len)) &&
 			    ctype && !strcasecmp(ctype, real);
 		/* DLP on what is delivered (sk_cdr_dlp: text and OOXML documents scanned,
@@ -615,12 +618,18 @@ static bool is8bit(const char *s)
 /* A header value (UTF-8, one line) as it is written: RFC 2047 encoded words where it is
  * not ASCII; address headers parsed as address lists (display names encoded, addresses
  * kept). g_free() the result; NULL when GMime fails. */
-static char *encode_value(const char *name, const char *v)
+static bool addr_header(const char *name)
 {
 	static const char *const ADDR[] = {"From", "To", "Cc", "Reply-To", "Sender", NULL};
-	bool addr = false;
 	for (int i = 0; ADDR[i]; i++)
-		addr |= !strcasecmp(name, ADDR[i]);
+		if (!strcasecmp(name, ADDR[i]))
+			return true;
+	return false;
+}
+
+static char *encode_value(const char *name, const char *v)
+{
+	bool addr = addr_header(name);
 	char *enc = NULL;
 	if (addr) {
 		InternetAddressList *l = internet_address_list_parse(NULL, v);
@@ -672,6 +681,21 @@ static int put_header(sk_buf *o, GMimeHeader *h)
 	return rc;
 }
 
+/* the space after the next ", " outside a quoted string, or NULL */
+static const char *next_comma(const char *p)
+{
+	bool q = false;
+	for (; *p; p++) {
+		if (*p == '\\' && q && p[1])
+			p++;
+		else if (*p == '"')
+			q = !q;
+		else if (!q && p[0] == ',' && p[1] == ' ')
+			return p + 1;
+	}
+	return NULL;
+}
+
 int sk_mail_put_header(sk_buf *o, const char *name, const char *value)
 {
 	sk_mail_init();
@@ -688,12 +712,14 @@ int sk_mail_put_header(sk_buf *o, const char *name, const char *value)
 	free(v);
 	if (!enc)
 		return SK_ENOMEM;
-	/* folded before a space once a line passes 76 columns (encoded words hold none) */
+	/* folded before a space once a line passes 76 columns (encoded words hold none); in
+	 * an address list only between addresses, where every reader unfolds it */
+	bool addr = addr_header(name);
 	int rc = sk_buf_printf(o, "%s:", name);
 	size_t col = strlen(name) + 1;
 	const char *p = enc;
 	while (!rc && *p) {
-		const char *sp = strchr(p + 1, ' ');
+		const char *sp = addr ? next_comma(p + 1) : strchr(p + 1, ' ');
 		size_t w = sp ? (size_t)(sp - p) : strlen(p);
 		if (p == enc) {
 			rc = sk_buf_addc(o, ' ');
