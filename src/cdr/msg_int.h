@@ -31,7 +31,8 @@ int sk_msg_rtf_text(const uint8_t *p, size_t n, const sk_budget *b, sk_buf *out,
 		    sk_reason *why, sk_error *err);
 
 /* The iconv name of a Windows code page (932 → "CP932", 65001 → "UTF-8", 50220 →
- * "CP50220" …), or NULL when it has none. */
+ * "ISO-2022-JP" read as CP50220, 1251 → "WINDOWS-1251" …), or NULL for a code page
+ * without a conversion a sandboxed worker has loaded (the caller guesses then). */
 const char *sk_msg_codepage(uint32_t cp, char *buf, size_t n);
 
 #endif

@@ -121,30 +121,38 @@ int sk_msg_lzfu(const uint8_t *p, size_t n, sk_budget *b, sk_buf *out, sk_reason
 
 /* ---- code pages ------------------------------------------------------------------------- */
 
+/* Only the conversions a sandboxed worker has loaded before its filter (engine.c: it
+ * cannot open a gconv module later): any other code page is guessed by the caller. */
 const char *sk_msg_codepage(uint32_t cp, char *buf, size_t n)
 {
 	switch (cp) {
 	case 65001: return "UTF-8";
 	case 1200: return "UTF-16LE";
 	case 1201: return "UTF-16BE";
-	case 20127: return "ASCII";
-	case 50220: case 50221: case 50222: return "CP50220"; /* ISO-2022-JP, CP50220 reading */
+	case 20127: return "US-ASCII";
+	case 932: return "CP932";
+	case 50220: case 50221: case 50222: return "ISO-2022-JP"; /* read as CP50220 */
 	case 51932: return "EUC-JP-MS";
 	case 20932: return "EUC-JP";
+	case 936: return "GBK";
 	case 54936: return "GB18030";
+	case 950: return "BIG5";
+	case 949: return "CP949";
 	case 51949: return "EUC-KR";
 	case 20866: return "KOI8-R";
 	case 21866: return "KOI8-U";
 	case 10000: return "MACINTOSH";
+	case 437: return "CP437";
+	case 850: return "CP850";
+	case 852: return "CP852";
+	case 866: return "CP866";
 	case 28591: case 28592: case 28593: case 28594: case 28595: case 28596: case 28597:
 	case 28598: case 28599: case 28603: case 28605:
 		snprintf(buf, n, "ISO-8859-%u", cp - 28590);
 		return buf;
-	case 437: case 737: case 775: case 850: case 852: case 855: case 857: case 858: case 860:
-	case 861: case 862: case 863: case 864: case 865: case 866: case 869: case 874: case 932:
-	case 936: case 949: case 950: case 1250: case 1251: case 1252: case 1253: case 1254:
-	case 1255: case 1256: case 1257: case 1258:
-		snprintf(buf, n, "CP%u", cp);
+	case 1250: case 1251: case 1252: case 1253: case 1254: case 1255: case 1256: case 1257:
+	case 1258:
+		snprintf(buf, n, "WINDOWS-%u", cp);
 		return buf;
 	default: return NULL;
 	}
@@ -229,9 +237,9 @@ static void flush(rtf *r)
 		return;
 	char nb[24];
 	const char *name = sk_msg_codepage(r->pend_cp ? r->pend_cp : 1252, nb, sizeof(nb));
-	int rc = sk_charset_to_utf8(name ? name : "CP1252", r->pend, r->npend, r->out, NULL, r->err);
-	if (rc == SK_EINVAL) /* iconv lacks it: read as Windows Latin 1 */
-		rc = sk_charset_to_utf8("CP1252", r->pend, r->npend, r->out, NULL, r->err);
+	int rc = name ? sk_charset_to_utf8(name, r->pend, r->npend, r->out, NULL, r->err) : SK_EINVAL;
+	if (rc == SK_EINVAL) /* no conversion for it: read as Windows Latin 1 */
+		rc = sk_charset_to_utf8("WINDOWS-1252", r->pend, r->npend, r->out, NULL, r->err);
 	r->npend = 0;
 	r->rc = rc;
 }
