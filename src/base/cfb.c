@@ -1,5 +1,6 @@
 /* The compound file (OLE2 / CFB) reader. See include/sekisho/cfb.h. */
 #include "sekisho/cfb.h"
+#include "sekisho/name.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -204,27 +205,8 @@ static void utf16_name(const uint8_t *p, size_t units, char *out, size_t outsz)
 		} else if (cp >= 0xD800 && cp <= 0xDFFF) {
 			cp = 0xFFFD;
 		}
-		uint8_t u[4];
-		size_t l;
-		if (cp < 0x80) {
-			u[0] = (uint8_t)cp;
-			l = 1;
-		} else if (cp < 0x800) {
-			u[0] = (uint8_t)(0xC0 | cp >> 6);
-			u[1] = (uint8_t)(0x80 | (cp & 0x3F));
-			l = 2;
-		} else if (cp < 0x10000) {
-			u[0] = (uint8_t)(0xE0 | cp >> 12);
-			u[1] = (uint8_t)(0x80 | (cp >> 6 & 0x3F));
-			u[2] = (uint8_t)(0x80 | (cp & 0x3F));
-			l = 3;
-		} else {
-			u[0] = (uint8_t)(0xF0 | cp >> 18);
-			u[1] = (uint8_t)(0x80 | (cp >> 12 & 0x3F));
-			u[2] = (uint8_t)(0x80 | (cp >> 6 & 0x3F));
-			u[3] = (uint8_t)(0x80 | (cp & 0x3F));
-			l = 4;
-		}
+		char u[4];
+		size_t l = sk_utf8_put(cp, u);
 		if (o + l >= outsz)
 			break;
 		memcpy(out + o, u, l);
@@ -566,42 +548,40 @@ uint32_t sk_cfb_find(const sk_cfb *c, uint32_t storage, const char *name)
 
 /* ---- reading ---------------------------------------------------------------------------- */
 
-/* The mini FAT and the sectors of the mini stream, once. */
+/* The mini FAT and the sectors of the mini stream, once (a failure leaves nothing
+ * loaded: the next read tries again and fails the same way). */
 static int load_mini(sk_cfb *c, sk_budget *b, sk_reason *why, sk_error *err)
 {
 	if (c->mini_loaded)
 		return 0;
-	uint32_t *fl = NULL, nf = 0;
+	uint32_t *fl = NULL, nf = 0, *mf = NULL, nmf = 0, *ms = NULL, nms = 0;
 	int rc = 0;
-	if (c->minifat_count) {
+	if (c->minifat_count)
 		rc = load_chain(c, c->minifat_start, c->minifat_count, c->minifat_count, b, &fl, &nf, why,
 				err);
-		if (rc)
-			return rc;
-	}
 	uint32_t per = c->ssz / 4;
-	c->minifat = malloc(((size_t)nf * per + 1) * sizeof(uint32_t));
-	if (!c->minifat) {
-		free(fl);
-		return SK_ENOMEM;
+	if (rc == 0) {
+		mf = malloc(((size_t)nf * per + 1) * sizeof(uint32_t));
+		if (!mf)
+			rc = SK_ENOMEM;
 	}
-	for (uint32_t k = 0; k < nf; k++) {
+	for (uint32_t k = 0; k < nf && rc == 0; k++) {
 		rc = read_at(c, fl[k], 0, c->sect, c->ssz, why, err);
-		if (rc) {
-			free(fl);
-			return rc;
-		}
-		for (uint32_t i = 0; i < per; i++)
-			c->minifat[c->nminifat++] = le32(c->sect + 4 * i);
+		for (uint32_t i = 0; i < per && rc == 0; i++)
+			mf[nmf++] = le32(c->sect + 4 * i);
 	}
 	free(fl);
-	uint64_t rsz = c->ent[0].size;
-	uint64_t need = (rsz + c->ssz - 1) / c->ssz;
-	if (need) {
-		rc = load_chain(c, c->start[0], need, need, b, &c->ministream, &c->nministream, why, err);
-		if (rc)
-			return rc;
+	uint64_t need = (c->ent[0].size + c->ssz - 1) / c->ssz;
+	if (rc == 0 && need)
+		rc = load_chain(c, c->start[0], need, need, b, &ms, &nms, why, err);
+	if (rc) {
+		free(mf);
+		return rc;
 	}
+	c->minifat = mf;
+	c->nminifat = nmf;
+	c->ministream = ms;
+	c->nministream = nms;
 	c->mini_loaded = true;
 	return 0;
 }

@@ -9,6 +9,7 @@
 
 #include "msg_int.h"
 #include "sekisho/charset.h"
+#include "sekisho/name.h"
 
 /* ---- compressed RTF ---------------------------------------------------------------- */
 
@@ -208,6 +209,7 @@ typedef struct rtf {
 	size_t npend;
 	uint32_t pend_cp;
 	int ucskip;
+	uint32_t hi;    /* a high surrogate waiting for its low half */
 	uint64_t nodes;
 	int rc;
 } rtf;
@@ -244,6 +246,15 @@ static void flush(rtf *r)
 	r->rc = rc;
 }
 
+/* A high surrogate not followed by its low half: U+FFFD. */
+static void lone(rtf *r)
+{
+	if (!r->hi || r->rc)
+		return;
+	r->hi = 0;
+	r->rc = sk_buf_adds(r->out, "\xEF\xBF\xBD");
+}
+
 static void put_byte(rtf *r, const gstate *g, uint8_t c)
 {
 	if (r->ucskip > 0) {
@@ -252,6 +263,7 @@ static void put_byte(rtf *r, const gstate *g, uint8_t c)
 	}
 	if (!emitting(r, g))
 		return;
+	lone(r);
 	uint32_t cp = font_cp(r, g->font);
 	if (!cp)
 		cp = r->doc_cp;
@@ -268,6 +280,7 @@ static void put_utf8(rtf *r, const gstate *g, const char *s)
 	if (!emitting(r, g))
 		return;
 	flush(r);
+	lone(r);
 	if (!r->rc)
 		r->rc = sk_buf_adds(r->out, s);
 }
@@ -279,24 +292,20 @@ static void put_cp(rtf *r, const gstate *g, long v)
 	if (v < 0)
 		v += 65536;
 	uint32_t cp = (uint32_t)v;
-	if (cp == 0 || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
-		cp = 0xFFFD; /* (surrogate pairs written as two \u are rare in mail bodies) */
 	char u[5] = {0};
-	if (cp < 0x80) {
-		u[0] = (char)cp;
-	} else if (cp < 0x800) {
-		u[0] = (char)(0xC0 | cp >> 6);
-		u[1] = (char)(0x80 | (cp & 0x3F));
-	} else if (cp < 0x10000) {
-		u[0] = (char)(0xE0 | cp >> 12);
-		u[1] = (char)(0x80 | (cp >> 6 & 0x3F));
-		u[2] = (char)(0x80 | (cp & 0x3F));
-	} else {
-		u[0] = (char)(0xF0 | cp >> 18);
-		u[1] = (char)(0x80 | (cp >> 12 & 0x3F));
-		u[2] = (char)(0x80 | (cp >> 6 & 0x3F));
-		u[3] = (char)(0x80 | (cp & 0x3F));
+	if (cp >= 0xD800 && cp <= 0xDBFF) { /* the first half of a pair: \u-10179?\u-8704? */
+		flush(r);
+		lone(r);
+		r->hi = cp;
+		return;
 	}
+	if (cp >= 0xDC00 && cp <= 0xDFFF && r->hi) {
+		cp = 0x10000 + ((r->hi - 0xD800) << 10) + (cp - 0xDC00);
+		r->hi = 0;
+	}
+	if (cp == 0)
+		cp = 0xFFFD;
+	sk_utf8_put(cp, u);
 	put_utf8(r, g, u);
 }
 
@@ -436,6 +445,7 @@ int sk_msg_rtf_text(const uint8_t *p, size_t n, const sk_budget *b, sk_buf *out,
 				break;
 			}
 			flush(r);
+			lone(r);
 			if (c == '{') {
 				if (depth >= RTF_DEPTH_MAX) {
 					r->rc = bad(why, err, SK_REASON_LIMIT_DEPTH, "groups nested too deep");
@@ -535,6 +545,7 @@ int sk_msg_rtf_text(const uint8_t *p, size_t n, const sk_budget *b, sk_buf *out,
 		}
 	}
 	flush(r);
+	lone(r);
 	int rc = r->rc;
 	if (rc == 0 && b && sk_budget_nodes(b, r->nodes) != SK_REASON_NONE)
 		rc = bad(why, err, SK_REASON_LIMIT_NODES, "control words");

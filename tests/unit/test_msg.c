@@ -618,6 +618,10 @@ static void rtf_cases(void **state)
 	assert_true(html);
 	assert_string_equal(t, "<html><body><p>Hello été</p></body></html>");
 	free(t);
+	/* a character outside the BMP as a surrogate pair; a lone half as U+FFFD */
+	t = rtf_text("{\\rtf1\\uc1\\u-10179?\\u-8704?a\\u-10179?b}", NULL, &html, &why);
+	assert_string_equal(t, "\xF0\x9F\x98\x80" "a\xEF\xBF\xBD" "b");
+	free(t);
 	/* made from text */
 	t = rtf_text("{\\rtf1\\ansi\\fromtext \\htmlrtf {\\b\\htmlrtf0 plain\\par text}\\htmlrtf0 }",
 		     NULL, &html, &why);
