@@ -12,8 +12,9 @@
  * charged to the budget's entry count; each stream byte read to its expansion (a stream
  * whose chain shares sectors with another's cannot multiply the input unnoticed); the
  * item's clock is looked at per stream and every 256 sectors. A stream declared larger
- * than the file is malformed (in strict mode as soon as a tree reaches it). The red-black trees of the storages are walked without
- * recursion, each entry at most once; each entry reached gets its parent storage.
+ * than the file is malformed (in strict mode as soon as a tree reaches it). The
+ * red-black trees of the storages are walked without recursion, each entry at most once;
+ * each entry reached gets its parent storage.
  *
  * Strict (the default, for a module that delivers what it reads): the header must say
  * version 3 with 512-byte sectors or version 4 with 4096-byte ones, 64-byte mini sectors

@@ -817,12 +817,14 @@ static int notice(conv *v, sk_buf *o)
 	sk_buf_init(&ja, 4096);
 	sk_buf_init(&en, 4096);
 	const char *sj = "", *se = "";
-#define ITEM(J, E, ...)                                                \
-	do {                                                           \
-		sk_buf_printf(&ja, "%s" J, sj, ##__VA_ARGS__);         \
-		sk_buf_printf(&en, "%s" E, se, ##__VA_ARGS__);         \
-		sj = "、";                                             \
-		se = ", ";                                             \
+#define ITEM(J, E, ...)                                                    \
+	do {                                                               \
+		if (!rc)                                                   \
+			rc = sk_buf_printf(&ja, "%s" J, sj, ##__VA_ARGS__); \
+		if (!rc)                                                   \
+			rc = sk_buf_printf(&en, "%s" E, se, ##__VA_ARGS__); \
+		sj = "、";                                                 \
+		se = ", ";                                                 \
 	} while (0)
 	if (v->had_html || v->had_rtf)
 		ITEM("本文の書式 (%s)", "body formatting (%s)",

@@ -397,15 +397,16 @@ static void control(rtf *r, gstate *g, const char *w, bool has, long v, bool sta
 		put_utf8(r, g, " ");
 }
 
-static int hexval(uint8_t c)
+/* a hex digit's value, 16 for anything else */
+static unsigned hexval(uint8_t c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
 	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
+		return c - 'a' + 10u;
 	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+		return c - 'A' + 10u;
+	return 16;
 }
 
 int sk_msg_rtf_text(const uint8_t *p, size_t n, const sk_budget *b, sk_buf *out, bool *html,
@@ -515,8 +516,8 @@ int sk_msg_rtf_text(const uint8_t *p, size_t n, const sk_budget *b, sk_buf *out,
 		i++;
 		switch (c) {
 		case '\'': {
-			int hi = i < n ? hexval(p[i]) : -1, lo = i + 1 < n ? hexval(p[i + 1]) : -1;
-			if (hi >= 0 && lo >= 0) {
+			unsigned hi = i < n ? hexval(p[i]) : 16, lo = i + 1 < n ? hexval(p[i + 1]) : 16;
+			if (hi < 16 && lo < 16) {
 				i += 2;
 				put_byte(r, g, (uint8_t)(hi << 4 | lo));
 			}
