@@ -44,7 +44,9 @@ typedef struct sk_type {
 } sk_type;
 
 /* Detects the type of in. name may be NULL. Needs the whole input only for ZIP
- * (the central directory), reads at most 64 KiB otherwise. */
+ * (the central directory); follows an OLE2 file's directory with the compound file
+ * reader (cfb.h, lenient: at most 4096 entries and the FAT sectors on their chain);
+ * reads at most 64 KiB otherwise. */
 int sk_detect(sk_input *in, const char *name, sk_type *out, sk_error *err);
 
 /* The static type whose code is code (every type sk_detect() answers has one), or NULL.

@@ -132,4 +132,17 @@ int sk_mail_html_text(const char *html, size_t n, const sk_budget *b, sk_buf *ou
 int sk_mail_decode_text(const uint8_t *p, size_t n, const char *label, sk_buf *out,
 			sk_error *err);
 
+/* ---- writing a new message: the one MIME writer (sk_mail_sanitize's, and the Outlook .msg
+ * module's, src/cdr/msg.c) ---- */
+
+/* "Name: value" with value (UTF-8; CR, LF and TAB read as spaces) as RFC 2047 encoded
+ * words where it is not ASCII; From, To, Cc, Reply-To and Sender parsed as address lists
+ * (display names encoded, addresses kept); folded before a space past 76 columns. */
+int sk_mail_put_header(sk_buf *o, const char *name, const char *value);
+/* A text/plain part: its header (charset) and the text p[0..n) in base64 lines. */
+int sk_mail_put_text(sk_buf *o, const char *charset, const uint8_t *p, size_t n);
+/* An attachment part: Content-Type ctype, Content-Disposition attachment with the UTF-8
+ * file name in RFC 2231 form, the bytes in base64 lines (a 7-bit message/rfc822 as it is). */
+int sk_mail_put_file(sk_buf *o, const char *name, const char *ctype, const uint8_t *p, size_t n);
+
 #endif

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "sekisho/buf.h"
 
@@ -29,5 +30,8 @@ bool sk_mail_addr_valid(const char *s);
 
 /* true when s is valid UTF-8 (n bytes). */
 bool sk_utf8_valid(const char *s, size_t n);
+/* The UTF-8 of code point cp into out (a surrogate or a value past U+10FFFF as U+FFFD);
+ * returns its length (1 to 4). */
+size_t sk_utf8_put(uint32_t cp, char out[4]);
 
 #endif

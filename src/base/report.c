@@ -128,6 +128,9 @@ static const struct text3 whats[] = {
 	{"part", "文書内の部品 (許可されていない・壊れている・参照されていない)",
 	 "document part (not allowed, damaged or unreferenced)"},
 	{"revision", "変更履歴", "tracked changes"},
+	{"attachment", "添付ファイル", "attachment"},
+	{"body-format", "本文の書式 (HTML・RTF)", "body formatting (HTML, RTF)"},
+	{"body", "本文", "body"},
 };
 
 bool sk_reason_is_fatal(sk_reason r)

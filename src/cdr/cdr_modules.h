@@ -12,6 +12,8 @@ extern const sk_cdr_module sk_cdr_module_pdf;   /* pdf.c: PDF (qpdf) */
 /* legacy.c: legacy Office, RTF, ODF, xlsb, Office 2003 XML: converted (sk_cdr_ctx.convert)
  * to OOXML, then rebuilt by the OOXML module */
 extern const sk_cdr_module sk_cdr_module_legacy;
+/* msg.c: Outlook .msg rebuilt as a text-only .eml, attachments through the registry */
+extern const sk_cdr_module sk_cdr_module_msg;
 
 /* registry.c: the reason a recognised type no module rebuilds is blocked with
  * (unsupported-legacy-office, -rtf, -odf; unknown-type) */

@@ -1,4 +1,5 @@
 /* True-type detection by content. See include/sekisho/detect.h. */
+#include "sekisho/cfb.h"
 #include "sekisho/detect.h"
 #include "sekisho/name.h"
 #include "sekisho/zipio.h"
@@ -130,87 +131,21 @@ static uint32_t le32(const uint8_t *p)
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-static uint16_t le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-/* true when the UTF-16LE directory entry name (len bytes with the final NUL) is s */
-static bool ole_name_is(const uint8_t *e, const char *s)
-{
-	size_t len = le16(e + 0x40), sl = strlen(s);
-	if (len != (sl + 1) * 2 || len > 64)
-		return false;
-	for (size_t i = 0; i < sl; i++)
-		if (e[2 * i] != (uint8_t)s[i] || e[2 * i + 1] != 0)
-			return false;
-	return true;
-}
-
-/* true when the entry's name starts with the ASCII prefix s */
-static bool ole_name_starts(const uint8_t *e, const char *s)
-{
-	size_t len = le16(e + 0x40), sl = strlen(s);
-	if (len < (sl + 1) * 2 || len > 64)
-		return false;
-	for (size_t i = 0; i < sl; i++)
-		if (e[2 * i] != (uint8_t)s[i] || e[2 * i + 1] != 0)
-			return false;
-	return true;
-}
-
-#define OLE_DIR_SECTORS_MAX 64
-#define OLE_NOSTREAM 0xFFFFFFFFu
-
 /* What the streams and storages directly under the root say the document is. */
 enum { OLE_HAS_WORD = 1, OLE_HAS_XLS = 2, OLE_HAS_PPT = 4, OLE_HAS_MSG = 8 };
 
-static unsigned ole_entry_kind(const uint8_t *e)
+static unsigned ole_entry_kind(const sk_cfb_entry *e)
 {
-	if (e[0x42] == 2 && ole_name_is(e, "WordDocument"))
+	if (e->type == SK_CFB_STREAM && !strcmp(e->name, "WordDocument"))
 		return OLE_HAS_WORD;
-	if (e[0x42] == 2 && (ole_name_is(e, "Workbook") || ole_name_is(e, "Book")))
+	if (e->type == SK_CFB_STREAM && (!strcmp(e->name, "Workbook") || !strcmp(e->name, "Book")))
 		return OLE_HAS_XLS;
-	if (e[0x42] == 2 && ole_name_is(e, "PowerPoint Document"))
+	if (e->type == SK_CFB_STREAM && !strcmp(e->name, "PowerPoint Document"))
 		return OLE_HAS_PPT;
-	if ((e[0x42] == 1 || e[0x42] == 2) && ole_name_starts(e, "__substg1.0_"))
+	if ((e->type == SK_CFB_STORAGE || e->type == SK_CFB_STREAM) &&
+	    !strncmp(e->name, "__substg1.0_", 12))
 		return OLE_HAS_MSG;
 	return 0;
-}
-
-/* Walks the red-black tree of the root's children (entry 0's child, then the left and
- * right siblings), each entry at most once: only those name what the file is, not the
- * streams of an embedded object or of an attachment inside an Outlook message. A tree
- * that points outside the directory or back at the root stops the walk there. */
-static unsigned ole_root_kinds(const uint8_t *dir, size_t nent)
-{
-	unsigned found = 0;
-	uint8_t *seen = calloc(nent ? nent : 1, 1);
-	uint32_t *stack = malloc((nent ? nent : 1) * sizeof(uint32_t));
-	if (!seen || !stack || nent < 2) {
-		free(seen);
-		free(stack);
-		return 0;
-	}
-	size_t sp = 0;
-	stack[sp++] = le32(dir + 0x4C);
-	while (sp) {
-		uint32_t i = stack[--sp];
-		if (i == OLE_NOSTREAM || i == 0 || i >= nent || seen[i])
-			continue;
-		seen[i] = 1;
-		const uint8_t *e = dir + (size_t)i * 128;
-		found |= ole_entry_kind(e);
-		/* an entry two others point at may be pushed twice: bounded all the same */
-		uint32_t l = le32(e + 0x44), r = le32(e + 0x48);
-		if (l != OLE_NOSTREAM && l < nent && !seen[l] && sp < nent)
-			stack[sp++] = l;
-		if (r != OLE_NOSTREAM && r < nent && !seen[r] && sp < nent)
-			stack[sp++] = r;
-	}
-	free(seen);
-	free(stack);
-	return found;
 }
 
 /* The root directory entry's CLSID tells an installer (MSI/MSP/MST) from a document;
@@ -219,73 +154,48 @@ static unsigned ole_root_kinds(const uint8_t *dir, size_t nent)
  * document it is: "WordDocument" a Word file (doc, its templates .dot too), "Workbook"
  * (or Excel 5's "Book") an Excel file (xls/xlt), "PowerPoint Document" a PowerPoint file
  * (ppt/pot/pps), "__substg1.0_" properties an Outlook message (msg); anything else stays
- * "ole2". The directory is followed through the FAT sectors the header lists (the first
- * 109), for at most 64 sectors. */
-static void detect_ole2(sk_input *in, const uint8_t *h, size_t n, sk_type *t, sk_error *err)
+ * "ole2". Only the entries of the root's own tree name what the file is, not the streams
+ * of an embedded object or of an attachment inside an Outlook message. The directory is
+ * read by the compound file reader (cfb.h) in its lenient mode: as far as it can be
+ * followed, at most 4096 entries; a tree that points outside the directory or back at an
+ * entry is followed no further there. */
+static void detect_ole2(sk_input *in, sk_type *t)
 {
 	set(t, "ole2");
-	if (n < 512)
-		return;
-	unsigned shift = le16(h + 0x1E);
-	if (shift != 9 && shift != 12)
-		return;
-	uint64_t ssz = 1ull << shift;
-	uint32_t sect = le32(h + 0x30);
-	if (sect >= 0xFFFFFFFAu)
-		return;
 	static const uint8_t msi[16] = {0x84, 0x10, 0x0C, 0x00, 0x00, 0x00, 0x00, 0x00,
 					0xC0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x46};
 	static const uint8_t msp[16] = {0x86, 0x10, 0x0C, 0x00, 0x00, 0x00, 0x00, 0x00,
 					0xC0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x46};
 	static const uint8_t mst[16] = {0x82, 0x10, 0x0C, 0x00, 0x00, 0x00, 0x00, 0x00,
 					0xC0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x46};
-	uint8_t *dir = malloc(OLE_DIR_SECTORS_MAX * ssz);
-	if (!dir)
+	sk_cfb *c = NULL;
+	sk_reason why;
+	sk_error ce; /* what stops the reader only leaves the type at "ole2" */
+	sk_error_clear(&ce);
+	if (sk_cfb_open(&c, in, NULL, SK_CFB_LENIENT, &why, &ce) != 0)
 		return; /* "ole2": blocked, never converted */
-	size_t have = 0; /* bytes of whole entries read */
-	bool encrypted = false;
-	for (int k = 0; k < OLE_DIR_SECTORS_MAX && sect < 0xFFFFFFFAu; k++) {
-		size_t got;
-		uint8_t *d = dir + have;
-		if (sk_input_pread(in, (sect + 1ull) * ssz, d, (size_t)ssz, &got, err) || got < 128)
-			break;
-		got -= got % 128;
-		for (size_t off = 0; off + 128 <= got; off += 128) {
-			const uint8_t *ent = d + off;
-			if (k == 0 && off == 0 &&
-			    (!memcmp(ent + 0x50, msi, 16) || !memcmp(ent + 0x50, msp, 16) ||
-			     !memcmp(ent + 0x50, mst, 16))) {
-				set(t, "msi");
-				free(dir);
-				return;
-			}
-			if (ent[0x42] == 2 && (ole_name_is(ent, "EncryptionInfo") ||
-					       ole_name_is(ent, "EncryptedPackage")))
-				encrypted = true;
-		}
-		have += got;
-		if (got < ssz)
-			break;
-		/* next directory sector: FAT[sect] */
-		uint64_t per = ssz / 4, fi = sect / per;
-		if (fi >= 109)
-			break;
-		uint32_t fat = le32(h + 0x4C + 4 * fi);
-		uint8_t nb[4];
-		if (fat >= 0xFFFFFFFAu ||
-		    sk_input_pread(in, (fat + 1ull) * ssz + (sect % per) * 4, nb, 4, &got, err) ||
-		    got < 4)
-			break;
-		sect = le32(nb);
-	}
-	if (encrypted) {
-		set(t, "encrypted-office");
-		free(dir);
+	uint32_t n = sk_cfb_count(c);
+	const sk_cfb_entry *root = sk_cfb_entry_at(c, 0);
+	if (root && (!memcmp(root->clsid, msi, 16) || !memcmp(root->clsid, msp, 16) ||
+		     !memcmp(root->clsid, mst, 16))) {
+		set(t, "msi");
+		sk_cfb_close(c);
 		return;
 	}
-	unsigned k = have >= 128 && dir[0x42] == 5 ? ole_root_kinds(dir, have / 128) : 0;
-	free(dir);
-	if (k & OLE_HAS_WORD)
+	bool encrypted = false;
+	unsigned k = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		const sk_cfb_entry *e = sk_cfb_entry_at(c, i);
+		if (e->type == SK_CFB_STREAM &&
+		    (!strcmp(e->name, "EncryptionInfo") || !strcmp(e->name, "EncryptedPackage")))
+			encrypted = true;
+		if (e->parent == SK_CFB_ROOT_ID)
+			k |= ole_entry_kind(e);
+	}
+	sk_cfb_close(c);
+	if (encrypted)
+		set(t, "encrypted-office");
+	else if (k & OLE_HAS_WORD)
 		set(t, "doc");
 	else if (k & OLE_HAS_XLS)
 		set(t, "xls");
@@ -611,7 +521,7 @@ int sk_detect(sk_input *in, const char *name, sk_type *t, sk_error *err)
 	} else if (HAS(0, "PK\x03\x04") || HAS(0, "PK\x05\x06") || HAS(0, "PK\x07\x08")) {
 		detect_zip(in, t, err);
 	} else if (HAS(0, "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1")) {
-		detect_ole2(in, h, n, t, err);
+		detect_ole2(in, t);
 	} else if (HAS(0, "{\\rtf")) {
 		set(t, "rtf");
 	} else if ((HAS(0, "MZ") || HAS(0, "ZM")) && (n < 64 || memchr(h, 0, 64))) {

@@ -348,8 +348,11 @@ static void attachment(run *r, const char *name, const char *ctype, const uint8_
 			if (asprintf(&nm, "%.*s.%s", (int)keep, name, r->cctx.child_ext) < 0)
 				nm = NULL;
 		}
-		/* the type the content really has, never the sender's label */
-		const char *real = t->mime ? t->mime : "application/octet-stream";
+		/* the type the content really has, never the sender's label (a converted one's:
+		 * a .msg delivered as .eml is message/rfc822) */
+		const sk_type *ct = r->cctx.child_ext[0] ? sk_type_find(r->cctx.child_ext) : NULL;
+		const char *real = ct && ct->mime ? ct->mime
+				   : t->mime ? t->mime : "application/octet-stream";
 		bool same = sk_buf_len(&ob) == len && (!len || !memcmp(sk_buf_data(&ob), data, len)) &&
 			    ctype && !strcasecmp(ctype, real);
 		/* DLP on what is delivered (sk_cdr_dlp: text and OOXML documents scanned,
@@ -612,6 +615,34 @@ static bool is8bit(const char *s)
 	return false;
 }
 
+/* A header value (UTF-8, one line) as it is written: RFC 2047 encoded words where it is
+ * not ASCII; address headers parsed as address lists (display names encoded, addresses
+ * kept). g_free() the result; NULL when GMime fails. */
+static bool addr_header(const char *name)
+{
+	static const char *const ADDR[] = {"From", "To", "Cc", "Reply-To", "Sender", NULL};
+	for (int i = 0; ADDR[i]; i++)
+		if (!strcasecmp(name, ADDR[i]))
+			return true;
+	return false;
+}
+
+static char *encode_value(const char *name, const char *v)
+{
+	bool addr = addr_header(name);
+	char *enc = NULL;
+	if (addr) {
+		InternetAddressList *l = internet_address_list_parse(NULL, v);
+		if (l) {
+			enc = internet_address_list_to_string(l, NULL, TRUE);
+			g_object_unref(l);
+		}
+	}
+	if (!enc)
+		enc = g_mime_utils_header_encode_text(NULL, v, "UTF-8");
+	return enc;
+}
+
 /* One kept header: its raw (folded) value as received when it is 7-bit; 8-bit values
  * (raw Shift_JIS or UTF-8 subjects) are decoded and written as RFC 2047 words. */
 static int put_header(sk_buf *o, GMimeHeader *h)
@@ -641,24 +672,74 @@ static int put_header(sk_buf *o, GMimeHeader *h)
 		const char *v = sk_buf_str(&t);
 		while (*v == ' ')
 			v++;
-		static const char *const ADDR[] = {"From", "To", "Cc", "Reply-To", "Sender", NULL};
-		bool addr = false;
-		for (int i = 0; ADDR[i]; i++)
-			addr |= !strcasecmp(name, ADDR[i]);
-		if (addr) {
-			InternetAddressList *l = internet_address_list_parse(NULL, v);
-			if (l) {
-				enc = internet_address_list_to_string(l, NULL, TRUE);
-				g_object_unref(l);
-			}
-		}
-		if (!enc)
-			enc = g_mime_utils_header_encode_text(NULL, v, "UTF-8");
+		enc = encode_value(name, v);
 	}
 	if (rc == 0)
 		rc = sk_buf_printf(o, "%s: %s\n", name, enc ? enc : "");
 	g_free(enc);
 	sk_buf_free(&t);
+	return rc;
+}
+
+/* the space after the next ", " outside a quoted string, or NULL */
+static const char *next_comma(const char *p)
+{
+	bool q = false;
+	for (; *p; p++) {
+		if (*p == '\\' && q && p[1])
+			p++;
+		else if (*p == '"')
+			q = !q;
+		else if (!q && p[0] == ',' && p[1] == ' ')
+			return p + 1;
+	}
+	return NULL;
+}
+
+int sk_mail_put_header(sk_buf *o, const char *name, const char *value)
+{
+	sk_mail_init();
+	char *v = strdup(value ? value : "");
+	if (!v)
+		return SK_ENOMEM;
+	for (char *p = v; *p; p++)
+		if (*p == '\r' || *p == '\n' || *p == '\t')
+			*p = ' ';
+	const char *s = v;
+	while (*s == ' ')
+		s++;
+	char *enc = encode_value(name, s);
+	free(v);
+	if (!enc)
+		return SK_ENOMEM;
+	/* folded before a space once a line passes 76 columns (encoded words hold none); in
+	 * an address list only between addresses, where every reader unfolds it */
+	bool addr = addr_header(name);
+	int rc = sk_buf_printf(o, "%s:", name);
+	size_t col = strlen(name) + 1;
+	const char *p = enc;
+	while (!rc && *p) {
+		const char *sp = addr ? next_comma(p + 1) : strchr(p + 1, ' ');
+		size_t w = sp ? (size_t)(sp - p) : strlen(p);
+		if (p == enc) {
+			rc = sk_buf_addc(o, ' ');
+			col++;
+			if (*p == ' ') {
+				p++;
+				w--;
+			}
+		} else if (col + w > 76) {
+			rc = sk_buf_addc(o, '\n');
+			col = 0;
+		}
+		if (!rc)
+			rc = sk_buf_add(o, p, w);
+		col += w;
+		p += w;
+	}
+	if (!rc)
+		rc = sk_buf_addc(o, '\n');
+	g_free(enc);
 	return rc;
 }
 
@@ -697,6 +778,48 @@ static int put_filename(sk_buf *o, const char *name)
 			rc = sk_buf_addc(o, *p);
 		else
 			rc = sk_buf_printf(o, "%%%02X", *p);
+	}
+	return rc;
+}
+
+int sk_mail_put_text(sk_buf *o, const char *charset, const uint8_t *p, size_t n)
+{
+	int rc = sk_buf_printf(o, "Content-Type: text/plain; charset=%s\n"
+				  "Content-Transfer-Encoding: base64\n\n", charset);
+	return rc ? rc : base64_lines(o, p ? p : (const uint8_t *)"", n);
+}
+
+/* 7-bit text in lines of at most 998 octets (RFC 5322) */
+static bool seven_bit(const uint8_t *p, size_t n)
+{
+	size_t col = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] >= 0x80 || p[i] == 0 || (p[i] == '\r' && (i + 1 == n || p[i + 1] != '\n')))
+			return false;
+		col = p[i] == '\n' ? 0 : col + 1;
+		if (col > 998)
+			return false;
+	}
+	return true;
+}
+
+int sk_mail_put_file(sk_buf *o, const char *name, const char *ctype, const uint8_t *p, size_t n)
+{
+	p = p ? p : (const uint8_t *)"";
+	/* a message is written as it is (RFC 2046 allows no base64 for message/rfc822) when
+	 * it is 7-bit, as the messages sekisho writes are */
+	bool msg = !strcasecmp(ctype, "message/rfc822") && seven_bit(p, n);
+	int rc = sk_buf_printf(o, "Content-Type: %s\nContent-Disposition: attachment", ctype);
+	if (!rc)
+		rc = put_filename(o, name);
+	if (!rc)
+		rc = sk_buf_printf(o, "\nContent-Transfer-Encoding: %s\n\n", msg ? "7bit" : "base64");
+	if (!rc && msg) {
+		rc = sk_buf_add(o, p, n);
+		if (!rc && n && p[n - 1] != '\n')
+			rc = sk_buf_addc(o, '\n');
+	} else if (!rc) {
+		rc = base64_lines(o, p, n);
 	}
 	return rc;
 }
@@ -901,10 +1024,7 @@ static int write_message(run *r, GMimeMessage *m, sk_buf *o)
 		if (!cs || !strcmp(cs, "ISO-2022-JP"))
 			cs = "UTF-8";
 		const sk_buf *b = strcmp(cs, "UTF-8") ? &kept : &text;
-		rc = sk_buf_printf(o, "Content-Type: text/plain; charset=%s\n"
-				      "Content-Transfer-Encoding: base64\n\n", cs);
-		if (!rc)
-			rc = base64_lines(o, b->data ? b->data : (const uint8_t *)"", b->len);
+		rc = sk_mail_put_text(o, cs, b->data, b->len);
 	}
 	sk_buf_free(&kept);
 	sk_buf_free(&text);
@@ -919,13 +1039,7 @@ static int write_message(run *r, GMimeMessage *m, sk_buf *o)
 				rc = sk_buf_addc(o, '\n');
 			continue;
 		}
-		rc = sk_buf_printf(o, "Content-Type: %s\nContent-Disposition: attachment", a->ctype);
-		if (!rc)
-			rc = put_filename(o, a->name);
-		if (!rc)
-			rc = sk_buf_adds(o, "\nContent-Transfer-Encoding: base64\n\n");
-		if (!rc)
-			rc = base64_lines(o, a->data ? a->data : (const uint8_t *)"", a->len);
+		rc = sk_mail_put_file(o, a->name, a->ctype, a->data, a->len);
 	}
 	if (!rc && r->nra)
 		rc = sk_buf_printf(o, "--%s--\n", boundary);

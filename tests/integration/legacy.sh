@@ -7,7 +7,9 @@
 # attached to a mail (sekisho mail) converted too; then Apache POI's legacy corpus
 # (../shared/corpus/legacy/poi, skipped when absent): every file delivered or blocked with
 # a reason, nothing crashes or hangs, each delivered one opens in LibreOffice and keeps the
-# words LibreOffice reads from the original. The corpus part takes a sample (every 5th
+# words LibreOffice reads from the original; its Outlook .msg files come out as .eml (the
+# msg module; tests/integration/msg.sh checks them closely) or are blocked malformed or
+# encrypted. The corpus part takes a sample (every 5th
 # file, a few minutes); SK_LEGACY_FULL=1 runs all of it.
 # Usage: legacy.sh SEKISHO SEKISHO-OFFICE CORPUS-DIR. Output: TAP.
 set -u
@@ -232,6 +234,14 @@ for j in rows:
     else:
         assert j["output"], j
         c["delivered"] += 1
+    # Outlook messages: rebuilt as .eml by the msg module (never LibreOffice's), or
+    # refused as malformed (POI's fuzzer-found files) or encrypted (S/MIME)
+    if j["input"].endswith(".msg"):
+        c["msg"] += 1
+        if j["verdict"] == "blocked":
+            assert j["reason"] in ("malformed", "encrypted"), j
+        else:
+            assert j["type"] == "msg" and j["output"].endswith(".eml"), j
 print("# corpus: %d files: %s" % (len(rows), ", ".join("%s %d" % kv for kv in sorted(c.items()))))
 assert len(rows) == total, (len(rows), total)
 assert c["delivered"] >= total // 2, c
@@ -294,10 +304,15 @@ assert not [w for w in worst if w.startswith("does not open")], worst
 assert checked and kept * 100 >= checked * 90, (kept, checked)
 EOF
 sed -n 's/^# opened/# opened/p' out.log
-check "corpus: delivered files hold no VBA, OLE objects or external links" "$py" - <<'EOF'
-import re, zipfile
+check "corpus: delivered files hold no VBA, OLE objects or external links; each .eml (from .msg) parses" "$py" - <<'EOF'
+import email, re, zipfile
+from email import policy
 for l in open("delivered.txt"):
     out = l.rstrip("\n").split("\t")[1]
+    if out.endswith(".eml"):
+        m = email.message_from_binary_file(open(out, "rb"), policy=policy.default)
+        assert not m.defects and m.get_body(("plain",)) is not None, out
+        continue
     for n in zipfile.ZipFile(out).namelist():
         assert not re.search(r"vbaProject|oleObject|externalLink|activeX|embeddings/.*\.bin$", n, re.I), (out, n)
 EOF

@@ -1,11 +1,13 @@
 /* Allocation failures, injected one at a time (failalloc.c): whatever fails, the library
- * returns an error, leaks nothing and leaves no half-built object behind. Run under
- * ASan/UBSan to see the leaks and bad accesses too. */
+ * returns an error, leaks nothing and leaves no half-built object behind (the policy
+ * parser; the Outlook .msg module). Run under ASan/UBSan to see the leaks and bad accesses
+ * too. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "failalloc.h"
 #include "sekisho/policy.h"
+#include "sekisho/mail.h"
 #include "testutil.h"
 
 /* The example policy: every section, so that every array of the parser grows (PUSH). */
@@ -105,10 +107,60 @@ static void policy_parse_each_allocation_fails(void **state)
 	sk_buf_free(&text);
 }
 
+/* The Outlook .msg module (the compound file reader, the properties, an attachment
+ * through the registry, an attached message): whichever allocation fails, the message is
+ * blocked or delivered whole (the same output as without a failure), and nothing leaks. */
+static void msg_each_allocation_fails(void **state)
+{
+	(void)state;
+	sk_mail_init();
+	sk_buf msg, want, out;
+	tu_read(tu_src("fuzz/corpus/msg/attach"), &msg);
+	sk_buf_init(&want, 0);
+	sk_budget b;
+	fa_off();
+	tu_budget(&b, false);
+	assert_int_equal(tu_direct(sk_buf_data(&msg), sk_buf_len(&msg), "a.msg", &b, &want),
+			 SK_REASON_NONE);
+	tu_budget(&b, false);
+	sk_buf_init(&out, 0);
+	fa_fail(-1, 0);
+	tu_direct(sk_buf_data(&msg), sk_buf_len(&msg), "a.msg", &b, &out);
+	long total = fa_calls();
+	fa_off();
+	assert_true(total > 50);
+	for (int every_later = 0; every_later <= 1; every_later++) {
+		long blocked = 0, whole = 0;
+		for (long n = 0; n < total; n++) {
+			sk_buf_free(&out);
+			sk_buf_init(&out, 0);
+			tu_budget(&b, false);
+			fa_fail(n, every_later);
+			sk_reason r = tu_direct(sk_buf_data(&msg), sk_buf_len(&msg), "a.msg", &b, &out);
+			fa_off();
+			if (r != SK_REASON_NONE) {
+				blocked++;
+				continue;
+			}
+			assert_int_equal(sk_buf_len(&out), sk_buf_len(&want));
+			assert_memory_equal(sk_buf_data(&out), sk_buf_data(&want), sk_buf_len(&want));
+			whole++;
+		}
+		print_message("# msg, every_later %d: %ld allocations, %ld blocked, %ld whole\n",
+			      every_later, total, blocked, whole);
+		/* a buffer's doubled size may fail where its exact size is tried next */
+		assert_true(every_later ? blocked > total / 2 : blocked > total / 4);
+	}
+	sk_buf_free(&out);
+	sk_buf_free(&want);
+	sk_buf_free(&msg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(policy_parse_each_allocation_fails),
+		cmocka_unit_test(msg_each_allocation_fails),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
