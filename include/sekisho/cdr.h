@@ -115,7 +115,8 @@ struct sk_cdr_ctx {
 	char out_ext[16];
 	/* after sk_cdr_child() delivered an entry: that entry's out_ext ("" for none) */
 	char child_ext[16];
-	/* after sk_cdr_child(): that entry's detected type (its code NULL when undetected) */
+	/* after sk_cdr_child(): the type of what the entry became (sk_cdr_out_type) when it
+	 * was delivered, else its detected type (its code NULL when undetected) */
 	sk_type child_type;
 	/* unlocking a PPAP archive (engine.h: sk_engine_job.passwords): the password the
 	 * top-level ZIP is decrypted with; NULL otherwise and always for nested items
@@ -144,6 +145,11 @@ typedef struct sk_cdr_module {
 
 /* The module for t, or NULL (the item is then blocked as unknown-type). */
 const sk_cdr_module *sk_cdr_find(const sk_type *t);
+
+/* The type of what a delivered item is: ctx->type, or when a module made it into another
+ * type (ctx->out_ext set: docm → docx, doc → docx, 画像化 → pdf) that type — what DLP
+ * reads and a mail attachment is labelled with. */
+sk_type sk_cdr_out_type(const sk_cdr_ctx *ctx);
 
 /* Record an action at ctx->where (+ ":" sub when sub is given). */
 int sk_cdr_action(sk_cdr_ctx *ctx, sk_action a, const char *what, const char *sub,

@@ -230,6 +230,9 @@ int sk_cdr_render(sk_cdr_ctx *ctx, const uint8_t *p, size_t n, sk_output *out,
 		 req.pages, req.pages == 1 ? "" : "s", ctx->profile->image_dpi ? ctx->profile->image_dpi : 150,
 		 req.note[0] ? ", " : "", req.note);
 	rc = sk_cdr_action(ctx, SK_ACTION_CONVERTED, "image", NULL, d, 1);
+	/* a damaged PDF: what qpdf refused it for */
+	if (rc == 0 && damaged)
+		rc = sk_cdr_action(ctx, SK_ACTION_NOTED, "structure", NULL, damaged, 1);
 	if (rc == 0) {
 		/* the PDF module at this level, never making it into images again */
 		sk_type was = ctx->type;

@@ -99,6 +99,12 @@ int sk_cdr_block(sk_cdr_ctx *ctx, sk_reason reason, const char *detail)
 	return SK_EBLOCKED;
 }
 
+sk_type sk_cdr_out_type(const sk_cdr_ctx *ctx)
+{
+	const sk_type *t = ctx->out_ext[0] ? sk_type_find(ctx->out_ext) : NULL;
+	return t ? *t : ctx->type;
+}
+
 bool sk_cdr_images(const sk_cdr_ctx *ctx)
 {
 	const sk_type *t = &ctx->type;
@@ -195,7 +201,7 @@ int sk_cdr_child(sk_cdr_ctx *parent, const char *name, const void *data, size_t 
 	int rc = sk_cdr_run(&child, &in, &o, err);
 	sk_input_release(&in);
 	memcpy(parent->child_ext, rc == 0 ? child.out_ext : "", rc == 0 ? sizeof(child.out_ext) : 1);
-	parent->child_type = child.type;
+	parent->child_type = rc == 0 ? sk_cdr_out_type(&child) : child.type;
 	if (rc == 0)
 		return 0;
 	sk_report_truncate(parent->report, mark);

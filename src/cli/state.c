@@ -142,9 +142,10 @@ int cli_office_open(sk_lang lang, bool off, const sk_profile *profile, sk_option
 	*office = NULL;
 	bool wanted = !off;
 	if (wanted && profile) {
-		wanted = false;
+		/* the office workers convert legacy formats and make images (画像化) */
+		wanted = profile->pdf_image || profile->ooxml_image || profile->damaged_pdf_image;
 		for (int f = 0; f < SK_LEGACY__COUNT; f++)
-			wanted = wanted || profile->legacy[f] == SK_LEGACY_CONVERT;
+			wanted = wanted || profile->legacy[f] != SK_LEGACY_BLOCK;
 	}
 	if (!wanted)
 		return 0;

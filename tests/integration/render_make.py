@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Japanese test documents for 画像化 (render.sh, bench/render.sh).
 
-usage: render_make.py KIND OUT.fodt [PAGES]
+usage: render_make.py KIND OUT.fodt [PAGES] [--numbered]
   KIND  horizontal | vertical
+  --numbered: each page starts with its own line 「第N頁」 (N its number), so that the
+  order of the pages can be checked in an output
   Writes a flat ODF text document (LibreOffice opens .fodt directly): A4, Noto Serif CJK JP
   12 pt, PAGES pages (default 1) of Japanese prose (a page break before each further page);
   vertical: the page layout's writing mode is tb-rl (縦書き, columns right to left).
@@ -28,9 +30,10 @@ PARAGRAPHS = [
 ]
 
 
-def page_body(first):
+def page_body(first, number=None):
     out = []
-    for i, p in enumerate(PARAGRAPHS):
+    paras = ([u"第%d頁" % number] if number else []) + PARAGRAPHS
+    for i, p in enumerate(paras):
         style = "PB" if (i == 0 and not first) else "P"
         out.append('<text:p text:style-name="%s">%s</text:p>' % (style, escape(p)))
     return "\n".join(out)
@@ -38,11 +41,13 @@ def page_body(first):
 
 def main():
     kind, out = sys.argv[1], sys.argv[2]
-    pages = int(sys.argv[3]) if len(sys.argv) > 3 else 1
+    numbered = "--numbered" in sys.argv
+    args = [a for a in sys.argv if a != "--numbered"]
+    pages = int(args[3]) if len(args) > 3 else 1
     if kind not in ("horizontal", "vertical"):
         sys.exit("kind: horizontal | vertical")
     mode = "tb-rl" if kind == "vertical" else "lr-tb"
-    body = "\n".join(page_body(i == 0) for i in range(pages))
+    body = "\n".join(page_body(i == 0, i + 1 if numbered else None) for i in range(pages))
     doc = f"""<?xml version="1.0" encoding="UTF-8"?>
 <office:document xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"
  xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0"
@@ -84,7 +89,9 @@ def main():
         f.write(doc)
     base = out[:-5] if out.endswith(".fodt") else out
     with open(base + ".txt", "w", encoding="utf-8") as f:
-        for _ in range(pages):
+        for i in range(pages):
+            if numbered:
+                f.write(u"第%d頁\n" % (i + 1))
             f.write("\n".join(PARAGRAPHS) + "\n")
 
 
