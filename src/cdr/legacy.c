@@ -72,6 +72,16 @@ int sk_legacy_action_parse(const char *s)
 	return SK_ENOTFOUND;
 }
 
+/* What the hook gave back (b): charged to the item's budget (*why a limit), an input over
+ * it in *in (release it), and its detected type in *got. */
+static int take_result(sk_cdr_ctx *ctx, const sk_buf *b, sk_input *in, sk_type *got,
+		       sk_reason *why, sk_error *err)
+{
+	*why = sk_budget_expand(ctx->budget, sk_buf_len(b));
+	sk_input_mem(in, sk_buf_len(b) ? sk_buf_data(b) : (const uint8_t *)"", sk_buf_len(b));
+	return *why == SK_REASON_NONE ? sk_detect(in, NULL, got, err) : 0;
+}
+
 static bool legacy_accepts(const sk_type *t)
 {
 	return sk_office_target(t->code) != NULL;
@@ -129,13 +139,10 @@ static int legacy_sanitize(sk_cdr_ctx *ctx, sk_input *in, sk_output *out, sk_err
 		return sk_cdr_block(ctx, why != SK_REASON_NONE ? why : SK_REASON_INTERNAL, d);
 	}
 	/* what came back counts against the item's budget, and must be what was asked for */
-	why = sk_budget_expand(ctx->budget, sk_buf_len(&conv));
 	sk_input cin;
-	sk_input_mem(&cin, sk_buf_len(&conv) ? sk_buf_data(&conv) : (const uint8_t *)"",
-		     sk_buf_len(&conv));
 	sk_type got;
-	if (why == SK_REASON_NONE && (rc = sk_detect(&cin, NULL, &got, err)) == 0 &&
-	    (got.kind != SK_KIND_OOXML || strcmp(got.code, to))) {
+	rc = take_result(ctx, &conv, &cin, &got, &why, err);
+	if (!rc && why == SK_REASON_NONE && (got.kind != SK_KIND_OOXML || strcmp(got.code, to))) {
 		snprintf(d, sizeof(d), "convert %s: the result is %s, not %s", from, got.code, to);
 		why = SK_REASON_MALFORMED;
 	}
@@ -208,13 +215,10 @@ int sk_cdr_render(sk_cdr_ctx *ctx, const uint8_t *p, size_t n, sk_output *out,
 				    cerr.msg[0] ? cerr.msg : sk_reason_code(why));
 	}
 	/* what came back counts against the item's budget, and must be a PDF */
-	why = sk_budget_expand(ctx->budget, sk_buf_len(&img));
 	sk_input pin;
-	sk_input_mem(&pin, sk_buf_len(&img) ? sk_buf_data(&img) : (const uint8_t *)"",
-		     sk_buf_len(&img));
 	sk_type got;
-	if (why == SK_REASON_NONE && (rc = sk_detect(&pin, NULL, &got, err)) == 0 &&
-	    got.kind != SK_KIND_PDF)
+	rc = take_result(ctx, &img, &pin, &got, &why, err);
+	if (!rc && why == SK_REASON_NONE && got.kind != SK_KIND_PDF)
 		why = SK_REASON_MALFORMED;
 	if (why != SK_REASON_NONE || rc) {
 		sk_input_release(&pin);

@@ -970,6 +970,38 @@ static sk_reason gerror_reason(const GError *e)
 	return SK_REASON_MALFORMED;
 }
 
+/* poppler's document of p[0..n) (kept, not copied: close_pdf before p goes) with at least
+ * one page, *np of them; else SK_EFORMAT with *why (malformed, encrypted) */
+static int open_pdf(const uint8_t *p, size_t n, GBytes **bytes, PopplerDocument **doc,
+		    unsigned *np, sk_reason *why, sk_error *err)
+{
+	GError *gerr = NULL;
+	*bytes = g_bytes_new_static(p, n);
+	*doc = poppler_document_new_from_bytes(*bytes, NULL, &gerr);
+	int rc = 0;
+	int npi = *doc ? poppler_document_get_n_pages(*doc) : 0;
+	if (!*doc) {
+		*why = gerror_reason(gerr);
+		rc = sk_error_set(err, SK_EFORMAT, "render: %s", gerr ? gerr->message : "poppler");
+	} else if (npi <= 0) {
+		*why = SK_REASON_MALFORMED;
+		rc = sk_error_set(err, SK_EFORMAT, "render: no pages");
+	} else {
+		*np = (unsigned)npi;
+	}
+	if (gerr)
+		g_error_free(gerr);
+	return rc;
+}
+
+static void close_pdf(GBytes *bytes, PopplerDocument *doc)
+{
+	if (doc)
+		g_object_unref(doc);
+	if (bytes)
+		g_bytes_unref(bytes);
+}
+
 int sk_render_image_pdf(const uint8_t *p, size_t n, const sk_render_options *o, unsigned first,
 			unsigned last, sk_budget *b, sk_buf *out, sk_render_info *info,
 			sk_reason *reason, sk_error *err)
@@ -1003,26 +1035,15 @@ int sk_render_image_pdf(const uint8_t *p, size_t n, const sk_render_options *o, 
 		return rc;
 	}
 
-	GBytes *bytes = g_bytes_new_static(p, n);
-	GError *gerr = NULL;
-	PopplerDocument *doc = poppler_document_new_from_bytes(bytes, NULL, &gerr);
+	GBytes *bytes = NULL;
+	PopplerDocument *doc = NULL;
 	cairo_surface_t *pdf = NULL;
 	cairo_t *cr = NULL;
 	sk_buf raw;
 	sk_buf_init(&raw, 0);
 	unsigned np = 0;
-	if (!doc) {
-		why = gerror_reason(gerr);
-		rc = sk_error_set(err, SK_EFORMAT, "render: %s", gerr ? gerr->message : "poppler");
+	if ((rc = open_pdf(p, n, &bytes, &doc, &np, &why, err)) != 0)
 		goto out;
-	}
-	int npi = poppler_document_get_n_pages(doc);
-	if (npi <= 0) {
-		why = SK_REASON_MALFORMED;
-		rc = sk_error_set(err, SK_EFORMAT, "render: no pages");
-		goto out;
-	}
-	np = (unsigned)npi;
 	if (np > opt.max_pages) {
 		why = SK_REASON_LIMIT_PAGES;
 		rc = sk_error_set(err, SK_EFORMAT, "render: %u pages, at most %u", np, opt.max_pages);
@@ -1075,11 +1096,7 @@ out:
 	if (pdf)
 		cairo_surface_destroy(pdf);
 	sk_buf_free(&raw);
-	if (doc)
-		g_object_unref(doc);
-	if (gerr)
-		g_error_free(gerr);
-	g_bytes_unref(bytes);
+	close_pdf(bytes, doc);
 	pthread_mutex_unlock(&render_lock);
 	if (rc) {
 		if (rc == SK_EFORMAT && why == SK_REASON_NONE)
@@ -1105,25 +1122,15 @@ int sk_render_pages(const uint8_t *p, size_t n, unsigned *pages, sk_reason *reas
 		pthread_mutex_unlock(&render_lock);
 		return rc;
 	}
-	GBytes *bytes = g_bytes_new_static(p, n);
-	GError *gerr = NULL;
-	PopplerDocument *doc = poppler_document_new_from_bytes(bytes, NULL, &gerr);
-	int np = doc ? poppler_document_get_n_pages(doc) : 0;
-	if (!doc) {
-		*reason = gerror_reason(gerr);
-		rc = sk_error_set(err, SK_EFORMAT, "render: %s", gerr ? gerr->message : "poppler");
-	} else if (np <= 0) {
-		*reason = SK_REASON_MALFORMED;
-		rc = sk_error_set(err, SK_EFORMAT, "render: no pages");
-	} else {
+	GBytes *bytes = NULL;
+	PopplerDocument *doc = NULL;
+	unsigned np = 0;
+	rc = open_pdf(p, n, &bytes, &doc, &np, reason, err);
+	if (!rc) {
 		*reason = SK_REASON_NONE;
-		*pages = (unsigned)np;
+		*pages = np;
 	}
-	if (doc)
-		g_object_unref(doc);
-	if (gerr)
-		g_error_free(gerr);
-	g_bytes_unref(bytes);
+	close_pdf(bytes, doc);
 	pthread_mutex_unlock(&render_lock);
 	return rc;
 }
