@@ -547,6 +547,19 @@ static int input_fd(sk_office *o, const uint8_t *p, size_t n, sk_reason *reason,
 	return fd;
 }
 
+/* run() with p[0..n) as the input, b's deadline */
+static int run_bytes(sk_office *o, sk_wire_office_job *j, const uint8_t *p, size_t n,
+		     const sk_budget *b, sk_buf *out, sk_wire_office_answer *ans, sk_reason *reason,
+		     sk_error *err)
+{
+	int in_fd = input_fd(o, p, n, reason, err);
+	if (in_fd < 0)
+		return SK_EFORMAT;
+	int rc = run(o, j, in_fd, job_deadline(b), out, ans, reason, err);
+	close(in_fd);
+	return rc;
+}
+
 int sk_office_convert(sk_office *o, const char *from, const uint8_t *p, size_t n,
 		      const sk_budget *b, sk_buf *out, sk_reason *reason, sk_error *err)
 {
@@ -556,14 +569,9 @@ int sk_office_convert(sk_office *o, const char *from, const uint8_t *p, size_t n
 		*reason = SK_REASON_UNKNOWN_TYPE;
 		return sk_error_set(err, SK_EFORMAT, "no conversion for type %s", from ? from : "(null)");
 	}
-	int in_fd = input_fd(o, p, n, reason, err);
-	if (in_fd < 0)
-		return SK_EFORMAT;
 	sk_wire_office_job j = {.mode = SK_OFFICE_CONVERT, .from = from};
 	sk_wire_office_answer ans;
-	int rc = run(o, &j, in_fd, job_deadline(b), out, &ans, reason, err);
-	close(in_fd);
-	return rc;
+	return run_bytes(o, &j, p, n, b, out, &ans, reason, err);
 }
 
 /* The render budget's pixels left in b (0: no limit); *none when none are left */
@@ -651,13 +659,9 @@ int sk_office_pdf(sk_office *o, const char *from, const uint8_t *p, size_t n,
 	*reason = SK_REASON_NONE;
 	if (!image_args(from, NULL, reason, err))
 		return SK_EFORMAT;
-	int in_fd = input_fd(o, p, n, reason, err);
-	if (in_fd < 0)
-		return SK_EFORMAT;
 	sk_wire_office_job j = {.mode = SK_OFFICE_PDF, .from = from};
 	sk_wire_office_answer ans;
-	int rc = run(o, &j, in_fd, job_deadline(b), out, &ans, reason, err);
-	close(in_fd);
+	int rc = run_bytes(o, &j, p, n, b, out, &ans, reason, err);
 	/* a count for every document; an output for all but a PDF (whose own bytes are it) */
 	bool is_pdf = !strcmp(from, "pdf");
 	if (rc == 0 && (!ans.info.pages || is_pdf != !ans.out_size)) {
@@ -691,20 +695,14 @@ int sk_office_join(sk_office *o, const sk_buf *parts, size_t n, const sk_budget 
 		*reason = rc == SK_ELIMIT ? SK_REASON_LIMIT_SIZE : SK_REASON_INTERNAL;
 		rc = sk_error_set(err, SK_EFORMAT, "join: %s", rc == SK_ELIMIT ? "too large" : "no memory");
 	} else {
-		int in_fd = input_fd(o, sk_buf_data(&all), sk_buf_len(&all), reason, err);
-		if (in_fd < 0) {
-			rc = SK_EFORMAT;
-		} else {
-			j->mode = SK_OFFICE_JOIN;
-			j->from = "pdf";
-			j->nparts = (uint32_t)n;
-			sk_wire_office_answer ans;
-			rc = run(o, j, in_fd, job_deadline(b), out, &ans, reason, err);
-			if (rc == 0 && !ans.out_size) {
-				*reason = SK_REASON_WORKER_CRASH;
-				rc = sk_error_set(err, SK_EFORMAT, "office worker: a join without an output");
-			}
-			close(in_fd);
+		j->mode = SK_OFFICE_JOIN;
+		j->from = "pdf";
+		j->nparts = (uint32_t)n;
+		sk_wire_office_answer ans;
+		rc = run_bytes(o, j, sk_buf_data(&all), sk_buf_len(&all), b, out, &ans, reason, err);
+		if (rc == 0 && !ans.out_size) {
+			*reason = SK_REASON_WORKER_CRASH;
+			rc = sk_error_set(err, SK_EFORMAT, "office worker: a join without an output");
 		}
 	}
 	sk_buf_free(&all);

@@ -125,24 +125,8 @@ check "v.pdf: the first vertical line comes back as written" \
 	sh -c 'pdftotext -q out/v.pdf - | tr -d "[:space:]" | grep -q 令和六年度の住民税の申告について'
 
 # --- damaged PDFs: qpdf refuses them, poppler renders them -----------------------------------
-"$py" - <<'EOF'
-content = b"BT /F1 24 Tf 20 100 Td (Damaged sekisho) Tj ET"
-objs = [b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R 2 0 R] /Count 1 >>",  # the tree holds itself
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 200] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream"]
-body = bytearray(b"%PDF-1.4\n")
-offs = []
-for i, o in enumerate(objs):
-    offs.append(len(body))
-    body += b"%d 0 obj\n" % (i + 1) + o + b"\nendobj\n"
-x = len(body)
-xref = b"xref\n0 5\n0000000000 65535 f \n" + b"".join(b"%010d 00000 n \n" % o for o in offs)
-open("loop.pdf", "wb").write(body + xref + b"trailer\n<< /Size 5 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % x)
-# the same without its cross-reference table and startxref (a transfer cut short)
-open("loop-noxref.pdf", "wb").write(body + b"trailer\n<< /Size 5 /Root 1 0 R >>\n%%EOF\n")
-EOF
+"$py" "$src/tests/integration/render_make.py" damaged loop.pdf
+"$py" "$src/tests/integration/render_make.py" damaged loop-noxref.pdf --no-xref
 for f in loop loop-noxref; do
 	qpdf --check $f.pdf >$f.qpdf 2>&1
 	qrc=$?
