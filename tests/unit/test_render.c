@@ -360,6 +360,14 @@ static void test_info_and_pages(void **state)
 	char *t = page_text(&out, 1);
 	assert_non_null(strstr(t, "sekisho"));
 	g_free(t);
+	char note[96];
+	sk_render_ocr_note(&info, note, sizeof(note));
+	assert_string_equal(note, "OCR jpn 2");
+	info.ocr[SK_RENDER_OCR_VERT] = 1;
+	sk_render_ocr_note(&info, note, sizeof(note));
+	assert_string_equal(note, "OCR jpn 2, jpn_vert 1");
+	sk_render_ocr_note(&info, note, 12); /* what fits: whole entries only */
+	assert_string_equal(note, "OCR jpn 2");
 	/* no OCR: no page counted for any model */
 	o.ocr_lang = "";
 	sk_buf_reset(&out);
