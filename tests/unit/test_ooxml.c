@@ -1807,7 +1807,8 @@ static int fake_convert(void *ctx, sk_convert *c, const uint8_t *p, size_t n,
 	fake_office *f = ctx;
 	f->calls++;
 	assert_non_null(b);
-	assert_string_equal(c->from, f->want_from);
+	if (f->want_from)
+		assert_string_equal(c->from, f->want_from);
 	assert_int_equal(c->target, f->want_target);
 	f->got = *c;
 	if (c->target == SK_CONVERT_IMAGE && f->reply) {
@@ -2068,6 +2069,23 @@ static void legacy_convert(void **state)
 	assert_string_equal(r.res.report.out_ext, "pdf");
 	assert_int_equal(img.got.dpi, 0);
 	tu_free(&r);
+	/* in a ZIP beside a PDF of the same name: both kept, the second under a free name */
+	{
+		ent both[] = {{.name = "d/報告.docx", .data = (const char *)conv.data, .len = conv.len},
+			      {.name = "d/報告.pdf", .data = (const char *)pdf.data, .len = pdf.len}};
+		sk_buf zb;
+		mkzip(&zb, both, 2);
+		img.want_from = NULL; /* docx, then pdf */
+		tu_process(zb.data, zb.len, "both.zip", &opt, &r);
+		dump_report(&r);
+		assert_verdict(&r, SK_VERDICT_SANITIZED);
+		assert_true(zhas(&r.out, "d/報告.pdf"));
+		assert_true(zhas(&r.out, "d/報告 (2).pdf"));
+		assert_false(zhas(&r.out, "d/報告.docx"));
+		tu_free(&r);
+		sk_buf_free(&zb);
+		img.want_from = "docx";
+	}
 	opt.convert = NULL;
 	tu_process(conv.data, conv.len, "a.docx", &opt, &r);
 	assert_reason(&r, SK_REASON_INTERNAL);
