@@ -13,7 +13,8 @@
 # workers); a policy profile with `legacy: { doc: image }` (the .doc made into images, an
 # .xls still converted to xlsx); the built-in image profile named in a policy flow; the
 # page budget (`image: { max_pages: 1 }`, and office_tool's --max-pages); a numbered
-# 5-page document spread over 2 workers in ranges of 2 pages, joined in order.
+# 5-page document spread over 2 workers in ranges of 2 pages, joined in order (and through
+# `sanitize --workers 2`); a mail whose docx attachment comes back as a PDF.
 # usage: image_profile.sh SEKISHO SEKISHO-OFFICE OFFICE_TOOL SOURCE_ROOT
 set -uo pipefail
 sekisho=$(readlink -f "$1")
@@ -265,5 +266,13 @@ pdftotext -q "$o" n-out.txt
 read -r bag ordered < <($check_py recall n.txt n-out.txt)
 ok $([ -z "$problems" ] && ge "$bag" 0.90; echo $?) \
 	"the joined document: images and invisible text only, recall $bag over the 5 pages${problems:+: $problems}"
+# the same through the command: --workers 2 gives two office workers too
+"$sekisho" sanitize --profile image --workers 2 --json -o wout made/n.pdf >w2.json 2>>err.log
+inorder=0
+for k in 1 2 3 4 5; do
+	pdftotext -q -f $k -l $k wout/n.pdf - 2>/dev/null | tr -d '[:space:]' | grep -q "第${k}頁" && inorder=$((inorder + 1))
+done
+ok $([ "$(field w2.json n.pdf verdict)" = sanitized ] && [ $inorder -eq 5 ]; echo $?) \
+	"sanitize --workers 2 --profile image: the 5 pages in order ($(image_detail w2.json n.pdf))"
 
 done_testing
