@@ -529,20 +529,18 @@ done:
 	return rc;
 }
 
-/* p[0..n) in a sealed memfd the workers may only read: the descriptor, or -1 with *reason
- * and err set */
+/* p[0..n) in a sealed memfd the workers may only read: the descriptor, or SK_EFORMAT with
+ * *reason and err set */
 static int input_fd(sk_office *o, const uint8_t *p, size_t n, sk_reason *reason, sk_error *err)
 {
 	if (n > o->max_output) {
 		*reason = SK_REASON_LIMIT_SIZE;
-		sk_error_set(err, SK_EFORMAT, "input larger than the office limit");
-		return -1;
+		return sk_error_set(err, SK_EFORMAT, "input larger than the office limit");
 	}
 	int fd = -1;
 	if (sk_wire_memfd(n ? p : (const uint8_t *)"", n, &fd) != 0) {
 		*reason = SK_REASON_INTERNAL;
-		sk_error_sys(err, SK_EFORMAT, "office job (memfd)");
-		return -1;
+		return sk_error_sys(err, SK_EFORMAT, "office job (memfd)");
 	}
 	return fd;
 }
