@@ -31,7 +31,7 @@ typedef enum sk_legacy_family {
 
 typedef enum sk_legacy_action {
 	SK_LEGACY_CONVERT = 0, /* "convert": to OOXML, then rebuilt by the OOXML module */
-	SK_LEGACY_IMAGE,       /* "image": 画像化 (render.h); blocked until it is available */
+	SK_LEGACY_IMAGE,       /* "image": 画像化, a PDF of page images (sk_convert, below) */
 	SK_LEGACY_BLOCK,       /* "block": blocked unsupported-* */
 	SK_LEGACY_ACTION__COUNT
 } sk_legacy_action;
@@ -46,14 +46,37 @@ const char *sk_legacy_action_code(sk_legacy_action a);
 int sk_legacy_family_parse(const char *s);
 int sk_legacy_action_parse(const char *s);
 
-/* Converting one item of a legacy type (the contract of sk_office_convert, office.h):
- * p[0..n) of type `from` into OOXML bytes in out, within what is left of b's clock; on
+/* What the convert hook makes of an item. */
+typedef enum sk_convert_target {
+	/* a legacy type (a code of office.h's sk_office_target) → its OOXML type, which the
+	 * OOXML module then rebuilds (sk_office_convert) */
+	SK_CONVERT_OOXML = 0,
+	/* 画像化: a PDF, an OOXML document (docx, xlsx, pptx) or a legacy type (office.h:
+	 * sk_office_image_from) → a PDF of page images with an invisible OCR text layer
+	 * (render.h), which the PDF module then rebuilds (sk_office_image_document) */
+	SK_CONVERT_IMAGE,
+	SK_CONVERT_TARGET__COUNT
+} sk_convert_target;
+
+/* One conversion asked of the hook. */
+typedef struct sk_convert {
+	sk_convert_target target;
+	const char *from;   /* the item's detected type code */
+	unsigned dpi;       /* IMAGE: 0: render.h's default (150) */
+	unsigned max_pages; /* IMAGE: the page budget; 0: render.h's default (500) */
+	/* IMAGE, set by the hook when it succeeds: */
+	unsigned pages;     /* pages rendered */
+	char note[96];      /* the OCR models used per page, e.g. "OCR jpn 3, jpn_vert 1" */
+} sk_convert;
+
+/* The convert hook (engine.h: sk_engine_job.convert): p[0..n) of type c->from made into
+ * c->target in out, within what is left of b (its clock, and for IMAGE its pixels); on
  * failure *reason says what to block with. */
-typedef int (*sk_convert_fn)(void *ctx, const char *from, const uint8_t *p, size_t n,
+typedef int (*sk_convert_fn)(void *ctx, sk_convert *c, const uint8_t *p, size_t n,
 			     const sk_budget *b, sk_buf *out, sk_reason *reason, sk_error *err);
 
 /* Options of a sanitisation profile. Profiles are named; sk_profile_find() knows the
- * built-in ones ("default", "strict"); the policy file will add its own. */
+ * built-in ones ("default", "strict", "image"); the policy file adds its own. */
 typedef struct sk_profile {
 	const char *name;
 	bool csv_neutralize;       /* neutralise formula/DDE cells in CSV/TSV (default on) */
@@ -65,6 +88,14 @@ typedef struct sk_profile {
 	bool neutralize_links;     /* pdf: neutralise /URI links (default off) */
 	/* what is done with each legacy family (sk_legacy_action; zero: convert) */
 	uint8_t legacy[SK_LEGACY__COUNT];
+	/* 画像化 (SK_CONVERT_IMAGE) instead of the module's rebuild */
+	bool pdf_image;            /* every PDF (default off) */
+	bool ooxml_image;          /* every docx, xlsx, pptx and their macro and template
+				      variants (default off) */
+	bool damaged_pdf_image;    /* a PDF the PDF module (qpdf) refuses as malformed, when
+				      poppler can render it (default on; strict too) */
+	uint16_t image_dpi;        /* 0: 150 */
+	uint32_t image_max_pages;  /* the page budget of one item; 0: 500 */
 } sk_profile;
 
 const sk_profile *sk_profile_find(const char *name); /* NULL when unknown */
@@ -84,16 +115,19 @@ struct sk_cdr_ctx {
 	char out_ext[16];
 	/* after sk_cdr_child() delivered an entry: that entry's out_ext ("" for none) */
 	char child_ext[16];
-	/* after sk_cdr_child(): that entry's detected type (its code NULL when undetected) */
+	/* after sk_cdr_child(): the type of what the entry became (sk_cdr_out_type) when it
+	 * was delivered, else its detected type (its code NULL when undetected) */
 	sk_type child_type;
 	/* unlocking a PPAP archive (engine.h: sk_engine_job.passwords): the password the
 	 * top-level ZIP is decrypted with; NULL otherwise and always for nested items
 	 * (sk_cdr_child does not pass it on) */
 	const char *password;
-	/* converting legacy formats (engine.h: sk_engine_job.convert), passed on to every
-	 * nested item; NULL: they are blocked unsupported-* */
+	/* converting legacy formats and 画像化 (engine.h: sk_engine_job.convert), passed on
+	 * to every nested item; NULL: they are blocked */
 	sk_convert_fn convert;
 	void *convert_ctx;
+	/* this item is 画像化's own output being rebuilt: never made into images again */
+	bool imaged;
 	/* set by sk_cdr_block() */
 	sk_reason reason;
 	char reason_detail[128];
@@ -111,6 +145,11 @@ typedef struct sk_cdr_module {
 
 /* The module for t, or NULL (the item is then blocked as unknown-type). */
 const sk_cdr_module *sk_cdr_find(const sk_type *t);
+
+/* The type of what a delivered item is: ctx->type, or when a module made it into another
+ * type (ctx->out_ext set: docm → docx, doc → docx, 画像化 → pdf) that type — what DLP
+ * reads and a mail attachment is labelled with. */
+sk_type sk_cdr_out_type(const sk_cdr_ctx *ctx);
 
 /* Record an action at ctx->where (+ ":" sub when sub is given). */
 int sk_cdr_action(sk_cdr_ctx *ctx, sk_action a, const char *what, const char *sub,

@@ -62,11 +62,13 @@ typedef struct sk_options {
 	 * item blocked for malware or by a DLP rule, or whose worker crashed on it a second
 	 * time, opens an incident linked to the item (sk_ledger_gate_event). */
 	struct sk_ledger *ledger;
-	/* Converting legacy formats (legacy Office, RTF, ODF, xlsb, Office 2003 XML) for the
-	 * engine (engine.h: sk_engine_job.convert; cdr.h: sk_convert_fn), at any depth of the
-	 * item: usually sk_gate_office_convert with an sk_gate_office. NULL: they are blocked
-	 * unsupported-* (a profile may block them anyway). With a pool the worker asks the
-	 * gate, which calls this hook in the thread that runs the item. */
+	/* Converting legacy formats (legacy Office, RTF, ODF, xlsb, Office 2003 XML) and
+	 * 画像化 for the engine (engine.h: sk_engine_job.convert; cdr.h: sk_convert_fn), at
+	 * any depth of the item: usually sk_gate_office_convert with an sk_gate_office.
+	 * NULL: legacy formats are blocked unsupported-* (a profile may block them anyway),
+	 * what the profile makes into images is blocked, a damaged PDF stays malformed. With
+	 * a pool the worker asks the gate, which calls this hook in the thread that runs the
+	 * item. */
 	sk_convert_fn convert;
 	void *convert_ctx;
 } sk_options;
@@ -85,8 +87,10 @@ typedef struct sk_gate_office sk_gate_office;
 int sk_gate_office_new(const sk_office_config *cfg, bool lazy, sk_gate_office **out,
 		       sk_error *err);
 void sk_gate_office_free(sk_gate_office *g);
-/* The hook (cdr.h: sk_convert_fn) with ctx an sk_gate_office: sk_office_convert. */
-int sk_gate_office_convert(void *ctx, const char *from, const uint8_t *p, size_t n,
+/* The hook (cdr.h: sk_convert_fn) with ctx an sk_gate_office: sk_office_convert for
+ * SK_CONVERT_OOXML, sk_office_image_document for SK_CONVERT_IMAGE (c->dpi and
+ * c->max_pages its options, the OCR models chosen per page). */
+int sk_gate_office_convert(void *ctx, sk_convert *c, const uint8_t *p, size_t n,
 			   const sk_budget *b, sk_buf *out, sk_reason *reason, sk_error *err);
 /* The open pool's counters; false (st zeroed) while none is open. */
 bool sk_gate_office_stats(sk_gate_office *g, sk_office_stats *st);

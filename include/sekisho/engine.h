@@ -51,14 +51,13 @@ typedef struct sk_engine_job {
 	 * other (mail must be NULL). */
 	const char *const *passwords;
 	size_t n_passwords;
-	/* Converting legacy office formats (office.h) for this job, at any depth (a .doc in a
-	 * ZIP, an .xls attached to a mail): NULL leaves them blocked unsupported-* as before.
-	 * In a worker the engine asks the gate over its socket (a typed request in the middle
-	 * of the job, its bytes in a sealed memfd) and the gate calls its own convert; in
-	 * process it is called directly. Same contract as sk_office_convert (from: the
-	 * detected type code; out: the OOXML bytes; *reason when it fails). */
-	int (*convert)(void *ctx, const char *from, const uint8_t *p, size_t n,
-		       const sk_budget *b, sk_buf *out, sk_reason *reason, sk_error *err);
+	/* Converting legacy office formats to OOXML and 画像化 (cdr.h: sk_convert_fn; the
+	 * profile says which, office.h does them) for this job, at any depth (a .doc in a
+	 * ZIP, an .xls attached to a mail): NULL leaves legacy formats blocked unsupported-*
+	 * and what the profile makes into images blocked. In a worker the engine asks the
+	 * gate over its socket (a typed request in the middle of the job, its bytes in a
+	 * sealed memfd) and the gate calls its own hook; in process it is called directly. */
+	sk_convert_fn convert;
 	void *convert_ctx;
 } sk_engine_job;
 

@@ -117,6 +117,7 @@ static const struct text3 whats[] = {
 	{"uri", "リンク", "links"},
 	{"encryption", "暗号化 (所有者パスワード)", "encryption (owner password)"},
 	{"file-type", "ファイル形式", "file type"},
+	{"image", "画像化 (ページを画像と OCR の文字に)", "画像化 (pages made into images and OCR text)"},
 	{"mynumber", "個人番号 (マイナンバー)", "My Number (individual number)"},
 	{"corporate-number", "法人番号", "corporate number"},
 	{"dlp-pattern", "独自の検出パターン", "custom DLP pattern"},

@@ -17,7 +17,12 @@
  *  - with strip_metadata: /Info, XMP /Metadata streams, /PieceInfo, pdfTeX's PTEX.* keys.
  * Stream data is copied as it is (qpdf's "preserve" mode): nothing is decompressed, so the
  * parse costs the input size and nothing more. Objects not reachable from the trailer are
- * not written. Every indirect object walked costs one budget entry. */
+ * not written. Every indirect object walked costs one budget entry.
+ *
+ * A PDF qpdf refuses as malformed (damaged beyond what it repairs) gets a second chance
+ * when the profile allows it (damaged_pdf_image) and the job can make images: 画像化
+ * (sk_cdr_render), where poppler renders what it can read; if that fails too, the item
+ * stays blocked as malformed. */
 #include <qpdf/qpdf-c.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -803,6 +808,7 @@ static int pdf_sanitize(sk_cdr_ctx *ctx, sk_input *in, sk_output *out, sk_error 
 
 	if ((br = sk_budget_time(ctx->budget)) != SK_REASON_NONE)
 		return sk_cdr_block(ctx, br, "pdf");
+	size_t mark = ctx->report->n;
 	pdf_walk w = {.ctx = ctx};
 	w.q = qpdf_init();
 	if (!w.q)
@@ -897,6 +903,14 @@ done:
 	free(w.chain.v);
 	free(w.stack);
 	qpdf_cleanup(&w.q);
+	if (w.rc == SK_EBLOCKED && w.reason == SK_REASON_MALFORMED &&
+	    ctx->profile->damaged_pdf_image && ctx->convert && !ctx->imaged) {
+		/* the second chance: nothing of the refused rebuild stays in the report */
+		sk_report_truncate(ctx->report, mark);
+		char why[128];
+		snprintf(why, sizeof(why), "qpdf: %.100s", w.detail[0] ? w.detail : "malformed");
+		return sk_cdr_render(ctx, data, len, out, why, err);
+	}
 	if (w.rc == SK_EBLOCKED)
 		return sk_cdr_block(ctx, w.reason, w.detail);
 	if (w.rc && err && !err->code)

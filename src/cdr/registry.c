@@ -16,6 +16,7 @@ static const sk_profile profiles[] = {
 		.keep_revisions = true,
 		.strip_metadata = true,
 		.neutralize_links = false,
+		.damaged_pdf_image = true,
 	},
 	{
 		.name = "strict",
@@ -26,8 +27,27 @@ static const sk_profile profiles[] = {
 		.keep_revisions = false,
 		.strip_metadata = true,
 		.neutralize_links = true,
+		.damaged_pdf_image = true,
+	},
+	{
+		/* 画像化 of every document: PDF, OOXML, legacy Office, RTF, ODF, xlsb, Office
+		 * 2003 XML become PDFs of page images; the rest as in default */
+		.name = "image",
+		.csv_neutralize = true,
+		.keep_srgb_icc = true,
+		.block_name_mismatch = false,
+		.keep_comments = true,
+		.keep_revisions = true,
+		.strip_metadata = true,
+		.neutralize_links = false,
+		.legacy = {SK_LEGACY_IMAGE, SK_LEGACY_IMAGE, SK_LEGACY_IMAGE, SK_LEGACY_IMAGE,
+			   SK_LEGACY_IMAGE, SK_LEGACY_IMAGE, SK_LEGACY_IMAGE},
+		.pdf_image = true,
+		.ooxml_image = true,
+		.damaged_pdf_image = true,
 	},
 };
+_Static_assert(SK_LEGACY__COUNT == 7, "the image profile names every legacy family");
 
 const sk_profile *sk_profile_find(const char *name)
 {
@@ -80,6 +100,25 @@ int sk_cdr_block(sk_cdr_ctx *ctx, sk_reason reason, const char *detail)
 	return SK_EBLOCKED;
 }
 
+sk_type sk_cdr_out_type(const sk_cdr_ctx *ctx)
+{
+	const sk_type *t = ctx->out_ext[0] ? sk_type_find(ctx->out_ext) : NULL;
+	return t ? *t : ctx->type;
+}
+
+bool sk_cdr_images(const sk_cdr_ctx *ctx)
+{
+	const sk_type *t = &ctx->type;
+	if (ctx->imaged || !t->code)
+		return false;
+	if (t->kind == SK_KIND_PDF)
+		return ctx->profile->pdf_image;
+	if (t->kind == SK_KIND_OOXML)
+		return ctx->profile->ooxml_image &&
+		       (!strcmp(t->code, "docx") || !strcmp(t->code, "xlsx") || !strcmp(t->code, "pptx"));
+	return false;
+}
+
 /* Types we recognise but do not rebuild, with the reason they are refused. */
 sk_reason sk_cdr_unsupported_reason(sk_kind k)
 {
@@ -120,7 +159,7 @@ int sk_cdr_run(sk_cdr_ctx *ctx, sk_input *in, sk_output *out, sk_error *err)
 				return sk_cdr_block(ctx, SK_REASON_INTERNAL, "report");
 		}
 	}
-	const sk_cdr_module *m = sk_cdr_find(&ctx->type);
+	const sk_cdr_module *m = sk_cdr_images(ctx) ? &sk_cdr_module_render : sk_cdr_find(&ctx->type);
 	if (!m)
 		return sk_cdr_block(ctx, sk_cdr_unsupported_reason(ctx->type.kind), ctx->type.code);
 	rc = m->sanitize(ctx, in, out, err);
@@ -163,7 +202,7 @@ int sk_cdr_child(sk_cdr_ctx *parent, const char *name, const void *data, size_t 
 	int rc = sk_cdr_run(&child, &in, &o, err);
 	sk_input_release(&in);
 	memcpy(parent->child_ext, rc == 0 ? child.out_ext : "", rc == 0 ? sizeof(child.out_ext) : 1);
-	parent->child_type = child.type;
+	parent->child_type = rc == 0 ? sk_cdr_out_type(&child) : child.type;
 	if (rc == 0)
 		return 0;
 	sk_report_truncate(parent->report, mark);

@@ -304,9 +304,9 @@ static int read_entry(zstate *s, uint64_t i, const char *name)
 
 /* Makes s->clean unique among the names written so far (into s->uniq): "a (2).txt".
  * Each name remembers the next suffix to try, so many copies of one name stay linear. */
-static int unique_name(zstate *s, bool *changed)
+/* c, or when the archive has it already "STEM (k).EXT", in s->uniq, and put in the set */
+static int unique_of(zstate *s, const char *c, bool *changed)
 {
-	const char *c = sk_buf_str(&s->clean);
 	*changed = false;
 	sk_buf_reset(&s->uniq);
 	nsent *first = nameset_find(&s->names, c);
@@ -330,6 +330,11 @@ static int unique_name(zstate *s, bool *changed)
 			return nameset_put(&s->names, sk_buf_str(&s->uniq));
 		}
 	}
+}
+
+static int unique_name(zstate *s, bool *changed)
+{
+	return unique_of(s, sk_buf_str(&s->clean), changed);
 }
 
 /* libzip asks while it writes: the item's time is up → zip_close() stops. */
@@ -417,22 +422,34 @@ static int out_raw(zstate *s, uint64_t i, const char *name, const zip_stat_t *st
 	return out_meta(s, idx, st, false);
 }
 
-/* Adds a delivered entry whose type changed (a docm rebuilt as docx) under its name with
- * the new extension, so that the name says what the bytes are. */
+/* Adds a delivered entry whose type changed (a docm rebuilt as docx, a document made into
+ * a PDF of page images) under its name with the new extension, so that the name says what
+ * the bytes are; "STEM (k).EXT" when the archive has that name already (report.docx beside
+ * report.pdf). */
 static int out_file_renamed(zstate *s, const char *name, const char *ext, const zip_stat_t *st)
 {
 	const char *slash = strrchr(name, '/');
 	const char *base = slash ? slash + 1 : name;
 	const char *dot = strrchr(base, '.');
 	size_t keep = dot && dot != base ? (size_t)(dot - name) : strlen(name);
-	sk_buf nn;
+	sk_buf nn, was;
 	sk_buf_init(&nn, 0);
+	sk_buf_init(&was, 0);
 	int rc = sk_buf_printf(&nn, "%.*s.%s", (int)keep, name, ext);
-	if (rc == 0 && strcmp(sk_buf_str(&nn), name) != 0)
-		rc = action(s, SK_ACTION_RENAMED, "entry-name", name, sk_buf_str(&nn));
-	if (rc == 0)
-		rc = out_file(s, sk_buf_str(&nn), st);
+	rc = rc ? rc : sk_buf_adds(&was, name); /* (name may be s->uniq, made anew below) */
+	if (rc == 0 && strcmp(sk_buf_str(&nn), sk_buf_str(&was)) == 0) {
+		rc = out_file(s, sk_buf_str(&was), st);
+	} else if (rc == 0) {
+		bool dup;
+		rc = unique_of(s, sk_buf_str(&nn), &dup);
+		if (rc)
+			rc = sk_error_set(s->err, rc, "name");
+		else if ((rc = action(s, SK_ACTION_RENAMED, "entry-name", sk_buf_str(&was),
+				      sk_buf_str(&s->uniq))) == 0)
+			rc = out_file(s, sk_buf_str(&s->uniq), st);
+	}
 	sk_buf_free(&nn);
+	sk_buf_free(&was);
 	return rc;
 }
 

@@ -16,13 +16,14 @@ void cli_err(sk_lang lang, const char *ja, const char *en, const char *arg);
 
 struct sk_options;
 struct sk_gate_office;
-/* Legacy formats (doc, xls, ppt, rtf, odt …) converted by LibreOffice in sekisho-office
- * workers ($SEKISHO_OFFICE, else next to this program), opened only when an item needs a
- * conversion (sk_gate_office, lazy): sets opt's convert hook. Nothing when off (--no-office)
- * or when profile (may be NULL: the policy's flows decide) blocks every legacy family.
+/* Legacy formats (doc, xls, ppt, rtf, odt …) converted by LibreOffice, and 画像化, in
+ * `workers` sekisho-office workers ($SEKISHO_OFFICE, else next to this program; 0: 1),
+ * opened only when an item needs one (sk_gate_office, lazy): sets opt's convert hook.
+ * Nothing when off (--no-office) or when profile (may be NULL: the policy's flows decide)
+ * blocks every legacy family and makes nothing into images.
  * *office (NULL when none) is freed with sk_gate_office_free after the last item. 0, or
  * EXIT_TROUBLE (2) with a message in lang. */
-int cli_office_open(sk_lang lang, bool off, const struct sk_profile *profile,
+int cli_office_open(sk_lang lang, bool off, const struct sk_profile *profile, unsigned workers,
 		    struct sk_options *opt, struct sk_gate_office **office);
 
 int cmd_sanitize(int argc, char **argv);

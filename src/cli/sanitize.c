@@ -413,11 +413,15 @@ static void usage(sk_lang lang)
 			"  --asset AS-0001                   the items are that asset of the ledger (needs\n"
 			"                                    --state and --policy): they take its class\n"
 			"                                    (with --class: the stricter of the two)\n"
-			"  --workers N                       sandboxed worker processes (default 1)\n"
+			"  --workers N                       sandboxed worker processes (default 1), and as\n"
+			"                                    many office workers (LibreOffice, 画像化)\n"
 			"  --in-process                      parse in this process, without the sandbox:\n"
 			"                                    for debugging only, never for real traffic\n"
-			"  --no-office                       do not convert legacy formats (doc, xls, ppt,\n"
-			"                                    rtf, odt …) with LibreOffice: block them\n"
+			"  --profile default|strict|image    image: every document (PDF, docx, xlsx, pptx,\n"
+			"                                    doc, xls, ppt, rtf, odt …) made into a PDF of\n"
+			"                                    page images with invisible OCR text (画像化)\n"
+			"  --no-office                       no office workers: legacy formats (doc, xls,\n"
+			"                                    ppt, rtf, odt …) and 画像化 are blocked\n"
 		      : "使い方: sekisho sanitize [-o 出力先] [--json] [--profile 名前] [--state フォルダ] [--lang ja|en]\n"
 			"         [--clamd ソケット] [--clamd-timeout 秒] [--workers N | --in-process]\n"
 			"         [--policy ファイル --from ゾーン --to ゾーン [--channel file|mail|web] [--class レベル]\n"
@@ -429,11 +433,15 @@ static void usage(sk_lang lang)
 			"  --asset AS-0001                   情報資産管理台帳のその資産として扱い、その分類で\n"
 			"                                    判定します (--state と --policy が必要。--class と\n"
 			"                                    併用すると厳しい方)\n"
-			"  --workers N                       サンドボックス化したワーカープロセスの数 (既定 1)\n"
+			"  --workers N                       サンドボックス化したワーカープロセスの数 (既定 1)。\n"
+			"                                    office ワーカー (LibreOffice・画像化) も同じ数\n"
 			"  --in-process                      サンドボックスを使わずこのプロセス内で解析します:\n"
 			"                                    デバッグ専用です。実際の通信には使わないでください\n"
-			"  --no-office                       旧形式 (doc・xls・ppt・rtf・odt など) を LibreOffice で\n"
-			"                                    変換せず、遮断します\n",
+			"  --profile default|strict|image    image: すべての文書 (PDF・docx・xlsx・pptx・doc・\n"
+			"                                    xls・ppt・rtf・odt など) をページの画像と見えない\n"
+			"                                    OCR テキストの PDF にします (画像化)\n"
+			"  --no-office                       office ワーカーを使いません: 旧形式 (doc・xls・ppt・\n"
+			"                                    rtf・odt など) と画像化は遮断します\n",
 	      stderr);
 }
 
@@ -553,7 +561,8 @@ int cmd_sanitize(int argc, char **argv)
 	}
 	/* legacy formats: LibreOffice started only when an item needs it */
 	sk_gate_office *office = NULL;
-	if (cli_office_open(r.lang, no_office, policy ? NULL : r.opt.profile, &r.opt, &office)) {
+	if (cli_office_open(r.lang, no_office, policy ? NULL : r.opt.profile, pc.workers, &r.opt,
+			    &office)) {
 		sk_pool_close(pool);
 		return EXIT_TROUBLE;
 	}

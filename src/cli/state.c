@@ -136,20 +136,22 @@ int cli_state_close(sk_lang lang, sk_audit *audit, sk_quarantine *quar)
 	return st;
 }
 
-int cli_office_open(sk_lang lang, bool off, const sk_profile *profile, sk_options *opt,
-		    sk_gate_office **office)
+int cli_office_open(sk_lang lang, bool off, const sk_profile *profile, unsigned workers,
+		    sk_options *opt, sk_gate_office **office)
 {
 	*office = NULL;
 	bool wanted = !off;
 	if (wanted && profile) {
-		wanted = false;
+		/* the office workers convert legacy formats and make images (画像化) */
+		wanted = profile->pdf_image || profile->ooxml_image || profile->damaged_pdf_image;
 		for (int f = 0; f < SK_LEGACY__COUNT; f++)
-			wanted = wanted || profile->legacy[f] == SK_LEGACY_CONVERT;
+			wanted = wanted || profile->legacy[f] != SK_LEGACY_BLOCK;
 	}
 	if (!wanted)
 		return 0;
 	sk_office_config oc;
 	sk_office_config_default(&oc);
+	oc.workers = workers; /* a long document's pages (画像化) are spread over them */
 	/* the office worker of a build or a test (default: next to this program) */
 	if (getenv("SEKISHO_OFFICE") && *getenv("SEKISHO_OFFICE"))
 		oc.worker = getenv("SEKISHO_OFFICE");

@@ -85,8 +85,8 @@ static int dlp_output(const sk_engine_job *job, sk_cdr_ctx *ctx, sk_output *out,
 		sk_input_fd(&in, out->fd, out->written);
 	else
 		return sk_error_set(err, SK_EINVAL, "dlp: output cannot be read back");
-	int rc = sk_cdr_dlp(job->dlp, job->dlp_kinds, &ctx->type, &in, "", ctx->budget, ctx->report,
-			    err);
+	sk_type t = sk_cdr_out_type(ctx); /* what is delivered: a converted docx, an image PDF */
+	int rc = sk_cdr_dlp(job->dlp, job->dlp_kinds, &t, &in, "", ctx->budget, ctx->report, err);
 	sk_input_release(&in);
 	return rc;
 }

@@ -86,19 +86,23 @@ void sk_gate_office_free(sk_gate_office *g)
 	free(g);
 }
 
-int sk_gate_office_convert(void *ctx, const char *from, const uint8_t *p, size_t n,
+int sk_gate_office_convert(void *ctx, sk_convert *c, const uint8_t *p, size_t n,
 			   const sk_budget *b, sk_buf *out, sk_reason *reason, sk_error *err)
 {
 	sk_gate_office *g = ctx;
+	const char *from = c->from;
 	pthread_mutex_lock(&g->mu);
 	sk_office *o = hold(g);
 	char why[160];
 	snprintf(why, sizeof(why), "%s", g->why);
 	pthread_mutex_unlock(&g->mu);
 	if (!o) {
-		/* nothing can convert here: refused as if no conversion were configured */
+		/* nothing can convert here: refused as if no conversion were configured (画像化
+		 * of a type that has no unsupported-* reason: internal-error) */
 		const char *t = sk_office_target(from);
-		*reason = !t ? SK_REASON_UNKNOWN_TYPE
+		*reason = !t ? (c->target == SK_CONVERT_IMAGE && sk_office_image_from(from)
+					? SK_REASON_INTERNAL
+					: SK_REASON_UNKNOWN_TYPE)
 			  : !strcmp(from, "rtf") ? SK_REASON_UNSUPPORTED_RTF
 			  : (!strcmp(from, "odt") || !strcmp(from, "ods") || !strcmp(from, "odp"))
 				  ? SK_REASON_UNSUPPORTED_ODF
@@ -106,7 +110,25 @@ int sk_gate_office_convert(void *ctx, const char *from, const uint8_t *p, size_t
 		return sk_error_set(err, SK_EFORMAT, "office pool unavailable: %.120s", why);
 	}
 	/* the pool lives as long as g: sk_office_convert is thread-safe */
-	return sk_office_convert(o, from, p, n, b, out, reason, err);
+	if (c->target == SK_CONVERT_OOXML)
+		return sk_office_convert(o, from, p, n, b, out, reason, err);
+	if (c->target != SK_CONVERT_IMAGE) {
+		*reason = SK_REASON_INTERNAL;
+		return sk_error_set(err, SK_EINVAL, "convert: no such target");
+	}
+	sk_render_options ro;
+	sk_render_options_default(&ro);
+	if (c->dpi)
+		ro.dpi = c->dpi;
+	if (c->max_pages)
+		ro.max_pages = c->max_pages;
+	sk_render_info info;
+	int rc = sk_office_image_document(o, from, p, n, &ro, b, out, &info, reason, err);
+	if (rc == 0) {
+		c->pages = info.rendered;
+		sk_render_ocr_note(&info, c->note, sizeof(c->note));
+	}
+	return rc;
 }
 
 bool sk_gate_office_stats(sk_gate_office *g, sk_office_stats *st)

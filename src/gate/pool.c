@@ -443,10 +443,10 @@ static const char *convert_for(sk_pool *p, struct worker *w, const sk_engine_job
 			       const uint8_t *msg, size_t mn, const int *fds, int nfd,
 			       unsigned *asked)
 {
-	const char *from = NULL;
+	sk_convert req;
 	uint64_t len = 0;
 	if (!job->convert || nfd != 1 || ++*asked > SK_WIRE_CONVERTS_MAX ||
-	    sk_wire_convert_decode(msg, mn, &from, &len) != 0 || sk_wire_sealed(fds[0], len) != 0)
+	    sk_wire_convert_decode(msg, mn, &req, &len) != 0 || sk_wire_sealed(fds[0], len) != 0)
 		return "malformed convert request";
 	sk_buf in, out;
 	sk_buf_init(&in, SK_WIRE_CONVERT_MAX);
@@ -459,7 +459,7 @@ static const char *convert_for(sk_pool *p, struct worker *w, const sk_engine_job
 		why = SK_REASON_INTERNAL;
 		sk_error_set(&e, rc, "convert: read the request");
 	} else {
-		rc = job->convert(job->convert_ctx, from,
+		rc = job->convert(job->convert_ctx, &req,
 				  sk_buf_len(&in) ? sk_buf_data(&in) : (const uint8_t *)"",
 				  sk_buf_len(&in), &job->budget, &out, &why, &e);
 	}
@@ -477,7 +477,7 @@ static const char *convert_for(sk_pool *p, struct worker *w, const sk_engine_job
 	size_t an = 0;
 	const char *gone = NULL;
 	if (sk_wire_converted_encode(rc ? why : SK_REASON_NONE, rc ? e.msg : "",
-				     rc ? 0 : sk_buf_len(&out), &a, &an) != 0 ||
+				     rc ? 0 : sk_buf_len(&out), &req, &a, &an) != 0 ||
 	    sk_wire_send(w->sock, SK_WIRE_CONVERTED, a, an, &ofd, rc ? 0 : 1) != 0)
 		gone = "worker died (convert)";
 	free(a);

@@ -1,13 +1,18 @@
 /* sekisho-office: LibreOffice (LibreOfficeKit, loaded once and kept warm) converting
- * legacy office formats to OOXML for the gate, inside its sandbox (office_worker.h).
- * Started by the gate's office pool (office.h), never by hand.
+ * legacy office formats to OOXML for the gate, and 画像化 (render.h), inside its sandbox
+ * (office_worker.h). Started by the gate's office pool (office.h), never by hand.
  *
- * A job (wire.h: OFFICE_JOB) is a type code and the input in a sealed memfd; the input is
- * written into the private tmp with its extension, loaded (no macros, no dialogs),
- * checked to be the kind of document its code says, saved as the OOXML target, checked
- * to be a ZIP with the target's main part, and copied into the job's output memfd. Any
- * failure is answered (encrypted, malformed, limit-size) and the worker exits: the pool
- * starts a fresh one. */
+ * A job (wire.h: OFFICE_JOB) is a mode, a type code and the input in a sealed memfd.
+ * CONVERT: the input is written into the private tmp with its extension, loaded (no
+ * macros, no dialogs), checked to be the kind of document its code says, saved as the
+ * OOXML target, checked to be a ZIP with the target's main part, and copied into the
+ * job's output memfd. PDF: the same load, saved as PDF (a PDF input is taken as it is),
+ * its pages counted by poppler. IMAGE: that PDF's pages [first, last) rendered to page
+ * images with the OCR text (sk_render_image_pdf, under the job's deadline and pixels).
+ * JOIN: image PDFs of one document's page ranges joined (sk_render_join). The OCR models
+ * and fontconfig are loaded at start (sk_render_init), before READY. Any failure is
+ * answered (encrypted, malformed, a limit) and the worker exits: the pool starts a fresh
+ * one. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -31,6 +36,7 @@
 #include "office_worker.h"
 #include "sekisho/buf.h"
 #include "sekisho/office.h"
+#include "sekisho/render.h"
 #include "sekisho/zipio.h"
 #include "wire.h"
 
@@ -57,6 +63,9 @@ enum {
 static LibreOfficeKit *kit;
 static char load_url[160];
 static bool password_asked;
+/* sk_render_init's result at start: 画像化 jobs fail (internal-error) without it */
+static bool render_ready;
+static char render_why[160];
 
 /* A password prompt: the document is encrypted. No password is given (NULL cancels the
  * load); a password to modify only opens it read-only, which converts as well. */
@@ -162,20 +171,17 @@ static void set_detail(char *d, size_t dn, const char *what, char *lo_error)
 		kit->pClass->freeError(lo_error);
 }
 
-/* One conversion: *reason SK_REASON_NONE and the output in out_fd (*out_size bytes), or
- * the reason and a detail. Returns nonzero only for a failure of the worker itself. */
-static int convert(const char *tmp, const char *from, uint64_t out_max, int in_fd, int out_fd,
-		   sk_reason *reason, char *detail, size_t dn, uint64_t *out_size)
+/* LibreOffice loads the input (in_fd, type `from`) and saves it as fmt ("docx", "pdf"
+ * …) into out (at most out_max bytes): *reason SK_REASON_NONE, or the reason and a
+ * detail. The document must be of doctype (-1: any). Returns nonzero only for a failure
+ * of the worker itself. */
+static int lo_save(const char *tmp, const char *from, int doctype, const char *fmt,
+		   uint64_t out_max, int in_fd, sk_buf *out, sk_reason *reason, char *detail,
+		   size_t dn)
 {
 	*reason = SK_REASON_MALFORMED;
-	*out_size = 0;
 	detail[0] = 0;
-	const struct target *t = target_of(sk_office_target(from));
 	struct stat st;
-	if (!t) {
-		snprintf(detail, dn, "no conversion for %.40s", from);
-		return 0;
-	}
 	if (fstat(in_fd, &st) != 0 || !S_ISREG(st.st_mode))
 		return SK_EIO;
 	if ((uint64_t)st.st_size > out_max) {
@@ -185,7 +191,7 @@ static int convert(const char *tmp, const char *from, uint64_t out_max, int in_f
 	}
 	char in_path[128], out_path[128], out_url[160];
 	snprintf(in_path, sizeof(in_path), "%s/job/in.%s", tmp, extension(from));
-	snprintf(out_path, sizeof(out_path), "%s/job/out.%s", tmp, t->ext);
+	snprintf(out_path, sizeof(out_path), "%s/job/out.%s", tmp, fmt);
 	snprintf(load_url, sizeof(load_url), "file://%s", in_path);
 	snprintf(out_url, sizeof(out_url), "file://%s", out_path);
 	int fd = open(in_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -218,20 +224,18 @@ static int convert(const char *tmp, const char *from, uint64_t out_max, int in_f
 		return 0;
 	}
 	int type = doc->pClass->getDocumentType(doc);
-	if (type != t->doctype) {
+	if (doctype >= 0 && type != doctype) {
 		doc->pClass->destroy(doc);
 		snprintf(detail, dn, "LibreOffice loaded it as another kind of document (%d)", type);
 		return 0;
 	}
-	int saved = doc->pClass->saveAs(doc, out_url, t->ext, "");
+	int saved = doc->pClass->saveAs(doc, out_url, fmt, "");
 	doc->pClass->destroy(doc);
 	if (!saved) {
 		unlink(out_path);
 		set_detail(detail, dn, "LibreOffice could not save it", kit->pClass->getError(kit));
 		return 0;
 	}
-	sk_buf out;
-	sk_buf_init(&out, (size_t)out_max);
 	fd = open(out_path, O_RDONLY | O_CLOEXEC);
 	unlink(out_path);
 	if (fd < 0 || fstat(fd, &st) != 0) {
@@ -246,7 +250,8 @@ static int convert(const char *tmp, const char *from, uint64_t out_max, int in_f
 		snprintf(detail, dn, "converted file larger than the limit");
 		return 0;
 	}
-	rc = sk_buf_reserve(&out, (size_t)st.st_size + 1);
+	sk_buf_reset(out);
+	rc = sk_buf_reserve(out, (size_t)st.st_size + 1);
 	while (!rc) {
 		uint8_t chunk[65536];
 		ssize_t r = read(fd, chunk, sizeof(chunk));
@@ -256,26 +261,233 @@ static int convert(const char *tmp, const char *from, uint64_t out_max, int in_f
 			rc = SK_EIO;
 		if (r <= 0)
 			break;
-		rc = sk_buf_add(&out, chunk, (size_t)r);
+		rc = sk_buf_add(out, chunk, (size_t)r);
 	}
 	close(fd);
 	if (rc == SK_ELIMIT) {
 		*reason = SK_REASON_LIMIT_SIZE;
 		snprintf(detail, dn, "converted file larger than the limit");
-		rc = 0;
-	} else if (!rc && !is_ooxml(&out, t)) {
-		snprintf(detail, dn, "LibreOffice's output is not a %s package", t->ext);
-	} else if (!rc) {
-		rc = write_all(out_fd, sk_buf_data(&out), sk_buf_len(&out));
-		if (rc == SK_ELIMIT) {
-			*reason = SK_REASON_LIMIT_SIZE;
-			snprintf(detail, dn, "converted file larger than the file size limit");
-			rc = 0;
-		} else if (!rc) {
-			*reason = SK_REASON_NONE;
-			*out_size = sk_buf_len(&out);
+		return 0;
+	}
+	if (!rc)
+		*reason = SK_REASON_NONE;
+	return rc;
+}
+
+/* out into the job's output memfd: *reason stays, or limit-size past RLIMIT_FSIZE */
+static int put_output(int out_fd, const sk_buf *out, sk_reason *reason, char *detail,
+		      size_t dn, uint64_t *out_size)
+{
+	int rc = write_all(out_fd, sk_buf_data(out), sk_buf_len(out));
+	if (rc == SK_ELIMIT) {
+		*reason = SK_REASON_LIMIT_SIZE;
+		snprintf(detail, dn, "output larger than the file size limit");
+		return 0;
+	}
+	if (!rc)
+		*out_size = sk_buf_len(out);
+	return rc;
+}
+
+/* One conversion to OOXML (CONVERT) */
+static int convert(const char *tmp, const char *from, uint64_t out_max, int in_fd, int out_fd,
+		   sk_reason *reason, char *detail, size_t dn, uint64_t *out_size)
+{
+	*reason = SK_REASON_MALFORMED;
+	*out_size = 0;
+	detail[0] = 0;
+	const struct target *t = target_of(sk_office_target(from));
+	if (!t) {
+		snprintf(detail, dn, "no conversion for %.40s", from);
+		return 0;
+	}
+	sk_buf out;
+	sk_buf_init(&out, (size_t)out_max);
+	int rc = lo_save(tmp, from, t->doctype, t->ext, out_max, in_fd, &out, reason, detail, dn);
+	if (!rc && *reason == SK_REASON_NONE) {
+		if (!is_ooxml(&out, t)) {
+			*reason = SK_REASON_MALFORMED;
+			snprintf(detail, dn, "LibreOffice's output is not a %s package", t->ext);
+		} else {
+			rc = put_output(out_fd, &out, reason, detail, dn, out_size);
 		}
 	}
+	sk_buf_free(&out);
+	return rc;
+}
+
+/* The job's input as a PDF in pdf: a PDF's own bytes, else LibreOffice's export of it
+ * (the kind of document its code says) */
+static int as_pdf(const char *tmp, const sk_wire_office_job *j, int in_fd, sk_buf *pdf,
+		  sk_reason *reason, char *detail, size_t dn)
+{
+	*reason = SK_REASON_MALFORMED;
+	if (!strcmp(j->from, "pdf")) {
+		struct stat st;
+		if (fstat(in_fd, &st) != 0 || !S_ISREG(st.st_mode))
+			return SK_EIO;
+		if ((uint64_t)st.st_size > j->out_max) {
+			*reason = SK_REASON_LIMIT_SIZE;
+			snprintf(detail, dn, "input larger than the limit of the office worker");
+			return 0;
+		}
+		int rc = sk_wire_memfd_read(in_fd, (uint64_t)st.st_size, pdf);
+		if (rc == SK_ELIMIT || rc == SK_ENOMEM) {
+			*reason = SK_REASON_LIMIT_SIZE;
+			snprintf(detail, dn, "input too large to read");
+			return 0;
+		}
+		if (!rc)
+			*reason = SK_REASON_NONE;
+		return rc;
+	}
+	const char *to = sk_office_target(j->from);
+	const struct target *t = target_of(to ? to : j->from);
+	if (!t) {
+		snprintf(detail, dn, "no PDF export for %.40s", j->from);
+		return 0;
+	}
+	int rc = lo_save(tmp, j->from, t->doctype, "pdf", j->out_max, in_fd, pdf, reason, detail,
+			 dn);
+	if (!rc && *reason == SK_REASON_NONE &&
+	    (sk_buf_len(pdf) < 5 || memcmp(sk_buf_data(pdf), "%PDF-", 5) != 0)) {
+		*reason = SK_REASON_MALFORMED;
+		snprintf(detail, dn, "LibreOffice's output is not a PDF");
+	}
+	return rc;
+}
+
+static bool render_check(sk_reason *reason, char *detail, size_t dn)
+{
+	if (render_ready)
+		return true;
+	*reason = SK_REASON_INTERNAL;
+	snprintf(detail, dn, "画像化 unavailable in this worker: %.150s", render_why);
+	return false;
+}
+
+/* PDF: the page count, and LibreOffice's PDF of anything but a PDF */
+static int job_pdf(const char *tmp, const sk_wire_office_job *j, int in_fd, int out_fd,
+		   sk_wire_office_answer *a, char *detail, size_t dn)
+{
+	if (!render_check(&a->reason, detail, dn))
+		return 0;
+	sk_buf pdf;
+	sk_buf_init(&pdf, (size_t)j->out_max);
+	int rc = as_pdf(tmp, j, in_fd, &pdf, &a->reason, detail, dn);
+	if (!rc && a->reason == SK_REASON_NONE) {
+		sk_error err;
+		sk_error_clear(&err);
+		unsigned pages = 0;
+		if (sk_render_pages(sk_buf_data(&pdf), sk_buf_len(&pdf), &pages, &a->reason, &err)) {
+			snprintf(detail, dn, "%s", err.msg);
+		} else if (strcmp(j->from, "pdf")) {
+			rc = put_output(out_fd, &pdf, &a->reason, detail, dn, &a->out_size);
+			if (!rc && a->reason == SK_REASON_NONE)
+				a->info.pages = pages;
+		} else {
+			a->info.pages = pages;
+		}
+	}
+	sk_buf_free(&pdf);
+	return rc;
+}
+
+/* IMAGE: 画像化 of pages [first, last) */
+static int job_image(const char *tmp, const sk_wire_office_job *j, int in_fd, int out_fd,
+		     sk_wire_office_answer *a, char *detail, size_t dn)
+{
+	if (!render_check(&a->reason, detail, dn))
+		return 0;
+	sk_buf pdf, out;
+	sk_buf_init(&pdf, (size_t)j->out_max);
+	sk_buf_init(&out, (size_t)j->out_max);
+	int rc = as_pdf(tmp, j, in_fd, &pdf, &a->reason, detail, dn);
+	if (!rc && a->reason == SK_REASON_NONE) {
+		sk_render_options o;
+		sk_render_options_default(&o);
+		o.dpi = j->dpi ? j->dpi : o.dpi;
+		o.max_pages = j->max_pages ? j->max_pages : o.max_pages;
+		o.gray = j->gray;
+		o.ocr_lang = j->ocr_lang; /* NULL: the models chosen per page */
+		sk_budget b;
+		sk_budget_default(&b);
+		b.max_seconds = 0;
+		sk_budget_start(&b);
+		if (j->max_pixels)
+			b.max_pixels = j->max_pixels;
+		b.deadline_ns = j->deadline_ns;
+		sk_error err;
+		sk_error_clear(&err);
+		sk_render_info info;
+		if (sk_render_image_pdf(sk_buf_data(&pdf), sk_buf_len(&pdf), &o, j->first, j->last,
+					&b, &out, &info, &a->reason, &err)) {
+			if (a->reason == SK_REASON_NONE)
+				a->reason = SK_REASON_INTERNAL;
+			snprintf(detail, dn, "%s", err.msg);
+		} else {
+			rc = put_output(out_fd, &out, &a->reason, detail, dn, &a->out_size);
+			if (!rc && a->reason == SK_REASON_NONE)
+				a->info = info;
+		}
+	}
+	sk_buf_free(&pdf);
+	sk_buf_free(&out);
+	return rc;
+}
+
+/* JOIN: the parts (one after the other in the input) joined */
+static int job_join(const sk_wire_office_job *j, int in_fd, int out_fd,
+		    sk_wire_office_answer *a, char *detail, size_t dn)
+{
+	if (!render_check(&a->reason, detail, dn))
+		return 0;
+	a->reason = SK_REASON_MALFORMED;
+	struct stat st;
+	if (fstat(in_fd, &st) != 0 || !S_ISREG(st.st_mode))
+		return SK_EIO;
+	uint64_t sum = 0;
+	for (uint32_t i = 0; i < j->nparts; i++)
+		sum += j->parts[i];
+	if ((uint64_t)st.st_size != sum) {
+		snprintf(detail, dn, "parts of %llu bytes in an input of %llu",
+			 (unsigned long long)sum, (unsigned long long)st.st_size);
+		return 0;
+	}
+	if (sum > j->out_max) {
+		a->reason = SK_REASON_LIMIT_SIZE;
+		snprintf(detail, dn, "parts larger than the limit");
+		return 0;
+	}
+	sk_buf all, out;
+	sk_buf_init(&all, (size_t)j->out_max);
+	sk_buf_init(&out, (size_t)j->out_max);
+	sk_buf *parts = calloc(j->nparts, sizeof(*parts));
+	int rc = parts ? sk_wire_memfd_read(in_fd, sum, &all) : SK_ENOMEM;
+	size_t off = 0;
+	for (uint32_t i = 0; !rc && i < j->nparts; off += (size_t)j->parts[i], i++) {
+		sk_buf_init(&parts[i], (size_t)j->parts[i] + 1);
+		rc = sk_buf_add(&parts[i], sk_buf_data(&all) + off, (size_t)j->parts[i]);
+	}
+	if (!rc) {
+		sk_error err;
+		sk_error_clear(&err);
+		if (sk_render_join(parts, j->nparts, &out, &err)) {
+			a->reason = err.code == SK_ELIMIT ? SK_REASON_LIMIT_SIZE : SK_REASON_MALFORMED;
+			snprintf(detail, dn, "%s", err.msg);
+		} else {
+			a->reason = SK_REASON_NONE;
+			rc = put_output(out_fd, &out, &a->reason, detail, dn, &a->out_size);
+		}
+	} else if (rc == SK_ENOMEM || rc == SK_ELIMIT) {
+		a->reason = SK_REASON_LIMIT_SIZE;
+		snprintf(detail, dn, "parts too large to read");
+		rc = 0;
+	}
+	for (uint32_t i = 0; parts && i < j->nparts; i++)
+		sk_buf_free(&parts[i]);
+	free(parts);
+	sk_buf_free(&all);
 	sk_buf_free(&out);
 	return rc;
 }
@@ -293,30 +505,39 @@ static int serve(const char *tmp, int sock)
 			return 0; /* the gate closed the socket */
 		if (rc)
 			return rc;
-		const char *from;
-		uint64_t out_max;
-		sk_reason reason = SK_REASON_MALFORMED;
-		char detail[300];
-		uint64_t out_size = 0;
-		if (type != SK_WIRE_OFFICE_JOB || sk_wire_office_job_decode(p, n, &from, &out_max) != 0)
+		static sk_wire_office_job j; /* (8 KiB of part sizes) */
+		sk_wire_office_answer ans = {.reason = SK_REASON_MALFORMED};
+		char detail[300] = "";
+		if (type != SK_WIRE_OFFICE_JOB || sk_wire_office_job_decode(p, n, &j) != 0)
 			rc = SK_EFORMAT;
+		else if (j.mode == SK_OFFICE_CONVERT)
+			rc = convert(tmp, j.from, j.out_max, fds[0], fds[1], &ans.reason, detail,
+				     sizeof(detail), &ans.out_size);
+		else if (j.mode == SK_OFFICE_PDF)
+			rc = job_pdf(tmp, &j, fds[0], fds[1], &ans, detail, sizeof(detail));
+		else if (j.mode == SK_OFFICE_IMAGE)
+			rc = job_image(tmp, &j, fds[0], fds[1], &ans, detail, sizeof(detail));
 		else
-			rc = convert(tmp, from, out_max, fds[0], fds[1], &reason, detail,
-				     sizeof(detail), &out_size);
+			rc = job_join(&j, fds[0], fds[1], &ans, detail, sizeof(detail));
 		close(fds[0]);
 		close(fds[1]);
 		free(p);
 		if (rc)
 			return rc; /* no answer: the gate sees the worker die (worker-crash) */
+		if (ans.reason != SK_REASON_NONE) { /* nothing of a failed job is reported */
+			ans.out_size = 0;
+			memset(&ans.info, 0, sizeof(ans.info));
+		}
+		ans.detail = detail[0] ? detail : NULL;
 		uint8_t *a = NULL;
 		size_t an = 0;
-		rc = sk_wire_office_answer_encode(reason, detail[0] ? detail : NULL, out_size, &a, &an);
+		rc = sk_wire_office_answer_encode(&ans, &a, &an);
 		if (!rc)
 			rc = sk_wire_send(sock, SK_WIRE_OFFICE_ANSWER, a, an, NULL, 0);
 		free(a);
 		if (rc)
 			return rc;
-		if (reason != SK_REASON_NONE)
+		if (ans.reason != SK_REASON_NONE)
 			return 0; /* after any failure a fresh LibreOffice */
 	}
 }
@@ -392,8 +613,19 @@ int main(int argc, char **argv)
 	}
 	kit->pClass->setOptionalFeatures(kit, LOK_FEATURE_PASSWORD | LOK_FEATURE_PASSWORD_TO_MODIFY);
 	kit->pClass->registerCallback(kit, on_event, NULL);
+	/* 画像化: fontconfig, poppler's tables and the OCR models of the per-page choice,
+	 * loaded now; without them conversions still work and 画像化 jobs fail */
+	sk_error_clear(&err);
+	render_ready = sk_render_init(NULL, &err) == 0;
+	if (!render_ready)
+		snprintf(render_why, sizeof(render_why), "%.150s", err.msg);
+	size_t wl = strlen(sb.what);
+	snprintf(sb.what + wl, sizeof(sb.what) - wl, " render=%s", render_ready ? "yes" : "no");
 	if (logfd >= 0) {
 		dprintf(logfd, "sekisho-office[%d]: 起動 / started: %s\n", (int)getpid(), sb.what);
+		if (!render_ready)
+			dprintf(logfd, "sekisho-office[%d]: 画像化は使えません / 画像化 unavailable: %s\n",
+				(int)getpid(), render_why);
 		close(logfd);
 	}
 	uint8_t *p = NULL;

@@ -1,5 +1,5 @@
-/* The OOXML type a legacy office type converts to (office.h). A table of codes only: the
- * gate's office pool and the sekisho-office worker both use it. */
+/* The OOXML type a legacy office type converts to, and what 画像化 takes (office.h). A
+ * table of codes only: the gate's office pool and the sekisho-office worker both use it. */
 #include "sekisho/office.h"
 
 #include <string.h>
@@ -16,4 +16,12 @@ const char *sk_office_target(const char *from)
 		if (!strcmp(from, map[i][0]))
 			return map[i][1];
 	return NULL;
+}
+
+bool sk_office_image_from(const char *from)
+{
+	if (!from)
+		return false;
+	return !strcmp(from, "pdf") || !strcmp(from, "docx") || !strcmp(from, "xlsx") ||
+	       !strcmp(from, "pptx") || sk_office_target(from) != NULL;
 }

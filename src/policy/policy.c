@@ -698,6 +698,20 @@ static void parse_listeners(struct ctx *c, const pnode *l)
 	}
 }
 
+/* v, when given, is `no` (*yes false) or `yes` (*yes true) */
+static void profile_choice(struct ctx *c, const pnode *v, const char *no, const char *yes,
+			   bool *out)
+{
+	if (!v)
+		return;
+	if (!strcmp(v->s, no))
+		*out = false;
+	else if (!strcmp(v->s, yes))
+		*out = true;
+	else
+		ERR(c, "E-VALUE-INVALID", v, "%s か %s です", "%s or %s", no, yes);
+}
+
 static void parse_profiles(struct ctx *c, const pnode *prof)
 {
 	sk_policy *p = c->p;
@@ -720,7 +734,9 @@ static void parse_profiles(struct ctx *c, const pnode *prof)
 			{"keep_comments", PN_SCALAR, false, 0}, {"keep_revisions", PN_SCALAR, false, 0},
 			{"strip_metadata", PN_SCALAR, false, 0}, {"neutralize_links", PN_SCALAR, false, 0},
 			{"mail", PN_MAP, false, 0},             {"description", PN_SCALAR, false, 0},
-			{"legacy", PN_MAP, false, 0},
+			{"legacy", PN_MAP, false, 0},          {"pdf", PN_SCALAR, false, 0},
+			{"ooxml", PN_SCALAR, false, 0},         {"damaged_pdf", PN_SCALAR, false, 0},
+			{"image", PN_MAP, false, 0},
 		};
 		char where[96];
 		snprintf(where, sizeof(where), "profiles.%s", k->s);
@@ -734,8 +750,9 @@ static void parse_profiles(struct ctx *c, const pnode *prof)
 			base = sk_profile_find(FV("base")->s);
 			if (!base) {
 				ERR(c, "E-PROFILE-UNKNOWN", FV("base"),
-				    "組み込みプロファイル「%s」はありません (default または strict)",
-				    "there is no built-in profile '%s' (default or strict)", FV("base")->s);
+				    "組み込みプロファイル「%s」はありません (default・strict・image)",
+				    "there is no built-in profile '%s' (default, strict or image)",
+				    FV("base")->s);
 				base = sk_profile_default();
 			}
 		}
@@ -764,6 +781,24 @@ static void parse_profiles(struct ctx *c, const pnode *prof)
 				    "convert, image or block");
 			else
 				pp->p.legacy[fam] = (uint8_t)act;
+		}
+		/* 画像化 (cdr.h): pdf and ooxml rebuild|image, damaged_pdf image|block, and the
+		 * image options */
+		profile_choice(c, FV("pdf"), "rebuild", "image", &pp->p.pdf_image);
+		profile_choice(c, FV("ooxml"), "rebuild", "image", &pp->p.ooxml_image);
+		bool block_damaged = !pp->p.damaged_pdf_image;
+		profile_choice(c, FV("damaged_pdf"), "image", "block", &block_damaged);
+		pp->p.damaged_pdf_image = !block_damaged;
+		if (FV("image")) {
+			struct fld g[] = {{"dpi", PN_SCALAR, false, 0}, {"max_pages", PN_SCALAR, false, 0}};
+			char iw[128];
+			snprintf(iw, sizeof(iw), "%s.image", where);
+			fields(c, FV("image"), iw, g, 2);
+			long num;
+			if (g[0].val && get_int(c, g[0].val, 36, 600, &num))
+				pp->p.image_dpi = (uint16_t)num;
+			if (g[1].val && get_int(c, g[1].val, 1, 100000, &num))
+				pp->p.image_max_pages = (uint32_t)num;
 		}
 		pp->mail_html = "text";
 		pp->mail_attachments = "sanitize";

@@ -41,7 +41,6 @@
 #define RENDER_DPI_DEFAULT 150
 #define RENDER_DPI_MAX 1200
 #define RENDER_PAGES_DEFAULT 500
-#define RENDER_LANG_DEFAULT "jpn+jpn_vert+eng"
 #define RENDER_DIM_MAX 32767 /* cairo's largest image surface side */
 /* the box glyphs: ascent and descent in em */
 #define BOX_ASCENT 0.88
@@ -53,8 +52,38 @@ static bool base_ready;
  * CMap and Unicode tables, the font substitutes found) when its last document goes */
 static PopplerDocument *warm_doc;
 static cairo_font_face_t *box_face;
-static TessBaseAPI *tess;
-static char tess_lang[64];
+/* one tesseract handle per choice of models (render.h: sk_render_ocr); the LIST one holds
+ * the options' own language list */
+static struct {
+	TessBaseAPI *api;
+	char lang[64];
+} tess[SK_RENDER_OCR__COUNT];
+static const char *const ocr_codes[SK_RENDER_OCR__COUNT] = {"jpn", "jpn_vert", "jpn+jpn_vert",
+							   "list"};
+
+const char *sk_render_ocr_code(sk_render_ocr m)
+{
+	return (unsigned)m < SK_RENDER_OCR__COUNT ? ocr_codes[m] : "?";
+}
+
+void sk_render_ocr_note(const sk_render_info *info, char *buf, size_t n)
+{
+	if (!n)
+		return;
+	buf[0] = 0;
+	size_t k = 0;
+	for (int m = 0; m < SK_RENDER_OCR__COUNT; m++) {
+		if (!info->ocr[m])
+			continue;
+		int w = snprintf(buf + k, n - k, "%s%s %u", k ? ", " : "OCR ", ocr_codes[m],
+				 info->ocr[m]);
+		if (w < 0 || (size_t)w >= n - k) {
+			buf[k] = 0; /* what fits */
+			return;
+		}
+		k += (size_t)w;
+	}
+}
 
 void sk_render_options_default(sk_render_options *o)
 {
@@ -75,15 +104,13 @@ static void opts_fill(const sk_render_options *in, sk_render_options *o)
 		o->dpi = RENDER_DPI_DEFAULT;
 	if (!o->max_pages)
 		o->max_pages = RENDER_PAGES_DEFAULT;
-	if (!o->ocr_lang)
-		o->ocr_lang = RENDER_LANG_DEFAULT;
 }
 
 /* tesseract language lists: "jpn", "jpn+jpn_vert+eng" (model file names, no paths) */
 static bool lang_ok(const char *s)
 {
 	size_t n = strlen(s);
-	if (n >= sizeof(tess_lang))
+	if (n >= sizeof(tess[0].lang))
 		return false;
 	for (size_t i = 0; i < n; i++)
 		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
@@ -225,17 +252,18 @@ out:
 	return rc;
 }
 
-static int ocr_init(const char *lang, sk_error *err)
+/* The handle of slot m with the models lang, loaded unless it is already. */
+static int ocr_load(sk_render_ocr m, const char *lang, sk_error *err)
 {
-	if (!*lang || (tess && !strcmp(tess_lang, lang)))
+	if (tess[m].api && !strcmp(tess[m].lang, lang))
 		return 0;
 	if (!lang_ok(lang))
 		return sk_error_set(err, SK_EINVAL, "render: bad OCR language list");
-	if (tess) {
-		TessBaseAPIEnd(tess);
-		TessBaseAPIDelete(tess);
-		tess = NULL;
-		tess_lang[0] = 0;
+	if (tess[m].api) {
+		TessBaseAPIEnd(tess[m].api);
+		TessBaseAPIDelete(tess[m].api);
+		tess[m].api = NULL;
+		tess[m].lang[0] = 0;
 	}
 	TessBaseAPI *t = TessBaseAPICreate();
 	if (!t)
@@ -249,9 +277,20 @@ static int ocr_init(const char *lang, sk_error *err)
 	/* automatic layout (horizontal and vertical blocks); words keep their spaces */
 	TessBaseAPISetPageSegMode(t, PSM_AUTO);
 	TessBaseAPISetVariable(t, "preserve_interword_spaces", "1");
-	tess = t;
-	snprintf(tess_lang, sizeof(tess_lang), "%s", lang);
+	tess[m].api = t;
+	snprintf(tess[m].lang, sizeof(tess[m].lang), "%s", lang);
 	return 0;
+}
+
+/* The handles lang needs: NULL the three of the per-page choice, "" none, else its own. */
+static int ocr_init(const char *lang, sk_error *err)
+{
+	if (lang)
+		return *lang ? ocr_load(SK_RENDER_OCR_LIST, lang, err) : 0;
+	int rc = 0;
+	for (int m = SK_RENDER_OCR_JPN; m <= SK_RENDER_OCR_BOTH && !rc; m++)
+		rc = ocr_load((sk_render_ocr)m, ocr_codes[m], err);
+	return rc;
 }
 
 int sk_render_init(const sk_render_options *o, sk_error *err)
@@ -274,6 +313,8 @@ typedef struct render_job {
 	cairo_t *cr; /* on the PDF surface; user space in points */
 	sk_reason reason;
 	sk_error *err;
+	sk_render_info info; /* so far */
+	sk_render_ocr ocr;   /* the models of the last page read */
 } render_job;
 
 static bool ocr_cancel(void *arg, int words)
@@ -406,29 +447,83 @@ static int draw_line(render_job *j, ocr_word *w, size_t n, bool vertical, int lx
 	return rc;
 }
 
+static bool text_block(TessPolyBlockType t)
+{
+	switch (t) {
+	case PT_FLOWING_TEXT:
+	case PT_HEADING_TEXT:
+	case PT_PULLOUT_TEXT:
+	case PT_TABLE:
+	case PT_VERTICAL_TEXT:
+	case PT_CAPTION_TEXT:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* The models for the page set on api (the "jpn" handle): its layout analysed, its text
+ * blocks counted by writing direction (render.h: sk_render_ocr). The layout stays with
+ * api, whose Recognize then uses it when "jpn" is the choice. */
+static sk_render_ocr choose_models(TessBaseAPI *api)
+{
+	TessPageIterator *pi = TessBaseAPIAnalyseLayout(api);
+	if (!pi)
+		return SK_RENDER_OCR_JPN; /* nothing on the page */
+	unsigned hb = 0, vb = 0;
+	do {
+		TessPolyBlockType bt = TessPageIteratorBlockType(pi);
+		if (!text_block(bt))
+			continue;
+		TessOrientation or;
+		TessWritingDirection wd;
+		TessTextlineOrder order;
+		float deskew;
+		TessPageIteratorOrientation(pi, &or, &wd, &order, &deskew);
+		if (bt == PT_VERTICAL_TEXT || wd == WRITING_DIRECTION_TOP_TO_BOTTOM)
+			vb++;
+		else
+			hb++;
+	} while (TessPageIteratorNext(pi, RIL_BLOCK));
+	TessPageIteratorDelete(pi);
+	return !vb ? SK_RENDER_OCR_JPN : !hb ? SK_RENDER_OCR_VERT : SK_RENDER_OCR_BOTH;
+}
+
 /* OCR of the grey pixels; the words drawn on j->cr (scale: points per pixel), a line at a
  * time, each word placed in its line: the line's height (horizontal) or width (vertical)
  * is the font size, so that a line's words share a baseline. */
 static int ocr_page(render_job *j, const uint8_t *grey, int w, int h, double scale)
 {
-	TessBaseAPISetImage(tess, grey, w, h, 1, w);
-	TessBaseAPISetSourceResolution(tess, (int)j->o->dpi);
+	sk_render_ocr m = j->o->ocr_lang ? SK_RENDER_OCR_LIST : SK_RENDER_OCR_JPN;
+	TessBaseAPI *tess_api = tess[m].api;
+	TessBaseAPISetImage(tess_api, grey, w, h, 1, w);
+	TessBaseAPISetSourceResolution(tess_api, (int)j->o->dpi);
+	if (m == SK_RENDER_OCR_JPN) {
+		m = choose_models(tess_api);
+		if (m != SK_RENDER_OCR_JPN) {
+			TessBaseAPIClear(tess_api);
+			tess_api = tess[m].api;
+			TessBaseAPISetImage(tess_api, grey, w, h, 1, w);
+			TessBaseAPISetSourceResolution(tess_api, (int)j->o->dpi);
+		}
+	}
+	j->ocr = m;
 	ETEXT_DESC *mon = TessMonitorCreate();
 	if (!mon)
 		return sk_error_set(j->err, SK_ENOMEM, "render: tesseract monitor");
 	TessMonitorSetCancelFunc(mon, ocr_cancel);
 	TessMonitorSetCancelThis(mon, j->b);
-	int trc = TessBaseAPIRecognize(tess, mon);
+	int trc = TessBaseAPIRecognize(tess_api, mon);
 	TessMonitorDelete(mon);
 	if ((j->reason = sk_budget_time(j->b)) != SK_REASON_NONE) {
-		TessBaseAPIClear(tess);
+		TessBaseAPIClear(tess_api);
 		return SK_EFORMAT;
 	}
 	if (trc) {
-		TessBaseAPIClear(tess);
+		TessBaseAPIClear(tess_api);
 		return sk_error_set(j->err, SK_EINTERNAL, "render: tesseract could not read a page");
 	}
-	TessResultIterator *ri = TessBaseAPIGetIterator(tess);
+	TessResultIterator *ri = TessBaseAPIGetIterator(tess_api);
 	int rc = 0;
 	ocr_word *words = NULL;
 	size_t nw = 0, cw = 0;
@@ -475,7 +570,7 @@ static int ocr_page(render_job *j, const uint8_t *grey, int w, int h, double sca
 		TessResultIteratorDelete(ri);
 	}
 	free(words);
-	TessBaseAPIClear(tess);
+	TessBaseAPIClear(tess_api);
 	return rc;
 }
 
@@ -509,6 +604,7 @@ static int render_page(render_job *j, PopplerDocument *doc, int index, cairo_sur
 				  sk_reason_code(j->reason));
 		goto out;
 	}
+	j->info.pixels += (uint64_t)w * (uint64_t)h;
 	img = cairo_image_surface_create(CAIRO_FORMAT_RGB24, w, h);
 	if (cairo_surface_status(img)) {
 		rc = sk_error_set(j->err, SK_ENOMEM, "render: %d x %d pixels", w, h);
@@ -537,7 +633,7 @@ static int render_page(render_job *j, PopplerDocument *doc, int index, cairo_sur
 	 * stores as DeviceGray) */
 	uint8_t *data = cairo_image_surface_get_data(img);
 	int stride = cairo_image_surface_get_stride(img);
-	bool ocr = *j->o->ocr_lang;
+	bool ocr = !j->o->ocr_lang || *j->o->ocr_lang;
 	if (ocr || j->o->gray) {
 		if (ocr && !(grey = malloc((size_t)w * (size_t)h))) {
 			rc = sk_error_set(j->err, SK_ENOMEM, "render: grey copy");
@@ -577,6 +673,9 @@ static int render_page(render_job *j, PopplerDocument *doc, int index, cairo_sur
 	if (cairo_status(j->cr))
 		rc = sk_error_set(j->err, SK_EINTERNAL, "render: cairo: %s",
 				  cairo_status_to_string(cairo_status(j->cr)));
+	j->info.rendered++;
+	if (ocr)
+		j->info.ocr[j->ocr]++;
 out:
 	free(grey);
 	if (img)
@@ -871,8 +970,40 @@ static sk_reason gerror_reason(const GError *e)
 	return SK_REASON_MALFORMED;
 }
 
+/* poppler's document of p[0..n) (kept, not copied: close_pdf before p goes) with at least
+ * one page, *np of them; else SK_EFORMAT with *why (malformed, encrypted) */
+static int open_pdf(const uint8_t *p, size_t n, GBytes **bytes, PopplerDocument **doc,
+		    unsigned *np, sk_reason *why, sk_error *err)
+{
+	GError *gerr = NULL;
+	*bytes = g_bytes_new_static(p, n);
+	*doc = poppler_document_new_from_bytes(*bytes, NULL, &gerr);
+	int rc = 0;
+	int npi = *doc ? poppler_document_get_n_pages(*doc) : 0;
+	if (!*doc) {
+		*why = gerror_reason(gerr);
+		rc = sk_error_set(err, SK_EFORMAT, "render: %s", gerr ? gerr->message : "poppler");
+	} else if (npi <= 0) {
+		*why = SK_REASON_MALFORMED;
+		rc = sk_error_set(err, SK_EFORMAT, "render: no pages");
+	} else {
+		*np = (unsigned)npi;
+	}
+	if (gerr)
+		g_error_free(gerr);
+	return rc;
+}
+
+static void close_pdf(GBytes *bytes, PopplerDocument *doc)
+{
+	if (doc)
+		g_object_unref(doc);
+	if (bytes)
+		g_bytes_unref(bytes);
+}
+
 int sk_render_image_pdf(const uint8_t *p, size_t n, const sk_render_options *o, unsigned first,
-			unsigned last, sk_budget *b, sk_buf *out, unsigned *pages,
+			unsigned last, sk_budget *b, sk_buf *out, sk_render_info *info,
 			sk_reason *reason, sk_error *err)
 {
 	sk_reason why = SK_REASON_NONE;
@@ -904,26 +1035,15 @@ int sk_render_image_pdf(const uint8_t *p, size_t n, const sk_render_options *o, 
 		return rc;
 	}
 
-	GBytes *bytes = g_bytes_new_static(p, n);
-	GError *gerr = NULL;
-	PopplerDocument *doc = poppler_document_new_from_bytes(bytes, NULL, &gerr);
+	GBytes *bytes = NULL;
+	PopplerDocument *doc = NULL;
 	cairo_surface_t *pdf = NULL;
 	cairo_t *cr = NULL;
 	sk_buf raw;
 	sk_buf_init(&raw, 0);
 	unsigned np = 0;
-	if (!doc) {
-		why = gerror_reason(gerr);
-		rc = sk_error_set(err, SK_EFORMAT, "render: %s", gerr ? gerr->message : "poppler");
+	if ((rc = open_pdf(p, n, &bytes, &doc, &np, &why, err)) != 0)
 		goto out;
-	}
-	int npi = poppler_document_get_n_pages(doc);
-	if (npi <= 0) {
-		why = SK_REASON_MALFORMED;
-		rc = sk_error_set(err, SK_EFORMAT, "render: no pages");
-		goto out;
-	}
-	np = (unsigned)npi;
 	if (np > opt.max_pages) {
 		why = SK_REASON_LIMIT_PAGES;
 		rc = sk_error_set(err, SK_EFORMAT, "render: %u pages, at most %u", np, opt.max_pages);
@@ -942,7 +1062,7 @@ int sk_render_image_pdf(const uint8_t *p, size_t n, const sk_render_options *o, 
 		rc = sk_error_set(err, SK_ENOMEM, "render: cairo PDF surface");
 		goto out;
 	}
-	render_job j = {.o = &opt, .b = b, .cr = cr, .err = err};
+	render_job j = {.o = &opt, .b = b, .cr = cr, .err = err, .info = {.pages = np}};
 	for (unsigned i = first; i < last && !rc; i++) {
 		if ((j.reason = sk_budget_time(b)) != SK_REASON_NONE) {
 			rc = sk_error_set(err, SK_EFORMAT, "render: %s", sk_reason_code(j.reason));
@@ -968,17 +1088,15 @@ int sk_render_image_pdf(const uint8_t *p, size_t n, const sk_render_options *o, 
 	rc = finish_pdf(&raw, out, err);
 	if (rc)
 		why = rc == SK_ELIMIT ? SK_REASON_LIMIT_SIZE : SK_REASON_INTERNAL;
+	else if (info)
+		*info = j.info;
 out:
 	if (cr)
 		cairo_destroy(cr);
 	if (pdf)
 		cairo_surface_destroy(pdf);
 	sk_buf_free(&raw);
-	if (doc)
-		g_object_unref(doc);
-	if (gerr)
-		g_error_free(gerr);
-	g_bytes_unref(bytes);
+	close_pdf(bytes, doc);
 	pthread_mutex_unlock(&render_lock);
 	if (rc) {
 		if (rc == SK_EFORMAT && why == SK_REASON_NONE)
@@ -987,11 +1105,34 @@ out:
 			*reason = why;
 		return rc;
 	}
-	if (pages)
-		*pages = np;
 	if (reason)
 		*reason = SK_REASON_NONE;
 	return 0;
+}
+
+int sk_render_pages(const uint8_t *p, size_t n, unsigned *pages, sk_reason *reason,
+		    sk_error *err)
+{
+	*reason = SK_REASON_INTERNAL;
+	if (!p || n > INT32_MAX)
+		return sk_error_set(err, SK_EINVAL, "render: bad arguments");
+	pthread_mutex_lock(&render_lock);
+	int rc = base_init(err);
+	if (rc) {
+		pthread_mutex_unlock(&render_lock);
+		return rc;
+	}
+	GBytes *bytes = NULL;
+	PopplerDocument *doc = NULL;
+	unsigned np = 0;
+	rc = open_pdf(p, n, &bytes, &doc, &np, reason, err);
+	if (!rc) {
+		*reason = SK_REASON_NONE;
+		*pages = np;
+	}
+	close_pdf(bytes, doc);
+	pthread_mutex_unlock(&render_lock);
+	return rc;
 }
 
 int sk_render_join(const sk_buf *parts, size_t n, sk_buf *out, sk_error *err)

@@ -52,7 +52,7 @@ static const sk_dlp *job_dlp(const sk_wire_job *job, sk_error *err, int *rc)
 	return d;
 }
 
-/* ---- converting legacy formats: asked of the gate in the middle of a job ---------------- */
+/* ---- converting legacy formats and 画像化: asked of the gate in the middle of a job ------- */
 
 struct convert_ctx {
 	int sock;
@@ -63,7 +63,7 @@ struct convert_ctx {
  * memfd with a CONVERT message, and the worker waits for CONVERTED (the gate kills it
  * at the item's deadline). The converted package comes back in a sealed memfd. A gate
  * that answers otherwise ends the conversion as worker-crash: the item is blocked. */
-static int worker_convert(void *ctx, const char *from, const uint8_t *p, size_t n,
+static int worker_convert(void *ctx, sk_convert *req, const uint8_t *p, size_t n,
 			  const sk_budget *b, sk_buf *out, sk_reason *reason, sk_error *err)
 {
 	(void)b; /* the gate converts under the job's budget, which it holds itself */
@@ -87,7 +87,7 @@ static int worker_convert(void *ctx, const char *from, const uint8_t *p, size_t 
 		*reason = SK_REASON_INTERNAL;
 		return sk_error_set(err, rc, "convert: memfd");
 	}
-	rc = sk_wire_convert_encode(from, n, &msg, &mn);
+	rc = sk_wire_convert_encode(req, n, &msg, &mn);
 	if (!rc)
 		rc = sk_wire_send(c->sock, SK_WIRE_CONVERT, msg, mn, &fd, 1);
 	free(msg);
@@ -102,7 +102,8 @@ static int worker_convert(void *ctx, const char *from, const uint8_t *p, size_t 
 	sk_reason why = SK_REASON_NONE;
 	const char *detail = "";
 	uint64_t len = 0;
-	if (type != SK_WIRE_CONVERTED || sk_wire_converted_decode(msg, mn, &why, &detail, &len) ||
+	if (type != SK_WIRE_CONVERTED ||
+	    sk_wire_converted_decode(msg, mn, &why, &detail, &len, req) ||
 	    nfd != (why == SK_REASON_NONE ? 1 : 0) || (nfd && sk_wire_sealed(fds[0], len))) {
 		rc = sk_error_set(err, SK_EFORMAT, "convert: malformed answer");
 	} else if (why != SK_REASON_NONE) {

@@ -84,7 +84,10 @@ enum {
 	PF_KEEP_REVISIONS = 1 << 4,
 	PF_STRIP_METADATA = 1 << 5,
 	PF_NEUTRALIZE_LINKS = 1 << 6,
-	PF_ALL = (1 << 7) - 1,
+	PF_PDF_IMAGE = 1 << 7,
+	PF_OOXML_IMAGE = 1 << 8,
+	PF_DAMAGED_PDF_IMAGE = 1 << 9,
+	PF_ALL = (1 << 10) - 1,
 };
 
 /* The profile's legacy actions, 2 bits per family (cdr.h) */
@@ -119,7 +122,9 @@ int sk_wire_job_encode(const sk_engine_job *job, uint64_t out_max, const uint8_t
 			 (pr->keep_comments ? PF_KEEP_COMMENTS : 0) |
 			 (pr->keep_revisions ? PF_KEEP_REVISIONS : 0) |
 			 (pr->strip_metadata ? PF_STRIP_METADATA : 0) |
-			 (pr->neutralize_links ? PF_NEUTRALIZE_LINKS : 0);
+			 (pr->neutralize_links ? PF_NEUTRALIZE_LINKS : 0) |
+			 (pr->pdf_image ? PF_PDF_IMAGE : 0) | (pr->ooxml_image ? PF_OOXML_IMAGE : 0) |
+			 (pr->damaged_pdf_image ? PF_DAMAGED_PDF_IMAGE : 0);
 	const sk_budget *bu = &job->budget;
 	sk_buf b;
 	sk_buf_init(&b, SK_WIRE_MAX);
@@ -127,6 +132,8 @@ int sk_wire_job_encode(const sk_engine_job *job, uint64_t out_max, const uint8_t
 	rc = rc ? rc : sk_codec_put_str(&b, pr->name ? pr->name : "", SK_WIRE_STR_MAX);
 	rc = rc ? rc : sk_codec_put_u32(&b, flags);
 	rc = rc ? rc : sk_codec_put_u32(&b, legacy_pack(pr));
+	rc = rc ? rc : sk_codec_put_u32(&b, pr->image_dpi);
+	rc = rc ? rc : sk_codec_put_u32(&b, pr->image_max_pages);
 	rc = rc ? rc : sk_codec_put_u64(&b, bu->max_input);
 	rc = rc ? rc : sk_codec_put_u64(&b, bu->max_expanded);
 	rc = rc ? rc : sk_codec_put_u32(&b, bu->max_depth);
@@ -262,6 +269,8 @@ int sk_wire_job_decode(const uint8_t *p, size_t n, sk_wire_job *job)
 	job->profile.name = sk_codec_get_str(&r, false, SK_WIRE_STR_MAX);
 	uint32_t f = sk_codec_get_u32(&r);
 	uint32_t legacy = sk_codec_get_u32(&r);
+	uint32_t dpi = sk_codec_get_u32(&r);
+	job->profile.image_max_pages = sk_codec_get_u32(&r);
 	sk_budget *b = &job->budget;
 	b->max_input = sk_codec_get_u64(&r);
 	b->max_expanded = sk_codec_get_u64(&r);
@@ -327,6 +336,7 @@ int sk_wire_job_decode(const uint8_t *p, size_t n, sk_wire_job *job)
 	}
 	get_bytes(&r, &job->input, &job->input_len);
 	if (!at_end(&r) || (f & ~(uint32_t)PF_ALL) || d > 1 || conv > 1 || kind > 2 ||
+	    dpi > SK_WIRE_DPI_MAX ||
 	    (job->dlp_kinds & ~((1u << SK_DLP__COUNT) - 1)) || !legacy_unpack(legacy, &job->profile))
 		return SK_EFORMAT;
 	job->detect_only = d;
@@ -339,6 +349,10 @@ int sk_wire_job_decode(const uint8_t *p, size_t n, sk_wire_job *job)
 	pr->keep_revisions = f & PF_KEEP_REVISIONS;
 	pr->strip_metadata = f & PF_STRIP_METADATA;
 	pr->neutralize_links = f & PF_NEUTRALIZE_LINKS;
+	pr->pdf_image = f & PF_PDF_IMAGE;
+	pr->ooxml_image = f & PF_OOXML_IMAGE;
+	pr->damaged_pdf_image = f & PF_DAMAGED_PDF_IMAGE;
+	pr->image_dpi = (uint16_t)dpi;
 	return 0;
 }
 
@@ -436,48 +450,131 @@ int sk_wire_office_ready_decode(const uint8_t *p, size_t n, const char **sandbox
 	return at_end(&r) && v == SK_WIRE_OFFICE_VERSION ? 0 : SK_EFORMAT;
 }
 
-int sk_wire_office_job_encode(const char *from, uint64_t out_max, uint8_t **p, size_t *n)
+/* A type code the office job's mode takes */
+static bool office_from_ok(uint32_t mode, const char *from)
 {
+	switch (mode) {
+	case SK_OFFICE_CONVERT: return sk_office_target(from) != NULL;
+	case SK_OFFICE_PDF:
+	case SK_OFFICE_IMAGE: return sk_office_image_from(from);
+	case SK_OFFICE_JOIN: return !strcmp(from, "pdf");
+	default: return false;
+	}
+}
+
+static bool lang_list_ok(const char *s)
+{
+	if (!s)
+		return true;
+	size_t n = strlen(s);
+	if (n > SK_WIRE_LANG_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '+'))
+			return false;
+	return true;
+}
+
+int sk_wire_office_job_encode(const sk_wire_office_job *j, uint8_t **p, size_t *n)
+{
+	if (!j->from || !office_from_ok(j->mode, j->from) || j->dpi > SK_WIRE_DPI_MAX ||
+	    j->first > j->last || !lang_list_ok(j->ocr_lang) || j->nparts > SK_WIRE_PARTS_MAX ||
+	    (j->mode == SK_OFFICE_JOIN) != (j->nparts > 0))
+		return SK_EINVAL;
 	sk_buf b;
 	sk_buf_init(&b, SK_WIRE_MAX);
-	int rc = sk_codec_put_str(&b, from, 64);
-	rc = rc ? rc : sk_codec_put_u64(&b, out_max);
+	int rc = sk_codec_put_u32(&b, j->mode);
+	rc = rc ? rc : sk_codec_put_str(&b, j->from, 64);
+	rc = rc ? rc : sk_codec_put_u64(&b, j->out_max);
+	rc = rc ? rc : sk_codec_put_u32(&b, j->dpi);
+	rc = rc ? rc : sk_codec_put_u32(&b, j->max_pages);
+	rc = rc ? rc : sk_codec_put_u32(&b, j->first);
+	rc = rc ? rc : sk_codec_put_u32(&b, j->last);
+	rc = rc ? rc : sk_buf_addc(&b, j->gray ? 1 : 0);
+	rc = rc ? rc : sk_codec_put_str(&b, j->ocr_lang, SK_WIRE_LANG_MAX + 1);
+	rc = rc ? rc : sk_codec_put_u64(&b, j->max_pixels);
+	rc = rc ? rc : sk_codec_put_u64(&b, j->deadline_ns);
+	rc = rc ? rc : sk_codec_put_u32(&b, j->nparts);
+	for (uint32_t i = 0; i < j->nparts && !rc; i++)
+		rc = sk_codec_put_u64(&b, j->parts[i]);
 	return finish(&b, rc, p, n);
 }
 
-int sk_wire_office_job_decode(const uint8_t *p, size_t n, const char **from, uint64_t *out_max)
+int sk_wire_office_job_decode(const uint8_t *p, size_t n, sk_wire_office_job *j)
 {
 	rd r = {.p = p, .n = n};
-	*from = sk_codec_get_str(&r, false, 64);
-	*out_max = sk_codec_get_u64(&r);
-	return at_end(&r) && *from && (*from)[0] ? 0 : SK_EFORMAT;
-}
-
-int sk_wire_office_answer_encode(sk_reason reason, const char *detail, uint64_t out_size,
-				 uint8_t **p, size_t *n)
-{
-	sk_buf b;
-	sk_buf_init(&b, SK_WIRE_MAX);
-	int rc = sk_codec_put_u32(&b, (uint32_t)reason);
-	rc = rc ? rc : sk_codec_put_str(&b, detail, 1024);
-	rc = rc ? rc : sk_codec_put_u64(&b, out_size);
-	return finish(&b, rc, p, n);
-}
-
-int sk_wire_office_answer_decode(const uint8_t *p, size_t n, sk_reason *reason,
-				 const char **detail, uint64_t *out_size)
-{
-	rd r = {.p = p, .n = n};
-	uint32_t why = sk_codec_get_u32(&r);
-	*detail = sk_codec_get_str(&r, true, 1024);
-	*out_size = sk_codec_get_u64(&r);
-	/* converted with an output, or one of the reasons a conversion fails with, and then
-	 * no output */
-	bool known = why == SK_REASON_NONE || why == SK_REASON_ENCRYPTED ||
-		     why == SK_REASON_MALFORMED || why == SK_REASON_LIMIT_SIZE;
-	if (!at_end(&r) || !known || (why == SK_REASON_NONE) != (*out_size > 0))
+	memset(j, 0, sizeof(*j));
+	j->mode = sk_codec_get_u32(&r);
+	j->from = sk_codec_get_str(&r, false, 64);
+	j->out_max = sk_codec_get_u64(&r);
+	j->dpi = sk_codec_get_u32(&r);
+	j->max_pages = sk_codec_get_u32(&r);
+	j->first = sk_codec_get_u32(&r);
+	j->last = sk_codec_get_u32(&r);
+	uint8_t gray = sk_codec_get_u8(&r);
+	j->ocr_lang = sk_codec_get_str(&r, true, SK_WIRE_LANG_MAX + 1);
+	j->max_pixels = sk_codec_get_u64(&r);
+	j->deadline_ns = sk_codec_get_u64(&r);
+	j->nparts = sk_codec_get_u32(&r);
+	if (r.bad || j->nparts > SK_WIRE_PARTS_MAX)
 		return SK_EFORMAT;
-	*reason = (sk_reason)why;
+	uint64_t sum = 0;
+	for (uint32_t i = 0; i < j->nparts; i++) {
+		j->parts[i] = sk_codec_get_u64(&r);
+		if (j->parts[i] > SK_WIRE_CONVERT_MAX)
+			r.bad = true;
+		else
+			sum += j->parts[i];
+	}
+	if (!at_end(&r) || !office_from_ok(j->mode, j->from) || j->dpi > SK_WIRE_DPI_MAX ||
+	    j->first > j->last || gray > 1 || !lang_list_ok(j->ocr_lang) ||
+	    (j->mode == SK_OFFICE_JOIN) != (j->nparts > 0) || sum > SK_WIRE_CONVERT_MAX)
+		return SK_EFORMAT;
+	j->gray = gray;
+	return 0;
+}
+
+int sk_wire_office_answer_encode(const sk_wire_office_answer *a, uint8_t **p, size_t *n)
+{
+	sk_buf b;
+	sk_buf_init(&b, SK_WIRE_MAX);
+	int rc = sk_codec_put_u32(&b, (uint32_t)a->reason);
+	rc = rc ? rc : sk_codec_put_str(&b, a->detail, 1024);
+	rc = rc ? rc : sk_codec_put_u64(&b, a->out_size);
+	rc = rc ? rc : sk_codec_put_u32(&b, a->info.pages);
+	rc = rc ? rc : sk_codec_put_u32(&b, a->info.rendered);
+	rc = rc ? rc : sk_codec_put_u64(&b, a->info.pixels);
+	for (int i = 0; i < SK_RENDER_OCR__COUNT && !rc; i++)
+		rc = sk_codec_put_u32(&b, a->info.ocr[i]);
+	return finish(&b, rc, p, n);
+}
+
+int sk_wire_office_answer_decode(const uint8_t *p, size_t n, sk_wire_office_answer *a)
+{
+	rd r = {.p = p, .n = n};
+	memset(a, 0, sizeof(*a));
+	uint32_t why = sk_codec_get_u32(&r);
+	a->detail = sk_codec_get_str(&r, true, 1024);
+	a->out_size = sk_codec_get_u64(&r);
+	a->info.pages = sk_codec_get_u32(&r);
+	a->info.rendered = sk_codec_get_u32(&r);
+	a->info.pixels = sk_codec_get_u64(&r);
+	uint64_t read = 0;
+	for (int i = 0; i < SK_RENDER_OCR__COUNT; i++)
+		read += (a->info.ocr[i] = sk_codec_get_u32(&r));
+	/* done, with an output or a page count; or one of the reasons an office job fails
+	 * with, and then nothing */
+	bool known = why == SK_REASON_NONE || why == SK_REASON_ENCRYPTED ||
+		     why == SK_REASON_MALFORMED || why == SK_REASON_LIMIT_SIZE ||
+		     why == SK_REASON_LIMIT_PAGES || why == SK_REASON_LIMIT_PIXELS ||
+		     why == SK_REASON_LIMIT_TIME || why == SK_REASON_INTERNAL;
+	bool done = why == SK_REASON_NONE;
+	if (!at_end(&r) || !known || (done && !a->out_size && !a->info.pages) ||
+	    (!done && (a->out_size || a->info.pages || a->info.rendered || a->info.pixels || read)) ||
+	    a->info.rendered > a->info.pages || read > a->info.rendered)
+		return SK_EFORMAT;
+	a->reason = (sk_reason)why;
 	return 0;
 }
 
@@ -697,52 +794,79 @@ int sk_wire_recv(int sock, uint32_t *type, uint8_t **p, size_t *n, int *fds, int
 
 /* ---- CONVERT and CONVERTED ------------------------------------------------------ */
 
-int sk_wire_convert_encode(const char *from, uint64_t len, uint8_t **p, size_t *n)
+/* A type code the target takes */
+static bool convert_from_ok(uint32_t target, const char *from)
 {
-	if (!sk_office_target(from) || len > SK_WIRE_CONVERT_MAX)
+	return target == SK_CONVERT_OOXML ? sk_office_target(from) != NULL
+	       : target == SK_CONVERT_IMAGE ? sk_office_image_from(from)
+					    : false;
+}
+
+int sk_wire_convert_encode(const sk_convert *c, uint64_t len, uint8_t **p, size_t *n)
+{
+	if (!convert_from_ok(c->target, c->from) || len > SK_WIRE_CONVERT_MAX ||
+	    c->dpi > SK_WIRE_DPI_MAX)
 		return SK_EINVAL;
 	sk_buf b;
 	sk_buf_init(&b, SK_WIRE_STR_MAX);
-	int rc = sk_codec_put_str(&b, from, SK_WIRE_STR_MAX);
+	int rc = sk_codec_put_u32(&b, (uint32_t)c->target);
+	rc = rc ? rc : sk_codec_put_str(&b, c->from, SK_WIRE_STR_MAX);
+	rc = rc ? rc : sk_codec_put_u32(&b, c->dpi);
+	rc = rc ? rc : sk_codec_put_u32(&b, c->max_pages);
 	rc = rc ? rc : sk_codec_put_u64(&b, len);
 	return finish(&b, rc, p, n);
 }
 
-int sk_wire_convert_decode(const uint8_t *p, size_t n, const char **from, uint64_t *len)
+int sk_wire_convert_decode(const uint8_t *p, size_t n, sk_convert *c, uint64_t *len)
 {
 	rd r = {.p = p, .n = n};
-	*from = sk_codec_get_str(&r, false, SK_WIRE_STR_MAX);
+	memset(c, 0, sizeof(*c));
+	uint32_t target = sk_codec_get_u32(&r);
+	c->from = sk_codec_get_str(&r, false, SK_WIRE_STR_MAX);
+	c->dpi = sk_codec_get_u32(&r);
+	c->max_pages = sk_codec_get_u32(&r);
 	*len = sk_codec_get_u64(&r);
-	if (!at_end(&r) || !sk_office_target(*from) || *len > SK_WIRE_CONVERT_MAX)
+	if (!at_end(&r) || !convert_from_ok(target, c->from) || *len > SK_WIRE_CONVERT_MAX ||
+	    c->dpi > SK_WIRE_DPI_MAX)
 		return SK_EFORMAT;
+	c->target = (sk_convert_target)target;
 	return 0;
 }
 
-int sk_wire_converted_encode(sk_reason reason, const char *detail, uint64_t len, uint8_t **p,
-			     size_t *n)
+int sk_wire_converted_encode(sk_reason reason, const char *detail, uint64_t len,
+			     const sk_convert *c, uint8_t **p, size_t *n)
 {
+	unsigned pages = reason == SK_REASON_NONE && c ? c->pages : 0;
+	const char *note = reason == SK_REASON_NONE && c ? c->note : "";
 	if (reason >= SK_REASON__COUNT || (reason != SK_REASON_NONE && len) ||
-	    len > SK_WIRE_CONVERT_MAX)
+	    len > SK_WIRE_CONVERT_MAX || strlen(note) >= sizeof(c->note))
 		return SK_EINVAL;
 	sk_buf b;
 	sk_buf_init(&b, SK_WIRE_STR_MAX * 2);
 	int rc = sk_codec_put_u32(&b, (uint32_t)reason);
 	rc = rc ? rc : sk_codec_put_str(&b, detail ? detail : "", SK_WIRE_STR_MAX);
 	rc = rc ? rc : sk_codec_put_u64(&b, len);
+	rc = rc ? rc : sk_codec_put_u32(&b, pages);
+	rc = rc ? rc : sk_codec_put_str(&b, note, SK_WIRE_STR_MAX);
 	return finish(&b, rc, p, n);
 }
 
 int sk_wire_converted_decode(const uint8_t *p, size_t n, sk_reason *reason,
-			     const char **detail, uint64_t *len)
+			     const char **detail, uint64_t *len, sk_convert *c)
 {
 	rd r = {.p = p, .n = n};
 	uint32_t why = sk_codec_get_u32(&r);
 	*detail = sk_codec_get_str(&r, false, SK_WIRE_STR_MAX);
 	*len = sk_codec_get_u64(&r);
+	uint32_t pages = sk_codec_get_u32(&r);
+	const char *note = sk_codec_get_str(&r, false, sizeof(c->note));
 	if (!at_end(&r) || why >= SK_REASON__COUNT || (why != SK_REASON_NONE && *len) ||
-	    *len > SK_WIRE_CONVERT_MAX)
+	    *len > SK_WIRE_CONVERT_MAX ||
+	    (why != SK_REASON_NONE && (pages || note[0])))
 		return SK_EFORMAT;
 	*reason = (sk_reason)why;
+	c->pages = pages;
+	memcpy(c->note, note, strlen(note) + 1);
 	return 0;
 }
 

@@ -10,7 +10,8 @@
  *
  *   READY  (worker → gate, once, after the sandbox is in place)  u32 version
  *   JOB    (gate → worker)  name, profile (name, u32 flags, u32 legacy actions: 2 bits per
- *                           sk_legacy_family, each an sk_legacy_action), budget (limits
+ *                           sk_legacy_family, each an sk_legacy_action, u32 image dpi,
+ *                           u32 image max pages), budget (limits
  *                           and deadline), u64 output limit, u8 detect_only, u8 convert
  *                           (1: the job may ask CONVERT; 0: legacy formats blocked),
  *                           u32 dlp kinds, u32 dlp length (0xFFFFFFFF: no DLP) + the
@@ -37,8 +38,10 @@
  *                           memfd
  *
  *   CONVERT   (worker → gate, in the middle of a job whose JOB said convert 1; at most
- *              SK_WIRE_CONVERTS_MAX in one job) the type code (one sk_office_target()
- *              converts), u64 length; one descriptor: a memfd sealed against writing,
+ *              SK_WIRE_CONVERTS_MAX in one job) u32 target (cdr.h: sk_convert_target),
+ *              the type code (OOXML: one sk_office_target() converts; IMAGE: one of
+ *              sk_office_image_from()), u32 dpi (at most SK_WIRE_DPI_MAX), u32 max pages,
+ *              u64 length; one descriptor: a memfd sealed against writing,
  *              growing and shrinking, of exactly that many bytes (at most
  *              SK_WIRE_CONVERT_MAX): the item to convert. The gate converts it with the
  *              job's convert hook (engine.h) under the job's budget and answers CONVERTED;
@@ -46,8 +49,10 @@
  *              unsealed one, a size that does not match, a code that is not convertible,
  *              a job without convert) is a malformed request: worker-crash.
  *   CONVERTED (gate → worker)  u32 reason (0: converted), detail (why it failed, "" when
- *              converted), u64 length; with reason 0 one descriptor, a sealed memfd of
- *              exactly that many bytes: the OOXML package; else no descriptor and length 0
+ *              converted), u64 length, u32 pages and a note (IMAGE: pages rendered, the
+ *              OCR models used; 0 and "" otherwise and after a failure); with reason 0
+ *              one descriptor, a sealed memfd of exactly that many bytes: the OOXML
+ *              package or the image PDF; else no descriptor and length 0
  *
  * Small inputs and outputs travel in the messages: an immutable copy, as a sealed memfd
  * is, without the cost of creating, sealing (which drains every CPU's page lists) and
@@ -60,6 +65,7 @@
 #include <stdint.h>
 
 #include "sekisho/engine.h"
+#include "sekisho/render.h"
 
 enum {
 	SK_WIRE_READY = 1,
@@ -68,13 +74,14 @@ enum {
 	SK_WIRE_CONVERT = 4,
 	SK_WIRE_CONVERTED = 5,
 };
-#define SK_WIRE_VERSION 3
+#define SK_WIRE_VERSION 4
 #define SK_WIRE_MAX ((size_t)64 << 20)   /* payload bytes of one message */
 #define SK_WIRE_STR_MAX ((size_t)64 << 10) /* bytes of one string */
 #define SK_WIRE_ENTRIES_MAX 1000000u      /* report entries in one answer */
 #define SK_WIRE_INLINE_MAX ((size_t)128 << 10) /* input or output bytes in a message */
 #define SK_WIRE_CONVERTS_MAX 10000u            /* CONVERT requests in one job */
 #define SK_WIRE_CONVERT_MAX ((uint64_t)1 << 30) /* bytes of one CONVERT or CONVERTED memfd */
+#define SK_WIRE_DPI_MAX 1200u                  /* 画像化's dpi (render.h's largest) */
 
 /* A decoded job; the strings (and the DLP bytes) point into the message. */
 typedef struct sk_wire_job {
@@ -116,12 +123,15 @@ int sk_wire_answer_decode(const uint8_t *p, size_t n, sk_engine_result *res, boo
 /* CONVERT and CONVERTED payloads (the descriptors travel beside them). The decoders
  * check the code (sk_office_target) and the reason range; *from and *detail point into
  * p. */
-int sk_wire_convert_encode(const char *from, uint64_t len, uint8_t **p, size_t *n);
-int sk_wire_convert_decode(const uint8_t *p, size_t n, const char **from, uint64_t *len);
-int sk_wire_converted_encode(sk_reason reason, const char *detail, uint64_t len, uint8_t **p,
-			     size_t *n);
+int sk_wire_convert_encode(const sk_convert *c, uint64_t len, uint8_t **p, size_t *n);
+/* c->target, from (pointing into p), dpi, max_pages */
+int sk_wire_convert_decode(const uint8_t *p, size_t n, sk_convert *c, uint64_t *len);
+/* c (may be NULL): pages and note of a successful IMAGE conversion */
+int sk_wire_converted_encode(sk_reason reason, const char *detail, uint64_t len,
+			     const sk_convert *c, uint8_t **p, size_t *n);
+/* c->pages and c->note filled (copied) */
 int sk_wire_converted_decode(const uint8_t *p, size_t n, sk_reason *reason,
-			     const char **detail, uint64_t *len);
+			     const char **detail, uint64_t *len, sk_convert *c);
 
 /* A memfd that holds exactly len bytes and is sealed against writing, growing and
  * shrinking (what CONVERT and CONVERTED carry): 0, else SK_EFORMAT. */
@@ -133,24 +143,63 @@ int sk_wire_memfd_read(int fd, uint64_t len, sk_buf *out);
 int sk_wire_memfd(const uint8_t *p, size_t n, int *fd);
 
 /* The office worker (sekisho-office, office.h) speaks on the same framing:
- *   READY          (worker → gate, once, LibreOffice loaded and the sandbox in place)
- *                  u32 version (SK_WIRE_OFFICE_VERSION), the sandbox it got (a string)
- *   OFFICE_JOB     (gate → worker) from (a type code of sk_office_target), u64 output
- *                  limit; two descriptors: the input (a sealed memfd) and a memfd for the
- *                  output
- *   OFFICE_ANSWER  (worker → gate) u32 reason (SK_REASON_NONE: converted; else encrypted,
- *                  malformed or limit-size), detail (nullable), u64 out_size (0 unless
- *                  converted; the output is in the memfd) */
+ *   READY          (worker → gate, once, LibreOffice loaded, the OCR models loaded and
+ *                  the sandbox in place) u32 version (SK_WIRE_OFFICE_VERSION), the
+ *                  sandbox it got (a string)
+ *   OFFICE_JOB     (gate → worker) u32 mode, from (a type code), u64 output limit, u32
+ *                  dpi (at most SK_WIRE_DPI_MAX), u32 max pages, u32 first, u32 last
+ *                  (first <= last), u8 gray, OCR languages (nullable; letters, digits,
+ *                  '_' and '+', at most SK_WIRE_LANG_MAX bytes), u64 max pixels, u64
+ *                  deadline (CLOCK_MONOTONIC ns, 0: none), u32 n parts + n × u64 part
+ *                  sizes (JOIN: 1 to SK_WIRE_PARTS_MAX, summing to at most
+ *                  SK_WIRE_CONVERT_MAX; the other modes: 0); two descriptors: the input
+ *                  (a sealed memfd; JOIN: the parts one after the other) and a memfd for
+ *                  the output. Modes (the codes `from` may be):
+ *                    CONVERT  to OOXML (a code of sk_office_target)
+ *                    PDF      the page count, and LibreOffice's PDF of anything but a PDF
+ *                             (a code of sk_office_image_from)
+ *                    IMAGE    画像化 of pages [first, last) (0, 0: all) (the same codes)
+ *                    JOIN     the parts joined ("pdf")
+ *   OFFICE_ANSWER  (worker → gate) u32 reason (SK_REASON_NONE: done; else encrypted,
+ *                  malformed, limit-size, limit-pages, limit-pixels, limit-time or
+ *                  internal-error), detail (nullable), u64 out_size (the output is in the
+ *                  memfd), what was rendered (render.h: sk_render_info: u32 pages, u32
+ *                  rendered, u64 pixels, SK_RENDER_OCR__COUNT × u32): done has an output
+ *                  or a page count; a failure has none of these; rendered <= pages and
+ *                  the OCR counts sum to at most rendered */
 enum { SK_WIRE_OFFICE_JOB = 16, SK_WIRE_OFFICE_ANSWER = 17 };
-#define SK_WIRE_OFFICE_VERSION 1
+#define SK_WIRE_OFFICE_VERSION 2
+#define SK_WIRE_LANG_MAX 63u
+#define SK_WIRE_PARTS_MAX 1024u
+
+enum { SK_OFFICE_CONVERT = 0, SK_OFFICE_PDF = 1, SK_OFFICE_IMAGE = 2, SK_OFFICE_JOIN = 3 };
+
+/* A decoded office job; from and ocr_lang point into the message. */
+typedef struct sk_wire_office_job {
+	uint32_t mode;
+	const char *from;
+	uint64_t out_max;
+	uint32_t dpi, max_pages, first, last;
+	bool gray;
+	const char *ocr_lang;
+	uint64_t max_pixels, deadline_ns;
+	uint32_t nparts;
+	uint64_t parts[SK_WIRE_PARTS_MAX];
+} sk_wire_office_job;
+
+typedef struct sk_wire_office_answer {
+	sk_reason reason;
+	const char *detail; /* decoded: points into the message (may be NULL) */
+	uint64_t out_size;
+	sk_render_info info;
+} sk_wire_office_answer;
+
 int sk_wire_office_ready_encode(const char *sandbox, uint8_t **p, size_t *n);
 int sk_wire_office_ready_decode(const uint8_t *p, size_t n, const char **sandbox);
-int sk_wire_office_job_encode(const char *from, uint64_t out_max, uint8_t **p, size_t *n);
-int sk_wire_office_job_decode(const uint8_t *p, size_t n, const char **from, uint64_t *out_max);
-int sk_wire_office_answer_encode(sk_reason reason, const char *detail, uint64_t out_size,
-				 uint8_t **p, size_t *n);
-int sk_wire_office_answer_decode(const uint8_t *p, size_t n, sk_reason *reason,
-				 const char **detail, uint64_t *out_size);
+int sk_wire_office_job_encode(const sk_wire_office_job *j, uint8_t **p, size_t *n);
+int sk_wire_office_job_decode(const uint8_t *p, size_t n, sk_wire_office_job *j);
+int sk_wire_office_answer_encode(const sk_wire_office_answer *a, uint8_t **p, size_t *n);
+int sk_wire_office_answer_decode(const uint8_t *p, size_t n, sk_wire_office_answer *a);
 
 /* Sends one message with nfds descriptors attached (MSG_NOSIGNAL: a dead peer is an
  * error, not a signal). */

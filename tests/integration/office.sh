@@ -148,7 +148,7 @@ after=$(field after.doc 4)
 ok $([ "$r" = converted ] && [ "$after" != 0 ] && [ "$after" != "$before" ]; echo $?) \
 	"the killed worker was replaced: the next file converts in a new one ($before → $after)"
 stats=$(grep '^stats ' "$T/results")
-echo "$stats" | grep -q ' timeouts=1$'
+echo "$stats" | grep -q ' timeouts=1 '
 ok $? "the pool counted one time-out ($stats)"
 # each failure in a worker (encrypted, malformed, limit-time) ended it: a start for each
 fails=$(awk -F'\t' 'NF >= 6 && $2 != "converted" && $6 !~ /starting/' "$T/results" | wc -l)

@@ -1,12 +1,15 @@
 /* Drives the office pool (office.h) for tests/integration/office.sh and bench/office.sh.
  *
  *   office_tool [--worker PATH] [--workers N] [--max-jobs N] [--max-output BYTES]
- *               -o OUTDIR [--ms N | --code CODE | FILE]...
+ *               [--pages-per-job N] -o OUTDIR
+ *               [--ms N | --code CODE | --image | --dpi N | --max-pages N | FILE]...
  *     converts each FILE (type code: --code, else the file's extension) in one pool and
  *     prints a line per file: name TAB result (converted / a reason code) TAB worker pid
  *     before TAB after TAB milliseconds TAB output path or detail; --ms N gives the files
- *     after it N ms of wall clock (0: the default); then a line
- *     "stats jobs=… failures=… restarts=… timeouts=…".
+ *     after it N ms of wall clock (0: the default); --image makes the files after it into
+ *     image PDFs (sk_office_image_document, 画像化; --dpi and --max-pages its options)
+ *     instead, their lines ending TAB "pages=N rendered=N OCR …"; then a line
+ *     "stats jobs=… failures=… restarts=… timeouts=… busy_max=…".
  *   office_tool [--worker PATH] --sandbox
  *     opens the pool, prints "pid N" of its ready worker and waits until stdin closes.
  * On stderr (with the workers' startup events) "office_tool: open ms=N": the time
@@ -67,6 +70,8 @@ int main(int argc, char **argv)
 			cfg.max_jobs = (unsigned)atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--max-output") && i + 1 < argc)
 			cfg.max_output = strtoull(argv[++i], NULL, 10);
+		else if (!strcmp(argv[i], "--pages-per-job") && i + 1 < argc)
+			cfg.pages_per_job = (unsigned)atoi(argv[++i]);
 		else if (!strcmp(argv[i], "-o") && i + 1 < argc)
 			outdir = argv[++i];
 		else if (!strcmp(argv[i], "--sandbox"))
@@ -99,9 +104,24 @@ int main(int argc, char **argv)
 	}
 	unsigned ms = 0;
 	const char *code = NULL;
+	bool image = false;
+	sk_render_options ro;
+	sk_render_options_default(&ro);
 	for (; i < argc; i++) {
 		if (!strcmp(argv[i], "--ms") && i + 1 < argc) {
 			ms = (unsigned)atoi(argv[++i]);
+			continue;
+		}
+		if (!strcmp(argv[i], "--image")) {
+			image = true;
+			continue;
+		}
+		if (!strcmp(argv[i], "--dpi") && i + 1 < argc) {
+			ro.dpi = (unsigned)atoi(argv[++i]);
+			continue;
+		}
+		if (!strcmp(argv[i], "--max-pages") && i + 1 < argc) {
+			ro.max_pages = (unsigned)atoi(argv[++i]);
 			continue;
 		}
 		if (!strcmp(argv[i], "--code") && i + 1 < argc) {
@@ -133,19 +153,30 @@ int main(int argc, char **argv)
 		sk_reason why = SK_REASON_NONE;
 		sk_error_clear(&err);
 		uint64_t t0 = now_ns();
-		int rc = sk_office_convert(o, from, sk_buf_len(&in) ? sk_buf_data(&in) : (const uint8_t *)"",
-					   sk_buf_len(&in), &b, &out, &why, &err);
+		sk_render_info info = {0};
+		const uint8_t *data = sk_buf_len(&in) ? sk_buf_data(&in) : (const uint8_t *)"";
+		int rc = image ? sk_office_image_document(o, from, data, sk_buf_len(&in), &ro, &b, &out,
+							  &info, &why, &err)
+			       : sk_office_convert(o, from, data, sk_buf_len(&in), &b, &out, &why, &err);
 		uint64_t took = (now_ns() - t0) / 1000000ull;
 		pid_t after = worker_pid(o);
+		char note[128] = "";
+		if (image && rc == 0) {
+			char ocr[96];
+			sk_render_ocr_note(&info, ocr, sizeof(ocr));
+			snprintf(note, sizeof(note), "\tpages=%u rendered=%u %s", info.pages,
+				 info.rendered, ocr);
+		}
 		if (rc == 0) {
 			char dst[4096];
-			snprintf(dst, sizeof(dst), "%s/%s.%s", outdir, base, sk_office_target(from));
+			snprintf(dst, sizeof(dst), "%s/%s.%s", outdir, base,
+				 image ? "pdf" : sk_office_target(from));
 			FILE *f = fopen(dst, "wb");
 			bool ok = f && fwrite(sk_buf_data(&out), 1, sk_buf_len(&out), f) == sk_buf_len(&out);
 			if (f && fclose(f) != 0)
 				ok = false;
-			printf("%s\t%s\t%d\t%d\t%llu\t%s\n", base, ok ? "converted" : "unwritable",
-			       (int)before, (int)after, (unsigned long long)took, dst);
+			printf("%s\t%s\t%d\t%d\t%llu\t%s%s\n", base, ok ? "converted" : "unwritable",
+			       (int)before, (int)after, (unsigned long long)took, dst, note);
 		} else {
 			printf("%s\t%s\t%d\t%d\t%llu\t%s\n", base, sk_reason_code(why), (int)before,
 			       (int)after, (unsigned long long)took, err.msg);
@@ -156,9 +187,10 @@ int main(int argc, char **argv)
 	}
 	sk_office_stats st;
 	sk_office_stats_get(o, &st);
-	printf("stats jobs=%llu failures=%llu restarts=%llu timeouts=%llu\n",
+	printf("stats jobs=%llu failures=%llu restarts=%llu timeouts=%llu busy_max=%llu\n",
 	       (unsigned long long)st.jobs, (unsigned long long)st.failures,
-	       (unsigned long long)st.restarts, (unsigned long long)st.timeouts);
+	       (unsigned long long)st.restarts, (unsigned long long)st.timeouts,
+	       (unsigned long long)st.busy_max);
 	sk_office_close(o);
 	return 0;
 }

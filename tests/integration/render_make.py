@@ -1,8 +1,15 @@
 #!/usr/bin/env python3
 """Japanese test documents for 画像化 (render.sh, bench/render.sh).
 
-usage: render_make.py KIND OUT.fodt [PAGES]
+usage: render_make.py KIND OUT.fodt [PAGES] [--numbered]
+       render_make.py damaged OUT.pdf [--no-xref]
   KIND  horizontal | vertical
+  --numbered: each page starts with its own line 「第N頁」 (N its number), so that the
+  order of the pages can be checked in an output
+  damaged: a one-page PDF (Helvetica "Damaged sekisho") whose page tree holds itself in its
+  /Kids: qpdf refuses it ("Loop detected in /Pages structure"), poppler skips the loop and
+  renders the page; --no-xref: without its cross-reference table and startxref too (a
+  transfer cut short), which both rebuild before they meet the loop
   Writes a flat ODF text document (LibreOffice opens .fodt directly): A4, Noto Serif CJK JP
   12 pt, PAGES pages (default 1) of Japanese prose (a page break before each further page);
   vertical: the page layout's writing mode is tb-rl (縦書き, columns right to left).
@@ -28,21 +35,51 @@ PARAGRAPHS = [
 ]
 
 
-def page_body(first):
+def page_body(first, number=None):
     out = []
-    for i, p in enumerate(PARAGRAPHS):
+    paras = ([u"第%d頁" % number] if number else []) + PARAGRAPHS
+    for i, p in enumerate(paras):
         style = "PB" if (i == 0 and not first) else "P"
         out.append('<text:p text:style-name="%s">%s</text:p>' % (style, escape(p)))
     return "\n".join(out)
 
 
+def damaged(out, xref):
+    content = b"BT /F1 24 Tf 20 100 Td (Damaged sekisho) Tj ET"
+    objs = [b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R 2 0 R] /Count 1 >>",  # the tree holds itself
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 200] /Contents 4 0 R "
+            b"/Resources << /Font << /F1 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> >> >> >>",
+            b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream"]
+    body = bytearray(b"%PDF-1.4\n")
+    offs = []
+    for i, o in enumerate(objs):
+        offs.append(len(body))
+        body += b"%d 0 obj\n" % (i + 1) + o + b"\nendobj\n"
+    x = len(body)
+    if xref:
+        body += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
+        body += b"".join(b"%010d 00000 n \n" % o for o in offs)
+    body += b"trailer\n<< /Size %d /Root 1 0 R >>\n" % (len(objs) + 1)
+    if xref:
+        body += b"startxref\n%d\n" % x
+    body += b"%%EOF\n"
+    with open(out, "wb") as f:
+        f.write(body)
+
+
 def main():
     kind, out = sys.argv[1], sys.argv[2]
-    pages = int(sys.argv[3]) if len(sys.argv) > 3 else 1
+    if kind == "damaged":
+        damaged(out, "--no-xref" not in sys.argv)
+        return
+    numbered = "--numbered" in sys.argv
+    args = [a for a in sys.argv if a != "--numbered"]
+    pages = int(args[3]) if len(args) > 3 else 1
     if kind not in ("horizontal", "vertical"):
         sys.exit("kind: horizontal | vertical")
     mode = "tb-rl" if kind == "vertical" else "lr-tb"
-    body = "\n".join(page_body(i == 0) for i in range(pages))
+    body = "\n".join(page_body(i == 0, i + 1 if numbered else None) for i in range(pages))
     doc = f"""<?xml version="1.0" encoding="UTF-8"?>
 <office:document xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"
  xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0"
@@ -84,7 +121,9 @@ def main():
         f.write(doc)
     base = out[:-5] if out.endswith(".fodt") else out
     with open(base + ".txt", "w", encoding="utf-8") as f:
-        for _ in range(pages):
+        for i in range(pages):
+            if numbered:
+                f.write(u"第%d頁\n" % (i + 1))
             f.write("\n".join(PARAGRAPHS) + "\n")
 
 

@@ -131,11 +131,16 @@ int main(int argc, char **argv)
 	sk_budget_start(&b);
 	if (late)
 		b.deadline_ns = 1;
-	unsigned pages = 0;
+	sk_render_info info = {0};
 	sk_reason why = SK_REASON_NONE;
 	int rc = sk_render_image_pdf(sk_buf_data(&in), sk_buf_len(&in), &o, first, last, &b, &out,
-				     &pages, &why, &err);
-	printf("pages=%u reason=%s\n", pages, rc ? sk_reason_code(why) : "none");
+				     &info, &why, &err);
+	printf("pages=%u reason=%s\n", info.pages, rc ? sk_reason_code(why) : "none");
+	/* the models chosen, on stderr: "ocr jpn=N jpn_vert=N jpn+jpn_vert=N list=N" */
+	fprintf(stderr, "ocr");
+	for (int m = 0; m < SK_RENDER_OCR__COUNT; m++)
+		fprintf(stderr, " %s=%u", sk_render_ocr_code((sk_render_ocr)m), info.ocr[m]);
+	fprintf(stderr, "\n");
 	if (rc) {
 		fprintf(stderr, "sk_render: %s\n", err.msg);
 		sk_buf_free(&in);

@@ -566,16 +566,24 @@ typedef struct gate_office {
 	const sk_buf *reply; /* NULL: fail with `fail` */
 	sk_reason fail;
 	int calls;
+	sk_convert_target target; /* what must be asked */
+	const char *from;         /* NULL: "doc" */
 } gate_office;
 
-static int gate_convert(void *ctx, const char *from, const uint8_t *p, size_t n,
+static int gate_convert(void *ctx, sk_convert *c, const uint8_t *p, size_t n,
 			const sk_budget *b, sk_buf *out, sk_reason *reason, sk_error *err)
 {
 	gate_office *g = ctx;
 	g->calls++;
 	assert_non_null(b);
 	assert_true(b->deadline_ns > 0); /* the job's budget, its clock running */
-	assert_string_equal(from, "doc");
+	assert_string_equal(c->from, g->from ? g->from : "doc");
+	assert_int_equal(c->target, g->target);
+	if (c->target == SK_CONVERT_IMAGE && g->reply) {
+		assert_int_equal(c->dpi, 120); /* the profile's, through the JOB and CONVERT */
+		c->pages = 2;
+		snprintf(c->note, sizeof(c->note), "OCR jpn 1, jpn_vert 1");
+	}
 	if (g->want) {
 		assert_int_equal(n, g->want_n);
 		assert_memory_equal(p, g->want, n);
@@ -645,6 +653,61 @@ static void convert_through_the_gate(void **state)
 	sk_buf_free(&docx);
 }
 
+/* 画像化 asked of the gate by a worker: a PDF under a profile that makes PDFs into images;
+ * the hook's image PDF comes back, is rebuilt by the PDF module, and the pages and OCR
+ * note reach the report, as in process. */
+static void image_through_the_gate(void **state)
+{
+	(void)state;
+	static const char pdf[] =
+		"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
+		"2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n"
+		"3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 10 10] >> endobj\n"
+		"trailer << /Root 1 0 R >>\n%%EOF\n";
+	sk_buf img;
+	sk_buf_init(&img, 0);
+	assert_int_equal(sk_buf_add(&img, pdf, sizeof(pdf) - 1), 0);
+	sk_profile pr = *sk_profile_default();
+	pr.name = "scan";
+	pr.pdf_image = true;
+	pr.image_dpi = 120;
+	sk_pool *p = open_pool(real_worker, 1, 0);
+	gate_office g = {.reply = &img, .target = SK_CONVERT_IMAGE, .from = "pdf"};
+	run r[2];
+	for (int k = 0; k < 2; k++) {
+		sk_engine_job j = {.name = "in.pdf", .profile = &pr, .convert = gate_convert,
+				   .convert_ctx = &g};
+		sk_budget_default(&j.budget);
+		sk_budget_start(&j.budget);
+		sk_input in;
+		sk_input_mem(&in, pdf, sizeof(pdf) - 1);
+		sk_buf_init(&r[k].out, 1 << 20);
+		sk_output out;
+		sk_output_buf(&out, &r[k].out);
+		sk_error err;
+		sk_error_clear(&err);
+		r[k].rc = k ? sk_engine_run(&j, &in, &out, &r[k].res, &err)
+			    : sk_pool_run(p, &j, &in, &out, &r[k].res, &err);
+		sk_input_release(&in);
+		assert_int_equal(r[k].rc, 0);
+		assert_string_equal(sk_verdict_code(r[k].res.report.verdict), "sanitized");
+		assert_string_equal(r[k].res.report.out_ext, "pdf");
+		bool said = false;
+		for (size_t i = 0; i < r[k].res.report.n; i++)
+			said = said || (r[k].res.report.v[i].detail &&
+					strstr(r[k].res.report.v[i].detail,
+					       "pdf→pdf, 2 pages, 120 dpi, OCR jpn 1, jpn_vert 1"));
+		assert_true(said);
+	}
+	assert_int_equal(g.calls, 2);
+	assert_int_equal(r[0].out.len, r[1].out.len);
+	assert_memory_equal(r[0].out.data, r[1].out.data, r[0].out.len);
+	run_free(&r[0]);
+	run_free(&r[1]);
+	sk_pool_close(p);
+	sk_buf_free(&img);
+}
+
 /* A worker that sends a bad CONVERT is treated as crashed: the item blocked, the worker
  * replaced, the gate's hook never called. */
 static void malformed_convert(void **state)
@@ -653,7 +716,7 @@ static void malformed_convert(void **state)
 	static const char *const names[] = {
 		"convert-no-fd.doc", "convert-unsealed.doc", "convert-size.doc",
 		"convert-type.doc", "convert-garbage.doc", "convert-two-fds.doc",
-		"convert-too-large.doc",
+		"convert-too-large.doc", "convert-target.doc",
 	};
 	sk_buf docx;
 	mkdocx(&docx);
@@ -707,6 +770,7 @@ int main(void)
 		cmocka_unit_test(open_errors),
 		cmocka_unit_test(convert_through_the_gate),
 		cmocka_unit_test(malformed_convert),
+		cmocka_unit_test(image_through_the_gate),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

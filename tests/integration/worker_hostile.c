@@ -51,15 +51,22 @@ static int bad_convert(const char *n, int sock)
 	uint64_t len = !strcmp(n, "convert-size.doc") ? sizeof(doc) + 1
 		       : !strcmp(n, "convert-too-large.doc") ? SK_WIRE_CONVERT_MAX + 1
 							     : sizeof(doc);
+	/* target 0 (OOXML), or one out of range */
+	uint32_t target = !strcmp(n, "convert-target.doc") ? SK_CONVERT_TARGET__COUNT : 0;
 	/* the encoder refuses what the decoder must refuse: the payload is made by hand */
 	sk_buf b;
 	sk_buf_init(&b, 0);
 	uint32_t tl = (uint32_t)strlen(type) + 1;
 	uint8_t le[8];
 	for (int i = 0; i < 4; i++)
+		le[i] = (uint8_t)(target >> (8 * i));
+	sk_buf_add(&b, le, 4);
+	for (int i = 0; i < 4; i++)
 		le[i] = (uint8_t)(tl >> (8 * i));
 	sk_buf_add(&b, le, 4);
 	sk_buf_add(&b, type, tl);
+	memset(le, 0, sizeof(le));
+	sk_buf_add(&b, le, 8); /* dpi, max pages */
 	for (int i = 0; i < 8; i++)
 		le[i] = (uint8_t)(len >> (8 * i));
 	sk_buf_add(&b, le, 8);
@@ -83,7 +90,9 @@ static int bad_convert(const char *n, int sock)
 		_exit(7);
 	sk_reason why;
 	const char *detail;
-	if (sk_wire_converted_decode(m, mn, &why, &detail, &len) || why != SK_REASON_NONE || ng != 1 ||
+	sk_convert c;
+	if (sk_wire_converted_decode(m, mn, &why, &detail, &len, &c) || why != SK_REASON_NONE ||
+	    ng != 1 ||
 	    sk_wire_sealed(got[0], len))
 		_exit(8);
 	free(m);

@@ -1797,15 +1797,24 @@ typedef struct fake_office {
 	const sk_buf *reply;   /* NULL: fail */
 	sk_reason fail;
 	int calls;
+	sk_convert_target want_target;
+	sk_convert got; /* the last request */
 } fake_office;
 
-static int fake_convert(void *ctx, const char *from, const uint8_t *p, size_t n,
+static int fake_convert(void *ctx, sk_convert *c, const uint8_t *p, size_t n,
 			const sk_budget *b, sk_buf *out, sk_reason *reason, sk_error *err)
 {
 	fake_office *f = ctx;
 	f->calls++;
 	assert_non_null(b);
-	assert_string_equal(from, f->want_from);
+	if (f->want_from)
+		assert_string_equal(c->from, f->want_from);
+	assert_int_equal(c->target, f->want_target);
+	f->got = *c;
+	if (c->target == SK_CONVERT_IMAGE && f->reply) {
+		c->pages = 1;
+		snprintf(c->note, sizeof(c->note), "OCR jpn 1");
+	}
 	if (f->want_in) {
 		assert_int_equal(n, f->want_in->len);
 		assert_memory_equal(p, f->want_in->data, n);
@@ -1994,7 +2003,8 @@ static void legacy_convert(void **state)
 	assert_reason(&r, SK_REASON_UNSUPPORTED_LEGACY_OFFICE);
 	tu_free(&r);
 
-	/* the profile: block, or image (画像化, not available here): blocked, never converted */
+	/* the profile: block, or image (画像化): the hook asked for an image PDF, which the PDF
+	 * module rebuilds */
 	opt.convert = fake_convert;
 	int calls = fo.calls;
 	sk_profile p = *sk_profile_default();
@@ -2006,10 +2016,87 @@ static void legacy_convert(void **state)
 	assert_non_null(strstr(r.res.report.reason_detail, "blocks doc"));
 	tu_free(&r);
 	p.legacy[SK_LEGACY_DOC] = SK_LEGACY_IMAGE;
+	p.image_dpi = 200;
+	p.image_max_pages = 7;
+	sk_buf pdf;
+	sk_buf_init(&pdf, 0);
+	assert_int_equal(sk_buf_adds(&pdf, "%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
+					   "2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n"
+					   "3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 10 10] "
+					   "/Info 9 0 R >> endobj\ntrailer << /Root 1 0 R /Info << /Author "
+					   "(x) >> >>\n%%EOF\n"),
+			 0);
+	fake_office img = {.want_from = "doc", .want_target = SK_CONVERT_IMAGE, .reply = &pdf};
+	opt.convert_ctx = &img;
+	tu_process(f, sizeof(f), "x.doc", &opt, &r);
+	dump_report(&r);
+	assert_verdict(&r, SK_VERDICT_SANITIZED);
+	assert_int_equal(img.calls, 1);
+	assert_int_equal(img.got.dpi, 200);
+	assert_int_equal(img.got.max_pages, 7);
+	assert_string_equal(r.res.report.out_ext, "pdf");
+	assert_true(r.out.len > 5 && !memcmp(r.out.data, "%PDF-", 5));
+	assert_null(memmem(r.out.data, r.out.len, "/Author", 7)); /* rebuilt by the PDF module */
+	assert_true(reported(&r, SK_ACTION_CONVERTED, "image", NULL));
+	bool said = false;
+	for (size_t i = 0; i < r.res.report.n; i++)
+		said = said || (r.res.report.v[i].detail &&
+				strstr(r.res.report.v[i].detail, "doc→pdf, 1 page, 200 dpi, OCR jpn 1"));
+	assert_true(said);
+	tu_free(&r);
+	/* what comes back must be a PDF; a failure blocks with the hook's reason */
+	img.reply = &doc;
+	tu_process(f, sizeof(f), "x.doc", &opt, &r);
+	assert_reason(&r, SK_REASON_WORKER_CRASH);
+	assert_int_equal(r.out.len, 0);
+	tu_free(&r);
+	img.reply = NULL;
+	img.fail = SK_REASON_LIMIT_PAGES;
+	tu_process(f, sizeof(f), "x.doc", &opt, &r);
+	assert_reason(&r, SK_REASON_LIMIT_PAGES);
+	tu_free(&r);
+	/* the built-in image profile: docx (and the doc) into images too; no hook: blocked */
+	const sk_profile *ip = sk_profile_find("image");
+	assert_non_null(ip);
+	assert_true(ip->pdf_image && ip->ooxml_image && ip->damaged_pdf_image);
+	for (int fam = 0; fam < SK_LEGACY__COUNT; fam++)
+		assert_int_equal(ip->legacy[fam], SK_LEGACY_IMAGE);
+	opt.profile = ip;
+	img.reply = &pdf;
+	img.want_from = "docx";
+	tu_process(conv.data, conv.len, "a.docx", &opt, &r);
+	assert_verdict(&r, SK_VERDICT_SANITIZED);
+	assert_string_equal(r.res.report.out_ext, "pdf");
+	assert_int_equal(img.got.dpi, 0);
+	tu_free(&r);
+	/* in a ZIP beside a PDF of the same name: both kept, the second under a free name */
+	{
+		ent both[] = {{.name = "d/報告.docx", .data = (const char *)conv.data, .len = conv.len},
+			      {.name = "d/報告.pdf", .data = (const char *)pdf.data, .len = pdf.len}};
+		sk_buf zb;
+		mkzip(&zb, both, 2);
+		img.want_from = NULL; /* docx, then pdf */
+		tu_process(zb.data, zb.len, "both.zip", &opt, &r);
+		dump_report(&r);
+		assert_verdict(&r, SK_VERDICT_SANITIZED);
+		assert_true(zhas(&r.out, "d/報告.pdf"));
+		assert_true(zhas(&r.out, "d/報告 (2).pdf"));
+		assert_false(zhas(&r.out, "d/報告.docx"));
+		tu_free(&r);
+		sk_buf_free(&zb);
+		img.want_from = "docx";
+	}
+	opt.convert = NULL;
+	tu_process(conv.data, conv.len, "a.docx", &opt, &r);
+	assert_reason(&r, SK_REASON_INTERNAL);
+	tu_free(&r);
 	tu_process(f, sizeof(f), "x.doc", &opt, &r);
 	assert_reason(&r, SK_REASON_UNSUPPORTED_LEGACY_OFFICE);
-	assert_non_null(strstr(r.res.report.reason_detail, "image"));
 	tu_free(&r);
+	opt.convert = fake_convert;
+	opt.convert_ctx = &fo;
+	opt.profile = &p;
+	sk_buf_free(&pdf);
 	/* another family's setting does not touch doc */
 	p.legacy[SK_LEGACY_DOC] = SK_LEGACY_CONVERT;
 	p.legacy[SK_LEGACY_XLS] = SK_LEGACY_BLOCK;

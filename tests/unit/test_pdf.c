@@ -681,6 +681,97 @@ static void malformed(void **state)
 	}
 }
 
+/* The damaged PDF's second chance: a convert hook that makes images (the office pool in
+ * the gate; a fake here) */
+typedef struct fake_render {
+	int calls;
+	bool fail;
+	sk_convert got;
+	const char *reply;
+} fake_render;
+
+static int fake_image(void *ctx, sk_convert *c, const uint8_t *p, size_t n, const sk_budget *b,
+		      sk_buf *out, sk_reason *reason, sk_error *err)
+{
+	(void)p;
+	(void)n;
+	(void)b;
+	fake_render *f = ctx;
+	f->calls++;
+	f->got = *c;
+	if (f->fail) {
+		*reason = SK_REASON_LIMIT_TIME;
+		return sk_error_set(err, SK_EFORMAT, "poppler: too slow");
+	}
+	c->pages = 1;
+	return sk_buf_adds(out, f->reply);
+}
+
+/* A page tree whose /Kids holds the tree itself: qpdf refuses it ("loop"), poppler skips
+ * the loop and renders the page. Blocked malformed without 画像化; with it, delivered
+ * through the hook as an image PDF (rebuilt by this module); the hook's failure leaves
+ * it malformed; a profile without damaged_pdf_image never asks. */
+static void damaged_second_chance(void **state)
+{
+	(void)state;
+	pdfb p;
+	pb_begin(&p);
+	pb_obj(&p, "<< /Type /Catalog /Pages 2 0 R >>");
+	pb_obj(&p, "<< /Type /Pages /Kids [3 0 R 2 0 R] /Count 1 >>");
+	pb_obj(&p, "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 200] >>");
+	pb_end(&p, NULL);
+	tu_run r;
+	tu_process(p.b.data, p.b.len, "loop.pdf", NULL, &r);
+	assert_reason(&r, SK_REASON_MALFORMED); /* no hook */
+	tu_free(&r);
+	fake_render f = {.reply = "%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
+				  "2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n"
+				  "3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 10 10] "
+				  "/AA << /O << /S /JavaScript /JS (app.alert(1)) >> >> >> endobj\n"
+				  "trailer << /Root 1 0 R >>\n%%EOF\n"};
+	sk_options opt;
+	sk_options_default(&opt);
+	opt.convert = fake_image;
+	opt.convert_ctx = &f;
+	assert_true(sk_profile_default()->damaged_pdf_image);
+	assert_true(sk_profile_find("strict")->damaged_pdf_image);
+	tu_process(p.b.data, p.b.len, "loop.pdf", &opt, &r);
+	assert_verdict(&r, SK_VERDICT_SANITIZED);
+	assert_int_equal(f.calls, 1);
+	assert_int_equal(f.got.target, SK_CONVERT_IMAGE);
+	assert_string_equal(f.got.from, "pdf");
+	assert_string_equal(r.res.report.out_ext, "pdf");
+	assert_non_null(entry(&r, SK_ACTION_CONVERTED, "image", NULL));
+	bool damaged = false;
+	for (size_t i = 0; i < r.res.report.n; i++)
+		damaged = damaged || (r.res.report.v[i].detail &&
+				      strstr(r.res.report.v[i].detail, "pdf→pdf (damaged)"));
+	assert_true(damaged);
+	/* what came back went through this module: its JavaScript is gone */
+	assert_null(memmem(r.out.data, r.out.len, "/JS", 3));
+	assert_true(entry(&r, SK_ACTION_REMOVED, "additional-action", NULL) ||
+		    entry(&r, SK_ACTION_REMOVED, "javascript", NULL));
+	tu_free(&r);
+	/* 画像化 fails too: malformed, qpdf's words and 画像化's in the detail */
+	f.fail = true;
+	tu_process(p.b.data, p.b.len, "loop.pdf", &opt, &r);
+	assert_reason(&r, SK_REASON_MALFORMED);
+	assert_non_null(strstr(r.res.report.reason_detail, "画像化"));
+	assert_int_equal(r.out.len, 0);
+	tu_free(&r);
+	/* a profile that does not allow it: never asked */
+	sk_profile pr = *sk_profile_default();
+	pr.damaged_pdf_image = false;
+	opt.profile = &pr;
+	f.fail = false;
+	f.calls = 0;
+	tu_process(p.b.data, p.b.len, "loop.pdf", &opt, &r);
+	assert_reason(&r, SK_REASON_MALFORMED);
+	assert_int_equal(f.calls, 0);
+	tu_free(&r);
+	sk_buf_free(&p.b);
+}
+
 /* A million objects (a chain from the catalog): the walk stops at the entries limit. */
 static void limit_entries(void **state)
 {
@@ -868,6 +959,7 @@ int main(void)
 		cmocka_unit_test(encrypted_pubsec),
 		cmocka_unit_test(repaired),
 		cmocka_unit_test(malformed),
+		cmocka_unit_test(damaged_second_chance),
 		cmocka_unit_test(limit_entries),
 		cmocka_unit_test(limit_expanded),
 		cmocka_unit_test(many_removals),

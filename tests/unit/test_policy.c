@@ -334,6 +334,38 @@ static void sections(void **state)
 		assert_int_equal(pr->legacy[SK_LEGACY_ODF], SK_LEGACY_IMAGE);
 		assert_int_equal(pr->legacy[SK_LEGACY_DOC], SK_LEGACY_CONVERT);
 		assert_false(pr->keep_comments); /* the rest from its base */
+		assert_false(pr->pdf_image);
+		assert_true(pr->damaged_pdf_image);
+		sk_policy_diags_free(&ld);
+		sk_policy_free(lp);
+	}
+	/* 画像化: pdf and ooxml rebuild|image, damaged_pdf image|block, image options; the
+	 * built-in image profile as a base and in a flow */
+	snprintf(t, sizeof(t), "%sprofiles:\n  p1: { pdf: pixels }\n", deny);
+	expect(t, "2025-01-01", 1, 0, "E-VALUE-INVALID", 17, 14);
+	snprintf(t, sizeof(t), "%sprofiles:\n  p1: { image: { dpi: 5000 } }\n", deny);
+	expect(t, "2025-01-01", 1, 0, "E-TYPE", 17, 23);
+	snprintf(t, sizeof(t), "%sprofiles:\n  p1: { image: { pages: 3 } }\n", deny);
+	expect(t, "2025-01-01", 1, 0, "E-KEY-UNKNOWN", 17, 18);
+	{
+		snprintf(t, sizeof(t),
+			 "%sprofiles:\n  p1: { pdf: image, ooxml: image, damaged_pdf: block,"
+			 " image: { dpi: 200, max_pages: 30 } }\n  p2: { base: image, ooxml: rebuild }\n",
+			 deny);
+		sk_policy *lp = NULL;
+		sk_policy_diags ld;
+		assert_int_equal(parse(t, "2025-01-01", &lp, &ld), 0);
+		const sk_profile *pr = sk_policy_profile(lp, "p1");
+		assert_true(pr->pdf_image && pr->ooxml_image && !pr->damaged_pdf_image);
+		assert_int_equal(pr->image_dpi, 200);
+		assert_int_equal(pr->image_max_pages, 30);
+		assert_int_equal(pr->legacy[SK_LEGACY_DOC], SK_LEGACY_CONVERT);
+		pr = sk_policy_profile(lp, "p2");
+		assert_true(pr->pdf_image && !pr->ooxml_image && pr->damaged_pdf_image);
+		assert_int_equal(pr->legacy[SK_LEGACY_XLS], SK_LEGACY_IMAGE);
+		pr = sk_policy_profile(lp, "image"); /* the built-in one, for flows */
+		assert_non_null(pr);
+		assert_string_equal(pr->name, "image");
 		sk_policy_diags_free(&ld);
 		sk_policy_free(lp);
 	}

@@ -62,8 +62,12 @@ static sk_reason run(const sk_buf *in, const sk_render_options *o, unsigned firs
 {
 	sk_error err = {0};
 	sk_reason why = SK_REASON__COUNT;
-	int rc = sk_render_image_pdf(sk_buf_data(in), sk_buf_len(in), o, first, last, b, out, pages,
-				     &why, &err);
+	sk_render_info info;
+	memset(&info, 0x5a, sizeof(info));
+	int rc = sk_render_image_pdf(sk_buf_data(in), sk_buf_len(in), o, first, last, b, out,
+				     &info, &why, &err);
+	if (rc == 0 && pages)
+		*pages = info.pages;
 	if (rc)
 		assert_int_not_equal(why, SK_REASON_NONE);
 	else
@@ -313,6 +317,73 @@ static void test_ocr_and_join(void **state)
 	sk_buf_free(&joined);
 }
 
+/* sk_render_pages, and what sk_render_image_pdf says it did: pages rendered, pixels, and
+ * the models chosen per page (horizontal Latin text: "jpn" alone) */
+static void test_info_and_pages(void **state)
+{
+	(void)state;
+	sk_buf in, out;
+	make_pdf(&in, 3, 400, 150, "Hello sekisho");
+	sk_buf_init(&out, 0);
+	sk_error err = {0};
+	sk_reason why = SK_REASON__COUNT;
+	unsigned pages = 0;
+	assert_int_equal(sk_render_pages(sk_buf_data(&in), sk_buf_len(&in), &pages, &why, &err), 0);
+	assert_int_equal(pages, 3);
+	assert_int_equal(why, SK_REASON_NONE);
+	sk_buf junk;
+	sk_buf_init(&junk, 0);
+	assert_int_equal(sk_buf_adds(&junk, "%PDF-1.4\nnothing\n"), 0);
+	pages = 9;
+	assert_int_equal(sk_render_pages(sk_buf_data(&junk), sk_buf_len(&junk), &pages, &why, &err),
+			 SK_EFORMAT);
+	assert_int_equal(why, SK_REASON_MALFORMED);
+	assert_int_equal(pages, 9);
+
+	sk_render_options o;
+	sk_render_options_default(&o); /* models chosen per page */
+	sk_budget b;
+	budget(&b);
+	sk_render_info info;
+	memset(&info, 0, sizeof(info));
+	assert_int_equal(sk_render_image_pdf(sk_buf_data(&in), sk_buf_len(&in), &o, 1, 3, &b, &out,
+					     &info, &why, &err),
+			 0);
+	assert_int_equal(info.pages, 3);
+	assert_int_equal(info.rendered, 2);
+	assert_int_equal(info.pixels, 2 * 834 * 313);
+	assert_int_equal(info.pixels, b.pixels);
+	assert_int_equal(info.ocr[SK_RENDER_OCR_JPN], 2);
+	assert_int_equal(info.ocr[SK_RENDER_OCR_VERT] + info.ocr[SK_RENDER_OCR_BOTH] +
+				 info.ocr[SK_RENDER_OCR_LIST],
+			 0);
+	char *t = page_text(&out, 1);
+	assert_non_null(strstr(t, "sekisho"));
+	g_free(t);
+	char note[96];
+	sk_render_ocr_note(&info, note, sizeof(note));
+	assert_string_equal(note, "OCR jpn 2");
+	info.ocr[SK_RENDER_OCR_VERT] = 1;
+	sk_render_ocr_note(&info, note, sizeof(note));
+	assert_string_equal(note, "OCR jpn 2, jpn_vert 1");
+	sk_render_ocr_note(&info, note, 12); /* what fits: whole entries only */
+	assert_string_equal(note, "OCR jpn 2");
+	/* no OCR: no page counted for any model */
+	o.ocr_lang = "";
+	sk_buf_reset(&out);
+	budget(&b);
+	assert_int_equal(sk_render_image_pdf(sk_buf_data(&in), sk_buf_len(&in), &o, 0, 1, &b, &out,
+					     &info, &why, &err),
+			 0);
+	assert_int_equal(info.rendered, 1);
+	for (int m = 0; m < SK_RENDER_OCR__COUNT; m++)
+		assert_int_equal(info.ocr[m], 0);
+	assert_string_equal(sk_render_ocr_code(SK_RENDER_OCR_BOTH), "jpn+jpn_vert");
+	sk_buf_free(&junk);
+	sk_buf_free(&in);
+	sk_buf_free(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -321,6 +392,7 @@ int main(void)
 		cmocka_unit_test(test_encrypted),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_ocr_and_join),
+		cmocka_unit_test(test_info_and_pages),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

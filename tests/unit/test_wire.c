@@ -91,6 +91,24 @@ static void round_trip(void **state)
 	assert_int_equal(d.profile.legacy[SK_LEGACY_RTF], SK_LEGACY_BLOCK);
 	assert_int_equal(d.profile.legacy[SK_LEGACY_XML2003], SK_LEGACY_IMAGE);
 	assert_int_equal(d.profile.legacy[SK_LEGACY_DOC], SK_LEGACY_CONVERT);
+	assert_false(d.profile.pdf_image);
+	assert_true(d.profile.damaged_pdf_image);
+	free(p);
+	/* and its 画像化 options */
+	pr = *sk_profile_find("image");
+	pr.image_dpi = 300;
+	pr.image_max_pages = 12;
+	j.profile = &pr;
+	assert_int_equal(sk_wire_job_encode(&j, 999, NULL, 0, &p, &n), 0);
+	assert_int_equal(sk_wire_job_decode(p, n, &d), 0);
+	assert_true(d.profile.pdf_image && d.profile.ooxml_image && d.profile.damaged_pdf_image);
+	assert_int_equal(d.profile.image_dpi, 300);
+	assert_int_equal(d.profile.image_max_pages, 12);
+	assert_int_equal(d.profile.legacy[SK_LEGACY_ODF], SK_LEGACY_IMAGE);
+	free(p);
+	pr.image_dpi = SK_WIRE_DPI_MAX + 1; /* past what render takes: refused by the decoder */
+	assert_int_equal(sk_wire_job_encode(&j, 999, NULL, 0, &p, &n), 0);
+	assert_int_equal(sk_wire_job_decode(p, n, &d), SK_EFORMAT);
 	free(p);
 }
 
@@ -100,40 +118,76 @@ static void convert_messages(void **state)
 	(void)state;
 	uint8_t *p;
 	size_t n;
-	const char *from, *detail;
+	const char *detail;
 	uint64_t len;
 	sk_reason why;
-	assert_int_equal(sk_wire_convert_encode("xlsb", 12345, &p, &n), 0);
-	assert_int_equal(sk_wire_convert_decode(p, n, &from, &len), 0);
-	assert_string_equal(from, "xlsb");
+	sk_convert c = {.target = SK_CONVERT_OOXML, .from = "xlsb"}, d;
+	assert_int_equal(sk_wire_convert_encode(&c, 12345, &p, &n), 0);
+	assert_int_equal(sk_wire_convert_decode(p, n, &d, &len), 0);
+	assert_string_equal(d.from, "xlsb");
+	assert_int_equal(d.target, SK_CONVERT_OOXML);
 	assert_int_equal(len, 12345);
 	for (size_t k = 0; k < n; k++)
-		assert_int_not_equal(sk_wire_convert_decode(p, k, &from, &len), 0);
+		assert_int_not_equal(sk_wire_convert_decode(p, k, &d, &len), 0);
 	free(p);
+	/* 画像化: its options travel; it takes PDF and OOXML too */
+	sk_convert img = {.target = SK_CONVERT_IMAGE, .from = "pdf", .dpi = 200, .max_pages = 9};
+	assert_int_equal(sk_wire_convert_encode(&img, 1, &p, &n), 0);
+	assert_int_equal(sk_wire_convert_decode(p, n, &d, &len), 0);
+	assert_int_equal(d.target, SK_CONVERT_IMAGE);
+	assert_string_equal(d.from, "pdf");
+	assert_int_equal(d.dpi, 200);
+	assert_int_equal(d.max_pages, 9);
+	p[0] = SK_CONVERT_TARGET__COUNT; /* a target out of range */
+	assert_int_not_equal(sk_wire_convert_decode(p, n, &d, &len), 0);
+	free(p);
+	img.from = "docx";
+	assert_int_equal(sk_wire_convert_encode(&img, 1, &p, &n), 0);
+	free(p);
+	img.from = "png"; /* not a document */
+	assert_int_not_equal(sk_wire_convert_encode(&img, 1, &p, &n), 0);
+	img.from = "pdf";
+	img.dpi = SK_WIRE_DPI_MAX + 1;
+	assert_int_not_equal(sk_wire_convert_encode(&img, 1, &p, &n), 0);
 	/* only codes a converter takes, only sizes under the limit */
-	assert_int_not_equal(sk_wire_convert_encode("pdf", 1, &p, &n), 0);
-	assert_int_not_equal(sk_wire_convert_encode("doc", SK_WIRE_CONVERT_MAX + 1, &p, &n), 0);
-	static const uint8_t pdf[] = {4, 0, 0, 0, 'p', 'd', 'f', 0, 1, 0, 0, 0, 0, 0, 0, 0};
-	assert_int_not_equal(sk_wire_convert_decode(pdf, sizeof(pdf), &from, &len), 0);
-	static const uint8_t big[] = {4, 0, 0, 0, 'd', 'o', 'c', 0, 1, 0, 0, 0x40, 0, 0, 0, 0};
-	assert_int_not_equal(sk_wire_convert_decode(big, sizeof(big), &from, &len), 0);
+	c.from = "pdf";
+	assert_int_not_equal(sk_wire_convert_encode(&c, 1, &p, &n), 0);
+	c.from = "doc";
+	assert_int_not_equal(sk_wire_convert_encode(&c, SK_WIRE_CONVERT_MAX + 1, &p, &n), 0);
+	/* target OOXML with "pdf"; a size past the limit */
+	static const uint8_t pdf[] = {0, 0, 0, 0, 4, 0, 0, 0, 'p', 'd', 'f', 0, 0, 0, 0, 0,
+				      0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0};
+	assert_int_not_equal(sk_wire_convert_decode(pdf, sizeof(pdf), &d, &len), 0);
+	static const uint8_t big[] = {0, 0, 0, 0, 4, 0, 0, 0, 'd', 'o', 'c', 0, 0, 0, 0, 0,
+				      0, 0, 0, 0, 1, 0, 0, 0x40, 0, 0, 0, 0};
+	assert_int_not_equal(sk_wire_convert_decode(big, sizeof(big), &d, &len), 0);
+	static const uint8_t ok[] = {0, 0, 0, 0, 4, 0, 0, 0, 'd', 'o', 'c', 0, 0, 0, 0, 0,
+				     0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0};
+	assert_int_equal(sk_wire_convert_decode(ok, sizeof(ok), &d, &len), 0); /* the control */
 
-	assert_int_equal(sk_wire_converted_encode(SK_REASON_NONE, "", 999, &p, &n), 0);
-	assert_int_equal(sk_wire_converted_decode(p, n, &why, &detail, &len), 0);
+	sk_convert res = {.pages = 3};
+	snprintf(res.note, sizeof(res.note), "OCR jpn 2, jpn_vert 1");
+	assert_int_equal(sk_wire_converted_encode(SK_REASON_NONE, "", 999, &res, &p, &n), 0);
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(sk_wire_converted_decode(p, n, &why, &detail, &len, &d), 0);
 	assert_int_equal(why, SK_REASON_NONE);
 	assert_int_equal(len, 999);
+	assert_int_equal(d.pages, 3);
+	assert_string_equal(d.note, "OCR jpn 2, jpn_vert 1");
 	for (size_t k = 0; k < n; k++)
-		assert_int_not_equal(sk_wire_converted_decode(p, k, &why, &detail, &len), 0);
+		assert_int_not_equal(sk_wire_converted_decode(p, k, &why, &detail, &len, &d), 0);
 	free(p);
-	assert_int_equal(sk_wire_converted_encode(SK_REASON_LIMIT_TIME, "killed", 0, &p, &n), 0);
-	assert_int_equal(sk_wire_converted_decode(p, n, &why, &detail, &len), 0);
+	assert_int_equal(sk_wire_converted_encode(SK_REASON_LIMIT_TIME, "killed", 0, &res, &p, &n), 0);
+	assert_int_equal(sk_wire_converted_decode(p, n, &why, &detail, &len, &d), 0);
 	assert_int_equal(why, SK_REASON_LIMIT_TIME);
 	assert_string_equal(detail, "killed");
+	assert_int_equal(d.pages, 0); /* a failure carries no pages, no note */
+	assert_string_equal(d.note, "");
 	p[0] = SK_REASON__COUNT; /* a reason out of range */
-	assert_int_not_equal(sk_wire_converted_decode(p, n, &why, &detail, &len), 0);
+	assert_int_not_equal(sk_wire_converted_decode(p, n, &why, &detail, &len, &d), 0);
 	free(p);
 	/* a failure carries no bytes */
-	assert_int_not_equal(sk_wire_converted_encode(SK_REASON_MALFORMED, "x", 5, &p, &n), 0);
+	assert_int_not_equal(sk_wire_converted_encode(SK_REASON_MALFORMED, "x", 5, NULL, &p, &n), 0);
 
 	/* the descriptors: sealed memfds of exactly the size said */
 	int fd;
@@ -480,43 +534,107 @@ static void office_messages(void **state)
 	(void)state;
 	uint8_t *p = NULL;
 	size_t n = 0;
-	const char *from = NULL, *detail = NULL, *sandbox = NULL;
-	uint64_t max = 0, size = 0;
-	sk_reason why = SK_REASON_NONE;
+	const char *sandbox = NULL;
+	sk_wire_office_job j = {.mode = SK_OFFICE_CONVERT, .from = "xls", .out_max = 1u << 20};
+	static sk_wire_office_job d;
+	sk_wire_office_answer a, b;
 
-	assert_int_equal(sk_wire_office_job_encode("xls", 1u << 20, &p, &n), 0);
-	assert_int_equal(sk_wire_office_job_decode(p, n, &from, &max), 0);
-	assert_string_equal(from, "xls");
-	assert_int_equal(max, 1u << 20);
+	assert_int_equal(sk_wire_office_job_encode(&j, &p, &n), 0);
+	assert_int_equal(sk_wire_office_job_decode(p, n, &d), 0);
+	assert_int_equal(d.mode, SK_OFFICE_CONVERT);
+	assert_string_equal(d.from, "xls");
+	assert_int_equal(d.out_max, 1u << 20);
+	assert_null(d.ocr_lang);
 	for (size_t k = 0; k < n; k++)
-		assert_int_equal(sk_wire_office_job_decode(p, k, &from, &max), SK_EFORMAT);
+		assert_int_equal(sk_wire_office_job_decode(p, k, &d), SK_EFORMAT);
+	p[0] = 9; /* no such mode */
+	assert_int_equal(sk_wire_office_job_decode(p, n, &d), SK_EFORMAT);
 	free(p);
-	assert_int_equal(sk_wire_office_job_encode("", 1, &p, &n), 0);
-	assert_int_equal(sk_wire_office_job_decode(p, n, &from, &max), SK_EFORMAT);
+	/* an image job: its options; a join: its parts */
+	sk_wire_office_job im = {.mode = SK_OFFICE_IMAGE, .from = "docx", .dpi = 300, .max_pages = 8,
+				 .first = 4, .last = 8, .gray = true, .ocr_lang = "jpn+eng",
+				 .max_pixels = 12345, .deadline_ns = 777};
+	assert_int_equal(sk_wire_office_job_encode(&im, &p, &n), 0);
+	assert_int_equal(sk_wire_office_job_decode(p, n, &d), 0);
+	assert_true(d.mode == SK_OFFICE_IMAGE && d.dpi == 300 && d.max_pages == 8 && d.first == 4 &&
+		    d.last == 8 && d.gray && d.max_pixels == 12345 && d.deadline_ns == 777);
+	assert_string_equal(d.ocr_lang, "jpn+eng");
 	free(p);
+	sk_wire_office_job bad = im;
+	bad.first = 9; /* a range backwards */
+	assert_int_equal(sk_wire_office_job_encode(&bad, &p, &n), SK_EINVAL);
+	bad = im;
+	bad.ocr_lang = "../jpn"; /* not a language list */
+	assert_int_equal(sk_wire_office_job_encode(&bad, &p, &n), SK_EINVAL);
+	bad = im;
+	bad.from = "png";
+	assert_int_equal(sk_wire_office_job_encode(&bad, &p, &n), SK_EINVAL);
+	bad = im;
+	bad.mode = SK_OFFICE_CONVERT; /* converting a docx is not a conversion */
+	assert_int_equal(sk_wire_office_job_encode(&bad, &p, &n), SK_EINVAL);
+	bad = im;
+	bad.nparts = 1; /* parts only for a join */
+	assert_int_equal(sk_wire_office_job_encode(&bad, &p, &n), SK_EINVAL);
+	sk_wire_office_job *jn = calloc(1, sizeof(*jn));
+	jn->mode = SK_OFFICE_JOIN;
+	jn->from = "pdf";
+	jn->nparts = 3;
+	jn->parts[0] = 10;
+	jn->parts[1] = 20;
+	jn->parts[2] = 30;
+	assert_int_equal(sk_wire_office_job_encode(jn, &p, &n), 0);
+	assert_int_equal(sk_wire_office_job_decode(p, n, &d), 0);
+	assert_int_equal(d.nparts, 3);
+	assert_int_equal(d.parts[2], 30);
+	for (size_t k = 0; k < n; k++)
+		assert_int_equal(sk_wire_office_job_decode(p, k, &d), SK_EFORMAT);
+	free(p);
+	jn->nparts = 0; /* a join of nothing */
+	assert_int_equal(sk_wire_office_job_encode(jn, &p, &n), SK_EINVAL);
+	free(jn);
 
-	assert_int_equal(sk_wire_office_answer_encode(SK_REASON_NONE, NULL, 4321, &p, &n), 0);
-	assert_int_equal(sk_wire_office_answer_decode(p, n, &why, &detail, &size), 0);
-	assert_int_equal(why, SK_REASON_NONE);
-	assert_null(detail);
-	assert_int_equal(size, 4321);
+	a = (sk_wire_office_answer){.reason = SK_REASON_NONE, .out_size = 4321,
+				    .info = {.pages = 9, .rendered = 4, .pixels = 99,
+					     .ocr = {[SK_RENDER_OCR_JPN] = 3, [SK_RENDER_OCR_VERT] = 1}}};
+	assert_int_equal(sk_wire_office_answer_encode(&a, &p, &n), 0);
+	assert_int_equal(sk_wire_office_answer_decode(p, n, &b), 0);
+	assert_int_equal(b.reason, SK_REASON_NONE);
+	assert_null(b.detail);
+	assert_int_equal(b.out_size, 4321);
+	assert_memory_equal(&b.info, &a.info, sizeof(a.info));
 	for (size_t k = 0; k < n; k++)
-		assert_int_equal(sk_wire_office_answer_decode(p, k, &why, &detail, &size), SK_EFORMAT);
+		assert_int_equal(sk_wire_office_answer_decode(p, k, &b), SK_EFORMAT);
 	free(p);
-	assert_int_equal(sk_wire_office_answer_encode(SK_REASON_ENCRYPTED, "password", 0, &p, &n), 0);
-	assert_int_equal(sk_wire_office_answer_decode(p, n, &why, &detail, &size), 0);
-	assert_int_equal(why, SK_REASON_ENCRYPTED);
-	assert_string_equal(detail, "password");
+	a = (sk_wire_office_answer){.reason = SK_REASON_ENCRYPTED, .detail = "password"};
+	assert_int_equal(sk_wire_office_answer_encode(&a, &p, &n), 0);
+	assert_int_equal(sk_wire_office_answer_decode(p, n, &b), 0);
+	assert_int_equal(b.reason, SK_REASON_ENCRYPTED);
+	assert_string_equal(b.detail, "password");
 	free(p);
-	/* converted without output, failed with output, a reason no conversion gives */
-	assert_int_equal(sk_wire_office_answer_encode(SK_REASON_NONE, NULL, 0, &p, &n), 0);
-	assert_int_equal(sk_wire_office_answer_decode(p, n, &why, &detail, &size), SK_EFORMAT);
+	/* a count without an output (a PDF's page count) is an answer */
+	a = (sk_wire_office_answer){.info = {.pages = 3}};
+	assert_int_equal(sk_wire_office_answer_encode(&a, &p, &n), 0);
+	assert_int_equal(sk_wire_office_answer_decode(p, n, &b), 0);
 	free(p);
-	assert_int_equal(sk_wire_office_answer_encode(SK_REASON_MALFORMED, NULL, 10, &p, &n), 0);
-	assert_int_equal(sk_wire_office_answer_decode(p, n, &why, &detail, &size), SK_EFORMAT);
-	free(p);
-	assert_int_equal(sk_wire_office_answer_encode(SK_REASON_MALWARE, NULL, 0, &p, &n), 0);
-	assert_int_equal(sk_wire_office_answer_decode(p, n, &why, &detail, &size), SK_EFORMAT);
+	/* done without output or count; failed with output or counts; more read than
+	 * rendered, more rendered than there are; a reason no office job gives */
+	sk_wire_office_answer refused[] = {
+		{.reason = SK_REASON_NONE},
+		{.reason = SK_REASON_MALFORMED, .out_size = 10},
+		{.reason = SK_REASON_LIMIT_PAGES, .info = {.pages = 2}},
+		{.reason = SK_REASON_NONE, .out_size = 1, .info = {.pages = 2, .rendered = 1, .ocr = {2}}},
+		{.reason = SK_REASON_NONE, .out_size = 1, .info = {.pages = 2, .rendered = 3}},
+		{.reason = SK_REASON_MALWARE},
+	};
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		assert_int_equal(sk_wire_office_answer_encode(&refused[i], &p, &n), 0);
+		assert_int_equal(sk_wire_office_answer_decode(p, n, &b), SK_EFORMAT);
+		free(p);
+	}
+	/* the reasons 画像化 fails with */
+	a = (sk_wire_office_answer){.reason = SK_REASON_LIMIT_PIXELS};
+	assert_int_equal(sk_wire_office_answer_encode(&a, &p, &n), 0);
+	assert_int_equal(sk_wire_office_answer_decode(p, n, &b), 0);
 	free(p);
 
 	assert_int_equal(sk_wire_office_ready_encode("netns=yes", &p, &n), 0);
@@ -528,14 +646,15 @@ static void office_messages(void **state)
 
 	int sv[2];
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	assert_int_equal(sk_wire_office_job_encode("doc", 7, &p, &n), 0);
+	j.from = "doc";
+	assert_int_equal(sk_wire_office_job_encode(&j, &p, &n), 0);
 	assert_int_equal(sk_wire_send(sv[0], SK_WIRE_OFFICE_JOB, p, n, NULL, 0), 0);
 	free(p);
 	uint32_t type = 0;
 	assert_int_equal(sk_wire_recv(sv[1], &type, &p, &n, NULL, 0, 0), 0);
 	assert_int_equal(type, SK_WIRE_OFFICE_JOB);
-	assert_int_equal(sk_wire_office_job_decode(p, n, &from, &max), 0);
-	assert_string_equal(from, "doc");
+	assert_int_equal(sk_wire_office_job_decode(p, n, &d), 0);
+	assert_string_equal(d.from, "doc");
 	free(p);
 	/* a type between the two protocols' is not one */
 	assert_int_equal(sk_wire_send(sv[0], 9, "", 0, NULL, 0), 0);
