@@ -275,4 +275,32 @@ done
 ok $([ "$(field w2.json n.pdf verdict)" = sanitized ] && [ $inorder -eq 5 ]; echo $?) \
 	"sanitize --workers 2 --profile image: the 5 pages in order ($(image_detail w2.json n.pdf))"
 
+# ruby (ルビ) and 外字-like rare kanji render with Japanese fonts: the OCR layer reads the
+# base text and the rare forms (or their common forms) where they are, never a missing
+# glyph's box
+cat >made/ruby.fodt <<'EOF'
+<?xml version="1.0" encoding="UTF-8"?>
+<office:document xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" xmlns:fo="urn:oasis:names:tc:opendocument:xmlns:xsl-fo-compatible:1.0" office:version="1.2" office:mimetype="application/vnd.oasis.opendocument.text">
+<office:automatic-styles><style:style style:name="P1" style:family="paragraph"><style:text-properties fo:font-size="18pt" style:font-size-asian="18pt"/></style:style></office:automatic-styles>
+<office:body><office:text>
+<text:p text:style-name="P1">住民票の<text:ruby><text:ruby-base>写</text:ruby-base><text:ruby-text>うつ</text:ruby-text></text:ruby>しの<text:ruby><text:ruby-base>交付</text:ruby-base><text:ruby-text>こうふ</text:ruby-text></text:ruby>について</text:p>
+<text:p text:style-name="P1">髙橋 﨑山 𠮷田 德川 神奈川県 鎌倉市 葛飾区</text:p>
+<text:p text:style-name="P1">申請書は窓口で受け付けます。</text:p>
+</office:text></office:body></office:document>
+EOF
+(cd made && soffice --headless --norestore "-env:UserInstallation=file://$work/lo" --convert-to odt \
+	ruby.fodt >>../soffice.log 2>&1)
+"$sekisho" sanitize --profile image --json -o rout made/ruby.odt >ruby.json 2>>err.log
+pdftotext -q rout/ruby.pdf ruby-out.txt 2>/dev/null
+ok $("$py" - <<'EOF'
+import sys
+t = "".join(open("ruby-out.txt", encoding="utf-8").read().split())
+lines = ["しのについて", "神奈川県鎌倉市葛飾区", "申請書は窓口で受け付けます。"]
+forms = [("髙", "高"), ("﨑", "崎"), ("𠮷", "吉"), ("德", "徳"), ("写",), ("交付",)]
+good = all(l in t for l in lines[1:]) and all(any(f in t for f in fs) for fs in forms) and "□" not in t
+print("#", t, file=sys.stderr)
+print(0 if good else 1)
+EOF
+) "ruby and rare kanji (髙 﨑 𠮷 德) render with Japanese fonts: the OCR layer reads them ($(image_detail ruby.json ruby.odt))"
+
 done_testing
