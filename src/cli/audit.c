@@ -18,24 +18,30 @@ static void usage(sk_lang lang)
 	if (lang == SK_LANG_EN)
 		fputs("usage: sekisho audit [--state DIR] [--lang ja|en] COMMAND\n"
 		      "  append --actor A --action X --object O [--result R] [--detail TEXT]\n"
-		      "  list [--since TIME] [--json]\n"
+		      "  list [--since TIME] [--until TIME] [--json]\n"
 		      "  verify [--anchor FILE] [--key VKEY-FILE] [--json]\n"
 		      "  proof inclusion SEQ [--size N]\n"
 		      "  proof consistency OLD NEW\n"
 		      "  checkpoint                      sign a checkpoint now (heartbeat)\n"
 		      "  key                             print the log's verifier key\n"
+		      "TIME: 2026-12-07, 2026-12-07T14:46, 2026-12-07T05:46Z, 2026-12-07T14:46+09:00;\n"
+		      "  without a zone, the local zone (TZ; JST when TZ is not set); --until DATE\n"
+		      "  includes that day\n"
 		      "options of append and checkpoint: --anchor-file PATH, --anchor-syslog\n"
 		      "  unix:PATH|udp:HOST:PORT, --checkpoint-every N, --checkpoint-seconds T\n",
 		      stderr);
 	else
 		fputs("使い方: sekisho audit [--state フォルダ] [--lang ja|en] コマンド\n"
 		      "  append --actor 実行者 --action 操作 --object 対象 [--result 結果] [--detail 詳細]\n"
-		      "  list [--since 日時] [--json]\n"
+		      "  list [--since 日時] [--until 日時] [--json]\n"
 		      "  verify [--anchor ファイル] [--key 検証鍵ファイル] [--json]\n"
 		      "  proof inclusion 番号 [--size 件数]\n"
 		      "  proof consistency 旧件数 新件数\n"
 		      "  checkpoint                      今すぐチェックポイントに署名 (死活確認)\n"
 		      "  key                             ログの検証鍵を表示\n"
+		      "日時: 2026-12-07・2026-12-07T14:46・2026-12-07T05:46Z・2026-12-07T14:46+09:00\n"
+		      "  (時間帯のない日時は TZ の時間帯。TZ がなければ日本時間。--until に日付だけを\n"
+		      "  書くとその日の終わりまで)\n"
 		      "append と checkpoint のオプション: --anchor-file パス, --anchor-syslog\n"
 		      "  unix:パス|udp:ホスト:ポート, --checkpoint-every 件数, --checkpoint-seconds 秒\n",
 		      stderr);
@@ -54,11 +60,16 @@ static int parse_u64(const char *s, uint64_t *v)
 
 struct lctx {
 	bool json, en;
+	int64_t until_us; /* 0: none */
 };
+
+#define LIST_DONE 1 /* list_one: past --until (times never go backwards: verify checks it) */
 
 static int list_one(void *ctx, const sk_audit_record *r)
 {
 	struct lctx *l = ctx;
+	if (l->until_us && r->time_us > l->until_us)
+		return LIST_DONE;
 	char t[40];
 	sk_time_format_us(r->time_us, t, sizeof(t));
 	if (l->json) {
@@ -76,8 +87,8 @@ static int list_one(void *ctx, const sk_audit_record *r)
 		return 0;
 	}
 	/* one line a record: tabs and newlines inside values are shown escaped; the time
-	 * in JST for people */
-	sk_time_format_jst(r->time_us, t, sizeof(t));
+	 * in the local zone for people */
+	cli_time_format(r->time_us, t, sizeof(t));
 	printf("%llu\t%s", (unsigned long long)r->seq, t);
 	const char *v[5] = {r->actor, r->action, r->object, r->result, r->detail};
 	for (int i = 0; i < 5; i++) {
@@ -190,7 +201,8 @@ static int print_verify(const sk_audit_verify_result *vr, bool en, bool json, bo
 int cmd_audit(int argc, char **argv)
 {
 	const char *state = NULL, *lang_opt = NULL, *actor = NULL, *action = NULL, *object = NULL;
-	const char *result = "", *detail = "", *since = NULL, *anchor = NULL, *keyfile = NULL;
+	const char *result = "", *detail = "", *since = NULL, *until = NULL, *anchor = NULL;
+	const char *keyfile = NULL;
 	const char *size_opt = NULL;
 	bool json = false;
 	sk_audit_options ao;
@@ -204,6 +216,7 @@ int cmd_audit(int argc, char **argv)
 		{"result", required_argument, NULL, 'R'},
 		{"detail", required_argument, NULL, 'D'},
 		{"since", required_argument, NULL, 'S'},
+		{"until", required_argument, NULL, 'U'},
 		{"json", no_argument, NULL, 'j'},
 		{"anchor", required_argument, NULL, 'a'},
 		{"key", required_argument, NULL, 'k'},
@@ -228,6 +241,7 @@ int cmd_audit(int argc, char **argv)
 		case 'R': result = optarg; break;
 		case 'D': detail = optarg; break;
 		case 'S': since = optarg; break;
+		case 'U': until = optarg; break;
 		case 'j': json = true; break;
 		case 'a': anchor = optarg; break;
 		case 'k': keyfile = optarg; break;
@@ -299,17 +313,22 @@ int cmd_audit(int argc, char **argv)
 			status = EXIT_TROUBLE;
 		}
 	} else if (!strcmp(sub, "list") && nargs == 1) {
-		int64_t since_us = 0;
-		if (since && sk_time_parse(since, &since_us, &err) != 0) {
-			cli_err(lang, "日時が不正です", "bad time", since);
+		int64_t since_us = 0, until_us = 0;
+		const char *bad = since && cli_time_parse(since, false, &since_us, &err) != 0 ? since
+				  : until && cli_time_parse(until, true, &until_us, &err) != 0 ? until
+											  : NULL;
+		if (bad) {
+			cli_err(lang, "日時が不正です (例 2026-12-07、2026-12-07T14:46)",
+				"bad time (e.g. 2026-12-07, 2026-12-07T14:46)", bad);
 			status = EXIT_TROUBLE;
 			goto out;
 		}
-		struct lctx l = {.json = json, .en = en};
+		struct lctx l = {.json = json, .en = en, .until_us = until_us};
 		if (!json)
 			printf(en ? "# seq\ttime\tactor\taction\tobject\tresult\tdetail\n"
 				  : "# 番号\t日時\t実行者\t操作\t対象\t結果\t詳細\n");
-		if (sk_audit_list(a, since_us, list_one, &l, &err) != 0) {
+		int lrc = sk_audit_list(a, since_us, list_one, &l, &err);
+		if (lrc != 0 && lrc != LIST_DONE) {
 			cli_err(lang, "監査ログを読めません (verify で確認してください)",
 				"cannot read the log (run verify)", err.msg);
 			status = EXIT_TROUBLE;

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "sekisho/auth.h"
 #include "sekisho/quarantine.h"
@@ -24,6 +25,14 @@ struct sk_gate_office;
  * EXIT_TROUBLE (2) with a message in lang. */
 int cli_office_open(sk_lang lang, bool off, const struct sk_profile *profile,
 		    struct sk_options *opt, struct sk_gate_office **office);
+
+/* Times for people (time.c): the local zone (TZ; without TZ, JST) with the zone written,
+ * "2026-12-07 14:46:00 JST" (out: at least 40 bytes). */
+void cli_time_format(int64_t us, char *out, size_t n);
+/* --since / --until: the forms of sk_time_parse; a date or a time without a zone ("Z",
+ * "+09:00") is taken in the same local zone. A date alone is the start of that day, or
+ * with end_of_day (--until) its last microsecond. 0 or SK_EINVAL. */
+int cli_time_parse(const char *s, bool end_of_day, int64_t *us, sk_error *err);
 
 int cmd_sanitize(int argc, char **argv);
 int cmd_quarantine(int argc, char **argv);

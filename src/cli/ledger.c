@@ -151,7 +151,7 @@ static int hist_one(void *ctx, int64_t version, int64_t at, const char *by, cons
 {
 	(void)ctx;
 	char ts[40];
-	sk_time_format_jst(at, ts, sizeof(ts));
+	cli_time_format(at, ts, sizeof(ts));
 	printf("  v%lld\t%s\t%s\t%s\taudit#%llu\t%s\n", (long long)version, ts, by, action,
 	       (unsigned long long)seq, changes);
 	return 0;
@@ -179,7 +179,7 @@ static int do_show(struct lcli *c, const char *name, const char *id)
 		putchar('\n');
 	}
 	char ts[40];
-	sk_time_format_jst(r.updated_us, ts, sizeof(ts));
+	cli_time_format(r.updated_us, ts, sizeof(ts));
 	printf(c->en ? "version\t%lld (%s, %s)\n" : "版\t%lld (%s、%s)\n", (long long)r.version, ts,
 	       r.updated_by);
 	sk_ledger_record_free(&r);

@@ -75,7 +75,7 @@ static void print_time(const char *label, int64_t us)
 	if (!us)
 		return;
 	char t[40];
-	sk_time_format_jst(us, t, sizeof(t));
+	cli_time_format(us, t, sizeof(t));
 	printf("%s\t%s\n", label, t);
 }
 
@@ -172,7 +172,7 @@ static int list_one(void *ctx, const sk_qitem *it)
 		return 0;
 	}
 	char t[40];
-	sk_time_format_jst(it->received_us, t, sizeof(t));
+	cli_time_format(it->received_us, t, sizeof(t));
 	const char *v = sk_qitem_verdict(it);
 	printf("%s\t%s\t%s\t%s\t%s\t%s\n", it->id, t, sk_qstate_text(it->state, c->en),
 	       v ? v : "-", it->reason ? it->reason : "-", it->name ? it->name : "-");
@@ -188,19 +188,19 @@ static int show_request(void *ctx, const sk_qrequest *r)
 		return 0;
 	}
 	char t[40];
-	sk_time_format_jst(r->created_us, t, sizeof(t));
+	cli_time_format(r->created_us, t, sizeof(t));
 	printf("%s %lld\t%s\t%s\t%s %s\t%s %zu/%u\n", en ? "request" : "申請", (long long)r->id,
 	       sk_qkind_code(r->kind), sk_qrstate_text(r->state, en), r->requester, t,
 	       en ? "approvals" : "承認", r->napprovals, r->needed);
 	print_str(en ? "  reason" : "  申請理由", r->reason);
 	for (size_t i = 0; i < r->napprovals; i++) {
-		sk_time_format_jst(r->approvals[i].at_us, t, sizeof(t));
+		cli_time_format(r->approvals[i].at_us, t, sizeof(t));
 		printf("  %s\t%s %s%s%s\n", en ? "approved by" : "承認者", r->approvals[i].name, t,
 		       r->approvals[i].comment ? " " : "",
 		       r->approvals[i].comment ? r->approvals[i].comment : "");
 	}
 	if (r->refused_by) {
-		sk_time_format_jst(r->decided_us, t, sizeof(t));
+		cli_time_format(r->decided_us, t, sizeof(t));
 		printf("  %s\t%s %s%s%s\n", en ? "refused by" : "却下者", r->refused_by, t,
 		       r->comment ? " " : "", r->comment ? r->comment : "");
 	}
