@@ -441,31 +441,33 @@ static int next_vis(const struct tx *t, size_t *i, int *mode)
 	return t->eof ? -1 : -2;
 }
 
+enum { CELL_END = -1, CELL_UNSURE = -3 };
+
 /* The next character of the cell that reading m reads at *i (quoted: inside quotes),
- * moving past it: -1 at the end of the cell, -3 when it cannot be told (the look-ahead
- * window ends, a byte this reading does not see, or a doubled quote, which no number or
- * telephone number holds). */
+ * moving past it: CELL_END at the end of the cell, CELL_UNSURE when it cannot be told (the
+ * look-ahead window ends, a byte this reading does not see, or a doubled quote, which no
+ * number or telephone number holds). */
 static int cell_next(const struct tx *t, const struct mach *m, size_t *i, int *mode, bool quoted)
 {
 	int c = next_vis(t, i, mode);
 	if (c == -2)
-		return -3;
+		return CELL_UNSURE;
 	if (c == -1)
-		return -1;
+		return CELL_END;
 	if (!sees(m, *mode))
-		return -3;
+		return CELL_UNSURE;
 	if (quoted && c == '"') {
 		size_t j = *i + 1;
 		int md = *mode;
 		int d = next_vis(t, &j, &md);
 		if (d == -2 || d == '"')
-			return -3;
+			return CELL_UNSURE;
 		if (d != -1 && d != m->sep && d != '\r' && d != '\n')
-			return -3;
-		return -1;
+			return CELL_UNSURE;
+		return CELL_END;
 	}
 	if (!quoted && (c == m->sep || c == '\r' || c == '\n'))
-		return -1;
+		return CELL_END;
 	(*i)++;
 	return c;
 }
@@ -479,9 +481,9 @@ static bool plain_number(const struct tx *t, const struct mach *m, size_t i, int
 	bool exp = false, pct = false, trail = false, cur = false;
 	for (;;) {
 		int c = cell_next(t, m, &i, &mode, quoted);
-		if (c == -3)
+		if (c == CELL_UNSURE)
 			return false;
-		if (c == -1)
+		if (c == CELL_END)
 			return exp ? edigits > 0 : (digits > 0 || (count == 0 && !cur));
 		if (++count > TX_NUM_MAX)
 			return false;
@@ -533,9 +535,9 @@ static bool phone_number(const struct tx *t, const struct mach *m, size_t i, int
 	bool paren = false, in_paren = false;
 	for (;;) {
 		int c = cell_next(t, m, &i, &mode, quoted);
-		if (c == -3)
+		if (c == CELL_UNSURE)
 			return false;
-		if (c == -1)
+		if (c == CELL_END)
 			return !in_paren && digits >= 7 && digits <= 16 &&
 			       (prev == 'd' || prev == ')' || (prev == 's' && last_sep == ' '));
 		if (++count > TX_NUM_MAX)

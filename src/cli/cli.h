@@ -14,6 +14,12 @@
 sk_lang cli_lang(const char *opt);
 /* Prints "sekisho: MESSAGE" in the user's language to stderr. */
 void cli_err(sk_lang lang, const char *ja, const char *en, const char *arg);
+/* A failure the library reported in e: "sekisho: MESSAGE[: ARG]: WHY". In English WHY is
+ * e's own (English) detail; in Japanese it is the kind of failure from e's errno or code
+ * ("権限がありません", "ディスクの空きがありません" …), pointing to --lang en for the
+ * library's detail — unless that detail is itself written in Japanese (the ledgers' and
+ * the report's messages), which is then shown as it is. arg (may be NULL): what failed. */
+void cli_fail(sk_lang lang, const char *ja, const char *en, const char *arg, const sk_error *e);
 
 struct sk_options;
 struct sk_gate_office;
@@ -102,8 +108,9 @@ int cli_mail_setup(sk_lang lang, bool lang_set, const char *policy, const char *
 struct sk_policy;
 /* Loads and checks a policy file (errors printed); 0 or an exit status. */
 int cli_policy_load(sk_lang lang, const char *file, struct sk_policy **out);
-/* sanitize --policy: loads and checks the policy and the zones (policy.c); 0 or an exit status */
+/* sanitize --policy: loads and checks the policy, the zones, the channel and the class
+ * (klass may be NULL) (policy.c); 0 or an exit status */
 int cli_sanitize_policy(sk_lang lang, const char *file, const char *from, const char *to,
-			const char *channel, struct sk_policy **out);
+			const char *channel, const char *klass, struct sk_policy **out);
 
 #endif

@@ -2801,19 +2801,36 @@ static int strictness(sk_flow_action a)
 	return 3;
 }
 
+/* A problem with a request (zones, channel, class) in lang into msg; SK_EINVAL. ja and
+ * en are printf formats taking the same arguments. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+static int req_bad(sk_lang lang, char *msg, size_t n, const char *ja, const char *en, ...)
+{
+	va_list ap;
+	va_start(ap, en);
+	vsnprintf(msg, n, lang == SK_LANG_EN ? en : ja, ap);
+	va_end(ap);
+	return SK_EINVAL;
+}
+#pragma GCC diagnostic pop
+
 /* class_spec → level index per dimension (defaults where not given; a dimension given
  * twice takes the higher of its levels: "機密性2,機密性:3A" is 3A, so that a class and an
  * asset's class can be given together and the stricter applies) */
-static int parse_class(const sk_policy *p, const char *spec, size_t *lv, sk_error *err)
+static int parse_class(const sk_policy *p, const char *spec, size_t *lv, sk_lang lang, char *msg,
+		       size_t n)
 {
 	bool given[16] = {0};
+	if (p->ndims > 16)
+		return req_bad(lang, msg, n, "分類の次元が多すぎます", "too many classification dimensions");
 	for (size_t i = 0; i < p->ndims; i++)
 		lv[i] = p->dims[i].def;
 	if (!spec || !*spec)
 		return 0;
 	char buf[512];
 	if (snprintf(buf, sizeof(buf), "%s", spec) >= (int)sizeof(buf))
-		return sk_error_set(err, SK_EINVAL, "class '%.40s…' is too long", spec);
+		return req_bad(lang, msg, n, "分類「%.40s…」が長すぎます", "class '%.40s…' is too long", spec);
 	char *save = NULL;
 	for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		while (*tok == ' ')
@@ -2831,17 +2848,45 @@ static int parse_class(const sk_policy *p, const char *spec, size_t *lv, sk_erro
 			}
 		}
 		if (!p->ndims)
-			return sk_error_set(err, SK_EINVAL, "the policy defines no classification");
+			return req_bad(lang, msg, n, "ポリシーに分類 (classification) がありません",
+				       "the policy defines no classification");
 		size_t x = level_index(&p->dims[di], level);
 		if (x == (size_t)-1)
-			return sk_error_set(err, SK_EINVAL, "unknown class level '%s' (%s)", level,
-					    p->dims[di].name);
+			return req_bad(lang, msg, n, "分類「%s」に段階「%s」はありません",
+				       "unknown class level '%s' (%s)", p->dims[di].name, level);
 		/* levels are highest first: the lower index is the higher level */
 		if (!given[di] || x < lv[di])
 			lv[di] = x;
 		given[di] = true;
 	}
 	return 0;
+}
+
+/* The inputs of a decision; lv: the level of each dimension. */
+static int check_request(const sk_policy *p, const char *from, const char *to, const char *channel,
+			 const char *class_spec, size_t *lv, sk_lang lang, char *msg, size_t n)
+{
+	const struct pzone *fz = sk_pzone_find(p, from), *tz = sk_pzone_find(p, to);
+	if (!fz || fz->cloud)
+		return req_bad(lang, msg, n, "送信元のゾーン「%s」はポリシーにありません",
+			       "unknown source zone '%s'", from ? from : "");
+	if (!tz)
+		return req_bad(lang, msg, n, "送信先のゾーン「%s」はポリシーにありません",
+			       "unknown destination zone '%s'", to ? to : "");
+	int ch = sk_pchannel_mask(channel);
+	if (!ch || ch == CH_ANY)
+		return req_bad(lang, msg, n, "チャネル「%s」はありません (mail・file・web)",
+			       "unknown channel '%s' (mail, file or web)", channel ? channel : "");
+	return parse_class(p, class_spec, lv, lang, msg, n);
+}
+
+int sk_policy_check_request(const sk_policy *p, const char *from, const char *to,
+			    const char *channel, const char *class_spec, sk_lang lang, char *msg,
+			    size_t n)
+{
+	size_t lv[16];
+	msg[0] = 0;
+	return check_request(p, from, to, channel ? channel : "file", class_spec, lv, lang, msg, n);
 }
 
 static bool handling_to_matches(const sk_policy *p, const struct phandling *h, const char *from,
@@ -2867,21 +2912,12 @@ int sk_policy_decide(const sk_policy *p, const char *from, const char *to, const
 	d->dlp_role = p->dlp_role;
 	if (!today)
 		today = sk_policy_today();
-	const struct pzone *fz = sk_pzone_find(p, from), *tz = sk_pzone_find(p, to);
-	if (!fz || fz->cloud)
-		return sk_error_set(err, SK_EINVAL, "unknown source zone '%s'", from ? from : "");
-	if (!tz)
-		return sk_error_set(err, SK_EINVAL, "unknown destination zone '%s'", to ? to : "");
-	int ch = sk_pchannel_mask(channel);
-	if (!ch || ch == CH_ANY)
-		return sk_error_set(err, SK_EINVAL, "unknown channel '%s' (mail, file or web)",
-				    channel ? channel : "");
 	size_t lv[16] = {0};
-	if (p->ndims > 16)
-		return sk_error_set(err, SK_EINVAL, "too many classification dimensions");
-	int rc = parse_class(p, class_spec, lv, err);
-	if (rc)
-		return rc;
+	char why[256];
+	if (check_request(p, from, to, channel, class_spec, lv, SK_LANG_EN, why, sizeof(why)))
+		return sk_error_set(err, SK_EINVAL, "%s", why);
+	const struct pzone *tz = sk_pzone_find(p, to);
+	int ch = sk_pchannel_mask(channel);
 
 	const struct pflow *fl = NULL;
 	for (size_t i = 0; i < p->nf && !fl; i++) {
