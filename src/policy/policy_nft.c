@@ -102,10 +102,20 @@ static const char *fam_kw(int af)
 	return af == AF_INET6 ? "ip6" : "ip";
 }
 
-/* 0.0.0.0 or :: (a listener on every address): no daddr match */
-static bool unspecified(const char *addr)
+/* The address a gateway.http listener is reached on: its own, or for one on every address
+ * (0.0.0.0, ::) the gateway's address in its zone, so that a zone never reaches the
+ * gateway's addresses in other zones through it. NULL when the zone has none of that
+ * family (nothing is opened). */
+static const char *listen_addr(const sk_policy *p, const sk_policy_http *h, int *af)
 {
-	return !strcmp(addr, "0.0.0.0") || !strcmp(addr, "::");
+	bool any = !strcmp(h->addr, "0.0.0.0") || !strcmp(h->addr, "::");
+	if (!any) {
+		*af = sk_paddr_family(h->addr);
+		return h->addr;
+	}
+	const struct pzone *zn = sk_pzone_find(p, h->zone);
+	*af = strchr(h->addr, ':') ? AF_INET6 : AF_INET;
+	return zn && zn->gw_text && zn->gw_af == *af ? zn->gw_text : NULL;
 }
 
 /* Is the zone's gateway listener rule already opening addr:port? */
@@ -154,15 +164,13 @@ static void mgmt_input(const sk_policy *p, sk_buf *out, bool *badp)
 		/* the console: the HTTPS listeners of the console's zone */
 		for (size_t i = 0; g->console && i < p->nhttp; i++) {
 			const sk_policy_http *h = &p->http[i];
-			if (strcmp(h->zone, p->gw.console_zone ? p->gw.console_zone : "lgwan") ||
-			    (!unspecified(h->addr) && sk_paddr_family(h->addr) != fam))
+			int haf;
+			const char *da = listen_addr(p, h, &haf);
+			if (strcmp(h->zone, p->gw.console_zone ? p->gw.console_zone : "lgwan") || !da ||
+			    haf != fam)
 				continue;
-			if (unspecified(h->addr))
-				W(sk_buf_printf(out, "\t\t%s%s saddr %s tcp dport %u accept\n", ifs, fs, from,
-					      (unsigned)h->port));
-			else
-				W(sk_buf_printf(out, "\t\t%s%s saddr %s %s daddr %s tcp dport %u accept\n", ifs, fs,
-					      from, fs, h->addr, (unsigned)h->port));
+			W(sk_buf_printf(out, "\t\t%s%s saddr %s %s daddr %s tcp dport %u accept\n", ifs, fs,
+				      from, fs, da, (unsigned)h->port));
 		}
 		W(sk_buf_printf(out, "\t\t%s%s saddr %s %s type echo-request accept\n", ifs, fs, from,
 			      af ? "icmpv6" : "icmp"));
@@ -326,10 +334,10 @@ int sk_policy_nft(const sk_policy *p, int32_t today, sk_buf *out, sk_error *err)
 		if (!zn || zn->cloud || !zn->iface)
 			continue;
 		size_t zi = (size_t)(zn - p->z);
-		if (zone_opens(p, zn, nd[zi].in_ch, h->addr, h->port))
+		int af;
+		const char *da = listen_addr(p, h, &af);
+		if (!da || zone_opens(p, zn, nd[zi].in_ch, da, h->port))
 			continue;
-		int af = unspecified(h->addr) ? (strchr(h->addr, ':') ? AF_INET6 : AF_INET)
-					      : sk_paddr_family(h->addr);
 		sk_buf tmp;
 		sk_buf_init(&tmp, 65536);
 		if (nets_str(&tmp, zn, af, &bad)) {
@@ -339,11 +347,9 @@ int sk_policy_nft(const sk_policy *p, int32_t today, sk_buf *out, sk_error *err)
 					      : "upload",
 				      af == AF_INET6 ? "[" : "", h->addr, af == AF_INET6 ? "]" : "",
 				      (unsigned)h->port));
-			W(sk_buf_printf(out, "\t\tiifname \"%s\" %s saddr %s ", zn->iface, fam_kw(af),
-				      sk_buf_str(&tmp)));
-			if (!unspecified(h->addr))
-				W(sk_buf_printf(out, "%s daddr %s ", fam_kw(af), h->addr));
-			W(sk_buf_printf(out, "tcp dport %u accept\n", (unsigned)h->port));
+			W(sk_buf_printf(out, "\t\tiifname \"%s\" %s saddr %s %s daddr %s tcp dport %u accept\n",
+				      zn->iface, fam_kw(af), sk_buf_str(&tmp), fam_kw(af), da,
+				      (unsigned)h->port));
 		}
 		sk_buf_free(&tmp);
 	}

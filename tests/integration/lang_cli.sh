@@ -157,9 +157,9 @@ done <"$T/cmds"
 # what the issue named, by content
 o() { cat "$T/out.$(grep -n -x -F -- "$1" "$T/cmds" | cut -d: -f1).$2"; }
 check "quarantine list: Japanese columns and values (承認待ち, 無害化済み, 遮断, 問題なし; reasons in words)" \
-	'o "\$S quarantine --state \$T/st list" ja | head -1 | grep -q "^# ID	受付	状態	判定	理由	名前$" && for v in 承認待ち 無害化済み 遮断 問題なし; do o "\$S quarantine --state \$T/st list" ja | cut -f4 | grep -qx "$v" || exit 1; done && o "\$S quarantine --state \$T/st list" ja | cut -f5 | grep -q "実行形式"'
+	'o "\$S quarantine --state \$T/st list" ja | head -1 | grep -q "^# ID	受付	状態	判定	理由	名前$" && (for v in 承認待ち 無害化済み 遮断 問題なし; do o "\$S quarantine --state \$T/st list" ja | cut -f4 | grep -qx "$v" || exit 1; done) && o "\$S quarantine --state \$T/st list" ja | cut -f5 | grep -q "実行形式"'
 check "quarantine list in English keeps the codes (held, sanitized, blocked, clean)" \
-	'for v in held sanitized blocked clean; do o "\$S quarantine --state \$T/st list" C | cut -f4 | grep -qx "$v" || exit 1; done'
+	'(for v in held sanitized blocked clean; do o "\$S quarantine --state \$T/st list" C | cut -f4 | grep -qx "$v" || exit 1; done)'
 check "audit verify of a tampered log: both lines Japanese (記録 0 の内容が…)" \
 	'o "\$S audit --state \$T/bad verify" ja | sed -n 1p | grep -q "^異常: " && o "\$S audit --state \$T/bad verify" ja | sed -n 2p | grep -q "^  記録 0 "'
 check "audit verify in English: the library's detail on the second line" \

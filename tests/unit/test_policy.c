@@ -669,6 +669,24 @@ static void management(void **state)
 	sk_policy_free(p);
 
 	/* only through the management interface; no ssh; no console; a syslog host by name */
+	/* a listener on every address is reached on its zone's gateway address only */
+	assert_int_equal(parse(MG("  admins: [10.9.0.0/24]\n"
+				  "gateway:\n  http: [{ zone: lgwan, listen: \"0.0.0.0:8443\" }, { zone: internet, listen: \"[::]:8444\" }]\n"),
+			 "2025-06-01", &p, &d), 0);
+	sk_policy_diags_free(&d);
+	sk_buf_init(&out, 0);
+	assert_int_equal(sk_policy_nft(p, sk_policy_date_parse("2025-06-01"), &out, &err), 0);
+	s = sk_buf_str(&out);
+	assert_non_null(strstr(s, "\t\tiifname \"sk-lgwan\" ip saddr { 198.51.100.0/24 } ip daddr 198.51.100.1 tcp dport 8443 accept\n"));
+	assert_non_null(strstr(s, "\t\tip saddr { 10.9.0.0/24 } ip daddr 198.51.100.1 tcp dport 8443 accept\n"));
+	assert_null(strstr(s, "8444")); /* the internet zone has no IPv6 gateway address */
+	assert_null(strstr(s, "daddr 0.0.0.0"));
+	rc = nft_check(s);
+	if (rc >= 0)
+		assert_int_equal(rc, 0);
+	sk_buf_free(&out);
+	sk_policy_free(p);
+
 	assert_int_equal(parse(MG("  admins: [10.9.0.0/24]\n  interface: sk-mgmt\n  ssh: []\n  console: false\n"
 				  "gateway:\n  http: [{ zone: lgwan, listen: 198.51.100.1:443 }]\n"
 				  "  events: syslog:udp:siem.example.lg.jp:514\n"),
