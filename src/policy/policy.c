@@ -528,6 +528,16 @@ static void parse_net_list(struct ctx *c, const pnode *seq, struct pnet **arr, s
 	}
 }
 
+/* An interface name from n, or NULL (with E-INTERFACE-INVALID) */
+static const char *iface_of(struct ctx *c, const pnode *n)
+{
+	if (valid_iface(n->s))
+		return n->s;
+	ERR(c, "E-INTERFACE-INVALID", n, "インターフェース名「%s」が不正です (英数字 15 文字以内)",
+	    "interface name '%s' is invalid (at most 15 letters and digits)", n->s);
+	return NULL;
+}
+
 static void parse_nets(struct ctx *c, const pnode *seq, struct pzone *z, const char *what)
 {
 	parse_net_list(c, seq, &z->nets, &z->nn, "E-ZONE-NETWORKS", what);
@@ -579,15 +589,8 @@ static void parse_zones(struct ctx *c, const pnode *zones, const pnode *root)
 			char gwhere[128];
 			snprintf(gwhere, sizeof(gwhere), "%s.gateway", where);
 			fields(c, gw, gwhere, g, 2);
-			if (g[0].val) {
-				if (valid_iface(g[0].val->s))
-					z->iface = g[0].val->s;
-				else
-					ERR(c, "E-INTERFACE-INVALID", g[0].val,
-					    "インターフェース名「%s」が不正です (英数字 15 文字以内)",
-					    "interface name '%s' is invalid (at most 15 letters and digits)",
-					    g[0].val->s);
-			}
+			if (g[0].val)
+				z->iface = iface_of(c, g[0].val);
 			if (g[1].val) {
 				if (!parse_addr(g[1].val->s, &z->gw_af, z->gw)) {
 					ERR(c, "E-CIDR-INVALID", g[1].val, "「%s」は IP アドレスではありません",
@@ -2264,13 +2267,8 @@ static void parse_management(struct ctx *c, const pnode *m)
 		WARN(c, "W-MANAGEMENT-NO-ADMIN", FV("admins") ? FV("admins") : m,
 		     "management.admins がありません。SSH はどこからも届きません (画面はそのゾーンからだけ)",
 		     "management.admins is empty: SSH is reachable from nowhere (the console only from its zone)");
-	if ((v = FV("interface"))) {
-		if (valid_iface(v->s))
-			g->iface = v->s;
-		else
-			ERR(c, "E-INTERFACE-INVALID", v, "インターフェース名「%s」が不正です (英数字 15 文字以内)",
-			    "interface name '%s' is invalid (at most 15 letters and digits)", v->s);
-	}
+	if ((v = FV("interface")))
+		g->iface = iface_of(c, v);
 	if ((v = FV("ssh"))) {
 		size_t n = 0;
 		if (parse_ports(c, v, g->ssh, sizeof(g->ssh) / sizeof(g->ssh[0]), &n, "management.ssh"))
