@@ -98,6 +98,13 @@ typedef struct sk_policy_decision {
 	const char *dlp_role;   /* who approves a DLP hold */
 } sk_policy_decision;
 
+/* Checks what a decision is asked about before sk_policy_decide: the zones, the channel
+ * (NULL: file) and the class (NULL: none). On a problem, SK_EINVAL with a message in lang
+ * in msg ("送信先のゾーン「intenet」はポリシーにありません"); else 0 and msg "". */
+int sk_policy_check_request(const sk_policy *p, const char *from, const char *to,
+			    const char *channel, const char *class_spec, sk_lang lang, char *msg,
+			    size_t n);
+
 /* The decision for an item going from zone `from` to zone or cloud `to` on channel
  * ("mail", "file", "web"). class_spec is NULL (the classification's defaults apply) or
  * "LEVEL", "DIMENSION:LEVEL" or "DIMENSIONLEVEL" ("2", "機密性:3A", "機密性2"), several

@@ -11,7 +11,9 @@
  *    unquoting and after leading white space (space, TAB, and CR/LF inside quotes) and
  *    removed controls, begins with '=' or '@', or with '+' or '-' and is not a plain number
  *    (sign, digits with ',' '.' grouping, optional exponent and '%', optional '$' or '\'
- *    currency sign) nor a lone sign, gets a single quote ' put before its content (OWASP
+ *    currency sign), nor a lone sign, nor after a '+' a telephone number (digit groups
+ *    joined by '-', '.' or spaces, one group in parentheses at most, 7 to 16 digits:
+ *    "+81-3-1234-5678", "+1 (555) 010-9999"), gets a single quote ' put before its content (OWASP
  *    CSV injection guidance): right after the opening quote of a quoted field, else at the
  *    start of the field. The quote changes no field boundary, so no re-quoting is needed.
  *    One aggregated action: neutralized "formula" at "line L, column C" of the first one.
@@ -27,7 +29,8 @@
  *    .tsv/.tab and UTF-16/32; comma for a .csv whose first line has a comma; else the
  *    separator the first line uses most), gets the full rule above;
  *  - the other readings neutralise only cells that could run something: a trigger and
- *    then '(' (a function call) or '|' (DDE) before the cell ends. Arithmetic and text
+ *    then '|' (DDE), or '(' with a name (a letter, '_', '\' or non-ASCII) in the cell (a
+ *    function call), before the cell ends. Arithmetic, parentheses among digits and text
  *    such as "-one" in a line of a multi-line quoted cell are left alone there.
  *  The quote character ' never changes a field boundary in any reading, but in a file
  *  that mixes separators it may show inside a field of the primary reading (a cell
@@ -438,37 +441,52 @@ static int next_vis(const struct tx *t, size_t *i, int *mode)
 	return t->eof ? -1 : -2;
 }
 
+enum { CELL_END = -1, CELL_UNSURE = -3 };
+
+/* The next character of the cell that reading m reads at *i (quoted: inside quotes),
+ * moving past it: CELL_END at the end of the cell, CELL_UNSURE when it cannot be told (the
+ * look-ahead window ends, a byte this reading does not see, or a doubled quote, which no
+ * number or telephone number holds). */
+static int cell_next(const struct tx *t, const struct mach *m, size_t *i, int *mode, bool quoted)
+{
+	int c = next_vis(t, i, mode);
+	if (c == -2)
+		return CELL_UNSURE;
+	if (c == -1)
+		return CELL_END;
+	if (!sees(m, *mode))
+		return CELL_UNSURE;
+	if (quoted && c == '"') {
+		size_t j = *i + 1;
+		int md = *mode;
+		int d = next_vis(t, &j, &md);
+		if (d == -2 || d == '"')
+			return CELL_UNSURE;
+		if (d != -1 && d != m->sep && d != '\r' && d != '\n')
+			return CELL_UNSURE;
+		return CELL_END;
+	}
+	if (!quoted && (c == m->sep || c == '\r' || c == '\n'))
+		return CELL_END;
+	(*i)++;
+	return c;
+}
+
 /* Is the cell content at i (after its first sign character) a plain number, so that a
  * leading + or - is data? Reads up to the end of the cell. */
 static bool plain_number(const struct tx *t, const struct mach *m, size_t i, int mode,
 			 bool quoted)
 {
-	uint8_t sep = m->sep;
 	size_t digits = 0, edigits = 0, count = 0;
 	bool exp = false, pct = false, trail = false, cur = false;
 	for (;;) {
-		int c = next_vis(t, &i, &mode);
-		if (c == -2)
+		int c = cell_next(t, m, &i, &mode, quoted);
+		if (c == CELL_UNSURE)
 			return false;
-		bool end = c == -1;
-		if (!end && !sees(m, mode))
-			return false;
-		if (!end && quoted && c == '"') {
-			i++;
-			int d = next_vis(t, &i, &mode);
-			if (d == -2 || d == '"')
-				return false;
-			if (d != -1 && d != sep && d != '\r' && d != '\n')
-				return false;
-			end = true;
-		} else if (!end && !quoted && (c == sep || c == '\r' || c == '\n')) {
-			end = true;
-		}
-		if (end)
+		if (c == CELL_END)
 			return exp ? edigits > 0 : (digits > 0 || (count == 0 && !cur));
 		if (++count > TX_NUM_MAX)
 			return false;
-		i++;
 		if (c == ' ' || c == '\t' || (quoted && (c == '\r' || c == '\n'))) {
 			if (count == 1)
 				return false; /* "- 5" */
@@ -486,9 +504,13 @@ static bool plain_number(const struct tx *t, const struct mach *m, size_t i, int
 			/* grouping or decimal mark */
 		} else if ((c == 'e' || c == 'E') && !exp && digits) {
 			exp = true;
-			int d = next_vis(t, &i, &mode);
-			if (d == '+' || d == '-')
-				i++;
+			size_t j = i;
+			int md = mode;
+			int d = cell_next(t, m, &j, &md, quoted);
+			if (d == '+' || d == '-') {
+				i = j;
+				mode = md;
+			}
 		} else if (c == '%' && digits) {
 			pct = true;
 		} else if ((c == '$' || c == '\\') && count == 1) {
@@ -499,23 +521,79 @@ static bool plain_number(const struct tx *t, const struct mach *m, size_t i, int
 	}
 }
 
-/* Could the formula cell at i run something: does it call a function '(' or DDE '|'
- * before the cell ends? (Used for the readings other than the primary one.) */
+/* Is the cell content at i (after its leading '+') a telephone number as people write
+ * them: "+81-3-1234-5678", "+81 3 1234 5678", "+1 (555) 010-9999", "+44 (0)20 7946 0958"?
+ * Digit groups joined by one '-', '.' or space, at most one group of digits in
+ * parentheses, 7 to 16 digits, trailing spaces allowed. Nothing in such a cell can name a
+ * function, a cell or a DDE server: a spreadsheet could at most subtract the groups, so it
+ * is data and keeps its bytes. Anything else is not one (and so is neutralised). */
+static bool phone_number(const struct tx *t, const struct mach *m, size_t i, int mode,
+			 bool quoted)
+{
+	size_t digits = 0, count = 0;
+	int prev = 0, last_sep = 0; /* prev: 0 start, 'd' digit, 's' separator, '(' or ')' */
+	bool paren = false, in_paren = false;
+	for (;;) {
+		int c = cell_next(t, m, &i, &mode, quoted);
+		if (c == CELL_UNSURE)
+			return false;
+		if (c == CELL_END)
+			return !in_paren && digits >= 7 && digits <= 16 &&
+			       (prev == 'd' || prev == ')' || (prev == 's' && last_sep == ' '));
+		if (++count > TX_NUM_MAX)
+			return false;
+		if (prev == 's' && last_sep == ' ' && c == ' ')
+			continue; /* a run of spaces (or trailing ones) */
+		if (c >= '0' && c <= '9') {
+			digits++;
+			prev = 'd';
+		} else if (c == '-' || c == '.' || c == ' ') {
+			if (prev != 'd' && prev != ')')
+				return false;
+			prev = 's';
+			last_sep = c;
+		} else if (c == '(') {
+			if (paren || (prev != 0 && prev != 'd' && prev != 's'))
+				return false;
+			paren = in_paren = true;
+			prev = '(';
+		} else if (c == ')') {
+			if (!in_paren || prev != 'd')
+				return false;
+			in_paren = false;
+			prev = ')';
+		} else {
+			return false;
+		}
+	}
+}
+
+/* Could the formula cell at i run something (the readings other than the primary one):
+ * DDE ('|'), or a function call: '(' with a name in the cell (an ASCII letter, '_', '\'
+ * or a non-ASCII byte). Parentheses among digits alone ("+1 (555) 010-9999") call nothing. */
 static bool dangerous(const struct tx *t, const struct mach *m, size_t i, int mode,
 		      bool quoted)
 {
 	uint8_t sep = m->sep;
+	bool paren = false, name = false;
 	for (;;) {
 		int c = next_vis(t, &i, &mode);
 		if (c == -2)
 			return true; /* cannot tell: fail closed */
 		if (c == -1)
-			return false;
+			return paren && name;
 		i++;
-		if (!sees(m, mode))
+		if (!sees(m, mode)) {
+			name = true; /* two-byte text */
 			continue;
-		if (c == '(' || c == '|')
+		}
+		if (c == '|')
 			return true;
+		if (c == '(')
+			paren = true;
+		else if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_' || c == '\\' ||
+			 c >= 0x80)
+			name = true;
 		if (quoted && c == '"') {
 			int d = next_vis(t, &i, &mode);
 			if (d != '"')
@@ -525,7 +603,7 @@ static bool dangerous(const struct tx *t, const struct mach *m, size_t i, int mo
 			continue;
 		}
 		if (!quoted && (c == sep || c == '\r' || c == '\n'))
-			return false;
+			return paren && name;
 	}
 }
 
@@ -574,7 +652,8 @@ static int check_cell(struct tx *t, const struct mach *m, size_t x)
 			if (!dangerous(t, m, i + 1, mode, quoted || lit_quote))
 				return 0;
 		} else if ((c == '+' || c == '-') &&
-			   plain_number(t, m, i + 1, mode, quoted || lit_quote)) {
+			   (plain_number(t, m, i + 1, mode, quoted || lit_quote) ||
+			    (c == '+' && phone_number(t, m, i + 1, mode, quoted || lit_quote)))) {
 			return 0;
 		}
 		break;

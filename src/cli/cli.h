@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "sekisho/auth.h"
 #include "sekisho/quarantine.h"
@@ -13,6 +14,12 @@
 sk_lang cli_lang(const char *opt);
 /* Prints "sekisho: MESSAGE" in the user's language to stderr. */
 void cli_err(sk_lang lang, const char *ja, const char *en, const char *arg);
+/* A failure the library reported in e: "sekisho: MESSAGE[: ARG]: WHY". In English WHY is
+ * e's own (English) detail; in Japanese it is the kind of failure from e's errno or code
+ * ("権限がありません", "ディスクの空きがありません" …), pointing to --lang en for the
+ * library's detail — unless that detail is itself written in Japanese (the ledgers' and
+ * the report's messages), which is then shown as it is. arg (may be NULL): what failed. */
+void cli_fail(sk_lang lang, const char *ja, const char *en, const char *arg, const sk_error *e);
 
 struct sk_options;
 struct sk_gate_office;
@@ -25,6 +32,14 @@ struct sk_gate_office;
  * EXIT_TROUBLE (2) with a message in lang. */
 int cli_office_open(sk_lang lang, bool off, const struct sk_profile *profile, unsigned workers,
 		    struct sk_options *opt, struct sk_gate_office **office);
+
+/* Times for people (time.c): the local zone (TZ; without TZ, JST) with the zone written,
+ * "2026-12-07 14:46:00 JST" (out: at least 40 bytes). */
+void cli_time_format(int64_t us, char *out, size_t n);
+/* --since / --until: the forms of sk_time_parse; a date or a time without a zone ("Z",
+ * "+09:00") is taken in the same local zone. A date alone is the start of that day, or
+ * with end_of_day (--until) its last microsecond. 0 or SK_EINVAL. */
+int cli_time_parse(const char *s, bool end_of_day, int64_t *us, sk_error *err);
 
 int cmd_sanitize(int argc, char **argv);
 int cmd_quarantine(int argc, char **argv);
@@ -94,8 +109,9 @@ int cli_mail_setup(sk_lang lang, bool lang_set, const char *policy, const char *
 struct sk_policy;
 /* Loads and checks a policy file (errors printed); 0 or an exit status. */
 int cli_policy_load(sk_lang lang, const char *file, struct sk_policy **out);
-/* sanitize --policy: loads and checks the policy and the zones (policy.c); 0 or an exit status */
+/* sanitize --policy: loads and checks the policy, the zones, the channel and the class
+ * (klass may be NULL) (policy.c); 0 or an exit status */
 int cli_sanitize_policy(sk_lang lang, const char *file, const char *from, const char *to,
-			const char *channel, struct sk_policy **out);
+			const char *channel, const char *klass, struct sk_policy **out);
 
 #endif

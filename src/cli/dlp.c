@@ -163,7 +163,7 @@ int cmd_dlp(int argc, char **argv)
 		rc = sk_dlp_new(&cfg, &d, &err);
 	}
 	if (rc) {
-		cli_err(lang, "検出器を準備できません", "cannot set up the detectors", err.msg);
+		cli_fail(lang, "検出器を準備できません", "cannot set up the detectors", NULL, &err);
 		return ST_TROUBLE;
 	}
 	int status = ST_NONE;

@@ -151,7 +151,7 @@ static int hist_one(void *ctx, int64_t version, int64_t at, const char *by, cons
 {
 	(void)ctx;
 	char ts[40];
-	sk_time_format_jst(at, ts, sizeof(ts));
+	cli_time_format(at, ts, sizeof(ts));
 	printf("  v%lld\t%s\t%s\t%s\taudit#%llu\t%s\n", (long long)version, ts, by, action,
 	       (unsigned long long)seq, changes);
 	return 0;
@@ -168,7 +168,7 @@ static int do_show(struct lcli *c, const char *name, const char *id)
 		return EXIT_REFUSED;
 	}
 	if (rc) {
-		cli_err(c->lang, "記録を読めません", "cannot read the record", err.msg);
+		cli_fail(c->lang, "記録を読めません", "cannot read the record", NULL, &err);
 		return EXIT_TROUBLE;
 	}
 	const sk_ledger_table *t = sk_ledger_table_find(c->l, name);
@@ -179,13 +179,13 @@ static int do_show(struct lcli *c, const char *name, const char *id)
 		putchar('\n');
 	}
 	char ts[40];
-	sk_time_format_jst(r.updated_us, ts, sizeof(ts));
+	cli_time_format(r.updated_us, ts, sizeof(ts));
 	printf(c->en ? "version\t%lld (%s, %s)\n" : "版\t%lld (%s、%s)\n", (long long)r.version, ts,
 	       r.updated_by);
 	sk_ledger_record_free(&r);
 	printf(c->en ? "history:\n" : "変更履歴:\n");
 	if (sk_ledger_history(c->l, name, id, hist_one, c, &err) != 0) {
-		cli_err(c->lang, "履歴を読めません", "cannot read the history", err.msg);
+		cli_fail(c->lang, "履歴を読めません", "cannot read the history", NULL, &err);
 		return EXIT_TROUBLE;
 	}
 	return EXIT_OK;
@@ -250,7 +250,7 @@ static int do_change(struct lcli *c, const char *name, const char *id, char **ra
 		cli_err(c->lang, "その記録はありません", "no such record", id);
 		st = EXIT_REFUSED;
 	} else if (rc) {
-		cli_err(c->lang, "記録できません", "cannot record the change", err.msg);
+		cli_fail(c->lang, "記録できません", "cannot record the change", NULL, &err);
 		st = rc == SK_EINVAL ? EXIT_REFUSED : EXIT_TROUBLE;
 	} else if (!id) {
 		puts(nid);
@@ -274,7 +274,7 @@ static int do_import(struct lcli *c, const char *name, const char *file, const c
 	int rc = sk_read_file(file, SK_LEDGER_IMPORT_BYTES_MAX, &b, &err);
 	if (rc) {
 		sk_buf_free(&b);
-		cli_err(c->lang, "ファイルを読めません", "cannot read the file", err.msg);
+		cli_fail(c->lang, "ファイルを読めません", "cannot read the file", file, &err);
 		return rc == SK_ELIMIT ? EXIT_REFUSED : EXIT_TROUBLE;
 	}
 	sk_ledger_problems pr;
@@ -292,8 +292,8 @@ static int do_import(struct lcli *c, const char *name, const char *file, const c
 			file, pr.count);
 		st = EXIT_REFUSED;
 	} else if (rc) {
-		cli_err(c->lang, "取り込めません (何も取り込んでいません)", "cannot import (nothing was imported)",
-			err.msg);
+		cli_fail(c->lang, "取り込めません (何も取り込んでいません)", "cannot import (nothing was imported)",
+			NULL, &err);
 		st = EXIT_TROUBLE;
 	} else {
 		fprintf(stderr,
@@ -320,12 +320,12 @@ static int do_checklist(struct lcli *c, const char *period, const char *kind, co
 	size_t added = 0, skipped = 0;
 	int rc = sk_ledger_checklist_generate(c->l, period, kind, section, by, &added, &skipped, &err);
 	if (rc == SK_EINVAL) {
-		cli_err(c->lang, "点検項目を作れません (何も追加していません)",
-			"cannot make the checklist (nothing was added)", err.msg);
+		cli_fail(c->lang, "点検項目を作れません (何も追加していません)",
+			"cannot make the checklist (nothing was added)", NULL, &err);
 		return EXIT_REFUSED;
 	}
 	if (rc) {
-		cli_err(c->lang, "点検項目を作れません", "cannot make the checklist", err.msg);
+		cli_fail(c->lang, "点検項目を作れません", "cannot make the checklist", NULL, &err);
 		return EXIT_TROUBLE;
 	}
 	printf(c->en ? "%s: %zu item(s) added, %zu already there\n"
@@ -348,8 +348,7 @@ static int roster_load(struct lcli *c, const char *dir, sk_audit *audit, const s
 		rc = sk_ledger_roster_load(a, p, ro, &err);
 	sk_auth_close(a);
 	if (rc) {
-		cli_err(c->lang, "利用者の一覧を読めません", "cannot read the users",
-			err.msg[0] ? err.msg : NULL);
+		cli_fail(c->lang, "利用者の一覧を読めません", "cannot read the users", NULL, &err);
 		sk_ledger_roster_free(ro);
 		return EXIT_TROUBLE;
 	}
@@ -364,7 +363,7 @@ static int do_missing(struct lcli *c, const sk_ledger_roster *ro)
 	sk_error_clear(&err);
 	int st = EXIT_OK;
 	if (sk_ledger_training_missing(c->l, ro->v, ro->n, &b, &err) != 0) {
-		cli_err(c->lang, "未受講者を求められません", "cannot work out who is missing training", err.msg);
+		cli_fail(c->lang, "未受講者を求められません", "cannot work out who is missing training", NULL, &err);
 		sk_buf_free(&b);
 		return EXIT_TROUBLE;
 	}
@@ -409,7 +408,7 @@ static int do_charts(struct lcli *c, const sk_ledger_roster *ro, const char *per
 	sk_error_clear(&err);
 	int st = EXIT_OK;
 	if (sk_ledger_charts(c->l, period, ro->v, ro->n, c->lang, &b, &err) != 0) {
-		cli_err(c->lang, "グラフの数値を求められません", "cannot work out the charts", err.msg);
+		cli_fail(c->lang, "グラフの数値を求められません", "cannot work out the charts", NULL, &err);
 		st = EXIT_TROUBLE;
 	} else {
 		puts(sk_buf_str(&b));
@@ -455,7 +454,7 @@ static int do_remind(struct lcli *c, const char *days_opt, bool dry)
 	sk_error_clear(&err);
 	int rc = sk_ledger_reminders(c->l, (int)days, remind_one, &x, &err);
 	if (rc < 0 && !(dry && rc == 1)) {
-		cli_err(c->lang, "通知を求められません", "cannot work out the reminders", err.msg);
+		cli_fail(c->lang, "通知を求められません", "cannot work out the reminders", NULL, &err);
 		return EXIT_TROUBLE;
 	}
 	if (!x.n)
@@ -566,7 +565,7 @@ int cmd_ledger(int argc, char **argv)
 	sk_ledger_options lo = {.lang = c.lang};
 	if (sk_audit_open(dir, NULL, &audit, &err) != 0 ||
 	    sk_ledger_open(dir, audit, p, &lo, &c.l, &err) != 0) {
-		cli_err(c.lang, "状態フォルダを開けません", "cannot open the state folder", err.msg);
+		cli_fail(c.lang, "状態フォルダを開けません", "cannot open the state folder", dir, &err);
 		sk_audit_close(audit);
 		sk_policy_free(p);
 		free(dir);
@@ -596,7 +595,7 @@ int cmd_ledger(int argc, char **argv)
 			putchar('\n');
 		}
 		if (sk_ledger_list(c.l, name, list_one, &c, &err) != 0) {
-			cli_err(c.lang, "一覧を読めません", "cannot list", err.msg);
+			cli_fail(c.lang, "一覧を読めません", "cannot list", NULL, &err);
 			st = EXIT_TROUBLE;
 		}
 	} else if (!strcmp(sub, "show")) {
@@ -611,7 +610,7 @@ int cmd_ledger(int argc, char **argv)
 		st = do_import(&c, name, args[2], by);
 	} else { /* export */
 		if (sk_ledger_export_xlsx(c.l, name, out, c.lang, &err) != 0) {
-			cli_err(c.lang, "Excel ファイルを書けません", "cannot write the Excel file", err.msg);
+			cli_fail(c.lang, "Excel ファイルを書けません", "cannot write the Excel file", NULL, &err);
 			st = EXIT_TROUBLE;
 		} else {
 			fprintf(stderr, c.en ? "sekisho: %s written\n" : "sekisho: %s を書きました\n", out);

@@ -46,7 +46,7 @@ int cli_mail_setup(sk_lang lang, bool lang_set, const char *policy, const char *
 	sk_options_default(opt);
 	*pol = NULL;
 	if (policy || from || to) {
-		int prc = cli_sanitize_policy(lang, policy, from, to, "mail", pol);
+		int prc = cli_sanitize_policy(lang, policy, from, to, "mail", NULL, pol);
 		if (prc)
 			return prc;
 		opt->policy = *pol;
@@ -163,7 +163,7 @@ int cmd_mail(int argc, char **argv)
 		sk_error perr;
 		sk_error_clear(&perr);
 		if (sk_pool_open(&pc, &pool, &perr) != 0) {
-			cli_err(lang, "ワーカーを起動できません", "cannot start the workers", perr.msg);
+			cli_fail(lang, "ワーカーを起動できません", "cannot start the workers", NULL, &perr);
 			sk_buf_free(&in);
 			cli_state_close(lang, audit, quar);
 			sk_policy_free(pol);
@@ -226,13 +226,17 @@ int cmd_mail(int argc, char **argv)
 		}
 	}
 	if (rc) {
-		cli_err(lang, "メールを処理できませんでした (何も出力していません)",
-			"could not process the mail (nothing written)", err.msg);
+		cli_fail(lang, "メールを処理できませんでした (何も出力していません)",
+			"could not process the mail (nothing written)", NULL, &err);
 	} else if (done != out.len) {
 		cli_err(lang, "出力を書き込めません", "cannot write the output", NULL);
 	} else {
 		st = res.held ? EXIT_HELD : EXIT_DELIVERED;
-		fprintf(stderr, "%s %s%s%s%s%s\n", res.held ? "held" : "delivered", res.actions,
+		/* one status line: the outcome in words, then the codes (actions, id=, reason=) */
+		fprintf(stderr, "%s %s%s%s%s%s\n",
+			lang == SK_LANG_EN ? (res.held ? "held" : "delivered")
+					   : (res.held ? "保留しました" : "配送しました"),
+			res.actions,
 			res.quarantine_id[0] ? " id=" : "", res.quarantine_id,
 			res.held ? " reason=" : "", res.held ? sk_reason_code(res.reason) : "");
 	}

@@ -1,14 +1,28 @@
 /* sekisho — command entry: parses the sub-command and calls the library. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 
+/* --lang anywhere on the command line (found before the options are parsed, so that help
+ * and usage errors met first are in that language too) */
+static const char *lang_arg;
+
+static bool lang_ok(const char *opt)
+{
+	return opt && (!strncmp(opt, "ja", 2) || !strncmp(opt, "en", 2));
+}
+
 sk_lang cli_lang(const char *opt)
 {
-	if (opt)
+	/* --lang ja|en; anything else is refused by the commands, in the environment's
+	 * language */
+	if (lang_ok(opt))
 		return sk_lang_from_string(opt);
+	if (!opt && lang_ok(lang_arg))
+		return sk_lang_from_string(lang_arg);
 	const char *vars[] = {"LC_ALL", "LC_MESSAGES", "LANG"};
 	for (size_t i = 0; i < 3; i++) {
 		const char *v = getenv(vars[i]);
@@ -22,6 +36,72 @@ void cli_err(sk_lang lang, const char *ja, const char *en, const char *arg)
 {
 	fprintf(stderr, "sekisho: %s%s%s\n", lang == SK_LANG_EN ? en : ja, arg ? ": " : "",
 		arg ? arg : "");
+}
+
+/* The kind of a library failure in Japanese: from its errno when it has one, else from
+ * its code. */
+static const char *why_ja(const sk_error *e)
+{
+	switch (e->sys) {
+	case 0: break;
+	case ENOENT: return "ファイルまたはフォルダがありません";
+	case EACCES:
+	case EPERM: return "権限がありません";
+	case ENOSPC: return "ディスクの空きがありません";
+	case EDQUOT: return "ディスクの割り当て量を超えました";
+	case EROFS: return "読み取り専用のファイルシステムです";
+	case EEXIST: return "既にあります";
+	case ENOTDIR: return "フォルダではありません";
+	case EISDIR: return "フォルダです";
+	case ENAMETOOLONG: return "名前が長すぎます";
+	case EMFILE:
+	case ENFILE: return "開いているファイルが多すぎます";
+	case ENOMEM: return "メモリが足りません";
+	case ECONNREFUSED: return "接続を拒否されました";
+	case ETIMEDOUT: return "時間切れです";
+	case EBUSY: return "使用中です";
+	case ELOOP: return "シンボリックリンクの階層が深すぎます";
+	default: return "システムのエラーです";
+	}
+	switch (e->code) {
+	case SK_EINVAL: return "受け付けられません";
+	case SK_ENOMEM: return "メモリが足りません";
+	case SK_EIO: return "読み書きに失敗しました";
+	case SK_ELIMIT: return "上限を超えました";
+	case SK_EFORMAT: return "形式が正しくありません";
+	case SK_EBLOCKED: return "遮断されました";
+	case SK_ENOTFOUND: return "見つかりません";
+	case SK_ELOCKED: return "失敗が続いたため一時的に止めています";
+	case SK_ECONFLICT: return "他の操作と重なりました。もう一度実行してください";
+	default: return "内部のエラーです";
+	}
+}
+
+/* Some library messages are written for people in Japanese (or in both languages, "… /
+ * …"): those are shown as they are. A Japanese sentence ends in one of these. */
+static bool says_japanese(const char *msg)
+{
+	static const char *const ends[] = {"ません", "です", "ます", "ください", "ない"};
+	for (size_t i = 0; i < sizeof(ends) / sizeof(ends[0]); i++)
+		if (strstr(msg, ends[i]))
+			return true;
+	return false;
+}
+
+void cli_fail(sk_lang lang, const char *ja, const char *en, const char *arg, const sk_error *e)
+{
+	bool detail = e && (e->code || e->msg[0]);
+	if (detail && lang != SK_LANG_EN && says_japanese(e->msg)) {
+		fprintf(stderr, "sekisho: %s%s%s: %s\n", ja, arg ? ": " : "", arg ? arg : "", e->msg);
+		return;
+	}
+	if (lang == SK_LANG_EN)
+		fprintf(stderr, "sekisho: %s%s%s%s%s\n", en, arg ? ": " : "", arg ? arg : "",
+			detail && e->msg[0] ? ": " : "", detail ? e->msg : "");
+	else
+		fprintf(stderr, "sekisho: %s%s%s%s%s%s\n", ja, arg ? ": " : "", arg ? arg : "",
+			detail ? ": " : "", detail ? why_ja(e) : "",
+			detail && e->msg[0] ? " (詳細は --lang en で表示します)" : "");
 }
 
 static void usage(FILE *f, sk_lang lang)
@@ -80,6 +160,14 @@ static void usage(FILE *f, sk_lang lang)
 
 int main(int argc, char **argv)
 {
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			break;
+		if (!strcmp(argv[i], "--lang") && i + 1 < argc)
+			lang_arg = argv[i + 1];
+		else if (!strncmp(argv[i], "--lang=", 7))
+			lang_arg = argv[i] + 7;
+	}
 	sk_lang lang = cli_lang(NULL);
 	if (argc < 2) {
 		usage(stderr, lang);

@@ -213,7 +213,7 @@ int cmd_milter(int argc, char **argv)
 		sk_pool_config_default(&pc);
 		pc.workers = (unsigned)n_workers;
 		if (sk_pool_open(&pc, &pool, &err) != 0) {
-			cli_err(lang, "ワーカーを起動できません", "cannot start the workers", err.msg);
+			cli_fail(lang, "ワーカーを起動できません", "cannot start the workers", NULL, &err);
 			cli_state_close(lang, audit, quar);
 			sk_policy_free(pol);
 			return 2;
@@ -233,7 +233,7 @@ int cmd_milter(int argc, char **argv)
 	dup2(STDERR_FILENO, STDOUT_FILENO);
 	int rc = 0;
 	if (sk_milter_run(&mc, &err) != 0) {
-		cli_err(lang, "milter を開始できません", "cannot run the milter", err.msg);
+		cli_fail(lang, "milter を開始できません", "cannot run the milter", NULL, &err);
 		rc = 2;
 	}
 	sk_gate_office_free(office);

@@ -80,9 +80,8 @@ static int load(const struct popts *o, sk_policy **p, bool verbose)
 	sk_error_clear(&err);
 	int rc = sk_policy_load(o->file, o->today, p, &d, &err);
 	if (rc && rc != SK_EFORMAT) {
-		cli_err(o->lang, "ポリシーファイルを読めません", "cannot read the policy file", o->file);
-		if (err.msg[0])
-			fprintf(stderr, "  (%s)\n", err.msg);
+		cli_fail(o->lang, "ポリシーファイルを読めません", "cannot read the policy file", o->file,
+			 &err);
 		sk_policy_diags_free(&d);
 		return ST_TROUBLE;
 	}
@@ -139,8 +138,14 @@ static int do_explain(int argc, char **argv)
 	sk_policy_decision d;
 	sk_error err;
 	sk_error_clear(&err);
+	char why[256];
+	if (sk_policy_check_request(p, o.from, o.to, o.channel, o.klass, o.lang, why, sizeof(why))) {
+		cli_err(o.lang, "判定できません", "cannot decide", why);
+		sk_policy_free(p);
+		return ST_TROUBLE;
+	}
 	if (sk_policy_decide(p, o.from, o.to, o.channel, o.klass, o.today, &d, &err)) {
-		cli_err(o.lang, "判定できません", "cannot decide", err.msg);
+		cli_fail(o.lang, "判定できません", "cannot decide", NULL, &err);
 		sk_policy_free(p);
 		return ST_TROUBLE;
 	}
@@ -189,7 +194,7 @@ static int do_nft(int argc, char **argv)
 	sk_error_clear(&err);
 	rc = sk_policy_nft(p, o.today, &out, &err);
 	if (rc) {
-		cli_err(o.lang, "ルールを生成できません", "cannot generate the ruleset", err.msg);
+		cli_fail(o.lang, "ルールを生成できません", "cannot generate the ruleset", NULL, &err);
 		rc = ST_TROUBLE;
 	} else {
 		fputs(sk_buf_str(&out), stdout);
@@ -208,7 +213,7 @@ int cli_policy_load(sk_lang lang, const char *file, sk_policy **out)
 }
 
 int cli_sanitize_policy(sk_lang lang, const char *file, const char *from, const char *to,
-			const char *channel, sk_policy **out)
+			const char *channel, const char *klass, sk_policy **out)
 {
 	*out = NULL;
 	if (!file || !from || !to) {
@@ -220,11 +225,9 @@ int cli_sanitize_policy(sk_lang lang, const char *file, const char *from, const 
 	int rc = load(&o, out, false);
 	if (rc)
 		return ST_TROUBLE;
-	const char *bad = !sk_policy_has_zone(*out, from) ? from : !sk_policy_has_zone(*out, to) ? to : NULL;
-	if (!bad && channel && strcmp(channel, "file") && strcmp(channel, "mail") && strcmp(channel, "web"))
-		bad = channel;
-	if (bad) {
-		cli_err(lang, "ポリシーにないゾーンまたはチャネルです", "zone or channel not in the policy", bad);
+	char why[256];
+	if (sk_policy_check_request(*out, from, to, channel, klass, lang, why, sizeof(why))) {
+		cli_err(lang, "ポリシーで判定できません", "the policy cannot decide", why);
 		sk_policy_free(*out);
 		*out = NULL;
 		return ST_TROUBLE;

@@ -75,7 +75,7 @@ static void print_time(const char *label, int64_t us)
 	if (!us)
 		return;
 	char t[40];
-	sk_time_format_jst(us, t, sizeof(t));
+	cli_time_format(us, t, sizeof(t));
 	printf("%s\t%s\n", label, t);
 }
 
@@ -164,6 +164,30 @@ static void emit_json(json_t *o)
 	json_decref(o);
 }
 
+/* A verdict code of the quarantine ("held" too) for people; English keeps the code. */
+static const char *verdict_text(const char *v, sk_lang lang)
+{
+	if (!v)
+		return "-";
+	if (lang == SK_LANG_EN)
+		return v;
+	if (!strcmp(v, "held"))
+		return "承認待ち";
+	for (int i = SK_VERDICT_CLEAN; i <= SK_VERDICT_BLOCKED; i++)
+		if (!strcmp(v, sk_verdict_code((sk_verdict)i)))
+			return sk_verdict_text((sk_verdict)i, lang);
+	return v;
+}
+
+/* A reason code for people; English keeps the code. */
+static const char *reason_text(const char *r, sk_lang lang)
+{
+	if (!r)
+		return "-";
+	sk_reason x = sk_reason_from_code(r);
+	return lang == SK_LANG_EN || x == SK_REASON_NONE ? r : sk_reason_text(x, lang);
+}
+
 static int list_one(void *ctx, const sk_qitem *it)
 {
 	struct qcli *c = ctx;
@@ -172,10 +196,10 @@ static int list_one(void *ctx, const sk_qitem *it)
 		return 0;
 	}
 	char t[40];
-	sk_time_format_jst(it->received_us, t, sizeof(t));
+	cli_time_format(it->received_us, t, sizeof(t));
 	const char *v = sk_qitem_verdict(it);
 	printf("%s\t%s\t%s\t%s\t%s\t%s\n", it->id, t, sk_qstate_text(it->state, c->en),
-	       v ? v : "-", it->reason ? it->reason : "-", it->name ? it->name : "-");
+	       verdict_text(v, c->lang), reason_text(it->reason, c->lang), it->name ? it->name : "-");
 	return 0;
 }
 
@@ -188,19 +212,20 @@ static int show_request(void *ctx, const sk_qrequest *r)
 		return 0;
 	}
 	char t[40];
-	sk_time_format_jst(r->created_us, t, sizeof(t));
+	cli_time_format(r->created_us, t, sizeof(t));
 	printf("%s %lld\t%s\t%s\t%s %s\t%s %zu/%u\n", en ? "request" : "申請", (long long)r->id,
-	       sk_qkind_code(r->kind), sk_qrstate_text(r->state, en), r->requester, t,
+	       en ? sk_qkind_code(r->kind) : r->kind == SK_QKIND_ORIGINAL ? "原本" : "取り出し",
+	       sk_qrstate_text(r->state, en), r->requester, t,
 	       en ? "approvals" : "承認", r->napprovals, r->needed);
 	print_str(en ? "  reason" : "  申請理由", r->reason);
 	for (size_t i = 0; i < r->napprovals; i++) {
-		sk_time_format_jst(r->approvals[i].at_us, t, sizeof(t));
+		cli_time_format(r->approvals[i].at_us, t, sizeof(t));
 		printf("  %s\t%s %s%s%s\n", en ? "approved by" : "承認者", r->approvals[i].name, t,
 		       r->approvals[i].comment ? " " : "",
 		       r->approvals[i].comment ? r->approvals[i].comment : "");
 	}
 	if (r->refused_by) {
-		sk_time_format_jst(r->decided_us, t, sizeof(t));
+		cli_time_format(r->decided_us, t, sizeof(t));
 		printf("  %s\t%s %s%s%s\n", en ? "refused by" : "却下者", r->refused_by, t,
 		       r->comment ? " " : "", r->comment ? r->comment : "");
 	}
@@ -239,8 +264,12 @@ static int do_show(struct qcli *c, const char *id)
 	print_str(en ? "to zone" : "送信先", it.dst_zone);
 	print_str(en ? "submitter" : "提出者", it.submitter);
 	print_str(en ? "section" : "所属", it.submitter_section);
-	print_str(en ? "verdict" : "判定", v);
-	print_str(en ? "reason" : "理由", it.reason);
+	if (v)
+		printf("%s\t%s%s%s%s\n", en ? "verdict" : "判定", verdict_text(v, c->lang), en ? "" : " [",
+		       en ? "" : v, en ? "" : "]");
+	if (it.reason)
+		printf("%s\t%s%s%s%s\n", en ? "reason" : "理由", reason_text(it.reason, c->lang),
+		       en ? "" : " [", en ? "" : it.reason, en ? "" : "]");
 	print_str(en ? "reason detail" : "理由の詳細", it.reason_detail);
 	print_str(en ? "approver role" : "承認者の役割", it.hold_role);
 	print_time(en ? "received" : "受付", it.received_us);
@@ -252,7 +281,7 @@ static int do_show(struct qcli *c, const char *id)
 	print_time(en ? "released" : "取り出し承認日時", it.released_us);
 	print_time(en ? "purged" : "削除日時", it.purged_us);
 	if (sk_quarantine_requests(c->q, &f, show_request, c, &err) != 0)
-		cli_err(c->lang, "申請を読めません", "cannot read the requests", err.msg);
+		cli_fail(c->lang, "申請を読めません", "cannot read the requests", NULL, &err);
 	sk_qitem_free(&it);
 	return EXIT_OK;
 }
@@ -268,7 +297,7 @@ static int step_fail(struct qcli *c, int rc, sk_qdeny deny, const sk_error *err,
 		cli_err(c->lang, "見つかりません", "not found", id);
 		return EXIT_TROUBLE;
 	}
-	cli_err(c->lang, "実行できませんでした", "failed", err->msg);
+	cli_fail(c->lang, "実行できませんでした", "failed", NULL, err);
 	return rc == SK_EINVAL ? EXIT_REFUSED : EXIT_TROUBLE;
 }
 
@@ -291,7 +320,7 @@ static int refuse_right(struct qcli *c, const cli_who *w, const char *action, co
 	snprintf(result, sizeof(result), "refused: %s", why);
 	cli_who_detail(w, detail, sizeof(detail));
 	if (c->a && sk_audit_append(c->a, w->user.name, action, obj, result, detail, NULL, &err) != 0) {
-		cli_err(c->lang, "監査ログに記録できませんでした", "cannot write the audit log", err.msg);
+		cli_fail(c->lang, "監査ログに記録できませんでした", "cannot write the audit log", NULL, &err);
 		return EXIT_TROUBLE;
 	}
 	cli_err(c->lang, ja, en, w->user.name);
@@ -328,7 +357,7 @@ static int pending_of(struct qcli *c, const char *id, const char *kind, int64_t 
 	sk_error err;
 	sk_error_clear(&err);
 	if (sk_quarantine_requests(c->q, &f, pick_one, &p, &err) != 0) {
-		cli_err(c->lang, "申請を読めません", "cannot read the requests", err.msg);
+		cli_fail(c->lang, "申請を読めません", "cannot read the requests", NULL, &err);
 		return EXIT_TROUBLE;
 	}
 	if (p.n == 0) {
@@ -448,7 +477,7 @@ static int do_decide(struct qcli *c, bool approve, const char *id, const cli_who
 		return step_fail(c, rc, deny, &err, id);
 	sk_qrequest rq;
 	if (sk_quarantine_request_get(c->q, rid, &rq, &err) != 0) {
-		cli_err(c->lang, "申請を読めません", "cannot read the request", err.msg);
+		cli_fail(c->lang, "申請を読めません", "cannot read the request", NULL, &err);
 		return EXIT_TROUBLE;
 	}
 	if (c->json) {
@@ -513,7 +542,7 @@ static int do_release(struct qcli *c, const char *id, const cli_who *w, const ch
 		sk_qrfilter f = {.item = it.id, .state = "approved"};
 		if (!rp.yes && sk_quarantine_requests(c->q, &f, recipient_one, &rp, &err) < 0) {
 			sk_qitem_free(&it);
-			cli_err(c->lang, "申請を読めません", "cannot read the requests", err.msg);
+			cli_fail(c->lang, "申請を読めません", "cannot read the requests", NULL, &err);
 			return EXIT_TROUBLE;
 		}
 	}
@@ -536,7 +565,7 @@ static int do_release(struct qcli *c, const char *id, const cli_who *w, const ch
 	rc = write_out(fd, outfile, &err);
 	close(fd);
 	if (rc) {
-		cli_err(c->lang, "書き出せませんでした", "cannot write", err.msg);
+		cli_fail(c->lang, "書き出せませんでした", "cannot write", outfile, &err);
 		return EXIT_TROUBLE;
 	}
 	/* the original's hand-out is audited by the quarantine; the result's here */
@@ -544,7 +573,7 @@ static int do_release(struct qcli *c, const char *id, const cli_who *w, const ch
 	cli_who_detail(w, detail, sizeof(detail));
 	if (released && c->a &&
 	    sk_audit_append(c->a, w->user.name, "quarantine-result", obj, "ok", detail, NULL, &err)) {
-		cli_err(c->lang, "監査ログに記録できませんでした", "cannot write the audit log", err.msg);
+		cli_fail(c->lang, "監査ログに記録できませんでした", "cannot write the audit log", NULL, &err);
 		unlink(outfile);
 		return EXIT_TROUBLE;
 	}
@@ -658,7 +687,7 @@ int cmd_quarantine(int argc, char **argv)
 			printf(c.en ? "# id\treceived\tstate\tverdict\treason\tname\n"
 				    : "# ID\t受付\t状態\t判定\t理由\t名前\n");
 		if (sk_quarantine_list(c.q, list_one, &c, &err) != 0) {
-			cli_err(c.lang, "一覧を読めません", "cannot list", err.msg);
+			cli_fail(c.lang, "一覧を読めません", "cannot list", NULL, &err);
 			status = EXIT_TROUBLE;
 		}
 	} else if (!strcmp(sub, "show") && nargs == 2) {
@@ -680,8 +709,8 @@ int cmd_quarantine(int argc, char **argv)
 			if (getenv("SEKISHO_WORKER") && *getenv("SEKISHO_WORKER"))
 				pc.worker = getenv("SEKISHO_WORKER");
 			if (sk_pool_open(&pc, &pool, &err) != 0) {
-				cli_err(c.lang, "ワーカーを起動できません", "cannot start the workers",
-					err.msg);
+				cli_fail(c.lang, "ワーカーを起動できません", "cannot start the workers",
+					NULL, &err);
 				status = EXIT_TROUBLE;
 				goto out;
 			}
@@ -705,7 +734,7 @@ int cmd_quarantine(int argc, char **argv)
 		uint64_t n = 0;
 		rc = sk_quarantine_purge(c.q, days, by ? by : cli_os_user(), &n, &err);
 		if (rc) {
-			cli_err(c.lang, "削除できませんでした", "purge failed", err.msg);
+			cli_fail(c.lang, "削除できませんでした", "purge failed", NULL, &err);
 			status = EXIT_TROUBLE;
 		} else {
 			printf(c.en ? "purged %llu items\n" : "%llu 件の原本を削除しました\n",

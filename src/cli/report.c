@@ -114,7 +114,7 @@ int cmd_report(int argc, char **argv)
 	sk_ledger_options lo = {.lang = lang};
 	if (sk_audit_open(dir, NULL, &audit, &err) != 0 ||
 	    sk_ledger_open(dir, audit, p, &lo, &l, &err) != 0) {
-		cli_err(lang, "状態フォルダを開けません", "cannot open the state folder", err.msg);
+		cli_fail(lang, "状態フォルダを開けません", "cannot open the state folder", dir, &err);
 		sk_audit_close(audit);
 		sk_policy_free(p);
 		free(dir);
@@ -123,7 +123,7 @@ int cmd_report(int argc, char **argv)
 	int rc = sk_ledger_yearly_report(l, dir, fy, out, pdf, lang, &err);
 	if (rc) {
 		/* the PDF's problems come in lang (LibreOffice missing, failing, too slow) */
-		cli_err(lang, "年次報告を書けません", "cannot write the report", err.msg);
+		cli_fail(lang, "年次報告を書けません", "cannot write the report", NULL, &err);
 		st = EXIT_TROUBLE;
 	} else {
 		fprintf(stderr, en ? "sekisho: FY%d report: %s written\n" : "sekisho: %d年度の報告: %s を書きました\n",

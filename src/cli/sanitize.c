@@ -158,6 +158,32 @@ static void print_qid(sk_lang L, const sk_result *res)
 			res->incident_error);
 }
 
+/* Where an action was taken, as the modules write it ("line 2, column 3", "line 4",
+ * "page 2", "word/document.xml line 2:3"), in lang; other places (part names) as they are. */
+static const char *where_text(const char *w, sk_lang L, char *buf, size_t n)
+{
+	unsigned long long a, b;
+	int k = -1;
+	if (L == SK_LANG_EN)
+		return w;
+	if (sscanf(w, "line %llu, column %llu%n", &a, &b, &k) == 2 && w[k] == 0)
+		snprintf(buf, n, "%llu 行 %llu 列", a, b);
+	else if ((k = -1, sscanf(w, "line %llu:%llu%n", &a, &b, &k) == 2) && w[k] == 0)
+		snprintf(buf, n, "%llu 行 %llu 桁", a, b);
+	else if ((k = -1, sscanf(w, "line %llu%n", &a, &k) == 1) && w[k] == 0)
+		snprintf(buf, n, "%llu 行目", a);
+	else if ((k = -1, sscanf(w, "page %llu%n", &a, &k) == 1) && w[k] == 0)
+		snprintf(buf, n, "%llu ページ", a);
+	else {
+		const char *l = strstr(w, " line ");
+		if (l && (k = -1, sscanf(l, " line %llu:%llu%n", &a, &b, &k) == 2) && l[k] == 0)
+			snprintf(buf, n, "%.*s %llu 行 %llu 桁", (int)(l - w), w, a, b);
+		else
+			return w;
+	}
+	return buf;
+}
+
 static void print_human(struct run *r, const char *input, const char *output,
 			const sk_result *res)
 {
@@ -179,8 +205,9 @@ static void print_human(struct run *r, const char *input, const char *output,
 	for (size_t i = 0; i < rep->n; i++) {
 		const sk_report_entry *e = &rep->v[i];
 		printf("%s%s: %s", sep, sk_action_text(e->action, L), sk_what_text(e->what, L));
+		char wb[300];
 		if (*e->where)
-			printf(" @%s", e->where);
+			printf(" @%s", where_text(e->where, L, wb, sizeof(wb)));
 		if (e->detail) {
 			/* a dropped entry's detail is its reason code: say it in words */
 			sk_reason why = sk_reason_from_code(e->detail);
@@ -208,8 +235,8 @@ static void note_undelivered(struct run *r, const sk_result *res, const sk_error
 		 res->quarantine_id[0] ? res->quarantine_id : "-", hex);
 	sk_error e;
 	if (sk_audit_append(r->opt.audit, "cli", "deliver", obj, "failed", why->msg, NULL, &e) != 0)
-		cli_err(r->lang, "配信の失敗を監査ログに記録できませんでした",
-			"could not record the failed delivery in the audit log", e.msg);
+		cli_fail(r->lang, "配信の失敗を監査ログに記録できませんでした",
+			"could not record the failed delivery in the audit log", NULL, &e);
 }
 
 /* Process one regular file. rel is its name relative to the output folder. */
@@ -245,8 +272,8 @@ static void do_file(struct run *r, const char *path, const char *rel, bool nofol
 		if (make_parents(r->outdir, sk_buf_str(&clean)) != 0 ||
 		    asprintf(&base, "%s/%s", r->outdir, sk_buf_str(&clean)) < 0 ||
 		    (clean_folder_once(r, base), sk_tmpfile_open(&tf, base, &err)) != 0) {
-			cli_err(r->lang, "出力先に書き込めません", "cannot write to the output folder",
-				err.msg[0] ? err.msg : r->outdir);
+			cli_fail(r->lang, "出力先に書き込めません", "cannot write to the output folder",
+				 r->outdir, &err);
 			worse(r, EXIT_TROUBLE);
 			goto out;
 		}
@@ -287,8 +314,8 @@ static void do_file(struct run *r, const char *path, const char *rel, bool nofol
 		sk_tmpfile_discard(&tf); /* not delivered: the partial output goes */
 	}
 	if (rc) {
-		cli_err(r->lang, "出力を書き込めませんでした (何も配信していません)",
-			"could not write the output (nothing delivered)", err.msg);
+		cli_fail(r->lang, "出力を書き込めませんでした (何も配信していません)",
+			"could not write the output (nothing delivered)", NULL, &err);
 		worse(r, EXIT_TROUBLE);
 	}
 	if (res.unrecorded[0]) {
@@ -335,8 +362,8 @@ static void sync_one(const void *node, VISIT v, int depth)
 	const char *dir = *(char *const *)node;
 	sk_error err;
 	if (sk_fsync_dir(dir, &err) != 0) {
-		cli_err(sync_run->lang, "出力先フォルダを fsync できませんでした",
-			"could not fsync an output folder", err.msg);
+		cli_fail(sync_run->lang, "出力先フォルダを fsync できませんでした",
+			"could not fsync an output folder", NULL, &err);
 		worse(sync_run, EXIT_TROUBLE);
 	}
 }
@@ -513,7 +540,7 @@ int cmd_sanitize(int argc, char **argv)
 		r.opt.clamd = getenv("SEKISHO_CLAMD");
 	sk_error serr;
 	if (r.opt.clamd && sk_scan_spec_check(r.opt.clamd, &serr) != 0) {
-		cli_err(r.lang, "clamd のソケット指定が不正です", "bad clamd socket", serr.msg);
+		cli_fail(r.lang, "clamd のソケット指定が不正です", "bad clamd socket", NULL, &serr);
 		return EXIT_TROUBLE;
 	}
 	if (clamd_timeout) {
@@ -554,7 +581,7 @@ int cmd_sanitize(int argc, char **argv)
 		sk_error_clear(&perr);
 		pc.background = true;
 		if (sk_pool_open(&pc, &pool, &perr) != 0) {
-			cli_err(r.lang, "ワーカーを起動できません", "cannot start the workers", perr.msg);
+			cli_fail(r.lang, "ワーカーを起動できません", "cannot start the workers", NULL, &perr);
 			return EXIT_TROUBLE;
 		}
 		r.opt.pool = pool;
@@ -575,7 +602,7 @@ int cmd_sanitize(int argc, char **argv)
 		return EXIT_TROUBLE;
 	}
 	if (policy || r.from || r.to || r.channel || r.klass) {
-		int prc = cli_sanitize_policy(r.lang, policy, r.from, r.to, r.channel, &pol);
+		int prc = cli_sanitize_policy(r.lang, policy, r.from, r.to, r.channel, r.klass, &pol);
 		if (prc) {
 			sk_pool_close(pool);
 			sk_gate_office_free(office);
@@ -621,7 +648,7 @@ int cmd_sanitize(int argc, char **argv)
 		sk_error_clear(&lerr);
 		sk_ledger_options lo = {.lang = r.lang};
 		if (sk_ledger_open(state, audit, pol, &lo, &ledger, &lerr) != 0) {
-			cli_err(r.lang, "台帳を開けません", "cannot open the ledgers", lerr.msg);
+			cli_fail(r.lang, "台帳を開けません", "cannot open the ledgers", NULL, &lerr);
 			sk_pool_close(pool);
 			sk_gate_office_free(office);
 			cli_state_close(r.lang, audit, quar);
@@ -642,7 +669,7 @@ int cmd_sanitize(int argc, char **argv)
 				cli_err(r.lang, "情報資産管理台帳にその資産はありません",
 					"the asset ledger has no such asset", r.asset);
 			else
-				cli_err(r.lang, "資産番号が不正です", "invalid asset id", aerr.msg);
+				cli_fail(r.lang, "資産番号が不正です", "invalid asset id", NULL, &aerr);
 			sk_pool_close(pool);
 			sk_ledger_close(ledger);
 			cli_state_close(r.lang, audit, quar);
@@ -654,7 +681,7 @@ int cmd_sanitize(int argc, char **argv)
 		sk_error perr;
 		sk_error_clear(&perr);
 		if (sk_pool_ready(pool, &perr) != 0) {
-			cli_err(r.lang, "ワーカーを起動できません", "cannot start the workers", perr.msg);
+			cli_fail(r.lang, "ワーカーを起動できません", "cannot start the workers", NULL, &perr);
 			sk_pool_close(pool);
 			sk_gate_office_free(office);
 			sk_ledger_close(ledger);

@@ -50,8 +50,8 @@ int cli_who_get(sk_lang lang, const char *dir, sk_audit *audit, const sk_policy 
 	sk_auth_settings_from_policy(pol, &s);
 	sk_auth *a = NULL;
 	if (sk_auth_open(dir, audit, &s, NULL, &a, &err) != 0) {
-		cli_err(lang, "利用者の情報 (auth.db) を開けません", "cannot open the users (auth.db)",
-			err.msg);
+		cli_fail(lang, "利用者の情報 (auth.db) を開けません", "cannot open the users (auth.db)",
+			NULL, &err);
 		return 2;
 	}
 	int rc = sk_auth_name_valid(name) ? sk_auth_user_get(a, name, &w->user, &err) : SK_ENOTFOUND;
@@ -63,7 +63,7 @@ int cli_who_get(sk_lang lang, const char *dir, sk_audit *audit, const sk_policy 
 		return 1;
 	}
 	if (rc) {
-		cli_err(lang, "利用者の情報を読めません", "cannot read the users", err.msg);
+		cli_fail(lang, "利用者の情報を読めません", "cannot read the users", NULL, &err);
 		return 2;
 	}
 	if (w->user.disabled) {
@@ -95,7 +95,7 @@ int cli_state_open(sk_lang lang, const char *dir, sk_audit **audit, sk_quarantin
 	*quar = NULL;
 	if (sk_audit_open(dir, NULL, audit, &err) != 0 ||
 	    sk_quarantine_open(dir, *audit, NULL, quar, &err) != 0) {
-		cli_err(lang, "状態フォルダを開けません", "cannot open the state folder", err.msg);
+		cli_fail(lang, "状態フォルダを開けません", "cannot open the state folder", dir, &err);
 		sk_audit_close(*audit);
 		*audit = NULL;
 		return 2;
@@ -103,8 +103,8 @@ int cli_state_open(sk_lang lang, const char *dir, sk_audit **audit, sk_quarantin
 	/* items a killed or failed run left undecided: blocked "interrupted", on record */
 	unsigned n = 0;
 	if (sk_quarantine_recover(*quar, *audit, &n, &err) != 0)
-		cli_err(lang, "中断された項目を監査ログに記録できませんでした (次回また試みます)",
-			"could not record the interrupted items (tried again next time)", err.msg);
+		cli_fail(lang, "中断された項目を監査ログに記録できませんでした (次回また試みます)",
+			"could not record the interrupted items (tried again next time)", NULL, &err);
 	if (n)
 		fprintf(stderr,
 			lang == SK_LANG_EN
@@ -121,8 +121,8 @@ int cli_audit_seal(sk_lang lang, sk_audit *audit)
 	sk_error err;
 	sk_error_clear(&err);
 	if (sk_audit_checkpoint_if_due(audit, 0, NULL, &err) != 0) {
-		cli_err(lang, "監査ログのチェックポイントに署名できませんでした",
-			"could not sign a checkpoint of the audit log", err.msg);
+		cli_fail(lang, "監査ログのチェックポイントに署名できませんでした",
+			"could not sign a checkpoint of the audit log", NULL, &err);
 		return 2;
 	}
 	return 0;
@@ -158,7 +158,7 @@ int cli_office_open(sk_lang lang, bool off, const sk_profile *profile, unsigned 
 	sk_error err;
 	sk_error_clear(&err);
 	if (sk_gate_office_new(&oc, true, office, &err) != 0) {
-		cli_err(lang, "変換の準備ができません", "cannot prepare conversions", err.msg);
+		cli_fail(lang, "変換の準備ができません", "cannot prepare conversions", NULL, &err);
 		return 2; /* EXIT_TROUBLE */
 	}
 	opt->convert = sk_gate_office_convert;

@@ -213,8 +213,8 @@ int cmd_quarantine_unlock(int argc, char **argv)
 		if (who.policy && !(who.rights.perms & SK_PERM_UPLOAD)) {
 			if (sk_audit_append(audit, who.user.name, "unlock", obj, "refused no-right", detail,
 					    NULL, &err) != 0) {
-				cli_err(lang, "監査ログに記録できませんでした", "cannot write the audit log",
-					err.msg);
+				cli_fail(lang, "監査ログに記録できませんでした", "cannot write the audit log",
+					NULL, &err);
 				wst = EXIT_TROUBLE;
 			} else {
 				cli_err(lang, "この利用者には PPAP を解除する権限がありません (ポリシーの役割)",
@@ -236,7 +236,7 @@ int cmd_quarantine_unlock(int argc, char **argv)
 	if (getenv("SEKISHO_WORKER") && *getenv("SEKISHO_WORKER"))
 		pc.worker = getenv("SEKISHO_WORKER");
 	if (sk_pool_open(&pc, &pool, &err) != 0) {
-		cli_err(lang, "ワーカーを起動できません", "cannot start the worker", err.msg);
+		cli_fail(lang, "ワーカーを起動できません", "cannot start the worker", NULL, &err);
 		explicit_bzero(pwbuf, sizeof(pwbuf));
 		cli_state_close(lang, audit, q);
 		sk_policy_free(pol);
@@ -273,7 +273,7 @@ int cmd_quarantine_unlock(int argc, char **argv)
 		   !res.unrecorded[0]) {
 		if (sk_write_file_atomic(outfile, ob.len ? ob.data : (const uint8_t *)"", ob.len,
 					 sk_umask_mode(), &err) != 0) {
-			cli_err(lang, "出力ファイルを書き込めません", "cannot write the output", err.msg);
+			cli_fail(lang, "出力ファイルを書き込めません", "cannot write the output", outfile, &err);
 			status = EXIT_TROUBLE;
 		} else {
 			jstatus = "unlocked";
@@ -305,9 +305,9 @@ int cmd_quarantine_unlock(int argc, char **argv)
 		cli_err(lang, sk_unlock_status_text(st, false), sk_unlock_status_text(st, true),
 			t[0] ? t : id);
 		if (status == EXIT_TROUBLE)
-			cli_err(lang, "記録できませんでした", "could not be recorded", err.msg);
+			cli_fail(lang, "記録できませんでした", "could not be recorded", NULL, &err);
 	} else {
-		cli_err(lang, "解除できませんでした", "could not unlock", err.msg);
+		cli_fail(lang, "解除できませんでした", "could not unlock", NULL, &err);
 		status = EXIT_TROUBLE;
 	}
 	if (json)

@@ -117,7 +117,7 @@ static int refuse_weak(struct ucli *c, sk_auth_weak w, const sk_error *err)
 	if (w)
 		cli_err(c->lang, sk_auth_weak_text(w, SK_LANG_JA), sk_auth_weak_text(w, SK_LANG_EN), NULL);
 	else
-		cli_err(c->lang, "受け付けられません", "refused", err->msg);
+		cli_fail(c->lang, "受け付けられません", "refused", NULL, err);
 	return EXIT_REFUSED;
 }
 
@@ -175,7 +175,7 @@ static int do_add(struct ucli *c, const char *name, const char **roles, size_t n
 		rc = sk_auth_user_set_mail(c->a, name, mail, by, &err);
 	if (rc) {
 		free(uri);
-		cli_err(c->lang, "利用者を追加できません", "cannot add the user", err.msg);
+		cli_fail(c->lang, "利用者を追加できません", "cannot add the user", NULL, &err);
 		return EXIT_TROUBLE;
 	}
 	print_secret(name, id, b32, uri);
@@ -280,7 +280,7 @@ static int do_simple(struct ucli *c, const char *sub, const char *name, const ch
 				name);
 	}
 	if (rc) {
-		cli_err(c->lang, "変更できません", "cannot change the user", err.msg);
+		cli_fail(c->lang, "変更できません", "cannot change the user", NULL, &err);
 		return EXIT_TROUBLE;
 	}
 	return EXIT_OK;
@@ -354,7 +354,7 @@ int cmd_user(int argc, char **argv)
 				fputs(sk_buf_str(&out), stderr);
 			sk_buf_free(&out);
 			sk_policy_diags_free(&d);
-			cli_err(c.lang, "ポリシーを読めません", "cannot load the policy", err.msg);
+			cli_fail(c.lang, "ポリシーを読めません", "cannot load the policy", NULL, &err);
 			return EXIT_TROUBLE;
 		}
 		sk_policy_diags_free(&d);
@@ -370,7 +370,7 @@ int cmd_user(int argc, char **argv)
 	sk_auth_settings_from_policy(c.p, &s);
 	if (sk_audit_open(dir, NULL, &c.audit, &err) != 0 ||
 	    sk_auth_open(dir, c.audit, &s, NULL, &c.a, &err) != 0) {
-		cli_err(c.lang, "状態フォルダを開けません", "cannot open the state folder", err.msg);
+		cli_fail(c.lang, "状態フォルダを開けません", "cannot open the state folder", dir, &err);
 		sk_audit_close(c.audit);
 		sk_policy_free(c.p);
 		free(dir);
@@ -386,7 +386,7 @@ int cmd_user(int argc, char **argv)
 				    : "# 名前\tID\t役割\t所属\tメール\t状態\n");
 		status = sk_auth_user_list(c.a, list_one, &c, &err) == 0 ? EXIT_OK : EXIT_TROUBLE;
 		if (status)
-			cli_err(c.lang, "一覧を読めません", "cannot list", err.msg);
+			cli_fail(c.lang, "一覧を読めません", "cannot list", NULL, &err);
 	} else {
 		status = do_simple(&c, sub, args[1], pwfile, by);
 	}

@@ -503,20 +503,44 @@ static bool valid_iface(const char *s)
 	return true;
 }
 
-static void parse_nets(struct ctx *c, const pnode *seq, struct pzone *z, const char *what)
+int sk_paddr_family(const char *s)
+{
+	int af;
+	uint8_t a[16];
+	return parse_addr(s, &af, a) ? af : 0;
+}
+
+/* A list of CIDRs (a bare address is a /32 or /128) appended to *arr. */
+static void parse_net_list(struct ctx *c, const pnode *seq, struct pnet **arr, size_t *nn,
+			   const char *code, const char *what)
 {
 	if (!seq || !want(c, seq, PN_SEQ, what))
 		return;
-	if (seq->n == 0)
-		ERR(c, "E-ZONE-NETWORKS", seq, "%s にネットワークが一つもありません", "%s lists no network", what);
+	if (seq->n == 0 && code)
+		ERR(c, code, seq, "%s にネットワークが一つもありません", "%s lists no network", what);
 	for (size_t i = 0; i < seq->n; i++) {
 		struct pnet n;
 		if (!parse_cidr(c, seq->k[i], &n))
 			continue;
-		struct pnet *x = PUSH(c, z->nets, z->nn);
+		struct pnet *x = PUSH(c, *arr, *nn);
 		if (x)
 			*x = n;
 	}
+}
+
+/* An interface name from n, or NULL (with E-INTERFACE-INVALID) */
+static const char *iface_of(struct ctx *c, const pnode *n)
+{
+	if (valid_iface(n->s))
+		return n->s;
+	ERR(c, "E-INTERFACE-INVALID", n, "インターフェース名「%s」が不正です (英数字 15 文字以内)",
+	    "interface name '%s' is invalid (at most 15 letters and digits)", n->s);
+	return NULL;
+}
+
+static void parse_nets(struct ctx *c, const pnode *seq, struct pzone *z, const char *what)
+{
+	parse_net_list(c, seq, &z->nets, &z->nn, "E-ZONE-NETWORKS", what);
 }
 
 /* ---- sections ------------------------------------------------------------------------------ */
@@ -565,15 +589,8 @@ static void parse_zones(struct ctx *c, const pnode *zones, const pnode *root)
 			char gwhere[128];
 			snprintf(gwhere, sizeof(gwhere), "%s.gateway", where);
 			fields(c, gw, gwhere, g, 2);
-			if (g[0].val) {
-				if (valid_iface(g[0].val->s))
-					z->iface = g[0].val->s;
-				else
-					ERR(c, "E-INTERFACE-INVALID", g[0].val,
-					    "インターフェース名「%s」が不正です (英数字 15 文字以内)",
-					    "interface name '%s' is invalid (at most 15 letters and digits)",
-					    g[0].val->s);
-			}
+			if (g[0].val)
+				z->iface = iface_of(c, g[0].val);
 			if (g[1].val) {
 				if (!parse_addr(g[1].val->s, &z->gw_af, z->gw)) {
 					ERR(c, "E-CIDR-INVALID", g[1].val, "「%s」は IP アドレスではありません",
@@ -1775,7 +1792,7 @@ static bool abs_path(struct ctx *c, const pnode *n, const char *what)
 }
 
 /* "ADDR:PORT" or "[ADDR6]:PORT" with an IP literal */
-static bool addr_port(const char *s, char *addr, size_t asz, long *port)
+bool sk_paddr_port(const char *s, char *addr, size_t asz, long *port)
 {
 	const char *colon = strrchr(s, ':');
 	if (!colon || colon == s)
@@ -1950,7 +1967,7 @@ static void parse_milter(struct ctx *c, const pnode *m, const pnode *kfrom, cons
 		char tmp[96];
 		if (at && (size_t)(at - q) < 8 && strlen(at + 1) < 64) {
 			snprintf(tmp, sizeof(tmp), "%s:%.*s", at + 1, (int)(at - q), q);
-			ok = addr_port(tmp, addr, sizeof(addr), &port);
+			ok = sk_paddr_port(tmp, addr, sizeof(addr), &port);
 		}
 	}
 	if (!ok) {
@@ -2035,7 +2052,7 @@ static void parse_http(struct ctx *c, const pnode *seq)
 		}
 		char addr[64];
 		long port = 0;
-		if (!addr_port(l->s, addr, sizeof(addr), &port)) {
+		if (!sk_paddr_port(l->s, addr, sizeof(addr), &port)) {
 			ERR(c, "E-GATEWAY-HTTP", l, "受付アドレス「%s」が不正です (例 198.51.100.1:443)",
 			    "listen address '%s' is invalid (e.g. 198.51.100.1:443)", l->s);
 			ok = false;
@@ -2111,7 +2128,7 @@ static void parse_gateway(struct ctx *c, const pnode *g)
 	if ((v = FV("metrics"))) {
 		char addr[64];
 		long port;
-		if (!addr_port(v->s, addr, sizeof(addr), &port)) {
+		if (!sk_paddr_port(v->s, addr, sizeof(addr), &port)) {
 			ERR(c, "E-GATEWAY-METRICS", v,
 			    "metrics のアドレス「%s」が不正です (例 127.0.0.1:9464)",
 			    "metrics address '%s' is invalid (e.g. 127.0.0.1:9464)", v->s);
@@ -2184,6 +2201,188 @@ static void parse_gateway(struct ctx *c, const pnode *g)
 	}
 	if ((v = FV("http")))
 		parse_http(c, v);
+}
+
+/* ---- management (the gateway host itself) ------------------------------------------------------ */
+
+/* Services the host needs whose port and protocol are known; any other name gives its own. */
+static const struct {
+	const char *id;
+	int port, proto;
+} known_services[] = {
+	{"dns", 53, PROTO_TCP | PROTO_UDP}, {"ntp", 123, PROTO_UDP},  {"syslog", 514, PROTO_UDP},
+	{"smtp", 25, PROTO_TCP},            {"proxy", 3128, PROTO_TCP}, {"http", 80, PROTO_TCP},
+	{"https", 443, PROTO_TCP},
+};
+
+/* A port or a list of ports (1..65535, at most max of them) into out. */
+static bool parse_ports(struct ctx *c, const pnode *n, int *out, size_t max, size_t *np,
+			const char *what)
+{
+	*np = 0;
+	long v;
+	if (n->t == PN_SCALAR) {
+		if (!get_int(c, n, 1, 65535, &v))
+			return false;
+		out[(*np)++] = (int)v;
+		return true;
+	}
+	if (n->t != PN_SEQ) {
+		ERR(c, "E-TYPE", n, "%s はポート番号かそのリストで書いてください",
+		    "%s must be a port number or a list of them", what);
+		return false;
+	}
+	if (n->n > max) {
+		ERR(c, "E-VALUE-INVALID", n, "%s のポートは %zu 個までです", "%s: at most %zu ports", what,
+		    max);
+		return false;
+	}
+	bool ok = true;
+	for (size_t i = 0; i < n->n; i++)
+		if (get_int(c, n->k[i], 1, 65535, &v))
+			out[(*np)++] = (int)v;
+		else
+			ok = false;
+	return ok;
+}
+
+static bool net_is_all(const struct pnet *n)
+{
+	return n->plen == 0;
+}
+
+/* management:
+ *   admins: [198.51.100.16/29]   who may administer: SSH, the console, ping
+ *   interface: sk-mgmt            optional: only through this interface
+ *   ssh: [22]                     sshd's ports (default 22; [] for none)
+ *   console: true                 admins also reach the console's HTTPS listeners
+ *   services: { dns: { to: [ADDR…] }, ntp: …, NAME: { to: […], ports: […], protocol: tcp } } */
+static void parse_management(struct ctx *c, const pnode *m)
+{
+	sk_policy *p = c->p;
+	struct pmgmt *g = &p->mgmt;
+	g->ssh[0] = 22;
+	g->nssh = 1;
+	g->console = true;
+	if (!m)
+		return;
+	struct fld f[] = {{"admins", PN_SEQ, false, 0},     {"interface", PN_SCALAR, false, 0},
+			  {"ssh", -1, false, 0},            {"console", PN_SCALAR, false, 0},
+			  {"services", PN_MAP, false, 0},   {"description", PN_SCALAR, false, 0}};
+	if (!FIELDS(c, m, "management"))
+		return;
+	g->present = true;
+	const pnode *v;
+	if ((v = FV("admins")))
+		parse_net_list(c, v, &g->admins, &g->nadmins, NULL, "management.admins");
+	for (size_t i = 0; i < g->nadmins; i++) {
+		const struct pnet *a = &g->admins[i];
+		if (net_is_all(a)) {
+			ERR(c, "E-MANAGEMENT-ANY", a->n,
+			    "management.admins の %s はすべてのアドレスです。管理端末のアドレスかネットワークを書いてください",
+			    "management.admins: %s is every address; name the administrators' addresses or networks",
+			    a->text);
+			continue;
+		}
+		for (size_t z = 0; z < p->nz; z++) {
+			const struct pzone *zn = &p->z[z];
+			if (zn->cloud || (strcmp(zn->id, "internet") && strcmp(zn->id, "mynumber")))
+				continue;
+			for (size_t j = 0; j < zn->nn; j++)
+				if (nets_overlap(a, &zn->nets[j])) {
+					WARN(c, "W-MANAGEMENT-ZONE", a->n,
+					     "管理端末 %s がゾーン「%s」のネットワーク %s にあります (SSH と画面がそのゾーンから届きます)",
+					     "administrators' %s lie in zone '%s' (%s): SSH and the console are reachable from that zone",
+					     a->text, zn->id, zn->nets[j].text);
+					j = zn->nn;
+				}
+		}
+	}
+	if (!g->nadmins && (!FV("admins") || FV("admins")->n == 0))
+		WARN(c, "W-MANAGEMENT-NO-ADMIN", FV("admins") ? FV("admins") : m,
+		     "management.admins がありません。SSH はどこからも届きません (画面はそのゾーンからだけ)",
+		     "management.admins is empty: SSH is reachable from nowhere (the console only from its zone)");
+	if ((v = FV("interface")))
+		g->iface = iface_of(c, v);
+	if ((v = FV("ssh"))) {
+		size_t n = 0;
+		if (parse_ports(c, v, g->ssh, sizeof(g->ssh) / sizeof(g->ssh[0]), &n, "management.ssh"))
+			g->nssh = n;
+	}
+	if ((v = FV("console")))
+		get_bool(c, v, &g->console);
+	const pnode *svcs = FV("services");
+	for (size_t i = 0; svcs && i + 1 < svcs->n; i += 2) {
+		const pnode *k = svcs->k[i], *sv = svcs->k[i + 1];
+		if (!check_id(c, k, "management.services"))
+			continue;
+		bool dup = false;
+		for (size_t j = 0; j < g->nsvc; j++)
+			dup = dup || !strcmp(g->svc[j].id, k->s);
+		if (dup) {
+			ERR(c, "E-ID-DUPLICATE", k, "サービス「%s」が重複しています", "service '%s' is given twice",
+			    k->s);
+			continue;
+		}
+		char where[96];
+		snprintf(where, sizeof(where), "management.services.%s", k->s);
+		struct fld sf[] = {{"to", PN_SEQ, true, 0},
+				   {"ports", -1, false, 0},
+				   {"protocol", PN_SCALAR, false, 0},
+				   {"description", PN_SCALAR, false, 0}};
+		if (!fields(c, sv, where, sf, 4))
+			continue;
+		struct psvc *s = PUSH(c, g->svc, g->nsvc);
+		if (!s)
+			return;
+		s->id = k->s;
+		s->n = k;
+		for (size_t j = 0; j < sizeof(known_services) / sizeof(known_services[0]); j++)
+			if (!strcmp(known_services[j].id, k->s)) {
+				s->ports[0] = known_services[j].port;
+				s->nports = 1;
+				s->proto = known_services[j].proto;
+			}
+		bool known = s->nports > 0;
+		if (sf[0].val && sf[0].val->n == 0)
+			ERR(c, "E-MANAGEMENT-SERVICE", sf[0].val, "%s.to にアドレスがありません",
+			    "%s.to lists no address", where);
+		parse_net_list(c, sf[0].val, &s->to, &s->nto, NULL, where);
+		for (size_t j = 0; j < s->nto; j++)
+			if (net_is_all(&s->to[j]))
+				WARN(c, "W-MANAGEMENT-WIDE", s->to[j].n,
+				     "%s はすべてのアドレス (%s) に開きます。サーバーのアドレスを書いてください",
+				     "%s opens to every address (%s); name the servers' addresses", where,
+				     s->to[j].text);
+		if (sf[1].val) {
+			size_t n = 0;
+			bool ok = parse_ports(c, sf[1].val, s->ports, PMGMT_PORTS, &n, where);
+			if (ok && n)
+				s->nports = n;
+			else if (ok)
+				ERR(c, "E-MANAGEMENT-SERVICE", sf[1].val, "%s.ports にポートがありません",
+				    "%s.ports lists no port", where);
+		} else if (!known) {
+			ERR(c, "E-MANAGEMENT-SERVICE", k,
+			    "サービス「%s」のポートがありません (ports: を書くか、dns・ntp・syslog・smtp・proxy・http・https のどれかにしてください)",
+			    "service '%s' has no ports (give ports:, or use one of dns, ntp, syslog, smtp, proxy, http, https)",
+			    k->s);
+		}
+		if ((v = sf[2].val)) {
+			if (!strcmp(v->s, "tcp"))
+				s->proto = PROTO_TCP;
+			else if (!strcmp(v->s, "udp"))
+				s->proto = PROTO_UDP;
+			else if (!strcmp(v->s, "both"))
+				s->proto = PROTO_TCP | PROTO_UDP;
+			else
+				ERR(c, "E-MANAGEMENT-SERVICE", v,
+				    "protocol「%s」が不正です (tcp・udp・both)",
+				    "protocol '%s' is invalid (tcp, udp or both)", v->s);
+		} else if (!s->proto) {
+			s->proto = PROTO_TCP;
+		}
+	}
 }
 
 /* After a clean parse: a spool flow whose route the flows deny blocks every file. */
@@ -2268,6 +2467,10 @@ void sk_policy_free(sk_policy *p)
 	free(p->spool_ids);
 	free(p->sections);
 	free(p->http);
+	free(p->mgmt.admins);
+	for (size_t i = 0; i < p->mgmt.nsvc; i++)
+		free(p->mgmt.svc[i].to);
+	free(p->mgmt.svc);
 	for (size_t i = 0; i < p->nowned; i++)
 		free(p->owned[i]);
 	free(p->owned);
@@ -2316,7 +2519,7 @@ int sk_policy_parse(const char *text, size_t n, int32_t today, sk_policy **out,
 				{"gateway", PN_MAP, false, 0},
 				{"organization", PN_SCALAR, false, 0}, {"sections", PN_MAP, false, 0},
 				{"auth", PN_MAP, false, 0},      {"release", PN_MAP, false, 0},
-				{"incidents", PN_MAP, false, 0},
+				{"incidents", PN_MAP, false, 0}, {"management", PN_MAP, false, 0},
 			};
 			if (FIELDS(&c, root, "policy")) {
 				if (FV("version") && strcmp(FV("version")->s, "1"))
@@ -2339,6 +2542,7 @@ int sk_policy_parse(const char *text, size_t n, int32_t today, sk_policy **out,
 				parse_release(&c, FV("release"));
 				parse_incidents(&c, FV("incidents"));
 				parse_gateway(&c, FV("gateway"));
+				parse_management(&c, FV("management"));
 				if (d->errors == errors0) {
 					check_spool_flows(&c);
 					check_console(&c);
@@ -2630,19 +2834,36 @@ static int strictness(sk_flow_action a)
 	return 3;
 }
 
+/* A problem with a request (zones, channel, class) in lang into msg; SK_EINVAL. ja and
+ * en are printf formats taking the same arguments. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+static int req_bad(sk_lang lang, char *msg, size_t n, const char *ja, const char *en, ...)
+{
+	va_list ap;
+	va_start(ap, en);
+	vsnprintf(msg, n, lang == SK_LANG_EN ? en : ja, ap);
+	va_end(ap);
+	return SK_EINVAL;
+}
+#pragma GCC diagnostic pop
+
 /* class_spec → level index per dimension (defaults where not given; a dimension given
  * twice takes the higher of its levels: "機密性2,機密性:3A" is 3A, so that a class and an
  * asset's class can be given together and the stricter applies) */
-static int parse_class(const sk_policy *p, const char *spec, size_t *lv, sk_error *err)
+static int parse_class(const sk_policy *p, const char *spec, size_t *lv, sk_lang lang, char *msg,
+		       size_t n)
 {
 	bool given[16] = {0};
+	if (p->ndims > 16)
+		return req_bad(lang, msg, n, "分類の次元が多すぎます", "too many classification dimensions");
 	for (size_t i = 0; i < p->ndims; i++)
 		lv[i] = p->dims[i].def;
 	if (!spec || !*spec)
 		return 0;
 	char buf[512];
 	if (snprintf(buf, sizeof(buf), "%s", spec) >= (int)sizeof(buf))
-		return sk_error_set(err, SK_EINVAL, "class '%.40s…' is too long", spec);
+		return req_bad(lang, msg, n, "分類「%.40s…」が長すぎます", "class '%.40s…' is too long", spec);
 	char *save = NULL;
 	for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		while (*tok == ' ')
@@ -2660,17 +2881,45 @@ static int parse_class(const sk_policy *p, const char *spec, size_t *lv, sk_erro
 			}
 		}
 		if (!p->ndims)
-			return sk_error_set(err, SK_EINVAL, "the policy defines no classification");
+			return req_bad(lang, msg, n, "ポリシーに分類 (classification) がありません",
+				       "the policy defines no classification");
 		size_t x = level_index(&p->dims[di], level);
 		if (x == (size_t)-1)
-			return sk_error_set(err, SK_EINVAL, "unknown class level '%s' (%s)", level,
-					    p->dims[di].name);
+			return req_bad(lang, msg, n, "分類「%s」に段階「%s」はありません",
+				       "unknown class level '%s' (%s)", p->dims[di].name, level);
 		/* levels are highest first: the lower index is the higher level */
 		if (!given[di] || x < lv[di])
 			lv[di] = x;
 		given[di] = true;
 	}
 	return 0;
+}
+
+/* The inputs of a decision; lv: the level of each dimension. */
+static int check_request(const sk_policy *p, const char *from, const char *to, const char *channel,
+			 const char *class_spec, size_t *lv, sk_lang lang, char *msg, size_t n)
+{
+	const struct pzone *fz = sk_pzone_find(p, from), *tz = sk_pzone_find(p, to);
+	if (!fz || fz->cloud)
+		return req_bad(lang, msg, n, "送信元のゾーン「%s」はポリシーにありません",
+			       "unknown source zone '%s'", from ? from : "");
+	if (!tz)
+		return req_bad(lang, msg, n, "送信先のゾーン「%s」はポリシーにありません",
+			       "unknown destination zone '%s'", to ? to : "");
+	int ch = sk_pchannel_mask(channel);
+	if (!ch || ch == CH_ANY)
+		return req_bad(lang, msg, n, "チャネル「%s」はありません (mail・file・web)",
+			       "unknown channel '%s' (mail, file or web)", channel ? channel : "");
+	return parse_class(p, class_spec, lv, lang, msg, n);
+}
+
+int sk_policy_check_request(const sk_policy *p, const char *from, const char *to,
+			    const char *channel, const char *class_spec, sk_lang lang, char *msg,
+			    size_t n)
+{
+	size_t lv[16];
+	msg[0] = 0;
+	return check_request(p, from, to, channel ? channel : "file", class_spec, lv, lang, msg, n);
 }
 
 static bool handling_to_matches(const sk_policy *p, const struct phandling *h, const char *from,
@@ -2696,21 +2945,12 @@ int sk_policy_decide(const sk_policy *p, const char *from, const char *to, const
 	d->dlp_role = p->dlp_role;
 	if (!today)
 		today = sk_policy_today();
-	const struct pzone *fz = sk_pzone_find(p, from), *tz = sk_pzone_find(p, to);
-	if (!fz || fz->cloud)
-		return sk_error_set(err, SK_EINVAL, "unknown source zone '%s'", from ? from : "");
-	if (!tz)
-		return sk_error_set(err, SK_EINVAL, "unknown destination zone '%s'", to ? to : "");
-	int ch = sk_pchannel_mask(channel);
-	if (!ch || ch == CH_ANY)
-		return sk_error_set(err, SK_EINVAL, "unknown channel '%s' (mail, file or web)",
-				    channel ? channel : "");
 	size_t lv[16] = {0};
-	if (p->ndims > 16)
-		return sk_error_set(err, SK_EINVAL, "too many classification dimensions");
-	int rc = parse_class(p, class_spec, lv, err);
-	if (rc)
-		return rc;
+	char why[256];
+	if (check_request(p, from, to, channel, class_spec, lv, SK_LANG_EN, why, sizeof(why)))
+		return sk_error_set(err, SK_EINVAL, "%s", why);
+	const struct pzone *tz = sk_pzone_find(p, to);
+	int ch = sk_pchannel_mask(channel);
 
 	const struct pflow *fl = NULL;
 	for (size_t i = 0; i < p->nf && !fl; i++) {

@@ -126,6 +126,32 @@ struct plistener {
 	size_t ne;
 };
 
+/* management: who administers the gateway host, and what the host itself reaches */
+enum { PROTO_TCP = 1, PROTO_UDP = 2 };
+#define PMGMT_PORTS 16
+
+struct psvc {
+	const char *id;      /* dns, ntp, syslog, smtp, proxy, http, https or the policy's own */
+	struct pnet *to;     /* addresses / networks the host may reach */
+	size_t nto;
+	int ports[PMGMT_PORTS];
+	size_t nports;
+	int proto;           /* PROTO_TCP | PROTO_UDP */
+	const pnode *n;
+};
+
+struct pmgmt {
+	bool present;
+	struct pnet *admins; /* addresses / networks allowed to administer */
+	size_t nadmins;
+	const char *iface;   /* only through this interface; NULL: any */
+	int ssh[8];          /* sshd ports (default 22) */
+	size_t nssh;
+	bool console;        /* admins also reach the console's HTTPS listeners (default true) */
+	struct psvc *svc;
+	size_t nsvc;
+};
+
 struct sk_policy {
 	pnode *root;
 	const char *name;
@@ -151,6 +177,7 @@ struct sk_policy {
 	sk_policy_http *http;
 	size_t nhttp;
 	struct plistener lis[3]; /* mail, file, web */
+	struct pmgmt mgmt;
 	/* dlp */
 	sk_dlp_config dlpc;
 	const char **deny, **myw, **corpw, **assetw;
@@ -178,6 +205,11 @@ int sk_pchannel_mask(const char *s); /* 0 when unknown */
 const char *sk_pchannel_name(int bit);
 const struct pzone *sk_pzone_find(const sk_policy *p, const char *id);
 bool sk_pdate_expired(int32_t expires, int32_t today);
+/* "ADDR:PORT" or "[ADDR6]:PORT" with an IP literal: the address (without brackets) into
+ * addr, the port into *port */
+bool sk_paddr_port(const char *s, char *addr, size_t asz, long *port);
+/* an IP literal: its family (AF_INET / AF_INET6); 0 when s is not one */
+int sk_paddr_family(const char *s);
 int32_t sk_pdate_add_days(int32_t ymd, int days);
 
 #endif

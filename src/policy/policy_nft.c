@@ -72,16 +72,16 @@ static int ports_str(char *b, size_t n, const int *ports, size_t np)
 	return 0;
 }
 
-/* "{ a, b }" of the zone's networks of one family; false when it has none */
-static bool nets_str(sk_buf *out, const struct pzone *z, int af, bool *badp)
+/* "{ a, b }" of the networks of one family; false when there is none */
+static bool list_str(sk_buf *out, const struct pnet *v, size_t n, int af, bool *badp)
 {
 	bool bad = false;
 	bool any = false;
-	for (size_t i = 0; i < z->nn; i++) {
-		if (z->nets[i].af != af)
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].af != af)
 			continue;
 		W(sk_buf_adds(out, any ? ", " : "{ "));
-		W(sk_buf_adds(out, z->nets[i].text));
+		W(sk_buf_adds(out, v[i].text));
 		any = true;
 	}
 	if (any)
@@ -89,6 +89,157 @@ static bool nets_str(sk_buf *out, const struct pzone *z, int af, bool *badp)
 	if (bad)
 		*badp = true;
 	return any;
+}
+
+/* the zone's networks of one family */
+static bool nets_str(sk_buf *out, const struct pzone *z, int af, bool *badp)
+{
+	return list_str(out, z->nets, z->nn, af, badp);
+}
+
+static const char *fam_kw(int af)
+{
+	return af == AF_INET6 ? "ip6" : "ip";
+}
+
+/* The address a gateway.http listener is reached on: its own, or for one on every address
+ * (0.0.0.0, ::) the gateway's address in its zone, so that a zone never reaches the
+ * gateway's addresses in other zones through it. NULL when the zone has none of that
+ * family (nothing is opened). */
+static const char *listen_addr(const sk_policy *p, const sk_policy_http *h, int *af)
+{
+	bool any = !strcmp(h->addr, "0.0.0.0") || !strcmp(h->addr, "::");
+	if (!any) {
+		*af = sk_paddr_family(h->addr);
+		return h->addr;
+	}
+	const struct pzone *zn = sk_pzone_find(p, h->zone);
+	*af = strchr(h->addr, ':') ? AF_INET6 : AF_INET;
+	return zn && zn->gw_text && zn->gw_af == *af ? zn->gw_text : NULL;
+}
+
+/* Is the zone's gateway listener rule already opening addr:port? */
+static bool zone_opens(const sk_policy *p, const struct pzone *zn, int in_ch, const char *addr,
+		       int port)
+{
+	if (!zn->gw_text || !zn->iface || strcmp(zn->gw_text, addr))
+		return false;
+	for (int c = 0; c < 3; c++)
+		if ((in_ch & (1 << c)) && p->lis[c].port == port)
+			return true;
+	return false;
+}
+
+/* Input from the administrators (management.admins): sshd, the console's listeners, ping. */
+static void mgmt_input(const sk_policy *p, sk_buf *out, bool *badp)
+{
+	bool bad = false;
+	const struct pmgmt *g = &p->mgmt;
+	char ps[128], ifs[40] = "";
+	if (!g->present) {
+		W(sk_buf_adds(out, "\t\t# no management section: nothing opened for SSH or administrators\n"));
+		goto done;
+	}
+	if (!g->nadmins) {
+		W(sk_buf_adds(out, "\t\t# management.admins is empty: nobody reaches SSH\n"));
+		goto done;
+	}
+	if (g->iface)
+		snprintf(ifs, sizeof(ifs), "iifname \"%s\" ", g->iface);
+	ports_str(ps, sizeof(ps), g->ssh, g->nssh);
+	W(sk_buf_printf(out, "\t\t# management.admins: %s%s%s%sping\n", g->nssh ? "ssh (" : "",
+		      g->nssh ? ps : "", g->nssh ? "), " : "",
+		      g->console && p->nhttp ? "console, " : ""));
+	for (int af = 0; af < 2; af++) {
+		int fam = af ? AF_INET6 : AF_INET;
+		sk_buf set;
+		sk_buf_init(&set, 65536);
+		if (!list_str(&set, g->admins, g->nadmins, fam, &bad)) {
+			sk_buf_free(&set);
+			continue;
+		}
+		const char *fs = fam_kw(fam), *from = sk_buf_str(&set);
+		if (g->nssh)
+			W(sk_buf_printf(out, "\t\t%s%s saddr %s tcp dport { %s } accept\n", ifs, fs, from, ps));
+		/* the console: the HTTPS listeners of the console's zone */
+		for (size_t i = 0; g->console && i < p->nhttp; i++) {
+			const sk_policy_http *h = &p->http[i];
+			int haf;
+			const char *da = listen_addr(p, h, &haf);
+			if (strcmp(h->zone, p->gw.console_zone ? p->gw.console_zone : "lgwan") || !da ||
+			    haf != fam)
+				continue;
+			W(sk_buf_printf(out, "\t\t%s%s saddr %s %s daddr %s tcp dport %u accept\n", ifs, fs,
+				      from, fs, da, (unsigned)h->port));
+		}
+		W(sk_buf_printf(out, "\t\t%s%s saddr %s %s type echo-request accept\n", ifs, fs, from,
+			      af ? "icmpv6" : "icmp"));
+		sk_buf_free(&set);
+	}
+done:
+	if (bad)
+		*badp = true;
+}
+
+/* One rule per family and protocol: output to the addresses to on ports. */
+static void out_rules(sk_buf *out, const struct pnet *to, size_t nto, const int *ports, size_t np,
+		      int proto, bool *badp)
+{
+	bool bad = false;
+	char ps[128];
+	ports_str(ps, sizeof(ps), ports, np);
+	for (int af = 0; af < 2; af++) {
+		int fam = af ? AF_INET6 : AF_INET;
+		sk_buf set;
+		sk_buf_init(&set, 65536);
+		if (list_str(&set, to, nto, fam, &bad))
+			for (int pr = PROTO_UDP; pr >= PROTO_TCP; pr >>= 1)
+				if (proto & pr)
+					W(sk_buf_printf(out, "\t\t%s daddr %s %s dport { %s } accept\n", fam_kw(fam),
+						      sk_buf_str(&set), pr == PROTO_UDP ? "udp" : "tcp", ps));
+		sk_buf_free(&set);
+	}
+	if (bad)
+		*badp = true;
+}
+
+/* The host's own connections: management.services, and the clamd and syslog servers the
+ * gateway section names by address. */
+static void mgmt_output(const sk_policy *p, sk_buf *out, bool *badp)
+{
+	bool bad = false;
+	char cb[160];
+	const struct pmgmt *g = &p->mgmt;
+	for (size_t i = 0; i < g->nsvc; i++) {
+		const struct psvc *s = &g->svc[i];
+		W(sk_buf_printf(out, "\t\t# management.services.%s\n", s->id));
+		out_rules(out, s->to, s->nto, s->ports, s->nports, s->proto, &bad);
+	}
+	/* gateway.clamd tcp:ADDR:PORT and gateway.events syslog:udp:ADDR:PORT */
+	const char *spec[2] = {p->gw.clamd && !strncmp(p->gw.clamd, "tcp:", 4) ? p->gw.clamd + 4 : NULL,
+			       p->gw.events && !strncmp(p->gw.events, "syslog:udp:", 11) ? p->gw.events + 11
+										       : NULL};
+	for (int k = 0; k < 2; k++) {
+		char addr[64];
+		long port;
+		if (!spec[k])
+			continue;
+		const char *what = k ? "gateway.events" : "gateway.clamd";
+		if (!sk_paddr_port(spec[k], addr, sizeof(addr), &port)) {
+			W(sk_buf_printf(out, "\t\t# %s names a host (%s): give its address in management.services\n",
+				      what, cmt(spec[k], cb, sizeof(cb))));
+			continue;
+		}
+		int af = sk_paddr_family(addr);
+		if ((af == AF_INET && !strncmp(addr, "127.", 4)) || !strcmp(addr, "::1"))
+			continue; /* loopback: oif lo */
+		struct pnet n = {.af = af, .text = addr};
+		int pt = (int)port;
+		W(sk_buf_printf(out, "\t\t# %s\n", what));
+		out_rules(out, &n, 1, &pt, 1, k ? PROTO_UDP : PROTO_TCP, &bad);
+	}
+	if (bad)
+		*badp = true;
 }
 
 int sk_policy_nft(const sk_policy *p, int32_t today, sk_buf *out, sk_error *err)
@@ -176,6 +327,33 @@ int sk_policy_nft(const sk_policy *p, int32_t today, sk_buf *out, sk_error *err)
 			W(sk_buf_adds(out, "{ }")); /* cannot happen: the gateway is inside its networks */
 		W(sk_buf_printf(out, " %s daddr %s tcp dport { %s } accept\n", fam, zn->gw_text, ps));
 	}
+	/* the HTTPS listeners of gateway.http (console, upload portal), each from its zone */
+	for (size_t i = 0; i < p->nhttp; i++) {
+		const sk_policy_http *h = &p->http[i];
+		const struct pzone *zn = sk_pzone_find(p, h->zone);
+		if (!zn || zn->cloud || !zn->iface)
+			continue;
+		size_t zi = (size_t)(zn - p->z);
+		int af;
+		const char *da = listen_addr(p, h, &af);
+		if (!da || zone_opens(p, zn, nd[zi].in_ch, da, h->port))
+			continue;
+		sk_buf tmp;
+		sk_buf_init(&tmp, 65536);
+		if (nets_str(&tmp, zn, af, &bad)) {
+			W(sk_buf_printf(out, "\t\t# gateway.http: %s listener (%s%s%s:%u)\n",
+				      !strcmp(zn->id, p->gw.console_zone ? p->gw.console_zone : "lgwan")
+					      ? "console"
+					      : "upload",
+				      af == AF_INET6 ? "[" : "", h->addr, af == AF_INET6 ? "]" : "",
+				      (unsigned)h->port));
+			W(sk_buf_printf(out, "\t\tiifname \"%s\" %s saddr %s %s daddr %s tcp dport %u accept\n",
+				      zn->iface, fam_kw(af), sk_buf_str(&tmp), fam_kw(af), da,
+				      (unsigned)h->port));
+		}
+		sk_buf_free(&tmp);
+	}
+	mgmt_input(p, out, &bad);
 	W(sk_buf_adds(out, "\t}\n"));
 	/* forward */
 	W(sk_buf_adds(out, "\tchain forward {\n"
@@ -262,6 +440,7 @@ int sk_policy_nft(const sk_policy *p, int32_t today, sk_buf *out, sk_error *err)
 			sk_buf_free(&tmp);
 		}
 	}
+	mgmt_output(p, out, &bad);
 	W(sk_buf_adds(out, "\t}\n}\n"));
 	int rc = bad ? SK_ENOMEM : 0;
 	free(nd);

@@ -24,6 +24,31 @@ check "list shows them (English header)" '[ "$(A --lang en list | grep -c "	manu
 check "list is Japanese by default" 'LANG=ja_JP.UTF-8 LC_ALL= A list | head -1 | grep -q "実行者"'
 check "list --since a future date is empty" '[ "$(A --lang en list --since 2999-01-01 | wc -l)" -eq 1 ]'
 check "list --since 2000-01-01 has all" '[ "$(A --lang en list --since 2000-01-01 | wc -l)" -eq 31 ]'
+
+# times: shown in the local zone (TZ; JST without it) with the zone written; --since and
+# --until without a zone are local times. The records' instants come from the JSON (UTC).
+unset TZ
+T0=$(A list --json | head -1 | python3 -c 'import json,sys,datetime; print(int(datetime.datetime.strptime(json.loads(sys.stdin.readline())["time"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=datetime.timezone.utc).timestamp()))')
+TN=$(A list --json | tail -1 | python3 -c 'import json,sys,datetime; print(int(datetime.datetime.strptime(json.loads(sys.stdin.readline())["time"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=datetime.timezone.utc).timestamp()))')
+wall() { TZ=$1 date -d "@$2" +%Y-%m-%dT%H:%M:%S; } # ZONE EPOCH: the wall clock there
+day() { TZ=$1 date -d "@$2" +%Y-%m-%d; }
+count() { A --lang en list "$@" | grep -c "	manual	"; }
+if [ -e /usr/share/zoneinfo/Asia/Tokyo ] && [ -e /usr/share/zoneinfo/UTC ]; then
+	check "TZ=Asia/Tokyo: list shows the first record's time in JST" '[ "$(TZ=Asia/Tokyo A --lang en list | sed -n 2p | cut -f2)" = "$(TZ=Asia/Tokyo date -d "@$T0" "+%Y-%m-%d %H:%M:%S") JST" ]'
+	check "TZ=UTC: list shows it in UTC, with the zone written" '[ "$(TZ=UTC A --lang en list | sed -n 2p | cut -f2)" = "$(date -u -d "@$T0" "+%Y-%m-%d %H:%M:%S") UTC" ]'
+	for z in Asia/Tokyo UTC; do
+		check "TZ=$z: --since a local time a minute before the first record lists all 30" '[ "$(TZ=$z count --since "$(wall $z $((T0 - 60)))")" -eq 30 ]'
+		check "TZ=$z: --since a local time a minute after the last lists none" '[ "$(TZ=$z count --since "$(wall $z $((TN + 60)))")" -eq 0 ]'
+		check "TZ=$z: --until a minute after the last lists all, a minute before the first none" '[ "$(TZ=$z count --until "$(wall $z $((TN + 60)))")" -eq 30 ] && [ "$(TZ=$z count --until "$(wall $z $((T0 - 60)))")" -eq 0 ]'
+		check "TZ=$z: --until the local date includes that day, the day before does not" '[ "$(TZ=$z count --until "$(day $z "$TN")")" -eq 30 ] && [ "$(TZ=$z count --until "$(day $z $((T0 - 86400)))")" -eq 0 ]'
+	done
+	check "a time with its zone is that instant whatever TZ says" '[ "$(TZ=Asia/Tokyo count --since "$(date -u -d "@$((T0 - 60))" +%Y-%m-%dT%H:%M:%SZ)")" -eq 30 ] && [ "$(TZ=UTC count --since "$(TZ=Asia/Tokyo date -d "@$((TN + 60))" +%Y-%m-%dT%H:%M:%S+09:00)")" -eq 0 ]'
+else
+	ok "TZ=Asia/Tokyo and TZ=UTC # SKIP tzdata not installed"
+fi
+check "no TZ: JST, the project's zone" '[ "$(A --lang en list | sed -n 2p | cut -f2)" = "$(TZ=JST-9 date -d "@$T0" "+%Y-%m-%d %H:%M:%S") JST" ] && [ "$(count --since "$(wall JST-9 $((T0 - 60)))")" -eq 30 ] && [ "$(count --since "$(wall JST-9 $((TN + 60)))")" -eq 0 ]'
+check "a POSIX zone without tzdata (TZ=XYZ5): its name and its wall clock" '[ "$(TZ=XYZ5 A --lang en list | sed -n 2p | cut -f2)" = "$(TZ=XYZ5 date -d "@$T0" "+%Y-%m-%d %H:%M:%S") XYZ" ] && [ "$(TZ=XYZ5 count --since "$(wall XYZ5 $((T0 - 60)))")" -eq 30 ]'
+check "a bad --until is refused in both languages (exit 2)" 'A --lang en list --until 2026-13-01 2>"$T/e" >/dev/null; [ $? -eq 2 ] && grep -q "bad time" "$T/e" && A --lang ja list --until yesterday 2>"$T/e" >/dev/null; [ $? -eq 2 ] && grep -q "日時が不正です" "$T/e"'
 check "untouched log verifies" 'A --lang en verify | grep -q "^OK: 30 records"'
 check "append without --object is a usage error (exit 2)" 'A append --actor a --action b >/dev/null 2>&1; [ $? -eq 2 ]'
 check "key file is 0600" '[ "$(stat -c %a "$T/st/audit.key")" = 600 ]'

@@ -45,6 +45,23 @@ ok $([ $rc -eq 2 ]; echo $?) "missing file: exit 2"
 "$SK" policy nft bad.yaml > out 2>/dev/null; rc=$?
 ok $([ $rc -eq 1 ] && [ ! -s out ]; echo $?) "nft refuses a policy with errors (no output)"
 
+# management: its problems with their places, in both languages
+{ cat bad.yaml | sed '/^flows:/,$d'; cat <<'Y'
+management:
+  admins: [0.0.0.0/0]
+  services:
+    backup: { to: [198.51.100.40] }
+Y
+} > mg.yaml
+"$SK" policy check mg.yaml > out 2>&1; rc=$?
+[ $rc -eq 1 ] && grep -q '^mg.yaml:7:12: E-MANAGEMENT-ANY: management.admins の 0.0.0.0/0 はすべてのアドレスです' out &&
+	grep -q '^mg.yaml:9:5: E-MANAGEMENT-SERVICE: サービス「backup」のポートがありません' out
+ok $? "management: every address as admins and a service without ports, at their places (Japanese)"
+"$SK" policy check --lang en mg.yaml > out 2>&1
+grep -q '^mg.yaml:7:12: E-MANAGEMENT-ANY: management.admins: 0.0.0.0/0 is every address' out &&
+	grep -q "^mg.yaml:9:5: E-MANAGEMENT-SERVICE: service 'backup' has no ports" out
+ok $? "management: the same in English"
+
 "$SK" policy explain "$POL" --from internet --to lgwan --channel mail --today 2025-01-01 > out
 grep -q '^判定: 無害化 (プロファイル mail-standard) \[sanitize\]' out && grep -q '^規則: flows\[2\] internet-lgwan-mail (.*default.yaml:[0-9]*:5)' out
 ok $? "explain internet->lgwan mail: sanitize, rule with its place"

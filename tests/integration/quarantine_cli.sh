@@ -17,6 +17,7 @@ ok() { n=$((n + 1)); echo "ok $n - $1"; }
 nok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; }
 check() { if eval "$2"; then ok "$1"; else nok "$1"; fi; }
 Q() { "$S" quarantine --state "$T/st" "$@"; }
+unset TZ # times: JST without TZ; the local zone with it (checked below with TZ=UTC)
 
 # the policy: the example's, with one more role (係長: approve, release-original); P0 is
 # the same without that role, P2 wants two approvers for a release
@@ -89,6 +90,7 @@ check "release needs --policy" '! Q release "$id" -o "$T/np.exe" --by alice >/de
 check "release writes the original to its requester" 'Q release "$id" -o "$T/released.exe" --by alice --policy "$P" >/dev/null && cmp -s "$T/released.exe" "$T/invoice.exe"'
 check "state is released" 'Q --lang en show "$id" | grep -q "^state	released"'
 check "show prints times in JST" 'Q --lang en show "$id" | grep -Eq "^received	[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8} JST$"'
+check "TZ=UTC: show and list print the same instants in UTC, the zone written" 'j=$(Q --lang en show "$id" | sed -n "s/^received	//p"); u=$(TZ=UTC Q --lang en show "$id" | sed -n "s/^received	//p"); [ "${u% UTC}" = "$(date -u -d "$(TZ=JST-9 date -d "${j% JST}" +%s | sed "s/^/@/")" "+%Y-%m-%d %H:%M:%S")" ] && TZ=UTC Q --lang en list | grep "^$id	" | cut -f2 | grep -Eq "^[0-9-]{10} [0-9:]{8} UTC$"'
 "$S" audit --state "$T/st" --lang en list >"$T/log"
 for step in "alice	quarantine-request	item:$id sha256:$sha	ok" \
 	"kansa	quarantine-request	item:$id sha256:$sha	refused: no-right" \

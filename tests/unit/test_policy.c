@@ -590,6 +590,165 @@ static void nftables(void **state)
 	sk_policy_free(p);
 }
 
+
+/* management: the checker's rules with their places, and the rules nft opens for them */
+static void management(void **state)
+{
+	(void)state;
+	/* lines: 15 flow, 16 management: … */
+	const char *F = "  - { from: internet, to: lgwan, channel: file, action: { sanitize: default } }\n";
+	char t[2048];
+#define MG(body) (snprintf(t, sizeof(t), "%smanagement:\n%s", F, body), t)
+	expect(MG("  admins: [198.51.100.16/29]\n"), "2025-06-01", 0, 0, NULL, 0, 0);
+	expect(MG("  admins: [0.0.0.0/0]\n"), "2025-06-01", 1, 0, "E-MANAGEMENT-ANY", 17, 12);
+	expect(MG("  admins: [198.51.100.300]\n"), "2025-06-01", 1, 0, "E-CIDR-INVALID", 17, 12);
+	expect(MG("  admins: [203.0.113.7]\n"), "2025-06-01", 0, 1, "W-MANAGEMENT-ZONE", 17, 12);
+	expect(MG("  admins: [192.0.2.0/24]\n"), "2025-06-01", 0, 1, "W-MANAGEMENT-ZONE", 17, 12);
+	expect(MG("  ssh: [22]\n"), "2025-06-01", 0, 1, "W-MANAGEMENT-NO-ADMIN", 17, 3);
+	expect(MG("  admins: []\n"), "2025-06-01", 0, 1, "W-MANAGEMENT-NO-ADMIN", 17, 11);
+	expect(MG("  admins: [10.0.0.0/8]\n  ssh: [0]\n"), "2025-06-01", 1, 0, "E-TYPE", 18, 9);
+	expect(MG("  admins: [10.0.0.0/8]\n  ssh: no\n"), "2025-06-01", 1, 0, "E-TYPE", 18, 8);
+	expect(MG("  admins: [10.0.0.0/8]\n  console: yes\n"), "2025-06-01", 1, 0, "E-TYPE", 18, 12);
+	expect(MG("  admins: [10.0.0.0/8]\n  interface: \"eth 0\"\n"), "2025-06-01", 1, 0,
+	       "E-INTERFACE-INVALID", 18, 14);
+	expect(MG("  admins: [10.0.0.0/8]\n  sevices: {}\n"), "2025-06-01", 1, 0, "E-KEY-UNKNOWN", 18, 3);
+	/* services */
+	expect(MG("  admins: [10.0.0.0/8]\n  services:\n    dns: { to: [198.51.100.53] }\n"
+		  "    backup: { to: [198.51.100.40] }\n"),
+	       "2025-06-01", 1, 0, "E-MANAGEMENT-SERVICE", 20, 5);
+	expect(MG("  admins: [10.0.0.0/8]\n  services:\n    dns: { to: [] }\n"), "2025-06-01", 1, 0,
+	       "E-MANAGEMENT-SERVICE", 19, 16);
+	expect(MG("  admins: [10.0.0.0/8]\n  services:\n    dns: { ports: [53] }\n"), "2025-06-01", 1, 0,
+	       "E-KEY-MISSING", 19, 10);
+	expect(MG("  admins: [10.0.0.0/8]\n  services:\n    x: { to: [10.1.1.1], ports: [9], protocol: sctp }\n"),
+	       "2025-06-01", 1, 0, "E-MANAGEMENT-SERVICE", 19, 48);
+	expect(MG("  admins: [10.0.0.0/8]\n  services:\n    x: { to: [10.1.1.1], ports: [] }\n"),
+	       "2025-06-01", 1, 0, "E-MANAGEMENT-SERVICE", 19, 33);
+	expect(MG("  admins: [10.0.0.0/8]\n  services:\n    https: { to: [0.0.0.0/0] }\n"), "2025-06-01", 0, 1,
+	       "W-MANAGEMENT-WIDE", 19, 19);
+	expect(MG("  admins: [10.0.0.0/8]\n  services:\n    ntp: { to: [10.1.1.1] }\n    ntp: { to: [10.1.1.2] }\n"),
+	       "2025-06-01", 1, 0, "E-ID-DUPLICATE", 20, 5);
+	/* both languages */
+	sk_policy *p = NULL;
+	sk_policy_diags d;
+	assert_int_equal(parse(MG("  admins: [0.0.0.0/0]\n"), "2025-06-01", &p, &d), SK_EFORMAT);
+	sk_buf out;
+	sk_buf_init(&out, 0);
+	sk_policy_diags_format(&d, "t.yaml", SK_LANG_JA, &out);
+	assert_non_null(strstr(sk_buf_str(&out), "t.yaml:17:12: E-MANAGEMENT-ANY: management.admins の 0.0.0.0/0 はすべてのアドレスです"));
+	sk_buf_reset(&out);
+	sk_policy_diags_format(&d, "t.yaml", SK_LANG_EN, &out);
+	assert_non_null(strstr(sk_buf_str(&out), "t.yaml:17:12: E-MANAGEMENT-ANY: management.admins: 0.0.0.0/0 is every address"));
+	sk_buf_free(&out);
+	sk_policy_diags_free(&d);
+
+	/* the rules: sshd and the console from the admins, the services out, nothing else */
+	const char *full =
+		"  admins: [198.51.100.16/29, \"2001:db8:9::/64\"]\n"
+		"  ssh: [22, 2222]\n"
+		"  services:\n"
+		"    dns: { to: [198.51.100.53] }\n"
+		"    ntp: { to: [198.51.100.123, \"2001:db8:9::123\"] }\n"
+		"    proxy: { to: [203.0.113.8], ports: 8080 }\n"
+		"    backup: { to: [198.51.100.40], ports: [873, 874], protocol: both }\n"
+		"gateway:\n"
+		"  http:\n"
+		"    - { zone: lgwan, listen: 198.51.100.1:8443 }\n"
+		"    - { zone: internet, listen: 203.0.113.1:443 }\n"
+		"  clamd: tcp:198.51.100.9:3310\n"
+		"  events: syslog:udp:198.51.100.30:514\n";
+	assert_int_equal(parse(MG(full), "2025-06-01", &p, &d), 0);
+	sk_policy_diags_free(&d);
+	sk_buf_init(&out, 0);
+	sk_error err;
+	assert_int_equal(sk_policy_nft(p, sk_policy_date_parse("2025-06-01"), &out, &err), 0);
+	const char *s = sk_buf_str(&out);
+	const char *want[] = {
+		"\t\tip saddr { 198.51.100.16/29 } tcp dport { 22, 2222 } accept\n",
+		"\t\tip6 saddr { 2001:db8:9::/64 } tcp dport { 22, 2222 } accept\n",
+		"\t\tip saddr { 198.51.100.16/29 } ip daddr 198.51.100.1 tcp dport 8443 accept\n",
+		"\t\tip saddr { 198.51.100.16/29 } icmp type echo-request accept\n",
+		"\t\tip6 saddr { 2001:db8:9::/64 } icmpv6 type echo-request accept\n",
+		/* the console and the upload portal, each from its zone */
+		"\t\tiifname \"sk-lgwan\" ip saddr { 198.51.100.0/24 } ip daddr 198.51.100.1 tcp dport 8443 accept\n",
+		"\t\tip daddr { 198.51.100.53 } udp dport { 53 } accept\n",
+		"\t\tip daddr { 198.51.100.53 } tcp dport { 53 } accept\n",
+		"\t\tip daddr { 198.51.100.123 } udp dport { 123 } accept\n",
+		"\t\tip6 daddr { 2001:db8:9::123 } udp dport { 123 } accept\n",
+		"\t\tip daddr { 203.0.113.8 } tcp dport { 8080 } accept\n",
+		"\t\tip daddr { 198.51.100.40 } udp dport { 873, 874 } accept\n",
+		"\t\tip daddr { 198.51.100.40 } tcp dport { 873, 874 } accept\n",
+		"\t\tip daddr { 198.51.100.9 } tcp dport { 3310 } accept\n",
+		"\t\tip daddr { 198.51.100.30 } udp dport { 514 } accept\n",
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		if (!strstr(s, want[i]))
+			printf("# missing: %s", want[i]);
+		assert_non_null(strstr(s, want[i]));
+	}
+	/* input rules are in the input chain, output rules in the output chain */
+	const char *outc = strstr(s, "chain output");
+	assert_true(strstr(s, "tcp dport { 22, 2222 }") < strstr(s, "chain forward"));
+	assert_true(strstr(s, "udp dport { 53 }") > outc);
+	/* the internet portal on 443 is already the file listener's: no second rule */
+	assert_null(strstr(s, "203.0.113.1 tcp dport 443 accept"));
+	/* the upload portal is not the console: the admins do not get it */
+	assert_null(strstr(s, "198.51.100.16/29 } ip daddr 203.0.113.1"));
+	int rc = nft_check(s);
+	if (rc >= 0)
+		assert_int_equal(rc, 0);
+	sk_buf_free(&out);
+	sk_policy_free(p);
+
+	/* only through the management interface; no ssh; no console; a syslog host by name */
+	/* a listener on every address is reached on its zone's gateway address only */
+	assert_int_equal(parse(MG("  admins: [10.9.0.0/24]\n"
+				  "gateway:\n  http: [{ zone: lgwan, listen: \"0.0.0.0:8443\" }, { zone: internet, listen: \"[::]:8444\" }]\n"),
+			 "2025-06-01", &p, &d), 0);
+	sk_policy_diags_free(&d);
+	sk_buf_init(&out, 0);
+	assert_int_equal(sk_policy_nft(p, sk_policy_date_parse("2025-06-01"), &out, &err), 0);
+	s = sk_buf_str(&out);
+	assert_non_null(strstr(s, "\t\tiifname \"sk-lgwan\" ip saddr { 198.51.100.0/24 } ip daddr 198.51.100.1 tcp dport 8443 accept\n"));
+	assert_non_null(strstr(s, "\t\tip saddr { 10.9.0.0/24 } ip daddr 198.51.100.1 tcp dport 8443 accept\n"));
+	assert_null(strstr(s, "8444")); /* the internet zone has no IPv6 gateway address */
+	assert_null(strstr(s, "daddr 0.0.0.0"));
+	rc = nft_check(s);
+	if (rc >= 0)
+		assert_int_equal(rc, 0);
+	sk_buf_free(&out);
+	sk_policy_free(p);
+
+	assert_int_equal(parse(MG("  admins: [10.9.0.0/24]\n  interface: sk-mgmt\n  ssh: []\n  console: false\n"
+				  "gateway:\n  http: [{ zone: lgwan, listen: 198.51.100.1:443 }]\n"
+				  "  events: syslog:udp:siem.example.lg.jp:514\n"),
+			 "2025-06-01", &p, &d), 0);
+	sk_policy_diags_free(&d);
+	sk_buf_init(&out, 0);
+	assert_int_equal(sk_policy_nft(p, sk_policy_date_parse("2025-06-01"), &out, &err), 0);
+	s = sk_buf_str(&out);
+	assert_non_null(strstr(s, "\t\tiifname \"sk-mgmt\" ip saddr { 10.9.0.0/24 } icmp type echo-request accept\n"));
+	assert_null(strstr(s, "dport { 22 }"));
+	assert_null(strstr(s, "10.9.0.0/24 } ip daddr"));
+	assert_non_null(strstr(s, "# gateway.events names a host (siem.example.lg.jp:514)"));
+	rc = nft_check(s);
+	if (rc >= 0)
+		assert_int_equal(rc, 0);
+	sk_buf_free(&out);
+	sk_policy_free(p);
+
+	/* without the section: nothing for SSH, and the ruleset says so */
+	assert_int_equal(parse(F, "2025-06-01", &p, &d), 0);
+	sk_policy_diags_free(&d);
+	sk_buf_init(&out, 0);
+	assert_int_equal(sk_policy_nft(p, sk_policy_date_parse("2025-06-01"), &out, &err), 0);
+	assert_non_null(strstr(sk_buf_str(&out), "# no management section: nothing opened for SSH"));
+	assert_null(strstr(sk_buf_str(&out), "dport { 22 }"));
+	sk_buf_free(&out);
+	sk_policy_free(p);
+#undef MG
+}
+
 /* sk_process with the policy */
 static const char *run_name = "a.txt"; /* the item's name in run() */
 
@@ -1127,6 +1286,7 @@ int main(void)
 		cmocka_unit_test(format_languages),
 		cmocka_unit_test(decisions),
 		cmocka_unit_test(nftables),
+		cmocka_unit_test(management),
 		cmocka_unit_test(process_with_policy),
 		cmocka_unit_test(people_section),
 		cmocka_unit_test(people_errors),

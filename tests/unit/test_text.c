@@ -502,6 +502,62 @@ static void numbers_untouched(void **state)
 	tu_free(&r);
 }
 
+/* Telephone numbers after a '+' are data; the same shapes with anything that could name a
+ * function or a cell, or that are not telephone numbers, are neutralised. */
+static void phone_numbers_untouched(void **state)
+{
+	(void)state;
+	expect_clean(S("tel,n\r\n"
+		       "+81-3-1234-5678,1\r\n"
+		       "+81 3 1234 5678,2\r\n"
+		       "+1 (555) 010-9999,3\r\n"
+		       "+44 (0)20 7946 0958,4\r\n"
+		       "\"+81-90-1234-5678\",5\r\n"
+		       "+1.555.010.9999,6\r\n"
+		       "+81-3-1234-5678  ,7\r\n"
+		       "+1(555)0109999,8\r\n"
+		       " +81-3-1234-5678,9\r\n"
+		       "-1234,-1,234.5\r\n"
+		       "\xE2\x88\x92" "3,10\r\n"), /* U+2212 MINUS SIGN: not a trigger */
+		     "tel.csv");
+	/* read with TAB and ';' too: parentheses among digits call nothing there */
+	expect_clean(S("a\tb\n+1 (555) 010-9999\t7\nq,+44 (0)20 7946 0958;8\n"), "tel.tsv");
+	tu_run r;
+	expect_out(S("tel\n"
+		     "+81-3-1234-5678x\n"
+		     "+1-2\n"
+		     "+81--3-1234-5678\n"
+		     "+(81)(3)1234-5678\n"
+		     "+81-3-1234-5678-\n"
+		     "+1 (555 010-9999\n"
+		     "+81-3-1234+5678\n"
+		     "+1 (555) 010-9999)\n"
+		     "-03-1234-5678\n"
+		     "+1 (A1) 555-0199\n"
+		     "+81-3-1234-56789012345\n"
+		     "\"+81-3-\"\"1234\"\n"),
+		   "bad.csv",
+		   S("tel\n"
+		     "'+81-3-1234-5678x\n"
+		     "'+1-2\n"
+		     "'+81--3-1234-5678\n"
+		     "'+(81)(3)1234-5678\n"
+		     "'+81-3-1234-5678-\n"
+		     "'+1 (555 010-9999\n"
+		     "'+81-3-1234+5678\n"
+		     "'+1 (555) 010-9999)\n"
+		     "'-03-1234-5678\n"
+		     "'+1 (A1) 555-0199\n"
+		     "'+81-3-1234-56789012345\n"
+		     "\"'+81-3-\"\"1234\"\n"),
+		   &r);
+	assert_int_equal(entry(&r.res.report, "formula")->count, 12);
+	tu_free(&r);
+	/* the other readings: a function call in parentheses is still caught there */
+	expect_out(S("a,b\nc\t+1 (SUM(A1)) 5,d\n"), "m.csv", S("a,b\nc\t'+1 (SUM(A1)) 5,d\n"), &r);
+	tu_free(&r);
+}
+
 static void separators(void **state)
 {
 	(void)state;
@@ -829,6 +885,7 @@ int main(void)
 		cmocka_unit_test(dde),
 		cmocka_unit_test(quoted_fields),
 		cmocka_unit_test(numbers_untouched),
+		cmocka_unit_test(phone_numbers_untouched),
 		cmocka_unit_test(separators),
 		cmocka_unit_test(sjis_trail_bytes),
 		cmocka_unit_test(cp932_neutralised_valid),
