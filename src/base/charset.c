@@ -249,6 +249,84 @@ sk_charset sk_charset_from_label(const char *label)
 	return SK_CHARSET_8BIT;
 }
 
+/* Labels of other charsets, read as the superset a sender's program most likely wrote
+ * (the WHATWG encoding standard's choices: GB2312/GBK as GB18030, EUC-KR as CP949 (UHC),
+ * ISO-8859-1 and US-ASCII-with-8-bit as WINDOWS-1252, TIS-620 as CP874). */
+static const struct {
+	const char *label, *iconv;
+	bool multibyte;
+} LABELS[] = {
+	{"big5", "BIG5", true},           {"x-big5", "BIG5", true},
+	{"cn-big5", "BIG5", true},        {"cp950", "BIG5", true},
+	{"big5-hkscs", "BIG5-HKSCS", true},
+	{"gb2312", "GB18030", true},      {"gbk", "GB18030", true},
+	{"x-gbk", "GB18030", true},       {"cp936", "GB18030", true},
+	{"gb18030", "GB18030", true},     {"euc-cn", "GB18030", true},
+	{"csgb2312", "GB18030", true},    {"hz-gb-2312", "HZ-GB-2312", true},
+	{"euc-kr", "CP949", true},        {"ks_c_5601-1987", "CP949", true},
+	{"ks_c_5601", "CP949", true},     {"ksc5601", "CP949", true},
+	{"cp949", "CP949", true},         {"windows-949", "CP949", true},
+	{"iso-2022-kr", "ISO-2022-KR", true},
+	{"euc-tw", "EUC-TW", true},
+	{"utf-16", "UTF-16", true},       {"utf-32", "UTF-32", true},
+	{"utf-32le", "UTF-32LE", true},   {"utf-32be", "UTF-32BE", true},
+	{"utf-7", "UTF-7", true},
+	{"iso-8859-1", "WINDOWS-1252", false}, {"iso8859-1", "WINDOWS-1252", false},
+	{"latin1", "WINDOWS-1252", false},     {"l1", "WINDOWS-1252", false},
+	{"tis-620", "CP874", false},      {"iso-8859-11", "CP874", false},
+	{"windows-874", "CP874", false},
+};
+
+const char *sk_charset_label_iconv(const char *label, bool *multibyte)
+{
+	bool mb = false;
+	const char *name = label;
+	if (!label || !*label) {
+		name = NULL;
+	} else {
+		switch (sk_charset_from_label(label)) {
+		case SK_CHARSET_ASCII:
+			name = "WINDOWS-1252"; /* 8-bit bytes under a 7-bit label */
+			break;
+		case SK_CHARSET_UTF8:
+			name = "UTF-8";
+			mb = true;
+			break;
+		case SK_CHARSET_ISO2022JP:
+			name = "CP50220";
+			mb = true;
+			break;
+		case SK_CHARSET_CP932:
+			name = "CP932";
+			mb = true;
+			break;
+		case SK_CHARSET_EUCJP:
+			name = "EUC-JP-MS";
+			mb = true;
+			break;
+		case SK_CHARSET_UTF16LE:
+			name = "UTF-16LE";
+			mb = true;
+			break;
+		case SK_CHARSET_UTF16BE:
+			name = "UTF-16BE";
+			mb = true;
+			break;
+		default:
+			for (size_t i = 0; i < sizeof(LABELS) / sizeof(LABELS[0]); i++)
+				if (!strcasecmp(label, LABELS[i].label)) {
+					name = LABELS[i].iconv;
+					mb = LABELS[i].multibyte;
+					break;
+				}
+			break;
+		}
+	}
+	if (multibyte)
+		*multibyte = mb;
+	return name;
+}
+
 /* ---- conversion ------------------------------------------------------------------ */
 
 enum { J_ASCII, J_KANJI, J_KANA, J_OTHER2 };

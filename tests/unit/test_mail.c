@@ -178,8 +178,10 @@ static void test_iso2022jp_circled(void **state)
 	has(r.text, "会議は①と②の議題です。㈱テスト");
 	has(r.text, "無害化");
 	hasnt(r.text, "\xEF\xBF\xBD"); /* no replacement character: no mojibake */
-	/* the encoded-word subject is kept as received */
-	has((const char *)r.out.data, "Subject: =?ISO-2022-JP?B?GyRCLSEbKEI=?=");
+	/* the encoded-word subject (① in ISO-2022-JP, which GMime cannot read) is decoded
+	 * as CP50220 and written anew in UTF-8 */
+	has((const char *)r.out.data, "Subject: =?UTF-8?B?4pGg?=");
+	assert_string_equal(r.subject, "①");
 	assert_string_equal(r.charset, "UTF-8"); /* ① is not in ISO-2022-JP proper */
 	mfree(&r);
 	/* without ①: the text keeps ISO-2022-JP (7bit) */
