@@ -14,7 +14,12 @@
  *    message's one budget, re-attached when delivered. Password ZIPs (PPAP) are not
  *    delivered (HOLD_ATTACH): the notice names them with the id of the message's stored
  *    original, from which an operator releases them. TNEF (winmail.dat) is opened and its
- *    files treated as attachments.
+ *    files treated as attachments. A forwarded message attached (message/rfc822) is shown
+ *    in the text (DEL_ATTACH) or rebuilt as mail under the same budget and re-attached
+ *    (SANITIZE_ATTACH).
+ *  - charsets: declared ones honoured, undeclared 8-bit header bytes detected with the
+ *    body's charset as a hint, encoded words and RFC 2231 names decoded (ISO-2022-JP as
+ *    CP50220) and written anew as clean 7-bit UTF-8 encoded words (docs/mail.md).
  *  - DLP (when o->dlp is set): the delivered text (the body and every delivered text
  *    attachment) is scanned; findings are "noted" report entries for the gate to decide on.
  *  - a notice at the top of the body (Japanese, or English), an external-sender warning,

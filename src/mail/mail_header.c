@@ -1,6 +1,8 @@
 /* Mail headers (see include/sekisho/mail.h): RFC 2047 encoded words and RFC 2231 parameters
  * decoded the way senders really write them, and clean 7-bit headers written back. */
+#include <ctype.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -495,31 +497,78 @@ static size_t u8len(const uint8_t *p, size_t n)
 	return l <= n ? l : n;
 }
 
+/* The bytes of one encoded word taken from t[0..n): whole characters, at most EW_BYTES,
+ * and a multiple of 3 when it is not the last (no base64 padding inside a run: GMime, for
+ * one, joins the words of a run before decoding them and loses what follows a '='). 0
+ * when no such cut exists (the word is then Q-encoded). */
+static size_t b_cut(const uint8_t *t, size_t n)
+{
+	size_t e = 0, best = 0;
+	while (e < n) {
+		size_t l = u8len(t + e, n - e);
+		if (e + l > EW_BYTES)
+			break;
+		e += l;
+		if (e % 3 == 0)
+			best = e;
+	}
+	return e == n ? e : best;
+}
+
+/* The bytes of one Q-encoded word taken from t[0..n): whole characters, at most 75
+ * characters in the word. */
+static size_t q_cut(const uint8_t *t, size_t n)
+{
+	size_t e = 0, w = 12; /* =?UTF-8?Q? and ?= */
+	while (e < n) {
+		size_t l = u8len(t + e, n - e), k = 0;
+		for (size_t j = 0; j < l; j++)
+			k += (t[e + j] >= 0x80 || !isalnum(t[e + j])) && t[e + j] != ' ' ? 3 : 1;
+		if (w + k > 75 && e)
+			break;
+		w += k;
+		e += l;
+	}
+	return e;
+}
+
 /* t[0..n) as encoded words, each after ws (the first) or a fold space. */
 static void f_encoded(fold *f, const char *ws, size_t wsl, bool space, const uint8_t *t, size_t n)
 {
 	size_t i = 0;
 	bool firstw = true;
 	while (i < n && !f->rc) {
-		size_t e = i;
-		while (e < n) {
-			size_t l = u8len(t + e, n - e);
-			if (e + l - i > EW_BYTES && e > i)
-				break;
-			e += l;
+		char w[96];
+		int wl;
+		size_t e = b_cut(t + i, n - i);
+		if (e) {
+			gchar *b64 = g_base64_encode(t + i, e);
+			wl = snprintf(w, sizeof(w), "=?UTF-8?B?%s?=", b64 ? b64 : "");
+			if (!b64)
+				wl = -1;
+			g_free(b64);
+		} else {
+			e = q_cut(t + i, n - i);
+			wl = snprintf(w, sizeof(w), "=?UTF-8?Q?");
+			for (size_t j = i; j < i + e && wl > 0 && (size_t)wl + 4 < sizeof(w); j++) {
+				uint8_t c = t[j];
+				wl += c == ' ' ? snprintf(w + wl, sizeof(w) - (size_t)wl, "_")
+				      : c < 0x80 && isalnum(c) ? snprintf(w + wl, sizeof(w) - (size_t)wl, "%c", c)
+				      : snprintf(w + wl, sizeof(w) - (size_t)wl, "=%02X", c);
+			}
+			if (wl > 0 && (size_t)wl + 3 <= sizeof(w))
+				wl += snprintf(w + wl, sizeof(w) - (size_t)wl, "?=");
+			else
+				wl = -1;
 		}
-		gchar *b64 = g_base64_encode(t + i, e - i);
-		char w[128];
-		int wl = snprintf(w, sizeof(w), "=?UTF-8?B?%s?=", b64 ? b64 : "");
-		g_free(b64);
-		if (!b64 || wl < 0 || (size_t)wl >= sizeof(w))
+		if (wl < 0 || (size_t)wl >= sizeof(w))
 			f->rc = SK_ENOMEM;
 		else if (firstw)
 			f_word(f, ws, wsl, space, w, (size_t)wl);
 		else
 			f_word(f, " ", 1, true, w, (size_t)wl);
 		firstw = false;
-		i = e;
+		i += e;
 	}
 }
 

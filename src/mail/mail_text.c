@@ -50,6 +50,17 @@ static int guess(const uint8_t *p, size_t n, sk_buf *out)
 	return rc;
 }
 
+/* A character of the Private Use Area (U+E000-U+F8FF: UTF-8 EE 80 80 to EF A3 BF) in
+ * the UTF-8 text: the user-defined rows of CP932 and EUC-JP-MS read almost any pair of
+ * high bytes into it, so a reading that needs them proves nothing. */
+static bool has_private_use(const uint8_t *u, size_t n)
+{
+	for (size_t i = 0; i + 2 < n; i++)
+		if (u[i] == 0xEE || (u[i] == 0xEF && u[i + 1] <= 0xA3))
+			return true;
+	return false;
+}
+
 /* A reading that is surely better than a declared charset that met invalid bytes: a
  * detected multi-byte charset (not a single-byte guess, which reads any bytes) in which
  * every byte is valid. Appends it and returns true; false (out unchanged) when none. */
@@ -68,7 +79,7 @@ static bool strict_guess(const uint8_t *p, size_t n, sk_buf *out, int *rc)
 		return false;
 	size_t mark = sk_buf_len(out), bad = 0;
 	*rc = conv(name, p, n, out, &bad);
-	if (*rc == 0 && bad) {
+	if (*rc == 0 && (bad || has_private_use(sk_buf_data(out) + mark, sk_buf_len(out) - mark))) {
 		sk_buf_truncate(out, mark);
 		return false;
 	}

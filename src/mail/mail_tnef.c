@@ -248,7 +248,7 @@ int sk_mail_tnef_read(const uint8_t *p, size_t n, const char *hint, size_t max_f
 	size_t nf = 0, cap = 0;
 	sk_mail_tnef_file *fv = NULL;
 	att a = {0};
-	bool in_att = false;
+	bool in_att = false, any = false;
 	char cs[16] = "";
 	int rc = 0;
 	while (!rc && !r.bad && r.off < r.n) {
@@ -258,6 +258,7 @@ int sk_mail_tnef_read(const uint8_t *p, size_t n, const char *hint, size_t max_f
 		const uint8_t *ck = take(&r, 2);
 		if (r.bad || !lvl)
 			break;
+		any = true;
 		uint16_t sum = 0;
 		for (uint32_t i = 0; i < len; i++)
 			sum = (uint16_t)(sum + d[i]);
@@ -307,8 +308,8 @@ int sk_mail_tnef_read(const uint8_t *p, size_t n, const char *hint, size_t max_f
 		rc = add_file(&a, cs, hint, &fv, &nf, &cap);
 	if (!rc && nf > max_files)
 		rc = SK_ELIMIT;
-	if (!rc && r.bad)
-		rc = SK_EFORMAT;
+	if (!rc && (r.bad || !any))
+		rc = SK_EFORMAT; /* cut, corrupt, or no attribute at all */
 	if (rc) {
 		sk_mail_tnef_free(fv, nf);
 		return rc;
