@@ -1,9 +1,12 @@
 /* The mail engine: the first byte picks the profile (DEL_ATTACH / SANITIZE_ATTACH),
  * the language and small limits, and whether the rest is the message or (bit 8) the bytes
  * of a TNEF attachment (winmail.dat, base64) in a fixed message, so that libytnef's
- * parser is reached by every mutation. Invariants: a delivered message
+ * parser is reached by every mutation; or (bit 16) a header value for the header readers
+ * and writer alone (bit 32: an address header, bit 64: a Big5 hint). Invariants: a delivered message
  * is written and carries X-Mail-Sanitized; a held one writes nothing, has a reason and a
- * blocked report. */
+ * blocked report. Headers: what the readers give is valid UTF-8 without control
+ * characters; what the writer gives is 7-bit, its lines folded (none over 998 octets, each
+ * continuation starting with whitespace), and a Subject reads back as the text written. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +14,87 @@
 
 #include "fuzzutil.h"
 #include "sekisho/mail.h"
+#include "sekisho/name.h"
+
+static void clean_utf8(const sk_buf *b)
+{
+	if (!sk_utf8_valid((const char *)sk_buf_data(b), sk_buf_len(b)))
+		abort();
+	const uint8_t *p = sk_buf_data(b);
+	for (size_t i = 0; i < sk_buf_len(b); i++)
+		if (p[i] < 0x20 || p[i] == 0x7f || (p[i] == 0xC2 && p[i + 1] <= 0x9F))
+			abort(); /* C0, DEL, C1 */
+}
+
+static void folded_7bit(const sk_buf *b)
+{
+	const uint8_t *p = sk_buf_data(b);
+	size_t n = sk_buf_len(b), col = 0;
+	if (!n || p[n - 1] != '\n')
+		abort();
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] >= 0x80 || !p[i] || p[i] == '\r')
+			abort();
+		if (p[i] == '\n' && i + 1 < n && p[i + 1] != ' ' && p[i + 1] != '\t')
+			abort(); /* a line that is not a continuation: a header injected */
+		col = p[i] == '\n' ? 0 : col + 1;
+		if (col > 998)
+			abort();
+	}
+}
+
+static void headers(uint8_t sel, const uint8_t *data, size_t size)
+{
+	char *v = malloc(size + 1);
+	if (!v)
+		return;
+	memcpy(v, data, size);
+	v[size] = 0;
+	const char *hint = sel & 64 ? "big5" : NULL;
+	sk_buf d, p, w, r;
+	sk_buf_init(&d, SK_BUF_MAX_DEFAULT);
+	sk_buf_init(&p, SK_BUF_MAX_DEFAULT);
+	sk_buf_init(&w, SK_BUF_MAX_DEFAULT);
+	sk_buf_init(&r, SK_BUF_MAX_DEFAULT);
+	if (sk_mail_header_decode(v, strlen(v), hint, sel & 32, &d))
+		abort();
+	clean_utf8(&d);
+	int rc = sk_mail_param_decode(v, "filename", hint, &p);
+	if (rc && rc != SK_ENOTFOUND)
+		abort();
+	clean_utf8(&p);
+	if (sk_mail_header_write(&w, sel & 32 ? "From" : "Subject", sk_buf_str(&d)))
+		abort();
+	folded_7bit(&w);
+	if (!(sel & 32)) {
+		/* read back: the text written, its ends trimmed */
+		const char *t = sk_buf_str(&d);
+		size_t tl = sk_buf_len(&d);
+		while (tl && *t == ' ')
+			t++, tl--;
+		while (tl && t[tl - 1] == ' ')
+			tl--;
+		const char *x = sk_buf_str(&w) + strlen("Subject:");
+		if (sk_mail_header_decode(x, strlen(x), NULL, false, &r))
+			abort();
+		const char *u = sk_buf_str(&r);
+		size_t ul = sk_buf_len(&r);
+		while (ul && *u == ' ')
+			u++, ul--;
+		while (ul && u[ul - 1] == ' ')
+			ul--;
+		if (ul != tl || memcmp(u, t, tl))
+			abort();
+	}
+	sk_buf_reset(&w);
+	if (sk_mail_filename_param(&w, sk_buf_str(&p), sel & 32))
+		abort();
+	sk_buf_free(&d);
+	sk_buf_free(&p);
+	sk_buf_free(&w);
+	sk_buf_free(&r);
+	free(v);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -19,6 +103,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t sel = data[0];
 	data++;
 	size--;
+	if (sel & 16) {
+		headers(sel, data, size);
+		return 0;
+	}
 	sk_mail_options o;
 	sk_mail_options_default(&o);
 	if (sel & 1)

@@ -85,7 +85,9 @@ sk_charset sk_charset_from_label(const char *label);
 const char *sk_charset_label_iconv(const char *label, bool *multibyte);
 
 /* A streaming conversion to UTF-8. `from` is an iconv name or "CP50220"/"ISO-2022-JP"
- * (read with the CP50220 extensions). Invalid bytes become U+FFFD (counted in *bad of
+ * (read with the CP50220 extensions); "UTF-8" is checked by us (RFC 3629: no overlong
+ * forms, surrogates or code points past U+10FFFF, which glibc's iconv lets through), so
+ * that the output is always valid UTF-8. Invalid bytes become U+FFFD (counted in *bad of
  * sk_charset_conv_feed). */
 typedef struct sk_charset_conv sk_charset_conv;
 

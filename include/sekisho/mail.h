@@ -153,7 +153,7 @@ int sk_mail_decode_undeclared(const uint8_t *p, size_t n, const char *hint, sk_b
  * same way (the .msg converter writes its headers with these too). */
 
 /* A raw header value as received (folded; encoded words; raw 8-bit) decoded to UTF-8,
- * appended to out: folds unfolded, control characters as spaces; RFC 2047 encoded words
+ * appended to out: folds unfolded, control characters (C0, DEL, C1) as spaces; RFC 2047 encoded words
  * in any charset (ISO-2022-JP as CP50220), adjacent words of one charset joined before
  * decoding (a character split between two words comes out whole), words glued to text or
  * inside a quoted string read too; raw 8-bit runs by sk_mail_decode_undeclared with hint.
@@ -173,10 +173,11 @@ int sk_mail_param_decode(const char *raw, const char *param, const char *hint, s
 
 /* Writes the header "Name: value\n" for a UTF-8 value, 7-bit and folded (lines of at most
  * 78 columns where there is whitespace to fold at): printable ASCII words as they are, runs
- * of other words as RFC 2047 encoded words (UTF-8, base64, at most 75 characters, never
+ * of other words as RFC 2047 encoded words (UTF-8, base64 or Q, at most 64 characters, never
  * splitting a character). From, To, Cc, Bcc, Reply-To, Sender (and Resent-*) are address
  * lists: each display name written as an atom run, a quoted-string or encoded words; an
- * address list that cannot be parsed is written as text. Control characters become
+ * address list that cannot be parsed, or that holds an 8-bit local part (SMTPUTF8, which no
+ * 7-bit header can carry), is written as text. Control characters (C0, C1) become
  * spaces. Returns 0 or SK_ENOMEM/SK_ELIMIT from o. */
 int sk_mail_header_write(sk_buf *o, const char *name, const char *value);
 

@@ -334,6 +334,8 @@ enum { J_ASCII, J_KANJI, J_KANA, J_OTHER2 };
 struct sk_charset_conv {
 	iconv_t cd;
 	bool iso;         /* ISO-2022-JP read as CP50220: rewritten to CP932 first */
+	bool utf8;        /* UTF-8 checked by us: glibc's iconv lets code points past
+			   * U+10FFFF through, which is no UTF-8 */
 	int mode;         /* ISO-2022-JP: the current G0 set */
 	bool so;          /* ISO-2022-JP: shifted out (half-width katakana) */
 	uint8_t carry[8]; /* bytes of a character cut at the end of the last call */
@@ -356,6 +358,7 @@ int sk_charset_conv_open(sk_charset_conv **c, const char *from, sk_error *err)
 	}
 	k->cd = cd;
 	k->iso = iso;
+	k->utf8 = !strcasecmp(from, "UTF-8") || !strcasecmp(from, "UTF8");
 	sk_buf_init(&k->sj, 0);
 	*c = k;
 	return 0;
@@ -488,6 +491,42 @@ static int run_iconv(sk_charset_conv *c, const uint8_t *p, size_t n, bool final,
 	return rc;
 }
 
+/* UTF-8 to UTF-8: valid sequences (RFC 3629) copied, every other byte U+FFFD; a sequence
+ * cut at the end waits for more unless final. */
+static int utf8_feed(const uint8_t *p, size_t n, bool final, sk_buf *out, size_t *bad,
+		     size_t *left)
+{
+	size_t i = 0, run = 0;
+	int rc = 0;
+	*left = 0;
+	while (i < n && !rc) {
+		uint8_t ch = p[i];
+		size_t l = ch < 0x80 ? 1 : ch >= 0xC2 && ch <= 0xDF ? 2 : ch >= 0xE0 && ch <= 0xEF ? 3
+			 : ch >= 0xF0 && ch <= 0xF4 ? 4 : 0;
+		if (l && i + l > n && !final) {
+			bool cont = true;
+			for (size_t j = i + 1; j < n; j++)
+				cont &= (p[j] & 0xC0) == 0x80;
+			if (cont) {
+				*left = n - i; /* cut: the rest comes with the next call */
+				break;
+			}
+		}
+		if (l && i + l <= n && sk_utf8_valid((const char *)p + i, l)) {
+			i += l;
+			continue;
+		}
+		rc = i > run ? sk_buf_add(out, p + run, i - run) : 0;
+		if (!rc)
+			rc = sk_buf_adds(out, REPL);
+		(*bad)++;
+		run = ++i;
+	}
+	if (!rc && i > run)
+		rc = sk_buf_add(out, p + run, i - run);
+	return rc;
+}
+
 int sk_charset_conv_feed(sk_charset_conv *c, const uint8_t *p, size_t n, bool final, sk_buf *out,
 			 size_t *bad, sk_error *err)
 {
@@ -517,6 +556,8 @@ int sk_charset_conv_feed(sk_charset_conv *c, const uint8_t *p, size_t n, bool fi
 			rc = run_iconv(c, sk_buf_data(&c->sj), sk_buf_len(&c->sj), final, out, &nbad, &l2);
 		left = n - used; /* whole pairs only reach iconv: l2 is always 0 */
 		(void)l2;
+	} else if (c->utf8) {
+		rc = utf8_feed(p, n, final, out, &nbad, &left);
 	} else if (n) {
 		rc = run_iconv(c, p, n, final, out, &nbad, &left);
 	} else if (final) {

@@ -751,12 +751,10 @@ static void walk(run *r, GMimeObject *obj, unsigned depth)
 			sk_buf_init(&tv, 65536);
 			if (sk_mail_header_decode(v, strlen(v), hint, false, &tv) != 0)
 				sk_buf_reset(&tv);
-			const char *t = sk_buf_str(&tv);
-			while (*t == ' ')
-				t++;
+			trim(&tv);
 			addstr(r, hs[i]);
 			addstr(r, ": ");
-			addstr(r, t);
+			addstr(r, sk_buf_str(&tv));
 			addstr(r, "\n");
 			sk_buf_free(&tv);
 		}

@@ -61,13 +61,23 @@ static int unfold(const char *raw, size_t n, sk_buf *u)
 	return rc;
 }
 
-/* Control characters of the UTF-8 text out[from..) become spaces: nothing decoded may
- * break a header line or hide in it. */
+/* Control characters (C0, DEL and C1) of the UTF-8 text out[from..) become spaces:
+ * nothing decoded may break a header line or hide in it. */
 static void controls_to_spaces(sk_buf *out, size_t from)
 {
-	for (size_t i = from; i < out->len; i++)
-		if (out->data[i] < 0x20 || out->data[i] == 0x7f)
-			out->data[i] = ' ';
+	size_t w = from;
+	for (size_t i = from; i < out->len; i++) {
+		uint8_t c = out->data[i];
+		if (c == 0xC2 && i + 1 < out->len && out->data[i + 1] >= 0x80 && out->data[i + 1] <= 0x9F) {
+			out->data[w++] = ' '; /* U+0080-U+009F */
+			i++;
+		} else {
+			out->data[w++] = c < 0x20 || c == 0x7f ? ' ' : c;
+		}
+	}
+	out->len = w;
+	if (out->data)
+		out->data[w] = 0;
 }
 
 /* An RFC 2047 encoded word at s[0..n): "=?charset[*lang]?B|Q?text?=" (no whitespace in
@@ -445,7 +455,8 @@ int sk_mail_param_decode(const char *raw, const char *param, const char *hint, s
 /* ---- writing ---------------------------------------------------------------------- */
 
 #define FOLD_AT 78
-#define EW_BYTES 39 /* UTF-8 bytes in one encoded word: 52 base64 characters, 64 in all */
+#define WORD_MAX 64 /* characters of an encoded or long ASCII word: with "Reply-To: " a line of 74 */
+#define EW_BYTES 39 /* UTF-8 bytes in one B word: 52 base64 characters, 64 in all */
 
 typedef struct fold {
 	sk_buf *o;
@@ -515,8 +526,8 @@ static size_t b_cut(const uint8_t *t, size_t n)
 	return e == n ? e : best;
 }
 
-/* The bytes of one Q-encoded word taken from t[0..n): whole characters, at most 75
- * characters in the word. */
+/* The bytes of one Q-encoded word taken from t[0..n): whole characters, at most
+ * WORD_MAX characters in the word. */
 static size_t q_cut(const uint8_t *t, size_t n)
 {
 	size_t e = 0, w = 12; /* =?UTF-8?Q? and ?= */
@@ -524,7 +535,7 @@ static size_t q_cut(const uint8_t *t, size_t n)
 		size_t l = u8len(t + e, n - e), k = 0;
 		for (size_t j = 0; j < l; j++)
 			k += (t[e + j] >= 0x80 || !isalnum(t[e + j])) && t[e + j] != ' ' ? 3 : 1;
-		if (w + k > 75 && e)
+		if (w + k > WORD_MAX && e)
 			break;
 		w += k;
 		e += l;
@@ -574,8 +585,8 @@ static void f_encoded(fold *f, const char *ws, size_t wsl, bool space, const uin
 
 static bool ascii_word(const uint8_t *w, size_t n)
 {
-	if (n > FOLD_AT - 2)
-		return false; /* cannot be folded: encoded words can */
+	if (n > WORD_MAX)
+		return false; /* would not fit a line: encoded words can be cut */
 	for (size_t i = 0; i < n; i++)
 		if (w[i] < 0x21 || w[i] > 0x7e)
 			return false;
@@ -684,6 +695,32 @@ static void f_phrase(fold *f, const char *name, bool space)
 
 static void f_addresses(fold *f, InternetAddressList *l);
 
+/* Every address of the list printable ASCII (the domain in punycode)? An 8-bit local part
+ * (SMTPUTF8) cannot be written in a 7-bit header: the list is then written as text. */
+static bool ascii_addresses(InternetAddressList *l)
+{
+	int k = l ? internet_address_list_length(l) : 0;
+	for (int i = 0; i < k; i++) {
+		InternetAddress *a = internet_address_list_get_address(l, i);
+		if (INTERNET_ADDRESS_IS_GROUP(a)) {
+			if (!ascii_addresses(internet_address_group_get_members(INTERNET_ADDRESS_GROUP(a))))
+				return false;
+			continue;
+		}
+		InternetAddressMailbox *mb = INTERNET_ADDRESS_MAILBOX(a);
+		const char *addr = internet_address_mailbox_get_addr(mb);
+		for (const char *p = addr ? addr : ""; *p; p++)
+			if ((unsigned char)*p >= 0x80) {
+				addr = internet_address_mailbox_get_idn_addr(mb);
+				break;
+			}
+		for (const char *p = addr ? addr : ""; *p; p++)
+			if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+				return false;
+	}
+	return true;
+}
+
 static void f_address(fold *f, InternetAddress *a, bool last)
 {
 	const char *name = internet_address_get_name(a);
@@ -706,7 +743,7 @@ static void f_address(fold *f, InternetAddress *a, bool last)
 		bool ascii = true;
 		for (const char *p = addr ? addr : ""; *p; p++)
 			ascii &= (unsigned char)*p < 0x80;
-		if (!ascii) /* the domain in punycode; an 8-bit local part stays UTF-8 */
+		if (!ascii) /* the domain in punycode (ascii_addresses checked the rest) */
 			addr = internet_address_mailbox_get_idn_addr(mb);
 		char *w = g_strdup_printf(named ? "<%s>%s" : "%s%s", addr ? addr : "", last ? "" : ",");
 		if (!w)
@@ -757,7 +794,7 @@ int sk_mail_header_write(sk_buf *o, const char *name, const char *value)
 		g_mime_parser_options_set_rfc2047_compliance_mode(po, GMIME_RFC_COMPLIANCE_LOOSE);
 		l = internet_address_list_parse(po, sk_buf_str(&c));
 		g_mime_parser_options_free(po);
-		if (l && internet_address_list_length(l) == 0) {
+		if (l && (internet_address_list_length(l) == 0 || !ascii_addresses(l))) {
 			g_object_unref(l);
 			l = NULL;
 		}
