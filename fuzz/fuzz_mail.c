@@ -43,6 +43,18 @@ static void folded_7bit(const sk_buf *b)
 	}
 }
 
+static const char *trimmed(const sk_buf *b, size_t *len)
+{
+	const char *t = sk_buf_str(b);
+	size_t tl = sk_buf_len(b);
+	while (tl && *t == ' ')
+		t++, tl--;
+	while (tl && t[tl - 1] == ' ')
+		tl--;
+	*len = tl;
+	return t;
+}
+
 static void headers(uint8_t sel, const uint8_t *data, size_t size)
 {
 	char *v = malloc(size + 1);
@@ -68,21 +80,11 @@ static void headers(uint8_t sel, const uint8_t *data, size_t size)
 	folded_7bit(&w);
 	if (!(sel & 32)) {
 		/* read back: the text written, its ends trimmed */
-		const char *t = sk_buf_str(&d);
-		size_t tl = sk_buf_len(&d);
-		while (tl && *t == ' ')
-			t++, tl--;
-		while (tl && t[tl - 1] == ' ')
-			tl--;
 		const char *x = sk_buf_str(&w) + strlen("Subject:");
 		if (sk_mail_header_decode(x, strlen(x), NULL, false, &r))
 			abort();
-		const char *u = sk_buf_str(&r);
-		size_t ul = sk_buf_len(&r);
-		while (ul && *u == ' ')
-			u++, ul--;
-		while (ul && u[ul - 1] == ' ')
-			ul--;
+		size_t tl, ul;
+		const char *t = trimmed(&d, &tl), *u = trimmed(&r, &ul);
 		if (ul != tl || memcmp(u, t, tl))
 			abort();
 	}

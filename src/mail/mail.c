@@ -99,6 +99,19 @@ typedef struct run {
 
 #define T(r, ja, en_) ((r)->en ? (en_) : (ja))
 
+/* What a run holds: its re-attachments, its text and its list. */
+static void run_free(run *r)
+{
+	for (size_t i = 0; i < r->nra; i++) {
+		free(r->ra[i].name);
+		free(r->ra[i].ctype);
+		free(r->ra[i].data);
+	}
+	free(r->ra);
+	sk_buf_free(&r->body);
+	sk_buf_free(&r->list);
+}
+
 static void set_fatal(run *r, int rc, const char *what)
 {
 	if (!r->fatal) {
@@ -586,14 +599,7 @@ static void attached_message(run *r, GMimeMessage *m, unsigned depth)
 			  sk_buf_str(&nm), strlen(orig), hex, r->o->original_id, NULL);
 	}
 	free(orig);
-	for (size_t i = 0; i < s.nra; i++) {
-		free(s.ra[i].name);
-		free(s.ra[i].ctype);
-		free(s.ra[i].data);
-	}
-	free(s.ra);
-	sk_buf_free(&s.body);
-	sk_buf_free(&s.list);
+	run_free(&s);
 	sk_buf_free(&out);
 	sk_buf_free(&nm);
 }
@@ -1292,14 +1298,7 @@ static int sanitize(const sk_mail_options *o, sk_budget *budget, const uint8_t *
 	}
 	if (m)
 		g_object_unref(m);
-	for (size_t i = 0; i < r.nra; i++) {
-		free(r.ra[i].name);
-		free(r.ra[i].ctype);
-		free(r.ra[i].data);
-	}
-	free(r.ra);
-	sk_buf_free(&r.body);
-	sk_buf_free(&r.list);
+	run_free(&r);
 	sk_report_free(&local);
 	if (budget) { /* the usage goes back to the caller's budget */
 		budget->expanded = r.budget.expanded;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "sekisho/charset.h"
+#include "sekisho/codec.h"
 #include "sekisho/mail.h"
 
 #define TNEF_SIGNATURE 0x223E9F78u
@@ -41,24 +42,9 @@
 #define PR_ATTACH_LONG_FILENAME 0x3707u
 #define PR_ATTACH_FILENAME 0x3704u
 
-typedef struct rd {
-	const uint8_t *p;
-	size_t n, off;
-	bool bad;
-} rd;
-
-static uint32_t u32(rd *r)
-{
-	if (r->bad || r->n - r->off < 4) {
-		r->bad = true;
-		return 0;
-	}
-	const uint8_t *q = r->p + r->off;
-	r->off += 4;
-	return (uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 | (uint32_t)q[3] << 24;
-}
-
-static const uint8_t *take(rd *r, size_t k)
+/* k bytes of the stream (the codec reader's little-endian fields for the rest; a short
+ * field or run of bytes sets bad) */
+static const uint8_t *take(sk_codec_rd *r, size_t k)
 {
 	if (r->bad || r->n - r->off < k) {
 		r->bad = true;
@@ -85,28 +71,28 @@ typedef struct att {
 static void mapi_props(const uint8_t *p, size_t n, att *a)
 {
 	att found = {0};
-	rd r = {.p = p, .n = n};
-	uint32_t count = u32(&r);
+	sk_codec_rd r = {.p = p, .n = n};
+	uint32_t count = sk_codec_get_u32(&r);
 	for (uint32_t i = 0; i < count && !r.bad; i++) {
-		uint32_t tag = u32(&r);
+		uint32_t tag = sk_codec_get_u32(&r);
 		uint32_t type = tag & 0xFFFFu, id = tag >> 16;
 		if (id >= 0x8000u) { /* a named property: GUID, then an id or a name */
 			take(&r, 16);
-			uint32_t kind = u32(&r);
+			uint32_t kind = sk_codec_get_u32(&r);
 			if (kind == 0)
-				u32(&r);
+				sk_codec_get_u32(&r);
 			else if (kind == 1)
-				take(&r, pad4(u32(&r)));
+				take(&r, pad4(sk_codec_get_u32(&r)));
 			else
 				r.bad = true;
 		}
 		bool mv = type & MV_FLAG;
 		type &= ~MV_FLAG;
-		uint32_t values = mv ? u32(&r) : 1;
+		uint32_t values = mv ? sk_codec_get_u32(&r) : 1;
 		bool var = type == PT_STRING8 || type == PT_UNICODE || type == PT_BINARY ||
 			   type == PT_OBJECT;
 		if (var && !mv)
-			u32(&r); /* the count of values, always 1 */
+			sk_codec_get_u32(&r); /* the count of values, always 1 */
 		if (values > r.n) /* each value takes at least one byte: refused early */
 			r.bad = true;
 		for (uint32_t v = 0; v < values && !r.bad; v++) {
@@ -140,7 +126,7 @@ static void mapi_props(const uint8_t *p, size_t n, att *a)
 				take(&r, fixed);
 				continue;
 			}
-			uint32_t len = u32(&r);
+			uint32_t len = sk_codec_get_u32(&r);
 			const uint8_t *d = take(&r, len);
 			take(&r, pad4(len) - len);
 			if (r.bad || mv || v)
@@ -241,8 +227,8 @@ int sk_mail_tnef_read(const uint8_t *p, size_t n, const char *hint, size_t max_f
 {
 	*files = NULL;
 	*nfiles = 0;
-	rd r = {.p = p, .n = n};
-	if (u32(&r) != TNEF_SIGNATURE)
+	sk_codec_rd r = {.p = p, .n = n};
+	if (sk_codec_get_u32(&r) != TNEF_SIGNATURE)
 		return SK_EFORMAT;
 	take(&r, 2); /* the key */
 	size_t nf = 0, cap = 0;
@@ -253,7 +239,7 @@ int sk_mail_tnef_read(const uint8_t *p, size_t n, const char *hint, size_t max_f
 	int rc = 0;
 	while (!rc && !r.bad && r.off < r.n) {
 		const uint8_t *lvl = take(&r, 1);
-		uint32_t id = u32(&r), len = u32(&r);
+		uint32_t id = sk_codec_get_u32(&r), len = sk_codec_get_u32(&r);
 		const uint8_t *d = take(&r, len);
 		const uint8_t *ck = take(&r, 2);
 		if (r.bad || !lvl)
