@@ -481,7 +481,8 @@ static void trim(sk_buf *b)
 
 /* The file name of a part decoded to UTF-8 into nb (reset first): Content-Disposition's
  * filename, else Content-Type's name, as sk_mail_param_decode reads them; GMime's reading
- * fn when the raw headers give none; empty when the part has no name. */
+ * fn when the raw headers give none; empty when the part has no name (or only names longer
+ * than nb holds). */
 static void part_name(run *r, GMimeObject *obj, const char *fn, sk_buf *nb)
 {
 	static const char *const where[][2] = {{"Content-Disposition", "filename"},
@@ -498,13 +499,15 @@ static void part_name(run *r, GMimeObject *obj, const char *fn, sk_buf *nb)
 			trim(nb);
 			if (nb->len)
 				return;
-		} else if (rc != SK_ENOTFOUND) {
+		} else if (rc == SK_ENOMEM) {
 			set_fatal(r, rc, "attachment name");
 			break;
 		}
 	}
 	sk_buf_reset(nb);
-	if (fn && *fn && !r->fatal && sk_buf_adds(nb, fn) == 0) {
+	if (fn && *fn && !r->fatal && sk_buf_adds(nb, fn) != 0)
+		sk_buf_reset(nb); /* too long */
+	else if (fn && *fn && !r->fatal) {
 		for (size_t i = 0; i < nb->len; i++)
 			if (nb->data[i] < 0x20 || nb->data[i] == 0x7f)
 				nb->data[i] = ' ';
@@ -1032,6 +1035,12 @@ static int write_message(run *r, GMimeMessage *m, sk_buf *o)
 		GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
 		if (keep_header(g_mime_header_get_name(h)))
 			rc = put_header(o, h, r->hint);
+	}
+	if (rc == SK_ELIMIT) {
+		/* a header value of more than 1 MiB (an attached message's: the top one's
+		 * header block is under max_header) */
+		hold(r, SK_REASON_LIMIT_SIZE, "header too large");
+		return 0;
 	}
 	char dom[256];
 	const char *ext = external_domain(r->o, m, dom, sizeof(dom));

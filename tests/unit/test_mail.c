@@ -982,6 +982,42 @@ static void test_tnef_names(void **state)
 	sk_buf_free(&t);
 }
 
+
+/* Over-long values: a name longer than 4 KiB is no name; an attached message's header
+ * value over 1 MiB holds the message (the top header block is under max_header). */
+static void test_header_limits(void **state)
+{
+	sk_buf m;
+	sk_buf_init(&m, 1 << 24);
+	sk_buf_adds(&m, "From: a@example.com\nSubject: s\nMIME-Version: 1.0\n"
+			"Content-Type: multipart/mixed; boundary=B\n\n--B\n\nsee\n--B\n"
+			"Content-Type: application/octet-stream\nContent-Disposition: attachment; filename=\"");
+	for (int i = 0; i < 2000; i++)
+		sk_buf_adds(&m, "名");
+	sk_buf_adds(&m, ".txt\"\n\nx\n--B--\n");
+	mrun r;
+	assert_int_equal(mail(NULL, sk_buf_str(&m), sk_buf_len(&m), &r), 0);
+	assert_false(r.res.held);
+	has(r.text, "削除: (名前なし) (1 バイト");
+	mfree(&r);
+	sk_buf_reset(&m);
+	sk_buf_adds(&m, "From: a@example.com\nSubject: s\nMIME-Version: 1.0\n"
+			"Content-Type: multipart/mixed; boundary=B\n\n--B\n\nsee\n--B\n"
+			"Content-Type: message/rfc822\nContent-Disposition: attachment\n\n"
+			"From: b@example.com\nSubject: ");
+	for (int i = 0; i < 400000; i++)
+		sk_buf_adds(&m, "件");
+	sk_buf_adds(&m, "\n\ninner\n--B--\n");
+	sk_mail_options o;
+	sk_mail_options_default(&o);
+	assert_int_equal(sk_mail_options_profile(&o, "sanitize"), 0);
+	assert_int_equal(mail(&o, sk_buf_str(&m), sk_buf_len(&m), &r), 0);
+	assert_true(r.res.held);
+	assert_int_equal(r.res.reason, SK_REASON_LIMIT_SIZE);
+	mfree(&r);
+	sk_buf_free(&m);
+}
+
 struct qenv {
 	char dir[64];
 	sk_audit *audit;
@@ -1542,6 +1578,7 @@ int main(void)
 		cmocka_unit_test(test_attached_message),
 		cmocka_unit_test(test_tnef_malformed),
 		cmocka_unit_test(test_tnef_names),
+		cmocka_unit_test(test_header_limits),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	g_mime_shutdown();
