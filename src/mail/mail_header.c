@@ -239,7 +239,7 @@ int sk_mail_header_decode(const char *raw, size_t n, const char *hint, bool phra
 			escaped = false;
 			continue;
 		}
-		if (is_ws(s[i]) && !d.inquote) {
+		if (is_ws(s[i])) { /* also in a quoted-string: words there are joined too */
 			if (!wsl)
 				ws0 = i;
 			wsl++;

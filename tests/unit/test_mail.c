@@ -480,6 +480,10 @@ static void test_header_decode(void **state)
 	       "\"山田, 太郎\" <t@example.jp>");
 	dec_is("\"=?UTF-8?Q?a=22b?=\" <t@example.jp>", NULL, true, "\"a\\\"b\" <t@example.jp>");
 	dec_is("=?UTF-8?B?5bGx55Sw?= <t@example.jp>", NULL, true, "山田 <t@example.jp>");
+	/* words in a quoted display name (Japanese mailers write them so) are joined too */
+	dec_is("\"=?UTF-8?B?5bGx55Sw44CA?= =?UTF-8?B?5aSq6YOO?=\" <t@example.jp>", NULL, true,
+	       "\"山田　太郎\" <t@example.jp>");
+	dec_is("\"=?UTF-8?B?5bGx?= x\" <t@example.jp>", NULL, true, "\"山 x\" <t@example.jp>");
 	sk_buf_free(&b);
 	sk_buf_free(&j);
 }
