@@ -171,7 +171,8 @@ int sk_mail_decode_undeclared(const uint8_t *p, size_t n, const char *hint, sk_b
 			goto done;
 		out->len = mark;
 	}
-	rc = h ? conv(h, p, n, out, &bad) : SK_EINVAL;
+	/* (ISO-2022-JP would turn 8-bit bytes into '?': CP932 reads them better) */
+	rc = h && strcmp(h, "CP50220") ? conv(h, p, n, out, &bad) : SK_EINVAL;
 	if (rc == SK_EINVAL) {
 		out->len = mark;
 		rc = conv("CP932", p, n, out, &bad);
