@@ -663,15 +663,15 @@ static bool ascii_text(const char *s)
 	return !strstr(s, "=?");
 }
 
-/* A display name: atoms as they are, printable ASCII with specials as a quoted-string,
- * anything else as encoded words. */
+/* A display name: atoms as they are, printable ASCII with specials as a quoted-string
+ * (when it fits a line), anything else as encoded words. */
 static void f_phrase(fold *f, const char *name, bool space)
 {
 	if (atom_phrase(name)) {
 		f_text(f, (const uint8_t *)name, strlen(name));
 		return;
 	}
-	if (ascii_text(name)) {
+	if (ascii_text(name) && strlen(name) + 2 <= WORD_MAX) {
 		sk_buf q;
 		sk_buf_init(&q, SK_BUF_MAX_DEFAULT);
 		int rc = sk_buf_addc(&q, '"');
@@ -695,8 +695,9 @@ static void f_phrase(fold *f, const char *name, bool space)
 
 static void f_addresses(fold *f, InternetAddressList *l);
 
-/* Every address of the list printable ASCII (the domain in punycode)? An 8-bit local part
- * (SMTPUTF8) cannot be written in a 7-bit header: the list is then written as text. */
+/* Every address of the list printable ASCII (the domain in punycode) and at most 254
+ * characters (RFC 5321)? An 8-bit local part (SMTPUTF8) cannot be written in a 7-bit
+ * header, nor a longer address on a line: the list is then written as text. */
 static bool ascii_addresses(InternetAddressList *l)
 {
 	int k = l ? internet_address_list_length(l) : 0;
@@ -717,6 +718,8 @@ static bool ascii_addresses(InternetAddressList *l)
 		for (const char *p = addr ? addr : ""; *p; p++)
 			if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
 				return false;
+		if (addr && strlen(addr) > 254)
+			return false;
 	}
 	return true;
 }

@@ -611,6 +611,25 @@ static void test_header_write(void **state)
 	assert_string_equal(internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(a)), "t@example.jp");
 	g_object_unref(l);
 	sk_buf_reset(&o);
+	/* a quoted name too long for a line is encoded (found by fuzz_mail: one line of 1,630
+	 * octets); an address longer than 254 characters makes the list text */
+	char nm[1200];
+	memset(nm, 'v', sizeof(nm));
+	memcpy(nm, "\"a, ", 4);
+	memcpy(nm + sizeof(nm) - 20, "\" <t@example.jp>", 17);
+	assert_int_equal(sk_mail_header_write(&o, "From", nm), 0);
+	header_shape(sk_buf_str(&o), 78);
+	l = internet_address_list_parse(NULL, sk_buf_str(&o) + 5);
+	assert_int_equal(internet_address_list_length(l), 1);
+	assert_int_equal(strlen(internet_address_get_name(internet_address_list_get_address(l, 0))),
+			 sizeof(nm) - 21);
+	g_object_unref(l);
+	sk_buf_reset(&o);
+	memset(nm, 'x', 300);
+	strcpy(nm + 300, "@example.jp");
+	assert_int_equal(sk_mail_header_write(&o, "To", nm), 0);
+	header_shape(sk_buf_str(&o), 78);
+	sk_buf_reset(&o);
 	/* many addresses fold between them; a group stays a group */
 	assert_int_equal(sk_mail_header_write(&o, "Cc", "課長 <a@example.jp>, 係長 <b@example.jp>, "
 					     "担当者 <c@example.jp>, 部長 <d@example.jp>, all: e@example.jp, f@example.jp;"), 0);
