@@ -74,8 +74,20 @@ const char *sk_charset_iconv_name(const sk_charset_guess *g);
  * none of the Japanese, UTF or ASCII labels. */
 sk_charset sk_charset_from_label(const char *label);
 
+/* The iconv name that reads text declared with the MIME label best: the Japanese labels
+ * as sk_charset_iconv_name reads them (Shift_JIS → CP932, EUC-JP → EUC-JP-MS, ISO-2022-JP →
+ * CP50220), and the superset a sender's program most likely wrote for the others (GB2312/
+ * GBK → GB18030, EUC-KR/KS_C_5601-1987 → CP949, ISO-8859-1/US-ASCII → WINDOWS-1252,
+ * TIS-620 → CP874); any other label as it is (iconv may not know it). NULL for a NULL or
+ * empty label. *multibyte (may be NULL): the charset is a CJK or UTF encoding, whose
+ * multi-byte sequences a text in another charset seldom forms (single-byte charsets read
+ * any bytes, so reading cleanly says nothing for them; unknown labels count as single-byte). */
+const char *sk_charset_label_iconv(const char *label, bool *multibyte);
+
 /* A streaming conversion to UTF-8. `from` is an iconv name or "CP50220"/"ISO-2022-JP"
- * (read with the CP50220 extensions). Invalid bytes become U+FFFD (counted in *bad of
+ * (read with the CP50220 extensions); "UTF-8" is checked by us (RFC 3629: no overlong
+ * forms, surrogates or code points past U+10FFFF, which glibc's iconv lets through), so
+ * that the output is always valid UTF-8. Invalid bytes become U+FFFD (counted in *bad of
  * sk_charset_conv_feed). */
 typedef struct sk_charset_conv sk_charset_conv;
 

@@ -14,7 +14,12 @@
  *    message's one budget, re-attached when delivered. Password ZIPs (PPAP) are not
  *    delivered (HOLD_ATTACH): the notice names them with the id of the message's stored
  *    original, from which an operator releases them. TNEF (winmail.dat) is opened and its
- *    files treated as attachments.
+ *    files treated as attachments. A forwarded message attached (message/rfc822) is shown
+ *    in the text (DEL_ATTACH) or rebuilt as mail under the same budget and re-attached
+ *    (SANITIZE_ATTACH).
+ *  - charsets: declared ones honoured, undeclared 8-bit header bytes detected with the
+ *    body's charset as a hint, encoded words and RFC 2231 names decoded (ISO-2022-JP as
+ *    CP50220) and written anew as clean 7-bit UTF-8 encoded words (docs/mail.md).
  *  - DLP (when o->dlp is set): the delivered text (the body and every delivered text
  *    attachment) is scanned; findings are "noted" report entries for the gate to decide on.
  *  - a notice at the top of the body (Japanese, or English), an external-sender warning,
@@ -127,22 +132,89 @@ int sk_mail_neutralize_text(const char *s, size_t n, sk_buf *out, uint32_t *coun
  * may be missing (an allocation failed); SK_ELIMIT over 2 GiB. */
 int sk_mail_html_text(const char *html, size_t n, const sk_budget *b, sk_buf *out,
 		      sk_reason *why, sk_error *err);
-/* Decodes text in the charset label (may be NULL) to UTF-8, guessing when the label is
- * missing or wrong; ISO-2022-JP is read as CP50220. Appends to out. */
+/* Decodes text declared in the charset label (may be NULL) to UTF-8. A declared charset is
+ * honoured (read as its usual superset: sk_charset_label_iconv; ISO-2022-JP as CP50220);
+ * bytes it cannot read become U+FFFD, unless a detected multi-byte charset reads every
+ * byte (mislabelled text). A missing, 7-bit or UTF-8 label that does not fit the bytes, or
+ * a label iconv does not know: detected (charset.h). Appends to out. */
 int sk_mail_decode_text(const uint8_t *p, size_t n, const char *label, sk_buf *out,
 			sk_error *err);
+/* Decodes undeclared text (raw 8-bit header bytes, TNEF names) to UTF-8, appended to out:
+ * ASCII and valid UTF-8 unchanged, raw ISO-2022-JP escapes read as CP50220; else, in
+ * order, the first that reads every byte: `hint` (the charset the body declared, may be
+ * NULL) when it is multi-byte, a detected multi-byte charset, `hint` when single-byte, a
+ * single-byte charset uchardet named; else `hint` or CP932 with U+FFFD for what it cannot
+ * read. Never a Latin-1 default. */
+int sk_mail_decode_undeclared(const uint8_t *p, size_t n, const char *hint, sk_buf *out,
+			      sk_error *err);
+
+/* ---- headers (src/mail/mail_header.c) ----
+ * Reading what senders write, and writing 7-bit headers that every reader decodes the
+ * same way (the .msg converter writes its headers with these too). */
+
+/* A raw header value as received (folded; encoded words; raw 8-bit) decoded to UTF-8,
+ * appended to out: folds unfolded, control characters (C0, DEL, C1) as spaces; RFC 2047 encoded words
+ * in any charset (ISO-2022-JP as CP50220), adjacent words of one charset joined before
+ * decoding (a character split between two words comes out whole), words glued to text or
+ * inside a quoted string read too; raw 8-bit runs by sk_mail_decode_undeclared with hint.
+ * `phrase`: for an address header, the decoded text of encoded words outside a quoted
+ * string is written as a quoted-string when it holds a character special there (so that
+ * "=?…?= <a@b>" with a comma in the name stays one address). Returns 0 or SK_ENOMEM/
+ * SK_ELIMIT from out. */
+int sk_mail_header_decode(const char *raw, size_t n, const char *hint, bool phrase,
+			  sk_buf *out);
+
+/* The parameter `param` ("filename", "name") of a raw Content-Disposition or Content-Type
+ * value, decoded to UTF-8 (appended to out): RFC 2231 (filename*=charset'lang'%XX…, and
+ * continuations filename*0*=…; filename*1=… joined before decoding), a quoted or bare value
+ * with encoded words, raw 8-bit by hint. The extended form wins over the plain one.
+ * Returns 0, SK_ENOTFOUND when the value has no such parameter, SK_ENOMEM/SK_ELIMIT. */
+int sk_mail_param_decode(const char *raw, const char *param, const char *hint, sk_buf *out);
+
+/* Writes the header "Name: value\n" for a UTF-8 value, 7-bit and folded (lines of at most
+ * 78 columns where there is whitespace to fold at): printable ASCII words as they are, runs
+ * of other words as RFC 2047 encoded words (UTF-8, base64 or Q, at most 64 characters, never
+ * splitting a character). From, To, Cc, Bcc, Reply-To, Sender (and Resent-*) are address
+ * lists: each display name written as an atom run, a quoted-string or encoded words; an
+ * address list that cannot be parsed, or that holds an 8-bit local part (SMTPUTF8, which no
+ * 7-bit header can carry), is written as text. Control characters (C0, C1) become
+ * spaces. Returns 0 or SK_ENOMEM/SK_ELIMIT from o. */
+int sk_mail_header_write(sk_buf *o, const char *name, const char *value);
+
+/* The parameters of an attachment's file name for the Content-Type (`; name="…"`, encoded
+ * words for old readers) or, with disposition, the Content-Disposition (`; filename*=
+ * UTF-8''…` RFC 2231, with continuations on folded lines): appended to o. A printable
+ * ASCII name is written as a quoted-string. */
+int sk_mail_filename_param(sk_buf *o, const char *name, bool disposition);
+
+/* ---- TNEF (src/mail/mail_tnef.c) ---- */
+
+typedef struct sk_mail_tnef_file {
+	sk_buf name;         /* UTF-8 ("attachment.bin" when the stream names none) */
+	const uint8_t *data; /* into the stream */
+	size_t len;
+} sk_mail_tnef_file;
+
+/* The files attached in a TNEF stream p[0..n) (winmail.dat, application/ms-tnef): each
+ * attachment's data (attAttachData, or its PR_ATTACH_DATA_BIN property) and name (its MAPI
+ * long file name, UTF-16 or 8-bit, else its title), 8-bit names in the stream's OEM code
+ * page, or by hint when it gives none. The whole stream is read and every attribute's
+ * checksum verified before anything is returned: SK_EFORMAT when it is not TNEF, is cut
+ * or corrupt (nothing is taken from it); SK_ELIMIT over max_files files; SK_ENOMEM. On 0,
+ * *files (*nfiles of them, attachments without data left out) is freed with
+ * sk_mail_tnef_free. */
+int sk_mail_tnef_read(const uint8_t *p, size_t n, const char *hint, size_t max_files,
+		      sk_mail_tnef_file **files, size_t *nfiles);
+void sk_mail_tnef_free(sk_mail_tnef_file *files, size_t n);
 
 /* ---- writing a new message: the one MIME writer (sk_mail_sanitize's, and the Outlook .msg
- * module's, src/cdr/msg.c) ---- */
+ * module's, src/cdr/msg.c); headers with sk_mail_header_write ---- */
 
-/* "Name: value" with value (UTF-8; CR, LF and TAB read as spaces) as RFC 2047 encoded
- * words where it is not ASCII; From, To, Cc, Reply-To and Sender parsed as address lists
- * (display names encoded, addresses kept); folded before a space past 76 columns. */
-int sk_mail_put_header(sk_buf *o, const char *name, const char *value);
 /* A text/plain part: its header (charset) and the text p[0..n) in base64 lines. */
 int sk_mail_put_text(sk_buf *o, const char *charset, const uint8_t *p, size_t n);
-/* An attachment part: Content-Type ctype, Content-Disposition attachment with the UTF-8
- * file name in RFC 2231 form, the bytes in base64 lines (a 7-bit message/rfc822 as it is). */
+/* An attachment part: Content-Type ctype and Content-Disposition attachment with the file
+ * name (sk_mail_filename_param: encoded words in the type, RFC 2231 in the disposition;
+ * none in a message's type), the bytes in base64 lines (a 7-bit message/rfc822 as it is). */
 int sk_mail_put_file(sk_buf *o, const char *name, const char *ctype, const uint8_t *p, size_t n);
 
 #endif

@@ -249,6 +249,84 @@ sk_charset sk_charset_from_label(const char *label)
 	return SK_CHARSET_8BIT;
 }
 
+/* Labels of other charsets, read as the superset a sender's program most likely wrote
+ * (the WHATWG encoding standard's choices: GB2312/GBK as GB18030, EUC-KR as CP949 (UHC),
+ * ISO-8859-1 and US-ASCII-with-8-bit as WINDOWS-1252, TIS-620 as CP874). */
+static const struct {
+	const char *label, *iconv;
+	bool multibyte;
+} LABELS[] = {
+	{"big5", "BIG5", true},           {"x-big5", "BIG5", true},
+	{"cn-big5", "BIG5", true},        {"cp950", "BIG5", true},
+	{"big5-hkscs", "BIG5-HKSCS", true},
+	{"gb2312", "GB18030", true},      {"gbk", "GB18030", true},
+	{"x-gbk", "GB18030", true},       {"cp936", "GB18030", true},
+	{"gb18030", "GB18030", true},     {"euc-cn", "GB18030", true},
+	{"csgb2312", "GB18030", true},    {"hz-gb-2312", "HZ-GB-2312", true},
+	{"euc-kr", "CP949", true},        {"ks_c_5601-1987", "CP949", true},
+	{"ks_c_5601", "CP949", true},     {"ksc5601", "CP949", true},
+	{"cp949", "CP949", true},         {"windows-949", "CP949", true},
+	{"iso-2022-kr", "ISO-2022-KR", true},
+	{"euc-tw", "EUC-TW", true},
+	{"utf-16", "UTF-16", true},       {"utf-32", "UTF-32", true},
+	{"utf-32le", "UTF-32LE", true},   {"utf-32be", "UTF-32BE", true},
+	{"utf-7", "UTF-7", true},
+	{"iso-8859-1", "WINDOWS-1252", false}, {"iso8859-1", "WINDOWS-1252", false},
+	{"latin1", "WINDOWS-1252", false},     {"l1", "WINDOWS-1252", false},
+	{"tis-620", "CP874", false},      {"iso-8859-11", "CP874", false},
+	{"windows-874", "CP874", false},
+};
+
+const char *sk_charset_label_iconv(const char *label, bool *multibyte)
+{
+	bool mb = false;
+	const char *name = label;
+	if (!label || !*label) {
+		name = NULL;
+	} else {
+		switch (sk_charset_from_label(label)) {
+		case SK_CHARSET_ASCII:
+			name = "WINDOWS-1252"; /* 8-bit bytes under a 7-bit label */
+			break;
+		case SK_CHARSET_UTF8:
+			name = "UTF-8";
+			mb = true;
+			break;
+		case SK_CHARSET_ISO2022JP:
+			name = "CP50220";
+			mb = true;
+			break;
+		case SK_CHARSET_CP932:
+			name = "CP932";
+			mb = true;
+			break;
+		case SK_CHARSET_EUCJP:
+			name = "EUC-JP-MS";
+			mb = true;
+			break;
+		case SK_CHARSET_UTF16LE:
+			name = "UTF-16LE";
+			mb = true;
+			break;
+		case SK_CHARSET_UTF16BE:
+			name = "UTF-16BE";
+			mb = true;
+			break;
+		default:
+			for (size_t i = 0; i < sizeof(LABELS) / sizeof(LABELS[0]); i++)
+				if (!strcasecmp(label, LABELS[i].label)) {
+					name = LABELS[i].iconv;
+					mb = LABELS[i].multibyte;
+					break;
+				}
+			break;
+		}
+	}
+	if (multibyte)
+		*multibyte = mb;
+	return name;
+}
+
 /* ---- conversion ------------------------------------------------------------------ */
 
 enum { J_ASCII, J_KANJI, J_KANA, J_OTHER2 };
@@ -256,6 +334,8 @@ enum { J_ASCII, J_KANJI, J_KANA, J_OTHER2 };
 struct sk_charset_conv {
 	iconv_t cd;
 	bool iso;         /* ISO-2022-JP read as CP50220: rewritten to CP932 first */
+	bool utf8;        /* UTF-8 checked by us: glibc's iconv lets code points past
+			   * U+10FFFF through, which is no UTF-8 */
 	int mode;         /* ISO-2022-JP: the current G0 set */
 	bool so;          /* ISO-2022-JP: shifted out (half-width katakana) */
 	uint8_t carry[8]; /* bytes of a character cut at the end of the last call */
@@ -278,6 +358,7 @@ int sk_charset_conv_open(sk_charset_conv **c, const char *from, sk_error *err)
 	}
 	k->cd = cd;
 	k->iso = iso;
+	k->utf8 = !strcasecmp(from, "UTF-8") || !strcasecmp(from, "UTF8");
 	sk_buf_init(&k->sj, 0);
 	*c = k;
 	return 0;
@@ -410,6 +491,42 @@ static int run_iconv(sk_charset_conv *c, const uint8_t *p, size_t n, bool final,
 	return rc;
 }
 
+/* UTF-8 to UTF-8: valid sequences (RFC 3629) copied, every other byte U+FFFD; a sequence
+ * cut at the end waits for more unless final. */
+static int utf8_feed(const uint8_t *p, size_t n, bool final, sk_buf *out, size_t *bad,
+		     size_t *left)
+{
+	size_t i = 0, run = 0;
+	int rc = 0;
+	*left = 0;
+	while (i < n && !rc) {
+		uint8_t ch = p[i];
+		size_t l = ch < 0x80 ? 1 : ch >= 0xC2 && ch <= 0xDF ? 2 : ch >= 0xE0 && ch <= 0xEF ? 3
+			 : ch >= 0xF0 && ch <= 0xF4 ? 4 : 0;
+		if (l && i + l > n && !final) {
+			bool cont = true;
+			for (size_t j = i + 1; j < n; j++)
+				cont &= (p[j] & 0xC0) == 0x80;
+			if (cont) {
+				*left = n - i; /* cut: the rest comes with the next call */
+				break;
+			}
+		}
+		if (l && i + l <= n && sk_utf8_valid((const char *)p + i, l)) {
+			i += l;
+			continue;
+		}
+		rc = i > run ? sk_buf_add(out, p + run, i - run) : 0;
+		if (!rc)
+			rc = sk_buf_adds(out, REPL);
+		(*bad)++;
+		run = ++i;
+	}
+	if (!rc && i > run)
+		rc = sk_buf_add(out, p + run, i - run);
+	return rc;
+}
+
 int sk_charset_conv_feed(sk_charset_conv *c, const uint8_t *p, size_t n, bool final, sk_buf *out,
 			 size_t *bad, sk_error *err)
 {
@@ -439,6 +556,8 @@ int sk_charset_conv_feed(sk_charset_conv *c, const uint8_t *p, size_t n, bool fi
 			rc = run_iconv(c, sk_buf_data(&c->sj), sk_buf_len(&c->sj), final, out, &nbad, &l2);
 		left = n - used; /* whole pairs only reach iconv: l2 is always 0 */
 		(void)l2;
+	} else if (c->utf8) {
+		rc = utf8_feed(p, n, final, out, &nbad, &left);
 	} else if (n) {
 		rc = run_iconv(c, p, n, final, out, &nbad, &left);
 	} else if (final) {

@@ -20,7 +20,7 @@
  * as encrypted; a malformed compound file, a stream cut short or a property that cannot
  * be read blocks the message (malformed, limit-*).
  * Output: headers From, To, Cc, Subject, Date (JST), Message-ID written by the mail
- * module's one MIME writer (sk_mail_put_header: UTF-8 encoded words), then a text/plain
+ * module's one MIME writer (sk_mail_header_write: UTF-8 encoded words), then a text/plain
  * UTF-8 body opening with a notice (Japanese, then English: converted from .msg, what
  * was removed, each attachment's fate) and the delivered attachments as MIME parts with
  * RFC 2231 names (sk_mail_put_file). out_ext "eml". */
@@ -904,16 +904,16 @@ static int write_eml(conv *v, sk_buf *o, const sk_buf *text)
 	if (!rc)
 		rc = recipients(v, &to, &cc);
 	if (!rc && sk_buf_len(&f))
-		rc = sk_mail_put_header(o, "From", sk_buf_str(&f));
+		rc = sk_mail_header_write(o, "From", sk_buf_str(&f));
 	if (!rc && sk_buf_len(&to))
-		rc = sk_mail_put_header(o, "To", sk_buf_str(&to));
+		rc = sk_mail_header_write(o, "To", sk_buf_str(&to));
 	if (!rc && sk_buf_len(&cc))
-		rc = sk_mail_put_header(o, "Cc", sk_buf_str(&cc));
+		rc = sk_mail_header_write(o, "Cc", sk_buf_str(&cc));
 	bool found = false;
 	if (!rc)
 		rc = get_string(v, v->st, PR_SUBJECT, v->cp, STR_MAX, &s, &found);
 	if (!rc)
-		rc = sk_mail_put_header(o, "Subject", found ? sk_buf_str(&s) : "");
+		rc = sk_mail_header_write(o, "Subject", found ? sk_buf_str(&s) : "");
 	int64_t secs;
 	if (!rc && (prop_time(&v->p, PR_CLIENT_SUBMIT_TIME, &secs) ||
 		    prop_time(&v->p, PR_DELIVERY_TIME, &secs) || prop_time(&v->p, PR_CREATION_TIME, &secs))) {

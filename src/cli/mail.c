@@ -183,7 +183,7 @@ int cmd_mail(int argc, char **argv)
 	sk_buf out;
 	sk_buf_init(&out, SK_BUF_MAX_DEFAULT);
 	sk_mail_result res;
-	/* a library that prints (libytnef reports TNEF errors with printf) must not write
+	/* a library that prints (GMime, GLib warnings) must not write
 	 * into the message: standard output points at standard error while we work */
 	fflush(stdout);
 	int outfd = dup(STDOUT_FILENO);

@@ -228,7 +228,7 @@ int cmd_milter(int argc, char **argv)
 		sk_policy_free(pol);
 		return 2;
 	}
-	/* stray library prints (libytnef) go to the log, with ours */
+	/* stray library prints go to the log, with ours */
 	fflush(stdout);
 	dup2(STDERR_FILENO, STDOUT_FILENO);
 	int rc = 0;

@@ -70,7 +70,7 @@ int skd_milter_run(skd *d)
 	SKD_EVENT(SKD_INFO, "milter-listen", "milter が待ち受けます", "the milter listens",
 		  SKD_S("socket", d->cfg.milter), SKD_S("from", d->cfg.milter_from),
 		  SKD_S("to", d->cfg.milter_to));
-	/* stray library prints (libytnef) never reach the MTA: they go to stderr */
+	/* stray library prints never reach the MTA: they go to stderr */
 	fflush(stdout);
 	int rc = sk_milter_run(&mc, &err);
 	if (rc)

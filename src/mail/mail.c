@@ -6,8 +6,8 @@
 #include <strings.h>
 
 #include <gmime/gmime.h>
-#include <ytnef.h>
 
+#include "sekisho/charset.h"
 #include "sekisho/hash.h"
 #include "sekisho/mail.h"
 #include "sekisho/zipio.h"
@@ -63,9 +63,11 @@ void sk_mail_init(void)
 
 typedef struct reattach {
 	char *name, *ctype;
-	uint8_t *data; /* sanitised bytes (base64 on output), or NULL with raw */
+	uint8_t *data; /* the bytes to deliver (base64 on output) */
 	size_t len;
-	char *raw;     /* the original MIME part, written unchanged */
+	const char *cte; /* unchanged: data is the content as received, in this transfer
+			  * encoding (NULL: base64 written) */
+	bool message;  /* a sanitised message/rfc822, written as it is (7bit or 8bit) */
 } reattach;
 
 typedef struct run {
@@ -86,11 +88,29 @@ typedef struct run {
 	bool en;
 	char hex[SK_SHA256_HEX];
 	char charset[32];      /* label of the first text part ("" when none) */
+	char hint[40];         /* the first charset a text part declares: for undeclared 8-bit
+				* header bytes and names ("" when none) */
+	size_t text_total;     /* text produced by the message and the ones attached to it */
+	size_t *text_used;     /* the top run's text_total (one max_text for all) */
+	unsigned level;        /* 0, or the nesting of an attached message being rebuilt */
 	sk_buf *ppap;          /* sk_mail_ppap_find: the first password ZIP goes here */
 	bool ppap_found;
 } run;
 
 #define T(r, ja, en_) ((r)->en ? (en_) : (ja))
+
+/* What a run holds: its re-attachments, its text and its list. */
+static void run_free(run *r)
+{
+	for (size_t i = 0; i < r->nra; i++) {
+		free(r->ra[i].name);
+		free(r->ra[i].ctype);
+		free(r->ra[i].data);
+	}
+	free(r->ra);
+	sk_buf_free(&r->body);
+	sk_buf_free(&r->list);
+}
 
 static void set_fatal(run *r, int rc, const char *what)
 {
@@ -112,10 +132,11 @@ static void addtext(run *r, const char *s, size_t n)
 {
 	if (r->fatal)
 		return;
-	if (r->body.len + n > r->o->max_text) {
+	if (*r->text_used + n > r->o->max_text) {
 		r->trunc = true;
 		return;
 	}
+	*r->text_used += n;
 	int rc = sk_buf_add(&r->body, s, n);
 	if (rc)
 		set_fatal(r, rc, "body");
@@ -180,13 +201,12 @@ static void list_line(run *r, const char *what, const char *name, size_t len,
 }
 
 static void add_reattach(run *r, const char *name, const char *ctype, const uint8_t *data,
-			 size_t len, char *raw)
+			 size_t len, const char *cte, bool message)
 {
 	if (r->nra == r->cap) {
 		size_t nc = r->cap ? r->cap * 2 : 4;
 		reattach *v = realloc(r->ra, nc * sizeof(*v));
 		if (!v) {
-			free(raw);
 			set_fatal(r, SK_ENOMEM, "reattach");
 			return;
 		}
@@ -197,69 +217,83 @@ static void add_reattach(run *r, const char *name, const char *ctype, const uint
 	memset(a, 0, sizeof(*a));
 	a->name = strdup(name);
 	a->ctype = strdup(ctype ? ctype : "application/octet-stream");
-	a->raw = raw;
-	if (!raw && len) {
+	a->cte = cte;
+	a->message = message;
+	if (len) {
 		a->data = malloc(len);
 		if (a->data)
 			memcpy(a->data, data, len);
 	}
 	a->len = len;
 	r->nra++;
-	if (!a->name || !a->ctype || (!raw && len && !a->data))
+	if (!a->name || !a->ctype || (len && !a->data))
 		set_fatal(r, SK_ENOMEM, "reattach");
+}
+
+/* The content of a part as received, still in its transfer encoding, and the name of that
+ * encoding: an unchanged attachment is carried byte for byte. NULL when GMime cannot
+ * write it out. */
+static GByteArray *raw_content(GMimePart *p, const char **cte)
+{
+	GMimeDataWrapper *dw = g_mime_part_get_content(p);
+	GMimeStream *src = dw ? g_mime_data_wrapper_get_stream(dw) : NULL;
+	GMimeStream *ms = g_mime_stream_mem_new();
+	if (src && (g_mime_stream_reset(src) < 0 || g_mime_stream_write_to_stream(src, ms) < 0)) {
+		g_object_unref(ms);
+		return NULL;
+	}
+	GByteArray *ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(ms));
+	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(ms), FALSE);
+	g_object_unref(ms);
+	bool eight = false;
+	for (guint i = 0; i < ba->len && !eight; i++)
+		eight = ba->data[i] >= 0x80 || !ba->data[i];
+	switch (dw ? g_mime_data_wrapper_get_encoding(dw) : GMIME_CONTENT_ENCODING_DEFAULT) {
+	case GMIME_CONTENT_ENCODING_BASE64:
+		*cte = "base64";
+		break;
+	case GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE:
+		*cte = "quoted-printable";
+		break;
+	case GMIME_CONTENT_ENCODING_UUENCODE:
+		*cte = "x-uuencode";
+		break;
+	case GMIME_CONTENT_ENCODING_BINARY:
+		*cte = "binary";
+		break;
+	default:
+		*cte = eight ? "8bit" : "7bit";
+		break;
+	}
+	return ba;
 }
 
 static void attachment(run *r, const char *name, const char *ctype, const uint8_t *data,
 		       size_t len, GMimeObject *part, bool inner);
 
-/* TNEF (winmail.dat): its files are attachments. Returns false when it cannot be read. */
+/* TNEF (winmail.dat): its files are attachments. Returns false when it cannot be read
+ * (then it is an attachment like any other). */
 static bool tnef_open(run *r, const uint8_t *data, size_t len)
 {
-	if (len < 6 || len > INT32_MAX || data[0] != 0x78 || data[1] != 0x9f || data[2] != 0x3e ||
-	    data[3] != 0x22)
-		return false;
-	TNEFStruct t;
-	TNEFInitialize(&t);
-	t.Debug = 0;
-	uint8_t *copy = malloc(len);
-	if (!copy) {
-		set_fatal(r, SK_ENOMEM, "tnef");
+	sk_mail_tnef_file *f;
+	size_t nf;
+	int rc = sk_mail_tnef_read(data, len, r->hint, r->o->max_parts, &f, &nf);
+	if (rc == SK_ELIMIT) {
+		hold(r, SK_REASON_LIMIT_ENTRIES, "TNEF files");
 		return true;
 	}
-	memcpy(copy, data, len);
-	bool ok = TNEFParseMemory(copy, (long)len, &t) == 0;
-	if (ok) {
-		r->tnef = true;
-		for (Attachment *a = t.starting_attach.next; a && !r->fatal; a = a->next) {
-			if (a->FileData.size <= 0 || !a->FileData.data)
-				continue;
-			char name[512] = "attachment.bin";
-			variableLength *ln = MAPIFindProperty(&a->MAPI, PROP_TAG(PT_STRING8, 0x3707));
-			variableLength *src = ln != MAPI_UNDEFINED && ln && ln->size > 0 ? ln : &a->Title;
-			if (src->size > 0 && src->data) {
-				size_t k = (size_t)src->size < sizeof(name) - 1 ? (size_t)src->size
-									     : sizeof(name) - 1;
-				memcpy(name, src->data, k);
-				name[k] = 0;
-			}
-			/* TNEF names are in the sender's code page: shown as UTF-8 (guessed) */
-			sk_buf nb;
-			sk_buf_init(&nb, 4096);
-			if (sk_mail_decode_text((const uint8_t *)name, strlen(name), NULL, &nb, NULL) != 0)
-				sk_buf_reset(&nb);
-			attachment(r, nb.len ? sk_buf_str(&nb) : "attachment.bin",
-				   "application/octet-stream", a->FileData.data,
-				   (size_t)a->FileData.size, NULL, true);
-			sk_buf_free(&nb);
-		}
+	if (rc == SK_ENOMEM) {
+		set_fatal(r, rc, "tnef");
+		return true;
 	}
-	TNEFFree(&t);
-	/* TNEFFree() frees the attachments after the first only: a title, data or MAPI
-	 * properties met before the first attachment record (attRendData) land in
-	 * starting_attach, also when the parse then fails */
-	TNEFFreeAttachment(&t.starting_attach);
-	free(copy);
-	return ok;
+	if (rc)
+		return false;
+	r->tnef = true;
+	for (size_t i = 0; i < nf && !r->fatal && !r->held; i++)
+		attachment(r, sk_buf_str(&f[i].name), "application/octet-stream", f[i].data,
+			   f[i].len, NULL, true);
+	sk_mail_tnef_free(f, nf);
+	return true;
 }
 
 static void attachment(run *r, const char *name, const char *ctype, const uint8_t *data,
@@ -370,8 +404,16 @@ static void attachment(run *r, const char *name, const char *ctype, const uint8_
 				return;
 			}
 		}
-		char *raw = same && part ? object_string(part) : NULL;
-		add_reattach(r, nm ? nm : name, real, sk_buf_data(&ob), sk_buf_len(&ob), raw);
+		const char *cte = NULL;
+		GByteArray *raw = same && part && GMIME_IS_PART(part)
+					  ? raw_content(GMIME_PART(part), &cte) : NULL;
+		if (raw)
+			add_reattach(r, nm ? nm : name, real, raw->data, raw->len, cte, false);
+		else
+			add_reattach(r, nm ? nm : name, real, sk_buf_data(&ob), sk_buf_len(&ob), NULL,
+				     false);
+		if (raw)
+			g_byte_array_free(raw, TRUE);
 		r->res->reattached++;
 		list_line(r, T(r, clean ? "無害化済み (変更なし)" : "無害化して添付",
 			       clean ? "sanitised (unchanged)" : "sanitised and attached"),
@@ -399,6 +441,174 @@ static bool is_text_body(GMimeContentType *ct)
 }
 
 static void walk(run *r, GMimeObject *obj, unsigned depth);
+static int write_message(run *r, GMimeMessage *m, sk_buf *o);
+
+/* The charset the first text part under obj declares (not US-ASCII or UTF-8, which say
+ * nothing about other 8-bit bytes), "" when none: the hint for undeclared 8-bit bytes in
+ * headers and names. At most max parts are looked at. */
+static void first_charset(GMimeObject *obj, uint32_t max, char *out, size_t n)
+{
+	out[0] = 0;
+	GMimePartIter *it = g_mime_part_iter_new(obj);
+	uint32_t k = 0;
+	do {
+		GMimeObject *o = g_mime_part_iter_get_current(it);
+		if (!o || !GMIME_IS_PART(o))
+			continue;
+		GMimeContentType *ct = g_mime_object_get_content_type(o);
+		const char *cs = g_mime_content_type_is_type(ct, "text", "*")
+					 ? g_mime_content_type_get_parameter(ct, "charset") : NULL;
+		sk_charset c = cs && *cs ? sk_charset_from_label(cs) : SK_CHARSET_ASCII;
+		if (c != SK_CHARSET_ASCII && c != SK_CHARSET_UTF8 && strlen(cs) < n) {
+			snprintf(out, n, "%s", cs);
+			break;
+		}
+	} while (++k < max && g_mime_part_iter_next(it));
+	g_mime_part_iter_free(it);
+}
+
+/* Whitespace off both ends of the UTF-8 text in b. */
+static void trim(sk_buf *b)
+{
+	size_t s = 0, e = b->len;
+	while (s < e && (b->data[s] == ' ' || b->data[s] == '\t'))
+		s++;
+	while (e > s && (b->data[e - 1] == ' ' || b->data[e - 1] == '\t'))
+		e--;
+	if (s)
+		memmove(b->data, b->data + s, e - s);
+	b->len = e - s;
+	if (b->data)
+		b->data[b->len] = 0;
+}
+
+/* The file name of a part decoded to UTF-8 into nb (reset first): Content-Disposition's
+ * filename, else Content-Type's name, as sk_mail_param_decode reads them; GMime's reading
+ * fn when the raw headers give none; empty when the part has no name (or only names longer
+ * than nb holds). */
+static void part_name(run *r, GMimeObject *obj, const char *fn, sk_buf *nb)
+{
+	static const char *const where[][2] = {{"Content-Disposition", "filename"},
+					       {"Content-Type", "name"}};
+	GMimeHeaderList *hl = g_mime_object_get_header_list(obj);
+	for (int i = 0; i < 2; i++) {
+		GMimeHeader *h = hl ? g_mime_header_list_get_header(hl, where[i][0]) : NULL;
+		const char *raw = h ? g_mime_header_get_raw_value(h) : NULL;
+		if (!raw)
+			continue;
+		sk_buf_reset(nb);
+		int rc = sk_mail_param_decode(raw, where[i][1], r->hint, nb);
+		if (rc == 0) {
+			trim(nb);
+			if (nb->len)
+				return;
+		} else if (rc == SK_ENOMEM) {
+			set_fatal(r, rc, "attachment name");
+			break;
+		}
+	}
+	sk_buf_reset(nb);
+	if (fn && *fn && !r->fatal && sk_buf_adds(nb, fn) != 0)
+		sk_buf_reset(nb); /* too long */
+	else if (fn && *fn && !r->fatal) {
+		for (size_t i = 0; i < nb->len; i++)
+			if (nb->data[i] < 0x20 || nb->data[i] == 0x7f)
+				nb->data[i] = ' ';
+		trim(nb);
+	}
+}
+
+/* The name an attached message goes by: its subject, decoded, and ".eml" (into nm). */
+static void message_name(GMimeMessage *m, const char *hint, sk_buf *nm)
+{
+	GMimeHeaderList *hl = g_mime_object_get_header_list(GMIME_OBJECT(m));
+	GMimeHeader *h = hl ? g_mime_header_list_get_header(hl, "Subject") : NULL;
+	const char *raw = h ? g_mime_header_get_raw_value(h) : NULL;
+	sk_buf_reset(nm);
+	if (!raw || sk_mail_header_decode(raw, strlen(raw), hint, false, nm) != 0)
+		sk_buf_reset(nm);
+	trim(nm);
+	/* at most 200 bytes, cut between characters; no folder separators */
+	size_t k = nm->len > 200 ? 200 : nm->len;
+	while (k && k < nm->len && (nm->data[k] & 0xC0) == 0x80)
+		k--;
+	sk_buf_truncate(nm, k);
+	for (size_t i = 0; i < nm->len; i++)
+		if (nm->data[i] == '/' || nm->data[i] == '\\')
+			nm->data[i] = '_';
+	if (!nm->len)
+		sk_buf_adds(nm, "message");
+	sk_buf_adds(nm, ".eml");
+}
+
+/* A message attached to this one (forwarded as an attachment) under SANITIZE_ATTACH:
+ * rebuilt as mail by the same walk under the message's one budget (its parts, depth,
+ * clock, text and attachments count against the same limits; a limit it passes holds the
+ * whole message) and re-attached as message/rfc822: text only, its own notice, its own
+ * attachments sanitised and attached inside it. */
+static void attached_message(run *r, GMimeMessage *m, unsigned depth)
+{
+	r->res->attachments++;
+	sk_reason why = sk_budget_time(&r->budget);
+	if (why == SK_REASON_NONE)
+		why = sk_budget_entry(&r->budget);
+	if (why != SK_REASON_NONE) {
+		hold(r, why, "attached message");
+		return;
+	}
+	run s = {.o = r->o, .res = r->res, .err = r->err, .report = r->report, .en = r->en,
+		 .ppap = r->ppap, .ppap_found = r->ppap_found, .text_used = r->text_used,
+		 .level = r->level + 1, .budget = r->budget, .cctx = r->cctx};
+	s.cctx.budget = &s.budget;
+	memcpy(s.hex, r->hex, sizeof(s.hex));
+	first_charset(GMIME_OBJECT(m), r->o->max_parts, s.hint, sizeof(s.hint));
+	sk_buf_init(&s.body, SK_BUF_MAX_DEFAULT);
+	sk_buf_init(&s.list, 1 << 20);
+	sk_buf out, nm;
+	sk_buf_init(&out, SK_BUF_MAX_DEFAULT);
+	sk_buf_init(&nm, 4096);
+	message_name(m, s.hint, &nm);
+	char *orig = object_string(GMIME_OBJECT(m));
+	if (!orig)
+		set_fatal(&s, SK_ENOMEM, "attached message");
+	GMimeObject *body = g_mime_message_get_mime_part(m);
+	if (body && !s.fatal)
+		walk(&s, body, depth + 1);
+	if (!s.fatal && !s.held) {
+		int rc = write_message(&s, m, &out);
+		if (rc)
+			set_fatal(&s, rc, "attached message");
+	}
+	/* what the rebuild used and did is the message's */
+	r->budget = s.budget;
+	r->ppap_found = s.ppap_found;
+	r->del |= s.del;
+	r->san |= s.san;
+	r->hold |= s.hold;
+	r->tnef |= s.tnef;
+	r->trunc |= s.trunc;
+	if (s.fatal) {
+		if (!r->fatal)
+			r->fatal = s.fatal;
+	} else if (s.held) {
+		hold(r, s.held, s.held_detail);
+	} else {
+		add_reattach(r, sk_buf_str(&nm), "message/rfc822", sk_buf_data(&out), sk_buf_len(&out),
+			     NULL, true);
+		r->res->reattached++;
+		r->san = true;
+		uint8_t sha[SK_SHA256_LEN];
+		char hex[SK_SHA256_HEX];
+		sk_sha256((const uint8_t *)orig, strlen(orig), sha);
+		sk_hex(sha, SK_SHA256_LEN, hex);
+		list_line(r, T(r, "無害化して添付 (転送メール)", "sanitised and attached (forwarded message)"),
+			  sk_buf_str(&nm), strlen(orig), hex, r->o->original_id, NULL);
+	}
+	free(orig);
+	run_free(&s);
+	sk_buf_free(&out);
+	sk_buf_free(&nm);
+}
 
 static void part_text(run *r, GMimePart *p, GMimeContentType *ct)
 {
@@ -522,40 +732,43 @@ static void walk(run *r, GMimeObject *obj, unsigned depth)
 		GMimeMessage *m = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
 		if (!m)
 			return;
-		if (att_disp) {
-			char *raw = object_string(GMIME_OBJECT(m));
-			if (!raw) {
-				set_fatal(r, SK_ENOMEM, "attached message");
-				return;
-			}
-			const char *subj = g_mime_message_get_subject(m);
-			char *nm = g_strdup_printf("%s.eml", subj && *subj ? subj : "message");
-			attachment(r, nm, "message/rfc822", (const uint8_t *)(raw ? raw : ""),
-				   raw ? strlen(raw) : 0, NULL, false);
-			g_free(nm);
-			free(raw);
+		if (att_disp && r->o->attach == SK_MAIL_SANITIZE_ATTACH) {
+			attached_message(r, m, depth);
 			return;
 		}
-		/* an inline forwarded message: its text follows, its attachments are handled */
+		/* a forwarded message (inline, or attached while attachments are removed): its
+		 * text follows, its attachments are handled as the message's own */
+		char hint[40];
+		first_charset(GMIME_OBJECT(m), r->o->max_parts, hint, sizeof(hint));
+		if (att_disp) {
+			r->res->attachments++;
+			sk_buf nm;
+			sk_buf_init(&nm, 4096);
+			message_name(m, hint, &nm);
+			sk_buf_printf(&r->list, T(r, "  - 転送メールを本文に展開: ",
+						"  - forwarded message shown in the text: "));
+			show_name(&r->list, sk_buf_str(&nm));
+			sk_buf_addc(&r->list, '\n');
+			sk_buf_free(&nm);
+		}
 		addstr(r, T(r, "\n---- 転送されたメッセージ ----\n", "\n---- Forwarded message ----\n"));
 		static const char *const hs[] = {"From", "Date", "Subject", "To", NULL};
+		GMimeHeaderList *hl = g_mime_object_get_header_list(GMIME_OBJECT(m));
 		for (int i = 0; hs[i]; i++) {
-			GMimeHeaderList *hl = g_mime_object_get_header_list(GMIME_OBJECT(m));
 			GMimeHeader *h = hl ? g_mime_header_list_get_header(hl, hs[i]) : NULL;
-			const char *v = h ? g_mime_header_get_value(h) : NULL;
-			if (v) {
-				addstr(r, hs[i]);
-				addstr(r, ": ");
-				sk_buf tv;
-				sk_buf_init(&tv, 65536);
-				if (sk_mail_decode_text((const uint8_t *)v, strlen(v), NULL, &tv, NULL) == 0)
-					for (size_t k = 0; k < tv.len; k++)
-						if (tv.data[k] == '\r' || tv.data[k] == '\n')
-							tv.data[k] = ' ';
-				addtext(r, sk_buf_str(&tv), tv.len);
-				sk_buf_free(&tv);
-				addstr(r, "\n");
-			}
+			const char *v = h ? g_mime_header_get_raw_value(h) : NULL;
+			if (!v)
+				continue;
+			sk_buf tv;
+			sk_buf_init(&tv, 65536);
+			if (sk_mail_header_decode(v, strlen(v), hint, false, &tv) != 0)
+				sk_buf_reset(&tv);
+			trim(&tv);
+			addstr(r, hs[i]);
+			addstr(r, ": ");
+			addstr(r, sk_buf_str(&tv));
+			addstr(r, "\n");
+			sk_buf_free(&tv);
 		}
 		addstr(r, "\n");
 		GMimeObject *body = g_mime_message_get_mime_part(m);
@@ -571,22 +784,21 @@ static void walk(run *r, GMimeObject *obj, unsigned depth)
 			part_text(r, p, ct);
 			return;
 		}
+		/* the name as the sender's program wrote it (RFC 2231, encoded words, raw 8-bit),
+		 * decoded here: GMime's own reading loses characters split between words and
+		 * ISO-2022-JP's CP932 extensions */
+		sk_buf nb;
+		sk_buf_init(&nb, 4096);
+		part_name(r, obj, fn, &nb);
 		GByteArray *ba = content_bytes(p);
 		if (!ba) {
+			sk_buf_free(&nb);
 			set_fatal(r, SK_EINTERNAL, "attachment content");
 			return;
 		}
 		char *mt = g_mime_content_type_get_mime_type(ct);
-		char *name = NULL;
-		if (fn && *fn) {
-			sk_buf nb;
-			sk_buf_init(&nb, 4096);
-			if (sk_mail_decode_text((const uint8_t *)fn, strlen(fn), NULL, &nb, NULL) == 0)
-				name = strdup(sk_buf_str(&nb));
-			sk_buf_free(&nb);
-		}
-		attachment(r, name ? name : "(名前なし)", mt, ba->data, ba->len, obj, false);
-		free(name);
+		attachment(r, nb.len ? sk_buf_str(&nb) : "(名前なし)", mt, ba->data, ba->len, obj, false);
+		sk_buf_free(&nb);
 		g_free(mt);
 		g_byte_array_free(ba, TRUE);
 		return;
@@ -607,51 +819,32 @@ static bool keep_header(const char *name)
 	return false;
 }
 
-static bool is8bit(const char *s)
+/* Headers whose values are text for the reader (decoded and written anew) */
+static const char *const READ[] = {"Subject", "From", "To", "Cc", "Reply-To", "Sender", NULL};
+
+static bool in_set(const char *name, const char *const *set)
 {
-	for (; *s; s++)
-		if ((unsigned char)*s >= 0x80)
+	for (; *set; set++)
+		if (!strcasecmp(name, *set))
 			return true;
 	return false;
 }
 
-/* A header value (UTF-8, one line) as it is written: RFC 2047 encoded words where it is
- * not ASCII; address headers parsed as address lists (display names encoded, addresses
- * kept). g_free() the result; NULL when GMime fails. */
-static bool addr_header(const char *name)
-{
-	static const char *const ADDR[] = {"From", "To", "Cc", "Reply-To", "Sender", NULL};
-	for (int i = 0; ADDR[i]; i++)
-		if (!strcasecmp(name, ADDR[i]))
-			return true;
-	return false;
-}
-
-static char *encode_value(const char *name, const char *v)
-{
-	bool addr = addr_header(name);
-	char *enc = NULL;
-	if (addr) {
-		InternetAddressList *l = internet_address_list_parse(NULL, v);
-		if (l) {
-			enc = internet_address_list_to_string(l, NULL, TRUE);
-			g_object_unref(l);
-		}
-	}
-	if (!enc)
-		enc = g_mime_utils_header_encode_text(NULL, v, "UTF-8");
-	return enc;
-}
-
-/* One kept header: its raw (folded) value as received when it is 7-bit; 8-bit values
- * (raw Shift_JIS or UTF-8 subjects) are decoded and written as RFC 2047 words. */
-static int put_header(sk_buf *o, GMimeHeader *h)
+/* One kept header. A value of printable 7-bit text is written as received (its folds
+ * kept), unless it is one the reader reads (Subject, addresses) and holds encoded words;
+ * the others are decoded (encoded words joined and read in their charsets, raw 8-bit by
+ * the body's charset `hint`) and written anew, 7-bit and folded. */
+static int put_header(sk_buf *o, GMimeHeader *h, const char *hint)
 {
 	const char *name = g_mime_header_get_name(h);
 	const char *raw = g_mime_header_get_raw_value(h);
 	if (!raw)
 		raw = "";
-	if (!is8bit(raw)) {
+	bool read = in_set(name, READ), plain = true;
+	for (const unsigned char *p = (const unsigned char *)raw; *p; p++)
+		if (*p >= 0x80 || (*p < 0x20 && *p != '\t' && *p != '\r' && *p != '\n') || *p == 0x7f)
+			plain = false;
+	if (plain && !(read && strstr(raw, "=?"))) {
 		int rc = sk_buf_printf(o, "%s:", name);
 		if (!rc && *raw != ' ' && *raw != '\t')
 			rc = sk_buf_addc(o, ' ');
@@ -663,83 +856,13 @@ static int put_header(sk_buf *o, GMimeHeader *h)
 	}
 	sk_buf t;
 	sk_buf_init(&t, 1 << 20);
-	int rc = sk_mail_decode_text((const uint8_t *)raw, strlen(raw), NULL, &t, NULL);
-	char *enc = NULL;
+	static const char *const ADDR[] = {"From", "To", "Cc", "Reply-To", "Sender", NULL};
+	int rc = sk_mail_header_decode(raw, strlen(raw), hint, in_set(name, ADDR), &t);
 	if (rc == 0) {
-		for (size_t i = 0; i < t.len; i++)
-			if (t.data[i] == '\r' || t.data[i] == '\n' || t.data[i] == '\t')
-				t.data[i] = ' ';
-		const char *v = sk_buf_str(&t);
-		while (*v == ' ')
-			v++;
-		enc = encode_value(name, v);
+		trim(&t);
+		rc = sk_mail_header_write(o, name, sk_buf_str(&t));
 	}
-	if (rc == 0)
-		rc = sk_buf_printf(o, "%s: %s\n", name, enc ? enc : "");
-	g_free(enc);
 	sk_buf_free(&t);
-	return rc;
-}
-
-/* the space after the next ", " outside a quoted string, or NULL */
-static const char *next_comma(const char *p)
-{
-	bool q = false;
-	for (; *p; p++) {
-		if (*p == '\\' && q && p[1])
-			p++;
-		else if (*p == '"')
-			q = !q;
-		else if (!q && p[0] == ',' && p[1] == ' ')
-			return p + 1;
-	}
-	return NULL;
-}
-
-int sk_mail_put_header(sk_buf *o, const char *name, const char *value)
-{
-	sk_mail_init();
-	char *v = strdup(value ? value : "");
-	if (!v)
-		return SK_ENOMEM;
-	for (char *p = v; *p; p++)
-		if (*p == '\r' || *p == '\n' || *p == '\t')
-			*p = ' ';
-	const char *s = v;
-	while (*s == ' ')
-		s++;
-	char *enc = encode_value(name, s);
-	free(v);
-	if (!enc)
-		return SK_ENOMEM;
-	/* folded before a space once a line passes 76 columns (encoded words hold none); in
-	 * an address list only between addresses, where every reader unfolds it */
-	bool addr = addr_header(name);
-	int rc = sk_buf_printf(o, "%s:", name);
-	size_t col = strlen(name) + 1;
-	const char *p = enc;
-	while (!rc && *p) {
-		const char *sp = addr ? next_comma(p + 1) : strchr(p + 1, ' ');
-		size_t w = sp ? (size_t)(sp - p) : strlen(p);
-		if (p == enc) {
-			rc = sk_buf_addc(o, ' ');
-			col++;
-			if (*p == ' ') {
-				p++;
-				w--;
-			}
-		} else if (col + w > 76) {
-			rc = sk_buf_addc(o, '\n');
-			col = 0;
-		}
-		if (!rc)
-			rc = sk_buf_add(o, p, w);
-		col += w;
-		p += w;
-	}
-	if (!rc)
-		rc = sk_buf_addc(o, '\n');
-	g_free(enc);
 	return rc;
 }
 
@@ -768,20 +891,6 @@ static int base64_lines(sk_buf *o, const uint8_t *p, size_t n)
 	return rc;
 }
 
-/* RFC 2231 filename*=UTF-8''… plus an ASCII-safe filename= for old readers. */
-static int put_filename(sk_buf *o, const char *name)
-{
-	int rc = sk_buf_adds(o, "; filename*=UTF-8''");
-	for (const unsigned char *p = (const unsigned char *)name; *p && !rc; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-		    strchr("-._~", *p))
-			rc = sk_buf_addc(o, *p);
-		else
-			rc = sk_buf_printf(o, "%%%02X", *p);
-	}
-	return rc;
-}
-
 int sk_mail_put_text(sk_buf *o, const char *charset, const uint8_t *p, size_t n)
 {
 	int rc = sk_buf_printf(o, "Content-Type: text/plain; charset=%s\n"
@@ -803,15 +912,28 @@ static bool seven_bit(const uint8_t *p, size_t n)
 	return true;
 }
 
+/* An attachment's Content-Type and Content-Disposition, its name written anew (encoded
+ * words for old readers in the type, RFC 2231 in the disposition; none in the type of a
+ * message), up to the Content-Transfer-Encoding line. */
+static int put_part_head(sk_buf *o, const char *name, const char *ctype, bool message)
+{
+	int rc = sk_buf_printf(o, "Content-Type: %s", ctype);
+	if (!rc && !message)
+		rc = sk_mail_filename_param(o, name, false);
+	if (!rc)
+		rc = sk_buf_adds(o, "\nContent-Disposition: attachment");
+	if (!rc)
+		rc = sk_mail_filename_param(o, name, true);
+	return rc;
+}
+
 int sk_mail_put_file(sk_buf *o, const char *name, const char *ctype, const uint8_t *p, size_t n)
 {
 	p = p ? p : (const uint8_t *)"";
 	/* a message is written as it is (RFC 2046 allows no base64 for message/rfc822) when
 	 * it is 7-bit, as the messages sekisho writes are */
 	bool msg = !strcasecmp(ctype, "message/rfc822") && seven_bit(p, n);
-	int rc = sk_buf_printf(o, "Content-Type: %s\nContent-Disposition: attachment", ctype);
-	if (!rc)
-		rc = put_filename(o, name);
+	int rc = put_part_head(o, name, ctype, msg);
 	if (!rc)
 		rc = sk_buf_printf(o, "\nContent-Transfer-Encoding: %s\n\n", msg ? "7bit" : "base64");
 	if (!rc && msg) {
@@ -970,7 +1092,13 @@ static int write_message(run *r, GMimeMessage *m, sk_buf *o)
 	for (int i = 0; i < hc && !rc; i++) {
 		GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
 		if (keep_header(g_mime_header_get_name(h)))
-			rc = put_header(o, h);
+			rc = put_header(o, h, r->hint);
+	}
+	if (rc == SK_ELIMIT) {
+		/* a header value of more than 1 MiB (an attached message's: the top one's
+		 * header block is under max_header) */
+		hold(r, SK_REASON_LIMIT_SIZE, "header too large");
+		return 0;
 	}
 	char dom[256];
 	const char *ext = external_domain(r->o, m, dom, sizeof(dom));
@@ -1007,7 +1135,11 @@ static int write_message(run *r, GMimeMessage *m, sk_buf *o)
 	if (!rc)
 		rc = sk_buf_printf(o, "MIME-Version: 1.0\nX-Mail-Sanitized: %s\n", r->res->actions);
 	char boundary[64];
-	snprintf(boundary, sizeof(boundary), "=_sekisho_%.24s", r->hex);
+	/* an attached message's boundary is not a prefix of its parent's, nor the reverse */
+	if (r->level)
+		snprintf(boundary, sizeof(boundary), "=_sekisho%u_%.24s", r->level, r->hex);
+	else
+		snprintf(boundary, sizeof(boundary), "=_sekisho_%.24s", r->hex);
 	if (!rc && r->nra)
 		rc = sk_buf_printf(o, "Content-Type: multipart/mixed; boundary=\"%s\"\n\n"
 				      "This is a MIME message.\n--%s\n", boundary, boundary);
@@ -1033,13 +1165,27 @@ static int write_message(run *r, GMimeMessage *m, sk_buf *o)
 		rc = sk_buf_printf(o, "--%s\n", boundary);
 		if (rc)
 			break;
-		if (a->raw) { /* unchanged: the part as received, not re-encoded */
-			rc = sk_buf_adds(o, a->raw);
-			if (!rc && (!*a->raw || a->raw[strlen(a->raw) - 1] != '\n'))
-				rc = sk_buf_addc(o, '\n');
+		/* the name written anew, whatever the sender's program wrote */
+		const uint8_t *d = a->data ? a->data : (const uint8_t *)"";
+		if (!a->message && !a->cte) { /* a rebuilt file (a .msg made .eml: a message) */
+			rc = sk_mail_put_file(o, a->name, a->ctype, d, a->len);
 			continue;
 		}
-		rc = sk_mail_put_file(o, a->name, a->ctype, a->data, a->len);
+		rc = put_part_head(o, a->name, a->ctype, a->message);
+		/* a rebuilt message as it is; an unchanged part as received */
+		const char *cte = a->cte;
+		if (!cte) {
+			cte = "7bit";
+			for (size_t k = 0; k < a->len; k++)
+				if (d[k] >= 0x80)
+					cte = "8bit";
+		}
+		if (!rc)
+			rc = sk_buf_printf(o, "\nContent-Transfer-Encoding: %s\n\n", cte);
+		if (!rc)
+			rc = sk_buf_add(o, d, a->len);
+		if (!rc && (!a->len || d[a->len - 1] != '\n'))
+			rc = sk_buf_addc(o, '\n');
 	}
 	if (!rc && r->nra)
 		rc = sk_buf_printf(o, "--%s--\n", boundary);
@@ -1142,6 +1288,7 @@ static int sanitize(const sk_mail_options *o, sk_budget *budget, const uint8_t *
 	sk_report_init(&local);
 	run r = {.o = o, .res = res, .err = err, .en = o->lang == SK_LANG_EN,
 		 .report = report ? report : &local, .ppap = ppap};
+	r.text_used = &r.text_total;
 	if (budget)
 		r.budget = *budget;
 	else
@@ -1181,6 +1328,7 @@ static int sanitize(const sk_mail_options *o, sk_budget *budget, const uint8_t *
 			hold(&r, SK_REASON_MALFORMED, "no body");
 	}
 	if (m && !r.held) {
+		first_charset(GMIME_OBJECT(m), o->max_parts, r.hint, sizeof(r.hint));
 		walk(&r, g_mime_message_get_mime_part(m), 0);
 		if (!r.fatal && !r.held)
 			rc = write_message(&r, m, out);
@@ -1204,15 +1352,7 @@ static int sanitize(const sk_mail_options *o, sk_budget *budget, const uint8_t *
 	}
 	if (m)
 		g_object_unref(m);
-	for (size_t i = 0; i < r.nra; i++) {
-		free(r.ra[i].name);
-		free(r.ra[i].ctype);
-		free(r.ra[i].data);
-		free(r.ra[i].raw);
-	}
-	free(r.ra);
-	sk_buf_free(&r.body);
-	sk_buf_free(&r.list);
+	run_free(&r);
 	sk_report_free(&local);
 	if (budget) { /* the usage goes back to the caller's budget */
 		budget->expanded = r.budget.expanded;

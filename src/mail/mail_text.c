@@ -32,13 +32,6 @@ static bool has8bit(const uint8_t *p, size_t n)
 	return false;
 }
 
-/* ISO-2022-JP read with the CP50220 extensions (NEC row 13 such as ①). */
-static int decode_2022(const uint8_t *p, size_t n, sk_buf *out)
-{
-	size_t bad;
-	return conv("CP50220", p, n, out, &bad);
-}
-
 /* The charset sk_charset_detect sees, read with the iconv name that reads it best. */
 static int guess(const uint8_t *p, size_t n, sk_buf *out)
 {
@@ -57,6 +50,42 @@ static int guess(const uint8_t *p, size_t n, sk_buf *out)
 	return rc;
 }
 
+/* A character of the Private Use Area (U+E000-U+F8FF: UTF-8 EE 80 80 to EF A3 BF) in
+ * the UTF-8 text: the user-defined rows of CP932 and EUC-JP-MS read almost any pair of
+ * high bytes into it, so a reading that needs them proves nothing. */
+static bool has_private_use(const uint8_t *u, size_t n)
+{
+	for (size_t i = 0; i + 2 < n; i++)
+		if (u[i] == 0xEE || (u[i] == 0xEF && u[i + 1] <= 0xA3))
+			return true;
+	return false;
+}
+
+/* A reading that is surely better than a declared charset that met invalid bytes: a
+ * detected multi-byte charset (not a single-byte guess, which reads any bytes) in which
+ * every byte is valid. Appends it and returns true; false (out unchanged) when none. */
+static bool strict_guess(const uint8_t *p, size_t n, sk_buf *out, int *rc)
+{
+	sk_charset_guess g;
+	sk_charset_detect(p, n, false, &g);
+	if (g.cs == SK_CHARSET_8BIT || g.cs == SK_CHARSET_ASCII)
+		return false;
+	if (g.cs == SK_CHARSET_UTF8 && !sk_utf8_valid((const char *)p, n))
+		return false;
+	if (g.cs == SK_CHARSET_ISO2022JP && has8bit(p, n))
+		return false; /* its reader would turn them into '?' */
+	const char *name = sk_charset_iconv_name(&g);
+	if (g.cs != SK_CHARSET_ISO2022JP && !sk_charset_decodes(name, p, n, false))
+		return false;
+	size_t mark = sk_buf_len(out), bad = 0;
+	*rc = conv(name, p, n, out, &bad);
+	if (*rc == 0 && (bad || has_private_use(sk_buf_data(out) + mark, sk_buf_len(out) - mark))) {
+		sk_buf_truncate(out, mark);
+		return false;
+	}
+	return true;
+}
+
 int sk_mail_decode_text(const uint8_t *p, size_t n, const char *label, sk_buf *out,
 			sk_error *err)
 {
@@ -67,28 +96,88 @@ int sk_mail_decode_text(const uint8_t *p, size_t n, const char *label, sk_buf *o
 	sk_charset lab = label && *label ? sk_charset_from_label(label) : SK_CHARSET_ASCII;
 	if (lab == SK_CHARSET_ASCII || lab == SK_CHARSET_UTF8)
 		rc = guess(p, n, out); /* valid UTF-8 and plain ASCII come through unchanged */
-	else if (lab == SK_CHARSET_ISO2022JP)
-		rc = has8bit(p, n) ? guess(p, n, out) : decode_2022(p, n, out);
-	else if (lab == SK_CHARSET_CP932)
-		rc = conv("CP932", p, n, out, &bad);
-	else if (lab == SK_CHARSET_EUCJP)
-		rc = conv("EUC-JP-MS", p, n, out, &bad);
+	else if (lab == SK_CHARSET_ISO2022JP && has8bit(p, n))
+		rc = guess(p, n, out); /* 8-bit bytes are no ISO-2022-JP */
 	else {
-		rc = conv(label, p, n, out, &bad);
-		if (rc == SK_EINVAL || bad) {
+		/* the declared charset is honoured (read as its usual superset), whatever the
+		 * transfer encoding said; only when it meets invalid bytes may a detected
+		 * multi-byte charset that reads every byte replace it (mislabelled text) */
+		rc = conv(sk_charset_label_iconv(label, NULL), p, n, out, &bad);
+		if (rc == SK_EINVAL) {
 			out->len = mark;
 			rc = guess(p, n, out);
+		} else if (rc == 0 && bad) {
+			sk_buf alt;
+			sk_buf_init(&alt, SK_BUF_MAX_DEFAULT);
+			int arc = 0;
+			if (strict_guess(p, n, &alt, &arc) && arc == 0) {
+				out->len = mark;
+				rc = sk_buf_add(out, alt.data ? alt.data : (const uint8_t *)"", alt.len);
+			}
+			sk_buf_free(&alt);
 		}
 	}
-	if ((rc == 0) && bad && (lab == SK_CHARSET_CP932 || lab == SK_CHARSET_EUCJP)) {
-		/* mislabelled: a guess may read it better (e.g. UTF-8 marked Shift_JIS) */
-		out->len = mark;
-		rc = guess(p, n, out);
+	if (out->data)
+		out->data[out->len] = 0;
+	return rc ? sk_error_set(err, rc, "charset decoding") : 0;
+}
+
+int sk_mail_decode_undeclared(const uint8_t *p, size_t n, const char *hint, sk_buf *out,
+			      sk_error *err)
+{
+	if (!p)
+		p = (const uint8_t *)"";
+	size_t mark = out->len, bad = 0;
+	int rc = 0;
+	bool mb = false;
+	const char *h = sk_charset_label_iconv(hint, &mb);
+	if (!has8bit(p, n)) {
+		/* ASCII, or raw ISO-2022-JP (escape sequences in a header, no encoded word) */
+		bool iso = false;
+		sk_charset_ascii_prefix(p, n, &iso);
+		rc = iso ? conv("CP50220", p, n, out, &bad) : sk_buf_add(out, p, n);
+		goto done;
 	}
+	if (sk_utf8_valid((const char *)p, n)) {
+		rc = sk_buf_add(out, p, n);
+		goto done;
+	}
+	/* 1. the body's declared charset, when it is multi-byte and reads every byte */
+	if (h && mb && sk_charset_decodes(h, p, n, false)) {
+		rc = conv(h, p, n, out, &bad);
+		if (rc != SK_EINVAL)
+			goto done;
+		out->len = mark;
+	}
+	/* 2. a detected multi-byte charset that reads every byte */
+	if (strict_guess(p, n, out, &rc))
+		goto done;
+	/* 3. a single-byte declared charset */
+	if (h && !mb && sk_charset_decodes(h, p, n, false)) {
+		rc = conv(h, p, n, out, &bad);
+		if (rc != SK_EINVAL)
+			goto done;
+		out->len = mark;
+	}
+	/* 4. what detection says (a single-byte charset uchardet named, never a Latin-1
+	 * default), then the declared charset, then CP932, with U+FFFD for what they cannot
+	 * read */
+	sk_charset_guess g;
+	sk_charset_detect(p, n, false, &g);
+	if (g.cs == SK_CHARSET_8BIT && g.detected[0] &&
+	    sk_charset_decodes(g.detected, p, n, false)) {
+		rc = conv(g.detected, p, n, out, &bad);
+		if (rc != SK_EINVAL)
+			goto done;
+		out->len = mark;
+	}
+	/* (ISO-2022-JP would turn 8-bit bytes into '?': CP932 reads them better) */
+	rc = h && strcmp(h, "CP50220") ? conv(h, p, n, out, &bad) : SK_EINVAL;
 	if (rc == SK_EINVAL) {
 		out->len = mark;
-		rc = guess(p, n, out);
+		rc = conv("CP932", p, n, out, &bad);
 	}
+done:
 	if (out->data)
 		out->data[out->len] = 0;
 	return rc ? sk_error_set(err, rc, "charset decoding") : 0;

@@ -76,6 +76,11 @@ static const char *const KEEP[] = {"From", "To", "Cc", "Date", "Subject", "Messa
 				   "In-Reply-To", "References", "Reply-To", "Sender",
 				   "Return-Path", "Received", NULL};
 
+/* Kept headers the engine writes anew for the reader (encoded words joined and decoded,
+ * raw 8-bit read in its charset, 7-bit encoded words written): the milter replaces them
+ * with the engine's version, occurrence by occurrence. */
+static const char *const REWRITTEN[] = {"Subject", "From", "To", "Cc", "Reply-To", "Sender", NULL};
+
 static bool kept(const char *n)
 {
 	for (int i = 0; KEEP[i]; i++)
@@ -329,7 +334,7 @@ static int replace_body(SMFICTX *ctx, const char *body, const char *end)
 }
 
 /* Output headers: "Name: value" lines up to the blank line; value unfolded as is. */
-static int apply(SMFICTX *ctx, session *s, const sk_buf *out, bool held)
+static int apply(SMFICTX *ctx, session *s, const sk_buf *out)
 {
 	/* 1. remove every header not on the allow-list, last first: an index counted from
 	 * the top stays valid while the headers after it go */
@@ -342,9 +347,11 @@ static int apply(SMFICTX *ctx, session *s, const sk_buf *out, bool held)
 		if (smfi_chgheader(ctx, s->h[i].name, (int)s->h[i].idx, NULL) != MI_SUCCESS)
 			return SK_EIO;
 	}
-	/* 2. the new headers (MIME, X-Mail-Sanitized; Subject of a held notice) */
+	/* 2. the new headers (MIME, X-Mail-Sanitized) and the kept ones the engine wrote anew
+	 * (Subject, the address headers; the Subject of a held notice) */
 	const char *p = (const char *)out->data, *end = p + out->len;
 	const char *body = NULL;
+	uint32_t seen[sizeof(REWRITTEN) / sizeof(REWRITTEN[0])] = {0};
 	while (p < end) {
 		const char *eol = memchr(p, '\n', (size_t)(end - p));
 		if (!eol)
@@ -374,8 +381,13 @@ static int apply(SMFICTX *ctx, session *s, const sk_buf *out, bool held)
 				mrc = MI_FAILURE;
 			else if (!kept(name))
 				mrc = smfi_addheader(ctx, name, val);
-			else if (held && !strcasecmp(name, "Subject"))
-				mrc = smfi_chgheader(ctx, name, 1, val);
+			else
+				for (int k = 0; REWRITTEN[k]; k++)
+					if (!strcasecmp(name, REWRITTEN[k])) {
+						/* the k-th occurrence replaces the k-th as received */
+						mrc = smfi_chgheader(ctx, name, (int)++seen[k], val);
+						break;
+					}
 			free(name);
 			free(val);
 			if (mrc != MI_SUCCESS)
@@ -441,7 +453,7 @@ static sfsistat m_eom(SMFICTX *ctx)
 		fprintf(stderr, "sekisho milter: error qid=%s: %s\n", qid ? qid : "-", err.msg);
 		atomic_fetch_add(&g.errors, 1);
 		st = g.onerr;
-	} else if ((rc = apply(ctx, s, &out, res.held)) != 0) {
+	} else if ((rc = apply(ctx, s, &out)) != 0) {
 		/* the MTA refused a change (or memory ran out): nothing half-changed is delivered */
 		fprintf(stderr, "sekisho milter: error qid=%s: cannot change the message (%s)\n",
 			qid ? qid : "-", sk_strerror(rc));

@@ -81,7 +81,7 @@ static int filter(int sock, sk_error *err)
 		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
 				      SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
 	/* stdio asks whether a descriptor is a terminal (ioctl TCGETS) before its first
-	 * write (libytnef prints on stdout, /dev/null in a worker): every ioctl fails ENOTTY,
+	 * write (a library that prints: stdout is /dev/null in a worker): every ioctl fails ENOTTY,
 	 * none ever runs */
 	if (rc == 0)
 		rc = seccomp_rule_add(f, SCMP_ACT_ERRNO(ENOTTY), SCMP_SYS(ioctl), 0);

@@ -175,6 +175,54 @@ static void other_and_invalid(void **state)
 	sk_buf_free(&u);
 }
 
+/* UTF-8 in, valid UTF-8 out: what glibc's iconv lets through (past U+10FFFF, surrogates,
+ * overlong forms) becomes U+FFFD, one a byte; a sequence cut between two feeds is kept. */
+static void utf8_checked(void **state)
+{
+	(void)state;
+	sk_buf u;
+	sk_buf_init(&u, 1 << 20);
+	size_t bad = 0;
+	assert_int_equal(sk_charset_to_utf8("UTF-8", (const uint8_t *)"a\xf5\xa5\xb9\xb4" "b\xed\xa0\x80" "c\xc0\xaf" "d\xe3\x81\x82",
+					    16, &u, &bad, NULL), 0);
+	assert_string_equal(sk_buf_str(&u), "a\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"
+					    "b\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD" "c\xEF\xBF\xBD\xEF\xBF\xBD" "dあ");
+	assert_int_equal(bad, 9);
+	assert_true(sk_utf8_valid((const char *)sk_buf_data(&u), sk_buf_len(&u)));
+	sk_buf_reset(&u);
+	sk_charset_conv *c;
+	assert_int_equal(sk_charset_conv_open(&c, "utf-8", NULL), 0);
+	assert_int_equal(sk_charset_conv_feed(c, (const uint8_t *)"x\xe3\x81", 3, false, &u, &bad, NULL), 0);
+	assert_int_equal(bad, 0);
+	assert_int_equal(sk_charset_conv_feed(c, (const uint8_t *)"\x82\xe3", 2, false, &u, &bad, NULL), 0);
+	assert_int_equal(sk_charset_conv_feed(c, NULL, 0, true, &u, &bad, NULL), 0);
+	assert_int_equal(bad, 1); /* the last byte, cut by the end */
+	assert_string_equal(sk_buf_str(&u), "xあ\xEF\xBF\xBD");
+	sk_charset_conv_close(c);
+	sk_buf_free(&u);
+}
+
+static void label_supersets(void **state)
+{
+	(void)state;
+	bool mb;
+	assert_string_equal(sk_charset_label_iconv("gb2312", &mb), "GB18030");
+	assert_true(mb);
+	assert_string_equal(sk_charset_label_iconv("KS_C_5601-1987", &mb), "CP949");
+	assert_string_equal(sk_charset_label_iconv("Big5", &mb), "BIG5");
+	assert_true(mb);
+	assert_string_equal(sk_charset_label_iconv("iso-8859-1", &mb), "WINDOWS-1252");
+	assert_false(mb);
+	assert_string_equal(sk_charset_label_iconv("Shift_JIS", &mb), "CP932");
+	assert_string_equal(sk_charset_label_iconv("ISO-2022-JP", &mb), "CP50220");
+	assert_string_equal(sk_charset_label_iconv("euc-jp", &mb), "EUC-JP-MS");
+	assert_true(mb);
+	assert_string_equal(sk_charset_label_iconv("koi8-r", &mb), "koi8-r"); /* as it is */
+	assert_false(mb);
+	assert_null(sk_charset_label_iconv("", &mb));
+	assert_null(sk_charset_label_iconv(NULL, NULL));
+}
+
 static void labels(void **state)
 {
 	(void)state;
@@ -232,6 +280,8 @@ int main(void)
 		cmocka_unit_test(eucjp),
 		cmocka_unit_test(other_and_invalid),
 		cmocka_unit_test(labels),
+		cmocka_unit_test(utf8_checked),
+		cmocka_unit_test(label_supersets),
 		cmocka_unit_test(streaming),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
