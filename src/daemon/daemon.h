@@ -185,10 +185,6 @@ typedef struct skd_gate {
 int skd_gate_open(const skd *d, skd_gate *g, sk_error *err);
 void skd_gate_close(skd_gate *g);
 
-/* The sender of the mail notices: sekisho@HOSTNAME (sekisho@localhost when the host name
- * is no domain). */
-#define SKD_MAIL_MAX 256
-void skd_notice_from(char out[SKD_MAIL_MAX]);
 
 /* Microseconds of CLOCK_MONOTONIC. */
 int64_t skd_now_us(void);

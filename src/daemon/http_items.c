@@ -1025,7 +1025,7 @@ static void notify(skh_req *r, const char *what, const sk_qrequest *q)
 	}
 	char name[SKH_NAME_MAX + 1], subject[SK_NOTIFY_SUBJECT_MAX], from[SKH_MAIL_MAX];
 	one_line(it.name && *it.name ? it.name : it.id, name, sizeof(name));
-	skd_notice_from(from);
+	sk_notify_from_default(from);
 	bool approved = !strcmp(what, "approved");
 	const char *by = q->state == SK_QREQ_REFUSED ? q->refused_by
 			 : q->napprovals			 ? q->approvals[q->napprovals - 1].name
