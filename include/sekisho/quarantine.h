@@ -63,11 +63,13 @@ const char *sk_qdeny_code(sk_qdeny d);  /* "self-approval", "not-approver" … (
 const char *sk_qdeny_text(sk_qdeny d, bool en);
 
 /* Who does a step: a user of the auth service (auth.h; the console's session or the
- * CLI's --by, looked up there), uid its id (> 0). section may be NULL. */
+ * CLI's --by, looked up there), uid its id (> 0; the gate's own requester of held mail
+ * is -1, release.h). section and mail may be NULL. */
 typedef struct sk_qactor {
 	int64_t uid;
 	const char *name;
 	const char *section;
+	const char *mail;  /* the user's mail address when known (NULL: not known) */
 } sk_qactor;
 
 typedef struct sk_qitem {

@@ -60,7 +60,8 @@ static long arg_long(skh_req *r, const char *key, long def, long min, long max, 
 
 static sk_qactor actor_of(skh_req *r)
 {
-	return (sk_qactor){r->user.id, r->user.name, r->rights.section[0] ? r->rights.section : NULL};
+	return (sk_qactor){r->user.id, r->user.name, r->rights.section[0] ? r->rights.section : NULL,
+			   r->user.mail[0] ? r->user.mail : NULL};
 }
 
 /* The gate's options with this thread's quarantine handle (its result and request steps
@@ -918,7 +919,7 @@ static int approver_one(void *ctx, const sk_auth_user *u)
 	memset(&rt, 0, sizeof(rt));
 	if (sk_auth_effective(u, c->p, &rt) != 0)
 		return 0;
-	sk_qactor who = {u->id, u->name, rt.section[0] ? rt.section : NULL};
+	sk_qactor who = {u->id, u->name, rt.section[0] ? rt.section : NULL, u->mail};
 	if (sk_release_may_decide(c->p, c->it, c->q, &who, &rt, NULL) != 0)
 		return 0;
 	for (size_t i = 0; i < c->n; i++)
