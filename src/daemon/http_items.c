@@ -173,7 +173,8 @@ static int may_decide_one(void *ctx, const sk_qrequest *q)
 {
 	struct decide_ctx *c = ctx;
 	sk_qactor who = actor_of(c->r);
-	if (q->state == SK_QREQ_PENDING &&
+	/* a pending request; or any of held mail (its sending is followed and retried) */
+	if ((q->state == SK_QREQ_PENDING || c->it->env_from) &&
 	    sk_release_may_decide(c->r->l->s->d->policy, c->it, q, &who, &c->r->rights, NULL) == 0) {
 		c->may = true;
 		return 1;
@@ -182,7 +183,7 @@ static int may_decide_one(void *ctx, const sk_qrequest *q)
 }
 
 /* May the user see the item? Owner, section head of its section, all-items, or someone
- * who may decide one of its pending requests. */
+ * who may decide one of its pending requests (of held mail: one of its requests). */
 static bool may_see(skh_req *r, skh_tctx *t, const sk_qitem *it)
 {
 	uint32_t p = r->rights.perms;
@@ -195,7 +196,7 @@ static bool may_see(skh_req *r, skh_tctx *t, const sk_qitem *it)
 		return true;
 	if (p & (SK_PERM_APPROVE | SK_PERM_RELEASE_ORIGINAL)) {
 		struct decide_ctx c = {r, it, false};
-		sk_qrfilter f = {.item = it->id, .state = "pending"};
+		sk_qrfilter f = {.item = it->id, .state = it->env_from ? NULL : "pending"};
 		sk_error e;
 		sk_quarantine_requests(t->q, &f, may_decide_one, &c, &e);
 		return c.may;

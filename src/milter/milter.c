@@ -232,9 +232,9 @@ static sfsistat m_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *addr)
 				g.on_refused(g.on_decision_arg, a);
 			if (!g.quiet)
 				fprintf(stderr, "sekisho milter: refused %s: in no zone\n", a[0] ? a : "-");
-			smfi_setmlreply(ctx, "550", "5.7.1", (char *)SK_MILTER_NOZONE_EN,
-					(char *)SK_MILTER_NOZONE_JA, NULL);
-			return SMFIS_REJECT;
+			/* refused at MAIL FROM, with the reply text: an MTA answers a refusal at
+			 * connect with its own greeting (Postfix: "554 … not accepting
+			 * connections"), which would not say why */
 		}
 	}
 	return SMFIS_CONTINUE;
@@ -249,7 +249,7 @@ static sfsistat m_envfrom(SMFICTX *ctx, char **argv)
 	}
 	msg_release(s);
 	if (s->refused) {
-		/* a refused client (an MTA that goes on after the connect's answer) */
+		/* a client in no zone of the directions: every message refused */
 		smfi_setmlreply(ctx, "550", "5.7.1", (char *)SK_MILTER_NOZONE_EN,
 				(char *)SK_MILTER_NOZONE_JA, NULL);
 		return SMFIS_REJECT;

@@ -3,8 +3,9 @@
  *
  * The mail's direction: one (from_zone → to_zone) for every SMTP client, or with several
  * directions (gateway.milter directions) the one whose `from` zone's networks hold the
- * client's address (sk_policy_zone_of); a client in none is refused at connect with
- * "550 5.7.1" (Japanese and English lines) and every command after it.
+ * client's address (sk_policy_zone_of); a client in none is refused: every MAIL FROM
+ * answered "550 5.7.1" with an English and a Japanese line (at connect an MTA would
+ * answer with its own greeting, which does not say why).
  *
  * The envelope (MAIL FROM, every RCPT TO) is kept with the stored original. A message
  * that is not delivered (held or blocked) one of whose envelope recipients is outside

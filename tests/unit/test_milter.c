@@ -942,12 +942,13 @@ static void test_directions_and_outbound(void **state)
 	assert_true(r.body_set);
 	assert_true(has_add(&r, "X-Mail-Sanitized", "CHG_TEXT"));
 	result_free(&r);
-	/* a client in no zone */
+	/* a client in no zone: its messages refused at MAIL FROM */
 	g_client = "10.1.2.3";
 	mc c;
 	char reply[256] = "";
 	mc_open(&c, e.sock);
-	assert_int_equal(mc_connect(&c, reply, sizeof(reply)), SMFIR_REPLYCODE);
+	assert_int_equal(mc_connect(&c, reply, sizeof(reply)), SMFIR_CONTINUE);
+	assert_int_equal(mc_message(&c, SMALL, strlen(SMALL), reply, sizeof(reply)), SMFIR_REPLYCODE);
 	assert_int_equal(strncmp(reply, "550-5.7.1 ", 10), 0);
 	assert_non_null(strstr(reply, SK_MILTER_NOZONE_EN));
 	assert_non_null(strstr(reply, "\r\n550 5.7.1 " SK_MILTER_NOZONE_JA));
