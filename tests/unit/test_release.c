@@ -3,7 +3,6 @@
  * the issue's case: a held lgwan→internet xlsx with a HYPERLINK formula came out as the
  * original. */
 #include <fcntl.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -490,20 +489,25 @@ static void sent_msg(struct mail_env *e, int n, sk_buf *args, sk_buf *text, bool
 	tu_read(p, text);
 }
 
+struct count_ctx {
+	const char *action, *result;
+	int n;
+};
+
 static int count_action(void *ctx, const sk_audit_record *r)
 {
-	const char **want = ctx;
-	if (!strcmp(r->action, want[0]) && !strcmp(r->result, want[1]))
-		want[2]++;
+	struct count_ctx *c = ctx;
+	if (!strcmp(r->action, c->action) && !strcmp(r->result, c->result))
+		c->n++;
 	return 0;
 }
 
 static int audited(struct mail_env *e, const char *action, const char *result)
 {
-	const char *c[3] = {action, result, NULL};
+	struct count_ctx c = {action, result, 0};
 	sk_error err;
-	assert_int_equal(sk_audit_list(e->a, 0, count_action, c, &err), 0);
-	return (int)(intptr_t)c[2];
+	assert_int_equal(sk_audit_list(e->a, 0, count_action, &c, &err), 0);
+	return c.n;
 }
 
 /* the 個人番号 below in every form a notice could show it */
