@@ -229,15 +229,17 @@ static int run_sendmail(const char *sendmail, const char *env_from, const char *
 			size_t nto, const uint8_t *p, size_t n, int fd, int timeout_s,
 			sk_error *err)
 {
+	/* the errors name what was being handed on */
+	const char *what = p ? "notice" : "deliver";
 	if (timeout_s <= 0)
-		return sk_error_set(err, SK_EINVAL, "notice: time limit must be positive");
+		return sk_error_set(err, SK_EINVAL, "%s: time limit must be positive", what);
 	if (!sendmail || sendmail[0] != '/')
-		return sk_error_set(err, SK_EINVAL, "notice: sendmail must be an absolute path");
+		return sk_error_set(err, SK_EINVAL, "%s: sendmail must be an absolute path", what);
 	char **argv = calloc(nto + 6, sizeof(*argv));
 	int fds[2] = {-1, -1};
 	if (!argv || pipe2(fds, O_CLOEXEC) != 0) {
 		free(argv);
-		return sk_error_set(err, SK_EIO, "notice: pipe");
+		return sk_error_set(err, SK_EIO, "%s: pipe", what);
 	}
 	size_t k = 0;
 	argv[k++] = (char *)sendmail;
@@ -260,7 +262,7 @@ static int run_sendmail(const char *sendmail, const char *env_from, const char *
 	close(fds[0]);
 	if (e) {
 		close(fds[1]);
-		int rc = sk_error_set(err, SK_EIO, "notice: cannot run %s: %s", sendmail, strerror(e));
+		int rc = sk_error_set(err, SK_EIO, "%s: cannot run %s: %s", what, sendmail, strerror(e));
 		err->sys = e;
 		return rc;
 	}
@@ -294,17 +296,17 @@ static int run_sendmail(const char *sendmail, const char *env_from, const char *
 	bool timed_out;
 	int status = wait_child(pid, deadline, &timed_out);
 	if (timed_out)
-		return sk_error_set(err, SK_EIO, "notice: %s did not finish within %d s (killed)",
-				    sendmail, timeout_s);
+		return sk_error_set(err, SK_EIO, "%s: %s did not finish within %d s (killed)",
+				    what, sendmail, timeout_s);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		if (WIFEXITED(status))
-			return sk_error_set(err, SK_EIO, "notice: %s exited with status %d", sendmail,
+			return sk_error_set(err, SK_EIO, "%s: %s exited with status %d", what, sendmail,
 					    WEXITSTATUS(status));
-		return sk_error_set(err, SK_EIO, "notice: %s ended by signal %d", sendmail,
+		return sk_error_set(err, SK_EIO, "%s: %s ended by signal %d", what, sendmail,
 				    WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 	}
 	if (wrc) {
-		int rc = sk_error_set(err, SK_EIO, "notice: writing to %s: %s", sendmail, strerror(sys));
+		int rc = sk_error_set(err, SK_EIO, "%s: writing to %s: %s", what, sendmail, strerror(sys));
 		err->sys = sys;
 		return rc;
 	}

@@ -23,24 +23,36 @@ struct env {
 	sk_quarantine *q;
 	sk_policy *p;
 	sk_options opt;
+	char out[96], sendmail[96], fail[96]; /* held mail: the fake sendmail's */
 };
+
+/* The state folder's audit log and quarantine, the policy (text; NULL: the example
+ * policy) and the gate's options on them. */
+static void env_open(struct env *e, const char *policy)
+{
+	sk_error err;
+	sk_policy_diags d;
+	sk_policy_diags_init(&d);
+	int32_t day = sk_policy_date_parse("2025-01-01");
+	if (sk_audit_open(e->dir, NULL, &e->a, &err) ||
+	    sk_quarantine_open(e->dir, e->a, NULL, &e->q, &err) ||
+	    (policy ? sk_policy_parse(policy, strlen(policy), day, &e->p, &d, &err)
+		    : sk_policy_load(tu_src("examples/policy/default.yaml"), day, &e->p, &d, &err)))
+		fail_msg("open: %s", err.msg);
+	sk_policy_diags_free(&d);
+	sk_options_default(&e->opt);
+	e->opt.quarantine = e->q;
+	e->opt.audit = e->a;
+	e->opt.policy = e->p;
+	e->opt.today = day;
+}
 
 static struct env *env_new(void)
 {
 	struct env *e = calloc(1, sizeof(*e));
 	e->dir = strdup("/tmp/sk-rel-XXXXXX");
 	assert_non_null(mkdtemp(e->dir));
-	sk_error err;
-	if (sk_audit_open(e->dir, NULL, &e->a, &err) ||
-	    sk_quarantine_open(e->dir, e->a, NULL, &e->q, &err) ||
-	    sk_policy_load(tu_src("examples/policy/default.yaml"), sk_policy_date_parse("2025-01-01"),
-			   &e->p, NULL, &err))
-		fail_msg("open: %s", err.msg);
-	sk_options_default(&e->opt);
-	e->opt.quarantine = e->q;
-	e->opt.audit = e->a;
-	e->opt.policy = e->p;
-	e->opt.today = sk_policy_date_parse("2025-01-01");
+	env_open(e, NULL);
 	return e;
 }
 
@@ -360,18 +372,11 @@ static void approved_release_is_sanitised(void **state)
 /* ---- held mail (outbound): the request the gate opens, the sender's notices, sending
  * the released result to the stored envelope ---- */
 
-struct mail_env {
-	char dir[64], out[96], sendmail[96], fail[96];
-	sk_audit *a;
-	sk_quarantine *q;
-	sk_policy *p;
-	sk_options opt;
-};
-
-static struct mail_env *mail_env_new(void)
+/* The state, a fake sendmail and a policy whose outbound mail flow holds a 個人番号. */
+static struct env *mail_env_new(void)
 {
-	struct mail_env *e = calloc(1, sizeof(*e));
-	snprintf(e->dir, sizeof(e->dir), "/tmp/sk-relm-XXXXXX");
+	struct env *e = calloc(1, sizeof(*e));
+	e->dir = strdup("/tmp/sk-relm-XXXXXX");
 	assert_non_null(mkdtemp(e->dir));
 	snprintf(e->out, sizeof(e->out), "%s/out", e->dir);
 	snprintf(e->sendmail, sizeof(e->sendmail), "%s/sendmail", e->dir);
@@ -407,35 +412,12 @@ static struct mail_env *mail_env_new(void)
 		 "    dlp: { mynumber: hold, corporate: record, pattern: record, unscannable: record }\n"
 		 "gateway:\n  sendmail: %s\n",
 		 e->sendmail);
-	sk_error err;
-	sk_policy_diags d;
-	sk_policy_diags_init(&d);
-	if (sk_audit_open(e->dir, NULL, &e->a, &err) ||
-	    sk_quarantine_open(e->dir, e->a, NULL, &e->q, &err) ||
-	    sk_policy_parse(pol, strlen(pol), sk_policy_date_parse("2025-01-01"), &e->p, &d, &err))
-		fail_msg("open: %s", err.msg);
-	sk_policy_diags_free(&d);
-	sk_options_default(&e->opt);
-	e->opt.quarantine = e->q;
-	e->opt.audit = e->a;
-	e->opt.policy = e->p;
-	e->opt.today = sk_policy_date_parse("2025-01-01");
+	env_open(e, pol);
 	return e;
 }
 
-static void mail_env_free(struct mail_env *e)
-{
-	sk_quarantine_close(e->q);
-	sk_audit_close(e->a);
-	sk_policy_free(e->p);
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", e->dir);
-	assert_int_equal(system(cmd), 0);
-	free(e);
-}
-
 /* A message from `from` to `to` through the gate (in process); its quarantine id. */
-static void mail_through(struct mail_env *e, const char *from, const char *to, const char *body,
+static void mail_through(struct env *e, const char *from, const char *to, const char *body,
 			 bool want_held, char id[24])
 {
 	char msg[2048];
@@ -465,7 +447,7 @@ static void mail_through(struct mail_env *e, const char *from, const char *to, c
 
 /* The fake sendmail's call number n: its arguments, and the message's subject and text
  * as python3's email module reads them (or the raw message when raw). */
-static void sent_msg(struct mail_env *e, int n, sk_buf *args, sk_buf *text, bool raw)
+static void sent_msg(struct env *e, int n, sk_buf *args, sk_buf *text, bool raw)
 {
 	char p[160];
 	snprintf(p, sizeof(p), "%s/%d.args", e->out, n);
@@ -502,7 +484,7 @@ static int count_action(void *ctx, const sk_audit_record *r)
 	return 0;
 }
 
-static int audited(struct mail_env *e, const char *action, const char *result)
+static int audited(struct env *e, const char *action, const char *result)
 {
 	struct count_ctx c = {action, result, 0};
 	sk_error err;
@@ -524,7 +506,7 @@ static const char MYN_BODY[] = "申請者 山田\n個人番号: 3847-5629-1044\n
 static void held_mail_request_notice_send(void **state)
 {
 	(void)state;
-	struct mail_env *e = mail_env_new();
+	struct env *e = mail_env_new();
 	sk_error err;
 	char id[24];
 	mail_through(e, "kikaku@city.example.lg.jp", "partner@example.com", MYN_BODY, true, id);
@@ -621,7 +603,7 @@ static void held_mail_request_notice_send(void **state)
 	sk_audit_verify_result vr;
 	assert_int_equal(sk_audit_verify(e->a, NULL, NULL, 0, &vr, &err), 0);
 	assert_true(vr.ok);
-	mail_env_free(e);
+	env_free(e);
 }
 
 /* The MTA refuses the released message: visible (the outcome, the item), audited, sent
@@ -629,7 +611,7 @@ static void held_mail_request_notice_send(void **state)
 static void held_mail_send_failure_and_refusal(void **state)
 {
 	(void)state;
-	struct mail_env *e = mail_env_new();
+	struct env *e = mail_env_new();
 	sk_error err;
 	char id[24];
 	mail_through(e, "kikaku@city.example.lg.jp", "partner@example.com", MYN_BODY, true, id);
@@ -704,7 +686,7 @@ static void held_mail_send_failure_and_refusal(void **state)
 	assert_int_equal(audited(e, "mail-notice", "failed refused"), 1);
 	sk_buf_free(&args);
 	sk_buf_free(&text);
-	mail_env_free(e);
+	env_free(e);
 }
 
 int main(void)
