@@ -823,10 +823,20 @@ static void mail_outcome(skh_req *r, const sk_qrequest *q, const sk_qitem *it,
 	char rid[32];
 	snprintf(rid, sizeof(rid), "%lld", (long long)q->id);
 	if (out && out->mail) {
-		json_object_set_new(o, "mail", json_pack("{s:b,s:o}", "sent", out->mail_sent, "error",
-							 str_or_null(out->mail_error[0] ? out->mail_error
-											: NULL)));
-		if (out->mail_sent)
+		/* retry: the result is there but the MTA did not take it (a rerun that blocked
+		 * left nothing to send: the sender was told instead) */
+		bool retry = out->released && !out->mail_sent;
+		json_object_set_new(o, "mail",
+				    json_pack("{s:b,s:b,s:o}", "sent", out->mail_sent, "retry", retry,
+					      "error",
+					      str_or_null(out->mail_error[0] ? out->mail_error : NULL)));
+		if (!out->released)
+			SKD_EVENT(SKD_NOTICE, "mail-blocked",
+				  "承認後の再処理で遮断されたため、メールは送信しません (送信者に通知)",
+				  "blocked again after approval: the mail is not sent (the sender is told)",
+				  SKD_S("request", rid), SKD_S("item", it->id),
+				  SKD_S("error", out->mail_error));
+		else if (out->mail_sent)
 			SKD_EVENT(SKD_INFO, "mail-send", "承認されたメールを送信しました",
 				  "the approved mail was sent", SKD_S("request", rid),
 				  SKD_S("item", it->id), SKD_S("sender", it->env_from),
@@ -983,6 +993,7 @@ void skh_request_send(skh_req *r)
 	sk_release_outcome out;
 	memset(&out, 0, sizeof(out));
 	out.mail = true;
+	out.released = true;
 	out.mail_sent = rc == 0;
 	if (rc)
 		snprintf(out.mail_error, sizeof(out.mail_error), "%s", e.msg);

@@ -265,6 +265,7 @@ export const messages = {
     'approve.mail.sent': 'メールを宛先へ送信しました (無害化したもの)。',
     'approve.mail.failed': 'メールサーバがメールを受け取りませんでした: {error}。あとで「もう一度送信する」を押してください。',
     'approve.mail.again': 'もう一度送信する',
+    'approve.mail.blocked': '承認後の再処理で遮断されたため、メールは送信しません: {error}。差出人に通知しました。',
 
     'audit.title': '監査ログ',
     'audit.lead': 'ゲートウェイの全ての操作の記録です。改ざんされていないことを検証でき、一件ごとに包含証明を表示できます。',
@@ -746,6 +747,7 @@ export const messages = {
     'approve.mail.sent': 'The mail was sent to its recipients (sanitised).',
     'approve.mail.failed': 'The mail server did not take the mail: {error}. Press "Send again" later.',
     'approve.mail.again': 'Send again',
+    'approve.mail.blocked': 'Blocked again after the approval: the mail is not sent ({error}). Its sender was told.',
 
     'audit.title': 'Audit log',
     'audit.lead': 'The record of everything done on the gateway. Verify that it was not altered, and show an inclusion proof for any record.',

@@ -20,8 +20,9 @@ function findings(item) {
 // what happened to held mail after the decision ({sent, error} of the answer)
 function mailText(mail) {
   if (!mail) return null;
-  return mail.sent ? { kind: 'success', text: t('approve.mail.sent') }
-    : { kind: 'error', text: t('approve.mail.failed', { error: mail.error || '' }) };
+  if (mail.sent) return { kind: 'success', text: t('approve.mail.sent') };
+  if (mail.retry === false) return { kind: 'error', text: t('approve.mail.blocked', { error: mail.error || '' }) };
+  return { kind: 'error', text: t('approve.mail.failed', { error: mail.error || '' }), retry: true };
 }
 
 class Approve extends Screen {
@@ -169,7 +170,7 @@ class Approve extends Screen {
       ${notice('error', this.error)}
       ${this.decided.map((d) => html`<div class="decided" data-id=${d.r.id}>${notice('success', `${d.name}: ${d.text}`)}
         ${d.mail ? html`<div class="mail-outcome">${notice(d.mail.kind, d.mail.text)}</div>` : nothing}
-        ${d.mail && d.mail.kind === 'error' ? html`<div class="buttons"><button class="button send-again"
+        ${d.mail && d.mail.retry ? html`<div class="buttons"><button class="button send-again"
           ?disabled=${this.busy === d.r.id} @click=${() => this.sendAgain(d)}>${t('approve.mail.again')}</button></div>` : nothing}</div>`)}
       ${this.requests === null ? (this.error ? '' : html`<p>${t('app.loading')}</p>`)
         : this.requests.length === 0 ? html`<p class="empty">${t('approve.empty')}</p>`
