@@ -80,8 +80,9 @@ typedef struct sk_milter_outbound {
 	bool held;                   /* held for approval (reason held): a release request is due */
 } sk_milter_outbound;
 
-/* Answer texts (SMTP replies are ASCII: the Japanese line is written in Japanese and
- * goes through as UTF-8; a client that cannot show it still has the English line). */
+/* The refusal's two lines: English, then Japanese. SMTP replies are meant to be ASCII;
+ * Postfix passes the Japanese line on as UTF-8 (tests/integration/daemon_outbound.sh), and
+ * a client that cannot show it still has the English one. */
 #define SK_MILTER_NOZONE_EN "sekisho: your address is in no zone of the gateway's policy"
 #define SK_MILTER_NOZONE_JA "sekisho: 送信元のアドレスはゲートウェイのポリシーのどのゾーンにもありません"
 
