@@ -39,6 +39,13 @@ typedef struct sk_item {
 	 * marking that DLP finds in the delivered text (dlp.h: SK_DLP_ASSET) is looked up the
 	 * same way after the engine, and can only make the decision stricter. */
 	const char *asset;
+	/* A mail message's SMTP envelope (the milter's MAIL FROM and RCPT TO, without angle
+	 * brackets; env_from "" for the null sender, NULL when there is none), stored with the
+	 * original (sk_qmeta) so that a held message can be sent to it after approval
+	 * (sk_release_send). */
+	const char *env_from;
+	const char *const *env_rcpt;
+	size_t env_nrcpt;
 } sk_item;
 
 struct sk_policy;

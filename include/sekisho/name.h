@@ -28,6 +28,17 @@ int sk_name_clean(const char *name, sk_buf *out);
  * LF, so that it is safe in a header field and on a command line (never starts with -). */
 bool sk_mail_addr_valid(const char *s);
 
+/* true when s is a host name for mail: labels of ASCII letters, digits and '-' (not at
+ * a label's start or end, 1-63 bytes) separated by single dots, at least two labels, at
+ * most 253 bytes ("city.example.lg.jp"). */
+bool sk_mail_domain_valid(const char *s);
+
+/* true when the domain of addr (the part after its last '@'; addr itself when it has
+ * none) is one of domains (a NULL-terminated list; NULL: none) or a sub-domain of one,
+ * compared without regard to ASCII case: "kikaku@mail.city.example.lg.jp" is in
+ * "city.example.lg.jp"; "x@evilcity.example.lg.jp" is not. */
+bool sk_mail_domain_internal(const char *addr, const char *const *domains);
+
 /* true when s is valid UTF-8 (n bytes). */
 bool sk_utf8_valid(const char *s, size_t n);
 /* The UTF-8 of code point cp into out (a surrogate or a value past U+10FFFF as U+FFFD);

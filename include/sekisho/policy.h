@@ -245,12 +245,26 @@ typedef struct sk_policy_http {
 	uint32_t line;    /* of the entry in the file */
 } sk_policy_http;
 
+#define SK_POLICY_MILTER_MAX 16 /* directions of the milter's mail */
+
+/* One direction of the milter's mail (gateway.milter): a message whose SMTP client is in
+ * zone `from` (its networks) goes from `from` to `to` (channel "mail"). */
+typedef struct sk_policy_milter_dir {
+	const char *from, *to; /* zone ids (checked; no clouds; from != to) */
+	uint32_t line;         /* of the entry in the file */
+} sk_policy_milter_dir;
+
 typedef struct sk_policy_gateway {
 	const char *user;    /* unprivileged user of the roles; NULL: not set */
 	const char *state;   /* state folder (absolute); NULL: not set */
 	int workers;         /* sandboxed workers; -1: not set, 0: one per core */
 	const char *milter;  /* "unix:/path" or "inet:PORT@ADDR"; NULL: no milter */
-	const char *milter_from, *milter_to; /* zones of the milter's mail (set with milter) */
+	const char *milter_from, *milter_to; /* the first direction's zones (set with milter) */
+	/* every direction (at least one with milter; the `from` zones differ): with one,
+	 * every SMTP client uses it; with several, the client's address picks the one whose
+	 * `from` zone holds it (sk_policy_zone_of), and a client in none is refused */
+	const sk_policy_milter_dir *milter_dirs;
+	size_t nmilter_dirs;
 	const char *milter_group; /* group of the milter's unix socket (the MTA's); NULL: none */
 	uint32_t milter_line;     /* of `milter` in the file */
 	const char *metrics; /* "ADDR:PORT" of the Prometheus endpoint; NULL: none */
@@ -269,5 +283,15 @@ typedef struct sk_policy_gateway {
 /* The gateway section of p (all fields NULL / -1 / 0 when the section is absent). The
  * strings live as long as p. */
 void sk_policy_gateway_get(const sk_policy *p, sk_policy_gateway *g);
+
+/* The zone (not a cloud) whose networks hold the IP address addr ("198.51.100.7",
+ * "2001:db8::1"; an IPv4-mapped IPv6 address counts as its IPv4 address), NULL when none
+ * does or addr is not an address. Zones never overlap (the checker), so there is one. */
+const char *sk_policy_zone_of(const sk_policy *p, const char *addr);
+
+/* `internal_domains`: the municipality's own mail domains (a sub-domain counts as its
+ * domain; see sk_mail_domain_internal). A NULL-terminated list, empty (never NULL) when
+ * the policy has none. Lives as long as p. */
+const char *const *sk_policy_internal_domains(const sk_policy *p);
 
 #endif

@@ -63,11 +63,13 @@ const char *sk_qdeny_code(sk_qdeny d);  /* "self-approval", "not-approver" … (
 const char *sk_qdeny_text(sk_qdeny d, bool en);
 
 /* Who does a step: a user of the auth service (auth.h; the console's session or the
- * CLI's --by, looked up there), uid its id (> 0). section may be NULL. */
+ * CLI's --by, looked up there), uid its id (> 0; the gate's own requester of held mail
+ * is -1, release.h). section and mail may be NULL. */
 typedef struct sk_qactor {
 	int64_t uid;
 	const char *name;
 	const char *section;
+	const char *mail;  /* the user's mail address when known (NULL: not known) */
 } sk_qactor;
 
 typedef struct sk_qitem {
@@ -89,6 +91,13 @@ typedef struct sk_qitem {
 	char *result_ext;                 /* the result's extension when it changed ("docx") */
 	char *released_by;                /* who completed the release (last approver) */
 	int64_t released_us, purged_us;
+	/* a mail message's SMTP envelope (sk_qmeta): env_from NULL when none was stored, ""
+	 * for the null sender; env_rcpt the recipients in order */
+	char *env_from;
+	char **env_rcpt;
+	size_t env_nrcpt;
+	int64_t mail_sent_us;             /* the result was sent to the envelope (0: not) */
+	char *mail_error;                 /* the last mail step that failed, NULL when none */
 } sk_qitem;
 
 void sk_qitem_free(sk_qitem *it);
@@ -114,12 +123,24 @@ void sk_quarantine_close(sk_quarantine *q);
 sk_audit *sk_quarantine_audit(const sk_quarantine *q);
 const char *sk_quarantine_dir(const sk_quarantine *q);
 
+#define SK_QUARANTINE_ADDR_MAX 512    /* bytes of one envelope address */
+#define SK_QUARANTINE_RCPT_MAX 1000   /* envelope recipients of one item */
+
 /* What the index records about an item when it is stored (every field may be 0/NULL). */
 typedef struct sk_qmeta {
 	const char *name, *type, *src_zone, *dst_zone, *submitter;
 	int64_t submitter_uid;
 	const char *submitter_section;
 	const char *channel, *class_level;
+	/* mail: the SMTP envelope as the MTA gave it, without the angle brackets (MAIL FROM,
+	 * "" for the null sender; RCPT TO in order), kept with the original so that a held
+	 * message can be sent later (sk_release_send). env_from NULL: none. Each address at
+	 * most SK_QUARANTINE_ADDR_MAX bytes without control characters, at most
+	 * SK_QUARANTINE_RCPT_MAX recipients, at least one when env_from is set (SK_EINVAL
+	 * otherwise: nothing is stored). */
+	const char *env_from;
+	const char *const *env_rcpt;
+	size_t env_nrcpt;
 } sk_qmeta;
 
 /* Stores the original durably (object first, then the index row, state held) and gives
@@ -297,6 +318,13 @@ int sk_quarantine_requests(sk_quarantine *q, const sk_qrfilter *f, sk_quarantine
  * the item goes back to held. Audited ("quarantine-release"). */
 int sk_quarantine_release_done(sk_quarantine *q, int64_t rid, int result_fd, const char *ext,
 			       const char *why, sk_error *err);
+
+/* Records the outcome of a mail step of item id (sending its result to its envelope,
+ * sk_release_send; or a notice to its sender): sent true: the result was sent now
+ * (mail_sent set, mail_error cleared); else error (one line, cut to 1000 bytes) is kept as
+ * mail_error (an unsent result may be sent again). SK_ENOTFOUND for an unknown id. */
+int sk_quarantine_mail_done(sk_quarantine *q, const char *id, bool sent, const char *error,
+			    sk_error *err);
 
 /* Opens the original of item id for by, who must be the requester of an approved
  * original request of that item (SK_QDENY_NOT_APPROVED otherwise); the hash is checked

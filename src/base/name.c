@@ -1,6 +1,7 @@
 #include "sekisho/name.h"
 
 #include <string.h>
+#include <strings.h>
 
 #include "sekisho/error.h"
 
@@ -190,4 +191,50 @@ bool sk_mail_addr_valid(const char *s)
 		return false;
 	size_t ln = (size_t)(at - s);
 	return ln <= 64 && dot_atom(s, ln) && dot_atom(at + 1, n - ln - 1);
+}
+
+bool sk_mail_domain_valid(const char *s)
+{
+	if (!s)
+		return false;
+	size_t n = strlen(s), label = 0, labels = 1;
+	if (n == 0 || n > 253)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '.') {
+			if (!label || s[i - 1] == '-')
+				return false;
+			label = 0;
+			labels++;
+			continue;
+		}
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			  (c == '-' && label > 0);
+		if (!ok || ++label > 63)
+			return false;
+	}
+	return label > 0 && s[n - 1] != '-' && labels >= 2;
+}
+
+bool sk_mail_domain_internal(const char *addr, const char *const *domains)
+{
+	if (!addr || !domains)
+		return false;
+	const char *at = strrchr(addr, '@');
+	const char *dom = at ? at + 1 : addr;
+	size_t dl = strlen(dom);
+	/* a trailing dot (a fully qualified name) is the same domain */
+	if (dl && dom[dl - 1] == '.')
+		dl--;
+	if (!dl)
+		return false;
+	for (const char *const *d = domains; *d; d++) {
+		size_t l2 = strlen(*d);
+		if (!l2 || l2 > dl)
+			continue;
+		if (!strncasecmp(dom + dl - l2, *d, l2) && (dl == l2 || dom[dl - l2 - 1] == '.'))
+			return true;
+	}
+	return false;
 }

@@ -185,10 +185,18 @@ typedef struct skd_gate {
 int skd_gate_open(const skd *d, skd_gate *g, sk_error *err);
 void skd_gate_close(skd_gate *g);
 
-/* The sender of the mail notices: sekisho@HOSTNAME (sekisho@localhost when the host name
- * is no domain). */
-#define SKD_MAIL_MAX 256
-void skd_notice_from(char out[SKD_MAIL_MAX]);
+
+/* Mail notices of a release request rq (notices.c): what "requested" → every user with
+ * a mail address who may decide it (never the requester); "approved" / "refused" → the
+ * requester. A notice that cannot be sent is an event and an audit record (actor) in
+ * audit; the request stands. q and auth are the caller's handles (one thread). */
+struct sk_quarantine;
+struct sk_auth;
+struct sk_audit;
+struct sk_qrequest;
+void skd_notify_request(const sk_policy *p, struct sk_quarantine *q, struct sk_auth *auth,
+			struct sk_audit *audit, const char *actor, const char *what,
+			const struct sk_qrequest *rq);
 
 /* Microseconds of CLOCK_MONOTONIC. */
 int64_t skd_now_us(void);

@@ -148,6 +148,7 @@ void skh_request_create(skh_req *r);
 void skh_requests_list(skh_req *r);
 void skh_request_approve(skh_req *r);
 void skh_request_refuse(skh_req *r);
+void skh_request_send(skh_req *r);
 void skh_dashboard(skh_req *r);
 
 /* The ledger handlers (http_ledgers.c, docs/api.md "Ledgers"). */

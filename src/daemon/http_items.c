@@ -60,7 +60,8 @@ static long arg_long(skh_req *r, const char *key, long def, long min, long max, 
 
 static sk_qactor actor_of(skh_req *r)
 {
-	return (sk_qactor){r->user.id, r->user.name, r->rights.section[0] ? r->rights.section : NULL};
+	return (sk_qactor){r->user.id, r->user.name, r->rights.section[0] ? r->rights.section : NULL,
+			   r->user.mail[0] ? r->user.mail : NULL};
 }
 
 /* The gate's options with this thread's quarantine handle (its result and request steps
@@ -140,6 +141,17 @@ static json_t *item_json(skh_req *r, skh_tctx *t, const sk_qitem *it, bool with_
 		it->result_sha256[0] != 0, "download_name", dl);
 	if (o && it->reason_detail && *it->reason_detail)
 		json_object_set_new(o, "reason_detail", json_string(it->reason_detail));
+	if (o && it->env_from) {
+		/* a mail message's envelope, and whether its released result was sent */
+		json_t *to = json_array();
+		for (size_t i = 0; i < it->env_nrcpt; i++)
+			json_array_append_new(to, json_string(it->env_rcpt[i]));
+		json_object_set_new(o, "envelope",
+				    json_pack("{s:s,s:o,s:o,s:o}", "from", it->env_from, "to", to,
+					      "sent", it->mail_sent_us ? skh_time_json(it->mail_sent_us)
+								       : json_null(),
+					      "error", str_or_null(it->mail_error)));
+	}
 	if (o && with_requests) {
 		json_t *rq = json_array();
 		sk_qrfilter f = {.item = it->id};
@@ -161,7 +173,8 @@ static int may_decide_one(void *ctx, const sk_qrequest *q)
 {
 	struct decide_ctx *c = ctx;
 	sk_qactor who = actor_of(c->r);
-	if (q->state == SK_QREQ_PENDING &&
+	/* a pending request; or any of held mail (its sending is followed and retried) */
+	if ((q->state == SK_QREQ_PENDING || c->it->env_from) &&
 	    sk_release_may_decide(c->r->l->s->d->policy, c->it, q, &who, &c->r->rights, NULL) == 0) {
 		c->may = true;
 		return 1;
@@ -170,7 +183,7 @@ static int may_decide_one(void *ctx, const sk_qrequest *q)
 }
 
 /* May the user see the item? Owner, section head of its section, all-items, or someone
- * who may decide one of its pending requests. */
+ * who may decide one of its pending requests (of held mail: one of its requests). */
 static bool may_see(skh_req *r, skh_tctx *t, const sk_qitem *it)
 {
 	uint32_t p = r->rights.perms;
@@ -183,7 +196,7 @@ static bool may_see(skh_req *r, skh_tctx *t, const sk_qitem *it)
 		return true;
 	if (p & (SK_PERM_APPROVE | SK_PERM_RELEASE_ORIGINAL)) {
 		struct decide_ctx c = {r, it, false};
-		sk_qrfilter f = {.item = it->id, .state = "pending"};
+		sk_qrfilter f = {.item = it->id, .state = it->env_from ? NULL : "pending"};
 		sk_error e;
 		sk_quarantine_requests(t->q, &f, may_decide_one, &c, &e);
 		return c.may;
@@ -802,6 +815,46 @@ void skh_requests_list(skh_req *r)
 	skh_json(r, MHD_HTTP_OK, json_pack("{s:o}", "requests", c.arr));
 }
 
+/* After the decision of a held mail's request: what happened to the mail (an event, and
+ * "mail" in the answer: sent, or the error; a refusal's notice to the sender). */
+static void mail_outcome(skh_req *r, const sk_qrequest *q, const sk_qitem *it,
+			 const sk_release_outcome *out, json_t *o)
+{
+	char rid[32];
+	snprintf(rid, sizeof(rid), "%lld", (long long)q->id);
+	if (out && out->mail) {
+		/* retry: the result is there but the MTA did not take it (a rerun that blocked
+		 * left nothing to send: the sender was told instead) */
+		bool retry = out->released && !out->mail_sent;
+		json_object_set_new(o, "mail",
+				    json_pack("{s:b,s:b,s:o}", "sent", out->mail_sent, "retry", retry,
+					      "error",
+					      str_or_null(out->mail_error[0] ? out->mail_error : NULL)));
+		if (!out->released)
+			SKD_EVENT(SKD_NOTICE, "mail-blocked",
+				  "承認後の再処理で遮断されたため、メールは送信しません (送信者に通知)",
+				  "blocked again after approval: the mail is not sent (the sender is told)",
+				  SKD_S("request", rid), SKD_S("item", it->id),
+				  SKD_S("error", out->mail_error));
+		else if (out->mail_sent)
+			SKD_EVENT(SKD_INFO, "mail-send", "承認されたメールを送信しました",
+				  "the approved mail was sent", SKD_S("request", rid),
+				  SKD_S("item", it->id), SKD_S("sender", it->env_from),
+				  SKD_N("recipients", it->env_nrcpt), SKD_S("user", r->user.name));
+		else
+			SKD_EVENT(SKD_ERR, "mail-send-error",
+				  "承認されたメールを送信できませんでした (再送できます)",
+				  "the approved mail could not be sent (it can be sent again)",
+				  SKD_S("request", rid), SKD_S("item", it->id),
+				  SKD_S("error", out->mail_error), SKD_S("user", r->user.name));
+		return;
+	}
+	if (!out && it->mail_error)
+		SKD_EVENT(SKD_WARNING, "notify-error", "送信者への通知を送れませんでした (却下はそのままです)",
+			  "the sender's notice could not be sent (the refusal stands)",
+			  SKD_S("request", rid), SKD_S("item", it->id), SKD_S("error", it->mail_error));
+}
+
 static void decide(skh_req *r, bool approve)
 {
 	skh_tctx *t = skh_ctx(r);
@@ -857,10 +910,16 @@ static void decide(skh_req *r, bool approve)
 	}
 	json_t *o2 = request_json(&q);
 	if (q.state != SK_QREQ_PENDING) {
-		notify(r, approve ? "approved" : "refused", &q);
 		sk_qitem it;
 		memset(&it, 0, sizeof(it));
-		if (sk_quarantine_get(t->q, q.item, &it, &e) == 0) {
+		bool got = sk_quarantine_get(t->q, q.item, &it, &e) == 0;
+		/* held mail: the gate told its sender (the bounce) or sent it; else the requester
+		 * gets the usual notice */
+		if (!got || !it.env_from)
+			notify(r, approve ? "approved" : "refused", &q);
+		else
+			mail_outcome(r, &q, &it, approve ? &out : NULL, o2);
+		if (got) {
 			json_object_set_new(o2, "item", item_json(r, t, &it, false));
 			sk_qitem_free(&it);
 		}
@@ -879,216 +938,102 @@ void skh_request_refuse(skh_req *r)
 	decide(r, false);
 }
 
+/* POST /api/requests/{id}/send: the released result of held mail sent again to its
+ * envelope after the MTA did not take it (sk_release_send). Who may decide the request
+ * may send it; never twice. */
+void skh_request_send(skh_req *r)
+{
+	skh_tctx *t = skh_ctx(r);
+	sk_error e;
+	sk_error_clear(&e);
+	char *end;
+	long long rid = strtoll(r->id, &end, 10);
+	if (*end || rid <= 0) {
+		not_found(r);
+		return;
+	}
+	if (!t) {
+		busy(r, &e);
+		return;
+	}
+	sk_qrequest q;
+	sk_qitem it;
+	memset(&q, 0, sizeof(q));
+	memset(&it, 0, sizeof(it));
+	int rc = sk_quarantine_request_get(t->q, rid, &q, &e);
+	if (rc == 0)
+		rc = sk_quarantine_get(t->q, q.item, &it, &e);
+	sk_qactor who = actor_of(r);
+	if (rc == SK_ENOTFOUND ||
+	    (rc == 0 && sk_release_may_decide(r->l->s->d->policy, &it, &q, &who, &r->rights, NULL) != 0)) {
+		sk_qrequest_free(&q);
+		sk_qitem_free(&it);
+		not_found(r);
+		return;
+	}
+	if (rc) {
+		sk_qrequest_free(&q);
+		busy(r, &e);
+		return;
+	}
+	bool ready = q.kind == SK_QKIND_RELEASE && q.state == SK_QREQ_APPROVED && it.env_from &&
+		     it.state == SK_QSTATE_RELEASED && !it.mail_sent_us;
+	if (!ready) {
+		sk_qrequest_free(&q);
+		sk_qitem_free(&it);
+		skh_error(r, MHD_HTTP_CONFLICT, "conflict",
+			  "送信できるメールではありません (承認済みの未送信のメールだけ送信できます)",
+			  "There is no approved, unsent mail to send", NULL);
+		return;
+	}
+	sk_options o = gate_opt(r, t);
+	rc = sk_release_send(&o, it.id, r->user.name, &e);
+	sk_qitem_free(&it);
+	memset(&it, 0, sizeof(it));
+	sk_release_outcome out;
+	memset(&out, 0, sizeof(out));
+	out.mail = true;
+	out.released = true;
+	out.mail_sent = rc == 0;
+	if (rc)
+		snprintf(out.mail_error, sizeof(out.mail_error), "%s", e.msg);
+	json_t *o2 = request_json(&q);
+	sk_error ge;
+	if (sk_quarantine_get(t->q, q.item, &it, &ge) == 0) {
+		mail_outcome(r, &q, &it, &out, o2);
+		json_object_set_new(o2, "item", item_json(r, t, &it, false));
+		sk_qitem_free(&it);
+	}
+	sk_qrequest_free(&q);
+	if (rc == SK_EIO) {
+		skh_error(r, MHD_HTTP_BAD_GATEWAY, "mail-send-failed",
+			  "メールサーバがメールを受け取りませんでした。あとでもう一度送信してください",
+			  "The mail server did not take the mail; send it again later",
+			  json_pack("{s:o}", "request", o2));
+		return;
+	}
+	if (rc) {
+		json_decref(o2);
+		busy(r, &e);
+		return;
+	}
+	skh_json(r, MHD_HTTP_OK, o2);
+}
+
 /* ---- notices ---- */
 
-/* Mail notices through the local MTA (sk_notify_send, gateway.sendmail): when a request
- * is made, to every user with a mail address who may decide it (their rights under the
- * policy, sk_release_may_decide), never the requester; when it is decided, to the
- * requester. Japanese first, the English below, in one message. A notice that cannot be
- * sent is an event and an audit record; the request stands. */
-
-#define SKH_MAIL_MAX 256
-
-/* One line of text for a header: control characters become spaces. */
-static void one_line(const char *s, char *out, size_t n)
-{
-	size_t k = 0;
-	for (; s && *s && k + 1 < n; s++)
-		out[k++] = (unsigned char)*s < 0x20 || *s == 0x7f ? ' ' : *s;
-	out[k] = 0;
-}
-
-struct approvers_ctx {
-	const sk_policy *p;
-	const sk_qitem *it;
-	const sk_qrequest *q;
-	const char *requester_mail;
-	char to[SK_NOTIFY_TO_MAX][SKH_MAIL_MAX];
-	size_t n;
-	bool more; /* more than SK_NOTIFY_TO_MAX */
-};
-
-static int approver_one(void *ctx, const sk_auth_user *u)
-{
-	struct approvers_ctx *c = ctx;
-	if (u->disabled || !u->mail[0] || u->id == c->q->requester_uid ||
-	    !strcmp(u->mail, c->requester_mail))
-		return 0;
-	sk_auth_rights rt;
-	memset(&rt, 0, sizeof(rt));
-	if (sk_auth_effective(u, c->p, &rt) != 0)
-		return 0;
-	sk_qactor who = {u->id, u->name, rt.section[0] ? rt.section : NULL};
-	if (sk_release_may_decide(c->p, c->it, c->q, &who, &rt, NULL) != 0)
-		return 0;
-	for (size_t i = 0; i < c->n; i++)
-		if (!strcmp(c->to[i], u->mail))
-			return 0;
-	if (c->n == SK_NOTIFY_TO_MAX) {
-		c->more = true;
-		return 1;
-	}
-	snprintf(c->to[c->n++], SKH_MAIL_MAX, "%s", u->mail);
-	return 0;
-}
-
-/* The lines common to both notices: item, file, requester, kind, reason. */
-static void notice_facts(sk_buf *b, const sk_qitem *it, const sk_qrequest *q, bool en)
-{
-	const char *name = it->name && *it->name ? it->name : "-";
-	bool orig = q->kind == SK_QKIND_ORIGINAL;
-	if (!en)
-		sk_buf_printf(b,
-			      "  申請番号:   %lld\n  項目 ID:    %s\n  ファイル名: %s\n"
-			      "  送り先:     %s → %s\n  申請者:     %s%s%s%s\n  種類:       %s\n"
-			      "  理由:       %s\n",
-			      (long long)q->id, it->id, name, it->src_zone ? it->src_zone : "-",
-			      it->dst_zone ? it->dst_zone : "-", q->requester ? q->requester : "-",
-			      it->submitter_section ? " (" : "",
-			      it->submitter_section ? it->submitter_section : "",
-			      it->submitter_section ? ")" : "",
-			      orig ? "原本の取り出し" : "取り出し (無害化した結果)",
-			      q->reason ? q->reason : "");
-	else
-		sk_buf_printf(b,
-			      "  Request:      %lld\n  Item ID:      %s\n  File:         %s\n"
-			      "  Zones:        %s -> %s\n  Requested by: %s%s%s%s\n  Kind:         %s\n"
-			      "  Reason:       %s\n",
-			      (long long)q->id, it->id, name, it->src_zone ? it->src_zone : "-",
-			      it->dst_zone ? it->dst_zone : "-", q->requester ? q->requester : "-",
-			      it->submitter_section ? " (" : "",
-			      it->submitter_section ? it->submitter_section : "",
-			      it->submitter_section ? ")" : "",
-			      orig ? "the original" : "release (the sanitised result)",
-			      q->reason ? q->reason : "");
-}
-
+/* The request changed: an event, and the mail notices (skd_notify_request). */
 static void notify(skh_req *r, const char *what, const sk_qrequest *q)
 {
 	skh_tctx *t = skh_ctx(r);
-	const sk_policy *p = r->l->s->d->policy;
 	char rid[32];
 	snprintf(rid, sizeof(rid), "%lld", (long long)q->id);
 	SKD_EVENT(SKD_INFO, "request", "取り出し申請の状態が変わりました", "a release request changed",
 		  SKD_S("what", what), SKD_S("request", rid), SKD_S("item", q->item),
 		  SKD_S("kind", sk_qkind_code(q->kind)), SKD_S("user", r->user.name));
-	if (!t)
-		return;
-	sk_policy_gateway g;
-	sk_policy_gateway_get(p, &g);
-	const char *sendmail = g.sendmail ? g.sendmail : "/usr/sbin/sendmail";
-	sk_error e;
-	sk_error_clear(&e);
-	sk_qitem it;
-	memset(&it, 0, sizeof(it));
-	if (sk_quarantine_get(t->q, q->item, &it, &e) != 0) {
-		SKD_EVENT(SKD_WARNING, "notify-error", "通知を作れません", "cannot make a notice",
-			  SKD_S("request", rid), SKD_S("error", e.msg));
-		return;
-	}
-	sk_auth_user req;
-	memset(&req, 0, sizeof(req));
-	if (sk_auth_user_get_id(t->auth, q->requester_uid, &req, &e) != 0)
-		memset(&req, 0, sizeof(req));
-	bool requested = !strcmp(what, "requested");
-	struct approvers_ctx *ac = calloc(1, sizeof(*ac));
-	const char *to[SK_NOTIFY_TO_MAX];
-	size_t nto = 0;
-	if (!ac) {
-		sk_qitem_free(&it);
-		return;
-	}
-	if (requested) {
-		ac->p = p;
-		ac->it = &it;
-		ac->q = q;
-		ac->requester_mail = req.mail;
-		if (sk_auth_user_list(t->auth, approver_one, ac, &e) < 0)
-			SKD_EVENT(SKD_WARNING, "notify-error", "承認者の一覧を読めません",
-				  "cannot list the approvers", SKD_S("error", e.msg));
-		for (size_t i = 0; i < ac->n; i++)
-			to[nto++] = ac->to[i];
-		if (ac->more)
-			SKD_EVENT(SKD_WARNING, "notify-limit", "通知先が多すぎるため一部にだけ送ります",
-				  "too many approvers: the notice goes to the first ones",
-				  SKD_S("request", rid), SKD_N("max", SK_NOTIFY_TO_MAX));
-	} else if (req.mail[0] && !req.disabled) {
-		to[nto++] = req.mail;
-	}
-	if (!nto) {
-		SKD_EVENT(SKD_NOTICE, "notify-none", "通知先 (メールアドレスのある利用者) がいません",
-			  "nobody to notify (no user with a mail address)", SKD_S("request", rid),
-			  SKD_S("what", what));
-		free(ac);
-		sk_qitem_free(&it);
-		return;
-	}
-	char name[SKH_NAME_MAX + 1], subject[SK_NOTIFY_SUBJECT_MAX], from[SKH_MAIL_MAX];
-	one_line(it.name && *it.name ? it.name : it.id, name, sizeof(name));
-	skd_notice_from(from);
-	bool approved = !strcmp(what, "approved");
-	const char *by = q->state == SK_QREQ_REFUSED ? q->refused_by
-			 : q->napprovals			 ? q->approvals[q->napprovals - 1].name
-							 : NULL;
-	const char *url = g.console_url;
-	sk_buf b;
-	sk_buf_init(&b, SK_NOTIFY_BODY_MAX);
-	if (requested) {
-		snprintf(subject, sizeof(subject), "[sekisho] 取り出し申請の承認依頼 / Release request: %s",
-			 name);
-		sk_buf_adds(&b, "取り出しの申請がありました。内容を確認し、承認または却下してください。\n\n");
-	} else {
-		snprintf(subject, sizeof(subject), "[sekisho] 取り出し申請が%s / Release request %s: %s",
-			 approved ? "承認されました" : "却下されました", approved ? "approved" : "refused",
-			 name);
-		sk_buf_printf(&b, "取り出しの申請が%s。\n\n",
-			      approved ? "承認されました" : "却下されました");
-	}
-	notice_facts(&b, &it, q, false);
-	if (!requested) {
-		sk_buf_printf(&b, "  判断:       %s (%s)\n", approved ? "承認" : "却下", by ? by : "-");
-		if (q->comment && *q->comment)
-			sk_buf_printf(&b, "  コメント:   %s\n", q->comment);
-		if (q->outcome && *q->outcome)
-			sk_buf_printf(&b, "  結果:       %s\n", q->outcome);
-	}
-	if (url)
-		sk_buf_printf(&b, "\n画面: %s#/%s\n", url, requested ? "approve" : "items");
-	sk_buf_adds(&b, "\n-- \nこのメールは sekisho (無害化ゲートウェイ) が自動で送っています。\n\n"
-			"---------------------------------------- English\n\n");
-	if (requested)
-		sk_buf_adds(&b, "A release was requested. Please check it and approve or refuse it.\n\n");
-	else
-		sk_buf_printf(&b, "The release request was %s.\n\n", approved ? "approved" : "refused");
-	notice_facts(&b, &it, q, true);
-	if (!requested) {
-		sk_buf_printf(&b, "  Decision:     %s (%s)\n", approved ? "approved" : "refused",
-			      by ? by : "-");
-		if (q->comment && *q->comment)
-			sk_buf_printf(&b, "  Comment:      %s\n", q->comment);
-		if (q->outcome && *q->outcome)
-			sk_buf_printf(&b, "  Outcome:      %s\n", q->outcome);
-	}
-	if (url)
-		sk_buf_printf(&b, "\nConsole: %s#/%s\n", url, requested ? "approve" : "items");
-	sk_buf_adds(&b, "\n-- \nThis message was sent by sekisho (the sanitising gateway).\n");
-	int rc = sk_notify_send(sendmail, from, to, nto, subject, sk_buf_str(&b), &e);
-	sk_buf_free(&b);
-	char obj[128];
-	snprintf(obj, sizeof(obj), "item:%s request:%s", q->item, rid);
-	if (rc) {
-		SKD_EVENT(SKD_WARNING, "notify-error", "通知メールを送れませんでした (申請はそのままです)",
-			  "the mail notice could not be sent (the request stands)",
-			  SKD_S("request", rid), SKD_S("what", what), SKD_S("error", e.msg));
-		char detail[300];
-		snprintf(detail, sizeof(detail), "%s: %s", what, e.msg);
-		skh_audit(r, "notify", obj, "failed", detail);
-	} else {
-		SKD_EVENT(SKD_INFO, "notify", "通知メールを送りました", "mail notice sent",
-			  SKD_S("request", rid), SKD_S("what", what), SKD_N("recipients", nto));
-	}
-	free(ac);
-	sk_qitem_free(&it);
+	if (t)
+		skd_notify_request(r->l->s->d->policy, t->q, t->auth, r->l->s->gate.audit, r->user.name,
+				   what, q);
 }
 
 /* ---- dashboard ---- */

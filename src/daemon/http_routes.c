@@ -543,6 +543,8 @@ const skh_route skh_routes[] = {
 	 SKH_BODY_JSON, skh_request_approve, 0},
 	{"POST", "/api/requests/{id}/refuse", SKH_CONSOLE_ZONE, true, SK_PERM_APPROVE, true,
 	 SKH_BODY_JSON, skh_request_refuse, 0},
+	{"POST", "/api/requests/{id}/send", SKH_CONSOLE_ZONE, true, SK_PERM_APPROVE, true,
+	 SKH_BODY_JSON, skh_request_send, 0},
 	{"GET", "/api/audit", SKH_CONSOLE_ZONE, true, SK_PERM_AUDIT | SK_PERM_DOWNLOAD, false,
 	 SKH_BODY_NONE, audit_list, 0},
 	{"GET", "/api/audit/verify", SKH_CONSOLE_ZONE, true, SK_PERM_AUDIT, false, SKH_BODY_NONE,

@@ -114,12 +114,3 @@ void skd_gate_close(skd_gate *g)
 	memset(g, 0, sizeof(*g));
 }
 
-void skd_notice_from(char out[SKD_MAIL_MAX])
-{
-	char host[200] = "";
-	if (gethostname(host, sizeof(host) - 1) != 0)
-		host[0] = 0;
-	snprintf(out, SKD_MAIL_MAX, "sekisho@%s", host);
-	if (!sk_mail_addr_valid(out))
-		snprintf(out, SKD_MAIL_MAX, "sekisho@localhost");
-}

@@ -193,8 +193,8 @@ static int remind_one(void *ctx, sk_ledger_reminder_kind kind, const sk_ledger_t
 	sk_policy_gateway g;
 	sk_policy_gateway_get(p, &g);
 	const char *sendmail = g.sendmail ? g.sendmail : "/usr/sbin/sendmail";
-	char subject[SK_NOTIFY_SUBJECT_MAX], from[SKD_MAIL_MAX];
-	skd_notice_from(from);
+	char subject[SK_NOTIFY_SUBJECT_MAX], from[SK_NOTIFY_ADDR_MAX];
+	sk_notify_from_default(from);
 	snprintf(subject, sizeof(subject), "[sekisho] 台帳: %s (%s) / Ledger: %s", remind_subject[kind][0],
 		 r->id, remind_subject[kind][1]);
 	sk_buf b;

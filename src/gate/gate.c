@@ -45,7 +45,8 @@ static bool store_original(const sk_item *item, const sk_options *opt, const sk_
 			 .submitter = item->submitter, .submitter_uid = item->submitter_uid,
 			 .submitter_section = item->submitter_section,
 			 .channel = item->channel ? item->channel : "file",
-			 .class_level = item->class_level};
+			 .class_level = item->class_level, .env_from = item->env_from,
+			 .env_rcpt = item->env_rcpt, .env_nrcpt = item->env_nrcpt};
 	sk_error e;
 	sk_error_clear(&e);
 	char id[SK_QUARANTINE_ID_LEN];

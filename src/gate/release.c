@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <stdio.h>
+#include <strings.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -30,8 +31,9 @@ int sk_release_may_decide(const struct sk_policy *p, const sk_qitem *it, const s
 	sk_qdeny d = SK_QDENY_NONE;
 	if (!who || !who->name || who->uid == 0 || !r)
 		d = SK_QDENY_BAD_USER;
-	else if (who->uid == rq->requester_uid)
-		d = SK_QDENY_SELF_APPROVAL;
+	else if (who->uid == rq->requester_uid ||
+		 (it->env_from && *it->env_from && who->mail && !strcasecmp(who->mail, it->env_from)))
+		d = SK_QDENY_SELF_APPROVAL; /* by id; and a mail's sender by address */
 	else if (it->hold_role && *it->hold_role ? !sk_auth_has_role(r, it->hold_role)
 		 : !(r->perms & SK_PERM_APPROVE) ||
 			   (it->submitter_section && *it->submitter_section &&
@@ -82,6 +84,32 @@ static int check(const sk_options *opt, int64_t rid, const sk_qactor *who,
 	return rc;
 }
 
+/* After a completed release of a mail item with an envelope: the result to the envelope,
+ * or (the rerun blocked it) the sender told. */
+static void mail_after(const sk_options *opt, const char *id, const sk_qactor *who,
+		       sk_release_outcome *out)
+{
+	sk_qitem it;
+	sk_error e;
+	sk_error_clear(&e);
+	if (sk_quarantine_get(opt->quarantine, id, &it, &e) != 0)
+		return;
+	bool env = it.env_from != NULL;
+	sk_qitem_free(&it);
+	if (!env)
+		return;
+	out->mail = true;
+	if (out->released) {
+		out->mail_sent = sk_release_send(opt, id, who->name, &e) == 0;
+		if (!out->mail_sent)
+			snprintf(out->mail_error, sizeof(out->mail_error), "%s", e.msg);
+		return;
+	}
+	snprintf(out->mail_error, sizeof(out->mail_error), "not sent: %s%s%.200s",
+		 sk_reason_code(out->reason), out->detail[0] ? ": " : "", out->detail);
+	sk_release_mail_notice(opt, id, SK_RELEASE_NOTICE_BLOCKED, who->name, NULL, NULL, &e);
+}
+
 int sk_release_approve(const sk_options *opt, int64_t rid, const sk_qactor *who,
 		       const sk_auth_rights *r, const char *comment, sk_release_outcome *out,
 		       sk_qdeny *deny, sk_error *err)
@@ -99,14 +127,23 @@ int sk_release_approve(const sk_options *opt, int64_t rid, const sk_qactor *who,
 					   sk_release_needed(opt->policy, rq.kind), &complete, deny,
 					   err);
 	sk_qkind kind = rq.kind;
+	char id[SK_QUARANTINE_ID_LEN];
+	snprintf(id, sizeof(id), "%s", rq.item);
 	sk_qrequest_free(&rq);
 	if (rc)
 		return rc;
-	if (out)
-		out->complete = complete;
-	if (complete && kind == SK_QKIND_RELEASE)
-		return sk_release_run(opt, rid, out, err);
-	return 0;
+	sk_release_outcome tmp;
+	if (!out) {
+		memset(&tmp, 0, sizeof(tmp));
+		out = &tmp;
+	}
+	out->complete = complete;
+	if (complete && kind == SK_QKIND_RELEASE) {
+		rc = sk_release_run(opt, rid, out, err);
+		if (rc == 0)
+			mail_after(opt, id, who, out);
+	}
+	return rc;
 }
 
 int sk_release_refuse(const sk_options *opt, int64_t rid, const sk_qactor *who,
@@ -118,8 +155,18 @@ int sk_release_refuse(const sk_options *opt, int64_t rid, const sk_qactor *who,
 	int rc = check(opt, rid, who, r, "quarantine-refuse", &rq, deny, err);
 	if (rc)
 		return rc;
+	char id[SK_QUARANTINE_ID_LEN];
+	snprintf(id, sizeof(id), "%s", rq.item);
+	sk_qkind kind = rq.kind;
 	sk_qrequest_free(&rq);
-	return sk_quarantine_request_refuse(opt->quarantine, rid, who, comment, deny, err);
+	rc = sk_quarantine_request_refuse(opt->quarantine, rid, who, comment, deny, err);
+	if (rc == 0 && kind == SK_QKIND_RELEASE) {
+		/* held mail: its sender is told (a failure is kept on the item and audited) */
+		sk_error e;
+		sk_release_mail_notice(opt, id, SK_RELEASE_NOTICE_REFUSED, who->name, comment, NULL,
+				       &e);
+	}
+	return rc;
 }
 
 int sk_release_run(const sk_options *opt, int64_t rid, sk_release_outcome *out, sk_error *err)

@@ -8,9 +8,12 @@
  * audit log group-commits concurrent appends, the pool hands each job an idle worker). */
 #include "milter.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <grp.h>
 #include <malloc.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +29,9 @@
 
 #include "sekisho/buf.h"
 #include "sekisho/hash.h"
+#include "sekisho/name.h"
+#include "sekisho/quarantine.h"
+#include "sekisho/release.h"
 
 #ifdef SK_MILTER_TEST_HOOK
 void (*sk_milter_test_hook)(const uint8_t *msg, size_t n);
@@ -38,6 +44,10 @@ void (*sk_milter_test_hook)(const uint8_t *msg, size_t n);
 
 static const char REPLY_SESSIONS[] = "sekisho: too many concurrent sessions, try again later";
 static const char REPLY_BUFFERED[] = "sekisho: too much mail in progress, try again later";
+static const char REPLY_RCPTS[] = "sekisho: too many recipients in one message, send the rest later";
+static const char REPLY_ADDR[] = "sekisho: address too long or not text";
+static const char REPLY_KEEP_EN[] = "sekisho: this message is held by the policy and cannot be kept";
+static const char REPLY_KEEP_JA[] = "sekisho: このメールはポリシーにより保留されますが、保管できません";
 
 typedef struct hdr {
 	char *name;
@@ -54,6 +64,12 @@ typedef struct session {
 	char sender[256];  /* envelope sender (for the decision event) */
 	char msgid[256];   /* Message-ID as received (for the decision event) */
 	bool started;    /* a message is being received */
+	const char *from, *to; /* the direction of this connection's mail */
+	bool refused;    /* the client is in no zone of the directions */
+	/* the envelope, without angle brackets: MAIL FROM, RCPT TO … */
+	char *env_from;
+	char **rcpt;
+	size_t nrcpt, rcap;
 } session;
 
 static struct {
@@ -69,7 +85,16 @@ static struct {
 	uint8_t hkey[crypto_shorthash_KEYBYTES];
 	atomic_uint sessions;
 	atomic_uint_fast64_t buffered;
-	atomic_uint_fast64_t messages, tf_sessions, tf_buffered, errors;
+	atomic_uint_fast64_t messages, tf_sessions, tf_buffered, errors, refused, outbound;
+	const sk_policy_milter_dir *dirs;
+	size_t ndirs;
+	int (*on_outbound)(void *arg, const sk_milter_outbound *o, const sk_options *opt,
+			   sk_error *err);
+	void (*on_refused)(void *arg, const char *addr);
+	/* the outbound step: serialised, with a quarantine handle of its own (the shared one
+	 * is for stores and decisions only) */
+	pthread_mutex_t out_mu;
+	sk_quarantine *oq;
 } g;
 
 static const char *const KEEP[] = {"From", "To", "Cc", "Date", "Subject", "Message-ID",
@@ -91,6 +116,36 @@ static bool kept(const char *n)
 
 /* ---- sessions and the buffered-bytes account ---- */
 
+static void envelope_free(session *s)
+{
+	free(s->env_from);
+	s->env_from = NULL;
+	for (size_t i = 0; i < s->nrcpt; i++)
+		free(s->rcpt[i]);
+	free(s->rcpt);
+	s->rcpt = NULL;
+	s->nrcpt = s->rcap = 0;
+}
+
+/* An envelope address as the MTA gives it ("<a@b>", "<>", "a@b") without the angle
+ * brackets, malloc'd; NULL when it is too long for the index or holds control bytes. */
+static char *env_addr(const char *a)
+{
+	if (!a)
+		a = "";
+	size_t n = strlen(a);
+	if (n >= 2 && a[0] == '<' && a[n - 1] == '>') {
+		a++;
+		n -= 2;
+	}
+	if (n >= SK_QUARANTINE_ADDR_MAX)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)a[i] < 0x20 || a[i] == 0x7f)
+			return NULL;
+	return strndup(a, n);
+}
+
 static void msg_release(session *s)
 {
 	if (!s)
@@ -108,6 +163,7 @@ static void msg_release(session *s)
 	s->nh = s->cap = 0;
 	s->over = false;
 	s->started = false;
+	envelope_free(s);
 }
 
 /* After a large message: give the freed memory back to the system (glibc keeps it in
@@ -131,6 +187,19 @@ static sfsistat refuse(SMFICTX *ctx, const char *text)
 	return SMFIS_TEMPFAIL;
 }
 
+/* The client's address as text ("" when the MTA gave none or it is no IP address). */
+static void addr_text(const _SOCK_ADDR *addr, char out[INET6_ADDRSTRLEN])
+{
+	out[0] = 0;
+	if (!addr)
+		return;
+	if (addr->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)addr)->sin_addr, out, INET6_ADDRSTRLEN);
+	else if (addr->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)addr)->sin6_addr, out,
+			  INET6_ADDRSTRLEN);
+}
+
 static sfsistat m_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *addr)
 {
 	if (atomic_fetch_add(&g.sessions, 1) >= g.max_sessions) {
@@ -148,6 +217,31 @@ static sfsistat m_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *addr)
 		atomic_fetch_add(&g.errors, 1);
 		return g.onerr;
 	}
+	s->from = g.from;
+	s->to = g.to;
+	if (g.ndirs > 1) {
+		/* the client's zone picks the direction; no zone: refused */
+		char a[INET6_ADDRSTRLEN];
+		addr_text(addr, a);
+		const char *zone = a[0] ? sk_policy_zone_of(g.gate.policy, a) : NULL;
+		s->from = s->to = NULL;
+		for (size_t i = 0; zone && i < g.ndirs; i++)
+			if (!strcmp(g.dirs[i].from, zone)) {
+				s->from = g.dirs[i].from;
+				s->to = g.dirs[i].to;
+			}
+		if (!s->from) {
+			s->refused = true;
+			atomic_fetch_add(&g.refused, 1);
+			if (g.on_refused)
+				g.on_refused(g.on_decision_arg, a);
+			if (!g.quiet)
+				fprintf(stderr, "sekisho milter: refused %s: in no zone\n", a[0] ? a : "-");
+			/* refused at MAIL FROM, with the reply text: an MTA answers a refusal at
+			 * connect with its own greeting (Postfix: "554 … not accepting
+			 * connections"), which would not say why */
+		}
+	}
 	return SMFIS_CONTINUE;
 }
 
@@ -159,10 +253,53 @@ static sfsistat m_envfrom(SMFICTX *ctx, char **argv)
 		return g.onerr;
 	}
 	msg_release(s);
+	if (s->refused) {
+		/* a client in no zone of the directions: every message refused */
+		smfi_setmlreply(ctx, "550", "5.7.1", (char *)SK_MILTER_NOZONE_EN,
+				(char *)SK_MILTER_NOZONE_JA, NULL);
+		return SMFIS_REJECT;
+	}
 	sk_buf_init(&s->msg, (size_t)g.max_message + 1);
 	s->started = true;
 	snprintf(s->sender, sizeof(s->sender), "%s", argv && argv[0] ? argv[0] : "");
 	s->msgid[0] = 0;
+	if (!(s->env_from = env_addr(argv ? argv[0] : NULL))) {
+		smfi_setreply(ctx, "553", "5.1.7", (char *)REPLY_ADDR);
+		return SMFIS_REJECT;
+	}
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat m_envrcpt(SMFICTX *ctx, char **argv)
+{
+	session *s = get(ctx);
+	if (!s || !s->started) {
+		atomic_fetch_add(&g.errors, 1);
+		return g.onerr;
+	}
+	if (s->nrcpt >= SK_QUARANTINE_RCPT_MAX) {
+		/* RFC 5321 4.5.3.1.10: the client sends the rest in another transaction */
+		smfi_setreply(ctx, "452", "4.5.3", (char *)REPLY_RCPTS);
+		return SMFIS_TEMPFAIL;
+	}
+	char *a = env_addr(argv ? argv[0] : NULL);
+	if (!a || !*a) {
+		free(a);
+		smfi_setreply(ctx, "553", "5.1.3", (char *)REPLY_ADDR);
+		return SMFIS_REJECT;
+	}
+	if (s->nrcpt == s->rcap) {
+		size_t nc = s->rcap ? s->rcap * 2 : 8;
+		char **v = realloc(s->rcpt, nc * sizeof(*v));
+		if (!v) {
+			free(a);
+			atomic_fetch_add(&g.errors, 1);
+			return g.onerr;
+		}
+		s->rcpt = v;
+		s->rcap = nc;
+	}
+	s->rcpt[s->nrcpt++] = a;
 	return SMFIS_CONTINUE;
 }
 
@@ -401,6 +538,44 @@ static int apply(SMFICTX *ctx, session *s, const sk_buf *out)
 	return replace_body(ctx, body, end);
 }
 
+/* true when a recipient of the message is outside the internal domains (and they are
+ * given) */
+static bool goes_outside(const session *s)
+{
+	if (!g.mail.internal_domains)
+		return false;
+	for (size_t i = 0; i < s->nrcpt; i++)
+		if (!sk_mail_domain_internal(s->rcpt[i], g.mail.internal_domains))
+			return true;
+	return false;
+}
+
+/* The outbound step of a stored message (serialised): on_outbound, or the release
+ * request for the system requester. 0: the MTA drops the message. */
+static int outbound_step(session *s, const char *qid, const sk_result *res, sk_error *err)
+{
+	pthread_mutex_lock(&g.out_mu);
+	int rc = 0;
+	if (!g.oq)
+		rc = sk_quarantine_open(sk_quarantine_dir(g.gate.quarantine),
+					sk_quarantine_audit(g.gate.quarantine), NULL, &g.oq, err);
+	if (rc == 0) {
+		sk_options o = g.gate;
+		o.quarantine = g.oq;
+		bool held = res->report.reason == SK_REASON_HELD;
+		sk_milter_outbound ob = {.queue_id = qid ? qid : "", .env_from = s->env_from,
+					 .rcpt = (const char *const *)s->rcpt, .nrcpt = s->nrcpt,
+					 .from_zone = s->from, .to_zone = s->to, .result = res,
+					 .held = held};
+		if (g.on_outbound)
+			rc = g.on_outbound(g.on_decision_arg, &ob, &o, err);
+		else if (held)
+			rc = sk_release_mail_request(&o, res->quarantine_id, NULL, NULL, err);
+	}
+	pthread_mutex_unlock(&g.out_mu);
+	return rc;
+}
+
 static sfsistat m_eom(SMFICTX *ctx)
 {
 	session *s = get(ctx);
@@ -420,18 +595,30 @@ static sfsistat m_eom(SMFICTX *ctx)
 	sk_error err;
 	sk_error_clear(&err);
 	/* over the limit the buffer holds max_message + 1 bytes: the size check holds it */
-	sk_item item = {.src_zone = g.from, .dst_zone = g.to, .submitter = "milter",
-			.channel = "mail"};
+	sk_item item = {.src_zone = s->from, .dst_zone = s->to, .submitter = "milter",
+			.channel = "mail", .env_from = s->env_from,
+			.env_rcpt = (const char *const *)s->rcpt, .env_nrcpt = s->nrcpt};
+	if (!s->nrcpt) /* no recipient (a test MTA): nothing to keep for sending */
+		item.env_from = NULL;
 	sk_input_mem(&item.input, s->msg.data ? s->msg.data : (const uint8_t *)"", s->msg.len);
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	int rc = sk_gate_mail(&item, &g.mail, &g.gate, &out, &gres, &res, &err);
 	if (rc == 0 && gres.unrecorded[0]) /* not on record: the MTA retries (fail closed) */
 		rc = sk_error_set(&err, SK_EIO, "not recorded: %s", gres.unrecorded);
+	/* not delivered, a recipient outside: never a notice to them; kept, then dropped */
+	bool outside = rc == 0 && res.held && goes_outside(s);
+	bool keep_failed = false;
+	if (outside && !gres.quarantine_id[0])
+		keep_failed = true; /* no quarantine: nowhere to keep it (rejected below) */
+	else if (outside && outbound_step(s, qid, &gres, &err) != 0)
+		rc = err.code ? err.code : SK_EIO;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (g.on_decision) {
 		sk_milter_decision d = {
 			.queue_id = qid ? qid : "", .sender = s->sender, .message_id = s->msgid,
+			.from_zone = s->from, .to_zone = s->to, .nrcpt = s->nrcpt,
+			.outbound = outside && rc == 0,
 			.result = rc ? NULL : &gres, .mail = rc ? NULL : &res,
 			.error = rc ? err.msg : NULL, .size = s->msg.len,
 			.us = (int64_t)(t1.tv_sec - t0.tv_sec) * 1000000 +
@@ -453,6 +640,17 @@ static sfsistat m_eom(SMFICTX *ctx)
 		fprintf(stderr, "sekisho milter: error qid=%s: %s\n", qid ? qid : "-", err.msg);
 		atomic_fetch_add(&g.errors, 1);
 		st = g.onerr;
+	} else if (keep_failed) {
+		atomic_fetch_add(&g.messages, 1);
+		smfi_setmlreply(ctx, "550", "5.7.1", (char *)REPLY_KEEP_EN, (char *)REPLY_KEEP_JA, NULL);
+		st = SMFIS_REJECT;
+	} else if (outside) {
+		atomic_fetch_add(&g.messages, 1);
+		atomic_fetch_add(&g.outbound, 1);
+		if (!g.quiet)
+			fprintf(stderr, "sekisho milter: held (dropped, kept) qid=%s size=%llu id=%s\n",
+				qid ? qid : "-", (unsigned long long)size, res.quarantine_id);
+		st = SMFIS_DISCARD;
 	} else if ((rc = apply(ctx, s, &out)) != 0) {
 		/* the MTA refused a change (or memory ran out): nothing half-changed is delivered */
 		fprintf(stderr, "sekisho milter: error qid=%s: cannot change the message (%s)\n",
@@ -543,6 +741,18 @@ int sk_milter_run(const sk_milter_config *cfg, sk_error *err)
 		sk_options_default(&g.gate);
 	g.from = cfg->from_zone;
 	g.to = cfg->to_zone;
+	g.dirs = cfg->dirs;
+	g.ndirs = cfg->dirs ? cfg->ndirs : 0;
+	if (g.ndirs > 1 && !g.gate.policy)
+		return sk_error_set(err, SK_EINVAL, "milter: several directions need the policy's zones");
+	if (g.ndirs == 1) {
+		g.from = g.dirs[0].from;
+		g.to = g.dirs[0].to;
+	}
+	g.on_outbound = cfg->on_outbound;
+	g.on_refused = cfg->on_refused;
+	g.oq = NULL;
+	pthread_mutex_init(&g.out_mu, NULL);
 	g.on_decision = cfg->on_decision;
 	g.on_decision_arg = cfg->on_decision_arg;
 	g.max_message = cfg->max_message ? cfg->max_message : cfg->mail->max_size;
@@ -561,6 +771,8 @@ int sk_milter_run(const sk_milter_config *cfg, sk_error *err)
 	atomic_store(&g.tf_sessions, 0);
 	atomic_store(&g.tf_buffered, 0);
 	atomic_store(&g.errors, 0);
+	atomic_store(&g.refused, 0);
+	atomic_store(&g.outbound, 0);
 	/* libraries whose first use is not thread-safe are set up before the threads */
 	sk_xml_init(); /* libxml2 with our allocator hooks, before any other use */
 
@@ -570,6 +782,7 @@ int sk_milter_run(const sk_milter_config *cfg, sk_error *err)
 		.xxfi_flags = SMFIF_CHGBODY | SMFIF_CHGHDRS | SMFIF_ADDHDRS,
 		.xxfi_connect = m_connect,
 		.xxfi_envfrom = m_envfrom,
+		.xxfi_envrcpt = m_envrcpt,
 		.xxfi_header = m_header,
 		.xxfi_eoh = m_eoh,
 		.xxfi_body = m_body,
@@ -599,9 +812,14 @@ int sk_milter_run(const sk_milter_config *cfg, sk_error *err)
 	if (!g.quiet)
 		fprintf(stderr, "sekisho milter: listening on %s (sessions %u, buffered %llu bytes)\n",
 			cfg->socket, g.max_sessions, (unsigned long long)g.max_buffered);
-	if (smfi_main() != MI_SUCCESS)
-		return sk_error_set(err, SK_EIO, "milter: libmilter stopped with an error");
-	return 0;
+	rc = smfi_main() != MI_SUCCESS
+		     ? sk_error_set(err, SK_EIO, "milter: libmilter stopped with an error")
+		     : 0;
+	pthread_mutex_lock(&g.out_mu);
+	sk_quarantine_close(g.oq);
+	g.oq = NULL;
+	pthread_mutex_unlock(&g.out_mu);
+	return rc;
 }
 
 void sk_milter_stop(void)
@@ -615,6 +833,8 @@ void sk_milter_stats_get(sk_milter_stats *s)
 	s->tempfail_sessions = atomic_load(&g.tf_sessions);
 	s->tempfail_buffered = atomic_load(&g.tf_buffered);
 	s->errors = atomic_load(&g.errors);
+	s->refused_clients = atomic_load(&g.refused);
+	s->outbound = atomic_load(&g.outbound);
 	s->sessions = atomic_load(&g.sessions);
 	s->buffered = atomic_load(&g.buffered);
 }

@@ -1,6 +1,21 @@
 /* sekisho milter — libmilter front end (internal header; used by `sekisho milter` and by
  * sekishod's milter role).
  *
+ * The mail's direction: one (from_zone → to_zone) for every SMTP client, or with several
+ * directions (gateway.milter directions) the one whose `from` zone's networks hold the
+ * client's address (sk_policy_zone_of); a client in none is refused: every MAIL FROM
+ * answered "550 5.7.1" with an English and a Japanese line (at connect an MTA would
+ * answer with its own greeting, which does not say why).
+ *
+ * The envelope (MAIL FROM, every RCPT TO) is kept with the stored original. A message
+ * that is not delivered (held or blocked) one of whose envelope recipients is outside
+ * mail->internal_domains (when that list is given) is NEVER replaced by a notice to its
+ * recipients: once the gate has stored it and its envelope (else tempfail, as for any
+ * machinery failure), on_outbound runs (the release request, the notices) and the MTA
+ * drops the message (SMFIS_DISCARD); without a quarantine there is nowhere to keep it and
+ * the message is rejected (550 5.7.1). Inbound mail (every recipient internal) gets the
+ * notice as before.
+ *
  * Every message is buffered (headers, blank line, body), taken through the gate with
  * sk_gate_mail() (the original stored, the flow of its zones decided, the MIME walk in a
  * sandboxed worker of the gate's pool, one audit record) and replaced: headers off the allow-list removed (SMFIR_CHGHEADER), the new ones added
@@ -21,6 +36,7 @@
 #include "sekisho/core.h"
 #include "sekisho/error.h"
 #include "sekisho/mail.h"
+#include "sekisho/policy.h"
 
 typedef enum sk_milter_onerr {
 	SK_MILTER_TEMPFAIL = 0, /* default: the MTA answers 4xx and retries (fail closed) */
@@ -38,6 +54,11 @@ typedef enum sk_milter_onerr {
 typedef struct sk_milter_decision {
 	const char *queue_id;     /* the MTA's queue ID (macro "i"), "" when not given */
 	const char *sender;       /* envelope sender as given by the MTA, "" when none */
+	const char *from_zone, *to_zone; /* the message's direction */
+	size_t nrcpt;             /* envelope recipients */
+	/* not delivered with a recipient outside internal_domains: dropped after on_outbound
+	 * (no notice to the recipients) */
+	bool outbound;
 	const char *message_id;   /* Message-ID header as received, "" when none */
 	const sk_result *result;  /* the gate's result (verdict, reason, quarantine id, sha256);
 				     NULL after a machinery failure */
@@ -46,6 +67,24 @@ typedef struct sk_milter_decision {
 	uint64_t size;            /* bytes received */
 	int64_t us;               /* time in the gate */
 } sk_milter_decision;
+
+/* A message that is not delivered and has a recipient outside internal_domains (see
+ * above), stored with its envelope; for on_outbound. */
+typedef struct sk_milter_outbound {
+	const char *queue_id;        /* "" when the MTA gave none */
+	const char *env_from;        /* the envelope sender without <> ("" the null sender) */
+	const char *const *rcpt;     /* the envelope recipients without <> */
+	size_t nrcpt;
+	const char *from_zone, *to_zone;
+	const sk_result *result;     /* the gate's (quarantine id, verdict, reason, rule) */
+	bool held;                   /* held for approval (reason held): a release request is due */
+} sk_milter_outbound;
+
+/* The refusal's two lines: English, then Japanese. SMTP replies are meant to be ASCII;
+ * Postfix passes the Japanese line on as UTF-8 (tests/integration/daemon_outbound.sh), and
+ * a client that cannot show it still has the English one. */
+#define SK_MILTER_NOZONE_EN "sekisho: your address is in no zone of the gateway's policy"
+#define SK_MILTER_NOZONE_JA "sekisho: 送信元のアドレスはゲートウェイのポリシーのどのゾーンにもありません"
 
 typedef struct sk_milter_config {
 	const char *socket;        /* "unix:PATH" (or "local:PATH") or "inet:PORT@ADDR" */
@@ -57,6 +96,10 @@ typedef struct sk_milter_config {
 	const sk_mail_options *mail; /* the mail options (notice language, limits, profile) */
 	const sk_options *gate;    /* the gate's: quarantine, audit, policy, pool; NULL: defaults */
 	const char *from_zone, *to_zone; /* the zones of the mail (the flow policy decides) */
+	/* several directions (gateway.milter directions; at least two): the client's address
+	 * picks one by gate->policy's zones; NULL / 0: from_zone → to_zone for every client */
+	const sk_policy_milter_dir *dirs;
+	size_t ndirs;
 	sk_milter_onerr on_error;  /* answer when the machinery fails (not for the caps) */
 	int timeout;               /* seconds libmilter waits for the MTA; 0: libmilter's 7210 */
 	bool quiet;                /* no line per message on stderr */
@@ -64,6 +107,18 @@ typedef struct sk_milter_config {
 	 * thread-safe */
 	void (*on_decision)(void *arg, const sk_milter_decision *d);
 	void *on_decision_arg;
+	/* called (with on_decision_arg) for a message that is not delivered and has a
+	 * recipient outside mail->internal_domains, after the gate stored it with its
+	 * envelope. opt is the gate's options with a quarantine handle of its own; the calls
+	 * are serialised (one at a time). Returns 0: the MTA drops the message; non-zero (err
+	 * set): tempfail (the MTA retries; the stored item stays). NULL: the milter opens the
+	 * release request of a held one for the system requester (sk_release_mail_request)
+	 * and tells nobody. */
+	int (*on_outbound)(void *arg, const sk_milter_outbound *o, const sk_options *opt,
+			   sk_error *err);
+	/* called when a client in no zone of the directions is refused (addr: its address,
+	 * "" when the MTA gave none); may be NULL */
+	void (*on_refused)(void *arg, const char *addr);
 } sk_milter_config;
 
 /* Opens the socket (created with socket_mode, owned by the running user), then serves
@@ -79,6 +134,8 @@ typedef struct sk_milter_stats {
 	uint64_t tempfail_sessions; /* connections refused: max_sessions */
 	uint64_t tempfail_buffered; /* messages refused: max_buffered */
 	uint64_t errors;          /* answered with on_error */
+	uint64_t refused_clients; /* connections refused: the client is in no zone */
+	uint64_t outbound;        /* messages dropped after on_outbound (held or blocked) */
 	unsigned sessions;        /* open now */
 	uint64_t buffered;        /* bytes buffered now */
 } sk_milter_stats;

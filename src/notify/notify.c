@@ -223,31 +223,31 @@ int sk_notify_send(const char *sendmail, const char *from, const char *const *to
 				     err);
 }
 
-int sk_notify_send_within(const char *sendmail, const char *from, const char *const *to,
-			  size_t nto, const char *subject, const char *body, int timeout_s,
-			  sk_error *err)
+/* Runs `SENDMAIL -oi [-f FROM] -- TO…` and writes the message to it: the bytes p/n, or
+ * (p NULL) what fd holds from offset 0 to its end. */
+static int run_sendmail(const char *sendmail, const char *env_from, const char *const *to,
+			size_t nto, const uint8_t *p, size_t n, int fd, int timeout_s,
+			sk_error *err)
 {
+	/* the errors name what was being handed on */
+	const char *what = p ? "notice" : "deliver";
 	if (timeout_s <= 0)
-		return sk_error_set(err, SK_EINVAL, "notice: time limit must be positive");
+		return sk_error_set(err, SK_EINVAL, "%s: time limit must be positive", what);
 	if (!sendmail || sendmail[0] != '/')
-		return sk_error_set(err, SK_EINVAL, "notice: sendmail must be an absolute path");
-	sk_buf msg;
-	sk_buf_init(&msg, SK_NOTIFY_BODY_MAX * 2 + 65536);
-	int rc = sk_notify_format(from, to, nto, subject, body, sk_time_now_us(), &msg, err);
-	if (rc) {
-		sk_buf_free(&msg);
-		return rc;
-	}
-	char **argv = calloc(nto + 4, sizeof(*argv));
+		return sk_error_set(err, SK_EINVAL, "%s: sendmail must be an absolute path", what);
+	char **argv = calloc(nto + 6, sizeof(*argv));
 	int fds[2] = {-1, -1};
 	if (!argv || pipe2(fds, O_CLOEXEC) != 0) {
 		free(argv);
-		sk_buf_free(&msg);
-		return sk_error_set(err, SK_EIO, "notice: pipe");
+		return sk_error_set(err, SK_EIO, "%s: pipe", what);
 	}
 	size_t k = 0;
 	argv[k++] = (char *)sendmail;
 	argv[k++] = "-oi";
+	if (env_from) {
+		argv[k++] = "-f";
+		argv[k++] = (char *)(*env_from ? env_from : "<>");
+	}
 	argv[k++] = "--";
 	for (size_t i = 0; i < nto; i++)
 		argv[k++] = (char *)to[i];
@@ -262,8 +262,7 @@ int sk_notify_send_within(const char *sendmail, const char *from, const char *co
 	close(fds[0]);
 	if (e) {
 		close(fds[1]);
-		sk_buf_free(&msg);
-		rc = sk_error_set(err, SK_EIO, "notice: cannot run %s: %s", sendmail, strerror(e));
+		int rc = sk_error_set(err, SK_EIO, "%s: cannot run %s: %s", what, sendmail, strerror(e));
 		err->sys = e;
 		return rc;
 	}
@@ -272,26 +271,89 @@ int sk_notify_send_within(const char *sendmail, const char *from, const char *co
 	int wrc = fcntl(fds[1], F_SETFL, O_NONBLOCK) == 0 ? 0 : SK_EIO;
 	if (wrc)
 		sys = errno;
-	else
-		wrc = write_all(fds[1], msg.data, msg.len, deadline, &sys);
+	else if (p)
+		wrc = write_all(fds[1], p, n, deadline, &sys);
+	else {
+		uint8_t chunk[65536];
+		off_t off = 0;
+		for (;;) {
+			ssize_t r = pread(fd, chunk, sizeof(chunk), off);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r < 0) {
+				sys = errno;
+				wrc = SK_EIO;
+				break;
+			}
+			if (r == 0)
+				break;
+			off += r;
+			if ((wrc = write_all(fds[1], chunk, (size_t)r, deadline, &sys)) != 0)
+				break;
+		}
+	}
 	close(fds[1]);
-	sk_buf_free(&msg);
 	bool timed_out;
 	int status = wait_child(pid, deadline, &timed_out);
 	if (timed_out)
-		return sk_error_set(err, SK_EIO, "notice: %s did not finish within %d s (killed)",
-				    sendmail, timeout_s);
+		return sk_error_set(err, SK_EIO, "%s: %s did not finish within %d s (killed)",
+				    what, sendmail, timeout_s);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		if (WIFEXITED(status))
-			return sk_error_set(err, SK_EIO, "notice: %s exited with status %d", sendmail,
+			return sk_error_set(err, SK_EIO, "%s: %s exited with status %d", what, sendmail,
 					    WEXITSTATUS(status));
-		return sk_error_set(err, SK_EIO, "notice: %s ended by signal %d", sendmail,
+		return sk_error_set(err, SK_EIO, "%s: %s ended by signal %d", what, sendmail,
 				    WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 	}
 	if (wrc) {
-		rc = sk_error_set(err, SK_EIO, "notice: writing to %s: %s", sendmail, strerror(sys));
+		int rc = sk_error_set(err, SK_EIO, "%s: writing to %s: %s", what, sendmail, strerror(sys));
 		err->sys = sys;
 		return rc;
 	}
 	return 0;
+}
+
+int sk_notify_send_within(const char *sendmail, const char *from, const char *const *to,
+			  size_t nto, const char *subject, const char *body, int timeout_s,
+			  sk_error *err)
+{
+	if (timeout_s <= 0)
+		return sk_error_set(err, SK_EINVAL, "notice: time limit must be positive");
+	if (!sendmail || sendmail[0] != '/')
+		return sk_error_set(err, SK_EINVAL, "notice: sendmail must be an absolute path");
+	sk_buf msg;
+	sk_buf_init(&msg, SK_NOTIFY_BODY_MAX * 2 + 65536);
+	int rc = sk_notify_format(from, to, nto, subject, body, sk_time_now_us(), &msg, err);
+	if (rc == 0)
+		rc = run_sendmail(sendmail, NULL, to, nto, msg.data, msg.len, -1, timeout_s, err);
+	sk_buf_free(&msg);
+	return rc;
+}
+
+int sk_notify_deliver(const char *sendmail, const char *env_from, const char *const *to,
+		      size_t nto, int fd, int timeout_s, sk_error *err)
+{
+	if (!env_from || (*env_from && !sk_mail_addr_valid(env_from)))
+		return sk_error_set(err, SK_EINVAL, "deliver: invalid sender address");
+	if (!nto || !to)
+		return sk_error_set(err, SK_EINVAL, "deliver: no recipient");
+	if (nto > SK_NOTIFY_DELIVER_TO_MAX)
+		return sk_error_set(err, SK_ELIMIT, "deliver: more than %d recipients",
+				    SK_NOTIFY_DELIVER_TO_MAX);
+	for (size_t i = 0; i < nto; i++)
+		if (!sk_mail_addr_valid(to[i]))
+			return sk_error_set(err, SK_EINVAL, "deliver: invalid recipient address");
+	if (fd < 0)
+		return sk_error_set(err, SK_EINVAL, "deliver: no message");
+	return run_sendmail(sendmail, env_from, to, nto, NULL, 0, fd, timeout_s, err);
+}
+
+void sk_notify_from_default(char out[SK_NOTIFY_ADDR_MAX])
+{
+	char host[200] = "";
+	if (gethostname(host, sizeof(host) - 1) != 0)
+		host[0] = 0;
+	snprintf(out, SK_NOTIFY_ADDR_MAX, "sekisho@%s", host);
+	if (!sk_mail_addr_valid(out))
+		snprintf(out, SK_NOTIFY_ADDR_MAX, "sekisho@localhost");
 }

@@ -1933,22 +1933,64 @@ static void parse_spool(struct ctx *c, const pnode *seq)
 			}
 }
 
+/* One direction of the milter's mail: both zones defined (not clouds), not the same. */
+static bool milter_dir(struct ctx *c, const pnode *zf, const pnode *zt, const pnode *at)
+{
+	sk_policy *p = c->p;
+	bool ok = true;
+	const pnode *zn[2] = {zf, zt};
+	for (int z = 0; z < 2; z++) {
+		const struct pzone *pz = sk_pzone_find(p, zn[z]->s);
+		if (!pz || pz->cloud) {
+			ERR(c, "E-ZONE-UNKNOWN", zn[z], "ゾーン「%s」は定義されていません",
+			    "zone '%s' is not defined", zn[z]->s);
+			ok = false;
+		}
+	}
+	if (ok && !strcmp(zf->s, zt->s)) {
+		ERR(c, "E-GATEWAY-MILTER-ZONES", zt, "milter の from と to が同じゾーン「%s」です",
+		    "milter from and to are the same zone '%s'", zt->s);
+		ok = false;
+	}
+	for (size_t i = 0; ok && i < p->gw.nmilter_dirs; i++)
+		if (!strcmp(p->milter_dirs[i].from, zf->s)) {
+			ERR(c, "E-GATEWAY-MILTER-DUPLICATE", zf,
+			    "milter の from「%s」は %u 行目と重複しています (送信元のアドレスで向きを決めるため、from は一つずつ)",
+			    "milter from '%s' repeats the one on line %u (the client's address picks the "
+			    "direction: one per from zone)",
+			    zf->s, (unsigned)p->milter_dirs[i].line);
+			ok = false;
+		}
+	if (ok && p->gw.nmilter_dirs >= SK_POLICY_MILTER_MAX) {
+		ERR(c, "E-GATEWAY-MILTER-ZONES", at, "milter の向きは %d 個までです",
+		    "at most %d milter directions", SK_POLICY_MILTER_MAX);
+		ok = false;
+	}
+	if (ok)
+		p->milter_dirs[p->gw.nmilter_dirs++] =
+			(sk_policy_milter_dir){.from = zf->s, .to = zt->s, .line = at->line};
+	return ok;
+}
+
 /* gateway.milter: "unix:/path" or "inet:PORT@ADDR" with milter_from / milter_to beside
- * it, or a mapping {socket, from, to, group}. The zones are required: the flow policy
- * decides the milter's mail by them (channel mail). */
+ * it, or a mapping {socket, from, to, group} or {socket, directions: [{from, to} …],
+ * group}. The zones are required: the flow policy decides the milter's mail by them
+ * (channel mail); with several directions the SMTP client's address picks one. */
 static void parse_milter(struct ctx *c, const pnode *m, const pnode *kfrom, const pnode *kto)
 {
 	sk_policy *p = c->p;
-	const pnode *v = m, *zf = kfrom, *zt = kto, *grp = NULL;
+	const pnode *v = m, *zf = kfrom, *zt = kto, *grp = NULL, *dirs = NULL;
 	if (m->t == PN_MAP) {
 		struct fld f[] = {{"socket", PN_SCALAR, true, 0}, {"from", PN_SCALAR, false, 0},
-				  {"to", PN_SCALAR, false, 0}, {"group", PN_SCALAR, false, 0}};
+				  {"to", PN_SCALAR, false, 0}, {"group", PN_SCALAR, false, 0},
+				  {"directions", PN_SEQ, false, 0}};
 		if (!FIELDS(c, m, "gateway.milter"))
 			return;
 		v = FV("socket");
 		zf = FV("from") ? FV("from") : kfrom;
 		zt = FV("to") ? FV("to") : kto;
 		grp = FV("group");
+		dirs = FV("directions");
 		if (!v)
 			return;
 	} else if (m->t != PN_SCALAR) {
@@ -1976,31 +2018,41 @@ static void parse_milter(struct ctx *c, const pnode *m, const pnode *kfrom, cons
 		    "milter socket '%s' is invalid (unix:/path or inet:PORT@ADDRESS)", v->s);
 		return;
 	}
-	if (!zf || !zt) {
-		ERR(c, "E-GATEWAY-MILTER-ZONES", m,
-		    "milter のメールのゾーンがありません (from と to、または milter_from と milter_to)",
-		    "the milter's mail has no zones (from and to, or milter_from and milter_to)");
+	if (dirs && (zf || zt)) {
+		ERR(c, "E-GATEWAY-MILTER-ZONES", dirs,
+		    "milter には from・to か directions のどちらか一方を書いてください",
+		    "give the milter either from and to, or directions, not both");
 		return;
 	}
-	const pnode *zn[2] = {zf, zt};
-	for (int z = 0; z < 2; z++) {
-		const struct pzone *pz = sk_pzone_find(p, zn[z]->s);
-		if (!pz || pz->cloud) {
-			ERR(c, "E-ZONE-UNKNOWN", zn[z], "ゾーン「%s」は定義されていません",
-			    "zone '%s' is not defined", zn[z]->s);
-			ok = false;
+	if (dirs) {
+		if (dirs->n == 0) {
+			ERR(c, "E-GATEWAY-MILTER-ZONES", dirs, "milter の directions が空です",
+			    "the milter's directions are empty");
+			return;
 		}
-	}
-	if (ok && !strcmp(zf->s, zt->s)) {
-		ERR(c, "E-GATEWAY-MILTER-ZONES", zt, "milter の from と to が同じゾーン「%s」です",
-		    "milter from and to are the same zone '%s'", zt->s);
-		ok = false;
+		for (size_t i = 0; i < dirs->n; i++) {
+			const pnode *it = dirs->k[i];
+			char where[64];
+			snprintf(where, sizeof(where), "gateway.milter.directions[%zu]", i);
+			struct fld f[] = {{"from", PN_SCALAR, true, 0}, {"to", PN_SCALAR, true, 0}};
+			if (!FIELDS(c, it, where) || !FV("from") || !FV("to") ||
+			    !milter_dir(c, FV("from"), FV("to"), it))
+				ok = false;
+		}
+	} else if (!zf || !zt) {
+		ERR(c, "E-GATEWAY-MILTER-ZONES", m,
+		    "milter のメールのゾーンがありません (from と to、directions、または milter_from と milter_to)",
+		    "the milter's mail has no zones (from and to, directions, or milter_from and milter_to)");
+		return;
+	} else {
+		ok = milter_dir(c, zf, zt, m);
 	}
 	if (!ok)
 		return;
 	p->gw.milter = v->s;
-	p->gw.milter_from = zf->s;
-	p->gw.milter_to = zt->s;
+	p->gw.milter_from = p->milter_dirs[0].from;
+	p->gw.milter_to = p->milter_dirs[0].to;
+	p->gw.milter_dirs = p->milter_dirs;
 	p->gw.milter_group = grp ? grp->s : NULL;
 	p->gw.milter_line = m->line;
 }
@@ -2385,6 +2437,44 @@ static void parse_management(struct ctx *c, const pnode *m)
 	}
 }
 
+/* internal_domains: [city.example.lg.jp, …] — the municipality's own mail domains. */
+static void parse_internal(struct ctx *c, const pnode *seq)
+{
+	sk_policy *p = c->p;
+	if (!seq)
+		return;
+	for (size_t i = 0; i < seq->n; i++) {
+		const pnode *d = seq->k[i];
+		if (d->t != PN_SCALAR || !sk_mail_domain_valid(d->s)) {
+			ERR(c, "E-INTERNAL-DOMAIN", d,
+			    "internal_domains の「%s」はメールのドメイン名ではありません (例 city.example.lg.jp)",
+			    "'%s' in internal_domains is not a mail domain (e.g. city.example.lg.jp)",
+			    d->t == PN_SCALAR ? d->s : "?");
+			continue;
+		}
+		const char **x = PUSH(c, p->internal, p->ninternal);
+		if (!x)
+			return;
+		*x = d->s;
+	}
+	/* the terminating NULL */
+	const char **end = PUSH(c, p->internal, p->ninternal);
+	if (end)
+		p->ninternal--;
+}
+
+/* After a clean parse: a milter without internal_domains treats every recipient as
+ * outside (a held message is never replaced by a notice: docs/mail.md). */
+static void check_milter(struct ctx *c)
+{
+	sk_policy *p = c->p;
+	if (p->gw.milter && !p->ninternal)
+		sk_pdiag_at_v(c->d, SK_DIAG_WARNING, "W-GATEWAY-MILTER-INTERNAL", p->gw.milter_line, 0,
+			      "internal_domains がありません。milter はすべての宛先を外部として扱い、保留したメールの通知を宛先に配信しません",
+			      "no internal_domains: the milter treats every recipient as outside and never "
+			      "delivers the notice of a held message to its recipients");
+}
+
 /* After a clean parse: a spool flow whose route the flows deny blocks every file. */
 static void check_spool_flows(struct ctx *c)
 {
@@ -2438,6 +2528,34 @@ void sk_policy_gateway_get(const sk_policy *p, sk_policy_gateway *g)
 	g->sendmail = p->gw.sendmail ? p->gw.sendmail : "/usr/sbin/sendmail";
 }
 
+const char *sk_policy_zone_of(const sk_policy *p, const char *addr)
+{
+	int af;
+	uint8_t a[16];
+	if (!p || !addr || !parse_addr(addr, &af, a))
+		return NULL;
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	if (af == AF_INET6 && !memcmp(a, mapped, 12)) {
+		memmove(a, a + 12, 4);
+		memset(a + 4, 0, 12);
+		af = AF_INET;
+	}
+	for (size_t i = 0; i < p->nz; i++) {
+		if (p->z[i].cloud)
+			continue;
+		for (size_t j = 0; j < p->z[i].nn; j++)
+			if (in_net(&p->z[i].nets[j], af, a))
+				return p->z[i].id;
+	}
+	return NULL;
+}
+
+const char *const *sk_policy_internal_domains(const sk_policy *p)
+{
+	static const char *const none[] = {NULL};
+	return p && p->internal ? (const char *const *)p->internal : none;
+}
+
 /* ---- load ---------------------------------------------------------------------------------- */
 
 void sk_policy_free(sk_policy *p)
@@ -2471,6 +2589,7 @@ void sk_policy_free(sk_policy *p)
 	for (size_t i = 0; i < p->mgmt.nsvc; i++)
 		free(p->mgmt.svc[i].to);
 	free(p->mgmt.svc);
+	free(p->internal);
 	for (size_t i = 0; i < p->nowned; i++)
 		free(p->owned[i]);
 	free(p->owned);
@@ -2520,6 +2639,7 @@ int sk_policy_parse(const char *text, size_t n, int32_t today, sk_policy **out,
 				{"organization", PN_SCALAR, false, 0}, {"sections", PN_MAP, false, 0},
 				{"auth", PN_MAP, false, 0},      {"release", PN_MAP, false, 0},
 				{"incidents", PN_MAP, false, 0}, {"management", PN_MAP, false, 0},
+				{"internal_domains", PN_SEQ, false, 0},
 			};
 			if (FIELDS(&c, root, "policy")) {
 				if (FV("version") && strcmp(FV("version")->s, "1"))
@@ -2541,11 +2661,13 @@ int sk_policy_parse(const char *text, size_t n, int32_t today, sk_policy **out,
 				parse_auth(&c, FV("auth"));
 				parse_release(&c, FV("release"));
 				parse_incidents(&c, FV("incidents"));
+				parse_internal(&c, FV("internal_domains"));
 				parse_gateway(&c, FV("gateway"));
 				parse_management(&c, FV("management"));
 				if (d->errors == errors0) {
 					check_spool_flows(&c);
 					check_console(&c);
+					check_milter(&c);
 				}
 			}
 		}

@@ -192,6 +192,9 @@ struct sk_policy {
 	size_t nchain;
 	/* gateway (how sekishod runs) */
 	sk_policy_gateway gw;
+	sk_policy_milter_dir milter_dirs[SK_POLICY_MILTER_MAX];
+	const char **internal; /* internal_domains, NULL-terminated (NULL: none given) */
+	size_t ninternal;
 	sk_policy_spool *spools;
 	char (*spool_ids)[136]; /* generated "FROM-TO" ids */
 	size_t nspools;

@@ -77,6 +77,9 @@ static const struct {
 	{"channel", "TEXT"},        {"class_level", "TEXT"},      {"hold_role", "TEXT"},
 	{"result_sha256", "TEXT"},  {"result_size", "INTEGER"},   {"result_ext", "TEXT"},
 	{"unlock_tries", "INTEGER NOT NULL DEFAULT 0"}, /* wrong PPAP passwords (sk_gate_unlock) */
+	/* a mail message's envelope (the recipients one per line) and its sending */
+	{"env_from", "TEXT"},       {"env_rcpt", "TEXT"},         {"mail_sent", "INTEGER"},
+	{"mail_error", "TEXT"},
 };
 
 static const char *const state_codes[] = {"held", "release-requested", "released", "purged"};
@@ -673,12 +676,38 @@ static int group_run(sk_quarantine *q, qop *me, sk_error *err)
 	return me->rc;
 }
 
+static bool addr_ok(const char *a)
+{
+	size_t n = 0;
+	for (const unsigned char *p = (const unsigned char *)a; *p; p++, n++)
+		if (*p < 0x20 || *p == 0x7f || n >= SK_QUARANTINE_ADDR_MAX)
+			return false;
+	return true;
+}
+
+/* The envelope of meta: none, or a sender and 1 … SK_QUARANTINE_RCPT_MAX recipients, each
+ * a bounded line of text. */
+static bool envelope_ok(const sk_qmeta *m)
+{
+	if (!m->env_from)
+		return !m->env_nrcpt;
+	if (!addr_ok(m->env_from) || !m->env_nrcpt || m->env_nrcpt > SK_QUARANTINE_RCPT_MAX ||
+	    !m->env_rcpt)
+		return false;
+	for (size_t i = 0; i < m->env_nrcpt; i++)
+		if (!m->env_rcpt[i] || !m->env_rcpt[i][0] || !addr_ok(m->env_rcpt[i]))
+			return false;
+	return true;
+}
+
 int sk_quarantine_store(sk_quarantine *q, const sk_input *in, const uint8_t sha256[SK_SHA256_LEN],
 			const sk_qmeta *meta, char id[SK_QUARANTINE_ID_LEN], sk_error *err)
 {
 	char hex[SK_SHA256_HEX];
 	sk_hex(sha256, SK_SHA256_LEN, hex);
 	id[0] = 0;
+	if (meta && !envelope_ok(meta))
+		return sk_error_set(err, SK_EINVAL, "store: invalid envelope (addresses, recipients)");
 	int rc = write_object(q, in, sha256, hex, err);
 	if (rc)
 		return rc;
@@ -695,9 +724,19 @@ static int insert_item(sk_quarantine *q, const sk_input *in, const char *hex, co
 	if (sqlite3_prepare_v2(q->db,
 			       "INSERT INTO items(id, sha256, size, name, type, src_zone, dst_zone,"
 			       " submitter, received, state, owner, submitter_uid, submitter_section,"
-			       " channel, class_level) VALUES(?,?,?,?,?,?,?,?,?,'held',?,?,?,?,?)",
+			       " channel, class_level, env_from, env_rcpt)"
+			       " VALUES(?,?,?,?,?,?,?,?,?,'held',?,?,?,?,?,?,?)",
 			       -1, &st, NULL) != SQLITE_OK)
 		return db_err(q, err, "store");
+	/* the recipients, one per line */
+	sk_buf rcpt;
+	sk_buf_init(&rcpt, (size_t)SK_QUARANTINE_RCPT_MAX * (SK_QUARANTINE_ADDR_MAX + 1) + 1);
+	for (size_t i = 0; meta->env_from && i < meta->env_nrcpt; i++)
+		if (sk_buf_printf(&rcpt, "%s%s", i ? "\n" : "", meta->env_rcpt[i]) != 0) {
+			sk_buf_free(&rcpt);
+			sqlite3_finalize(st);
+			return sk_error_set(err, SK_ENOMEM, "store: envelope");
+		}
 	int64_t now = now_us(q);
 	for (int attempt = 0; attempt < 8; attempt++) {
 		time_t t = (time_t)(now / 1000000);
@@ -729,9 +768,12 @@ static int insert_item(sk_quarantine *q, const sk_input *in, const char *hex, co
 						  ? meta->submitter_section : NULL);
 		bind_text_or_null(st, 13, meta->channel);
 		bind_text_or_null(st, 14, meta->class_level);
+		bind_text_or_null(st, 15, meta->env_from);
+		bind_text_or_null(st, 16, meta->env_from ? sk_buf_str(&rcpt) : NULL);
 		int s = sqlite3_step(st);
 		if (s == SQLITE_DONE) {
 			sqlite3_finalize(st);
+			sk_buf_free(&rcpt);
 			return 0;
 		}
 		if (s != SQLITE_CONSTRAINT)
@@ -739,6 +781,7 @@ static int insert_item(sk_quarantine *q, const sk_input *in, const char *hex, co
 	}
 	rc = db_err(q, err, "store");
 	sqlite3_finalize(st);
+	sk_buf_free(&rcpt);
 	id[0] = 0;
 	return rc;
 }
@@ -891,7 +934,7 @@ int sk_quarantine_recover(sk_quarantine *q, sk_audit *a, unsigned *count, sk_err
 	"id, sha256, size, name, type, src_zone, dst_zone, submitter, verdict, reason,"     \
 	" reason_detail, actions, received, decided, state, submitter_uid,"                 \
 	" submitter_section, channel, class_level, hold_role, result_sha256, result_size,"  \
-	" result_ext, released_by, released, purged"
+	" result_ext, released_by, released, purged, env_from, env_rcpt, mail_sent, mail_error"
 
 static char *col_dup(sqlite3_stmt *st, int i)
 {
@@ -934,6 +977,31 @@ static void row_item(sqlite3_stmt *st, sk_qitem *it)
 	it->released_by = col_dup(st, 23);
 	it->released_us = col_time(st, 24);
 	it->purged_us = col_time(st, 25);
+	it->env_from = col_dup(st, 26);
+	const char *rc = (const char *)sqlite3_column_text(st, 27);
+	if (it->env_from && rc && *rc) {
+		size_t n = 1;
+		for (const char *p = rc; *p; p++)
+			n += *p == '\n';
+		char *copy = strdup(rc);
+		char **v = copy ? calloc(n + 1, sizeof(*v)) : NULL;
+		if (v) {
+			/* v[0] owns the copy: the lines are cut in place */
+			size_t k = 0;
+			for (char *p = copy, *e; p && k < n; p = e ? e + 1 : NULL) {
+				e = strchr(p, '\n');
+				if (e)
+					*e = 0;
+				v[k++] = p;
+			}
+			it->env_rcpt = v;
+			it->env_nrcpt = k;
+		} else {
+			free(copy);
+		}
+	}
+	it->mail_sent_us = col_time(st, 28);
+	it->mail_error = col_dup(st, 29);
 }
 
 void sk_qitem_free(sk_qitem *it)
@@ -941,11 +1009,16 @@ void sk_qitem_free(sk_qitem *it)
 	char **p[] = {&it->name, &it->type, &it->src_zone, &it->dst_zone, &it->submitter,
 		      &it->verdict, &it->reason, &it->reason_detail, &it->actions,
 		      &it->submitter_section, &it->channel, &it->class_level, &it->hold_role,
-		      &it->result_ext, &it->released_by};
+		      &it->result_ext, &it->released_by, &it->env_from, &it->mail_error};
 	for (size_t i = 0; i < sizeof(p) / sizeof(p[0]); i++) {
 		free(*p[i]);
 		*p[i] = NULL;
 	}
+	if (it->env_rcpt)
+		free(it->env_rcpt[0]); /* the one copy the lines point into */
+	free(it->env_rcpt);
+	it->env_rcpt = NULL;
+	it->env_nrcpt = 0;
 }
 
 const char *sk_qitem_verdict(const sk_qitem *it)
@@ -1766,6 +1839,31 @@ int sk_quarantine_unlock_tries(sk_quarantine *q, const char *id, int delta, unsi
 	if (rc == 0 && s != SQLITE_DONE)
 		rc = db_err(q, err, "unlock tries");
 	sqlite3_finalize(st);
+	return rc;
+}
+
+/* ---- mail steps ---- */
+
+int sk_quarantine_mail_done(sk_quarantine *q, const char *id, bool sent, const char *error,
+			    sk_error *err)
+{
+	char line[1001];
+	const char *src = error ? error : "";
+	size_t k = 0;
+	for (; src[k] && k + 1 < sizeof(line); k++)
+		line[k] = (unsigned char)src[k] < 0x20 || src[k] == 0x7f ? ' ' : src[k];
+	while (k && ((unsigned char)src[k] & 0xc0) == 0x80)
+		k--; /* cut: never in the middle of a character */
+	line[k] = 0;
+	int ch = 0;
+	qbind b[] = {QI(sent ? now_us(q) : 0), QS(sent ? NULL : line[0] ? line : "?"), QS(id)};
+	int rc = run_sql(q,
+			 sent ? "UPDATE items SET mail_sent=?, mail_error=? WHERE id=?"
+			      : "UPDATE items SET mail_sent=coalesce(nullif(?, 0), mail_sent),"
+				" mail_error=? WHERE id=?",
+			 b, 3, &ch, err);
+	if (rc == 0 && ch != 1)
+		rc = sk_error_set(err, SK_ENOTFOUND, "no item %s", id);
 	return rc;
 }
 

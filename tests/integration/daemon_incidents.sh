@@ -32,18 +32,11 @@ PORT=$((20000 + ($$ + 11) % 20000))
 MASTER=
 CLAMD_PID=
 cleanup() {
-	pf_stop "$T"
-	if [ -n "$MASTER" ] && kill -0 "$MASTER" 2>/dev/null; then
-		kill -TERM "$MASTER" 2>/dev/null
-		for _ in $(seq 100); do kill -0 "$MASTER" 2>/dev/null || break; sleep 0.1; done
-		kill -9 "$MASTER" 2>/dev/null
-		wait "$MASTER" 2>/dev/null
-	fi
 	if [ -n "$CLAMD_PID" ]; then
 		kill "$CLAMD_PID" 2>/dev/null
 		wait "$CLAMD_PID" 2>/dev/null
 	fi
-	[ -n "${SK_KEEP:-}" ] || rm -rf "$T"
+	lab_stop "$T"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
@@ -218,11 +211,8 @@ ok $? "the same flow unmarked (the clean mail): held for approval (機密性2 by
 "$SEKISHO" audit --state "$STATE" list --json 2>/dev/null | grep '"action":"mail"' | grep -q 'asset AS-0001'
 ok $? "the audit record of the marked mail names the asset"
 
-kill -TERM "$MASTER"
-for _ in $(seq 150); do kill -0 "$MASTER" 2>/dev/null || break; sleep 0.1; done
-wait "$MASTER"
+sekishod_term
 rc=$?
-MASTER=
 ok $rc "SIGTERM: sekishod exits 0"
 "$SEKISHO" audit --state "$STATE" verify > /dev/null 2>&1
 ok $? "the audit log verifies"

@@ -21,17 +21,7 @@ T=$(mktemp -d /tmp/sk-dmail-XXXXXX)
 chmod 755 "$T"
 PORT=$((20000 + ($$ + 7) % 20000))
 MASTER=
-cleanup() {
-	pf_stop "$T"
-	if [ -n "$MASTER" ] && kill -0 "$MASTER" 2>/dev/null; then
-		kill -TERM "$MASTER" 2>/dev/null
-		for _ in $(seq 100); do kill -0 "$MASTER" 2>/dev/null || break; sleep 0.1; done
-		kill -9 "$MASTER" 2>/dev/null
-		wait "$MASTER" 2>/dev/null
-	fi
-	[ -n "${SK_KEEP:-}" ] || rm -rf "$T"
-}
-trap cleanup EXIT
+trap 'lab_stop "$T"' EXIT
 delivered() { pf_delivered "$T"; }
 at_least() { [ "$(delivered)" -ge "$1" ]; }
 
@@ -112,11 +102,8 @@ PY
 ok $? "... sanitised (notice, X-Mail-Sanitized, the text kept)"
 
 # stop, then the audit log: one record per delivered message, verified
-kill -TERM "$MASTER"
-for _ in $(seq 150); do kill -0 "$MASTER" 2>/dev/null || break; sleep 0.1; done
-wait "$MASTER"
+sekishod_term
 rc=$?
-MASTER=
 ok $rc "SIGTERM: sekishod exits 0"
 n=$("$SEKISHO" audit --state "$T/state" list --json 2>/dev/null | grep -c '"action":"mail"')
 ok "$([ "$n" -eq 2 ]; echo $?)" "one audit record per message ($n for 2)"

@@ -12,6 +12,10 @@
 #   pf_start DIR                   postfix check + start; 0 when it answers on PORT
 #   pf_stop DIR                    stops it and waits for its master to exit
 #   pf_delivered DIR               number of messages in the mailbox
+#   lab_stop DIR                   at exit: the Postfix, sekishod ($MASTER: SIGTERM, SIGKILL
+#                                  after 10 s); DIR removed unless SK_KEEP is set
+#   sekishod_term                  SIGTERM to sekishod ($MASTER, then cleared): its exit
+#                                  status (waits up to 15 s)
 # Extra main.cf lines can be given in PF_EXTRA (one per line).
 
 pf_usable() {
@@ -95,4 +99,25 @@ pf_stop() {
 
 pf_delivered() {
 	ls "$1/mail/u/new" 2>/dev/null | wc -l
+}
+
+lab_stop() {
+	pf_stop "$1"
+	if [ -n "${MASTER:-}" ] && kill -0 "$MASTER" 2>/dev/null; then
+		kill -TERM "$MASTER" 2>/dev/null
+		for _ in $(seq 100); do kill -0 "$MASTER" 2>/dev/null || break; sleep 0.1; done
+		kill -9 "$MASTER" 2>/dev/null
+		wait "$MASTER" 2>/dev/null
+	fi
+	[ -n "${SK_KEEP:-}" ] || rm -rf "$1"
+}
+
+sekishod_term() {
+	local rc
+	kill -TERM "$MASTER"
+	for _ in $(seq 150); do kill -0 "$MASTER" 2>/dev/null || break; sleep 0.1; done
+	wait "$MASTER"
+	rc=$?
+	MASTER=
+	return $rc
 }

@@ -24,7 +24,9 @@
 
 #include "milter.h"
 #include "sekisho/audit.h"
+#include "sekisho/policy.h"
 #include "sekisho/quarantine.h"
+#include "sekisho/release.h"
 #include "testutil.h"
 
 /* A guard against a hung milter: a reply not there after this long fails the test (it
@@ -38,6 +40,10 @@ typedef struct env {
 	char sock[96];
 	pid_t pid;
 	int started[2], release[2]; /* the slow-message hook's pipes */
+	/* optional: a policy (its zones and flows; with directions the milter's), and the
+	 * internal domains of the mail options */
+	const char *policy;
+	const char *const *internal;
 } env;
 
 static env *g_env;
@@ -102,6 +108,22 @@ static void start(env *e, sk_milter_config cfg, bool with_state)
 		}
 		go.quarantine = q;
 		go.audit = a;
+		sk_policy *pol = NULL;
+		if (e->policy) {
+			sk_policy_diags d;
+			sk_policy_diags_init(&d);
+			if (sk_policy_parse(e->policy, strlen(e->policy), 0, &pol, &d, &err) != 0) {
+				fprintf(stderr, "policy: %s\n", err.msg);
+				_exit(3);
+			}
+			sk_policy_diags_free(&d);
+			go.policy = pol;
+			sk_policy_gateway pg;
+			sk_policy_gateway_get(pol, &pg);
+			cfg.dirs = pg.milter_dirs;
+			cfg.ndirs = pg.nmilter_dirs;
+		}
+		mo.internal_domains = e->internal;
 		char spec[128];
 		snprintf(spec, sizeof(spec), "unix:%s", e->sock);
 		cfg.socket = spec;
@@ -113,6 +135,7 @@ static void start(env *e, sk_milter_config cfg, bool with_state)
 			fprintf(stderr, "milter: %s\n", err.msg);
 		sk_quarantine_close(q);
 		sk_audit_close(a);
+		sk_policy_free(pol);
 		exit(rc ? 1 : 0); /* exit, not _exit: a sanitizer build checks for leaks */
 	}
 	g_child = e->pid;
@@ -290,14 +313,21 @@ static void mc_close(mc *c)
 	c->fd = -1;
 }
 
-/* The connect step: its answer ('c' when the session is taken). */
+/* The connect step from the client address g_client (IPv4): its answer ('c' when the
+ * session is taken). */
+static const char *g_client = "127.0.0.1";
 static char mc_connect(mc *c, char *reply, size_t rsz)
 {
-	static const char info[] = "localhost\0" "4\x00\x19" "127.0.0.1";
-	char r = mc_cmd(c, SMFIC_CONNECT, info, sizeof(info), SMFIP_NOCONNECT, SMFIP_NR_CONN, reply,
-			rsz);
+	char info[64];
+	size_t n = (size_t)snprintf(info, sizeof(info), "localhost%c4%c%c%s", 0, 0, 0x19, g_client) + 1;
+	char r = mc_cmd(c, SMFIC_CONNECT, info, n, SMFIP_NOCONNECT, SMFIP_NR_CONN, reply, rsz);
 	return r ? r : SMFIR_CONTINUE;
 }
+
+/* the envelope mc_message sends */
+static const char *g_from = "<s@evil.example>";
+static const char *const g_rcpt_default[] = {"<u@lg.test.example>", NULL};
+static const char *const *g_rcpt = g_rcpt_default;
 
 /* MAIL, RCPT, the headers of msg ("Name: value" lines up to a blank line), EOH and the
  * body in chunks, stopping at the first answer that is not 'c' (returned; 'c' when all
@@ -305,13 +335,15 @@ static char mc_connect(mc *c, char *reply, size_t rsz)
 static char mc_message(mc *c, const char *msg, size_t n, char *reply, size_t rsz)
 {
 	char r;
-	static const char from[] = "<s@evil.example>", rcpt[] = "<u@lg.test.example>";
-	if ((r = mc_cmd(c, SMFIC_MAIL, from, sizeof(from), SMFIP_NOMAIL, SMFIP_NR_MAIL, reply, rsz)) &&
+	if ((r = mc_cmd(c, SMFIC_MAIL, g_from, strlen(g_from) + 1, SMFIP_NOMAIL, SMFIP_NR_MAIL, reply,
+			rsz)) &&
 	    r != SMFIR_CONTINUE)
 		return r;
-	if ((r = mc_cmd(c, SMFIC_RCPT, rcpt, sizeof(rcpt), SMFIP_NORCPT, SMFIP_NR_RCPT, reply, rsz)) &&
-	    r != SMFIR_CONTINUE)
-		return r;
+	for (size_t i = 0; g_rcpt[i]; i++)
+		if ((r = mc_cmd(c, SMFIC_RCPT, g_rcpt[i], strlen(g_rcpt[i]) + 1, SMFIP_NORCPT,
+				SMFIP_NR_RCPT, reply, rsz)) &&
+		    r != SMFIR_CONTINUE)
+			return r;
 	const char *p = msg, *end = msg + n;
 	sk_buf h;
 	sk_buf_init(&h, 1 << 20);
@@ -456,7 +488,7 @@ static const char SLOW[] = "From: b@evil.example\nTo: u@lg.test.example\nSubject
  * end before the test releases it). */
 static void test_slow_does_not_block_small(void **state)
 {
-	env e;
+	env e = {0};
 	sk_milter_config cfg = {0};
 	start(&e, cfg, true);
 	mc slow;
@@ -537,7 +569,7 @@ static int count_mail(void *ctx, const sk_audit_record *r)
 
 static void test_concurrent_sessions_state(void **state)
 {
-	env e;
+	env e = {0};
 	sk_milter_config cfg = {0};
 	start(&e, cfg, true);
 	pthread_t t[NTHREADS];
@@ -572,7 +604,7 @@ static void test_concurrent_sessions_state(void **state)
  * next is taken. */
 static void test_cap_sessions(void **state)
 {
-	env e;
+	env e = {0};
 	sk_milter_config cfg = {.max_sessions = 2};
 	start(&e, cfg, false);
 	mc a, b, c;
@@ -625,7 +657,7 @@ static char *big_message(size_t body, const char *subject)
  * (451 4.3.2) while the first goes through; once it is done the allowance is back. */
 static void test_cap_buffered(void **state)
 {
-	env e;
+	env e = {0};
 	sk_milter_config cfg = {.max_buffered = 1 << 20};
 	start(&e, cfg, false);
 	char *m = big_message(700 << 10, "big");
@@ -660,7 +692,7 @@ static void test_cap_buffered(void **state)
  * delivered cut. */
 static void test_cap_message(void **state)
 {
-	env e;
+	env e = {0};
 	sk_milter_config cfg = {.max_message = 100 << 10};
 	start(&e, cfg, false);
 	char *m = big_message(300 << 10, "too big");
@@ -682,7 +714,7 @@ static void test_cap_message(void **state)
 #define NH 100000
 static void test_header_removal_100k(void **state)
 {
-	env e;
+	env e = {0};
 	sk_milter_config cfg = {0};
 	start(&e, cfg, false);
 	static const char *const names[] = {"X-A", "x-a", "X-B", "Received", "X-Spam-Level", "X-C"};
@@ -739,7 +771,7 @@ static void test_header_removal_100k(void **state)
 /* The socket: 0660 by default, the mode asked for otherwise, owned by the running user. */
 static void test_socket_mode(void **state)
 {
-	env e;
+	env e = {0};
 	sk_milter_config cfg = {0};
 	start(&e, cfg, false);
 	struct stat st;
@@ -786,7 +818,7 @@ static void test_memory_given_back(void **state)
 	return;
 #endif
 #endif
-	env e;
+	env e = {0};
 	sk_milter_config cfg = {0};
 	start(&e, cfg, false);
 	long base = status_kb(e.pid, "VmRSS");
@@ -821,6 +853,236 @@ static void test_memory_given_back(void **state)
 	cleanup(&e);
 }
 
+/* ---- directions, envelopes, outbound mail ---- */
+
+/* Three zones on loopback networks; both directions through one milter; internal domains;
+ * 個人番号 held (security-manager) on the way out. */
+static const char POLICY_DIRS[] =
+	"version: 1\n"
+	"zones:\n"
+	"  mynumber: { networks: [127.0.2.0/24], gateway: { interface: a, address: 127.0.2.1 } }\n"
+	"  lgwan: { networks: [127.0.0.0/24], gateway: { interface: b, address: 127.0.0.1 } }\n"
+	"  internet: { networks: [127.0.1.0/24], gateway: { interface: c, address: 127.0.1.1 } }\n"
+	"internal_domains: [lg.test.example]\n"
+	"classification:\n  dimensions:\n    機密性: { levels: [\"2\", \"1\"], default: \"1\" }\n"
+	"dlp: { hold_role: security-manager }\n"
+	"flows:\n"
+	"  - { from: internet, to: lgwan, channel: mail, action: { sanitize: default } }\n"
+	"  - from: lgwan\n    to: internet\n    channel: mail\n    action: { sanitize: default }\n"
+	"    dlp: { mynumber: hold, corporate: record, pattern: record, unscannable: record }\n"
+	"gateway:\n"
+	"  milter:\n    socket: unix:/unused\n    directions:\n"
+	"      - { from: internet, to: lgwan }\n      - { from: lgwan, to: internet }\n";
+
+static const char *const INTERNAL[] = {"lg.test.example", NULL};
+
+static const char MYN[] = "From: kikaku@lg.test.example\nTo: partner@example.com\n"
+			  "Subject: application\nMIME-Version: 1.0\n"
+			  "Content-Type: text/plain; charset=UTF-8\n\n"
+			  "申請者 山田\n個人番号: 3847-5629-1044\n";
+
+struct items {
+	sk_qitem v[8];
+	size_t n;
+};
+
+static int keep_item(void *ctx, const sk_qitem *it)
+{
+	struct items *c = ctx;
+	if (c->n < 8) {
+		sk_qitem *d = &c->v[c->n++];
+		*d = *it;
+		/* own copies of what the checks read */
+		d->src_zone = it->src_zone ? strdup(it->src_zone) : NULL;
+		d->dst_zone = it->dst_zone ? strdup(it->dst_zone) : NULL;
+		d->reason = it->reason ? strdup(it->reason) : NULL;
+		d->env_from = it->env_from ? strdup(it->env_from) : NULL;
+		d->env_rcpt = NULL;
+		d->env_nrcpt = it->env_nrcpt;
+		d->name = d->type = d->submitter = d->submitter_section = d->channel = NULL;
+		d->class_level = d->verdict = d->reason_detail = d->actions = d->hold_role = NULL;
+		d->result_ext = d->released_by = d->mail_error = NULL;
+	}
+	return 0;
+}
+
+static int keep_request(void *ctx, const sk_qrequest *rq)
+{
+	int64_t *uid = ctx;
+	*uid = rq->requester_uid;
+	return 0;
+}
+
+/* The client's zone picks the direction: a held lgwan → internet message to an outside
+ * recipient is dropped (never a notice to it), kept with its envelope, a release request
+ * opened for the system requester; internet → lgwan is sanitised; a client in no zone is
+ * refused with 550 5.7.1 in English and Japanese. */
+static void test_directions_and_outbound(void **state)
+{
+	env e = {.policy = POLICY_DIRS, .internal = INTERNAL};
+	sk_milter_config cfg = {0};
+	start(&e, cfg, true);
+	/* lgwan → internet, 個人番号: held, dropped */
+	g_client = "127.0.0.5";
+	g_from = "<kikaku@lg.test.example>";
+	static const char *const out_rcpt[] = {"<partner@example.com>", "<kacho@lg.test.example>", NULL};
+	g_rcpt = out_rcpt;
+	result r;
+	send_one(e.sock, MYN, strlen(MYN), &r);
+	assert_int_equal(r.final, SMFIR_DISCARD);
+	assert_false(r.body_set);
+	assert_int_equal(r.nchg, 0);
+	result_free(&r);
+	/* internet → lgwan, an internal recipient: sanitised as before */
+	g_client = "127.0.1.9";
+	g_from = "<s@evil.example>";
+	g_rcpt = g_rcpt_default;
+	send_one(e.sock, SMALL, strlen(SMALL), &r);
+	assert_int_equal(r.final, SMFIR_CONTINUE);
+	assert_true(r.body_set);
+	assert_true(has_add(&r, "X-Mail-Sanitized", "CHG_TEXT"));
+	result_free(&r);
+	/* a client in no zone: its messages refused at MAIL FROM */
+	g_client = "10.1.2.3";
+	mc c;
+	char reply[256] = "";
+	mc_open(&c, e.sock);
+	assert_int_equal(mc_connect(&c, reply, sizeof(reply)), SMFIR_CONTINUE);
+	assert_int_equal(mc_message(&c, SMALL, strlen(SMALL), reply, sizeof(reply)), SMFIR_REPLYCODE);
+	assert_int_equal(strncmp(reply, "550-5.7.1 ", 10), 0);
+	assert_non_null(strstr(reply, SK_MILTER_NOZONE_EN));
+	assert_non_null(strstr(reply, "\r\n550 5.7.1 " SK_MILTER_NOZONE_JA));
+	close(c.fd);
+	g_client = "127.0.0.1";
+	stop(&e);
+
+	/* the state: two items, their zones and envelopes; the request of the held one */
+	sk_error err;
+	sk_audit *a;
+	sk_quarantine *q;
+	assert_int_equal(sk_audit_open(e.dir, NULL, &a, &err), 0);
+	assert_int_equal(sk_quarantine_open(e.dir, a, NULL, &q, &err), 0);
+	struct items its = {0};
+	assert_int_equal(sk_quarantine_list(q, keep_item, &its, &err), 0);
+	assert_int_equal(its.n, 2);
+	sk_qitem *held = NULL, *in = NULL;
+	for (size_t i = 0; i < its.n; i++) {
+		if (its.v[i].src_zone && !strcmp(its.v[i].src_zone, "lgwan"))
+			held = &its.v[i];
+		else
+			in = &its.v[i];
+	}
+	assert_non_null(held);
+	assert_non_null(in);
+	assert_string_equal(held->dst_zone, "internet");
+	assert_string_equal(held->reason, "held");
+	assert_string_equal(held->env_from, "kikaku@lg.test.example");
+	assert_int_equal(held->env_nrcpt, 2);
+	assert_string_equal(in->src_zone, "internet");
+	assert_string_equal(in->dst_zone, "lgwan");
+	assert_string_equal(in->env_from, "s@evil.example");
+	sk_qitem full;
+	assert_int_equal(sk_quarantine_get(q, held->id, &full, &err), 0);
+	assert_string_equal(full.env_rcpt[0], "partner@example.com");
+	assert_string_equal(full.env_rcpt[1], "kacho@lg.test.example");
+	assert_int_equal(full.state, SK_QSTATE_RELEASE_REQUESTED);
+	sk_qitem_free(&full);
+	int64_t uid = 0;
+	sk_qrfilter f = {.item = held->id, .state = "pending"};
+	assert_int_equal(sk_quarantine_requests(q, &f, keep_request, &uid, &err), 0);
+	assert_int_equal(uid, SK_RELEASE_SYSTEM_UID);
+	for (size_t i = 0; i < its.n; i++)
+		sk_qitem_free(&its.v[i]);
+	sk_quarantine_close(q);
+	sk_audit_close(a);
+	cleanup(&e);
+}
+
+/* Held mail (a limit) to an outside recipient: dropped and kept; the same to an internal
+ * recipient: the notice, as before; outside without a quarantine: rejected, never a
+ * notice. Without internal domains (the command's default) nothing changes. */
+static void test_outbound_held_limits(void **state)
+{
+	env e = {.internal = INTERNAL};
+	sk_milter_config cfg = {.max_message = 100 << 10};
+	start(&e, cfg, true);
+	char *m = big_message(300 << 10, "too big");
+	static const char *const outside[] = {"<u@lg.test.example>", "<partner@example.com>", NULL};
+	g_rcpt = outside;
+	result r;
+	send_one(e.sock, m, strlen(m), &r);
+	assert_int_equal(r.final, SMFIR_DISCARD);
+	assert_false(r.body_set);
+	result_free(&r);
+	g_rcpt = g_rcpt_default;
+	send_one(e.sock, m, strlen(m), &r);
+	assert_int_equal(r.final, SMFIR_CONTINUE);
+	assert_true(has_add(&r, "X-Mail-Sanitized", "HELD"));
+	result_free(&r);
+	stop(&e);
+	cleanup(&e);
+	/* no quarantine: 550 5.7.1 */
+	env e2 = {.internal = INTERNAL};
+	start(&e2, cfg, false);
+	g_rcpt = outside;
+	send_one(e2.sock, m, strlen(m), &r);
+	assert_int_equal(r.final, SMFIR_REPLYCODE);
+	assert_int_equal(strncmp(r.reply, "550-5.7.1 ", 10), 0);
+	assert_false(r.body_set);
+	result_free(&r);
+	g_rcpt = g_rcpt_default;
+	stop(&e2);
+	cleanup(&e2);
+	free(m);
+}
+
+/* RCPT TO: more than the index keeps answer 452 4.5.3 (the client sends the rest later);
+ * an address too long for it 553 5.1.3. */
+static void test_recipient_limits(void **state)
+{
+	env e = {0};
+	sk_milter_config cfg = {0};
+	start(&e, cfg, false);
+	mc c;
+	char reply[256] = "";
+	mc_open(&c, e.sock);
+	assert_int_equal(mc_connect(&c, reply, sizeof(reply)), SMFIR_CONTINUE);
+	static const char from[] = "<a@lg.test.example>";
+	char am = mc_cmd(&c, SMFIC_MAIL, from, sizeof(from), SMFIP_NOMAIL, SMFIP_NR_MAIL, reply,
+			 sizeof(reply));
+	assert_true(am == 0 || am == SMFIR_CONTINUE);
+	char rc[64];
+	for (int i = 0; i < SK_QUARANTINE_RCPT_MAX; i++) {
+		int n = snprintf(rc, sizeof(rc), "<r%d@example.com>", i);
+		char a = mc_cmd(&c, SMFIC_RCPT, rc, (size_t)n + 1, SMFIP_NORCPT, SMFIP_NR_RCPT, reply,
+				sizeof(reply));
+		assert_true(a == 0 || a == SMFIR_CONTINUE);
+	}
+	int n = snprintf(rc, sizeof(rc), "<one-too-many@example.com>");
+	assert_int_equal(mc_cmd(&c, SMFIC_RCPT, rc, (size_t)n + 1, SMFIP_NORCPT, SMFIP_NR_RCPT, reply,
+				sizeof(reply)),
+			 SMFIR_REPLYCODE);
+	assert_int_equal(strncmp(reply, "452 4.5.3 ", 10), 0);
+	char longa[SK_QUARANTINE_ADDR_MAX + 16];
+	longa[0] = '<';
+	memset(longa + 1, 'a', SK_QUARANTINE_ADDR_MAX);
+	memcpy(longa + 1 + SK_QUARANTINE_ADDR_MAX, "@x.jp>", 7);
+	mc d;
+	mc_open(&d, e.sock);
+	assert_int_equal(mc_connect(&d, reply, sizeof(reply)), SMFIR_CONTINUE);
+	am = mc_cmd(&d, SMFIC_MAIL, from, sizeof(from), SMFIP_NOMAIL, SMFIP_NR_MAIL, reply,
+			 sizeof(reply));
+	assert_true(am == 0 || am == SMFIR_CONTINUE);
+	assert_int_equal(mc_cmd(&d, SMFIC_RCPT, longa, strlen(longa) + 1, SMFIP_NORCPT,
+				SMFIP_NR_RCPT, reply, sizeof(reply)),
+			 SMFIR_REPLYCODE);
+	assert_int_equal(strncmp(reply, "553 5.1.3 ", 10), 0);
+	mc_close(&c);
+	mc_close(&d);
+	stop(&e);
+	cleanup(&e);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -835,6 +1097,9 @@ int main(void)
 		cmocka_unit_test_teardown(test_header_removal_100k, teardown),
 		cmocka_unit_test_teardown(test_socket_mode, teardown),
 		cmocka_unit_test_teardown(test_memory_given_back, teardown),
+		cmocka_unit_test_teardown(test_directions_and_outbound, teardown),
+		cmocka_unit_test_teardown(test_outbound_held_limits, teardown),
+		cmocka_unit_test_teardown(test_recipient_limits, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,12 +1,14 @@
 /* Notices by mail: the message through a fake sendmail (a script that keeps its
  * arguments and standard input), parsed back by python3's email module (an independent
  * parser); header injection refused; a failing MTA is an error; the limits. */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sekisho/name.h"
 #include "sekisho/notify.h"
 #include "testutil.h"
 
@@ -219,6 +221,86 @@ static void mta_failure_and_limits(void **state)
 
 /* An MTA that hangs is killed at the time limit: one that takes the message and never
  * exits, and one that never reads it (a body larger than a pipe's buffer). */
+/* A whole message handed on with its envelope: -f SENDER -- RCPT…, the bytes as they are;
+ * the null sender as <>; addresses checked; the MTA's failure is an error. */
+static void deliver_envelope(void **state)
+{
+	(void)state;
+	struct env *e = env_new();
+	sk_error err;
+	char path[160];
+	snprintf(path, sizeof(path), "%s/result.eml", e->dir);
+	/* over one pipe's worth, with a line that is a lone dot */
+	sk_buf m;
+	sk_buf_init(&m, 0);
+	sk_buf_adds(&m, "From: kikaku@city.example.lg.jp\r\nTo: partner@example.com\r\n"
+			"Subject: =?UTF-8?B?6LOH5paZ?=\r\n\r\n.\r\n");
+	for (int i = 0; i < 5000; i++)
+		sk_buf_printf(&m, "line %d of the released message\r\n", i);
+	assert_int_equal(sk_write_file_atomic(path, m.data, m.len, 0600, &err), 0);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	const char *to[] = {"partner@example.com", "other@example.org"};
+	assert_int_equal(sk_notify_deliver(e->sendmail, "kikaku@city.example.lg.jp", to, 2, fd, 30,
+					   &err), 0);
+	sk_buf b;
+	sk_buf_init(&b, 0);
+	slurp(e->args, &b);
+	assert_string_equal(sk_buf_str(&b), "-oi\n-f\nkikaku@city.example.lg.jp\n--\n"
+					    "partner@example.com\nother@example.org\n");
+	slurp(e->msg, &b);
+	assert_int_equal(b.len, m.len);
+	assert_memory_equal(b.data, m.data, m.len);
+	/* the null sender */
+	assert_int_equal(sk_notify_deliver(e->sendmail, "", to, 1, fd, 30, &err), 0);
+	slurp(e->args, &b);
+	assert_string_equal(sk_buf_str(&b), "-oi\n-f\n<>\n--\npartner@example.com\n");
+	/* refused before anything runs: an option as sender or recipient, no recipient */
+	const char *bad[] = {"-oQ/tmp"};
+	assert_int_equal(sk_notify_deliver(e->sendmail, "-bad@example.com", to, 1, fd, 30, &err),
+			 SK_EINVAL);
+	assert_int_equal(sk_notify_deliver(e->sendmail, "a@example.com", bad, 1, fd, 30, &err),
+			 SK_EINVAL);
+	assert_int_equal(sk_notify_deliver(e->sendmail, "a@example.com", to, 0, fd, 30, &err),
+			 SK_EINVAL);
+	assert_int_equal(sk_notify_deliver(e->sendmail, NULL, to, 1, fd, 30, &err), SK_EINVAL);
+	/* the MTA refuses: an error naming its status */
+	assert_int_equal(sk_notify_deliver(e->fail, "a@example.com", to, 1, fd, 30, &err), SK_EIO);
+	assert_non_null(strstr(err.msg, "status 75"));
+	close(fd);
+	sk_buf_free(&b);
+	sk_buf_free(&m);
+	env_free(e);
+}
+
+/* The helpers for addresses: a mail domain, and whether an address is internal. */
+static void mail_domains(void **state)
+{
+	(void)state;
+	assert_true(sk_mail_domain_valid("city.example.lg.jp"));
+	assert_true(sk_mail_domain_valid("a-b.example"));
+	assert_false(sk_mail_domain_valid("localhost"));
+	assert_false(sk_mail_domain_valid("-a.example"));
+	assert_false(sk_mail_domain_valid("a-.example"));
+	assert_false(sk_mail_domain_valid("a..example"));
+	assert_false(sk_mail_domain_valid("a.example."));
+	assert_false(sk_mail_domain_valid("a b.example"));
+	assert_false(sk_mail_domain_valid(""));
+	assert_false(sk_mail_domain_valid(NULL));
+	const char *const dom[] = {"city.example.lg.jp", "lg.example", NULL};
+	assert_true(sk_mail_domain_internal("kikaku@city.example.lg.jp", dom));
+	assert_true(sk_mail_domain_internal("kikaku@MAIL.City.Example.LG.JP", dom));
+	assert_true(sk_mail_domain_internal("u@lg.example.", dom));
+	assert_true(sk_mail_domain_internal("lg.example", dom));
+	assert_false(sk_mail_domain_internal("x@evilcity.example.lg.jp", dom));
+	assert_false(sk_mail_domain_internal("x@city.example.lg.jp.evil.example", dom));
+	assert_false(sk_mail_domain_internal("partner@example.com", dom));
+	assert_false(sk_mail_domain_internal("x@", dom));
+	assert_false(sk_mail_domain_internal("x@lg.example", NULL));
+	const char *const none[] = {NULL};
+	assert_false(sk_mail_domain_internal("x@lg.example", none));
+}
+
 static void hung_mta_killed(void **state)
 {
 	(void)state;
@@ -261,6 +343,8 @@ int main(void)
 		cmocka_unit_test(injection_refused),
 		cmocka_unit_test(mta_failure_and_limits),
 		cmocka_unit_test(hung_mta_killed),
+		cmocka_unit_test(deliver_envelope),
+		cmocka_unit_test(mail_domains),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

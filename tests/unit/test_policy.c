@@ -881,7 +881,8 @@ static void gateway_section(void **state)
 		 "      to: lgwan\n"
 		 "      class: 機密性2\n"
 		 "      drop: /srv/in2/drop\n"
-		 "      deliver: /srv/in/out\n"); /* two flows may share a delivery folder */
+		 "      deliver: /srv/in/out\n" /* two flows may share a delivery folder */
+		 "internal_domains: [city.example.lg.jp]\n");
 	sk_policy *p = NULL;
 	sk_policy_diags d;
 	int rc = parse(t, "2025-06-01", &p, &d);
@@ -941,6 +942,65 @@ static void gateway_section(void **state)
 	sk_policy_diags_free(&d);
 }
 
+/* gateway.milter with directions: the client's address picks its zone; internal_domains */
+static void milter_directions(void **state)
+{
+	(void)state;
+	char t[8192];
+	snprintf(t, sizeof(t), "%s%s", GW_FLOW,
+		 "  milter:\n"                                      /* 17 */
+		 "    socket: unix:/run/m.sock\n"
+		 "    group: postfix\n"
+		 "    directions:\n"                               /* 20 */
+		 "      - {from: internet, to: lgwan}\n"           /* 21 */
+		 "      - {from: lgwan, to: internet}\n"           /* 22 */
+		 "internal_domains: [city.example.lg.jp, lg.example]\n");
+	sk_policy *p = NULL;
+	sk_policy_diags d;
+	int rc = parse(t, "2025-06-01", &p, &d);
+	if (rc || d.n)
+		dump(&d);
+	assert_int_equal(rc, 0);
+	assert_int_equal(d.n, 0);
+	sk_policy_gateway g;
+	sk_policy_gateway_get(p, &g);
+	assert_string_equal(g.milter, "unix:/run/m.sock");
+	assert_int_equal(g.nmilter_dirs, 2);
+	assert_string_equal(g.milter_dirs[0].from, "internet");
+	assert_string_equal(g.milter_dirs[0].to, "lgwan");
+	assert_int_equal(g.milter_dirs[0].line, 21);
+	assert_string_equal(g.milter_dirs[1].from, "lgwan");
+	assert_string_equal(g.milter_dirs[1].to, "internet");
+	/* the first direction is also milter_from / milter_to */
+	assert_string_equal(g.milter_from, "internet");
+	assert_string_equal(g.milter_to, "lgwan");
+	assert_string_equal(g.milter_group, "postfix");
+	/* the zone of an address: its networks (IPv4, IPv4-mapped IPv6); none; clouds never */
+	assert_string_equal(sk_policy_zone_of(p, "198.51.100.25"), "lgwan");
+	assert_string_equal(sk_policy_zone_of(p, "203.0.113.7"), "internet");
+	assert_string_equal(sk_policy_zone_of(p, "::ffff:198.51.100.9"), "lgwan");
+	assert_string_equal(sk_policy_zone_of(p, "192.0.2.126"), "mynumber");
+	assert_null(sk_policy_zone_of(p, "192.0.2.128")); /* outside the /25 */
+	assert_null(sk_policy_zone_of(p, "127.0.0.1"));
+	assert_null(sk_policy_zone_of(p, "2001:db8::1"));
+	assert_null(sk_policy_zone_of(p, "not an address"));
+	assert_null(sk_policy_zone_of(p, NULL));
+	const char *const *dom = sk_policy_internal_domains(p);
+	assert_string_equal(dom[0], "city.example.lg.jp");
+	assert_string_equal(dom[1], "lg.example");
+	assert_null(dom[2]);
+	sk_policy_free(p);
+	sk_policy_diags_free(&d);
+	/* without internal_domains: an empty list, never NULL */
+	rc = parse("  - { from: internet, to: lgwan, action: { sanitize: default } }\n", "2025-06-01",
+		   &p, &d);
+	assert_int_equal(rc, 0);
+	assert_non_null(sk_policy_internal_domains(p));
+	assert_null(sk_policy_internal_domains(p)[0]);
+	sk_policy_free(p);
+	sk_policy_diags_free(&d);
+}
+
 static void gateway_errors(void **state)
 {
 	(void)state;
@@ -953,7 +1013,9 @@ static void gateway_errors(void **state)
 	gw("  state: /var/../etc\n", 1, 0, "E-GATEWAY-PATH", 17, 10);
 	gw("  milter: tcp:8891\n", 1, 0, "E-GATEWAY-MILTER", 17, 11);
 	gw("  milter: inet:99999@127.0.0.1\n", 1, 0, "E-GATEWAY-MILTER", 17, 11);
-	gw("  milter: unix:/run/m.sock\n  milter_from: internet\n  milter_to: lgwan\n", 0, 0, NULL, 0, 0);
+	/* a milter without internal_domains: every recipient counts as outside (a warning) */
+	gw("  milter: unix:/run/m.sock\n  milter_from: internet\n  milter_to: lgwan\n", 0, 1,
+	   "W-GATEWAY-MILTER-INTERNAL", 17, 0);
 	/* the milter's zones: required, known, different; the mapping form */
 	gw("  milter: unix:/run/m.sock\n", 1, 0, "E-GATEWAY-MILTER-ZONES", 17, 11);
 	gw("  milter: unix:/run/m.sock\n  milter_from: internet\n  milter_to: moon\n", 1, 0,
@@ -962,8 +1024,29 @@ static void gateway_errors(void **state)
 	   "E-GATEWAY-MILTER-ZONES", 17, 58);
 	gw("  milter: {socket: unix:/run/m.sock, from: internet}\n", 1, 0, "E-GATEWAY-MILTER-ZONES",
 	   17, 11);
-	gw("  milter: {socket: unix:/run/m.sock, from: internet, to: lgwan, group: postfix}\n", 0, 0,
-	   NULL, 0, 0);
+	gw("  milter: {socket: unix:/run/m.sock, from: internet, to: lgwan, group: postfix}\n"
+	   "internal_domains: [lg.example]\n", 0, 0, NULL, 0, 0);
+	/* directions: each from once, zones known and different, not with from/to */
+	gw("  milter:\n    socket: unix:/run/m.sock\n    directions:\n" /* 17-19 */
+	   "      - {from: internet, to: lgwan}\n"                          /* 20 */
+	   "      - {from: internet, to: mynumber}\n"                       /* 21 */
+	   "internal_domains: [lg.example]\n",
+	   1, 0, "E-GATEWAY-MILTER-DUPLICATE", 21, 16);
+	gw("  milter:\n    socket: unix:/run/m.sock\n    directions:\n"
+	   "      - {from: internet, to: moon}\n", 1, 0, "E-ZONE-UNKNOWN", 20, 30);
+	gw("  milter:\n    socket: unix:/run/m.sock\n    directions:\n"
+	   "      - {from: lgwan, to: lgwan}\n", 1, 0, "E-GATEWAY-MILTER-ZONES", 20, 27);
+	gw("  milter:\n    socket: unix:/run/m.sock\n    directions:\n"
+	   "      - {from: lgwan}\n", 1, 0, "E-KEY-MISSING", 20, 9);
+	gw("  milter:\n    socket: unix:/run/m.sock\n    directions: []\n", 1, 0,
+	   "E-GATEWAY-MILTER-ZONES", 19, 17);
+	gw("  milter:\n    socket: unix:/run/m.sock\n    from: lgwan\n    to: internet\n"
+	   "    directions:\n      - {from: internet, to: lgwan}\n", 1, 0,
+	   "E-GATEWAY-MILTER-ZONES", 22, 7);
+	/* internal_domains: mail domains only */
+	gw("  workers: 1\ninternal_domains: [city.example.lg.jp, -bad.example, x]\n", 2, 0,
+	   "E-INTERNAL-DOMAIN", 18, 40);
+	gw("  workers: 1\ninternal_domains: city.example.lg.jp\n", 1, 0, "E-TYPE", 18, 19);
 	gw("  milter_to: lgwan\n", 1, 0, "E-GATEWAY-MILTER", 17, 14);
 	gw("  metrics: localhost:9464\n", 1, 0, "E-GATEWAY-METRICS", 17, 12);
 	gw("  metrics: 127.0.0.1:0\n", 1, 0, "E-GATEWAY-METRICS", 17, 12);
@@ -1292,6 +1375,7 @@ int main(void)
 		cmocka_unit_test(people_errors),
 		cmocka_unit_test(auth_and_release),
 		cmocka_unit_test(gateway_http),
+		cmocka_unit_test(milter_directions),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -862,6 +862,8 @@ static void process_audit_failure_blocks(void **state)
 }
 
 
+static long long count_of(struct env *e, const char *q);
+
 /* ---- recovery of interrupted items ---- */
 
 static void sql(struct env *e, const char *q)
@@ -1076,6 +1078,122 @@ static void recover_migrates_old_index(void **state)
 	env_free(e);
 }
 
+/* A mail message's envelope is kept with its row (the recipients in order), read back;
+ * an invalid one stores nothing; the mail step's outcome; an index without the columns
+ * gains them. */
+static void mail_envelope(void **state)
+{
+	(void)state;
+	struct env *e = env_new();
+	const char *data = "From: kikaku@city.example.lg.jp\n\nheld mail\n";
+	sk_input in;
+	sk_input_mem(&in, data, strlen(data));
+	uint8_t h[32];
+	sk_sha256(data, strlen(data), h);
+	const char *rcpt[] = {"partner@example.com", "kacho@city.example.lg.jp", "x@example.org"};
+	sk_qmeta m = {.name = "message.eml", .src_zone = "lgwan", .dst_zone = "internet",
+		      .submitter = "milter", .channel = "mail", .env_from = "kikaku@city.example.lg.jp",
+		      .env_rcpt = rcpt, .env_nrcpt = 3};
+	sk_error err;
+	char id[SK_QUARANTINE_ID_LEN], id2[SK_QUARANTINE_ID_LEN], id3[SK_QUARANTINE_ID_LEN];
+	assert_int_equal(sk_quarantine_store(e->q, &in, h, &m, id, &err), 0);
+	sk_qitem it;
+	assert_int_equal(sk_quarantine_get(e->q, id, &it, &err), 0);
+	assert_string_equal(it.env_from, "kikaku@city.example.lg.jp");
+	assert_int_equal(it.env_nrcpt, 3);
+	assert_string_equal(it.env_rcpt[0], "partner@example.com");
+	assert_string_equal(it.env_rcpt[1], "kacho@city.example.lg.jp");
+	assert_string_equal(it.env_rcpt[2], "x@example.org");
+	assert_int_equal(it.mail_sent_us, 0);
+	assert_null(it.mail_error);
+	sk_qitem_free(&it);
+	/* the null sender; an item without an envelope */
+	m.env_from = "";
+	m.env_nrcpt = 1;
+	assert_int_equal(sk_quarantine_store(e->q, &in, h, &m, id2, &err), 0);
+	assert_int_equal(sk_quarantine_get(e->q, id2, &it, &err), 0);
+	assert_string_equal(it.env_from, "");
+	assert_int_equal(it.env_nrcpt, 1);
+	sk_qitem_free(&it);
+	store(e, "a file", "f.txt", id3);
+	assert_int_equal(sk_quarantine_get(e->q, id3, &it, &err), 0);
+	assert_null(it.env_from);
+	assert_null(it.env_rcpt);
+	assert_int_equal(it.env_nrcpt, 0);
+	sk_qitem_free(&it);
+	/* invalid envelopes store nothing: a line break, no recipient, an empty one, too
+	 * long an address, too many recipients */
+	long long before = count_of(e, "SELECT count(*) FROM items");
+	const char *nl[] = {"a@example.com\nRCPT TO:<b@example.com>"};
+	const char *empty[] = {""};
+	sk_qmeta bad = m;
+	bad.env_from = "a@example.com";
+	bad.env_rcpt = nl;
+	bad.env_nrcpt = 1;
+	assert_int_equal(sk_quarantine_store(e->q, &in, h, &bad, id2, &err), SK_EINVAL);
+	bad.env_rcpt = rcpt;
+	bad.env_nrcpt = 0;
+	assert_int_equal(sk_quarantine_store(e->q, &in, h, &bad, id2, &err), SK_EINVAL);
+	bad.env_rcpt = empty;
+	bad.env_nrcpt = 1;
+	assert_int_equal(sk_quarantine_store(e->q, &in, h, &bad, id2, &err), SK_EINVAL);
+	char longa[SK_QUARANTINE_ADDR_MAX + 8];
+	memset(longa, 'a', sizeof(longa) - 1);
+	longa[sizeof(longa) - 1] = 0;
+	bad.env_from = longa;
+	bad.env_rcpt = rcpt;
+	assert_int_equal(sk_quarantine_store(e->q, &in, h, &bad, id2, &err), SK_EINVAL);
+	const char **many = calloc(SK_QUARANTINE_RCPT_MAX + 1, sizeof(*many));
+	for (size_t i = 0; i <= SK_QUARANTINE_RCPT_MAX; i++)
+		many[i] = "r@example.com";
+	bad.env_from = "a@example.com";
+	bad.env_rcpt = many;
+	bad.env_nrcpt = SK_QUARANTINE_RCPT_MAX + 1;
+	assert_int_equal(sk_quarantine_store(e->q, &in, h, &bad, id2, &err), SK_EINVAL);
+	bad.env_nrcpt = SK_QUARANTINE_RCPT_MAX; /* the limit itself is kept */
+	assert_int_equal(sk_quarantine_store(e->q, &in, h, &bad, id2, &err), 0);
+	assert_int_equal(sk_quarantine_get(e->q, id2, &it, &err), 0);
+	assert_int_equal(it.env_nrcpt, SK_QUARANTINE_RCPT_MAX);
+	sk_qitem_free(&it);
+	free(many);
+	assert_int_equal(count_of(e, "SELECT count(*) FROM items"), before + 1);
+	/* the mail step: a failure kept (one line), then sent */
+	assert_int_equal(sk_quarantine_mail_done(e->q, id, false, "sendmail exited\nwith 75", &err), 0);
+	assert_int_equal(sk_quarantine_get(e->q, id, &it, &err), 0);
+	assert_string_equal(it.mail_error, "sendmail exited with 75");
+	assert_int_equal(it.mail_sent_us, 0);
+	sk_qitem_free(&it);
+	e->now += 1000000;
+	assert_int_equal(sk_quarantine_mail_done(e->q, id, true, NULL, &err), 0);
+	assert_int_equal(sk_quarantine_get(e->q, id, &it, &err), 0);
+	assert_null(it.mail_error);
+	assert_int_equal(it.mail_sent_us, e->now);
+	sk_qitem_free(&it);
+	/* a later failure (a notice) keeps the time it was sent */
+	assert_int_equal(sk_quarantine_mail_done(e->q, id, false, "notice failed", &err), 0);
+	assert_int_equal(sk_quarantine_get(e->q, id, &it, &err), 0);
+	assert_int_equal(it.mail_sent_us, e->now);
+	sk_qitem_free(&it);
+	assert_int_equal(sk_quarantine_mail_done(e->q, "20990101-00000000", true, NULL, &err),
+			 SK_ENOTFOUND);
+	/* an index of an earlier version gains the columns */
+	sk_quarantine_close(e->q);
+	e->q = NULL;
+	sql(e, "ALTER TABLE items DROP COLUMN env_from; ALTER TABLE items DROP COLUMN env_rcpt;"
+	       "ALTER TABLE items DROP COLUMN mail_sent; ALTER TABLE items DROP COLUMN mail_error");
+	assert_int_equal(sk_quarantine_open(e->dir, e->a, NULL, &e->q, &err), 0);
+	assert_int_equal(sk_quarantine_get(e->q, id, &it, &err), 0);
+	assert_null(it.env_from);
+	sk_qitem_free(&it);
+	m.env_from = "kikaku@city.example.lg.jp";
+	m.env_nrcpt = 2;
+	assert_int_equal(sk_quarantine_store(e->q, &in, h, &m, id2, &err), 0);
+	assert_int_equal(sk_quarantine_get(e->q, id2, &it, &err), 0);
+	assert_int_equal(it.env_nrcpt, 2);
+	sk_qitem_free(&it);
+	env_free(e);
+}
+
 static long long count_of(struct env *e, const char *q)
 {
 	char p[512];
@@ -1218,6 +1336,7 @@ int main(void)
 		cmocka_unit_test(recover_migrates_old_index),
 		cmocka_unit_test(old_approvers_table),
 		cmocka_unit_test(state_permissions),
+		cmocka_unit_test(mail_envelope),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

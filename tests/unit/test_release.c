@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <zip.h>
@@ -22,24 +23,36 @@ struct env {
 	sk_quarantine *q;
 	sk_policy *p;
 	sk_options opt;
+	char out[96], sendmail[96], fail[96]; /* held mail: the fake sendmail's */
 };
+
+/* The state folder's audit log and quarantine, the policy (text; NULL: the example
+ * policy) and the gate's options on them. */
+static void env_open(struct env *e, const char *policy)
+{
+	sk_error err;
+	sk_policy_diags d;
+	sk_policy_diags_init(&d);
+	int32_t day = sk_policy_date_parse("2025-01-01");
+	if (sk_audit_open(e->dir, NULL, &e->a, &err) ||
+	    sk_quarantine_open(e->dir, e->a, NULL, &e->q, &err) ||
+	    (policy ? sk_policy_parse(policy, strlen(policy), day, &e->p, &d, &err)
+		    : sk_policy_load(tu_src("examples/policy/default.yaml"), day, &e->p, &d, &err)))
+		fail_msg("open: %s", err.msg);
+	sk_policy_diags_free(&d);
+	sk_options_default(&e->opt);
+	e->opt.quarantine = e->q;
+	e->opt.audit = e->a;
+	e->opt.policy = e->p;
+	e->opt.today = day;
+}
 
 static struct env *env_new(void)
 {
 	struct env *e = calloc(1, sizeof(*e));
 	e->dir = strdup("/tmp/sk-rel-XXXXXX");
 	assert_non_null(mkdtemp(e->dir));
-	sk_error err;
-	if (sk_audit_open(e->dir, NULL, &e->a, &err) ||
-	    sk_quarantine_open(e->dir, e->a, NULL, &e->q, &err) ||
-	    sk_policy_load(tu_src("examples/policy/default.yaml"), sk_policy_date_parse("2025-01-01"),
-			   &e->p, NULL, &err))
-		fail_msg("open: %s", err.msg);
-	sk_options_default(&e->opt);
-	e->opt.quarantine = e->q;
-	e->opt.audit = e->a;
-	e->opt.policy = e->p;
-	e->opt.today = sk_policy_date_parse("2025-01-01");
+	env_open(e, NULL);
 	return e;
 }
 
@@ -356,12 +369,334 @@ static void approved_release_is_sanitised(void **state)
 	env_free(e);
 }
 
+/* ---- held mail (outbound): the request the gate opens, the sender's notices, sending
+ * the released result to the stored envelope ---- */
+
+/* The state, a fake sendmail and a policy whose outbound mail flow holds a 個人番号. */
+static struct env *mail_env_new(void)
+{
+	struct env *e = calloc(1, sizeof(*e));
+	e->dir = strdup("/tmp/sk-relm-XXXXXX");
+	assert_non_null(mkdtemp(e->dir));
+	snprintf(e->out, sizeof(e->out), "%s/out", e->dir);
+	snprintf(e->sendmail, sizeof(e->sendmail), "%s/sendmail", e->dir);
+	snprintf(e->fail, sizeof(e->fail), "%s/fail", e->dir);
+	assert_int_equal(mkdir(e->out, 0700), 0);
+	/* keeps each call's arguments and message as out/N.args, out/N.msg; fails (status 75)
+	 * while the file `fail` exists */
+	FILE *f = fopen(e->sendmail, "w");
+	assert_non_null(f);
+	fprintf(f,
+		"#!/bin/sh\n"
+		"if [ -e '%s' ]; then cat > /dev/null; echo 'queue file write error' >&2; exit 75; fi\n"
+		"n=$(ls '%s' | wc -l); n=$((n / 2))\n"
+		"printf '%%s\\n' \"$@\" > '%s'/$n.args\n"
+		"cat > '%s'/$n.msg\n",
+		e->fail, e->out, e->out, e->out);
+	fclose(f);
+	assert_int_equal(chmod(e->sendmail, 0700), 0);
+	char pol[4096];
+	snprintf(pol, sizeof(pol),
+		 "version: 1\n"
+		 "zones:\n"
+		 "  mynumber: { networks: [192.0.2.0/25], gateway: { interface: a, address: 192.0.2.1 } }\n"
+		 "  lgwan: { networks: [198.51.100.0/24], gateway: { interface: b, address: 198.51.100.1 } }\n"
+		 "  internet: { networks: [203.0.113.0/24], gateway: { interface: c, address: 203.0.113.1 } }\n"
+		 "internal_domains: [city.example.lg.jp]\n"
+		 "classification:\n  dimensions:\n    機密性: { levels: [\"2\", \"1\"], default: \"1\" }\n"
+		 "dlp: { hold_role: security-manager }\n"
+		 "flows:\n"
+		 "  - id: lgwan-internet-mail\n"
+		 "    from: lgwan\n    to: internet\n    channel: mail\n"
+		 "    action: { sanitize: default }\n"
+		 "    dlp: { mynumber: hold, corporate: record, pattern: record, unscannable: record }\n"
+		 "gateway:\n  sendmail: %s\n",
+		 e->sendmail);
+	env_open(e, pol);
+	return e;
+}
+
+/* A message from `from` to `to` through the gate (in process); its quarantine id. */
+static void mail_through(struct env *e, const char *from, const char *to, const char *body,
+			 bool want_held, char id[24])
+{
+	char msg[2048];
+	snprintf(msg, sizeof(msg),
+		 "From: %s\nTo: %s\nSubject: =?UTF-8?B?55Sz6KuL5pu4?=\nMessage-ID: <t@city>\n"
+		 "MIME-Version: 1.0\nContent-Type: text/plain; charset=UTF-8\n\n%s",
+		 from, to, body);
+	const char *rcpt[] = {to};
+	sk_item item = {.src_zone = "lgwan", .dst_zone = "internet", .submitter = "milter",
+			.env_from = from, .env_rcpt = rcpt, .env_nrcpt = 1};
+	sk_input_mem(&item.input, msg, strlen(msg));
+	sk_mail_options mo;
+	sk_mail_options_default(&mo);
+	sk_buf out;
+	sk_buf_init(&out, 0);
+	sk_result res;
+	sk_mail_result mres;
+	sk_error err;
+	assert_int_equal(sk_gate_mail(&item, &mo, &e->opt, &out, &res, &mres, &err), 0);
+	assert_int_equal(mres.held, want_held);
+	if (want_held)
+		assert_int_equal(res.report.reason, SK_REASON_HELD);
+	snprintf(id, 24, "%s", res.quarantine_id);
+	sk_result_free(&res);
+	sk_buf_free(&out);
+}
+
+/* The fake sendmail's call number n: its arguments, and the message's subject and text
+ * as python3's email module reads them (or the raw message when raw). */
+static void sent_msg(struct env *e, int n, sk_buf *args, sk_buf *text, bool raw)
+{
+	char p[160];
+	snprintf(p, sizeof(p), "%s/%d.args", e->out, n);
+	sk_buf_free(args);
+	tu_read(p, args);
+	snprintf(p, sizeof(p), "%s/%d.msg", e->out, n);
+	sk_buf_free(text);
+	if (raw) {
+		tu_read(p, text);
+		return;
+	}
+	char cmd[1024];
+	snprintf(cmd, sizeof(cmd),
+		 "/usr/bin/python3 -c 'import email, email.policy, sys\n"
+		 "m = email.message_from_binary_file(open(sys.argv[1], \"rb\"), policy=email.policy.default)\n"
+		 "open(sys.argv[2], \"w\", encoding=\"utf-8\").write(str(m[\"subject\"]) + \"\\n\" + m.get_content())\n"
+		 "' '%s' '%s/%d.txt'",
+		 p, e->dir, n);
+	assert_int_equal(system(cmd), 0);
+	snprintf(p, sizeof(p), "%s/%d.txt", e->dir, n);
+	tu_read(p, text);
+}
+
+struct count_ctx {
+	const char *action, *result;
+	int n;
+};
+
+static int count_action(void *ctx, const sk_audit_record *r)
+{
+	struct count_ctx *c = ctx;
+	if (!strcmp(r->action, c->action) && !strcmp(r->result, c->result))
+		c->n++;
+	return 0;
+}
+
+static int audited(struct env *e, const char *action, const char *result)
+{
+	struct count_ctx c = {action, result, 0};
+	sk_error err;
+	assert_int_equal(sk_audit_list(e->a, 0, count_action, &c, &err), 0);
+	return c.n;
+}
+
+/* the 個人番号 below in every form a notice could show it */
+static void no_number(const sk_buf *b)
+{
+	const char *s = (const char *)b->data;
+	assert_null(strstr(s, "3847-5629-1044"));
+	assert_null(strstr(s, "384756291044"));
+	assert_null(strstr(s, "5629"));
+}
+
+static const char MYN_BODY[] = "申請者 山田\n個人番号: 3847-5629-1044\n";
+
+static void held_mail_request_notice_send(void **state)
+{
+	(void)state;
+	struct env *e = mail_env_new();
+	sk_error err;
+	char id[24];
+	mail_through(e, "kikaku@city.example.lg.jp", "partner@example.com", MYN_BODY, true, id);
+	sk_qitem it;
+	assert_int_equal(sk_quarantine_get(e->q, id, &it, &err), 0);
+	assert_string_equal(it.env_from, "kikaku@city.example.lg.jp");
+	assert_int_equal(it.env_nrcpt, 1);
+	assert_string_equal(it.env_rcpt[0], "partner@example.com");
+	assert_string_equal(it.hold_role, "security-manager");
+	sk_qitem_free(&it);
+
+	/* the request, opened by the gate for the system requester */
+	int64_t rid = 0;
+	assert_int_equal(sk_release_mail_request(&e->opt, id, NULL, &rid, &err), 0);
+	sk_qrequest rq;
+	assert_int_equal(sk_quarantine_request_get(e->q, rid, &rq, &err), 0);
+	assert_int_equal(rq.requester_uid, SK_RELEASE_SYSTEM_UID);
+	assert_string_equal(rq.requester, "milter");
+	assert_non_null(strstr(rq.reason, "dlp mynumber"));
+	assert_null(strstr(rq.reason, "5629"));
+	sk_qrequest_free(&rq);
+	assert_int_equal(sk_release_mail_request(&e->opt, id, NULL, &rid, &err), SK_EINVAL);
+
+	/* the sender's notice: Japanese then English, the rule, the finding masked, the id */
+	bool sent = false;
+	assert_int_equal(sk_release_mail_notice(&e->opt, id, SK_RELEASE_NOTICE_HELD, NULL, NULL,
+						&sent, &err), 0);
+	assert_true(sent);
+	sk_buf args, text;
+	sk_buf_init(&args, 0);
+	sk_buf_init(&text, 0);
+	sent_msg(e, 0, &args, &text, false);
+	assert_string_equal(sk_buf_str(&args), "-oi\n--\nkikaku@city.example.lg.jp\n");
+	const char *t = sk_buf_str(&text);
+	assert_non_null(strstr(t, "送信メールを保留しました"));
+	assert_non_null(strstr(t, "Your mail is held for approval"));
+	assert_non_null(strstr(t, id));
+	assert_non_null(strstr(t, "partner@example.com"));
+	assert_non_null(strstr(t, "dlp mynumber (flows[0] lgwan-internet-mail)"));
+	assert_non_null(strstr(t, "個人番号"));
+	assert_non_null(strstr(t, "****-****-****"));
+	assert_true(strstr(t, "保留しました") < strstr(t, "held for approval")); /* Japanese first */
+	no_number(&text);
+	assert_int_equal(audited(e, "mail-notice", "sent held"), 1);
+
+	/* the sender cannot approve, even holding the role: by mail address (they are no
+	 * requester by id); a security manager can: the result goes to the envelope */
+	sk_auth_rights r;
+	rights(&r, "security-manager", "joho", SK_PERM_APPROVE);
+	sk_qactor sender = {.uid = 9, .name = "kikaku", .mail = "Kikaku@City.Example.LG.JP"};
+	sk_qactor kacho = {.uid = 6, .name = "joho-kacho", .mail = "kacho@city.example.lg.jp"};
+	sk_release_outcome out;
+	sk_qdeny d;
+	assert_int_equal(sk_release_approve(&e->opt, rid, &sender, &r, NULL, &out, &d, &err), SK_EINVAL);
+	assert_int_equal(d, SK_QDENY_SELF_APPROVAL);
+	assert_int_equal(sk_release_approve(&e->opt, rid, &kacho, &r, "確認済み", &out, &d, &err), 0);
+	assert_true(out.complete && out.released && out.mail && out.mail_sent);
+	assert_string_equal(out.mail_error, "");
+	sent_msg(e, 1, &args, &text, true);
+	assert_string_equal(sk_buf_str(&args),
+			    "-oi\n-f\nkikaku@city.example.lg.jp\n--\npartner@example.com\n");
+	/* the released result: sanitised by the flow's profile (the approval lifted the hold) */
+	int fd;
+	uint64_t size;
+	assert_int_equal(sk_quarantine_result_open(e->q, id, &fd, &size, &err), 0);
+	sk_buf res;
+	read_fd(fd, &res);
+	close(fd);
+	assert_int_equal(text.len, res.len);
+	assert_memory_equal(text.data, res.data, res.len);
+	assert_non_null(strstr(sk_buf_str(&text), "X-Mail-Sanitized: "));
+	sk_buf_free(&res);
+	assert_int_equal(sk_quarantine_get(e->q, id, &it, &err), 0);
+	assert_true(it.mail_sent_us > 0);
+	assert_null(it.mail_error);
+	sk_qitem_free(&it);
+	assert_int_equal(audited(e, "mail-send", "sent"), 1);
+	/* never twice */
+	assert_int_equal(sk_release_send(&e->opt, id, "joho-kacho", &err), SK_EINVAL);
+
+	/* a sender outside internal_domains is never told */
+	char id2[24];
+	mail_through(e, "someone@example.net", "partner@example.com", MYN_BODY, true, id2);
+	assert_int_equal(sk_release_mail_notice(&e->opt, id2, SK_RELEASE_NOTICE_HELD, NULL, NULL,
+						&sent, &err), 0);
+	assert_false(sent);
+	/* not held: no request */
+	char id3[24];
+	mail_through(e, "kikaku@city.example.lg.jp", "partner@example.com", "会議は10時です。\n",
+		     false, id3);
+	assert_int_equal(sk_release_mail_request(&e->opt, id3, NULL, &rid, &err), SK_EINVAL);
+	sk_buf_free(&args);
+	sk_buf_free(&text);
+	sk_audit_verify_result vr;
+	assert_int_equal(sk_audit_verify(e->a, NULL, NULL, 0, &vr, &err), 0);
+	assert_true(vr.ok);
+	env_free(e);
+}
+
+/* The MTA refuses the released message: visible (the outcome, the item), audited, sent
+ * once it takes it again; a refused release bounces to the sender naming the rule. */
+static void held_mail_send_failure_and_refusal(void **state)
+{
+	(void)state;
+	struct env *e = mail_env_new();
+	sk_error err;
+	char id[24];
+	mail_through(e, "kikaku@city.example.lg.jp", "partner@example.com", MYN_BODY, true, id);
+	int64_t rid;
+	sk_qactor yamada = {.uid = 9, .name = "yamada", .mail = "kikaku@city.example.lg.jp"};
+	assert_int_equal(sk_release_mail_request(&e->opt, id, &yamada, &rid, &err), 0);
+	sk_auth_rights r;
+	rights(&r, "security-manager", "joho", SK_PERM_APPROVE);
+	sk_qactor kacho = {.uid = 6, .name = "joho-kacho"};
+	sk_release_outcome out;
+	sk_qdeny d;
+	/* the requester (a console user) cannot approve by id either */
+	assert_int_equal(sk_release_approve(&e->opt, rid, &yamada, &r, NULL, &out, &d, &err), SK_EINVAL);
+	assert_int_equal(d, SK_QDENY_SELF_APPROVAL);
+	FILE *f = fopen(e->fail, "w");
+	fclose(f);
+	assert_int_equal(sk_release_approve(&e->opt, rid, &kacho, &r, NULL, &out, &d, &err), 0);
+	assert_true(out.complete && out.released && out.mail);
+	assert_false(out.mail_sent);
+	assert_non_null(strstr(out.mail_error, "status 75"));
+	sk_qitem it;
+	assert_int_equal(sk_quarantine_get(e->q, id, &it, &err), 0);
+	assert_int_equal(it.mail_sent_us, 0);
+	assert_non_null(strstr(it.mail_error, "status 75"));
+	sk_qitem_free(&it);
+	assert_int_equal(audited(e, "mail-send", "failed"), 1);
+	/* again, once the MTA takes it */
+	assert_int_equal(sk_release_send(&e->opt, id, "joho-kacho", &err), SK_EIO);
+	unlink(e->fail);
+	assert_int_equal(sk_release_send(&e->opt, id, "joho-kacho", &err), 0);
+	assert_int_equal(sk_quarantine_get(e->q, id, &it, &err), 0);
+	assert_true(it.mail_sent_us > 0);
+	assert_null(it.mail_error);
+	sk_qitem_free(&it);
+	assert_int_equal(audited(e, "mail-send", "sent"), 1);
+	sk_buf args, text;
+	sk_buf_init(&args, 0);
+	sk_buf_init(&text, 0);
+	sent_msg(e, 0, &args, &text, true);
+	assert_string_equal(sk_buf_str(&args),
+			    "-oi\n-f\nkikaku@city.example.lg.jp\n--\npartner@example.com\n");
+
+	/* refused: the bounce to the sender, Japanese and English, the rule and the comment */
+	char id2[24];
+	mail_through(e, "kikaku@city.example.lg.jp", "partner@example.com", MYN_BODY, true, id2);
+	assert_int_equal(sk_release_mail_request(&e->opt, id2, NULL, &rid, &err), 0);
+	assert_int_equal(sk_release_refuse(&e->opt, rid, &kacho, &r, "個人番号は送れません", &d, &err), 0);
+	sent_msg(e, 1, &args, &text, false);
+	assert_string_equal(sk_buf_str(&args), "-oi\n--\nkikaku@city.example.lg.jp\n");
+	const char *t = sk_buf_str(&text);
+	assert_non_null(strstr(t, "送信メールの送信は却下されました"));
+	assert_non_null(strstr(t, "The release of your mail was refused"));
+	assert_non_null(strstr(t, "個人番号は送れません"));
+	assert_non_null(strstr(t, "joho-kacho"));
+	assert_non_null(strstr(t, "dlp mynumber"));
+	assert_non_null(strstr(t, id2));
+	no_number(&text);
+	assert_int_equal(audited(e, "mail-notice", "sent refused"), 1);
+	/* nothing else went to the MTA: the refused message itself never */
+	char p[160];
+	snprintf(p, sizeof(p), "%s/2.msg", e->out);
+	assert_int_not_equal(access(p, F_OK), 0);
+	/* a notice the MTA refuses: kept on the item, audited, the refusal stands */
+	mail_through(e, "kikaku@city.example.lg.jp", "partner@example.com", MYN_BODY, true, id2);
+	assert_int_equal(sk_release_mail_request(&e->opt, id2, NULL, &rid, &err), 0);
+	f = fopen(e->fail, "w");
+	fclose(f);
+	assert_int_equal(sk_release_refuse(&e->opt, rid, &kacho, &r, "不可", &d, &err), 0);
+	assert_int_equal(sk_quarantine_get(e->q, id2, &it, &err), 0);
+	assert_non_null(strstr(it.mail_error, "notice refused"));
+	sk_qitem_free(&it);
+	assert_int_equal(audited(e, "mail-notice", "failed refused"), 1);
+	sk_buf_free(&args);
+	sk_buf_free(&text);
+	env_free(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(may_decide),
 		cmocka_unit_test(submit_keeps_result),
 		cmocka_unit_test(approved_release_is_sanitised),
+		cmocka_unit_test(held_mail_request_notice_send),
+		cmocka_unit_test(held_mail_send_failure_and_refusal),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
