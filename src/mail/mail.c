@@ -10,6 +10,7 @@
 #include "sekisho/charset.h"
 #include "sekisho/hash.h"
 #include "sekisho/mail.h"
+#include "sekisho/name.h"
 #include "sekisho/zipio.h"
 
 #define SEP_LINE "----------------------------------------------------------------------\n"
@@ -1017,15 +1018,8 @@ static const char *external_domain(const sk_mail_options *o, GMimeMessage *m, ch
 	}
 	const char *at = addr ? strrchr(addr, '@') : NULL;
 	snprintf(buf, bsz, "%s", at ? at + 1 : "?");
-	if (at && o->internal_domains) {
-		size_t dl = strlen(buf);
-		for (const char *const *d = o->internal_domains; *d; d++) {
-			size_t l2 = strlen(*d);
-			if (!strcasecmp(buf, *d) ||
-			    (dl > l2 && buf[dl - l2 - 1] == '.' && !strcasecmp(buf + dl - l2, *d)))
-				return NULL;
-		}
-	}
+	if (at && sk_mail_domain_internal(addr, o->internal_domains))
+		return NULL;
 	return buf;
 }
 
