@@ -24,21 +24,10 @@ import subprocess
 import sys
 import tempfile
 
+from api_tap import done, ok
+
 SEKISHO = sys.argv[1]
 SEP = "-" * 70 + "\n"
-n = 0
-failed = 0
-
-
-def ok(cond, what, diag=None):
-    global n, failed
-    n += 1
-    print(("ok %d - %s" if cond else "not ok %d - %s") % (n, what))
-    if not cond:
-        failed += 1
-        if diag is not None:
-            for line in str(diag).splitlines():
-                print("# " + line)
 
 
 # ---- encoders as the mailers use them ---------------------------------------------------
@@ -378,5 +367,4 @@ for name_, raw, subj, sender, text, atts in CASES:
         ok(rc == 0 and names == atts, name_ + ": re-attached under its name (sanitize)",
            "%r != %r\n%s" % (names, atts, err.decode(errors="replace")))
 
-print("1..%d" % n)
-sys.exit(1 if failed else 0)
+done()
