@@ -108,21 +108,10 @@ static int skel_char(gunichar c)
 	return 1;
 }
 
-bool sk_mail_domain_skeleton(const char *d, size_t n, char *out, size_t osz)
+/* s[0..n) (valid UTF-8) mapped to its skeleton, appended at out[*k] */
+static bool skel_map(const char *s, size_t n, char *out, size_t osz, size_t *k)
 {
-	if (!osz)
-		return false;
-	out[0] = 0;
-	if (!d || n > SK_MAIL_DOMAIN_MAX || !g_utf8_validate(d, (gssize)n, NULL))
-		return false;
-	char in[SK_MAIL_DOMAIN_MAX + 1];
-	memcpy(in, d, n);
-	in[n] = 0;
-	char *u = has_xn(in) ? g_hostname_to_unicode(in) : NULL; /* NULL: not valid punycode */
-	const char *s = u && g_utf8_validate(u, -1, NULL) ? u : in;
-	size_t k = 0;
-	bool ok = true;
-	for (const char *p = s; *p && ok; p = g_utf8_next_char(p)) {
+	for (const char *p = s; p < s + n; p = g_utf8_next_char(p)) {
 		gunichar c = g_unichar_tolower(g_utf8_get_char(p));
 		int m = c < 0x80 ? (int)c : skel_char(c);
 		char buf[8];
@@ -131,16 +120,46 @@ bool sk_mail_domain_skeleton(const char *d, size_t n, char *out, size_t osz)
 			bl = g_unichar_to_utf8(c, buf);
 		else if (m)
 			buf[bl++] = (char)m;
-		if (k + (size_t)bl + 1 > osz)
-			ok = false;
-		else {
-			memcpy(out + k, buf, (size_t)bl);
-			k += (size_t)bl;
-		}
+		if (*k + (size_t)bl + 1 > osz)
+			return false;
+		memcpy(out + *k, buf, (size_t)bl);
+		*k += (size_t)bl;
 	}
-	g_free(u);
+	return true;
+}
+
+bool sk_mail_domain_skeleton(const char *d, size_t n, char *out, size_t osz)
+{
+	if (!osz)
+		return false;
+	out[0] = 0;
+	if (!d || n > SK_MAIL_DOMAIN_MAX || !g_utf8_validate(d, (gssize)n, NULL))
+		return false;
+	/* the characters mapped (full-width dots become dots), then each punycode label
+	 * decoded and mapped */
+	char s1[SK_MAIL_DOMAIN_MAX * 2 + 8];
+	size_t k1 = 0, k = 0;
+	if (!skel_map(d, n, s1, sizeof(s1), &k1))
+		return false;
+	s1[k1] = 0;
+	for (char *l = s1; l;) {
+		char *dot = strchr(l, '.');
+		if (dot)
+			*dot = 0;
+		char *u = !strncmp(l, "xn--", 4) ? g_hostname_to_unicode(l) : NULL;
+		bool ok = u && g_utf8_validate(u, -1, NULL) ? skel_map(u, strlen(u), out, osz, &k)
+							   : skel_map(l, strlen(l), out, osz, &k);
+		g_free(u);
+		if (!ok || (dot && k + 2 > osz)) {
+			out[0] = 0;
+			return false;
+		}
+		if (dot)
+			out[k++] = '.';
+		l = dot ? dot + 1 : NULL;
+	}
 	out[k] = 0;
-	return ok;
+	return true;
 }
 
 /* true when a and b (bytes) are one edit apart: one inserted, deleted or replaced, or two
@@ -552,7 +571,7 @@ static const char *const AR_METHODS[SK_MAIL_AUTH__COUNT] = {"spf", "dkim", "dmar
 int sk_mail_authres_parse(const char *v, size_t n, sk_mail_authres *r)
 {
 	memset(r, 0, sizeof(*r));
-	if (!v || n > SK_MAIL_AR_VALUE_MAX)
+	if (!v || n > SK_MAIL_AR_VALUE_MAX || memchr(v, 0, n))
 		return SK_EFORMAT;
 	arp a = {v, v + n, false};
 	ar_cfws(&a);
@@ -798,10 +817,16 @@ int sk_mail_phish_check(sk_mail_phish *ph, const sk_mail_options *o, void *msg,
 	uint32_t named = 0;
 	for (uint32_t i = 0; i < ph->nlook && !rc; i++) {
 		const sk_mail_look *l = &ph->look[i];
+		/* the record names an IDN by its punycode (never mistaken for the real one) */
 		char detail[400];
-		snprintf(detail, sizeof(detail), "%s ~ %s %s%s%s%s", l->domain, l->real,
+		char *ace = NULL;
+		for (const char *p = l->domain; *p && !ace; p++)
+			if ((unsigned char)*p >= 0x80 && g_utf8_validate(l->domain, -1, NULL))
+				ace = g_hostname_to_ascii(l->domain);
+		snprintf(detail, sizeof(detail), "%s ~ %s %s%s%s%s", ace ? ace : l->domain, l->real,
 			 kind_code(l->kind), l->where & 1 ? " from" : "", l->where & 2 ? " reply-to" : "",
 			 l->where & 4 ? " link" : "");
+		g_free(ace);
 		for (char *p = detail; *p; p++)
 			if ((unsigned char)*p < 0x20 || *p == 0x7f)
 				*p = '?';
