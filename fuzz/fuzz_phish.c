@@ -60,7 +60,7 @@ static void domain(const uint8_t *d, size_t n)
 			abort();
 }
 
-static void link(const uint8_t *d, size_t n)
+static void links(const uint8_t *d, size_t n)
 {
 	char *s = g_strndup((const char *)d, n); /* up to a NUL */
 	char *nl = strchr(s, '\n');
@@ -116,7 +116,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	else if (sel == 1)
 		domain(data, size);
 	else if (sel == 2)
-		link(data, size);
+		links(data, size);
 	else
 		html(data, size);
 	return 0;

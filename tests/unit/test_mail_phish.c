@@ -293,17 +293,8 @@ static void pfree(prun *p)
 	g_free(p->text);
 }
 
-static void has(const char *hay, const char *needle)
-{
-	if (!hay || !strstr(hay, needle))
-		fail_msg("\"%s\" not found in:\n%s", needle, hay ? hay : "(null)");
-}
-
-static void hasnt(const char *hay, const char *needle)
-{
-	if (hay && strstr(hay, needle))
-		fail_msg("\"%s\" should not be in:\n%s", needle, hay);
-}
+#define has tu_has
+#define hasnt tu_hasnt
 
 static const sk_report_entry *entry(const sk_report *r, const char *what, size_t nth)
 {
