@@ -5,7 +5,8 @@
  *     their sub-domains are none, a skeleton is valid UTF-8;
  *  2: a link's text and target (split at the first newline) — the answer is stable, a
  *     URL is never a mismatch of itself;
- *  3: HTML — its text through sk_mail_html_links, the warnings counted are written. */
+ *  3: HTML — its text through sk_mail_html_links, the warnings counted are written;
+ *  4: plain text through sk_mail_phish_mark — it grows by the warnings written alone. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -104,11 +105,28 @@ static void html(const uint8_t *d, size_t n)
 	sk_buf_free(&out);
 }
 
+static void mark(const uint8_t *d, size_t n)
+{
+	sk_buf t;
+	sk_buf_init(&t, SK_BUF_MAX_DEFAULT);
+	if (sk_buf_add(&t, d, n))
+		abort();
+	sk_mail_phish ph;
+	memset(&ph, 0, sizeof(ph));
+	if (sk_mail_phish_mark(&ph, n & 1, &t))
+		abort();
+	size_t wl = strlen(sk_mail_link_warning(n & 1));
+	size_t marks = ph.mismatch > 1024 ? 1024 : ph.mismatch;
+	if (sk_buf_len(&t) != n + marks * wl)
+		abort();
+	sk_buf_free(&t);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size == 0)
 		return 0;
-	uint8_t sel = data[0] & 3;
+	uint8_t sel = data[0] % 5;
 	data++;
 	size--;
 	if (sel == 0)
@@ -117,7 +135,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		domain(data, size);
 	else if (sel == 2)
 		links(data, size);
-	else
+	else if (sel == 3)
 		html(data, size);
+	else
+		mark(data, size);
 	return 0;
 }

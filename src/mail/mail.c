@@ -1049,7 +1049,7 @@ static int write_message(run *r, GMimeMessage *m, sk_buf *o)
 	char dom[256];
 	const char *ext = external_domain(r->o, m, dom, sizeof(dom));
 	if (!rc) /* look-alike domains, Authentication-Results, the report's counts */
-		rc = sk_mail_phish_check(&r->ph, r->o, m, sk_buf_str(&r->body), r->body.len,
+		rc = sk_mail_phish_check(&r->ph, r->o, r->en, m, &r->body,
 					 r->level ? "message/rfc822" : "", r->report);
 	/* the text: notice, then the body with its links neutralised */
 	sk_buf text;

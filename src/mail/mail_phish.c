@@ -447,6 +447,65 @@ const char *sk_mail_link_warning(bool en)
 		  : " 【注意: 表示と異なるリンク先】";
 }
 
+#define MARKS_MAX 1024    /* warnings written into one text (more are counted) */
+#define MARK_URL_MAX 2048 /* bytes of a "<target>" looked at */
+
+int sk_mail_phish_mark(sk_mail_phish *ph, bool en, sk_buf *text)
+{
+	const char *s = sk_buf_str(text);
+	size_t n = sk_buf_len(text);
+	const char *warn = sk_mail_link_warning(en);
+	size_t wl = strlen(warn), from = 0, marks = 0;
+	sk_buf out;
+	sk_buf_init(&out, SK_BUF_MAX_DEFAULT);
+	int rc = 0;
+	char url[MARK_URL_MAX + 1];
+	for (size_t j = 1; j < n && !rc; j++) {
+		if (s[j] != '<')
+			continue;
+		bool web = false;
+		for (const char *const *p = WEB; *p && !web; p++)
+			web = !strncasecmp(s + j + 1, *p, strlen(*p));
+		if (!web && strncasecmp(s + j + 1, "mailto:", 7))
+			continue;
+		/* the target up to '>' on the line */
+		size_t e = j + 1;
+		while (e < n && e - j <= MARK_URL_MAX && s[e] != '>' && s[e] != '\n' && s[e] != '<')
+			e++;
+		if (e >= n || s[e] != '>' || e - j - 1 > MARK_URL_MAX)
+			continue;
+		/* the word in front of it (spaces between) */
+		size_t t1 = j;
+		while (t1 > 0 && (s[t1 - 1] == ' ' || s[t1 - 1] == '\t'))
+			t1--;
+		size_t t0 = t1;
+		while (t0 > 0 && !isspace((unsigned char)s[t0 - 1]))
+			t0--;
+		if (t0 == t1 || (n - e - 1 >= wl && !memcmp(s + e + 1, warn, wl)))
+			continue; /* no word, or marked already (the HTML walk) */
+		memcpy(url, s + j + 1, e - j - 1);
+		url[e - j - 1] = 0;
+		if (!sk_mail_link_mismatch(s + t0, t1 - t0, url))
+			continue;
+		ph->mismatch++;
+		if (marks++ >= MARKS_MAX)
+			continue;
+		rc = sk_buf_add(&out, s + from, e + 1 - from);
+		if (!rc)
+			rc = sk_buf_add(&out, warn, wl);
+		from = e + 1;
+	}
+	if (!rc && from) { /* something marked: the text replaced */
+		rc = sk_buf_add(&out, s + from, n - from);
+		if (!rc) {
+			sk_buf_reset(text);
+			rc = sk_buf_add(text, sk_buf_data(&out), sk_buf_len(&out));
+		}
+	}
+	sk_buf_free(&out);
+	return rc;
+}
+
 /* ---- Authentication-Results ---------------------------------------------------------- */
 
 typedef struct arp {
@@ -800,18 +859,19 @@ static const char *kind_code(sk_mail_lookalike k)
 	return k == SK_MAIL_LOOK_HOMOGRAPH ? "homograph" : k == SK_MAIL_LOOK_EDIT ? "edit" : "suffix";
 }
 
-int sk_mail_phish_check(sk_mail_phish *ph, const sk_mail_options *o, void *msg,
-			const char *body, size_t n, const char *where, sk_report *report)
+int sk_mail_phish_check(sk_mail_phish *ph, const sk_mail_options *o, bool en, void *msg,
+			sk_buf *body, const char *where, sk_report *report)
 {
 	GMimeMessage *m = msg;
+	int rc = sk_mail_phish_mark(ph, en, body);
+	if (rc)
+		return rc;
 	if (o->internal_domains && o->internal_domains[0]) {
 		check_addrs(ph, o, g_mime_message_get_from(m), 1);
 		check_addrs(ph, o, g_mime_message_get_reply_to(m), 2);
-		if (body)
-			check_links(ph, o, body, n);
+		check_links(ph, o, sk_buf_str(body), sk_buf_len(body));
 	}
 	check_auth(ph, m);
-	int rc = 0;
 	if (ph->mismatch)
 		rc = sk_report_add(report, SK_ACTION_NOTED, "link-mismatch", where, NULL, ph->mismatch);
 	uint32_t named = 0;

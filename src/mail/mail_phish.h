@@ -30,6 +30,14 @@ bool sk_mail_link_mismatch(const char *t, size_t tl, const char *href);
 /* The warning written after such a link's "text <target>". */
 const char *sk_mail_link_warning(bool en);
 
+/* In plain text (a text/plain alternative, or what the HTML walk wrote) every
+ * "word <target>" — as mailers write a link in a text alternative, "text <https://…>" —
+ * whose word is a URL, address or domain not the target's (sk_mail_link_mismatch): the
+ * warning written after it (unless there already) and counted in ph->mismatch. Returns 0
+ * or SK_ENOMEM/SK_ELIMIT (text unchanged). */
+struct sk_mail_phish;
+int sk_mail_phish_mark(struct sk_mail_phish *ph, bool en, sk_buf *text);
+
 /* sk_mail_html_text with the link warnings in the notice's language, counted in
  * *mismatched (may be NULL). */
 int sk_mail_html_links(const char *html, size_t n, const sk_budget *b, bool en,
@@ -117,12 +125,13 @@ typedef struct sk_mail_phish {
 	bool auth_seen;          /* an Authentication-Results header was taken */
 } sk_mail_phish;
 
-/* Looks at the message's headers (From, Reply-To, Authentication-Results) and the links
- * of its text body[0..n) (before neutralising) for o's internal domains; adds the
- * "noted" entries to report (where: "" for the message, else its locator). Returns 0 or
- * SK_ENOMEM. msg is a GMimeMessage. */
-int sk_mail_phish_check(sk_mail_phish *ph, const sk_mail_options *o, void *msg,
-			const char *body, size_t n, const char *where, sk_report *report);
+/* Marks the links of the text body (before neutralising) whose text shows another domain
+ * (sk_mail_phish_mark, in the notice's language: en), looks at the message's headers
+ * (From, Reply-To, Authentication-Results) and the hosts of body's links for o's internal
+ * domains, and adds the "noted" entries to report (where: "" for the message, else its
+ * locator). Returns 0 or SK_ENOMEM/SK_ELIMIT. msg is a GMimeMessage. */
+int sk_mail_phish_check(sk_mail_phish *ph, const sk_mail_options *o, bool en, void *msg,
+			sk_buf *body, const char *where, sk_report *report);
 /* The notice's lines of ph (nothing when there is no tell). */
 int sk_mail_phish_notice(const sk_mail_phish *ph, bool en, sk_buf *out);
 

@@ -405,6 +405,76 @@ static void test_sanitize_clean(void **state)
 	pfree(&p);
 }
 
+/* links in plain text as mailers write them in a text alternative: "text <target>" */
+static void test_mark_plain(void **state)
+{
+	(void)state;
+	sk_mail_phish ph;
+	memset(&ph, 0, sizeof(ph));
+	sk_buf t;
+	sk_buf_init(&t, SK_BUF_MAX_DEFAULT);
+	sk_buf_adds(&t, "ログイン: https://www.city.example.lg.jp/login <https://evil.example/x>\n"
+			"Outlook: https://www.city.example.lg.jp/a<https://evil2.example/a>\n"
+			"same: https://city.example.lg.jp/ <http://www.city.example.lg.jp/>\n"
+			"words: こちら <https://evil.example/>\n"
+			"mail: info@city.example.lg.jp <mailto:x@evil.example>\n"
+			"marked: example.com <https://evil.example/> 【注意: 表示と異なるリンク先】\n"
+			"open: example.com <https://evil.example/\n");
+	assert_int_equal(sk_mail_phish_mark(&ph, false, &t), 0);
+	assert_int_equal(ph.mismatch, 3);
+	const char *s = sk_buf_str(&t);
+	tu_has(s, "<https://evil.example/x> 【注意: 表示と異なるリンク先】\n");
+	tu_has(s, "<https://evil2.example/a> 【注意: 表示と異なるリンク先】\n");
+	tu_has(s, "<mailto:x@evil.example> 【注意: 表示と異なるリンク先】\n");
+	tu_has(s, "<http://www.city.example.lg.jp/>\n");
+	tu_has(s, "こちら <https://evil.example/>\n");
+	tu_hasnt(s, "【注意: 表示と異なるリンク先】 【注意");
+	tu_has(s, "open: example.com <https://evil.example/\n");
+	/* limits: MARKS_MAX (1024) warnings written, every one counted; a target over 2048
+	 * bytes is not looked at */
+	sk_buf_reset(&t);
+	for (int i = 0; i < 1025; i++)
+		sk_buf_printf(&t, "a%d.example.com <https://evil.example/>\n", i);
+	memset(&ph, 0, sizeof(ph));
+	assert_int_equal(sk_mail_phish_mark(&ph, true, &t), 0);
+	assert_int_equal(ph.mismatch, 1025);
+	size_t k = 0;
+	const char *w = sk_mail_link_warning(true);
+	for (const char *p = sk_buf_str(&t); (p = strstr(p, w)); p += strlen(w))
+		k++;
+	assert_int_equal(k, 1024);
+	for (size_t len = 2048; len <= 2049; len++) { /* the target's length */
+		sk_buf_reset(&t);
+		sk_buf_adds(&t, "example.com <https://evil.example/");
+		for (size_t i = strlen("https://evil.example/"); i < len; i++)
+			sk_buf_addc(&t, 'x');
+		sk_buf_adds(&t, ">\n");
+		memset(&ph, 0, sizeof(ph));
+		assert_int_equal(sk_mail_phish_mark(&ph, false, &t), 0);
+		assert_int_equal(ph.mismatch, len == 2048 ? 1 : 0);
+	}
+	sk_buf_free(&t);
+}
+
+static void test_sanitize_alternative(void **state)
+{
+	(void)state;
+	/* a text/plain alternative is delivered (the HTML dropped): its links marked */
+	prun p;
+	run("From: a@evil.example\nSubject: x\nMIME-Version: 1.0\n"
+	    "Content-Type: multipart/alternative; boundary=B\n\n"
+	    "--B\nContent-Type: text/plain; charset=UTF-8\n\n"
+	    "Log in: https://www.city.example.lg.jp/login <https://evil.example/x>\n"
+	    "--B\nContent-Type: text/html; charset=UTF-8\n\n"
+	    "<a href=\"https://evil.example/x\">https://www.city.example.lg.jp/login</a>\n"
+	    "--B--\n",
+	    false, INTERNAL, &p);
+	tu_has(p.text, "hxxps://www[.]city[.]example[.]lg[.]jp/login <hxxps://evil[.]example/x> 【注意: 表示と異なるリンク先】");
+	tu_has(p.text, "表示と異なるリンク先が 1 件あります");
+	assert_int_equal(entry(&p.rep, "link-mismatch", 0)->count, 1);
+	pfree(&p);
+}
+
 /* limits of a message: Authentication-Results headers read, link hosts looked at */
 static void test_phish_limits(void **state)
 {
@@ -458,6 +528,8 @@ int main(void)
 		cmocka_unit_test(test_authres_parse),
 		cmocka_unit_test(test_sanitize_phish),
 		cmocka_unit_test(test_sanitize_clean),
+		cmocka_unit_test(test_mark_plain),
+		cmocka_unit_test(test_sanitize_alternative),
 		cmocka_unit_test(test_phish_limits),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
