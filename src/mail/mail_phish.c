@@ -288,28 +288,39 @@ sk_mail_lookalike sk_mail_domain_lookalike(const char *d, size_t n, const char *
 				kind = SK_MAIL_LOOK_HOMOGRAPH;
 				hit = *p;
 			}
+	char low[SK_MAIL_DOMAIN_MAX + 1]; /* an internal domain in lower case */
 	for (const char *const *p = internal; *p && !hit; p++) {
 		size_t dl = strlen(*p);
+		if (!dl || dl > SK_MAIL_DOMAIN_MAX)
+			continue;
+		for (size_t i = 0; i <= dl; i++)
+			low[i] = (char)tolower((unsigned char)(*p)[i]);
 		/* the internal name in front of its suffix: at least 4 characters (a.jp and
 		 * b.jp are not look-alikes) */
-		size_t rs = reg_start(*p, dl);
-		const char *suf = last_labels(*p, suffix_labels(*p, dl));
-		if ((size_t)(suf - *p) < rs + 5)
+		size_t rs = reg_start(low, dl);
+		const char *suf = last_labels(low, suffix_labels(low, dl));
+		if ((size_t)(suf - low) < rs + 5)
 			continue;
-		int kd = count_labels(*p);
+		int kd = count_labels(low);
 		for (int k = kd - 1; k <= kd + 1 && !hit; k++) {
 			const char *t = last_labels(sk, k);
-			if (one_edit(t, strlen(t), *p, dl)) {
+			if (one_edit(t, strlen(t), low, dl)) {
 				kind = SK_MAIL_LOOK_EDIT;
 				hit = *p;
 			}
 		}
 	}
-	for (const char *const *p = internal; *p && !hit; p++)
-		if (suffix_imitated(sk, *p)) {
+	for (const char *const *p = internal; *p && !hit; p++) {
+		size_t dl = strlen(*p);
+		if (!dl || dl > SK_MAIL_DOMAIN_MAX)
+			continue;
+		for (size_t i = 0; i <= dl; i++)
+			low[i] = (char)tolower((unsigned char)(*p)[i]);
+		if (suffix_imitated(sk, low)) {
 			kind = SK_MAIL_LOOK_SUFFIX;
 			hit = *p;
 		}
+	}
 	if (real)
 		*real = hit;
 	return kind;

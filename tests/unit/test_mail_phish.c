@@ -123,6 +123,14 @@ static void test_lookalike(void **state)
 	/* no internal domains: nothing is a look-alike */
 	assert_int_equal(sk_mail_domain_lookalike("сity.example.lg.jp", 19, NULL, NULL),
 			 SK_MAIL_LOOK_NONE);
+	/* internal domains in upper case */
+	static const char *const UPPER[] = {"City.Example.LG.JP", NULL};
+	assert_int_equal(sk_mail_domain_lookalike("city.examp1e.lg.jp", 18, UPPER, NULL),
+			 SK_MAIL_LOOK_EDIT);
+	assert_int_equal(sk_mail_domain_lookalike("city.example.lg-jp.com", 22, UPPER, NULL),
+			 SK_MAIL_LOOK_SUFFIX);
+	assert_int_equal(sk_mail_domain_lookalike("www.city.example.lg.jp", 22, UPPER, NULL),
+			 SK_MAIL_LOOK_NONE);
 	/* a short internal name: one-character edits are not looked for (a.jp, b.jp) */
 	static const char *const SHORT[] = {"ab.jp", NULL};
 	assert_int_equal(sk_mail_domain_lookalike("ac.jp", 5, SHORT, NULL), SK_MAIL_LOOK_NONE);
