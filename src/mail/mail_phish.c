@@ -255,6 +255,18 @@ static bool suffix_imitated(const char *sk, const char *d)
 	return false;
 }
 
+/* d in lower case into low (SK_MAIL_DOMAIN_MAX + 1 bytes): its length, 0 when empty or
+ * longer */
+static size_t lower(const char *d, char *low)
+{
+	size_t dl = strlen(d);
+	if (dl > SK_MAIL_DOMAIN_MAX)
+		return 0;
+	for (size_t i = 0; i <= dl; i++)
+		low[i] = (char)tolower((unsigned char)d[i]);
+	return dl;
+}
+
 sk_mail_lookalike sk_mail_domain_lookalike(const char *d, size_t n, const char *const *internal,
 					   const char **real)
 {
@@ -290,11 +302,9 @@ sk_mail_lookalike sk_mail_domain_lookalike(const char *d, size_t n, const char *
 			}
 	char low[SK_MAIL_DOMAIN_MAX + 1]; /* an internal domain in lower case */
 	for (const char *const *p = internal; *p && !hit; p++) {
-		size_t dl = strlen(*p);
-		if (!dl || dl > SK_MAIL_DOMAIN_MAX)
+		size_t dl = lower(*p, low);
+		if (!dl)
 			continue;
-		for (size_t i = 0; i <= dl; i++)
-			low[i] = (char)tolower((unsigned char)(*p)[i]);
 		/* the internal name in front of its suffix: at least 4 characters (a.jp and
 		 * b.jp are not look-alikes) */
 		size_t rs = reg_start(low, dl);
@@ -311,12 +321,7 @@ sk_mail_lookalike sk_mail_domain_lookalike(const char *d, size_t n, const char *
 		}
 	}
 	for (const char *const *p = internal; *p && !hit; p++) {
-		size_t dl = strlen(*p);
-		if (!dl || dl > SK_MAIL_DOMAIN_MAX)
-			continue;
-		for (size_t i = 0; i <= dl; i++)
-			low[i] = (char)tolower((unsigned char)(*p)[i]);
-		if (suffix_imitated(sk, low)) {
+		if (lower(*p, low) && suffix_imitated(sk, low)) {
 			kind = SK_MAIL_LOOK_SUFFIX;
 			hit = *p;
 		}
