@@ -2,7 +2,8 @@
  * the language and small limits, and whether the rest is the message or (bit 8) the bytes
  * of a TNEF attachment (winmail.dat, base64) in a fixed message, so that the TNEF reader's
  * parser is reached by every mutation; or (bit 16) a header value for the header readers
- * and writer alone (bit 32: an address header, bit 64: a Big5 hint). Invariants: a delivered message
+ * and writer alone (bit 32: an address header, bit 64: a Big5 hint); bit 128: internal
+ * domains set (the look-alike checks of mail_phish.c run). Invariants: a delivered message
  * is written and carries X-Mail-Sanitized; a held one writes nothing, has a reason and a
  * blocked report. Headers: what the readers give is valid UTF-8 without control
  * characters; what the writer gives is 7-bit, its lines folded (none over 998 octets, each
@@ -115,6 +116,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		sk_mail_options_profile(&o, "sanitize");
 	if (sel & 2)
 		o.lang = SK_LANG_EN;
+	static const char *const internal[] = {"city.example.lg.jp", NULL};
+	if (sel & 128)
+		o.internal_domains = internal;
 	if (sel & 4) {
 		o.max_parts = 8;
 		o.max_depth = 3;

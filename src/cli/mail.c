@@ -63,8 +63,12 @@ int cli_mail_setup(sk_lang lang, bool lang_set, const char *policy, const char *
 	}
 	if (o->file_profile)
 		opt->profile = o->file_profile;
+	/* --internal, else the policy's internal_domains (the external-sender warning, the
+	 * look-alike domains of the notice) */
 	if (ni)
 		o->internal_domains = internal;
+	else if (*pol && sk_policy_internal_domains(*pol)[0])
+		o->internal_domains = sk_policy_internal_domains(*pol);
 	if (lang_set) /* --lang also sets the language of the notice */
 		o->lang = lang;
 	return 0;

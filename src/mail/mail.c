@@ -13,6 +13,8 @@
 #include "sekisho/name.h"
 #include "sekisho/zipio.h"
 
+#include "mail_phish.h"
+
 #define SEP_LINE "----------------------------------------------------------------------\n"
 
 void sk_mail_options_default(sk_mail_options *o)
@@ -96,6 +98,7 @@ typedef struct run {
 	unsigned level;        /* 0, or the nesting of an attached message being rebuilt */
 	sk_buf *ppap;          /* sk_mail_ppap_find: the first password ZIP goes here */
 	bool ppap_found;
+	sk_mail_phish ph;      /* phishing tells of this message (mail_phish.c) */
 } run;
 
 #define T(r, ja, en_) ((r)->en ? (en_) : (ja))
@@ -629,8 +632,8 @@ static void part_text(run *r, GMimePart *p, GMimeContentType *ct)
 		sk_buf h;
 		sk_buf_init(&h, SK_BUF_MAX_DEFAULT);
 		sk_reason why;
-		rc = sk_mail_html_text((const char *)sk_buf_str(&t), t.len, &r->budget, &h, &why,
-				       r->err);
+		rc = sk_mail_html_links((const char *)sk_buf_str(&t), t.len, &r->budget, r->en,
+					&r->ph.mismatch, &h, &why, r->err);
 		sk_buf_free(&t);
 		t = h;
 		r->chg_text = true;
@@ -996,6 +999,7 @@ static void make_notice(run *r, sk_buf *n, const char *from_domain)
 		sk_buf_adds(n, T(r, ") から届いたメールです。差出人・リンク・添付に注意してください。\n",
 				 "). Be careful with the sender, links and attachments.\n"));
 	}
+	sk_mail_phish_notice(&r->ph, r->en, n);
 	if (r->list.len) {
 		sk_buf_adds(n, T(r, "添付ファイル:\n", "Attachments:\n"));
 		sk_buf_add(n, r->list.data, r->list.len);
@@ -1096,6 +1100,9 @@ static int write_message(run *r, GMimeMessage *m, sk_buf *o)
 	}
 	char dom[256];
 	const char *ext = external_domain(r->o, m, dom, sizeof(dom));
+	if (!rc) /* look-alike domains, Authentication-Results, the report's counts */
+		rc = sk_mail_phish_check(&r->ph, r->o, r->en, m, &r->body,
+					 r->level ? "message/rfc822" : "", r->report);
 	/* the text: notice, then the body with its links neutralised */
 	sk_buf text;
 	sk_buf_init(&text, SK_BUF_MAX_DEFAULT);

@@ -14,6 +14,8 @@
 #include "sekisho/name.h"
 #include "sekisho/xml.h"
 
+#include "mail_phish.h"
+
 /* ---- charsets (detection and conversion: sekisho/charset.h) ---------------------- */
 
 /* `from` to UTF-8; invalid bytes become U+FFFD (counted in *bad). Returns SK_EINVAL when
@@ -255,6 +257,8 @@ typedef struct hw {
 	int ol_count[32];
 	bool ol[32];
 	int cell;        /* cell index in the current table row */
+	bool en;             /* link warnings in English */
+	uint32_t *mismatched; /* links whose text and target differ (may be NULL) */
 	int rc;
 	unsigned depth;
 } hw;
@@ -403,10 +407,17 @@ static void walk(hw *w, xmlNode *n)
 				while (tl && t[tl - 1] == '/')
 					tl--;
 				if (tl != hl || strncasecmp(t, cmp, hl)) {
+					bool bad = sk_mail_link_mismatch(t, tl, h); /* t moves below */
 					w_text(w, " <");
 					w->space = false;
 					w_text(w, mail ? h + 7 : h);
 					w_raw(w, ">", 1);
+					if (bad) {
+						const char *warn = sk_mail_link_warning(w->en);
+						w_raw(w, warn, strlen(warn));
+						if (w->mismatched)
+							(*w->mismatched)++;
+					}
 				}
 			}
 		}
@@ -473,6 +484,12 @@ static void walk(hw *w, xmlNode *n)
 int sk_mail_html_text(const char *html, size_t n, const sk_budget *b, sk_buf *out,
 		      sk_reason *why, sk_error *err)
 {
+	return sk_mail_html_links(html, n, b, false, NULL, out, why, err);
+}
+
+int sk_mail_html_links(const char *html, size_t n, const sk_budget *b, bool en,
+		       uint32_t *mismatched, sk_buf *out, sk_reason *why, sk_error *err)
+{
 	*why = SK_REASON_NONE;
 	sk_xml_init();
 	uint64_t fail0 = sk_xml_failures();
@@ -484,7 +501,7 @@ int sk_mail_html_text(const char *html, size_t n, const sk_budget *b, sk_buf *ou
 		return sk_error_set(err, rc, "html: %s", rc == SK_ENOMEM ? "out of memory" : "too large");
 	if (!doc)
 		return 0; /* nothing readable: an empty text */
-	hw w = {.out = out, .nl = 100};
+	hw w = {.out = out, .nl = 100, .en = en, .mismatched = mismatched};
 	walk(&w, (xmlNode *)doc);
 	xmlFreeDoc(doc);
 	/* an attribute that could not be read (alt, href, style) leaves the text incomplete */

@@ -76,6 +76,53 @@ else
 	skip "mail --policy" "no examples/policy/default.yaml"
 fi
 
+# phishing tells (through the sandboxed worker): a link whose text shows another domain, a
+# homograph From (punycode of Cyrillic с), a one-character Reply-To, an lg.jp imitation in
+# a link, the receiving MTA's Authentication-Results (not the sender's own below it)
+cat > "$T/ph.eml" <<'EOM'
+From: info@xn--ity-3ed.example.lg.jp
+Reply-To: help@city.examp1e.lg.jp
+To: staff@city.example.lg.jp
+Subject: login
+Authentication-Results: mx.city.example.lg.jp; spf=fail smtp.mailfrom=evil.example;
+  dkim=none; dmarc=fail (p=reject) header.from=xn--ity-3ed.example.lg.jp
+Authentication-Results: evil.example; spf=pass; dmarc=pass
+Content-Type: text/html; charset=UTF-8
+
+<p><a href="https://evil.example/x">https://www.city.example.lg.jp/login</a>
+<a href="https://city.example.lg-jp.com/">こちら</a></p>
+EOM
+"$SEKISHO" mail --state "$T/ph" --internal city.example.lg.jp < "$T/ph.eml" > "$T/ph.out" 2>/dev/null
+ok $? "phishing tells: delivered"
+text=$(/usr/bin/python3 -c 'import email,sys,email.policy;m=email.message_from_binary_file(open(sys.argv[1],"rb"),policy=email.policy.default);print(m.get_body().get_content())' "$T/ph.out")
+r=0
+for want in "<hxxps://evil[.]example/x> 【注意: 表示と異なるリンク先】" "[注意] 表示と異なるリンク先が 1 件あります" \
+	"差出人 сity[.]example[.]lg[.]jp (xn--ity-3ed[.]example[.]lg[.]jp) は city.example.lg.jp ではありません (紛らわしい文字)" \
+	"返信先 city[.]examp1e[.]lg[.]jp は city.example.lg.jp ではありません (1 文字違い)" \
+	"リンク city[.]example[.]lg-jp[.]com は city.example.lg.jp ではありません (lg.jp などの偽装)" \
+	"[注意] 送信ドメイン認証: SPF 失敗 (fail)、DMARC 失敗 (fail)。"; do
+	case $text in *"$want"*) ;; *) r=1; diag "missing: $want" ;; esac
+done
+[ $r -eq 0 ] || diag "$text"
+ok $r "the notice warns of the link, the look-alikes (From, Reply-To, link) and the failed SPF/DMARC"
+"$SEKISHO" audit --state "$T/ph" list --json 2>/dev/null | grep '"action":"mail"' | tail -1 > "$T/ph.json"
+/usr/bin/python3 - "$T/ph.json" <<'EOP'
+import json, sys
+rec = json.loads(open(sys.argv[1]).read())
+acts = json.loads(rec["detail"])["actions"]
+noted = lambda w: [a for a in acts if a["action"] == "noted" and a["what"] == w]
+assert [a["count"] for a in noted("link-mismatch")] == [1], acts
+assert len(noted("lookalike-domain")) == 3, acts
+assert noted("lookalike-domain")[0]["detail"] == "xn--ity-3ed.example.lg.jp ~ city.example.lg.jp homograph from", acts
+assert [a["detail"] for a in noted("auth-fail")] == ["spf=fail dmarc=fail"], acts
+EOP
+ok $? "the audit record carries link-mismatch ×1, three lookalike-domain and auth-fail spf=fail dmarc=fail"
+"$SEKISHO" mail --profile en --internal city.example.lg.jp < "$T/ph.eml" 2>/dev/null |
+	/usr/bin/python3 -c 'import email,sys,email.policy;m=email.message_from_binary_file(sys.stdin.buffer,policy=email.policy.default);print(m.get_body().get_content())' > "$T/ph.en"
+grep -q '^\[WARNING\] Sender authentication: SPF failed (fail), DMARC failed (fail). The sender may be forged.$' "$T/ph.en" &&
+	grep -q 'is not city.example.lg.jp (one character different)' "$T/ph.en" && ! grep -q '注意' "$T/ph.en"
+ok $? "profile en: the warnings in English"
+
 # the milter on a loopback TCP port
 PORT=$((30000 + $$ % 20000))
 "$SEKISHO" milter --socket "inet:$PORT@127.0.0.1" 2> "$T/milter.err" &

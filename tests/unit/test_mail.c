@@ -106,17 +106,8 @@ static void mfree(mrun *m)
 	free(m->xms);
 }
 
-static void has(const char *hay, const char *needle)
-{
-	if (!hay || !strstr(hay, needle))
-		fail_msg("\"%s\" not found in:\n%s", needle, hay ? hay : "(null)");
-}
-
-static void hasnt(const char *hay, const char *needle)
-{
-	if (hay && strstr(hay, needle))
-		fail_msg("\"%s\" should not be in:\n%s", needle, hay);
-}
+#define has tu_has
+#define hasnt tu_hasnt
 
 /* ISO-2022-JP bytes of a CP932 string (JIS X 0208 rows, NEC row 13 included). */
 static void to_jis(const char *utf8, sk_buf *out)

@@ -99,3 +99,15 @@ void tu_read(const char *path, sk_buf *b)
 	if (rc)
 		fail_msg("%s: %s", path, err.msg);
 }
+
+void tu_has(const char *hay, const char *needle)
+{
+	if (!hay || !strstr(hay, needle))
+		fail_msg("\"%s\" not found in:\n%s", needle, hay ? hay : "(null)");
+}
+
+void tu_hasnt(const char *hay, const char *needle)
+{
+	if (hay && strstr(hay, needle))
+		fail_msg("\"%s\" should not be in:\n%s", needle, hay);
+}

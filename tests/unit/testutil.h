@@ -33,6 +33,10 @@ size_t tu_count(const sk_report *rep, sk_action a, const char *what);
 /* The entry whose where ends with where_suffix (or NULL). */
 const sk_report_entry *tu_find_where(const sk_report *rep, const char *where_suffix);
 
+/* Fail the test unless hay holds needle (tu_has), or when it does (tu_hasnt). */
+void tu_has(const char *hay, const char *needle);
+void tu_hasnt(const char *hay, const char *needle);
+
 /* Path below the source tree ("tests/data/x", "../shared/corpus/…"). Static buffer. */
 const char *tu_src(const char *rel);
 /* Reads a whole file into b (fails the test when it cannot). */
