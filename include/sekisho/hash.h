@@ -17,5 +17,7 @@ void sk_sha256(const void *p, size_t n, uint8_t out[SK_SHA256_LEN]);
 int sk_sha256_input(const sk_input *in, uint8_t out[SK_SHA256_LEN], sk_error *err);
 /* Lower-case hex, NUL-terminated. */
 void sk_hex(const uint8_t *p, size_t n, char *out);
+/* The value of one hex digit (0-9, a-f, A-F); SK_EFORMAT (negative) for any other c. */
+int sk_hex_digit(int c);
 
 #endif

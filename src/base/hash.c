@@ -65,6 +65,17 @@ int sk_sha256_input(const sk_input *in, uint8_t out[SK_SHA256_LEN], sk_error *er
 	return rc;
 }
 
+int sk_hex_digit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return SK_EFORMAT;
+}
+
 void sk_hex(const uint8_t *p, size_t n, char *out)
 {
 	static const char hx[] = "0123456789abcdef";

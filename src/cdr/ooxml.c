@@ -36,6 +36,7 @@
 #include <zip.h>
 
 #include "cdr_modules.h"
+#include "sekisho/hash.h"
 #include "sekisho/name.h"
 #include "sekisho/xml.h"
 #include "sekisho/zipio.h"
@@ -1093,16 +1094,6 @@ static int resolve(const char *src, const char *target, sk_buf *out)
 	return 0;
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return SK_EFORMAT;
-}
-
 /* Finds the part a resolved name denotes, also in its percent-decoded form: its index,
  * SK_ENOTFOUND or SK_ENOMEM. */
 static int find_target(pkg *k, const char *name)
@@ -1118,8 +1109,8 @@ static int find_target(pkg *k, const char *name)
 	for (size_t j = 0; j < l; j++) {
 		int h1, h2;
 		if (name[j] == '%' && j + 2 < l &&
-		    (h1 = hexval((unsigned char)name[j + 1])) >= 0 &&
-		    (h2 = hexval((unsigned char)name[j + 2])) >= 0) {
+		    (h1 = sk_hex_digit((unsigned char)name[j + 1])) >= 0 &&
+		    (h2 = sk_hex_digit((unsigned char)name[j + 2])) >= 0) {
 			d[o++] = (char)(h1 * 16 + h2);
 			j += 2;
 		} else {

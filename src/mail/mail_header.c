@@ -10,6 +10,7 @@
 #include <glib.h>
 #include <gmime/gmime.h>
 
+#include "sekisho/hash.h"
 #include "sekisho/charset.h"
 #include "sekisho/mail.h"
 #include "sekisho/name.h"
@@ -19,17 +20,6 @@
 static bool is_ws(char c)
 {
 	return c == ' ' || c == '\t';
-}
-
-static int hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /* The value with its folds undone: CR/LF before whitespace removed, any other CR or LF a
@@ -132,8 +122,8 @@ static int word_bytes(const char *t, size_t tl, bool b64, sk_buf *bytes)
 		int h1, h2;
 		if (t[i] == '_')
 			rc = sk_buf_addc(bytes, ' ');
-		else if (t[i] == '=' && i + 2 < tl && (h1 = hexval((unsigned char)t[i + 1])) >= 0 &&
-			 (h2 = hexval((unsigned char)t[i + 2])) >= 0) {
+		else if (t[i] == '=' && i + 2 < tl && (h1 = sk_hex_digit((unsigned char)t[i + 1])) >= 0 &&
+			 (h2 = sk_hex_digit((unsigned char)t[i + 2])) >= 0) {
 			rc = sk_buf_addc(bytes, (uint8_t)(h1 << 4 | h2));
 			i += 2;
 		} else
@@ -324,8 +314,8 @@ static int pct_bytes(const char *v, size_t vl, sk_buf *b)
 	int rc = 0;
 	for (size_t i = 0; i < vl && !rc; i++) {
 		int h1, h2;
-		if (v[i] == '%' && i + 2 < vl && (h1 = hexval((unsigned char)v[i + 1])) >= 0 &&
-		    (h2 = hexval((unsigned char)v[i + 2])) >= 0) {
+		if (v[i] == '%' && i + 2 < vl && (h1 = sk_hex_digit((unsigned char)v[i + 1])) >= 0 &&
+		    (h2 = sk_hex_digit((unsigned char)v[i + 2])) >= 0) {
 			rc = sk_buf_addc(b, (uint8_t)(h1 << 4 | h2));
 			i += 2;
 		} else {
