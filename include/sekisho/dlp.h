@@ -119,10 +119,14 @@ bool sk_dlp_corporate_valid(const char *digits);
 int sk_dlp_mynumber_check(const char *body11);
 int sk_dlp_corporate_check(const char *base12);
 
+#define SK_DLP_REPORT_EACH 20 /* findings of a kind listed one by one in a report */
+
 /* Scans in (as sk_dlp_scan_input) and adds to report one "noted" entry per match of a
  * kind in the mask kinds (bit 1 << sk_dlp_kind): what sk_dlp_what(kind), where
  * "WHERE line L:C", detail the masked match (a pattern's id first; an asset marking's
- * id, e.g. "AS-0012"); and an entry
+ * id, e.g. "AS-0012") — for the first SK_DLP_REPORT_EACH matches of a kind; the others of
+ * that kind (never asset markings: each is listed) are one entry with where WHERE, detail
+ * "(more)" and their number as its count; and an entry
  * "dlp-truncated" when more matches were found than max_matches keeps. The engine calls
  * it on the text it delivers; the gate decides from the entries. */
 int sk_dlp_report(const sk_dlp *d, unsigned kinds, const sk_input *in, const char *where,

@@ -1202,10 +1202,18 @@ int sk_dlp_report(const sk_dlp *d, unsigned kinds, const sk_input *in, const cha
 	sk_dlp_result r;
 	sk_dlp_result_init(&r);
 	int rc = sk_dlp_scan_input(d, in, &r, err);
+	uint64_t listed[SK_DLP__COUNT] = {0}, more[SK_DLP__COUNT] = {0};
 	for (size_t i = 0; i < r.n && !rc; i++) {
 		const sk_dlp_match *m = &r.v[i];
 		if (!(kinds & (1u << m->kind)))
 			continue;
+		/* a list of numbers: the first SK_DLP_REPORT_EACH of a kind one by one, the rest
+		 * counted (asset markings all: each may decide the class) */
+		if (m->kind != SK_DLP_ASSET && listed[m->kind] == SK_DLP_REPORT_EACH) {
+			more[m->kind]++;
+			continue;
+		}
+		listed[m->kind]++;
 		char w[1024], detail[192];
 		snprintf(w, sizeof(w), "%s%sline %u:%u", where ? where : "", where && *where ? " " : "",
 			 m->line, m->column);
@@ -1213,6 +1221,10 @@ int sk_dlp_report(const sk_dlp *d, unsigned kinds, const sk_input *in, const cha
 			 m->kind == SK_DLP_PATTERN ? " " : "", m->masked);
 		rc = sk_report_add(report, SK_ACTION_NOTED, sk_dlp_what(m->kind), w, detail, 1);
 	}
+	for (int k = 0; k < SK_DLP__COUNT && !rc; k++)
+		if (more[k])
+			rc = sk_report_add(report, SK_ACTION_NOTED, sk_dlp_what((sk_dlp_kind)k),
+					   where ? where : "", "(more)", more[k]);
 	if (!rc && r.truncated)
 		rc = sk_report_add(report, SK_ACTION_NOTED, "dlp-truncated", where ? where : "", NULL, 1);
 	sk_dlp_result_free(&r);

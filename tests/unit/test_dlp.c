@@ -489,6 +489,44 @@ static void asset_markings_streamed(void **state)
 	sk_dlp_free(d);
 }
 
+/* A list of numbers in a report: the first SK_DLP_REPORT_EACH of a kind one by one, the
+ * rest one entry with their count; asset markings every one. */
+static void report_lists(void **state)
+{
+	(void)state;
+	sk_dlp *d = mk();
+	sk_buf t;
+	sk_buf_init(&t, 0);
+	char n[13];
+	mynum("38475629104", n);
+	for (int i = 0; i < SK_DLP_REPORT_EACH + 10; i++)
+		sk_buf_printf(&t, "個人番号 %s\n資産番号: AS-%d\n", n, i);
+	sk_input in;
+	sk_input_mem(&in, t.data, t.len);
+	sk_report rep;
+	sk_report_init(&rep);
+	sk_error err;
+	assert_int_equal(sk_dlp_report(d, (1u << SK_DLP_MYNUMBER) | (1u << SK_DLP_ASSET), &in, "body",
+				       &rep, &err),
+			 0);
+	size_t one = 0, assets = 0;
+	uint64_t rest = 0;
+	for (size_t i = 0; i < rep.n; i++) {
+		if (!strcmp(rep.v[i].what, "asset-marking"))
+			assets++;
+		else if (rep.v[i].detail && !strcmp(rep.v[i].detail, "(more)"))
+			rest += rep.v[i].count;
+		else if (!strcmp(rep.v[i].what, "mynumber"))
+			one++;
+	}
+	assert_int_equal(one, SK_DLP_REPORT_EACH);
+	assert_int_equal(rest, 10);
+	assert_int_equal(assets, SK_DLP_REPORT_EACH + 10);
+	sk_report_free(&rep);
+	sk_buf_free(&t);
+	sk_dlp_free(d);
+}
+
 static void convert(const char *to, const char *text, sk_buf *out)
 {
 	iconv_t cd = iconv_open(to, "UTF-8");
@@ -756,6 +794,7 @@ int main(void)
 		cmocka_unit_test(limits),
 		cmocka_unit_test(streaming_same_as_whole),
 		cmocka_unit_test(asset_markings_streamed),
+		cmocka_unit_test(report_lists),
 		cmocka_unit_test(encodings),
 		cmocka_unit_test(generated_corpus),
 	};
