@@ -141,7 +141,7 @@ class Approve extends Screen {
       <dl class="dl">
         <dt>${t('approve.by')}</dt><dd>${r.by}</dd>
         <dt>${t('approve.at')}</dt><dd>${jst(r.at)}</dd>
-        <dt>${t('approve.kind')}</dt><dd>${kindText(r.kind)}</dd>
+        <dt>${t('approve.kind')}</dt><dd>${it.envelope && r.kind === 'release' ? t('approve.mail.kind') : kindText(r.kind)}</dd>
         <dt>${t('approve.item')}</dt><dd><span class="mono">${it.id}</span>
           ${it.verdict ? html` · ${verdictBadge(it.verdict)} ${reasonText(it)}` : nothing}
           ${typeof it.size === 'number' ? html` · ${bytes(it.size)}` : nothing}</dd>
