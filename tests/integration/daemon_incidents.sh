@@ -28,7 +28,7 @@ if ! pf_usable || ! getent passwd sekisho >/dev/null || [ ! -x "$CLAMD" ]; then
 fi
 T=$(mktemp -d /tmp/sk-dinc-XXXXXX)
 chmod 755 "$T"
-PORT=$((20000 + ($$ + 11) % 20000))
+PORT=$(pf_ports)
 MASTER=
 CLAMD_PID=
 cleanup() {

@@ -19,7 +19,7 @@ if ! pf_usable || ! getent passwd sekisho >/dev/null; then
 fi
 T=$(mktemp -d /tmp/sk-dmail-XXXXXX)
 chmod 755 "$T"
-PORT=$((20000 + ($$ + 7) % 20000))
+PORT=$(pf_ports)
 MASTER=
 trap 'lab_stop "$T"' EXIT
 delivered() { pf_delivered "$T"; }

@@ -44,7 +44,7 @@ if ! pf_usable || ! getent passwd sekisho >/dev/null || [ ! -x /usr/bin/python3 
 fi
 T=$(mktemp -d /tmp/sk-dout-XXXXXX)
 chmod 755 "$T"
-PORT=$((20000 + ($$ + 13) % 20000))
+PORT=$(pf_ports)
 BARE=$((PORT + 1))
 HPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 MASTER=
@@ -174,7 +174,13 @@ virtual_mailbox_maps = inline:{ u@lg.test.example=u/, kikaku@lg.test.example=kik
 MASTER=$!
 wait_for 30 test -S "$SOCK" &&
 	wait_for 30 curl -s --cacert "$T/cert.pem" -o /dev/null "https://127.0.0.1:$HPORT/api/session"
-ok $? "sekishod: the milter role listens, the console answers"
+rc=$?
+ok $rc "sekishod: the milter role listens, the console answers"
+if [ $rc -ne 0 ]; then # nothing below can pass: say why, and stop
+	sed 's/^/# /' "$T/sekishod.err" | tail -40
+	done_testing
+	exit 1
+fi
 pf_start "$T"
 rc=$?
 ok $rc "postfix started (port $PORT with the milter, $BARE without)"

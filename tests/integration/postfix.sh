@@ -14,7 +14,7 @@ if ! pf_usable; then
 	exit 0
 fi
 T=$(mktemp -d /tmp/sk-postfix-XXXXXX)
-PORT=$((20000 + $$ % 20000))
+PORT=$(pf_ports)
 MPID=
 cleanup() {
 	pf_stop "$T"

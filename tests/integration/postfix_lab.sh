@@ -5,6 +5,8 @@
 # postfix package and its user.
 #
 #   pf_usable                      0 when this machine can run it (root, postfix, swaks)
+#   pf_ports                       a free port P on 127.0.0.1 whose P+1 is free too (for
+#                                  PORT and BARE_PORT: never a port another program holds)
 #   pf_setup DIR PORT MILTER DOMAIN [BARE_PORT]
 #                                  writes DIR/etc/main.cf and master.cf; MILTER is Postfix's
 #                                  smtpd_milters value ("unix:/path"); BARE_PORT (optional)
@@ -17,6 +19,27 @@
 #   sekishod_term                  SIGTERM to sekishod ($MASTER, then cleared): its exit
 #                                  status (waits up to 15 s)
 # Extra main.cf lines can be given in PF_EXTRA (one per line).
+
+pf_ports() {
+	python3 - <<'PY'
+import random, socket
+for _ in range(200):
+    p = random.randrange(20000, 60000)
+    socks = []
+    try:
+        for q in (p, p + 1):
+            s = socket.socket()
+            s.bind(("127.0.0.1", q))
+            socks.append(s)
+    except OSError:
+        continue
+    finally:
+        for s in socks:
+            s.close()
+    print(p)
+    break
+PY
+}
 
 pf_usable() {
 	[ "$(id -u)" = 0 ] && command -v postfix >/dev/null && command -v swaks >/dev/null &&
