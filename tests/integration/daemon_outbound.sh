@@ -219,7 +219,6 @@ print(json.dumps({"subject": str(m["subject"] or ""), "from": str(m["from"] or "
 PY
 }
 jq_() { /usr/bin/python3 -c "import json,sys; o=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
-no_number() { ! grep -Eq '3847[- ]?5629[- ]?1044|5629' "$1"; }
 CURL=(curl -s --cacert "$T/cert.pem")
 login() { # login NAME
 	local code

@@ -34,7 +34,7 @@ await step('browser: the held mail shows its envelope and its findings, masked',
   await shot(page, 'outbound-1-held-mail');
   return text.includes('kikaku@lg.test.example') && text.includes('partner@partner.example')
     && text.includes('****-****-****') && text.includes('個人番号')
-    && !/3847|5629|1044/.test(text.replace(/\d{8}-[0-9a-f]{8}/g, ''));
+    && !/(^|[^0-9A-Za-z])(3847|5629|1044)([^0-9A-Za-z]|$)/.test(text);
 });
 
 let answer = null;

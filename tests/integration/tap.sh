@@ -34,6 +34,10 @@ for k in sys.argv[2].split("."):
     v=v[int(k)] if isinstance(v,list) else v.get(k)
 print("null" if v is None else v)' "$1" "$2"
 }
+# no_number FILE: 0 when the test 個人番号 3847-5629-1044 is not in FILE, whole or one group
+# standing alone ("****-5629-****"); a group inside a longer run of letters and digits (a
+# hash, an item id, a port) is not the number
+no_number() { ! grep -Eq '3847[- ]?5629[- ]?1044|(^|[^0-9A-Za-z])(3847|5629|1044)([^0-9A-Za-z]|$)' "$1"; }
 # wait_for SECONDS CMD...: polls CMD every 0.1 s until it succeeds (a ceiling, not a
 # timing test); 1 when it never did
 wait_for() {
