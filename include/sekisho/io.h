@@ -35,15 +35,20 @@ typedef struct sk_output {
 	int fd;      /* file output when buf is NULL; -1 with buf NULL: discard */
 	uint64_t written;
 	uint64_t max; /* bytes; SK_ELIMIT beyond */
-	int spill;    /* sk_output_spill: the descriptor buf goes to once it is full, else -1 */
+	int spill;    /* sk_output_spill: the descriptor buf went to once it was full, else -1 */
+	int (*spill_open)(void *ctx, sk_error *err); /* sk_output_spill: opens it, when needed */
+	void *spill_ctx;
 } sk_output;
 
 void sk_output_buf(sk_output *o, sk_buf *b);
 void sk_output_fd(sk_output *o, int fd, uint64_t max);
 /* Memory first, then a descriptor: bytes go to b (whose max is the memory part) until a
- * write would pass b's max; then b's bytes and everything after go to fd, and the output
- * is an fd output from there on (buf NULL). max as for sk_output_fd. */
-void sk_output_spill(sk_output *o, sk_buf *b, int fd, uint64_t max);
+ * write would pass b's max; then open_fd(ctx, err) gives the descriptor (>= 0; it stays the
+ * caller's, in o->fd; a negative SK_E* fails that write), b's bytes and everything after
+ * go to it, and the output is an fd output from there on (buf NULL). An output that fits
+ * in b never opens one. max as for sk_output_fd. */
+void sk_output_spill(sk_output *o, sk_buf *b, int (*open_fd)(void *ctx, sk_error *err), void *ctx,
+		     uint64_t max);
 /* Counts the bytes and keeps none (a report-only run). */
 void sk_output_null(sk_output *o);
 int sk_output_write(sk_output *o, const void *p, size_t n, sk_error *err);

@@ -102,6 +102,8 @@ void sk_output_buf(sk_output *o, sk_buf *b)
 	o->written = 0;
 	o->max = b->max;
 	o->spill = -1;
+	o->spill_open = NULL;
+	o->spill_ctx = NULL;
 }
 
 void sk_output_fd(sk_output *o, int fd, uint64_t max)
@@ -111,13 +113,17 @@ void sk_output_fd(sk_output *o, int fd, uint64_t max)
 	o->written = 0;
 	o->max = max ? max : UINT64_MAX;
 	o->spill = -1;
+	o->spill_open = NULL;
+	o->spill_ctx = NULL;
 }
 
-void sk_output_spill(sk_output *o, sk_buf *b, int fd, uint64_t max)
+void sk_output_spill(sk_output *o, sk_buf *b, int (*open_fd)(void *ctx, sk_error *err), void *ctx,
+		     uint64_t max)
 {
-	sk_output_fd(o, fd, max);
+	sk_output_fd(o, -1, max);
 	o->buf = b;
-	o->spill = fd;
+	o->spill_open = open_fd;
+	o->spill_ctx = ctx;
 }
 
 void sk_output_null(sk_output *o)
@@ -127,6 +133,8 @@ void sk_output_null(sk_output *o)
 	o->written = 0;
 	o->max = UINT64_MAX;
 	o->spill = -1;
+	o->spill_open = NULL;
+	o->spill_ctx = NULL;
 }
 
 static int write_all(int fd, const void *p, size_t n, sk_error *err)
@@ -149,8 +157,14 @@ int sk_output_write(sk_output *o, const void *p, size_t n, sk_error *err)
 	if (n > o->max || o->written > o->max - n)
 		return sk_error_set(err, SK_ELIMIT, "output larger than %llu bytes",
 				    (unsigned long long)o->max);
-	if (o->buf && o->spill >= 0 && n > o->buf->max - sk_buf_len(o->buf)) {
-		/* the memory part is full: what it holds goes first, then the rest */
+	if (o->buf && o->spill_open && n > o->buf->max - sk_buf_len(o->buf)) {
+		/* the memory part is full: the descriptor, what it holds goes first, then the
+		 * rest */
+		int fd = o->spill_open(o->spill_ctx, err);
+		if (fd < 0)
+			return fd;
+		o->spill = o->fd = fd;
+		o->spill_open = NULL;
 		sk_buf *b = o->buf;
 		o->buf = NULL;
 		int rc = write_all(o->spill, sk_buf_len(b) ? sk_buf_data(b) : (const uint8_t *)"",

@@ -504,19 +504,19 @@ static void crash(sk_engine_result *res, sk_reason why, const char *detail)
 /* One attempt on worker w. Returns 0 with res filled (maybe blocked), 1 when the job
  * never reached the worker (it had died while idle: try another), <0 on a local error.
  * in_fd -1: the input is in the message. When the answer carries the output, *ans is the
- * answer (the caller frees it) and *inl points at the output's bytes in it. */
+ * answer (the caller frees it) and *inl points at the output's bytes in it; when the
+ * output is in the worker's sealed memfd, *out_fd is it (the caller closes it). */
 static int attempt(sk_pool *p, struct worker *w, const uint8_t *msg, size_t mn, int in_fd,
-		   int out_fd, const sk_engine_job *job, sk_engine_result *res, bool *keep,
-		   uint8_t **ans_out, const uint8_t **inl)
+		   const sk_engine_job *job, sk_engine_result *res, bool *keep,
+		   uint8_t **ans_out, const uint8_t **inl, int *out_fd)
 {
 	*keep = false;
 	*ans_out = NULL;
 	*inl = NULL;
+	*out_fd = -1;
 	char how[64] = "";
 	char detail[128];
-	int fds[2] = {in_fd, out_fd};
-	bool sent = in_fd >= 0 ? sk_wire_send(w->sock, SK_WIRE_JOB, msg, mn, fds, 2) == 0
-			       : sk_wire_send(w->sock, SK_WIRE_JOB, msg, mn, fds + 1, 1) == 0;
+	bool sent = sk_wire_send(w->sock, SK_WIRE_JOB, msg, mn, &in_fd, in_fd >= 0 ? 1 : 0) == 0;
 	if (!sent) {
 		retire(p, w, how, sizeof(how));
 		return 1;
@@ -527,7 +527,7 @@ static int attempt(sk_pool *p, struct worker *w, const uint8_t *msg, size_t mn, 
 	size_t an = 0;
 	const char *bad = NULL;
 	unsigned asked = 0;
-	int rc;
+	int rc, afd = -1;
 	/* the answer, after any number of CONVERT requests answered in between */
 	for (;;) {
 		int cfd[2] = {-1, -1}, nfd = 0;
@@ -542,16 +542,19 @@ static int attempt(sk_pool *p, struct worker *w, const uint8_t *msg, size_t mn, 
 				break;
 			continue;
 		}
-		if (rc == 0 && nfd) { /* an answer carries no descriptor */
+		if (rc == 0 && nfd > 1) { /* an answer carries one descriptor at most */
 			for (int i = 0; i < nfd; i++)
 				close(cfd[i]);
 			free(ans);
 			ans = NULL;
 			rc = SK_EFORMAT;
-		}
+		} else if (rc == 0 && nfd)
+			afd = cfd[0];
 		break;
 	}
 	if (!bad && rc == SK_ELIMIT) {
+		if (afd >= 0)
+			close(afd);
 		retire(p, w, how, sizeof(how));
 		count(p, &p->st.timeouts);
 		crash(res, SK_REASON_LIMIT_TIME, "worker killed at the time limit");
@@ -577,13 +580,16 @@ static int attempt(sk_pool *p, struct worker *w, const uint8_t *msg, size_t mn, 
 		free(ans);
 		*inl = NULL;
 	}
-	struct stat st;
 	if (!bad && !*inl && !job->detect_only && res->report.verdict != SK_VERDICT_BLOCKED) {
-		/* the output is exactly what the worker said, and nobody can change it now */
-		if (fstat(out_fd, &st) != 0 || (uint64_t)st.st_size != res->out_size ||
-		    fcntl(out_fd, F_ADD_SEALS,
-			  F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) != 0)
+		/* the output is in the answer's memfd: exactly what the worker said, and sealed
+		 * (nobody can change it now) */
+		if (afd < 0 || sk_wire_sealed(afd, res->out_size) != 0)
 			bad = "malformed answer (output)";
+	} else if (!bad && afd >= 0)
+		bad = "malformed answer (descriptor)";
+	if (bad && afd >= 0) {
+		close(afd);
+		afd = -1;
 	}
 	if (bad) {
 		free(*ans_out);
@@ -595,6 +601,7 @@ static int attempt(sk_pool *p, struct worker *w, const uint8_t *msg, size_t mn, 
 		crash(res, SK_REASON_WORKER_CRASH, detail);
 		return 0;
 	}
+	*out_fd = afd;
 	count(p, &p->st.jobs);
 	*keep = !retiring && ++w->jobs < p->max_jobs;
 	if (!*keep) {
@@ -677,21 +684,28 @@ int sk_pool_run(sk_pool *p, const sk_engine_job *job, sk_input *in, sk_output *o
 	sk_error lerr;
 	sk_error_clear(&lerr);
 	bool own_in = false;
-	/* small memory input travels in the job message */
-	bool inline_in = in->mem && in->size <= SK_WIRE_INLINE_MAX;
+	/* a small input travels in the job message: memory as it is, a file read here (one
+	 * copy instead of a descriptor the worker reads) */
+	sk_input small = *in;
+	small.loaded = NULL;
+	const uint8_t *in_bytes = NULL;
+	size_t in_n = 0;
+	bool inline_in = in->size <= SK_WIRE_INLINE_MAX;
+	if (inline_in && sk_input_load(&small, &in_bytes, &in_n, &lerr) != 0) {
+		inline_in = false; /* unreadable here: the worker gets the descriptor (and says) */
+		sk_error_clear(&lerr);
+	}
 	int in_fd = inline_in ? -1 : input_fd(in, &own_in, &lerr);
-	int out_fd = in_fd < 0 && !inline_in
-			     ? -1
-			     : memfd_create("sekisho-out", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	int out_fd = -1;
 	uint8_t *msg = NULL, *ans = NULL;
 	const uint8_t *inl = NULL;
 	size_t mn = 0;
-	if ((in_fd < 0 && !inline_in) || out_fd < 0 ||
-	    sk_wire_job_encode(job, out->max, inline_in ? in->mem : NULL,
-			       inline_in ? (size_t)in->size : 0, &msg, &mn) != 0) {
+	if ((in_fd < 0 && !inline_in) ||
+	    sk_wire_job_encode(job, out->max, inline_in ? (in_n ? in_bytes : (const uint8_t *)"")
+							: NULL,
+			       inline_in ? in_n : 0, &msg, &mn) != 0) {
 		char d[160];
-		snprintf(d, sizeof(d), "worker job: %.140s",
-			 lerr.msg[0] ? lerr.msg : out_fd < 0 && in_fd >= 0 ? "memfd" : "encode");
+		snprintf(d, sizeof(d), "worker job: %.140s", lerr.msg[0] ? lerr.msg : "encode");
 		crash(res, SK_REASON_INTERNAL, d);
 		goto done;
 	}
@@ -705,17 +719,13 @@ int sk_pool_run(sk_pool *p, const sk_engine_job *job, sk_input *in, sk_output *o
 			goto done;
 		}
 		bool keep;
-		int rc = attempt(p, w, msg, mn, in_fd, out_fd, job, res, &keep, &ans, &inl);
+		int rc = attempt(p, w, msg, mn, in_fd, job, res, &keep, &ans, &inl, &out_fd);
 		release(p, w);
 		if (rc == 0)
 			break;
 		if (tries == 1) {
 			count(p, &p->st.crashes);
 			crash(res, SK_REASON_WORKER_CRASH, "worker died before the job");
-			goto done;
-		}
-		if (ftruncate(out_fd, 0) != 0) {
-			crash(res, SK_REASON_INTERNAL, "memfd");
 			goto done;
 		}
 	}
@@ -729,6 +739,7 @@ int sk_pool_run(sk_pool *p, const sk_engine_job *job, sk_input *in, sk_output *o
 			close(out_fd);
 			if (own_in)
 				close(in_fd);
+			sk_input_release(&small);
 			return rc;
 		}
 	}
@@ -741,6 +752,7 @@ done:
 		close(out_fd);
 	if (own_in)
 		close(in_fd);
+	sk_input_release(&small);
 	return 0;
 }
 

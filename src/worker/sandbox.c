@@ -85,9 +85,9 @@ static int filter(int sock, sk_error *err)
 	 * none ever runs */
 	if (rc == 0)
 		rc = seccomp_rule_add(f, SCMP_ACT_ERRNO(ENOTTY), SCMP_SYS(ioctl), 0);
-	/* converting a legacy format (CONVERT, wire.h): the item's bytes into a new memfd,
-	 * sealed; the answer's memfd checked for its seals. No other memfd flags (no
-	 * executable memfd, no huge pages), no other fcntl. */
+	/* an output larger than an answer carries, and converting a legacy format (CONVERT,
+	 * wire.h): bytes into a new memfd, sealed; CONVERTED's memfd checked for its seals.
+	 * No other memfd flags (no executable memfd, no huge pages), no other fcntl. */
 	if (rc == 0)
 		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(memfd_create), 1,
 				      SCMP_A1(SCMP_CMP_EQ, MFD_CLOEXEC | MFD_ALLOW_SEALING, 0));

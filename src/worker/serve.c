@@ -126,10 +126,20 @@ static int worker_convert(void *ctx, sk_convert *req, const uint8_t *p, size_t n
 /* The output's first SK_WIRE_INLINE_MAX bytes: kept for the next job (its memory too) */
 static sk_buf inline_out;
 
-/* Runs one decoded job (its input in the message or in_fd) and answers. */
-static int run_job(int sock, const sk_wire_job *job, int in_fd, int out_fd,
-		   uint32_t retire_cpu_s)
+/* sk_output_spill's opener: the memfd an output larger than the answer can carry goes
+ * to, made when the first byte past that arrives (most outputs never need one) */
+static int open_out(void *ctx, sk_error *err)
 {
+	int *fd = ctx;
+	if (sk_wire_memfd_open("sekisho-out", fd) != 0)
+		return sk_error_sys(err, SK_EIO, "memfd");
+	return *fd;
+}
+
+/* Runs one decoded job (its input in the message or in_fd) and answers. */
+static int run_job(int sock, const sk_wire_job *job, int in_fd, uint32_t retire_cpu_s)
+{
+	int out_fd = -1;
 	sk_engine_result res;
 	struct stat st;
 	sk_input in;
@@ -163,9 +173,9 @@ static int run_job(int sock, const sk_wire_job *job, int in_fd, int out_fd,
 			sk_input_mem(&in, job->input, job->input_len);
 		else
 			sk_input_fd(&in, in_fd, (uint64_t)st.st_size);
-		/* a small output goes back in the answer; past that, into the memfd */
+		/* a small output goes back in the answer; past that, into a memfd */
 		sk_buf_reset(&inline_out);
-		sk_output_spill(&out, &inline_out, out_fd, job->out_max);
+		sk_output_spill(&out, &inline_out, open_out, &out_fd, job->out_max);
 		/* SK_EIO (the memfd could not be written) leaves res blocked: nothing more */
 		sk_engine_run(&ej, &in, &out, &res, &err);
 		sk_input_release(&in);
@@ -174,9 +184,17 @@ static int run_job(int sock, const sk_wire_job *job, int in_fd, int out_fd,
 	uint8_t *p = NULL;
 	size_t n = 0;
 	const uint8_t *inl = NULL;
-	if (out.buf && res.report.verdict != SK_VERDICT_BLOCKED && !job->detect_only &&
-	    res.out_size == sk_buf_len(&inline_out))
+	bool delivered = res.report.verdict != SK_VERDICT_BLOCKED && !job->detect_only;
+	if (delivered && out_fd < 0 && res.out_size == sk_buf_len(&inline_out))
 		inl = sk_buf_len(&inline_out) ? sk_buf_data(&inline_out) : (const uint8_t *)"";
+	else if (delivered && (out_fd < 0 || sk_wire_seal(out_fd) != 0)) {
+		/* an output that is neither in the answer nor in a sealed memfd: blocked */
+		sk_report_free(&res.report);
+		sk_report_init(&res.report);
+		res.out_size = 0;
+		sk_report_block(&res.report, SK_REASON_INTERNAL, NULL, "worker: output");
+		delivered = false;
+	}
 	int rc = sk_wire_answer_encode(&res, retire, inl, &p, &n);
 	if (rc) {
 		/* too big to answer (a million entries): say blocked instead */
@@ -188,10 +206,16 @@ static int run_job(int sock, const sk_wire_job *job, int in_fd, int out_fd,
 		rc = sk_wire_answer_encode(&small, retire, NULL, &p, &n);
 		sk_engine_result_free(&small);
 	}
+	/* the memfd goes with the answer when the output is in it (the gate checks its
+	 * seals and its size) */
+	bool with_fd = !rc && delivered && !inl;
 	sk_engine_result_free(&res);
 	if (!rc)
-		rc = sk_wire_send(sock, SK_WIRE_ANSWER, p, n, NULL, 0);
+		rc = sk_wire_send(sock, SK_WIRE_ANSWER, p, n, with_fd ? &out_fd : NULL,
+				  with_fd ? 1 : 0);
 	free(p);
+	if (out_fd >= 0)
+		close(out_fd);
 	return rc ? rc : retire ? 1 : 0;
 }
 
@@ -209,14 +233,14 @@ int sk_worker_serve(int sock, sk_worker_hook hook, uint32_t retire_cpu_s)
 		if (rc)
 			return rc;
 		sk_wire_job job;
-		/* the input's descriptor, unless the job carries its bytes, and the output's */
+		/* the input's descriptor, unless the job carries its bytes */
 		if (type != SK_WIRE_JOB || sk_wire_job_decode(p, n, &job) != 0 ||
-		    nfd != (job.input ? 1 : 2))
+		    nfd != (job.input ? 0 : 1))
 			rc = SK_EFORMAT;
 		else {
-			int in_fd = job.input ? -1 : fds[0], out_fd = fds[nfd - 1];
-			if (!hook || hook(&job, sock, in_fd, out_fd) == 0)
-				rc = run_job(sock, &job, in_fd, out_fd, retire_cpu_s);
+			int in_fd = job.input ? -1 : fds[0];
+			if (!hook || hook(&job, sock, in_fd) == 0)
+				rc = run_job(sock, &job, in_fd, retire_cpu_s);
 		}
 		for (int i = 0; i < nfd; i++)
 			close(fds[i]);

@@ -882,10 +882,21 @@ int sk_wire_sealed(int fd, uint64_t len)
 	return 0;
 }
 
+int sk_wire_memfd_open(const char *name, int *fd)
+{
+	*fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	return *fd < 0 ? SK_EIO : 0;
+}
+
+int sk_wire_seal(int fd)
+{
+	return fcntl(fd, F_ADD_SEALS, SEALS | F_SEAL_SEAL) != 0 ? SK_EIO : 0;
+}
+
 int sk_wire_memfd(const uint8_t *p, size_t n, int *fd)
 {
-	int f = memfd_create("sekisho-convert", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (f < 0)
+	int f;
+	if (sk_wire_memfd_open("sekisho-convert", &f) != 0)
 		return SK_EIO;
 	size_t done = 0;
 	while (done < n) {
@@ -898,7 +909,7 @@ int sk_wire_memfd(const uint8_t *p, size_t n, int *fd)
 		}
 		done += (size_t)w;
 	}
-	if (fcntl(f, F_ADD_SEALS, SEALS | F_SEAL_SEAL) != 0) {
+	if (sk_wire_seal(f) != 0) {
 		close(f);
 		return SK_EIO;
 	}

@@ -5,8 +5,9 @@
  * u32 length that counts its terminating NUL and then the bytes (no other NUL inside), or
  * 0xFFFFFFFF for NULL. A decoder checks every length against what is left and against its
  * limit, and the message must end exactly where its last field does: anything else is
- * malformed (SK_EFORMAT). A job carries two descriptors (SCM_RIGHTS): the input, read-only,
- * and a memfd for the output.
+ * malformed (SK_EFORMAT). A job carries the input's bytes or one descriptor (SCM_RIGHTS): the
+ * input, read-only; an answer carries the output's bytes or one descriptor: a memfd the
+ * worker made, sealed.
  *
  *   READY  (worker → gate, once, after the sandbox is in place)  u32 version
  *   JOB    (gate → worker)  name, profile (name, u32 flags, u32 legacy actions: 2 bits per
@@ -25,8 +26,8 @@
  *                           message that carries passwords before freeing it.
  *                           Then, for every kind, the input's bytes (u32 length + bytes,
  *                           at most SK_WIRE_INLINE_MAX) or u32 0xFFFFFFFF when the input
- *                           is the first descriptor; a job with its input in the message
- *                           carries one descriptor (the output memfd), else two
+ *                           is the job's one descriptor; a job with its input in the
+ *                           message carries none
  *   ANSWER (worker → gate)  type code, u32 verdict, u32 reason, reason_where,
  *                           reason_detail, out_ext, u64 out_size, u8 retire,
  *                           u32 n, n × (u32 action, what, where, detail, u64 count),
@@ -35,7 +36,10 @@
  *                           held_attachments, links); then the output's bytes (u32 length
  *                           = out_size + bytes, an item not blocked, at most
  *                           SK_WIRE_INLINE_MAX) or u32 0xFFFFFFFF when the output is in the
- *                           memfd
+ *                           answer's one descriptor: a memfd sealed against writing,
+ *                           growing and shrinking, of exactly out_size bytes (a blocked or
+ *                           detect-only answer, or one with its output in the message,
+ *                           carries none)
  *
  *   CONVERT   (worker → gate, in the middle of a job whose JOB said convert 1; at most
  *              SK_WIRE_CONVERTS_MAX in one job) u32 target (cdr.h: sk_convert_target),
@@ -56,7 +60,8 @@
  *
  * Small inputs and outputs travel in the messages: an immutable copy, as a sealed memfd
  * is, without the cost of creating, sealing (which drains every CPU's page lists) and
- * mapping one per job. Larger ones go by memfd, sealed. */
+ * mapping one per job. Larger ones go by memfd, sealed; the worker makes the output's
+ * only when the output needs it. */
 #ifndef SK_WORKER_WIRE_H
 #define SK_WORKER_WIRE_H
 
@@ -74,7 +79,7 @@ enum {
 	SK_WIRE_CONVERT = 4,
 	SK_WIRE_CONVERTED = 5,
 };
-#define SK_WIRE_VERSION 4
+#define SK_WIRE_VERSION 5
 #define SK_WIRE_MAX ((size_t)64 << 20)   /* payload bytes of one message */
 #define SK_WIRE_STR_MAX ((size_t)64 << 10) /* bytes of one string */
 #define SK_WIRE_ENTRIES_MAX 1000000u      /* report entries in one answer */
@@ -141,6 +146,11 @@ int sk_wire_sealed(int fd, uint64_t len);
 int sk_wire_memfd_read(int fd, uint64_t len, sk_buf *out);
 /* A new memfd holding p[0..n), sealed so (the descriptor in *fd, CLOEXEC). */
 int sk_wire_memfd(const uint8_t *p, size_t n, int *fd);
+/* A new empty memfd that can be sealed (CLOEXEC): 0 or SK_EIO. */
+int sk_wire_memfd_open(const char *name, int *fd);
+/* Seals fd as sk_wire_sealed() wants it (and against more seals): 0 or SK_EIO (a writable
+ * mapping of it exists, or it is no memfd). */
+int sk_wire_seal(int fd);
 
 /* The office worker (sekisho-office, office.h) speaks on the same framing:
  *   READY          (worker → gate, once, LibreOffice loaded, the OCR models loaded and

@@ -34,10 +34,10 @@ int sk_worker_rlimit(int res, uint64_t soft, uint64_t hard, const char *what, sk
  * talk on sock. Call after sk_engine_init(). */
 int sk_worker_sandbox(const sk_worker_limits *lim, int sock, sk_error *err);
 
-/* Called with each decoded job and its descriptors before it runs (test workers only).
- * Returns 0 to run the job, anything else when the hook has dealt with it (the loop sends
- * no answer). */
-typedef int (*sk_worker_hook)(const sk_wire_job *job, int sock, int in_fd, int out_fd);
+/* Called with each decoded job and its input's descriptor (-1: the input is in the job)
+ * before it runs (test workers only). Returns 0 to run the job, anything else when the
+ * hook has dealt with it (the loop sends no answer). */
+typedef int (*sk_worker_hook)(const sk_wire_job *job, int sock, int in_fd);
 
 /* Serves jobs on sock until the gate closes it, a malformed job arrives, or the worker
  * retires (its CPU time past retire_cpu_s seconds). 0 on a clean end. */

@@ -3,6 +3,7 @@
  * compromised or broken worker would. Never installed; the real worker has no hook. */
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,9 @@
 
 static pid_t self; /* getpid() is not allowed once sandboxed */
 
-static int answer(int sock, const char *type, sk_verdict v, sk_action *a, uint64_t out_size)
+/* An answer with the output (out_size bytes) not in it; fd (-1: none) goes with it */
+static int answer_fd(int sock, const char *type, sk_verdict v, sk_action *a, uint64_t out_size,
+		     int fd)
 {
 	sk_engine_result r;
 	memset(&r, 0, sizeof(r));
@@ -28,10 +31,25 @@ static int answer(int sock, const char *type, sk_verdict v, sk_action *a, uint64
 	size_t n = 0;
 	int rc = sk_wire_answer_encode(&r, false, NULL, &p, &n);
 	if (!rc)
-		rc = sk_wire_send(sock, SK_WIRE_ANSWER, p, n, NULL, 0);
+		rc = sk_wire_send(sock, SK_WIRE_ANSWER, p, n, &fd, fd >= 0 ? 1 : 0);
 	free(p);
 	sk_report_free(&r.report);
 	return rc;
+}
+
+static int answer(int sock, const char *type, sk_verdict v, sk_action *a, uint64_t out_size)
+{
+	return answer_fd(sock, type, v, a, out_size, -1);
+}
+
+/* A memfd holding "hello" (sealed or not) for an output; exits 6 when it cannot */
+static int hello_memfd(bool seal)
+{
+	int fd = -1;
+	if (sk_wire_memfd_open("hostile-out", &fd) != 0 || write(fd, "hello", 5) != 5 ||
+	    (seal && sk_wire_seal(fd) != 0))
+		_exit(6);
+	return fd;
 }
 
 /* Bad CONVERT requests (wire.h), each named by the job; "convert-ok.doc" asks properly
@@ -112,7 +130,7 @@ static int bad_convert(const char *n, int sock)
 	return 1;
 }
 
-static int hook(const sk_wire_job *job, int sock, int in_fd, int out_fd)
+static int hook(const sk_wire_job *job, int sock, int in_fd)
 {
 	const char *n = job->name ? job->name : "";
 	if (!strncmp(n, "convert-", 8))
@@ -162,22 +180,47 @@ static int hook(const sk_wire_job *job, int sock, int in_fd, int out_fd)
 	}
 	if (!strcmp(n, "bad-size.txt")) /* claims bytes the output does not have */
 		return answer(sock, "text", SK_VERDICT_CLEAN, NULL, 12345), 1;
-	if (!strcmp(n, "fds-in-answer.txt")) {
-		int fds[1] = {out_fd};
-		return sk_wire_send(sock, SK_WIRE_ANSWER, "", 0, fds, 1), 1;
+	if (!strcmp(n, "fds-in-answer.txt")) { /* two descriptors: one at most */
+		int fds[2] = {hello_memfd(true), hello_memfd(true)};
+		return sk_wire_send(sock, SK_WIRE_ANSWER, "", 0, fds, 2), 1;
 	}
-	/* keeps a writable mapping of the output: the gate cannot seal it */
+	/* the output in a memfd that is not sealed, then one that cannot be sealed (the
+	 * worker keeps a writable mapping of it); sealed but of another size; and a
+	 * descriptor beside an answer that carries no output in a memfd (a blocked item) */
+	if (!strcmp(n, "unsealed-output.txt"))
+		return answer_fd(sock, "text", SK_VERDICT_CLEAN, NULL, 5, hello_memfd(false)), 1;
 	if (!strcmp(n, "mapped-output.txt")) {
-		if (write(out_fd, "hello", 5) != 5)
-			_exit(4);
-		void *m = mmap(NULL, 5, PROT_READ | PROT_WRITE, MAP_SHARED, out_fd, 0);
-		if (m == MAP_FAILED)
+		int fd = hello_memfd(false);
+		void *m = mmap(NULL, 5, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		if (m == MAP_FAILED || sk_wire_seal(fd) == 0)
 			_exit(5);
-		return answer(sock, "text", SK_VERDICT_CLEAN, NULL, 5), 1;
+		return answer_fd(sock, "text", SK_VERDICT_CLEAN, NULL, 5, fd), 1;
 	}
-	/* the input descriptor must be read-only: a write that works exits 9 */
-	if (!strcmp(n, "write-input.txt") && write(in_fd, "x", 1) >= 0)
-		_exit(9);
+	if (!strcmp(n, "output-size.txt"))
+		return answer_fd(sock, "text", SK_VERDICT_CLEAN, NULL, 4, hello_memfd(true)), 1;
+	if (!strcmp(n, "fd-when-blocked.txt")) {
+		sk_engine_result r;
+		memset(&r, 0, sizeof(r));
+		sk_report_init(&r.report);
+		r.type.code = "text";
+		sk_report_block(&r.report, SK_REASON_MALFORMED, NULL, "hostile");
+		uint8_t *m = NULL;
+		size_t mn = 0;
+		int fd = hello_memfd(true);
+		if (sk_wire_answer_encode(&r, false, NULL, &m, &mn) == 0)
+			sk_wire_send(sock, SK_WIRE_ANSWER, m, mn, &fd, 1);
+		free(m);
+		sk_report_free(&r.report);
+		return 1;
+	}
+	/* the input descriptor must be read-only: a write that works exits 9; the test gives
+	 * an input too large to travel in the job (else exit 8) */
+	if (!strcmp(n, "write-input.txt")) {
+		if (in_fd < 0)
+			_exit(8);
+		if (write(in_fd, "x", 1) >= 0)
+			_exit(9);
+	}
 	return 0;
 }
 

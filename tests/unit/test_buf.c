@@ -241,31 +241,51 @@ static void nul_terminated(void **state)
 	assert_int_equal(sk_buf_len(&b), 0);
 }
 
-/* sk_output_spill: memory up to the buffer's max, then the descriptor gets what the
- * buffer held and everything after; the output's own max still applies. */
+/* sk_output_spill's opener in these tests: the descriptor in ctx, counted; -1 fails */
+struct spill_to {
+	int fd;
+	int opened;
+};
+
+static int spill_open(void *ctx, sk_error *err)
+{
+	struct spill_to *t = ctx;
+	t->opened++;
+	if (t->fd < 0)
+		return sk_error_set(err, SK_EIO, "no descriptor");
+	return t->fd;
+}
+
+/* sk_output_spill: memory up to the buffer's max, then the descriptor (opened then, once)
+ * gets what the buffer held and everything after; the output's own max still applies. */
 static void output_spill(void **state)
 {
 	(void)state;
-	int fd = memfd_create("spill", MFD_CLOEXEC);
+	struct spill_to t = {.fd = memfd_create("spill", MFD_CLOEXEC)};
+	int fd = t.fd;
 	assert_true(fd >= 0);
 	sk_buf b;
 	sk_buf_init(&b, 4);
 	sk_output o;
-	sk_output_spill(&o, &b, fd, 10);
+	sk_output_spill(&o, &b, spill_open, &t, 10);
 	assert_int_equal(sk_output_write(&o, "ab", 2, NULL), 0);
 	assert_int_equal(sk_output_write(&o, "cd", 2, NULL), 0);
-	/* still in memory: exactly the buffer's max */
+	/* still in memory: exactly the buffer's max, and no descriptor asked for */
 	assert_ptr_equal(o.buf, &b);
 	assert_int_equal(sk_buf_len(&b), 4);
+	assert_int_equal(t.opened, 0);
+	assert_int_equal(o.fd, -1);
 	struct stat st;
 	assert_int_equal(fstat(fd, &st), 0);
 	assert_int_equal(st.st_size, 0);
 	assert_int_equal(sk_output_write(&o, "e", 1, NULL), 0);
 	assert_null(o.buf);
 	assert_int_equal(o.fd, fd);
+	assert_int_equal(t.opened, 1);
 	assert_int_equal(sk_buf_len(&b), 0);
 	assert_int_equal(sk_output_write(&o, "fghij", 5, NULL), 0);
 	assert_int_equal(o.written, 10);
+	assert_int_equal(t.opened, 1);
 	/* the output's max */
 	assert_int_equal(sk_output_write(&o, "k", 1, NULL), SK_ELIMIT);
 	char got[16] = {0};
@@ -274,12 +294,23 @@ static void output_spill(void **state)
 	/* a write larger than the buffer at once goes to the descriptor */
 	assert_int_equal(ftruncate(fd, 0), 0);
 	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
-	sk_output_spill(&o, &b, fd, 0);
+	sk_output_spill(&o, &b, spill_open, &t, 0);
 	assert_int_equal(sk_output_write(&o, "0123456789", 10, NULL), 0);
 	assert_null(o.buf);
+	assert_int_equal(t.opened, 2);
 	memset(got, 0, sizeof(got));
 	assert_int_equal(pread(fd, got, sizeof(got), 0), 10);
 	assert_string_equal(got, "0123456789");
+	/* an opener that fails fails the write; the memory part is kept as it was */
+	struct spill_to none = {.fd = -1};
+	sk_output_spill(&o, &b, spill_open, &none, 0);
+	assert_int_equal(sk_output_write(&o, "ab", 2, NULL), 0);
+	sk_error err;
+	sk_error_clear(&err);
+	assert_int_equal(sk_output_write(&o, "cdefg", 5, &err), SK_EIO);
+	assert_int_equal(none.opened, 1);
+	assert_string_equal(err.msg, "no descriptor");
+	assert_int_equal(o.written, 2);
 	sk_buf_free(&b);
 	close(fd);
 }
