@@ -407,8 +407,8 @@ static int take_output(sk_office *o, uint32_t mode, int fd, uint64_t size, sk_bu
 /* One attempt on worker w (held). 0: done (out filled, *ans the answer); SK_EFORMAT with
  * *reason; 1: the job never reached the worker (it had died while idle: the caller tries
  * another). */
-static int attempt(sk_office *o, struct oworker *w, uint32_t mode, const uint8_t *msg,
-		   size_t mn, int in_fd, int out_fd, uint64_t deadline_ns, sk_buf *out,
+static int attempt(sk_office *o, struct oworker *w, const sk_wire_office_job *j,
+		   const uint8_t *msg, size_t mn, int in_fd, int out_fd, uint64_t deadline_ns, sk_buf *out,
 		   sk_wire_office_answer *ans, sk_reason *reason, sk_error *err)
 {
 	int fds[2] = {in_fd, out_fd};
@@ -440,17 +440,19 @@ static int attempt(sk_office *o, struct oworker *w, uint32_t mode, const uint8_t
 				    how);
 	}
 	if (ans->reason != SK_REASON_NONE) {
-		/* the worker exits after a failure: a fresh one takes its place */
+		/* after a failure LibreOffice had a part in, the worker exits: a fresh one takes
+		 * its place */
 		sk_error_set(err, SK_EFORMAT, "%s", ans->detail ? ans->detail : "conversion failed");
 		free(a);
-		replace(o, w);
+		if (sk_wire_office_retires(j->mode, j->from))
+			replace(o, w);
 		count(o, &o->st.failures);
 		*reason = ans->reason;
 		return SK_EFORMAT;
 	}
 	ans->detail = NULL; /* (it pointed into a) */
 	free(a);
-	rc = take_output(o, mode, out_fd, ans->out_size, out, reason, err);
+	rc = take_output(o, j->mode, out_fd, ans->out_size, out, reason, err);
 	if (rc) {
 		sk_buf_reset(out);
 		replace(o, w);
@@ -506,7 +508,7 @@ static int run(sk_office *o, sk_wire_office_job *j, int in_fd, uint64_t deadline
 			rc = SK_EFORMAT;
 			break;
 		}
-		rc = attempt(o, w, j->mode, msg, mn, in_fd, out_fd, deadline, out, ans, reason, err);
+		rc = attempt(o, w, j, msg, mn, in_fd, out_fd, deadline, out, ans, reason, err);
 		release(o, w);
 		if (rc != 1)
 			break;

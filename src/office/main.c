@@ -11,8 +11,8 @@
  * images with the OCR text (sk_render_image_pdf, under the job's deadline and pixels).
  * JOIN: image PDFs of one document's page ranges joined (sk_render_join). The OCR models
  * and fontconfig are loaded at start (sk_render_init), before READY. Any failure is
- * answered (encrypted, malformed, a limit) and the worker exits: the pool starts a fresh
- * one. */
+ * answered (encrypted, malformed, a limit); after one LibreOffice had a part in
+ * (sk_wire_office_retires) the worker exits and the pool starts a fresh one. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -508,9 +508,10 @@ static int serve(const char *tmp, int sock)
 		static sk_wire_office_job j; /* (8 KiB of part sizes) */
 		sk_wire_office_answer ans = {.reason = SK_REASON_MALFORMED};
 		char detail[300] = "";
+		bool retire = true; /* after a failure (j.from points into p) */
 		if (type != SK_WIRE_OFFICE_JOB || sk_wire_office_job_decode(p, n, &j) != 0)
 			rc = SK_EFORMAT;
-		else if (j.mode == SK_OFFICE_CONVERT)
+		else if ((retire = sk_wire_office_retires(j.mode, j.from)), j.mode == SK_OFFICE_CONVERT)
 			rc = convert(tmp, j.from, j.out_max, fds[0], fds[1], &ans.reason, detail,
 				     sizeof(detail), &ans.out_size);
 		else if (j.mode == SK_OFFICE_PDF)
@@ -537,8 +538,8 @@ static int serve(const char *tmp, int sock)
 		free(a);
 		if (rc)
 			return rc;
-		if (ans.reason != SK_REASON_NONE)
-			return 0; /* after any failure a fresh LibreOffice */
+		if (ans.reason != SK_REASON_NONE && retire)
+			return 0; /* after a failure LibreOffice had a part in, a fresh one */
 	}
 }
 

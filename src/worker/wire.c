@@ -476,6 +476,13 @@ static bool lang_list_ok(const char *s)
 	return true;
 }
 
+bool sk_wire_office_retires(uint32_t mode, const char *from)
+{
+	if (mode == SK_OFFICE_CONVERT)
+		return true;
+	return (mode == SK_OFFICE_PDF || mode == SK_OFFICE_IMAGE) && (!from || strcmp(from, "pdf") != 0);
+}
+
 int sk_wire_office_job_encode(const sk_wire_office_job *j, uint8_t **p, size_t *n)
 {
 	if (!j->from || !office_from_ok(j->mode, j->from) || j->dpi > SK_WIRE_DPI_MAX ||

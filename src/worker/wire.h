@@ -184,6 +184,14 @@ enum { SK_WIRE_OFFICE_JOB = 16, SK_WIRE_OFFICE_ANSWER = 17 };
 
 enum { SK_OFFICE_CONVERT = 0, SK_OFFICE_PDF = 1, SK_OFFICE_IMAGE = 2, SK_OFFICE_JOIN = 3 };
 
+/* Whether an office worker exits after a failed job of mode on a document of type code
+ * from (the gate then starts a fresh one): when LibreOffice had the document (CONVERT;
+ * PDF and IMAGE of anything but a PDF: LibreOffice exports it first). A failure of poppler
+ * or tesseract alone (PDF and IMAGE of a PDF, JOIN: per-document state, freed) leaves the
+ * worker serving, so that a stream of damaged PDFs does not restart LibreOffice for each
+ * one. */
+bool sk_wire_office_retires(uint32_t mode, const char *from);
+
 /* A decoded office job; from and ocr_lang point into the message. */
 typedef struct sk_wire_office_job {
 	uint32_t mode;

@@ -164,6 +164,19 @@ n=$(awk -F'\t' '$2 == "converted"' "$T/results2" | wc -l)
 ok $([ "$n" = 3 ] && [ "$p1" != "$p3" ] && [ "$p3" != 0 ]; echo $?) \
 	"max_jobs 2: three conversions, the third in a new worker ($p1 → $p3)"
 
+# ---- a damaged PDF that poppler cannot open either (画像化 fails): LibreOffice had no part
+# in it, so the worker is kept (sk_wire_office_retires); a stream of them restarts nothing
+printf '%%PDF-1.2\r\n\r\n4 0 obj\r\n<<\r\n/E 6195\r\n/H [ 1' >"$T/jp/cut1.pdf"
+cp "$T/jp/cut1.pdf" "$T/jp/cut2.pdf"
+"$TOOL" --worker "$WORKER" -o "$T/out" --image "$T/jp/cut1.pdf" "$T/jp/cut2.pdf" \
+	"$T/jp/cut1.pdf" >"$T/results4" 2>/dev/null
+while read -r l; do diag "$l"; done <"$T/results4"
+fails=$(awk -F'\t' 'NF >= 6 && $2 != "converted"' "$T/results4" | wc -l)
+pids=$(awk -F'\t' 'NF >= 6 { print $3; print $4 }' "$T/results4" | sort -u | wc -l)
+grep -q '^stats .* restarts=0 ' "$T/results4"
+ok $([ $? = 0 ] && [ "$fails" = 3 ] && [ "$pids" = 1 ]; echo $?) \
+	"three cut PDFs: 画像化 fails for each, in one worker, no restart ($fails failed, $pids pid: $(grep '^stats' "$T/results4"))"
+
 # ---- max_output: an input over the limit is refused before any worker sees it
 head -c $((2 * 1024 * 1024)) /dev/urandom >"$T/jp/big.doc"
 "$TOOL" --worker "$WORKER" --max-output 1048576 -o "$T/out" "$T/jp/big.doc" >"$T/results3" 2>/dev/null

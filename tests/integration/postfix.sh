@@ -26,11 +26,22 @@ mkdir -p "$T/state"
 # the same Postfix without the milter on PORT+1 (bench/mail_postfix.sh compares the two)
 pf_setup "$T" "$PORT" "unix:$T/milter.sock" test.example $((PORT + 1))
 
-"$SEKISHO" milter --socket "unix:$T/milter.sock" --socket-group postfix --state "$T/state" \
-	--internal lg.test.example \
-	2> "$T/milter.log" &
-MPID=$!
-for _ in $(seq 50); do [ -S "$T/milter.sock" ] && break; sleep 0.1; done
+# start_milter LOG [OPTION...]: `sekisho milter` on $T/milter.sock (the one running is
+# stopped first), its stderr to LOG
+start_milter() {
+	local log=$1
+	shift
+	if [ -n "$MPID" ]; then
+		kill "$MPID" 2>/dev/null
+		wait "$MPID" 2>/dev/null
+		rm -f "$T/milter.sock"
+	fi
+	"$SEKISHO" milter --socket "unix:$T/milter.sock" --socket-group postfix --state "$T/state" \
+		--internal lg.test.example "$@" 2> "$log" &
+	MPID=$!
+	for _ in $(seq 50); do [ -S "$T/milter.sock" ] && break; sleep 0.1; done
+}
+start_milter "$T/milter.log"
 ok "$([ -S "$T/milter.sock" ]; echo $?)" "milter listening on a unix socket"
 
 pf_start "$T"
@@ -200,43 +211,12 @@ check_py "32 concurrent senders: each delivered once, as text, sanitised, its ow
 ok "$([ "$(grep -c '^sekisho milter: delivered' "$T/milter.log")" -ge 34 ]; echo $?)" \
 	"the milter logged a decision for each message"
 
-# `sekisho milter --profile sanitize` converts a legacy attachment: a Japanese .doc (made
-# here by LibreOffice) arrives as a .docx rebuilt by the OOXML module (the office workers
-# of the milter command)
-if command -v soffice >/dev/null; then
-	kill "$MPID" 2>/dev/null
-	wait "$MPID" 2>/dev/null
-	rm -f "$T/milter.sock"
-	"$SEKISHO" milter --socket "unix:$T/milter.sock" --socket-group postfix --state "$T/state" \
-		--internal lg.test.example --profile sanitize 2> "$T/milter2.log" &
-	MPID=$!
-	for _ in $(seq 50); do [ -S "$T/milter.sock" ] && break; sleep 0.1; done
-	printf '<html><head><meta charset="utf-8"></head><body><p>防災訓練のお知らせ</p></body></html>' > "$T/notice.html"
-	soffice --headless --norestore "-env:UserInstallation=file://$T/lo" --convert-to 'doc:MS Word 97' \
-		--outdir "$T" "$T/notice.html" > /dev/null 2>&1
-	"$PY" - "$T/notice.doc" "$T/m5.eml" <<'PYEOF2'
-import sys
-from email.message import EmailMessage
-m = EmailMessage()
-m["From"], m["To"], m["Subject"], m["Message-ID"] = "s@evil.example", "u@lg.test.example", "legacy", "<m5@evil.example>"
-m.set_content("添付します。")
-m.add_attachment(open(sys.argv[1], "rb").read(), maintype="application", subtype="msword", filename="訓練.doc")
-open(sys.argv[2], "wb").write(bytes(m))
-PYEOF2
-	before=$(ls "$T/mail/u/new" | wc -l)
-	swaks --server 127.0.0.1:$PORT --from s@evil.example --to u@lg.test.example \
-		--data "$T/m5.eml" > "$T/swaks5.log" 2>&1
-	for _ in $(seq 600); do [ "$(ls "$T/mail/u/new" | wc -l)" -gt "$before" ] && break; sleep 0.1; done
-	check_py "sekisho milter --profile sanitize: a .doc attachment arrives converted (.docx, Japanese kept, no VBA)" \
-		"any([a.get_filename() for a in m.iter_attachments()] == ['訓練.docx'] and '防災訓練のお知らせ' in __import__('zipfile').ZipFile(__import__('io').BytesIO(next(m.iter_attachments()).get_content())).read('word/document.xml').decode() for m in msgs if str(m['Subject']) == 'legacy')"
-else
-	skip "a .doc through sekisho milter" "LibreOffice (soffice) is not installed"
-fi
-
 # bench (bench/mail_postfix.sh): SK_BENCH_N corpus messages from 32 concurrent SMTP
-# senders, through the milter (port PORT) and through the same Postfix without it (port
-# PORT+1), timed from the first connection to the last message in the Maildir
+# senders, through the milter as started above (its defaults; port PORT) and through the
+# same Postfix without it (port PORT+1), timed from the first connection to the last message in the Maildir
+# (SK_BENCH_PROFILE: the milter restarted with that --profile first)
 if [ -n "${SK_BENCH_N:-}" ]; then
+	[ -n "${SK_BENCH_PROFILE:-}" ] && start_milter "$T/milter-bench.log" --profile "$SK_BENCH_PROFILE"
 	for run in bare milter bare milter; do
 		port=$PORT
 		[ $run = bare ] && port=$((PORT + 1))
@@ -273,4 +253,31 @@ print('# bench %-6s: %d messages from %d senders (%d refused) accepted in %.2f s
 PYEOF
 	done
 fi
+# `sekisho milter --profile sanitize` converts a legacy attachment: a Japanese .doc (made
+# here by LibreOffice) arrives as a .docx rebuilt by the OOXML module (the office workers
+# of the milter command)
+if command -v soffice >/dev/null; then
+	start_milter "$T/milter2.log" --profile sanitize
+	printf '<html><head><meta charset="utf-8"></head><body><p>防災訓練のお知らせ</p></body></html>' > "$T/notice.html"
+	soffice --headless --norestore "-env:UserInstallation=file://$T/lo" --convert-to 'doc:MS Word 97' \
+		--outdir "$T" "$T/notice.html" > /dev/null 2>&1
+	"$PY" - "$T/notice.doc" "$T/m5.eml" <<'PYEOF2'
+import sys
+from email.message import EmailMessage
+m = EmailMessage()
+m["From"], m["To"], m["Subject"], m["Message-ID"] = "s@evil.example", "u@lg.test.example", "legacy", "<m5@evil.example>"
+m.set_content("添付します。")
+m.add_attachment(open(sys.argv[1], "rb").read(), maintype="application", subtype="msword", filename="訓練.doc")
+open(sys.argv[2], "wb").write(bytes(m))
+PYEOF2
+	before=$(ls "$T/mail/u/new" | wc -l)
+	swaks --server 127.0.0.1:$PORT --from s@evil.example --to u@lg.test.example \
+		--data "$T/m5.eml" > "$T/swaks5.log" 2>&1
+	for _ in $(seq 600); do [ "$(ls "$T/mail/u/new" | wc -l)" -gt "$before" ] && break; sleep 0.1; done
+	check_py "sekisho milter --profile sanitize: a .doc attachment arrives converted (.docx, Japanese kept, no VBA)" \
+		"any([a.get_filename() for a in m.iter_attachments()] == ['訓練.docx'] and '防災訓練のお知らせ' in __import__('zipfile').ZipFile(__import__('io').BytesIO(next(m.iter_attachments()).get_content())).read('word/document.xml').decode() for m in msgs if str(m['Subject']) == 'legacy')"
+else
+	skip "a .doc through sekisho milter" "LibreOffice (soffice) is not installed"
+fi
+
 done_testing

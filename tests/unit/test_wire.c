@@ -663,6 +663,21 @@ static void office_messages(void **state)
 	close(sv[1]);
 }
 
+/* Which failed office jobs end the worker: those LibreOffice had a part in */
+static void office_retires(void **state)
+{
+	(void)state;
+	assert_true(sk_wire_office_retires(SK_OFFICE_CONVERT, "doc"));
+	assert_true(sk_wire_office_retires(SK_OFFICE_CONVERT, "pdf"));
+	assert_true(sk_wire_office_retires(SK_OFFICE_PDF, "docx"));
+	assert_true(sk_wire_office_retires(SK_OFFICE_IMAGE, "xls"));
+	assert_true(sk_wire_office_retires(SK_OFFICE_IMAGE, NULL));
+	assert_false(sk_wire_office_retires(SK_OFFICE_PDF, "pdf"));
+	assert_false(sk_wire_office_retires(SK_OFFICE_IMAGE, "pdf"));
+	assert_false(sk_wire_office_retires(SK_OFFICE_JOIN, "pdf"));
+	assert_false(sk_wire_office_retires(SK_OFFICE_JOIN, NULL));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -673,6 +688,7 @@ int main(void)
 		cmocka_unit_test(framing),
 		cmocka_unit_test(inline_bytes),
 		cmocka_unit_test(office_messages),
+		cmocka_unit_test(office_retires),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
