@@ -147,8 +147,8 @@ typedef struct sk_cdr_module {
 const sk_cdr_module *sk_cdr_find(const sk_type *t);
 
 /* The type of what a delivered item is: ctx->type, or when a module made it into another
- * type (ctx->out_ext set: docm → docx, doc → docx, 画像化 → pdf) that type — what DLP
- * reads and a mail attachment is labelled with. */
+ * type (ctx->out_ext set: docm → docx, doc → docx, 画像化 → pdf, msg → eml) that type —
+ * what DLP reads and a mail attachment is labelled with. */
 sk_type sk_cdr_out_type(const sk_cdr_ctx *ctx);
 
 /* Record an action at ctx->where (+ ":" sub when sub is given). */
@@ -173,13 +173,18 @@ int sk_cdr_child(sk_cdr_ctx *parent, const char *name, const void *data, size_t 
 
 struct sk_dlp;
 /* DLP on rebuilt content of type t that will be delivered (the engine's file, a mail
- * attachment): text is scanned as sk_dlp_report does (findings at "WHERE line L:C"); an
- * OOXML document (docx, xlsx, pptx) as the text of its parts under word/, xl/, ppt/
- * (the text of its t elements, a line per paragraph; findings at "WHERE PART line L:C",
- * e.g. "word/document.xml line 3:1"), read again under a fresh copy of limits (its clock
- * kept); anything else gets a "noted dlp-unscanned" entry (detail the type's code).
- * SK_ELIMIT when the text or the document is over a limit; SK_ENOMEM; the caller blocks
- * the item on any error (never delivered unread). */
+ * attachment): text is scanned as sk_dlp_report does (findings at "WHERE line L:C"), and
+ * when it is an Internet message (an .eml file: sk_mail_is_message) read as a message too;
+ * a message (type "eml": a .msg rebuilt) is read as a mail reader shows it (mail.h:
+ * sk_mail_dlp — decoded header at "WHERE header line L:C", each part decoded at
+ * "WHERE part P NAME line L:C", attachments through this function); an OOXML document
+ * (docx, xlsx, pptx) as the text of its parts under word/, xl/, ppt/ (the text of its t
+ * elements, a line per paragraph; findings at "WHERE PART line L:C", e.g.
+ * "word/document.xml line 3:1"). A document or a message is read again under a fresh copy
+ * of limits (its clock kept). Anything else gets a "noted dlp-unscanned" entry (detail the
+ * type's code). SK_ELIMIT when the text, the document or the message is over a limit;
+ * SK_EFORMAT when a message cannot be read; SK_ENOMEM; the caller blocks the item on any
+ * error (never delivered unread). */
 int sk_cdr_dlp(const struct sk_dlp *d, unsigned kinds, const sk_type *t, const sk_input *in,
 	       const char *where, const sk_budget *limits, sk_report *report, sk_error *err);
 

@@ -28,7 +28,8 @@ typedef struct sk_engine_job {
 	bool detect_only;          /* only the true type: res->type, nothing written, no verdict */
 	/* DLP on what will be delivered (NULL: none): findings of the kinds in the mask
 	 * dlp_kinds (bit 1 << sk_dlp_kind) become "noted" report entries (sk_dlp_report);
-	 * rebuilt content that is not text gets a "dlp-unscanned" entry instead. The gate
+	 * what sk_cdr_dlp cannot read (not text, an OOXML document or a message) gets a
+	 * "dlp-unscanned" entry instead. The gate
 	 * decides block/hold/record from them. */
 	const sk_dlp *dlp;
 	unsigned dlp_kinds;

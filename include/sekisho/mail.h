@@ -21,7 +21,8 @@
  *    body's charset as a hint, encoded words and RFC 2231 names decoded (ISO-2022-JP as
  *    CP50220) and written anew as clean 7-bit UTF-8 encoded words (docs/mail.md).
  *  - DLP (when o->dlp is set): the delivered text (the body and every delivered text
- *    attachment) is scanned; findings are "noted" report entries for the gate to decide on.
+ *    attachment, OOXML document or message: sk_cdr_dlp) is scanned; findings are "noted"
+ *    report entries for the gate to decide on.
  *  - a notice at the top of the body (Japanese, or English), an external-sender warning,
  *    the header X-Mail-Sanitized, headers kept from an allow-list only.
  * A message over a limit or that cannot be parsed is held: res->held, the report blocked
@@ -147,6 +148,44 @@ int sk_mail_decode_text(const uint8_t *p, size_t n, const char *label, sk_buf *o
  * read. Never a Latin-1 default. */
 int sk_mail_decode_undeclared(const uint8_t *p, size_t n, const char *hint, sk_buf *out,
 			      sk_error *err);
+
+/* ---- DLP on a delivered message (src/mail/mail_dlp.c) ---- */
+
+#define SK_MAIL_SNIFF ((size_t)256 << 10) /* bytes of a text sk_mail_is_message looks at */
+
+/* true when the text p[0..n) is an Internet message that a mail reader decodes (an .eml
+ * file is plain text to true-type detection): after an optional mbox "From " line it
+ * opens with a header block — fields "Name: value" (a name of printable ASCII without
+ * ':'), continuation lines starting with a space or a tab — that ends with an empty line
+ * and names MIME (MIME-Version, Content-Type or Content-Transfer-Encoding) or holds an
+ * encoded word ("=?"). Only the first SK_MAIL_SNIFF bytes are looked at: a header block
+ * still going on there (n > SK_MAIL_SNIFF) is taken as a message; a text of nothing but
+ * fields as one when it names MIME. */
+bool sk_mail_is_message(const uint8_t *p, size_t n);
+
+/* DLP on an Internet message p[0..n) that will be delivered (a .msg rebuilt as .eml; an
+ * .eml file), read the way a mail reader shows it: the header of the message (and of
+ * every message attached in it) as "Name: value" lines, values decoded
+ * (sk_mail_header_decode: encoded words, raw 8-bit by the first charset a text part
+ * declares), scanned at "WHERE header"; each leaf part's content with its transfer
+ * encoding undone, of its true type (sk_detect): text labelled text (text/plain, text/html …) decoded to UTF-8
+ * from its charset (sk_mail_decode_text, as the mail channel reads a body) and scanned
+ * at "WHERE part P NAME" (P the part's number as IMAP counts it: "1", "2.1"; NAME its
+ * file name, when it has one) — and read as a message too when it is one
+ * (sk_mail_is_message); any other content handed to sk_cdr_dlp as a file would be (text,
+ * an OOXML document, else noted dlp-unscanned), at the same place. Findings are placed
+ * "... line L:C" as sk_dlp_report places them.
+ * Read under a fresh copy of limits (its clock kept, its counts started at zero): every
+ * entity (multipart, attached message, leaf part) counts as an entry, the decoded bytes
+ * (contents, texts, headers) as expanded bytes, and nesting as depth — the message's
+ * parts are at depth 1, the parts of a multipart inside a part or of an attached message
+ * one level deeper; a reading handed on (an attachment that is a message or an OOXML
+ * document) gets what is left of the entries and bytes, and of the depth below its part.
+ * SK_ELIMIT over a limit (err names the part and the reason); SK_EFORMAT when GMime makes
+ * no message of it or cannot write a part out; SK_ENOMEM. The caller blocks the item on
+ * any error: it is never delivered unread. */
+int sk_mail_dlp(const sk_dlp *d, unsigned kinds, const uint8_t *p, size_t n, const char *where,
+		const sk_budget *limits, sk_report *report, sk_error *err);
 
 /* ---- headers (src/mail/mail_header.c) ----
  * Reading what senders write, and writing 7-bit headers that every reader decodes the

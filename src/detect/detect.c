@@ -79,7 +79,9 @@ static const sk_type types[] = {
 	{SK_KIND_ARCHIVE, "cab", "application/vnd.ms-cab-compressed", "cab"},
 	{SK_KIND_ARCHIVE, "tar", "application/x-tar", "tar"},
 	{SK_KIND_ARCHIVE, "lzh", "application/x-lzh-compressed", "lzh"},
-	/* never detected: the type of a message the mail engine rebuilt (sk_mail_sanitize) */
+	/* never detected (an .eml file is text): the type of a message the mail engine rebuilt
+	 * (sk_mail_sanitize) and of a .msg the msg module rebuilt (its out_ext), which DLP
+	 * reads as a message (sk_cdr_dlp) */
 	{SK_KIND_UNKNOWN, "eml", "message/rfc822", "eml"},
 };
 

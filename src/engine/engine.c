@@ -73,8 +73,8 @@ void sk_engine_result_free(sk_engine_result *res)
 	sk_report_free(&res->report);
 }
 
-/* DLP on the rebuilt output of a file (sk_cdr_dlp: text, an OOXML document's text;
- * anything else noted unscanned). */
+/* DLP on the rebuilt output of a file (sk_cdr_dlp: text, an OOXML document's text, a
+ * message; anything else noted unscanned). */
 static int dlp_output(const sk_engine_job *job, sk_cdr_ctx *ctx, sk_output *out, sk_error *err)
 {
 	sk_input in;

@@ -13,6 +13,7 @@
 #include "sekisho/name.h"
 #include "sekisho/zipio.h"
 
+#include "mail_int.h"
 #include "mail_phish.h"
 
 #define SEP_LINE "----------------------------------------------------------------------\n"
@@ -151,9 +152,7 @@ static void addstr(run *r, const char *s)
 	addtext(r, s, strlen(s));
 }
 
-/* A whole part's decoded content (transfer encoding undone), or NULL when GMime could
- * not write it out (the caller fails the message: a part cut short is never delivered). */
-static GByteArray *content_bytes(GMimePart *p)
+GByteArray *sk_mail_part_content(GMimePart *p)
 {
 	GMimeDataWrapper *dw = g_mime_part_get_content(p);
 	GMimeStream *ms = g_mime_stream_mem_new();
@@ -393,8 +392,8 @@ static void attachment(run *r, const char *name, const char *ctype, const uint8_
 				   : t->mime ? t->mime : "application/octet-stream";
 		bool same = sk_buf_len(&ob) == len && (!len || !memcmp(sk_buf_data(&ob), data, len)) &&
 			    ctype && !strcasecmp(ctype, real);
-		/* DLP on what is delivered (sk_cdr_dlp: text and OOXML documents scanned,
-		 * others noted unscanned) */
+		/* DLP on what is delivered (sk_cdr_dlp: text, OOXML documents and messages
+		 * read, others noted unscanned) */
 		if (r->o->dlp) {
 			sk_input din;
 			sk_input_mem(&din, sk_buf_len(&ob) ? sk_buf_data(&ob) : (const uint8_t *)"",
@@ -447,10 +446,7 @@ static bool is_text_body(GMimeContentType *ct)
 static void walk(run *r, GMimeObject *obj, unsigned depth);
 static int write_message(run *r, GMimeMessage *m, sk_buf *o);
 
-/* The charset the first text part under obj declares (not US-ASCII or UTF-8, which say
- * nothing about other 8-bit bytes), "" when none: the hint for undeclared 8-bit bytes in
- * headers and names. At most max parts are looked at. */
-static void first_charset(GMimeObject *obj, uint32_t max, char *out, size_t n)
+void sk_mail_first_charset(GMimeObject *obj, uint32_t max, char *out, size_t n)
 {
 	out[0] = 0;
 	GMimePartIter *it = g_mime_part_iter_new(obj);
@@ -486,11 +482,7 @@ static void trim(sk_buf *b)
 		b->data[b->len] = 0;
 }
 
-/* The file name of a part decoded to UTF-8 into nb (reset first): Content-Disposition's
- * filename, else Content-Type's name, as sk_mail_param_decode reads them; GMime's reading
- * fn when the raw headers give none; empty when the part has no name (or only names longer
- * than nb holds). */
-static void part_name(run *r, GMimeObject *obj, const char *fn, sk_buf *nb)
+int sk_mail_part_name(GMimeObject *obj, const char *fn, const char *hint, sk_buf *nb)
 {
 	static const char *const where[][2] = {{"Content-Disposition", "filename"},
 					       {"Content-Type", "name"}};
@@ -501,25 +493,26 @@ static void part_name(run *r, GMimeObject *obj, const char *fn, sk_buf *nb)
 		if (!raw)
 			continue;
 		sk_buf_reset(nb);
-		int rc = sk_mail_param_decode(raw, where[i][1], r->hint, nb);
+		int rc = sk_mail_param_decode(raw, where[i][1], hint, nb);
 		if (rc == 0) {
 			trim(nb);
 			if (nb->len)
-				return;
+				return 0;
 		} else if (rc == SK_ENOMEM) {
-			set_fatal(r, rc, "attachment name");
-			break;
+			sk_buf_reset(nb);
+			return rc;
 		}
 	}
 	sk_buf_reset(nb);
-	if (fn && *fn && !r->fatal && sk_buf_adds(nb, fn) != 0)
+	if (fn && *fn && sk_buf_adds(nb, fn) != 0) {
 		sk_buf_reset(nb); /* too long */
-	else if (fn && *fn && !r->fatal) {
+	} else if (fn && *fn) {
 		for (size_t i = 0; i < nb->len; i++)
 			if (nb->data[i] < 0x20 || nb->data[i] == 0x7f)
 				nb->data[i] = ' ';
 		trim(nb);
 	}
+	return 0;
 }
 
 /* The name an attached message goes by: its subject, decoded, and ".eml" (into nm). */
@@ -565,7 +558,7 @@ static void attached_message(run *r, GMimeMessage *m, unsigned depth)
 		 .level = r->level + 1, .budget = r->budget, .cctx = r->cctx};
 	s.cctx.budget = &s.budget;
 	memcpy(s.hex, r->hex, sizeof(s.hex));
-	first_charset(GMIME_OBJECT(m), r->o->max_parts, s.hint, sizeof(s.hint));
+	sk_mail_first_charset(GMIME_OBJECT(m), r->o->max_parts, s.hint, sizeof(s.hint));
 	sk_buf_init(&s.body, SK_BUF_MAX_DEFAULT);
 	sk_buf_init(&s.list, 1 << 20);
 	sk_buf out, nm;
@@ -616,7 +609,7 @@ static void attached_message(run *r, GMimeMessage *m, unsigned depth)
 
 static void part_text(run *r, GMimePart *p, GMimeContentType *ct)
 {
-	GByteArray *ba = content_bytes(p);
+	GByteArray *ba = sk_mail_part_content(p);
 	if (!ba) {
 		set_fatal(r, SK_EINTERNAL, "text part content");
 		return;
@@ -743,7 +736,7 @@ static void walk(run *r, GMimeObject *obj, unsigned depth)
 		/* a forwarded message (inline, or attached while attachments are removed): its
 		 * text follows, its attachments are handled as the message's own */
 		char hint[40];
-		first_charset(GMIME_OBJECT(m), r->o->max_parts, hint, sizeof(hint));
+		sk_mail_first_charset(GMIME_OBJECT(m), r->o->max_parts, hint, sizeof(hint));
 		if (att_disp) {
 			r->res->attachments++;
 			sk_buf nm;
@@ -793,8 +786,9 @@ static void walk(run *r, GMimeObject *obj, unsigned depth)
 		 * ISO-2022-JP's CP932 extensions */
 		sk_buf nb;
 		sk_buf_init(&nb, 4096);
-		part_name(r, obj, fn, &nb);
-		GByteArray *ba = content_bytes(p);
+		if (sk_mail_part_name(obj, fn, r->hint, &nb) != 0)
+			set_fatal(r, SK_ENOMEM, "attachment name");
+		GByteArray *ba = sk_mail_part_content(p);
 		if (!ba) {
 			sk_buf_free(&nb);
 			set_fatal(r, SK_EINTERNAL, "attachment content");
@@ -1228,6 +1222,23 @@ int sk_mail_notice_held(const sk_mail_options *o, sk_reason reason, const char *
 	return rc;
 }
 
+GMimeMessage *sk_mail_parse(const uint8_t *msg, size_t n)
+{
+	sk_mail_init();
+	GMimeStream *st = g_mime_stream_mem_new_with_buffer((const char *)(msg ? msg : (const uint8_t *)""), n);
+	GMimeParser *p = g_mime_parser_new_with_stream(st);
+	GMimeParserOptions *po = g_mime_parser_options_new();
+	g_mime_parser_options_set_rfc2047_compliance_mode(po, GMIME_RFC_COMPLIANCE_LOOSE);
+	g_mime_parser_options_set_parameter_compliance_mode(po, GMIME_RFC_COMPLIANCE_LOOSE);
+	const char *fb[] = {"UTF-8", "CP932", "EUC-JP", "ISO-8859-1", NULL};
+	g_mime_parser_options_set_fallback_charsets(po, fb);
+	GMimeMessage *m = g_mime_parser_construct_message(p, po);
+	g_mime_parser_options_free(po);
+	g_object_unref(p);
+	g_object_unref(st);
+	return m;
+}
+
 static size_t header_block_len(const uint8_t *p, size_t n)
 {
 	for (size_t i = 0; i + 1 < n; i++) {
@@ -1312,24 +1323,14 @@ static int sanitize(const sk_mail_options *o, sk_budget *budget, const uint8_t *
 	else if (header_block_len(msg, n) > o->max_header)
 		hold(&r, SK_REASON_LIMIT_SIZE, "header too large");
 	else {
-		GMimeStream *st = g_mime_stream_mem_new_with_buffer((const char *)msg, n);
-		GMimeParser *p = g_mime_parser_new_with_stream(st);
-		GMimeParserOptions *po = g_mime_parser_options_new();
-		g_mime_parser_options_set_rfc2047_compliance_mode(po, GMIME_RFC_COMPLIANCE_LOOSE);
-		g_mime_parser_options_set_parameter_compliance_mode(po, GMIME_RFC_COMPLIANCE_LOOSE);
-		const char *fb[] = {"UTF-8", "CP932", "EUC-JP", "ISO-8859-1", NULL};
-		g_mime_parser_options_set_fallback_charsets(po, fb);
-		m = g_mime_parser_construct_message(p, po);
-		g_mime_parser_options_free(po);
-		g_object_unref(p);
-		g_object_unref(st);
+		m = sk_mail_parse(msg, n);
 		if (!m)
 			hold(&r, SK_REASON_MALFORMED, "not a mail message");
 		else if (!g_mime_message_get_mime_part(m))
 			hold(&r, SK_REASON_MALFORMED, "no body");
 	}
 	if (m && !r.held) {
-		first_charset(GMIME_OBJECT(m), o->max_parts, r.hint, sizeof(r.hint));
+		sk_mail_first_charset(GMIME_OBJECT(m), o->max_parts, r.hint, sizeof(r.hint));
 		walk(&r, g_mime_message_get_mime_part(m), 0);
 		if (!r.fatal && !r.held)
 			rc = write_message(&r, m, out);

@@ -8,6 +8,11 @@
 #    attachment): headers, body, each attachment's fate;
 #  - the same message in a ZIP and attached to a mail (`sekisho mail --profile sanitize`);
 #  - the message cut short: blocked malformed, nothing written;
+#  - DLP on what is delivered, with a policy (lgwan → internet, dlp mynumber: block): a .msg
+#    whose body holds a 個人番号 is blocked dlp (the finding at its part of the .eml, the
+#    original in quarantine, nothing written), the same .msg without it delivered as .eml;
+#    .eml files (plain text to detection) with the number in a base64 ISO-2022-JP or
+#    Shift_JIS part blocked, without it delivered; the number in no output;
 #  - Apache POI's .msg files (../shared/corpus/legacy/poi, skipped when absent): each
 #    delivered or blocked with a reason; every .eml parses without defects; subject and
 #    sender as msg_tool.py reads them, the words of the text body kept, each attachment
@@ -19,6 +24,7 @@ sekisho=$(readlink -f "$1")
 corpus=${2:-}
 here=$(cd "$(dirname "$0")" && pwd)
 tool=$here/msg_tool.py
+. "$here/tap.sh" # for no_number (ok and check are this script's own, below)
 export LC_ALL=C.UTF-8
 py=/usr/bin/python3
 [ -x "$py" ] || py=python3
@@ -36,7 +42,7 @@ check() { # description, command...
 	if "$@" >out.log 2>&1; then ok "$d"; else nok "$d"; sed 's/^/# /' out.log; fi
 	sed -n 's/^\(# .*\)/\1/p' out.log
 }
-echo "1..9"
+echo "1..14"
 
 # --- a Japanese message ------------------------------------------------------------------
 "$py" "$tool" japanese jp.msg
@@ -146,6 +152,98 @@ head -c $(($(stat -c %s front.msg) - 1000)) front.msg >cut.msg
 "$sekisho" sanitize -o cout --json front.msg cut.msg >cut.res 2>>jp.err
 check "the message cut short: blocked malformed, nothing written (whole, it is delivered)" sh -c \
 	"grep -q 'cut.msg\".*\"type\":\"msg\".*\"reason\":\"malformed\"' cut.res && ls cout/ | grep -qx front.eml && ! ls cout/cut* >/dev/null 2>&1"
+
+# --- DLP on the delivered message ------------------------------------------------------------
+cat >dlp.yaml <<'EOF'
+version: 1
+zones:
+  mynumber: { networks: [192.0.2.0/25], gateway: { interface: a0, address: 192.0.2.1 } }
+  lgwan: { networks: [198.51.100.0/24], gateway: { interface: b0, address: 198.51.100.1 } }
+  internet: { networks: [203.0.113.0/24], gateway: { interface: c0, address: 203.0.113.1 } }
+flows:
+  - id: out
+    from: lgwan
+    to: internet
+    action: { sanitize: default }
+    dlp: { mynumber: block }
+EOF
+"$py" - "$here" <<'EOF'
+import base64, sys
+sys.path.insert(0, sys.argv[1])
+import msg_tool as t
+secret = "申請者 山田\r\n個人番号: 3847-5629-1044\r\n"
+plain = "申請者 山田\r\n"
+for name, body in (("num.msg", secret), ("clean.msg", plain)):
+    open(name, "wb").write(t.cfb_write(t.make_message(
+        "申請の件", body=body, codepage=932, sender="情報政策課 山田",
+        sender_smtp="yamada@city.example.lg.jp", recipients=[("佐藤", "sato@example.com", 1)])))
+def eml(charset, label, body):
+    b = base64.encodebytes(body.encode(charset)).decode()
+    return ("From: yamada@city.example.lg.jp\r\nTo: sato@example.com\r\n"
+            "Subject: =?UTF-8?B?55Sz6KuL?=\r\nMIME-Version: 1.0\r\n"
+            "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\n"
+            "Content-Type: text/plain; charset=%s\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+            "%s--b--\r\n" % (label, b)).encode()
+open("num-jis.eml", "wb").write(eml("iso-2022-jp", "ISO-2022-JP", secret))
+open("num-sjis.eml", "wb").write(eml("cp932", "Shift_JIS", secret))
+open("clean-jis.eml", "wb").write(eml("iso-2022-jp", "ISO-2022-JP", plain))
+EOF
+dlp() { # FILE: sanitize lgwan → internet with dlp.yaml, the JSON to FILE.res
+	"$sekisho" sanitize --json --state st -o dout --policy dlp.yaml --from lgwan --to internet \
+		--class 機密性1 "$1" >"$1.res" 2>"$1.err"
+}
+dlp num.msg
+mrc=$?
+check "DLP: the .msg with a 個人番号 in its body is blocked dlp (exit $mrc), found in the body of the .eml it became" \
+	"$py" - <<'EOF'
+import json
+j = json.loads(open("num.msg.res").read())
+assert j["verdict"] == "blocked" and j["reason"] == "dlp" and j["reason_detail"] == "mynumber", j
+found = [a for a in j["actions"] if a["what"] == "mynumber"]
+assert len(found) == 1 and found[0]["where"].startswith("part 1 line "), found
+assert not any(a["what"] == "dlp-unscanned" for a in j["actions"]), j["actions"]
+assert j["output"] is None, j
+EOF
+qid=$(sed -n 's/.*"quarantine_id":"\([0-9a-f-]*\)".*/\1/p' num.msg.res)
+sha=$(sha256sum num.msg | cut -c1-64)
+check "DLP: the original .msg is in quarantine ($qid), byte for byte; nothing delivered" sh -c \
+	"[ $mrc -eq 1 ] && '$sekisho' quarantine --state st --json show '$qid' | grep -q '\"reason\":\"dlp\"' &&
+	 cmp -s num.msg st/objects/$(echo "$sha" | cut -c1-2)/$sha && ! ls dout/num* >/dev/null 2>&1"
+dlp clean.msg
+crc=$?
+check "DLP: the same .msg without the number is delivered as .eml (exit $crc)" \
+	"$py" - <<'EOF'
+import email, json
+from email import policy
+j = json.loads(open("clean.msg.res").read())
+assert j["verdict"] == "sanitized" and j["output"] == "dout/clean.eml", j
+assert not [a for a in j["actions"] if a["what"] in ("mynumber", "dlp-unscanned")], j["actions"]
+m = email.message_from_binary_file(open("dout/clean.eml", "rb"), policy=policy.default)
+assert "申請者 山田" in m.get_body(("plain",)).get_content()
+EOF
+dlp num-jis.eml
+jrc=$?
+dlp num-sjis.eml
+src=$?
+dlp clean-jis.eml
+erc=$?
+check "DLP: .eml files with the number in a base64 ISO-2022-JP / Shift_JIS part are blocked dlp (exit $jrc, $src), without it delivered (exit $erc)" \
+	"$py" - <<'EOF'
+import json
+for name in ("num-jis.eml", "num-sjis.eml"):
+    j = json.loads(open(name + ".res").read())
+    assert j["type"] == "text" and j["verdict"] == "blocked" and j["reason"] == "dlp", j
+    found = [a for a in j["actions"] if a["what"] == "mynumber"]
+    assert [a["where"] for a in found] == ["part 1 line 2:7"], found
+    assert j["output"] is None, j
+j = json.loads(open("clean-jis.eml.res").read())
+assert j["verdict"] == "clean" and j["output"] == "dout/clean-jis.eml", j
+EOF
+nums=0
+for f in *.res *.err dout/*; do
+	no_number "$f" || { echo "# the number is in $f"; nums=$((nums + 1)); }
+done
+check "DLP: the number is in no answer, no message and no delivered file" test "$nums" -eq 0
 
 # --- Apache POI's messages -------------------------------------------------------------------
 if [ -z "$corpus" ] || [ ! -d "$corpus/legacy/poi" ]; then

@@ -8,16 +8,6 @@
 #include "sekisho/dlp.h"
 #include "testutil.h"
 
-static sk_dlp *mk(void)
-{
-	sk_dlp_config c;
-	sk_dlp_config_default(&c);
-	sk_dlp *d = NULL;
-	sk_error err;
-	assert_int_equal(sk_dlp_new(&c, &d, &err), 0);
-	return d;
-}
-
 /* number of matches of kind k in text */
 static size_t count(const sk_dlp *d, const char *text, sk_dlp_kind k)
 {
@@ -66,7 +56,7 @@ static const char *asset_id(const sk_dlp *d, const char *text, size_t *n)
 static void asset_markings(void **state)
 {
 	(void)state;
-	sk_dlp *d = mk();
+	sk_dlp *d = tu_dlp();
 	size_t n;
 	assert_string_equal(asset_id(d, "資料\n資産番号: AS-0012\n以上\n", &n), "AS-0012");
 	assert_int_equal(n, 1);
@@ -169,7 +159,7 @@ static void check_digits(void **state)
 static void formats_and_context(void **state)
 {
 	(void)state;
-	sk_dlp *d = mk();
+	sk_dlp *d = tu_dlp();
 	char n[13], t[256];
 	mynum("38475629104", n); /* 384756291044 */
 	assert_string_equal(n, "384756291044");
@@ -219,7 +209,7 @@ static void formats_and_context(void **state)
 static void boundaries(void **state)
 {
 	(void)state;
-	sk_dlp *d = mk();
+	sk_dlp *d = tu_dlp();
 	/* inside a longer digit run */
 	assert_int_equal(count(d, "個人番号 3847562910441", SK_DLP_MYNUMBER), 0);
 	assert_int_equal(count(d, "個人番号 9384756291044", SK_DLP_MYNUMBER), 0);
@@ -284,7 +274,7 @@ static void boundaries(void **state)
 static void column_context(void **state)
 {
 	(void)state;
-	sk_dlp *d = mk();
+	sk_dlp *d = tu_dlp();
 	sk_buf t;
 	sk_buf_init(&t, 0);
 	sk_buf_adds(&t, "No,氏名,\"個人番号\",電話,備考\r\n");
@@ -320,7 +310,7 @@ static void column_context(void **state)
 static void positions_and_masking(void **state)
 {
 	(void)state;
-	sk_dlp *d = mk();
+	sk_dlp *d = tu_dlp();
 	const char *t = "一行目\n二行目 個人番号 3847-5629-1044 です\n";
 	sk_dlp_result r;
 	sk_dlp_result_init(&r);
@@ -437,7 +427,7 @@ static void same_whole_and_streamed(const sk_dlp *d, const sk_buf *t, size_t pla
 static void streaming_same_as_whole(void **state)
 {
 	(void)state;
-	sk_dlp *d = mk();
+	sk_dlp *d = tu_dlp();
 	sk_buf t;
 	sk_buf_init(&t, 0);
 	char n[13];
@@ -470,7 +460,7 @@ static void streaming_same_as_whole(void **state)
 static void asset_markings_streamed(void **state)
 {
 	(void)state;
-	sk_dlp *d = mk();
+	sk_dlp *d = tu_dlp();
 	/* the line shifted by 0 to 22 bytes: the region's end falls in every part of a marking */
 	for (int shift = 0; shift < 23; shift++) {
 		sk_buf t;
@@ -494,7 +484,7 @@ static void asset_markings_streamed(void **state)
 static void report_lists(void **state)
 {
 	(void)state;
-	sk_dlp *d = mk();
+	sk_dlp *d = tu_dlp();
 	sk_buf t;
 	sk_buf_init(&t, 0);
 	char n[13];
@@ -545,7 +535,7 @@ static void convert(const char *to, const char *text, sk_buf *out)
 static void encodings(void **state)
 {
 	(void)state;
-	sk_dlp *d = mk();
+	sk_dlp *d = tu_dlp();
 	const char *t = "申請書\r\n氏名 山田太郎\r\n個人番号 3847-5629-1044\r\n法人番号 7000012050002\r\n"
 			"住所 東京都千代田区霞が関一丁目 以上の内容で申請します。よろしくお願いいたします。\r\n";
 	const char *encs[] = {"CP932", "EUC-JP", "ISO-2022-JP", "UTF-16LE"};
@@ -677,7 +667,7 @@ static void random_string(int cat, char *s, size_t n)
 static void generated_corpus(void **state)
 {
 	(void)state;
-	sk_dlp *d = mk();
+	sk_dlp *d = tu_dlp();
 	enum { N = 10000, PLANTED = 1000 };
 	size_t per_total[CAT__N] = {0}, per_false[CAT__N] = {0};
 	size_t falses = 0;

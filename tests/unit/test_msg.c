@@ -2,7 +2,8 @@
  * property streams below), read back from the .eml with GMime: headers, body from text,
  * 8-bit code pages, HTML and compressed RTF, attachments through the registry, embedded
  * messages, S/MIME, every limit, malformed files; compressed RTF and the RTF reader on
- * their own; Apache POI's .msg files. */
+ * their own; Apache POI's .msg files. DLP on the delivered message (sk_cdr_dlp reading a
+ * rebuilt .eml, and an .eml file, as a mail reader shows it) with its limits. */
 #include <dirent.h>
 #include <iconv.h>
 #include <stdio.h>
@@ -18,22 +19,31 @@
 #include "cfbw.h"
 #include "sekisho/cfb.h"
 #include "sekisho/charset.h"
+#include "sekisho/dlp.h"
 #include "sekisho/mail.h"
+#include "sekisho/policy.h"
 #include "testutil.h"
 
 /* ---- writing messages ---------------------------------------------------------------- */
 
-static void utf16(const char *s, sk_buf *out)
+/* UTF-8 s in the charset `to` (an iconv name), appended to out */
+static void recode(const char *to, const char *s, sk_buf *out)
 {
-	iconv_t cd = iconv_open("UTF-16LE", "UTF-8");
+	iconv_t cd = iconv_open(to, "UTF-8");
 	assert_true(cd != (iconv_t)-1);
-	size_t in = strlen(s), cap = in * 4 + 4, left = cap;
+	size_t in = strlen(s), cap = in * 4 + 16, left = cap;
 	char *buf = malloc(cap), *o = buf, *i = (char *)s;
 	assert_true(iconv(cd, &i, &in, &o, &left) != (size_t)-1);
+	assert_true(iconv(cd, NULL, NULL, &o, &left) != (size_t)-1); /* back to ASCII */
 	iconv_close(cd);
 	sk_buf_add(out, buf, cap - left);
-	sk_buf_add(out, "\0\0", 2);
 	free(buf);
+}
+
+static void utf16(const char *s, sk_buf *out)
+{
+	recode("UTF-16LE", s, out);
+	sk_buf_add(out, "\0\0", 2);
 }
 
 static void put_prop(sk_buf *p, uint16_t id, uint16_t type, uint64_t v)
@@ -1123,6 +1133,498 @@ static void corpus(void **state)
 	assert_true(rtf_close * 100 >= rtf_checked * 90);
 }
 
+/* ---- DLP on the delivered message ------------------------------------------------------- */
+
+#define SECRET "申請者 山田\r\n個人番号: 3847-5629-1044\r\n"
+#define ALL_KINDS ((1u << SK_DLP__COUNT) - 1)
+
+/* sk_cdr_dlp on p[0..n) of type code (the engine's call on a delivered file), under b
+ * (NULL: a default budget) */
+static int dlp_on(const sk_dlp *d, const char *code, const void *p, size_t n, const sk_budget *b,
+		  sk_report *rep, sk_error *err)
+{
+	sk_budget lim;
+	if (!b) {
+		sk_budget_default(&lim);
+		sk_budget_start(&lim);
+		b = &lim;
+	}
+	sk_input in;
+	sk_input_mem(&in, p, n);
+	sk_error_clear(err);
+	return sk_cdr_dlp(d, ALL_KINDS, sk_type_find(code), &in, "", b, rep, err);
+}
+
+/* The where of the only entry what (fails unless there is exactly one). */
+static const char *only_where(const sk_report *rep, const char *what)
+{
+	assert_int_equal(tu_count(rep, SK_ACTION_NOTED, what), 1);
+	for (size_t i = 0; i < rep->n; i++)
+		if (!strcmp(rep->v[i].what, what)) {
+			assert_null(strpbrk(rep->v[i].detail, "0123456789"));
+			return rep->v[i].where;
+		}
+	return NULL;
+}
+
+static void starts(const char *s, const char *prefix)
+{
+	if (strncmp(s, prefix, strlen(prefix)))
+		fail_msg("\"%s\" does not start with \"%s\"", s, prefix);
+}
+
+/* A docx of one paragraph (enough for sk_detect and the OOXML reading). */
+static void make_docx(const char *para, sk_buf *out)
+{
+	static const char ct[] =
+		"<?xml version=\"1.0\"?><Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\">"
+		"<Override PartName=\"/word/document.xml\" ContentType=\"application/vnd.openxmlformats-"
+		"officedocument.wordprocessingml.document.main+xml\"/></Types>";
+	static const char rels[] =
+		"<?xml version=\"1.0\"?><Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">"
+		"<Relationship Id=\"r1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/"
+		"relationships/officeDocument\" Target=\"word/document.xml\"/></Relationships>";
+	char doc[1024];
+	snprintf(doc, sizeof(doc),
+		 "<?xml version=\"1.0\"?><w:document xmlns:w=\"http://schemas.openxmlformats.org/"
+		 "wordprocessingml/2006/main\"><w:body><w:p><w:r><w:t>%s</w:t></w:r></w:p></w:body>"
+		 "</w:document>", para);
+	const char *names[] = {"[Content_Types].xml", "_rels/.rels", "word/document.xml"};
+	const char *data[] = {ct, rels, doc};
+	zip_error_t ze;
+	zip_error_init(&ze);
+	zip_source_t *src = zip_source_buffer_create(NULL, 0, 0, &ze);
+	zip_t *za = zip_open_from_source(src, ZIP_TRUNCATE, &ze);
+	zip_source_keep(src);
+	for (int i = 0; i < 3; i++) {
+		zip_source_t *s = zip_source_buffer_create(data[i], strlen(data[i]), 0, &ze);
+		assert_true(zip_file_add(za, names[i], s, ZIP_FL_ENC_UTF_8) >= 0);
+	}
+	assert_int_equal(zip_close(za), 0);
+	zip_source_open(src);
+	zip_source_seek(src, 0, SEEK_END);
+	zip_int64_t zn = zip_source_tell(src);
+	zip_source_seek(src, 0, SEEK_SET);
+	sk_buf_init(out, 0);
+	uint8_t *zb = malloc((size_t)zn);
+	assert_int_equal(zip_source_read(src, zb, (zip_uint64_t)zn), zn);
+	sk_buf_add(out, zb, (size_t)zn);
+	free(zb);
+	zip_source_close(src);
+	zip_source_free(src);
+}
+
+/* text in charset (iconv name), base64 lines */
+static char *b64_in(const char *charset, const char *utf8)
+{
+	sk_buf b;
+	sk_buf_init(&b, 0);
+	recode(charset, utf8, &b);
+	char *s = g_base64_encode(sk_buf_data(&b), sk_buf_len(&b));
+	sk_buf_free(&b);
+	return s;
+}
+
+/* A .msg rebuilt as .eml is read as a message: the delivered type is eml (the name's
+ * extension, the DLP reading), its body, its Subject, a Shift_JIS CSV and an attached
+ * message are each read, every finding placed at its part. */
+static void dlp_converted(void **state)
+{
+	(void)state;
+	sk_dlp *d = tu_dlp();
+	sk_error err;
+	sk_report rep;
+	/* the body */
+	mspec m = {.subject = "申請の件", .body = SECRET};
+	tu_run r;
+	run_msg(&m, NULL, &r);
+	assert_verdict(&r, SK_VERDICT_SANITIZED);
+	assert_string_equal(r.res.report.out_ext, "eml");
+	sk_report_init(&rep);
+	assert_int_equal(dlp_on(d, "eml", sk_buf_data(&r.out), sk_buf_len(&r.out), NULL, &rep, &err), 0);
+	starts(only_where(&rep, "mynumber"), "part 1 line ");
+	assert_int_equal(tu_count(&rep, SK_ACTION_NOTED, "dlp-unscanned"), 0);
+	sk_report_free(&rep);
+	/* the same bytes scanned as plain text find nothing: the body is base64 */
+	sk_report_init(&rep);
+	sk_input in;
+	sk_input_mem(&in, sk_buf_data(&r.out), sk_buf_len(&r.out));
+	assert_int_equal(sk_dlp_report(d, ALL_KINDS, &in, "", &rep, &err), 0);
+	assert_int_equal(tu_count(&rep, SK_ACTION_NOTED, "mynumber"), 0);
+	sk_report_free(&rep);
+	tu_free(&r);
+
+	/* the Subject, a CP932 CSV kept CP932 by the text module, an attached message */
+	static const char csv_utf8[] = "氏名,個人番号\r\n山田,3847-5629-1044\r\n";
+	sk_buf csv;
+	sk_buf_init(&csv, 0);
+	recode("CP932", csv_utf8, &csv);
+	sk_buf_addc(&csv, 0);
+	static const mspec inner = {.subject = "転送", .body = SECRET};
+	aspec att[] = {{.name = "一覧.csv", .data = (const char *)sk_buf_data(&csv)},
+		       {.name = "転送.msg", .method = 5, .msg = &inner}};
+	mspec m2 = {.subject = "個人番号 3847-5629-1044 の件", .body = "本文", .att = att, .natt = 2};
+	run_msg(&m2, NULL, &r);
+	assert_verdict(&r, SK_VERDICT_SANITIZED);
+	sk_report_init(&rep);
+	assert_int_equal(dlp_on(d, "eml", sk_buf_data(&r.out), sk_buf_len(&r.out), NULL, &rep, &err), 0);
+	assert_int_equal(tu_count(&rep, SK_ACTION_NOTED, "mynumber"), 3);
+	assert_non_null(tu_find_where(&rep, "一覧.csv line 2:4"));
+	starts(tu_find_where(&rep, "一覧.csv line 2:4")->where, "part 2 一覧.csv");
+	bool header = false, inner_body = false;
+	for (size_t i = 0; i < rep.n; i++) {
+		header |= !strncmp(rep.v[i].where, "header line ", 12);
+		inner_body |= !strncmp(rep.v[i].where, "part 3.1 line ", 14);
+	}
+	assert_true(header);
+	assert_true(inner_body);
+	sk_report_free(&rep);
+	tu_free(&r);
+	sk_buf_free(&csv);
+
+	/* attached to a mail (the mail channel, attachments sanitised): the .eml it became is
+	 * read as a message too */
+	sk_buf msg, mail, out;
+	make_msg(&m, &msg);
+	gchar *b64 = g_base64_encode(sk_buf_data(&msg), sk_buf_len(&msg));
+	sk_buf_init(&mail, 0);
+	sk_buf_printf(&mail, "From: a@example.jp\nSubject: fwd\nMIME-Version: 1.0\n"
+			     "Content-Type: multipart/mixed; boundary=XX\n\n--XX\n\nsee attached\n"
+			     "--XX\nContent-Type: application/vnd.ms-outlook\n"
+			     "Content-Disposition: attachment; filename=\"orig.msg\"\n"
+			     "Content-Transfer-Encoding: base64\n\n%s\n--XX--\n", b64);
+	g_free(b64);
+	sk_mail_options o;
+	sk_mail_options_default(&o);
+	assert_int_equal(sk_mail_options_profile(&o, "sanitize"), 0);
+	o.dlp = d;
+	o.dlp_kinds = ALL_KINDS;
+	sk_buf_init(&out, 0);
+	sk_mail_result res;
+	sk_report_init(&rep);
+	assert_int_equal(sk_mail_sanitize(&o, NULL, sk_buf_data(&mail), sk_buf_len(&mail), &out, &res,
+					  &rep, &err), 0);
+	assert_false(res.held);
+	starts(only_where(&rep, "mynumber"), "orig.eml part 1 line ");
+	sk_report_free(&rep);
+	sk_buf_free(&out);
+	sk_buf_free(&mail);
+	sk_buf_free(&msg);
+
+	/* without the number: nothing found, nothing unscanned */
+	mspec clean = {.subject = "申請の件", .body = "申請者 山田\r\n"};
+	run_msg(&clean, NULL, &r);
+	sk_report_init(&rep);
+	assert_int_equal(dlp_on(d, "eml", sk_buf_data(&r.out), sk_buf_len(&r.out), NULL, &rep, &err), 0);
+	assert_int_equal(rep.n, 0);
+	sk_report_free(&rep);
+	tu_free(&r);
+	sk_dlp_free(d);
+}
+
+/* Through the gate with a policy (lgwan → internet, dlp mynumber: block): the .msg with
+ * the number is blocked dlp, without it delivered as .eml; an .eml file with the number in
+ * a base64 ISO-2022-JP part is blocked too; a limit of the reading blocks. */
+static void dlp_gate(void **state)
+{
+	(void)state;
+	static const char pol[] =
+		"version: 1\n"
+		"zones:\n"
+		"  mynumber: { networks: [192.0.2.0/25], gateway: { interface: a0, address: 192.0.2.1 } }\n"
+		"  lgwan: { networks: [198.51.100.0/24], gateway: { interface: b0, address: 198.51.100.1 } }\n"
+		"  internet: { networks: [203.0.113.0/24], gateway: { interface: c0, address: 203.0.113.1 } }\n"
+		"flows:\n"
+		"  - { id: out, from: lgwan, to: internet, action: { sanitize: default }, dlp: { mynumber: block } }\n";
+	sk_policy *p = NULL;
+	sk_policy_diags dg;
+	sk_policy_diags_init(&dg);
+	sk_error err;
+	assert_int_equal(sk_policy_parse(pol, sizeof(pol) - 1, sk_policy_date_parse("2025-01-01"), &p,
+					 &dg, &err), 0);
+	sk_policy_diags_free(&dg);
+	sk_options o;
+	sk_options_default(&o);
+	o.policy = p;
+	o.today = sk_policy_date_parse("2025-01-01");
+	struct {
+		const char *name;
+		sk_buf data;
+		sk_verdict verdict;
+		sk_reason reason;
+	} c[4];
+	mspec with = {.subject = "申請", .body = SECRET}, without = {.subject = "申請", .body = "申請者 山田\r\n"};
+	make_msg(&with, &c[0].data);
+	make_msg(&without, &c[1].data);
+	char *b64 = b64_in("ISO-2022-JP", SECRET);
+	sk_buf_init(&c[2].data, 0);
+	sk_buf_printf(&c[2].data, "From: a@city.example.lg.jp\nTo: b@example.com\nSubject: s\n"
+				  "MIME-Version: 1.0\nContent-Type: text/plain; charset=ISO-2022-JP\n"
+				  "Content-Transfer-Encoding: base64\n\n%s\n", b64);
+	g_free(b64);
+	/* an .eml whose reading goes deeper than the depth limit */
+	sk_buf_init(&c[3].data, 0);
+	sk_buf_adds(&c[3].data, "Subject: a\nMIME-Version: 1.0\nContent-Type: message/rfc822\n\n"
+				"Subject: b\nContent-Type: message/rfc822\n\n"
+				"Subject: c\nContent-Type: message/rfc822\n\n"
+				"Subject: d\n\ntext\n");
+	c[0].name = "a.msg", c[0].verdict = SK_VERDICT_BLOCKED, c[0].reason = SK_REASON_DLP;
+	c[1].name = "b.msg", c[1].verdict = SK_VERDICT_SANITIZED, c[1].reason = SK_REASON_NONE;
+	c[2].name = "c.eml", c[2].verdict = SK_VERDICT_BLOCKED, c[2].reason = SK_REASON_DLP;
+	c[3].name = "d.eml", c[3].verdict = SK_VERDICT_BLOCKED, c[3].reason = SK_REASON_LIMIT_SIZE;
+	for (int i = 0; i < 4; i++) {
+		o.budget.max_depth = i == 3 ? 2 : 8;
+		tu_run r;
+		sk_buf_init(&r.out, 0);
+		sk_item item = {.name = c[i].name, .src_zone = "lgwan", .dst_zone = "internet",
+				.class_level = "機密性1"};
+		sk_input_mem(&item.input, sk_buf_data(&c[i].data), sk_buf_len(&c[i].data));
+		sk_output out;
+		sk_output_buf(&out, &r.out);
+		assert_int_equal(sk_process(&item, &o, &out, &r.res, &err), 0);
+		assert_verdict(&r, c[i].verdict);
+		if (c[i].reason != SK_REASON_NONE)
+			assert_reason(&r, c[i].reason);
+		if (i == 1)
+			assert_string_equal(r.res.report.out_ext, "eml");
+		if (i == 3)
+			assert_string_equal(r.res.report.reason_detail, "dlp");
+		tu_free(&r);
+		sk_buf_free(&c[i].data);
+	}
+	sk_policy_free(p);
+}
+
+/* An .eml file is text to true-type detection: scanned as text and, being a message, as a
+ * mail reader shows it: parts decoded from base64 and their charsets, encoded words, a
+ * docx attached, a picture noted unscanned, an .eml attached as text, message/rfc822. */
+static void dlp_eml_file(void **state)
+{
+	(void)state;
+	sk_dlp *d = tu_dlp();
+	sk_error err;
+	sk_report rep;
+	char *jis = b64_in("ISO-2022-JP", SECRET), *sjis = b64_in("CP932", SECRET);
+	sk_buf docx, png, m;
+	make_docx("個人番号 3847-5629-1044", &docx);
+	sk_buf_init(&png, 1 << 24);
+	tu_read(tu_src("examples/inbox/図.png"), &png);
+	char *docx64 = g_base64_encode(sk_buf_data(&docx), sk_buf_len(&docx));
+	char *png64 = g_base64_encode(sk_buf_data(&png), sk_buf_len(&png));
+	char *subj = b64_in("ISO-2022-JP", "個人番号 3847-5629-1044");
+	sk_buf_init(&m, 0);
+	sk_buf_printf(&m,
+		      "From: a@city.example.lg.jp\r\nTo: b@example.com\r\n"
+		      "Subject: =?ISO-2022-JP?B?%s?=\r\nMIME-Version: 1.0\r\n"
+		      "Content-Type: multipart/mixed; boundary=\"BB\"\r\n\r\n"
+		      "--BB\r\nContent-Type: text/plain; charset=ISO-2022-JP\r\n"
+		      "Content-Transfer-Encoding: base64\r\n\r\n%s\r\n"
+		      "--BB\r\nContent-Type: text/plain; charset=Shift_JIS\r\n"
+		      "Content-Disposition: attachment; filename=\"list.txt\"\r\n"
+		      "Content-Transfer-Encoding: base64\r\n\r\n%s\r\n"
+		      "--BB\r\nContent-Type: application/octet-stream; name=\"a.docx\"\r\n"
+		      "Content-Transfer-Encoding: base64\r\n\r\n%s\r\n"
+		      "--BB\r\nContent-Type: image/png; name=\"a.png\"\r\n"
+		      "Content-Transfer-Encoding: base64\r\n\r\n%s\r\n"
+		      "--BB\r\nContent-Type: message/rfc822\r\n\r\n"
+		      "Subject: inner\r\nContent-Type: text/plain; charset=Shift_JIS\r\n"
+		      "Content-Transfer-Encoding: base64\r\n\r\n%s\r\n"
+		      "--BB--\r\n",
+		      subj, jis, sjis, docx64, png64, sjis);
+	sk_report_init(&rep);
+	assert_int_equal(dlp_on(d, "text", sk_buf_data(&m), sk_buf_len(&m), NULL, &rep, &err), 0);
+	assert_int_equal(tu_count(&rep, SK_ACTION_NOTED, "mynumber"), 5);
+	assert_non_null(tu_find_where(&rep, "header line 3:15"));
+	starts(tu_find_where(&rep, "header line 3:15")->where, "header");
+	assert_non_null(tu_find_where(&rep, "part 1 line 2:7"));
+	assert_non_null(tu_find_where(&rep, "part 2 list.txt line 2:7"));
+	assert_non_null(tu_find_where(&rep, "part 3 a.docx word/document.xml line 1:6"));
+	assert_non_null(tu_find_where(&rep, "part 5.1 line 2:7"));
+	const sk_report_entry *u = tu_find_where(&rep, "part 4 a.png");
+	assert_non_null(u);
+	assert_string_equal(u->what, "dlp-unscanned");
+	assert_string_equal(u->detail, "png");
+	sk_report_free(&rep);
+
+	/* a message saved as text and attached as text/plain opens as a message too */
+	sk_buf a;
+	sk_buf_init(&a, 0);
+	sk_buf_printf(&a, "Subject: x\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=A\n\n"
+			  "--A\nContent-Type: text/plain; charset=UTF-8\n\nsee attached\n"
+			  "--A\nContent-Type: text/plain; charset=UTF-8; name=fwd.eml\n\n"
+			  "Subject: y\nContent-Type: text/plain; charset=ISO-2022-JP\n"
+			  "Content-Transfer-Encoding: base64\n\n%s\n--A--\n", jis);
+	sk_report_init(&rep);
+	assert_int_equal(dlp_on(d, "text", sk_buf_data(&a), sk_buf_len(&a), NULL, &rep, &err), 0);
+	assert_string_equal(only_where(&rep, "mynumber"), "part 2 fwd.eml part 1 line 2:7");
+	sk_report_free(&rep);
+	sk_buf_free(&a);
+
+	/* plain text in a 7-bit body: what a text editor shows and what a mail reader shows,
+	 * each once */
+	static const char seven[] = "Subject: s\nMIME-Version: 1.0\nContent-Type: text/plain; "
+				    "charset=UTF-8\n\n申請者 山田\n個人番号: 3847-5629-1044\n";
+	sk_report_init(&rep);
+	assert_int_equal(dlp_on(d, "text", seven, sizeof(seven) - 1, NULL, &rep, &err), 0);
+	assert_int_equal(tu_count(&rep, SK_ACTION_NOTED, "mynumber"), 2);
+	assert_non_null(tu_find_where(&rep, "line 6:7"));
+	assert_non_null(tu_find_where(&rep, "part 1 line 2:7"));
+	sk_report_free(&rep);
+
+	/* mixed line ends (CRLF, the base64 line's LF): the part is read whole (GMime alone
+	 * would take the last two characters of its base64 off) */
+	sk_buf_init(&a, 0);
+	sk_buf_printf(&a, "Subject: s\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n"
+			  "\r\n--b\r\nContent-Type: text/plain; charset=ISO-2022-JP\r\n"
+			  "Content-Transfer-Encoding: base64\r\n\r\n%s\n--b--\r\n", jis);
+	sk_report_init(&rep);
+	assert_int_equal(dlp_on(d, "text", sk_buf_data(&a), sk_buf_len(&a), NULL, &rep, &err), 0);
+	assert_string_equal(only_where(&rep, "mynumber"), "part 1 line 2:7");
+	sk_report_free(&rep);
+	sk_buf_free(&a);
+
+	/* a message saved from an mbox (its "From " line first) */
+	sk_buf_init(&a, 0);
+	sk_buf_printf(&a, "From yamada@example.jp Tue Apr  1 10:00:00 2025\nSubject: s\nMIME-Version: 1.0\n"
+			  "Content-Type: text/plain; charset=ISO-2022-JP\nContent-Transfer-Encoding: base64\n"
+			  "\n%s\n", jis);
+	sk_report_init(&rep);
+	assert_int_equal(dlp_on(d, "text", sk_buf_data(&a), sk_buf_len(&a), NULL, &rep, &err), 0);
+	assert_string_equal(only_where(&rep, "mynumber"), "part 1 line 2:7");
+	sk_report_free(&rep);
+	sk_buf_free(&a);
+
+	/* a text that is no message is read as text only */
+	static const char memo[] = "From: 山田\nTo: 佐藤\n\n個人番号: 3847-5629-1044\n";
+	sk_report_init(&rep);
+	assert_int_equal(dlp_on(d, "text", memo, sizeof(memo) - 1, NULL, &rep, &err), 0);
+	assert_string_equal(only_where(&rep, "mynumber"), "line 4:7");
+	sk_report_free(&rep);
+
+	g_free(jis);
+	g_free(sjis);
+	g_free(subj);
+	g_free(docx64);
+	g_free(png64);
+	sk_buf_free(&docx);
+	sk_buf_free(&png);
+	sk_buf_free(&m);
+	sk_dlp_free(d);
+}
+
+/* Which texts are messages. */
+static void dlp_is_message(void **state)
+{
+	(void)state;
+#define IS(s) sk_mail_is_message((const uint8_t *)(s), sizeof(s) - 1)
+	assert_true(IS("From: a@b\nSubject: s\nMIME-Version: 1.0\n\nbody\n"));
+	assert_true(IS("Subject: s\r\nContent-Type: text/plain;\r\n charset=UTF-8\r\n\r\nbody"));
+	assert_true(IS("Subject: =?UTF-8?B?5Y2w?=\n\nbody\n"));
+	assert_true(IS("From someone@example.jp Tue Apr  1 10:00:00 2025\nContent-Type: text/plain\n\nx\n"));
+	assert_true(IS("content-transfer-encoding: base64\n")); /* a header alone, naming MIME */
+	assert_false(IS("From: a@b\nSubject: s\n\nbody\n"));     /* RFC 822 without MIME: text */
+	assert_false(IS("Content-Type text/plain\n\nx\n"));      /* no colon */
+	assert_false(IS("Content Type: text/plain\n\nx\n"));     /* a space in the name */
+	assert_false(IS(" Content-Type: text/plain\n\nx\n"));    /* a continuation of nothing */
+	assert_false(IS("\nContent-Type: text/plain\n"));        /* an empty header block */
+	assert_false(IS("Subject: s\n"));
+	assert_false(IS(""));
+	assert_false(IS("申請者: 山田\nContent-Type: x\n\n"));  /* 8-bit field name */
+#undef IS
+	/* a header block longer than the look is taken as one; plain fields alone are not */
+	sk_buf b;
+	sk_buf_init(&b, 0);
+	while (sk_buf_len(&b) <= SK_MAIL_SNIFF)
+		sk_buf_adds(&b, "Received: from a by b; Tue, 1 Apr 2025 10:00:00 +0900\n");
+	assert_true(sk_mail_is_message(sk_buf_data(&b), sk_buf_len(&b)));
+	assert_false(sk_mail_is_message(sk_buf_data(&b), SK_MAIL_SNIFF - 100));
+	sk_buf_free(&b);
+}
+
+/* sk_cdr_dlp on text (as type code) under b: 0 when why is NULL, else SK_ELIMIT with why
+ * in the error */
+static void limited(const sk_dlp *d, const char *code, const char *text, const sk_budget *b,
+		    const char *why)
+{
+	sk_report rep;
+	sk_report_init(&rep);
+	sk_error err;
+	int rc = dlp_on(d, code, text, strlen(text), b, &rep, &err);
+	if (why) {
+		assert_int_equal(rc, SK_ELIMIT);
+		tu_has(err.msg, why);
+	} else {
+		assert_int_equal(rc, 0);
+	}
+	sk_report_free(&rep);
+}
+
+static sk_budget started(void)
+{
+	sk_budget b;
+	sk_budget_default(&b);
+	sk_budget_start(&b);
+	return b;
+}
+
+/* Every limit of the reading blocks (an error, never a clean result): parts, decoded
+ * bytes, depth (of attached messages, and of a message attached as text, which gets what
+ * is left), time, a message GMime cannot make. */
+static void dlp_limits(void **state)
+{
+	(void)state;
+	sk_dlp *d = tu_dlp();
+	static const char three[] = "Subject: s\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=B\n\n"
+				    "--B\n\none\n--B\n\ntwo\n--B\n\nthree\n--B--\n";
+	/* parts: the multipart and its three parts are four entries; what the rebuild used is
+	 * not the reading's */
+	sk_budget b = started();
+	b.entries = b.max_entries = 3;
+	limited(d, "text", three, &b, "limit-entries");
+	b.max_entries = 4;
+	limited(d, "text", three, &b, NULL);
+	/* decoded bytes: the header text (11), then each part */
+	b = started();
+	b.max_expanded = 20;
+	limited(d, "text", three, &b, "limit-size");
+	b.max_expanded = 200;
+	limited(d, "text", three, &b, NULL);
+	/* depth: the innermost text of three attached messages is at depth 4 */
+	static const char deep[] = "Subject: a\nMIME-Version: 1.0\nContent-Type: message/rfc822\n\n"
+				   "Subject: b\nContent-Type: message/rfc822\n\n"
+				   "Subject: c\nContent-Type: message/rfc822\n\n"
+				   "Subject: d\n\ntext\n";
+	b = started();
+	b.max_depth = 3;
+	limited(d, "text", deep, &b, "part 1.1.1.1: limit-depth");
+	b.max_depth = 4;
+	limited(d, "text", deep, &b, NULL);
+	/* a message attached as text: its part is one level below the attachment (at 1), and
+	 * its reading has the entries the outer one left */
+	static const char astext[] = "Subject: s\nMIME-Version: 1.0\nContent-Type: text/plain; name=x.eml\n\n"
+				     "Subject: t\nMIME-Version: 1.0\nContent-Type: text/plain\n\ninner\n";
+	b = started();
+	b.max_depth = 1;
+	limited(d, "text", astext, &b, "limit-depth");
+	b.max_depth = 2;
+	limited(d, "text", astext, &b, NULL);
+	b = started();
+	b.max_entries = 1;
+	limited(d, "text", astext, &b, "limit-entries");
+	b.max_entries = 2;
+	limited(d, "text", astext, &b, NULL);
+	/* time: a reading past its deadline */
+	tu_budget(&b, true);
+	limited(d, "eml", three, &b, "limit-time");
+	/* nothing GMime makes a message of: an error, not a clean reading */
+	sk_report rep;
+	sk_report_init(&rep);
+	sk_error err;
+	assert_int_equal(dlp_on(d, "eml", "", 0, NULL, &rep, &err), SK_EFORMAT);
+	sk_report_free(&rep);
+	sk_dlp_free(d);
+}
+
 int main(void)
 {
 	sk_mail_init();
@@ -1140,6 +1642,11 @@ int main(void)
 		cmocka_unit_test(limits),
 		cmocka_unit_test(malformed),
 		cmocka_unit_test(corpus),
+		cmocka_unit_test(dlp_converted),
+		cmocka_unit_test(dlp_gate),
+		cmocka_unit_test(dlp_eml_file),
+		cmocka_unit_test(dlp_is_message),
+		cmocka_unit_test(dlp_limits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,4 +1,5 @@
 #include "testutil.h"
+#include "sekisho/dlp.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -110,4 +111,15 @@ void tu_hasnt(const char *hay, const char *needle)
 {
 	if (hay && strstr(hay, needle))
 		fail_msg("\"%s\" should not be in:\n%s", needle, hay);
+}
+
+sk_dlp *tu_dlp(void)
+{
+	sk_dlp_config c;
+	sk_dlp_config_default(&c);
+	sk_dlp *d = NULL;
+	sk_error err;
+	if (sk_dlp_new(&c, &d, &err))
+		fail_msg("sk_dlp_new: %s", err.msg);
+	return d;
 }

@@ -39,6 +39,10 @@ void tu_hasnt(const char *hay, const char *needle);
 
 /* Path below the source tree ("tests/data/x", "../shared/corpus/…"). Static buffer. */
 const char *tu_src(const char *rel);
+/* The DLP detectors with the default configuration (fails the test when they cannot be
+ * made); freed with sk_dlp_free. */
+struct sk_dlp;
+struct sk_dlp *tu_dlp(void);
 /* Reads a whole file into b (fails the test when it cannot). */
 void tu_read(const char *path, sk_buf *b);
 
