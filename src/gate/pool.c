@@ -36,8 +36,12 @@ struct worker {
 struct sk_pool {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	struct worker *w;
-	unsigned n;
+	struct worker *w; /* cap slots: the first n the pool's own */
+	unsigned n, cap;
+	/* workers whose job waits on a conversion at the gate (convert_for): each lends its
+	 * slot, so that messages behind a slow LibreOffice still get a worker (at most n
+	 * more, [n, cap)); a lent slot's worker ends once it is idle again */
+	unsigned converting;
 	char *path;
 	bool drop;
 	uid_t uid;
@@ -64,6 +68,12 @@ void sk_pool_config_default(sk_pool_config *cfg)
 int sk_pool_worker_path(char *buf, size_t n, sk_error *err)
 {
 	return sk_spawn_path("sekisho-worker", buf, n, err);
+}
+
+/* The slots a job may take now: the pool's own and one lent by each conversion waited on */
+static unsigned slots(const sk_pool *p)
+{
+	return p->n + (p->converting < p->cap - p->n ? p->converting : p->cap - p->n);
 }
 
 /* ---- starting and stopping workers ----------------------------------------------- */
@@ -178,7 +188,7 @@ void sk_pool_close(sk_pool *p)
 	pthread_mutex_lock(&p->mu);
 	p->closing = true;
 	pthread_mutex_unlock(&p->mu);
-	for (unsigned i = 0; i < p->n; i++)
+	for (unsigned i = 0; i < p->cap; i++)
 		reap(p, &p->w[i], NULL, 0);
 	reap(p, &p->spare, NULL, 0);
 	if (p->devnull >= 0)
@@ -221,6 +231,7 @@ int sk_pool_open(const sk_pool_config *cfg, sk_pool **out, sk_error *err)
 	p->devnull = -1;
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	p->n = cfg->workers ? cfg->workers : cores > 0 ? (unsigned)cores : 1;
+	p->cap = p->n * 2;
 	p->max_jobs = cfg->max_jobs ? cfg->max_jobs : 500;
 	p->max_as = cfg->max_as ? cfg->max_as : 1ull << 30;
 	p->max_cpu = cfg->max_cpu ? cfg->max_cpu : 1200;
@@ -231,7 +242,7 @@ int sk_pool_open(const sk_pool_config *cfg, sk_pool **out, sk_error *err)
 	if ((rc = sk_spawn_user(cfg->user, &p->drop, &p->uid, &p->gid, err)) != 0)
 		goto fail;
 	p->path = strdup(path);
-	p->w = calloc(p->n, sizeof(*p->w));
+	p->w = calloc(p->cap, sizeof(*p->w));
 	p->envp = sk_spawn_env();
 	p->devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (!p->path || !p->w || !p->envp) {
@@ -242,7 +253,7 @@ int sk_pool_open(const sk_pool_config *cfg, sk_pool **out, sk_error *err)
 		rc = sk_error_sys(err, SK_EIO, "/dev/null");
 		goto fail;
 	}
-	for (unsigned i = 0; i < p->n; i++)
+	for (unsigned i = 0; i < p->cap; i++)
 		p->w[i].sock = -1;
 	p->spare.sock = -1;
 	/* all start at once; then each READY (or, in the background, at its first job) */
@@ -330,6 +341,12 @@ static void spare_take(sk_pool *p, struct worker *w)
 static void release(sk_pool *p, struct worker *w)
 {
 	pthread_mutex_lock(&p->mu);
+	/* a lent slot given back: its worker ends */
+	bool lent = (unsigned)(w - p->w) >= slots(p) && w->pid > 0;
+	pthread_mutex_unlock(&p->mu);
+	if (lent)
+		retire(p, w, NULL, 0);
+	pthread_mutex_lock(&p->mu);
 	w->busy = false;
 	pthread_cond_signal(&p->cv);
 	pthread_mutex_unlock(&p->mu);
@@ -347,7 +364,7 @@ static struct worker *acquire(sk_pool *p, sk_error *err)
 			return NULL;
 		}
 		struct worker *empty = NULL;
-		for (unsigned i = 0; i < p->n; i++) {
+		for (unsigned i = 0, m = slots(p); i < m; i++) {
 			struct worker *w = &p->w[i];
 			if (w->busy)
 				continue;
@@ -435,6 +452,27 @@ static int input_fd(const sk_input *in, bool *own, sk_error *err)
 	return fd;
 }
 
+/* Ends the idle workers of slots no longer lent (see converting) */
+static void shrink(sk_pool *p)
+{
+	for (;;) {
+		struct worker *idle = NULL;
+		pthread_mutex_lock(&p->mu);
+		for (unsigned i = slots(p); i < p->cap && !idle; i++)
+			if (!p->w[i].busy && p->w[i].pid > 0)
+				idle = &p->w[i];
+		if (idle)
+			idle->busy = true;
+		pthread_mutex_unlock(&p->mu);
+		if (!idle)
+			return;
+		retire(p, idle, NULL, 0);
+		pthread_mutex_lock(&p->mu);
+		idle->busy = false;
+		pthread_mutex_unlock(&p->mu);
+	}
+}
+
 /* A CONVERT request of the worker in the middle of job (wire.h): its bytes converted by
  * the job's hook, in this thread, under the job's budget, and the CONVERTED answer sent.
  * Returns NULL when the worker got its answer, else what was wrong: a malformed request
@@ -459,9 +497,18 @@ static const char *convert_for(sk_pool *p, struct worker *w, const sk_engine_job
 		why = SK_REASON_INTERNAL;
 		sk_error_set(&e, rc, "convert: read the request");
 	} else {
+		/* w waits: its slot is lent to the jobs behind it meanwhile */
+		pthread_mutex_lock(&p->mu);
+		p->converting++;
+		pthread_cond_broadcast(&p->cv);
+		pthread_mutex_unlock(&p->mu);
 		rc = job->convert(job->convert_ctx, &req,
 				  sk_buf_len(&in) ? sk_buf_data(&in) : (const uint8_t *)"",
 				  sk_buf_len(&in), &job->budget, &out, &why, &e);
+		pthread_mutex_lock(&p->mu);
+		p->converting--;
+		pthread_mutex_unlock(&p->mu);
+		shrink(p);
 	}
 	sk_buf_free(&in);
 	int ofd = -1;
@@ -767,7 +814,7 @@ size_t sk_pool_pids(sk_pool *p, pid_t *pids, size_t n)
 {
 	size_t k = 0;
 	pthread_mutex_lock(&p->mu);
-	for (unsigned i = 0; i < p->n && k < n; i++)
+	for (unsigned i = 0; i < p->cap && k < n; i++)
 		if (p->w[i].pid > 0 && !p->w[i].starting)
 			pids[k++] = p->w[i].pid;
 	pthread_mutex_unlock(&p->mu);

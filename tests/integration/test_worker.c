@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include <zip.h>
@@ -600,6 +602,80 @@ static int gate_convert(void *ctx, sk_convert *c, const uint8_t *p, size_t n,
 	return sk_buf_add(out, g->reply->data, g->reply->len);
 }
 
+/* A conversion that takes until the test says so: entered is posted when it starts; it
+ * then waits for go (30 s at most: a test that never posts it fails, not hangs) */
+typedef struct slow_office {
+	gate_office g;
+	sem_t entered, go;
+	bool waited;
+} slow_office;
+
+static int slow_convert(void *ctx, sk_convert *c, const uint8_t *p, size_t n,
+			const sk_budget *b, sk_buf *out, sk_reason *reason, sk_error *err)
+{
+	slow_office *s = ctx;
+	sem_post(&s->entered);
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 30;
+	s->waited = sem_timedwait(&s->go, &ts) == 0;
+	return gate_convert(&s->g, c, p, n, b, out, reason, err);
+}
+
+typedef struct slow_job {
+	sk_pool *p;
+	const uint8_t *doc;
+	slow_office *s;
+	run r;
+} slow_job;
+
+static void *slow_job_run(void *arg)
+{
+	slow_job *j = arg;
+	job_conv(j->p, "遅い.doc", j->doc, 4096, slow_convert, j->s, &j->r);
+	return NULL;
+}
+
+/* A job whose worker waits on a conversion lends its slot: in a pool of one worker, a
+ * file behind a slow LibreOffice is sanitised meanwhile (in a worker of its own, which
+ * ends when the conversion is done) */
+static void convert_lends_the_slot(void **state)
+{
+	(void)state;
+	sk_buf docx;
+	mkdocx(&docx);
+	sk_pool *p = open_pool(real_worker, 1, 0);
+	uint8_t *doc = mkdoc(4096);
+	slow_office s = {.g = {.want = doc, .want_n = 4096, .reply = &docx}};
+	assert_int_equal(sem_init(&s.entered, 0, 0), 0);
+	assert_int_equal(sem_init(&s.go, 0, 0), 0);
+	slow_job sj = {.p = p, .doc = doc, .s = &s};
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, slow_job_run, &sj), 0);
+	assert_int_equal(sem_wait(&s.entered), 0);
+	/* the conversion is under way: this one does not wait for it */
+	run r;
+	job(p, "list.csv", CSV, sizeof(CSV) - 1, 60, &r);
+	assert_string_equal(sk_verdict_code(r.res.report.verdict), "sanitized");
+	run_free(&r);
+	pid_t pids[4];
+	assert_int_equal(sk_pool_pids(p, pids, 4), 2);
+	assert_int_equal(sem_post(&s.go), 0);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_true(s.waited);
+	assert_int_equal(sj.r.rc, 0);
+	assert_string_equal(sk_verdict_code(sj.r.res.report.verdict), "sanitized");
+	assert_string_equal(sj.r.res.report.out_ext, "docx");
+	run_free(&sj.r);
+	/* the lent slot's worker has ended: the pool is one worker again */
+	assert_int_equal(sk_pool_pids(p, pids, 4), 1);
+	sem_destroy(&s.entered);
+	sem_destroy(&s.go);
+	free(doc);
+	sk_buf_free(&docx);
+	sk_pool_close(p);
+}
+
 /* A .doc in a worker: the worker sends the bytes to the gate, the gate's hook converts,
  * the worker rebuilds the package; the same result as in process. */
 static void convert_through_the_gate(void **state)
@@ -773,6 +849,7 @@ int main(void)
 		cmocka_unit_test(threads_share_a_pool),
 		cmocka_unit_test(open_errors),
 		cmocka_unit_test(convert_through_the_gate),
+		cmocka_unit_test(convert_lends_the_slot),
 		cmocka_unit_test(malformed_convert),
 		cmocka_unit_test(image_through_the_gate),
 	};
