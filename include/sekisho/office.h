@@ -47,6 +47,8 @@ typedef struct sk_office_config {
 	bool background;           /* return before the workers are ready (as sk_pool) */
 	unsigned pages_per_job;    /* 画像化: a document of more pages is rendered in ranges
 				      of this many pages, in parallel; 0: 4 */
+	bool quiet;                /* no startup line from the workers on stderr (a one-shot
+				      command; a service logs what sandbox each one got) */
 } sk_office_config;
 
 void sk_office_config_default(sk_office_config *cfg);

@@ -28,10 +28,11 @@ struct sk_gate_office;
  * opened only when an item needs one (sk_gate_office, lazy): sets opt's convert hook.
  * Nothing when off (--no-office) or when profile (may be NULL: the policy's flows decide)
  * blocks every legacy family and makes nothing into images.
- * *office (NULL when none) is freed with sk_gate_office_free after the last item. 0, or
+ * *office (NULL when none) is freed with sk_gate_office_free after the last item. quiet:
+ * the workers print no startup line (a one-shot command; the milter logs it). 0, or
  * EXIT_TROUBLE (2) with a message in lang. */
 int cli_office_open(sk_lang lang, bool off, const struct sk_profile *profile, unsigned workers,
-		    struct sk_options *opt, struct sk_gate_office **office);
+		    bool quiet, struct sk_options *opt, struct sk_gate_office **office);
 
 /* Times for people (time.c): the local zone (TZ; without TZ, JST) with the zone written,
  * "2026-12-07 14:46:00 JST" (out: at least 40 bytes). */

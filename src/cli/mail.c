@@ -177,7 +177,7 @@ int cmd_mail(int argc, char **argv)
 	}
 	/* attachments in legacy formats: LibreOffice started only when one needs it */
 	sk_gate_office *office = NULL;
-	if (cli_office_open(lang, no_office, policy ? NULL : fo.profile, 1, &fo, &office)) {
+	if (cli_office_open(lang, no_office, policy ? NULL : fo.profile, 1, true, &fo, &office)) {
 		sk_buf_free(&in);
 		sk_pool_close(pool);
 		cli_state_close(lang, audit, quar);

@@ -222,7 +222,8 @@ int cmd_milter(int argc, char **argv)
 	}
 	/* legacy attachments (doc, xls …) converted by LibreOffice in its own workers */
 	sk_gate_office *office = NULL;
-	if (cli_office_open(lang, no_office, policy ? NULL : fopt.profile, 1, &fopt, &office)) {
+	if (cli_office_open(lang, no_office, policy ? NULL : fopt.profile, 1, false, &fopt,
+			    &office)) {
 		sk_pool_close(pool);
 		cli_state_close(lang, audit, quar);
 		sk_policy_free(pol);

@@ -588,8 +588,8 @@ int cmd_sanitize(int argc, char **argv)
 	}
 	/* legacy formats: LibreOffice started only when an item needs it */
 	sk_gate_office *office = NULL;
-	if (cli_office_open(r.lang, no_office, policy ? NULL : r.opt.profile, pc.workers, &r.opt,
-			    &office)) {
+	if (cli_office_open(r.lang, no_office, policy ? NULL : r.opt.profile, pc.workers, true,
+			    &r.opt, &office)) {
 		sk_pool_close(pool);
 		return EXIT_TROUBLE;
 	}

@@ -137,7 +137,7 @@ int cli_state_close(sk_lang lang, sk_audit *audit, sk_quarantine *quar)
 }
 
 int cli_office_open(sk_lang lang, bool off, const sk_profile *profile, unsigned workers,
-		    sk_options *opt, sk_gate_office **office)
+		    bool quiet, sk_options *opt, sk_gate_office **office)
 {
 	*office = NULL;
 	bool wanted = !off;
@@ -152,6 +152,7 @@ int cli_office_open(sk_lang lang, bool off, const sk_profile *profile, unsigned 
 	sk_office_config oc;
 	sk_office_config_default(&oc);
 	oc.workers = workers; /* a long document's pages (画像化) are spread over them */
+	oc.quiet = quiet;
 	/* the office worker of a build or a test (default: next to this program) */
 	if (getenv("SEKISHO_OFFICE") && *getenv("SEKISHO_OFFICE"))
 		oc.worker = getenv("SEKISHO_OFFICE");

@@ -45,6 +45,7 @@ struct sk_office {
 	uid_t uid;
 	gid_t gid;
 	unsigned max_jobs, start_ms, pages_per_job;
+	bool quiet;
 	uint64_t max_as, max_output;
 	char **envp;
 	int devnull;
@@ -89,6 +90,10 @@ static int start(sk_office *o, struct oworker *w, sk_error *err)
 	argv[k++] = a_as;
 	argv[k++] = (char *)"--fsize";
 	argv[k++] = a_fsize;
+	if (o->quiet) {
+		argv[k++] = (char *)"--log";
+		argv[k++] = (char *)"off";
+	}
 	argv[k] = NULL;
 	pid_t pid;
 	int sock;
@@ -326,6 +331,7 @@ int sk_office_open(const sk_office_config *cfg, sk_office **out, sk_error *err)
 	o->devnull = -1;
 	o->n = cfg->workers ? cfg->workers : 1;
 	o->max_jobs = cfg->max_jobs ? cfg->max_jobs : 200;
+	o->quiet = cfg->quiet;
 	o->max_as = cfg->max_as ? cfg->max_as : 3ull << 30;
 	o->max_output = cfg->max_output ? cfg->max_output : 256ull << 20;
 	o->start_ms = cfg->start_timeout_ms ? cfg->start_timeout_ms : 120000;

@@ -566,6 +566,7 @@ int main(int argc, char **argv)
 	uint64_t fd = UINT64_MAX, uid = 0, gid = 0, as = 3ull << 30, fsize = 256ull << 20;
 	bool have_uid = false, have_gid = false;
 	const char *program = SK_LO_PROGRAM;
+	bool started_line = true; /* --log off: no startup line (a one-shot command) */
 	for (int i = 1; i < argc; i += 2) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		bool ok = v != NULL;
@@ -581,13 +582,18 @@ int main(int argc, char **argv)
 			ok = ok && num(v, UINT64_MAX / 2, &fsize) && fsize >= (1u << 20);
 		else if (!strcmp(a, "--program"))
 			ok = ok && v[0] == '/';
+		else if (!strcmp(a, "--log"))
+			ok = ok && (!strcmp(v, "off") || !strcmp(v, "stderr")) &&
+			     ((started_line = !strcmp(v, "stderr")), true);
 		else
 			ok = false;
 		if (ok && !strcmp(a, "--program"))
 			program = v;
 		if (!ok)
 			return fail("usage: sekisho-office --fd N [--uid N --gid N] [--as BYTES] "
-				    "[--fsize BYTES] [--program DIR] (started by the gate)", NULL);
+				    "[--fsize BYTES] [--program DIR] [--log stderr|off] (started by the "
+				    "gate)",
+				    NULL);
 	}
 	if (fd == UINT64_MAX || have_uid != have_gid)
 		return fail("--fd (and --uid with --gid)", NULL);
@@ -623,7 +629,9 @@ int main(int argc, char **argv)
 	size_t wl = strlen(sb.what);
 	snprintf(sb.what + wl, sizeof(sb.what) - wl, " render=%s", render_ready ? "yes" : "no");
 	if (logfd >= 0) {
-		dprintf(logfd, "sekisho-office[%d]: 起動 / started: %s\n", (int)getpid(), sb.what);
+		if (started_line)
+			dprintf(logfd, "sekisho-office[%d]: 起動 / started: %s\n", (int)getpid(),
+				sb.what);
 		if (!render_ready)
 			dprintf(logfd, "sekisho-office[%d]: 画像化は使えません / 画像化 unavailable: %s\n",
 				(int)getpid(), render_why);

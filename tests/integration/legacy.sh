@@ -52,7 +52,7 @@ lo() {
 }
 
 full=${SK_LEGACY_FULL:-}
-echo "1..17"
+echo "1..18"
 
 # --- Japanese files made by LibreOffice ------------------------------------------------
 mkdir -p src
@@ -110,6 +110,8 @@ check "the xls carries the DDE formula and the external reference" \
 "$sekisho" sanitize -o out --json in/* >res.json 2>err.log
 rc=$?
 check "sekisho sanitize delivers all six (exit $rc)" test "$rc" -le 1
+check "a one-shot command: the office workers print no startup line on stderr" \
+	sh -c '! grep -q "sekisho-office\[" err.log'
 check "each converted to its OOXML type, reported doc→docx … in the report" "$py" - <<'EOF'
 import json, sys
 want = {"doc.doc": ("doc", "docx"), "rtf.rtf": ("rtf", "docx"), "odt.odt": ("odt", "docx"),
