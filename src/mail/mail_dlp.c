@@ -212,7 +212,10 @@ static int leaf(reader *w, GMimePart *p, const char *path, uint32_t depth)
 	if (rc)
 		goto done;
 	GMimeContentType *ct = g_mime_object_get_content_type(obj);
-	if (sk_kind_is_text(t.kind) && g_mime_content_type_is_type(ct, "text", "*")) {
+	/* text labelled text, a message saved as text among it */
+	bool textual = (sk_kind_is_text(t.kind) || t.kind == SK_KIND_MESSAGE) &&
+		       g_mime_content_type_is_type(ct, "text", "*");
+	if (textual) {
 		rc = sk_mail_decode_text(ba->data, ba->len, g_mime_content_type_get_parameter(ct, "charset"),
 					 &text, w->err);
 		why = rc ? SK_REASON_NONE : sk_budget_expand(&w->b, sk_buf_len(&text));
@@ -226,7 +229,7 @@ static int leaf(reader *w, GMimePart *p, const char *path, uint32_t depth)
 	}
 	sk_budget sub;
 	nested(w, depth, &sub);
-	if (sk_kind_is_text(t.kind) && g_mime_content_type_is_type(ct, "text", "*"))
+	if (textual)
 		rc = sk_mail_dlp(w->d, w->kinds, ba->data, ba->len, sk_buf_str(&where), &sub,
 				 w->report, w->err);
 	else
@@ -335,7 +338,7 @@ int sk_mail_dlp(const sk_dlp *d, unsigned kinds, const uint8_t *p, size_t n, con
 		p = sk_buf_data(&one);
 		n = sk_buf_len(&one);
 	}
-	GMimeMessage *m = sk_mail_parse(p, n);
+	GMimeMessage *m = sk_mail_parse(p, n, NULL);
 	sk_buf_free(&one);
 	if (!m)
 		return sk_error_set(err, SK_EFORMAT, "dlp: not a mail message");
