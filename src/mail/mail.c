@@ -1346,7 +1346,12 @@ static int sanitize(const sk_mail_options *o, sk_budget *budget, const uint8_t *
 	sk_hex(sha, SK_SHA256_LEN, r.hex);
 
 	GMimeMessage *m = NULL;
-	if (n > o->max_size)
+	sk_buf one; /* a file's message as GMime reads it whole (sk_mail_as_read) */
+	sk_buf_init(&one, SK_BUF_MAX_DEFAULT);
+	if (o->whole && n <= o->max_size && (rc = sk_mail_as_read(&msg, &n, &one)) != 0)
+		set_fatal(&r, rc, "message");
+	if (r.fatal) {
+	} else if (n > o->max_size)
 		hold(&r, SK_REASON_LIMIT_SIZE, "message too large");
 	else if (header_block_len(msg, n) > o->max_header)
 		hold(&r, SK_REASON_LIMIT_SIZE, "header too large");
@@ -1385,6 +1390,7 @@ static int sanitize(const sk_mail_options *o, sk_budget *budget, const uint8_t *
 	}
 	if (m)
 		g_object_unref(m);
+	sk_buf_free(&one);
 	run_free(&r);
 	sk_report_free(&local);
 	if (budget) { /* the usage goes back to the caller's budget */

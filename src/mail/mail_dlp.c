@@ -79,6 +79,42 @@ bool sk_mail_is_message(const uint8_t *p, size_t n)
 	return fields && (mime || more);
 }
 
+int sk_mail_as_read(const uint8_t **pp, size_t *np, sk_buf *one)
+{
+	const uint8_t *p = *pp;
+	size_t n = p ? *np : 0;
+	size_t skip = n ? mbox_from(p, n) : 0;
+	p = n ? p + skip : (const uint8_t *)"";
+	n -= skip;
+	/* mixed line ends (CRLF and bare LF) made LF: GMime 3.2 takes two bytes off a part
+	 * whose last line ends in a bare LF before a boundary line ending in CRLF, so a base64
+	 * part would lose its last characters — which another mail reader shows */
+	bool crlf = false, lf = false;
+	for (size_t i = 0; i < n && !(crlf && lf); i++)
+		if (p[i] == '\n') {
+			if (i && p[i - 1] == '\r')
+				crlf = true;
+			else
+				lf = true;
+		}
+	if (crlf && lf) {
+		sk_buf_reset(one);
+		int rc = sk_buf_reserve(one, n);
+		for (size_t i = 0, s = 0; !rc && i <= n; i++)
+			if (i == n || (p[i] == '\r' && i + 1 < n && p[i + 1] == '\n')) {
+				rc = sk_buf_add(one, p + s, i - s);
+				s = i + 1;
+			}
+		if (rc)
+			return rc;
+		p = sk_buf_len(one) ? sk_buf_data(one) : (const uint8_t *)"";
+		n = sk_buf_len(one);
+	}
+	*pp = p;
+	*np = n;
+	return 0;
+}
+
 /* ---- reading it ------------------------------------------------------------------------ */
 
 typedef struct reader {
@@ -307,36 +343,12 @@ int sk_mail_dlp(const sk_dlp *d, unsigned kinds, const uint8_t *p, size_t n, con
 	w.b.expanded = w.b.entries = w.b.pixels = 0; /* counted afresh, the same clock */
 	if (!p)
 		n = 0;
-	size_t skip = n ? mbox_from(p, n) : 0;
-	p = n ? p + skip : (const uint8_t *)"";
-	n -= skip;
-	/* mixed line ends (CRLF and bare LF) made LF: GMime 3.2 takes two bytes off a part
-	 * whose last line ends in a bare LF before a boundary line ending in CRLF, so a base64
-	 * part would lose its last characters — which another mail reader shows */
-	bool crlf = false, lf = false;
-	for (size_t i = 0; i < n && !(crlf && lf); i++)
-		if (p[i] == '\n') {
-			if (i && p[i - 1] == '\r')
-				crlf = true;
-			else
-				lf = true;
-		}
 	sk_buf one;
 	sk_buf_init(&one, SK_BUF_MAX_DEFAULT);
-	int rc = 0;
-	if (crlf && lf) {
-		rc = sk_buf_reserve(&one, n);
-		for (size_t i = 0, s = 0; !rc && i <= n; i++)
-			if (i == n || (p[i] == '\r' && i + 1 < n && p[i + 1] == '\n')) {
-				rc = sk_buf_add(&one, p + s, i - s);
-				s = i + 1;
-			}
-		if (rc) {
-			sk_buf_free(&one);
-			return sk_error_set(err, rc, "dlp: message");
-		}
-		p = sk_buf_data(&one);
-		n = sk_buf_len(&one);
+	int rc = sk_mail_as_read(&p, &n, &one);
+	if (rc) {
+		sk_buf_free(&one);
+		return sk_error_set(err, rc, "dlp: message");
 	}
 	GMimeMessage *m = sk_mail_parse(p, n, NULL);
 	sk_buf_free(&one);

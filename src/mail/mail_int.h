@@ -17,6 +17,13 @@
  * NULL when nothing. The caller unrefs the message. */
 GMimeMessage *sk_mail_parse(const uint8_t *msg, size_t n, const char **broken);
 
+/* A message as a file holds it made what GMime reads whole: an mbox "From " line first
+ * skipped; mixed line ends (CRLF and bare LF) made LF — GMime 3.2.13 takes two bytes off a
+ * base64 part whose last line ends in a bare LF before a boundary line ending in CRLF, so
+ * its last characters would be lost. *p, *n are moved to the result (in one, reset first,
+ * when it was rewritten). Returns 0 or SK_ENOMEM/SK_ELIMIT (one's limit). */
+int sk_mail_as_read(const uint8_t **p, size_t *n, sk_buf *one);
+
 /* A whole part's decoded content (transfer encoding undone), or NULL when GMime could not
  * write it out (a part cut short is never taken as whole). Freed with
  * g_byte_array_free(ba, TRUE). */
