@@ -166,7 +166,8 @@ int sk_mail_decode_undeclared(const uint8_t *p, size_t n, const char *hint, sk_b
  * file is plain text to true-type detection): after an optional mbox "From " line it
  * opens with a header block — fields "Name: value" (a name of printable ASCII without
  * ':'), continuation lines starting with a space or a tab — that ends with an empty line
- * and names MIME (MIME-Version, Content-Type or Content-Transfer-Encoding) or holds an
+ * (or, as mail readers take it, with the first line that is no field) and names MIME
+ * (MIME-Version, Content-Type or Content-Transfer-Encoding) or holds an
  * encoded word ("=?"). Only the first SK_MAIL_SNIFF bytes are looked at: a header block
  * still going on there (n > SK_MAIL_SNIFF) is taken as a message; a text of nothing but
  * fields as one when it names MIME. */

@@ -67,7 +67,10 @@ bool sk_mail_is_message(const uint8_t *p, size_t n)
 			while (j < i + len && p[j] > 0x20 && p[j] < 0x7f && p[j] != ':')
 				j++;
 			if (j == i || j == i + len || p[j] != ':')
-				return false; /* not "Name: value" */
+				/* not "Name: value": before any field, no message; after fields, the
+				 * end of the header block, as mail readers take it (the empty line
+				 * missing) */
+				return fields && mime;
 			fields = true;
 			mime = mime || mime_field(p + i, j - i);
 		}

@@ -1523,6 +1523,10 @@ static void dlp_is_message(void **state)
 	assert_true(IS("From someone@example.jp Tue Apr  1 10:00:00 2025\nContent-Type: text/plain\n\nx\n"));
 	assert_true(IS("content-transfer-encoding: base64\n")); /* a header alone, naming MIME */
 	assert_false(IS("From: a@b\nSubject: s\n\nbody\n"));     /* RFC 822 without MIME: text */
+	/* a header block that a line not a field ends (the empty line missing) */
+	assert_true(IS("Subject: s\nContent-Type: multipart/mixed;\n boundary=b\n--b\n\nx\n--b--\n"));
+	assert_true(IS("Subject: s\nMIME-Version: 1.0\n \nbody\n"));
+	assert_false(IS("Subject: s\nTo: t\nbody\n"));
 	assert_false(IS("Content-Type text/plain\n\nx\n"));      /* no colon */
 	assert_false(IS("Content Type: text/plain\n\nx\n"));     /* a space in the name */
 	assert_false(IS(" Content-Type: text/plain\n\nx\n"));    /* a continuation of nothing */
