@@ -13,34 +13,6 @@
 
 /* ---- making inputs ----------------------------------------------------------------------- */
 
-/* A ZIP of the n entries names[i] = data[i] into out (initialised here). */
-static void make_zip(const char *const *names, const char *const *data, int n, sk_buf *out)
-{
-	zip_error_t ze;
-	zip_error_init(&ze);
-	zip_source_t *src = zip_source_buffer_create(NULL, 0, 0, &ze);
-	zip_t *za = zip_open_from_source(src, ZIP_TRUNCATE, &ze);
-	assert_non_null(za);
-	zip_source_keep(src);
-	for (int i = 0; i < n; i++) {
-		zip_source_t *s = zip_source_buffer_create(data[i], strlen(data[i]), 0, &ze);
-		assert_true(zip_file_add(za, names[i], s, ZIP_FL_ENC_UTF_8) >= 0);
-	}
-	assert_int_equal(zip_close(za), 0);
-	zip_source_open(src);
-	zip_source_seek(src, 0, SEEK_END);
-	zip_int64_t zn = zip_source_tell(src);
-	zip_source_seek(src, 0, SEEK_SET);
-	sk_buf_init(out, 0);
-	uint8_t *zb = malloc((size_t)zn);
-	assert_non_null(zb);
-	assert_int_equal(zip_source_read(src, zb, (zip_uint64_t)zn), zn);
-	sk_buf_add(out, zb, (size_t)zn);
-	free(zb);
-	zip_source_close(src);
-	zip_source_free(src);
-}
-
 /* A Word document with a VBA project (a docm). */
 static void make_docm(sk_buf *out)
 {
@@ -63,7 +35,7 @@ static void make_docm(sk_buf *out)
 		"vbaProject\" Target=\"vbaProject.bin\"/></Relationships>",
 		"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1 not really a VBA project, but named one",
 	};
-	make_zip(names, data, 5, out);
+	tu_zip(names, data, 5, out);
 }
 
 static char *b64(const void *p, size_t n)
@@ -357,7 +329,7 @@ static void nested(void **state)
 	make_eml("\n", "a.docm", sk_buf_data(&d), sk_buf_len(&d), &m);
 	const char *names[] = {"dir/m.eml"};
 	const char *data[] = {sk_buf_str(&m)};
-	make_zip(names, data, 1, &z);
+	tu_zip(names, data, 1, &z);
 	tu_run r;
 	tu_process(sk_buf_data(&z), sk_buf_len(&z), "z.zip", NULL, &r);
 	assert_verdict(&r, SK_VERDICT_SANITIZED);

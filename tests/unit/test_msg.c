@@ -1189,29 +1189,9 @@ static void make_docx(const char *para, sk_buf *out)
 		 "<?xml version=\"1.0\"?><w:document xmlns:w=\"http://schemas.openxmlformats.org/"
 		 "wordprocessingml/2006/main\"><w:body><w:p><w:r><w:t>%s</w:t></w:r></w:p></w:body>"
 		 "</w:document>", para);
-	const char *names[] = {"[Content_Types].xml", "_rels/.rels", "word/document.xml"};
-	const char *data[] = {ct, rels, doc};
-	zip_error_t ze;
-	zip_error_init(&ze);
-	zip_source_t *src = zip_source_buffer_create(NULL, 0, 0, &ze);
-	zip_t *za = zip_open_from_source(src, ZIP_TRUNCATE, &ze);
-	zip_source_keep(src);
-	for (int i = 0; i < 3; i++) {
-		zip_source_t *s = zip_source_buffer_create(data[i], strlen(data[i]), 0, &ze);
-		assert_true(zip_file_add(za, names[i], s, ZIP_FL_ENC_UTF_8) >= 0);
-	}
-	assert_int_equal(zip_close(za), 0);
-	zip_source_open(src);
-	zip_source_seek(src, 0, SEEK_END);
-	zip_int64_t zn = zip_source_tell(src);
-	zip_source_seek(src, 0, SEEK_SET);
-	sk_buf_init(out, 0);
-	uint8_t *zb = malloc((size_t)zn);
-	assert_int_equal(zip_source_read(src, zb, (zip_uint64_t)zn), zn);
-	sk_buf_add(out, zb, (size_t)zn);
-	free(zb);
-	zip_source_close(src);
-	zip_source_free(src);
+	const char *const names[] = {"[Content_Types].xml", "_rels/.rels", "word/document.xml"};
+	const char *const data[] = {ct, rels, doc};
+	tu_zip(names, data, 3, out);
 }
 
 /* text in charset (iconv name), base64 lines */
