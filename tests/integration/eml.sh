@@ -10,6 +10,8 @@
 #  4. a .txt that starts "From: " without MIME: still text, delivered as it is;
 #  5. a message cut short: blocked malformed, nothing written, the original in the
 #     quarantine byte for byte (--state);
+#  - a password ZIP attached: the message delivered without it (encrypted-attachment), the
+#    ZIP unlocked from the stored original by `quarantine unlock` and rebuilt;
 #  6. the mail corpus (../shared/corpus/mime, read-only) as files: sekisho ends by itself,
 #     every output a message python parses (the items typed eml) or the input as it was
 #     (typed text), every other item blocked with a reason.
@@ -173,6 +175,58 @@ sha=$(sha256sum cut.eml | cut -c1-64)
 "$sekisho" quarantine --state st --json show "$qid" >q.json 2>&1
 ok $(grep -q '"reason":"malformed"' q.json && cmp -s cut.eml "st/objects/${sha:0:2}/$sha"; echo $?) \
 	"5. the original of cut.eml is in the quarantine ($qid), byte for byte"
+
+# --- a password ZIP attached: held as in mail, unlocked from the stored original -----------------
+printf 'a,b\n1,=1+1\n' >表.csv
+zip -q -P 'pw-Kx9#vq2' ppap.zip 表.csv
+python3 - <<'EOF2'
+from email.mime.application import MIMEApplication
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+m = MIMEMultipart()
+m["From"] = "sender@example.com"
+m["Subject"] = "ppap"
+m.attach(MIMEText("パスワードは別送します。\n", "plain", "utf-8"))
+a = MIMEApplication(open("ppap.zip", "rb").read())
+a.add_header("Content-Disposition", "attachment", filename="資料.zip")
+m.attach(a)
+open("ppap.eml", "wb").write(m.as_bytes())
+EOF2
+"$sekisho" sanitize --json --state st -o out ppap.eml >ppap.json 2>>err.log
+prc=$?
+check_py "PPAP: the message delivered without the ZIP (exit $prc), the ZIP held (encrypted-attachment)" <<'EOF2'
+import email, json
+from email import policy
+j = json.loads(open("ppap.json").read())
+assert j["type"] == "eml" and j["verdict"] == "sanitized", j
+assert [a["where"] for a in j["actions"] if a["what"] == "encrypted-attachment"] == ["資料.zip"], j
+m = email.message_from_binary_file(open("out/ppap.eml", "rb"), policy=policy.default)
+assert list(m.iter_attachments()) == [] and "資料.zip" in m.get_body(("plain",)).get_content()
+EOF2
+cat >u.yaml <<'YAML'
+version: 1
+zones:
+  mynumber: { networks: [192.0.2.0/25], gateway: { interface: sk-myn, address: 192.0.2.1 } }
+  lgwan: { networks: [198.51.100.0/24], gateway: { interface: sk-lgwan, address: 198.51.100.1 } }
+  internet: { networks: [203.0.113.0/24], gateway: { interface: sk-inet, address: 203.0.113.1 } }
+roles:
+  staff: { name: 職員 }
+  security-manager: { name: 情報セキュリティ管理者 }
+YAML
+printf 'Kx9#vq2!Lm7@pz\n' | "$sekisho" user add tanaka --role staff --state st --policy u.yaml >/dev/null 2>&1
+printf 'pw-Kx9#vq2\n' >pw
+pid=$(python3 -c 'import json; print(json.load(open("ppap.json"))["quarantine_id"])')
+"$sekisho" quarantine --state st --json unlock "$pid" --by tanaka -o unlocked.zip --password-file pw \
+	>unlock.json 2>unlock.err
+urc=$?
+check_py "PPAP: quarantine unlock $pid with the password gives the ZIP rebuilt, its CSV neutralised (exit $urc)" <<'EOF2'
+import json, zipfile
+j = json.loads(open("unlock.json").read())
+assert j["status"] == "unlocked" and j["verdict"] == "sanitized", j
+z = zipfile.ZipFile("unlocked.zip")
+assert z.namelist() == ["表.csv"], z.namelist()
+assert z.read("表.csv") == b"a,b\n1,'=1+1\n", z.read("表.csv")
+EOF2
 
 # --- 6. the mail corpus as files --------------------------------------------------------------
 if [ -z "$corpus" ] || [ ! -d "$corpus/mime" ]; then
