@@ -10,6 +10,8 @@
 #  4. a .txt that starts "From: " without MIME: still text, delivered as it is;
 #  5. a message cut short: blocked malformed, nothing written, the original in the
 #     quarantine byte for byte (--state);
+#  - a legacy .doc attached: converted to .docx by the file flow's convert hook (LibreOffice
+#    in the office workers);
 #  - a password ZIP attached: the message delivered without it (encrypted-attachment), the
 #    ZIP unlocked from the stored original by `quarantine unlock` and rebuilt;
 #  6. the mail corpus (../shared/corpus/mime, read-only) as files: sekisho ends by itself,
@@ -227,6 +229,41 @@ z = zipfile.ZipFile("unlocked.zip")
 assert z.namelist() == ["表.csv"], z.namelist()
 assert z.read("表.csv") == b"a,b\n1,'=1+1\n", z.read("表.csv")
 EOF2
+
+# --- a legacy .doc attached: converted by the file flow's convert hook (LibreOffice in the
+# sandboxed office workers), re-attached as .docx ----------------------------------------------
+doc=$corpus/legacy/poi/hpsf_TestGermanWord90.doc
+if [ -z "$corpus" ] || [ ! -f "$doc" ]; then
+	skip "a .doc attached is converted to .docx" "the legacy corpus is not here"
+else
+	python3 - "$doc" <<'EOF2'
+import sys
+from email.mime.application import MIMEApplication
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+m = MIMEMultipart()
+m["From"] = "sender@example.com"
+m["Subject"] = "doc"
+m.attach(MIMEText("旧形式の文書です。\n", "plain", "utf-8"))
+a = MIMEApplication(open(sys.argv[1], "rb").read())
+a.add_header("Content-Disposition", "attachment", filename="old.doc")
+m.attach(a)
+open("doc.eml", "wb").write(m.as_bytes())
+EOF2
+	timeout -s KILL 300 "$sekisho" sanitize --json -o out doc.eml >doc.json 2>>err.log
+	drc=$?
+	check_py "a .doc attached is converted to .docx by the convert hook and re-attached (exit $drc)" <<'EOF2'
+import email, json
+from email import policy
+j = json.loads(open("doc.json").read())
+assert j["type"] == "eml" and j["verdict"] == "sanitized", j
+acts = [(a["action"], a["what"], a["where"], a["detail"]) for a in j["actions"]]
+assert ("converted", "file-type", "old.doc", "doc→docx") in acts, acts
+m = email.message_from_binary_file(open("out/doc.eml", "rb"), policy=policy.default)
+assert [(a.get_filename(), a.get_content_type()) for a in m.iter_attachments()] == \
+    [("old.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document")]
+EOF2
+fi
 
 # --- 6. the mail corpus as files --------------------------------------------------------------
 if [ -z "$corpus" ] || [ ! -d "$corpus/mime" ]; then
