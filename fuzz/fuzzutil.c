@@ -1,6 +1,7 @@
 #include "fuzzutil.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 void fz_options(sk_options *o)
 {
@@ -44,4 +45,27 @@ void fz_run_module(const uint8_t *data, size_t size, sk_kind kind, const char *c
 	sk_input_release(&in);
 	sk_buf_free(&out);
 	sk_report_free(&rep);
+}
+
+void fz_process(const uint8_t *data, size_t size, const char *name)
+{
+	sk_options o;
+	fz_options(&o);
+	sk_buf out;
+	sk_buf_init(&out, 64u << 20);
+	sk_output so;
+	sk_output_buf(&so, &out);
+	sk_item item = {.name = name};
+	sk_input_mem(&item.input, data, size);
+	sk_result res;
+	sk_error err;
+	if (sk_process(&item, &o, &so, &res, &err) != 0)
+		abort(); /* memory output never fails with an I/O error */
+	if (res.report.verdict == SK_VERDICT_BLOCKED && res.report.reason == SK_REASON_NONE)
+		abort();
+	if (res.report.verdict != SK_VERDICT_BLOCKED && res.type.code &&
+	    !strcmp(res.type.code, "eml") && strcmp(res.report.out_ext, "eml") != 0)
+		abort(); /* a message is always delivered rebuilt, as .eml */
+	sk_result_free(&res);
+	sk_buf_free(&out);
 }

@@ -17,4 +17,8 @@ void fz_options(sk_options *o);
 void fz_run_module(const uint8_t *data, size_t size, sk_kind kind, const char *code,
 		   const char *name);
 
+/* The whole path (sk_process) on data named name. Checks that a blocked item has a reason
+ * and that a delivered message (type eml) is delivered rebuilt, as .eml. */
+void fz_process(const uint8_t *data, size_t size, const char *name);
+
 #endif

@@ -173,9 +173,8 @@ int sk_cdr_child(sk_cdr_ctx *parent, const char *name, const void *data, size_t 
 
 struct sk_dlp;
 /* DLP on rebuilt content of type t that will be delivered (the engine's file, a mail
- * attachment): text is scanned as sk_dlp_report does (findings at "WHERE line L:C"), and
- * when it is an Internet message (an .eml file: sk_mail_is_message) read as a message too;
- * a message (type "eml": a .msg rebuilt) is read as a mail reader shows it (mail.h:
+ * attachment): text is scanned as sk_dlp_report does (findings at "WHERE line L:C");
+ * a message (type "eml": an .eml file or a .msg rebuilt) is read as a mail reader shows it (mail.h:
  * sk_mail_dlp — decoded header at "WHERE header line L:C", each part decoded at
  * "WHERE part P NAME line L:C", attachments through this function); an OOXML document
  * (docx, xlsx, pptx) as the text of its parts under word/, xl/, ppt/ (the text of its t

@@ -33,6 +33,7 @@ typedef enum sk_kind {
 	SK_KIND_XML,
 	SK_KIND_ARCHIVE,    /* 7z, rar, gzip, tar, cab, lzh, … (not ZIP) */
 	SK_KIND_EXECUTABLE, /* PE, ELF, Mach-O, MSI, LNK, HTA, scripts, disk images, JAR, APK … */
+	SK_KIND_MESSAGE,    /* an Internet message (RFC 5322/MIME, an .eml file): "eml" */
 	SK_KIND__COUNT
 } sk_kind;
 
@@ -46,7 +47,13 @@ typedef struct sk_type {
 /* Detects the type of in. name may be NULL. Needs the whole input only for ZIP
  * (the central directory); follows an OLE2 file's directory with the compound file
  * reader (cfb.h, lenient: at most 4096 entries and the FAT sectors on their chain);
- * reads at most 64 KiB otherwise. */
+ * reads at most 64 KiB otherwise — up to SK_MAIL_SNIFF (mail.h) when those 64 KiB are
+ * all header fields of a message still going on.
+ * Text that is an Internet message is "eml" (kind SK_KIND_MESSAGE): it opens with a header
+ * block that names MIME or holds an encoded word (mail.h: sk_mail_is_message), or it is
+ * named .eml (the name a mail reader opens it by; a text named .eml is read as a message
+ * whatever its header says). A text whose lines merely look like "Name: value" without
+ * MIME (a note starting "From: ") stays text. */
 int sk_detect(sk_input *in, const char *name, sk_type *out, sk_error *err);
 
 /* The static type whose code is code (every type sk_detect() answers has one), or NULL.
@@ -62,7 +69,8 @@ void sk_name_ext(const char *name, char *ext, size_t extsz);
 /* true for extensions Windows runs or mounts (exe, js, vbs, lnk, iso, hta, ps1, …). */
 bool sk_name_ext_is_executable(const char *ext);
 /* true when the name's extension belongs to another type than t (e.g. a PNG named .pdf).
- * Names without an extension, or whose extension is an alias of t ("jpg"/"jpeg"), match. */
+ * Names without an extension, or whose extension is an alias of t ("jpg"/"jpeg"), match;
+ * so do text and CSV, and text and a message (a mail saved as .txt). */
 bool sk_name_mismatch(const char *name, const sk_type *t);
 
 #endif

@@ -75,6 +75,15 @@ typedef struct sk_mail_options {
 	 * (cdr.h, engine.h: sk_engine_job.convert); NULL: blocked unsupported-* */
 	sk_convert_fn convert;
 	void *convert_ctx;
+	/* the message is an item of the registry (an .eml file: the eml module) at this
+	 * depth: its attachments are at depth + 1 of the item's budget (0 for mail) */
+	uint32_t depth;
+	/* the message must be whole (an .eml file): one GMime finds cut short or broken —
+	 * a multipart without its closing boundary or without parts, a part without header
+	 * or content, an invalid header name, nesting past GMime's limit — is held
+	 * malformed rather than rebuilt from what could be read (false for mail: SMTP
+	 * delivered it whole) */
+	bool whole;
 } sk_mail_options;
 
 #define SK_MAIL_IDS_MAX 33 /* internal domains carried to a worker */
@@ -157,7 +166,8 @@ int sk_mail_decode_undeclared(const uint8_t *p, size_t n, const char *hint, sk_b
  * file is plain text to true-type detection): after an optional mbox "From " line it
  * opens with a header block — fields "Name: value" (a name of printable ASCII without
  * ':'), continuation lines starting with a space or a tab — that ends with an empty line
- * and names MIME (MIME-Version, Content-Type or Content-Transfer-Encoding) or holds an
+ * (or, as mail readers take it, with the first line that is no field) and names MIME
+ * (MIME-Version, Content-Type or Content-Transfer-Encoding) or holds an
  * encoded word ("=?"). Only the first SK_MAIL_SNIFF bytes are looked at: a header block
  * still going on there (n > SK_MAIL_SNIFF) is taken as a message; a text of nothing but
  * fields as one when it names MIME. */

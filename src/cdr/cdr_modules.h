@@ -14,6 +14,9 @@ extern const sk_cdr_module sk_cdr_module_pdf;   /* pdf.c: PDF (qpdf) */
 extern const sk_cdr_module sk_cdr_module_legacy;
 /* msg.c: Outlook .msg rebuilt as a text-only .eml, attachments through the registry */
 extern const sk_cdr_module sk_cdr_module_msg;
+/* eml.c: an Internet message (an .eml file) rebuilt as the mail channel rebuilds one,
+ * attachments through the registry */
+extern const sk_cdr_module sk_cdr_module_eml;
 /* legacy.c: 画像化 of what the profile makes into images (sk_cdr_images): the convert hook
  * renders it (SK_CONVERT_IMAGE), the PDF module rebuilds the result */
 extern const sk_cdr_module sk_cdr_module_render;

@@ -6,13 +6,12 @@
  * under word/, xl/ or ppt/ (no relationships), the text of its `t` elements (w:t, a:t, the
  * shared strings' t), a line break after each paragraph (`p`), shared string (`si`) and
  * break (`br`, `cr`), a tab for `tab` and after a table cell (`tc`). Each part is one
- * scan; its findings are placed "WHERE PART line L:C". A message (a .msg rebuilt as .eml;
- * text that is an Internet message, besides its scan as text) is read by the mail module
- * as a mail reader shows it (mail.h: sk_mail_dlp), which hands each attachment back here.
+ * scan; its findings are placed "WHERE PART line L:C". A message (an .eml file rebuilt, a
+ * .msg rebuilt as .eml: type "eml") is read by the mail module as a mail reader shows it
+ * (mail.h: sk_mail_dlp), which hands each attachment back here.
  * Anything else is noted "dlp-unscanned". The rebuilt document is read again under a
  * fresh copy of the item's limits (its clock shared): a limit hit while reading it is
  * SK_ELIMIT, like text over the DLP size limit. */
-#include <stdlib.h>
 #include <string.h>
 
 #include <libxml/tree.h>
@@ -171,37 +170,13 @@ static int read_whole(whole_fn fn, const sk_dlp *d, unsigned kinds, const sk_inp
 	return rc;
 }
 
-/* Whether text in is an Internet message (sk_mail_is_message on its first bytes). */
-static int text_is_message(const sk_input *in, bool *yes, sk_error *err)
-{
-	*yes = false;
-	size_t want = in->size > SK_MAIL_SNIFF ? SK_MAIL_SNIFF + 1 : (size_t)in->size, got = 0;
-	uint8_t *h = malloc(want ? want : 1);
-	if (!h)
-		return sk_error_set(err, SK_ENOMEM, "dlp: message");
-	int rc = sk_input_pread(in, 0, h, want, &got, err);
-	if (rc == 0)
-		*yes = sk_mail_is_message(h, got);
-	free(h);
-	return rc;
-}
-
 int sk_cdr_dlp(const sk_dlp *d, unsigned kinds, const sk_type *t, const sk_input *in,
 	       const char *where, const sk_budget *limits, sk_report *report, sk_error *err)
 {
-	if (t->code && !strcmp(t->code, "eml")) /* a .msg rebuilt as a message */
+	if (t->kind == SK_KIND_MESSAGE) /* an .eml file rebuilt, a .msg rebuilt as .eml */
 		return read_whole(sk_mail_dlp, d, kinds, in, where, limits, report, err);
-	if (sk_kind_is_text(t->kind)) {
-		/* as a text editor shows it; then, when it is a message (an .eml file), as a
-		 * mail reader shows it too */
-		bool msg = false;
-		int rc = sk_dlp_report(d, kinds, in, where, report, err);
-		if (rc == 0)
-			rc = text_is_message(in, &msg, err);
-		if (rc == 0 && msg)
-			rc = read_whole(sk_mail_dlp, d, kinds, in, where, limits, report, err);
-		return rc;
-	}
+	if (sk_kind_is_text(t->kind))
+		return sk_dlp_report(d, kinds, in, where, report, err);
 	if (!ooxml_document(t))
 		return sk_report_add(report, SK_ACTION_NOTED, "dlp-unscanned", where ? where : "",
 				     t->code, 1);

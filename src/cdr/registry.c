@@ -65,6 +65,7 @@ const sk_profile *sk_profile_default(void)
 static const sk_cdr_module *const modules[] = {
 	&sk_cdr_module_legacy, /* first: xlsb is an OOXML ZIP, Office 2003 XML is XML */
 	&sk_cdr_module_msg,
+	&sk_cdr_module_eml,
 	&sk_cdr_module_text,
 	&sk_cdr_module_image,
 	&sk_cdr_module_ooxml, /* before zip: an OOXML package is a ZIP too */

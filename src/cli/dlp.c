@@ -28,8 +28,7 @@ static void usage(sk_lang lang)
 
 static bool text_kind(sk_kind k)
 {
-	return k == SK_KIND_TEXT || k == SK_KIND_CSV || k == SK_KIND_HTML || k == SK_KIND_XML ||
-	       k == SK_KIND_SVG;
+	return sk_kind_is_text(k) || k == SK_KIND_MESSAGE; /* an .eml file as its bytes are */
 }
 
 static int scan_one(const sk_dlp *d, const char *path, bool json, sk_lang lang)

@@ -1,6 +1,7 @@
 /* True-type detection by content. See include/sekisho/detect.h. */
 #include "sekisho/cfb.h"
 #include "sekisho/detect.h"
+#include "sekisho/mail.h"
 #include "sekisho/name.h"
 #include "sekisho/zipio.h"
 
@@ -79,10 +80,10 @@ static const sk_type types[] = {
 	{SK_KIND_ARCHIVE, "cab", "application/vnd.ms-cab-compressed", "cab"},
 	{SK_KIND_ARCHIVE, "tar", "application/x-tar", "tar"},
 	{SK_KIND_ARCHIVE, "lzh", "application/x-lzh-compressed", "lzh"},
-	/* never detected (an .eml file is text): the type of a message the mail engine rebuilt
-	 * (sk_mail_sanitize) and of a .msg the msg module rebuilt (its out_ext), which DLP
-	 * reads as a message (sk_cdr_dlp) */
-	{SK_KIND_UNKNOWN, "eml", "message/rfc822", "eml"},
+	/* an Internet message: an .eml file (rebuilt by the eml module), the type of a message
+	 * the mail engine rebuilt (sk_mail_sanitize) and of a .msg the msg module rebuilt (its
+	 * out_ext); DLP reads it as a message (sk_cdr_dlp) */
+	{SK_KIND_MESSAGE, "eml", "message/rfc822", "eml"},
 };
 
 bool sk_kind_is_text(sk_kind k)
@@ -425,7 +426,35 @@ static bool looks_csv(const uint8_t *h, size_t n)
 	return false;
 }
 
-static void detect_text(const uint8_t *h, size_t n, const char *name, sk_type *t)
+/* Whether the text in, whose first n bytes are h, is an Internet message: sk_mail_is_message
+ * on its first SK_MAIL_SNIFF bytes (read further than the head only when the head is all
+ * header fields and the input goes on), or a text named .eml. */
+static bool is_message(sk_input *in, const uint8_t *h, size_t n, const char *ext)
+{
+	if (!strcmp(ext, "eml"))
+		return true;
+	if (in->size <= n || n < HEAD_MAX)
+		return sk_mail_is_message(h, n);
+	/* the head is full: a header block still going on at its end is looked at further */
+	size_t i = 0;
+	if (n >= 5 && !memcmp(h, "From ", 5)) {
+		const uint8_t *nl = memchr(h, '\n', n);
+		i = nl ? (size_t)(nl - h) + 1 : n;
+	}
+	for (; i < n; i++) /* a blank line ends the block within the head */
+		if (h[i] == '\n' && i + 1 < n &&
+		    (h[i + 1] == '\n' || (h[i + 1] == '\r' && i + 2 < n && h[i + 2] == '\n')))
+			return sk_mail_is_message(h, n);
+	size_t want = in->size > SK_MAIL_SNIFF ? SK_MAIL_SNIFF + 1 : (size_t)in->size, got = 0;
+	uint8_t *b = malloc(want);
+	if (!b)
+		return true; /* read as a message: the mail module meets the same shortage */
+	bool yes = sk_input_pread(in, 0, b, want, &got, NULL) != 0 || sk_mail_is_message(b, got);
+	free(b);
+	return yes;
+}
+
+static void detect_text(sk_input *in, const uint8_t *h, size_t n, const char *name, sk_type *t)
 {
 	size_t s = text_start(h, n);
 	const uint8_t *b = h + s;
@@ -457,6 +486,13 @@ static void detect_text(const uint8_t *h, size_t n, const char *name, sk_type *t
 		set(t, "hta");
 		return;
 	}
+	/* before XML, HTML and CSV: a message's parts may hold any of them */
+	char ext[32];
+	sk_name_ext(name ? name : "", ext, sizeof(ext));
+	if (is_message(in, h, n, ext)) {
+		set(t, "eml");
+		return;
+	}
 	if (contains_ci(b, bn, 1024, "<?xml") || contains_ci(b, bn, 256, "<svg")) {
 		/* Office 2003 XML: the processing instruction Office opens it by, or the root */
 		if (contains_ci(b, bn, 4096, "progid=\"Word.Document\"") ||
@@ -478,8 +514,6 @@ static void detect_text(const uint8_t *h, size_t n, const char *name, sk_type *t
 		set(t, "html");
 		return;
 	}
-	char ext[32];
-	sk_name_ext(name ? name : "", ext, sizeof(ext));
 	if (!strcmp(ext, "csv") || !strcmp(ext, "tsv") || !strcmp(ext, "tab") || looks_csv(h, n))
 		set(t, "csv");
 	else
@@ -578,7 +612,7 @@ int sk_detect(sk_input *in, const char *name, sk_type *t, sk_error *err)
 	} else if (n > 7 && h[2] == '-' && h[3] == 'l' && (h[4] == 'h' || h[4] == 'z') && h[6] == '-') {
 		set(t, "lzh");
 	} else if (looks_text(h, n)) {
-		detect_text(h, n, name, t);
+		detect_text(in, h, n, name, t);
 	}
 	free(h);
 	return 0;
@@ -661,7 +695,7 @@ static const struct ext_kind ext_kinds[] = {
 	{"html", SK_KIND_HTML}, {"htm", SK_KIND_HTML}, {"svg", SK_KIND_SVG},
 	{"xml", SK_KIND_XML}, {"7z", SK_KIND_ARCHIVE}, {"rar", SK_KIND_ARCHIVE},
 	{"gz", SK_KIND_ARCHIVE}, {"tgz", SK_KIND_ARCHIVE}, {"lzh", SK_KIND_ARCHIVE},
-	{"cab", SK_KIND_ARCHIVE}, {"tar", SK_KIND_ARCHIVE},
+	{"cab", SK_KIND_ARCHIVE}, {"tar", SK_KIND_ARCHIVE}, {"eml", SK_KIND_MESSAGE},
 };
 
 static bool same_family(sk_kind a, sk_kind b)
@@ -669,6 +703,9 @@ static bool same_family(sk_kind a, sk_kind b)
 	if (a == b)
 		return true;
 	if ((a == SK_KIND_TEXT || a == SK_KIND_CSV) && (b == SK_KIND_TEXT || b == SK_KIND_CSV))
+		return true;
+	/* a message is text: a mail saved as .txt, a note named .eml */
+	if ((a == SK_KIND_TEXT && b == SK_KIND_MESSAGE) || (a == SK_KIND_MESSAGE && b == SK_KIND_TEXT))
 		return true;
 	/* OOXML/ODF are ZIPs and ZIPs are often renamed; a docx named .zip is no lie */
 	if ((a == SK_KIND_ZIP && (b == SK_KIND_OOXML || b == SK_KIND_ODF)) ||

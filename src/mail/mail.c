@@ -1222,7 +1222,31 @@ int sk_mail_notice_held(const sk_mail_options *o, sk_reason reason, const char *
 	return rc;
 }
 
-GMimeMessage *sk_mail_parse(const uint8_t *msg, size_t n)
+/* What GMime reports that makes a message not whole (sk_mail_parse's broken): a part cut
+ * short or dropped, or a structure readers may take two ways. */
+static void parse_warning(gint64 offset, GMimeParserWarning code, const gchar *item, gpointer ud)
+{
+	(void)offset;
+	(void)item;
+	const char **broken = ud;
+	const char *what = NULL;
+	switch (code) {
+	case GMIME_WARN_TRUNCATED_MESSAGE: what = "message cut short"; break;
+	case GMIME_WARN_MALFORMED_MESSAGE: what = "malformed message"; break;
+	case GMIME_WARN_MALFORMED_MULTIPART: what = "multipart without parts"; break;
+	case GMIME_CRIT_INVALID_HEADER_NAME: what = "invalid header name"; break;
+	case GMIME_CRIT_CONFLICTING_HEADER: what = "conflicting headers"; break;
+	case GMIME_CRIT_CONFLICTING_PARAMETER: what = "conflicting header parameters"; break;
+	case GMIME_CRIT_MULTIPART_WITHOUT_BOUNDARY: what = "multipart without boundary"; break;
+	case GMIME_CRIT_NESTING_OVERFLOW: what = "MIME nesting overflow"; break;
+	case GMIME_CRIT_PART_WITHOUT_HEADERS_OR_CONTENT: what = "part without header or content"; break;
+	default: break;
+	}
+	if (what && !*broken)
+		*broken = what;
+}
+
+GMimeMessage *sk_mail_parse(const uint8_t *msg, size_t n, const char **broken)
 {
 	sk_mail_init();
 	GMimeStream *st = g_mime_stream_mem_new_with_buffer((const char *)(msg ? msg : (const uint8_t *)""), n);
@@ -1232,6 +1256,10 @@ GMimeMessage *sk_mail_parse(const uint8_t *msg, size_t n)
 	g_mime_parser_options_set_parameter_compliance_mode(po, GMIME_RFC_COMPLIANCE_LOOSE);
 	const char *fb[] = {"UTF-8", "CP932", "EUC-JP", "ISO-8859-1", NULL};
 	g_mime_parser_options_set_fallback_charsets(po, fb);
+	if (broken) {
+		*broken = NULL;
+		g_mime_parser_options_set_warning_callback(po, parse_warning, broken);
+	}
 	GMimeMessage *m = g_mime_parser_construct_message(p, po);
 	g_mime_parser_options_free(po);
 	g_object_unref(p);
@@ -1309,7 +1337,7 @@ static int sanitize(const sk_mail_options *o, sk_budget *budget, const uint8_t *
 		sk_budget_start(&r.budget);
 	r.cctx = (sk_cdr_ctx){.budget = &r.budget, .report = r.report,
 			      .profile = o->file_profile ? o->file_profile : sk_profile_default(),
-			      .depth = 0, .where = "", .name = NULL,
+			      .depth = o->depth, .where = "", .name = NULL,
 			      .convert = o->convert, .convert_ctx = o->convert_ctx};
 	sk_buf_init(&r.body, SK_BUF_MAX_DEFAULT);
 	sk_buf_init(&r.list, 1 << 20);
@@ -1318,14 +1346,22 @@ static int sanitize(const sk_mail_options *o, sk_budget *budget, const uint8_t *
 	sk_hex(sha, SK_SHA256_LEN, r.hex);
 
 	GMimeMessage *m = NULL;
-	if (n > o->max_size)
+	sk_buf one; /* a file's message as GMime reads it whole (sk_mail_as_read) */
+	sk_buf_init(&one, SK_BUF_MAX_DEFAULT);
+	if (o->whole && n <= o->max_size && (rc = sk_mail_as_read(&msg, &n, &one)) != 0)
+		set_fatal(&r, rc, "message");
+	if (r.fatal) {
+	} else if (n > o->max_size)
 		hold(&r, SK_REASON_LIMIT_SIZE, "message too large");
 	else if (header_block_len(msg, n) > o->max_header)
 		hold(&r, SK_REASON_LIMIT_SIZE, "header too large");
 	else {
-		m = sk_mail_parse(msg, n);
+		const char *broken = NULL;
+		m = sk_mail_parse(msg, n, o->whole ? &broken : NULL);
 		if (!m)
 			hold(&r, SK_REASON_MALFORMED, "not a mail message");
+		else if (broken)
+			hold(&r, SK_REASON_MALFORMED, broken);
 		else if (!g_mime_message_get_mime_part(m))
 			hold(&r, SK_REASON_MALFORMED, "no body");
 	}
@@ -1354,6 +1390,7 @@ static int sanitize(const sk_mail_options *o, sk_budget *budget, const uint8_t *
 	}
 	if (m)
 		g_object_unref(m);
+	sk_buf_free(&one);
 	run_free(&r);
 	sk_report_free(&local);
 	if (budget) { /* the usage goes back to the caller's budget */

@@ -67,7 +67,10 @@ bool sk_mail_is_message(const uint8_t *p, size_t n)
 			while (j < i + len && p[j] > 0x20 && p[j] < 0x7f && p[j] != ':')
 				j++;
 			if (j == i || j == i + len || p[j] != ':')
-				return false; /* not "Name: value" */
+				/* not "Name: value": before any field, no message; after fields, the
+				 * end of the header block, as mail readers take it (the empty line
+				 * missing) */
+				return fields && mime;
 			fields = true;
 			mime = mime || mime_field(p + i, j - i);
 		}
@@ -77,6 +80,42 @@ bool sk_mail_is_message(const uint8_t *p, size_t n)
 	/* no blank line in what was looked at: a header block longer than the look is read
 	 * as one; a text of nothing but fields only when it names MIME */
 	return fields && (mime || more);
+}
+
+int sk_mail_as_read(const uint8_t **pp, size_t *np, sk_buf *one)
+{
+	const uint8_t *p = *pp;
+	size_t n = p ? *np : 0;
+	size_t skip = n ? mbox_from(p, n) : 0;
+	p = n ? p + skip : (const uint8_t *)"";
+	n -= skip;
+	/* mixed line ends (CRLF and bare LF) made LF: GMime 3.2 takes two bytes off a part
+	 * whose last line ends in a bare LF before a boundary line ending in CRLF, so a base64
+	 * part would lose its last characters — which another mail reader shows */
+	bool crlf = false, lf = false;
+	for (size_t i = 0; i < n && !(crlf && lf); i++)
+		if (p[i] == '\n') {
+			if (i && p[i - 1] == '\r')
+				crlf = true;
+			else
+				lf = true;
+		}
+	if (crlf && lf) {
+		sk_buf_reset(one);
+		int rc = sk_buf_reserve(one, n);
+		for (size_t i = 0, s = 0; !rc && i <= n; i++)
+			if (i == n || (p[i] == '\r' && i + 1 < n && p[i + 1] == '\n')) {
+				rc = sk_buf_add(one, p + s, i - s);
+				s = i + 1;
+			}
+		if (rc)
+			return rc;
+		p = sk_buf_len(one) ? sk_buf_data(one) : (const uint8_t *)"";
+		n = sk_buf_len(one);
+	}
+	*pp = p;
+	*np = n;
+	return 0;
 }
 
 /* ---- reading it ------------------------------------------------------------------------ */
@@ -212,7 +251,10 @@ static int leaf(reader *w, GMimePart *p, const char *path, uint32_t depth)
 	if (rc)
 		goto done;
 	GMimeContentType *ct = g_mime_object_get_content_type(obj);
-	if (sk_kind_is_text(t.kind) && g_mime_content_type_is_type(ct, "text", "*")) {
+	/* text labelled text, a message saved as text among it */
+	bool textual = (sk_kind_is_text(t.kind) || t.kind == SK_KIND_MESSAGE) &&
+		       g_mime_content_type_is_type(ct, "text", "*");
+	if (textual) {
 		rc = sk_mail_decode_text(ba->data, ba->len, g_mime_content_type_get_parameter(ct, "charset"),
 					 &text, w->err);
 		why = rc ? SK_REASON_NONE : sk_budget_expand(&w->b, sk_buf_len(&text));
@@ -226,7 +268,7 @@ static int leaf(reader *w, GMimePart *p, const char *path, uint32_t depth)
 	}
 	sk_budget sub;
 	nested(w, depth, &sub);
-	if (sk_kind_is_text(t.kind) && g_mime_content_type_is_type(ct, "text", "*"))
+	if (textual)
 		rc = sk_mail_dlp(w->d, w->kinds, ba->data, ba->len, sk_buf_str(&where), &sub,
 				 w->report, w->err);
 	else
@@ -304,38 +346,14 @@ int sk_mail_dlp(const sk_dlp *d, unsigned kinds, const uint8_t *p, size_t n, con
 	w.b.expanded = w.b.entries = w.b.pixels = 0; /* counted afresh, the same clock */
 	if (!p)
 		n = 0;
-	size_t skip = n ? mbox_from(p, n) : 0;
-	p = n ? p + skip : (const uint8_t *)"";
-	n -= skip;
-	/* mixed line ends (CRLF and bare LF) made LF: GMime 3.2 takes two bytes off a part
-	 * whose last line ends in a bare LF before a boundary line ending in CRLF, so a base64
-	 * part would lose its last characters — which another mail reader shows */
-	bool crlf = false, lf = false;
-	for (size_t i = 0; i < n && !(crlf && lf); i++)
-		if (p[i] == '\n') {
-			if (i && p[i - 1] == '\r')
-				crlf = true;
-			else
-				lf = true;
-		}
 	sk_buf one;
 	sk_buf_init(&one, SK_BUF_MAX_DEFAULT);
-	int rc = 0;
-	if (crlf && lf) {
-		rc = sk_buf_reserve(&one, n);
-		for (size_t i = 0, s = 0; !rc && i <= n; i++)
-			if (i == n || (p[i] == '\r' && i + 1 < n && p[i + 1] == '\n')) {
-				rc = sk_buf_add(&one, p + s, i - s);
-				s = i + 1;
-			}
-		if (rc) {
-			sk_buf_free(&one);
-			return sk_error_set(err, rc, "dlp: message");
-		}
-		p = sk_buf_data(&one);
-		n = sk_buf_len(&one);
+	int rc = sk_mail_as_read(&p, &n, &one);
+	if (rc) {
+		sk_buf_free(&one);
+		return sk_error_set(err, rc, "dlp: message");
 	}
-	GMimeMessage *m = sk_mail_parse(p, n);
+	GMimeMessage *m = sk_mail_parse(p, n, NULL);
 	sk_buf_free(&one);
 	if (!m)
 		return sk_error_set(err, SK_EFORMAT, "dlp: not a mail message");

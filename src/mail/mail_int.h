@@ -12,8 +12,17 @@
 
 /* msg[0..n) parsed by GMime the one way sekisho reads mail (loose RFC 2047 and parameter
  * rules, fallback charsets UTF-8, CP932, EUC-JP, ISO-8859-1); NULL when GMime makes no
- * message of it. The caller unrefs the message. */
-GMimeMessage *sk_mail_parse(const uint8_t *msg, size_t n);
+ * message of it. broken (may be NULL) gets what GMime reported that makes the message not
+ * whole (cut short, a part dropped or readable two ways: mail.h sk_mail_options.whole),
+ * NULL when nothing. The caller unrefs the message. */
+GMimeMessage *sk_mail_parse(const uint8_t *msg, size_t n, const char **broken);
+
+/* A message as a file holds it made what GMime reads whole: an mbox "From " line first
+ * skipped; mixed line ends (CRLF and bare LF) made LF — GMime 3.2.13 takes two bytes off a
+ * base64 part whose last line ends in a bare LF before a boundary line ending in CRLF, so
+ * its last characters would be lost. *p, *n are moved to the result (in one, reset first,
+ * when it was rewritten). Returns 0 or SK_ENOMEM/SK_ELIMIT (one's limit). */
+int sk_mail_as_read(const uint8_t **p, size_t *n, sk_buf *one);
 
 /* A whole part's decoded content (transfer encoding undone), or NULL when GMime could not
  * write it out (a part cut short is never taken as whole). Freed with

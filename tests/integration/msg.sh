@@ -11,7 +11,7 @@
 #  - DLP on what is delivered, with a policy (lgwan → internet, dlp mynumber: block): a .msg
 #    whose body holds a 個人番号 is blocked dlp (the finding at its part of the .eml, the
 #    original in quarantine, nothing written), the same .msg without it delivered as .eml;
-#    .eml files (plain text to detection) with the number in a base64 ISO-2022-JP or
+#    .eml files (type eml, rebuilt as mail) with the number in a base64 ISO-2022-JP or
 #    Shift_JIS part blocked, without it delivered; the number in no output;
 #  - Apache POI's .msg files (../shared/corpus/legacy/poi, skipped when absent): each
 #    delivered or blocked with a reason; every .eml parses without defects; subject and
@@ -232,12 +232,14 @@ check "DLP: .eml files with the number in a base64 ISO-2022-JP / Shift_JIS part 
 import json
 for name in ("num-jis.eml", "num-sjis.eml"):
     j = json.loads(open(name + ".res").read())
-    assert j["type"] == "text" and j["verdict"] == "blocked" and j["reason"] == "dlp", j
+    assert j["type"] == "eml" and j["verdict"] == "blocked" and j["reason"] == "dlp", j
+    # found in the body of the message as rebuilt (the notice's lines come first)
     found = [a for a in j["actions"] if a["what"] == "mynumber"]
-    assert [a["where"] for a in found] == ["part 1 line 2:7"], found
+    assert len(found) == 1 and found[0]["where"].startswith("part 1 line "), found
+    assert found[0]["where"].endswith(":7") and found[0]["where"] != "part 1 line 2:7", found
     assert j["output"] is None, j
 j = json.loads(open("clean-jis.eml.res").read())
-assert j["verdict"] == "clean" and j["output"] == "dout/clean-jis.eml", j
+assert j["type"] == "eml" and j["verdict"] == "sanitized" and j["output"] == "dout/clean-jis.eml", j
 EOF
 nums=0
 for f in *.res *.err dout/*; do

@@ -2,7 +2,9 @@
 #include "sekisho/dlp.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <zip.h>
 
 void tu_process(const void *data, size_t n, const char *name, const sk_options *opt, tu_run *r)
 {
@@ -122,4 +124,31 @@ sk_dlp *tu_dlp(void)
 	if (sk_dlp_new(&c, &d, &err))
 		fail_msg("sk_dlp_new: %s", err.msg);
 	return d;
+}
+
+void tu_zip(const char *const *names, const char *const *data, int n, sk_buf *out)
+{
+	zip_error_t ze;
+	zip_error_init(&ze);
+	zip_source_t *src = zip_source_buffer_create(NULL, 0, 0, &ze);
+	zip_t *za = zip_open_from_source(src, ZIP_TRUNCATE, &ze);
+	assert_non_null(za);
+	zip_source_keep(src);
+	for (int i = 0; i < n; i++) {
+		zip_source_t *s = zip_source_buffer_create(data[i], strlen(data[i]), 0, &ze);
+		assert_true(zip_file_add(za, names[i], s, ZIP_FL_ENC_UTF_8) >= 0);
+	}
+	assert_int_equal(zip_close(za), 0);
+	zip_source_open(src);
+	zip_source_seek(src, 0, SEEK_END);
+	zip_int64_t zn = zip_source_tell(src);
+	zip_source_seek(src, 0, SEEK_SET);
+	sk_buf_init(out, 0);
+	uint8_t *zb = malloc((size_t)zn);
+	assert_non_null(zb);
+	assert_int_equal(zip_source_read(src, zb, (zip_uint64_t)zn), zn);
+	sk_buf_add(out, zb, (size_t)zn);
+	free(zb);
+	zip_source_close(src);
+	zip_source_free(src);
 }

@@ -43,6 +43,9 @@ const char *tu_src(const char *rel);
  * made); freed with sk_dlp_free. */
 struct sk_dlp;
 struct sk_dlp *tu_dlp(void);
+/* A ZIP of the n entries names[i] = data[i] (NUL-terminated) into out (initialised
+ * here; fails the test when libzip cannot make it). */
+void tu_zip(const char *const *names, const char *const *data, int n, sk_buf *out);
 /* Reads a whole file into b (fails the test when it cannot). */
 void tu_read(const char *path, sk_buf *b);
 
