@@ -214,6 +214,7 @@ int main(int argc, char **argv)
 		sk_pool_config pc;
 		sk_pool_config_default(&pc);
 		pc.workers = 1;
+		pc.colocate = true; /* one thread, one item at a time (as `sekisho mail`) */
 		/* the worker of this build: bench/../sekisho-worker */
 		static char wpath[4096];
 		ssize_t l = readlink("/proc/self/exe", wpath, sizeof(wpath) - 32);

@@ -45,6 +45,7 @@ static void config(sk_pool_config *pc)
 {
 	sk_pool_config_default(pc);
 	pc->workers = 1;
+	pc->colocate = true; /* one thread, one item at a time (as `sekisho sanitize`) */
 	pc->max_jobs = 1u << 30; /* the steady state: no replacement during the run */
 	pc->max_cpu = 1u << 20;
 	/* the worker of this build: bench/../sekisho-worker */

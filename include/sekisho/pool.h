@@ -36,6 +36,12 @@ typedef struct sk_pool_config {
 	 * ready (they initialise while the caller does other work): sk_pool_ready() waits,
 	 * or each worker's first job does. */
 	bool background;
+	/* The caller hands over one item at a time and waits (a one-shot command): the worker
+	 * that runs a job is moved to the CPU of the thread that sent it. The two take turns,
+	 * and waking a process on another, idle CPU costs more than a small job itself (on a
+	 * virtual machine most of all); a pool used by several threads at once leaves the
+	 * placement to the kernel. */
+	bool colocate;
 } sk_pool_config;
 
 void sk_pool_config_default(sk_pool_config *cfg);

@@ -164,6 +164,7 @@ int cmd_mail(int argc, char **argv)
 		sk_pool_config pc;
 		sk_pool_config_default(&pc);
 		pc.workers = 1;
+		pc.colocate = true; /* one message, this thread waits */
 		sk_error perr;
 		sk_error_clear(&perr);
 		if (sk_pool_open(&pc, &pool, &perr) != 0) {

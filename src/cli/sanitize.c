@@ -558,7 +558,8 @@ int cmd_sanitize(int argc, char **argv)
 	}
 	sk_pool_config pc;
 	sk_pool_config_default(&pc);
-	pc.workers = 1; /* one file at a time */
+	pc.workers = 1; /* one file at a time: the worker on this thread's CPU */
+	pc.colocate = true;
 	if (workers) {
 		char *end = NULL;
 		unsigned long n = strtoul(workers, &end, 10);
@@ -569,6 +570,7 @@ int cmd_sanitize(int argc, char **argv)
 			return EXIT_TROUBLE;
 		}
 		pc.workers = (unsigned)n;
+		pc.colocate = n == 1;
 	}
 	/* the worker executable of a build or a test (default: next to this program) */
 	if (getenv("SEKISHO_WORKER") && *getenv("SEKISHO_WORKER"))

@@ -233,6 +233,7 @@ int cmd_quarantine_unlock(int argc, char **argv)
 	sk_pool_config pc;
 	sk_pool_config_default(&pc);
 	pc.workers = 1;
+	pc.colocate = true;
 	if (getenv("SEKISHO_WORKER") && *getenv("SEKISHO_WORKER"))
 		pc.worker = getenv("SEKISHO_WORKER");
 	if (sk_pool_open(&pc, &pool, &err) != 0) {

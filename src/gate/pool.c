@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <pwd.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,7 @@ struct worker {
 	unsigned jobs;
 	bool busy;     /* held by a thread (running a job, or being started) */
 	bool starting; /* exec'd, its READY not read yet (finish() reads it) */
+	int cpu;       /* colocate: the CPU it was moved to; -1: none yet */
 };
 
 struct sk_pool {
@@ -43,7 +45,7 @@ struct sk_pool {
 	 * more, [n, cap)); a lent slot's worker ends once it is idle again */
 	unsigned converting;
 	char *path;
-	bool drop;
+	bool drop, colocate;
 	uid_t uid;
 	gid_t gid;
 	unsigned max_jobs, start_ms;
@@ -143,6 +145,7 @@ static int spawn_start(sk_pool *p, struct worker *w, sk_error *err)
 	pthread_mutex_unlock(&p->mu);
 	w->sock = sock;
 	w->jobs = 0;
+	w->cpu = -1;
 	return 0;
 }
 
@@ -232,6 +235,7 @@ int sk_pool_open(const sk_pool_config *cfg, sk_pool **out, sk_error *err)
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	p->n = cfg->workers ? cfg->workers : cores > 0 ? (unsigned)cores : 1;
 	p->cap = p->n * 2;
+	p->colocate = cfg->colocate;
 	p->max_jobs = cfg->max_jobs ? cfg->max_jobs : 500;
 	p->max_as = cfg->max_as ? cfg->max_as : 1ull << 30;
 	p->max_cpu = cfg->max_cpu ? cfg->max_cpu : 1200;
@@ -331,6 +335,7 @@ static void spare_take(sk_pool *p, struct worker *w)
 		w->sock = p->spare.sock;
 		w->jobs = 0;
 		w->starting = p->spare.starting;
+		w->cpu = -1;
 		p->spare.pid = 0;
 		p->spare.sock = -1;
 		p->spare.starting = false;
@@ -539,6 +544,19 @@ static const char *convert_for(sk_pool *p, struct worker *w, const sk_engine_job
 	return gone;
 }
 
+/* colocate: w onto this thread's CPU (a speed setting only: a failure changes nothing) */
+static void colocate(struct worker *w)
+{
+	int cpu = sched_getcpu();
+	if (cpu < 0 || cpu == w->cpu || cpu >= CPU_SETSIZE)
+		return;
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(w->pid, sizeof(set), &set) == 0)
+		w->cpu = cpu;
+}
+
 static void crash(sk_engine_result *res, sk_reason why, const char *detail)
 {
 	sk_report_free(&res->report);
@@ -563,6 +581,8 @@ static int attempt(sk_pool *p, struct worker *w, const uint8_t *msg, size_t mn, 
 	*out_fd = -1;
 	char how[64] = "";
 	char detail[128];
+	if (p->colocate)
+		colocate(w);
 	bool sent = sk_wire_send(w->sock, SK_WIRE_JOB, msg, mn, &in_fd, in_fd >= 0 ? 1 : 0) == 0;
 	if (!sent) {
 		retire(p, w, how, sizeof(how));

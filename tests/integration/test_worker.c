@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <semaphore.h>
 #include <signal.h>
 #include <setjmp.h>
@@ -602,6 +603,40 @@ static int gate_convert(void *ctx, sk_convert *c, const uint8_t *p, size_t n,
 	return sk_buf_add(out, g->reply->data, g->reply->len);
 }
 
+/* colocate (a one-shot command's pool): the worker that ran a job runs on the CPU of the
+ * thread that sent it; without it the kernel places the worker */
+static void colocate_follows_the_caller(void **state)
+{
+	(void)state;
+	cpu_set_t all;
+	assert_int_equal(sched_getaffinity(0, sizeof(all), &all), 0);
+	sk_pool_config c;
+	sk_pool_config_default(&c);
+	c.worker = real_worker;
+	c.workers = 1;
+	c.colocate = true;
+	sk_pool *p = NULL;
+	assert_int_equal(sk_pool_open(&c, &p, NULL), 0);
+	run r;
+	job(p, "a.csv", CSV, sizeof(CSV) - 1, 60, &r);
+	assert_string_equal(sk_verdict_code(r.res.report.verdict), "sanitized");
+	run_free(&r);
+	pid_t pid = 0;
+	assert_int_equal(sk_pool_pids(p, &pid, 1), 1);
+	cpu_set_t set;
+	assert_int_equal(sched_getaffinity(pid, sizeof(set), &set), 0);
+	assert_int_equal(CPU_COUNT(&set), 1);
+	sk_pool_close(p);
+	/* the default: the worker may run anywhere this process may */
+	p = open_pool(real_worker, 1, 0);
+	job(p, "a.csv", CSV, sizeof(CSV) - 1, 60, &r);
+	run_free(&r);
+	assert_int_equal(sk_pool_pids(p, &pid, 1), 1);
+	assert_int_equal(sched_getaffinity(pid, sizeof(set), &set), 0);
+	assert_int_equal(CPU_COUNT(&set), CPU_COUNT(&all));
+	sk_pool_close(p);
+}
+
 /* A conversion that takes until the test says so: entered is posted when it starts; it
  * then waits for go (30 s at most: a test that never posts it fails, not hangs) */
 typedef struct slow_office {
@@ -850,6 +885,7 @@ int main(void)
 		cmocka_unit_test(open_errors),
 		cmocka_unit_test(convert_through_the_gate),
 		cmocka_unit_test(convert_lends_the_slot),
+		cmocka_unit_test(colocate_follows_the_caller),
 		cmocka_unit_test(malformed_convert),
 		cmocka_unit_test(image_through_the_gate),
 	};
