@@ -1346,9 +1346,10 @@ static int sanitize(const sk_mail_options *o, sk_budget *budget, const uint8_t *
 	sk_hex(sha, SK_SHA256_LEN, r.hex);
 
 	GMimeMessage *m = NULL;
-	sk_buf one; /* a file's message as GMime reads it whole (sk_mail_as_read) */
+	sk_buf one; /* the message as GMime reads it whole (sk_mail_as_read): mixed line ends
+		     * made one, an mbox "From " line skipped */
 	sk_buf_init(&one, SK_BUF_MAX_DEFAULT);
-	if (o->whole && n <= o->max_size && (rc = sk_mail_as_read(&msg, &n, &one)) != 0)
+	if (n <= o->max_size && (rc = sk_mail_as_read(&msg, &n, &one)) != 0)
 		set_fatal(&r, rc, "message");
 	if (r.fatal) {
 	} else if (n > o->max_size)
