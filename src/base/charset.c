@@ -345,6 +345,21 @@ struct sk_charset_conv {
 
 static const char REPL[] = "\xEF\xBF\xBD"; /* U+FFFD */
 
+/* Whether iconv takes name for UTF-8: glibc compares names upper-cased with everything but
+ * letters and digits dropped ("U=TF-8", "utf_8", "ISO-10646/UTF8/"). Such input is read by
+ * utf8_feed, which replaces invalid sequences: glibc's UTF-8 to UTF-8 passes some through
+ * (F4 9F 98 80, past U+10FFFF). */
+static bool names_utf8(const char *name)
+{
+	char k[32];
+	size_t n = 0;
+	for (const char *p = name; *p && n < sizeof(k) - 1; p++)
+		if ((*p >= '0' && *p <= '9') || (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z'))
+			k[n++] = (char)(*p >= 'a' && *p <= 'z' ? *p - 'a' + 'A' : *p);
+	k[n] = 0;
+	return !strcmp(k, "UTF8") || !strcmp(k, "ISO10646UTF8");
+}
+
 int sk_charset_conv_open(sk_charset_conv **c, const char *from, sk_error *err)
 {
 	bool iso = !strcasecmp(from, "CP50220") || sk_charset_from_label(from) == SK_CHARSET_ISO2022JP;
@@ -358,7 +373,7 @@ int sk_charset_conv_open(sk_charset_conv **c, const char *from, sk_error *err)
 	}
 	k->cd = cd;
 	k->iso = iso;
-	k->utf8 = !strcasecmp(from, "UTF-8") || !strcasecmp(from, "UTF8");
+	k->utf8 = names_utf8(from);
 	sk_buf_init(&k->sj, 0);
 	*c = k;
 	return 0;

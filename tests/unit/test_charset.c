@@ -156,6 +156,18 @@ static void other_and_invalid(void **state)
 	assert_int_equal(bad, 5);
 	assert_true(sk_utf8_valid(sk_buf_str(&u), sk_buf_len(&u)));
 	sk_buf_free(&u);
+	/* UTF-8 under any name iconv takes for it is read by our own decoder: glibc's UTF-8 to
+	 * UTF-8 passes F4 9F 98 80 (past U+10FFFF) through (found by fuzz_mail in an encoded
+	 * word "=?U=TF-8?B?9J+YgA==?=") */
+	static const uint8_t past[] = {0xF4, 0x9F, 0x98, 0x80};
+	static const char *const names[] = {"UTF-8", "utf8", "U=TF-8", "UTF-8//", "ISO-10646/UTF8/", "ISO-10646/UTF-8/"};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		sk_buf_init(&u, 0);
+		assert_int_equal(sk_charset_to_utf8(names[i], past, sizeof(past), &u, &bad, NULL), 0);
+		assert_true(sk_utf8_valid(sk_buf_str(&u), sk_buf_len(&u)));
+		assert_true(bad > 0);
+		sk_buf_free(&u);
+	}
 	/* a charset iconv does not know */
 	sk_charset_conv *c = NULL;
 	sk_error err;
