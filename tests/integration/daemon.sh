@@ -210,8 +210,16 @@ ok $([ "$(events event=role-restart role=spool)" -ge 1 ] && echo 0 || echo 1) "a
 printf 'after the crash\n' >"$IN/drop/after.txt"
 wait_for 30 finished after.txt in
 ok $? "a file dropped after the restart is processed"
-curl -sf "http://127.0.0.1:$PORT/metrics" | grep -q 'sekisho_role_restarts_total{role="spool"} 1'
-ok $? "metrics count the restart"
+curl -sf "http://127.0.0.1:$PORT/metrics" >"$T/metrics.txt"
+mrc=$?
+grep -q 'sekisho_role_restarts_total{role="spool"} 1' "$T/metrics.txt"
+r=$?
+ok $r "metrics count the restart"
+if [ $r -ne 0 ]; then
+	# what was there instead (a CI run once failed here without saying why)
+	diag "curl exit $mrc; $(grep 'role_restarts_total\|role_up' "$T/metrics.txt" | tr '\n' ' ')"
+	grep -E '"event":"role-(exit|restart|start)' "$EV" | while read -r l; do diag "$l"; done
+fi
 
 # ---- SIGHUP with a broken policy: refused, the old one kept
 printf 'flows:\n  - id: x\n    from: nowhere\n' >>"$T/policy.yaml"
