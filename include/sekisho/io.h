@@ -35,8 +35,9 @@ typedef struct sk_output {
 	int fd;      /* file output when buf is NULL; -1 with buf NULL: discard */
 	uint64_t written;
 	uint64_t max; /* bytes; SK_ELIMIT beyond */
-	int spill;    /* sk_output_spill: the descriptor buf went to once it was full, else -1 */
-	int (*spill_open)(void *ctx, sk_error *err); /* sk_output_spill: opens it, when needed */
+	/* sk_output_spill: opens the descriptor buf goes to once it is full (then fd), when
+	 * needed; NULL otherwise */
+	int (*spill_open)(void *ctx, sk_error *err);
 	void *spill_ctx;
 } sk_output;
 

@@ -101,7 +101,6 @@ void sk_output_buf(sk_output *o, sk_buf *b)
 	o->fd = -1;
 	o->written = 0;
 	o->max = b->max;
-	o->spill = -1;
 	o->spill_open = NULL;
 	o->spill_ctx = NULL;
 }
@@ -112,7 +111,6 @@ void sk_output_fd(sk_output *o, int fd, uint64_t max)
 	o->fd = fd;
 	o->written = 0;
 	o->max = max ? max : UINT64_MAX;
-	o->spill = -1;
 	o->spill_open = NULL;
 	o->spill_ctx = NULL;
 }
@@ -132,7 +130,6 @@ void sk_output_null(sk_output *o)
 	o->fd = -1;
 	o->written = 0;
 	o->max = UINT64_MAX;
-	o->spill = -1;
 	o->spill_open = NULL;
 	o->spill_ctx = NULL;
 }
@@ -163,11 +160,11 @@ int sk_output_write(sk_output *o, const void *p, size_t n, sk_error *err)
 		int fd = o->spill_open(o->spill_ctx, err);
 		if (fd < 0)
 			return fd;
-		o->spill = o->fd = fd;
+		o->fd = fd;
 		o->spill_open = NULL;
 		sk_buf *b = o->buf;
 		o->buf = NULL;
-		int rc = write_all(o->spill, sk_buf_len(b) ? sk_buf_data(b) : (const uint8_t *)"",
+		int rc = write_all(o->fd, sk_buf_len(b) ? sk_buf_data(b) : (const uint8_t *)"",
 				   sk_buf_len(b), err);
 		sk_buf_reset(b);
 		if (rc)
